@@ -1,0 +1,135 @@
+"""Settings: one TOML file, validated once at start.
+
+Unknown keys are rejected with their full path, so a typo never silently
+falls back to a default. Secrets are never in the file: sections name the
+environment variable that holds them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigError
+
+DEFAULT_DB = Path("var/quorum.db")
+_SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ProjectConfig(Section):
+    """Which community this is."""
+
+    name: str = "Example project"
+    list_address: str = "dev@lists.example.org"
+
+
+class BotConfig(Section):
+    """How the bot names itself in the messages it sends."""
+
+    name: str = "quorum"
+    address: str = "quorum@example.org"
+
+
+class SmtpConfig(Section):
+    """The inbound SMTP endpoint."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=0, le=65535)
+    accept: list[str] = Field(
+        default_factory=lambda: ["dev@lists.example.org", "quorum@example.org"],
+        min_length=1,
+    )
+    max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    @field_validator("accept")
+    @classmethod
+    def _lowercase(cls, value: list[str]) -> list[str]:
+        return [address.strip().lower() for address in value]
+
+
+class ImportConfig(Section):
+    """Archives imported when `quorum run` starts (paths relative to the config file)."""
+
+    on_start: list[str] = Field(default_factory=list)
+
+
+class Config(BaseModel):
+    """The whole configuration; every section is optional and has defaults."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    bot: BotConfig = Field(default_factory=BotConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    imports: ImportConfig = Field(default_factory=ImportConfig, alias="import")
+    # Where the config file lives; relative paths inside it are resolved against this.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    data = _read_toml(path)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(path, error)) from None
+    return config.model_copy(update={"base_dir": path.resolve().parent})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config file: {error}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    """One line per problem, each naming the key path: what a person needs to fix it."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"{path}: {key}: {_explain(problem, key)}")
+    return "\n".join(lines)
+
+
+def _explain(problem: Any, key: str) -> str:
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        leaf = key.rsplit(".", 1)[-1].lower()
+        if any(word in leaf for word in _SECRET_WORDS):
+            return (
+                "unknown key; secrets are never read from the config file,"
+                " set them in the environment (see README)"
+            )
+        return "unknown key"
+    if kind == "missing":
+        return "missing value"
+    given = problem.get("input")
+    return f"{problem['msg'].lower()} (got {given!r})"
+
+
+def secret(name: str) -> str | None:
+    """A secret from the environment. Callers must never log the value."""
+    value = os.environ.get(name)
+    return value if value else None

@@ -1,0 +1,196 @@
+"""Splitting a message body into what the author wrote now and what they quoted.
+
+Mail and forum posts both carry old text along with the new: ``>`` quotes,
+"On <date>, <name> wrote:" attributions, Outlook's "Original Message" blocks,
+signatures and list footers. Votes, commands and concerns must only ever be
+read from the new text, so this split is the first thing every feature relies on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+_ATTRIBUTION = re.compile(
+    r"""^\s*(
+        (On|Am|Le|El|Il|Op|Em|Den|På)\b.{0,200}\b(wrote|schrieb|a\s+écrit|escribió|ha\s+scritto|
+            schreef|escreveu|skrev)\s*:?\s*$
+      | .{0,120}\b(wrote|writes|schrieb)\s*:\s*$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# An attribution that the sender's client wrapped over two lines.
+_ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le)\s.{10,}$")
+_OUTLOOK_SEPARATOR = re.compile(
+    r"^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine)\s*-{2,}"
+    r"|_{10,})\s*$",
+    re.IGNORECASE,
+)
+_OUTLOOK_HEADER = re.compile(r"^\s*(From|Von|De):\s.+$", re.IGNORECASE)
+_OUTLOOK_SENT = re.compile(r"^\s*(Sent|Date|Gesendet|Envoyé)\s*:\s.+$", re.IGNORECASE)
+_SIGNATURE = re.compile(r"^-- ?$")
+# ezmlm, Mailman and GitHub append these; none of it is the author's.
+_FOOTER_START = re.compile(
+    r"^\s*(To unsubscribe, e-mail:|To unsubscribe from this (group|list)|"
+    r"You are receiving this because|Reply to this email directly|"
+    r"This is an automated message from the Apache Git Service)",
+    re.IGNORECASE,
+)
+# A rule line is only a footer when list boilerplate follows it; build logs are full of them.
+_RULE = re.compile(r"^\s*(-{20,}|_{20,})\s*$")
+_GITHUB_VIEW = re.compile(
+    r"view it on GitHub:?\s*<?(https://github\.com/[^\s>]+)>?", re.IGNORECASE | re.DOTALL
+)
+_MENTION = re.compile(r"(?<![\w.@/+-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b(?![.@]\w)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass(frozen=True, slots=True)
+class SplitText:
+    """The author's new words, the quoted blocks, and the link GitHub put in its footer."""
+
+    new: str
+    quoted: tuple[str, ...]
+    github_url: str | None
+
+
+def split_body(body: str) -> SplitText:
+    """Separate new text from quotes, attributions, signatures and list footers."""
+    github = _GITHUB_VIEW.search(body)
+    lines = body.splitlines()
+    new: list[str] = []
+    quoted: list[list[str]] = []
+    in_quote = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _SIGNATURE.match(line) or _is_footer(lines, index):
+            break
+        if _OUTLOOK_SEPARATOR.match(line) or _is_outlook_header_block(lines, index):
+            quoted.append([_strip_quote(rest) for rest in lines[index:]])
+            break
+        if line.lstrip().startswith(">"):
+            if not in_quote:
+                quoted.append([])
+                in_quote = True
+            quoted[-1].append(_strip_quote(line))
+        elif _ATTRIBUTION.match(line) or _is_wrapped_attribution(lines, index):
+            if _is_wrapped_attribution(lines, index):
+                index += 1
+            in_quote = False
+        else:
+            in_quote = False
+            new.append(line)
+        index += 1
+    return SplitText(
+        new=_tidy("\n".join(new)),
+        quoted=tuple(q for q in ("\n".join(block).strip() for block in quoted) if q),
+        github_url=github.group(1).rstrip(".,)") if github else None,
+    )
+
+
+def _is_footer(lines: list[str], index: int) -> bool:
+    if _FOOTER_START.match(lines[index]):
+        return True
+    if not _RULE.match(lines[index]):
+        return False
+    following = [line for line in lines[index + 1 : index + 4] if line.strip()]
+    return bool(following) and bool(_FOOTER_START.match(following[0]))
+
+
+def _strip_quote(line: str) -> str:
+    return re.sub(r"^\s*>\s?", "", line)
+
+
+def _is_wrapped_attribution(lines: list[str], index: int) -> bool:
+    if index + 1 >= len(lines) or not _ATTRIBUTION_START.match(lines[index]):
+        return False
+    joined = f"{lines[index].rstrip()} {lines[index + 1].strip()}"
+    return bool(_ATTRIBUTION.match(joined))
+
+
+def _is_outlook_header_block(lines: list[str], index: int) -> bool:
+    """Outlook quotes as a "From: / Sent:" header block followed by the old message."""
+    if not _OUTLOOK_HEADER.match(lines[index]):
+        return False
+    following = lines[index + 1 : index + 4]
+    return any(_OUTLOOK_SENT.match(line) for line in following)
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def extract_mentions(text: str) -> tuple[str, ...]:
+    """``@login`` mentions outside code fences, in order, without repeats."""
+    found: list[str] = []
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        for login in _MENTION.findall(line):
+            if login not in found:
+                found.append(login)
+    return tuple(found)
+
+
+class _HtmlText(HTMLParser):
+    """HTML to readable plain text; blockquotes become ``>`` quotes so they split like mail."""
+
+    _BLOCK = frozenset(
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "hr"}
+    )
+    _SKIP = frozenset({"script", "style", "head", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.quote_depth = 0
+        self.skip_depth = 0
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skip_depth += 1
+        elif tag == "blockquote":
+            self.quote_depth += 1
+            self.parts.append("\n")
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag == "blockquote":
+            self.quote_depth = max(0, self.quote_depth - 1)
+            self.parts.append("\n")
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.quote_depth:
+            prefix = "> " * self.quote_depth
+            data = "\n".join(
+                prefix + chunk if chunk.strip() else chunk for chunk in data.split("\n")
+            )
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML body (HTML-only mail, Discourse ``cooked``)."""
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts).replace("\xa0", " ")
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+    return _tidy("\n".join(lines))

@@ -1,0 +1,199 @@
+"""Which thread a post belongs to, what kind of thread it is, and which vote a result closes.
+
+Threading trusts References/In-Reply-To first, then GitHub roots, and only
+then the normalised subject: list servers rewrite subjects and some clients
+drop References, so neither alone is enough.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.model import Post, ThreadKind
+
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|fwd?|wg|sv|antw|vs|odp|r)\s*(\[\d+\])?\s*:\s*", re.I)
+_TAG = re.compile(r"^\s*\[([^\]]{1,60})\]\s*")
+_TAG_KINDS: dict[str, ThreadKind] = {
+    "rfc": ThreadKind.RFC,
+    "process rfc": ThreadKind.RFC,
+    "pre-rfc": ThreadKind.PRE_RFC,
+    "pre rfc": ThreadKind.PRE_RFC,
+    "discuss": ThreadKind.DISCUSS,
+    "discussion": ThreadKind.DISCUSS,
+    "vote": ThreadKind.VOTE,
+    "result": ThreadKind.RESULT,
+    "results": ThreadKind.RESULT,
+    "cancel": ThreadKind.CANCEL,
+    "canceled": ThreadKind.CANCEL,
+    "cancelled": ThreadKind.CANCEL,
+}
+# A result closes a vote, a cancel withdraws one: the closing tag decides the kind.
+_KIND_PRIORITY = (
+    ThreadKind.RESULT,
+    ThreadKind.CANCEL,
+    ThreadKind.VOTE,
+    ThreadKind.RFC,
+    ThreadKind.PRE_RFC,
+    ThreadKind.DISCUSS,
+)
+CLOSING_KINDS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
+_RESPIN = re.compile(
+    r"\(?\s*(take|attempt|try|round)\s*#?\s*(\d+)\s*\)?|\b(rc|cr)\s*-?\s*(\d+)\b|"
+    r"\(?\s*(\d+)(st|nd|rd|th)\s+(attempt|try|round)\s*\)?",
+    re.I,
+)
+_NOISE = frozenset({"apache", "version", "release", "the", "of", "for", "a", "an", "v"})
+SUBJECT_WINDOW = timedelta(days=45)
+RESULT_WINDOW = timedelta(days=60)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectParts:
+    """A subject taken apart: its kind tags, whether it is a reply, and the topic left over."""
+
+    kinds: frozenset[ThreadKind]
+    is_reply: bool
+    topic: str
+
+    @property
+    def kind(self) -> ThreadKind:
+        for kind in _KIND_PRIORITY:
+            if kind in self.kinds:
+                return kind
+        return ThreadKind.OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRef:
+    """What threading needs to know about a thread that already exists."""
+
+    key: str
+    kind: ThreadKind
+    subject: str
+    first_at: datetime
+    last_at: datetime
+
+
+def parse_subject(subject: str) -> SubjectParts:
+    """Strip reply prefixes and bracket tags in any order; keep the kinds they name."""
+    rest = _fold(subject)
+    kinds: set[ThreadKind] = set()
+    is_reply = False
+    while True:
+        prefix = _REPLY_PREFIX.match(rest)
+        if prefix:
+            is_reply = True
+            rest = rest[prefix.end() :]
+            continue
+        tag = _TAG.match(rest)
+        if tag:
+            kind = _TAG_KINDS.get(_fold(tag.group(1)).lower())
+            if kind is not None:
+                kinds.add(kind)
+            rest = rest[tag.end() :]
+            continue
+        break
+    return SubjectParts(kinds=frozenset(kinds), is_reply=is_reply, topic=rest)
+
+
+def classify(subject: str) -> ThreadKind:
+    return parse_subject(subject).kind
+
+
+def subject_key(subject: str) -> str:
+    """The key replies without References are matched on: kind and topic, case-folded."""
+    parts = parse_subject(subject)
+    return f"{parts.kind.value}:{parts.topic.casefold()}"
+
+
+def decide_thread(
+    post: Post, parent: ThreadRef | None, same_subject: ThreadRef | None
+) -> tuple[str, str | None]:
+    """The thread key for ``post`` and, for a result or cancel, the thread it closes.
+
+    ``parent`` is the thread of the nearest referenced message we already hold;
+    ``same_subject`` the latest thread with the same subject key.
+    """
+    parts = parse_subject(post.subject)
+    if parent is not None:
+        if parts.kind in CLOSING_KINDS and parent.kind not in CLOSING_KINDS:
+            # A [RESULT] sent as a reply still opens its own thread, linked to the vote.
+            return post.key, parent.key
+        return parent.key, None
+    if post.thread_key:
+        return post.thread_key, None
+    looks_like_reply = parts.is_reply or post.in_reply_to is not None or bool(post.references)
+    if (
+        same_subject is not None
+        and looks_like_reply
+        and post.created_at - same_subject.last_at <= SUBJECT_WINDOW
+    ):
+        return same_subject.key, None
+    return post.key, None
+
+
+def find_closed_vote(
+    result_subject: str, result_at: datetime, votes: list[ThreadRef]
+) -> str | None:
+    """The vote a [RESULT]/[CANCEL] thread closes, when no References say so.
+
+    Subjects drift ("Release Maven Indexer 6.0.0" vs "Release Apache Maven Indexer
+    version 6.0.0"), so we compare the words that matter; version numbers and
+    re-spin markers ("take 2", "rc1") must agree, so re-spins stay separate votes.
+    """
+    wanted = _topic_signature(parse_subject(result_subject).topic)
+    candidates = [
+        vote
+        for vote in votes
+        if vote.kind == ThreadKind.VOTE
+        and vote.first_at <= result_at
+        and result_at - vote.first_at <= RESULT_WINDOW
+        and _signatures_match(wanted, _topic_signature(parse_subject(vote.subject).topic))
+    ]
+    if not candidates:
+        return None
+    # Without a re-spin marker a result means the latest attempt.
+    return max(candidates, key=lambda vote: vote.first_at).key
+
+
+def _topic_signature(topic: str) -> tuple[frozenset[str], frozenset[str], str]:
+    """(words, versions, re-spin marker) of a topic."""
+    respin_match = _RESPIN.search(topic)
+    respin = ""
+    if respin_match:
+        digits = [g for g in respin_match.groups() if g and g.isdigit()]
+        respin = digits[0] if digits else ""
+        topic = topic[: respin_match.start()] + topic[respin_match.end() :]
+    tokens = re.findall(r"[\w][\w.+-]*", _strip_accents(topic).casefold())
+    versions = frozenset(t for t in tokens if any(c.isdigit() for c in t))
+    words = frozenset(t for t in tokens if t not in versions and t not in _NOISE)
+    return words, versions, respin
+
+
+def _signatures_match(
+    wanted: tuple[frozenset[str], frozenset[str], str],
+    have: tuple[frozenset[str], frozenset[str], str],
+) -> bool:
+    words_a, versions_a, respin_a = wanted
+    words_b, versions_b, respin_b = have
+    if versions_a != versions_b:
+        return False
+    # A vote without a marker is the first attempt; a result without one means the latest.
+    if respin_a and (respin_b or "1") != respin_a:
+        return False
+    if not words_a or not words_b:
+        return words_a == words_b
+    overlap = len(words_a & words_b) / len(words_a | words_b)
+    return overlap >= 0.6 or words_a <= words_b or words_b <= words_a
+
+
+def _strip_accents(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _fold(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()

@@ -1,0 +1,145 @@
+"""The one path mail takes into the store, whether it came by SMTP or from an archive.
+
+Parsing is pure and CPU-bound, so a large import spreads it over worker
+processes while this process stays the single writer. Batches are kept in
+a bounded window so memory does not grow with the archive.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+
+from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
+from bot.core.mail import Envelope, parse_mail
+from bot.model import Post
+from bot.store import IngestCounts, Store
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+# Below this much input, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class ImportReport:
+    """What `quorum import` tells the user at the end."""
+
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    errors: list[str] = field(default_factory=list)
+    files: int = 0
+
+    def summary(self) -> str:
+        c = self.counts
+        line = (
+            f"read {c.read}, new {c.new}, already known {c.known},"
+            f" kept with defects {c.with_defects}"
+        )
+        if self.errors:
+            line += f"; {len(self.errors)} file(s) not imported"
+        return line
+
+
+def parse_batch(batch: list[RawMessage], arrived_at: datetime) -> list[tuple[Post, bytes]]:
+    """Normalise a batch of raw messages (runs in worker processes)."""
+    return [
+        (parse_mail(item.raw, Envelope(arrived_at, item.mbox_from_line)), item.raw)
+        for item in batch
+    ]
+
+
+def import_paths(
+    store: Store,
+    paths: list[Path],
+    *,
+    on_progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> ImportReport:
+    """Import files and directories; a file that is not mail is reported, the rest goes on."""
+    report = ImportReport()
+    files = list(iter_paths(paths))
+    arrived_at = datetime.now(UTC)
+    batches = _batches(_messages(files, report), BATCH_SIZE)
+    if workers is None:
+        workers = _default_workers(files)
+    if workers <= 1:
+        parsed: Iterable[list[tuple[Post, bytes]]] = (
+            parse_batch(batch, arrived_at) for batch in batches
+        )
+        _store_all(store, parsed, report, on_progress)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parsed = _bounded_map(pool, batches, arrived_at, window=workers * 2)
+            _store_all(store, parsed, report, on_progress)
+    return report
+
+
+def _store_all(
+    store: Store,
+    parsed: Iterable[list[tuple[Post, bytes]]],
+    report: ImportReport,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    for items in parsed:
+        report.counts += store.ingest(items)
+        if on_progress is not None:
+            on_progress(len(items))
+
+
+def _messages(files: list[Path], report: ImportReport) -> Iterator[RawMessage]:
+    for path in files:
+        report.files += 1
+        try:
+            yield from read_messages(path)
+        except NotMailError as error:
+            logger.warning("%s", error)
+            report.errors.append(str(error))
+        except OSError as error:
+            report.errors.append(f"{path}: cannot read: {error.strerror or error}")
+
+
+def _batches(messages: Iterator[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    while batch := list(islice(messages, size)):
+        yield batch
+
+
+def _bounded_map(
+    pool: ProcessPoolExecutor,
+    batches: Iterator[list[RawMessage]],
+    arrived_at: datetime,
+    window: int,
+) -> Iterator[list[tuple[Post, bytes]]]:
+    """Like pool.map, but never reads more than ``window`` batches ahead of the writer."""
+    pending: deque[Future[list[tuple[Post, bytes]]]] = deque()
+    for batch in batches:
+        pending.append(pool.submit(parse_batch, batch, arrived_at))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _default_workers(files: list[Path]) -> int:
+    total = sum(path.stat().st_size for path in files if path.exists())
+    if total < PARALLEL_THRESHOLD_BYTES:
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def process_inbox(store: Store, limit: int = BATCH_SIZE) -> IngestCounts:
+    """Normalise and store what the SMTP endpoint accepted; exactly once, even after a crash."""
+    total = IngestCounts()
+    while pending := store.pending_inbound(limit):
+        items = [(parse_mail(mail.raw, Envelope(mail.received_at)), mail.raw) for mail in pending]
+        total += store.ingest(items, done_inbox_ids=[mail.id for mail in pending])
+    return total

@@ -1,0 +1,99 @@
+"""The shapes every part of Quorum agrees on.
+
+All of them are frozen dataclasses: the core computes new values instead of
+mutating old ones, which keeps it pure and makes its results easy to compare
+in tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    """Where a post came from."""
+
+    MAIL = "mail"
+    DISCOURSE = "discourse"
+
+
+class ThreadKind(StrEnum):
+    """What a thread is for, read from its subject tags."""
+
+    RFC = "rfc"
+    PRE_RFC = "pre-rfc"
+    DISCUSS = "discuss"
+    VOTE = "vote"
+    RESULT = "result"
+    CANCEL = "cancel"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Defect:
+    """Something wrong with an input that Quorum repaired instead of dropping it.
+
+    ``kind`` is a stable machine name (``missing-message-id``, ``invalid-date``,
+    ``undeclared-charset`` ...); ``detail`` is for people.
+    """
+
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An author as the source names them; identities are merged later, by config."""
+
+    name: str
+    address: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.name or self.address
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One message from any source, normalised.
+
+    ``key`` is the natural key the store upserts on: the normalised Message-ID
+    for mail (or a content hash where there is none or it clashes), and
+    ``discourse:<forum>:<post id>`` for forum posts.
+    """
+
+    source: Source
+    key: str
+    message_id: str | None
+    thread_key: str
+    author: Person
+    created_at: datetime
+    subject: str
+    text: str
+    quoted: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    url: str | None = None
+    list_id: str | None = None
+    auto_submitted: bool = False
+    body_hash: str = ""
+    defects: tuple[Defect, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A conversation: posts sharing a thread key, with what its subject says it is."""
+
+    key: str
+    subject: str
+    kind: ThreadKind
+    post_keys: tuple[str, ...]
+    participants: tuple[str, ...]
+    first_at: datetime
+    last_at: datetime
+    closes: str | None = None
+    closed_by: tuple[str, ...] = ()

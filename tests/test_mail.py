@@ -1,0 +1,236 @@
+"""The mail normaliser: decoding, repairs recorded as defects, new text versus quotes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.core.mail import Envelope, content_key, normalise_message_id, parse_mail, unflow
+from bot.core.text import split_body
+from tests.mailgen import ARRIVAL, raw_mail
+
+
+def parse(raw: bytes, from_line: str | None = None):
+    return parse_mail(raw, Envelope(ARRIVAL, from_line))
+
+
+def kinds(post) -> set[str]:
+    return {d.kind for d in post.defects}
+
+
+def test_rfc2047_subject_and_author_are_decoded():
+    raw = raw_mail(
+        subject="=?UTF-8?Q?R=C3=A9sum=C3=A9_of_the_vote?=",
+        sender="=?ISO-8859-1?Q?G=F6ran_Lastname?= <goran@example.org>",
+    )
+    post = parse(raw)
+    assert post.subject == "Résumé of the vote"
+    assert post.author.name == "Göran Lastname"
+    assert post.author.address == "goran@example.org"
+    assert post.defects == ()
+
+
+def test_undeclared_8bit_body_falls_back_and_is_recorded():
+    raw = raw_mail(content_type="text/plain").replace(b"Hello.", "Grüße, Jörg".encode("latin-1"))
+    post = parse(raw)
+    assert post.text == "Grüße, Jörg"
+    assert "undeclared-charset" in kinds(post)
+
+
+def test_wrong_declared_charset_falls_back_and_is_recorded():
+    raw = raw_mail(content_type="text/plain; charset=us-ascii").replace(
+        b"Hello.", "naïve café".encode()
+    )
+    post = parse(raw)
+    assert post.text == "naïve café"
+    assert "wrong-charset" in kinds(post)
+
+
+def test_unknown_charset_is_recorded_not_fatal():
+    raw = raw_mail(content_type="text/plain; charset=x-klingon")
+    post = parse(raw)
+    assert post.text == "Hello."
+    assert "unknown-charset" in kinds(post)
+
+
+def test_format_flowed_lines_are_joined():
+    assert unflow("This is a long \nparagraph.\n> quoted \n> more\n") == (
+        "This is a long paragraph.\n> quoted > more\n"
+    )
+    raw = raw_mail(
+        "A line that was \nwrapped by the client.\n",
+        content_type="text/plain; charset=utf-8; format=flowed",
+    )
+    assert parse(raw).text == "A line that was wrapped by the client."
+
+
+def test_multipart_alternative_prefers_plain_text():
+    body = (
+        "--b\nContent-Type: text/html\n\n<p>HTML <b>version</b></p>\n"
+        "--b\nContent-Type: text/plain\n\nPlain version\n--b--\n"
+    )
+    raw = raw_mail(body, content_type='multipart/alternative; boundary="b"')
+    post = parse(raw)
+    assert post.text == "Plain version"
+    assert "html-only" not in kinds(post)
+
+
+def test_html_only_mail_becomes_readable_text_with_quotes_split():
+    html = (
+        "<html><head><style>p{}</style></head><body><p>I agree with&nbsp;this.</p>"
+        "<blockquote><p>Old text</p></blockquote><ul><li>one</li><li>two</li></ul>"
+        "<script>alert(1)</script></body></html>"
+    )
+    post = parse(raw_mail(html, content_type="text/html; charset=utf-8"))
+    assert post.text == "I agree with this.\n\n- one\n\n- two"
+    assert post.quoted == ("Old text",)
+    assert "html-only" in kinds(post)
+
+
+def test_message_id_is_normalised_and_repairs_recorded():
+    assert normalise_message_id(" <a@b> ") == ("<a@b>", ())
+    normalised, defects = normalise_message_id("<a@b> (added by some list server)")
+    assert normalised == "<a@b>"
+    assert [d.kind for d in defects] == ["message-id-junk"]
+    normalised, defects = normalise_message_id("a@b")
+    assert normalised == "<a@b>"
+    assert [d.kind for d in defects] == ["malformed-message-id"]
+    assert normalise_message_id("")[0] is None
+
+
+def test_message_without_id_gets_stable_content_key():
+    raw = raw_mail(message_id=None)
+    post = parse(raw)
+    assert post.message_id is None
+    assert post.key == content_key(raw) == parse(raw).key
+    assert post.key != parse(raw_mail(message_id=None, body="Other.\n")).key
+    assert "missing-message-id" in kinds(post)
+
+
+def test_crlf_and_lf_copies_hash_the_same():
+    raw = raw_mail()
+    crlf = raw.replace(b"\n", b"\r\n")
+    assert parse(raw).body_hash == parse(crlf).body_hash
+    assert content_key(raw) == content_key(crlf)
+
+
+def test_date_falls_back_to_received_then_mbox_line_then_arrival():
+    received = "Received: from a.example by b.example; Tue, 03 Nov 2026 10:00:00 +0100"
+    post = parse(raw_mail(date=None, extra=received))
+    assert post.created_at == datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    assert {"missing-date", "date-from-received"} <= kinds(post)
+
+    post = parse(raw_mail(date="RANDOM_Wed, 21 Sep 2016"), "From x@y  Wed Dec  1 08:26:40 2010")
+    assert post.created_at == datetime(2010, 12, 1, 8, 26, 40, tzinfo=UTC)
+    assert {"invalid-date", "date-from-mbox"} <= kinds(post)
+
+    post = parse(raw_mail(date=None))
+    assert post.created_at == ARRIVAL
+    assert "date-from-arrival" in kinds(post)
+
+
+def test_missing_from_is_kept_and_recorded():
+    raw = b"Subject: hi\nMessage-ID: <x@y>\nDate: Mon, 02 Nov 2026 09:14:00 +0000\n\nBody\n"
+    post = parse(raw)
+    assert post.text == "Body"
+    assert "missing-from" in kinds(post)
+
+
+def test_pipermail_obfuscated_address_is_read():
+    post = parse(raw_mail(sender="goran at domain.com (Goran Lastname)"))
+    assert post.author.address == "goran@domain.com"
+    assert post.author.name == "Goran Lastname"
+
+
+def test_new_text_is_split_from_quotes_attribution_signature_and_footer():
+    body = (
+        "On Mon, Nov 6, 2017 at 10:00 AM, Robert Scholte <rfscholte@apache.org>\n"
+        "wrote:\n"
+        "> +1 from the release manager\n"
+        ">> older\n"
+        "\n"
+        "+1 from me\n"
+        "\n"
+        "-- \n"
+        "Dave, sent from a phone\n"
+        "-----------------------------------------------------------------\n"
+        "To unsubscribe, e-mail: dev-unsubscribe@maven.apache.org\n"
+    )
+    split = split_body(body)
+    assert split.new == "+1 from me"
+    assert split.quoted == ("+1 from the release manager\n> older",)
+
+
+def test_list_footer_without_signature_is_dropped_but_build_log_rules_are_kept():
+    body = (
+        "[INFO] ------------------------------------------------------------------------\n"
+        "[INFO] BUILD SUCCESS\n"
+        "------------------------------------------------------------------------\n"
+        "+1\n"
+        "---------------------------------------------------------------------\n"
+        "To unsubscribe, e-mail: dev-unsubscribe@maven.apache.org\n"
+    )
+    assert split_body(body).new.splitlines()[-1] == "+1"
+    assert "BUILD SUCCESS" in split_body(body).new
+
+
+def test_outlook_style_quote_is_not_new_text():
+    body = (
+        "Sounds good to me.\n\n"
+        "From: Bob <bob@example.org>\nSent: Monday, November 2, 2026 10:00\n"
+        "To: dev@lists.example.org\nSubject: RE: plan\n\n+1 from Bob\n"
+    )
+    split = split_body(body)
+    assert split.new == "Sounds good to me."
+    assert "+1 from Bob" in split.quoted[0]
+
+
+def test_mentions_come_from_new_text_only_and_skip_emails_and_code():
+    body = (
+        "@alice can you look? Mail me at bob@example.org.\n"
+        "```\n@decorator\n```\n"
+        "> @carol said something\n"
+        "cc @dave-x\n"
+    )
+    post = parse(raw_mail(body))
+    assert post.mentions == ("alice", "dave-x")
+
+
+def test_github_mirror_threads_on_the_root_and_names_the_real_author():
+    body = (
+        "Looks good.\n\n--\nReply to this email directly, view it on GitHub:\n"
+        "https://github.com/apache/tvm/pull/95#issuecomment-123\n"
+    )
+    raw = raw_mail(
+        body,
+        message_id="<apache/tvm/pull/95/c123@github.com>",
+        sender="Jane Doe <notifications@github.com>",
+        subject="Re: [apache/tvm] [RFC] New module (PR #95)",
+    )
+    post = parse(raw)
+    assert post.thread_key == "<apache/tvm/pull/95@github.com>"
+    assert post.author.name == "Jane Doe"
+    assert post.url == "https://github.com/apache/tvm/pull/95#issuecomment-123"
+    assert post.text == "Looks good."
+
+
+def test_gitbox_relay_names_the_login_from_the_subject():
+    raw = raw_mail(
+        "hboutemy closed pull request #13 at https://github.com/apache/maven-release/pull/13\n",
+        message_id="<150951629010.5809.1@gitbox.apache.org>",
+        sender="GitBox <git@apache.org>",
+        subject="[GitHub] hboutemy closed pull request #13: MRELEASE-980",
+    )
+    post = parse(raw)
+    assert post.thread_key == "<apache/maven-release/pull/13@github.com>"
+    assert post.author.name == "hboutemy"
+
+
+def test_auto_submitted_is_detected_but_no_means_human():
+    assert parse(raw_mail(extra="Auto-Submitted: auto-generated")).auto_submitted
+    assert not parse(raw_mail(extra="Auto-Submitted: no")).auto_submitted
+
+
+def test_garbage_never_raises():
+    for raw in (b"", b"\x00\xff\xfe", b"Subject: =?utf-8?B?####?=\n\n", b"\n\n\n", b"From:\n\n"):
+        post = parse(raw)
+        assert post.key.startswith("sha256:")

@@ -1,0 +1,112 @@
+"""Real SMTP over loopback with smtplib against the app's endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.config import Config, SmtpConfig
+from tests.mailgen import raw_mail
+
+LIST = "dev@lists.example.org"
+
+
+def _config(max_bytes: int = 64 * 1024) -> Config:
+    return Config(smtp=SmtpConfig(port=0, accept=[LIST], max_message_bytes=max_bytes))
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[App]:
+    app = App(_config(), tmp_path / "quorum.db")
+    await app.start()
+    yield app
+    await app.stop()
+
+
+def _port(app: App) -> int:
+    assert app._smtp_server is not None
+    return int(app._smtp_server.sockets[0].getsockname()[1])
+
+
+def _send(port: int, raw: bytes, rcpt: str = LIST) -> tuple[int, bytes]:
+    """Deliver with the standard library client; returns the reply to the final DATA."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo("tester.example")
+        client.mail("alice@example.org")
+        code, message = client.rcpt(rcpt)
+        if code != 250:
+            return code, message
+        # Real MTAs send CRLF; smtplib leaves bytes as they are.
+        return client.data(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+
+async def send(port: int, raw: bytes, rcpt: str = LIST) -> tuple[int, bytes]:
+    return await asyncio.to_thread(_send, port, raw, rcpt)
+
+
+async def wait_processed(app: App, messages: int) -> dict[str, int]:
+    for _ in range(200):
+        stats = await app.db(lambda s: s.stats())
+        if stats["messages"] >= messages and stats["pending"] == 0:
+            return stats
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not processed: {stats}")
+
+
+async def test_message_is_accepted_stored_and_threaded(app: App):
+    code, reply = await send(_port(app), raw_mail(subject="[RFC] Storage backends"))
+    assert code == 250
+    assert b"queued as" in reply
+    await wait_processed(app, 1)
+    threads = await app.db(lambda s: s.threads())
+    assert [(t.kind.value, t.subject) for t in threads] == [("rfc", "[RFC] Storage backends")]
+
+
+async def test_foreign_recipient_is_refused_not_relayed(app: App):
+    code, message = await send(_port(app), raw_mail(), rcpt="victim@elsewhere.example")
+    assert code == 550
+    assert b"not a relay" in message
+    assert (await app.db(lambda s: s.stats()))["pending"] == 0
+
+
+async def test_oversize_message_is_refused_with_552(app: App):
+    big = raw_mail("\n".join(["y" * 70] * 2000))
+    code, message = await send(_port(app), big)
+    assert code == 552
+    assert b"Too much mail data" in message
+    assert (await app.db(lambda s: s.stats()))["pending"] == 0
+
+
+async def test_same_message_delivered_twice_is_stored_once(app: App):
+    raw = raw_mail(message_id="<twice@example.org>")
+    assert (await send(_port(app), raw))[0] == 250
+    assert (await send(_port(app), raw))[0] == 250
+    stats = await wait_processed(app, 1)
+    assert stats["messages"] == 1
+    assert app.processed.known == 1
+
+
+async def test_message_accepted_just_before_shutdown_survives_restart(tmp_path: Path):
+    db = tmp_path / "quorum.db"
+    first = App(_config(), db)
+    await first.start()
+    # Stop the worker first, so the message is acknowledged but not yet processed.
+    assert first._worker is not None
+    first._worker.cancel()
+    code, _ = await send(_port(first), raw_mail(message_id="<late@example.org>"))
+    assert code == 250
+    assert (await first.db(lambda s: s.stats()))["pending"] == 1
+    await first.stop()
+
+    second = App(_config(), db)
+    await second.start()
+    try:
+        stats = await wait_processed(second, 1)
+        assert stats["messages"] == 1
+    finally:
+        await second.stop()

@@ -1,0 +1,123 @@
+"""Thread kinds from subject tags, thread decisions, and result-to-vote linking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.mail import Envelope, parse_mail
+from bot.core.threads import (
+    ThreadRef,
+    classify,
+    decide_thread,
+    find_closed_vote,
+    parse_subject,
+    subject_key,
+)
+from bot.model import ThreadKind
+from tests.mailgen import ARRIVAL, raw_mail
+
+T0 = datetime(2017, 11, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("subject", "kind"),
+    [
+        ("[RFC] Pluggable storage", ThreadKind.RFC),
+        ("[pre-RFC] Pluggable storage", ThreadKind.PRE_RFC),
+        ("[Process RFC] How we vote", ThreadKind.RFC),
+        ("[DISCUSS] Maven 4.0.0", ThreadKind.DISCUSS),
+        ("[VOTE] Release Maven Indexer 6.0.0", ThreadKind.VOTE),
+        ("Re: [VOTE] Release Maven Indexer 6.0.0", ThreadKind.VOTE),
+        ("[RESULT][VOTE] Release X", ThreadKind.RESULT),
+        ("[VOTE][RESULT] Release X", ThreadKind.RESULT),
+        ("[RESULT] [VOTE] Release X", ThreadKind.RESULT),
+        ("[dev] RE: [ result ]  [vote] Release X", ThreadKind.RESULT),
+        ("[CANCELED] [VOTE] Release X", ThreadKind.CANCEL),
+        ("[CANCEL][VOTE] Release X", ThreadKind.CANCEL),
+        ("AW: Fwd: [VOTE] Release X", ThreadKind.VOTE),
+        ("[1/2] incubator-ponymail git commit: regen", ThreadKind.OTHER),
+        ("Time to deprecate AQL?", ThreadKind.OTHER),
+        ("Vote on the logo?", ThreadKind.OTHER),
+    ],
+)
+def test_subject_tags_classify_in_any_order_and_spacing(subject, kind):
+    assert classify(subject) == kind
+
+
+def test_subject_key_ignores_reply_prefixes_list_tags_case_and_spacing():
+    assert subject_key("Re: [dev] [VOTE]   Release X") == subject_key("[VOTE] release x")
+    assert subject_key("[RESULT] [VOTE] Release X") != subject_key("[VOTE] Release X")
+    assert parse_subject("RE: [dev] Hello  world").topic == "Hello world"
+
+
+def _ref(key, kind, subject, first, last=None):
+    return ThreadRef(key, kind, subject, first, last or first)
+
+
+def _post(subject, message_id="<r@x>", **kw):
+    return parse_mail(raw_mail(subject=subject, message_id=message_id, **kw), Envelope(ARRIVAL))
+
+
+def test_reply_joins_parent_thread_but_result_reply_opens_a_linked_thread():
+    vote = _ref("<vote@x>", ThreadKind.VOTE, "[VOTE] Release X", T0)
+    reply = _post("Re: [VOTE] Release X")
+    assert decide_thread(reply, vote, None) == ("<vote@x>", None)
+    result = _post("[RESULT] [VOTE] Release X", "<res@x>")
+    assert decide_thread(result, vote, None) == ("<res@x>", "<vote@x>")
+
+
+def test_subject_fallback_only_for_replies_and_only_when_recent():
+    thread = _ref("<t@x>", ThreadKind.OTHER, "Question", ARRIVAL, ARRIVAL)
+    reply = _post("Re: Question", date="Tue, 24 Nov 2026 10:00:00 +0000")
+    assert decide_thread(reply, None, thread) == ("<t@x>", None)
+    fresh = _post("Question", date="Tue, 24 Nov 2026 10:00:00 +0000")
+    assert decide_thread(fresh, None, thread) == ("<r@x>", None)
+    stale = replace_last(thread, ARRIVAL - timedelta(days=400))
+    assert decide_thread(reply, None, stale) == ("<r@x>", None)
+
+
+def replace_last(ref, last):
+    return ThreadRef(ref.key, ref.kind, ref.subject, last, last)
+
+
+def test_result_with_drifted_subject_finds_its_vote():
+    votes = [
+        _ref("<idx@x>", ThreadKind.VOTE, "[VOTE] Release Maven Indexer 6.0.0", T0),
+        _ref("<other@x>", ThreadKind.VOTE, "[VOTE] Release Maven Indexer 5.1.1", T0),
+    ]
+    found = find_closed_vote(
+        "[RESULT] [VOTE] Release Apache Maven Indexer version 6.0.0", T0 + timedelta(days=4), votes
+    )
+    assert found == "<idx@x>"
+
+
+def test_respins_stay_separate_votes():
+    votes = [
+        _ref("<t1@x>", ThreadKind.VOTE, "[VOTE] Release Javadoc Plugin 3.0.0", T0),
+        _ref(
+            "<t2@x>",
+            ThreadKind.VOTE,
+            "[VOTE] Release Javadoc Plugin 3.0.0 (take 2)",
+            T0 + timedelta(days=3),
+        ),
+        _ref(
+            "<t3@x>",
+            ThreadKind.VOTE,
+            "[VOTE] Release Javadoc Plugin 3.0.0 (take 3)",
+            T0 + timedelta(days=9),
+        ),
+    ]
+    at = T0 + timedelta(days=12)
+    assert (
+        find_closed_vote("[RESULT] [VOTE] Release Javadoc Plugin 3.0.0 (take 2)", at, votes)
+        == "<t2@x>"
+    )
+    # Without a marker, a result announces the latest attempt.
+    assert find_closed_vote("[RESULT] [VOTE] Release Javadoc Plugin 3.0.0", at, votes) == "<t3@x>"
+    assert find_closed_vote("[RESULT] [VOTE] Release Javadoc Plugin 3.0.1", at, votes) is None
+    # A result cannot close a vote that opened after it.
+    assert (
+        find_closed_vote("[RESULT] [VOTE] Release Javadoc Plugin 3.0.0 (take 3)", T0, votes) is None
+    )
