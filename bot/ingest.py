@@ -19,7 +19,7 @@ from itertools import islice
 from pathlib import Path
 
 from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
-from bot.core.mail import Envelope, parse_mail
+from bot.core.mail import Envelope, content_key, parse_mail
 from bot.model import Post
 from bot.store import IngestCounts, Store
 
@@ -68,7 +68,7 @@ def import_paths(
     report = ImportReport()
     files = list(iter_paths(paths))
     arrived_at = datetime.now(UTC)
-    batches = _batches(_messages(files, report), BATCH_SIZE)
+    batches = _unknown_only(store, _batches(_messages(files, report), BATCH_SIZE), report)
     if workers is None:
         workers = _default_workers(files)
     if workers <= 1:
@@ -111,6 +111,21 @@ def _messages(files: list[Path], report: ImportReport) -> Iterator[RawMessage]:
 def _batches(messages: Iterator[RawMessage], size: int) -> Iterator[list[RawMessage]]:
     while batch := list(islice(messages, size)):
         yield batch
+
+
+def _unknown_only(
+    store: Store, batches: Iterator[list[RawMessage]], report: ImportReport
+) -> Iterator[list[RawMessage]]:
+    """Drop messages whose exact bytes were ingested before: re-import costs a hash, no parse."""
+    for batch in batches:
+        keys = [content_key(item.raw) for item in batch]
+        known = store.known_raw(keys)
+        fresh = [item for item, key in zip(batch, keys, strict=True) if key not in known]
+        skipped = len(batch) - len(fresh)
+        if skipped:
+            report.counts += IngestCounts(read=skipped, known=skipped)
+        if fresh:
+            yield fresh
 
 
 def _bounded_map(

@@ -153,7 +153,23 @@ class Store:
             self._link_closing_threads()
         return counts
 
+    def known_raw(self, content_keys: list[str]) -> set[str]:
+        """Which of these raw messages were ingested before (as new or as duplicates)."""
+        known: set[str] = set()
+        for start in range(0, len(content_keys), 500):
+            chunk = content_keys[start : start + 500]
+            rows = self.db.execute(
+                "SELECT content_key FROM seen_raw WHERE content_key IN"
+                " (SELECT value FROM json_each(?))",
+                [json.dumps(chunk)],
+            ).fetchall()
+            known.update(row[0] for row in rows)
+        return known
+
     def _ingest_one(self, post: Post, raw: bytes, now: str) -> IngestCounts:
+        self.db.execute(
+            "INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", [content_key(raw)]
+        )
         keyed = self._natural_key(post, raw)
         if keyed is None:
             return IngestCounts(read=1, known=1)

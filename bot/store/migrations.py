@@ -70,3 +70,10 @@ def m001_mail(db: Database) -> None:
     )
     db["threads"].create_index(["subject_key", "last_at"])
     db["threads"].create_index(["kind"])
+
+
+@migrations()
+def m002_seen_raw(db: Database) -> None:
+    # Content keys of every message ever ingested, duplicates included, so a
+    # re-import can skip known bytes without parsing them again.
+    db["seen_raw"].create({"content_key": str}, pk="content_key")
