@@ -14,8 +14,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from bot.model import Person, Post
@@ -147,6 +147,8 @@ class CallTerms:
     minimum_closes_at: datetime
     stated_closes_at: datetime | None
     stated_sentence: str
+    # "open for at least 72 hours" is a minimum; ballots after it are normal.
+    stated_is_minimum: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,17 @@ class Ballot:
     @property
     def counted(self) -> bool:
         return self.cast.reading.is_vote
+
+    @property
+    def bucket(self) -> int | None:
+        """1, 0 or -1 for a counted ballot; None for an ambiguous one."""
+        value = self.cast.reading.value
+        return _bucket(value) if self.counted and value is not None else None
+
+    @property
+    def label(self) -> str:
+        value = self.cast.reading.value
+        return "?" if value is None else format_value(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +260,9 @@ class Discrepancy:
 
     @property
     def soft(self) -> bool:
-        # The release manager interpreting an ambiguous ballot is a judgement
-        # call we report, not an error in the announcement.
-        return self.kind == "ambiguous-counted"
+        # The release manager interpreting an ambiguous ballot, or naming a
+        # voter by a first name two voters share, is reported but is no error.
+        return self.kind in ("ambiguous-counted", "name-unresolved")
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +337,9 @@ class VoteReport:
                 {"kind": d.kind, "voters": list(d.voters), "detail": d.detail}
                 for d in self.discrepancies
             ],
-            "flags": [{"kind": f.kind, "detail": f.detail, "voters": list(f.voters)} for f in self.flags],
+            "flags": [
+                {"kind": f.kind, "detail": f.detail, "voters": list(f.voters)} for f in self.flags
+            ],
         }
 
 
@@ -334,7 +349,7 @@ class VoteReport:
 
 
 def name_key(name: str) -> str:
-    """A comparison key for people's names: "Hervé BOUTEMY" ~ "herve boutemy", "Karl-Heinz" ~ "karl heinz"."""
+    """A key for comparing names: "Hervé BOUTEMY" ~ "herve boutemy", "Karl-Heinz" ~ "Karl Heinz"."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(re.sub(r"[\W_]+", " ", plain).split())
@@ -350,6 +365,10 @@ def format_value(value: float) -> str:
     """``+1``, ``-1``, ``+0``, ``-0``, ``+0.5``: the sign of zero matters in ASF votes."""
     sign = "-" if math.copysign(1.0, value) < 0 else "+"
     return f"{sign}{abs(value):g}"
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
 
 
 def _bucket(value: float) -> int:
@@ -472,18 +491,26 @@ _VALUE_RE = re.compile(
 )
 _EMPTY_BOX_RE = re.compile(r"^\s*(?:\[\s*\]|\(\s*\))\s*")
 _CHECKED_BOX_RE = re.compile(r"^\s*\[\s*[xX✓✔*]\s*\]\s*")
-_LEAD_RE = re.compile(r"^\s*(?:[-*•]\s+(?=[+\-−–]?\d)|(?:my\s+)?vote\s*(?:is\s*)?[:=]?\s*)", re.I)
+_LEAD_RE = re.compile(
+    r"^\s*(?:[-*•]\s+(?=[+\-−–]?\d)|(?:my\s+)?vote\b\s*(?:is\b\s*)?[:=]?\s*)", re.I
+)
+# A legend defines a value right after it: "+1: yes", "+1 = approve",
+# "+1 Release this package", "-1 Do not release ... because...".
 _DEFINITION_RE = re.compile(
-    r"\b(?:approve|approval|release|accept|reject|disapprove|abstain|no opinion|yes|no|"
-    r"don'?t|do not|against|in favou?r|because)\b|\.\.\.|…",
+    r"^\s*[+\-−–]{0,2}\d(?:\.\d+)?\s*(?:[:=]"
+    r"|[-–(]?\s*(?:approve|approval|release|accept|reject|disapprove|abstain|no opinion|"
+    r"yes|no|don'?t|do not|against|in favou?r|i (?:don'?t|do not|approve|support|object))\b)",
     re.IGNORECASE,
 )
 _ANNOTATION_RE = re.compile(
     r"[(\[]?\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]?", re.IGNORECASE
 )
-_NON_BINDING_RE = re.compile(r"\bnon[- ]?binding\b|\bnot binding\b|\(nb\)", re.IGNORECASE)
+_NON_BINDING_RE = re.compile(r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)", re.IGNORECASE)
 _BINDING_RE = re.compile(r"\bbinding\b", re.IGNORECASE)
-_FROM_ME_RE = re.compile(r"^\s*(?:[(\[]?\s*(?:non[- ]?)?binding\s*[)\]]?\s*)?from\s+(?:me|my|us|our)\b", re.I)
+_BINDING_LABEL_RE = re.compile(r"\(\s*binding\s*\)|^\s*binding\s*$", re.IGNORECASE | re.MULTILINE)
+_FROM_ME_RE = re.compile(
+    r"^\s*(?:[(\[]?\s*(?:non[- ]?)?binding\s*[)\]]?\s*)?from\s+(?:me|my|us|our)\b", re.I
+)
 _FROM_OTHER_RE = re.compile(r"^\s*from\s+\w", re.IGNORECASE)
 _VOTES_NOUN_RE = re.compile(r"^\s*(?:votes?|ballots?)\b", re.IGNORECASE)
 _TAIL_RE = re.compile(
@@ -495,18 +522,17 @@ _TAIL_RE = re.compile(
     r"|\([^)]*\)|[:;]-?[)D(]|[!.,)\]*_~…]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+))*\s*$",
     re.IGNORECASE,
 )
-_INTRO_WORDS = frozenset(
+_INTRO_WORDS = _wordset(
     "so thus hence therefore overall then and also again definitely obviously strongly "
-    "still now too big huge my vote is am i'm im are be as say".split()
+    "still now too big huge my vote is am i'm im are be as say but however though yet"
 )
-_COUNT_WORDS = frozenset(
+_COUNT_WORDS = _wordset(
     "more one two three four five several many any no of than need needs needed require "
     "requires required got get gets received receive enough with by utc gmt cet cest pst "
-    "pdt est edt bst z plus minus".split()
+    "pdt est edt bst z plus minus"
 )
-_ARTICLE_WORDS = frozenset(
-    "a an the your his her their its our another this that such these those".split()
-)
+_REQUEST_WORDS = _wordset("for need needs want wants wait waiting ask asking get got")
+_ARTICLE_WORDS = _wordset("a an the your his her their its our another this that such these those")
 _CONDITION_BEFORE_RE = re.compile(
     r"\b(?:if|unless|would|could|provided|assuming)\b|\w'd\b", re.IGNORECASE
 )
@@ -543,10 +569,19 @@ _NO_TROUBLE_RE = re.compile(
     r"|\bworks?\s+(?:fine|well)\b|\ball good\b",
     re.IGNORECASE,
 )
-_SALUTATION_RE = re.compile(
-    r"^(?:hi|hello|hey|dear|thanks?|thank you|thx|regards|best|cheers|br|greetings|"
-    r"kind regards|best regards|best wishes|all the best|many thanks)\b[\w\s,.!~-]{0,30}$",
+_REST_NOISE_RE = re.compile(
+    r"^(?:\s+|[(\[]?\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]?"
+    r"|from\s+(?:me|my side|us|our side)\b|[,.!:;)\]*_~…-]+)*",
     re.IGNORECASE,
+)
+_HEDGE_RE = re.compile(r"\b(?:if|unless|not|never|haven't|hasn't|didn't|doesn't)\b|n't\b", re.I)
+_GREETING_RE = re.compile(r"^(?:hi|hello|hey|dear|greetings)\b[\w\s,.!]{0,30}$", re.I)
+# A sign-off is the phrase alone or with a name ("Thanks, Robert"), never
+# "Thanks for testing, but ...": the name part is capitalised words only.
+_SIGN_OFF_RE = re.compile(
+    r"^(?i:thanks?|thank you|thx|regards|best|cheers|br|kind regards|best regards|"
+    r"best wishes|all the best|many thanks|greetings|gruss|cordialement)[\s,.!]*"
+    r"(?:[A-Z~][\w.~-]*(?:\s+[A-Z][\w.-]*){0,2}[\s,.!]*)?$"
 )
 
 
@@ -562,6 +597,7 @@ class _Hit:
     sort: _Sort
     value: float
     sentence: str
+    rest: str = ""  # what the sentence says after the value: a veto's reason may start here
 
 
 def _value_of(sign: str | None, num: str) -> float:
@@ -570,9 +606,12 @@ def _value_of(sign: str | None, num: str) -> float:
 
 
 def _value_start(line: str) -> re.Match[str] | None:
-    body = _EMPTY_BOX_RE.sub("", line, count=1)
-    match = _VALUE_RE.match(body.lstrip())
-    return match
+    """A signed value (or a bare 0) opening a line, past any checkbox."""
+    body = _CHECKED_BOX_RE.sub("", _EMPTY_BOX_RE.sub("", line, count=1), count=1).lstrip()
+    match = _VALUE_RE.match(body)
+    if match and (match.group("sign") or match.group("num") == "0"):
+        return match
+    return None
 
 
 def _is_result_like(line: str) -> bool:
@@ -593,35 +632,28 @@ def _is_result_like(line: str) -> bool:
 def _template_lines(lines: Sequence[str]) -> set[int]:
     """Indexes of ballot-template lines (``[ ] +1``, ``+1 = approve``, a +1/0/-1 legend)."""
     template: set[int] = set()
-    block: list[int] = []
-
-    def close_block() -> None:
-        values = {_value_start(lines[i]).group(0) for i in block}  # type: ignore[union-attr]
-        defining = sum(
-            1
-            for i in block
-            if _DEFINITION_RE.search(lines[i]) or re.match(r"^\s*\S+\s*[:=]", lines[i])
-        )
-        if len(block) >= 2 and len(values) >= 2 and defining >= 1:
-            template.update(block)
-        block.clear()
-
-    for index, line in enumerate(lines):
-        if _EMPTY_BOX_RE.match(line) and _value_start(line):
-            template.add(index)
-            continue
-        if _CHECKED_BOX_RE.match(line):
-            close_block()
-            continue
+    block: list[tuple[int, str]] = []
+    for index, line in enumerate([*lines, ""]):  # the sentinel closes the last block
         start = _value_start(line)
-        if start and re.match(r"^\s*\S+\s*=", _EMPTY_BOX_RE.sub("", line)):
+        if start and _EMPTY_BOX_RE.match(line):
             template.add(index)
-        if start and start.group("sign") is not None or (start and line.lstrip()[0] == "0"):
-            block.append(index)
+        elif start and not _CHECKED_BOX_RE.match(line):
+            if re.match(r"^\s*\S+\s*=", line):
+                template.add(index)  # "+1 = approve"
+            block.append((index, start.group(0)))
         else:
-            close_block()
-    close_block()
+            if _is_legend(block, lines):
+                template.update(i for i, _ in block)
+            block = []
     return template
+
+
+def _is_legend(block: Sequence[tuple[int, str]], lines: Sequence[str]) -> bool:
+    # A reply's "+1 for A / -1 for B" is a conflict to report, so a block of
+    # values is a legend only when it defines what the values mean.
+    values = {token for _, token in block}
+    defining = sum(1 for i, _ in block if _DEFINITION_RE.match(_EMPTY_BOX_RE.sub("", lines[i])))
+    return len(block) >= 2 and len(values) >= 2 and 2 * defining >= len(block)
 
 
 def _words_before(before: str) -> list[str]:
@@ -638,7 +670,11 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
         # A bare "0" is a ballot only on its own; "0 failures" is not.
         plain_zero = num.startswith("0") and at_start and bool(_TAIL_RE.match(after))
         return _Sort.BALLOT if plain_zero else _Sort.IGNORE
-    if _RESULT_STATEMENT_RE.search(sentence) or _PLEASE_RE.search(before):
+    if (
+        _RESULT_STATEMENT_RE.search(sentence)
+        or _PLEASE_RE.search(before)
+        or sentence.rstrip().endswith("?")
+    ):
         return _Sort.IGNORE
     if _VOTES_NOUN_RE.match(after) and not before.rstrip().casefold().endswith("my"):
         return _Sort.IGNORE
@@ -646,6 +682,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     previous = words[-1] if words else ""
     if previous in _COUNT_WORDS or re.fullmatch(r"\d[\d:.]*", previous):
         return _Sort.IGNORE
+    if previous in _ARTICLE_WORDS and len(words) > 1 and words[-2] in _REQUEST_WORDS:
+        return _Sort.IGNORE  # "looking for a +1", "waiting for another +1"
     if _WITHDRAW_RE.search(sentence):
         return _Sort.UNSURE
     sort = _context_sort(before, after, previous, at_start)
@@ -669,10 +707,13 @@ def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _So
     return _Sort.UNSURE
 
 
+def _ballot_body(line: str) -> str:
+    return _LEAD_RE.sub("", _CHECKED_BOX_RE.sub("", line, count=1), count=1)
+
+
 def _hits_in_line(line: str) -> list[_Hit]:
-    body = _LEAD_RE.sub("", _CHECKED_BOX_RE.sub("", line, count=1), count=1)
     hits: list[_Hit] = []
-    for sentence in (s.strip() for s in _SENTENCE_SPLIT_RE.split(body)):
+    for sentence in (s.strip() for s in _SENTENCE_SPLIT_RE.split(_ballot_body(line))):
         matches = list(_VALUE_RE.finditer(sentence))
         changed_to = _changed_to(sentence, matches)
         for match in matches:
@@ -681,7 +722,8 @@ def _hits_in_line(line: str) -> list[_Hit]:
                 sort = _Sort.BALLOT if match is changed_to else _Sort.IGNORE
             else:
                 sort = _classify(sentence, match)
-            hits.append(_Hit(sort, value, sentence))
+            rest = _REST_NOISE_RE.sub("", sentence[match.end() :])
+            hits.append(_Hit(sort, value, sentence, rest))
     return hits
 
 
@@ -696,26 +738,30 @@ def _changed_to(sentence: str, matches: Sequence[re.Match[str]]) -> re.Match[str
 
 
 def _self_declared(sentences: Iterable[str], prose: str) -> bool | None:
-    for text in (*sentences, prose):
-        if _NON_BINDING_RE.search(text):
+    """What the voter says about their own ballot (recorded, never trusted)."""
+    for sentence in sentences:
+        if _NON_BINDING_RE.search(sentence):
             return False
-        if _BINDING_RE.search(text):
+        if _BINDING_RE.search(sentence):
             return True
-    return None
+    # Elsewhere in the post only explicit labels count: "binding" alone is too
+    # common in talk about votes ("still waiting for binding votes").
+    if _NON_BINDING_RE.search(prose):
+        return False
+    return True if _BINDING_LABEL_RE.search(prose) else None
 
 
-def _justification(lines: Sequence[str], ballot_sentences: Iterable[str]) -> str:
+def _justification(lines: Sequence[str], skip: set[int], ballots: Sequence[_Hit]) -> str:
     """The prose around the ballot, minus greetings and sign-offs: a veto's stated reason."""
-    ballot_set = set(ballot_sentences)
+    rests = {hit.sentence: hit.rest for hit in ballots}
     kept: list[str] = []
-    for line in lines:
-        text = line.strip()
-        if not text or _SALUTATION_RE.match(text) or len(_WORD_RE.findall(text)) <= 1:
+    for index, line in enumerate(lines):
+        text = _ballot_body(line).strip()
+        if _SIGN_OFF_RE.match(text):
+            break  # what follows a sign-off is a name, not a reason
+        if not text or index in skip or _GREETING_RE.match(text):
             continue
-        for sentence in _SENTENCE_SPLIT_RE.split(text):
-            if sentence in ballot_set:
-                sentence = _ANNOTATION_RE.sub(" ", _VALUE_RE.sub(" ", sentence, count=1))
-            kept.append(sentence.strip())
+        kept.extend(rests.get(s.strip(), s.strip()) for s in _SENTENCE_SPLIT_RE.split(text))
     return " ".join(s for s in kept if s)
 
 
@@ -732,7 +778,7 @@ def _paragraph_sentences(lines: Sequence[str]) -> list[str]:
 def _vague_reading(lines: Sequence[str], prose: str) -> BallotReading | None:
     sentences = _paragraph_sentences(lines)
     for pattern, reason in _VAGUE_PATTERNS:
-        found = next((s for s in sentences if pattern.search(s)), None)
+        found = next((s for s in sentences if _unhedged_match(pattern, s)), None)
         if found:
             return BallotReading(
                 ReadingKind.VAGUE,
@@ -740,16 +786,36 @@ def _vague_reading(lines: Sequence[str], prose: str) -> BallotReading | None:
                 self_declared_binding=_self_declared([found], prose),
                 reason=reason,
             )
-    trouble = next((s for s in sentences if _NO_TROUBLE_RE.search(s)), None)
-    tested = next((s for s in sentences if _TESTED_RE.search(s)), None)
-    if trouble and tested:
-        sentence = trouble if tested == trouble else f"{tested} {trouble}"
+    sentence = _tested_fine(sentences)
+    if sentence:
         return BallotReading(
             ReadingKind.VAGUE,
             sentence=sentence,
             self_declared_binding=_self_declared([sentence], prose),
             reason="reports a successful test but states no value",
         )
+    return None
+
+
+def _unhedged_match(pattern: re.Pattern[str], sentence: str) -> bool:
+    # "If only that worked for me :(" is a complaint, not approval.
+    match = pattern.search(sentence)
+    return bool(match) and not _HEDGE_RE.search(sentence[: match.start()])
+
+
+def _tested_fine(sentences: Sequence[str]) -> str | None:
+    """ "Tested this ... In both cases, I experienced no trouble.": a test report, not a ballot.
+
+    Both halves must be close and in that order; far apart they are usually
+    unrelated ("probably no issues ... I haven't done any testing").
+    """
+    for index, sentence in enumerate(sentences):
+        tested = _TESTED_RE.search(sentence)
+        if not tested or _HEDGE_RE.search(sentence[: tested.start()]):
+            continue
+        for follower in sentences[index : index + 2]:
+            if _NO_TROUBLE_RE.search(follower):
+                return sentence if follower is sentence else f"{sentence} {follower}"
     return None
 
 
@@ -769,7 +835,9 @@ def parse_ballot(text: str) -> BallotReading:
     prose = " ".join(line for i, line in enumerate(lines) if line and i not in template)
     ballots = [h for h in hits if h.sort is _Sort.BALLOT]
     if ballots:
-        return _explicit_reading(ballots, lines, prose)
+        reading = _explicit_reading(ballots, prose)
+        justification = _justification(lines, template, ballots)
+        return replace(reading, justification=justification) if reading.is_vote else reading
     conditional = [h for h in hits if h.sort is _Sort.CONDITIONAL]
     if conditional:
         values = {h.value for h in conditional}
@@ -791,7 +859,7 @@ def parse_ballot(text: str) -> BallotReading:
     return _vague_reading(lines, prose) or BallotReading(ReadingKind.NONE)
 
 
-def _explicit_reading(ballots: Sequence[_Hit], lines: Sequence[str], prose: str) -> BallotReading:
+def _explicit_reading(ballots: Sequence[_Hit], prose: str) -> BallotReading:
     # +0 and -0 are different opinions, so compare the formatted value, not the float.
     values = {format_value(h.value): h.value for h in ballots}
     sentences = [h.sentence for h in ballots]
@@ -808,7 +876,6 @@ def _explicit_reading(ballots: Sequence[_Hit], lines: Sequence[str], prose: str)
         value=ballots[0].value,
         sentence=ballots[0].sentence,
         self_declared_binding=declared,
-        justification=_justification(lines, sentences),
     )
 
 
@@ -820,52 +887,34 @@ def _join_sentences(hits: Sequence[_Hit]) -> str:
 # The vote call: its period
 # --------------------------------------------------------------------------
 
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
+_NUMBER_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBER_WORDS = {word: number for number, word in enumerate(_NUMBER_NAMES)} | {
     "ten": 10,
     "fourteen": 14,
     "seventy-two": 72,
     "seventy two": 72,
 }
-_MONTHS = {
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, start=1)}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _PERIOD_CONTEXT_RE = re.compile(
-    r"\b(?:vote|voting|open|close[sd]?|closing|lazy|objections?|run|last)\b", re.I
+    r"\b(?:vote|voting|open|close[sd]?|closing|lazy|objections?)\b", re.I
 )
 _DURATION_RE = re.compile(
-    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|ten|fourteen|seventy[- ]two)\s*-?\s*"
+    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|fourteen|seventy[- ]two)\s*-?\s*"
     r"(?P<unit>hours?|hrs?|h|days?|business days?|weeks?)\b",
     re.IGNORECASE,
 )
-_CLOSE_WORD_RE = re.compile(
-    r"\b(?:close[sd]?|closing|ends?|ending|until|till|through|deadline|open until)\b", re.I
-)
+_CLOSE_WORD_RE = re.compile(r"\b(?:close[sd]?|closing|ends?|ending|until|till|deadline)\b", re.I)
+_ABOUT_VOTE_RE = re.compile(r"\b(?:vote|voting|poll|ballot)\b", re.IGNORECASE)
 _MONTH_RE = (
     r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
+# A time needs ":mm" or am/pm, so the year in "Dec 2017" is never read as 20:17.
 _TIME_RE = (
-    r"(?:,?\s*(?:at\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm)?"
-    r"\s*(?P<tz>UTC|GMT|Z)?(?!\d))?"
+    r"(?:,?\s*(?:at\s+)?(?P<hour>\d{1,2})(?=:\d{2}|\s*[ap]m\b)(?::(?P<minute>\d{2}))?"
+    r"\s*(?P<ampm>am|pm)?\s*(?P<tz>UTC|GMT|Z)?(?!\d))?"
 )
 _ISO_DATE_RE = re.compile(
     r"(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})"
@@ -873,7 +922,7 @@ _ISO_DATE_RE = re.compile(
     re.IGNORECASE,
 )
 _MONTH_DAY_RE = re.compile(
-    _MONTH_RE + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,?\s*(?P<year>\d{4}))?" + _TIME_RE,
+    _MONTH_RE + r"\s+(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:,?\s*(?P<year>\d{4}))?" + _TIME_RE,
     re.IGNORECASE,
 )
 _DAY_MONTH_RE = re.compile(
@@ -883,6 +932,7 @@ _DAY_MONTH_RE = re.compile(
     + _TIME_RE,
     re.IGNORECASE,
 )
+_AT_LEAST_RE = re.compile(r"\bat least\b|\bminimum\b|\bor (?:more|longer)\b", re.I)
 _WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE)
 
 
@@ -894,17 +944,19 @@ def parse_call(
     minimum = opened_at + min_duration
     stated, sentence = _stated_close(text, opened_at)
     closes = minimum if stated is None else max(stated, minimum)
-    return CallTerms(opened_at, closes, minimum, stated, sentence)
+    at_least = stated is None or bool(_AT_LEAST_RE.search(sentence))
+    return CallTerms(opened_at, closes, minimum, stated, sentence, at_least)
 
 
 def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]:
     lines = [line for line in text.splitlines() if not _QUOTED_RE.match(line)]
     sentences = _paragraph_sentences([line.strip() for line in lines])
     for sentence in sentences:
-        if _CLOSE_WORD_RE.search(sentence):
-            found = _close_date(sentence[_CLOSE_WORD_RE.search(sentence).end() :], opened_at)  # type: ignore[union-attr]
-            if found is not None:
-                return found, sentence
+        # "issues closed on Nov 3" is not the vote's close date.
+        close_word = _CLOSE_WORD_RE.search(sentence) if _ABOUT_VOTE_RE.search(sentence) else None
+        found = _close_date(sentence[close_word.end() :], opened_at) if close_word else None
+        if found is not None:
+            return found, sentence
     for sentence in sentences:
         if _PERIOD_CONTEXT_RE.search(sentence):
             match = _DURATION_RE.search(sentence)
@@ -915,7 +967,7 @@ def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]
 
 def _duration(match: re.Match[str]) -> timedelta:
     raw = match.group("n").casefold()
-    amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw.replace("  ", " ")]
+    amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
     unit = match.group("unit").casefold()
     if unit.startswith("h"):
         return timedelta(hours=amount)
@@ -953,14 +1005,16 @@ def _at_time(
     minute: str | None,
     ampm: str | None,
     tz_name: str | None,
-    tz: object,
+    tz: tzinfo | None,
 ) -> datetime:
     # Without a stated time the vote runs to the end of that day, in the caller's zone.
-    zone = timezone.utc if tz_name else tz
+    zone = UTC if tz_name else tz
     if hour is None:
-        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)  # type: ignore[arg-type]
-    h = int(hour) % 12 + (12 if (ampm or "").casefold() == "pm" else 0) if ampm else int(hour)
-    return datetime(day.year, day.month, day.day, h, int(minute or 0), tzinfo=zone)  # type: ignore[arg-type]
+        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)
+    clock = int(hour)
+    if ampm:
+        clock = clock % 12 + (12 if ampm.casefold() == "pm" else 0)
+    return datetime(day.year, day.month, day.day, clock, int(minute or 0), tzinfo=zone)
 
 
 # --------------------------------------------------------------------------
@@ -1026,7 +1080,9 @@ def collect_ballots(
     ballots = tuple(
         _standing_ballot(entries, roster, call.created_at) for entries in casts.values()
     )
-    return count_ballots(ballots, tuple(sorted(unmatched)))
+    return count_ballots(
+        ballots, binding_known=roster is not None, unmatched=tuple(sorted(unmatched))
+    )
 
 
 def _standing_ballot(
@@ -1043,17 +1099,15 @@ def _standing_ballot(
     return Ballot(voter, binding, standing, history, aliases)
 
 
-def count_ballots(ballots: Sequence[Ballot], unmatched: tuple[str, ...] = ()) -> Tally:
-    counted = [b for b in ballots if b.counted]
-    buckets = [_bucket(b.value) for b in counted]  # type: ignore[arg-type]
-    binding_known = all(b.binding is not None for b in ballots) and (
-        not ballots or ballots[0].binding is not None
-    )
+def count_ballots(
+    ballots: Sequence[Ballot], *, binding_known: bool, unmatched: tuple[str, ...] = ()
+) -> Tally:
+    buckets = [b.bucket for b in ballots]
 
     def binding_count(bucket: int) -> int | None:
         if not binding_known:
             return None
-        return sum(1 for b, k in zip(counted, buckets, strict=True) if k == bucket and b.binding)
+        return sum(1 for b in ballots if b.bucket == bucket and b.binding)
 
     return Tally(
         ballots=tuple(ballots),
@@ -1077,64 +1131,94 @@ def _states_reason(ballot: Ballot) -> bool:
     return len(_WORD_RE.findall(ballot.cast.reading.justification)) >= 3
 
 
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    """What every rule looks at, computed once."""
+
+    plus: tuple[Ballot, ...]  # binding +1 (potentially binding without a roster)
+    minus: tuple[Ballot, ...]  # binding -1
+    basis_plus: int  # the "more + than -" sides, per MajorityBasis
+    basis_minus: int
+    basis: str
+    word: str
+    unknown: bool
+
+
 def decide(tally: Tally, policy: VotePolicy) -> Outcome:
     """What the rule says if the vote closed now (the caller decides whether it has)."""
     unknown = not tally.binding_known
     # Without a roster every ballot is potentially binding; the outcome says so.
     binding = [b for b in tally.ballots if b.counted and (unknown or b.binding)]
-    bplus = [b for b in binding if _bucket(b.value) == 1]  # type: ignore[arg-type]
-    bminus = [b for b in binding if _bucket(b.value) == -1]  # type: ignore[arg-type]
-    plus, minus = (
-        (len(bplus), len(bminus))
-        if policy.majority_basis is MajorityBasis.BINDING
-        else (tally.plus, tally.minus)
+    plus = tuple(b for b in binding if b.bucket == 1)
+    minus = tuple(b for b in binding if b.bucket == -1)
+    by_binding = policy.majority_basis is MajorityBasis.BINDING
+    counts = _Counts(
+        plus=plus,
+        minus=minus,
+        basis_plus=len(plus) if by_binding else tally.plus,
+        basis_minus=len(minus) if by_binding else tally.minus,
+        basis="binding " if by_binding else "",
+        word="potentially binding" if unknown else "binding",
+        unknown=unknown,
     )
-    basis = "binding " if policy.majority_basis is MajorityBasis.BINDING else ""
-    word = "potentially binding" if unknown else "binding"
-    rule = policy.rule
-    if rule is Rule.SIMPLE_MAJORITY:
-        passes = plus > minus
-        reasons = (f"{plus} {basis}+1 against {minus} {basis}-1",)
-        return Outcome(passes, reasons, unknown)
-    if rule is Rule.MAJORITY_APPROVAL:
-        quorum = len(bplus) >= policy.min_binding_plus
-        reasons = (
-            f"{len(bplus)} {word} +1 (need {policy.min_binding_plus})",
-            f"{plus} {basis}+1 against {minus} {basis}-1",
-        )
-        return Outcome(quorum and plus > minus, reasons, unknown)
-    if rule is Rule.CONSENSUS_APPROVAL:
-        return _consensus(bplus, bminus, policy, unknown, word)
-    if rule is Rule.LAZY_TWO_THIRDS:
-        cast = len(bplus) + len(bminus)
-        passes = cast >= policy.min_binding_votes and len(bplus) >= 2 * len(bminus)
-        reasons = (
-            f"{cast} {word} votes (need {policy.min_binding_votes})",
-            f"{len(bplus)} {word} +1 against {len(bminus)} {word} -1 (need twice as many +1)",
-        )
-        return Outcome(passes, reasons, unknown)
-    vetoes = tuple(b.voter for b in bminus)
-    reasons = (f"{len(bminus)} {word} -1 (lazy consensus passes with none)",)
-    return Outcome(not bminus, reasons, unknown, vetoes=vetoes)
+    return _RULES[policy.rule](counts, policy)
 
 
-def _consensus(
-    bplus: Sequence[Ballot], bminus: Sequence[Ballot], policy: VotePolicy, unknown: bool, word: str
-) -> Outcome:
-    valid = [b for b in bminus if _states_reason(b) or not policy.veto_needs_reason]
-    invalid = [b for b in bminus if b not in valid]
-    quorum = len(bplus) >= policy.min_binding_plus
-    reasons = [f"{len(bplus)} {word} +1 (need {policy.min_binding_plus})"]
-    reasons.append(f"{len(valid)} {word} veto(es)" if valid else f"no {word} veto")
+def _simple_majority(c: _Counts, policy: VotePolicy) -> Outcome:
+    reason = f"{c.basis_plus} {c.basis}+1 against {c.basis_minus} {c.basis}-1"
+    return Outcome(c.basis_plus > c.basis_minus, (reason,), c.unknown)
+
+
+def _majority_approval(c: _Counts, policy: VotePolicy) -> Outcome:
+    quorum = len(c.plus) >= policy.min_binding_plus
+    reasons = (
+        f"{len(c.plus)} {c.word} +1 (need {policy.min_binding_plus})",
+        f"{c.basis_plus} {c.basis}+1 against {c.basis_minus} {c.basis}-1",
+    )
+    return Outcome(quorum and c.basis_plus > c.basis_minus, reasons, c.unknown)
+
+
+def _consensus_approval(c: _Counts, policy: VotePolicy) -> Outcome:
+    valid = [b for b in c.minus if _states_reason(b) or not policy.veto_needs_reason]
+    invalid = [b for b in c.minus if b not in valid]
+    quorum = len(c.plus) >= policy.min_binding_plus
+    reasons = [f"{len(c.plus)} {c.word} +1 (need {policy.min_binding_plus})"]
+    reasons.append(f"{len(valid)} {c.word} veto(es)" if valid else f"no {c.word} veto")
     if invalid:
         reasons.append(f"{len(invalid)} -1 without a stated reason, not counted as a veto")
     return Outcome(
         quorum and not valid,
         tuple(reasons),
-        unknown,
+        c.unknown,
         vetoes=tuple(b.voter for b in valid),
         invalid_vetoes=tuple(b.voter for b in invalid),
     )
+
+
+def _lazy_two_thirds(c: _Counts, policy: VotePolicy) -> Outcome:
+    # Abstentions are not counted towards the minimum: three +0 must not pass a change.
+    cast = len(c.plus) + len(c.minus)
+    passes = cast >= policy.min_binding_votes and len(c.plus) >= 2 * len(c.minus)
+    reasons = (
+        f"{cast} {c.word} votes (need {policy.min_binding_votes})",
+        f"{len(c.plus)} {c.word} +1 against {len(c.minus)} {c.word} -1 (need twice as many +1)",
+    )
+    return Outcome(passes, reasons, c.unknown)
+
+
+def _lazy_consensus(c: _Counts, policy: VotePolicy) -> Outcome:
+    reason = f"{len(c.minus)} {c.word} -1 (lazy consensus passes with none)"
+    vetoes = tuple(b.voter for b in c.minus)
+    return Outcome(not c.minus, (reason,), c.unknown, vetoes=vetoes)
+
+
+_RULES = {
+    Rule.SIMPLE_MAJORITY: _simple_majority,
+    Rule.MAJORITY_APPROVAL: _majority_approval,
+    Rule.CONSENSUS_APPROVAL: _consensus_approval,
+    Rule.LAZY_TWO_THIRDS: _lazy_two_thirds,
+    Rule.LAZY_CONSENSUS: _lazy_consensus,
+}
 
 
 # --------------------------------------------------------------------------
@@ -1142,8 +1226,9 @@ def _consensus(
 # --------------------------------------------------------------------------
 
 _RESULT_VALUE_LINE_RE = re.compile(
-    r"^\s*(?:[-*•]\s*)?(?P<pre>(?:non[- ]?)?binding\s+)?(?P<val>[+\-−–]?\d(?:\.\d+)?)\s*(?:'?s)?"
-    r"\s*(?:votes?)?\s*(?:\((?P<post>(?:non[- ]?)?binding)\))?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
+    r"^\s*(?:[*•]\s*|-\s+)?(?P<pre>(?:non[- ]?)?binding\s+)?"
+    r"(?P<val>[+\-−–]?\d(?:\.\d+)?)\s*(?:'?s)?\s*(?:votes?)?"
+    r"\s*(?:\((?P<post>(?:non[- ]?)?binding)\))?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _RESULT_FROM_RE = re.compile(
@@ -1156,7 +1241,8 @@ _PASSED_RE = re.compile(
     re.IGNORECASE,
 )
 _FAILED_RE = re.compile(
-    r"\b(?:vote|release)\b[^.\n]{0,60}?\b(?:has\s+)?(?:failed|fails|did not pass|not passed|rejected)\b",
+    r"\b(?:vote|release)\b[^.\n]{0,60}?\b(?:has\s+)?"
+    r"(?:failed|fails|did not pass|not passed|rejected)\b",
     re.IGNORECASE,
 )
 _CANCELLED_RE = re.compile(r"\bcancel(?:l)?(?:ed|ing)?\b", re.IGNORECASE)
@@ -1167,6 +1253,13 @@ _NAME_STOP_RE = re.compile(
     r":|^(?:i|we|the|this|thanks?|regards|cheers|best|vote|pmc)\b", re.IGNORECASE
 )
 _BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
+# "The vote has passed with the following result: +1 (binding): a, b" on one line.
+_INLINE_ENTRY_RE = re.compile(r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))")
+_FREE_COUNT_RE = re.compile(
+    r"\b(?P<n>\d+)\s+(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)(?:'?s)?"
+    r"(?:\s+votes?)?\b",
+    re.IGNORECASE,
+)
 _NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
 
 
@@ -1175,6 +1268,7 @@ class _EntryDraft:
     value: float
     count: int | None = None
     binding_count: int | None = None
+    non_binding_count: int | None = None
     names: list[str] = field(default_factory=list)
     binding_names: list[str] = field(default_factory=list)
 
@@ -1188,7 +1282,7 @@ def _result_lines(text: str) -> list[str]:
             continue
         if _ATTRIBUTION_RE.search(line):
             break  # what follows is the quoted call, template lines and all
-        kept.append(line.rstrip())
+        kept.extend(part.rstrip() for part in _INLINE_ENTRY_RE.split(line))
     return kept
 
 
@@ -1269,7 +1363,7 @@ def parse_result(text: str) -> AnnouncedResult:
         value_line = _RESULT_VALUE_LINE_RE.match(line) or _RESULT_FROM_RE.search(line)
         quorum_line = _QUORUM_RE.match(line)
         if value_line and not re.match(r"^\s*\[", line):
-            value = _value_of(value_line["val"][0], value_line["val"].lstrip("+-−–"))
+            value = _signed(value_line["val"])
             flag = _binding_flag(
                 value_line.groupdict().get("pre"), value_line.groupdict().get("post")
             )
@@ -1282,6 +1376,8 @@ def parse_result(text: str) -> AnnouncedResult:
             quorum, names = _quorum(quorum_line["rest"])
             binding_names.extend(names)
             used.append(line.strip())
+        else:
+            _free_counts(line, drafts)
         index += 1
     entries = tuple(_entry(d) for _, d in sorted(drafts.items(), reverse=True))
     return AnnouncedResult(
@@ -1291,6 +1387,26 @@ def parse_result(text: str) -> AnnouncedResult:
         quorum_reached=quorum,
         lines=tuple(used),
     )
+
+
+def _signed(text: str) -> float:
+    sign = text[0] if text[0] in "+-−–" else None
+    return _value_of(sign, text.lstrip("+-−–"))
+
+
+def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> None:
+    """Counts written as prose: "passed with 4 binding +1 votes and 2 non-binding +1 votes"."""
+    for match in _FREE_COUNT_RE.finditer(line):
+        value = _signed(match["val"])
+        draft = drafts.setdefault(_bucket(value), _EntryDraft(value))
+        amount = int(match["n"])
+        kind = (match["kind"] or "").casefold()
+        if kind == "binding" and draft.binding_count is None:
+            draft.binding_count = amount
+        elif kind.startswith("non") and draft.non_binding_count is None:
+            draft.non_binding_count = amount
+        elif not kind and draft.count is None:
+            draft.count = amount
 
 
 def _quorum(rest: str) -> tuple[bool | None, list[str]]:
@@ -1307,16 +1423,16 @@ def _quorum(rest: str) -> tuple[bool | None, list[str]]:
 
 def _entry(draft: _EntryDraft) -> AnnouncedEntry:
     names = tuple(dict.fromkeys(draft.names))
-    count = draft.count if draft.count is not None else (len(names) if names else None)
-    return AnnouncedEntry(
-        draft.value,
-        count,
-        draft.binding_count
-        if draft.binding_count is not None
-        else (len(draft.binding_names) or None),
-        names,
-        tuple(dict.fromkeys(draft.binding_names)),
-    )
+    binding_names = tuple(dict.fromkeys(draft.binding_names))
+    binding = draft.binding_count
+    if binding is None and binding_names:
+        binding = len(binding_names)
+    count = draft.count
+    if count is None and names:
+        count = len(names)
+    if count is None and (binding is not None or draft.non_binding_count is not None):
+        count = (binding or 0) + (draft.non_binding_count or 0)
+    return AnnouncedEntry(draft.value, count, binding, names, binding_names)
 
 
 def _announced_outcome(lines: Sequence[str]) -> VoteState | None:
@@ -1359,16 +1475,17 @@ def _match_score(announced: str, known: str) -> int:
     return 0
 
 
+def voter_candidates(name: str, ballots: Sequence[Ballot]) -> list[Ballot]:
+    """The ballots an announced name fits best ("Robert" may fit two Roberts)."""
+    scored = [(max(_match_score(name, n) for n in _candidate_names(b)), b) for b in ballots]
+    best = max((score for score, _ in scored), default=0)
+    return [b for score, b in scored if score == best] if best else []
+
+
 def match_voter(name: str, ballots: Sequence[Ballot]) -> Ballot | None:
     """The one ballot an announced name refers to, or None when none or several fit."""
-    scored = [
-        (max(_match_score(name, n) for n in _candidate_names(b)), i) for i, b in enumerate(ballots)
-    ]
-    best = max((s for s, _ in scored), default=0)
-    if best == 0:
-        return None
-    winners = [i for s, i in scored if s == best]
-    return ballots[winners[0]] if len(winners) == 1 else None
+    candidates = voter_candidates(name, ballots)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
@@ -1389,20 +1506,23 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
 def _check_announced_name(
     name: str, value: float, tally: Tally, matched: set[str]
 ) -> list[Discrepancy]:
-    ballot = match_voter(name, tally.ballots)
+    candidates = voter_candidates(name, tally.ballots)
     label = format_value(value)
-    if ballot is None:
-        return [
-            Discrepancy(
-                "not-in-thread", (name,), f"announced as {label}; no ballot found in the thread"
-            )
-        ]
+    if not candidates:
+        detail = f"announced as {label}; no ballot found in the thread"
+        return [Discrepancy("not-in-thread", (name,), detail)]
+    if len(candidates) > 1:
+        voters = tuple(b.voter for b in candidates)
+        matched.update(voters)
+        detail = f"announced as {label}; {name!r} could be any of {', '.join(voters)}"
+        return [Discrepancy("name-unresolved", voters, detail)]
+    ballot = candidates[0]
     matched.add(ballot.voter)
     if ballot.ambiguous:
         detail = f"announced as {label}; the ballot was ambiguous: {ballot.cast.reading.sentence!r}"
         return [Discrepancy("ambiguous-counted", (ballot.voter,), detail)]
-    if _bucket(ballot.value) != _bucket(value):  # type: ignore[arg-type]
-        detail = f"announced as {label}; voted {format_value(ballot.value)}"  # type: ignore[arg-type]
+    if ballot.bucket != _bucket(value):
+        detail = f"announced as {label}; voted {ballot.label}"
         return [Discrepancy("value-differs", (ballot.voter,), detail)]
     return []
 
@@ -1426,13 +1546,12 @@ def _unannounced(
     for ballot in tally.ballots:
         if not ballot.counted:
             continue
-        bucket = _bucket(ballot.value)  # type: ignore[arg-type]
-        entry = announced.entry(ballot.value)  # type: ignore[arg-type]
+        entry = next((e for e in announced.entries if _bucket(e.value) == ballot.bucket), None)
         if entry is not None and not entry.names:
             continue  # a count-only line was checked as a count
-        if ballot.voter in matched[bucket] or any(ballot.voter in s for s in matched.values()):
-            continue
-        detail = f"voted {format_value(ballot.value)} in the thread; not in the announcement"  # type: ignore[arg-type]
+        if any(ballot.voter in voters for voters in matched.values()):
+            continue  # named under another value: reported as value-differs
+        detail = f"voted {ballot.label} in the thread; not in the announcement"
         found.append(Discrepancy("not-in-announcement", (ballot.voter,), detail))
     return found
 
@@ -1443,18 +1562,30 @@ def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy
     found: list[Discrepancy] = []
     plus_entry = announced.entry(1.0)
     names = list(announced.binding_names) + list(plus_entry.binding_names if plus_entry else ())
+    announced_binding: set[str] = set()
     for name in dict.fromkeys(names):
         ballot = match_voter(name, tally.ballots)
-        if ballot is not None and ballot.binding is False:
+        if ballot is None:
+            continue
+        announced_binding.add(ballot.voter)
+        if ballot.binding is False:
             detail = "announced as binding; not on the roster when the vote opened"
             found.append(Discrepancy("binding-differs", (ballot.voter,), detail))
-    if plus_entry and plus_entry.binding_count is not None:
-        if plus_entry.binding_count != tally.binding_plus:
-            detail = (
-                f"announced {plus_entry.binding_count} binding +1; "
-                f"the roster gives {tally.binding_plus}"
-            )
-            found.append(Discrepancy("binding-count-differs", (), detail))
+    if names:
+        for ballot in tally.ballots:
+            if ballot.binding and ballot.bucket == 1 and ballot.voter not in announced_binding:
+                detail = "binding on the roster; not announced as binding"
+                found.append(Discrepancy("binding-differs", (ballot.voter,), detail))
+    if (
+        plus_entry
+        and plus_entry.binding_count is not None
+        and plus_entry.binding_count != tally.binding_plus
+    ):
+        detail = (
+            f"announced {plus_entry.binding_count} binding +1; "
+            f"the roster gives {tally.binding_plus}"
+        )
+        found.append(Discrepancy("binding-count-differs", (), detail))
     return found
 
 
@@ -1537,17 +1668,26 @@ def _flags(
         )
     if terms.stated_closes_at is not None and terms.stated_closes_at < terms.minimum_closes_at:
         flags.append(
-            Flag("short-period", f"the call states a close before the {policy.min_duration} minimum")
+            Flag(
+                "short-period", f"the call states a close before the {policy.min_duration} minimum"
+            )
         )
     if terms.stated_closes_at is None:
         flags.append(Flag("period-not-stated", "the call states no period; the minimum applies"))
     if outcome.binding_unknown:
         flags.append(
-            Flag("binding-unknown", "no roster configured: every ballot treated as potentially binding")
+            Flag(
+                "binding-unknown",
+                "no roster configured: every ballot treated as potentially binding",
+            )
         )
     if outcome.invalid_vetoes:
         flags.append(
-            Flag("invalid-veto", "-1 without a stated reason; not counted as a veto", outcome.invalid_vetoes)
+            Flag(
+                "invalid-veto",
+                "-1 without a stated reason; not counted as a veto",
+                outcome.invalid_vetoes,
+            )
         )
     if tally.unmatched_identities:
         flags.append(
@@ -1562,11 +1702,13 @@ def _ballot_flags(tally: Tally, terms: CallTerms) -> list[Flag]:
     for ballot in tally.ballots:
         reading = ballot.cast.reading
         if reading.ambiguous:
-            flags.append(Flag("ambiguous-ballot", f"{reading.reason}: {reading.sentence!r}", (ballot.voter,)))
+            flags.append(
+                Flag("ambiguous-ballot", f"{reading.reason}: {reading.sentence!r}", (ballot.voter,))
+            )
         if reading.self_declared_binding and ballot.binding is False:
             detail = "declared binding but not on the roster when the vote opened"
             flags.append(Flag("binding-claim-ignored", detail, (ballot.voter,)))
-        if ballot.counted and ballot.cast.at > terms.closes_at:
+        if ballot.counted and not terms.stated_is_minimum and ballot.cast.at > terms.closes_at:
             flags.append(Flag("late-ballot", "cast after the stated close", (ballot.voter,)))
     return flags
 
