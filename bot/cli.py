@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,7 +24,9 @@ from rich.table import Table
 
 from bot.app import App
 from bot.config import DEFAULT_DB, Config, load_config
+from bot.core.votes import VoteReport
 from bot.errors import QuorumError
+from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
 from bot.store import Store, ThreadSummary
@@ -152,6 +155,87 @@ def _print_threads(rows: list[ThreadSummary]) -> None:
         )
     out.print(table)
     out.print(f"{len(rows)} thread(s)")
+
+
+@cli.command()
+@click.argument("thread", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--draft-result", "draft", is_flag=True, help="Print a [RESULT] mail for THREAD.")
+@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.pass_obj
+def votes(
+    ctx: Context, thread: str | None, as_json: bool, draft: bool, now: datetime | None
+) -> None:
+    """Tally every [VOTE] thread (or THREAD: a Message-ID or part of the subject)."""
+    config = ctx.config()
+    moment = now.replace(tzinfo=UTC) if now else datetime.now(UTC)
+    if draft and thread is None:
+        raise click.UsageError("--draft-result needs a THREAD")
+    with _store(ctx) as store:
+        if thread is None:
+            reports = vote_reports(store, config, moment)
+        else:
+            reports = [vote_report(store, config, thread, moment)]
+    if draft:
+        click.echo(draft_result(reports[0], config), nl=False)
+    elif as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    elif thread is not None:
+        _print_vote_detail(reports[0])
+    else:
+        _print_votes(reports)
+
+
+def _print_votes(reports: list[VoteReport]) -> None:
+    table = Table(pad_edge=False, box=None)
+    for column in ("state", "subject", "+1", "0", "-1", "binding +1/-1", "rule", "RESULT"):
+        table.add_column(column, overflow="ellipsis", max_width=60)
+    for report in reports:
+        tally = report.tally
+        binding = (
+            "unknown" if report.binding_unknown else f"{tally.binding_plus}/{tally.binding_minus}"
+        )
+        table.add_row(
+            _state_text(report),
+            report.subject,
+            str(tally.plus),
+            str(tally.zero),
+            str(tally.minus),
+            binding,
+            report.rule.value,
+            _agreement_text(report.agrees_with_announced),
+        )
+    out.print(table)
+    out.print(f"{len(reports)} vote(s)")
+
+
+def _state_text(report: VoteReport) -> str:
+    if report.state.value != "open":
+        return report.state.value
+    verdict = "would pass" if report.would_pass_now else "would fail"
+    hours = int(report.time_left.total_seconds() // 3600) if report.time_left else 0
+    return f"open, {verdict}, {hours} h left"
+
+
+def _agreement_text(agrees: bool | None) -> str:
+    return {None: "-", True: "agrees", False: "DISAGREES"}[agrees]
+
+
+def _print_vote_detail(report: VoteReport) -> None:
+    out.print(f"{report.subject}\n  thread {report.thread}")
+    out.print(f"  state: {_state_text(report)}; rule: {report.rule.value}")
+    out.print(
+        f"  opened {report.opened_at:%Y-%m-%d %H:%M}, closes {report.closes_at:%Y-%m-%d %H:%M} UTC"
+    )
+    for ballot in report.ballots:
+        binding = {True: "binding", False: "non-binding", None: "binding unknown"}[ballot.binding]
+        marker = "AMBIGUOUS" if ballot.ambiguous else ballot.label
+        out.print(f"  {marker:>9}  {ballot.voter} ({binding}): {ballot.cast.reading.sentence!r}")
+    for flag in report.flags:
+        voters = f" ({', '.join(flag.voters)})" if flag.voters else ""
+        out.print(f"  flag {flag.kind}: {flag.detail}{voters}")
+    for discrepancy in report.discrepancies:
+        out.print(f"  differs from RESULT ({discrepancy.kind}): {discrepancy.detail}")
 
 
 @cli.command()

@@ -7,10 +7,11 @@ environment variable that holds them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -29,6 +30,8 @@ class ProjectConfig(Section):
 
     name: str = "Example project"
     list_address: str = "dev@lists.example.org"
+    # Link to a thread in the list archive; {message_id} is replaced (without <>).
+    archive_url: str = ""
 
 
 class BotConfig(Section):
@@ -62,6 +65,72 @@ class ImportConfig(Section):
     on_start: list[str] = Field(default_factory=list)
 
 
+RuleName = Literal[
+    "simple-majority",
+    "majority-approval",
+    "consensus-approval",
+    "lazy-two-thirds",
+    "lazy-consensus",
+]
+
+
+class VoteKindConfig(Section):
+    """How one kind of vote is decided, and which subjects are of that kind."""
+
+    rule: RuleName
+    # Case-insensitive words in the vote subject that select this kind.
+    match: list[str] = Field(default_factory=list)
+    min_binding_plus: int = Field(default=3, ge=0)
+    min_duration_hours: float = Field(default=72, gt=0)
+
+
+def _default_vote_kinds() -> dict[str, VoteKindConfig]:
+    # ASF defaults: releases need a majority, code changes consensus, and
+    # strategy decisions such as a new module a lazy 2/3 majority.
+    return {
+        "release": VoteKindConfig(rule="majority-approval", match=["release"]),
+        "code": VoteKindConfig(rule="consensus-approval", match=["merge", "commit", "patch"]),
+        "strategy": VoteKindConfig(
+            rule="lazy-two-thirds", match=["module", "deprecat", "establish", "graduat"]
+        ),
+        "procedural": VoteKindConfig(rule="majority-approval"),
+    }
+
+
+class VotesConfig(Section):
+    """Vote counting: rules per kind of vote, and how to read unclear ballots."""
+
+    # Used when no kind's `match` words are in the subject.
+    default_kind: str = "procedural"
+    kinds: dict[str, VoteKindConfig] = Field(default_factory=_default_vote_kinds)
+    # "binding": "more + than -" counts binding votes only; "all": every vote.
+    majority_basis: Literal["binding", "all"] = "binding"
+    # A ballot with no explicit value ("works for me") is always reported as
+    # ambiguous. Set this to count such ballots as +1, as many release managers do.
+    count_ambiguous_as_plus_one: bool = False
+
+    @field_validator("kinds")
+    @classmethod
+    def _some_kind(cls, value: dict[str, VoteKindConfig]) -> dict[str, VoteKindConfig]:
+        if not value:
+            raise ValueError("at least one vote kind is needed")
+        return value
+
+
+class RosterMember(Section):
+    """Someone whose votes bind, and since/until when."""
+
+    name: str
+    joined: dt.date | None = None
+    left: dt.date | None = None
+
+
+class RosterConfig(Section):
+    """Who casts binding votes (for example the PMC). Empty: binding is unknown."""
+
+    members: list[RosterMember] = Field(default_factory=list)
+
+
 class Config(BaseModel):
     """The whole configuration; every section is optional and has defaults."""
 
@@ -71,6 +140,10 @@ class Config(BaseModel):
     bot: BotConfig = Field(default_factory=BotConfig)
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
     imports: ImportConfig = Field(default_factory=ImportConfig, alias="import")
+    votes: VotesConfig = Field(default_factory=VotesConfig)
+    roster: RosterConfig = Field(default_factory=RosterConfig)
+    # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
+    identities: dict[str, list[str]] = Field(default_factory=dict)
     # Where the config file lives; relative paths inside it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -20,6 +20,19 @@ _ATTRIBUTION = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Attribution forms that split_body keeps as new text: "Ann wrote on 2017-11-28 02:20:",
+# Thunderbird's "Am 2017-12-21 um 23:31 schrieb Hervé BOUTEMY:", "Ann <ann@example.org>:",
+# and the first half of an "On <date>, Ann <ann@example.org>" wrapped before "wrote:".
+# See is_attribution.
+_LOOSE_ATTRIBUTION = re.compile(
+    r"\bwrote\b[^\n]*:\s*$"
+    r"|\ba [ée]crit\s*:\s*$"
+    r"|\bschrieb\b[^\n]*:\s*$"
+    r"|\bescribi[óo]\b[^\n]*:\s*$"
+    r"|<[^<>\s]+@[^<>\s]+>\s*:\s*$"
+    r"|^\s*On\s[^\n]*<[^<>\s]+@[^<>\s]+>\s*$",
+    re.IGNORECASE,
+)
 # An attribution that the sender's client wrapped over two lines.
 _ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le)\s.{10,}$")
 _OUTLOOK_SEPARATOR = re.compile(
@@ -58,7 +71,40 @@ class SplitText:
 def split_body(body: str) -> SplitText:
     """Separate new text from quotes, attributions, signatures and list footers."""
     github = _GITHUB_VIEW.search(body)
-    lines = body.splitlines()
+    new, quoted = _split_lines(body.splitlines())
+    return SplitText(
+        new=_tidy("\n".join(new)),
+        quoted=tuple(q for q in ("\n".join(block).strip() for block in quoted) if q),
+        github_url=github.group(1).rstrip(".,)") if github else None,
+    )
+
+
+def new_lines(text: str) -> list[str]:
+    """The lines :func:`split_body` keeps as new text, exactly as written.
+
+    For readers that work line by line (votes, for one) and must not re-implement
+    the quote, attribution, signature, footer and Outlook rules. Unlike
+    ``split_body(text).new`` nothing is tidied: indentation and blank lines stay,
+    so code blocks and paragraphs can still be told apart. On text that is
+    already new text (``Post.text``) it changes nothing but the rare line a
+    second pass would still recognise, so it is a cheap guard against raw input.
+    """
+    return _split_lines(text.splitlines())[0]
+
+
+def is_attribution(line: str) -> bool:
+    """Whether a line introduces quoted text, in split_body's forms or looser ones.
+
+    ``split_body`` cuts only the attributions it is sure of, so a few looser
+    forms reach ``Post.text`` (see ``_LOOSE_ATTRIBUTION``). A reader that must
+    never take them for the author's words, such as a ballot's stated reason,
+    drops the lines this accepts.
+    """
+    return bool(_ATTRIBUTION.match(line) or _LOOSE_ATTRIBUTION.search(line))
+
+
+def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The new lines, and the quoted blocks with their ``>`` markers removed."""
     new: list[str] = []
     quoted: list[list[str]] = []
     in_quote = False
@@ -83,11 +129,7 @@ def split_body(body: str) -> SplitText:
             in_quote = False
             new.append(line)
         index += 1
-    return SplitText(
-        new=_tidy("\n".join(new)),
-        quoted=tuple(q for q in ("\n".join(block).strip() for block in quoted) if q),
-        github_url=github.group(1).rstrip(".,)") if github else None,
-    )
+    return new, quoted
 
 
 def _is_footer(lines: list[str], index: int) -> bool:

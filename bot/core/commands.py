@@ -1,0 +1,435 @@
+"""Bot commands: the grammar, who may run them, and the replies a bad command earns.
+
+A command is a line of a post's *new* text that starts with the bot's handle::
+
+    @quorum concern NAME: text       raise a named concern
+    @quorum resolve NAME             mark it resolved (its author or a maintainer)
+    @quorum withdraw NAME            withdraw it (its author only)
+    @quorum hold [reason]            ask to hold the decision (maintainers)
+    @quorum unhold                   lift a hold (maintainers)
+    @quorum help                     the bot replies with this list
+
+Quoted text never counts (``Post.text`` already excludes it), and neither does
+code: fenced blocks, indented blocks and inline `code` are how people *show*
+a command without running it. A line that tries to be a command and fails is
+never dropped silently: it becomes a :class:`CommandError` with a reason a
+person can act on, and the caller turns it into a reply.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from bot.model import Person, Post
+
+DEFAULT_HANDLE = "quorum"
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}"
+_NAME = re.compile(rf"^{NAME_PATTERN}$")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_INDENTED = re.compile(r"^( {4}|\t)")
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+# Up to three spaces of indentation: four would make the line a code block.
+_COMMAND_LINE = re.compile(r"^\s{0,3}@(?P<handle>[A-Za-z0-9][A-Za-z0-9_-]*)(?![.@\w])(?P<rest>.*)$")
+_VERB = re.compile(r"^[\s,:]*(?P<verb>[A-Za-z][\w-]*)(?P<args>.*)$", re.DOTALL)
+
+
+class Verb(StrEnum):
+    CONCERN = "concern"
+    RESOLVE = "resolve"
+    WITHDRAW = "withdraw"
+    HOLD = "hold"
+    UNHOLD = "unhold"
+    HELP = "help"
+
+
+USAGE: dict[Verb, str] = {
+    Verb.CONCERN: "concern NAME: text",
+    Verb.RESOLVE: "resolve NAME",
+    Verb.WITHDRAW: "withdraw NAME",
+    Verb.HOLD: "hold [reason]",
+    Verb.UNHOLD: "unhold",
+    Verb.HELP: "help",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A well-formed command, with where it was written and by whom.
+
+    ``name`` is the concern's id (lower-cased NAME) for concern/resolve/withdraw.
+    ``text`` is the concern's text, or the free note after resolve/withdraw/hold.
+    """
+
+    verb: Verb
+    name: str | None
+    text: str
+    post: str
+    actor: Person
+    at: datetime
+    line: int
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verb": self.verb.value,
+            "name": self.name,
+            "text": self.text,
+            "post": self.post,
+            "actor": self.actor.display,
+            "at": self.at.isoformat(),
+            "line": self.line,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CommandError:
+    """A line addressed to the bot that is not a valid command, and why."""
+
+    reason: str
+    post: str
+    actor: Person
+    at: datetime
+    line: int
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "post": self.post,
+            "actor": self.actor.display,
+            "at": self.at.isoformat(),
+            "line": self.line,
+            "source": self.source,
+        }
+
+
+ParsedCommand = Command | CommandError
+_ErrorFactory = Callable[[str], CommandError]
+_CommandFactory = Callable[[Verb, str | None, str], Command]
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    allowed: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed": self.allowed, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something the bot should do; delivery (outbox, dry-run, caps) happens elsewhere.
+
+    ``key`` is the idempotency key the outbox records before sending, so the
+    same reply to the same post is never sent twice. This belongs in
+    ``bot.model`` once the outbox lands; it lives here until then.
+    """
+
+    kind: str
+    target: str
+    text: str
+    key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "target": self.target, "text": self.text, "key": self.key}
+
+
+class RaisedConcern(Protocol):
+    """What authorization needs to know about a concern."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def raised_by(self) -> Person: ...
+
+
+# --------------------------------------------------------------------------
+# Code is not prose
+# --------------------------------------------------------------------------
+
+
+def mask_inline_code(line: str) -> str:
+    """Blank out `inline code` but keep the length, so offsets still line up."""
+    return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def code_lines(lines: list[str]) -> frozenset[int]:
+    """Indexes of lines inside fenced or indented code blocks.
+
+    Indented code follows Markdown: it must start after a blank line, so a
+    wrapped, indented continuation line in a mail is still prose.
+    """
+    found: set[int] = set()
+    fence: str | None = None
+    previous_blank = True
+    previous_code = False
+    for index, line in enumerate(lines):
+        opener = _FENCE.match(line)
+        if fence is not None:
+            found.add(index)
+            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
+                fence = None
+            previous_code, previous_blank = True, False
+            continue
+        if opener:
+            fence = opener.group(1)
+            found.add(index)
+            previous_code, previous_blank = True, False
+            continue
+        if line.strip() and _INDENTED.match(line) and (previous_blank or previous_code):
+            found.add(index)
+            previous_code, previous_blank = True, False
+            continue
+        previous_blank = not line.strip()
+        previous_code = False
+    return frozenset(found)
+
+
+def prose_lines(text: str) -> list[str]:
+    """``text.splitlines()`` with code blocks blanked and inline code masked, line for line."""
+    lines = text.splitlines()
+    code = code_lines(lines)
+    return ["" if index in code else mask_inline_code(line) for index, line in enumerate(lines)]
+
+
+def prose(text: str) -> str:
+    """The text with code blocks blanked out and inline code masked."""
+    return "\n".join(prose_lines(text))
+
+
+# --------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------
+
+
+def normalise_handle(handle: str) -> str:
+    return handle.strip().lstrip("@").casefold()
+
+
+def is_command_line(line: str, handle: str = DEFAULT_HANDLE) -> bool:
+    """Whether a (code-masked) line is addressed to the bot as a command."""
+    match = _COMMAND_LINE.match(line)
+    return bool(match) and match["handle"].casefold() == normalise_handle(handle)
+
+
+def parse_commands(post: Post, handle: str = DEFAULT_HANDLE) -> tuple[ParsedCommand, ...]:
+    """Every command line in the post's new text, in order, as commands or errors."""
+    original = post.text.splitlines()
+    masked = prose_lines(post.text)
+    found: list[ParsedCommand] = []
+    for index, line in enumerate(masked):
+        if not is_command_line(line, handle):
+            continue
+        source = original[index].strip()
+        rest = _COMMAND_LINE.match(original[index])
+        if rest is None:  # cannot happen: masking keeps a line's @handle prefix
+            continue
+        continuation = _continuation(original, masked, index, handle)
+        found.append(_parse_one(rest["rest"], continuation, post, index + 1, source, handle))
+    return tuple(found)
+
+
+def _continuation(original: list[str], masked: list[str], index: int, handle: str) -> str:
+    """Lines after a command up to a blank line or the next command: a concern may wrap."""
+    lines: list[str] = []
+    for position in range(index + 1, len(original)):
+        if not masked[position].strip() or is_command_line(masked[position], handle):
+            break
+        lines.append(original[position].strip())
+    return " ".join(lines)
+
+
+def _parse_one(
+    rest: str, continuation: str, post: Post, line: int, source: str, handle: str
+) -> ParsedCommand:
+    def error(reason: str) -> CommandError:
+        return CommandError(reason, post.key, post.author, post.created_at, line, source)
+
+    def command(verb: Verb, name: str | None, text: str) -> Command:
+        return Command(verb, name, text, post.key, post.author, post.created_at, line, source)
+
+    at = f"@{normalise_handle(handle)}"
+    match = _VERB.match(rest)
+    if match is None:
+        return error(f"no command after {at}; {_known(at)}")
+    word = match["verb"].casefold()
+    args = match["args"].strip()
+    try:
+        verb = Verb(word)
+    except ValueError:
+        return error(_unknown_verb(word, at))
+    if verb is Verb.CONCERN:
+        return _parse_concern(args, continuation, at, error, command)
+    if verb in (Verb.RESOLVE, Verb.WITHDRAW):
+        return _parse_named(verb, args, at, error, command)
+    # hold, unhold and help take no name; anything after is a free note.
+    return command(verb, None, args.lstrip(":").strip())
+
+
+def _parse_concern(
+    args: str, continuation: str, at: str, error: _ErrorFactory, command: _CommandFactory
+) -> ParsedCommand:
+    usage = f"{at} {USAGE[Verb.CONCERN]}"
+    if not args or args.startswith(":"):
+        return error(f"`concern` needs a NAME before the colon: {usage}")
+    name, colon, text = args.partition(":")
+    name = name.strip()
+    if not colon:
+        if " " in name:
+            return error(f"`concern` needs a colon after its one-word NAME: {usage}")
+        return error(f"concern {name!r} has no text; write {at} concern {name}: what worries you")
+    if not _NAME.match(name):
+        return error(
+            f"{name!r} is not a valid concern NAME (one word of letters, digits, '-', '_' or '.',"
+            f" at most 48 characters): {usage}"
+        )
+    text = " ".join(part for part in (text.strip(), continuation) if part)
+    if not text:
+        return error(f"concern {name!r} has no text; write {at} concern {name}: what worries you")
+    return command(Verb.CONCERN, name.casefold(), text)
+
+
+def _parse_named(
+    verb: Verb, args: str, at: str, error: _ErrorFactory, command: _CommandFactory
+) -> ParsedCommand:
+    usage = f"{at} {USAGE[verb]}"
+    name, _, note = args.partition(" ")
+    name = name.rstrip(":,.")
+    if not name:
+        return error(f"`{verb.value}` needs the NAME of a concern: {usage}")
+    if not _NAME.match(name):
+        return error(f"{name!r} is not a valid concern NAME: {usage}")
+    return command(verb, name.casefold(), note.lstrip(":").strip())
+
+
+def _unknown_verb(word: str, at: str) -> str:
+    close = difflib.get_close_matches(word, [v.value for v in Verb], n=1)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    return f"unknown command {word!r}.{hint} {_known(at)}"
+
+
+def _known(at: str) -> str:
+    return "known commands: " + ", ".join(f"{at} {USAGE[v]}" for v in Verb)
+
+
+# --------------------------------------------------------------------------
+# Who may do what
+# --------------------------------------------------------------------------
+
+
+def identity_keys(person: Person) -> frozenset[str]:
+    """The strings a roster entry may use to name this person: address and name."""
+    keys = {_fold(person.address)} if person.address else set()
+    if person.name:
+        keys.add(_fold(person.name))
+    return frozenset(keys)
+
+
+def is_same_person(one: Person, other: Person) -> bool:
+    """Same address when both have one; otherwise the same display name.
+
+    Strict on purpose: a display name is anyone's to type, so when addresses
+    exist they decide.
+    """
+    if one.address and other.address:
+        return _fold(one.address) == _fold(other.address)
+    return bool(one.name) and _fold(one.name) == _fold(other.name)
+
+
+def is_maintainer(person: Person, maintainers: Collection[str]) -> bool:
+    """Roster entries with an ``@`` match addresses; others match names or logins."""
+    for entry in maintainers:
+        wanted = _fold(entry)
+        if "@" in wanted:
+            if person.address and _fold(person.address) == wanted:
+                return True
+        elif person.name and _fold(person.name) == wanted:
+            return True
+    return False
+
+
+def authorize(
+    command: Command,
+    actor: Person,
+    concern: RaisedConcern | None,
+    maintainers: Collection[str] = (),
+) -> Authorization:
+    """Whether ``actor`` may run ``command`` on ``concern``; a refusal says why.
+
+    Defaults: anyone may raise a concern or ask for help; a concern is
+    resolved by whoever raised it or by a maintainer; only its author may
+    withdraw it; holds are a maintainer's call.
+    """
+    verb = command.verb
+    if verb in (Verb.CONCERN, Verb.HELP):
+        return Authorization(True)
+    if verb in (Verb.HOLD, Verb.UNHOLD):
+        if is_maintainer(actor, maintainers):
+            return Authorization(True)
+        return Authorization(False, f"only a maintainer may {verb.value} a decision")
+    if concern is None:
+        return Authorization(False, f"there is no concern named {command.name!r} in this thread")
+    author = concern.raised_by.display
+    if verb is Verb.WITHDRAW:
+        if is_same_person(actor, concern.raised_by):
+            return Authorization(True)
+        return Authorization(False, f"only {author}, who raised {concern.id!r}, may withdraw it")
+    if is_same_person(actor, concern.raised_by) or is_maintainer(actor, maintainers):
+        return Authorization(True)
+    return Authorization(
+        False, f"only {author}, who raised {concern.id!r}, or a maintainer may resolve it"
+    )
+
+
+# --------------------------------------------------------------------------
+# Replies, as data
+# --------------------------------------------------------------------------
+
+
+def help_text(handle: str = DEFAULT_HANDLE) -> str:
+    at = f"@{normalise_handle(handle)}"
+    lines = [f"I am {at}, the project's decision bot. Write one command per line:"]
+    lines += [f"  {at} {USAGE[verb]}" for verb in Verb]
+    lines.append("Quoted text and code are ignored, so examples in them never run.")
+    return "\n".join(lines)
+
+
+def reply(target: str, text: str, stage: str) -> Action:
+    """A reply to one post; the key makes the same reply to the same post idempotent."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return Action(kind="reply", target=target, text=text, key=f"reply:{stage}:{target}:{digest}")
+
+
+def error_reply(error: CommandError, handle: str = DEFAULT_HANDLE) -> Action:
+    text = (
+        f"I could not read this command:\n  {error.source}\nReason: {error.reason}\n"
+        f"Write @{normalise_handle(handle)} help for the list of commands."
+    )
+    return reply(error.post, text, "command-error")
+
+
+def refusal_reply(command: Command, reason: str) -> Action:
+    text = f"I did not run this command:\n  {command.source}\nReason: {reason}"
+    return reply(command.post, text, "command-refused")
+
+
+def help_reply(command: Command, handle: str = DEFAULT_HANDLE) -> Action:
+    return reply(command.post, help_text(handle), "help")
+
+
+def _fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value.strip())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

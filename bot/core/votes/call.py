@@ -1,0 +1,157 @@
+"""The vote call's own terms: when the vote opened and when it may close.
+
+A call states its period in many ways ("open for at least 72 hours", "closes
+December 12th", "until Friday"); the policy's minimum always applies, and
+whether the stated period is a minimum decides if later ballots are late.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from bot.core.text import new_lines
+from bot.core.votes.grammar import paragraph_sentences
+
+
+@dataclass(frozen=True, slots=True)
+class CallTerms:
+    """What the vote call says about its own period."""
+
+    opened_at: datetime
+    closes_at: datetime
+    minimum_closes_at: datetime
+    stated_closes_at: datetime | None
+    stated_sentence: str
+    # "open for at least 72 hours" is a minimum; ballots after it are normal.
+    stated_is_minimum: bool = True
+
+
+_NUMBER_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBER_WORDS = {word: number for number, word in enumerate(_NUMBER_NAMES)} | {
+    "ten": 10,
+    "fourteen": 14,
+    "seventy-two": 72,
+    "seventy two": 72,
+}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, start=1)}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_PERIOD_CONTEXT_RE = re.compile(
+    r"\b(?:vote|voting|open|close[sd]?|closing|lazy|objections?)\b", re.I
+)
+_DURATION_RE = re.compile(
+    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|fourteen|seventy[- ]two)\s*-?\s*"
+    r"(?P<unit>hours?|hrs?|h|days?|business days?|weeks?)\b",
+    re.IGNORECASE,
+)
+_CLOSE_WORD_RE = re.compile(r"\b(?:close[sd]?|closing|ends?|ending|until|till|deadline)\b", re.I)
+_ABOUT_VOTE_RE = re.compile(r"\b(?:vote|voting|poll|ballot)\b", re.IGNORECASE)
+_MONTH_RE = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# A time needs ":mm" or am/pm, so the year in "Dec 2017" is never read as 20:17.
+_TIME_RE = (
+    r"(?:,?\s*(?:at\s+)?(?P<hour>\d{1,2})(?=:\d{2}|\s*[ap]m\b)(?::(?P<minute>\d{2}))?"
+    r"\s*(?P<ampm>am|pm)?\s*(?P<tz>UTC|GMT|Z)?(?!\d))?"
+)
+_ISO_DATE_RE = re.compile(
+    r"(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})"
+    r"(?::\d{2})?\s*(?P<tz>UTC|GMT|Z)?)?",
+    re.IGNORECASE,
+)
+_MONTH_DAY_RE = re.compile(
+    _MONTH_RE + r"\s+(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:,?\s*(?P<year>\d{4}))?" + _TIME_RE,
+    re.IGNORECASE,
+)
+_DAY_MONTH_RE = re.compile(
+    r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _MONTH_RE
+    + r"(?:,?\s*(?P<year>\d{4}))?"
+    + _TIME_RE,
+    re.IGNORECASE,
+)
+_AT_LEAST_RE = re.compile(r"\bat least\b|\bminimum\b|\bor (?:more|longer)\b", re.I)
+_WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE)
+
+
+def parse_call(
+    text: str, opened_at: datetime, *, min_duration: timedelta = timedelta(hours=72)
+) -> CallTerms:
+    """When a vote called at ``opened_at`` closes: the stated date or duration, never
+    earlier than the policy's minimum."""
+    minimum = opened_at + min_duration
+    stated, sentence = _stated_close(text, opened_at)
+    closes = minimum if stated is None else max(stated, minimum)
+    at_least = stated is None or bool(_AT_LEAST_RE.search(sentence))
+    return CallTerms(opened_at, closes, minimum, stated, sentence, at_least)
+
+
+def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]:
+    sentences = paragraph_sentences([line.strip() for line in new_lines(text)])
+    for sentence in sentences:
+        # "issues closed on Nov 3" is not the vote's close date.
+        close_word = _CLOSE_WORD_RE.search(sentence) if _ABOUT_VOTE_RE.search(sentence) else None
+        found = _close_date(sentence[close_word.end() :], opened_at) if close_word else None
+        if found is not None:
+            return found, sentence
+    for sentence in sentences:
+        if _PERIOD_CONTEXT_RE.search(sentence):
+            match = _DURATION_RE.search(sentence)
+            if match:
+                return opened_at + _duration(match), sentence
+    return None, ""
+
+
+def _duration(match: re.Match[str]) -> timedelta:
+    raw = match.group("n").casefold()
+    amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+    unit = match.group("unit").casefold()
+    if unit.startswith("h"):
+        return timedelta(hours=amount)
+    if unit.startswith("w"):
+        return timedelta(weeks=amount)
+    return timedelta(days=amount)
+
+
+def _close_date(text: str, opened_at: datetime) -> datetime | None:
+    tz = opened_at.tzinfo
+    iso = _ISO_DATE_RE.search(text)
+    if iso:
+        day = date(int(iso["year"]), int(iso["mon"]), int(iso["day"]))
+        return _at_time(day, iso["hour"], iso["minute"], None, iso["tz"], tz)
+    for pattern in (_MONTH_DAY_RE, _DAY_MONTH_RE):
+        match = pattern.search(text)
+        if match:
+            month = _MONTHS[match["month"][:3].casefold()]
+            year = int(match["year"]) if match["year"] else opened_at.year
+            day = date(year, month, int(match["day"]))
+            if not match["year"] and day < opened_at.date() - timedelta(days=1):
+                day = day.replace(year=year + 1)
+            return _at_time(day, match["hour"], match["minute"], match["ampm"], match["tz"], tz)
+    weekday = _WEEKDAY_RE.search(text)
+    if weekday:
+        target = _WEEKDAYS.index(weekday["weekday"].casefold())
+        ahead = (target - opened_at.weekday() - 1) % 7 + 1
+        return _at_time(opened_at.date() + timedelta(days=ahead), None, None, None, None, tz)
+    return None
+
+
+def _at_time(
+    day: date,
+    hour: str | None,
+    minute: str | None,
+    ampm: str | None,
+    tz_name: str | None,
+    tz: tzinfo | None,
+) -> datetime:
+    # Without a stated time the vote runs to the end of that day, in the caller's zone.
+    zone = UTC if tz_name else tz
+    if hour is None:
+        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)
+    clock = int(hour)
+    if ampm:
+        clock = clock % 12 + (12 if ampm.casefold() == "pm" else 0)
+    return datetime(day.year, day.month, day.day, clock, int(minute or 0), tzinfo=zone)

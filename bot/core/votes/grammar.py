@@ -1,0 +1,486 @@
+"""Reading one post's text as a ballot: ``parse_ballot`` and the grammar behind it.
+
+The grammar is tuned on real ASF vote threads. Its guiding rule: a ballot is
+counted only when it is explicit; anything that *looks* like a vote without an
+explicit value ("works for me", "+1 if ...", "+1 ... -1") is reported as
+ambiguous with the sentence it came from, never guessed and never dropped.
+
+How :func:`parse_ballot` reads a post (the sections below follow these steps):
+
+1. :func:`bot.core.votes.prose.prose_lines` keeps the lines a person wrote as prose;
+2. template lines (``[ ] +1``, a ``+1 = approve`` legend) and result-like lines
+   (``+1: Ann, Bob``) are set aside;
+3. every value in the rest is a ``_Hit``, sorted by its sentence into a ballot,
+   a conditional ballot, an unsure mention or noise (``_classify``);
+4. the hits, the binding claim and the prose around them become one
+   :class:`BallotReading`; without any hit, vague wording ("works for me")
+   still makes a reading, never a counted one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from bot.core.votes.prose import prose_lines
+from bot.core.votes.values import format_value, value_of
+
+
+class ReadingKind(StrEnum):
+    """What a post's text amounts to as a ballot."""
+
+    NONE = "none"  # nothing vote-like
+    VOTE = "vote"  # one explicit value
+    CONFLICT = "conflict"  # several different explicit values
+    CONDITIONAL = "conditional"  # an explicit value hedged by a condition
+    VAGUE = "vague"  # vote-like wording without an explicit value
+
+
+@dataclass(frozen=True, slots=True)
+class BallotReading:
+    """One post's text read as a ballot.
+
+    ``value`` is the explicit value when exactly one was read (kept for a
+    conditional ballot too, so reports can show it); ``None`` otherwise.
+    ``justification`` is the rest of the post's prose, used to tell a veto
+    with a reason from one without.
+    """
+
+    kind: ReadingKind
+    value: float | None = None
+    sentence: str = ""
+    self_declared_binding: bool | None = None
+    reason: str = ""
+    justification: str = ""
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.kind in (ReadingKind.CONFLICT, ReadingKind.CONDITIONAL, ReadingKind.VAGUE)
+
+    @property
+    def is_vote(self) -> bool:
+        return self.kind is ReadingKind.VOTE
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_VALUE_RE = re.compile(
+    # Not glued to a word, number, path or operator: "3.0.0-1", "GMT+1", "a+1".
+    r"(?<![\w.+\-−–/=#%$^&~\\@:'\"’])"
+    r"(?P<sign>\+\+|\+|-|−|–)?"
+    r"(?P<num>1(?:\.0+)?|0(?:\.\d+)?|\.\d+)"
+    # Not a longer number, a plural ("+1's") or a time/date ("+1:00", "-1.5").
+    r"(?![\w%]|['’]s\b|[.,:/\-–]\d)"
+)
+_EMPTY_BOX_RE = re.compile(r"^\s*(?:\[\s*\]|\(\s*\))\s*")
+_CHECKED_BOX_RE = re.compile(r"^\s*\[\s*[xX✓✔*]\s*\]\s*")
+_LEAD_RE = re.compile(
+    r"^\s*(?:[-*•]\s+(?=[+\-−–]?\d)|(?:my\s+)?vote\b\s*(?:is\b\s*)?[:=]?\s*)", re.I
+)
+# A legend defines a value right after it: "+1: yes", "+1 = approve",
+# "+1 Release this package", "-1 Do not release ... because...".
+_DEFINITION_RE = re.compile(
+    r"^\s*[+\-−–]{0,2}\d(?:\.\d+)?\s*(?:[:=]"
+    r"|[-–(]?\s*(?:approve|approval|release|accept|reject|disapprove|abstain|no opinion|"
+    r"yes|no|don'?t|do not|against|in favou?r|i (?:don'?t|do not|approve|support|object))\b)",
+    re.IGNORECASE,
+)
+# How voters annotate a ballot ("(binding)", "non-binding", "[nb]"), and claim it as theirs.
+_ANNOTATION = r"[(\[]?\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]?"
+_FROM_MYSELF = r"from\s+(?:me|my side|us|our side)"
+_ANNOTATION_RE = re.compile(_ANNOTATION, re.IGNORECASE)
+_NON_BINDING_RE = re.compile(r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)", re.IGNORECASE)
+_BINDING_RE = re.compile(r"\bbinding\b", re.IGNORECASE)
+_BINDING_LABEL_RE = re.compile(r"\(\s*binding\s*\)|^\s*binding\s*$", re.IGNORECASE | re.MULTILINE)
+_FROM_ME_RE = re.compile(
+    r"^\s*(?:[(\[]?\s*(?:non[- ]?)?binding\s*[)\]]?\s*)?from\s+(?:me|my|us|our)\b", re.I
+)
+_FROM_OTHER_RE = re.compile(r"^\s*from\s+\w", re.IGNORECASE)
+_VOTES_NOUN_RE = re.compile(r"^\s*(?:votes?|ballots?)\b", re.IGNORECASE)
+_TAIL_RE = re.compile(
+    # What may follow a ballot at the end of a sentence: annotations, "from me",
+    # a short object ("on this", "for the release"), emoticons, a parenthesis.
+    r"^(?:\s*(?:" + _ANNOTATION + "|" + _FROM_MYSELF + r"|for\s+me|too|as well|again|also"
+    r"|(?:on|for|to)\s+(?:this|that|it|the\s+\w+(?:\s+\w+)?|releasing|release)"
+    r"|\([^)]*\)|[:;]-?[)D(]|[!.,)\]*_~…]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]+))*\s*$",
+    re.IGNORECASE,
+)
+_INTRO_WORDS = _wordset(
+    "so thus hence therefore overall then and also again definitely obviously strongly "
+    "still now too big huge my vote is am i'm im are be as say but however though yet"
+)
+_COUNT_WORDS = _wordset(
+    "more one two three four five several many any no of than need needs needed require "
+    "requires required got get gets received receive enough with by utc gmt cet cest pst "
+    "pdt est edt bst z plus minus"
+)
+_REQUEST_WORDS = _wordset("for need needs want wants wait waiting ask asking get got")
+_ARTICLE_WORDS = _wordset("a an the your his her their its our another this that such these those")
+_CONDITION_BEFORE_RE = re.compile(
+    r"\b(?:if|unless|would|could|provided|assuming)\b|\w'd\b", re.IGNORECASE
+)
+_CONDITION_AFTER_RE = re.compile(
+    r"^\s*(?:\([^)]*\)\s*)?,?\s*(?:if|unless|once|provided|assuming|as soon as)\b", re.I
+)
+_RESULT_STATEMENT_RE = re.compile(
+    r"\bvote\b[^.]*\b(?:passed|failed|succeeded|carried|closed)\b|\b(?:passed|failed) with\b",
+    re.IGNORECASE,
+)
+_PLEASE_RE = re.compile(r"\bplease\b|\bcast your\b", re.IGNORECASE)
+_WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
+_CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[!?])(?=[+\-−–]\d)")
+_WORD_RE = re.compile(r"[\w'’]+")
+
+_VAGUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\bnon[- ]?binding\b|\bnot binding\b", re.IGNORECASE),
+        "declares itself non-binding but states no value",
+    ),
+    (
+        re.compile(
+            r"\bwork(?:s|ed)?\b(?:\s+\w+){0,2}\s+for\s+(?:me|us)\b|\blgtm\b|\blooks good to me\b"
+            r"|\bship it\b|:\+1:|👍|\bcount me in\b|\bI approve\b",
+            re.IGNORECASE,
+        ),
+        "approval wording without an explicit value",
+    ),
+)
+_TESTED_RE = re.compile(r"\b(?:tested|testing|verified|checked|tried)\b", re.IGNORECASE)
+_NO_TROUBLE_RE = re.compile(
+    r"\b(?:no|without(?:\s+any)?)\s+(?:trouble|problems?|issues?|regressions?|errors?|failures?)\b"
+    r"|\bworks?\s+(?:fine|well)\b|\ball good\b",
+    re.IGNORECASE,
+)
+_REST_NOISE_RE = re.compile(
+    r"^(?:\s+|" + _ANNOTATION + "|" + _FROM_MYSELF + r"\b|[,.!:;)\]*_~…-]+)*",
+    re.IGNORECASE,
+)
+_HEDGE_RE = re.compile(r"\b(?:if|unless|not|never|haven't|hasn't|didn't|doesn't)\b|n't\b", re.I)
+_GREETING_RE = re.compile(r"^(?:hi|hello|hey|dear|greetings)\b[\w\s,.!]{0,30}$", re.I)
+# A sign-off is the phrase alone or with a name ("Thanks, Robert"), never
+# "Thanks for testing, but ...": the name part is capitalised words only.
+_SIGN_OFF_RE = re.compile(
+    r"^(?i:thanks?|thank you|thx|regards|best|cheers|br|kind regards|best regards|"
+    r"best wishes|all the best|many thanks|greetings|gruss|cordialement)[\s,.!]*"
+    r"(?:[A-Z~][\w.~-]*(?:\s+[A-Z][\w.-]*){0,2}[\s,.!]*)?$"
+)
+
+
+class _Sort(StrEnum):
+    BALLOT = "ballot"
+    CONDITIONAL = "conditional"
+    UNSURE = "unsure"
+    IGNORE = "ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    sort: _Sort
+    value: float
+    sentence: str
+    rest: str = ""  # what the sentence says after the value: a veto's reason may start here
+
+
+# --------------------------------------------------------------------------
+# The reading: from a post's hits to one BallotReading
+# --------------------------------------------------------------------------
+
+
+def parse_ballot(text: str) -> BallotReading:
+    """Read a post's new text as a ballot.
+
+    Template lines, logs, code, diffs, quotes and value mentions ("a +1",
+    "+1's", "one more +1") never count; several different values, a
+    condition, or vote-like wording without a value make the reading ambiguous.
+    """
+    lines = prose_lines(text)
+    template = _template_lines(lines)
+    hits: list[_Hit] = []
+    for index, line in enumerate(lines):
+        if line and index not in template and not _is_result_like(line):
+            hits.extend(_hits_in_line(line))
+    prose = " ".join(line for i, line in enumerate(lines) if line and i not in template)
+    ballots = [h for h in hits if h.sort is _Sort.BALLOT]
+    if ballots:
+        reading = _explicit_reading(ballots, prose)
+        justification = _justification(lines, template, ballots)
+        return replace(reading, justification=justification) if reading.is_vote else reading
+    conditional = [h for h in hits if h.sort is _Sort.CONDITIONAL]
+    if conditional:
+        values = {h.value for h in conditional}
+        return _ambiguous(
+            ReadingKind.CONDITIONAL,
+            [h.sentence for h in conditional],
+            prose,
+            "the value is made conditional",
+            value=values.pop() if len(values) == 1 else None,
+        )
+    unsure = [h.sentence for h in hits if h.sort is _Sort.UNSURE]
+    if unsure:
+        return _ambiguous(
+            ReadingKind.VAGUE, unsure, prose, "a value is mentioned but not clearly cast"
+        )
+    return _vague_reading(lines, prose) or BallotReading(ReadingKind.NONE)
+
+
+def _explicit_reading(ballots: Sequence[_Hit], prose: str) -> BallotReading:
+    # +0 and -0 are different opinions, so compare the formatted value, not the float.
+    values = {format_value(h.value): h.value for h in ballots}
+    sentences = [h.sentence for h in ballots]
+    if len(values) > 1:
+        reason = "conflicting values: " + ", ".join(values)
+        return _ambiguous(ReadingKind.CONFLICT, sentences, prose, reason)
+    return BallotReading(
+        ReadingKind.VOTE,
+        value=ballots[0].value,
+        sentence=ballots[0].sentence,
+        self_declared_binding=_self_declared(sentences, prose),
+    )
+
+
+def _ambiguous(
+    kind: ReadingKind,
+    sentences: Sequence[str],
+    prose: str,
+    reason: str,
+    *,
+    value: float | None = None,
+) -> BallotReading:
+    """A reading a person has to judge: the sentences to show them, and why."""
+    return BallotReading(
+        kind,
+        value=value,
+        sentence=" / ".join(dict.fromkeys(sentences)),
+        self_declared_binding=_self_declared(sentences, prose),
+        reason=reason,
+    )
+
+
+# --------------------------------------------------------------------------
+# Lines that hold no ballot: templates, legends, result lines
+# --------------------------------------------------------------------------
+
+
+def _template_lines(lines: Sequence[str]) -> set[int]:
+    """Indexes of ballot-template lines (``[ ] +1``, ``+1 = approve``, a +1/0/-1 legend)."""
+    template: set[int] = set()
+    block: list[tuple[int, str]] = []
+    for index, line in enumerate([*lines, ""]):  # the sentinel closes the last block
+        start = _value_start(line)
+        if start and _EMPTY_BOX_RE.match(line):
+            template.add(index)
+        elif start and not _CHECKED_BOX_RE.match(line):
+            if re.match(r"^\s*\S+\s*=", line):
+                template.add(index)  # "+1 = approve"
+            block.append((index, start.group(0)))
+        else:
+            if _is_legend(block, lines):
+                template.update(i for i, _ in block)
+            block = []
+    return template
+
+
+def _is_legend(block: Sequence[tuple[int, str]], lines: Sequence[str]) -> bool:
+    # A reply's "+1 for A / -1 for B" is a conflict to report, so a block of
+    # values is a legend only when it defines what the values mean.
+    values = {token for _, token in block}
+    defining = sum(1 for i, _ in block if _DEFINITION_RE.match(_EMPTY_BOX_RE.sub("", lines[i])))
+    return len(block) >= 2 and len(values) >= 2 and 2 * defining >= len(block)
+
+
+def _value_start(line: str) -> re.Match[str] | None:
+    """A signed value (or a bare 0) opening a line, past any checkbox."""
+    body = _CHECKED_BOX_RE.sub("", _EMPTY_BOX_RE.sub("", line, count=1), count=1).lstrip()
+    match = _VALUE_RE.match(body)
+    if match and (match.group("sign") or match.group("num") == "0"):
+        return match
+    return None
+
+
+def _is_result_like(line: str) -> bool:
+    """``+1 : Olivier, Herve`` or ``+1: 5`` - someone reporting a count, not voting."""
+    match = re.match(
+        r"^\s*[+\-−–]?\d(?:\.\d+)?\s*(?:'?s)?\s*(?:\((?:non[- ]?)?binding\))?\s*:\s*(.+)$", line
+    )
+    if not match:
+        return False
+    rest = match.group(1).strip()
+    if re.fullmatch(r"\d+\b.*", rest) or rest.casefold() in {"none", "nobody", "-"}:
+        return True
+    parts = [p.strip() for p in re.split(r",|;|\band\b", rest) if p.strip()]
+    capitalised = r"[A-ZÀ-Þ][\w'’.-]*(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3}"
+    return len(parts) >= 2 and all(re.fullmatch(capitalised, p) for p in parts)
+
+
+# --------------------------------------------------------------------------
+# Values in their sentence: a ballot, a condition, a mention or noise
+# --------------------------------------------------------------------------
+
+
+def _hits_in_line(line: str) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for sentence in (s.strip() for s in _SENTENCE_SPLIT_RE.split(_ballot_body(line))):
+        matches = list(_VALUE_RE.finditer(sentence))
+        changed_to = _changed_to(sentence, matches)
+        for match in matches:
+            value = value_of(match.group("sign"), match.group("num"))
+            if changed_to is not None:
+                sort = _Sort.BALLOT if match is changed_to else _Sort.IGNORE
+            else:
+                sort = _classify(sentence, match)
+            rest = _REST_NOISE_RE.sub("", sentence[match.end() :])
+            hits.append(_Hit(sort, value, sentence, rest))
+    return hits
+
+
+def _ballot_body(line: str) -> str:
+    return _LEAD_RE.sub("", _CHECKED_BOX_RE.sub("", line, count=1), count=1)
+
+
+def _changed_to(sentence: str, matches: Sequence[re.Match[str]]) -> re.Match[str] | None:
+    """In "I change my -1 to +1" only the new value is a ballot."""
+    if len(matches) < 2 or not _CHANGE_RE.search(sentence):
+        return None
+    for match in reversed(matches):
+        if re.search(r"\b(?:to|into)\s*$", sentence[: match.start()], re.IGNORECASE):
+            return match
+    return None
+
+
+def _classify(sentence: str, match: re.Match[str]) -> _Sort:
+    before, after = sentence[: match.start()], sentence[match.end() :]
+    sign, num = match.group("sign"), match.group("num")
+    at_start = not before.strip(" \t*_([\"'")
+    if sign is None:
+        # A bare "0" is a ballot only on its own; "0 failures" is not.
+        plain_zero = num.startswith("0") and at_start and bool(_TAIL_RE.match(after))
+        return _Sort.BALLOT if plain_zero else _Sort.IGNORE
+    if (
+        _RESULT_STATEMENT_RE.search(sentence)
+        or _PLEASE_RE.search(before)
+        or sentence.rstrip().endswith("?")
+    ):
+        return _Sort.IGNORE
+    if _VOTES_NOUN_RE.match(after) and not before.rstrip().casefold().endswith("my"):
+        return _Sort.IGNORE
+    words = _words_before(before)
+    previous = words[-1] if words else ""
+    if previous in _COUNT_WORDS or re.fullmatch(r"\d[\d:.]*", previous):
+        return _Sort.IGNORE
+    if previous in _ARTICLE_WORDS and len(words) > 1 and words[-2] in _REQUEST_WORDS:
+        return _Sort.IGNORE  # "looking for a +1", "waiting for another +1"
+    if _WITHDRAW_RE.search(sentence):
+        return _Sort.UNSURE
+    sort = _context_sort(before, after, previous, at_start)
+    if sort is _Sort.BALLOT and (
+        _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after)
+    ):
+        return _Sort.CONDITIONAL
+    return sort
+
+
+def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _Sort:
+    if _FROM_ME_RE.match(after):
+        return _Sort.BALLOT
+    if previous in _ARTICLE_WORDS or _FROM_OTHER_RE.match(after):
+        # "translate this to a +1", "+1 from Olivier": talk about votes.
+        return _Sort.UNSURE
+    if at_start or previous in _INTRO_WORDS or re.search(r"[,:;\-–—(!]\s*$", before):
+        return _Sort.BALLOT
+    if _TAIL_RE.match(after):
+        return _Sort.BALLOT
+    return _Sort.UNSURE
+
+
+def _words_before(before: str) -> list[str]:
+    # Annotations between intro word and value ("my non-binding +1") do not change the context.
+    cleaned = _ANNOTATION_RE.sub(" ", before)
+    return [w.casefold().replace("’", "'") for w in _WORD_RE.findall(cleaned)]
+
+
+# --------------------------------------------------------------------------
+# Around the ballot: binding claims, the stated reason, vague wording
+# --------------------------------------------------------------------------
+
+
+def _self_declared(sentences: Iterable[str], prose: str) -> bool | None:
+    """What the voter says about their own ballot (recorded, never trusted)."""
+    for sentence in sentences:
+        if _NON_BINDING_RE.search(sentence):
+            return False
+        if _BINDING_RE.search(sentence):
+            return True
+    # Elsewhere in the post only explicit labels count: "binding" alone is too
+    # common in talk about votes ("still waiting for binding votes").
+    if _NON_BINDING_RE.search(prose):
+        return False
+    return True if _BINDING_LABEL_RE.search(prose) else None
+
+
+def _justification(lines: Sequence[str], skip: set[int], ballots: Sequence[_Hit]) -> str:
+    """The prose around the ballot, minus greetings and sign-offs: a veto's stated reason."""
+    rests = {hit.sentence: hit.rest for hit in ballots}
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        text = _ballot_body(line).strip()
+        if _SIGN_OFF_RE.match(text):
+            break  # what follows a sign-off is a name, not a reason
+        if not text or index in skip or _GREETING_RE.match(text):
+            continue
+        kept.extend(rests.get(s.strip(), s.strip()) for s in _SENTENCE_SPLIT_RE.split(text))
+    return " ".join(s for s in kept if s)
+
+
+def _vague_reading(lines: Sequence[str], prose: str) -> BallotReading | None:
+    sentences = paragraph_sentences(lines)
+    for pattern, reason in _VAGUE_PATTERNS:
+        found = next((s for s in sentences if _unhedged_match(pattern, s)), None)
+        if found:
+            return _ambiguous(ReadingKind.VAGUE, [found], prose, reason)
+    sentence = _tested_fine(sentences)
+    if sentence:
+        reason = "reports a successful test but states no value"
+        return _ambiguous(ReadingKind.VAGUE, [sentence], prose, reason)
+    return None
+
+
+def _unhedged_match(pattern: re.Pattern[str], sentence: str) -> bool:
+    # "If only that worked for me :(" is a complaint, not approval.
+    match = pattern.search(sentence)
+    return bool(match) and not _HEDGE_RE.search(sentence[: match.start()])
+
+
+def _tested_fine(sentences: Sequence[str]) -> str | None:
+    """ "Tested this ... In both cases, I experienced no trouble.": a test report, not a ballot.
+
+    Both halves must be close and in that order; far apart they are usually
+    unrelated ("probably no issues ... I haven't done any testing").
+    """
+    for index, sentence in enumerate(sentences):
+        tested = _TESTED_RE.search(sentence)
+        if not tested or _HEDGE_RE.search(sentence[: tested.start()]):
+            continue
+        for follower in sentences[index : index + 2]:
+            if _NO_TROUBLE_RE.search(follower):
+                return sentence if follower is sentence else f"{sentence} {follower}"
+    return None
+
+
+def paragraph_sentences(lines: Sequence[str]) -> list[str]:
+    """The sentences of some lines, read across line breaks but not across blank lines."""
+    paragraphs = " ".join(line if line else "\n" for line in lines).split("\n")
+    return [
+        s.strip()
+        for paragraph in paragraphs
+        for s in _SENTENCE_SPLIT_RE.split(" ".join(paragraph.split()))
+        if s.strip()
+    ]
+
+
+def word_count(text: str) -> int:
+    return len(_WORD_RE.findall(text))

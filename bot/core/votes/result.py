@@ -1,0 +1,413 @@
+"""RESULT mails: reading what the release manager announced, and checking it.
+
+:func:`parse_result` reads the many ways a RESULT mail lists counts and names;
+:func:`compare` sets that against our :class:`Tally` voter by voter, matching
+announced names ("Herve", "Robert") to ballots loosely, and reports every
+difference as a :class:`Discrepancy` naming whom it concerns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.core.text import is_attribution, new_lines
+from bot.core.votes.rules import VoteState
+from bot.core.votes.tally import Ballot, Tally, name_key
+from bot.core.votes.values import bucket_of, format_value, signed_value
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncedEntry:
+    """One value's line(s) in a RESULT mail."""
+
+    value: float
+    count: int | None = None
+    binding_count: int | None = None
+    names: tuple[str, ...] = ()
+    binding_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncedResult:
+    outcome: VoteState | None
+    entries: tuple[AnnouncedEntry, ...]
+    binding_names: tuple[str, ...] = ()
+    quorum_reached: bool | None = None
+    lines: tuple[str, ...] = ()
+
+    def entry(self, value: float) -> AnnouncedEntry | None:
+        bucket = bucket_of(value)
+        return next((e for e in self.entries if bucket_of(e.value) == bucket), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """A difference between our tally and a RESULT mail, naming who it concerns."""
+
+    kind: str
+    voters: tuple[str, ...]
+    detail: str
+
+    @property
+    def soft(self) -> bool:
+        # The release manager interpreting an ambiguous ballot, or naming a
+        # voter by a first name two voters share, is reported but is no error.
+        return self.kind in ("ambiguous-counted", "name-unresolved")
+
+
+_RESULT_VALUE_LINE_RE = re.compile(
+    r"^\s*(?:[*•]\s*|-\s+)?(?P<pre>(?:non[- ]?)?binding\s+)?"
+    r"(?P<val>[+\-−–]?\d(?:\.\d+)?)\s*(?:'?s)?\s*(?:votes?)?"
+    r"\s*(?:\((?P<post>(?:non[- ]?)?binding)\))?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+_RESULT_FROM_RE = re.compile(
+    r"(?<![\w+\-])(?P<val>[+\-−–]\d(?:\.\d+)?)(?:'?s)?\s+(?:votes?\s+)?from\s*:?\s*(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_QUORUM_RE = re.compile(r"^\s*(?:PMC\s+)?quorum\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
+_PASSED_RE = re.compile(
+    r"\b(?:vote|release)\b[^.\n]{0,60}?\b(?:has\s+)?(?:passed|passes|succeeded|approved|carried)\b",
+    re.IGNORECASE,
+)
+_FAILED_RE = re.compile(
+    r"\b(?:vote|release)\b[^.\n]{0,60}?\b(?:has\s+)?"
+    r"(?:failed|fails|did not pass|not passed|rejected)\b",
+    re.IGNORECASE,
+)
+_CANCELLED_RE = re.compile(r"\bcancel(?:l)?(?:ed|ing)?\b", re.IGNORECASE)
+_COUNT_REST_RE = re.compile(
+    r"^(?P<count>\d+)\b(?:\s*\(\s*(?P<binding>\d+)\s+binding\b[^)]*\))?", re.IGNORECASE
+)
+_NAME_STOP_RE = re.compile(
+    r":|^(?:i|we|the|this|thanks?|regards|cheers|best|vote|pmc)\b", re.IGNORECASE
+)
+_BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
+# "The vote has passed with the following result: +1 (binding): a, b" on one line.
+_INLINE_ENTRY_RE = re.compile(r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))")
+_FREE_COUNT_RE = re.compile(
+    r"\b(?P<n>\d+)\s+(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)(?:'?s)?"
+    r"(?:\s+votes?)?\b",
+    re.IGNORECASE,
+)
+_NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _EntryDraft:
+    value: float
+    count: int | None = None
+    binding_count: int | None = None
+    non_binding_count: int | None = None
+    names: list[str] = field(default_factory=list)
+    binding_names: list[str] = field(default_factory=list)
+
+
+def _draft_for(drafts: dict[int, _EntryDraft], value: float) -> _EntryDraft:
+    """The one entry each side (+1, 0, -1) gets, however many lines mention it."""
+    return drafts.setdefault(bucket_of(value), _EntryDraft(value))
+
+
+def _result_lines(text: str) -> list[str]:
+    """The announcement's own lines (never the quoted call and its template), entries split."""
+    kept: list[str] = []
+    for line in new_lines(text):
+        if is_attribution(line):
+            break  # what follows is the quoted call, template lines and all
+        kept.extend(part.rstrip() for part in _INLINE_ENTRY_RE.split(line))
+    return kept
+
+
+def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int]:
+    """Names wrapped over lines, or listed one per line after an empty ``+1:``."""
+    index = start
+    pieces = [rest.strip()] if rest.strip() else []
+    one_per_line = not pieces
+    while index < len(lines):
+        line = lines[index].strip()
+        if not line:
+            if one_per_line and not pieces:
+                index += 1
+                continue
+            break
+        if (
+            _RESULT_VALUE_LINE_RE.match(line)
+            or _QUORUM_RE.match(line)
+            or _NAME_STOP_RE.search(line)
+            or len(line.split()) > 6
+        ):
+            break
+        if not one_per_line and pieces and (pieces[-1].endswith(",") or len(line.split()) == 1):
+            pieces[-1] = f"{pieces[-1]} {line}"
+        else:
+            pieces.append(line)
+        index += 1
+    return ", ".join(p.rstrip(",") for p in pieces), index
+
+
+def _split_names(rest: str) -> tuple[list[str], list[str]]:
+    names: list[str] = []
+    binding: list[str] = []
+    for part in re.split(r",|;|&|\band\b", rest):
+        raw = part.strip().rstrip(".")
+        is_binding = bool(_BINDING_MARK_RE.search(raw))
+        clean = _NON_BINDING_MARK_RE.sub("", _BINDING_MARK_RE.sub("", raw)).strip(" *-")
+        if not clean or clean.casefold() in {"none", "nobody", "no one", "n/a"}:
+            continue
+        names.append(clean)
+        if is_binding:
+            binding.append(clean)
+    return names, binding
+
+
+def _apply_rest(draft: _EntryDraft, rest: str, binding_flag: bool | None) -> None:
+    counted = _COUNT_REST_RE.match(rest.strip())
+    if counted:
+        count = int(counted["count"])
+        draft.count = (draft.count or 0) + count
+        if counted["binding"]:
+            draft.binding_count = (draft.binding_count or 0) + int(counted["binding"])
+        elif binding_flag:
+            draft.binding_count = (draft.binding_count or 0) + count
+        return
+    names, binding = _split_names(rest)
+    draft.names.extend(names)
+    draft.binding_names.extend(names if binding_flag else binding)
+
+
+def _binding_flag(*labels: str | None) -> bool | None:
+    for label in labels:
+        if label:
+            return not label.casefold().startswith("non")
+    return None
+
+
+def parse_result(text: str) -> AnnouncedResult:
+    """Read a RESULT mail: counts, binding counts and names per value, as announced."""
+    lines = _result_lines(text)
+    drafts: dict[int, _EntryDraft] = {}
+    binding_names: list[str] = []
+    quorum: bool | None = None
+    used: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        value_line = _RESULT_VALUE_LINE_RE.match(line) or _RESULT_FROM_RE.search(line)
+        quorum_line = _QUORUM_RE.match(line)
+        if value_line and not re.match(r"^\s*\[", line):
+            value = signed_value(value_line["val"])
+            flag = _binding_flag(
+                value_line.groupdict().get("pre"), value_line.groupdict().get("post")
+            )
+            rest, index = _continuation(lines, index + 1, value_line["rest"])
+            draft = _draft_for(drafts, value)
+            _apply_rest(draft, rest, flag)
+            used.append(line.strip())
+            continue
+        if quorum_line:
+            quorum, names = _quorum(quorum_line["rest"])
+            binding_names.extend(names)
+            used.append(line.strip())
+        else:
+            _free_counts(line, drafts)
+        index += 1
+    entries = tuple(_entry(d) for _, d in sorted(drafts.items(), reverse=True))
+    return AnnouncedResult(
+        outcome=_announced_outcome(lines),
+        entries=entries,
+        binding_names=tuple(dict.fromkeys(binding_names)),
+        quorum_reached=quorum,
+        lines=tuple(used),
+    )
+
+
+def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> None:
+    """Counts written as prose: "passed with 4 binding +1 votes and 2 non-binding +1 votes"."""
+    for match in _FREE_COUNT_RE.finditer(line):
+        value = signed_value(match["val"])
+        draft = _draft_for(drafts, value)
+        amount = int(match["n"])
+        kind = (match["kind"] or "").casefold()
+        if kind == "binding" and draft.binding_count is None:
+            draft.binding_count = amount
+        elif kind.startswith("non") and draft.non_binding_count is None:
+            draft.non_binding_count = amount
+        elif not kind and draft.count is None:
+            draft.count = amount
+
+
+def _quorum(rest: str) -> tuple[bool | None, list[str]]:
+    text = rest.strip().rstrip(".")
+    if not text:
+        return None, []
+    if re.search(r"\b(?:not|no|failed)\b", text, re.IGNORECASE):
+        return False, []
+    if re.fullmatch(r"(?:is\s+|was\s+|has\s+been\s+)?reached|met|ok|yes", text, re.IGNORECASE):
+        return True, []
+    names, _ = _split_names(text)
+    return True, names
+
+
+def _entry(draft: _EntryDraft) -> AnnouncedEntry:
+    names = tuple(dict.fromkeys(draft.names))
+    binding_names = tuple(dict.fromkeys(draft.binding_names))
+    binding = draft.binding_count
+    if binding is None and binding_names:
+        binding = len(binding_names)
+    count = draft.count
+    if count is None and names:
+        count = len(names)
+    if count is None and (binding is not None or draft.non_binding_count is not None):
+        count = (binding or 0) + (draft.non_binding_count or 0)
+    return AnnouncedEntry(draft.value, count, binding, names, binding_names)
+
+
+def _announced_outcome(lines: Sequence[str]) -> VoteState | None:
+    text = " ".join(lines)
+    if _FAILED_RE.search(text):
+        return VoteState.FAILED
+    if _PASSED_RE.search(text):
+        return VoteState.PASSED
+    if _CANCELLED_RE.search(text):
+        return VoteState.CANCELLED
+    return None
+
+
+def _candidate_names(ballot: Ballot) -> list[str]:
+    names = [ballot.voter]
+    for alias in ballot.aliases:
+        display, _, address = alias.partition(" <")
+        names.append(display)
+        if address:
+            names.append(address.rstrip(">").split("@")[0])
+    return [n for n in names if n]
+
+
+def _match_score(announced: str, known: str) -> int:
+    a, k = name_key(announced), name_key(known)
+    if not a or not k:
+        return 0
+    if a == k or a.replace(" ", "") == k.replace(" ", ""):
+        return 3
+    a_tokens, k_tokens = set(a.split()), set(k.split())
+    if a_tokens <= k_tokens:
+        return 2  # "Olivier" for "Olivier Lamy"
+    if k_tokens <= a_tokens:
+        return 1
+    return 0
+
+
+def voter_candidates(name: str, ballots: Sequence[Ballot]) -> list[Ballot]:
+    """The ballots an announced name fits best ("Robert" may fit two Roberts)."""
+    scored = [(max(_match_score(name, n) for n in _candidate_names(b)), b) for b in ballots]
+    best = max((score for score, _ in scored), default=0)
+    return [b for score, b in scored if score == best] if best else []
+
+
+def match_voter(name: str, ballots: Sequence[Ballot]) -> Ballot | None:
+    """The one ballot an announced name refers to, or None when none or several fit."""
+    candidates = voter_candidates(name, ballots)
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
+    """Where the RESULT mail and our reading of the thread differ, voter by voter."""
+    found: list[Discrepancy] = []
+    matched: dict[int, set[str]] = {1: set(), 0: set(), -1: set()}
+    for entry in announced.entries:
+        bucket = bucket_of(entry.value)
+        for name in entry.names:
+            found.extend(_check_announced_name(name, entry.value, tally, matched[bucket]))
+        if not entry.names and entry.count is not None:
+            found.extend(_check_count(entry, tally))
+    found.extend(_unannounced(tally, announced, matched))
+    found.extend(_check_binding(tally, announced))
+    return found
+
+
+def _check_announced_name(
+    name: str, value: float, tally: Tally, matched: set[str]
+) -> list[Discrepancy]:
+    candidates = voter_candidates(name, tally.ballots)
+    label = format_value(value)
+    if not candidates:
+        detail = f"announced as {label}; no ballot found in the thread"
+        return [Discrepancy("not-in-thread", (name,), detail)]
+    if len(candidates) > 1:
+        voters = tuple(b.voter for b in candidates)
+        matched.update(voters)
+        detail = f"announced as {label}; {name!r} could be any of {', '.join(voters)}"
+        return [Discrepancy("name-unresolved", voters, detail)]
+    ballot = candidates[0]
+    matched.add(ballot.voter)
+    if ballot.ambiguous:
+        detail = f"announced as {label}; the ballot was ambiguous: {ballot.cast.reading.sentence!r}"
+        return [Discrepancy("ambiguous-counted", (ballot.voter,), detail)]
+    if ballot.bucket != bucket_of(value):
+        detail = f"announced as {label}; voted {ballot.label}"
+        return [Discrepancy("value-differs", (ballot.voter,), detail)]
+    return []
+
+
+def _check_count(entry: AnnouncedEntry, tally: Tally) -> list[Discrepancy]:
+    bucket = bucket_of(entry.value)
+    ours = {1: tally.plus, 0: tally.zero, -1: tally.minus}[bucket]
+    # The release manager may have counted ambiguous ballots; that is a judgement, not an error.
+    if entry.count is not None and ours <= entry.count <= ours + tally.ambiguous:
+        return []
+    detail = f"announced {entry.count} x {format_value(entry.value)}; the thread has {ours}"
+    return [Discrepancy("count-differs", (), detail)]
+
+
+def _unannounced(
+    tally: Tally, announced: AnnouncedResult, matched: dict[int, set[str]]
+) -> list[Discrepancy]:
+    if not announced.entries:
+        return []
+    found: list[Discrepancy] = []
+    for ballot in tally.ballots:
+        if not ballot.counted or ballot.value is None:
+            continue
+        entry = announced.entry(ballot.value)
+        if entry is not None and not entry.names:
+            continue  # a count-only line was checked as a count
+        if any(ballot.voter in voters for voters in matched.values()):
+            continue  # named under another value: reported as value-differs
+        detail = f"voted {ballot.label} in the thread; not in the announcement"
+        found.append(Discrepancy("not-in-announcement", (ballot.voter,), detail))
+    return found
+
+
+def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
+    if not tally.binding_known:
+        return []
+    found: list[Discrepancy] = []
+    plus_entry = announced.entry(1.0)
+    names = list(announced.binding_names) + list(plus_entry.binding_names if plus_entry else ())
+    announced_binding: set[str] = set()
+    for name in dict.fromkeys(names):
+        ballot = match_voter(name, tally.ballots)
+        if ballot is None:
+            continue
+        announced_binding.add(ballot.voter)
+        if ballot.binding is False:
+            detail = "announced as binding; not on the roster when the vote opened"
+            found.append(Discrepancy("binding-differs", (ballot.voter,), detail))
+    if names:
+        for ballot in tally.ballots:
+            if ballot.binding and ballot.bucket == 1 and ballot.voter not in announced_binding:
+                detail = "binding on the roster; not announced as binding"
+                found.append(Discrepancy("binding-differs", (ballot.voter,), detail))
+    if (
+        plus_entry
+        and plus_entry.binding_count is not None
+        and plus_entry.binding_count != tally.binding_plus
+    ):
+        detail = (
+            f"announced {plus_entry.binding_count} binding +1; "
+            f"the roster gives {tally.binding_plus}"
+        )
+        found.append(Discrepancy("binding-count-differs", (), detail))
+    return found

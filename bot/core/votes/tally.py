@@ -1,0 +1,247 @@
+"""From a thread's posts to counted ballots: who voted, with what, binding or not.
+
+Each post is read with :func:`parse_ballot` and attributed to a person (an
+:class:`IdentityMap` merges addresses and names); a voter's latest explicit
+post stands, the rest is kept as history. Whether a ballot binds is taken from
+the :class:`Roster` as of the moment the vote opened, never from what the voter says.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.core.votes.grammar import BallotReading, ReadingKind, parse_ballot
+from bot.core.votes.values import bucket_of, format_value
+from bot.model import Person, Post
+
+
+def name_key(name: str) -> str:
+    """A key for comparing names: "Hervé BOUTEMY" ~ "herve boutemy", "Karl-Heinz" ~ "Karl Heinz"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+def _identity_key(identity: str) -> str:
+    # Addresses compare exactly (case-insensitively); names loosely.
+    text = identity.strip()
+    return text.casefold() if "@" in text else name_key(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A roster entry; ``left`` is exclusive, so someone who left at the opening no longer binds."""
+
+    person: str
+    joined: datetime | None = None
+    left: datetime | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        if self.joined is not None and at < self.joined:
+            return False
+        return self.left is None or at < self.left
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """Who casts binding votes (a PMC, module owners ...)."""
+
+    members: tuple[Member, ...]
+
+    def is_binding(self, person: str, at: datetime) -> bool:
+        key = name_key(person)
+        return any(name_key(m.person) == key and m.active_at(at) for m in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityMap:
+    """Aliases (addresses, display names, logins) to one person id."""
+
+    aliases: Mapping[str, str]
+    _index: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # Normalised once: lookups must survive case, accents and spacing.
+        index = {_identity_key(alias): person for alias, person in self.aliases.items()}
+        object.__setattr__(self, "_index", index)
+
+    def resolve(self, identity: str) -> str | None:
+        if not identity:
+            return None
+        return self._index.get(_identity_key(identity))
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """One post's reading, attributed to a voter."""
+
+    post: str
+    url: str | None
+    at: datetime
+    identity: str
+    reading: BallotReading
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """A voter's standing ballot plus the casts it superseded (oldest first)."""
+
+    voter: str
+    binding: bool | None
+    cast: Cast
+    history: tuple[Cast, ...] = ()
+    aliases: tuple[str, ...] = ()
+    # What an ambiguous ballot is counted as, when the project's policy says to
+    # count such ballots the way a release manager would; it stays ambiguous.
+    accepted_as: float | None = None
+
+    @property
+    def value(self) -> float | None:
+        return self.cast.reading.value
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.cast.reading.ambiguous
+
+    @property
+    def counted(self) -> bool:
+        return self.cast.reading.is_vote
+
+    @property
+    def bucket(self) -> int | None:
+        """1, 0 or -1 for a counted ballot; None for an ambiguous one nobody accepted."""
+        value = self.cast.reading.value
+        if self.counted and value is not None:
+            return bucket_of(value)
+        if self.ambiguous and self.accepted_as is not None:
+            return bucket_of(self.accepted_as)
+        return None
+
+    @property
+    def label(self) -> str:
+        value = self.cast.reading.value
+        return "?" if value is None else format_value(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counted ballots. Binding counts are ``None`` when no roster is configured."""
+
+    ballots: tuple[Ballot, ...]
+    plus: int
+    zero: int
+    minus: int
+    binding_plus: int | None
+    binding_zero: int | None
+    binding_minus: int | None
+    ambiguous: int
+    unmatched_identities: tuple[str, ...] = ()
+
+    @property
+    def binding_known(self) -> bool:
+        return self.binding_plus is not None
+
+
+_RESULT_SUBJECT_RE = re.compile(r"\[\s*(?:RESULT|CANCEL(?:L?ED)?)\s*\]", re.IGNORECASE)
+
+
+def resolve_voter(author: Person, identities: IdentityMap | None) -> tuple[str, bool]:
+    """The person behind an author identity, and whether the identity map knew them."""
+    if identities is None:
+        return author.display, True
+    for identity in (author.address, author.name):
+        person = identities.resolve(identity)
+        if person is not None:
+            return person, True
+    return author.display, False
+
+
+def _identity_label(author: Person) -> str:
+    if author.name and author.address:
+        return f"{author.name} <{author.address}>"
+    return author.display
+
+
+def _ballot_posts(replies: Iterable[Post], call: Post, until: datetime) -> list[Post]:
+    # RESULT/CANCEL mails announce, they do not vote; re-delivered posts count once.
+    seen: dict[str, Post] = {}
+    for post in replies:
+        if post.key == call.key or post.auto_submitted or post.created_at > until:
+            continue
+        if _RESULT_SUBJECT_RE.search(post.subject):
+            continue
+        seen.setdefault(post.key, post)
+    return sorted(seen.values(), key=lambda p: (p.created_at, p.key))
+
+
+def collect_ballots(
+    call: Post,
+    replies: Iterable[Post],
+    *,
+    until: datetime,
+    roster: Roster | None = None,
+    identities: IdentityMap | None = None,
+) -> Tally:
+    """Every voter's standing ballot, binding as of the call, counted."""
+    casts: dict[str, list[tuple[str, Cast]]] = {}
+    unmatched: set[str] = set()
+    call_reading = parse_ballot(call.text)
+    posts = _ballot_posts(replies, call, until)
+    # The call's author votes by the call only with an explicit ballot in it.
+    sources = [(call, call_reading)] if call_reading.is_vote else []
+    sources += [(post, parse_ballot(post.text)) for post in posts]
+    for post, reading in sources:
+        if reading.kind is ReadingKind.NONE:
+            continue
+        voter, known = resolve_voter(post.author, identities)
+        if not known:
+            unmatched.add(_identity_label(post.author))
+        cast = Cast(post.key, post.url, post.created_at, _identity_label(post.author), reading)
+        casts.setdefault(name_key(voter), []).append((voter, cast))
+    ballots = tuple(
+        _standing_ballot(entries, roster, call.created_at) for entries in casts.values()
+    )
+    return count_ballots(
+        ballots, binding_known=roster is not None, unmatched=tuple(sorted(unmatched))
+    )
+
+
+def _standing_ballot(
+    entries: Sequence[tuple[str, Cast]], roster: Roster | None, opened_at: datetime
+) -> Ballot:
+    """The latest non-vague cast stands; vague wording never overrides an explicit ballot."""
+    ordered = [cast for _, cast in entries]
+    firm = [c for c in ordered if c.reading.kind is not ReadingKind.VAGUE]
+    standing = firm[-1] if firm else ordered[-1]
+    voter = entries[0][0]
+    binding = None if roster is None else roster.is_binding(voter, opened_at)
+    aliases = tuple(dict.fromkeys(c.identity for c in ordered))
+    history = tuple(c for c in ordered if c is not standing)
+    return Ballot(voter, binding, standing, history, aliases)
+
+
+def count_ballots(
+    ballots: Sequence[Ballot], *, binding_known: bool, unmatched: tuple[str, ...] = ()
+) -> Tally:
+    buckets = [b.bucket for b in ballots]
+
+    def binding_count(bucket: int) -> int | None:
+        if not binding_known:
+            return None
+        return sum(1 for b in ballots if b.bucket == bucket and b.binding)
+
+    return Tally(
+        ballots=tuple(ballots),
+        plus=buckets.count(1),
+        zero=buckets.count(0),
+        minus=buckets.count(-1),
+        binding_plus=binding_count(1),
+        binding_zero=binding_count(0),
+        binding_minus=binding_count(-1),
+        ambiguous=sum(1 for b in ballots if b.ambiguous),
+        unmatched_identities=unmatched,
+    )

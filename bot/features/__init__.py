@@ -1,0 +1,1 @@
+"""Features: the glue between the store and the pure core, one module each."""

@@ -1,0 +1,193 @@
+"""Votes: build a report for every [VOTE] thread from the store and the config.
+
+The counting itself is pure (``bot.core.votes``); this module only gathers the
+thread, its RESULT or CANCEL mail, the roster and the policy for that kind of vote.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+
+from bot.config import Config, VoteKindConfig
+from bot.core.votes import (
+    Ballot,
+    IdentityMap,
+    MajorityBasis,
+    Member,
+    Roster,
+    Rule,
+    VotePolicy,
+    VoteReport,
+    report_vote,
+)
+from bot.errors import UserError
+from bot.model import Post, ThreadKind
+from bot.render import render
+from bot.store import Store, ThreadSummary
+
+logger = logging.getLogger(__name__)
+
+
+def vote_kind(config: Config, subject: str) -> str:
+    """The configured kind whose match words appear in the subject, else the default."""
+    lowered = subject.casefold()
+    for name, kind in config.votes.kinds.items():
+        if any(word.casefold() in lowered for word in kind.match):
+            return name
+    return config.votes.default_kind
+
+
+def policy_for(config: Config, subject: str) -> VotePolicy:
+    kind: VoteKindConfig = config.votes.kinds[vote_kind(config, subject)]
+    return VotePolicy(
+        rule=Rule(kind.rule),
+        min_binding_plus=kind.min_binding_plus,
+        majority_basis=MajorityBasis(config.votes.majority_basis),
+        min_duration=timedelta(hours=kind.min_duration_hours),
+        count_ambiguous_as_plus_one=config.votes.count_ambiguous_as_plus_one,
+    )
+
+
+def roster_from(config: Config) -> Roster | None:
+    if not config.roster.members:
+        return None
+    return Roster(
+        tuple(
+            Member(member.name, _start_of(member.joined), _start_of(member.left))
+            for member in config.roster.members
+        )
+    )
+
+
+def identities_from(config: Config) -> IdentityMap | None:
+    if not config.identities:
+        return None
+    aliases = {person: person for person in config.identities}
+    for person, names in config.identities.items():
+        aliases.update({alias: person for alias in names})
+    return IdentityMap(aliases)
+
+
+def _start_of(day: object) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time.min, tzinfo=UTC)  # type: ignore[arg-type]
+
+
+def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport]:
+    """A report for every vote thread, oldest first."""
+    roster, identities = roster_from(config), identities_from(config)
+    subjects = {t.key: t for t in store.threads()}
+    reports = []
+    for thread in (t for t in subjects.values() if t.kind == ThreadKind.VOTE):
+        reports.append(_report(store, config, thread, subjects, now, roster, identities))
+    return reports
+
+
+def find_vote(store: Store, selector: str) -> ThreadSummary:
+    """A vote thread by its key, or by a unique piece of its subject."""
+    votes = store.threads(ThreadKind.VOTE)
+    exact = [t for t in votes if t.key == selector]
+    if exact:
+        return exact[0]
+    wanted = selector.casefold()
+    matches = [t for t in votes if wanted in t.subject.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"no vote thread matches {selector!r}; see `quorum votes`")
+    listed = "\n".join(f"  {t.key}  {t.subject}" for t in matches)
+    raise UserError(f"{selector!r} matches {len(matches)} vote threads; name one:\n{listed}")
+
+
+def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
+    thread = find_vote(store, selector)
+    subjects = {t.key: t for t in store.threads()}
+    return _report(
+        store, config, thread, subjects, now, roster_from(config), identities_from(config)
+    )
+
+
+def _report(
+    store: Store,
+    config: Config,
+    thread: ThreadSummary,
+    threads: dict[str, ThreadSummary],
+    now: datetime,
+    roster: Roster | None,
+    identities: IdentityMap | None,
+) -> VoteReport:
+    posts = store.posts_in_thread(thread.key)
+    call = _call(posts, thread.key)
+    replies = [post for post in posts if post.key != call.key]
+    result = _first_post_of(store, threads, thread.closed_by, ThreadKind.RESULT)
+    cancel = _first_post_of(store, threads, thread.closed_by, ThreadKind.CANCEL)
+    return report_vote(
+        call,
+        replies,
+        now=now,
+        policy=policy_for(config, thread.subject),
+        roster=roster,
+        identities=identities,
+        result=result,
+        cancel=cancel,
+    )
+
+
+def _call(posts: list[Post], thread_key: str) -> Post:
+    """The post that opened the vote: the thread root, or the earliest post we hold."""
+    for post in posts:
+        if post.key == thread_key:
+            return post
+    return posts[0]
+
+
+def _first_post_of(
+    store: Store, threads: dict[str, ThreadSummary], keys: tuple[str, ...], kind: ThreadKind
+) -> Post | None:
+    for key in keys:
+        closer = threads.get(key)
+        if closer is not None and closer.kind == kind:
+            posts = store.posts_in_thread(key)
+            if posts:
+                return _call(posts, key)
+    return None
+
+
+def draft_result(report: VoteReport, config: Config) -> str:
+    """A [RESULT] mail in the style ASF release managers write, for a person to check and send."""
+    counted = [b for b in report.ballots if b.bucket is not None]
+    lines = [
+        _result_line(label, [b for b in counted if b.bucket == bucket], report.binding_unknown)
+        for label, bucket in (("+1", 1), ("0", 0), ("-1", -1))
+    ]
+    binding_plus = report.tally.binding_plus or 0
+    return render(
+        "email/vote_result.txt.j2",
+        report=report,
+        policy=report.policy,
+        lines=lines,
+        quorum_reached=binding_plus >= report.policy.min_binding_plus,
+        ambiguous=[b for b in report.ballots if b.ambiguous],
+        ambiguous_counted=report.policy.count_ambiguous_as_plus_one,
+        thread_link=thread_link(config, report.thread),
+        bot_name=config.bot.name,
+        project=config.project.name,
+    )
+
+
+def _result_line(label: str, ballots: list[Ballot], binding_unknown: bool) -> dict[str, object]:
+    return {
+        "label": label,
+        "count": len(ballots),
+        "binding": None if binding_unknown else sum(1 for b in ballots if b.binding),
+        "names": [f"{b.voter}*" if b.binding else b.voter for b in ballots],
+    }
+
+
+def thread_link(config: Config, message_id: str) -> str:
+    template = config.project.archive_url
+    if not template:
+        return f"Message-ID {message_id}"
+    return template.format(message_id=message_id.strip("<>"))

@@ -1,0 +1,488 @@
+"""Prose concerns: cues, one concern per point, and their life in a thread's ledger."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.concerns import (
+    ConcernSource,
+    ConcernState,
+    Ledger,
+    LedgerSettings,
+    build_ledger,
+    detect_concerns,
+    make_title,
+    same_topic,
+    slugify,
+    unique_id,
+)
+from bot.core.mail import Envelope, parse_mail
+from bot.core.summary import proposal_of, summarize
+from bot.model import Person, Post, Source
+from tests.mailgen import ARRIVAL, raw_mail
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ALICE = Person("Alice Archer", "alice@example.org")
+BOB = Person("Bob Baker", "bob@example.org")
+CAROL = Person("Carol Chen", "carol@example.org")
+PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
+
+
+def post(
+    number: int,
+    author: Person,
+    text: str,
+    *,
+    reply_to: int | None = None,
+    quoted: tuple[str, ...] = (),
+    hours: int | None = None,
+) -> Post:
+    key = f"<p{number}@example.org>"
+    parent = f"<p{reply_to}@example.org>" if reply_to is not None else None
+    return Post(
+        source=Source.MAIL,
+        key=key,
+        message_id=key,
+        thread_key="<p1@example.org>",
+        author=author,
+        created_at=T0 + timedelta(hours=number if hours is None else hours),
+        subject="[RFC] TOML config" if number == 1 else "Re: [RFC] TOML config",
+        text=text,
+        quoted=quoted,
+        in_reply_to=parent,
+        references=(parent,) if parent else (),
+    )
+
+
+def root() -> Post:
+    return post(1, ALICE, PROPOSAL)
+
+
+def findings(text: str, author: Person = BOB, replying_to: Post | None = None) -> list[str]:
+    """The texts of the points detected in one reply to the proposal."""
+    parent = root() if replying_to is None else replying_to
+    return [f.text for f in detect_concerns(post(2, author, text, reply_to=1), replying_to=parent)]
+
+
+def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
+    return build_ledger("<p1@example.org>", posts, now or T0 + timedelta(days=30))
+
+
+# --------------------------------------------------------------------------
+# Cues
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am concerned that the migration breaks every existing deployment.",
+        "I'm a bit worried about the size of the new dependency.",
+        "My main concern is the cost of migrating existing users.",
+        "I worry this makes the release process slower.",
+        "I have one fear: plugins that parse the XML themselves.",
+        "I'm not sure it makes sense to do this in a minor release.",
+        "-1 because it breaks binary compatibility.",
+        "I don't see the need for a second format.",
+        "The problem with this is that TOML has no schema language.",
+        "The only issue I see is the tooling for IDEs.",
+        "Feasible, but I am not a fan.",
+        "It is weird to me that the loader has to know both formats.",
+        "Keep in mind that many users generate this file with scripts.",
+        "We should think about whether the effort is worth it.",
+        "I really don't like this approach.",
+        "This won't scale to a thousand modules.",
+    ],
+)
+def test_prose_cues_raise_one_concern(text: str):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No concerns from me, +1.",
+        "Any objections?",
+        "If you have concerns, please say so before Friday.",
+        "Not sure what it takes to cut the release.",
+        "Your concern about IDE tooling is valid; I added a plugin.",
+        "Why -1 on the loader?",
+        "Should I worry about this warning in the build?",
+        "Then ok, out of scope for now.",
+        "I don't know why this does not work any more.",
+        "Or give a -1 and tell me what else you expect.",
+        "Don't worry, the old format keeps working.",
+        "That makes sense, thanks.",
+        "+1",
+    ],
+)
+def test_look_alikes_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+def test_a_bare_minus_one_takes_its_reason_from_the_next_lines():
+    text = "-1\nchecksums are checksums, not security\nuse signatures for security"
+    [found] = detect_concerns(post(2, BOB, text, reply_to=1), replying_to=root())
+    assert found.sentences == (
+        "-1",
+        "checksums are checksums, not security",
+        "use signatures for security",
+    )
+    assert found.title == "Checksums are checksums, not security"
+
+
+def test_pointed_questions_count_only_when_put_to_someone_else():
+    question = "Who is going to maintain the TOML parser?"
+    assert findings(question) == [question]
+    assert findings("What's the objective? YAML already works.") == [
+        "What's the objective? YAML already works."
+    ]
+    # Asked of oneself, or in a proposal, a question is thinking aloud.
+    assert findings(question, author=ALICE) == []
+    assert detect_concerns(post(1, ALICE, question)) == ()
+    # Questions asking for information are not challenges.
+    assert findings("Can you file a JIRA for it?") == []
+    assert findings("What about creating a converter module?") == []
+
+
+def test_a_flat_no_refuses_a_statement_but_answers_a_question():
+    assert findings("No. That needs a model version bump.") == [
+        "No. That needs a model version bump."
+    ]
+    for question in ("This is like MNG-6118, right?", "Is this MNG-6118?", "Any objections?"):
+        asked = post(1, ALICE, question)
+        assert findings("no: MNG-6118 is about something else", replying_to=asked) == []
+
+
+def test_code_and_commands_are_not_prose():
+    text = (
+        "```\n# I am concerned that this example is contrived\n```\n"
+        "@quorum concern perf: I worry about write latency\n"
+    )
+    assert findings(text) == []
+
+
+# --------------------------------------------------------------------------
+# One concern per point
+# --------------------------------------------------------------------------
+
+
+def test_cue_sentences_on_one_line_are_one_point():
+    text = "Who is going to do this? Nobody did the last port. I doubt it happens."
+    assert len(findings(text)) == 1
+
+
+def test_a_new_line_or_paragraph_with_a_cue_is_a_new_point():
+    text = (
+        "Who is going to do this? I doubt it happens.\n"
+        "Consider that the old plugins need attention first.\n\n"
+        "The problem with this is that IDEs do not support TOML."
+    )
+    assert findings(text) == [
+        "Who is going to do this? I doubt it happens.",
+        "Consider that the old plugins need attention first.",
+        "The problem with this is that IDEs do not support TOML.",
+    ]
+
+
+def test_each_item_of_a_summarized_concern_list_is_one_concern():
+    text = (
+        "Thanks for writing this up. I would summarize my concerns as follows:\n\n"
+        "1. The migration tool does not exist yet.\n"
+        "2. Plugins read the XML directly,\n"
+        "   and would all need a release.\n"
+        "3. Two formats double the documentation.\n\n"
+        "Happy to help with the tool. I also worry about the release date."
+    )
+    found = detect_concerns(post(2, BOB, text, reply_to=1), replying_to=root())
+    assert [f.cue for f in found] == ["listed", "listed", "listed", "worry"]
+    assert [f.text for f in found] == [
+        "1. The migration tool does not exist yet.",
+        "2. Plugins read the XML directly, and would all need a release.",
+        "3. Two formats double the documentation.",
+        "I also worry about the release date.",
+    ]
+    assert found[1].title == "Plugins read the XML directly"
+
+
+def test_a_cue_inside_a_list_item_takes_the_whole_item():
+    text = "Two options:\n\n1. Move the loader into core. That ties the releases. I am not a fan.\n"
+    assert findings(text) == [
+        "1. Move the loader into core. That ties the releases. I am not a fan."
+    ]
+
+
+def test_two_points_joined_by_and_also_whether_are_split():
+    text = (
+        "We should think about whether the port is worth the time - it was an experiment"
+        " - and also whether the algorithm is still the preferred one."
+    )
+    found = detect_concerns(post(2, BOB, text, reply_to=1), replying_to=root())
+    assert [f.text for f in found] == [
+        "We should think about whether the port is worth the time",
+        "and also whether the algorithm is still the preferred one.",
+    ]
+
+
+def test_the_same_point_made_again_later_is_a_repeat_not_a_new_concern():
+    first = post(2, BOB, "I have only one fear: releasing the loader and the plugins together.")
+    again = post(4, BOB, "In summary, -1 to releasing the loader and the plugins together.")
+    other = post(5, BOB, "I am also concerned that the docs are not ready.")
+    concerns = ledger(root(), first, post(3, ALICE, "Noted.", reply_to=2), again, other).concerns
+    assert [c.post for c in concerns] == ["<p2@example.org>", "<p5@example.org>"]
+    assert concerns[0].repeated_in == ("<p4@example.org>",)
+
+
+# --------------------------------------------------------------------------
+# The ledger: answered, resolved, withdrawn
+# --------------------------------------------------------------------------
+
+
+def test_answered_then_resolved_by_its_author_links_both_posts():
+    raised = post(
+        2, BOB, "I am concerned that the migration breaks existing deployments.", reply_to=1
+    )
+    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
+    accepted = post(4, BOB, "Fair enough, that addresses my concern.", reply_to=3)
+    [concern] = ledger(root(), raised, answer, accepted).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.source is ConcernSource.DETECTED
+    assert concern.post == "<p2@example.org>"
+    assert [a.post for a in concern.answered_by] == ["<p3@example.org>"]
+    assert concern.resolved_by is not None
+    assert (concern.resolved_by.post, concern.resolved_by.author) == (
+        "<p4@example.org>",
+        "Bob Baker",
+    )
+
+
+def test_answered_but_not_accepted_stays_answered():
+    raised = post(2, BOB, "I worry that plugins parse the XML themselves.", reply_to=1)
+    answer = post(3, ALICE, "They can keep doing so for a while.", reply_to=2)
+    shrug = post(4, CAROL, "Fair enough.", reply_to=3)  # not Bob: accepts nothing for him
+    [concern] = ledger(root(), raised, answer, shrug).concerns
+    assert concern.state is ConcernState.ANSWERED
+    assert concern.resolved_by is None
+
+
+def test_an_unanswered_concern_stays_open_and_the_raisers_own_follow_up_is_no_answer():
+    raised = post(2, BOB, "I worry that plugins parse the XML themselves.", reply_to=1)
+    more = post(3, BOB, "Also the IDE plugins.", reply_to=2)
+    [concern] = ledger(root(), raised, more).concerns
+    assert concern.state is ConcernState.OPEN
+    assert concern.answered_by == ()
+
+
+def test_quoting_the_concern_answers_it_even_from_elsewhere_in_the_thread():
+    raw = raw_mail(
+        "That is why the converter exists.\n\n"
+        "On Mon, 2 Nov 2026, Bob Baker <bob@example.org> wrote:\n"
+        "> I worry that plugins parse the XML themselves.\n",
+        sender="Carol Chen <carol@example.org>",
+        message_id="<p3@example.org>",
+        date="Mon, 02 Nov 2026 12:00:00 +0000",
+        extra="In-Reply-To: <p1@example.org>",
+    )
+    carol = parse_mail(raw, Envelope(ARRIVAL))
+    raised = post(2, BOB, "I worry that plugins parse the XML themselves.", reply_to=1)
+    [concern] = ledger(root(), raised, carol).concerns
+    assert [a.author for a in concern.answered_by] == ["Carol Chen"]
+
+
+def test_an_inline_reply_answers_only_the_points_it_quotes():
+    raised = post(
+        2,
+        BOB,
+        "I worry about the migration cost.\n\nConsider that IDEs lack TOML support.",
+        reply_to=1,
+    )
+    reply = post(
+        3,
+        ALICE,
+        "The converter handles it.",
+        reply_to=2,
+        quoted=("I worry about the migration cost.",),
+    )
+    cost, ides = ledger(root(), raised, reply).concerns
+    assert cost.state is ConcernState.ANSWERED
+    assert ides.state is ConcernState.OPEN
+
+
+def test_a_later_plus_one_from_the_raiser_resolves_their_concerns():
+    raised = post(2, BOB, "I am concerned that the migration breaks deployments.", reply_to=1)
+    answer = post(3, ALICE, "The loader reads both formats.", reply_to=2)
+    vote = post(4, BOB, "+1", reply_to=1)
+    [concern] = ledger(root(), raised, answer, vote).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolved_by is not None
+    assert concern.resolved_by.post == "<p4@example.org>"
+
+
+def test_defending_against_a_concern_answers_it_and_raises_nothing_new():
+    raised = post(2, BOB, "I have a worry for the parser on Java 21.", reply_to=1)
+    rebuttal = post(
+        3, ALICE, "To be honest I worry as much for the parser on Java 21 with XML.", reply_to=2
+    )
+    [concern] = ledger(root(), raised, rebuttal).concerns
+    assert concern.raised_by == BOB
+    assert [a.author for a in concern.answered_by] == ["Alice Archer"]
+
+
+def test_the_proposal_itself_raises_no_concerns():
+    proposal = post(1, ALICE, "My concern with XML is its verbosity, so I propose TOML.")
+    assert ledger(proposal).concerns == ()
+
+
+def test_posts_after_now_are_not_seen():
+    raised = post(2, BOB, "I worry that plugins parse the XML themselves.", reply_to=1)
+    assert ledger(root(), raised, now=T0 + timedelta(hours=1)).concerns == ()
+    assert len(ledger(root(), raised, now=T0 + timedelta(hours=2)).concerns) == 1
+
+
+def test_auto_submitted_and_bot_posts_are_not_read():
+    bot = Person("Quorum", "quorum@example.org")
+    status = post(2, bot, "I am concerned that nobody answered Bob.", reply_to=1)
+    settings = LedgerSettings(bot_addresses=frozenset({"quorum@example.org"}))
+    assert (
+        build_ledger(
+            "<p1@example.org>", [root(), status], T0 + timedelta(days=1), settings
+        ).concerns
+        == ()
+    )
+
+
+def test_command_and_prose_concerns_live_in_one_ledger():
+    text = "@quorum concern perf: the index doubles write latency\n\nI also worry about the docs."
+    concerns = ledger(root(), post(2, BOB, text, reply_to=1)).concerns
+    assert [(c.id, c.source) for c in concerns] == [
+        ("perf", ConcernSource.COMMAND),
+        ("the-docs", ConcernSource.DETECTED),
+    ]
+
+
+def test_ids_are_unique_within_a_thread_and_stable():
+    first = post(2, BOB, "I worry about the docs.", reply_to=1)
+    second = post(3, CAROL, "I worry about the docs.", reply_to=1)
+    ids = [c.id for c in ledger(root(), first, second).concerns]
+    assert ids == ["the-docs", "the-docs-2"]
+    assert ids == [
+        c.id for c in ledger(root(), second, first).concerns
+    ]  # input order is irrelevant
+    assert unique_id("x", ["x", "x-2"]) == "x-3"
+
+
+def test_to_dict_is_plain_json():
+    raised = post(2, BOB, "I am concerned that the migration breaks deployments.", reply_to=1)
+    data = json.loads(json.dumps(ledger(root(), raised).to_dict()))
+    [concern] = data["concerns"]
+    assert concern["state"] == "open"
+    assert concern["raised_by"] == "Bob Baker"
+    assert concern["post"] == "<p2@example.org>"
+    assert concern["source"] == "detected"
+
+
+# --------------------------------------------------------------------------
+# Titles and topics
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title"),
+    [
+        (
+            "I am concerned that the migration breaks every existing deployment.",
+            "The migration breaks every existing deployment",
+        ),
+        ("Who is going to do this?", "Who is going to do this?"),
+        (
+            "It is weird to me that ant-tasks depends on the provider.",
+            "Ant-tasks depends on the provider",
+        ),
+        ("So one of the issues with that is multiple Maven versions.", "Multiple Maven versions"),
+    ],
+)
+def test_titles_are_short_and_drop_the_cue(sentence: str, title: str):
+    cue = "concerned" if "concerned" in sentence else "odd" if "weird" in sentence else ""
+    assert make_title(sentence, cue=cue) == title
+
+
+def test_titles_never_exceed_eight_words():
+    long = "I worry that " + " ".join(f"word{i}" for i in range(30))
+    assert len(make_title(long).split()) <= 8
+    assert slugify("Ünïcode & punctuation: fine!") == "unicode-punctuation-fine"
+
+
+def test_topic_overlap_ignores_cue_words_and_subject_words():
+    assert not same_topic("I worry about speed.", "I worry about docs.")
+    assert same_topic("groovy with Java 9", "Groovy and Java 9 support", frozenset())
+    assert not same_topic("groovy with Java 9", "Groovy and Java 9", frozenset({"groovy", "java"}))
+
+
+# --------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------
+
+
+def test_the_proposal_skips_greetings_and_prefers_proposing_sentences():
+    assert proposal_of(root()) == "I propose that we replace the XML config with TOML in 2.0."
+    plain = post(
+        1,
+        ALICE,
+        "Hello team,\n\nThe build takes an hour. It runs every test twice.\n\nRegards,\nAlice",
+    )
+    assert proposal_of(plain) == "The build takes an hour. It runs every test twice."
+
+
+def test_summary_lists_open_and_resolved_concerns_with_who_when_and_answers():
+    posts = [
+        root(),
+        post(2, BOB, "I am concerned that the migration breaks deployments.", reply_to=1),
+        post(3, ALICE, "The loader reads both formats.", reply_to=2),
+        post(4, BOB, "Fair enough, that addresses my concern.", reply_to=3),
+        post(5, CAROL, "The problem with this is that IDEs lack TOML support.", reply_to=1),
+    ]
+    now = T0 + timedelta(days=3)
+    summary = summarize(
+        "[RFC] TOML config", posts, build_ledger("<p1@example.org>", posts, now), now
+    )
+    assert summary.proposer == "Alice Archer"
+    assert [c.raised_by for c in summary.open_concerns] == ["Carol Chen"]
+    [open_one] = summary.open_concerns
+    assert (open_one.answered, open_one.open_days, open_one.link) == (False, 2, "<p5@example.org>")
+    [resolved] = summary.resolved_concerns
+    assert (resolved.answered_by, resolved.resolved_by) == (("Alice Archer",), "Bob Baker")
+    assert [(p.name, p.posts, p.concerns_raised) for p in summary.participants] == [
+        ("Alice Archer", 2, 0),
+        ("Bob Baker", 2, 1),
+        ("Carol Chen", 1, 1),
+    ]
+    text = summary.to_text()
+    assert "Proposed by Alice Archer on 2026-11-02:" in text
+    assert "Open concerns (1):" in text
+    assert "not answered yet; open 2 days" in text
+    assert "answered by Alice Archer; resolved by Bob Baker" in text
+    json.dumps(summary.to_dict())
+
+
+def test_core_modules_do_no_io_and_read_no_clock():
+    forbidden = {
+        "sqlite3",
+        "sqlite_utils",
+        "aiohttp",
+        "aiosmtpd",
+        "slack_sdk",
+        "apscheduler",
+        "time",
+    }
+    core = Path(__file__).resolve().parent.parent / "bot" / "core"
+    for name in ("commands.py", "concerns.py", "summary.py"):
+        source = (core / name).read_text()
+        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", source, re.MULTILINE)
+        assert not {i.split(".")[0] for i in imports} & forbidden, name
+        assert "datetime.now" not in source, name
+        assert "date.today" not in source, name
