@@ -26,6 +26,7 @@ from bot.app import App
 from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.votes import VoteReport
 from bot.errors import QuorumError
+from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
@@ -168,7 +169,7 @@ def votes(
 ) -> None:
     """Tally every [VOTE] thread (or THREAD: a Message-ID or part of the subject)."""
     config = ctx.config()
-    moment = now.replace(tzinfo=UTC) if now else datetime.now(UTC)
+    moment = _moment(now)
     if draft and thread is None:
         raise click.UsageError("--draft-result needs a THREAD")
     with _store(ctx) as store:
@@ -236,6 +237,56 @@ def _print_vote_detail(report: VoteReport) -> None:
         out.print(f"  flag {flag.kind}: {flag.detail}{voters}")
     for discrepancy in report.discrepancies:
         out.print(f"  differs from RESULT ({discrepancy.kind}): {discrepancy.detail}")
+
+
+@cli.command()
+@click.argument("thread", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.pass_obj
+def concerns(ctx: Context, thread: str | None, as_json: bool, now: datetime | None) -> None:
+    """The concern ledger of every discussion (or THREAD: a Message-ID or part of the subject)."""
+    config = ctx.config()
+    moment = _moment(now)
+    with _store(ctx) as store:
+        if thread is None:
+            found = ledgers(store, config, moment)
+        else:
+            found = [ledger_of(store, config, find_thread(store, thread), moment)]
+    rows = [concern.to_dict() for ledger in found for concern in ledger.concerns]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(pad_edge=False, box=None)
+    for column in ("state", "id", "raised by", "raised", "answered by", "title"):
+        table.add_column(column, overflow="ellipsis", max_width=50)
+    for row in rows:
+        answered = ", ".join(ref["author"] for ref in row["answered_by"])
+        table.add_row(
+            row["state"], row["id"], row["raised_by"], row["raised_at"][:10], answered, row["title"]
+        )
+    out.print(table)
+    out.print(f"{len(rows)} concern(s) in {len(found)} thread(s)")
+
+
+@cli.command()
+@click.argument("thread")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.pass_obj
+def summary(ctx: Context, thread: str, as_json: bool, now: datetime | None) -> None:
+    """What THREAD proposes, its open and resolved concerns, and who took part."""
+    config = ctx.config()
+    with _store(ctx) as store:
+        result = summary_of(store, config, find_thread(store, thread), _moment(now))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_summary(result, config), nl=False)
+
+
+def _moment(now: datetime | None) -> datetime:
+    return now.replace(tzinfo=UTC) if now else datetime.now(UTC)
 
 
 @cli.command()

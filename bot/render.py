@@ -29,6 +29,7 @@ def environment() -> Environment:
     )
     env.filters["day"] = _day
     env.filters["number"] = _number
+    env.filters["clip"] = _clip
     return env
 
 
@@ -39,6 +40,14 @@ def render(template: str, **context: Any) -> str:
 
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+
+
+def _clip(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, cut at a word with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _number(value: float) -> str:

@@ -1194,12 +1194,19 @@ def _same_author(one: Person, other: Person) -> bool:
 
 
 def _quotes(post: Post, concern: Concern) -> bool:
-    """Whether the post quotes one of the concern's sentences from its own message."""
-    quoted = _probe(" ".join(_direct_quotes(post)))
+    """Whether the post quotes one of the concern's sentences, or a piece of one."""
+    blocks = _direct_quotes(post)
+    quoted = _probe(" ".join(blocks))
     if not quoted:
         return False
+    sentences = concern.sentences or (concern.text,)
+    # Replies often quote just the clause they answer ("> I am concerned that X").
+    pieces = [_probe(block) for block in blocks]
+    probed = [_probe(sentence) for sentence in sentences]
+    if any(len(piece) >= 24 and piece[:80] in whole for piece in pieces for whole in probed):
+        return True
     quoted_words = set(re.findall(r"\w+", quoted))
-    for sentence in concern.sentences or (concern.text,):
+    for sentence in sentences:
         needle = _probe(sentence)[:60]
         words = set(re.findall(r"\w+", needle))
         if len(needle) >= 12 and needle in quoted:

@@ -10,7 +10,7 @@ Pure: no I/O, no clock. ``now`` is passed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,22 +132,6 @@ class Summary:
             "generated_at": self.generated_at.isoformat(),
         }
 
-    def to_text(self) -> str:
-        """Plain text for a terminal or a mail body, until a template takes over."""
-        lines = [f"Summary of {self.subject!r} as of {_when(self.generated_at)}"]
-        if self.proposed_at is not None:
-            lines.append(f"Proposed by {self.proposer} on {_day(self.proposed_at)}:")
-            lines.append(f"  {self.proposal}" if self.proposal else "  (no text)")
-        last = f", last on {_day(self.last_at)}" if self.last_at else ""
-        lines.append(f"{self.posts} posts from {len(self.participants)} participants{last}.")
-        lines += _section("Open concerns", self.open_concerns, _open_status)
-        lines += _section("Resolved concerns", self.resolved_concerns, _settled_status)
-        if self.withdrawn_concerns:
-            lines += _section("Withdrawn concerns", self.withdrawn_concerns, _settled_status)
-        lines.append("")
-        lines.append("Participants: " + ", ".join(_participant(p) for p in self.participants))
-        return "\n".join(lines)
-
 
 def summarize(thread_subject: str, posts: Sequence[Post], ledger: Ledger, now: datetime) -> Summary:
     """The thread as of ``now``: its proposal, its concerns by state, its participants."""
@@ -251,53 +235,6 @@ def _link(post: Post) -> str:
     return post.url or post.message_id or post.key
 
 
-# --------------------------------------------------------------------------
-# Plain-text rendering
-# --------------------------------------------------------------------------
-
-
-def _section(
-    title: str, concerns: Sequence[ConcernLine], status: Callable[[ConcernLine], str]
-) -> list[str]:
-    lines = ["", f"{title} ({len(concerns)}):" if concerns else f"{title}: none"]
-    for concern in concerns:
-        source = "" if concern.source == "detected" else f" ({concern.source})"
-        lines.append(f"- [{concern.id}] {concern.title}{source}")
-        lines.append(f"  raised by {concern.raised_by} on {_when(concern.raised_at)}")
-        lines.append(f"  in {concern.link}")
-        lines.append(f'  "{_clip(concern.text, QUOTE_CHARS)}"')
-        lines.append(f"  {status(concern)}")
-    return lines
-
-
-def _open_status(concern: ConcernLine) -> str:
-    days = f"open {concern.open_days} days" if concern.open_days is not None else "open"
-    if not concern.answered:
-        return f"not answered yet; {days}"
-    names = ", ".join(concern.answered_by)
-    return f"answered by {names}; waiting for {concern.raised_by} to confirm; {days}"
-
-
-def _settled_status(concern: ConcernLine) -> str:
-    answered = f"answered by {', '.join(concern.answered_by)}; " if concern.answered else ""
-    by = f" by {concern.resolved_by}" if concern.resolved_by else ""
-    return f"{answered}{concern.state}{by}"
-
-
-def _participant(participant: Participant) -> str:
-    plural = "" if participant.posts == 1 else "s"
-    raised = f", {participant.concerns_raised} raised" if participant.concerns_raised else ""
-    return f"{participant.name} ({participant.posts} post{plural}{raised})"
-
-
 def _clip(text: str, limit: int) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
-
-
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")

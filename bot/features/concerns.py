@@ -1,0 +1,77 @@
+"""Concerns: the ledger of every discussion thread, and its summary.
+
+Detection and the ledger are pure (``bot.core.concerns``); this module picks
+the threads, gathers their posts and renders the summary from ``templates/``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.config import Config
+from bot.core.concerns import Ledger, LedgerSettings, build_ledger
+from bot.core.summary import Summary, summarize
+from bot.errors import UserError
+from bot.model import ThreadKind
+from bot.render import render
+from bot.store import Store, ThreadSummary
+
+# Ballots and announcements are not debates: their objections are votes.
+_NOT_DISCUSSIONS = frozenset({ThreadKind.VOTE, ThreadKind.RESULT, ThreadKind.CANCEL})
+
+
+def ledger_settings(config: Config) -> LedgerSettings:
+    maintainers = {member.name for member in config.roster.members}
+    for person in maintainers.copy():
+        maintainers.update(config.identities.get(person, []))
+    return LedgerSettings(
+        handle=config.bot.name,
+        maintainers=frozenset(maintainers),
+        bot_addresses=frozenset({config.bot.address.lower()}),
+    )
+
+
+def discussion_threads(store: Store) -> list[ThreadSummary]:
+    return [t for t in store.threads() if t.kind not in _NOT_DISCUSSIONS]
+
+
+def find_thread(store: Store, selector: str) -> ThreadSummary:
+    """A thread by its key, or by a unique piece of its subject."""
+    threads = store.threads()
+    exact = [t for t in threads if t.key == selector]
+    if exact:
+        return exact[0]
+    wanted = selector.casefold()
+    matches = [t for t in threads if wanted in t.subject.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserError(f"no thread matches {selector!r}; see `quorum threads`")
+    listed = "\n".join(f"  {t.key}  {t.subject}" for t in matches[:20])
+    raise UserError(f"{selector!r} matches {len(matches)} threads; name one:\n{listed}")
+
+
+def ledger_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Ledger:
+    posts = store.posts_in_thread(thread.key)
+    return build_ledger(thread.key, posts, now, ledger_settings(config))
+
+
+def ledgers(store: Store, config: Config, now: datetime) -> list[Ledger]:
+    """Ledgers of every discussion thread that has at least one concern."""
+    found = (ledger_of(store, config, thread, now) for thread in discussion_threads(store))
+    return [ledger for ledger in found if ledger.concerns]
+
+
+def summary_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Summary:
+    posts = store.posts_in_thread(thread.key)
+    ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
+    return summarize(thread.subject, posts, ledger, now)
+
+
+def render_summary(summary: Summary, config: Config) -> str:
+    return render(
+        "email/summary.txt.j2",
+        summary=summary,
+        bot_name=config.bot.name,
+        project=config.project.name,
+    )
