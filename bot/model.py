@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Source(StrEnum):
@@ -97,3 +98,32 @@ class Thread:
     last_at: datetime
     closes: str | None = None
     closed_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something the bot decided to say. The outbox delivers it at most once.
+
+    ``key`` is the idempotency key (what, where, who, stage, period): the outbox
+    records it before sending, so a retry, a crash or a second scheduler run
+    never sends the same thing twice. ``channel`` empty means "where ``target``
+    came from" (a reply to a mail goes to the list, to a forum post to the forum).
+    ``reason`` says why (rule, threshold, evidence) for the audit log.
+    """
+
+    kind: str
+    target: str
+    text: str
+    key: str
+    channel: str = ""
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "text": self.text,
+            "key": self.key,
+            "channel": self.channel,
+            "reason": self.reason,
+        }

@@ -30,7 +30,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.model import Person, Post
+from bot.model import Action, Person, Post
 
 DEFAULT_HANDLE = "quorum"
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}"
@@ -126,24 +126,6 @@ class Authorization:
 
     def to_dict(self) -> dict[str, Any]:
         return {"allowed": self.allowed, "reason": self.reason}
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """Something the bot should do; delivery (outbox, dry-run, caps) happens elsewhere.
-
-    ``key`` is the idempotency key the outbox records before sending, so the
-    same reply to the same post is never sent twice. This belongs in
-    ``bot.model`` once the outbox lands; it lives here until then.
-    """
-
-    kind: str
-    target: str
-    text: str
-    key: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "target": self.target, "text": self.text, "key": self.key}
 
 
 class RaisedConcern(Protocol):
