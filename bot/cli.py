@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.adapters.summarizer import required_terms, rewrite_summary_sync
 from bot.app import App
 from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.votes import VoteReport
@@ -273,16 +274,21 @@ def concerns(ctx: Context, thread: str | None, as_json: bool, now: datetime | No
 @click.argument("thread")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.option("--plain", is_flag=True, help="Skip the optional summarizer rewrite.")
 @click.pass_obj
-def summary(ctx: Context, thread: str, as_json: bool, now: datetime | None) -> None:
+def summary(ctx: Context, thread: str, as_json: bool, now: datetime | None, plain: bool) -> None:
     """What THREAD proposes, its open and resolved concerns, and who took part."""
     config = ctx.config()
     with _store(ctx) as store:
         result = summary_of(store, config, find_thread(store, thread), _moment(now))
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_summary(result, config), nl=False)
+        return
+    text = render_summary(result, config)
+    if config.summarizer.enabled and not plain:
+        # Falls back to the computed text on any failure; the ledger never depends on it.
+        text = rewrite_summary_sync(text, config.summarizer, keep=required_terms(result))
+    click.echo(text, nl=False)
 
 
 def _moment(now: datetime | None) -> datetime:

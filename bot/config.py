@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.adapters.summarizer import SummarizerConfig
 from bot.errors import ConfigError
 
 DEFAULT_DB = Path("var/quorum.db")
@@ -144,6 +145,7 @@ class Config(BaseModel):
     roster: RosterConfig = Field(default_factory=RosterConfig)
     # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
     identities: dict[str, list[str]] = Field(default_factory=dict)
+    summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
     # Where the config file lives; relative paths inside it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -1,8 +1,7 @@
 """A thread summary: what is proposed, which concerns are open, who took part.
 
-The result is plain data. Templates render it for each channel;
-:meth:`Summary.to_text` is a readable fallback for the command line and for
-reading a summary before any template exists.
+The result is plain data; ``templates/email/summary.txt.j2`` renders it for
+the command line and for mail.
 
 Pure: no I/O, no clock. ``now`` is passed in.
 """

@@ -1,0 +1,395 @@
+"""Optional prose rewriting of a summary by an OpenAI-compatible chat completions endpoint.
+
+Off by default. The summary Quorum computes itself is the record; this adapter only
+offers a more readable wording of it. It therefore never fails its caller: on a
+timeout, an HTTP error, an answer it cannot read, or a rewrite that lost a concern
+id or a person's name, it logs a warning and returns the original text unchanged.
+
+The endpoint is anything that speaks ``POST {url}/chat/completions``: OpenAI itself,
+or a local server (Ollama, llama.cpp, vLLM) so that community mail need not leave
+the host. The API key is read from the environment at call time, from the variable
+that ``api_key_env`` names, and is never logged, not even as the endpoint's error
+message (OpenAI's 401 message repeats short keys in full).
+
+Callers that hold the :class:`~bot.core.summary.Summary` should pass
+``keep=required_terms(summary)``, the exact ids and names to check for; without it
+they are read back from the text, which knows the layout of
+``templates/email/summary.txt.j2``. A mail signature (after a ``-- `` line: who the
+bot is and how to talk to it) is not sent, and comes back unchanged after the rewrite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import aiohttp
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from yarl import URL
+
+if TYPE_CHECKING:
+    from bot.core.summary import ConcernLine, Summary
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_KEY_ENV: Final = "QUORUM_SUMMARIZER_API_KEY"
+# Pause before the one retry after a 5xx or a dropped connection, and after a 429
+# that does not say how long to wait.
+RETRY_DELAY_SECONDS: Final = 0.5
+# A Retry-After longer than this is not worth waiting for: the original text is fine.
+MAX_RETRY_AFTER_SECONDS: Final = 10.0
+
+SYSTEM_PROMPT: Final = (
+    "You rewrite the status summary of a mailing-list discussion as fluent, concise prose "
+    "for the people taking part in it.\n"
+    "Rules:\n"
+    "- Keep every concern id exactly as written, in square brackets, for example "
+    "[thread-safety].\n"
+    "- Keep every person's name and every date exactly as written.\n"
+    "- Keep who raised, answered or resolved each concern, and whether it is open, "
+    "answered, resolved or withdrawn.\n"
+    "- Do not invent, guess or add anything that is not in the summary; no opinions, "
+    "no advice.\n"
+    "- Answer in plain text only: no Markdown, no headings, no preamble."
+)
+
+# Concern ids are slugs (bot.core.concerns.slugify): lowercase words joined by hyphens.
+_CONCERN_ID: Final = re.compile(r"\[[a-z0-9]+(?:-[a-z0-9]+)*\]")
+# The places where templates/email/summary.txt.j2 names people; a test keeps these in
+# step with it. Indentation is optional: lstrip_blocks removes it before some tags.
+_DATE: Final = r"\d{4}-\d{2}-\d{2}"
+_PROPOSER: Final = re.compile(rf"^Proposed by (.+?) on {_DATE}", re.MULTILINE)
+_RAISER: Final = re.compile(rf"^[ \t]*raised by (.+?) on {_DATE}", re.MULTILINE)
+_ANSWERERS: Final = re.compile(r"^[ \t]*answered by (.+?);", re.MULTILINE)
+_SETTLER: Final = re.compile(
+    r"^[ \t]*(?:answered by [^;]*; )?(?:resolved|withdrawn) by (.+)$", re.MULTILINE
+)
+_PARTICIPANT: Final = re.compile(r"(?:^Participants: |, )(.+?) \(\d+ posts?(?:, \d+ raised)?\)")
+_PARTICIPANTS_LINE: Final = re.compile(r"^Participants: .*$", re.MULTILINE)
+# Error codes and types from the endpoint are logged only if they look like codes,
+# never free text that might quote the request.
+_SAFE_CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# RFC 3676's signature separator: the bot's footer, which must survive word for word.
+_SIGNATURE: Final = re.compile(r"^-- $", re.MULTILINE)
+
+
+class SummarizerConfig(BaseModel):
+    """The optional summarizer endpoint (``[summarizer]``); off unless enabled."""
+
+    # The same rules as bot.config.Section, restated here because bot.config imports
+    # this module and importing it back would be circular.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    enabled: bool = False
+    # Base URL of an OpenAI-compatible API; "/chat/completions" is appended.
+    url: str = "http://127.0.0.1:11434/v1"
+    model: str = ""
+    # The NAME of the environment variable holding the key, never the key itself.
+    api_key_env: str = Field(default=DEFAULT_API_KEY_ENV, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # The whole call, retry included: the summary is never late by more than this.
+    timeout_seconds: float = Field(default=30, gt=0, le=600)
+    max_tokens: int = Field(default=800, ge=1, le=100_000)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _model_when_enabled(self) -> Self:
+        if self.enabled and not self.model.strip():
+            raise ValueError("model is required when the summarizer is enabled")
+        return self
+
+
+class _Unusable(Exception):
+    """The endpoint gave nothing usable; the message says why (no secrets in it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """One failed attempt; ``retry_after`` is None when trying again would not help."""
+
+    reason: str
+    retry_after: float | None = None
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+
+async def rewrite_summary(
+    text: str,
+    config: SummarizerConfig,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    keep: Collection[str] | None = None,
+) -> str:
+    """``text`` reworded by the endpoint, or ``text`` itself if anything goes wrong.
+
+    ``keep`` lists strings the rewrite must contain (case and spacing aside); by
+    default the concern ids and names found in ``text``. A given ``session`` is
+    used and left open; otherwise one is opened and closed for this call.
+    """
+    body, signature = _split_signature(text)
+    if not config.enabled or not body.strip():
+        return text
+    required = frozenset(keep) if keep is not None else required_terms_in_text(body)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + config.timeout_seconds
+    try:
+        async with asyncio.timeout_at(deadline):
+            rewritten = await _complete(body, config, session, deadline)
+    except TimeoutError:
+        return _fall_back(text, f"no answer within {config.timeout_seconds:g} s")
+    except _Unusable as problem:
+        return _fall_back(text, str(problem))
+    except Exception as error:
+        # The ledger must not depend on this adapter, even through a bug in it. Only the
+        # type is logged: an exception's text is not ours to vouch for.
+        return _fall_back(text, f"unexpected {type(error).__name__}")
+    missing = missing_terms(rewritten, required)
+    if missing:
+        return _fall_back(text, "the rewrite dropped " + ", ".join(missing))
+    return f"{rewritten}\n\n{signature}" if signature else rewritten
+
+
+def rewrite_summary_sync(
+    text: str, config: SummarizerConfig, *, keep: Collection[str] | None = None
+) -> str:
+    """:func:`rewrite_summary` for the command line, which has no event loop running."""
+    if not config.enabled:
+        return text  # no event loop for nothing
+    return asyncio.run(rewrite_summary(text, config, keep=keep))
+
+
+def required_terms(summary: Summary) -> frozenset[str]:
+    """What a rewrite of ``summary`` must keep: each ``[concern id]`` and each name."""
+    concerns = (
+        *summary.open_concerns,
+        *summary.resolved_concerns,
+        *summary.withdrawn_concerns,
+    )
+    names = [summary.proposer, *(p.name for p in summary.participants)]
+    for concern in concerns:
+        names.extend(_names_in(concern))
+    ids = (f"[{concern.id}]" for concern in concerns)
+    return frozenset(term for term in (*ids, *names) if term.strip())
+
+
+def required_terms_in_text(text: str) -> frozenset[str]:
+    """Bracketed concern ids anywhere, and the names where the summary template puts them."""
+    terms = set(_CONCERN_ID.findall(text))
+    terms.update(_PROPOSER.findall(text))
+    terms.update(_RAISER.findall(text))
+    terms.update(_SETTLER.findall(text))
+    for answerers in _ANSWERERS.findall(text):
+        terms.update(answerers.split(", "))
+    for line in _PARTICIPANTS_LINE.findall(text):
+        terms.update(_PARTICIPANT.findall(line))
+    return frozenset(term for term in terms if term.strip())
+
+
+def missing_terms(rewritten: str, required: Iterable[str]) -> list[str]:
+    """The required terms absent from ``rewritten``, sorted; case and spacing are ignored."""
+    haystack = _normal(rewritten)
+    return sorted(term for term in set(required) if _normal(term) not in haystack)
+
+
+# --------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------
+
+
+async def _complete(
+    text: str,
+    config: SummarizerConfig,
+    session: aiohttp.ClientSession | None,
+    deadline: float,
+) -> str:
+    if session is None:
+        async with aiohttp.ClientSession() as own:
+            return await _complete_with(own, text, config, deadline)
+    return await _complete_with(session, text, config, deadline)
+
+
+async def _complete_with(
+    session: aiohttp.ClientSession, text: str, config: SummarizerConfig, deadline: float
+) -> str:
+    """One attempt, and one retry if the failure is the kind that passes."""
+    request = _request_for(text, config)
+    outcome = await _attempt(session, request)
+    if isinstance(outcome, _Failure) and outcome.retry_after is not None:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if outcome.retry_after >= remaining:
+            raise _Unusable(f"{outcome.reason}; retrying would overrun the timeout")
+        logger.info("summarizer: %s; retrying in %.1f s", outcome.reason, outcome.retry_after)
+        await asyncio.sleep(outcome.retry_after)
+        outcome = await _attempt(session, request)
+    if isinstance(outcome, _Failure):
+        raise _Unusable(outcome.reason)
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    endpoint: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    # Said after a 401; names the variable, never its value.
+    auth_hint: str
+
+
+def _request_for(text: str, config: SummarizerConfig) -> _Request:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    key = _api_key(config.api_key_env)
+    if key is None:
+        # A local server usually needs no key. One that does answers 401 and we fall
+        # back, naming the variable to set.
+        hint = f"${config.api_key_env} is not set"
+    else:
+        headers["Authorization"] = f"Bearer {key}"
+        hint = f"the key in ${config.api_key_env} was refused"
+    return _Request(f"{config.url}/chat/completions", headers, _request_body(text, config), hint)
+
+
+def _api_key(name: str) -> str | None:
+    key = os.environ.get(name, "").strip()
+    if not key:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        # aiohttp would refuse the header with an error that may quote it.
+        raise _Unusable(f"the API key in ${name} contains spaces or control characters")
+    return key
+
+
+def _request_body(text: str, config: SummarizerConfig) -> dict[str, Any]:
+    return {
+        "model": config.model,
+        "messages": [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": text},
+        ],
+        "temperature": config.temperature,
+        # max_tokens, not max_completion_tokens: every OpenAI-compatible server reads it.
+        "max_tokens": config.max_tokens,
+    }
+
+
+async def _attempt(session: aiohttp.ClientSession, request: _Request) -> str | _Failure:
+    where = _safe_url(request.endpoint)
+    try:
+        async with session.post(
+            request.endpoint, json=request.body, headers=request.headers
+        ) as response:
+            if response.status != 200:
+                return await _failure_of(response, where, request.auth_hint)
+            payload = await response.json(content_type=None)
+    except aiohttp.ClientError as error:
+        # A dropped connection is as passing as a 502 from a proxy: retry once.
+        return _Failure(f"cannot reach {where}: {type(error).__name__}", RETRY_DELAY_SECONDS)
+    except ValueError:
+        return _Failure(f"{where} answered with malformed JSON")
+    return _content_of(payload, where)
+
+
+async def _failure_of(response: aiohttp.ClientResponse, where: str, auth_hint: str) -> _Failure:
+    try:
+        payload = await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        payload = None
+    reason = f"HTTP {response.status} from {where}{_error_code(payload)}"
+    if response.status == 401:
+        return _Failure(f"{reason} ({auth_hint})")
+    if response.status == 429:
+        return _Failure(reason, _retry_after(response.headers))
+    if response.status >= 500:
+        return _Failure(reason, RETRY_DELAY_SECONDS)
+    return _Failure(reason)  # another 4xx: the same request would fail the same way
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    """Seconds to wait after a 429: OpenAI's retry-after-ms, else Retry-After, capped."""
+    for name, scale in (("retry-after-ms", 0.001), ("Retry-After", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue  # an HTTP-date: rare from these APIs, not worth parsing
+        if seconds >= 0:
+            return min(seconds, MAX_RETRY_AFTER_SECONDS)
+    return RETRY_DELAY_SECONDS
+
+
+def _content_of(payload: object, where: str) -> str | _Failure:
+    """``choices[0].message.content``, if it is a whole, non-empty answer."""
+    choices = payload.get("choices") if isinstance(payload, dict) else None
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        return _Failure(f"{where} answered without choices[0].message")
+    if choice.get("finish_reason") == "length":
+        return _Failure("the rewrite was cut off at max_tokens")
+    content = message.get("content")
+    if not isinstance(content, str) or not content.strip():
+        return _Failure(f"{where} answered with an empty rewrite")
+    return content.strip()
+
+
+def _error_code(payload: object) -> str:
+    """``: <code>`` from OpenAI's ``{"error": {...}}``; not its message: it may quote the key."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return ""
+    for field in ("code", "type"):
+        value = error.get(field)
+        if isinstance(value, str) and _SAFE_CODE.fullmatch(value):
+            return f": {value}"
+    return ""
+
+
+def _safe_url(endpoint: str) -> str:
+    """The endpoint without credentials or query, fit for a log line."""
+    url = URL(endpoint)
+    return str(url.with_user(None).with_query(None).with_fragment(None))
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+def _fall_back(text: str, reason: str) -> str:
+    logger.warning("summarizer: %s; keeping the original summary", reason)
+    return text
+
+
+def _split_signature(text: str) -> tuple[str, str]:
+    """The text before a ``-- `` line, and the signature from that line on (or "")."""
+    separator = _SIGNATURE.search(text)
+    if separator is None:
+        return text, ""
+    return text[: separator.start()], text[separator.start() :]
+
+
+def _names_in(concern: ConcernLine) -> list[str]:
+    names = [concern.raised_by, *concern.answered_by]
+    if concern.resolved_by:
+        names.append(concern.resolved_by)
+    return names
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
