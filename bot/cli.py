@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,9 +25,11 @@ from rich.table import Table
 from bot.adapters.summarizer import required_terms, rewrite_summary_sync
 from bot.app import App
 from bot.config import DEFAULT_DB, Config, load_config
+from bot.core.responsiveness import ModuleFigures, format_duration
 from bot.core.votes import VoteReport
 from bot.errors import QuorumError
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
+from bot.features.modules import evaluate_modules
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
@@ -293,6 +295,67 @@ def summary(ctx: Context, thread: str, as_json: bool, now: datetime | None, plai
 
 def _moment(now: datetime | None) -> datetime:
     return now.replace(tzinfo=UTC) if now else datetime.now(UTC)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.pass_obj
+def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
+    """Every module: state, maintainers, open obligations, response times, CI failures."""
+    config = ctx.config()
+    with _store(ctx) as store:
+        evaluation = evaluate_modules(store, config, _moment(now))
+    if as_json:
+        payload = {
+            "modules": [_module_dict(f, config) for f in evaluation.modules],
+            "obligations": [o.to_dict() for o in evaluation.obligations],
+            "decisions": [d.to_dict() for d in evaluation.decisions],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        return
+    table = Table(pad_edge=False, box=None)
+    for column in ("module", "state", "maintainers", "open", "median", "p90", "CI fails", "flag"):
+        table.add_column(column, overflow="ellipsis", max_width=40)
+    for figures in evaluation.modules:
+        table.add_row(
+            figures.module,
+            figures.state.value,
+            ", ".join(figures.maintainers),
+            str(figures.open),
+            _duration(figures.median_response),
+            _duration(figures.p90_response),
+            str(figures.ci_failures),
+            "UNRESPONSIVE" if figures.flagged else "",
+        )
+    out.print(table)
+    for decision in evaluation.decisions:
+        channel = decision.channel.value
+        out.print(f"due: {decision.stage.verb} via {channel}: {decision.rule}; {decision.reason}")
+
+
+def _module_dict(figures: ModuleFigures, config: Config) -> dict[str, Any]:
+    return {
+        "name": figures.module,
+        "state": figures.state.value,
+        "state_means": figures.state.explanation,
+        "maintainers": list(figures.maintainers),
+        "open_obligations": figures.open,
+        "paused_obligations": figures.paused,
+        "median_response_seconds": _seconds(figures.median_response),
+        "p90_response_seconds": _seconds(figures.p90_response),
+        "last_activity": figures.last_activity.isoformat() if figures.last_activity else None,
+        "ci_failures": figures.ci_failures,
+        "flagged": figures.flagged,
+    }
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())
+
+
+def _duration(value: timedelta | None) -> str:
+    return "-" if value is None else format_duration(value)
 
 
 @cli.command()

@@ -10,10 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.adapters.summarizer import SummarizerConfig
 from bot.errors import ConfigError
@@ -132,6 +140,89 @@ class RosterConfig(Section):
     members: list[RosterMember] = Field(default_factory=list)
 
 
+ModuleStateName = Literal["S0", "S1", "S2", "deprecated"]
+
+
+class ModuleConfig(Section):
+    """One module: maturity state, maintainers (person names as in [identities]), match rules."""
+
+    state: ModuleStateName
+    maintainers: list[str] = Field(default_factory=list)
+    # Whole words in subject or body, case-insensitive.
+    keywords: list[str] = Field(default_factory=list)
+    # "[objstore]" subject tags, written without brackets.
+    tags: list[str] = Field(default_factory=list)
+    # Glob-ish paths mentioned in posts: "contrib/objstore/**", "src/*.py".
+    paths: list[str] = Field(default_factory=list)
+    # Discourse categories and tags (and GitHub labels) as the source names them.
+    categories: list[str] = Field(default_factory=list)
+
+    @field_validator("maintainers", "keywords", "tags", "paths", "categories")
+    @classmethod
+    def _no_blank_entries(cls, value: list[str]) -> list[str]:
+        cleaned = [entry.strip() for entry in value]
+        if any(not entry for entry in cleaned):
+            raise ValueError("empty entries are not allowed")
+        return cleaned
+
+
+class StagePolicyConfig(Section):
+    """When each stage is due, in days of waiting; paused time (quiet periods, holds) excluded."""
+
+    remind_after_days: float = Field(gt=0)
+    escalate_after_days: float = Field(gt=0)
+    flag_after_days: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _growing(self) -> StagePolicyConfig:
+        if not self.remind_after_days < self.escalate_after_days < self.flag_after_days:
+            raise ValueError("needs remind_after_days < escalate_after_days < flag_after_days")
+        return self
+
+
+def _stage_policy(remind: float, escalate: float, flag: float) -> Callable[[], StagePolicyConfig]:
+    return lambda: StagePolicyConfig(
+        remind_after_days=remind, escalate_after_days=escalate, flag_after_days=flag
+    )
+
+
+class EscalationPolicyConfig(Section):
+    """Quorum's policy per module state (not the ASF's); every reminder names it."""
+
+    s0: StagePolicyConfig = Field(default_factory=_stage_policy(7, 14, 30))
+    s1: StagePolicyConfig = Field(default_factory=_stage_policy(5, 10, 21))
+    s2: StagePolicyConfig = Field(default_factory=_stage_policy(3, 7, 14))
+    deprecated: StagePolicyConfig = Field(default_factory=_stage_policy(14, 28, 60))
+
+
+class QuietPeriodConfig(Section):
+    """A maintainer's declared absence. Dates are whole UTC days, `until` included."""
+
+    person: str
+    start: dt.datetime | dt.date
+    until: dt.datetime | dt.date
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuietPeriodConfig:
+        if _as_date(self.until) < _as_date(self.start):
+            raise ValueError("`until` is before `start`")
+        return self
+
+
+def _as_date(value: dt.datetime | dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+class ResponsivenessConfig(Section):
+    """Who owes an answer and when the bot nudges them. No section: the feature is off."""
+
+    policy: EscalationPolicyConfig = Field(default_factory=EscalationPolicyConfig)
+    quiet: list[QuietPeriodConfig] = Field(default_factory=list)
+    # X-Loop value the bot stamps on its mail; empty means the bot's address.
+    loop_id: str = ""
+
+
 class Config(BaseModel):
     """The whole configuration; every section is optional and has defaults."""
 
@@ -146,6 +237,9 @@ class Config(BaseModel):
     # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
     identities: dict[str, list[str]] = Field(default_factory=dict)
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
+    # [modules.NAME] tables, in file order.
+    modules: dict[str, ModuleConfig] = Field(default_factory=dict)
+    responsiveness: ResponsivenessConfig | None = None
     # Where the config file lives; relative paths inside it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -177,3 +177,22 @@ def test_kill_9_after_250_loses_nothing(tmp_path: Path):
     stats = json.loads(quorum("stats", "--json", db=db, check=True).stdout)
     assert stats["messages"] == 13
     assert stats["pending"] == 0
+
+
+def test_modules_show_figures_and_the_reminders_due(tmp_path: Path):
+    db = tmp_path / "q.db"
+    quorum("import", str(SAMPLE), db=db, check=True)
+    args = ("--config", "config/example.toml", "modules", "--now", "2026-11-24", "--json")
+    payload = json.loads(quorum(*args, db=db, check=True).stdout)
+    by_name = {m["name"]: m for m in payload["modules"]}
+    assert by_name["indexer"]["state"] == "S1"
+    assert by_name["indexer"]["open_obligations"] == 1  # Frank's unanswered question
+    assert by_name["objstore"]["open_obligations"] == 0  # Carol answered Bob's concern
+    assert "isolated" in by_name["objstore"]["state_means"]
+    reminders = [d for d in payload["decisions"] if d["stage"] == 1]
+    assert {d["channel"] for d in reminders} == {"slack", "thread"}
+    assert all(d["rule"] == "S1 policy: remind after 5 days" for d in reminders)
+    assert all(d["post"]["author"] == "Frank Fischer" for d in reminders)
+    # A day earlier, the question had not waited long enough for a reminder.
+    earlier = quorum(*args[:-3], "--now", "2026-11-20", "--json", db=db, check=True).stdout
+    assert json.loads(earlier)["decisions"] == []

@@ -1,0 +1,300 @@
+"""The module registry: what each module is, who maintains it, and which posts are about it.
+
+A post is about a module when any of the module's match rules hits:
+
+* ``keywords`` in the subject or new text, as whole words, case-insensitive;
+* ``tags``: a ``[module]`` bracket tag anywhere in the subject;
+* ``paths``: glob-ish patterns (``contrib/objstore/**``) against paths the post
+  mentions, in prose or in code (stack traces and diffs are where paths live);
+* ``categories``: Discourse categories or tags, GitHub labels, whatever metadata
+  the source gives; the caller passes it in, since a Post does not carry it yet.
+
+Maintainers are people as the config names them. :class:`IdentityResolver`
+decides whether an author or an ``@mention`` is one of them: one person has
+many names (addresses, display names, GitHub logins, Slack ids), and names are
+compared without case or accents ("Hervé BOUTEMY" is "herve boutemy").
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+from bot.core.commands import prose_lines
+from bot.core.text import is_attribution
+from bot.core.votes.tally import IdentityMap, name_key
+from bot.model import Person, Post
+
+_TAG = re.compile(r"\[([^\[\]]{1,60})\]")
+# A path is two or more components joined by "/", optionally with a file extension.
+_PATH = re.compile(r"(?<![\w.-])((?:[\w.-]+/)+[\w.*-]+/?)")
+_GLOB_CHARS = frozenset("*?[")
+_GITHUB_NOREPLY = "@users.noreply.github.com"
+# Newer GitHub noreply addresses put the account id first: "12345+login@users.noreply...".
+_NOREPLY_ID = re.compile(r"^\d+\+")
+
+
+class ModuleState(StrEnum):
+    """How mature a module is; it sets how quickly its maintainers are expected to answer."""
+
+    S0 = "S0"
+    S1 = "S1"
+    S2 = "S2"
+    DEPRECATED = "deprecated"
+
+    @property
+    def explanation(self) -> str:
+        """One line a user can read in a digest or on the dashboard."""
+        return _EXPLANATIONS[self]
+
+
+_EXPLANATIONS: dict[ModuleState, str] = {
+    ModuleState.S0: "new, isolated in its own namespace, and can be turned off",
+    ModuleState.S1: "integrated into existing flows",
+    ModuleState.S2: "replacing or evolving existing solutions",
+    ModuleState.DEPRECATED: "on its way out: kept working, not developed further",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One module: its state, its maintainers (person names), and its match rules."""
+
+    name: str
+    state: ModuleState
+    maintainers: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def is_maintained_by(self, person: str) -> bool:
+        key = name_key(person)
+        return any(name_key(m) == key for m in self.maintainers)
+
+
+# --------------------------------------------------------------------------
+# Matching posts to modules
+# --------------------------------------------------------------------------
+
+
+def match_modules(
+    post: Post, modules: Iterable[Module], categories: Sequence[str] = ()
+) -> tuple[Module, ...]:
+    """The modules ``post`` is about, in registry order."""
+    return tuple(module for module in modules if matches(post, module, categories))
+
+
+def matches(post: Post, module: Module, categories: Sequence[str] = ()) -> bool:
+    """Whether any of the module's match rules hits the post."""
+    return (
+        matches_tag(post.subject, module.tags)
+        or matches_keyword(f"{post.subject}\n{post.text}", module.keywords)
+        or matches_path(post.text, module.paths)
+        or matches_category(categories, module.categories)
+    )
+
+
+def matches_keyword(text: str, keywords: Sequence[str]) -> bool:
+    """Any keyword as a whole word or phrase, ignoring case ("objstore", not "objstores")."""
+    pattern = _keyword_pattern(tuple(keywords))
+    return pattern is not None and pattern.search(text) is not None
+
+
+@lru_cache(maxsize=256)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    # Lookarounds instead of \b, so keywords that end in punctuation ("C++") still work.
+    # A hyphen separates words: CI jobs and repositories are "objstore-nightly", "maven-objstore".
+    words = [re.escape(k.strip()) for k in keywords if k.strip()]
+    if not words:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE)
+
+
+def matches_tag(subject: str, tags: Sequence[str]) -> bool:
+    """A ``[tag]`` anywhere in the subject, compared like names ("[ObjStore]" is "[objstore]")."""
+    if not tags:
+        return False
+    wanted = {name_key(tag.strip("[]")) for tag in tags}
+    return any(name_key(found) in wanted for found in _TAG.findall(subject))
+
+
+def matches_category(categories: Sequence[str], wanted: Sequence[str]) -> bool:
+    keys = {name_key(c) for c in wanted}
+    return any(name_key(c) in keys for c in categories)
+
+
+def mentioned_paths(text: str) -> tuple[str, ...]:
+    """Path-like tokens in the text, without a leading ``./`` or diff ``a/``/``b/`` prefix."""
+    found: list[str] = []
+    for token in _PATH.findall(text):
+        path = token.rstrip(".,;:)")
+        for prefix in ("./", "a/", "b/"):
+            path = path.removeprefix(prefix)
+        if path and path not in found:
+            found.append(path)
+    return tuple(found)
+
+
+def matches_path(text: str, patterns: Sequence[str]) -> bool:
+    if not patterns:
+        return False
+    paths = mentioned_paths(text)
+    return any(path_matches(pattern, path) for pattern in patterns for path in paths)
+
+
+def path_matches(pattern: str, path: str) -> bool:
+    """Glob-ish: ``**`` spans directories, ``*`` and ``?`` do not; a plain pattern is a prefix.
+
+    The pattern may match the whole path or any tail of it that starts at a
+    component, since mentioned paths often carry a repository or URL prefix
+    (``https://github.com/o/r/blob/main/contrib/objstore/x.py``).
+    """
+    regex = _path_regex(pattern.strip().strip("/"))
+    parts = path.strip("/").split("/")
+    return any(regex.fullmatch("/".join(parts[start:])) for start in range(len(parts)))
+
+
+@lru_cache(maxsize=256)
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    if not _GLOB_CHARS & set(pattern):
+        # "contrib/objstore" means the directory and everything under it.
+        return re.compile(re.escape(pattern) + r"(?:/.*)?")
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**/", index):
+            out.append(r"(?:.*/)?")
+            index += 3
+            continue
+        if pattern.startswith("**", index):
+            out.append(r".*")
+            index += 2
+            continue
+        out.append({"*": r"[^/]*", "?": r"[^/]"}.get(char, re.escape(char)))
+        index += 1
+    return re.compile("".join(out))
+
+
+# --------------------------------------------------------------------------
+# Identities
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityResolver:
+    """One person, many names: answers "who is this author" and "whom does this post mention".
+
+    ``identities`` maps a person (the name the config uses) to their aliases:
+    addresses, display names, GitHub logins, Slack ids. The person's own name
+    is always an alias. An alias claimed by two people is a configuration
+    error, raised at construction so it cannot misattribute a post later.
+    """
+
+    identities: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    _by_identity: IdentityMap = field(init=False, repr=False, compare=False, hash=False)
+    _handles: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _full_names: tuple[tuple[str, str], ...] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        aliases: dict[str, tuple[str, str]] = {}
+        handles: dict[str, tuple[str, str]] = {}
+        full_names: list[tuple[str, str]] = []
+        for person, names in self.identities.items():
+            for alias in (person, *names):
+                cleaned = _clean(alias)
+                _claim(aliases, _alias_key(cleaned), person, cleaned)
+                if "@" in cleaned:
+                    continue
+                if " " in cleaned:
+                    # Only full names are searched in prose: a bare first name or login
+                    # without "@" is too common a word to mean the person.
+                    full_names.append((f" {name_key(cleaned)} ", person))
+                else:
+                    _claim(handles, cleaned.casefold(), person, cleaned)
+        by_identity = IdentityMap({alias: person for person, alias in aliases.values()})
+        object.__setattr__(self, "_by_identity", by_identity)
+        object.__setattr__(self, "_handles", {key: p for key, (p, _) in handles.items()})
+        object.__setattr__(self, "_full_names", tuple(full_names))
+
+    def person_of(self, author: Person) -> str | None:
+        """The configured person behind an author, or None when nobody claims them."""
+        for identity in (author.address, author.name, _github_login(author.address)):
+            if identity:
+                person = self._by_identity.resolve(identity)
+                if person is not None:
+                    return person
+        return None
+
+    def is_person(self, author: Person, person: str) -> bool:
+        """Whether the author is ``person``; unknown authors still match by display name."""
+        found = self.person_of(author)
+        if found is not None:
+            return name_key(found) == name_key(person)
+        return bool(author.name) and name_key(author.name) == name_key(person)
+
+    def person_of_handle(self, handle: str) -> str | None:
+        """The person an ``@handle`` (GitHub login, Slack id, one-word name) names."""
+        return self._handles.get(_clean(handle).casefold())
+
+    def mentioned(self, post: Post) -> tuple[str, ...]:
+        """People the post's new text addresses, by ``@handle`` or by full name, in order.
+
+        Code and attribution lines are skipped: "Bob Baker wrote:" quotes Bob,
+        it does not ask him anything.
+        """
+        found: list[str] = []
+        for handle in post.mentions:
+            person = self.person_of_handle(handle)
+            if person is not None and person not in found:
+                found.append(person)
+        prose = " ".join(line for line in prose_lines(post.text) if not is_attribution(line))
+        haystack = f" {name_key(prose)} "
+        for needle, person in self._full_names:
+            if needle in haystack and person not in found:
+                found.append(person)
+        return tuple(found)
+
+    def mentions(self, post: Post, person: str) -> bool:
+        key = name_key(person)
+        return any(name_key(found) == key for found in self.mentioned(post))
+
+
+def _clean(alias: str) -> str:
+    """An alias as written in config, without surrounding space or a login's leading "@"."""
+    return alias.strip().removeprefix("@").strip()
+
+
+def _alias_key(alias: str) -> str:
+    # Addresses compare exactly (ignoring case), everything else like names.
+    return alias.casefold() if "@" in alias else name_key(alias)
+
+
+def _claim(index: dict[str, tuple[str, str]], key: str, person: str, alias: str) -> None:
+    if not key:
+        return
+    owner = index.get(key)
+    if owner is not None and name_key(owner[0]) != name_key(person):
+        raise ValueError(f"identity {alias!r} is claimed by both {owner[0]!r} and {person!r}")
+    index.setdefault(key, (person, alias))
+
+
+def _github_login(address: str) -> str:
+    """``login`` from ``login@users.noreply.github.com``, the author GitHub mirrors give."""
+    lowered = address.casefold()
+    if not lowered.endswith(_GITHUB_NOREPLY):
+        return ""
+    return _NOREPLY_ID.sub("", lowered.removesuffix(_GITHUB_NOREPLY))
+
+
+def maintainer_of(author: Person, module: Module, identities: IdentityResolver) -> str | None:
+    """The maintainer of ``module`` the author is, or None."""
+    return next((m for m in module.maintainers if identities.is_person(author, m)), None)

@@ -1,0 +1,161 @@
+"""Modules and responsiveness: who owes an answer, the figures, and the reminders due.
+
+The rules are pure (``bot.core.responsiveness``); this module turns the config
+into core values, gathers posts, holds and concerns from the store, and
+renders each decision into an outbox :class:`~bot.model.Action`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from bot.config import Config, ResponsivenessConfig, StagePolicyConfig
+from bot.core.concerns import build_ledger
+from bot.core.modules import IdentityResolver, Module, ModuleState, match_modules
+from bot.core.responsiveness import (
+    Decision,
+    EscalationPolicy,
+    Evaluation,
+    Hold,
+    ModuleConcern,
+    QuietPeriod,
+    StagePolicy,
+    evaluate,
+    holds_from_commands,
+)
+from bot.core.rules import BotIdentity
+from bot.errors import ConfigError
+from bot.features.concerns import discussion_threads, ledger_settings
+from bot.model import Action, Post
+from bot.render import render
+from bot.store import Store
+
+DEFAULT_RESPONSIVENESS = ResponsivenessConfig()
+
+
+def module_registry(config: Config) -> tuple[Module, ...]:
+    """[modules.*] as core Modules, in file order (mentions fall back to the first listed)."""
+    return tuple(
+        Module(
+            name=name,
+            state=ModuleState(section.state),
+            maintainers=tuple(section.maintainers),
+            keywords=tuple(section.keywords),
+            tags=tuple(section.tags),
+            paths=tuple(section.paths),
+            categories=tuple(section.categories),
+        )
+        for name, section in config.modules.items()
+    )
+
+
+def stage_policy(name: str, section: StagePolicyConfig) -> StagePolicy:
+    return StagePolicy(
+        name=name,
+        remind_after=dt.timedelta(days=section.remind_after_days),
+        escalate_after=dt.timedelta(days=section.escalate_after_days),
+        flag_after=dt.timedelta(days=section.flag_after_days),
+    )
+
+
+def escalation_policy(section: ResponsivenessConfig) -> EscalationPolicy:
+    policy = section.policy
+    return EscalationPolicy(
+        s0=stage_policy("S0 policy", policy.s0),
+        s1=stage_policy("S1 policy", policy.s1),
+        s2=stage_policy("S2 policy", policy.s2),
+        deprecated=stage_policy("deprecated-module policy", policy.deprecated),
+    )
+
+
+def quiet_periods(section: ResponsivenessConfig) -> tuple[QuietPeriod, ...]:
+    """Whole days become [start 00:00 UTC, the day after `until` 00:00 UTC)."""
+    return tuple(QuietPeriod(q.person, _start(q.start), _end(q.until)) for q in section.quiet)
+
+
+def _start(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+
+
+def _end(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def identity_resolver(config: Config) -> IdentityResolver:
+    try:
+        return IdentityResolver({p: tuple(a) for p, a in config.identities.items()})
+    except ValueError as error:  # one alias claimed by two people
+        raise ConfigError(f"identities: {error}") from None
+
+
+def bot_identity(config: Config, section: ResponsivenessConfig) -> BotIdentity:
+    address = config.bot.address.lower()
+    return BotIdentity(addresses=frozenset({address}), loop_id=section.loop_id or address)
+
+
+_HOLD = re.compile(r"@\w[\w-]*\s+(un)?hold\b", re.IGNORECASE)
+
+
+def _holds(store: Store, config: Config, now: dt.datetime) -> list[Hold]:
+    """Holds come from `@quorum hold` commands; only threads that mention one are read."""
+    holds: list[Hold] = []
+    for thread in discussion_threads(store):
+        posts = store.posts_in_thread(thread.key)
+        if not any(_HOLD.search(post.text) for post in posts):
+            continue
+        ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
+        holds.extend(holds_from_commands(thread.key, ledger.commands))
+    return holds
+
+
+def _module_concerns(
+    store: Store, config: Config, modules: tuple[Module, ...], now: dt.datetime
+) -> list[ModuleConcern]:
+    """Concerns on an RFC owe an answer from the modules the RFC's first post is about."""
+    found: list[ModuleConcern] = []
+    for thread in discussion_threads(store):
+        posts = store.posts_in_thread(thread.key)
+        champions = match_modules(posts[0], modules) if posts else ()
+        if not champions:
+            continue
+        ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
+        found.extend(
+            ModuleConcern(concern, module.name)
+            for concern in ledger.concerns
+            for module in champions
+        )
+    return found
+
+
+def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluation:
+    """Obligations, figures and due decisions for every configured module."""
+    section = config.responsiveness or DEFAULT_RESPONSIVENESS
+    modules = module_registry(config)
+    posts: Iterable[Post] = list(store.iter_posts()) if modules else ()
+    return evaluate(
+        posts,
+        modules,
+        escalation_policy(section),
+        now,
+        identities=identity_resolver(config),
+        bot=bot_identity(config, section),
+        quiet=quiet_periods(section),
+        holds=_holds(store, config, now) if modules else (),
+        concerns=_module_concerns(store, config, modules, now) if modules else (),
+    )
+
+
+def reminder_actions(evaluation: Evaluation) -> list[Action]:
+    """Every decision due, rendered for its channel, as outbox actions."""
+    return [decision.action(render_decision(decision)) for decision in evaluation.decisions]
+
+
+def render_decision(decision: Decision) -> str:
+    """The body of a reminder; the channel's template adds who the bot is and how to reply."""
+    return render("text/decision.txt.j2", decision=decision).strip()

@@ -1,0 +1,109 @@
+"""Scheduled work, declared as data: name, schedule, function of ``now``.
+
+APScheduler 3's ``AsyncIOScheduler`` runs the jobs in the app's own loop. It
+forgets everything on restart, so we keep each job's last run in the store:
+a job whose time came while Quorum was down runs once at start (missed runs
+are coalesced, not replayed), then on schedule. Jobs must be idempotent
+anyway (the outbox dedups by key), which makes a catch-up harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+logger = logging.getLogger(__name__)
+
+JobFunction = Callable[[datetime], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job: ``every`` an interval, or ``cron`` a crontab line (UTC)."""
+
+    name: str
+    run: JobFunction
+    every: timedelta | None = None
+    cron: str | None = None
+
+    def trigger(self) -> BaseTrigger:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"job {self.name}: give exactly one of every= or cron=")
+        if self.every is not None:
+            return IntervalTrigger(seconds=self.every.total_seconds(), timezone=UTC)
+        return CronTrigger.from_crontab(self.cron, timezone=UTC)
+
+
+class RunLog(Protocol):
+    """Where last runs are kept (the store, through the app's writer thread)."""
+
+    async def last_run(self, name: str) -> datetime | None: ...
+
+    async def record_run(self, name: str, at: datetime) -> None: ...
+
+
+def missed_since(job: Job, last: datetime | None, now: datetime) -> bool:
+    """Whether a run fell due between ``last`` and ``now`` (a never-run job is due)."""
+    if last is None:
+        return True
+    next_due = job.trigger().get_next_fire_time(None, last)
+    if isinstance(job.trigger(), IntervalTrigger):
+        next_due = last + (job.every or timedelta())
+    return next_due is not None and next_due <= now
+
+
+class Scheduler:
+    def __init__(
+        self,
+        jobs: list[Job],
+        runs: RunLog,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        names = [job.name for job in jobs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"job names must be unique: {names}")
+        self.jobs = {job.name: job for job in jobs}
+        self._runs = runs
+        self._clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def start(self) -> None:
+        """Catch up what was missed while down (once each), then run on schedule."""
+        for job in self.jobs.values():
+            if missed_since(job, await self._runs.last_run(job.name), self._clock()):
+                await self.run(job.name)
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        for job in self.jobs.values():
+            self._scheduler.add_job(
+                self.run,
+                job.trigger(),
+                args=[job.name],
+                id=job.name,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
+        self._scheduler.start()
+
+    async def run(self, name: str) -> None:
+        """Run one job now. A failing job is logged with its name and never stops the others."""
+        now = self._clock()
+        try:
+            await self.jobs[name].run(now)
+        except Exception:
+            logger.exception("scheduled job %s failed at %s", name, now.isoformat())
+            return
+        await self._runs.record_run(name, now)
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
