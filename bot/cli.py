@@ -29,6 +29,7 @@ from bot.core.responsiveness import ModuleFigures, format_duration
 from bot.core.votes import VoteReport
 from bot.errors import QuorumError
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
+from bot.features.digest import build_digest, render_digest
 from bot.features.modules import evaluate_modules
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
@@ -356,6 +357,17 @@ def _seconds(value: timedelta | None) -> int | None:
 
 def _duration(value: timedelta | None) -> str:
     return "-" if value is None else format_duration(value)
+
+
+@cli.command()
+@click.option("--now", type=click.DateTime(), help="As of this time (UTC).")
+@click.pass_obj
+def digest(ctx: Context, now: datetime | None) -> None:
+    """Print the weekly digest now: open concerns, votes, overdue answers, flagged modules."""
+    config = ctx.config()
+    with _store(ctx) as store:
+        text = render_digest(build_digest(store, config, _moment(now)), config)
+    click.echo(text, nl=False)
 
 
 @cli.command()

@@ -88,3 +88,20 @@ def test_open_vote_draft_says_what_would_happen(sample: Store):
     assert "The vote is still open until 2026-11-12 12:00 UTC; if it closed now it would" in text
     assert "+1  2 votes (2 binding): Alice Archer*, Bob Bauer*" in text
     assert "PMC quorum: not reached (2 binding +1, 3 needed)" in text
+
+
+def test_weekly_digest_names_what_needs_attention(sample: Store):
+    from bot.features.digest import build_digest, render_digest
+
+    text = render_digest(build_digest(sample, CONFIG, datetime(2026, 11, 24, tzinfo=UTC)), CONFIG)
+    assert text.startswith("Subject: [Example project] Weekly digest, 2026-11-24\n")
+    assert (
+        "- [the-object-store-backend-doubles-our] The object-store backend doubles our test"
+        " matrix, raised by Bob Bauer on 2026-11-02 13:40 UTC: answered, waiting for Bob Bauer"
+    ) in text
+    assert "- [VOTE] Release Example Indexer 2.1.0: passed\n" in text
+    assert (
+        '- indexer: "Question about the 2.1.0 upgrade notes" by Frank Fischer,'
+        " 2026-11-15 19:00 UTC, waiting 8 days (S1 policy)"
+    ) in text
+    assert "- objstore (S0): 0 open, 0 CI failure(s)\n" in text
