@@ -12,17 +12,31 @@ import logging
 import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.adapters import smtp
+from bot.adapters.outbound_mail import MailChannel
+from bot.adapters.slack import slack_channels
 from bot.config import Config
+from bot.dispatch import Channel, Dispatcher, DispatchReport
+from bot.features import decide_all
+from bot.features.digest import digest_action
+from bot.forum import DiscourseConfig, ForumService
 from bot.ingest import ImportReport, import_paths, process_inbox
+from bot.scheduler import Job, Scheduler
 from bot.store import IngestCounts, Store
+from bot.store import jobs as job_runs
+from bot.store.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+FEATURES_EVERY = timedelta(minutes=5)
+DISPATCH_EVERY = timedelta(minutes=1)
+DIGEST_CRON = "0 9 * * mon"  # Mondays 09:00 UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +44,24 @@ class Endpoints:
     """Where the running app can be reached (ports may be ephemeral in tests)."""
 
     smtp: tuple[str, int] | None
+    webhooks: tuple[str, int] | None = None
 
 
 class App:
-    def __init__(self, config: Config, db_path: Path) -> None:
+    def __init__(
+        self,
+        config: Config,
+        db_path: Path,
+        *,
+        discourse: DiscourseConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.config = config
+        self.clock = clock
         self.db_path = db_path
+        # The [discourse] section; forums are followed only when it exists.
+        self.discourse = discourse or getattr(config, "discourse", None)
+        self.forums: ForumService | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
         self._store: Store | None = None
         self._smtp_server: asyncio.Server | None = None
@@ -44,6 +70,10 @@ class App:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.processed = IngestCounts()
+        self.dispatcher = Dispatcher(self.db, self._channels(), config.dispatch, clock=clock)
+        self.scheduler: Scheduler | None = None
+        # Called with every dispatch report; `quorum run` prints dry-run messages with it.
+        self.on_dispatch: Callable[[DispatchReport], None] | None = None
 
     # -- store access ------------------------------------------------------------------
 
@@ -61,12 +91,17 @@ class App:
 
     async def start(self) -> Endpoints:
         loop = asyncio.get_running_loop()
+        if self.discourse is not None:
+            # Reads the API keys first: a missing one fails here, before anything runs.
+            self.forums = ForumService(self.discourse, self.db, self._work.set)
         self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
         self._worker = asyncio.create_task(self._process_forever(), name="quorum-worker")
         self._work.set()  # mail accepted before a crash is processed first
         endpoints = Endpoints(smtp=None)
         if self.config.smtp.enabled:
             endpoints = Endpoints(smtp=await self._start_smtp())
+        if self.forums is not None:
+            endpoints = replace(endpoints, webhooks=await self.forums.start())
         return endpoints
 
     async def _start_smtp(self) -> tuple[str, int]:
@@ -100,7 +135,7 @@ class App:
             await self._work.wait()
             self._work.clear()
             try:
-                counts = await self.db(process_inbox)
+                counts = await self.db(self._process_pending)
             except Exception:
                 # Rows stay in the inbox and are retried on the next wake-up or restart.
                 logger.exception("processing the inbox failed")
@@ -108,6 +143,68 @@ class App:
             if counts.read:
                 self.processed += counts
                 logger.info("processed %d message(s), %d new", counts.read, counts.new)
+
+    def _process_pending(self, store: Store) -> IngestCounts:
+        """Mail the SMTP endpoint accepted, then webhooks the forum endpoint accepted."""
+        counts = process_inbox(store)
+        if self.forums is not None:
+            counts += self.forums.process_webhooks(store)
+        return counts
+
+    # -- features, outbox and schedule ----------------------------------------------------
+
+    def _channels(self) -> dict[str, Channel[Any]]:
+        config = self.config
+        mail = {
+            "bot_name": config.bot.name,
+            "bot_address": config.bot.address,
+            "list_address": config.project.list_address,
+            "project": config.project.name,
+            "archive_url": config.project.archive_url,
+        }
+        slack = slack_channels(
+            config.slack,
+            bot_name=config.bot.name,
+            project=config.project.name,
+            archive_url=config.project.archive_url,
+        )
+        return {
+            "mail": MailChannel(config.mail_out, name="mail", **mail),
+            "list": MailChannel(config.mail_out, name="list", **mail),
+            **{channel.name: channel for channel in slack},
+        }
+
+    def jobs(self) -> list[Job]:
+        """Everything Quorum does on its own, as data."""
+        return [
+            Job("features", self.run_features, every=FEATURES_EVERY),
+            Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
+            Job("digest", self.run_digest, cron=DIGEST_CRON),
+        ]
+
+    async def start_schedule(self) -> None:
+        """Start the scheduled jobs (after the start-up import, so they see its mail)."""
+        self.scheduler = Scheduler(self.jobs(), _StoreRunLog(self), clock=self.clock)
+        await self.scheduler.start()
+
+    async def run_features(self, now: datetime) -> int:
+        """Record what every feature decided, then deliver it. Returns new actions."""
+        actions = await self.db(lambda store: decide_all(store, self.config, now))
+        new = await self.db(lambda store: Outbox(store).record_all(actions, now))
+        if new:
+            await self.run_dispatch(now)
+        return new
+
+    async def run_dispatch(self, now: datetime) -> DispatchReport:
+        report = await self.dispatcher.run_once(now)
+        if self.on_dispatch is not None and report.outcomes:
+            self.on_dispatch(report)
+        return report
+
+    async def run_digest(self, now: datetime) -> None:
+        action = await self.db(lambda store: digest_action(store, self.config, now))
+        await self.db(lambda store: Outbox(store).record(action, now))
+        await self.run_dispatch(now)
 
     async def import_on_start(self) -> ImportReport | None:
         paths = [self.config.resolve(p) for p in self.config.imports.on_start]
@@ -118,18 +215,26 @@ class App:
     def request_stop(self) -> None:
         self._stopping.set()
 
-    async def wait_for_stop(self) -> None:
+    def handle_signals(self) -> None:
+        """SIGINT/SIGTERM ask for a clean stop; installed before anything is announced."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.request_stop)
-        try:
-            await self._stopping.wait()
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+
+    async def wait_for_stop(self) -> None:
+        await self._stopping.wait()
 
     async def stop(self) -> None:
         """Stop accepting, finish what was accepted, then close the store."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        if self.forums is not None:
+            # Stops the webhook endpoint and the pollers; stored deliveries are processed below.
+            await self.forums.stop()
         if self._smtp_server is not None:
             self._smtp_server.close()
             if self._smtp_handler is not None:
@@ -142,8 +247,21 @@ class App:
         if self._store is not None:
             # Whatever is still in the inbox is durable and will be processed at next start.
             try:
-                await self.db(process_inbox)
+                await self.db(self._process_pending)
             finally:
                 await self.db(lambda store: store.close())
                 self._store = None
         self._writer.shutdown(wait=True)
+
+
+class _StoreRunLog:
+    """The scheduler's memory of last runs, kept in the store."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    async def last_run(self, name: str) -> datetime | None:
+        return await self._app.db(lambda store: job_runs.last_run(store, name))
+
+    async def record_run(self, name: str, at: datetime) -> None:
+        await self._app.db(lambda store: job_runs.record_run(store, name, at))

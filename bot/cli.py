@@ -27,6 +27,7 @@ from bot.app import App
 from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.responsiveness import ModuleFigures, format_duration
 from bot.core.votes import VoteReport
+from bot.dispatch import DispatchReport
 from bot.errors import QuorumError
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
@@ -35,6 +36,7 @@ from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
 from bot.store import Store, ThreadSummary
+from bot.store.outbox import Outbox, Status
 
 logger = logging.getLogger(__name__)
 # Data (subjects, names) is never rich markup; piped output gets a wide, stable layout.
@@ -395,6 +397,8 @@ def run(ctx: Context) -> None:
 
 async def _serve(config: Config, db_path: Path) -> None:
     app = App(config, db_path)
+    app.on_dispatch = _print_dispatch
+    app.handle_signals()
     endpoints = await app.start()
     try:
         report = await app.import_on_start()
@@ -407,11 +411,56 @@ async def _serve(config: Config, db_path: Path) -> None:
             host, port = endpoints.smtp
             accepted = ", ".join(config.smtp.accept)
             out.print(f"SMTP endpoint listening on {host}:{port}, accepting mail for {accepted}")
+        if endpoints.webhooks and config.discourse is not None:
+            host, port = endpoints.webhooks
+            path = config.discourse.webhooks.path
+            out.print(f"Discourse webhooks on http://{host}:{port}{path}")
+        if config.dispatch.dry_run:
+            out.print("dry-run: messages are printed and logged, not sent (see `quorum log`)")
+        await app.start_schedule()
         out.print(f"database: {db_path}; press Ctrl-C to stop")
         await app.wait_for_stop()
     finally:
         await app.stop()
         out.print("stopped cleanly")
+
+
+def _print_dispatch(report: DispatchReport) -> None:
+    """What the bot did or, in dry-run, would have done: each message with its reason."""
+    for outcome in report.outcomes:
+        where = outcome.channel or "thread"
+        out.print(f"\n[{outcome.status.value}] {outcome.kind} via {where} ({outcome.key})")
+        if outcome.detail:
+            out.print(f"  {outcome.detail}")
+        if outcome.rendered:
+            out.print("  " + outcome.rendered.strip().replace("\n", "\n  "))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
+@click.option("--kind", help="Only this kind of action (remind, escalate, reply, digest ...).")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.pass_obj
+def log(ctx: Context, as_json: bool, status: str | None, kind: str | None, limit: int) -> None:
+    """Every action the bot decided, why (rule, threshold, evidence), and whether it was sent."""
+    with _store(ctx) as store:
+        entries = Outbox(store).log(
+            limit=limit, status=Status(status) if status else None, kind=kind
+        )
+    if as_json:
+        click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        return
+    for entry in entries:
+        sent = f", sent {entry.sent_at:%Y-%m-%d %H:%M}" if entry.sent_at else ""
+        out.print(
+            f"{entry.created_at:%Y-%m-%d %H:%M} [{entry.status.value}{sent}] {entry.kind}"
+            f" via {entry.channel or 'thread'} to {entry.target}"
+        )
+        out.print(f"  why: {entry.reason}")
+        if entry.last_error:
+            out.print(f"  error: {entry.last_error}")
+    out.print(f"{len(entries)} action(s)")
 
 
 def _fail(error: QuorumError) -> NoReturn:

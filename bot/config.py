@@ -23,8 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from bot.adapters.outbound_mail import MailOutConfig
+from bot.adapters.slack import SlackConfig
 from bot.adapters.summarizer import SummarizerConfig
+from bot.dispatch import DispatchConfig
 from bot.errors import ConfigError
+from bot.forum import DiscourseConfig
 
 DEFAULT_DB = Path("var/quorum.db")
 _SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey")
@@ -240,6 +244,11 @@ class Config(BaseModel):
     # [modules.NAME] tables, in file order.
     modules: dict[str, ModuleConfig] = Field(default_factory=dict)
     responsiveness: ResponsivenessConfig | None = None
+    # Discourse forums to follow; the forum features run only when this section exists.
+    discourse: DiscourseConfig | None = None
+    dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
+    mail_out: MailOutConfig = Field(default_factory=MailOutConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
     # Where the config file lives; relative paths inside it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -51,9 +51,13 @@ class RunLog(Protocol):
 
 
 def missed_since(job: Job, last: datetime | None, now: datetime) -> bool:
-    """Whether a run fell due between ``last`` and ``now`` (a never-run job is due)."""
+    """Whether a run fell due between ``last`` and ``now``.
+
+    A never-run interval job is due at once (polling, dispatch); a never-run
+    calendar job (the weekly digest) waits for its first date.
+    """
     if last is None:
-        return True
+        return job.every is not None
     next_due = job.trigger().get_next_fire_time(None, last)
     if isinstance(job.trigger(), IntervalTrigger):
         next_due = last + (job.every or timedelta())

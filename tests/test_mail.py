@@ -234,3 +234,14 @@ def test_garbage_never_raises():
     for raw in (b"", b"\x00\xff\xfe", b"Subject: =?utf-8?B?####?=\n\n", b"\n\n\n", b"From:\n\n"):
         post = parse(raw)
         assert post.key.startswith("sha256:")
+
+
+def test_html_quote_with_inline_tags_is_one_quoted_line():
+    post = parse(
+        raw_mail(
+            "<p>Yes.</p><blockquote><p>that <code>x</code> is <b>slow</b></p></blockquote>",
+            content_type="text/html; charset=utf-8",
+        )
+    )
+    assert post.text == "Yes."
+    assert post.quoted == ("that x is slow",)

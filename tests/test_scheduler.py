@@ -37,6 +37,7 @@ def test_missed_since_for_intervals_and_cron():
     assert not missed_since(hourly, NOW - timedelta(minutes=30), NOW)
     weekly = Job("digest", _recorder([], "digest"), cron="0 9 * * mon")  # 2026-11-23 was Monday
     assert missed_since(weekly, datetime(2026, 11, 20, tzinfo=UTC), NOW)
+    assert not missed_since(weekly, None, NOW)  # a first start does not send a digest
     assert not missed_since(weekly, datetime(2026, 11, 23, 9, 30, tzinfo=UTC), NOW)
 
 

@@ -221,9 +221,13 @@ class _HtmlText(HTMLParser):
         if self.skip_depth:
             return
         if self.quote_depth:
+            # Prefix only where a line starts: inline tags split a line into fragments.
             prefix = "> " * self.quote_depth
+            chunks = data.split("\n")
+            starts_line = not self.parts or self.parts[-1].endswith("\n")
             data = "\n".join(
-                prefix + chunk if chunk.strip() else chunk for chunk in data.split("\n")
+                prefix + chunk if chunk.strip() and (index or starts_line) else chunk
+                for index, chunk in enumerate(chunks)
             )
         self.parts.append(data)
 

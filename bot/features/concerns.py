@@ -6,13 +6,13 @@ the threads, gathers their posts and renders the summary from ``templates/``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
-from bot.model import ThreadKind
+from bot.model import Action, ThreadKind
 from bot.render import render
 from bot.store import Store, ThreadSummary
 
@@ -75,3 +75,21 @@ def render_summary(summary: Summary, config: Config) -> str:
         bot_name=config.bot.name,
         project=config.project.name,
     )
+
+
+# Replies go only to commands written recently: importing an old archive must not
+# make the bot answer commands from years ago.
+REPLY_WINDOW = timedelta(hours=48)
+
+
+def command_replies(store: Store, config: Config, now: datetime) -> list[Action]:
+    """Replies owed to malformed, refused or help commands in recent posts."""
+    actions: list[Action] = []
+    for thread in discussion_threads(store):
+        if now - thread.last_at > REPLY_WINDOW:
+            continue
+        posts = store.posts_in_thread(thread.key)
+        recent = {post.key for post in posts if now - post.created_at <= REPLY_WINDOW}
+        ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
+        actions.extend(action for action in ledger.actions if action.target in recent)
+    return actions

@@ -16,6 +16,7 @@ from bot.core.votes import VoteReport, VoteState
 from bot.features.concerns import ledgers
 from bot.features.modules import evaluate_modules
 from bot.features.votes import vote_reports
+from bot.model import Action
 from bot.render import render
 from bot.store import Store
 
@@ -64,4 +65,19 @@ def render_digest(digest: Digest, config: Config) -> str:
         closing_soon=CLOSING_SOON,
         bot_name=config.bot.name,
         project=config.project.name,
+    )
+
+
+def digest_action(store: Store, config: Config, now: datetime) -> Action:
+    """This week's digest as a note to the list, once per ISO week."""
+    text = render_digest(build_digest(store, config, now), config)
+    year, week, _ = now.isocalendar()
+    return Action(
+        kind="digest",
+        target="digest",
+        # The list channel takes a note's subject from its first line.
+        text=text.removeprefix("Subject: "),
+        key=f"digest:list:{year}-W{week:02d}",
+        channel="list",
+        reason="weekly digest",
     )

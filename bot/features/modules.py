@@ -15,6 +15,7 @@ from bot.config import Config, ResponsivenessConfig, StagePolicyConfig
 from bot.core.concerns import build_ledger
 from bot.core.modules import IdentityResolver, Module, ModuleState, match_modules
 from bot.core.responsiveness import (
+    Channel,
     Decision,
     EscalationPolicy,
     Evaluation,
@@ -152,8 +153,19 @@ def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluati
 
 
 def reminder_actions(evaluation: Evaluation) -> list[Action]:
-    """Every decision due, rendered for its channel, as outbox actions."""
-    return [decision.action(render_decision(decision)) for decision in evaluation.decisions]
+    """Every decision due, rendered, as outbox actions.
+
+    Flags are shown by the dashboard and the digest, not sent: they are not actions.
+    """
+    return [
+        decision.action(render_decision(decision))
+        for decision in evaluation.decisions
+        if decision.channel is not Channel.DASHBOARD
+    ]
+
+
+def reminder_actions_for(store: Store, config: Config, now: dt.datetime) -> list[Action]:
+    return reminder_actions(evaluate_modules(store, config, now))
 
 
 def render_decision(decision: Decision) -> str:

@@ -19,14 +19,18 @@ from bot.core.votes import (
     Rule,
     VotePolicy,
     VoteReport,
+    VoteState,
     report_vote,
 )
 from bot.errors import UserError
-from bot.model import Post, ThreadKind
+from bot.model import Action, Post, ThreadKind
 from bot.render import render
 from bot.store import Store, ThreadSummary
 
 logger = logging.getLogger(__name__)
+
+# Past this, an unannounced vote is old news: importing an archive must not nag about it.
+RESULT_DUE_WINDOW = timedelta(days=7)
 
 
 def vote_kind(config: Config, subject: str) -> str:
@@ -191,3 +195,31 @@ def thread_link(config: Config, message_id: str) -> str:
     if not template:
         return f"Message-ID {message_id}"
     return template.format(message_id=message_id.strip("<>"))
+
+
+def result_due_actions(store: Store, config: Config, now: datetime) -> list[Action]:
+    """A vote whose period ended without a RESULT gets one reply: the tally and a draft."""
+    actions = []
+    for report in vote_reports(store, config, now):
+        if report.state is VoteState.OPEN or report.announced is not None:
+            continue
+        if report.state is VoteState.CANCELLED or now - report.closes_at > RESULT_DUE_WINDOW:
+            continue
+        actions.append(
+            Action(
+                kind="result-due",
+                target=report.thread,
+                text=_result_due_text(report, config),
+                key=f"result-due::{report.thread}",
+                reason=f"the vote period ended {report.closes_at.isoformat()} without a RESULT",
+            )
+        )
+    return actions
+
+
+def _result_due_text(report: VoteReport, config: Config) -> str:
+    return (
+        f"The voting period ended on {report.closes_at:%Y-%m-%d %H:%M} UTC and no [RESULT]"
+        " has been sent yet. Here is the tally as a draft; please check it and send it.\n\n"
+        + draft_result(report, config)
+    )

@@ -33,6 +33,8 @@ class IngestCounts:
     new: int = 0
     known: int = 0
     with_defects: int = 0
+    # Forum posts already stored whose newer revision replaced the stored one.
+    edited: int = 0
 
     def __add__(self, other: IngestCounts) -> IngestCounts:
         return IngestCounts(
@@ -40,6 +42,7 @@ class IngestCounts:
             self.new + other.new,
             self.known + other.known,
             self.with_defects + other.with_defects,
+            self.edited + other.edited,
         )
 
 
@@ -65,6 +68,8 @@ class ThreadSummary:
     last_at: datetime
     closes: str | None
     closed_by: tuple[str, ...]
+    # The RFC this thread is part of, when its discussion spans several threads.
+    rfc: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +82,7 @@ class ThreadSummary:
             "last_at": self.last_at.isoformat(),
             "closes": self.closes,
             "closed_by": list(self.closed_by),
+            "rfc": self.rfc,
         }
 
 
@@ -89,11 +95,23 @@ def from_text(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def thread_subject_key(post: Post) -> str:
+    """The subject key a thread is found by; forum topics get their own namespace.
+
+    A mail reply without References must never be threaded into a forum topic
+    that happens to share its subject: the two are joined as one RFC instead.
+    """
+    key = threading.subject_key(post.subject)
+    return key if post.source == Source.MAIL else f"{post.source.value}:{key}"
+
+
 class Store:
     """SQLite through sqlite-utils, in WAL mode, with migrations applied on open."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Set when an ingest stored RFC link tokens or re-threaded posts.
+        self._rfc_links_stale = False
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -106,6 +124,7 @@ class Store:
             db.enable_wal()
         db.execute("PRAGMA synchronous=NORMAL")
         migrations.apply(db)
+        _apply_feature_migrations(db)
         return cls(db)
 
     def close(self) -> None:
@@ -151,6 +170,9 @@ class Store:
                 "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in done_inbox_ids]
             )
             self._link_closing_threads()
+            if self._rfc_links_stale:
+                self._rfc_links_stale = False
+                forum_store.refresh_rfc_links(self)
         return counts
 
     def known_raw(self, content_keys: list[str]) -> set[str]:
@@ -167,6 +189,12 @@ class Store:
         return known
 
     def _ingest_one(self, post: Post, raw: bytes, now: str) -> IngestCounts:
+        if post.source != Source.MAIL and self._has_post(post.key):
+            # Mail is insert-once; a forum post may come back edited.
+            if forum_store.revise_post(self, post, raw, now):
+                self._rfc_links_stale = True
+                return IngestCounts(read=1, edited=1)
+            return IngestCounts(read=1, known=1)
         self.db.execute(
             "INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", [content_key(raw)]
         )
@@ -180,6 +208,8 @@ class Store:
         post = replace(post, thread_key=thread_key)
         self._insert_post(post, raw, now)
         self._touch_thread(post, closes)
+        if forum_store.record_links(self, post):
+            self._rfc_links_stale = True
         if post.message_id:
             self._adopt_orphans(post)
         return IngestCounts(read=1, new=1, with_defects=1 if post.defects else 0)
@@ -291,7 +321,7 @@ class Store:
             [
                 post.thread_key,
                 post.subject,
-                threading.subject_key(post.subject),
+                thread_subject_key(post),
                 threading.classify(post.subject).value,
                 at,
                 at,
@@ -321,6 +351,7 @@ class Store:
             )
         if orphans:
             self._recount_thread(post.thread_key)
+            self._rfc_links_stale = True
 
     def _recount_thread(self, key: str) -> None:
         self.db.execute(
@@ -383,7 +414,8 @@ class Store:
         rows = self.db.query(
             "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
             " p.author_address)) FROM posts p WHERE p.thread_key = t.key) AS participants,"
-            " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by"
+            " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by,"
+            " (SELECT l.rfc FROM rfc_links l WHERE l.thread_key = t.key) AS rfc"
             " FROM threads t WHERE (? IS NULL OR t.kind = ?) ORDER BY t.first_at",
             [wanted, wanted],
         )
@@ -398,6 +430,18 @@ class Store:
             "SELECT * FROM posts WHERE thread_key = ? ORDER BY created_at, key", [key]
         )
         return [self._post_from_row(row) for row in rows]
+
+    def post(self, key: str) -> Post | None:
+        rows = list(self.db.query("SELECT * FROM posts WHERE key = ?", [key]))
+        return self._post_from_row(rows[0]) if rows else None
+
+    def rfcs(self) -> list[forum_store.RfcSummary]:
+        """RFCs whose discussion spans several threads (forum, dev@, GitHub), with their parts."""
+        return forum_store.rfcs(self)
+
+    def posts_in_rfc(self, key: str) -> list[Post]:
+        """Posts of every thread of the RFC ``key`` belongs to, a mirrored copy counted once."""
+        return forum_store.posts_in_rfc(self, key)
 
     def iter_posts(self) -> Iterator[Post]:
         for row in self.db.query("SELECT * FROM posts ORDER BY created_at, key"):
@@ -445,4 +489,17 @@ def _thread_summary(row: dict[str, Any]) -> ThreadSummary:
         last_at=from_text(row["last_at"]),
         closes=row["closes"],
         closed_by=tuple(json.loads(row["closed_by"] or "[]")),
+        rfc=row.get("rfc"),
     )
+
+
+# Last, because bot.store.forum imports the names above from this module.
+from bot.store import forum as forum_store  # noqa: E402
+
+
+def _apply_feature_migrations(db: Database) -> None:
+    """Feature tables have their own migration sets, applied after the core schema."""
+    from bot.store import jobs, outbox  # they import this module, so not at the top
+
+    outbox.apply_migrations(db)
+    jobs.migrations.apply(db)

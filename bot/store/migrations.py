@@ -77,3 +77,68 @@ def m002_seen_raw(db: Database) -> None:
     # Content keys of every message ever ingested, duplicates included, so a
     # re-import can skip known bytes without parsing them again.
     db["seen_raw"].create({"content_key": str}, pk="content_key")
+
+
+@migrations()
+def m003_forum(db: Database) -> None:
+    # Per forum: the highest post id seen by polling, and whether the backfill finished.
+    db["forum_cursors"].create(
+        {"forum": str, "last_post_id": int, "backfilled_at": str, "updated_at": str},
+        pk="forum",
+    )
+    # Topics the backfill has read, with the marker (post count, last post time) it saw,
+    # so an interrupted or repeated backfill skips what has not changed.
+    db["forum_topics"].create(
+        {"forum": str, "topic_id": int, "marker": str, "synced_at": str},
+        pk=("forum", "topic_id"),
+    )
+    # Webhook deliveries, committed before the 200. Discourse gives each retry a new
+    # event id, so the body's hash is what makes a re-delivery a duplicate.
+    db["webhook_events"].create(
+        {
+            "id": int,
+            "forum": str,
+            "body_sha256": str,
+            "event_id": str,
+            "event_type": str,
+            "event": str,
+            "body": bytes,
+            "received_at": str,
+            "processed_at": str,
+            "outcome": str,
+        },
+        pk="id",
+    )
+    db["webhook_events"].create_index(["forum", "body_sha256"], unique=True)
+    db["webhook_events"].create_index(["processed_at"])
+    # What an edited forum post said before, one row per revision replaced.
+    db["post_edits"].create(
+        {
+            "post_key": str,
+            "old_revision": str,
+            "new_revision": str,
+            "old_text": str,
+            "edited_at": str,
+            "recorded_at": str,
+        },
+        pk=("post_key", "new_revision"),
+    )
+    # The one status post per RFC topic that Quorum edits instead of posting again.
+    db["forum_status_posts"].create(
+        {"forum": str, "topic_id": int, "post_id": int, "raw_sha256": str, "updated_at": str},
+        pk=("forum", "topic_id"),
+    )
+
+
+@migrations()
+def m004_rfc_links(db: Database) -> None:
+    # Tokens each post gives for joining threads into RFCs across channels (see
+    # bot.core.threads.post_tokens), and the resulting thread -> RFC map.
+    db["post_links"].create({"post_key": str, "token": str, "role": str}, pk=("post_key", "token"))
+    db["post_links"].create_index(["token"])
+    db["rfc_links"].create({"thread_key": str, "rfc": str}, pk="thread_key")
+    db["rfc_links"].create_index(["rfc"])
+    # Imported here: bot.store.forum imports bot.store, which imports this module.
+    from bot.store.forum import rebuild_post_links
+
+    rebuild_post_links(db)

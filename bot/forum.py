@@ -1,0 +1,631 @@
+"""The forum's paths into the store: backfill, polling and webhooks; and posting back.
+
+Like ``bot/ingest.py`` for mail, this module only orchestrates: the client
+(``bot.adapters.discourse``) does the HTTP, ``bot.core.forum`` turns JSON into
+posts, and ``bot.store.forum`` keeps cursors and deliveries. Store calls go
+through ``db`` (``App.db``), so SQLite stays on the single writer thread.
+
+- **Backfill** lists the configured categories' topics, reads each topic once
+  and fetches the posts beyond its first chunk in batches by id. Topics whose
+  marker has not changed since the last backfill are skipped, and posts already
+  held are not fetched again, so an interrupted backfill resumes cheaply.
+- **Polling** reads ``/posts.json`` newest first down to the cursor (the
+  highest post id seen). Posts are stored page by page, and the cursor moves
+  only after the last page, in the same transaction as that page, so a fault
+  never skips a post and a replay never duplicates one. The newest posts are
+  read again on every poll, so their edits are seen; webhooks bring the others.
+  A topic we hold posts of but never read whole (moved into a followed
+  category, or bumped across pages while the backfill listed them) is then
+  read whole.
+- **Webhooks** are stored by the endpoint and processed here, after the 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.adapters import webhooks
+from bot.adapters.discourse import (
+    DiscourseClient,
+    DiscourseRequestError,
+    RequestBudget,
+    RetryPolicy,
+)
+from bot.core import forum as forum_core
+from bot.core.forum import ForumPost, ForumSite
+from bot.errors import ConfigError, QuorumError
+from bot.model import Post
+from bot.store import IngestCounts, Store
+from bot.store import forum as forum_store
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Discourse's own front end asks for 20 posts at a time; the server sets no cap.
+MIN_POST_BATCH = 20
+_FORUM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+# -- configuration -----------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    # The same rules as bot.config.Section (not imported: bot.config imports this module).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CategoryConfig(_Section):
+    """A category to follow, as in its URL: /c/{slug}/{id}."""
+
+    # "parent/child" for a subcategory. Subcategories are not included with their parent.
+    slug: str = Field(min_length=1)
+    id: int = Field(ge=1)
+
+
+class ForumConfig(_Section):
+    """One Discourse forum: where it is, who we are there, and how gently to ask."""
+
+    base_url: str
+    api_username: str = "quorum"
+    # Names of environment variables; the secrets themselves never go in the file.
+    api_key_env: str = "QUORUM_DISCOURSE_API_KEY"
+    webhook_secret_env: str = "QUORUM_DISCOURSE_WEBHOOK_SECRET"  # noqa: S105 (a name)
+    # Empty: every category the API user can see.
+    categories: list[CategoryConfig] = Field(default_factory=list)
+    # Read the categories' history on first start (else start from the newest post).
+    backfill: bool = True
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    # Discourse allows an admin API key 60 requests a minute by default.
+    requests_per_minute: int = Field(default=30, ge=1, le=600)
+    post_batch_size: int = Field(default=50, ge=MIN_POST_BATCH, le=200)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_backoff_seconds: float = Field(default=60.0, ge=0)
+    # A 429 asking for a longer wait ends the poll; the next poll tries again.
+    max_wait_seconds: float = Field(default=300.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) URL such as https://discuss.example.org")
+        return value.rstrip("/")
+
+    @property
+    def category_ids(self) -> frozenset[int]:
+        return frozenset(category.id for category in self.categories)
+
+    def wants(self, category_id: int | None) -> bool:
+        return not self.categories or category_id in self.category_ids
+
+
+class WebhookServerConfig(_Section):
+    """The endpoint Discourse delivers webhooks to (POST {path})."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8026, ge=0, le=65535)
+    path: str = webhooks.DEFAULT_PATH
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+
+class DiscourseConfig(_Section):
+    """The `[discourse]` section: the forums to follow and the webhook endpoint."""
+
+    forums: dict[str, ForumConfig] = Field(min_length=1)
+    webhooks: WebhookServerConfig = Field(default_factory=WebhookServerConfig)
+
+    @field_validator("forums")
+    @classmethod
+    def _names(cls, value: dict[str, ForumConfig]) -> dict[str, ForumConfig]:
+        for name in value:
+            if not _FORUM_NAME.match(name):
+                raise ValueError(
+                    f"forum name {name!r}: use lowercase letters, digits, - and _"
+                    " (it is part of every stored key)"
+                )
+        return value
+
+
+def secret(name: str) -> str | None:
+    """A secret from the environment; callers never log it."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def make_client(
+    name: str, forum: ForumConfig, *, budget: RequestBudget | None = None
+) -> DiscourseClient:
+    """The forum's client, authenticated from the environment."""
+    api_key = secret(forum.api_key_env)
+    if api_key is None:
+        raise ConfigError(
+            f"discourse.forums.{name}: set the forum's API key in the environment"
+            f" variable {forum.api_key_env} (see README, Discourse)"
+        )
+    return DiscourseClient(
+        forum.base_url,
+        api_key=api_key,
+        api_username=forum.api_username,
+        budget=budget or RequestBudget(forum.requests_per_minute, 60.0),
+        retry=RetryPolicy(
+            max_attempts=forum.max_attempts,
+            backoff_seconds=forum.backoff_seconds,
+            max_backoff_seconds=forum.max_backoff_seconds,
+            max_wait_seconds=forum.max_wait_seconds,
+        ),
+        timeout_seconds=forum.timeout_seconds,
+    )
+
+
+# -- store access ------------------------------------------------------------------------
+
+
+class DbCall(Protocol):
+    """``App.db``: run a function of the store on the writer thread."""
+
+    def __call__(self, call: Callable[[Store], T], /) -> Awaitable[T]: ...
+
+
+def direct_db(store: Store) -> DbCall:
+    """A DbCall that runs on the caller's thread (tools and tests with one thread)."""
+
+    async def call(function: Callable[[Store], T]) -> T:
+        return function(store)
+
+    return call
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SyncReport:
+    """What one backfill or poll did."""
+
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    topics_read: int = 0
+    topics_skipped: int = 0
+    pages: int = 0
+    skipped_posts: int = 0  # small actions, whispers, other categories
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{c.read} post(s) read, {c.new} new, {c.edited} edited; {self.topics_read} topic(s)"
+            f" read, {self.topics_skipped} unchanged; {self.skipped_posts} skipped"
+        )
+
+
+# -- backfill and polling ----------------------------------------------------------------
+
+
+async def sync_forum(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig
+) -> SyncReport:
+    """Backfill on first run (or until a backfill completes), else poll for new posts."""
+    state = await db(lambda store: forum_store.cursor(store, site.name))
+    if state.last_post_id is None:
+        if forum.backfill:
+            return await backfill(client, db, site, forum)
+        return await _start_from_newest(client, db, site)
+    return await poll(client, db, site, forum, state.last_post_id)
+
+
+async def backfill(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig
+) -> SyncReport:
+    """Read every topic of the configured categories; then set the cursor.
+
+    The cursor is the newest post id *before* reading history, so whatever is
+    posted while the backfill runs is picked up by the first poll.
+    """
+    report = SyncReport()
+    newest = _newest_id(forum_core.parse_latest_posts(await client.latest_posts()))
+    categories: list[tuple[str, int] | None] = [(c.slug, c.id) for c in forum.categories]
+    for category in categories or [None]:
+        page = 0
+        while True:
+            listing = forum_core.parse_topic_list(await client.topic_list(category, page))
+            report.pages += 1
+            for topic in listing.topics:
+                if forum.wants(topic.category_id):
+                    await _sync_listed_topic(client, db, site, forum, topic, report)
+            if not listing.has_more or not listing.topics:
+                break
+            page += 1
+    await db(
+        lambda store: forum_store.advance_cursor(
+            store, site.name, newest, now=_now(), backfilled=True
+        )
+    )
+    logger.info("backfilled forum %s: %s", site.name, report.summary())
+    return report
+
+
+async def _sync_listed_topic(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    topic: forum_core.TopicSummary,
+    report: SyncReport,
+) -> None:
+    marker = await db(lambda store: forum_store.topic_marker(store, site.name, topic.id))
+    if marker == topic.marker:
+        report.topics_skipped += 1
+        return
+    await _sync_and_mark(client, db, site, forum, topic.id, topic.marker, report)
+
+
+async def _sync_and_mark(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    topic_id: int,
+    marker: str,
+    report: SyncReport,
+) -> None:
+    try:
+        await sync_topic(client, db, site, forum, topic_id, report)
+    except DiscourseRequestError as error:
+        if error.status not in (403, 404, 410):
+            raise
+        # Deleted or hidden since it was listed: nothing to read, nothing lost.
+        logger.info("forum %s: topic %d is gone (%d)", site.name, topic_id, error.status)
+    await db(
+        lambda store: forum_store.mark_topic_synced(store, site.name, topic_id, marker, now=_now())
+    )
+
+
+async def sync_topic(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    topic_id: int,
+    report: SyncReport | None = None,
+) -> SyncReport:
+    """One topic: its view (1 request), then the posts we lack in batches by id.
+
+    A topic of N posts costs 1 + ceil((N - 20) / batch) requests the first time,
+    and only the view plus the new posts' batches afterwards.
+    """
+    report = report if report is not None else SyncReport()
+    view = forum_core.parse_topic_view(await client.topic(topic_id))
+    report.topics_read += 1
+    await _store_posts(db, site, forum, view.posts, report)
+    in_view = {post.id for post in view.posts}
+    known = await db(lambda store: forum_store.known_post_ids(store, site, view.stream))
+    missing = [pid for pid in view.stream if pid not in in_view and pid not in known]
+    batch_size = forum.post_batch_size
+    while missing:
+        batch, rest = missing[:batch_size], missing[batch_size:]
+        try:
+            answer = await client.topic_posts(topic_id, batch)
+        except DiscourseRequestError as error:
+            if error.status != 400 or batch_size <= MIN_POST_BATCH:
+                raise
+            # A forum that caps post_ids (some proxies and plugins do): ask for fewer.
+            batch_size = max(MIN_POST_BATCH, batch_size // 2)
+            logger.info("forum %s caps post_ids; batches of %d", site.name, batch_size)
+            continue
+        posts = forum_core.parse_topic_posts(answer, view.topic)
+        await _store_posts(db, site, forum, posts, report)
+        missing = rest
+    return report
+
+
+async def poll(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig, cursor: int
+) -> SyncReport:
+    """New posts since the cursor, newest page first, down to the cursor.
+
+    A topic created since the cursor arrives whole in these pages. Any other topic
+    we hold posts of but never read in full (it moved into a followed category, or
+    was bumped past the page the backfill was reading) is then read in full.
+    """
+    report = SyncReport()
+    before: int | None = None
+    newest = cursor
+    created: set[int] = set()
+    while True:
+        page = forum_core.parse_latest_posts(await client.latest_posts(before))
+        report.pages += 1
+        newest = max(newest, _newest_id(page))
+        created |= {p.topic_id for p in page if p.post_number == 1 and p.id > cursor}
+        oldest = min((post.id for post in page), default=0)
+        last = oldest <= cursor + 1 or len(page) < forum_core.LATEST_POSTS_PAGE_SIZE
+        if not last:
+            await _store_posts(db, site, forum, page, report)
+            before = oldest
+            continue
+        # The last page goes in one transaction with the cursor: both or neither.
+        await _store_posts(db, site, forum, page, report, cursor_to=newest, complete=created)
+        break
+    if forum.backfill:
+        for topic_id in await db(lambda store: forum_store.unsynced_topics(store, site)):
+            await _sync_and_mark(client, db, site, forum, topic_id, "", report)
+    return report
+
+
+async def _start_from_newest(client: DiscourseClient, db: DbCall, site: ForumSite) -> SyncReport:
+    newest = _newest_id(forum_core.parse_latest_posts(await client.latest_posts()))
+    await db(
+        lambda store: forum_store.advance_cursor(
+            store, site.name, newest, now=_now(), backfilled=True
+        )
+    )
+    return SyncReport(pages=1)
+
+
+async def _store_posts(
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    posts: tuple[ForumPost, ...],
+    report: SyncReport,
+    *,
+    cursor_to: int | None = None,
+    complete: set[int] | None = None,
+) -> None:
+    items = []
+    for forum_post in posts:
+        post = forum_core.to_post(site, forum_post)
+        if post is None or not forum.wants(forum_post.category_id):
+            report.skipped_posts += 1
+            continue
+        items.append((post, forum_post.source_bytes()))
+    if not items and cursor_to is None:
+        return
+    counts = await db(
+        lambda store: forum_store.ingest_forum_posts(
+            store,
+            items,
+            forum=site.name,
+            cursor_to=cursor_to,
+            complete_topics=complete or (),
+            now=_now(),
+        )
+    )
+    report.counts += counts
+
+
+def _newest_id(posts: tuple[ForumPost, ...]) -> int:
+    return max((post.id for post in posts), default=0)
+
+
+# -- webhooks ----------------------------------------------------------------------------
+
+# Post events that carry a post to store; post_destroyed is kept as delivered, not applied.
+_POST_EVENTS = frozenset({"post_created", "post_edited", "post_recovered"})
+
+
+def process_webhooks(
+    store: Store, forums: Mapping[str, ForumConfig], *, limit: int = 200
+) -> IngestCounts:
+    """Turn stored deliveries into posts; each is processed once, in the same transaction."""
+    total = IngestCounts()
+    while pending := forum_store.pending_webhooks(store, limit):
+        items: list[tuple[Post, bytes]] = []
+        outcomes: dict[int, str] = {}
+        for event in pending:
+            outcome, item = _webhook_item(event, forums)
+            outcomes[event.id] = outcome
+            if item is not None:
+                items.append(item)
+        total += forum_store.ingest_forum_posts(
+            store, items, finished_webhooks=outcomes, now=_now()
+        )
+    return total
+
+
+def _webhook_item(
+    event: forum_store.WebhookEvent, forums: Mapping[str, ForumConfig]
+) -> tuple[str, tuple[Post, bytes] | None]:
+    forum = forums.get(event.forum)
+    if forum is None:
+        return "unknown-forum", None
+    if event.event_type != "post" or event.event not in _POST_EVENTS:
+        return "ignored", None
+    try:
+        payload = json.loads(event.body)
+        forum_post = forum_core.webhook_post(payload) if isinstance(payload, dict) else None
+    except (ValueError, forum_core.ForumDataError):
+        logger.warning("webhook %d from %s is not a post payload", event.id, event.forum)
+        return "invalid", None
+    if forum_post is None:
+        return "invalid", None
+    post = forum_core.to_post(ForumSite(event.forum, forum.base_url), forum_post)
+    if post is None or not forum.wants(forum_post.category_id):
+        return "skipped", None
+    return "stored", (post, forum_post.source_bytes())
+
+
+# -- posting -----------------------------------------------------------------------------
+
+
+async def post_reply(
+    client: DiscourseClient, topic_id: int, raw: str, reply_to_post_number: int | None = None
+) -> forum_core.CreatedPost:
+    """Reply in a topic. A retry after a timeout is safe: Discourse memoizes API creates."""
+    answer = await client.create_post(topic_id, raw, reply_to_post_number)
+    return forum_core.parse_created_post(answer)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    post_id: int
+    action: str  # "created", "edited" or "unchanged"
+
+
+async def publish_status(
+    client: DiscourseClient, db: DbCall, forum: str, topic_id: int, raw: str
+) -> StatusResult:
+    """Keep one status post per RFC topic: edit it in place, create it only the first time.
+
+    An unchanged status costs no request. A status post a moderator deleted is
+    posted again rather than lost.
+    """
+    digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    known = await db(lambda store: forum_store.status_post(store, forum, topic_id))
+    if known is not None and known.raw_sha256 == digest:
+        return StatusResult(known.post_id, "unchanged")
+    if known is not None:
+        try:
+            edited = forum_core.parse_created_post(await client.update_post(known.post_id, raw))
+        except DiscourseRequestError as error:
+            if error.status not in (404, 410):
+                raise
+        else:
+            await _save_status(db, forum, topic_id, edited.id, digest)
+            return StatusResult(edited.id, "edited")
+    created = await post_reply(client, topic_id, raw)
+    await _save_status(db, forum, topic_id, created.id, digest)
+    return StatusResult(created.id, "created")
+
+
+async def _save_status(db: DbCall, forum: str, topic_id: int, post_id: int, digest: str) -> None:
+    await db(
+        lambda store: forum_store.save_status_post(
+            store, forum, topic_id, post_id, digest, now=_now()
+        )
+    )
+
+
+# -- the running service -----------------------------------------------------------------
+
+
+class ForumService:
+    """Every configured forum: its client, its poller, and the shared webhook endpoint."""
+
+    def __init__(
+        self,
+        config: DiscourseConfig,
+        db: DbCall,
+        wake: Callable[[], None],
+        *,
+        clients: Mapping[str, DiscourseClient] | None = None,
+    ) -> None:
+        """Reads the API keys from the environment now, so a missing one fails at start."""
+        self.config = config
+        self._db = db
+        self._wake = wake
+        self.clients: dict[str, DiscourseClient] = dict(clients or {})
+        for name, forum in config.forums.items():
+            if name not in self.clients:
+                self.clients[name] = make_client(name, forum)
+        self._pollers: list[asyncio.Task[None]] = []
+        self._server: webhooks.WebhookServer | None = None
+        self._stopping = asyncio.Event()
+
+    def site(self, name: str) -> ForumSite:
+        return ForumSite(name, self.config.forums[name].base_url)
+
+    async def start(self) -> tuple[str, int] | None:
+        """Start the pollers and, if enabled, the webhook endpoint; return its address."""
+        for name, forum in self.config.forums.items():
+            task = asyncio.create_task(self._poll_forever(name, forum), name=f"forum-{name}")
+            self._pollers.append(task)
+        if not self.config.webhooks.enabled:
+            return None
+        settings = self.config.webhooks
+        handler = webhooks.DiscourseWebhooks(self._webhook_forums(), self._persist, self._wake)
+        self._server = await webhooks.start_webhook_server(
+            handler,
+            host=settings.host,
+            port=settings.port,
+            path=settings.path,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        return self._server.host, self._server.port
+
+    def process_webhooks(self, store: Store) -> IngestCounts:
+        return process_webhooks(store, self.config.forums)
+
+    async def stop_accepting(self) -> None:
+        """Close the webhook endpoint: deliveries already answered 200 are stored."""
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+
+    async def stop(self) -> None:
+        await self.stop_accepting()
+        self._stopping.set()
+        for task in self._pollers:
+            task.cancel()
+        await asyncio.gather(*self._pollers, return_exceptions=True)
+        self._pollers.clear()
+        for client in self.clients.values():
+            await client.close()
+
+    def _webhook_forums(self) -> dict[str, webhooks.WebhookForum]:
+        forums = {}
+        for name, forum in self.config.forums.items():
+            value = secret(forum.webhook_secret_env)
+            if value is None:
+                logger.warning(
+                    "forum %s: no webhook secret in %s; its webhooks will be refused",
+                    name,
+                    forum.webhook_secret_env,
+                )
+                continue
+            forums[name] = webhooks.WebhookForum(name, forum.base_url, value.encode("utf-8"))
+        return forums
+
+    async def _persist(self, delivery: webhooks.Delivery) -> bool:
+        return await self._db(
+            lambda store: forum_store.enqueue_webhook(
+                store,
+                forum=delivery.forum,
+                body=delivery.body,
+                event_id=delivery.event_id,
+                event_type=delivery.event_type,
+                event=delivery.event,
+                received_at=delivery.received_at,
+            )
+        )
+
+    async def _poll_forever(self, name: str, forum: ForumConfig) -> None:
+        client, site = self.clients[name], self.site(name)
+        while not self._stopping.is_set():
+            try:
+                report = await sync_forum(client, self._db, site, forum)
+                if report.counts.new or report.counts.edited:
+                    logger.info("forum %s: %s", name, report.summary())
+            except QuorumError as error:
+                # The cursor has not moved past anything unstored: the next poll retries.
+                logger.warning("forum %s: %s", name, error)
+            except Exception:
+                logger.exception("forum %s: polling failed", name)
+            with contextlib.suppress(TimeoutError):  # the interval passed without a stop
+                await asyncio.wait_for(self._stopping.wait(), forum.poll_interval_seconds)
+
+
+def expected_topic_requests(posts: int, batch: int) -> int:
+    """Requests a first backfill spends on a topic of ``posts`` posts (for docs and tests)."""
+    beyond_first_chunk = max(0, posts - forum_core.TOPIC_CHUNK_SIZE)
+    return 1 + math.ceil(beyond_first_chunk / batch)

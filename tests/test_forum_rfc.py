@@ -1,0 +1,269 @@
+"""One RFC across channels: a forum topic, a dev@ thread and GitHub-mirror mails that link."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core import threads
+from bot.core.forum import ForumSite
+from bot.core.mail import Envelope, parse_mail
+from bot.forum import CategoryConfig, ForumConfig, direct_db, make_client, sync_forum
+from bot.model import Person, Post, Source
+from bot.store import Store
+from bot.store.forum import rebuild_post_links
+from tests.fakes.discourse import FakeDiscourse
+from tests.mailgen import ARRIVAL, raw_mail
+
+START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+PR_ROOT = "<apache/tvm-rfcs/pull/95@github.com>"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscourse]:
+    fake = FakeDiscourse(clock=lambda: START)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    monkeypatch.setenv("QUORUM_DISCOURSE_API_KEY", FakeDiscourse().api_key)
+    store = Store.open(tmp_path / "quorum.db")
+    yield store
+    store.close()
+
+
+def seed_forum(fake: FakeDiscourse) -> tuple[int, int]:
+    category = fake.add_category("rfc", "RFCs")
+    topic = fake.add_topic(
+        category,
+        "[RFC] Relay dynamic shapes",
+        [
+            ("alice", "I propose dynamic shapes for Relay. The text is in apache/tvm-rfcs#95."),
+            ("bob", "+1, this unblocks our models."),
+        ],
+    )
+    return category, topic
+
+
+async def sync_the_forum(fake: FakeDiscourse, store: Store, category: int) -> ForumSite:
+    site = ForumSite("tvm", fake.base_url)
+    config = ForumConfig(
+        base_url=fake.base_url,
+        api_username=fake.api_username,
+        categories=[CategoryConfig(slug="rfc", id=category)],
+    )
+    async with make_client("tvm", config) as client:
+        await sync_forum(client, direct_db(store), site, config)
+    return site
+
+
+def mails(fake: FakeDiscourse, topic: int) -> list[bytes]:
+    forum_url = f"{fake.base_url}/t/rfc-relay-dynamic-shapes/{topic}"
+    first_post = fake.posts_of(topic)[0].id
+    host = "127.0.0.1"
+    return [
+        # dev@: an announcement pointing at the forum, and a reply naming the RFC number.
+        raw_mail(
+            f"Heads-up: please comment on the forum, {forum_url}\n",
+            subject="Heads-up: a proposal for dynamic shapes",
+            message_id="<dev-1@example.org>",
+            date="Mon, 02 Nov 2026 09:00:00 +0000",
+        ),
+        raw_mail(
+            "It is now RFC #95, votes will follow.\n",
+            subject="Re: Heads-up: a proposal for dynamic shapes",
+            message_id="<dev-2@example.org>",
+            sender="Carol <carol@example.org>",
+            date="Mon, 02 Nov 2026 10:00:00 +0000",
+            extra="In-Reply-To: <dev-1@example.org>\nReferences: <dev-1@example.org>",
+        ),
+        # The pull request and a comment, mirrored from GitHub.
+        raw_mail(
+            "Relay dynamic shapes, as discussed on the forum.\n",
+            subject="[apache/tvm-rfcs] [RFC] Relay dynamic shapes (#95)",
+            message_id=PR_ROOT,
+            sender="Alice Archer <notifications@github.com>",
+            date="Tue, 03 Nov 2026 09:00:00 +0000",
+        ),
+        raw_mail(
+            "Looks good to me.\n",
+            subject="Re: [apache/tvm-rfcs] [RFC] Relay dynamic shapes (#95)",
+            message_id="<apache/tvm-rfcs/pull/95/c123@github.com>",
+            sender="Dan <notifications@github.com>",
+            date="Tue, 03 Nov 2026 10:00:00 +0000",
+            extra=f"In-Reply-To: {PR_ROOT}\nReferences: {PR_ROOT}",
+        ),
+        # Discourse's mailing-list mode mailed the first forum post to the list too.
+        raw_mail(
+            "I propose dynamic shapes for Relay. The text is in apache/tvm-rfcs#95.\n",
+            subject="[TVM Discuss] [RFC] Relay dynamic shapes",
+            message_id=f"<topic/{topic}/{first_post}.a1b2c3@{host}>",
+            sender="alice via TVM Discuss <discuss@example.org>",
+            date="Sun, 01 Nov 2026 09:05:00 +0000",
+        ),
+        # Unrelated: another RFC, and a thread that merely shares a word.
+        raw_mail(
+            "A different idea.\n",
+            subject="[RFC] Unified memory planner",
+            message_id="<other-1@example.org>",
+            date="Wed, 04 Nov 2026 09:00:00 +0000",
+        ),
+    ]
+
+
+def ingest_mail(store: Store, raws: list[bytes]) -> None:
+    store.ingest([(parse_mail(raw, Envelope(ARRIVAL)), raw) for raw in raws])
+
+
+@pytest.mark.parametrize("forum_first", [True, False])
+async def test_forum_topic_dev_thread_and_pull_request_are_one_rfc(
+    fake: FakeDiscourse, store: Store, forum_first: bool
+) -> None:
+    category, topic = seed_forum(fake)
+    if forum_first:
+        site = await sync_the_forum(fake, store, category)
+        ingest_mail(store, mails(fake, topic))
+    else:
+        ingest_mail(store, mails(fake, topic))
+        site = await sync_the_forum(fake, store, category)
+
+    by_key = {thread.key: thread for thread in store.threads()}
+    forum_thread = site.topic_key(topic)
+    parts = {forum_thread, "<dev-1@example.org>", PR_ROOT, mirror_thread(store)}
+    assert {key for key, t in by_key.items() if t.rfc == forum_thread} == parts
+    assert by_key["<other-1@example.org>"].rfc is None
+
+    (rfc,) = store.rfcs()
+    assert rfc.id == forum_thread
+    assert rfc.subject == "[RFC] Relay dynamic shapes"
+    assert next(part.key for part in rfc.parts) == forum_thread
+    assert rfc.to_dict()["parts"][0]["rfc"] == forum_thread
+
+    # Every post of every part once; the list copy of the forum's first post is not a second.
+    posts = store.posts_in_rfc("<dev-1@example.org>")
+    assert len(posts) == 2 + 2 + 2
+    assert [p.source for p in posts].count(Source.DISCOURSE) == 2
+    assert posts == store.posts_in_rfc(forum_thread)
+
+
+def mirror_thread(store: Store) -> str:
+    (post,) = [p for p in store.iter_posts() if (p.message_id or "").startswith("<topic/")]
+    return post.thread_key
+
+
+async def test_a_mail_with_the_forum_topic_title_is_not_threaded_into_the_topic(
+    fake: FakeDiscourse, store: Store
+) -> None:
+    category, topic = seed_forum(fake)
+    site = await sync_the_forum(fake, store, category)
+    reply = raw_mail(
+        "Replying on the list instead.\n",
+        subject="Re: [RFC] Relay dynamic shapes",
+        message_id="<list-reply@example.org>",
+        date="Mon, 02 Nov 2026 09:00:00 +0000",
+    )
+    ingest_mail(store, [reply])
+    post = store.post("<list-reply@example.org>")
+    assert post is not None
+    assert post.thread_key != site.topic_key(topic)
+    # ...but it is the same RFC, by its title.
+    assert store.thread(post.thread_key).rfc == site.topic_key(topic)  # type: ignore[union-attr]
+
+
+# -- the joining rules, pure -------------------------------------------------------------
+
+
+def _post(key: str, subject: str, text: str = "", **extra: object) -> Post:
+    return Post(
+        source=Source.MAIL,
+        key=key,
+        message_id=key,
+        thread_key=key,
+        author=Person("A", "a@example.org"),
+        created_at=START,
+        subject=subject,
+        text=text,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _part(post: Post, offset: int = 0) -> threads.RfcPart:
+    tokens = threads.post_tokens(post)
+    return threads.RfcPart(
+        post.thread_key, START + timedelta(hours=offset), tokens.identity, tokens.mentions
+    )
+
+
+def test_titles_normalise_across_channels() -> None:
+    forum = threads.rfc_title("[RFC] Relay: dynamic shapes")
+    assert forum == "relay dynamic shapes"
+    assert threads.rfc_title("Re: [RFC] Relay - Dynamic Shapes") == forum
+    assert threads.rfc_title("[apache/tvm-rfcs] [RFC] Relay: dynamic shapes (#95)") == forum
+    assert threads.rfc_title("RFC: Relay dynamic shapes") == forum
+    assert threads.rfc_title("[DISCUSS] Relay dynamic shapes") is None
+    assert threads.rfc_title("[RFC] Logging") is None
+
+
+def test_link_tokens_read_forum_urls_github_refs_and_rfc_numbers() -> None:
+    text = (
+        "See https://discuss.example.org/t/some-slug/42/7, https://discuss.example.org/t/43,"
+        " https://github.com/apache/tvm/pull/12 and apache/tvm-rfcs#95, RFC #95, not RFC 2822."
+    )
+    assert threads.link_tokens(text) == {
+        "forum:discuss.example.org:42",
+        "forum:discuss.example.org:43",
+        "github:apache/tvm#12",
+        "github:apache/tvm-rfcs#95",
+        "rfc:95",
+    }
+
+
+def test_a_thread_linking_many_others_is_a_digest_and_joins_nothing() -> None:
+    rfcs = [_post(f"<rfc-{i}@x>", f"[RFC] Proposal number {i} in detail") for i in range(4)]
+    for i, rfc in enumerate(rfcs):
+        rfcs[i] = _post(rfc.key, rfc.subject, url=f"https://discuss.example.org/t/p/{i + 1}")
+    urls = " ".join(f"https://discuss.example.org/t/p/{i + 1}" for i in range(4))
+    digest = _post("<digest@x>", "[DISCUSS] Roadmap", f"This quarter: {urls}")
+    pair = _post("<pair@x>", "Heads-up", "Comment at https://discuss.example.org/t/p/1")
+    joined = threads.join_rfcs([_part(p, i) for i, p in enumerate([*rfcs, digest, pair])])
+    assert joined == {"<rfc-0@x>": "<rfc-0@x>", "<pair@x>": "<rfc-0@x>"}
+
+
+def test_linked_threads_without_an_rfc_among_them_are_not_an_rfc() -> None:
+    issue = _post("<o/r/issues/5@github.com>", "[o/r] Crash on start (#5)")
+    mail = _post("<m@x>", "Crash", "Same as https://github.com/o/r/issues/5")
+    assert threads.join_rfcs([_part(issue), _part(mail, 1)]) == {}
+
+
+def test_posts_stored_before_rfc_joining_get_their_links_on_upgrade(store: Store) -> None:
+    ingest_mail(
+        store,
+        [
+            raw_mail(
+                "Please review https://github.com/apache/tvm-rfcs/pull/95\n",
+                subject="[RFC] Relay dynamic shapes",
+                message_id="<old-1@example.org>",
+            ),
+            raw_mail(
+                "The RFC text.\n",
+                subject="[apache/tvm-rfcs] Relay dynamic shapes (#95)",
+                message_id=PR_ROOT,
+                sender="Alice Archer <notifications@github.com>",
+            ),
+        ],
+    )
+    # As a database from before the rfc_links migration would be.
+    store.db.execute("DELETE FROM post_links")
+    store.db.execute("DELETE FROM rfc_links")
+    assert store.rfcs() == []
+
+    rebuild_post_links(store.db)
+
+    (rfc,) = store.rfcs()
+    assert {part.key for part in rfc.parts} == {"<old-1@example.org>", PR_ROOT}

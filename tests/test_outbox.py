@@ -1,0 +1,244 @@
+"""The outbox table: recorded once, claimed once, and settled safely after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from bot.core.mail import Envelope, parse_mail
+from bot.model import Action, Post
+from bot.store import Store
+from bot.store import to_text as store_text
+from bot.store.outbox import Outbox, Status, apply_migrations
+from bot.store.outbox import to_text as outbox_text
+from tests.mailgen import raw_mail
+
+T = TypeVar("T")
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+# -- helpers shared with the dispatch, mail and Slack tests ----------------------------
+
+
+def open_store(path: Path) -> Store:
+    store = Store.open(path)
+    # Until Store.open applies the outbox set itself.
+    apply_migrations(store.db)
+    return store
+
+
+def ingest(store: Store, raw: bytes) -> Post:
+    """Store one mail as the SMTP endpoint would, and return it as stored."""
+    post = parse_mail(raw, Envelope(arrived_at=NOW))
+    store.ingest([(post, raw)])
+    return next(p for p in store.iter_posts() if p.key == post.key)
+
+
+class StoreWriter:
+    """Like App.db: every store call runs on one dedicated writer thread."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-writer")
+
+    async def __call__(self, call: Callable[[Store], T], /) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call, self.store)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def reply_to(post: Post, text: str = "Noted.", key: str | None = None) -> Action:
+    return Action(kind="reply", target=post.key, text=text, key=key or f"reply:{post.key}")
+
+
+# -- fixtures -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "quorum.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def post(store: Store) -> Post:
+    return ingest(store, raw_mail(subject="[RFC] Storage", message_id="<rfc1@example.org>"))
+
+
+# -- recording ------------------------------------------------------------------------
+
+
+def test_same_key_is_recorded_once(store: Store, post: Post):
+    outbox = Outbox(store)
+    action = reply_to(post)
+
+    assert outbox.record(action, NOW) is True
+    assert outbox.record(action, NOW + timedelta(hours=1)) is False
+    assert outbox.record_all([action, reply_to(post, key="other")], NOW) == 1
+
+    assert outbox.counts() == {"pending": 2}
+    entry = outbox.get(action.key)
+    assert entry is not None
+    assert (entry.created_at, entry.attempts) == (NOW, 0)  # the first recording stands
+
+
+def test_timestamps_are_written_as_the_store_writes_them():
+    moment = datetime(2026, 11, 20, 13, 0, 59, 999, tzinfo=timezone(timedelta(hours=1)))
+
+    assert outbox_text(moment) == store_text(moment) == "2026-11-20T12:00:59+00:00"
+
+
+def test_migrations_are_their_own_set_and_repeatable(store: Store):
+    apply_migrations(store.db)  # a second time changes nothing
+    sets = {row["migration_set"] for row in store.db.query("SELECT * FROM _sqlite_migrations")}
+    assert {"quorum", "outbox"} <= sets
+
+
+# -- claiming -------------------------------------------------------------------------
+
+
+def test_claim_routes_by_target_and_takes_each_row_once(store: Store, post: Post):
+    outbox = Outbox(store)
+    outbox.record(reply_to(post), NOW)
+    outbox.record(
+        Action(kind="remind", target=post.key, text="x", key="slack:1", channel="slack"), NOW
+    )
+
+    due = outbox.due(NOW)
+    assert [(d.key, d.route) for d in due] == [(f"reply:{post.key}", "mail"), ("slack:1", "slack")]
+
+    claimed = outbox.claim([d.key for d in due], NOW)
+    assert [(c.route, c.attempts, c.target) for c in claimed] == [
+        ("mail", 1, post),
+        ("slack", 1, post),
+    ]
+    assert outbox.claim([d.key for d in due], NOW) == []
+    assert outbox.due(NOW) == []
+    assert outbox.get(f"reply:{post.key}").status == Status.SENDING  # type: ignore[union-attr]
+
+
+def test_held_rows_stay_queued_with_a_note(store: Store, post: Post):
+    outbox = Outbox(store)
+    outbox.record(reply_to(post), NOW)
+
+    assert outbox.hold([f"reply:{post.key}"], "held back by the cap", NOW) == 1
+
+    entry = outbox.get(f"reply:{post.key}")
+    assert entry is not None
+    assert (entry.status, entry.last_error) == (Status.CAPPED, "held back by the cap")
+    assert [d.key for d in outbox.due(NOW)] == [f"reply:{post.key}"]
+
+
+def test_failed_row_is_due_again_only_at_its_retry_time(store: Store, post: Post):
+    outbox = Outbox(store)
+    action = reply_to(post)
+    outbox.record(action, NOW)
+    outbox.claim([action.key], NOW)
+
+    outbox.mark_failed(action.key, "SMTP 451 try later", NOW + timedelta(minutes=1), NOW)
+
+    assert outbox.due(NOW + timedelta(seconds=59)) == []
+    assert [d.key for d in outbox.due(NOW + timedelta(minutes=1))] == [action.key]
+    [again] = outbox.claim([action.key], NOW + timedelta(minutes=1))
+    assert again.attempts == 2
+
+
+def test_failed_row_without_retry_time_is_final(store: Store, post: Post):
+    outbox = Outbox(store)
+    action = reply_to(post)
+    outbox.record(action, NOW)
+    outbox.claim([action.key], NOW)
+    outbox.mark_failed(action.key, "SMTP 550 no such list", None, NOW)
+
+    assert outbox.due(NOW + timedelta(days=30)) == []
+
+
+# -- after a crash --------------------------------------------------------------------
+
+
+def test_recover_requeues_claimed_rows_and_makes_in_flight_rows_uncertain(store: Store, post: Post):
+    outbox = Outbox(store)
+    never_left = reply_to(post, key="a")
+    maybe_left = reply_to(post, key="b")
+    outbox.record_all([never_left, maybe_left], NOW)
+    outbox.claim(["a", "b"], NOW)
+    outbox.mark_in_flight("b", NOW, remote_id="<quorum.b@example.org>", rendered="Subject: x")
+
+    recovery = outbox.recover(NOW + timedelta(minutes=5))
+
+    assert (recovery.requeued, recovery.uncertain) == (("a",), ("b",))
+    assert [d.key for d in outbox.due(NOW)] == ["a"]
+    uncertain = outbox.get("b")
+    assert uncertain is not None
+    assert uncertain.status == Status.UNCERTAIN
+    assert "not resent" in (uncertain.last_error or "")
+    assert uncertain.rendered == "Subject: x"
+
+
+def test_uncertain_mail_is_confirmed_by_its_echo_from_the_list(store: Store, post: Post):
+    outbox = Outbox(store)
+    outbox.record(reply_to(post, key="a"), NOW)
+    outbox.claim(["a"], NOW)
+    outbox.mark_in_flight("a", NOW, remote_id="<quorum.a@example.org>")
+    outbox.recover(NOW)
+    assert outbox.confirm_echoes(NOW) == []
+
+    ingest(store, raw_mail(message_id="<quorum.a@example.org>", subject="Re: [RFC] Storage"))
+
+    assert outbox.confirm_echoes(NOW) == ["a"]
+    entry = outbox.get("a")
+    assert entry is not None
+    assert (entry.status, entry.sent_at, entry.remote_id) == (
+        Status.SENT,
+        NOW,
+        "<quorum.a@example.org>",
+    )
+
+
+def test_a_person_resolves_uncertain_rows(store: Store, post: Post):
+    outbox = Outbox(store)
+    outbox.record_all([reply_to(post, key="a"), reply_to(post, key="b")], NOW)
+    outbox.claim(["a", "b"], NOW)
+    for key in ("a", "b"):
+        outbox.mark_in_flight(key, NOW)
+    outbox.recover(NOW)
+
+    assert outbox.resolve("a", delivered=True, now=NOW, note="seen in #dev") is True
+    assert outbox.resolve("b", delivered=False, now=NOW) is True
+    assert outbox.resolve("b", delivered=False, now=NOW) is False  # pending: nothing to resolve
+
+    assert outbox.counts() == {"sent": 1, "pending": 1}
+    assert [d.key for d in outbox.due(NOW)] == ["b"]
+
+
+# -- the log --------------------------------------------------------------------------
+
+
+def test_log_says_what_was_decided_why_and_what_became_of_it(store: Store, post: Post):
+    outbox = Outbox(store)
+    first = Action("reply", post.key, "Noted.", "k1", reason="command: help")
+    second = Action("remind", post.key, "Ping", "k2", channel="slack", reason="S1: 7 days")
+    outbox.record(first, NOW)
+    outbox.record(second, NOW + timedelta(minutes=1))
+    outbox.claim(["k1"], NOW)
+    outbox.mark_sent("k1", "<quorum.k1@example.org>", NOW)
+
+    entries = outbox.log()
+
+    assert [(e.key, e.status, e.reason) for e in entries] == [
+        ("k2", Status.PENDING, "S1: 7 days"),
+        ("k1", Status.SENT, "command: help"),
+    ]
+    as_json = entries[1].to_dict()
+    assert as_json["status"] == "sent"
+    assert as_json["sent_at"] == NOW.isoformat()
+    assert as_json["remote_id"] == "<quorum.k1@example.org>"
+    assert as_json["channel"] == "mail"
