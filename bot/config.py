@@ -130,6 +130,14 @@ class VotesConfig(Section):
         return value
 
 
+class ConcernsConfig(Section):
+    """The concern ledger and the `@quorum concern/resolve/withdraw` commands."""
+
+    # Who may resolve someone else's concern: "author-or-maintainer" (roster members),
+    # "author-only" or "anyone". Only the author may ever withdraw a concern.
+    resolvers: Literal["author-or-maintainer", "author-only", "anyone"] = "author-or-maintainer"
+
+
 class RosterMember(Section):
     """Someone whose votes bind, and since/until when."""
 
@@ -238,6 +246,7 @@ class Config(BaseModel):
     imports: ImportConfig = Field(default_factory=ImportConfig, alias="import")
     votes: VotesConfig = Field(default_factory=VotesConfig)
     roster: RosterConfig = Field(default_factory=RosterConfig)
+    concerns: ConcernsConfig = Field(default_factory=ConcernsConfig)
     # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
     identities: dict[str, list[str]] = Field(default_factory=dict)
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)

@@ -10,6 +10,7 @@ import pytest
 from bot.core.commands import (
     Command,
     CommandError,
+    ResolvePolicy,
     Verb,
     authorize,
     error_reply,
@@ -368,3 +369,21 @@ def test_malformed_commands_and_help_in_a_thread_are_answered():
         ("<m4@example.org>", "command-refused"),  # the second 'perf' would clash
     ]
     json.dumps(ledger.to_dict())  # everything the CLI and templates get is plain data
+
+
+@pytest.mark.parametrize(
+    ("policy", "actor", "allowed"),
+    [
+        (ResolvePolicy.AUTHOR_OR_MAINTAINER, CAROL, True),
+        (ResolvePolicy.AUTHOR_OR_MAINTAINER, ALICE, False),
+        (ResolvePolicy.AUTHOR_ONLY, CAROL, False),  # not even a maintainer
+        (ResolvePolicy.AUTHOR_ONLY, BOB, True),
+        (ResolvePolicy.ANYONE, ALICE, True),
+    ],
+)
+def test_who_may_resolve_is_a_setting(policy: ResolvePolicy, actor: Person, allowed: bool):
+    resolve = command(Verb.RESOLVE, "perf", actor)
+    verdict = authorize(resolve, actor, concern_by(BOB), MAINTAINERS, policy)
+    assert verdict.allowed is allowed
+    if policy is ResolvePolicy.AUTHOR_ONLY and not allowed:
+        assert verdict.reason == "only Bob Baker, who raised 'perf', may resolve it"

@@ -343,17 +343,26 @@ def is_maintainer(person: Person, maintainers: Collection[str]) -> bool:
     return False
 
 
+class ResolvePolicy(StrEnum):
+    """Who may resolve someone else's concern; projects differ, so it is a setting."""
+
+    AUTHOR_OR_MAINTAINER = "author-or-maintainer"
+    AUTHOR_ONLY = "author-only"
+    ANYONE = "anyone"
+
+
 def authorize(
     command: Command,
     actor: Person,
     concern: RaisedConcern | None,
     maintainers: Collection[str] = (),
+    resolvers: ResolvePolicy = ResolvePolicy.AUTHOR_OR_MAINTAINER,
 ) -> Authorization:
     """Whether ``actor`` may run ``command`` on ``concern``; a refusal says why.
 
     Defaults: anyone may raise a concern or ask for help; a concern is
-    resolved by whoever raised it or by a maintainer; only its author may
-    withdraw it; holds are a maintainer's call.
+    resolved by whoever raised it or by a maintainer (``resolvers``); only its
+    author may withdraw it; holds are a maintainer's call.
     """
     verb = command.verb
     if verb in (Verb.CONCERN, Verb.HELP):
@@ -369,8 +378,12 @@ def authorize(
         if is_same_person(actor, concern.raised_by):
             return Authorization(True)
         return Authorization(False, f"only {author}, who raised {concern.id!r}, may withdraw it")
-    if is_same_person(actor, concern.raised_by) or is_maintainer(actor, maintainers):
+    if is_same_person(actor, concern.raised_by) or resolvers is ResolvePolicy.ANYONE:
         return Authorization(True)
+    if resolvers is ResolvePolicy.AUTHOR_OR_MAINTAINER and is_maintainer(actor, maintainers):
+        return Authorization(True)
+    if resolvers is ResolvePolicy.AUTHOR_ONLY:
+        return Authorization(False, f"only {author}, who raised {concern.id!r}, may resolve it")
     return Authorization(
         False, f"only {author}, who raised {concern.id!r}, or a maintainer may resolve it"
     )

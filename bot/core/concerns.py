@@ -40,6 +40,7 @@ from bot.core.commands import (
     Action,
     Command,
     CommandError,
+    ResolvePolicy,
     Verb,
     authorize,
     error_reply,
@@ -173,6 +174,7 @@ class LedgerSettings:
     handle: str = DEFAULT_HANDLE
     maintainers: frozenset[str] = frozenset()
     bot_addresses: frozenset[str] = frozenset()
+    resolvers: ResolvePolicy = ResolvePolicy.AUTHOR_OR_MAINTAINER
 
 
 @dataclass(frozen=True, slots=True)
@@ -1032,7 +1034,9 @@ class _Work:
 
     def _run_command(self, post: Post, command: Command) -> None:
         concern = self.concerns.get(command.name or "")
-        verdict = authorize(command, post.author, concern, self.settings.maintainers)
+        verdict = authorize(
+            command, post.author, concern, self.settings.maintainers, self.settings.resolvers
+        )
         if not verdict.allowed:
             self.actions.append(refusal_reply(command, verdict.reason))
             return

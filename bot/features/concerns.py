@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.config import Config
+from bot.core.commands import ResolvePolicy
 from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
@@ -28,6 +29,7 @@ def ledger_settings(config: Config) -> LedgerSettings:
         handle=config.bot.name,
         maintainers=frozenset(maintainers),
         bot_addresses=frozenset({config.bot.address.lower()}),
+        resolvers=ResolvePolicy(config.concerns.resolvers),
     )
 
 
