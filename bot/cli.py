@@ -151,6 +151,10 @@ def _print_threads(rows: list[ThreadSummary]) -> None:
         linked = ", ".join(subjects.get(k, k) for k in row.closed_by)
         if row.closes:
             linked = f"closes: {subjects.get(row.closes, row.closes)}"
+        elif row.rfc and row.rfc != row.key:
+            linked = f"part of RFC: {subjects.get(row.rfc, row.rfc)}"
+        elif row.rfc:
+            linked = "RFC across channels"
         table.add_row(
             row.kind.value,
             row.subject,

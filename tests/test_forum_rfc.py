@@ -267,3 +267,31 @@ def test_posts_stored_before_rfc_joining_get_their_links_on_upgrade(store: Store
 
     (rfc,) = store.rfcs()
     assert {part.key for part in rfc.parts} == {"<old-1@example.org>", PR_ROOT}
+
+
+async def test_concerns_from_every_channel_of_an_rfc_land_in_one_ledger(
+    fake: FakeDiscourse, store: Store
+) -> None:
+    from bot.config import Config
+    from bot.features.concerns import discussion_threads, ledgers
+
+    category, topic = seed_forum(fake)
+    site = await sync_the_forum(fake, store, category)
+    concern_on_the_list = raw_mail(
+        "I am concerned that dynamic shapes slow down the static compilation path.\n",
+        subject="Re: Heads-up: a proposal for dynamic shapes",
+        message_id="<dev-3@example.org>",
+        sender="Erin <erin@example.org>",
+        date="Mon, 02 Nov 2026 11:00:00 +0000",
+        extra="In-Reply-To: <dev-1@example.org>\nReferences: <dev-1@example.org>",
+    )
+    ingest_mail(store, [*mails(fake, topic), concern_on_the_list])
+    forum_thread = site.topic_key(topic)
+
+    keys = [thread.key for thread in discussion_threads(store)]
+    assert forum_thread in keys
+    assert "<dev-1@example.org>" not in keys  # read with its RFC, not on its own
+    by_thread = {ledger.thread: ledger for ledger in ledgers(store, Config(), ARRIVAL)}
+    [concern] = by_thread[forum_thread].concerns
+    assert concern.raised_by.display == "Erin"
+    assert concern.message_id == "<dev-3@example.org>"

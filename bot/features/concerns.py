@@ -34,7 +34,12 @@ def ledger_settings(config: Config) -> LedgerSettings:
 
 
 def discussion_threads(store: Store) -> list[ThreadSummary]:
-    return [t for t in store.threads() if t.kind not in _NOT_DISCUSSIONS]
+    """Discussions, one per RFC: the other parts of a joined RFC are read with its head."""
+    return [
+        t
+        for t in store.threads()
+        if t.kind not in _NOT_DISCUSSIONS and (t.rfc is None or t.rfc == t.key)
+    ]
 
 
 def find_thread(store: Store, selector: str) -> ThreadSummary:
@@ -54,7 +59,8 @@ def find_thread(store: Store, selector: str) -> ThreadSummary:
 
 
 def ledger_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Ledger:
-    posts = store.posts_in_thread(thread.key)
+    # Every channel of the RFC (forum topic, dev@ thread, PR) counts, each post once.
+    posts = store.posts_in_rfc(thread.key)
     return build_ledger(thread.key, posts, now, ledger_settings(config))
 
 
@@ -65,7 +71,7 @@ def ledgers(store: Store, config: Config, now: datetime) -> list[Ledger]:
 
 
 def summary_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Summary:
-    posts = store.posts_in_thread(thread.key)
+    posts = store.posts_in_rfc(thread.key)
     ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
     return summarize(thread.subject, posts, ledger, now)
 
@@ -90,7 +96,7 @@ def command_replies(store: Store, config: Config, now: datetime) -> list[Action]
     for thread in discussion_threads(store):
         if now - thread.last_at > REPLY_WINDOW:
             continue
-        posts = store.posts_in_thread(thread.key)
+        posts = store.posts_in_rfc(thread.key)
         recent = {post.key for post in posts if now - post.created_at <= REPLY_WINDOW}
         ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
         actions.extend(action for action in ledger.actions if action.target in recent)
