@@ -24,7 +24,7 @@ from bot.config import Config
 from bot.dispatch import Channel, Dispatcher, DispatchReport
 from bot.features import decide_all
 from bot.features.digest import digest_action
-from bot.forum import DiscourseConfig, ForumService
+from bot.forum import DiscourseChannel, DiscourseConfig, ForumService
 from bot.ingest import ImportReport, import_paths, process_inbox
 from bot.scheduler import Job, Scheduler
 from bot.store import IngestCounts, Store
@@ -70,7 +70,7 @@ class App:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.processed = IngestCounts()
-        self.dispatcher = Dispatcher(self.db, self._channels(), config.dispatch, clock=clock)
+        self.dispatcher: Dispatcher | None = None
         self.scheduler: Scheduler | None = None
         # Called with every dispatch report; `quorum run` prints dry-run messages with it.
         self.on_dispatch: Callable[[DispatchReport], None] | None = None
@@ -95,6 +95,9 @@ class App:
             # Reads the API keys first: a missing one fails here, before anything runs.
             self.forums = ForumService(self.discourse, self.db, self._work.set)
         self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
+        self.dispatcher = Dispatcher(
+            self.db, self._channels(), self.config.dispatch, clock=self.clock
+        )
         self._worker = asyncio.create_task(self._process_forever(), name="quorum-worker")
         self._work.set()  # mail accepted before a crash is processed first
         endpoints = Endpoints(smtp=None)
@@ -168,11 +171,19 @@ class App:
             project=config.project.name,
             archive_url=config.project.archive_url,
         )
-        return {
+        channels: dict[str, Channel[Any]] = {
             "mail": MailChannel(config.mail_out, name="mail", **mail),
             "list": MailChannel(config.mail_out, name="list", **mail),
             **{channel.name: channel for channel in slack},
         }
+        if self.forums is not None and self.discourse is not None:
+            channels["discourse"] = DiscourseChannel(
+                self.forums,
+                enabled=self.discourse.post_replies,
+                bot_name=config.bot.name,
+                project=config.project.name,
+            )
+        return channels
 
     def jobs(self) -> list[Job]:
         """Everything Quorum does on its own, as data."""
@@ -196,6 +207,8 @@ class App:
         return new
 
     async def run_dispatch(self, now: datetime) -> DispatchReport:
+        if self.dispatcher is None:
+            raise RuntimeError("the app is not started")
         report = await self.dispatcher.run_once(now)
         if self.on_dispatch is not None and report.outcomes:
             self.on_dispatch(report)

@@ -46,8 +46,10 @@ from bot.adapters.discourse import (
 )
 from bot.core import forum as forum_core
 from bot.core.forum import ForumPost, ForumSite
+from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered
 from bot.errors import ConfigError, QuorumError
-from bot.model import Post
+from bot.model import Action, Post, Source
+from bot.render import render
 from bot.store import IngestCounts, Store
 from bot.store import forum as forum_store
 
@@ -135,6 +137,8 @@ class DiscourseConfig(_Section):
 
     forums: dict[str, ForumConfig] = Field(min_length=1)
     webhooks: WebhookServerConfig = Field(default_factory=WebhookServerConfig)
+    # Let the outbox reply in forum topics (also needs dispatch.dry_run = false).
+    post_replies: bool = False
 
     @field_validator("forums")
     @classmethod
@@ -629,3 +633,62 @@ def expected_topic_requests(posts: int, batch: int) -> int:
     """Requests a first backfill spends on a topic of ``posts`` posts (for docs and tests)."""
     beyond_first_chunk = max(0, posts - forum_core.TOPIC_CHUNK_SIZE)
     return 1 + math.ceil(beyond_first_chunk / batch)
+
+
+# -- the outbox's forum channel ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ForumReply:
+    forum: str
+    topic_id: int
+    reply_to_post_number: int | None
+    raw: str
+
+
+class DiscourseChannel:
+    """Replies in forum topics for the outbox: a reminder answers the post that waits."""
+
+    name = "discourse"
+
+    def __init__(self, service: ForumService, *, enabled: bool, bot_name: str, project: str):
+        self._service = service
+        self._enabled = enabled
+        self._bot_name = bot_name
+        self._project = project
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def render(self, action: Action, target: Post | None, now: datetime) -> Rendered[ForumReply]:
+        if target is None or target.source is not Source.DISCOURSE:
+            raise DeliveryRefused("the target is not a forum post", permanent=True)
+        forum = target.key.split(":")[1]
+        if forum not in self._service.clients:
+            raise DeliveryRefused(f"forum {forum!r} is not configured", permanent=True)
+        number = target.headers.get(forum_core.HEADER_POST_NUMBER)
+        raw = render(
+            "discourse/reply.md.j2",
+            text=action.text,
+            key=action.key,  # a hidden marker, so a person can find an uncertain post
+            bot_name=self._bot_name,
+            project=self._project,
+        )
+        reply = ForumReply(
+            forum,
+            int(target.headers[forum_core.HEADER_TOPIC_ID]),
+            int(number) if number else None,
+            raw,
+        )
+        refusal = "the post was written by a machine" if target.auto_submitted else None
+        return Rendered(payload=reply, preview=raw, refusal=refusal)
+
+    async def send(
+        self, action: Action, rendered: Rendered[ForumReply], point_of_no_return: PointOfNoReturn
+    ) -> str:
+        reply = rendered.payload
+        client = self._service.clients[reply.forum]
+        await point_of_no_return()
+        created = await post_reply(client, reply.topic_id, reply.raw, reply.reply_to_post_number)
+        return str(created.id)
