@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aiohttp import web as aiohttp_web
+
 from bot.adapters import smtp
 from bot.adapters.outbound_mail import MailChannel
 from bot.adapters.slack import slack_channels
@@ -30,6 +32,7 @@ from bot.scheduler import Job, Scheduler
 from bot.store import IngestCounts, Store
 from bot.store import jobs as job_runs
 from bot.store.outbox import Outbox
+from bot.web import WebContext, start_web
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +48,7 @@ class Endpoints:
 
     smtp: tuple[str, int] | None
     webhooks: tuple[str, int] | None = None
+    web: tuple[str, int] | None = None
 
 
 class App:
@@ -71,6 +75,7 @@ class App:
         self._stopping = asyncio.Event()
         self.processed = IngestCounts()
         self.dispatcher: Dispatcher | None = None
+        self._web: aiohttp_web.AppRunner | None = None
         self.scheduler: Scheduler | None = None
         # Called with every dispatch report; `quorum run` prints dry-run messages with it.
         self.on_dispatch: Callable[[DispatchReport], None] | None = None
@@ -105,7 +110,31 @@ class App:
             endpoints = Endpoints(smtp=await self._start_smtp())
         if self.forums is not None:
             endpoints = replace(endpoints, webhooks=await self.forums.start())
+        if self.config.web.enabled:
+            context = WebContext(
+                db=self.db,
+                config=self.config,
+                clock=self.clock,
+                health=self.health,
+                settings=self.config.web,
+            )
+            self._web, address = await start_web(
+                context, self.config.web.host, self.config.web.port
+            )
+            endpoints = replace(endpoints, web=address)
         return endpoints
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz reports besides the database: the endpoint, the worker, the pollers."""
+        smtp_state: dict[str, Any] | None = None
+        if self._smtp_server is not None:
+            host, port = self._smtp_server.sockets[0].getsockname()[:2]
+            smtp_state = {"ok": self._smtp_server.is_serving(), "address": f"{host}:{port}"}
+        return {
+            "smtp": smtp_state,
+            "worker": {"ok": self._worker is not None and not self._worker.done()},
+            "pollers": self.forums.poller_health() if self.forums is not None else {},
+        }
 
     async def _start_smtp(self) -> tuple[str, int]:
         settings = self.config.smtp
@@ -242,6 +271,9 @@ class App:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler = None

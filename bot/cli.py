@@ -37,6 +37,7 @@ from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
 from bot.store import Store, ThreadSummary
 from bot.store.outbox import Outbox, Status
+from bot.web import web_address
 
 logger = logging.getLogger(__name__)
 # Data (subjects, names) is never rich markup; piped output gets a wide, stable layout.
@@ -415,6 +416,8 @@ async def _serve(config: Config, db_path: Path) -> None:
             host, port = endpoints.smtp
             accepted = ", ".join(config.smtp.accept)
             out.print(f"SMTP endpoint listening on {host}:{port}, accepting mail for {accepted}")
+        if endpoints.web:
+            out.print(f"dashboard on {web_address(endpoints.web)}")
         if endpoints.webhooks and config.discourse is not None:
             host, port = endpoints.webhooks
             path = config.discourse.webhooks.path

@@ -29,6 +29,7 @@ from bot.adapters.summarizer import SummarizerConfig
 from bot.dispatch import DispatchConfig
 from bot.errors import ConfigError
 from bot.forum import DiscourseConfig
+from bot.web import WebConfig
 
 DEFAULT_DB = Path("var/quorum.db")
 _SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey")
@@ -65,6 +66,13 @@ class SmtpConfig(Section):
         min_length=1,
     )
     max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Flood limits, per minute: one envelope sender, and one peer IP address. Beyond them
+    # MAIL FROM is answered "451 4.7.1" and a well-behaved MTA retries later, so nothing
+    # is lost. 0 turns a limit off. Behind an MTA (or subscribed to a list) every message
+    # comes from the same peer, and with Mailman from the same envelope sender (the
+    # list's bounce address): keep these above the list's busiest minute.
+    max_messages_per_sender_per_minute: int = Field(default=120, ge=0)
+    max_messages_per_peer_per_minute: int = Field(default=600, ge=0)
 
     @field_validator("accept")
     @classmethod
@@ -258,6 +266,7 @@ class Config(BaseModel):
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
     mail_out: MailOutConfig = Field(default_factory=MailOutConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     # Where the config file lives; relative paths inside it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

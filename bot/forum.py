@@ -567,6 +567,11 @@ class ForumService:
         )
         return self._server.host, self._server.port
 
+    def poller_health(self) -> dict[str, dict[str, object]]:
+        """One entry per forum: its poller is running (a crashed poller is not)."""
+        running = {task.get_name(): not task.done() for task in self._pollers}
+        return {name: {"ok": running.get(f"forum-{name}", False)} for name in self.config.forums}
+
     def process_webhooks(self, store: Store) -> IngestCounts:
         return process_webhooks(store, self.config.forums)
 

@@ -112,7 +112,9 @@ def test_threads_json_lists_kinds_and_links(tmp_path: Path):
 def _write_config(tmp_path: Path) -> Path:
     config = tmp_path / "quorum.toml"
     config.write_text(
-        f'[smtp]\nport = 0\naccept = ["dev@lists.example.org"]\n[import]\non_start = ["{SAMPLE}"]\n'
+        '[smtp]\nport = 0\naccept = ["dev@lists.example.org"]\n'
+        "[web]\nport = 0\n"  # the dashboard too: never a fixed port in tests
+        f'[import]\non_start = ["{SAMPLE}"]\n'
     )
     return config
 

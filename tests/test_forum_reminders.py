@@ -35,6 +35,7 @@ def _config(fake: FakeDiscourse, category: int) -> Config:
     return Config.model_validate(
         {
             "smtp": {"enabled": False},
+            "web": {"enabled": False},
             "modules": {
                 "objstore": ModuleConfig(state="S0", maintainers=["Carol"], keywords=["objstore"])
             },

@@ -26,6 +26,7 @@ def _live_config(smtp: tuple[str, int], slack_url: str) -> Config:
     return example.model_copy(
         update={
             "smtp": example.smtp.model_copy(update={"enabled": False}),
+            "web": example.web.model_copy(update={"enabled": False}),
             "dispatch": example.dispatch.model_copy(update={"dry_run": False}),
             "mail_out": example.mail_out.model_copy(
                 update={"enabled": True, "host": smtp[0], "port": smtp[1], "starttls": False}
@@ -88,7 +89,12 @@ async def test_reminders_arrive_once_even_when_the_tick_runs_twice(
 
 async def test_dry_run_prints_every_reminder_with_its_reason(tmp_path: Path):
     config = load_config(ROOT / "config" / "example.toml")
-    config = config.model_copy(update={"smtp": config.smtp.model_copy(update={"enabled": False})})
+    config = config.model_copy(
+        update={
+            "smtp": config.smtp.model_copy(update={"enabled": False}),
+            "web": config.web.model_copy(update={"enabled": False}),
+        }
+    )
     reports: list[DispatchReport] = []
     app = await _app(config, tmp_path / "q.db")
     app.on_dispatch = reports.append

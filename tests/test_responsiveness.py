@@ -176,7 +176,8 @@ def test_at_thirty_days_the_module_is_flagged_with_the_evidence():
     ]
     flags = [d for d in evaluation.decisions if d.stage is Stage.FLAG]
     assert [(d.channel, d.post.key) for d in flags] == [(Channel.DASHBOARD, "<q1@example.org>")]
-    assert flags[0].evidence == flag.evidence
+    # A flag decision carries its own post's evidence; the module's flag holds all of it.
+    assert flags[0].evidence == (flag.evidence[0],)
     figures = evaluation.figures("objstore")
     assert figures is not None
     assert figures.flagged

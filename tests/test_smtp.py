@@ -11,13 +11,17 @@ import pytest
 
 from bot.app import App
 from bot.config import Config, SmtpConfig
+from bot.web import WebConfig
 from tests.mailgen import raw_mail
 
 LIST = "dev@lists.example.org"
 
 
 def _config(max_bytes: int = 64 * 1024) -> Config:
-    return Config(smtp=SmtpConfig(port=0, accept=[LIST], max_message_bytes=max_bytes))
+    return Config(
+        smtp=SmtpConfig(port=0, accept=[LIST], max_message_bytes=max_bytes),
+        web=WebConfig(enabled=False),
+    )
 
 
 @pytest.fixture

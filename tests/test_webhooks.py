@@ -19,6 +19,7 @@ from bot.config import Config, SmtpConfig
 from bot.errors import ConfigError
 from bot.forum import CategoryConfig, DiscourseConfig, ForumConfig, WebhookServerConfig
 from bot.store import forum as forum_store
+from bot.web import WebConfig
 from tests.fakes.discourse import FakeDiscourse
 
 API_KEY_ENV = "QUORUM_DISCOURSE_API_KEY"
@@ -50,7 +51,11 @@ async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         categories=[CategoryConfig(slug="rfcs", id=category)],
     )
     discourse = DiscourseConfig(forums={"main": forum}, webhooks=WebhookServerConfig(port=0))
-    app = App(Config(smtp=SmtpConfig(enabled=False)), tmp_path / "quorum.db", discourse=discourse)
+    app = App(
+        Config(smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False)),
+        tmp_path / "quorum.db",
+        discourse=discourse,
+    )
     endpoints = await app.start()
     assert endpoints.webhooks is not None
     host, port = endpoints.webhooks
@@ -282,7 +287,11 @@ async def test_the_app_refuses_to_start_without_the_api_key(
     monkeypatch.delenv(API_KEY_ENV, raising=False)
     forum = ForumConfig(base_url="https://forum.example.org")
     discourse = DiscourseConfig(forums={"main": forum}, webhooks=WebhookServerConfig(port=0))
-    app = App(Config(smtp=SmtpConfig(enabled=False)), tmp_path / "quorum.db", discourse=discourse)
+    app = App(
+        Config(smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False)),
+        tmp_path / "quorum.db",
+        discourse=discourse,
+    )
     with pytest.raises(ConfigError, match=API_KEY_ENV):
         await app.start()
     await app.stop()

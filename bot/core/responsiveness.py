@@ -943,10 +943,18 @@ def _decisions(
                     due_at=due_at,
                     reason=_reason(obligation),
                     kind=obligation.kind,
-                    evidence=flag.evidence if stage is Stage.FLAG and flag else (),
+                    # This obligation's own line only: the module's full evidence is in
+                    # Evaluation.flags once, not copied into every flag decision (O(n²)).
+                    evidence=_own_evidence(flag, obligation) if stage is Stage.FLAG else (),
                 )
             )
     return decisions
+
+
+def _own_evidence(flag: ModuleFlag | None, obligation: Obligation) -> tuple[Evidence, ...]:
+    if flag is None:
+        return ()
+    return tuple(item for item in flag.evidence if item.post.key == obligation.post.key)
 
 
 def decision_key(stage: Stage, channel: Channel, module: str, period: str) -> str:
