@@ -24,8 +24,9 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest
 
+# make bench BENCH_ARGS=--quick for smaller sizes; BENCH_ARGS='--only smtp_load' for one.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -3,6 +3,14 @@
 Parsing is pure and CPU-bound, so a large import spreads it over worker
 processes while this process stays the single writer. Batches are kept in
 a bounded window so memory does not grow with the archive.
+
+An import is a pipeline: this process reads and splits the files, hashes each
+message (bytes seen before are skipped without parsing: that is what makes a
+re-import cheap), and sends the rest in batches to the workers, which parse
+them and also :func:`~bot.store.prepare` them for the store (JSON columns, RFC
+link tokens), so that what comes back is what the writer needs and nothing
+more: not the raw bytes, which it still holds. Meanwhile this process stores
+the batches that came back, inside :meth:`~bot.store.Store.bulk_ingest`.
 """
 
 from __future__ import annotations
@@ -20,12 +28,13 @@ from pathlib import Path
 
 from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
 from bot.core.mail import Envelope, content_key, parse_mail
-from bot.model import Post
-from bot.store import IngestCounts, Store
+from bot.store import IngestCounts, PreparedPost, Store, prepare
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# What a worker gets per message: raw bytes, mbox "From " line, content key.
+_Item = tuple[bytes, str | None, str]
 # Below this much input, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024
 
@@ -49,11 +58,14 @@ class ImportReport:
         return line
 
 
-def parse_batch(batch: list[RawMessage], arrived_at: datetime) -> list[tuple[Post, bytes]]:
-    """Normalise a batch of raw messages (runs in worker processes)."""
+def parse_batch(batch: list[_Item], arrived_at: datetime) -> list[PreparedPost]:
+    """Parse and prepare a batch for the store (runs in worker processes).
+
+    Only the prepared posts go back: the importer still holds the raw bytes.
+    """
     return [
-        (parse_mail(item.raw, Envelope(arrived_at, item.mbox_from_line)), item.raw)
-        for item in batch
+        prepare(parse_mail(raw, Envelope(arrived_at, from_line)), raw_key)
+        for raw, from_line, raw_key in batch
     ]
 
 
@@ -71,29 +83,31 @@ def import_paths(
     batches = _unknown_only(store, _batches(_messages(files, report), BATCH_SIZE), report)
     if workers is None:
         workers = _default_workers(files)
-    if workers <= 1:
-        parsed: Iterable[list[tuple[Post, bytes]]] = (
-            parse_batch(batch, arrived_at) for batch in batches
-        )
-        _store_all(store, parsed, report, on_progress)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parsed = _bounded_map(pool, batches, arrived_at, window=workers * 2)
+    with store.bulk_ingest():
+        if workers <= 1:
+            parsed: Iterable[tuple[list[_Item], list[PreparedPost]]] = (
+                (batch, parse_batch(batch, arrived_at)) for batch in batches
+            )
             _store_all(store, parsed, report, on_progress)
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                parsed = _bounded_map(pool, batches, arrived_at, window=workers * 2)
+                _store_all(store, parsed, report, on_progress)
     return report
 
 
 def _store_all(
     store: Store,
-    parsed: Iterable[list[tuple[Post, bytes]]],
+    parsed: Iterable[tuple[list[_Item], list[PreparedPost]]],
     report: ImportReport,
     on_progress: Callable[[int], None] | None,
 ) -> None:
-    for items in parsed:
-        report.counts += store.ingest(items)
+    for batch, prepared in parsed:
+        raws = (raw for raw, _, _ in batch)
+        report.counts += store.ingest_prepared(zip(prepared, raws, strict=True))
         if on_progress is not None:
-            on_progress(len(items))
+            on_progress(len(prepared))
 
 
 def _messages(files: list[Path], report: ImportReport) -> Iterator[RawMessage]:
@@ -115,12 +129,16 @@ def _batches(messages: Iterator[RawMessage], size: int) -> Iterator[list[RawMess
 
 def _unknown_only(
     store: Store, batches: Iterator[list[RawMessage]], report: ImportReport
-) -> Iterator[list[RawMessage]]:
+) -> Iterator[list[_Item]]:
     """Drop messages whose exact bytes were ingested before: re-import costs a hash, no parse."""
     for batch in batches:
         keys = [content_key(item.raw) for item in batch]
         known = store.known_raw(keys)
-        fresh = [item for item, key in zip(batch, keys, strict=True) if key not in known]
+        fresh = [
+            (item.raw, item.mbox_from_line, key)
+            for item, key in zip(batch, keys, strict=True)
+            if key not in known
+        ]
         skipped = len(batch) - len(fresh)
         if skipped:
             report.counts += IngestCounts(read=skipped, known=skipped)
@@ -130,18 +148,20 @@ def _unknown_only(
 
 def _bounded_map(
     pool: ProcessPoolExecutor,
-    batches: Iterator[list[RawMessage]],
+    batches: Iterator[list[_Item]],
     arrived_at: datetime,
     window: int,
-) -> Iterator[list[tuple[Post, bytes]]]:
+) -> Iterator[tuple[list[_Item], list[PreparedPost]]]:
     """Like pool.map, but never reads more than ``window`` batches ahead of the writer."""
-    pending: deque[Future[list[tuple[Post, bytes]]]] = deque()
+    pending: deque[tuple[list[_Item], Future[list[PreparedPost]]]] = deque()
     for batch in batches:
-        pending.append(pool.submit(parse_batch, batch, arrived_at))
+        pending.append((batch, pool.submit(parse_batch, batch, arrived_at)))
         if len(pending) >= window:
-            yield pending.popleft().result()
+            done, future = pending.popleft()
+            yield done, future.result()
     while pending:
-        yield pending.popleft().result()
+        done, future = pending.popleft()
+        yield done, future.result()
 
 
 def _default_workers(files: list[Path]) -> int:

@@ -1,8 +1,10 @@
 """Reading list archives: mbox/mboxrd (plain or gzip), single .eml files, directories.
 
 We split mbox files ourselves instead of using :mod:`mailbox`: it loads
-whole files, cannot read some real exports, and is slow. Reading is a
-generator over lines, so memory stays flat however large the archive is.
+whole files, cannot read some real exports, and is slow. Splitting reads
+the file in large chunks and finds the separators with one regex search per
+chunk, so it costs next to nothing next to parsing, and memory stays flat
+however large the archive is (a chunk plus the message being read).
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ from bot.errors import UserError
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?")
+# A message starts at a "From " line that follows a blank line ("\n" or "\r\n"); the
+# first one starts the file.
+_SEPARATOR = re.compile(rb"\n\r?\nFrom ")
 # mboxrd escapes body lines that start with "From " as ">From "; we undo one level.
-_ESCAPED_FROM = re.compile(rb"^>(>*From )")
+_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 _SNIFF_BYTES = 4096
+_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,25 +90,31 @@ def _looks_like_message(head: bytes) -> bool:
 
 def _split_mbox(stream: BinaryIO, origin: str) -> Iterator[RawMessage]:
     """Split at ``From `` lines that start the file or follow a blank line."""
-    lines: list[bytes] = []
-    from_line: str | None = None
-    previous_blank = True
-    for line in stream:
-        if line.startswith(b"From ") and previous_blank:
-            if from_line is not None:
-                yield _message(lines, origin, from_line)
-            from_line = line.decode("utf-8", "replace").rstrip("\r\n")
-            lines = []
-            previous_blank = False
-            continue
-        previous_blank = line in (b"\n", b"\r\n")
-        lines.append(_ESCAPED_FROM.sub(rb"\1", line) if line.startswith(b">") else line)
-    if from_line is not None:
-        yield _message(lines, origin, from_line)
+    pending = b""  # from the current message's "From " line to the end of what was read
+    while chunk := stream.read(_CHUNK_BYTES):
+        # A separator may straddle the chunk boundary: look again at the last few bytes.
+        search_from = max(0, len(pending) - len(b"\n\r\nFrom ") + 1)
+        pending += chunk
+        start = 0
+        for match in _SEPARATOR.finditer(pending, search_from):
+            separator = match.end() - len(b"From ")
+            yield _message(pending, start, separator, origin)
+            start = separator
+        pending = pending[start:]
+    if pending:
+        yield _message(pending, 0, len(pending), origin)
 
 
-def _message(lines: list[bytes], origin: str, from_line: str) -> RawMessage:
+def _message(data: bytes, start: int, end: int, origin: str) -> RawMessage:
+    """The message from the "From " line at ``start`` to the next one at ``end``."""
+    line_end = data.find(b"\n", start, end) + 1 or end
+    from_line = data[start:line_end].decode("utf-8", "replace").rstrip("\r\n")
     # The blank line before the next separator belongs to the mbox format, not the message.
-    if lines and lines[-1] in (b"\n", b"\r\n"):
-        lines = lines[:-1]
-    return RawMessage(b"".join(lines), origin, from_line)
+    if data.startswith(b"\n", end - 1) and (end - 1 == line_end or data[end - 2] == 10):
+        end -= 1  # a last line "\n"
+    elif data.startswith(b"\r\n", end - 2) and (end - 2 == line_end or data[end - 3] == 10):
+        end -= 2  # a last line "\r\n"
+    raw = data[line_end:end]
+    if b">From " in raw:
+        raw = _ESCAPED_FROM.sub(rb"\1", raw)
+    return RawMessage(raw, origin, from_line)

@@ -8,6 +8,18 @@ the post, and the post is kept.
 We parse with the ``compat32`` policy on purpose: it is several times faster
 than ``policy.default`` on real list mail and never raises on bad headers, and
 we decode headers ourselves so every fallback is explicit and recorded.
+
+Most list mail has plain ASCII headers and one text/plain part, or a flat
+multipart with one, and for that even ``compat32`` does far more than we need
+(it builds a message object per header of a long relay chain, and feeds every
+line of every part through its parser). :func:`parse_mail` reads such mail with
+a small parser of its own (:func:`_parse_fast`) that accepts only what it reads
+exactly as ``compat32`` would: header fields, simple Content-Type parameters,
+boundaries. Anything else goes to ``compat32``: the whole message when the
+headers are odd (8-bit, bare CR, malformed lines), only the body when the body
+is (base64, a lone HTML part, nested parts). Both paths feed the same code that
+builds the Post, and ``tests/test_mail_differential.py`` checks that they agree
+on every message of the real corpus.
 """
 
 from __future__ import annotations
@@ -16,11 +28,15 @@ import email
 import email.header
 import email.utils
 import hashlib
+import quopri
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
+from functools import lru_cache
+from typing import Protocol
 
 from bot.core.text import extract_mentions, html_to_text, split_body
 from bot.model import Defect, Person, Post, Source
@@ -40,6 +56,37 @@ _RELAY_NAMES = frozenset({"gitbox", "github", "asf github bot", "git", ""})
 _MBOX_FROM_DATE = re.compile(
     r"(?P<date>(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}\s+\d{4})"
 )
+# How compat32 (surrogateescape) carries a raw 8-bit byte in a str.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_OBFUSCATED_ADDRESS = re.compile(r"^(\S+) at (\S+)")
+_LOOP_HEADERS = (
+    "X-Loop",
+    "Precedence",
+    "Return-Path",
+    "X-GitHub-Reason",
+    "X-Mailer",
+    "Content-Type",
+)
+
+# What the fast path reads itself (see _parse_fast): header fields, "name:value" lines
+# with their continuation lines, named as compat32's feedparser accepts them ...
+_HEADER_FIELD = re.compile(r"([!-9;-~]+):(.*\n(?:[ \t].*\n)*)")
+# ... and Content-Types with plain parameters: no RFC 2231, escapes, comments or quoted
+# separators, so compat32's parameter parsing comes down to this (values unquoted).
+_SIMPLE_CONTENT_TYPE = re.compile(
+    r"[ \t\n]*([a-z0-9.+-]+/[a-z0-9.+-]+)[ \t\n]*"
+    r"(?:;[ \t\n]*[a-z][a-z0-9-]*[ \t\n]*=[ \t\n]*"
+    r"(?:[\w'()+,./:=?-]+|\"[\w'()+,./:=?-]+\")[ \t\n]*)*"
+    r";?[ \t\n]*",
+    re.IGNORECASE | re.ASCII,
+)
+_CONTENT_TYPE_PARAM = re.compile(
+    r";[ \t\n]*([a-z][a-z0-9-]*)[ \t\n]*=[ \t\n]*\"?([\w'()+,./:=?-]+)", re.IGNORECASE | re.ASCII
+)
+# Transfer encodings whose payload compat32 hands over as the bytes themselves.
+_IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
+# The only ones compat32 accepts on a multipart without recording a defect.
+_MULTIPART_ENCODINGS = frozenset({"7bit", "8bit", "binary"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,34 +119,139 @@ def content_key(raw: bytes) -> str:
 
 def body_hash(raw: bytes) -> str:
     """Hash of the body alone: the same message relayed twice differs only in its headers."""
-    canonical = _canonical_bytes(raw)
+    return _body_hash(_canonical_bytes(raw))
+
+
+def _body_hash(canonical: bytes) -> str:
     _, _, body = canonical.partition(b"\n\n")
     return hashlib.sha256(body).hexdigest()
 
 
 def _canonical_bytes(raw: bytes) -> bytes:
     # SMTP delivers CRLF, archives store LF: the same message must hash the same.
-    return raw.replace(b"\r\n", b"\n")
+    # (Looking for a CR first is much cheaper than a replace() that finds nothing.)
+    return raw.replace(b"\r\n", b"\n") if b"\r" in raw else raw
+
+
+class _Headers(Protocol):
+    """The header access Post building needs, as compat32 answers it (values as str)."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def get_all(self, name: str) -> list[str]: ...
+
+
+class _MessageHeaders:
+    """A compat32 message's headers; 8-bit values come back as compat32 renders them."""
+
+    def __init__(self, message: Message) -> None:
+        self._message = message
+
+    def get(self, name: str) -> str | None:
+        value = self._message.get(name)
+        return None if value is None else str(value)
+
+    def get_all(self, name: str) -> list[str]:
+        return [str(value) for value in self._message.get_all(name) or []]
+
+
+class _FieldHeaders:
+    """Header fields read by :func:`_read_simple_headers`, answering as compat32 would.
+
+    compat32 keeps a field's continuation lines and drops the blanks after the
+    colon and the final line break; the first of repeated fields wins ``get``.
+    """
+
+    def __init__(self, names: list[str], values: list[str]) -> None:
+        self._names = names
+        self._values = values
+        # Built from the last field to the first, so the first occurrence wins.
+        self._first = dict(zip(map(str.lower, reversed(names)), reversed(values), strict=True))
+
+    def get(self, name: str) -> str | None:
+        value = self._first.get(name.lower())
+        return None if value is None else _field_value(value)
+
+    def get_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [
+            _field_value(value)
+            for field, value in zip(self._names, self._values, strict=True)
+            if field.lower() == wanted
+        ]
+
+
+def _field_value(source: str) -> str:
+    # compat32's header_source_parse; the source starts after the colon.
+    return source.lstrip(" \t").rstrip("\r\n")
 
 
 def parse_mail(raw: bytes, envelope: Envelope) -> Post:
     """Normalise one message. Never raises on bad input; records defects instead."""
-    defects: list[Defect] = []
-    message = email.message_from_bytes(_canonical_bytes(raw), policy=compat32)
-    if message.defects:
-        defects.extend(Defect("mime", type(d).__name__) for d in message.defects[:5])
+    canonical = _canonical_bytes(raw)
+    return _parse_fast(raw, canonical, envelope) or _parse_compat32(raw, canonical, envelope)
 
-    message_id, id_defects = normalise_message_id(_header(message, "Message-ID", defects))
+
+def _parse_fast(raw: bytes, canonical: bytes, envelope: Envelope) -> Post | None:
+    """The fast path: None when the header block needs compat32 (see the module doc)."""
+    simple = _read_simple_headers(canonical)
+    if simple is None:
+        return None
+    headers, payload = simple
+    read_body = _body_reader(headers, payload)
+    if read_body is not None:
+        return _build_post(raw, canonical, envelope, headers, read_body, [])
+    # Anything else (base64, HTML, nested parts ...): compat32 parses the body alone,
+    # under the only headers that decide how it reads one. The header block had no
+    # defects, so the message's defects are the body's.
+    message = email.message_from_bytes(_mime_headers(headers) + payload, policy=compat32)
+    return _build_post(
+        raw,
+        canonical,
+        envelope,
+        headers,
+        lambda defects: _body(message, defects),
+        _mime_defects(message),
+    )
+
+
+def _parse_compat32(raw: bytes, canonical: bytes, envelope: Envelope) -> Post:
+    """The general path: whatever the mail is, as Python's compat32 parser reads it."""
+    message = email.message_from_bytes(canonical, policy=compat32)
+    return _build_post(
+        raw,
+        canonical,
+        envelope,
+        _MessageHeaders(message),
+        lambda defects: _body(message, defects),
+        _mime_defects(message),
+    )
+
+
+def _mime_defects(message: Message) -> list[Defect]:
+    return [Defect("mime", type(d).__name__) for d in message.defects[:5]]
+
+
+def _build_post(
+    raw: bytes,
+    canonical: bytes,
+    envelope: Envelope,
+    headers: _Headers,
+    read_body: Callable[[list[Defect]], str],
+    defects: list[Defect],
+) -> Post:
+    """The Post for a message, from its headers and a reader of its text (both paths)."""
+    message_id, id_defects = normalise_message_id(_header(headers, "Message-ID", defects))
     defects.extend(id_defects)
-    subject = _header(message, "Subject", defects) or ""
+    subject = _header(headers, "Subject", defects) or ""
     if not subject:
         defects.append(Defect("missing-subject"))
-    author = _author(message, defects)
-    created_at = _date(message, envelope, defects)
-    body_text = _body(message, defects)
+    author = _author(headers, defects)
+    created_at = _date(headers, envelope, defects)
+    body_text = read_body(defects)
     split = split_body(body_text)
-    in_reply_to = _first_id(_header(message, "In-Reply-To", defects))
-    references = tuple(f"<{m}>" for m in _ID_TOKEN.findall(_header(message, "References") or ""))
+    in_reply_to = _first_id(_header(headers, "In-Reply-To", defects))
+    references = tuple(f"<{m}>" for m in _ID_TOKEN.findall(_header(headers, "References") or ""))
     github_root, github_url = _github(message_id, subject, body_text, split.github_url)
     if github_root is not None:
         author = _github_author(author, subject)
@@ -117,31 +269,231 @@ def parse_mail(raw: bytes, envelope: Envelope) -> Post:
         in_reply_to=in_reply_to,
         references=references,
         url=github_url,
-        list_id=_first_id(_header(message, "List-Id")),
-        auto_submitted=_is_auto_submitted(message),
-        body_hash=body_hash(raw),
+        list_id=_first_id(_header(headers, "List-Id")),
+        auto_submitted=_is_auto_submitted(headers),
+        body_hash=_body_hash(canonical),
         defects=tuple(defects),
-        headers=_loop_headers(message),
+        headers=_loop_headers(headers),
     )
 
 
-def _header(message: Message, name: str, defects: list[Defect] | None = None) -> str | None:
+def _read_simple_headers(canonical: bytes) -> tuple[_FieldHeaders, bytes] | None:
+    """The header fields and the body, when compat32 would read the headers without fuss.
+
+    That is: ASCII without a CR (compat32 takes a bare CR for a line break), every
+    line a field or a continuation, and a blank line after them, so compat32
+    records no defect and reads the fields just as _HEADER_FIELD does.
+    """
+    end = canonical.find(b"\n\n")
+    if end < 0:
+        return None
+    block = canonical[: end + 1]
+    if not block.isascii() or b"\r" in block:
+        return None
+    # [text before the first field, name, value, text between, name, value, ...]
+    parts = _HEADER_FIELD.split(block.decode("ascii"))
+    if any(parts[::3]):
+        return None  # a line that is neither a field nor a continuation
+    return _FieldHeaders(parts[1::3], parts[2::3]), canonical[end + 2 :]
+
+
+_BodyReader = Callable[[list[Defect]], str]
+
+
+def _body_reader(headers: _FieldHeaders, body: bytes) -> _BodyReader | None:
+    """What :func:`_body` would read from this body, for the forms we read exactly.
+
+    A single text/plain part, or a flat multipart whose text we can read so;
+    None for anything else.
+    """
+    content_type = _simple_content_type(headers.get("Content-Type"))
+    if content_type is None:
+        return None
+    kind, params = content_type
+    if kind == "text/plain":
+        return _text_reader(headers, params, body, html=False)
+    if kind.startswith("multipart/") and kind != "multipart/digest":
+        return _multipart_reader(headers, params, body)
+    return None
+
+
+def _simple_content_type(value: str | None) -> tuple[str, dict[str, str]] | None:
+    """The type and parameters compat32 reads from a Content-Type, when it is simple.
+
+    compat32's default, text/plain, when there is none; None when the value needs
+    compat32's full parameter parsing. Parameter names are lower case, the first
+    of repeated ones wins, as with ``Message.get_param``.
+    """
+    if value is None:
+        return "text/plain", {}
+    match = _SIMPLE_CONTENT_TYPE.fullmatch(value)
+    if match is None:
+        return None
+    params: dict[str, str] = {}
+    for name, param in _CONTENT_TYPE_PARAM.findall(value):
+        params.setdefault(name.lower(), param)
+    return match[1].lower(), params
+
+
+def _text_reader(
+    headers: _FieldHeaders, params: dict[str, str], payload: bytes, *, html: bool
+) -> _BodyReader | None:
+    """:func:`_decode_part` of a text part, if compat32 would hand its payload over as is.
+
+    That is with no transfer encoding, 7bit, 8bit, binary or quoted-printable.
+    ``html`` converts the text as :func:`_body` does HTML-only mail.
+    """
+    encoding = (headers.get("Content-Transfer-Encoding") or "").lower()
+    if encoding not in _IDENTITY_ENCODINGS and encoding != "quoted-printable":
+        return None
+    charset = params["charset"].lower() if "charset" in params else None
+
+    def read(defects: list[Defect]) -> str:
+        if html:
+            defects.append(Defect("html-only", "converted HTML to text"))
+        data = payload
+        if encoding == "quoted-printable":
+            try:
+                data = quopri.decodestring(payload)
+            except (ValueError, AssertionError):  # as _decode_part
+                defects.append(Defect("bad-transfer-encoding"))
+        text = _decode_text(
+            data, charset, params.get("format", ""), params.get("delsp", ""), defects
+        )
+        return html_to_text(text) if html else text
+
+    return read
+
+
+def _multipart_reader(
+    headers: _FieldHeaders, params: dict[str, str], body: bytes
+) -> _BodyReader | None:
+    """:func:`_body` of a multipart whose parts are all single and simply typed.
+
+    compat32 reads such a multipart without recording a defect: a boundary, an
+    encoding it accepts, no bare CR, a start and a close boundary, no empty part.
+    Like _body, it reads the first text/plain part that is not an attachment, or
+    else the first text/html one.
+    """
+    encoding = headers.get("Content-Transfer-Encoding")
+    encoding = "8bit" if encoding is None else encoding.lower()
+    if "boundary" not in params or encoding not in _MULTIPART_ENCODINGS or b"\r" in body:
+        return None
+    parts = _multipart_parts(body, params["boundary"].encode("ascii"))
+    if parts is None or len(parts) >= MAX_MIME_PARTS - 1:
+        return None
+    plain: tuple[_FieldHeaders, bytes] | None = None
+    html: tuple[_FieldHeaders, bytes] | None = None
+    for part in parts:
+        read = _read_part(part)
+        if read is None:
+            return None
+        kind = _content_type_of(read[0])
+        if kind.startswith(("multipart/", "message/")):
+            return None  # compat32 would parse inside it
+        if (read[0].get("Content-Disposition") or "").lower().startswith("attachment"):
+            continue
+        if kind == "text/plain" and plain is None:
+            plain = read
+        elif kind == "text/html" and html is None:
+            html = read
+    chosen = plain or html
+    if chosen is None:
+        return lambda defects: ""
+    content_type = _simple_content_type(chosen[0].get("Content-Type"))
+    if content_type is None:
+        return None
+    return _text_reader(chosen[0], content_type[1], chosen[1], html=chosen is html)
+
+
+def _multipart_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
+    """The parts between the boundary lines, as compat32 cuts them; None when in doubt.
+
+    A boundary line is the delimiter at the start of a line, maybe followed by
+    "--" (the close delimiter) and blanks. The line break before a boundary line
+    belongs to the boundary, so it stays with the part here: see _read_part.
+    """
+    delimiter = b"--" + boundary
+    parts: list[bytes] = []
+    start = -1  # where the current part begins, once the first boundary is seen
+    for at in _lines_starting_with(body, delimiter):
+        line_end = body.find(b"\n", at)
+        line_end = len(body) if line_end < 0 else line_end
+        rest = body[at + len(delimiter) : line_end]
+        close = rest[:2] == b"--" and not rest[2:].strip(b" \t")
+        if not close and rest.strip(b" \t"):
+            continue  # the delimiter followed by more: not a boundary line
+        if start < 0 and close:
+            return None  # a close delimiter first: compat32 finds no start boundary
+        if start >= 0:
+            if at == start:
+                return None  # two boundary lines in a row: compat32 skips them
+            parts.append(body[start:at])
+        if close:
+            return parts
+        start = line_end + 1
+    return None  # no close delimiter: compat32 records a defect
+
+
+def _lines_starting_with(data: bytes, prefix: bytes) -> Iterator[int]:
+    if data.startswith(prefix):
+        yield 0
+    at = data.find(b"\n" + prefix)
+    while at >= 0:
+        yield at + 1
+        at = data.find(b"\n" + prefix, at + 1)
+
+
+def _read_part(part: bytes) -> tuple[_FieldHeaders, bytes] | None:
+    """A body part's headers and payload, without the line break that is the boundary's."""
+    if part.startswith(b"\n"):
+        headers, body = _FieldHeaders([], []), part[1:]
+    else:
+        simple = _read_simple_headers(part)
+        if simple is None:
+            return None
+        headers, body = simple
+    return headers, body.removesuffix(b"\n")
+
+
+def _content_type_of(headers: _FieldHeaders) -> str:
+    """``Message.get_content_type`` for a part outside a multipart/digest."""
+    value = headers.get("Content-Type")
+    if value is None:
+        return "text/plain"
+    kind = value.partition(";")[0].strip().lower()
+    return kind if kind.count("/") == 1 else "text/plain"
+
+
+def _mime_headers(headers: _FieldHeaders) -> bytes:
+    """The headers compat32 reads a body by, as a header block of their own."""
+    lines = [
+        f"{name}: {value}\n"
+        for name in ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition")
+        if (value := headers.get(name)) is not None
+    ]
+    return ("".join(lines) + "\n").encode("ascii")
+
+
+def _header(headers: _Headers, name: str, defects: list[Defect] | None = None) -> str | None:
     """A header decoded from RFC 2047 and raw 8-bit bytes, or None when absent."""
-    value = message.get(name)
+    value = headers.get(name)
     if value is None:
         return None
-    if isinstance(value, email.header.Header):
-        value = str(value)
-    return decode_header_value(str(value), name, defects)
+    return decode_header_value(value, name, defects)
 
 
 def decode_header_value(value: str, name: str = "", defects: list[Defect] | None = None) -> str:
     """Decode encoded-words; recover undeclared 8-bit text that compat32 surrogate-escaped."""
-    try:
-        parts = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError):
-        _record(defects, "bad-encoded-word", name)
-        parts = [(value, None)]
+    if "=?" not in value:
+        # What decode_header returns when there is no encoded word, without its regex.
+        parts: list[tuple[str | bytes, str | None]] = [(value, None)]
+    else:
+        try:
+            parts = email.header.decode_header(value)
+        except (ValueError, LookupError, AssertionError):
+            _record(defects, "bad-encoded-word", name)
+            parts = [(value, None)]
     out: list[str] = []
     for chunk, charset in parts:
         if isinstance(chunk, str):
@@ -153,7 +505,7 @@ def decode_header_value(value: str, name: str = "", defects: list[Defect] | None
 
 
 def _recover_surrogates(text: str, name: str, defects: list[Defect] | None) -> str:
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if text.isascii() or not _ESCAPED_BYTE.search(text):
         return text
     raw = text.encode("ascii", "surrogateescape")
     _record(defects, "undeclared-charset", f"raw 8-bit bytes in {name or 'header'}")
@@ -193,7 +545,8 @@ def _record(defects: list[Defect] | None, kind: str, detail: str) -> None:
 
 
 def _fold(value: str) -> str:
-    return re.sub(r"\s+", " ", value).strip()
+    # Same as re.sub(r"\s+", " ", value).strip(): str.split and \s agree on whitespace.
+    return " ".join(value.split())
 
 
 def _first_id(value: str | None) -> str | None:
@@ -203,22 +556,26 @@ def _first_id(value: str | None) -> str | None:
     return f"<{token.group(1)}>" if token else None
 
 
-def _author(message: Message, defects: list[Defect]) -> Person:
-    value = _header(message, "From", defects)
+def _author(headers: _Headers, defects: list[Defect]) -> Person:
+    value = _header(headers, "From", defects)
     if not value:
         defects.append(Defect("missing-from"))
         return Person(name="", address="")
     # Pipermail and HyperKitty archives obfuscate addresses as "user at example.com".
-    value = re.sub(r"^(\S+) at (\S+)", r"\1@\2", value)
-    name, address = email.utils.parseaddr(value)
+    value = _OBFUSCATED_ADDRESS.sub(r"\1@\2", value)
+    name, address = _parseaddr(value)
     if not address and not name:
         defects.append(Defect("malformed-from", value[:200]))
         return Person(name=value.strip(), address="")
     return Person(name=_fold(name.strip('"')), address=address.lower())
 
 
-def _date(message: Message, envelope: Envelope, defects: list[Defect]) -> datetime:
-    value = _header(message, "Date")
+# A list has far fewer authors than messages, and parseaddr is slow.
+_parseaddr = lru_cache(maxsize=4096)(email.utils.parseaddr)
+
+
+def _date(headers: _Headers, envelope: Envelope, defects: list[Defect]) -> datetime:
+    value = _header(headers, "Date")
     if value and value.strip():
         parsed = _parse_date(value)
         if parsed is not None:
@@ -226,8 +583,8 @@ def _date(message: Message, envelope: Envelope, defects: list[Defect]) -> dateti
         defects.append(Defect("invalid-date", value[:200]))
     else:
         defects.append(Defect("missing-date"))
-    for received in message.get_all("Received") or []:
-        stamp = _parse_date(str(received).rpartition(";")[2])
+    for received in headers.get_all("Received"):
+        stamp = _parse_date(received.rpartition(";")[2])
         if stamp is not None:
             defects.append(Defect("date-from-received"))
             return stamp
@@ -304,10 +661,22 @@ def _decode_part(part: Message, defects: list[Defect]) -> str:
         payload = raw.encode("ascii", "surrogateescape") if isinstance(raw, str) else b""
     if not isinstance(payload, bytes):
         return ""
-    text = _decode_bytes(payload, part.get_content_charset(), "body", defects)
-    if str(part.get_param("format", "")).lower() == "flowed":
-        delsp = str(part.get_param("delsp", "")).lower() == "yes"
-        text = unflow(text, delsp=delsp)
+    return _decode_text(
+        payload,
+        part.get_content_charset(),
+        str(part.get_param("format", "")),
+        str(part.get_param("delsp", "")),
+        defects,
+    )
+
+
+def _decode_text(
+    payload: bytes, charset: str | None, format_param: str, delsp: str, defects: list[Defect]
+) -> str:
+    """A text part's payload as text: charset fallbacks recorded, format=flowed joined."""
+    text = _decode_bytes(payload, charset, "body", defects)
+    if format_param.lower() == "flowed":
+        text = unflow(text, delsp=delsp.lower() == "yes")
     return text
 
 
@@ -362,12 +731,12 @@ def _github_author(author: Person, subject: str) -> Person:
     return author
 
 
-def _is_auto_submitted(message: Message) -> bool:
-    value = str(message.get("Auto-Submitted", "")).strip().lower()
+def _is_auto_submitted(headers: _Headers) -> bool:
+    value = (headers.get("Auto-Submitted") or "").strip().lower()
     return bool(value) and not value.startswith("no")
 
 
-def _loop_headers(message: Message) -> dict[str, str]:
+def _loop_headers(headers: _Headers) -> dict[str, str]:
     """The few headers loop prevention and bounce detection need later, decoded."""
-    wanted = ("X-Loop", "Precedence", "Return-Path", "X-GitHub-Reason", "X-Mailer", "Content-Type")
-    return {name: _fold(str(message[name])) for name in wanted if message.get(name) is not None}
+    values = {name: headers.get(name) for name in _LOOP_HEADERS}
+    return {name: _fold(value) for name, value in values.items() if value is not None}

@@ -57,6 +57,21 @@ _GITHUB_VIEW = re.compile(
 )
 _MENTION = re.compile(r"(?<![\w.@/+-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b(?![.@]\w)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_QUOTE_MARKER = re.compile(r"^\s*>\s?")
+# A cheap screen for _split_lines, which reads most lines as plain new text only after
+# trying every pattern above. A line can match one of them only if it starts like one
+# (signature, rule, separator, footer, Outlook header, attribution) ...
+_MARKER_START = re.compile(
+    r"\s*(-|_|To unsubscribe|You are receiving|Reply to this email|This is an automated"
+    r"|From:|Von:|De:|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
+    re.IGNORECASE,
+)
+# ... or, for _ATTRIBUTION, if it ends in one of its verbs (and maybe a colon). These
+# are its ASCII verbs; the screen only passes ASCII lines, because under IGNORECASE
+# "ı" matches "i" and "ſ" matches "s", which str.lower() does not know.
+_ATTRIBUTION_VERBS = ("wrote", "writes", "schrieb", "scritto", "schreef", "escreveu", "skrev")
+_TRAILING_BLANKS = re.compile(r"[ \t]+\n")
+_BLANK_RUN = re.compile(r"\n{3,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +85,7 @@ class SplitText:
 
 def split_body(body: str) -> SplitText:
     """Separate new text from quotes, attributions, signatures and list footers."""
-    github = _GITHUB_VIEW.search(body)
+    github = _GITHUB_VIEW.search(body, _github_view_start(body))
     new, quoted = _split_lines(body.splitlines())
     return SplitText(
         new=_tidy("\n".join(new)),
@@ -111,17 +126,29 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
     index = 0
     while index < len(lines):
         line = lines[index]
+        # Quoted lines come first because they are the most common, and safely so:
+        # no signature, footer or Outlook form below starts with ">".
+        unindented = line.lstrip()
+        if unindented.startswith(">"):
+            if not in_quote:
+                quoted.append([])
+                in_quote = True
+            # _strip_quote(line), knowing where the ">" is.
+            rest = unindented[1:]
+            quoted[-1].append(rest[1:] if rest[:1].isspace() else rest)
+            index += 1
+            continue
+        if _is_plain_new_text(line):
+            in_quote = False
+            new.append(line)
+            index += 1
+            continue
         if _SIGNATURE.match(line) or _is_footer(lines, index):
             break
         if _OUTLOOK_SEPARATOR.match(line) or _is_outlook_header_block(lines, index):
             quoted.append([_strip_quote(rest) for rest in lines[index:]])
             break
-        if line.lstrip().startswith(">"):
-            if not in_quote:
-                quoted.append([])
-                in_quote = True
-            quoted[-1].append(_strip_quote(line))
-        elif _ATTRIBUTION.match(line) or _is_wrapped_attribution(lines, index):
+        if _ATTRIBUTION.match(line) or _is_wrapped_attribution(lines, index):
             if _is_wrapped_attribution(lines, index):
                 index += 1
             in_quote = False
@@ -142,7 +169,33 @@ def _is_footer(lines: list[str], index: int) -> bool:
 
 
 def _strip_quote(line: str) -> str:
-    return re.sub(r"^\s*>\s?", "", line)
+    return _QUOTE_MARKER.sub("", line)
+
+
+def _is_plain_new_text(line: str) -> bool:
+    """True only for a line that no rule of _split_lines but "new text" applies to.
+
+    Not a quote (checked before), and by the screen above no signature, footer,
+    rule, separator, Outlook header or attribution either.
+    """
+    if not line.isascii() or _MARKER_START.match(line):
+        return False
+    tail = line.rstrip()
+    if tail.endswith(":"):
+        tail = tail[:-1].rstrip()
+    return not tail.lower().endswith(_ATTRIBUTION_VERBS)
+
+
+def _github_view_start(body: str) -> int:
+    """Where a _GITHUB_VIEW match can start at the earliest (past the end: nowhere).
+
+    Searching from there skips the slow case-insensitive scan of most bodies. Only
+    for ASCII bodies (same IGNORECASE caveat as _ATTRIBUTION_VERBS).
+    """
+    if not body.isascii():
+        return 0
+    start = body.lower().find("view it on github")
+    return len(body) if start < 0 else start
 
 
 def _is_wrapped_attribution(lines: list[str], index: int) -> bool:
@@ -161,8 +214,11 @@ def _is_outlook_header_block(lines: list[str], index: int) -> bool:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    # The substring tests skip scans that would change nothing (most text).
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_BLANKS.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
     return text.strip()
 
 
@@ -170,11 +226,13 @@ def extract_mentions(text: str) -> tuple[str, ...]:
     """``@login`` mentions outside code fences, in order, without repeats."""
     found: list[str] = []
     in_fence = False
+    if "@" not in text:
+        return ()
     for line in text.splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
-        if in_fence:
+        if in_fence or "@" not in line:
             continue
         for login in _MENTION.findall(line):
             if login not in found:

@@ -10,9 +10,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from threading import Event, Thread
 from typing import Any
 
 from sqlite_utils import Database
@@ -23,6 +26,10 @@ from bot.model import Defect, Person, Post, Source, ThreadKind
 from bot.store.migrations import migrations
 
 logger = logging.getLogger(__name__)
+
+# The page cache of Store.bulk_ingest(), in KiB, and how many messages it commits at once.
+BULK_CACHE_KIB = 64 * 1024
+BULK_COMMIT_MESSAGES = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +102,190 @@ def from_text(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedPost:
+    """A post with what storing it derives from the post alone (see :func:`prepare`)."""
+
+    post: Post
+    raw_key: str  # content_key() of its raw bytes
+    created_at: str
+    # The JSON columns.
+    quoted: str
+    mentions: str
+    references: str
+    headers: str
+    # Its RFC link tokens (threading.post_tokens) as if it were in no thread yet.
+    links: threading.PostTokens
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # A bulk import sends one per message from its workers: pickled as plain values
+        # this takes about half the time of pickling the dataclasses.
+        post = self.post
+        return _unpickle_prepared, (
+            post.source.value,
+            post.key,
+            post.message_id,
+            post.thread_key,
+            post.author.name,
+            post.author.address,
+            post.created_at,
+            post.subject,
+            post.text,
+            post.quoted,
+            post.mentions,
+            post.in_reply_to,
+            post.references,
+            post.url,
+            post.list_id,
+            post.auto_submitted,
+            post.body_hash,
+            tuple((defect.kind, defect.detail) for defect in post.defects),
+            post.headers,
+            self.raw_key,
+            self.created_at,
+            self.quoted,
+            self.mentions,
+            self.references,
+            self.headers,
+            self.links.identity,
+            self.links.mentions,
+        )
+
+
+def _unpickle_prepared(*values: Any) -> PreparedPost:
+    (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
+     mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
+     headers, *prepared, identity, link_mentions) = values  # fmt: skip
+    post = Post(
+        Source(source),
+        key,
+        message_id,
+        thread_key,
+        Person(name, address),
+        created_at,
+        subject,
+        text,
+        quoted,
+        mentions,
+        in_reply_to,
+        references,
+        url,
+        list_id,
+        auto_submitted,
+        body_hash,
+        tuple(Defect(kind, detail) for kind, detail in defects),
+        headers,
+    )
+    return PreparedPost(post, *prepared, threading.PostTokens(identity, link_mentions))
+
+
+def prepare(post: Post, raw_key: str) -> PreparedPost:
+    """All :meth:`Store.ingest` derives from a post without asking the database.
+
+    Pure, so a bulk import runs it in its worker processes. ``raw_key`` is the
+    :func:`~bot.core.mail.content_key` of the post's raw bytes.
+    """
+    unthreaded = replace(post, thread_key="") if post.thread_key else post
+    return PreparedPost(
+        post=post,
+        raw_key=raw_key,
+        created_at=to_text(post.created_at),
+        quoted=_json(post.quoted),
+        mentions=_json(post.mentions),
+        references=_json(post.references),
+        headers=json.dumps(post.headers),
+        links=threading.post_tokens(unthreaded),
+    )
+
+
+def _json(values: tuple[str, ...]) -> str:
+    # json.dumps, without its call for the many empty lists.
+    return json.dumps(values) if values else "[]"
+
+
+def _links_in_thread(links: threading.PostTokens, thread_key: str) -> threading.PostTokens:
+    """``threading.post_tokens`` of a post stored in ``thread_key``, from its unthreaded ones.
+
+    A thread key only adds identity tokens of its own (a GitHub mirror's root names
+    its issue or pull request), which then are no mentions.
+    """
+    own = _thread_identity(thread_key)
+    if not own:
+        return links
+    return threading.PostTokens(links.identity | own, links.mentions - own)
+
+
+@lru_cache(maxsize=4096)
+def _thread_identity(thread_key: str) -> frozenset[str]:
+    """The identity tokens that being in ``thread_key`` gives a post."""
+    bare = Post(Source.MAIL, "", None, thread_key, Person(""), datetime.min, "", "")
+    return threading.post_tokens(bare).identity
+
+
+# Subjects repeat down a thread, and parsing one takes a few regexes.
+_subject_key = lru_cache(maxsize=4096)(threading.subject_key)
+_thread_kind = lru_cache(maxsize=4096)(threading.classify)
+
+
 def thread_subject_key(post: Post) -> str:
     """The subject key a thread is found by; forum topics get their own namespace.
 
     A mail reply without References must never be threaded into a forum topic
     that happens to share its subject: the two are joined as one RFC instead.
     """
-    key = threading.subject_key(post.subject)
+    key = _subject_key(post.subject)
     return key if post.source == Source.MAIL else f"{post.source.value}:{key}"
+
+
+@dataclass
+class _Counts:
+    """IngestCounts being added up, one message at a time."""
+
+    read: int = 0
+    new: int = 0
+    known: int = 0
+    with_defects: int = 0
+    edited: int = 0
+
+    def result(self) -> IngestCounts:
+        return IngestCounts(self.read, self.new, self.known, self.with_defects, self.edited)
+
+
+@dataclass
+class _Batch:
+    """Rows of one ingest that no lookup of the same ingest reads, written at its end.
+
+    Inserting them with one ``executemany`` per table instead of a statement per
+    message is most of what makes a bulk import cheap to store. The exception is
+    post_refs, which the orphan query reads: ``referenced`` holds every
+    Message-ID that stored posts or this batch's posts refer to, and the ingest
+    flushes before it runs that query, which it only needs for those.
+    """
+
+    referenced: set[str]
+    seen_raw: list[tuple[str]] = field(default_factory=list)
+    raw_messages: list[tuple[str, bytes]] = field(default_factory=list)
+    post_refs: list[tuple[str, str]] = field(default_factory=list)
+    defects: list[tuple[str, str, str]] = field(default_factory=list)
+    post_links: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        for sql, rows in (
+            ("INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", self.seen_raw),
+            ("INSERT OR REPLACE INTO raw_messages (key, raw) VALUES (?, ?)", self.raw_messages),
+            ("INSERT OR IGNORE INTO post_refs (post_key, ref_id) VALUES (?, ?)", self.post_refs),
+            (
+                "INSERT OR IGNORE INTO defects (post_key, kind, detail) VALUES (?, ?, ?)",
+                self.defects,
+            ),
+            (
+                "INSERT OR IGNORE INTO post_links (post_key, token, role) VALUES (?, ?, ?)",
+                self.post_links,
+            ),
+        ):
+            if rows:
+                conn.executemany(sql, rows)
+                rows.clear()
 
 
 class Store:
@@ -112,6 +295,9 @@ class Store:
         self.db = db
         # Set when an ingest stored RFC link tokens or re-threaded posts.
         self._rfc_links_stale = False
+        # Within bulk_ingest(), and how many messages its open transaction holds.
+        self._bulk = False
+        self._uncommitted = 0
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -129,6 +315,105 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def bulk_ingest(self) -> Iterator[None]:
+        """Settings for many ingests in a row (an archive import), restored afterwards.
+
+        - A bigger page cache: the indexes a message is looked up and inserted in
+          outgrow SQLite's default 2 MB after a few thousand messages, and every
+          miss is a read. It is bounded, so memory does not grow with the archive.
+        - One commit per BULK_COMMIT_MESSAGES messages rather than per ingest.
+          Messages land all over every index, so each commit writes most of the
+          index pages it touched; the fewer commits, the fewer writes. Each ingest
+          is still all or nothing, and an interrupted import keeps every ingest
+          that finished (the open group is committed on the way out).
+        - WAL checkpoints in a thread of their own (see _checkpoint_aside), and
+          one in this thread between two groups, so the WAL starts over: a WAL
+          that only grows makes every page read slower.
+        - RFC links (which threads form one RFC) are recomputed once at the end
+          instead of after every ingest: the result is the same, since they are
+          computed from all stored links, and nothing during an ingest reads them.
+        """
+        cache_size = self.db.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.db.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+        self._bulk = True
+        try:
+            with self._checkpoint_aside(), self._grouped_commits():
+                yield
+        finally:
+            self._bulk = False
+            if self._rfc_links_stale:
+                self._rfc_links_stale = False
+                with self.db.atomic():
+                    forum_store.refresh_rfc_links(self)
+            self.db.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+
+    @contextmanager
+    def _grouped_commits(self) -> Iterator[None]:
+        if self.db.conn.in_transaction:
+            yield  # the caller's transaction decides
+            return
+        self.db.conn.execute("BEGIN")
+        self._uncommitted = 0
+        try:
+            yield
+        finally:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("COMMIT")
+
+    def _commit_group(self, messages: int) -> None:
+        """In bulk_ingest(): count an ingest's messages, commit once there are enough."""
+        self._uncommitted += messages
+        if self._uncommitted >= BULK_COMMIT_MESSAGES and self.db.conn.in_transaction:
+            self.db.conn.execute("COMMIT")
+            # The checkpoint thread has copied most of the WAL by now; finishing here,
+            # between two transactions, lets the next one start the WAL over.
+            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.db.conn.execute("BEGIN")
+            self._uncommitted = 0
+
+    @contextmanager
+    def _checkpoint_aside(self, every: float = 0.05) -> Iterator[None]:
+        """Checkpoint the WAL from a thread of its own while a bulk write runs.
+
+        SQLite checkpoints in the committing thread once the WAL passes 1,000 pages,
+        and a checkpoint waits for the disk twice (it syncs the WAL and the database).
+        A bulk import passes that mark at nearly every commit, so the single writer
+        would spend much of its time waiting. A second connection checkpoints
+        instead, without blocking the writer; what is left is checkpointed at the
+        end, before this returns, so the WAL ends as small as without this.
+        """
+        path = self.db.conn.execute("PRAGMA database_list").fetchone()[2]
+        mode = self.db.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if not path or mode != "wal":
+            yield
+            return
+        limit = self.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        stop = Event()
+
+        def checkpoint() -> None:
+            try:
+                conn = sqlite3.connect(path, timeout=30)
+                try:
+                    while not stop.wait(every):
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                # Only speed is lost: the checkpoint at the end copies what is left.
+                logger.warning("background WAL checkpoints stopped", exc_info=True)
+
+        thread = Thread(target=checkpoint, name="wal-checkpoint", daemon=True)
+        self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self.db.conn.execute(f"PRAGMA wal_autocheckpoint = {int(limit)}")
+            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- SMTP inbox: durable before 250 ---------------------------------------------------
 
@@ -161,19 +446,35 @@ class Store:
         Removing the inbox rows in the same transaction is what makes SMTP
         processing exactly-once across crashes.
         """
-        counts = IngestCounts()
+        prepared = [(prepare(post, content_key(raw)), raw) for post, raw in items]
+        return self.ingest_prepared(prepared, done_inbox_ids=done_inbox_ids)
+
+    def ingest_prepared(
+        self, items: Iterable[tuple[PreparedPost, bytes]], *, done_inbox_ids: Iterable[int] = ()
+    ) -> IngestCounts:
+        """:meth:`ingest` for posts that went through :func:`prepare` already.
+
+        A bulk import prepares posts in its worker processes, next to parsing, so
+        this process, the single writer, is left with the lookups and the writes.
+        """
+        items = list(items)
         now = to_text(datetime.now(UTC))
+        counts = _Counts()
         with self.db.atomic():
-            for post, raw in items:
-                counts += self._ingest_one(post, raw, now)
+            batch = _Batch(self._referenced([item.post.message_id for item, _ in items]))
+            for item, raw in items:
+                self._ingest_one(item, raw, now, batch, counts)
+            batch.flush(self.db.conn)
             self.db.conn.executemany(
                 "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in done_inbox_ids]
             )
             self._link_closing_threads()
-            if self._rfc_links_stale:
+            if self._rfc_links_stale and not self._bulk:
                 self._rfc_links_stale = False
                 forum_store.refresh_rfc_links(self)
-        return counts
+        if self._bulk:
+            self._commit_group(len(items))
+        return counts.result()
 
     def known_raw(self, content_keys: list[str]) -> set[str]:
         """Which of these raw messages were ingested before (as new or as duplicates)."""
@@ -188,89 +489,116 @@ class Store:
             known.update(row[0] for row in rows)
         return known
 
-    def _ingest_one(self, post: Post, raw: bytes, now: str) -> IngestCounts:
-        if post.source != Source.MAIL and self._has_post(post.key):
-            # Mail is insert-once; a forum post may come back edited.
-            if forum_store.revise_post(self, post, raw, now):
-                self._rfc_links_stale = True
-                return IngestCounts(read=1, edited=1)
-            return IngestCounts(read=1, known=1)
-        self.db.execute(
-            "INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", [content_key(raw)]
-        )
-        keyed = self._natural_key(post, raw)
+    def _referenced(self, message_ids: list[str | None]) -> set[str]:
+        """Which of these Message-IDs stored posts reference (the orphans' parents)."""
+        wanted = [message_id for message_id in message_ids if message_id]
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT ref_id FROM post_refs WHERE ref_id IN"
+            " (SELECT value FROM json_each(?))",
+            [json.dumps(wanted)],
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def _ingest_one(
+        self, item: PreparedPost, raw: bytes, now: str, batch: _Batch, counts: _Counts
+    ) -> None:
+        post = item.post
+        counts.read += 1
+        if post.source != Source.MAIL:
+            # Forum revisions read and rewrite rows the batch may still hold back.
+            batch.flush(self.db.conn)
+            if self._has_post(post.key):
+                # Mail is insert-once; a forum post may come back edited.
+                if forum_store.revise_post(self, post, raw, now):
+                    self._rfc_links_stale = True
+                    counts.edited += 1
+                else:
+                    counts.known += 1
+                return
+        batch.seen_raw.append((item.raw_key,))
+        keyed = self._natural_key(post, item.raw_key)
         if keyed is None:
-            return IngestCounts(read=1, known=1)
+            counts.known += 1
+            return
         post = keyed
         thread_key, closes = threading.decide_thread(
             post, self._parent_thread(post), self._same_subject_thread(post)
         )
-        post = replace(post, thread_key=thread_key)
-        self._insert_post(post, raw, now)
-        self._touch_thread(post, closes)
-        if forum_store.record_links(self, post):
+        self._insert_post(item, post, thread_key, raw, now, batch)
+        self._touch_thread(post, thread_key, item.created_at, closes)
+        links = _links_in_thread(item.links, thread_key)
+        rows = [(post.key, token, "identity") for token in links.identity]
+        rows += [(post.key, token, "mention") for token in links.mentions]
+        # As forum_store.record_links, without its delete: a new post has no links yet.
+        batch.post_links.extend(rows)
+        if rows:
             self._rfc_links_stale = True
-        if post.message_id:
-            self._adopt_orphans(post)
-        return IngestCounts(read=1, new=1, with_defects=1 if post.defects else 0)
+        if post.message_id and post.message_id in batch.referenced:
+            # Only then can the orphan query find anything; it reads post_refs.
+            batch.flush(self.db.conn)
+            self._adopt_orphans(post.message_id, thread_key)
+        counts.new += 1
+        counts.with_defects += 1 if post.defects else 0
 
-    def _natural_key(self, post: Post, raw: bytes) -> Post | None:
+    def _natural_key(self, post: Post, raw_key: str) -> Post | None:
         """The key this post is stored under, or None when we already hold it.
 
         Same Message-ID and same body is the same message relayed twice; same
         Message-ID with another body is a different message that gets a
-        content-hash key and a recorded defect.
+        content-hash key (``raw_key``) and a recorded defect.
         """
         if post.source != Source.MAIL or post.message_id is None:
             return None if self._has_post(post.key) else post
-        rows = list(
-            self.db.query(
-                "SELECT key, body_hash FROM posts WHERE message_id = ?", [post.message_id]
-            )
-        )
-        if any(row["body_hash"] == post.body_hash for row in rows):
+        rows = self.db.conn.execute(
+            "SELECT key, body_hash FROM posts WHERE message_id = ?", [post.message_id]
+        ).fetchall()
+        if any(row[1] == post.body_hash for row in rows):
             return None
         if not rows:
             return post
-        key = content_key(raw)
-        if self._has_post(key):
+        if self._has_post(raw_key):
             return None
         clash = Defect("message-id-clash", f"{post.message_id} is used by another message")
-        return replace(post, key=key, defects=(*post.defects, clash))
+        return replace(post, key=raw_key, defects=(*post.defects, clash))
 
     def _has_post(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone() is not None
+        return (
+            self.db.conn.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone() is not None
+        )
 
     def _parent_thread(self, post: Post) -> threading.ThreadRef | None:
         candidates = [post.in_reply_to] if post.in_reply_to else []
         candidates += [ref for ref in reversed(post.references) if ref != post.in_reply_to]
         for ref in candidates:
-            row = self.db.execute(
-                "SELECT thread_key FROM posts WHERE message_id = ? LIMIT 1", [ref]
+            # The thread of the first post stored with that Message-ID (NULLs if gone).
+            row = self.db.conn.execute(
+                "SELECT t.key, t.kind, t.subject, t.first_at, t.last_at FROM posts p"
+                " LEFT JOIN threads t ON t.key = p.thread_key WHERE p.message_id = ? LIMIT 1",
+                [ref],
             ).fetchone()
             if row is not None:
-                return self._thread_ref(row[0])
+                return _thread_ref(row)
         return None
 
     def _same_subject_thread(self, post: Post) -> threading.ThreadRef | None:
-        row = self.db.execute(
-            "SELECT key FROM threads WHERE subject_key = ? ORDER BY last_at DESC LIMIT 1",
-            [threading.subject_key(post.subject)],
+        row = self.db.conn.execute(
+            "SELECT key, kind, subject, first_at, last_at FROM threads WHERE subject_key = ?"
+            " ORDER BY last_at DESC LIMIT 1",
+            [_subject_key(post.subject)],
         ).fetchone()
-        return self._thread_ref(row[0]) if row else None
+        return _thread_ref(row) if row else None
 
-    def _thread_ref(self, key: str) -> threading.ThreadRef | None:
-        row = self.db.execute(
-            "SELECT key, kind, subject, first_at, last_at FROM threads WHERE key = ?", [key]
-        ).fetchone()
-        if row is None:
-            return None
-        return threading.ThreadRef(
-            row[0], ThreadKind(row[1]), row[2], from_text(row[3]), from_text(row[4])
-        )
-
-    def _insert_post(self, post: Post, raw: bytes, now: str) -> None:
-        self.db.execute(
+    def _insert_post(
+        self,
+        item: PreparedPost,
+        post: Post,
+        thread_key: str,
+        raw: bytes,
+        now: str,
+        batch: _Batch,
+    ) -> None:
+        """Insert ``post`` (``item.post`` under its final key) into ``thread_key``."""
+        self.db.conn.execute(
             "INSERT INTO posts (key, source, message_id, thread_key, author_name, author_address,"
             " created_at, subject, text, quoted, mentions, in_reply_to, refs, url, list_id,"
             " auto_submitted, body_hash, headers, ingested_at)"
@@ -279,57 +607,51 @@ class Store:
                 post.key,
                 post.source.value,
                 post.message_id,
-                post.thread_key,
+                thread_key,
                 post.author.name,
                 post.author.address,
-                to_text(post.created_at),
+                item.created_at,
                 post.subject,
                 post.text,
-                json.dumps(post.quoted),
-                json.dumps(post.mentions),
+                item.quoted,
+                item.mentions,
                 post.in_reply_to,
-                json.dumps(post.references),
+                item.references,
                 post.url,
                 post.list_id,
                 int(post.auto_submitted),
                 post.body_hash,
-                json.dumps(post.headers),
+                item.headers,
                 now,
             ],
         )
-        self.db.execute(
-            "INSERT OR REPLACE INTO raw_messages (key, raw) VALUES (?, ?)", [post.key, raw]
-        )
+        batch.raw_messages.append((post.key, raw))
         refs = {*post.references, *([post.in_reply_to] if post.in_reply_to else [])}
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO post_refs (post_key, ref_id) VALUES (?, ?)",
-            [(post.key, ref) for ref in refs],
-        )
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO defects (post_key, kind, detail) VALUES (?, ?, ?)",
-            [(post.key, d.kind, d.detail) for d in post.defects],
-        )
+        batch.post_refs.extend((post.key, ref) for ref in refs)
+        batch.referenced.update(refs)
+        batch.defects.extend((post.key, d.kind, d.detail) for d in post.defects)
 
-    def _touch_thread(self, post: Post, closes: str | None) -> None:
-        at = to_text(post.created_at)
-        self.db.execute(
+    def _touch_thread(
+        self, post: Post, thread_key: str, created_at: str, closes: str | None
+    ) -> None:
+        self.db.conn.execute(
             "INSERT INTO threads (key, subject, subject_key, kind, first_at, last_at, post_count,"
             " closes) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
             " ON CONFLICT(key) DO UPDATE SET post_count = post_count + 1,"
             " first_at = min(first_at, excluded.first_at),"
             " last_at = max(last_at, excluded.last_at)",
             [
-                post.thread_key,
+                thread_key,
                 post.subject,
                 thread_subject_key(post),
-                threading.classify(post.subject).value,
-                at,
-                at,
+                _thread_kind(post.subject).value,
+                created_at,
+                created_at,
                 closes,
             ],
         )
 
-    def _adopt_orphans(self, post: Post) -> None:
+    def _adopt_orphans(self, message_id: str, thread_key: str) -> None:
         """Replies that arrived before this post started threads of their own: fold them in."""
         orphans = [
             row[0]
@@ -338,19 +660,17 @@ class Store:
                 " JOIN threads t ON t.key = p.thread_key"
                 " WHERE r.ref_id = ? AND p.thread_key = p.key AND p.thread_key != ?"
                 " AND t.kind NOT IN ('result', 'cancel')",
-                [post.message_id, post.thread_key],
+                [message_id, thread_key],
             ).fetchall()
         ]
         for orphan in orphans:
             self.db.execute(
-                "UPDATE posts SET thread_key = ? WHERE thread_key = ?", [post.thread_key, orphan]
+                "UPDATE posts SET thread_key = ? WHERE thread_key = ?", [thread_key, orphan]
             )
             self.db.execute("DELETE FROM threads WHERE key = ?", [orphan])
-            self.db.execute(
-                "UPDATE threads SET closes = ? WHERE closes = ?", [post.thread_key, orphan]
-            )
+            self.db.execute("UPDATE threads SET closes = ? WHERE closes = ?", [thread_key, orphan])
         if orphans:
-            self._recount_thread(post.thread_key)
+            self._recount_thread(thread_key)
             self._rfc_links_stale = True
 
     def _recount_thread(self, key: str) -> None:
@@ -363,33 +683,25 @@ class Store:
 
     def _link_closing_threads(self) -> None:
         """Link [RESULT]/[CANCEL] threads that no References tied to their vote."""
-        unlinked = list(
-            self.db.query(
-                "SELECT key, subject, first_at FROM threads"
-                " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
-            )
-        )
+        unlinked = self.db.conn.execute(
+            "SELECT key, subject, first_at FROM threads"
+            " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
+        ).fetchall()
         if not unlinked:
             return
         open_votes = [
-            threading.ThreadRef(
-                r["key"],
-                ThreadKind.VOTE,
-                r["subject"],
-                from_text(r["first_at"]),
-                from_text(r["last_at"]),
-            )
-            for r in self.db.query(
-                "SELECT key, subject, first_at, last_at FROM threads v WHERE kind = 'vote'"
-                " AND NOT EXISTS (SELECT 1 FROM threads c WHERE c.closes = v.key)"
-            )
+            threading.ThreadRef(key, ThreadKind.VOTE, subject, from_text(first), from_text(last))
+            for key, subject, first, last in self.db.conn.execute(
+                # Votes no thread closes. NOT IN reads the closers once, where a correlated
+                # NOT EXISTS scanned all threads for every vote, after every ingest.
+                "SELECT key, subject, first_at, last_at FROM threads WHERE kind = 'vote'"
+                " AND key NOT IN (SELECT closes FROM threads WHERE closes IS NOT NULL)"
+            ).fetchall()
         ]
-        for row in unlinked:
-            vote = threading.find_closed_vote(
-                row["subject"], from_text(row["first_at"]), open_votes
-            )
+        for key, subject, first_at in unlinked:
+            vote = threading.find_closed_vote(subject, from_text(first_at), open_votes)
             if vote is not None:
-                self.db.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, row["key"]])
+                self.db.conn.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, key])
                 open_votes = [v for v in open_votes if v.key != vote]
 
     # -- reading ---------------------------------------------------------------------------
@@ -476,6 +788,18 @@ class Store:
             defects=tuple(self.defects_of(row["key"])),
             headers=json.loads(row["headers"] or "{}"),
         )
+
+
+def _thread_ref(row: tuple[Any, ...]) -> threading.ThreadRef | None:
+    """A (key, kind, subject, first_at, last_at) row of threads; None for a row of NULLs."""
+    if row[0] is None:
+        return None
+    return threading.ThreadRef(
+        row[0], _THREAD_KINDS[row[1]], row[2], from_text(row[3]), from_text(row[4])
+    )
+
+
+_THREAD_KINDS = {kind.value: kind for kind in ThreadKind}
 
 
 def _thread_summary(row: dict[str, Any]) -> ThreadSummary:

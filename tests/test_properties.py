@@ -1,0 +1,286 @@
+"""Properties over arbitrary and mutated input: the parsers that read what strangers
+write never raise, and the SMTP endpoint's own reading of the wire is exact.
+
+The strategies and checks here are shared with ``bench/fuzz.py``, which runs the
+same properties for much longer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from aiosmtpd.smtp import SMTP
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.smtp import plain_path, read_data
+from bot.core.commands import parse_commands
+from bot.core.mail import Envelope, parse_mail
+from bot.core.votes.grammar import parse_ballot
+from bot.model import Person, Post, Source
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "config" / "sample-archive.mbox"
+EDGE_CASES = ROOT.parent / "shared" / "corpus" / "edge-cases"
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+# Derandomized: the suite tries the same inputs on every run, so it never fails by luck;
+# bench/fuzz.py is where random, much longer runs look for new failures.
+QUICK = settings(
+    max_examples=120,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+# -- real messages to start from --------------------------------------------------------
+
+
+@cache
+def real_messages() -> tuple[bytes, ...]:
+    """The sample archive we ship, and the corpus's edge cases when they are there."""
+    sources = [SAMPLE.read_bytes()]
+    if EDGE_CASES.exists():
+        sources += [path.read_bytes() for path in sorted(EDGE_CASES.iterdir())]
+    messages: list[bytes] = []
+    for data in sources:
+        messages += [part for part in re.split(rb"(?:\A|\n\n)From [^\n]*\n", data) if part.strip()]
+    return tuple(messages)
+
+
+# Bytes that matter to a mail parser, more often than chance would pick them.
+_TOKENS = (
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\n\n",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xc3\x28",
+    b": ",
+    b"\n ",
+    b"=?utf-8?b?",
+    b"=?iso-8859-1?q?",
+    b"?=",
+    b"Content-Type: multipart/mixed; boundary=",
+    b'boundary="',
+    b"--",
+    b"Content-Transfer-Encoding: base64\n",
+    b"Content-Transfer-Encoding: quoted-printable\n",
+    b"=\n",
+    b"=ZZ",
+    b"charset=",
+    b"Message-ID: <",
+    b"<",
+    b">",
+    b"@",
+    b"Date: ",
+    b"From: ",
+    b"Subject: ",
+    b"Content-Type: message/rfc822\n",
+    b"Content-Type: text/html\n",
+    b"<blockquote>",
+    b"\t",
+    b"format=flowed; delsp=yes",
+)
+
+
+@st.composite
+def mutated_messages(draw: st.DrawFn) -> bytes:
+    """A real message with a few bytes flipped, inserted, deleted, duplicated or cut."""
+    data = bytearray(draw(st.sampled_from(real_messages())))
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(["flip", "insert", "token", "delete", "repeat", "cut"]))
+        if kind == "flip" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(max_size=16))
+        elif kind == "token":
+            data[at:at] = draw(st.sampled_from(_TOKENS))
+        elif kind == "delete":
+            del data[at : at + draw(st.integers(1, 64))]
+        elif kind == "repeat":
+            data[at:at] = data[at : at + draw(st.integers(1, 256))] * draw(st.integers(1, 4))
+        elif kind == "cut":
+            del data[at:]
+    return bytes(data)
+
+
+mail_bytes = st.one_of(
+    st.binary(max_size=2048),
+    st.lists(st.one_of(st.sampled_from(_TOKENS), st.binary(max_size=8)), max_size=40).map(b"".join),
+    mutated_messages(),
+)
+
+# Text a voter or a commenter might write, with the bot's own vocabulary mixed in.
+_WORDS = st.sampled_from(
+    [
+        "+1",
+        "-1",
+        "+0",
+        "-0",
+        "+0.5",
+        "++1",
+        "0",
+        "(binding)",
+        "(non-binding)",
+        "@quorum",
+        "@Quorum",
+        "concern",
+        "resolve",
+        "withdraw",
+        "hold",
+        "unhold",
+        "help",
+        ":",
+        "NAME:",
+        "```",
+        "    ",
+        "> ",
+        ">> ",
+        "[ ]",
+        "[x]",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "\u2028",
+        "\x85",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "`",
+        "--",
+        "-- \n",
+        "I am concerned that",
+        "because",
+        "if",
+        "vote",
+        "Result:",
+        "On Mon, Alice wrote:",
+    ]
+)
+prose = st.one_of(
+    st.text(max_size=400),
+    st.lists(st.one_of(_WORDS, st.text(max_size=6)), max_size=60).map(" ".join),
+    st.lists(st.one_of(_WORDS, st.text(max_size=6)), max_size=60).map("".join),
+)
+
+
+# -- the checks (also run by bench/fuzz.py) ---------------------------------------------
+
+
+def check_parse_mail(raw: bytes) -> None:
+    post = parse_mail(raw, Envelope(NOW))
+    assert post.source == Source.MAIL
+    assert post.key
+
+
+def check_parse_ballot(text: str) -> None:
+    parse_ballot(text)
+
+
+def check_parse_commands(text: str) -> None:
+    post = Post(Source.MAIL, "<p@x>", "<p@x>", "t", Person("Eve", "e@x"), NOW, "Re: x", text)
+    parse_commands(post)
+
+
+# -- parsers never raise ------------------------------------------------------------------
+
+
+@QUICK
+@given(mail_bytes)
+def test_parse_mail_never_raises(raw: bytes):
+    check_parse_mail(raw)
+
+
+@QUICK
+@given(prose)
+def test_parse_ballot_never_raises(text: str):
+    check_parse_ballot(text)
+
+
+@QUICK
+@given(prose)
+def test_parse_commands_never_raises(text: str):
+    check_parse_commands(text)
+
+
+def test_the_real_messages_are_there():
+    # Mutations of nothing would prove nothing.
+    assert len(real_messages()) >= 10
+
+
+# -- the endpoint reads the wire exactly --------------------------------------------------
+
+_LINE = st.one_of(
+    st.binary(max_size=40).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+    st.sampled_from([b"", b".", b"..", b".x", b"x.", b" .", b"\r", b"\n", b"\r."]),
+)
+
+
+def on_the_wire(lines: list[bytes]) -> tuple[bytes, bytes]:
+    """The message as the server must store it, and as a client sends it after DATA."""
+    message = b"".join(line + b"\r\n" for line in lines)
+    stuffed = b"".join((b"." + line if line.startswith(b".") else line) + b"\r\n" for line in lines)
+    return message, stuffed + b".\r\n"
+
+
+async def read_in_pieces(wire: bytes, cuts: list[int], limit: int | None) -> bytes | None:
+    """What read_data makes of ``wire`` arriving in pieces cut at ``cuts``."""
+    reader = asyncio.StreamReader(limit=SMTP.line_length_limit)
+    edges = sorted({0, len(wire), *(c % (len(wire) + 1) for c in cuts)})
+
+    async def feed() -> None:
+        for start, end in itertools.pairwise(edges):
+            reader.feed_data(wire[start:end])
+            await asyncio.sleep(0)
+        reader.feed_data(b"QUIT\r\n")  # what comes next must be left for the session
+
+    feeding = asyncio.create_task(feed())
+    data = await read_data(reader, limit)
+    await feeding
+    assert await reader.readuntil(b"\r\n") == b"QUIT\r\n"
+    return data
+
+
+@QUICK
+@given(
+    lines=st.lists(_LINE, max_size=30),
+    cuts=st.lists(st.integers(0, 10_000), max_size=12),
+    limit=st.one_of(st.none(), st.integers(0, 600)),
+)
+def test_the_data_is_read_exactly_however_it_is_cut(
+    lines: list[bytes], cuts: list[int], limit: int | None
+):
+    message, wire = on_the_wire(lines)
+    data = asyncio.run(read_in_pieces(wire, cuts, limit))
+    size_on_the_wire = len(wire) - len(b".\r\n")
+    if limit and size_on_the_wire > limit:
+        assert data is None
+    else:
+        assert data == message
+
+
+@QUICK
+@example(local="a.b+c", domain="Ex-ample.ORG", before=" ", after="  BODY=8BITMIME")
+@given(
+    local=st.from_regex(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,12}", fullmatch=True),
+    domain=st.from_regex(r"[A-Za-z0-9.-]{1,12}", fullmatch=True),
+    before=st.sampled_from(["", " ", "\t"]),
+    after=st.sampled_from(["", " SIZE=100", "  BODY=8BITMIME", "x", "(comment)", " (c) X=1"]),
+)
+def test_the_fast_path_reads_addresses_as_aiosmtpd_does(
+    local: str, domain: str, before: str, after: str
+):
+    arg = f"{before}<{local}@{domain}>{after}"
+    fast = plain_path(arg)
+    if fast is not None:
+        server = SMTP.__new__(SMTP)
+        server.local_part_limit = 0
+        assert fast == server._getaddr(arg)
