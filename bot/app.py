@@ -139,7 +139,13 @@ class App:
     async def _start_smtp(self) -> tuple[str, int]:
         settings = self.config.smtp
         self._smtp_handler = smtp.InboundHandler(
-            settings.accept, self._persist_delivery, self._work.set
+            settings.accept,
+            self._persist_delivery,
+            self._work.set,
+            limits=smtp.FloodLimits(
+                per_sender=settings.max_messages_per_sender_per_minute,
+                per_peer=settings.max_messages_per_peer_per_minute,
+            ),
         )
         self._smtp_server = await smtp.start_smtp_server(
             self._smtp_handler,

@@ -41,7 +41,9 @@ from bot.web import web_address
 
 logger = logging.getLogger(__name__)
 # Data (subjects, names) is never rich markup; piped output gets a wide, stable layout.
-out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 160)
+out = Console(
+    highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 160
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ from itertools import islice
 from pathlib import Path
 
 from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
-from bot.core.mail import Envelope, content_key, parse_mail
+from bot.core.mail import Envelope, content_key, parse_mail, unparseable_post
+from bot.model import Post
 from bot.store import IngestCounts, PreparedPost, Store, prepare
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def parse_batch(batch: list[_Item], arrived_at: datetime) -> list[PreparedPost]:
     Only the prepared posts go back: the importer still holds the raw bytes.
     """
     return [
-        prepare(parse_mail(raw, Envelope(arrived_at, from_line)), raw_key)
+        prepare(_parse_or_keep(raw, Envelope(arrived_at, from_line)), raw_key)
         for raw, from_line, raw_key in batch
     ]
 
@@ -175,6 +176,18 @@ def process_inbox(store: Store, limit: int = BATCH_SIZE) -> IngestCounts:
     """Normalise and store what the SMTP endpoint accepted; exactly once, even after a crash."""
     total = IngestCounts()
     while pending := store.pending_inbound(limit):
-        items = [(parse_mail(mail.raw, Envelope(mail.received_at)), mail.raw) for mail in pending]
+        items = [
+            (_parse_or_keep(mail.raw, Envelope(mail.received_at)), mail.raw) for mail in pending
+        ]
         total += store.ingest(items, done_inbox_ids=[mail.id for mail in pending])
     return total
+
+
+def _parse_or_keep(raw: bytes, envelope: Envelope) -> Post:
+    """parse_mail, but a message it fails on is kept with a defect: one bad mail must
+    never block the inbox (it would be retried, and fail, forever)."""
+    try:
+        return parse_mail(raw, envelope)
+    except Exception as error:
+        logger.exception("could not parse a message; kept with an 'unparseable' defect")
+        return unparseable_post(raw, envelope, error)

@@ -224,13 +224,6 @@ def test_nesting_a_few_hundred_deep_is_read():
     assert post.subject == "deep"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bot/core/mail.py _decode_bytes: a NUL in a charset name makes bytes.decode raise"
-    " ValueError ('embedded null character'), which is neither LookupError nor"
-    " UnicodeDecodeError; found by bench/fuzz.py",
-)
 @pytest.mark.parametrize(
     "raw",
     [
@@ -244,15 +237,6 @@ def test_a_nul_in_a_charset_name_is_a_defect_not_a_crash(raw: bytes):
     assert post.defects
 
 
-NESTING_XFAIL = pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="bot/core/mail.py: compat32's feedparser recurses once per MIME level, so about"
-    " 1,000 levels (a 60 kB mail) raise RecursionError; parse_mail needs a depth guard",
-)
-
-
-@NESTING_XFAIL
 def test_nesting_5000_deep_is_kept_with_a_defect_not_a_crash():
     post = parse_mail(nested_mime(5000), Envelope(NOW))
     assert post.message_id == "<deep@example.org>"
@@ -289,11 +273,6 @@ async def _wait_processed(app: App, messages: int, tries: int = 500) -> dict[str
     raise AssertionError(f"not processed: {stats}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a message parse_mail raises on (see the nesting test) stays first in the inbox,"
-    " and process_inbox retries its whole batch forever: every later mail waits behind it",
-)
 async def test_one_unparseable_mail_does_not_hold_up_the_mail_after_it(tmp_path: Path):
     app = App(_config(max_message_bytes=10 * 1024 * 1024), tmp_path / "quorum.db")
     await app.start()
@@ -529,10 +508,6 @@ def test_flood_limits_are_configurable_and_default_on():
         SmtpConfig(max_messages_per_sender_per_minute=-1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/app.py does not pass SmtpConfig's flood limits to smtp.InboundHandler yet",
-)
 async def test_quorum_run_applies_the_configured_flood_limit(tmp_path: Path):
     app = App(_config(max_messages_per_sender_per_minute=2), tmp_path / "quorum.db")
     await app.start()

@@ -31,7 +31,7 @@ import hashlib
 import quopri
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
@@ -189,7 +189,31 @@ def _field_value(source: str) -> str:
 def parse_mail(raw: bytes, envelope: Envelope) -> Post:
     """Normalise one message. Never raises on bad input; records defects instead."""
     canonical = _canonical_bytes(raw)
-    return _parse_fast(raw, canonical, envelope) or _parse_compat32(raw, canonical, envelope)
+    try:
+        return _parse_fast(raw, canonical, envelope) or _parse_compat32(raw, canonical, envelope)
+    except RecursionError:
+        # compat32 recurses once per MIME level; about a thousand levels exhaust the
+        # stack. Keep the message by its headers and say why its text is missing.
+        head = canonical.partition(b"\n\n")[0] + b"\n\n"
+        post = _parse_compat32(raw, head, envelope)
+        too_deep = Defect("mime-too-deep", "MIME nested too deeply to read; headers kept")
+        return replace(post, text="", quoted=(), mentions=(), defects=(*post.defects, too_deep))
+
+
+def unparseable_post(raw: bytes, envelope: Envelope, error: BaseException) -> Post:
+    """A message the normaliser failed on (a bug): kept by its bytes, never dropped."""
+    return Post(
+        source=Source.MAIL,
+        key=content_key(raw),
+        message_id=None,
+        thread_key="",
+        author=Person(name="", address=""),
+        created_at=envelope.arrived_at,
+        subject="",
+        text="",
+        body_hash=body_hash(raw),
+        defects=(Defect("unparseable", f"{type(error).__name__}: {str(error)[:200]}"),),
+    )
 
 
 def _parse_fast(raw: bytes, canonical: bytes, envelope: Envelope) -> Post | None:
@@ -518,10 +542,11 @@ def _decode_bytes(
     if charset and charset.lower() not in ("unknown-8bit", "x-unknown", "unknown"):
         try:
             return data.decode(charset)
-        except LookupError:
-            _record(defects, "unknown-charset", f"{charset} in {where or 'body'}")
         except UnicodeDecodeError:
             _record(defects, "wrong-charset", f"not valid {charset} in {where or 'body'}")
+        except (LookupError, ValueError):
+            # ValueError: a NUL in the charset name ("embedded null character").
+            _record(defects, "unknown-charset", f"{charset!r} in {where or 'body'}")
     else:
         try:
             return data.decode("ascii")
