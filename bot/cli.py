@@ -25,13 +25,13 @@ from rich.table import Table
 from bot.adapters.summarizer import required_terms, rewrite_summary_sync
 from bot.app import App
 from bot.config import DEFAULT_DB, Config, load_config
-from bot.core.responsiveness import ModuleFigures, format_duration
+from bot.core.responsiveness import format_duration
 from bot.core.votes import VoteReport
 from bot.dispatch import DispatchReport
 from bot.errors import QuorumError
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
-from bot.features.modules import evaluate_modules
+from bot.features.modules import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
@@ -318,7 +318,7 @@ def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
         evaluation = evaluate_modules(store, config, _moment(now))
     if as_json:
         payload = {
-            "modules": [_module_dict(f, config) for f in evaluation.modules],
+            "modules": [module_dict(f) for f in evaluation.modules],
             "obligations": [o.to_dict() for o in evaluation.obligations],
             "decisions": [d.to_dict() for d in evaluation.decisions],
         }
@@ -342,26 +342,6 @@ def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
     for decision in evaluation.decisions:
         channel = decision.channel.value
         out.print(f"due: {decision.stage.verb} via {channel}: {decision.rule}; {decision.reason}")
-
-
-def _module_dict(figures: ModuleFigures, config: Config) -> dict[str, Any]:
-    return {
-        "name": figures.module,
-        "state": figures.state.value,
-        "state_means": figures.state.explanation,
-        "maintainers": list(figures.maintainers),
-        "open_obligations": figures.open,
-        "paused_obligations": figures.paused,
-        "median_response_seconds": _seconds(figures.median_response),
-        "p90_response_seconds": _seconds(figures.p90_response),
-        "last_activity": figures.last_activity.isoformat() if figures.last_activity else None,
-        "ci_failures": figures.ci_failures,
-        "flagged": figures.flagged,
-    }
-
-
-def _seconds(value: timedelta | None) -> int | None:
-    return None if value is None else int(value.total_seconds())
 
 
 def _duration(value: timedelta | None) -> str:

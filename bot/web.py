@@ -665,29 +665,10 @@ def state_policies(config: Config) -> dict[ModuleState, StagePolicy]:
 # -- JSON shapes (those of the --json commands) -------------------------------------------
 
 
-def module_dict(figures: ModuleFigures) -> dict[str, Any]:
-    """One module as `quorum modules --json` prints it."""
-    return {
-        "name": figures.module,
-        "state": figures.state.value,
-        "state_means": figures.state.explanation,
-        "maintainers": list(figures.maintainers),
-        "open_obligations": figures.open,
-        "paused_obligations": figures.paused,
-        "median_response_seconds": _seconds(figures.median_response),
-        "p90_response_seconds": _seconds(figures.p90_response),
-        "last_activity": figures.last_activity.isoformat() if figures.last_activity else None,
-        "ci_failures": figures.ci_failures,
-        "flagged": figures.flagged,
-    }
-
-
-def _seconds(value: timedelta | None) -> int | None:
-    return None if value is None else int(value.total_seconds())
-
-
 def modules_payload(evaluation: Evaluation) -> dict[str, Any]:
     """`quorum modules --json`, plus the flags with their evidence that the page shows."""
+    from bot.features.modules import module_dict  # bot.config imports this module
+
     return {
         "modules": [module_dict(f) for f in evaluation.modules],
         "obligations": [o.to_dict() for o in evaluation.obligations],

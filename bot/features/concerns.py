@@ -42,9 +42,11 @@ def discussion_threads(store: Store) -> list[ThreadSummary]:
     ]
 
 
-def find_thread(store: Store, selector: str) -> ThreadSummary:
-    """A thread by its key, or by a unique piece of its subject."""
-    threads = store.threads()
+def find_thread(
+    store: Store, selector: str, kind: ThreadKind | None = None, noun: str = "thread"
+) -> ThreadSummary:
+    """A thread (of ``kind``) by its key, or by a unique piece of its subject."""
+    threads = store.threads(kind)
     exact = [t for t in threads if t.key == selector]
     if exact:
         return exact[0]
@@ -53,9 +55,10 @@ def find_thread(store: Store, selector: str) -> ThreadSummary:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise UserError(f"no thread matches {selector!r}; see `quorum threads`")
+        command = "votes" if kind is ThreadKind.VOTE else "threads"
+        raise UserError(f"no {noun} matches {selector!r}; see `quorum {command}`")
     listed = "\n".join(f"  {t.key}  {t.subject}" for t in matches[:20])
-    raise UserError(f"{selector!r} matches {len(matches)} threads; name one:\n{listed}")
+    raise UserError(f"{selector!r} matches {len(matches)} {noun}s; name one:\n{listed}")
 
 
 def ledger_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Ledger:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from bot.config import Config, ResponsivenessConfig, StagePolicyConfig
 from bot.core.concerns import build_ledger
@@ -21,6 +22,7 @@ from bot.core.responsiveness import (
     Evaluation,
     Hold,
     ModuleConcern,
+    ModuleFigures,
     QuietPeriod,
     StagePolicy,
     evaluate,
@@ -171,3 +173,24 @@ def reminder_actions_for(store: Store, config: Config, now: dt.datetime) -> list
 def render_decision(decision: Decision) -> str:
     """The body of a reminder; the channel's template adds who the bot is and how to reply."""
     return render("text/decision.txt.j2", decision=decision).strip()
+
+
+def module_dict(figures: ModuleFigures) -> dict[str, Any]:
+    """One module as `quorum modules --json` and `/api/modules` show it."""
+    return {
+        "name": figures.module,
+        "state": figures.state.value,
+        "state_means": figures.state.explanation,
+        "maintainers": list(figures.maintainers),
+        "open_obligations": figures.open,
+        "paused_obligations": figures.paused,
+        "median_response_seconds": _seconds(figures.median_response),
+        "p90_response_seconds": _seconds(figures.p90_response),
+        "last_activity": figures.last_activity.isoformat() if figures.last_activity else None,
+        "ci_failures": figures.ci_failures,
+        "flagged": figures.flagged,
+    }
+
+
+def _seconds(value: dt.timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())

@@ -22,7 +22,7 @@ from bot.core.votes import (
     VoteState,
     report_vote,
 )
-from bot.errors import UserError
+from bot.features.concerns import find_thread
 from bot.model import Action, Post, ThreadKind
 from bot.render import render
 from bot.store import Store, ThreadSummary
@@ -91,18 +91,7 @@ def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport
 
 def find_vote(store: Store, selector: str) -> ThreadSummary:
     """A vote thread by its key, or by a unique piece of its subject."""
-    votes = store.threads(ThreadKind.VOTE)
-    exact = [t for t in votes if t.key == selector]
-    if exact:
-        return exact[0]
-    wanted = selector.casefold()
-    matches = [t for t in votes if wanted in t.subject.casefold()]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise UserError(f"no vote thread matches {selector!r}; see `quorum votes`")
-    listed = "\n".join(f"  {t.key}  {t.subject}" for t in matches)
-    raise UserError(f"{selector!r} matches {len(matches)} vote threads; name one:\n{listed}")
+    return find_thread(store, selector, ThreadKind.VOTE, noun="vote thread")
 
 
 def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
