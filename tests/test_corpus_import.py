@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,33 @@ def test_vote_threads_hold_their_replies(imported: Store):
     indexer = next(t for t in imported.threads(ThreadKind.VOTE) if "Indexer 6.0.0" in t.subject)
     voters = set(indexer.participants)
     assert {"Olivier Lamy", "Robert Scholte", "Manfred Moser", "Andreas Sewe"} <= voters
+
+
+def _what_was_stored(store: Store) -> tuple[object, ...]:
+    posts = store.db.execute("SELECT key, thread_key, text FROM posts ORDER BY key").fetchall()
+    threads = store.db.execute(
+        "SELECT key, kind, post_count, closes FROM threads ORDER BY key"
+    ).fetchall()
+    return posts, threads, store.defect_counts()
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["forked", "fork-server"])
+def test_worker_processes_store_what_one_process_does(
+    imported: Store, tmp_path: Path, other_thread: bool
+):
+    """Workers are forked, or started by a fork server while another thread runs
+    (a progress bar, say); either way the import stores exactly the same."""
+    store = Store.open(tmp_path / "parallel.db")
+    stop = threading.Event()
+    bystander = threading.Thread(target=stop.wait)
+    if other_thread:
+        bystander.start()
+    try:
+        report = import_paths(store, [corpus_path("mbox"), corpus_path("edge-cases")], workers=2)
+    finally:
+        stop.set()
+        if other_thread:
+            bystander.join()
+    assert report.counts.read == MESSAGES_IN_CORPUS
+    assert report.counts.new == DISTINCT_MESSAGES
+    assert _what_was_stored(store) == _what_was_stored(imported)

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.smtp import plain_path, read_data
+from bot.core import threads
 from bot.core.commands import parse_commands
 from bot.core.mail import Envelope, parse_mail
 from bot.core.votes.grammar import parse_ballot
@@ -284,3 +285,65 @@ def test_the_fast_path_reads_addresses_as_aiosmtpd_does(
         server = SMTP.__new__(SMTP)
         server.local_part_limit = 0
         assert fast == server._getaddr(arg)
+
+
+# -- link tokens: the cheap guards skip only texts that cannot match -----------------------
+
+_LINK_PIECES = st.sampled_from(
+    [
+        "https://",
+        "HTTP://",
+        "discuss.example.org",
+        "/t/",
+        "/T/",
+        "some-topic/",
+        "12",
+        "7",
+        "github.com/",
+        "GitHub.COM/",
+        "apache/maven",
+        "pull/",
+        "issues/",
+        "#",
+        "# ",
+        "RFC",
+        "rfc ",
+        "/",
+        " ",
+        "\n",
+        "\u2028",
+        "ı",
+        "é",
+        "a",
+        ".",
+        "-",
+    ]
+)
+link_texts = st.lists(_LINK_PIECES, max_size=24).map("".join)
+
+
+def unguarded_link_tokens(text: str) -> set[str]:
+    """link_tokens as the patterns alone define it: the oracle for its guards."""
+    return (
+        {
+            threads._forum_token(m["host"], m["topic"])
+            for m in threads._FORUM_TOPIC_URL.finditer(text)
+        }
+        | {
+            threads._github_token(m["repo"], m["number"])
+            for m in threads._GITHUB_URL.finditer(text)
+        }
+        | {
+            threads._github_token(m["repo"], m["number"])
+            for m in threads._GITHUB_SHORT.finditer(text)
+        }
+        | {f"rfc:{int(m['number'])}" for m in threads._RFC_NUMBER.finditer(text)}
+    )
+
+
+@QUICK
+@given(st.one_of(link_texts, st.text(max_size=200)))
+@example("apache/maven#12 and\nfoo/bar#3x and RFC #7, https://github.com/a/b/pull/9")
+@example("https://forum.example.org/t/some-topic/42 and https://forum.example.org/T/7")
+def test_link_tokens_guards_change_nothing(text: str):
+    assert threads.link_tokens(text) == unguarded_link_tokens(text)

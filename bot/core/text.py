@@ -122,27 +122,33 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
     """The new lines, and the quoted blocks with their ``>`` markers removed."""
     new: list[str] = []
     quoted: list[list[str]] = []
-    in_quote = False
     index = 0
-    while index < len(lines):
+    count = len(lines)
+    while index < count:
         line = lines[index]
         # Quoted lines come first because they are the most common, and safely so:
-        # no signature, footer or Outlook form below starts with ">".
+        # no signature, footer or Outlook form below starts with ">". A run of them
+        # is one block, read in a loop of its own: most of a reply is quotes.
         unindented = line.lstrip()
         if unindented.startswith(">"):
-            if not in_quote:
-                quoted.append([])
-                in_quote = True
-            # _strip_quote(line), knowing where the ">" is.
-            rest = unindented[1:]
-            quoted[-1].append(rest[1:] if rest[:1].isspace() else rest)
-            index += 1
+            block: list[str] = []
+            quoted.append(block)
+            while True:
+                # _strip_quote(line), knowing where the ">" is.
+                rest = unindented[1:]
+                block.append(rest[1:] if rest[:1].isspace() else rest)
+                index += 1
+                if index == count:
+                    break
+                unindented = lines[index].lstrip()
+                if not unindented.startswith(">"):
+                    break
             continue
+        index += 1
         if _is_plain_new_text(line):
-            in_quote = False
             new.append(line)
-            index += 1
             continue
+        index -= 1
         if _SIGNATURE.match(line) or _is_footer(lines, index):
             break
         if _OUTLOOK_SEPARATOR.match(line) or _is_outlook_header_block(lines, index):
@@ -151,9 +157,7 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
         if _ATTRIBUTION.match(line) or _is_wrapped_attribution(lines, index):
             if _is_wrapped_attribution(lines, index):
                 index += 1
-            in_quote = False
         else:
-            in_quote = False
             new.append(line)
         index += 1
     return new, quoted

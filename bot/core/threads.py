@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from bot.model import Post, ThreadKind
 
@@ -77,6 +79,8 @@ class ThreadRef:
     last_at: datetime
 
 
+# Subjects repeat down a thread, and threading, RFC titles and the store all ask.
+@lru_cache(maxsize=4096)
 def parse_subject(subject: str) -> SubjectParts:
     """Strip reply prefixes and bracket tags in any order; keep the kinds they name."""
     rest = _fold(subject)
@@ -235,6 +239,8 @@ _GITHUB_ROOT = re.compile(
 )
 # "RFC #95" (with the hash: "RFC 2822" is the IETF's, not ours).
 _RFC_NUMBER = re.compile(r"\bRFC\s*#\s*(?P<number>\d+)\b", re.I)
+# Both "repo#12" and "RFC #12" have a "#" with a number after it (maybe after blanks).
+_HASH_NUMBER = re.compile(r"#\s*\d")
 # Message-IDs of Discourse's own mail: <topic/12/345.abc@host>, <topic/12@host>.
 _DISCOURSE_MESSAGE_ID = re.compile(
     r"^<(?:discourse/)?topic/(?P<topic>\d+)(?:/\d+)?(?:\.\w+)?@(?P<host>[^>\s]+)>$", re.I
@@ -288,14 +294,43 @@ def post_tokens(post: Post) -> PostTokens:
 def link_tokens(text: str) -> set[str]:
     """Tokens of the forum topics, GitHub issues/PRs and numbered RFCs a text mentions."""
     tokens: set[str] = set()
-    # Cheap guards first: most mail has no links, and imports read every message.
-    if "://" in text:
+    # Cheap guards first: an import reads every message, and each pattern below scans
+    # a text position by position, case-insensitively, where `in` is one fast pass.
+    # They are necessary conditions: each pattern's match contains its guard's text.
+    # (lower() is only exact for ASCII; other text goes straight to the patterns.)
+    lowered = text.lower() if text.isascii() else None
+    if _may_contain(lowered, "/t/"):
         tokens |= {_forum_token(m["host"], m["topic"]) for m in _FORUM_TOPIC_URL.finditer(text)}
+    if _may_contain(lowered, "github.com/"):
         tokens |= {_github_token(m["repo"], m["number"]) for m in _GITHUB_URL.finditer(text)}
-    if "#" in text:
-        tokens |= {_github_token(m["repo"], m["number"]) for m in _GITHUB_SHORT.finditer(text)}
-        tokens |= {f"rfc:{int(m['number'])}" for m in _RFC_NUMBER.finditer(text)}
+    if "#" in text and _HASH_NUMBER.search(text):
+        if "/" in text:
+            tokens |= {_github_token(m["repo"], m["number"]) for m in _github_short_refs(text)}
+        if _may_contain(lowered, "rfc"):
+            tokens |= {f"rfc:{int(m['number'])}" for m in _RFC_NUMBER.finditer(text)}
     return tokens
+
+
+def _github_short_refs(text: str) -> Iterator[re.Match[str]]:
+    """``_GITHUB_SHORT.finditer(text)``, but only over the lines that have a "#<digit>".
+
+    The pattern tries every word of a text as a repository name; the lines with a
+    "#" and a number are few. A match never spans lines, and a line's start or end
+    stands where a line break stood for the look-behind and ``\\b``, so it is the same.
+    """
+    end = 0
+    for hash_mark in _HASH_NUMBER.finditer(text):
+        if hash_mark.start() < end:
+            continue  # on the line just searched
+        start = text.rfind("\n", 0, hash_mark.start()) + 1
+        end = text.find("\n", hash_mark.start())
+        end = len(text) if end < 0 else end
+        yield from _GITHUB_SHORT.finditer(text[start:end])
+
+
+def _may_contain(lowered: str | None, needle: str) -> bool:
+    """False only when the lower-cased ASCII text surely lacks ``needle``."""
+    return lowered is None or needle in lowered
 
 
 def rfc_title(subject: str) -> str | None:
