@@ -475,7 +475,7 @@ def _webhook_item(
 async def post_reply(
     client: DiscourseClient, topic_id: int, raw: str, reply_to_post_number: int | None = None
 ) -> forum_core.CreatedPost:
-    """Reply in a topic. A retry after a timeout is safe: Discourse memoizes API creates."""
+    """Reply in a topic; the client repeats a create only while Discourse would know it."""
     answer = await client.create_post(topic_id, raw, reply_to_post_number)
     return forum_core.parse_created_post(answer)
 

@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.adapters.discourse import (
+    DiscourseClient,
     DiscourseRequestError,
     DiscourseUnavailable,
     RequestBudget,
+    RetryPolicy,
 )
 from bot.core.forum import ForumSite
 from bot.errors import ConfigError
@@ -454,3 +456,38 @@ async def test_a_reply_that_timed_out_is_retried_without_posting_twice(
 
 def _open(tmp_path: Path) -> closing[Store]:
     return closing(Store.open(tmp_path / "quorum.db"))
+
+
+def _client_with_window(fake: FakeDiscourse, window: float, backoff: float) -> DiscourseClient:
+    return DiscourseClient(
+        fake.base_url,
+        api_key=fake.api_key,
+        api_username=fake.api_username,
+        budget=RequestBudget(1000, 60.0),
+        retry=RetryPolicy(backoff_seconds=backoff, create_retry_window=window),
+        timeout_seconds=0.1,
+    )
+
+
+async def test_a_create_that_may_have_gone_through_is_not_repeated_too_late(
+    fake: FakeDiscourse,
+) -> None:
+    """Discourse only recognises a repeated create for a while; after that, a repeat
+    could post twice, so the client gives up and says so (the outbox marks it uncertain)."""
+    topic = fake.add_topic(None, "[RFC] Very slow forum day", 1)
+    fake.fail_next(1, "slow", path="/posts.json", delay=0.3)
+    async with _client_with_window(fake, window=0.2, backoff=0.5) as client:
+        with pytest.raises(DiscourseUnavailable, match="may have been applied already"):
+            await client.create_post(topic, "Sent once, answered too late.")
+    await fake.wait_idle()
+    assert len(fake.requests_to("/posts.json", "POST")) == 1
+    assert len(fake.posts_of(topic)) == 2  # the first post and the one that went through
+
+
+async def test_a_refused_create_is_repeated_however_late(fake: FakeDiscourse) -> None:
+    topic = fake.add_topic(None, "[RFC] Busy forum day", 1)
+    fake.fail_next(2, "429-header", path="/posts.json", retry_after=0)
+    async with _client_with_window(fake, window=0.0, backoff=0.01) as client:
+        await client.create_post(topic, "Posted after two refusals.")
+    assert len(fake.requests_to("/posts.json", "POST")) == 3
+    assert len(fake.posts_of(topic)) == 2

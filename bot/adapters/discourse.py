@@ -9,7 +9,12 @@ timeouts are retried with exponential backoff; other 4xx are not retried.
 
 Retrying ``POST /posts.json`` after a timeout does not post twice: Discourse
 memoizes API creates, so the same request by the same user within two minutes
-returns the first post instead of a new one.
+returns the first post instead of a new one. Past that window a repeat could
+post twice, so a create that may have gone through (a timeout, a dropped
+connection, a 5xx) is only repeated within ``RetryPolicy.create_retry_window``
+of that attempt; after it the client raises, and the outbox records the post as
+uncertain instead of guessing. A refusal (429) or a connection that never opened
+took nothing, and is retried as any other request.
 
 Answers are returned as parsed JSON; turning them into posts is ``bot.core.forum``'s job.
 """
@@ -67,6 +72,9 @@ class RetryPolicy:
     max_backoff_seconds: float = 60.0
     # A 429 asking for a longer wait than this ends the cycle instead of blocking it.
     max_wait_seconds: float = 300.0
+    # Discourse memoizes an API create for 120 s (PostsController#create); a create
+    # that may have gone through is repeated only this long after it was sent.
+    create_retry_window: float = 90.0
 
     def backoff(self, failures: int) -> float:
         return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (failures - 1))
@@ -229,9 +237,19 @@ class DiscourseClient:
             url = url.with_query(query)
         attempts = 0
         redirects = 0
+        # When a create was sent that may have gone through: repeats must come soon.
+        unsure_since: float | None = None
         while True:
             attempts += 1
-            outcome = await self._send(method, url, json_body)
+            deadline = (
+                None if unsure_since is None else unsure_since + self.retry.create_retry_window
+            )
+            sent_at = time.monotonic()
+            outcome = await self._send(method, url, json_body, deadline)
+            if isinstance(outcome, _TooLate):
+                raise self._too_late(method, url)
+            if method == "POST" and unsure_since is None and _may_have_been_applied(outcome):
+                unsure_since = sent_at
             if isinstance(outcome, _Answer) and outcome.status in _REDIRECTS and method == "GET":
                 redirects += 1
                 target = url.join(URL(outcome.location or ""))
@@ -246,7 +264,17 @@ class DiscourseClient:
                 if parsed is not None:
                     return parsed
             wait = self._wait_before_retry(method, url, outcome, attempts)
+            if unsure_since is not None:
+                deadline = unsure_since + self.retry.create_retry_window
+                if time.monotonic() + wait > deadline:
+                    raise self._too_late(method, url)
             self.budget.pause(wait)
+
+    def _too_late(self, method: str, url: URL) -> DiscourseUnavailable:
+        return DiscourseUnavailable(
+            f"{method} {url.path} may have been applied already, and Discourse only"
+            f" recognises a repeat within {_CREATE_MEMO_SECONDS:.0f} s; not repeated"
+        )
 
     def _wait_before_retry(
         self, method: str, url: URL, outcome: _Answer | BaseException, attempts: int
@@ -273,10 +301,13 @@ class DiscourseClient:
         return wait
 
     async def _send(
-        self, method: str, url: URL, json_body: JsonObject | None
-    ) -> _Answer | BaseException:
+        self, method: str, url: URL, json_body: JsonObject | None, deadline: float | None = None
+    ) -> _Answer | _TooLate | BaseException:
+        """One attempt; :class:`_TooLate`, unsent, when the budget let it go after ``deadline``."""
         session = self._open_session()
         async with self.budget.slot():
+            if deadline is not None and time.monotonic() > deadline:
+                return _TooLate()
             try:
                 async with session.request(
                     method, url, json=json_body, allow_redirects=False, timeout=self._timeout
@@ -325,6 +356,24 @@ class _Answer:
     body: bytes
     retry_after: str | None
     location: str | None
+
+
+class _TooLate:
+    """An attempt not made: a repeat of a create would have come too late to be safe."""
+
+
+_CREATE_MEMO_SECONDS = 120.0
+
+
+def _may_have_been_applied(outcome: _Answer | BaseException) -> bool:
+    """Whether a request that failed may still have done its work on the forum.
+
+    A 429 or a 4xx refused it, and a connection that never opened never carried it;
+    a 5xx, a timeout, a dropped connection or an unreadable 2xx answer say nothing.
+    """
+    if isinstance(outcome, _Answer):
+        return outcome.status >= 500 or 200 <= outcome.status < 300
+    return not isinstance(outcome, aiohttp.ClientConnectorError)
 
 
 def _json(body: bytes) -> JsonObject | None:
