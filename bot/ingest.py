@@ -196,14 +196,26 @@ def _default_workers(files: list[Path]) -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def process_inbox(store: Store, limit: int = BATCH_SIZE) -> IngestCounts:
-    """Normalise and store what the SMTP endpoint accepted; exactly once, even after a crash."""
+def process_inbox(
+    store: Store, limit: int = BATCH_SIZE, *, max_batches: int | None = None
+) -> IngestCounts:
+    """Normalise and store what the SMTP endpoint accepted; exactly once, even after a crash.
+
+    Each batch of at most ``limit`` messages is one transaction. ``max_batches``
+    stops early and leaves the rest in the inbox, so that other writes (the
+    endpoint's next deliveries) can come in between.
+    """
     total = IngestCounts()
-    while pending := store.pending_inbound(limit):
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        pending = store.pending_inbound(limit)
+        if not pending:
+            break
         items = [
             (_parse_or_keep(mail.raw, Envelope(mail.received_at)), mail.raw) for mail in pending
         ]
         total += store.ingest(items, done_inbox_ids=[mail.id for mail in pending])
+        batches += 1
     return total
 
 

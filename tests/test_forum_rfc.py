@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.core.mail import Envelope, parse_mail
 from bot.forum import CategoryConfig, ForumConfig, direct_db, make_client, sync_forum
 from bot.model import Person, Post, Source
 from bot.store import Store
-from bot.store.forum import rebuild_post_links
+from bot.store.forum import rebuild_post_links, refresh_rfc_links
 from tests.fakes.discourse import FakeDiscourse
 from tests.mailgen import ARRIVAL, raw_mail
 
@@ -295,3 +296,63 @@ async def test_concerns_from_every_channel_of_an_rfc_land_in_one_ledger(
     [concern] = by_thread[forum_thread].concerns
     assert concern.raised_by.display == "Erin"
     assert concern.message_id == "<dev-3@example.org>"
+
+
+def _linked_mails() -> list[bytes]:
+    """Threads that join, split and chain over shared tokens, orphans included."""
+    specs = [
+        # (message id, subject, body, in-reply-to)
+        ("<a1@x>", "[RFC] Relay dynamic shapes", "See apache/tvm-rfcs#95.", None),
+        ("<a2@x>", "Re: [RFC] Relay dynamic shapes", "Agreed.", "<a1@x>"),
+        ("<p95@x>", "[apache/tvm-rfcs] [RFC] Relay dynamic shapes (#95)", "The text.", None),
+        ("<b1@x>", "Heads-up: shapes", "Comment at https://f.example/t/shapes/7 please", None),
+        ("<b2@x>", "Re: Heads-up: shapes", "It is RFC #95 now; apache/tvm#12 too.", "<b1@x>"),
+        ("<c1@x>", "[RFC] Unified memory planner", "Related to apache/tvm#12.", None),
+        ("<c2@x>", "Re: [RFC] Unified memory planner", "And RFC #96.", "<c1@x>"),
+        (
+            "<d1@x>",
+            "Weekly digest",
+            "apache/tvm#12, RFC #95, RFC #96, apache/tvm-rfcs#97, https://f.example/t/x/7",
+            None,
+        ),
+        ("<e1@x>", "[RFC] Relay dynamic shapes", "Second thread, same title.", None),
+        ("<f2@x>", "Re: orphan first", "Mentions apache/tvm-rfcs#97.", "<f1@x>"),
+        ("<f1@x>", "[RFC] Orphan parent arrives late", "The parent.", None),
+    ]
+    mails = []
+    for day, (message_id, subject, body, parent) in enumerate(specs, start=1):
+        extra = f"In-Reply-To: {parent}\nReferences: {parent}" if parent else ""
+        if message_id == "<p95@x>":
+            message_id = "<apache/tvm-rfcs/pull/95@github.com>"
+        mails.append(
+            raw_mail(
+                body + "\n",
+                subject=subject,
+                message_id=message_id,
+                date=f"Mon, {day:02d} Nov 2026 09:00:00 +0000",
+                extra=extra,
+            )
+        )
+    return mails
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_refreshing_only_the_reachable_threads_gives_what_a_full_refresh_gives(
+    tmp_path: Path, seed: int
+) -> None:
+    """Each mail is ingested alone, so only the threads it can affect are recomputed;
+    after every one the map must equal a recomputation over all threads."""
+
+    mails = _linked_mails()
+    random.Random(seed).shuffle(mails)
+    store = Store.open(tmp_path / f"rfc-{seed}.db")
+    links = "SELECT thread_key, rfc FROM rfc_links ORDER BY thread_key"
+    groups_seen = 0
+    for raw in mails:
+        ingest_mail(store, [raw])
+        incremental = store.db.execute(links).fetchall()
+        refresh_rfc_links(store)
+        assert store.db.execute(links).fetchall() == incremental
+        groups_seen = max(groups_seen, len({rfc for _, rfc in incremental}))
+    assert groups_seen >= 1  # the mails do form RFCs, so the comparison means something
+    store.close()

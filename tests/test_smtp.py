@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import app as app_module
 from bot.app import App
 from bot.config import Config, SmtpConfig
+from bot.store import Store
 from bot.web import WebConfig
 from tests.mailgen import raw_mail
 
@@ -114,3 +118,49 @@ async def test_message_accepted_just_before_shutdown_survives_restart(tmp_path: 
         assert stats["messages"] == 1
     finally:
         await second.stop()
+
+
+async def test_concurrent_deliveries_share_a_commit_and_each_is_stored_once(
+    app: App, monkeypatch: pytest.MonkeyPatch
+):
+    """While one commit runs, the deliveries that arrive wait and go into the next one
+    together (group commit); each is still answered 250 only once it is committed."""
+    batches: list[int] = []
+    enqueue = Store.enqueue_inbound_many
+
+    def slow_first_commit(store: Store, deliveries: list[Any]) -> list[int]:
+        batches.append(len(deliveries))
+        if len(batches) == 1:
+            time.sleep(0.3)  # the others arrive meanwhile
+        return enqueue(store, deliveries)
+
+    monkeypatch.setattr(Store, "enqueue_inbound_many", slow_first_commit)
+    port = _port(app)
+    raws = [raw_mail(f"Message {i}.\n", message_id=f"<group-{i}@example.org>") for i in range(12)]
+    first = asyncio.create_task(send(port, raws[0]))
+    await asyncio.sleep(0.1)
+    results = await asyncio.gather(first, *(send(port, raw) for raw in raws[1:]))
+    assert [code for code, _ in results] == [250] * 12
+    assert max(batches) > 1
+    assert sum(batches) == 12
+    stats = await wait_processed(app, 12)
+    assert stats["messages"] == 12
+
+
+async def test_a_flood_is_processed_when_it_ebbs_but_never_later_than_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Every moment counts as a flood here, so only the cap makes processing run.
+    monkeypatch.setattr(app_module, "PROCESS_FLOOD_RATE", 0.0)
+    monkeypatch.setattr(app_module, "PROCESS_LAG_MAX", 0.6)
+    app = App(_config(), tmp_path / "quorum.db")
+    await app.start()
+    try:
+        code, _ = await send(_port(app), raw_mail(message_id="<flood@example.org>"))
+        assert code == 250
+        await asyncio.sleep(0.3)
+        assert (await app.db(lambda s: s.stats()))["pending"] == 1  # answered, not yet read
+        stats = await wait_processed(app, 1)
+        assert stats["messages"] == 1
+    finally:
+        await app.stop()

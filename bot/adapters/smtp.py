@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections import OrderedDict
@@ -131,6 +132,30 @@ class FloodLimits:
     per_peer: int = 0
 
 
+class DeliveryRate:
+    """Deliveries a second over about the last ``window`` seconds (an exponential decay).
+
+    Constant memory and time, however many deliveries: each one adds one to a
+    level that decays by e every ``window`` seconds, so the level is about the
+    number of deliveries in the last window.
+    """
+
+    def __init__(self, window: float = 0.1) -> None:
+        self._window = window
+        self._level = 0.0
+        self._at = 0.0
+
+    def record(self, now: float) -> None:
+        self._level = self._decayed(now) + 1.0
+        self._at = now
+
+    def per_second(self, now: float) -> float:
+        return self._decayed(now) / self._window
+
+    def _decayed(self, now: float) -> float:
+        return self._level * math.exp(-max(0.0, now - self._at) / self._window)
+
+
 # -- group commit -----------------------------------------------------------------------
 
 
@@ -205,6 +230,9 @@ class InboundHandler:
         self.in_flight = 0
         self.idle = asyncio.Event()
         self.idle.set()
+        # How fast deliveries are being stored: the worker defers processing in a flood.
+        self.rate = DeliveryRate()
+        self._clock = clock
 
     async def handle_MAIL(
         self,
@@ -274,6 +302,7 @@ class InboundHandler:
             self.in_flight -= 1
             if not self.in_flight:
                 self.idle.set()
+        self.rate.record(self._clock())
         self._on_stored()
         return f"250 2.0.0 OK: queued as {inbox_id}"
 

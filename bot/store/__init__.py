@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from threading import Event, Thread
-from typing import Any
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
@@ -100,6 +100,30 @@ def to_text(moment: datetime) -> str:
 
 def from_text(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+class InboundDelivery(Protocol):
+    """A message as the SMTP endpoint received it (``bot.adapters.smtp.Delivery``)."""
+
+    @property
+    def raw(self) -> bytes: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def peer(self) -> str: ...
+    @property
+    def mail_from(self) -> str: ...
+    @property
+    def rcpt_to(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Inbound:
+    raw: bytes
+    received_at: datetime
+    peer: str
+    mail_from: str
+    rcpt_to: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +317,8 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Set when an ingest stored RFC link tokens or re-threaded posts.
-        self._rfc_links_stale = False
+        # Threads whose RFC link tokens an ingest stored, changed or re-threaded.
+        self._rfc_links_stale: set[str] = set()
         # Within bulk_ingest(), and how many messages its open transaction holds.
         self._bulk = False
         self._uncommitted = 0
@@ -344,9 +368,9 @@ class Store:
         finally:
             self._bulk = False
             if self._rfc_links_stale:
-                self._rfc_links_stale = False
+                self._rfc_links_stale.clear()
                 with self.db.atomic():
-                    forum_store.refresh_rfc_links(self)
+                    forum_store.refresh_rfc_links(self)  # all of them, once
             self.db.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
     @contextmanager
@@ -421,13 +445,30 @@ class Store:
         self, raw: bytes, *, received_at: datetime, peer: str, mail_from: str, rcpt_to: list[str]
     ) -> int:
         """Commit a delivery. The SMTP endpoint answers 250 only after this returns."""
+        return self.enqueue_inbound_many([_Inbound(raw, received_at, peer, mail_from, rcpt_to)])[0]
+
+    def enqueue_inbound_many(self, deliveries: Sequence[InboundDelivery]) -> list[int]:
+        """Commit several deliveries in one transaction; their inbox ids, in order.
+
+        Concurrent SMTP sessions share a commit this way (group commit): under
+        load the commit, not the insert, is what each delivery waits for.
+        """
+        ids: list[int] = []
         with self.db.atomic():
-            cursor = self.db.execute(
-                "INSERT INTO inbox (raw, received_at, peer, mail_from, rcpt_to)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [raw, to_text(received_at), peer, mail_from, json.dumps(rcpt_to)],
-            )
-        return int(cursor.lastrowid or 0)
+            for delivery in deliveries:
+                cursor = self.db.conn.execute(
+                    "INSERT INTO inbox (raw, received_at, peer, mail_from, rcpt_to)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [
+                        delivery.raw,
+                        to_text(delivery.received_at),
+                        delivery.peer,
+                        delivery.mail_from,
+                        json.dumps(delivery.rcpt_to),
+                    ],
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
 
     def pending_inbound(self, limit: int = 500) -> list[InboundMail]:
         rows = self.db.query("SELECT id, raw, received_at FROM inbox ORDER BY id LIMIT ?", [limit])
@@ -470,8 +511,8 @@ class Store:
             )
             self._link_closing_threads()
             if self._rfc_links_stale and not self._bulk:
-                self._rfc_links_stale = False
-                forum_store.refresh_rfc_links(self)
+                touched, self._rfc_links_stale = self._rfc_links_stale, set()
+                forum_store.refresh_rfc_links(self, touched)
         if self._bulk:
             self._commit_group(len(items))
         return counts.result()
@@ -510,7 +551,7 @@ class Store:
             if self._has_post(post.key):
                 # Mail is insert-once; a forum post may come back edited.
                 if forum_store.revise_post(self, post, raw, now):
-                    self._rfc_links_stale = True
+                    self._rfc_links_stale.add(self._thread_of(post.key))
                     counts.edited += 1
                 else:
                     counts.known += 1
@@ -532,7 +573,7 @@ class Store:
         # As forum_store.record_links, without its delete: a new post has no links yet.
         batch.post_links.extend(rows)
         if rows:
-            self._rfc_links_stale = True
+            self._rfc_links_stale.add(thread_key)
         if post.message_id and post.message_id in batch.referenced:
             # Only then can the orphan query find anything; it reads post_refs.
             batch.flush(self.db.conn)
@@ -560,6 +601,10 @@ class Store:
             return None
         clash = Defect("message-id-clash", f"{post.message_id} is used by another message")
         return replace(post, key=raw_key, defects=(*post.defects, clash))
+
+    def _thread_of(self, post_key: str) -> str:
+        row = self.db.conn.execute("SELECT thread_key FROM posts WHERE key = ?", [post_key])
+        return str(row.fetchone()[0])
 
     def _has_post(self, key: str) -> bool:
         return (
@@ -671,7 +716,7 @@ class Store:
             self.db.execute("UPDATE threads SET closes = ? WHERE closes = ?", [thread_key, orphan])
         if orphans:
             self._recount_thread(thread_key)
-            self._rfc_links_stale = True
+            self._rfc_links_stale.update([thread_key, *orphans])
 
     def _recount_thread(self, key: str) -> None:
         self.db.execute(

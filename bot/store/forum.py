@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -397,16 +397,82 @@ def record_links(store: Store, post: Post) -> bool:
     return bool(rows)
 
 
-def refresh_rfc_links(store: Store) -> None:
-    """Recompute which threads form one RFC; rewrite the map only when it changed."""
-    joined = threading.join_rfcs(_rfc_parts(store.db))
-    current = dict(store.db.execute("SELECT thread_key, rfc FROM rfc_links").fetchall())
+def refresh_rfc_links(store: Store, touched: Collection[str] | None = None) -> None:
+    """Recompute which threads form one RFC; rewrite the map only where it changed.
+
+    With ``touched`` (threads whose links changed, or that were merged away),
+    only the threads those can affect are recomputed, which is exact: see
+    :func:`_reachable_threads`. A full recomputation reads every link, which a
+    single new message must not cost once the archive is large.
+    """
+    scope = None if touched is None else _reachable_threads(store.db, touched)
+    joined = threading.join_rfcs(_rfc_parts(store.db, scope))
+    # NULL for every thread, else a JSON array of the threads in scope.
+    in_scope = None if scope is None else json.dumps(sorted(scope))
+    current = dict(
+        store.db.execute(
+            "SELECT thread_key, rfc FROM rfc_links WHERE ?1 IS NULL"
+            " OR thread_key IN (SELECT value FROM json_each(?1))",
+            [in_scope],
+        ).fetchall()
+    )
     if current == joined:
         return
-    store.db.execute("DELETE FROM rfc_links")
+    store.db.execute(
+        "DELETE FROM rfc_links WHERE ?1 IS NULL OR thread_key IN (SELECT value FROM json_each(?1))",
+        [in_scope],
+    )
     store.db.conn.executemany(
         "INSERT INTO rfc_links (thread_key, rfc) VALUES (?, ?)", sorted(joined.items())
     )
+
+
+def _reachable_threads(db: Database, touched: Collection[str]) -> set[str]:
+    """The threads whose RFC grouping a change to ``touched`` can alter.
+
+    Two threads can only be joined when they share a link token, so the threads
+    reachable from ``touched`` over shared tokens are closed under joining: the
+    groups within them come out the same as over all threads, and no group
+    outside them changes. The groups ``touched`` were in before are added first,
+    since a link that went away (an edited forum post) can split one.
+    """
+    scope = set(touched)
+    scope |= _column(
+        db,
+        "SELECT thread_key FROM rfc_links WHERE rfc IN"
+        " (SELECT rfc FROM rfc_links WHERE thread_key IN (SELECT value FROM json_each(?)))",
+        scope,
+    )
+    seen_tokens: set[str] = set()
+    frontier = set(scope)
+    while frontier:
+        tokens = (
+            _column(
+                db,
+                "SELECT DISTINCT l.token FROM posts p JOIN post_links l ON l.post_key = p.key"
+                " WHERE p.thread_key IN (SELECT value FROM json_each(?))",
+                frontier,
+            )
+            - seen_tokens
+        )
+        seen_tokens |= tokens
+        frontier = (
+            _column(
+                db,
+                "SELECT DISTINCT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
+                " WHERE l.token IN (SELECT value FROM json_each(?))",
+                tokens,
+            )
+            - scope
+        )
+        scope |= frontier
+    return scope
+
+
+def _column(db: Database, sql: str, values: Collection[str]) -> set[str]:
+    if not values:
+        return set()
+    return {row[0] for row in db.execute(sql, [json.dumps(sorted(values))]).fetchall()}
 
 
 def rebuild_post_links(db: Database) -> None:
@@ -466,12 +532,22 @@ def posts_in_rfc(store: Store, key: str) -> list[Post]:
     return unique
 
 
-def _rfc_parts(db: Database) -> list[threading.RfcPart]:
+def _rfc_parts(db: Database, scope: set[str] | None = None) -> list[threading.RfcPart]:
+    """The RFC-joining view of every thread with links, or of those in ``scope``."""
     identity: dict[str, set[str]] = {}
     mentions: dict[str, set[str]] = {}
-    rows = db.execute(
-        "SELECT p.thread_key, l.token, l.role FROM post_links l JOIN posts p ON p.key = l.post_key"
-    ).fetchall()
+    if scope is None:
+        rows = db.execute(
+            "SELECT p.thread_key, l.token, l.role FROM post_links l"
+            " JOIN posts p ON p.key = l.post_key"
+        ).fetchall()
+    else:
+        rows = db.execute(
+            "SELECT p.thread_key, l.token, l.role FROM posts p"
+            " JOIN post_links l ON l.post_key = p.key"
+            " WHERE p.thread_key IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(scope))],
+        ).fetchall()
     for thread_key, token, role in rows:
         (identity if role == "identity" else mentions).setdefault(thread_key, set()).add(token)
     keys = sorted(set(identity) | set(mentions))
