@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
@@ -83,6 +83,10 @@ def import_paths(
     files = list(iter_paths(paths))
     arrived_at = datetime.now(UTC)
     batches = _unknown_only(store, _batches(_messages(files, report), BATCH_SIZE), report)
+    first = next(batches, None)
+    if first is None:
+        return report  # nothing new (a re-import): no workers, nothing to store
+    batches = chain([first], batches)
     if workers is None:
         workers = _default_workers(files)
     if workers <= 1:
