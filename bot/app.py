@@ -79,6 +79,8 @@ class App:
         self.forums: ForumService | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
         self._store: Store | None = None
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
+        self._read_store: Store | None = None
         self._smtp_server: asyncio.Server | None = None
         self._smtp_handler: smtp.InboundHandler | None = None
         self._work = asyncio.Event()
@@ -97,6 +99,22 @@ class App:
         """Run ``call(store)`` on the single writer thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._writer, lambda: call(self._require_store()))
+
+    async def read(self, call: Callable[[Store], T]) -> T:
+        """Run ``call(store)`` on the reader thread, over a read-only connection of its own,
+        in one read transaction (so it sees one state of the store throughout).
+
+        The dashboard reads here: a snapshot of a large store takes seconds, and on
+        the writer thread every SMTP delivery would wait behind it for its commit.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self._read_now, call)
+
+    def _read_now(self, call: Callable[[Store], T]) -> T:
+        if self._read_store is None:
+            self._read_store = Store.open_reader(self.db_path)
+        with self._read_store.read_transaction():
+            return call(self._read_store)
 
     def _require_store(self) -> Store:
         if self._store is None:
@@ -123,7 +141,7 @@ class App:
             endpoints = replace(endpoints, webhooks=await self.forums.start())
         if self.config.web.enabled:
             context = WebContext(
-                db=self.db,
+                db=self.read,
                 config=self.config,
                 clock=self.clock,
                 health=self.health,
@@ -335,6 +353,10 @@ class App:
                 await self.db(lambda store: store.close())
                 self._store = None
         self._writer.shutdown(wait=True)
+        if self._read_store is not None:
+            await loop.run_in_executor(self._reader, self._read_store.close)
+            self._read_store = None
+        self._reader.shutdown(wait=True)
 
 
 class _StoreRunLog:

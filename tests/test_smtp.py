@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import time
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,43 @@ async def test_a_flood_is_processed_when_it_ebbs_but_never_later_than_the_cap(
         assert stats["messages"] == 1
     finally:
         await app.stop()
+
+
+async def test_a_slow_dashboard_never_holds_up_a_delivery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The dashboard reads over a connection and a thread of its own: while it computes
+    a snapshot (seconds, on a large store), deliveries are still committed and answered."""
+    from bot import web
+
+    computing = asyncio.Event()
+    real_gather = web.gather
+
+    def slow_gather(*args: Any) -> Any:
+        loop.call_soon_threadsafe(computing.set)
+        time.sleep(1.5)
+        return real_gather(*args)
+
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(web, "gather", slow_gather)
+    config = Config(smtp=SmtpConfig(port=0, accept=[LIST]), web=WebConfig(host="127.0.0.1", port=0))
+    app = App(config, tmp_path / "quorum.db")
+    endpoints = await app.start()
+    assert endpoints.web is not None
+    try:
+        host, port = endpoints.web
+        page = asyncio.create_task(asyncio.to_thread(_get, f"http://{host}:{port}/"))
+        await asyncio.wait_for(computing.wait(), 5)
+        started = time.monotonic()
+        code, _ = await send(_port(app), raw_mail(message_id="<during-snapshot@example.org>"))
+        answered_in = time.monotonic() - started
+        assert code == 250
+        assert answered_in < 0.75  # not the 1.5 s the snapshot takes
+        assert await page == 200
+    finally:
+        await app.stop()
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return int(response.status)

@@ -337,6 +337,28 @@ class Store:
         _apply_feature_migrations(db)
         return cls(db)
 
+    @classmethod
+    def open_reader(cls, path: Path | str) -> Store:
+        """A read-only connection to a store that :meth:`open` created and migrated.
+
+        WAL lets it read while the writer writes. ``:memory:`` has no second
+        connection, so that path is refused rather than quietly opening an empty store.
+        """
+        if str(path) == ":memory:":
+            raise ValueError("an in-memory store has no read-only second connection")
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+        return cls(Database(conn))
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[None]:
+        """Every read inside sees the same state of the store (WAL snapshot isolation)."""
+        self.db.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.conn.execute("COMMIT")
+
     def close(self) -> None:
         self.db.close()
 
