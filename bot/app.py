@@ -1,8 +1,9 @@
 """Composition root: builds every part, starts them together and stops them together.
 
-SQLite is used from exactly one thread (the writer executor), which keeps
+SQLite is written from exactly one thread (the writer executor), which keeps
 the "one writer" rule without locks and keeps the event loop free while a
-batch is being committed.
+batch is being committed. The dashboard reads from a second thread over a
+read-only connection, so a slow page never delays a commit.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ each poller. Reading needs no login; the one state-changing route
 (``POST /api/refresh``) needs ``Authorization: Bearer`` with the token from the
 environment variable that ``[web] token_env`` names.
 
-Every store read goes through ``WebContext.db`` (the app's single writer
-thread). Computing every ledger, vote and module figure takes seconds on a
+Every store read goes through ``WebContext.db``: in ``quorum run`` that is the
+app's reader thread, with a read-only connection of its own, so the dashboard
+never holds up the writer (SMTP deliveries wait for its commits). Computing
+every ledger, vote and module figure takes seconds on a
 large store, so a :class:`Dashboard` keeps one snapshot per store revision and
 clock step (five minutes), reuses each RFC's ledger until that RFC gets a new
 post, and lets pages read the previous snapshot while the next is computed.
@@ -721,7 +723,7 @@ class Dashboard:
     up to ``fresh_wait`` seconds for the new snapshot and otherwise gets the
     previous one while the computation finishes; a request that finds only the
     clock step changed gets the previous one at once. One computation runs at a
-    time, and while it runs (it holds the store's one thread) requests get the
+    time, and while it runs (it holds the reader thread) requests get the
     previous snapshot without asking the store anything.
     """
 
@@ -736,7 +738,7 @@ class Dashboard:
     async def snapshot(self) -> Snapshot:
         current = self._snapshot
         if current is not None and self._computing is not None and not self._computing.done():
-            # The computation holds the store's one thread: asking it anything would wait.
+            # The computation holds the reader thread: asking it anything would wait.
             return current
         now = self.ctx.clock()
         revision = await self.ctx.db(store_revision)
