@@ -276,7 +276,7 @@ def _rows(result: dict[str, Any]) -> list[Row]:
         out.append(
             (
                 f"import {size}: peak RSS",
-                f"quorum {_mb(q['rss_kib'])} (+ {_mb(q['worker_rss_kib'])} per worker),"
+                f"quorum {_mb(q['rss_kib'])} (+ {_mb(q['worker_rss_kib'])} per forked worker),"
                 f" mailbox {_mb(box['rss_kib'])}"
                 + (f", Perceval {_mb(r['perceval']['rss_kib'])}" if r["perceval"] else ""),
                 "one child process per run",
