@@ -344,12 +344,14 @@ def read_only(db: Path) -> sqlite3.Connection:
 
 
 class ProcessedWatcher:
-    """Polls the database read-only and notes when each Message-ID becomes a stored post."""
+    """Polls the database read-only and notes when each Message-ID becomes a stored post,
+    and the largest the WAL file grew (a WAL that never starts over grows without end)."""
 
     def __init__(self, db: Path, interval: float = 0.02) -> None:
         self._db = db
         self._interval = interval
         self.seen: dict[str, float] = {}
+        self.wal_peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -375,6 +377,9 @@ class ProcessedWatcher:
             # The database may not exist yet, or be mid-migration: try again.
             with contextlib.suppress(sqlite3.OperationalError):
                 last_rowid = self._poll(last_rowid)
+            with contextlib.suppress(OSError):
+                wal = os.path.getsize(f"{self._db}-wal")
+                self.wal_peak_bytes = max(self.wal_peak_bytes, wal)
             self._stop.wait(self._interval)
 
     def _poll(self, last_rowid: int) -> int:
@@ -431,6 +436,7 @@ class LoadResult:
     problems: list[str]
     # The server's CPU time per accepted message: the figure least moved by other load.
     server_cpu_ms: float = float("nan")
+    wal_peak_mb: float = float("nan")
 
     @property
     def per_second(self) -> float:
@@ -466,13 +472,14 @@ def run(messages: int, clients: int, rate: float | None = None) -> LoadResult:
                 seconds = time.perf_counter() - started
                 cpu = quorum.cpu_seconds() - cpu_before
                 processed = dict(watcher.seen)
+                wal_peak = watcher.wal_peak_bytes / 1e6
             finally:
                 status = quorum.stop()
         problems = exactly_once_problems(db, accepted, {m.message_id for m in outgoing})
         if status != 0:
             problems.append(f"quorum run exited with {status}: {''.join(quorum.output[-5:])}")
     result = _summarise(messages, clients, rate, results, processed, seconds, problems)
-    return replace(result, server_cpu_ms=cpu * 1000 / max(result.accepted, 1))
+    return replace(result, server_cpu_ms=cpu * 1000 / max(result.accepted, 1), wal_peak_mb=wal_peak)
 
 
 def _summarise(
@@ -516,7 +523,7 @@ def result_rows(result: LoadResult) -> list[Row]:
             f"SMTP {result.load}: until processed p50 / p99",
             f"{result.processed_ms[0]:,.0f} / {result.processed_ms[1]:,.0f} ms",
             f"{result.per_second:,.0f} msg/s end to end;"
-            f" server CPU {result.server_cpu_ms:.2f} ms/msg",
+            f" server CPU {result.server_cpu_ms:.2f} ms/msg; WAL peak {result.wal_peak_mb:,.0f} MB",
         ),
         (f"SMTP {result.load}: exactly once", "ok" if not result.problems else "FAILED", once),
     ]
@@ -549,6 +556,7 @@ def main() -> None:
         f" p99 {result.processed_ms[1]:,.0f} ms"
     )
     print(f"server CPU: {result.server_cpu_ms:.2f} ms per message (receive, store, process)")
+    print(f"WAL peak: {result.wal_peak_mb:,.0f} MB")
     for problem in result.problems:
         print(f"PROBLEM: {problem}")
     if result.problems:

@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,10 @@ DIGEST_CRON = "0 9 * * mon"  # Mondays 09:00 UTC
 # sending MTA notices every slow 250.
 PROCESS_FLOOD_RATE = 1_000.0  # deliveries a second
 PROCESS_LAG_MAX = 10.0  # seconds
+# WAL lengths (4 KiB pages) at which the writer checkpoints: between processing chunks,
+# and as a bound during a flood, when no chunk runs (see Store.checkpoint_aside).
+WAL_PAGES_CHECKPOINT = 8_000
+WAL_PAGES_MAX = 65_536
 PROCESS_CHUNK = 100  # messages per writer job
 
 
@@ -82,6 +87,8 @@ class App:
         self._store: Store | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
         self._read_store: Store | None = None
+        # What the store runs while the app does (background WAL checkpoints).
+        self._store_scope = ExitStack()
         self._smtp_server: asyncio.Server | None = None
         self._smtp_handler: smtp.InboundHandler | None = None
         self._work = asyncio.Event()
@@ -130,6 +137,12 @@ class App:
             # Reads the API keys first: a missing one fails here, before anything runs.
             self.forums = ForumService(self.discourse, self.db, self._work.set)
         self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
+        # Senders wait for the writer: it must seldom wait for a checkpoint's syncs.
+        await self.db(
+            lambda store: self._store_scope.enter_context(
+                store.checkpoint_aside(every=0.1, writer_pages=WAL_PAGES_MAX)
+            )
+        )
         self.dispatcher = Dispatcher(
             self.db, self._channels(), self.config.dispatch, clock=self.clock
         )
@@ -229,6 +242,7 @@ class App:
         """One chunk of the inbox, then the forum's webhooks; and whether mail is left."""
         counts = process_inbox(store, PROCESS_CHUNK, max_batches=1)
         more = counts.read >= PROCESS_CHUNK
+        store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
         if self.forums is not None:
             counts += self.forums.process_webhooks(store)
         return counts, more
@@ -351,6 +365,7 @@ class App:
             try:
                 await self.db(self._process_pending)
             finally:
+                await self.db(lambda _: self._store_scope.close())
                 await self.db(lambda store: store.close())
                 self._store = None
         self._writer.shutdown(wait=True)

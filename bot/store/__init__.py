@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 # The page cache of Store.bulk_ingest(), in KiB, and how many messages it commits at once.
 BULK_CACHE_KIB = 64 * 1024
 BULK_COMMIT_MESSAGES = 2_000
+WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +323,8 @@ class Store:
         # Within bulk_ingest(), and how many messages its open transaction holds.
         self._bulk = False
         self._uncommitted = 0
+        # The WAL's length in pages, as checkpoint_aside's thread last saw it.
+        self._wal_pages = 0
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -333,6 +336,8 @@ class Store:
         if str(path) != ":memory:":
             db.enable_wal()
         db.execute("PRAGMA synchronous=NORMAL")
+        # A WAL that grew in a burst is cut back to this when it starts over.
+        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         migrations.apply(db)
         _apply_feature_migrations(db)
         return cls(db)
@@ -385,7 +390,7 @@ class Store:
         self.db.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         self._bulk = True
         try:
-            with self._checkpoint_aside(), self._grouped_commits():
+            with self.checkpoint_aside(), self._grouped_commits():
                 yield
         finally:
             self._bulk = False
@@ -420,15 +425,26 @@ class Store:
             self._uncommitted = 0
 
     @contextmanager
-    def _checkpoint_aside(self, every: float = 0.05) -> Iterator[None]:
-        """Checkpoint the WAL from a thread of its own while a bulk write runs.
+    def checkpoint_aside(self, every: float = 0.05, writer_pages: int = 0) -> Iterator[None]:
+        """Checkpoint the WAL from a thread of its own while this is open.
 
         SQLite checkpoints in the committing thread once the WAL passes 1,000 pages,
         and a checkpoint waits for the disk twice (it syncs the WAL and the database).
         A bulk import passes that mark at nearly every commit, so the single writer
-        would spend much of its time waiting. A second connection checkpoints
+        would spend much of its time waiting; `quorum run` would keep every SMTP
+        delivery waiting for its 250 meanwhile. A second connection checkpoints
         instead, without blocking the writer; what is left is checkpointed at the
         end, before this returns, so the WAL ends as small as without this.
+
+        Only a checkpoint that completes right before a write lets the WAL start
+        over, and under steady writes the second connection rarely catches up, so
+        the WAL would grow for as long as they last. The writer therefore still
+        checkpoints now and then, when it suits it: a bulk import between its
+        groups of commits, `quorum run` between processing chunks
+        (:meth:`checkpoint_if_long`); by then the other connection has copied
+        nearly all of the WAL, so the writer mostly waits for one sync. As a
+        bound, the writer also checkpoints by SQLite's own rule once the WAL is
+        ``writer_pages`` long (0: never).
         """
         path = self.db.conn.execute("PRAGMA database_list").fetchone()[2]
         mode = self.db.conn.execute("PRAGMA journal_mode").fetchone()[0]
@@ -443,7 +459,8 @@ class Store:
                 conn = sqlite3.connect(path, timeout=30)
                 try:
                     while not stop.wait(every):
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        self._wal_pages = int(row[1])  # the WAL's length, in pages
                 finally:
                     conn.close()
             except sqlite3.Error:
@@ -451,7 +468,7 @@ class Store:
                 logger.warning("background WAL checkpoints stopped", exc_info=True)
 
         thread = Thread(target=checkpoint, name="wal-checkpoint", daemon=True)
-        self.db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self.db.conn.execute(f"PRAGMA wal_autocheckpoint = {int(writer_pages)}")
         thread.start()
         try:
             yield
@@ -459,6 +476,15 @@ class Store:
             stop.set()
             thread.join()
             self.db.conn.execute(f"PRAGMA wal_autocheckpoint = {int(limit)}")
+            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def checkpoint_if_long(self, pages: int) -> None:
+        """Checkpoint in this, the writer's, thread if the WAL was last seen ``pages`` long.
+
+        Within :meth:`checkpoint_aside`: this lets the WAL start over (see there).
+        """
+        if self._wal_pages >= pages:
+            self._wal_pages = 0
             self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     # -- SMTP inbox: durable before 250 ---------------------------------------------------
