@@ -28,7 +28,7 @@ from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.responsiveness import format_duration
 from bot.core.votes import VoteReport
 from bot.dispatch import DispatchReport
-from bot.errors import QuorumError
+from bot.errors import QuorumError, UserError
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
 from bot.features.modules import evaluate_modules, module_dict
@@ -446,10 +446,41 @@ def log(ctx: Context, as_json: bool, status: str | None, kind: str | None, limit
             f"{entry.created_at:%Y-%m-%d %H:%M} [{entry.status.value}{sent}] {entry.kind}"
             f" via {entry.channel or 'thread'} to {entry.target}"
         )
+        out.print(f"  key: {entry.key}")
         out.print(f"  why: {entry.reason}")
         if entry.last_error:
             out.print(f"  error: {entry.last_error}")
     out.print(f"{len(entries)} action(s)")
+
+
+@cli.command()
+@click.argument("key")
+@click.option(
+    "--delivered/--not-delivered",
+    required=True,
+    help="It did arrive (close it as sent), or it did not (send it again).",
+)
+@click.option("--note", default="", help="Why, for the log (who checked, where).")
+@click.pass_obj
+def resolve(ctx: Context, key: str, delivered: bool, note: str) -> None:
+    """Settle an uncertain or failed action (see `quorum log --status uncertain`).
+
+    After a timeout or a crash mid-send nobody knows whether a message arrived,
+    so the bot never repeats it on its own. Look (the list archive, the forum
+    topic, the Slack channel), then say what you found.
+    """
+    with _store(ctx) as store:
+        outbox = Outbox(store)
+        entry = outbox.get(key)
+        if entry is None:
+            raise UserError(f"no action with key {key!r}; `quorum log` lists them")
+        if entry.status not in (Status.UNCERTAIN, Status.FAILED):
+            raise UserError(
+                f"action {key} is {entry.status.value}; only uncertain or failed ones are resolved"
+            )
+        outbox.resolve(key, delivered=delivered, now=datetime.now(UTC), note=note)
+    verdict = "closed as sent" if delivered else "queued to be sent again"
+    out.print(f"{key}: {verdict}")
 
 
 def _fail(error: QuorumError) -> NoReturn:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
@@ -242,3 +244,51 @@ def test_log_says_what_was_decided_why_and_what_became_of_it(store: Store, post:
     assert as_json["sent_at"] == NOW.isoformat()
     assert as_json["remote_id"] == "<quorum.k1@example.org>"
     assert as_json["channel"] == "mail"
+
+
+# -- a person settles what the bot could not --------------------------------------------
+
+
+def _quorum(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+@pytest.mark.parametrize(
+    ("verdict", "status"), [("--delivered", Status.SENT), ("--not-delivered", Status.PENDING)]
+)
+def test_an_uncertain_action_is_settled_from_the_command_line(
+    tmp_path: Path, store: Store, post: Post, verdict: str, status: Status
+):
+    outbox = Outbox(store)
+    action = reply_to(post)
+    outbox.record(action, NOW)
+    outbox.mark_uncertain(action.key, "timed out after sending", NOW)
+
+    listed = _quorum(tmp_path / "quorum.db", "log", "--status", "uncertain")
+    assert f"key: {action.key}" in listed.stdout  # what the person needs to name it
+
+    done = _quorum(tmp_path / "quorum.db", "resolve", action.key, verdict, "--note", "checked")
+    assert done.returncode == 0, done.stderr
+    entry = Outbox(store).get(action.key)
+    assert entry is not None
+    assert entry.status == status
+
+
+def test_resolving_what_is_not_uncertain_names_the_problem(
+    tmp_path: Path, store: Store, post: Post
+):
+    outbox = Outbox(store)
+    outbox.record(reply_to(post), NOW)
+    pending = _quorum(tmp_path / "quorum.db", "resolve", f"reply:{post.key}", "--delivered")
+    assert pending.returncode != 0
+    assert "is pending; only uncertain or failed ones are resolved" in pending.stderr
+    missing = _quorum(tmp_path / "quorum.db", "resolve", "no-such-key", "--delivered")
+    assert missing.returncode != 0
+    assert "no action with key 'no-such-key'" in missing.stderr
+    assert "Traceback" not in pending.stderr + missing.stderr
