@@ -7,6 +7,7 @@ import smtplib
 import time
 import urllib.request
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,20 @@ def _config(max_bytes: int = 64 * 1024) -> Config:
     )
 
 
+@asynccontextmanager
+async def running(config: Config, db: Path) -> AsyncIterator[App]:
+    app = App(config, db)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[App]:
-    app = App(_config(), tmp_path / "quorum.db")
-    await app.start()
-    yield app
-    await app.stop()
+    async with running(_config(), tmp_path / "quorum.db") as app:
+        yield app
 
 
 def _port(app: App) -> int:
@@ -112,13 +121,9 @@ async def test_message_accepted_just_before_shutdown_survives_restart(tmp_path: 
     assert (await first.db(lambda s: s.stats()))["pending"] == 1
     await first.stop()
 
-    second = App(_config(), db)
-    await second.start()
-    try:
+    async with running(_config(), db) as second:
         stats = await wait_processed(second, 1)
         assert stats["messages"] == 1
-    finally:
-        await second.stop()
 
 
 async def test_concurrent_deliveries_share_a_commit_and_each_is_stored_once(
@@ -154,17 +159,13 @@ async def test_a_flood_is_processed_when_it_ebbs_but_never_later_than_the_cap(
     # Every moment counts as a flood here, so only the cap makes processing run.
     monkeypatch.setattr(app_module, "PROCESS_FLOOD_RATE", 0.0)
     monkeypatch.setattr(app_module, "PROCESS_LAG_MAX", 0.6)
-    app = App(_config(), tmp_path / "quorum.db")
-    await app.start()
-    try:
+    async with running(_config(), tmp_path / "quorum.db") as app:
         code, _ = await send(_port(app), raw_mail(message_id="<flood@example.org>"))
         assert code == 250
         await asyncio.sleep(0.3)
         assert (await app.db(lambda s: s.stats()))["pending"] == 1  # answered, not yet read
         stats = await wait_processed(app, 1)
         assert stats["messages"] == 1
-    finally:
-        await app.stop()
 
 
 async def test_a_slow_dashboard_never_holds_up_a_delivery(
@@ -185,11 +186,9 @@ async def test_a_slow_dashboard_never_holds_up_a_delivery(
     loop = asyncio.get_running_loop()
     monkeypatch.setattr(web, "gather", slow_gather)
     config = Config(smtp=SmtpConfig(port=0, accept=[LIST]), web=WebConfig(host="127.0.0.1", port=0))
-    app = App(config, tmp_path / "quorum.db")
-    endpoints = await app.start()
-    assert endpoints.web is not None
-    try:
-        host, port = endpoints.web
+    async with running(config, tmp_path / "quorum.db") as app:
+        assert app._web is not None
+        host, port = app._web.addresses[0][:2]
         page = asyncio.create_task(asyncio.to_thread(_get, f"http://{host}:{port}/"))
         await asyncio.wait_for(computing.wait(), 5)
         started = time.monotonic()
@@ -198,8 +197,6 @@ async def test_a_slow_dashboard_never_holds_up_a_delivery(
         assert code == 250
         assert answered_in < 0.75  # not the 1.5 s the snapshot takes
         assert await page == 200
-    finally:
-        await app.stop()
 
 
 def _get(url: str) -> int:
