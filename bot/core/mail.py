@@ -25,6 +25,7 @@ on every message of the real corpus.
 from __future__ import annotations
 
 import email
+import email.errors
 import email.header
 import email.utils
 import hashlib
@@ -515,7 +516,8 @@ def decode_header_value(value: str, name: str = "", defects: list[Defect] | None
     else:
         try:
             parts = email.header.decode_header(value)
-        except (ValueError, LookupError, AssertionError):
+        except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
+            # HeaderParseError: base64 that is not ("=?x?b?/////?="), found by bench/fuzz.py.
             _record(defects, "bad-encoded-word", name)
             parts = [(value, None)]
     out: list[str] = []
