@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -179,14 +180,18 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     of a 10,000-message import. Forking is only safe while this process runs no
     other thread (a thread's held lock would stay held in the child forever), so
     the pool is started before any thread of the import's own, and a caller that
-    runs threads of its own (a progress bar) gets a fork server instead.
+    runs threads of its own (a progress bar) gets a fork server instead. (Only on
+    Linux: macOS's system libraries are not safe to fork, and Windows only spawns.)
     """
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and threading.active_count() == 1:
         context = multiprocessing.get_context("fork")
-    else:
+    elif "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         # Imported once, by the server, instead of by every worker it forks.
         context.set_forkserver_preload(["__main__", __name__])
+    else:
+        context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     # With fork, the first task starts every worker at once, before the pool's own thread.
     pool.submit(int).result()
