@@ -52,6 +52,7 @@ DIGEST_CRON = "0 9 * * mon"  # Mondays 09:00 UTC
 # sending MTA notices every slow 250.
 PROCESS_FLOOD_RATE = 1_000.0  # deliveries a second
 PROCESS_LAG_MAX = 10.0  # seconds
+WRITER_STUCK_SECONDS = 60.0
 # WAL lengths (4 KiB pages) at which the writer checkpoints: between processing chunks,
 # and as a bound during a flood, when no chunk runs (see Store.checkpoint_aside).
 WAL_PAGES_CHECKPOINT = 8_000
@@ -84,6 +85,8 @@ class App:
         self.discourse = discourse or getattr(config, "discourse", None)
         self.forums: ForumService | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
+        # When the writer's job under way started (None: idle), for /healthz.
+        self._writer_busy_since: float | None = None
         self._store: Store | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
         self._read_store: Store | None = None
@@ -106,7 +109,14 @@ class App:
     async def db(self, call: Callable[[Store], T]) -> T:
         """Run ``call(store)`` on the single writer thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, lambda: call(self._require_store()))
+        return await loop.run_in_executor(self._writer, self._write_now, call)
+
+    def _write_now(self, call: Callable[[Store], T]) -> T:
+        self._writer_busy_since = time.monotonic()
+        try:
+            return call(self._require_store())
+        finally:
+            self._writer_busy_since = None
 
     async def read(self, call: Callable[[Store], T]) -> T:
         """Run ``call(store)`` on the reader thread, over a read-only connection of its own,
@@ -173,9 +183,13 @@ class App:
         if self._smtp_server is not None:
             host, port = self._smtp_server.sockets[0].getsockname()[:2]
             smtp_state = {"ok": self._smtp_server.is_serving(), "address": f"{host}:{port}"}
+        since = self._writer_busy_since
+        busy_for = 0.0 if since is None else time.monotonic() - since
         return {
             "smtp": smtp_state,
             "worker": {"ok": self._worker is not None and not self._worker.done()},
+            # Every delivery waits for the writer: one job that long means mail is stuck.
+            "writer": {"ok": busy_for < WRITER_STUCK_SECONDS, "busy_for_s": round(busy_for, 1)},
             "pollers": self.forums.poller_health() if self.forums is not None else {},
         }
 

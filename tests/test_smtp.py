@@ -202,3 +202,14 @@ async def test_a_slow_dashboard_never_holds_up_a_delivery(
 def _get(url: str) -> int:
     with urllib.request.urlopen(url, timeout=10) as response:
         return int(response.status)
+
+
+async def test_health_reports_a_writer_stuck_on_one_job(app: App, monkeypatch: pytest.MonkeyPatch):
+    """Every delivery waits for the writer, so one job that never ends is an outage."""
+    monkeypatch.setattr(app_module, "WRITER_STUCK_SECONDS", 0.2)
+    assert app.health()["writer"]["ok"] is True
+    stuck = asyncio.create_task(app.db(lambda _: time.sleep(0.5)))
+    await asyncio.sleep(0.35)
+    assert app.health()["writer"]["ok"] is False
+    await stuck
+    assert app.health()["writer"] == {"ok": True, "busy_for_s": 0.0}
