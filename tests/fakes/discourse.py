@@ -55,8 +55,6 @@ import html
 import json
 import random
 import re
-import socket
-import struct
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -64,11 +62,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Literal, Self, get_args
+from typing import Any, Final, Literal, get_args
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+from tests.fakes.server import LoopbackHTTP, reset_connection
 
 JsonObject = dict[str, Any]
 
@@ -228,7 +227,7 @@ Clock = Callable[[], datetime]
 Monotonic = Callable[[], float]
 
 
-class FakeDiscourse:
+class FakeDiscourse(LoopbackHTTP):
     """An in-memory Discourse forum served on 127.0.0.1, on an ephemeral port, for one test."""
 
     def __init__(
@@ -248,6 +247,7 @@ class FakeDiscourse:
         max_post_ids: int | None = None,
     ) -> None:
         """``clock`` dates the forum (default: now, UTC); ``monotonic`` times the request log."""
+        super().__init__()
         self.api_key = api_key
         self.api_username = api_username
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
@@ -269,11 +269,6 @@ class FakeDiscourse:
         self._create_memo: dict[tuple[str, str], tuple[float, JsonObject]] = {}
         self._scripted: deque[_Fault] = deque()
         self.set_fault_rate(fault_rate, seed=fault_seed, kinds=fault_kinds)
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
         # What every Discourse has: the system user, the API user (an admin, as bot keys
         # usually are) and the Uncategorized category.
         self.add_user("system", name="system", admin=True, trust_level=4, user_id=SYSTEM_USER_ID)
@@ -282,58 +277,22 @@ class FakeDiscourse:
 
     # -- lifecycle -------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 and return the base URL, without a trailing slash."""
-
+    def _application(self) -> web.Application:
         @web.middleware
         async def intercept(
             request: web.Request, handler: Callable[[web.Request], Any]
         ) -> web.StreamResponse:
-            return await self._intercept(request, handler)
+            async with self._busy():
+                return await self._serve(request, handler)
 
         app = web.Application(middlewares=[intercept])
         self._add_routes(app.router)
-        # No access log: tests assert on self.requests. A short shutdown timeout so that
-        # stop() does not wait out a deliberately slow answer.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        port = runner.addresses[0][1]
-        self._base_url = f"http://127.0.0.1:{port}"
-        return self._base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("FakeDiscourse is not started")
-        return self._base_url
+        return app
 
     @property
     def auth_headers(self) -> dict[str, str]:
         """The headers a correctly configured client sends."""
         return {"Api-Key": self.api_key, "Api-Username": self.api_username}
-
-    async def wait_idle(self) -> None:
-        """Wait until no request is being handled (e.g. a slow one the client gave up on)."""
-        await self._idle.wait()
 
     # -- seeding ---------------------------------------------------------------------
 
@@ -636,18 +595,6 @@ class FakeDiscourse:
         router.add_post("/posts.json", self._create_post)
         router.add_get(r"/posts/{post_id:\d+}.json", self._get_post)
         router.add_put(r"/posts/{post_id:\d+}.json", self._update_post)
-
-    async def _intercept(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
-    ) -> web.StreamResponse:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            return await self._serve(request, handler)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     async def _serve(
         self, request: web.Request, handler: Callable[[web.Request], Any]
@@ -1351,21 +1298,9 @@ def _misbehave(request: web.Request, fault: _Fault) -> web.StreamResponse:
     if fault.kind == "500":
         page = "<html><body><h1>We're sorry, but something went wrong.</h1></body></html>"
         return web.Response(status=500, text=page, content_type="text/html")
-    _reset_connection(request)
+    reset_connection(request)
     # Never delivered: the transport is gone and aiohttp drops the write.
     return web.Response(status=500)
-
-
-def _reset_connection(request: web.Request) -> None:
-    """Close with an RST, like a proxy dying mid-request: the client sees ECONNRESET."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        # SO_LINGER on with a zero timeout makes close() send RST instead of FIN.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
 
 
 # -- request parameters --------------------------------------------------------------

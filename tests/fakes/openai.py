@@ -27,16 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final, Literal, Self, get_args
+from typing import Any, ClassVar, Final, Literal, get_args
 
 from aiohttp import web
+
+from tests.fakes.server import LoopbackHTTP, reset_connection
 
 FaultKind = Literal["429", "500", "slow", "reset", "bad-json"]
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
@@ -118,8 +117,10 @@ class _ApiError(Exception):
         return web.json_response({"error": error}, status=self.status, headers=headers)
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackHTTP):
     """An OpenAI-compatible API on 127.0.0.1, on an ephemeral port, for one test."""
+
+    API_PATH: ClassVar[str] = "/v1"
 
     def __init__(
         self,
@@ -130,6 +131,7 @@ class FakeOpenAI:
         slow_delay: float = 0.5,
         retry_after: int = 1,
     ) -> None:
+        super().__init__()
         self._keys = frozenset(api_keys) if api_keys is not None else None
         self.models = tuple(models)
         self.responder = responder
@@ -138,56 +140,15 @@ class FakeOpenAI:
         self.requests: list[RecordedRequest] = []
         self._scripted: deque[_Fault] = deque()
         self._completions = 0
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 and return the base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
+    def _application(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_get("/v1/models", self._handle)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        # No access log: tests assert on self.requests. A short shutdown timeout so that
-        # stop() does not wait out a deliberately slow call.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        sock = _listening_socket()
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-        self._base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-        return self._base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("FakeOpenAI is not started")
-        return self._base_url
-
-    async def wait_idle(self) -> None:
-        """Wait until no call is being handled (e.g. a slow one the client gave up on)."""
-        await self._idle.wait()
+        return app
 
     # -- misbehaviour ----------------------------------------------------------------
 
@@ -218,14 +179,8 @@ class FakeOpenAI:
     # -- HTTP ------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
+        async with self._busy():
             return await self._serve(request)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
@@ -390,7 +345,7 @@ def _misbehave(request: web.Request, fault: _Fault) -> web.Response:
     if fault.kind == "bad-json":
         # What a proxy's error page or a half-written answer looks like to a JSON client.
         return web.Response(text='{"id": "chatcmpl-', content_type="application/json")
-    _reset_connection(request)
+    reset_connection(request)
     # Never delivered: the transport is gone, aiohttp drops the write.
     return web.Response(status=500)
 
@@ -412,23 +367,3 @@ def _json_object(raw: bytes) -> JsonObject | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _listening_socket() -> socket.socket:
-    # Binding port 0 ourselves tells us the ephemeral port without aiohttp internals.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def _reset_connection(request: web.Request) -> None:
-    """Close with an RST, like a proxy dying mid-call: the client sees ECONNRESET."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        # SO_LINGER on with a zero timeout makes close() send RST instead of FIN.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()

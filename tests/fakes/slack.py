@@ -26,16 +26,15 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import socket
-import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final, Literal, Self, get_args
+from typing import Any, ClassVar, Final, Literal, get_args
 
 from aiohttp import web
+
+from tests.fakes.server import LoopbackHTTP, reset_connection
 
 FaultKind = Literal["429", "500", "slow", "reset"]
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
@@ -87,8 +86,11 @@ class _ApiFailure(Exception):
 MethodHandler = Callable[[JsonObject], JsonObject]
 
 
-class FakeSlack:
+class FakeSlack(LoopbackHTTP):
     """The Slack Web API on 127.0.0.1, on an ephemeral port, for one test."""
+
+    # slack_sdk wants its base URL ending in "/".
+    API_PATH: ClassVar[str] = "/api/"
 
     TEAM_ID: Final = "T0QUORUM0"
     TEAM: Final = "Quorum Test"
@@ -109,6 +111,7 @@ class FakeSlack:
         fault_kinds: Sequence[FaultKind] = ("429", "500", "reset"),
     ) -> None:
         """``channels``/``users`` map IDs to names; when given, other IDs are not found."""
+        super().__init__()
         self._tokens = frozenset(tokens)
         self._channels = dict(channels) if channels is not None else None
         self._users = dict(users) if users is not None else None
@@ -119,11 +122,6 @@ class FakeSlack:
         self._scripted: deque[_Fault] = deque()
         self.set_fault_rate(fault_rate, seed=fault_seed, kinds=fault_kinds)
         self._ts_sequence = 0
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
         self._methods: dict[str, MethodHandler] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -134,47 +132,10 @@ class FakeSlack:
 
     # -- lifecycle -------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 and return the base URL (ending in "/") for slack_sdk."""
+    def _application(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
-        # No access log: tests assert on self.requests. A short shutdown timeout so that
-        # stop() does not wait out a deliberately slow call.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        sock = _listening_socket()
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-        port = sock.getsockname()[1]
-        self._base_url = f"http://127.0.0.1:{port}/api/"
-        return self._base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("FakeSlack is not started")
-        return self._base_url
-
-    async def wait_idle(self) -> None:
-        """Wait until no call is being handled (e.g. a slow one the client gave up on)."""
-        await self._idle.wait()
+        return app
 
     # -- misbehaviour ----------------------------------------------------------------
 
@@ -227,14 +188,8 @@ class FakeSlack:
     # -- HTTP ------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
+        async with self._busy():
             return await self._serve(request)
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -271,7 +226,7 @@ class FakeSlack:
             self.requests.append(RecordedRequest(method, arrived, 500, "internal_error", "500"))
             return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         self.requests.append(RecordedRequest(method, arrived, None, None, "reset"))
-        _reset_connection(request)
+        reset_connection(request)
         # Never delivered: the transport is gone, aiohttp drops the write.
         return web.Response(status=500)
 
@@ -418,26 +373,6 @@ class FakeSlack:
         if recorded.thread_ts is not None:
             message["thread_ts"] = recorded.thread_ts
         return message
-
-
-def _listening_socket() -> socket.socket:
-    # Binding port 0 ourselves tells us the ephemeral port without aiohttp internals.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def _reset_connection(request: web.Request) -> None:
-    """Close with an RST, like a proxy dying mid-call: the client sees ECONNRESET."""
-    transport = request.transport
-    if transport is None:
-        return
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        # SO_LINGER on with a zero timeout makes close() send RST instead of FIN.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
 
 
 async def _read_arguments(request: web.Request) -> tuple[JsonObject, str | None]:

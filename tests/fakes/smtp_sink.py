@@ -23,10 +23,11 @@ from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default
-from types import TracebackType
-from typing import Any, Literal, Self, cast
+from typing import Any, Literal, cast
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.fakes.server import LoopbackServer
 
 Stage = Literal["MAIL", "RCPT", "DATA"]
 
@@ -98,7 +99,7 @@ class _Handler:
         return "250 2.0.0 OK: queued"
 
 
-class SmtpSink:
+class SmtpSink(LoopbackServer):
     """An SMTP server on 127.0.0.1, on an ephemeral port, for one test."""
 
     def __init__(self, *, credentials: tuple[str, str] | None = None) -> None:
@@ -135,18 +136,6 @@ class SmtpSink:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     # -- misbehaviour ----------------------------------------------------------------
 
