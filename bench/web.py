@@ -21,8 +21,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from bot.config import load_config
 from bot.ingest import import_paths, process_inbox
 from bot.store import Store
 from bot.web import WebConfig, WebContext, start_web
+from tests.stores import StoreThread
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,20 +167,6 @@ def write_archive(target: Path, rfcs: int, seed: int = 7) -> int:
                 out.write(mail)
                 count += 1
     return count
-
-
-class StoreThread:
-    """``App.db`` without the app: every call on one thread, as the app's writer runs them."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bench-store")
-
-    async def __call__(self, call: Callable[[Store], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call, self.store)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=True)
 
 
 async def _time(session: aiohttp.ClientSession, url: str) -> tuple[float, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,13 +50,6 @@ async def fake() -> AsyncIterator[FakeDiscourse]:
 @pytest.fixture(autouse=True)
 def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(API_KEY_ENV, FakeDiscourse().api_key)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(tmp_path / "quorum.db")
-    yield store
-    store.close()
 
 
 def config_for(fake: FakeDiscourse, *categories: tuple[str, int], **overrides: Any) -> ForumConfig:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -41,7 +40,7 @@ from bot.store.outbox import Due, Outbox, Status
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp_sink import SmtpSink
 from tests.mailgen import raw_mail
-from tests.test_outbox import StoreWriter, ingest, open_store, reply_to
+from tests.stores import StoreThread, ingest, reply_to
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BOT = "quorum@example.org"
@@ -86,26 +85,6 @@ class CrashingChannel:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "quorum.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def writer(store: Store) -> Iterator[StoreWriter]:
-    running = StoreWriter(store)
-    yield running
-    running.close()
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    async with SmtpSink() as running:
-        yield running
-
-
-@pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack(tokens=[TOKEN], channels={SLACK_CHANNEL: "dev-reminders"}) as running:
         yield running
@@ -142,7 +121,7 @@ def slack_channel(fake: FakeSlack, *, enabled: bool = True) -> SlackChannel:
 
 
 def dispatcher(
-    writer: StoreWriter, *channels: Channel[Any], config: DispatchConfig = LIVE
+    writer: StoreThread, *channels: Channel[Any], config: DispatchConfig = LIVE
 ) -> Dispatcher:
     return Dispatcher(writer, {c.name: c for c in channels}, config, clock=lambda: NOW)
 
@@ -158,11 +137,11 @@ def reminder(post: Post, n: int = 0) -> Action:
     )
 
 
-async def record(writer: StoreWriter, *actions: Action) -> None:
+async def record(writer: StoreThread, *actions: Action) -> None:
     await writer(lambda store: Outbox(store).record_all(actions, NOW))
 
 
-async def statuses(writer: StoreWriter) -> dict[str, Status]:
+async def statuses(writer: StoreThread) -> dict[str, Status]:
     entries = await writer(lambda store: Outbox(store).log(limit=1000))
     return {entry.key: entry.status for entry in entries}
 
@@ -226,7 +205,7 @@ def test_post_link_prefers_the_posts_url_then_the_archive():
 
 
 async def test_the_same_run_twice_delivers_each_action_once(
-    writer: StoreWriter, sink: SmtpSink, slack: FakeSlack, posts: list[Post]
+    writer: StoreThread, sink: SmtpSink, slack: FakeSlack, posts: list[Post]
 ):
     await record(writer, *(reply_to(p) for p in posts), reminder(posts[0]))
     running = dispatcher(writer, mail_channel(sink), slack_channel(slack))
@@ -244,7 +223,7 @@ async def test_the_same_run_twice_delivers_each_action_once(
 
 @pytest.mark.parametrize("kind", ["mail", "slack"])
 async def test_crash_before_sending_still_delivers_exactly_once(
-    writer: StoreWriter, sink: SmtpSink, slack: FakeSlack, posts: list[Post], kind: str
+    writer: StoreThread, sink: SmtpSink, slack: FakeSlack, posts: list[Post], kind: str
 ):
     channel = mail_channel(sink) if kind == "mail" else slack_channel(slack)
     actions = (
@@ -269,7 +248,7 @@ async def test_crash_before_sending_still_delivers_exactly_once(
 
 @pytest.mark.parametrize("kind", ["mail", "slack"])
 async def test_crash_after_sending_never_sends_again(
-    writer: StoreWriter, sink: SmtpSink, slack: FakeSlack, posts: list[Post], kind: str
+    writer: StoreThread, sink: SmtpSink, slack: FakeSlack, posts: list[Post], kind: str
 ):
     channel = mail_channel(sink) if kind == "mail" else slack_channel(slack)
     action = reply_to(posts[0]) if kind == "mail" else reminder(posts[0])
@@ -290,7 +269,7 @@ async def test_crash_after_sending_never_sends_again(
 
 
 async def test_uncertain_mail_is_settled_by_the_lists_copy_of_it(
-    writer: StoreWriter, sink: SmtpSink, posts: list[Post]
+    writer: StoreThread, sink: SmtpSink, posts: list[Post]
 ):
     action = reply_to(posts[0])
     await record(writer, action)
@@ -309,7 +288,7 @@ async def test_uncertain_mail_is_settled_by_the_lists_copy_of_it(
 
 
 async def test_crash_at_the_point_of_no_return_waits_for_a_person(
-    writer: StoreWriter, sink: SmtpSink, posts: list[Post]
+    writer: StoreThread, sink: SmtpSink, posts: list[Post]
 ):
     """The price of never sending twice: this window's message is not guessed at."""
     action = reply_to(posts[0])
@@ -329,7 +308,7 @@ async def test_crash_at_the_point_of_no_return_waits_for_a_person(
 
 
 async def test_the_cap_holds_and_names_the_rule(
-    writer: StoreWriter, sink: SmtpSink, posts: list[Post], caplog: pytest.LogCaptureFixture
+    writer: StoreThread, sink: SmtpSink, posts: list[Post], caplog: pytest.LogCaptureFixture
 ):
     flood = [reply_to(posts[0], key=f"flood:{n}") for n in range(5)]
     await record(writer, *flood)
@@ -354,7 +333,7 @@ async def test_the_cap_holds_and_names_the_rule(
 
 
 async def test_dry_run_is_the_default_and_sends_nothing(
-    writer: StoreWriter,
+    writer: StoreThread,
     sink: SmtpSink,
     slack: FakeSlack,
     posts: list[Post],
@@ -378,7 +357,7 @@ async def test_dry_run_is_the_default_and_sends_nothing(
 
 
 async def test_a_disabled_channel_stays_dry_while_others_send(
-    writer: StoreWriter, sink: SmtpSink, slack: FakeSlack, posts: list[Post]
+    writer: StoreThread, sink: SmtpSink, slack: FakeSlack, posts: list[Post]
 ):
     await record(writer, reply_to(posts[0]), reminder(posts[0]))
 
@@ -394,7 +373,7 @@ async def test_a_disabled_channel_stays_dry_while_others_send(
 
 
 async def test_an_action_for_a_missing_channel_waits(
-    writer: StoreWriter, sink: SmtpSink, posts: list[Post]
+    writer: StoreThread, sink: SmtpSink, posts: list[Post]
 ):
     forum = Action("reply", posts[0].key, "Hi", "forum:1", channel="discourse")
     await record(writer, forum)
@@ -407,7 +386,7 @@ async def test_an_action_for_a_missing_channel_waits(
 
 
 async def test_one_bad_action_does_not_stop_the_others(
-    writer: StoreWriter, sink: SmtpSink, posts: list[Post]
+    writer: StoreThread, sink: SmtpSink, posts: list[Post]
 ):
     orphan = Action("reply", "<never-stored@example.org>", "Hi", "orphan", channel="mail")
     await record(writer, orphan, reply_to(posts[1]))

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
@@ -24,37 +22,16 @@ from bot.core.mail import Envelope, parse_mail
 from bot.core.rules import BotIdentity
 from bot.dispatch import DispatchConfig, Dispatcher
 from bot.model import Action, Person, Post, Source
-from bot.store import Store
 from bot.store.outbox import Outbox, Status
 from tests.fakes.smtp_sink import SmtpSink
 from tests.mailgen import raw_mail
-from tests.test_outbox import StoreWriter, ingest, open_store, reply_to
+from tests.stores import StoreThread, ingest, reply_to
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BOT = "quorum@example.org"
 LIST = "dev@lists.example.org"
 PASSWORD = "s3cret-Submission-pw"
 LIVE = DispatchConfig(dry_run=False)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "quorum.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def writer(store: Store) -> Iterator[StoreWriter]:
-    running = StoreWriter(store)
-    yield running
-    running.close()
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[SmtpSink]:
-    async with SmtpSink() as running:
-        yield running
 
 
 def channel_for(sink: SmtpSink, *, name: str = "mail", **settings: object) -> MailChannel:
@@ -80,14 +57,14 @@ def channel_for(sink: SmtpSink, *, name: str = "mail", **settings: object) -> Ma
     )
 
 
-async def dispatch(writer: StoreWriter, channel: MailChannel, *actions: Action) -> Dispatcher:
+async def dispatch(writer: StoreThread, channel: MailChannel, *actions: Action) -> Dispatcher:
     await writer(lambda store: Outbox(store).record_all(actions, NOW))
     running = Dispatcher(writer, {channel.name: channel}, LIVE, clock=lambda: NOW)
     await running.run_once(NOW)
     return running
 
 
-async def entry_of(writer: StoreWriter, key: str) -> tuple[Status, str]:
+async def entry_of(writer: StoreThread, key: str) -> tuple[Status, str]:
     entry = await writer(lambda store: Outbox(store).get(key))
     assert entry is not None
     return entry.status, entry.last_error or ""
@@ -218,7 +195,7 @@ to the message above. Reply "@quorum help" to talk to it.
 
 
 async def test_reply_threads_under_its_target_and_says_it_is_automatic(
-    writer: StoreWriter, sink: SmtpSink
+    writer: StoreThread, sink: SmtpSink
 ):
     target = await writer(
         lambda store: ingest(
@@ -264,7 +241,7 @@ to talk to it.
 
 
 async def test_a_reminder_is_auto_generated_and_names_its_policy(
-    writer: StoreWriter, sink: SmtpSink
+    writer: StoreThread, sink: SmtpSink
 ):
     target = await writer(
         lambda store: ingest(
@@ -288,7 +265,7 @@ async def test_a_reminder_is_auto_generated_and_names_its_policy(
     assert body_of(message) == REMINDER_BODY
 
 
-async def test_a_note_about_a_module_starts_its_own_thread(writer: StoreWriter, sink: SmtpSink):
+async def test_a_note_about_a_module_starts_its_own_thread(writer: StoreThread, sink: SmtpSink):
     note = Action(
         kind="escalate",
         target="indexer",  # a module, not a post
@@ -308,7 +285,7 @@ async def test_a_note_about_a_module_starts_its_own_thread(writer: StoreWriter, 
     assert "Waiting:" not in body_of(message)
 
 
-async def test_auto_generated_mail_gets_no_reply(writer: StoreWriter, sink: SmtpSink):
+async def test_auto_generated_mail_gets_no_reply(writer: StoreThread, sink: SmtpSink):
     robot = await writer(
         lambda store: ingest(
             store,
@@ -331,7 +308,7 @@ async def test_auto_generated_mail_gets_no_reply(writer: StoreWriter, sink: Smtp
 
 
 async def test_our_own_reply_coming_back_from_the_list_is_not_answered(
-    writer: StoreWriter, sink: SmtpSink
+    writer: StoreThread, sink: SmtpSink
 ):
     target = await writer(lambda store: ingest(store, raw_mail(message_id="<h@example.org>")))
     await dispatch(writer, channel_for(sink), reply_to(target))
@@ -373,7 +350,7 @@ async def test_line_breaks_in_echoed_values_never_become_headers(sink: SmtpSink)
 
 
 async def test_password_comes_from_the_environment_and_is_never_logged(
-    writer: StoreWriter, caplog: pytest.LogCaptureFixture
+    writer: StoreThread, caplog: pytest.LogCaptureFixture
 ):
     async with SmtpSink(credentials=("quorum", PASSWORD)) as sink:
         target = await writer(lambda store: ingest(store, raw_mail()))
@@ -387,7 +364,7 @@ async def test_password_comes_from_the_environment_and_is_never_logged(
     assert PASSWORD not in dump
 
 
-async def test_a_wrong_password_is_a_permanent_failure(writer: StoreWriter):
+async def test_a_wrong_password_is_a_permanent_failure(writer: StoreThread):
     async with SmtpSink(credentials=("quorum", "another")) as sink:
         target = await writer(lambda store: ingest(store, raw_mail()))
         await dispatch(writer, channel_for(sink, username="quorum"), reply_to(target))
@@ -399,7 +376,7 @@ async def test_a_wrong_password_is_a_permanent_failure(writer: StoreWriter):
     assert sink.messages == []
 
 
-async def test_a_missing_password_names_the_variable(writer: StoreWriter, sink: SmtpSink):
+async def test_a_missing_password_names_the_variable(writer: StoreThread, sink: SmtpSink):
     channel = channel_for(sink, username="quorum", password_env="QUORUM_NO_SUCH_VARIABLE")
     target = await writer(lambda store: ingest(store, raw_mail()))
 
@@ -412,7 +389,7 @@ async def test_a_missing_password_names_the_variable(writer: StoreWriter, sink: 
 
 
 async def test_a_temporary_refusal_is_retried_later_and_sent_once(
-    writer: StoreWriter, sink: SmtpSink
+    writer: StoreThread, sink: SmtpSink
 ):
     target = await writer(lambda store: ingest(store, raw_mail()))
     sink.refuse_next(451, "4.3.0 try again later", stage="RCPT")
@@ -427,7 +404,7 @@ async def test_a_temporary_refusal_is_retried_later_and_sent_once(
     assert len(sink.messages) == 1
 
 
-async def test_a_permanent_refusal_is_not_retried(writer: StoreWriter, sink: SmtpSink):
+async def test_a_permanent_refusal_is_not_retried(writer: StoreThread, sink: SmtpSink):
     target = await writer(lambda store: ingest(store, raw_mail()))
     sink.refuse_next(554, "5.7.1 message rejected", stage="DATA")
 
@@ -439,7 +416,7 @@ async def test_a_permanent_refusal_is_not_retried(writer: StoreWriter, sink: Smt
 
 
 async def test_a_connection_lost_after_data_is_uncertain_and_not_resent(
-    writer: StoreWriter, sink: SmtpSink
+    writer: StoreThread, sink: SmtpSink
 ):
     target = await writer(lambda store: ingest(store, raw_mail()))
     sink.drop_after_data()
@@ -452,7 +429,7 @@ async def test_a_connection_lost_after_data_is_uncertain_and_not_resent(
     assert len(sink.messages) == 1
 
 
-async def test_no_server_is_retried_later(writer: StoreWriter):
+async def test_no_server_is_retried_later(writer: StoreThread):
     async with SmtpSink() as gone:
         pass  # a port that was just free: nothing listens there now
     target = await writer(lambda store: ingest(store, raw_mail()))

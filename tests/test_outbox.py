@@ -2,72 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-from bot.core.mail import Envelope, parse_mail
 from bot.model import Action, Post
 from bot.store import Store
 from bot.store import to_text as store_text
 from bot.store.outbox import Outbox, Status, apply_migrations
 from bot.store.outbox import to_text as outbox_text
 from tests.mailgen import raw_mail
+from tests.stores import ingest, reply_to
 
 T = TypeVar("T")
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-# -- helpers shared with the dispatch, mail and Slack tests ----------------------------
-
-
-def open_store(path: Path) -> Store:
-    store = Store.open(path)
-    # Until Store.open applies the outbox set itself.
-    apply_migrations(store.db)
-    return store
-
-
-def ingest(store: Store, raw: bytes) -> Post:
-    """Store one mail as the SMTP endpoint would, and return it as stored."""
-    post = parse_mail(raw, Envelope(arrived_at=NOW))
-    store.ingest([(post, raw)])
-    return next(p for p in store.iter_posts() if p.key == post.key)
-
-
-class StoreWriter:
-    """Like App.db: every store call runs on one dedicated writer thread."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-writer")
-
-    async def __call__(self, call: Callable[[Store], T], /) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call, self.store)
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-
-
-def reply_to(post: Post, text: str = "Noted.", key: str | None = None) -> Action:
-    return Action(kind="reply", target=post.key, text=text, key=key or f"reply:{post.key}")
-
-
 # -- fixtures -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "quorum.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

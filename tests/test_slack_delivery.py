@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,27 +22,13 @@ from bot.store import Store
 from bot.store.outbox import Outbox, Status
 from tests.fakes.slack import FakeSlack
 from tests.mailgen import raw_mail
-from tests.test_outbox import StoreWriter, ingest, open_store
+from tests.stores import StoreThread, ingest
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TOKEN = "xoxb-quorum-test-token"
 REMINDERS = "C0REMINDERS"
 USERS = {"Bob Bauer": "U0BOB", "Bob": "U0OTHERBOB", "Carol Cortés": "U0CAROL"}
 ARCHIVE = "https://lists.example.org/thread/{message_id}"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "quorum.db")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def writer(store: Store) -> Iterator[StoreWriter]:
-    running = StoreWriter(store)
-    yield running
-    running.close()
 
 
 @pytest.fixture
@@ -90,7 +75,7 @@ def reminder(post: Post) -> Action:
 
 
 async def deliver(
-    writer: StoreWriter,
+    writer: StoreThread,
     channel: SlackChannel,
     action: Action,
     config: DispatchConfig = DispatchConfig(dry_run=False),  # noqa: B008  (frozen)
@@ -100,7 +85,7 @@ async def deliver(
     return running, await running.run_once(NOW)
 
 
-async def status_of(writer: StoreWriter, key: str) -> tuple[Status, str, datetime | None]:
+async def status_of(writer: StoreThread, key: str) -> tuple[Status, str, datetime | None]:
     entry = await writer(lambda store: Outbox(store).get(key))
     assert entry is not None
     return entry.status, entry.last_error or "", entry.retry_at
@@ -191,7 +176,7 @@ def test_one_channel_object_per_configured_slack_channel():
 
 
 async def test_a_reminder_is_posted_once_with_blocks_and_fallback_text(
-    writer: StoreWriter, fake: FakeSlack, post: Post
+    writer: StoreThread, fake: FakeSlack, post: Post
 ):
     running, report = await deliver(writer, channel_for(fake), reminder(post))
     again = await running.run_once(NOW + timedelta(hours=1))
@@ -209,7 +194,7 @@ async def test_a_reminder_is_posted_once_with_blocks_and_fallback_text(
 
 
 async def test_a_bad_token_is_refused_and_not_retried(
-    writer: StoreWriter, fake: FakeSlack, post: Post
+    writer: StoreThread, fake: FakeSlack, post: Post
 ):
     await deliver(writer, channel_for(fake, token="xoxb-revoked"), reminder(post))
 
@@ -223,7 +208,7 @@ async def test_a_bad_token_is_refused_and_not_retried(
 
 
 async def test_rate_limited_once_waits_for_retry_after_then_posts_once(
-    writer: StoreWriter, fake: FakeSlack, post: Post
+    writer: StoreThread, fake: FakeSlack, post: Post
 ):
     fake.fail_next(1, "429", retry_after=1)
 
@@ -237,7 +222,7 @@ async def test_rate_limited_once_waits_for_retry_after_then_posts_once(
 
 
 async def test_still_rate_limited_is_retried_by_the_outbox_later(
-    writer: StoreWriter, fake: FakeSlack, post: Post
+    writer: StoreThread, fake: FakeSlack, post: Post
 ):
     fake.fail_next(1, "429", retry_after=0)
 
@@ -255,7 +240,7 @@ async def test_still_rate_limited_is_retried_by_the_outbox_later(
 
 @pytest.mark.parametrize("fault", ["500", "reset"])
 async def test_an_unclear_failure_is_uncertain_and_never_repeated(
-    writer: StoreWriter, fake: FakeSlack, post: Post, fault: Any
+    writer: StoreThread, fake: FakeSlack, post: Post, fault: Any
 ):
     fake.fail_next(1, fault)
 
@@ -269,7 +254,7 @@ async def test_an_unclear_failure_is_uncertain_and_never_repeated(
 
 
 async def test_a_timeout_that_posted_anyway_is_not_posted_again(
-    writer: StoreWriter, fake: FakeSlack, post: Post
+    writer: StoreThread, fake: FakeSlack, post: Post
 ):
     fake.fail_next(1, "slow", delay=0.6)
 
@@ -283,7 +268,7 @@ async def test_a_timeout_that_posted_anyway_is_not_posted_again(
     assert len(fake.messages) == 1
 
 
-async def test_slack_out_of_reach_is_retried_later(writer: StoreWriter, post: Post):
+async def test_slack_out_of_reach_is_retried_later(writer: StoreThread, post: Post):
     async with FakeSlack(tokens=[TOKEN]) as gone:
         channel = channel_for(gone)  # its port is closed once the block ends
 
@@ -295,7 +280,7 @@ async def test_slack_out_of_reach_is_retried_later(writer: StoreWriter, post: Po
 
 
 async def test_a_missing_token_names_the_variable_and_sends_nothing(
-    writer: StoreWriter, fake: FakeSlack, post: Post
+    writer: StoreThread, fake: FakeSlack, post: Post
 ):
     await deliver(writer, channel_for(fake, token_env="QUORUM_NO_SUCH_TOKEN"), reminder(post))
 
@@ -305,7 +290,7 @@ async def test_a_missing_token_names_the_variable_and_sends_nothing(
 
 
 async def test_the_token_is_never_logged(
-    writer: StoreWriter, fake: FakeSlack, post: Post, caplog: pytest.LogCaptureFixture
+    writer: StoreThread, fake: FakeSlack, post: Post, caplog: pytest.LogCaptureFixture
 ):
     fake.fail_next(1, "500")
     with caplog.at_level(logging.DEBUG):
@@ -316,7 +301,7 @@ async def test_the_token_is_never_logged(
     assert TOKEN not in dump
 
 
-async def test_dry_run_makes_no_call_at_all(writer: StoreWriter, fake: FakeSlack, post: Post):
+async def test_dry_run_makes_no_call_at_all(writer: StoreThread, fake: FakeSlack, post: Post):
     _, report = await deliver(writer, channel_for(fake), reminder(post), DispatchConfig())
 
     assert fake.requests == []

@@ -6,14 +6,12 @@ The web app runs as the App runs it: every store call on one thread, through
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -48,6 +46,7 @@ from bot.web import (
 )
 from tests.corpus import CORPUS, corpus_path
 from tests.mailgen import raw_mail
+from tests.stores import StoreThread
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,20 +92,6 @@ HOSTILE = [
         extra="In-Reply-To: <hostile-vote@example.org>\nReferences: <hostile-vote@example.org>",
     ),
 ]
-
-
-class StoreThread:
-    """``App.db`` for tests: every store call on one thread, as the app's writer runs them."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-store")
-
-    async def __call__(self, call: Callable[[Store], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call, self.store)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=True)
 
 
 @asynccontextmanager
