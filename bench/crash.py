@@ -147,21 +147,12 @@ def import_crash(messages: int, kill_at: float) -> CrashResult:
         write_mbox(archive, outgoing)
         config = write_config(Path(folder))
         stored_before = _import_and_kill(config, db, archive, int(messages * kill_at))
-        again = subprocess.run(
-            quorum_command(config, db, "import", str(archive)),
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=900,
-            check=False,
-        )
-        third = subprocess.run(
-            quorum_command(config, db, "import", str(archive)),
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=900,
-            check=False,
+        command = quorum_command(config, db, "import", str(archive))
+        again, third = (
+            subprocess.run(
+                command, capture_output=True, text=True, cwd=ROOT, timeout=900, check=False
+            )
+            for _ in range(2)
         )
         ids = {m.message_id for m in outgoing}
         problems = exactly_once_problems(db, ids, ids)

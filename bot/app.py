@@ -197,9 +197,8 @@ class App:
         settings = self.config.smtp
         self._smtp_handler = smtp.InboundHandler(
             settings.accept,
-            self._persist_delivery,
+            smtp.GroupCommit(self._persist_deliveries),
             self._work.set,
-            persist_many=self._persist_deliveries,
             limits=smtp.FloodLimits(
                 per_sender=settings.max_messages_per_sender_per_minute,
                 per_peer=settings.max_messages_per_peer_per_minute,
@@ -214,9 +213,6 @@ class App:
         )
         host, port = self._smtp_server.sockets[0].getsockname()[:2]
         return str(host), int(port)
-
-    async def _persist_delivery(self, delivery: smtp.Delivery) -> int:
-        return (await self._persist_deliveries([delivery]))[0]
 
     async def _persist_deliveries(self, deliveries: list[smtp.Delivery]) -> list[int]:
         return await self.db(lambda store: store.enqueue_inbound_many(deliveries))

@@ -528,11 +528,8 @@ class GroupEndpoint:
         self.batches: list[int] = []
         self.fail = fail
         self.handler = smtp.InboundHandler(
-            [LIST], self._never, lambda: None, persist_many=self._persist_many
+            [LIST], smtp.GroupCommit(self._persist_many), lambda: None
         )
-
-    async def _never(self, delivery: smtp.Delivery) -> int:
-        raise AssertionError("with persist_many, deliveries are never stored one by one")
 
     async def _persist_many(self, deliveries: list[smtp.Delivery]) -> list[int]:
         await asyncio.sleep(0.05)  # a commit long enough for others to queue behind it

@@ -13,10 +13,10 @@ Four things here are about load rather than protocol:
 - plain ``<user@example.org>`` paths in MAIL and RCPT are read with one regular
   expression; aiosmtpd's full RFC 5322 parser (a third of the CPU time of a
   transaction) still reads anything else;
-- with a ``persist_many`` callback, deliveries of concurrent sessions are
-  committed together (group commit): one writer job and one transaction for
-  all that arrived while the previous commit ran, each still answered 250 only
-  after that commit;
+- persisting through a :class:`GroupCommit`, deliveries of concurrent sessions
+  are committed together: one writer job and one transaction for all that
+  arrived while the previous commit ran, each still answered 250 only after
+  that commit;
 - per envelope sender and per peer address, a token bucket answers a flood
   with ``451 4.7.1`` at MAIL FROM, before any data is read.
 """
@@ -217,12 +217,11 @@ class InboundHandler:
         persist: Persist,
         on_stored: Callable[[], None],
         *,
-        persist_many: PersistMany | None = None,
         limits: FloodLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._accept = frozenset(address.lower() for address in accept)
-        self._persist: Persist = GroupCommit(persist_many) if persist_many else persist
+        self._persist = persist
         self._on_stored = on_stored
         limits = limits or FloodLimits()
         self._per_sender = RateLimiter(limits.per_sender, clock=clock)
