@@ -250,19 +250,16 @@ class App:
 
     def _process_chunk(self, store: Store) -> tuple[IngestCounts, bool]:
         """One chunk of the inbox, then the forum's webhooks; and whether mail is left."""
-        counts = process_inbox(store, PROCESS_CHUNK, max_batches=1)
-        more = counts.read >= PROCESS_CHUNK
+        mail = process_inbox(store, PROCESS_CHUNK, max_batches=1)
         store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
-        if self.forums is not None:
-            counts += self.forums.process_webhooks(store)
-        return counts, more
+        return mail + self._process_webhooks(store), mail.read >= PROCESS_CHUNK
 
     def _process_pending(self, store: Store) -> IngestCounts:
         """Mail the SMTP endpoint accepted, then webhooks the forum endpoint accepted."""
-        counts = process_inbox(store)
-        if self.forums is not None:
-            counts += self.forums.process_webhooks(store)
-        return counts
+        return process_inbox(store) + self._process_webhooks(store)
+
+    def _process_webhooks(self, store: Store) -> IngestCounts:
+        return self.forums.process_webhooks(store) if self.forums is not None else IngestCounts()
 
     # -- features, outbox and schedule ----------------------------------------------------
 

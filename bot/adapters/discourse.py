@@ -237,19 +237,16 @@ class DiscourseClient:
             url = url.with_query(query)
         attempts = 0
         redirects = 0
-        # When a create was sent that may have gone through: repeats must come soon.
-        unsure_since: float | None = None
+        # Set once a create was sent that may have gone through: repeats must start by then.
+        deadline: float | None = None
         while True:
             attempts += 1
-            deadline = (
-                None if unsure_since is None else unsure_since + self.retry.create_retry_window
-            )
             sent_at = time.monotonic()
             outcome = await self._send(method, url, json_body, deadline)
             if isinstance(outcome, _TooLate):
                 raise self._too_late(method, url)
-            if method == "POST" and unsure_since is None and _may_have_been_applied(outcome):
-                unsure_since = sent_at
+            if method == "POST" and deadline is None and _may_have_been_applied(outcome):
+                deadline = sent_at + self.retry.create_retry_window
             if isinstance(outcome, _Answer) and outcome.status in _REDIRECTS and method == "GET":
                 redirects += 1
                 target = url.join(URL(outcome.location or ""))
@@ -264,10 +261,8 @@ class DiscourseClient:
                 if parsed is not None:
                     return parsed
             wait = self._wait_before_retry(method, url, outcome, attempts)
-            if unsure_since is not None:
-                deadline = unsure_since + self.retry.create_retry_window
-                if time.monotonic() + wait > deadline:
-                    raise self._too_late(method, url)
+            if deadline is not None and time.monotonic() + wait > deadline:
+                raise self._too_late(method, url)
             self.budget.pause(wait)
 
     def _too_late(self, method: str, url: URL) -> DiscourseUnavailable:
