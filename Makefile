@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config/example.toml
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP) lint
 # make bench BENCH_ARGS=--quick for smaller sizes; BENCH_ARGS='--only smtp_load' for one.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# How well Quorum reads discussions: concerns and votes against the labelled corpus.
+eval: $(STAMP)
+	$(BIN)/python -m bench.judgement $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,554 @@
+"""How well Quorum reads discussions: concerns and votes against labels by careful readers.
+
+Run: .venv/bin/python -m bench.judgement [--slice NAME ...] [--misses] [--json]
+     (also `make eval`, and a row group of `make bench`)
+
+Every slice under ``../shared/corpus/labelled/`` (format: ``labelled/FORMAT.md``)
+and our own ``tests/data/concerns_labels.json`` is imported into a fresh store,
+exactly as ``quorum import`` does, and read with the functions behind
+``quorum concerns --json`` and ``quorum votes --json`` on the default
+configuration. The scores follow FORMAT.md:
+
+- a detected concern matches a label when its ``raised_by`` contains the
+  label's ``by`` (case-insensitive) and its title + text contains one of the
+  label's ``any`` phrases (whitespace collapsed, case-insensitive);
+- recall: labels matched / labels; precision: detections (in the slice's
+  threads) that match some label / detections;
+- non-concern hits: detections that match a ``non_concerns`` entry instead;
+- answered / resolved: of the matched labels, how many the ledger reads the
+  way the label does (``answered`` true/false; ``resolved`` true/false, null
+  labels not scored);
+- votes: per labelled [VOTE], the +1 / 0 / -1 voter sets, the outcome and the
+  agreement with the announced result.
+
+Leave-one-community-out: the detector's tunable part (the weights of its
+features and its threshold, ``bot/core/concern_model.py``) is fitted on every
+community but one and scored on the one left out, in turn. The in-sample
+figures use the weights fitted on everything, which is what ships.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED = ROOT.parent / "shared" / "corpus" / "labelled"
+CORPUS_MBOX = ROOT.parent / "shared" / "corpus" / "mbox"
+OWN_LABELS = ROOT / "tests" / "data" / "concerns_labels.json"
+OWN_SLICE = "own"
+# A moment after every labelled thread: the ledgers are read as they stand now.
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Label:
+    id: str
+    by: str
+    post: str
+    any: tuple[str, ...]
+    answered: bool | None = None
+    resolved: bool | None = None
+
+
+@dataclass(frozen=True)
+class LabelledThread:
+    slice: str
+    mbox: str
+    community: str
+    concerns: tuple[Label, ...]
+    non_concerns: tuple[Label, ...]
+    # Message-IDs of the thread's mails: detections there are scored for precision.
+    posts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LabelledVote:
+    slice: str
+    mbox: str
+    subject: str
+    plus_one: frozenset[str]
+    zero: frozenset[str]
+    minus_one: frozenset[str]
+    outcome: str
+    announced_agrees: bool | None
+
+
+@dataclass(frozen=True)
+class Slice:
+    name: str
+    mboxes: tuple[Path, ...]
+    threads: tuple[LabelledThread, ...]
+    votes: tuple[LabelledVote, ...]
+
+
+def discover(names: Sequence[str] = ()) -> list[Slice]:
+    """Every labelled slice there is (more appear over time), ours last."""
+    found: list[Slice] = []
+    if LABELLED.is_dir():
+        for labels in sorted(LABELLED.glob("*/labels.json")):
+            if not names or labels.parent.name in names:
+                found.append(shared_slice(labels))
+    if OWN_LABELS.exists() and (not names or OWN_SLICE in names):
+        found.append(own_slice(OWN_LABELS))
+    return found
+
+
+def shared_slice(labels_path: Path) -> Slice:
+    name = labels_path.parent.name
+    data = json.loads(labels_path.read_text())
+    mbox_dir = labels_path.parent / "mbox"
+    mboxes = tuple(sorted(mbox_dir.glob("*.mbox")))
+    ids_by_mbox = {path.name: message_ids(path) for path in mboxes}
+    threads = tuple(
+        LabelledThread(
+            slice=name,
+            mbox=entry["mbox"],
+            community=entry.get("community", name),
+            concerns=tuple(_label(c, i) for i, c in enumerate(entry["concerns"])),
+            non_concerns=tuple(_label(c, i) for i, c in enumerate(entry["non_concerns"])),
+            posts=frozenset(ids_by_mbox.get(entry["mbox"], ())),
+        )
+        for entry in data["concerns"]["threads"]
+    )
+    votes = tuple(
+        LabelledVote(
+            slice=name,
+            mbox=entry["mbox"],
+            subject=entry["vote_subject_contains"],
+            plus_one=frozenset(entry["plus_one"]),
+            zero=frozenset(entry["zero"]),
+            minus_one=frozenset(entry["minus_one"]),
+            outcome=entry["outcome"],
+            announced_agrees=entry["announced_agrees"],
+        )
+        for entry in data.get("votes", [])
+    )
+    return Slice(name, mboxes, threads, votes)
+
+
+def _label(entry: dict[str, Any], index: int) -> Label:
+    return Label(
+        id=entry.get("id", f"n{index}"),
+        by=entry["by"],
+        post=entry["post"],
+        any=tuple(entry["any"]),
+        answered=entry.get("answered"),
+        resolved=entry.get("resolved"),
+    )
+
+
+def own_slice(path: Path) -> Slice:
+    """Our three hand-labelled threads (Maven, AsterixDB), in the shared shape.
+
+    Their labels quote whole sentences; each sentence of a quote is one phrase.
+    The labelled thread is the root's thread and its subject-drift splits.
+    """
+    data = json.loads(path.read_text())
+    threads = []
+    for entry in data["threads"]:
+        concerns = tuple(
+            Label(
+                id=c["id"],
+                by=c["raised_by"],
+                post=c["message_id"],
+                any=_phrases(c["quote"]),
+                answered=bool(c["answered_by"]),
+                resolved=c["resolved"],
+            )
+            for c in entry["concerns"]
+        )
+        traps = tuple(
+            Label(id=f"n{i}", by="", post=t["message_id"], any=_phrases(t["quote"]))
+            for i, t in enumerate(entry["non_concerns"])
+        )
+        community = "apache-asterixdb" if "asterixdb" in entry["mbox"] else "apache-maven"
+        threads.append(
+            LabelledThread(
+                slice=OWN_SLICE,
+                mbox=entry["mbox"],
+                community=community,
+                concerns=concerns,
+                non_concerns=traps,
+                posts=frozenset({entry["root_message_id"]}),  # widened after import
+            )
+        )
+    mboxes = tuple(sorted({CORPUS_MBOX / t["mbox"] for t in data["threads"]}))
+    return Slice(OWN_SLICE, mboxes, tuple(threads), ())
+
+
+def _phrases(quote: str) -> tuple[str, ...]:
+    pieces = [p.strip() for p in re.split(r"(?<=[.?!])\s+", " ".join(quote.split()))]
+    return tuple(p.rstrip(".") for p in pieces if len(p.split()) >= 3) or (quote,)
+
+
+def message_ids(path: Path) -> set[str]:
+    """Message-IDs in an mbox, normalised the way the store keys them."""
+    from bot.adapters.archives import read_messages
+
+    found: set[str] = set()
+    parser = BytesHeaderParser()
+    for message in read_messages(path):
+        value = parser.parsebytes(message.raw).get("Message-ID")
+        if value:
+            token = re.search(r"<[^<>]+>", str(value))
+            if token:
+                found.add(token.group(0))
+    return found
+
+
+# --------------------------------------------------------------------------
+# Reading a slice the way a user would
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What `concerns --json` and `votes --json` said about one slice."""
+
+    concerns: list[dict[str, Any]]
+    votes: list[dict[str, Any]]
+    # thread key -> Message-IDs of its posts (for the own slice's precision scope)
+    thread_posts: dict[str, set[str]] = field(default_factory=dict)
+
+
+def read_slice(slice_: Slice, model: Any = None) -> Reading:
+    from bot.config import Config
+    from bot.features.concerns import ledgers
+    from bot.features.votes import vote_reports
+    from bot.ingest import import_paths
+    from bot.store import Store
+
+    config = Config()
+    with tempfile.TemporaryDirectory(prefix="quorum-eval-") as scratch:
+        store = Store.open(Path(scratch) / "quorum.db")
+        try:
+            report = import_paths(store, list(slice_.mboxes), workers=1)
+            if report.errors:
+                raise RuntimeError(f"{slice_.name}: import failed: {report.errors}")
+            found = ledgers(store, config, NOW)
+            concerns = [c.to_dict() for ledger in found for c in ledger.concerns]
+            votes = [r.to_dict() for r in vote_reports(store, config, NOW)]
+            posts: dict[str, set[str]] = defaultdict(set)
+            for row in store.db.query("SELECT thread_key, message_id FROM posts"):
+                if row["message_id"]:
+                    posts[row["thread_key"]].add(row["message_id"])
+        finally:
+            store.close()
+    return Reading(concerns, votes, dict(posts))
+
+
+# --------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def matches(detected: dict[str, Any], label: Label) -> bool:
+    """FORMAT.md's rule: the author contains ``by``, title + text contains a phrase."""
+    if label.by and label.by.casefold() not in str(detected.get("raised_by", "")).casefold():
+        return False
+    haystack = _collapse(f"{detected.get('title', '')} {detected.get('text', '')}")
+    return any(_collapse(phrase) in haystack for phrase in label.any)
+
+
+@dataclass
+class ThreadScore:
+    thread: LabelledThread
+    found: list[tuple[Label, dict[str, Any]]] = field(default_factory=list)
+    missed: list[Label] = field(default_factory=list)
+    detected: list[dict[str, Any]] = field(default_factory=list)
+    right: list[dict[str, Any]] = field(default_factory=list)
+    traps: list[tuple[Label, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def wrong(self) -> list[dict[str, Any]]:
+        return [d for d in self.detected if not any(d is r for r in self.right)]
+
+
+def score_thread(thread: LabelledThread, detections: list[dict[str, Any]]) -> ThreadScore:
+    score = ThreadScore(thread, detected=detections)
+    for label in thread.concerns:
+        hit = next((d for d in detections if matches(d, label)), None)
+        if hit is None:
+            score.missed.append(label)
+        else:
+            score.found.append((label, hit))
+    for detected in detections:
+        if any(matches(detected, label) for label in thread.concerns):
+            score.right.append(detected)
+        else:
+            trap = next((t for t in thread.non_concerns if matches(detected, t)), None)
+            if trap is not None:
+                score.traps.append((trap, detected))
+    return score
+
+
+def score_slice(slice_: Slice, reading: Reading) -> list[ThreadScore]:
+    scopes = _scopes(slice_, reading)
+    by_post: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for concern in reading.concerns:
+        if concern.get("message_id"):
+            by_post[concern["message_id"]].append(concern)
+    scores = []
+    for thread, scope in zip(slice_.threads, scopes, strict=True):
+        detections = [d for post in sorted(scope) for d in by_post.get(post, [])]
+        scores.append(score_thread(thread, detections))
+    return scores
+
+
+def _scopes(slice_: Slice, reading: Reading) -> list[set[str]]:
+    """The Message-IDs whose detections count for each labelled thread."""
+    if slice_.name != OWN_SLICE:
+        return [set(t.posts) for t in slice_.threads]
+    scopes = []
+    for thread in slice_.threads:
+        wanted = set(thread.posts) | {lab.post for lab in thread.concerns + thread.non_concerns}
+        scope: set[str] = set()
+        for posts in reading.thread_posts.values():
+            if posts & wanted:
+                scope |= posts
+        scopes.append(scope)
+    return scopes
+
+
+@dataclass
+class Totals:
+    labelled: int = 0
+    found: int = 0
+    detected: int = 0
+    right: int = 0
+    traps: int = 0
+    answered_right: int = 0
+    answered_scored: int = 0
+    resolved_right: int = 0
+    resolved_scored: int = 0
+
+    def add(self, score: ThreadScore) -> None:
+        self.labelled += len(score.thread.concerns)
+        self.found += len(score.found)
+        self.detected += len(score.detected)
+        self.right += len(score.right)
+        self.traps += len(score.traps)
+        for label, detected in score.found:
+            if label.answered is not None:
+                self.answered_scored += 1
+                self.answered_right += bool(detected.get("answered_by")) == label.answered
+            if label.resolved is not None:
+                self.resolved_scored += 1
+                self.resolved_right += (detected.get("state") == "resolved") == label.resolved
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.labelled if self.labelled else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.detected if self.detected else 1.0
+
+    def cells(self) -> list[str]:
+        return [
+            f"{self.recall:.2f} ({self.found}/{self.labelled})",
+            f"{self.precision:.2f} ({self.right}/{self.detected})",
+            str(self.traps),
+            _ratio(self.answered_right, self.answered_scored),
+            _ratio(self.resolved_right, self.resolved_scored),
+        ]
+
+
+def _ratio(right: int, scored: int) -> str:
+    return f"{right}/{scored}" if scored else "-"
+
+
+def totals(scores: Iterable[ThreadScore]) -> Totals:
+    total = Totals()
+    for score in scores:
+        total.add(score)
+    return total
+
+
+# -- votes ---------------------------------------------------------------------
+
+
+@dataclass
+class VoteScore:
+    label: LabelledVote
+    report: dict[str, Any] | None
+    problems: list[str]
+
+    @property
+    def right(self) -> bool:
+        return self.report is not None and not self.problems
+
+
+def find_vote_report(label: LabelledVote, reports: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """FORMAT.md: the subject with tags and Re: stripped, exact first, else shortest containing."""
+    from bot.core.threads import parse_subject
+
+    wanted = label.subject.casefold()
+    topics = [(parse_subject(r["subject"]).topic.casefold(), r) for r in reports]
+    exact = [r for topic, r in topics if topic == wanted]
+    if exact:
+        return exact[0]
+    containing = sorted((len(topic), i) for i, (topic, _) in enumerate(topics) if wanted in topic)
+    return topics[containing[0][1]][1] if containing else None
+
+
+def score_vote(label: LabelledVote, reports: list[dict[str, Any]]) -> VoteScore:
+    report = find_vote_report(label, reports)
+    if report is None:
+        return VoteScore(label, None, ["vote not found"])
+    problems: list[str] = []
+    columns = {"+1": label.plus_one, "0": label.zero, "-1": label.minus_one}
+    for column, wanted in columns.items():
+        got = {
+            b["voter"]
+            for b in report["ballots"]
+            if not b.get("ambiguous") and _column(b.get("value")) == column
+        }
+        if {_fold(n) for n in got} != {_fold(n) for n in wanted}:
+            extra, missing = sorted(got - wanted), sorted(wanted - got)
+            problems.append(f"{column}: extra {extra}, missing {missing}")
+    state = report["state"]
+    if state != label.outcome:
+        problems.append(f"outcome {state}, labelled {label.outcome}")
+    if report["agrees_with_announced"] != label.announced_agrees:
+        problems.append(
+            f"agrees_with_announced {report['agrees_with_announced']},"
+            f" labelled {label.announced_agrees}"
+        )
+    return VoteScore(label, report, problems)
+
+
+def _column(value: Any) -> str:
+    if value is None:
+        return "?"
+    number = float(value)
+    if number >= 1:
+        return "+1"
+    if number <= -1:
+        return "-1"
+    return "0"
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+# --------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------
+
+HEADER = ("scope", "recall", "precision", "non-concern hits", "answered", "resolved")
+
+
+@dataclass
+class Evaluation:
+    slices: list[Slice]
+    scores: dict[str, list[ThreadScore]]
+    votes: dict[str, list[VoteScore]]
+
+    def all_scores(self) -> list[ThreadScore]:
+        return [s for name in self.scores for s in self.scores[name]]
+
+    def by_community(self) -> dict[str, list[ThreadScore]]:
+        grouped: dict[str, list[ThreadScore]] = defaultdict(list)
+        for score in self.all_scores():
+            grouped[score.thread.community].append(score)
+        return dict(sorted(grouped.items()))
+
+
+def evaluate(slices: list[Slice], model: Any = None) -> Evaluation:
+    scores: dict[str, list[ThreadScore]] = {}
+    votes: dict[str, list[VoteScore]] = {}
+    for slice_ in slices:
+        reading = read_slice(slice_, model)
+        scores[slice_.name] = score_slice(slice_, reading)
+        votes[slice_.name] = [score_vote(v, reading.votes) for v in slice_.votes]
+    return Evaluation(slices, scores, votes)
+
+
+def table(evaluation: Evaluation) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for name, scores in evaluation.scores.items():
+        rows.append([f"slice {name}", *totals(scores).cells()])
+    rows.append(["all slices", *totals(evaluation.all_scores()).cells()])
+    for community, scores in evaluation.by_community().items():
+        rows.append([f"  {community}", *totals(scores).cells()])
+    return rows
+
+
+def vote_rows(evaluation: Evaluation) -> list[list[str]]:
+    rows = []
+    for name, scores in evaluation.votes.items():
+        if not scores:
+            continue
+        right = sum(s.right for s in scores)
+        rows.append([f"slice {name}", f"{right}/{len(scores)} right"])
+        for s in scores:
+            verdict = "right" if s.right else "; ".join(s.problems)
+            rows.append([f"  {s.label.subject}", verdict])
+    return rows
+
+
+def markdown(header: Sequence[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def misses(evaluation: Evaluation) -> Iterator[str]:
+    for score in evaluation.all_scores():
+        where = f"{score.thread.slice}/{score.thread.mbox}"
+        for label in score.missed:
+            yield f"MISS  {where} {label.id} [{label.by}] {label.any[0][:90]!r}"
+        for detected in score.wrong:
+            trap = " (non-concern)" if any(d is detected for _, d in score.traps) else ""
+            yield (
+                f"WRONG{trap} {where} [{detected['raised_by']}] ({detected.get('cue')})"
+                f" {detected['text'][:110]!r}"
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--slice", action="append", default=[], help="Only this slice.")
+    parser.add_argument("--misses", action="store_true", help="List every miss and wrong hit.")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    slices = discover(args.slice)
+    if not slices:
+        print(f"no labelled slices found under {LABELLED}", file=sys.stderr)
+        return 2
+    evaluation = evaluate(slices)
+    print(f"Concerns ({datetime.now(UTC):%Y-%m-%d}):\n")
+    print(markdown(HEADER, table(evaluation)))
+    print("\nVotes:\n")
+    print(markdown(("vote", "verdict"), vote_rows(evaluation)))
+    if args.misses:
+        print()
+        for line in misses(evaluation):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
