@@ -227,30 +227,43 @@ class Reading:
     thread_posts: dict[str, set[str]] = field(default_factory=dict)
 
 
-def read_slice(slice_: Slice, model: Any = None) -> Reading:
-    from bot.config import Config
-    from bot.features.concerns import ledgers
-    from bot.features.votes import vote_reports
-    from bot.ingest import import_paths
-    from bot.store import Store
+class SliceStore:
+    """A slice imported into a fresh store, exactly as `quorum import` would, kept open."""
 
-    config = Config()
-    with tempfile.TemporaryDirectory(prefix="quorum-eval-") as scratch:
-        store = Store.open(Path(scratch) / "quorum.db")
-        try:
-            report = import_paths(store, list(slice_.mboxes), workers=1)
-            if report.errors:
-                raise RuntimeError(f"{slice_.name}: import failed: {report.errors}")
-            found = ledgers(store, config, NOW)
-            concerns = [c.to_dict() for ledger in found for c in ledger.concerns]
-            votes = [r.to_dict() for r in vote_reports(store, config, NOW)]
-            posts: dict[str, set[str]] = defaultdict(set)
-            for row in store.db.query("SELECT thread_key, message_id FROM posts"):
-                if row["message_id"]:
-                    posts[row["thread_key"]].add(row["message_id"])
-        finally:
-            store.close()
-    return Reading(concerns, votes, dict(posts))
+    def __init__(self, slice_: Slice, scratch: Path) -> None:
+        from bot.config import Config
+        from bot.ingest import import_paths
+        from bot.store import Store
+
+        self.slice = slice_
+        self.config = Config()
+        self.store = Store.open(scratch / f"{slice_.name}.db")
+        report = import_paths(self.store, list(slice_.mboxes), workers=1)
+        if report.errors:
+            raise RuntimeError(f"{slice_.name}: import failed: {report.errors}")
+
+    def read(self, model: Any = None) -> Reading:
+        from bot.features.concerns import ledgers
+        from bot.features.votes import vote_reports
+
+        found = ledgers(self.store, self.config, NOW, model=model)
+        concerns = [c.to_dict() for ledger in found for c in ledger.concerns]
+        votes = [r.to_dict() for r in vote_reports(self.store, self.config, NOW)]
+        posts: dict[str, set[str]] = defaultdict(set)
+        for row in self.store.db.query("SELECT thread_key, message_id FROM posts"):
+            if row["message_id"]:
+                posts[row["thread_key"]].add(row["message_id"])
+        return Reading(concerns, votes, dict(posts))
+
+    def discussions(self) -> Iterator[list[Any]]:
+        """The posts of every discussion, as `quorum concerns` reads them."""
+        from bot.features.concerns import discussion_threads
+
+        for thread in discussion_threads(self.store):
+            yield self.store.posts_in_rfc(thread.key)
+
+    def close(self) -> None:
+        self.store.close()
 
 
 # --------------------------------------------------------------------------
@@ -454,6 +467,217 @@ def _fold(name: str) -> str:
 
 
 # --------------------------------------------------------------------------
+# Fitting the concern model, and leaving one community out
+# --------------------------------------------------------------------------
+
+# Thresholds tried when choosing where a sentence starts to count.
+THRESHOLDS = tuple(round(0.25 + 0.05 * i, 2) for i in range(11))
+POINT_THRESHOLDS = tuple(round(0.6 + 0.05 * i, 2) for i in range(8))
+# A sentence a careful reader marked as *not* a concern teaches more than any other.
+TRAP_WEIGHT = 3.0
+
+
+@dataclass(frozen=True)
+class LabelledPost:
+    """One post of a labelled thread, read as the ledger reads it, and the labels it carries."""
+
+    community: str
+    thread: LabelledThread
+    post: Any  # bot.model.Post
+    reading: Any  # bot.core.concerns.PostReading
+    labels: tuple[Label, ...]
+    traps: tuple[Label, ...]
+
+
+def collect(opened: SliceStore) -> list[LabelledPost]:
+    """Every post of the slice's labelled threads, read exactly as the ledger reads it."""
+    from bot.core.concerns import thread_readings
+    from bot.features.concerns import ledger_settings
+
+    settings = ledger_settings(opened.config)
+    owner = _owners(opened)
+    out: list[LabelledPost] = []
+    for posts in opened.discussions():
+        for post, reading in thread_readings(posts, settings):
+            thread = owner.get(post.message_id or "")
+            if thread is None:
+                continue
+            labels = tuple(lab for lab in thread.concerns if lab.post == post.message_id)
+            traps = tuple(lab for lab in thread.non_concerns if lab.post == post.message_id)
+            out.append(LabelledPost(thread.community, thread, post, reading, labels, traps))
+    return out
+
+
+def _owners(opened: SliceStore) -> dict[str, LabelledThread]:
+    """Message-ID -> the labelled thread it belongs to."""
+    owner: dict[str, LabelledThread] = {}
+    if opened.slice.name == OWN_SLICE:
+        reading = opened.read()
+        for thread, scope in zip(opened.slice.threads, _scopes(opened.slice, reading), strict=True):
+            owner.update(dict.fromkeys(scope, thread))
+        return owner
+    for thread in opened.slice.threads:
+        owner.update(dict.fromkeys(thread.posts, thread))
+    return owner
+
+
+def unit_is(label: Label, author: str, text: str) -> bool:
+    """Whether a sentence carries a label: its author, and a phrase of it in the sentence."""
+    if label.by and label.by.casefold() not in author.casefold():
+        return False
+    sentence = _collapse(text)
+    for phrase in (_collapse(p) for p in label.any):
+        if phrase in sentence or (len(sentence.split()) >= 4 and sentence in phrase):
+            return True
+        words = phrase.split()
+        # A phrase the sentence splitter cut in two: its head or its tail is here.
+        head, tail = " ".join(words[:5]), " ".join(words[-5:])
+        if len(words) >= 8 and (head in sentence or tail in sentence):
+            return True
+    return False
+
+
+def _community_weights(posts: Sequence[LabelledPost], per_post: bool) -> dict[str, float]:
+    """Every community weighs the same in a fit: one long thread must not teach the rest."""
+    sizes: dict[str, int] = defaultdict(int)
+    for item in posts:
+        sizes[item.community] += 1 if per_post else len(item.reading.sentences)
+    mean = sum(sizes.values()) / len(sizes) if sizes else 1.0
+    return {community: mean / size for community, size in sizes.items() if size}
+
+
+def sentence_examples(posts: Sequence[LabelledPost]) -> list[Any]:
+    from bot.core.concern_model import Example
+
+    scale = _community_weights(posts, per_post=False)
+    examples = []
+    for item in posts:
+        author = item.post.author.display
+        for reading in item.reading.sentences:
+            text = reading.unit.text
+            positive = any(unit_is(label, author, text) for label in item.labels)
+            trap = not positive and any(unit_is(t, author, text) for t in item.traps)
+            weight = (TRAP_WEIGHT if trap else 1.0) * scale[item.community]
+            examples.append(Example(reading.features, positive, weight))
+    return examples
+
+
+def post_examples(posts: Sequence[LabelledPost]) -> list[Any]:
+    from bot.core.concern_model import Example
+
+    scale = _community_weights(posts, per_post=True)
+    return [
+        Example(
+            item.reading.features, bool(item.labels), _post_weight(item) * scale[item.community]
+        )
+        for item in posts
+    ]
+
+
+def _post_weight(item: LabelledPost) -> float:
+    return TRAP_WEIGHT if item.traps and not item.labels else 1.0
+
+
+def fit_model(posts: list[LabelledPost]) -> Any:
+    """Both weight sets fitted on these posts, and the thresholds that read their concerns best."""
+    from bot.core.concern_model import ConcernModel, fit
+
+    sentence_weights = fit(_deduplicated(sentence_examples(posts)))
+    first = ConcernModel(sentence_weights=sentence_weights, post_weights={})
+    reread = [_reread(item, first) for item in posts]
+    post_weights = fit(_deduplicated(post_examples(reread)))
+    fitted = ConcernModel(sentence_weights=sentence_weights, post_weights=post_weights)
+    reread = [_reread(item, fitted) for item in posts]
+    grid = [(p, q) for p in THRESHOLDS for q in POINT_THRESHOLDS]
+    best = max(grid, key=lambda pq: (_f1(reread, *pq), -abs(pq[0] - 0.5)))
+    return ConcernModel(sentence_weights, post_weights, best[0], best[1])
+
+
+def _deduplicated(examples: list[Any]) -> list[Any]:
+    """Identical feature vectors folded into one weighted example: fitting gets much faster."""
+    from bot.core.concern_model import Example
+
+    folded: dict[tuple[Any, ...], float] = defaultdict(float)
+    for example in examples:
+        key = (tuple(sorted(example.features.items())), example.positive)
+        folded[key] += example.weight
+    return [Example(dict(items), positive, weight) for (items, positive), weight in folded.items()]
+
+
+def _reread(item: LabelledPost, model: Any) -> LabelledPost:
+    from bot.core.concerns import reread
+
+    return LabelledPost(
+        item.community, item.thread, item.post, reread(item.reading, model), item.labels, item.traps
+    )
+
+
+def _f1(posts: list[LabelledPost], post_threshold: float, point_threshold: float) -> float:
+    """Concern-level F1 of the findings at these thresholds, by FORMAT.md's matching."""
+    from bot.core.concern_model import ConcernModel
+    from bot.core.concerns import findings_of
+
+    labelled = found = detected = right = 0
+    for item in posts:
+        model = ConcernModel({}, {}, post_threshold, point_threshold)
+        findings = findings_of(item.post, item.reading, model)
+        author = item.post.author.display
+        detections = [{"raised_by": author, "title": f.title, "text": f.text} for f in findings]
+        labelled += len(item.labels)
+        found += sum(any(matches(d, lab) for d in detections) for lab in item.labels)
+        detected += len(detections)
+        right += sum(any(matches(d, lab) for lab in item.labels) for d in detections)
+    recall = found / labelled if labelled else 1.0
+    precision = right / detected if detected else 1.0
+    return 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+
+
+def leave_one_out(
+    stores: list[SliceStore], readings: dict[str, list[LabelledPost]]
+) -> dict[str, ThreadScoreSet]:
+    """For each community: fit on all the others, read the slice, score that community only."""
+    communities = sorted({r.community for items in readings.values() for r in items})
+    everything = [r for items in readings.values() for r in items]
+    held_out: dict[str, ThreadScoreSet] = {}
+    for community in communities:
+        model = fit_model([r for r in everything if r.community != community])
+        scores: list[ThreadScore] = []
+        for opened in stores:
+            if not any(t.community == community for t in opened.slice.threads):
+                continue
+            reading = opened.read(model)
+            scores += [
+                s for s in score_slice(opened.slice, reading) if s.thread.community == community
+            ]
+        held_out[community] = ThreadScoreSet(community, scores, model.post_threshold)
+    return held_out
+
+
+@dataclass
+class ThreadScoreSet:
+    community: str
+    scores: list[ThreadScore]
+    threshold: float
+
+
+def write_weights(model: Any, readings: dict[str, list[LabelledPost]]) -> Path:
+    from bot.core.concern_model import weights_source
+
+    communities = sorted({r.community for items in readings.values() for r in items})
+    posts = sum(len(items) for items in readings.values())
+    sentences = sum(len(r.reading.sentences) for items in readings.values() for r in items)
+    provenance = [
+        f"Fitted by `python -m bench.judgement --fit` on {datetime.now(UTC):%Y-%m-%d}:",
+        f"{posts} posts ({sentences} sentences) of the labelled threads in slices"
+        f" {', '.join(readings)},",
+        f"from {len(communities)} communities: {', '.join(communities)}.",
+    ]
+    path = ROOT / "bot" / "core" / "concern_weights.py"
+    path.write_text(weights_source(model, provenance))
+    return path
+
+
+# --------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------
 
@@ -476,14 +700,14 @@ class Evaluation:
         return dict(sorted(grouped.items()))
 
 
-def evaluate(slices: list[Slice], model: Any = None) -> Evaluation:
+def evaluate(stores: list[SliceStore], model: Any = None) -> Evaluation:
     scores: dict[str, list[ThreadScore]] = {}
     votes: dict[str, list[VoteScore]] = {}
-    for slice_ in slices:
-        reading = read_slice(slice_, model)
-        scores[slice_.name] = score_slice(slice_, reading)
-        votes[slice_.name] = [score_vote(v, reading.votes) for v in slice_.votes]
-    return Evaluation(slices, scores, votes)
+    for opened in stores:
+        reading = opened.read(model)
+        scores[opened.slice.name] = score_slice(opened.slice, reading)
+        votes[opened.slice.name] = [score_vote(v, reading.votes) for v in opened.slice.votes]
+    return Evaluation([o.slice for o in stores], scores, votes)
 
 
 def table(evaluation: Evaluation) -> list[list[str]]:
@@ -528,25 +752,74 @@ def misses(evaluation: Evaluation) -> Iterator[str]:
             )
 
 
+def loco_rows(held_out: dict[str, ThreadScoreSet], evaluation: Evaluation) -> list[list[str]]:
+    """In-sample against left-out figures, per community and over all of them."""
+    rows = []
+    in_sample = evaluation.by_community()
+    for community, result in held_out.items():
+        inside, outside = totals(in_sample.get(community, [])), totals(result.scores)
+        rows.append(
+            [
+                community,
+                f"{inside.recall:.2f} / {inside.precision:.2f}",
+                f"{outside.recall:.2f} / {outside.precision:.2f}",
+                f"{result.threshold:.3f}",
+            ]
+        )
+    inside = totals(evaluation.all_scores())
+    outside = totals([s for r in held_out.values() for s in r.scores])
+    rows.append(
+        [
+            "all (pooled)",
+            f"{inside.recall:.2f} / {inside.precision:.2f}",
+            f"{outside.recall:.2f} / {outside.precision:.2f}",
+            "",
+        ]
+    )
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--slice", action="append", default=[], help="Only this slice.")
     parser.add_argument("--misses", action="store_true", help="List every miss and wrong hit.")
+    parser.add_argument(
+        "--fit", action="store_true", help="Fit the concern model and write concern_weights.py."
+    )
+    parser.add_argument(
+        "--no-loco", action="store_true", help="Skip the leave-one-community-out figures."
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     slices = discover(args.slice)
     if not slices:
         print(f"no labelled slices found under {LABELLED}", file=sys.stderr)
         return 2
-    evaluation = evaluate(slices)
-    print(f"Concerns ({datetime.now(UTC):%Y-%m-%d}):\n")
-    print(markdown(HEADER, table(evaluation)))
-    print("\nVotes:\n")
-    print(markdown(("vote", "verdict"), vote_rows(evaluation)))
-    if args.misses:
-        print()
-        for line in misses(evaluation):
-            print(line)
+    with tempfile.TemporaryDirectory(prefix="quorum-eval-") as scratch:
+        stores = [SliceStore(s, Path(scratch)) for s in slices]
+        try:
+            readings = {o.slice.name: collect(o) for o in stores}
+            model = None
+            if args.fit:
+                model = fit_model([r for items in readings.values() for r in items])
+                print(f"wrote {write_weights(model, readings)}")
+            evaluation = evaluate(stores, model)
+            print(f"Concerns ({datetime.now(UTC):%Y-%m-%d}):\n")
+            print(markdown(HEADER, table(evaluation)))
+            if not args.no_loco:
+                held_out = leave_one_out(stores, readings)
+                print("\nLeave one community out (recall / precision):\n")
+                header = ("community", "in sample", "left out", "threshold fitted without it")
+                print(markdown(header, loco_rows(held_out, evaluation)))
+            print("\nVotes:\n")
+            print(markdown(("vote", "verdict"), vote_rows(evaluation)))
+            if args.misses:
+                print()
+                for line in misses(evaluation):
+                    print(line)
+        finally:
+            for opened in stores:
+                opened.close()
     return 0
 
 

@@ -55,16 +55,20 @@ Proposed by Alice Archer on 2026-11-02 09:14 UTC:
 so that deployments can choose between the local filesystem and an object store.
 4 posts from 3 participants, last on 2026-11-04 10:30 UTC.
 
-Open concerns (1):
+Open concerns (2):
 - [the-object-store-backend-doubles-our] The object-store backend doubles our test matrix
   raised by Bob Bauer on 2026-11-02 13:40 UTC in <rfc-storage-2@example.org>
   "I like the direction, but I am concerned that the object-store backend doubles our \
 test matrix, and nobody has volunteered to keep its CI green."
   answered by Carol Cortés, Alice Archer; waiting for Bob Bauer to confirm; open 17 days
+- [who-answers-bug-reports] Who answers bug reports
+  raised by Bob Bauer on 2026-11-02 13:40 UTC in <rfc-storage-2@example.org>
+  "Also, who answers bug reports for it when you are on leave?"
+  answered by Alice Archer; waiting for Bob Bauer to confirm; open 17 days
 
 Resolved concerns: none
 
-Participants: Alice Archer (2 posts), Bob Bauer (1 post, 1 raised), Carol Cortés (1 post)
+Participants: Alice Archer (2 posts), Bob Bauer (1 post, 2 raised), Carol Cortés (1 post)
 
 -- \nWritten by quorum, the Example project decision bot. Concerns come from
 "@quorum concern NAME: text" commands and from sentences it recognised;

@@ -224,6 +224,52 @@ def parse_commands(post: Post, handle: str = DEFAULT_HANDLE) -> tuple[ParsedComm
     return tuple(found)
 
 
+# rust-lang's rfcbot (and triagebot) grammar: "@rfcbot concern NAME" opens a concern named
+# NAME, whatever follows on the line (or the next lines) is its text; "@rfcbot resolve
+# NAME" and "@rfcbot resolved NAME" settle it. Other rfcbot verbs (fcp, reviewed) are not ours.
+FOREIGN_HANDLE = "rfcbot"
+_FOREIGN = re.compile(
+    rf"^\s{{0,3}}@{FOREIGN_HANDLE}:?\s+(?P<verb>concern|resolved?)\s+(?P<name>{NAME_PATTERN})"
+    r"(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+
+
+def parse_foreign_commands(post: Post) -> tuple[Command, ...]:
+    """Concern commands of another bot, read like ours; never answered, never an error."""
+    original = post.text.splitlines()
+    masked = prose_lines(post.text)
+    found: list[Command] = []
+    for index, line in enumerate(masked):
+        match = _FOREIGN.match(line)
+        if match is None:
+            continue
+        raw = _FOREIGN.match(original[index]) or match
+        verb = Verb.CONCERN if raw["verb"].casefold() == "concern" else Verb.RESOLVE
+        name = raw["name"].casefold()
+        text = " ".join(
+            part
+            for part in (
+                raw["rest"].strip(" :"),
+                _continuation(original, masked, index, FOREIGN_HANDLE),
+            )
+            if part
+        )
+        found.append(
+            Command(
+                verb,
+                name,
+                text or raw["name"] if verb is Verb.CONCERN else text,
+                post.key,
+                post.author,
+                post.created_at,
+                index + 1,
+                original[index].strip(),
+            )
+        )
+    return tuple(found)
+
+
 def _continuation(original: list[str], masked: list[str], index: int, handle: str) -> str:
     """Lines after a command up to a blank line or the next command: a concern may wrap."""
     lines: list[str] = []

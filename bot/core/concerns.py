@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from itertools import pairwise
 from typing import Any
 
 from bot.core.commands import (
@@ -45,25 +44,31 @@ from bot.core.commands import (
     authorize,
     error_reply,
     help_reply,
-    is_command_line,
     is_same_person,
     parse_commands,
+    parse_foreign_commands,
     prose,
-    prose_lines,
     refusal_reply,
 )
+from bot.core.concern_cues import (
+    CUES,
+    OBJECTION_FORMS,
+    PostContext,
+    asks_yes_or_no,
+    cues_of,
+    features_of,
+    introduces_concerns,
+    post_features,
+)
+from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
+from bot.core.forum import HEADER_POST_NUMBER
+from bot.core.prose import Unit, units_of
+from bot.core.prose import probe as _probe
+from bot.core.rules import is_automated
 from bot.core.threads import parse_subject
-from bot.model import Person, Post
+from bot.model import Person, Post, Source, ThreadKind
 
 TITLE_WORDS = 8
-# A cue sentence this short (or a short question, or one ending in a colon) says
-# *that* there is a problem, and the next sentences say *what* it is.
-BARE_WORDS = 3
-BARE_QUESTION_WORDS = 8
-ELABORATION_SENTENCES = 2
-LIST_ITEM_SENTENCES = 4
-# Mail wraps near 72 columns; a line much shorter than that ended on purpose.
-HARD_BREAK_BELOW = 40
 
 
 class ConcernState(StrEnum):
@@ -135,6 +140,9 @@ class Concern:
     resolved_by: PostRef | None = None
     withdrawn_by: PostRef | None = None
     repeated_in: tuple[str, ...] = ()
+    # How it was settled: "accepted" by who raised it, "adopted" by the proposer,
+    # or "command" (an authorised resolve).
+    resolution: str = ""
 
     @property
     def answered(self) -> bool:
@@ -163,6 +171,7 @@ class Concern:
             "answered_by": [ref.to_dict() for ref in self.answered_by],
             "resolved_by": self.resolved_by.to_dict() if self.resolved_by else None,
             "withdrawn_by": self.withdrawn_by.to_dict() if self.withdrawn_by else None,
+            "resolution": self.resolution or None,
             "repeated_in": list(self.repeated_in),
         }
 
@@ -175,6 +184,7 @@ class LedgerSettings:
     maintainers: frozenset[str] = frozenset()
     bot_addresses: frozenset[str] = frozenset()
     resolvers: ResolvePolicy = ResolvePolicy.AUTHOR_OR_MAINTAINER
+    model: ConcernModel = DEFAULT_MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,291 +220,365 @@ class Ledger:
 
 
 # --------------------------------------------------------------------------
-# Sentences
+# Who proposed, and what each post is
 # --------------------------------------------------------------------------
+
+_GITHUB_ISSUE_ROOT = re.compile(
+    r"^<(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/issues/\d+@github\.com>$", re.IGNORECASE
+)
+_PROPOSAL_REPOSITORY = re.compile(r"rfcs?$|proposals?$|^proposal-|enhancements?$|-design$", re.I)
+_PROPOSAL_SUBJECT = re.compile(
+    r"\[(?:pre-?|process\s+)?rfc\]|\brfc\b|\bproposal\b|\b(?:kep|pep|flip|kip|spip|aip|cep|sip)-?\d",
+    re.IGNORECASE,
+)
+# Kept for titles: what "I am <feeling> that X" and "my <worry> is X" lead in with.
+_FEELING = (
+    r"concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical|sceptical|unconvinced"
+    r"|not\s+convinced|hesitant|troubled|afraid|leery|reluctant|dubious"
+)
+_WORRY_NOUN = r"concerns?|worry|worries|fears?|objections?|reservations?|hesitations?|doubts?"
+
+
+def is_root(post: Post) -> bool:
+    """The first post of its thread: it replies to nothing and its thread is keyed by it
+    (a forum topic's first post, for the forum)."""
+    if post.source is Source.DISCOURSE:
+        return post.headers.get(HEADER_POST_NUMBER) == "1"
+    return (
+        not post.in_reply_to
+        and not post.references
+        and post.thread_key in {post.message_id, post.key}
+    )
+
+
+def opens_proposal(post: Post) -> bool:
+    """A thread root that proposes something, so its author is the proposer.
+
+    An issue filed on a proposal repository (``*/rfcs``, ``tc39/proposal-*``)
+    is feedback on the proposals there, unless its subject says it proposes.
+    """
+    if not is_root(post):
+        return False
+    issue = _GITHUB_ISSUE_ROOT.match(post.message_id or "")
+    if issue and _PROPOSAL_REPOSITORY.search(issue.group("repo")):
+        return bool(_PROPOSAL_SUBJECT.search(post.subject))
+    return True
+
+
+# --------------------------------------------------------------------------
+# Detection: every sentence read in its context, then grouped into points
+# --------------------------------------------------------------------------
+
+# A point this short ("-1", "Can they not already?") says that there is a problem;
+# the next sentence of the same paragraph says what it is.
+BARE_WORDS = 5
+# At most this many sentences of a point are kept as its text.
+POINT_SENTENCES = 4
+# Within a point, a sentence this likely (by the sentence model) belongs to its text.
+IN_POINT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
-class Sentence:
-    """A sentence of new prose, with where it sits: cues care about lines and blocks."""
+class UnitReading:
+    """One sentence, its features and the probability that it carries a concern."""
 
-    text: str
-    probe: str
-    block: int
-    in_list: bool
-    starts_line: bool
-    first_in_block: bool
-
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
-
-    @property
-    def is_question(self) -> bool:
-        return self.text.rstrip(" )\"'").endswith("?")
+    unit: Unit
+    features: Mapping[str, float]
+    probability: float
 
 
-_LIST_ITEM = re.compile(r"^\s{0,6}(?:[-*•+]|\(?\d{1,2}[.)]|\(?[a-z][)])\s+\S")
-# Attributions the quote splitter left behind: "2017-11-06 10:00 GMT+01:00 Name <a@b>:",
-# "Name wrote on 2017-11-16 05:49:". They name who is quoted, not what anyone thinks.
-_ATTRIBUTION_REMNANT = re.compile(
-    r"(?:<[^<>\s]+@[^<>\s]+>|\b(?:wrote|schrieb|a écrit|escribió)\b).{0,80}:\s*$", re.IGNORECASE
-)
-_SENT_FROM = re.compile(r"^\s*sent from my \w+", re.IGNORECASE)
-_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+")
-_ABBREVIATIONS = frozenset({"e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "mr.", "dr.", "no."})
+@dataclass(frozen=True, slots=True)
+class PostReading:
+    """A post's sentences read in context, and the probability that it raises a concern."""
+
+    sentences: tuple[UnitReading, ...]
+    features: Mapping[str, float]
+    probability: float
+    context: PostContext = field(default_factory=PostContext)
 
 
-def sentences_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Sentence, ...]:
-    """Split new text into sentences, skipping code, commands and attribution remnants."""
-    masked = prose_lines(text)
-    original = text.splitlines()
-    found: list[Sentence] = []
-    for number, (in_list, lines) in enumerate(_blocks(original, masked, handle)):
-        for index, (sentence, masked_sentence, starts_line) in enumerate(_split_block(lines)):
-            found.append(
-                Sentence(
-                    text=sentence,
-                    probe=_probe(masked_sentence),
-                    block=number,
-                    in_list=in_list,
-                    starts_line=starts_line,
-                    first_in_block=index == 0,
-                )
-            )
-    return tuple(found)
+def read_post(
+    post: Post,
+    context: PostContext,
+    model: ConcernModel = DEFAULT_MODEL,
+    handle: str = DEFAULT_HANDLE,
+    units: tuple[Unit, ...] | None = None,
+    cues: tuple[frozenset[str], ...] | None = None,
+) -> PostReading:
+    """Every sentence of the post's own prose, and the post as a whole, as the model reads them."""
+    if units is None:
+        units = units_of(post.text, handle)
+    if cues is None:
+        cues = tuple(cues_of(unit) for unit in units)
+    sentences: list[UnitReading] = []
+    intro_is_concerns = False
+    for index, unit in enumerate(units):
+        if unit.introduces_list:
+            intro_is_concerns = introduces_concerns(unit)
+        elif not unit.introduced:
+            intro_is_concerns = False
+        features = features_of(units, index, context, intro_is_concerns, cues)
+        sentences.append(UnitReading(unit, features, model.sentence_probability(features)))
+    whole = post_features(units, tuple(r.probability for r in sentences), context, cues)
+    return PostReading(tuple(sentences), whole, model.post_probability(whole), context)
 
 
-def _blocks(
-    original: list[str], masked: list[str], handle: str
-) -> list[tuple[bool, list[tuple[str, str]]]]:
-    """Paragraphs and list items, each as (is a list item, [(line, code-masked line)])."""
-    blocks: list[tuple[bool, list[tuple[str, str]]]] = []
-    current: list[tuple[str, str]] = []
-    current_is_item = False
-
-    def close() -> None:
-        if current:
-            blocks.append((current_is_item, list(current)))
-            current.clear()
-
-    for line, probe in zip(original, masked, strict=True):
-        skip = (
-            not probe.strip()
-            or is_command_line(probe, handle)
-            or _ATTRIBUTION_REMNANT.search(probe)
-            or _SENT_FROM.match(probe)
-        )
-        if skip:
-            close()
-            current_is_item = False
-            continue
-        if _LIST_ITEM.match(probe):
-            close()
-            current_is_item = True
-        current.append((line.strip(), probe.strip()))
-    close()
-    return blocks
-
-
-def _split_block(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
-    """Sentences of one block as (text, masked text, starts a line)."""
-    out: list[tuple[str, str, bool]] = []
-    segment: list[tuple[str, str]] = []
-    for index, (line, masked) in enumerate(lines):
-        if segment and _hard_break(lines[index - 1][0]):
-            out.extend(_split_segment(segment))
-            segment = []
-        segment.append((line, masked))
-    if segment:
-        out.extend(_split_segment(segment))
-    return out
-
-
-def _hard_break(previous: str) -> bool:
-    return previous.rstrip().endswith((".", "?", "!", ":", ";")) or len(previous) < HARD_BREAK_BELOW
-
-
-def _split_segment(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
-    """Sentence-split wrapped lines joined by spaces; remember which sentences start a line."""
-    text = " ".join(line for line, _ in lines)
-    masked = " ".join(probe for _, probe in lines)
-    line_starts = {0}
-    offset = 0
-    for line, _ in lines[:-1]:
-        offset += len(line) + 1
-        line_starts.add(offset)
-    # The masked text has the same length as the original, so one set of cuts serves both.
-    cuts = [0, *(m.end() for m in _BOUNDARY.finditer(masked) if _is_boundary(masked, m)), len(text)]
-    out: list[tuple[str, str, bool]] = []
-    for start, end in pairwise(cuts):
-        sentence = text[start:end].strip()
-        if sentence:
-            out.append((sentence, masked[start:end].strip(), start in line_starts))
-    return out
-
-
-def _is_boundary(text: str, match: re.Match[str]) -> bool:
-    mark = match.group(0)
-    if "?" in mark or "!" in mark:
-        return True
-    following = text[match.end() : match.end() + 1]
-    if not following or not (following.isupper() or following.isdigit() or following in "(\"'-+@"):
-        return False  # "... unless", "e.g. foo": an ellipsis or abbreviation mid-sentence
-    word = text[: match.start() + 1].split()[-1].casefold() if text[: match.start()].strip() else ""
-    return word not in _ABBREVIATIONS
-
-
-def _probe(text: str) -> str:
-    """What cues read: lower case, typographic apostrophes and spaces made plain."""
-    text = text.replace("’", "'").replace("‘", "'").replace("\xa0", " ")
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-# --------------------------------------------------------------------------
-# Cues
-# --------------------------------------------------------------------------
-
-_FEELING = (
-    r"concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical|sceptical|unconvinced"
-    r"|not\s+convinced|hesitant|troubled|afraid\s+that"
-)
-_WORRY_NOUN = r"concerns?|worry|worries|fears?|objections?|reservations?|hesitations?|doubts?"
-_THIS = r"(?:this|that|it|these|those|the\s+(?:proposal|idea|approach|change|plan|suggestion))"
-
-# Each cue names itself, so a reader can see *why* a sentence was taken.
-CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        (
-            "concerned",
-            rf"\b(?:i|we)(?:'m|'re|\s+am|\s+are|\s+was|\s+were|\s+remain)\s+(?:\w+\s+){{0,2}}?"
-            rf"(?:{_FEELING})\b",
-        ),
-        ("my-concern", rf"\bmy\s+(?:\w+\s+)?(?:{_WORRY_NOUN})\b"),
-        (
-            "have-concern",
-            rf"\b(?:i|we)\s+(?:still\s+|also\s+)?(?:have|had)\s+(?:\w+\s+){{0,3}}?(?:{_WORRY_NOUN})\b",
-        ),
-        (
-            "worry",
-            # "should I worry?" asks; it does not worry.
-            r"(?<!should\s)(?<!would\s)(?<!must\s)(?<!need\s)(?<!do\s)(?<!can\s)"
-            r"\b(?:i|we)\s+(?:do\s+|really\s+|still\s+|also\s+|strongly\s+)?"
-            r"(?:worry|fear|doubt|object|disagree|oppose)\b",
-        ),
-        (
-            "worries-me",
-            r"\b(?:it|this|that|what)\s+(?:really\s+)?(?:worries|concerns|bothers|scares)\s+me\b",
-        ),
-        ("against", r"\bi(?:'m|\s+am)\s+(?:\w+\s+)?(?:opposed\s+to|against)\b"),
-        (
-            "dislike",
-            r"\bi\s+(?:really\s+|still\s+|just\s+)?(?:do\s+not|don't|dont)\s+(?:really\s+)?"
-            r"(?:like|agree|buy)\b"
-            r"|\bi\s+(?:really\s+|just\s+)?(?:hate|dislike)\b|\banti-?pattern\b",
-        ),
-        (
-            "dont-see",
-            r"\bi\s+(?:still\s+|really\s+|just\s+)?(?:do\s+not|don't|dont|can't|cannot|fail\s+to)\s+"
-            r"see\s+(?:the\s+(?:need|point|benefit|value|reason|use|advantage)|how|why)\b",
-        ),
-        (
-            "dont-understand",
-            r"\bi\s+(?:still\s+)?(?:do\s+not|don't|dont)\s+understand\s+(?:why|how|the\s+(?:need|point|reason))\b",
-        ),
-        (
-            "dont-think",
-            r"\bi\s+(?:still\s+|really\s+)?(?:do\s+not|don't|dont)\s+think\s+(?:that\s+)?(?:"
-            r"(?:this|that|it)\s+(?:is|would\s+be|will\s+be)\s+(?:a\s+good\s+idea|wise|right|needed"
-            r"|necessary|worth|appropriate|ready)|we\s+(?:should|need|want))\b",
-        ),
-        (
-            "think-not",
-            r"\bi\s+(?:still\s+|really\s+)?(?:think|believe|feel)\s+(?:that\s+)?we\s+"
-            r"(?:should\s+not|shouldn't|must\s+not|mustn't)\b",
-        ),
-        ("not-a-fan", r"\bnot\s+(?:a|much\s+of\s+a|the\s+biggest)\s+fan\b"),
-        ("not-convinced", r"\bnot\s+(?:yet\s+|really\s+)?convinced\b"),
-        (
-            "not-sure",
-            r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|at\s+all\s+)?sure\s+(?:that\s+|if\s+|whether\s+)?"
-            r"(?:it|this|that|we|the\s+\w+)\b[^.?!]{0,60}?\b(?:makes?\s+sense|good\s+idea|worth|right"
-            r"|needed|necessary|wise|belongs?|a\s+good)\b"
-            r"|\bnot\s+(?:so\s+|really\s+|entirely\s+)?sure\s+about\s+(?:this|that|it|the)\b",
-        ),
-        (
-            "unclear",
-            r"\bi(?:'m|\s+am)\s+(?:still\s+)?unclear\s+(?:how|why|what|whether)\b"
-            r"|\b(?:it's|it\s+is|it\s+remains)\s+(?:not\s+clear|unclear)\s+(?:to\s+me\s+)?(?:how|why|what|whether)\b",
-        ),
-        (
-            "odd",
-            r"\b(?:weird|strange|odd|wrong)\s+to\s+me\b"
-            r"|\b(?:it's|it\s+is|seems|looks|sounds|feels)\s+(?:a\s+bit\s+|rather\s+|very\s+|quite\s+)?"
-            r"(?:weird|strange|odd|wrong)\s+(?:to\s+me\s+)?that\b",
-        ),
-        (
-            "not-good",
-            r"\b(?:seems|looks|sounds|feels)\s+(?:\w+\s+)?not\s+(?:so\s+|very\s+|that\s+|too\s+)?"
-            r"(?:good|great|right|ideal|wise)\b",
-        ),
-        (
-            "bad-idea",
-            r"\b(?:bad|terrible|dangerous|risky)\s+idea\b|\bstep\s+backwards?\b"
-            r"|\b(?:is|would\s+be)\s+a\s+mistake\b",
-        ),
-        (
-            "rather-not",
-            r"\bi(?:'d|\s+would)\s+(?:much\s+)?(?:rather|prefer)\s+(?:we\s+|to\s+)?(?:not|didn't)\b",
-        ),
-        (
-            "problem-with",
-            rf"\b(?:the|one|my|a|another)\s+(?:\w+\s+)?(?:problem|issue|concern|risk|downside|drawback"
-            rf"|danger|catch)\s+(?:with|about)\s+{_THIS}\b",
-        ),
-        (
-            "issue-i-see",
-            r"\b(?:problem|issue|risk|downside|drawback)s?\s+(?:that\s+)?i\s+(?:can\s+)?see\b",
-        ),
-        (
-            "one-of-the-issues",
-            r"\bone\s+of\s+the\s+(?:\w+\s+)?(?:problems|issues|risks|downsides|drawbacks|concerns)\s+"
-            r"(?:with|of|here)\b",
-        ),
-        ("downside", r"\bthe\s+(?:\w+\s+)?(?:downside|drawback|danger)\s+(?:is|here)\b"),
-        (
-            "wont-work",
-            # Future or conditional only: "this does not work" reports a bug, not an objection.
-            r"\b(?:this|that|it|which)\s+(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+"
-            r"(?:really\s+)?(?:work|scale|fly)\b",
-        ),
-        (
-            "would-break",
-            r"\b(?:this|that|it|which)\s+(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress)\b",
-        ),
-        ("veto", r"\b(?:i\s+)?veto\b"),
-        ("out-of-scope", r"\bout\s+of\s+scope\b"),
-        (
-            "caution",
-            r"\b(?:keep|bear)\s+in\s+mind\b|\bbeware\b|\bconsider\s+that\b|\bdon't\s+forget\s+that\b"
-            r"|\bi\s+hope\s+you(?:'re|\s+are)\s+aware\b",
-        ),
-        (
-            "reconsider",
-            r"\b(?:should|need\s+to|must|have\s+to|ought\s+to)\s+(?:\w+\s+)?(?:think\s+about|consider"
-            r"|reconsider|question|ask\s+ourselves|think\s+twice\s+about)\s+(?:whether|if)\b",
-        ),
-        (
-            "yes-but",
-            r"\b(?:interesting|nice|valid)\s+(?:idea|option|point|approach|thought)\s*,?\s+but\s+i\b"
-            r"|\bfeasible\s*,?\s+but\b",
-        ),
+def reread(reading: PostReading, model: ConcernModel) -> PostReading:
+    """The same post read by another model (fitting tries many): no text is read again."""
+    sentences = tuple(
+        UnitReading(r.unit, r.features, model.sentence_probability(r.features))
+        for r in reading.sentences
     )
-)
+    units = tuple(r.unit for r in sentences)
+    cues = tuple(cues_of(unit) for unit in units)
+    whole = post_features(units, tuple(r.probability for r in sentences), reading.context, cues)
+    return PostReading(sentences, whole, model.post_probability(whole), reading.context)
 
-# A -1 of one's own: at the start of a sentence or after a space, never "1-1" or "-1.5",
-# and not a -1 someone talks about ("give a -1", "your -1", "why -1").
+
+def findings_of(
+    post: Post, reading: PostReading, model: ConcernModel = DEFAULT_MODEL
+) -> tuple[Finding, ...]:
+    """The points a post raises, once the model says it raises any.
+
+    The strongest sentence's paragraph (or list item) is one point; another
+    paragraph or item is a point of its own when its best sentence reaches
+    ``point_threshold``, and so is every item of a list introduced as
+    concerns ("Some issues to address:"). A run of questions, each on a line
+    of its own, is one point per question.
+    """
+    candidates = [r for r in reading.sentences if _says_something(r)]
+    explicit = [r for r in candidates if _explicit(r, reading.context)]
+    if not candidates or (reading.probability < model.post_threshold and not explicit):
+        return ()
+    points: dict[tuple[int, int | None], list[UnitReading]] = {}
+    for sentence in reading.sentences:
+        points.setdefault(sentence.unit.point, []).append(sentence)
+    best = max(candidates, key=lambda r: r.probability)
+    listed = reading.features.get("lists_concerns", 0.0) > 0
+    chosen = [
+        members
+        for point, members in points.items()
+        if point == best.unit.point
+        or _strength(members) >= model.point_threshold
+        or any(r in explicit for r in members)
+        or (listed and any(r.features.get("introduced_as_concerns") for r in members))
+    ]
+    findings: list[Finding] = []
+    for members in chosen:
+        for group in _questions_apart(_kept(members)):
+            findings.append(_finding(post, group, reading.sentences))
+    return tuple(findings)
+
+
+def _says_something(reading: UnitReading) -> bool:
+    """A point starts only where a sentence objects, doubts, proposes otherwise or asks:
+    who wrote it to whom makes a sentence likelier to matter, never a concern by itself.
+    A sentence introducing a list of concerns announces them; its items are the points."""
+    features = reading.features
+    if features.get("introduces_concerns", 0.0) > 0:
+        return False
+    return (
+        features.get("no_form", 0.0) == 0.0
+        or features.get("question_to_proposal", 0.0) > 0
+        or features.get("introduced_as_concerns", 0.0) > 0
+    )
+
+
+def _explicit(reading: UnitReading, context: PostContext) -> bool:
+    """ "I am worried that", "-1 because", "my concern is": said outright, by someone who
+    did not propose the thing, it is a concern whatever else the post does."""
+    features = reading.features
+    stated = any(
+        features.get(name, 0.0) > 0
+        for name in ("worry", "objection", "caution", "refusal", "challenge_question", "doubt")
+    )
+    return stated and not context.by_proposer and not context.is_proposal
+
+
+def _strength(members: list[UnitReading]) -> float:
+    """How likely a point's strongest sentence that says something carries a concern."""
+    return max((r.probability for r in members if _says_something(r)), default=0.0)
+
+
+def _kept(members: list[UnitReading]) -> list[UnitReading]:
+    """The sentences of a point that state it: from the first likely one to the last.
+
+    A list item is short and its sentences lean on each other ("Move the loader
+    into core. That ties the releases. I am not a fan."): all of it is the point.
+    """
+    if members[0].unit.item is not None:
+        return members
+    likely = [i for i, r in enumerate(members) if r.probability >= IN_POINT and _says_something(r)]
+    if not likely:
+        top = max(range(len(members)), key=lambda i: members[i].probability)
+        likely = [top]
+    return members[likely[0] : likely[-1] + 1]
+
+
+def _questions_apart(members: list[UnitReading]) -> list[list[UnitReading]]:
+    groups: list[list[UnitReading]] = []
+    for reading in members:
+        if groups and not _new_question(groups[-1][-1], reading):
+            groups[-1].append(reading)
+        else:
+            groups.append([reading])
+    return groups
+
+
+def _new_question(previous: UnitReading, reading: UnitReading) -> bool:
+    return previous.unit.is_question and reading.unit.is_question and reading.unit.starts_line
+
+
+def _finding(post: Post, group: list[UnitReading], sentences: tuple[UnitReading, ...]) -> Finding:
+    units = [r.unit for r in group]
+    if len(units) == 1 and units[0].words <= BARE_WORDS:
+        after = units[0].index + 1
+        if after < len(sentences) and sentences[after].unit.point == units[0].point:
+            units.append(sentences[after].unit)
+    if len(units) > POINT_SENTENCES:
+        top = max(range(len(group)), key=lambda i: group[i].probability)
+        start = max(0, min(top - 1, len(units) - POINT_SENTENCES))
+        units = units[start : start + POINT_SENTENCES]
+    cue = _strongest_form(group)
+    titled = units[1] if len(units) > 1 and units[0].words <= 2 else units[0]
+    return Finding(post.key, tuple(u.text for u in units), make_title(titled.text, cue=cue), cue)
+
+
+def _strongest_form(group: list[UnitReading]) -> str:
+    """The cue family that weighed most for the point: what a reader is shown as the why."""
+    present = {name for r in group for name, value in r.features.items() if value}
+    forms = [name for name in OBJECTION_FORMS if name in present]
+    if not forms:
+        return "question" if any(r.unit.is_question for r in group) else "context"
+    return max(forms, key=lambda name: DEFAULT_MODEL.sentence_weights.get(name, 0.0))
+
+
+def detect_concerns(
+    post: Post,
+    context: PostContext | None = None,
+    *,
+    model: ConcernModel = DEFAULT_MODEL,
+    handle: str = DEFAULT_HANDLE,
+) -> tuple[Finding, ...]:
+    """The distinct points this post raises, each with the sentences that raise it."""
+    return findings_of(post, read_post(post, context or PostContext(), model, handle), model)
+
+
+class ThreadReader:
+    """Reads a thread's posts in order with what a reader knows of each: who proposed,
+    what the post replies to, whether that asked something. One instance per fold;
+    every post's sentences are cut once."""
+
+    def __init__(self, posts: Sequence[Post], settings: LedgerSettings) -> None:
+        self.settings = settings
+        self.proposers = [p.author for p in posts if opens_proposal(p)]
+        self.in_vote = any(parse_subject(p.subject).kind is ThreadKind.VOTE for p in posts[:1])
+        self.by_id = {p.message_id: p for p in posts if p.message_id}
+        self.proposer_posts = sorted(
+            (p.created_at, p.key) for p in posts if self.is_proposer(p.author)
+        )
+        self._first_from_author = _first_posts_by_author(posts)
+        self._units: dict[str, tuple[Unit, ...]] = {}
+        self._cues: dict[str, tuple[frozenset[str], ...]] = {}
+        self._said_in: dict[str, frozenset[str]] = {}
+
+    def units(self, post: Post) -> tuple[Unit, ...]:
+        if post.key not in self._units:
+            self._units[post.key] = units_of(post.text, self.settings.handle)
+        return self._units[post.key]
+
+    def cues(self, post: Post) -> tuple[frozenset[str], ...]:
+        if post.key not in self._cues:
+            self._cues[post.key] = tuple(cues_of(unit) for unit in self.units(post))
+        return self._cues[post.key]
+
+    def context(self, post: Post) -> PostContext:
+        parent = self.by_id.get(_parent_id(post) or "")
+        said = self._said(parent) if parent is not None else frozenset()
+        return PostContext(
+            by_proposer=self.is_proposer(post.author),
+            is_proposal=opens_proposal(post),
+            replies_to_proposer=parent is not None and self.is_proposer(parent.author),
+            parent_asks="question" in said,
+            review_comment=bool(_REVIEW_COMMENT.search(post.text)),
+            in_vote=self.in_vote,
+            units=len(self.units(post)),
+            parent_proposes=parent is not None
+            and not opens_proposal(parent)
+            and "counter_proposal" in said,
+            parent_objects=bool(said & _OBJECTING),
+            quotes_parent=bool(post.quoted),
+            first_from_author=post.key in self._first_from_author,
+            parent_asks_yes_no="yes_no_question" in said,
+        )
+
+    def is_proposer(self, person: Person) -> bool:
+        return any(_same_author(person, proposer) for proposer in self.proposers)
+
+    def read(self, post: Post) -> PostReading:
+        return read_post(
+            post,
+            self.context(post),
+            self.settings.model,
+            self.settings.handle,
+            self.units(post),
+            self.cues(post),
+        )
+
+    def _said(self, post: Post) -> frozenset[str]:
+        """The cue families anywhere in a post, and "question" if it asks one."""
+        if post.key not in self._said_in:
+            units = self.units(post)
+            found = {name for cues in self.cues(post) for name in cues}
+            if any(unit.is_question for unit in units):
+                found.add("question")
+            if any(asks_yes_or_no(unit) for unit in units):
+                found.add("yes_no_question")
+            self._said_in[post.key] = frozenset(found)
+        return self._said_in[post.key]
+
+
+def _first_posts_by_author(posts: Sequence[Post]) -> frozenset[str]:
+    """Keys of the posts with which each participant first speaks in the thread."""
+    seen: list[Person] = []
+    first: set[str] = set()
+    for post in sorted(posts, key=lambda p: (p.created_at, p.key)):
+        if not any(_same_author(post.author, person) for person in seen):
+            seen.append(post.author)
+            first.add(post.key)
+    return frozenset(first)
+
+
+_OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
+
+
+_REVIEW_COMMENT = re.compile(r"^@[\w-]+ commented on this pull request\.", re.MULTILINE)
+
+
+def thread_readings(
+    posts: Iterable[Post], settings: LedgerSettings | None = None
+) -> list[tuple[Post, PostReading]]:
+    """Every post of a thread with its sentences read in context, as the ledger reads them.
+
+    For measuring and fitting (bench/judgement.py); the ledger itself uses the same reader.
+    """
+    settings = settings or LedgerSettings()
+    ordered = sorted(posts, key=lambda p: (p.created_at, p.key))
+    reader = ThreadReader(ordered, settings)
+    return [(post, reader.read(post)) for post in ordered if _may_raise(post, settings)]
+
+
+def _may_raise(post: Post, settings: LedgerSettings) -> bool:
+    if opens_proposal(post) or is_automated(post):
+        return False
+    return not (post.author.address and post.author.address.casefold() in settings.bot_addresses)
+
+
+# --------------------------------------------------------------------------
+# Acceptance: the person who raised a concern settling it
+# --------------------------------------------------------------------------
+
+# A -1 of one's own: at the start of a sentence or after a space, never "1-1" or "-1.5".
 _MINUS_ONE = re.compile(r"(?:^|[\s(\[])-1(?![\d.])")
 _MINUS_ONE_AS_NOUN = re.compile(r"\b(?:a|an|the|any|your|his|her|their|why|give|cast|no)\s+-1\b")
 # "No." opening a reply refuses what it replies to, unless that asked a yes/no question
@@ -507,47 +591,6 @@ _YES_NO_QUESTION = re.compile(
     r"|\b(?:right|ok|okay|correct|agreed)\s*\?"
 )
 
-# Pointed questions challenge the proposal rather than ask for information.
-_POINTED = re.compile(
-    r"^(?:but\s+|so\s+|and\s+|then\s+|also\s+|honestly,?\s+|seriously,?\s+)?(?:"
-    r"who(?:'s|\s+is|\s+are|\s+will|\s+would)\s+(?:going\s+to\s+|gonna\s+)?(?:do|maintain|implement|pay"
-    r"|own|support|review|write|test|fix|work)"
-    r"|what(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the|your)\s+(?:\w+\s+)?(?:objective|point|goal|purpose"
-    r"|benefit|advantage|use\s*case|rationale|motivation|value|gain)"
-    r"|how\s+(?:would|does|will|could|can)\s+(?:this|that|it)\s+(?:\w+\s+)?(?:help|work|solve|improve"
-    r"|scale|differ)"
-    r"|why\s+(?:would|should|do|does|must)\s+(?:we|you|anyone|users?)\b"
-    r"|(?:do|does|did|have|has)\s+(?:you|we|anyone|anybody)\s+(?:\w+\s+)?(?:have|got|run|tried|measured"
-    r"|tested|seen|considered)\s+(?:any\s+|some\s+)?(?:demos?|data|numbers|benchmarks?|evidence"
-    r"|examples?|use\s*cases?|prototypes?|proof|measurements?|users?|the\s+(?:impact|cost|risk)"
-    r"|alternatives?)"
-    r"|(?:is|isn't|are|aren't|wouldn't|won't|doesn't)\s+(?:this|that|it|there)\s+(?:really\s+|actually\s+)?"
-    r"(?:necessary|needed|required|overkill|worth|risky|dangerous|premature|breaking"
-    r"|a\s+(?:problem|risk|concern|regression))"
-    r"|what\s+about\s+(?:backwards?\s+compat\w*|compat\w*|existing\s+users|security|performance"
-    r"|migration|maintenance|the\s+(?:cost|risk|users|impact))"
-    r"|what\s+happens\s+(?:when|if|to)"
-    r"|(?:could|can)\s+you\s+(?:please\s+)?(?:explain|justify|clarify|elaborate|provide\s+details)"
-    r")"
-)
-
-# Sentences that use concern words without raising one: denials, invitations, other people's.
-_NOT_RAISING = re.compile(
-    r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+|other\s+)?"
-    r"(?:concerns?|objections?|worries|issues|problems?)\b"
-    r"|\bnot\s+(?:concerned|worried)\b|\b(?:don't|do\s+not|no\s+need\s+to)\s+worry\b|\bno\s+worries\b"
-    r"|\byour\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?|objections?|-1)\b"
-    r"|\b(?:his|her|their)\s+(?:concerns?|objections?|worries)\b"
-    r"|\bif\s+(?:you|anyone|someone|somebody)\s+(?:\w+\s+)?(?:has|have|are|is)\s+(?:\w+\s+)?"
-    r"(?:concerns?|objections?|worried|concerned)\b"
-    r"|\b(?:any|other|further|more)\s+(?:concerns|objections|thoughts|comments|feedback|questions)\b[^.]*\?"
-)
-# Acceptance opening a sentence: "ok, out of scope" concedes rather than objects.
-_CONCEDES = re.compile(
-    r"^(?:then\s+)?(?:ok|okay|fair\s+enough|agreed|sure|right|yes|yep|great|thanks|thank\s+you)\b"
-)
-
-# Someone accepting an answer to their own concern.
 _ACCEPTS_EXPLICITLY = re.compile(
     r"\b(?:addresses|answers|resolves|settles)\s+my\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries"
     r"|question|point)\b"
@@ -556,188 +599,43 @@ _ACCEPTS_EXPLICITLY = re.compile(
     r"(?:addressed|resolved|answered|gone)\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
 )
+
 _ACCEPTS = re.compile(
     r"\bfair\s+enough\b|\bmakes\s+sense\s+now\b|\b(?:that|this)\s+makes\s+sense\b"
     r"|\byou(?:'ve|\s+have)\s+convinced\s+me\b|\bi\s+stand\s+corrected\b"
     r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b|\b(?:that|this|it)\s+works\s+for\s+me\b"
     r"|\bi(?:'m|\s+am)\s+(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
 )
-# Only as the first words of a post: "Yes, ..." answering the message it replies to.
-# Not "ok": "ok, done" acknowledges an action, not an answer.
+
 _ASSENT_OPENER = re.compile(
     r"^(?:yes|yep|agreed|good\s+point|sounds\s+good|convinced)\b(?![^.]*\bbut\b)"
 )
+
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
-
-# A list introduced as a list of concerns: every item is one.
-_LIST_INTRO = re.compile(
-    r"\b(?:my|our|the\s+main|main|some|a\s+few|several|two|three|four|five|these|following)\s+"
-    r"(?:\w+\s+)?(?:concerns|objections|worries|reservations|doubts)\b[^.?!]{0,60}:$"
+# The proposer taking a point up, in the first sentences of their answer.
+_ADOPTS = re.compile(
+    r"\b(?:good|fair|valid|great)\s+(?:point|catch|idea|suggestion)\b|\bfair\s+enough\b"
+    r"|\byou(?:'re|\s+are)\s+(?:right|correct)\b|\bmakes?\s+sense\b|\bagreed\b|\bi\s+agree\b"
+    r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|removed|fixed|amended"
+    r"|adjusted|incorporated|reworded|clarified|addressed)\b|^(?:updated|done|fixed|addressed)\b"
+    r"|\b(?:i|we)(?:'ll|\s+will)\s+(?:\w+\s+)?(?:add|update|change|fix|remove|amend|clarify|reword"
+    r"|incorporate|adjust|work)\b|\bwill\s+do\b|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your)\s+"
+    r"(?:catch|suggestion|feedback|point|input)\b"
 )
-# "... whether X - and also whether Y": two points in one sentence.
-_COORDINATED = re.compile(r"\s(?:[-–—,;]\s*)?and\s+also\s+(?:whether|that|if)\b")
-_DASH_CLAUSE = re.compile(r"\s[-–—]\s")
-
-
-def cue_of(
-    sentence: Sentence, *, replying_to: Post | None = None, own: Person | None = None
-) -> str:
-    """The name of the first cue this sentence carries, or "" when it raises nothing."""
-    probe = sentence.probe
-    if _NOT_RAISING.search(probe) or _ACCEPTS_EXPLICITLY.search(probe):
-        return ""
-    if _CONCEDES.match(probe) and " but " not in probe:
-        return ""
-    if (
-        _MINUS_ONE.search(probe)
-        and not sentence.is_question
-        and not _MINUS_ONE_AS_NOUN.search(probe)
-    ):
-        return "-1"
-    for name, pattern in CUES:
-        if pattern.search(probe):
-            return name
-    to_someone_else = replying_to is not None and (
-        own is None or not is_same_person(replying_to.author, own)
-    )
-    if sentence.is_question and to_someone_else and _POINTED.match(probe):
-        return "question"
-    refuses_statement = replying_to is not None and not _YES_NO_QUESTION.search(
-        _probe(replying_to.text)
-    )
-    if sentence.first_in_block and to_someone_else and refuses_statement and _REFUSAL.match(probe):
-        return "refusal"
-    return ""
-
-
-# --------------------------------------------------------------------------
-# Detection
-# --------------------------------------------------------------------------
-
-
-def detect_concerns(
-    post: Post, *, replying_to: Post | None = None, handle: str = DEFAULT_HANDLE
-) -> tuple[Finding, ...]:
-    """The distinct points this post raises, each with the sentences that raise it.
-
-    ``replying_to`` is the post this one answers, when known: pointed
-    questions and a flat "No." only count as concerns when they are put to
-    somebody else.
-    """
-    sentences = sentences_of(post.text, handle)
-    listed = _listed_blocks(sentences)
-    findings: list[Finding] = []
-    group: list[Sentence] = []
-    group_cue = ""
-    budget = 0
-    for sentence in sentences:
-        if sentence.block in listed:
-            if sentence.first_in_block:
-                findings.extend(_close(post, group, group_cue))
-                group, group_cue, budget = [], "", 0
-                item = [s for s in sentences if s.block == sentence.block]
-                findings.append(_finding(post, item[:LIST_ITEM_SENTENCES], item[0], "listed"))
-            continue
-        if _introduces(sentence, listed):
-            continue
-        cue = cue_of(sentence, replying_to=replying_to, own=post.author)
-        same_block = bool(group) and group[-1].block == sentence.block
-        if cue and same_block and (not sentence.starts_line or sentence.in_list):
-            group.append(sentence)  # the same point, argued on
-            continue
-        if cue:
-            findings.extend(_close(post, group, group_cue))
-            group, group_cue = [*_item_before(sentences, sentence, group), sentence], cue
-            budget = ELABORATION_SENTENCES if _is_bare(sentence) else 0
-            continue
-        if same_block and (budget > 0 or sentence.in_list):
-            group.append(sentence)
-            budget -= 1
-            continue
-        findings.extend(_close(post, group, group_cue))
-        group, group_cue, budget = [], "", 0
-    findings.extend(_close(post, group, group_cue))
-    return tuple(findings)
-
-
-def _item_before(
-    sentences: tuple[Sentence, ...], sentence: Sentence, closed: list[Sentence]
-) -> list[Sentence]:
-    """In a list item the cue may come last; the item's earlier sentences state the point."""
-    if not sentence.in_list:
-        return []
-    return [
-        s
-        for s in sentences
-        if s.block == sentence.block
-        and s is not sentence
-        and s not in closed
-        and sentences.index(s) < sentences.index(sentence)
-    ]
-
-
-def _listed_blocks(sentences: tuple[Sentence, ...]) -> frozenset[int]:
-    """List items that follow an "I would summarize my concerns:" line."""
-    listed: set[int] = set()
-    intro_blocks = {s.block for s in sentences if not s.in_list and _LIST_INTRO.search(s.probe)}
-    for intro in intro_blocks:
-        block = intro + 1
-        while any(s.block == block and s.in_list for s in sentences):
-            listed.add(block)
-            block += 1
-    return frozenset(listed)
-
-
-def _introduces(sentence: Sentence, listed: frozenset[int]) -> bool:
-    return sentence.block + 1 in listed and bool(_LIST_INTRO.search(sentence.probe))
-
-
-def _is_bare(sentence: Sentence) -> bool:
-    if sentence.words <= BARE_WORDS or sentence.text.endswith(":"):
-        return True
-    return sentence.is_question and sentence.words <= BARE_QUESTION_WORDS
-
-
-def _close(post: Post, group: list[Sentence], cue: str) -> list[Finding]:
-    if not group:
-        return []
-    if group[0].in_list:
-        # In a list the item is the point; its first sentence names it best.
-        return [_finding(post, group[:LIST_ITEM_SENTENCES], group[0], cue)]
-    first = group[0]
-    split = _COORDINATED.search(first.text)
-    if len(group) == 1 and split is not None:
-        return _split_coordinated(post, first, split.start(), cue)
-    return [_finding(post, group, first, cue)]
-
-
-def _split_coordinated(post: Post, sentence: Sentence, at: int, cue: str) -> list[Finding]:
-    """'We should ask whether X - and also whether Y' makes two points, X and Y."""
-    head = _first_clause(sentence.text[:at]).rstrip(" ,;-–—")
-    tail = _first_clause(sentence.text[at:].strip(" ,;-–—")).rstrip(" ,;-–—")
-    findings = []
-    for part in (_balanced(head), _balanced(tail)):
-        findings.append(Finding(post.key, (part,), make_title(part, cue=cue), cue))
-    return findings
-
-
-def _balanced(text: str) -> str:
-    """Drop a bracket opened before the cut and never closed in what is kept."""
-    if text.startswith("(") and ")" not in text:
-        return text[1:]
-    return text
-
-
-def _first_clause(text: str) -> str:
-    parts = _DASH_CLAUSE.split(text, maxsplit=1)
-    return parts[0].strip()
-
-
-def _finding(post: Post, group: list[Sentence], titled: Sentence, cue: str) -> Finding:
-    source = titled.text
-    if titled.words <= BARE_WORDS and not titled.is_question and len(group) > 1:
-        source = group[1].text  # "-1" alone names nothing; its reason does
-    return Finding(post.key, tuple(s.text for s in group), make_title(source, cue=cue), cue)
+# Anyone answering a point by changing the proposal's text takes it up.
+_CHANGED_DOCUMENT = re.compile(
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|amended|adjusted"
+    r"|reworded|clarified|incorporated|rewritten|addressed)\s+(?:\w+\s+){0,3}?(?:the|that|this|it|your"
+    r"|a\s+section)\b"
+    r"|^(?:updated|done|fixed)\b|\bi\s+will\s+add\s+(?:\w+\s+){0,4}to\s+the\b"
+)
+# ... unless they argue back: "Good point, but ...", "I don't think so".
+# ... and "does that address your concern?" leaves the verdict to who raised it.
+_REBUTS = re.compile(
+    r"\bbut\s+(?:i|we|it|this|that)\b|\bhowever\b|\bi\s+(?:don't|do\s+not)\s+(?:think|agree|see)\b"
+    r"|^(?:no|nope)\b|\b(?:does|would|will|is)\s+(?:that|this|it)\s+(?:\w+\s+)?(?:address|answer"
+    r"|solve|settle|resolve|work|help|ok|okay|enough)\b[^.]*\?"
+)
 
 
 # --------------------------------------------------------------------------
@@ -779,11 +677,15 @@ _LEAD_INS = tuple(
 )
 # Cues that take a "that" clause naming the point ("I worry that X"); in "the issue with
 # that is X", "that" points back instead.
-_COMPLEMENT_CUES = frozenset({"concerned", "worry", "odd", "caution", "worries-me"})
+_COMPLEMENT_CUES = ("worry", "doubt", "caution")
+_AGREEING_HEAD = re.compile(
+    r"^[^,.;]{0,60}\b(?:like|love|agree|support|appreciate|good|great|nice|interesting|fine|sense"
+    r"|valid|feasible)\b[^,.;]{0,30},\s*but\s+"
+)
 # Trimmed from the end of a cut-short title: words that only lead into what was cut.
 _DANGLING = _word_set(
     """a an the of to in on at for with and or but that which who whose is are be been we it this
-    by as its their his her our my your"""
+    by as its their his her our my your you when where while if because so than"""
 )
 _CLAUSE_END = re.compile(r"\s*(?::\s|;\s|\s[-–—]\s|\.\.+\s|\.\s|\(|,\s+(?:but|because|since)\s)")
 _STOPWORDS = _word_set(
@@ -840,11 +742,18 @@ def _complement(text: str, cue: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         return text
-    if cue == "yes-but":
-        found = re.search(r"\bbut\s+(?:i\s+(?:think|believe|feel)\s+(?:that\s+)?)?", lowered)
-        return text[found.end() :] if found and found.end() < len(text) else text
-    pattern = dict(CUES).get(cue) if cue in _COMPLEMENT_CUES else None
-    found = pattern.search(lowered) if pattern else None
+    # "I like the direction, but I am concerned that X": the point comes after the "but".
+    agreeing = _AGREEING_HEAD.match(lowered)
+    if agreeing is not None and agreeing.end() < len(text):
+        text, lowered = text[agreeing.end() :], lowered[agreeing.end() :]
+    found = next(
+        (
+            m
+            for m in (CUES[name].search(lowered) for name in _COMPLEMENT_CUES)
+            if m and m.start() < 12
+        ),
+        None,
+    )
     if found is None:
         return text
     start = found.end()
@@ -929,16 +838,18 @@ def build_ledger(
 ) -> Ledger:
     """Fold a thread's posts, in date order, into its concerns as of ``now``.
 
-    The first post is the proposal: it is read for commands but not for
-    prose concerns, because a proposer's own caveats are not objections to it.
-    Posts dated after ``now`` are not seen yet.
+    The thread's root, when it proposes something, is read for commands but
+    not for prose concerns: a proposer's own caveats are not objections to the
+    proposal. When the root is missing (a bot usually joins a discussion late)
+    nobody is the proposer and every post may raise concerns. Posts dated
+    after ``now`` are not seen yet.
     """
     settings = settings or LedgerSettings()
     ordered = sorted((p for p in posts if p.created_at <= now), key=lambda p: (p.created_at, p.key))
     subject = parse_subject(ordered[0].subject).topic if ordered else ""
-    work = _Work(thread, settings, topic_words(subject))
-    for index, post in enumerate(ordered):
-        work.add(post, is_proposal=index == 0)
+    work = _Work(thread, settings, topic_words(subject), ThreadReader(ordered, settings))
+    for post in ordered:
+        work.add(post)
     return Ledger(
         thread=thread,
         now=now,
@@ -956,29 +867,33 @@ class _Work:
     thread: str
     settings: LedgerSettings
     subject_words: frozenset[str]
+    reader: ThreadReader
     concerns: dict[str, Concern] = field(default_factory=dict)
     raised_in: dict[str, set[str]] = field(default_factory=dict)
     answers_in: dict[str, set[str]] = field(default_factory=dict)
     texts: dict[str, list[str]] = field(default_factory=dict)
     posts: dict[str, Post] = field(default_factory=dict)
+    posts_by_key: dict[str, Post] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     errors: list[CommandError] = field(default_factory=list)
 
-    def add(self, post: Post, *, is_proposal: bool) -> None:
-        if not (post.auto_submitted or self._is_bot(post.author)):
+    def add(self, post: Post) -> None:
+        # Commit mails, CI notices, bots and auto-replies raise nothing and answer nothing.
+        if not (is_automated(post) or self._is_bot(post.author)):
             parent = self._parent(post)
             self._apply_commands(post)
             self._mark_answers(post, parent)
             findings = (
                 ()
-                if is_proposal
-                else detect_concerns(post, replying_to=parent, handle=self.settings.handle)
+                if opens_proposal(post)
+                else findings_of(post, self.reader.read(post), self.settings.model)
             )
             self._apply_acceptance(post, raises_new=bool(findings))
             self._record_findings(post, parent, findings)
         if post.message_id:
             self.posts[post.message_id] = post
+        self.posts_by_key[post.key] = post
 
     # -- threading ----------------------------------------------------------------
 
@@ -1016,11 +931,19 @@ class _Work:
                 self._raise_by_command(post, parsed)
             else:
                 self._run_command(post, parsed)
+        for foreign in parse_foreign_commands(post):
+            if foreign.verb is Verb.CONCERN:
+                self._raise_by_command(post, foreign, answer=False)
+            else:
+                self._run_command(post, foreign, answer=False)
 
-    def _raise_by_command(self, post: Post, command: Command) -> None:
+    def _raise_by_command(self, post: Post, command: Command, *, answer: bool = True) -> None:
+        """``answer=False`` for another bot's command: read it, never reply to it."""
         name = command.name or ""
         existing = self.concerns.get(name)
         if existing is not None:
+            if not answer:
+                return
             reason = (
                 f"a concern named {name!r} already exists in this thread"
                 f" (raised by {existing.raised_by.display}); pick another NAME"
@@ -1032,25 +955,33 @@ class _Work:
         )
         self.commands.append(command)
 
-    def _run_command(self, post: Post, command: Command) -> None:
+    def _run_command(self, post: Post, command: Command, *, answer: bool = True) -> None:
         concern = self.concerns.get(command.name or "")
         verdict = authorize(
             command, post.author, concern, self.settings.maintainers, self.settings.resolvers
         )
         if not verdict.allowed:
-            self.actions.append(refusal_reply(command, verdict.reason))
+            if answer:
+                self.actions.append(refusal_reply(command, verdict.reason))
             return
         if command.verb in (Verb.HOLD, Verb.UNHOLD) or concern is None:
-            self.commands.append(command)  # holds belong to the RFC lifecycle, not here
+            if answer:
+                self.commands.append(command)  # holds belong to the RFC lifecycle, not here
             return
         if concern.settled:
-            reason = f"{concern.id!r} is already {concern.state.value}"
-            self.actions.append(refusal_reply(command, reason))
+            if answer:
+                reason = f"{concern.id!r} is already {concern.state.value}"
+                self.actions.append(refusal_reply(command, reason))
             return
         if command.verb is Verb.WITHDRAW:
             updated = replace(concern, state=ConcernState.WITHDRAWN, withdrawn_by=PostRef.of(post))
         else:
-            updated = replace(concern, state=ConcernState.RESOLVED, resolved_by=PostRef.of(post))
+            updated = replace(
+                concern,
+                state=ConcernState.RESOLVED,
+                resolved_by=PostRef.of(post),
+                resolution="command",
+            )
         self.concerns[concern.id] = updated
         self.commands.append(command)
 
@@ -1058,6 +989,8 @@ class _Work:
 
     def _mark_answers(self, post: Post, parent: Post | None) -> None:
         parent_id = _parent_id(post)
+        by_proposer = self.reader.is_proposer(post.author)
+        answered: list[Concern] = []
         for concern in list(self.concerns.values()):
             if concern.settled or _same_author(post.author, concern.raised_by):
                 continue
@@ -1066,14 +999,44 @@ class _Work:
             # An inline reply shows what it answers by what it quotes: a reply that quotes
             # other parts of the message and not this concern is answering those.
             replies = replies and (quotes or not _direct_quotes(post))
-            if replies or quotes or _addresses(post, concern.raised_by):
-                self.concerns[concern.id] = replace(
+            turn = by_proposer and self._proposer_turn(post, concern)
+            same_hunk = _same_review_hunk(post, self.posts_by_key.get(concern.post))
+            if replies or quotes or turn or same_hunk or _addresses(post, concern.raised_by):
+                updated = replace(
                     concern,
                     state=ConcernState.ANSWERED,
                     answered_by=(*concern.answered_by, PostRef.of(post)),
                 )
+                self.concerns[concern.id] = updated
+                answered.append(updated)
                 if post.message_id:
                     self.answers_in[concern.id].add(post.message_id)
+        if answered:
+            self._apply_adoption(post, answered, by_proposer=by_proposer)
+
+    def _proposer_turn(self, post: Post, concern: Concern) -> bool:
+        """In a flat thread (GitHub comments all answer the root) the proposer's next
+        comment after a concern is their answer to it, unless they spoke in between."""
+        raised = self.posts_by_key.get(concern.post)
+        if raised is None or _parent_id(raised) != _parent_id(post) or _parent_id(post) is None:
+            return False
+        since, now = (raised.created_at, raised.key), (post.created_at, post.key)
+        return not any(since < moment < now for moment in self.reader.proposer_posts)
+
+    def _apply_adoption(self, post: Post, answered: list[Concern], *, by_proposer: bool) -> None:
+        """The point taken up settles it: the proposer's "Good point", or anyone saying
+        they changed the document ("I've updated the copy") in answer to it."""
+        opening = " ".join(u.probe for u in units_of(post.text, self.settings.handle)[:3])
+        adopts = _CHANGED_DOCUMENT.search(opening) or (by_proposer and _ADOPTS.search(opening))
+        if not adopts or _REBUTS.search(opening):
+            return
+        for concern in answered:
+            self.concerns[concern.id] = replace(
+                self.concerns[concern.id],
+                state=ConcernState.RESOLVED,
+                resolved_by=PostRef.of(post),
+                resolution="adopted",
+            )
 
     def _apply_acceptance(self, post: Post, *, raises_new: bool) -> None:
         mine = [
@@ -1099,7 +1062,10 @@ class _Work:
             chosen = []
         for concern in chosen:
             self.concerns[concern.id] = replace(
-                concern, state=ConcernState.RESOLVED, resolved_by=PostRef.of(post)
+                concern,
+                state=ConcernState.RESOLVED,
+                resolved_by=PostRef.of(post),
+                resolution="accepted",
             )
 
     # -- new concerns ---------------------------------------------------------------
@@ -1219,6 +1185,16 @@ def _quotes(post: Post, concern: Concern) -> bool:
         if len(words) >= 6 and len(words & quoted_words) >= 0.8 * len(words):
             return True
     return False
+
+
+def _same_review_hunk(post: Post, other: Post | None) -> bool:
+    """Two review comments on the same lines of a pull request are one conversation:
+    GitHub mirrors each with the diff hunk it was written on."""
+    if other is None or not post.quoted or not other.quoted:
+        return False
+    if not (_REVIEW_COMMENT.search(post.text) and _REVIEW_COMMENT.search(other.text)):
+        return False
+    return post.quoted[0].strip() == other.quoted[0].strip()
 
 
 def _direct_quotes(post: Post) -> list[str]:

@@ -223,12 +223,29 @@ def is_ci_recovery(post: Post) -> bool:
     return not _is_reply_subject(post) and bool(_CI_RECOVERY_SUBJECT.search(post.subject))
 
 
+# GitHub accounts that are programs: "dependabot[bot]", "rust-rfcbot", "bors", "triagebot".
+_BOT_LOGIN = re.compile(
+    r"\[bot\]$|(?:^|[-_])(?:bot|rfcbot|triagebot|bors|dependabot|renovate|mergify|codecov"
+    r"|github-actions|k8s-ci-robot|ci-robot)$",
+    re.IGNORECASE,
+)
+
+
+def is_bot_account(post: Post) -> bool:
+    """A comment a program wrote on GitHub, mirrored to the list under its login."""
+    if not is_github_notification(post):
+        return False
+    login = post.headers.get("X-GitHub-Sender", "") or post.author.name
+    return bool(_BOT_LOGIN.search(login.strip()))
+
+
 def is_machine_generated(post: Post) -> bool:
     """Written by a tool: commit mails, issue-tracker events, CI notices, no-reply senders.
 
-    GitHub relays are not included: they carry a person's comment (see the module docstring).
+    GitHub relays are not included: they carry a person's comment (see the module docstring),
+    unless the GitHub account itself is a bot.
     """
-    if is_ci_failure(post) or is_ci_recovery(post):
+    if is_ci_failure(post) or is_ci_recovery(post) or is_bot_account(post):
         return True
     if _is_reply_subject(post):
         return False

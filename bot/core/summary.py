@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core.concerns import Concern, ConcernState, Ledger, sentences_of
+from bot.core.concerns import Concern, ConcernState, Ledger
+from bot.core.prose import units_of
 from bot.model import Post
 
 PROPOSAL_SENTENCE_CHARS = 280
@@ -180,7 +181,7 @@ def proposal_of(post: Post) -> str:
 
 def _body_sentences(post: Post) -> list[str]:
     found: list[str] = []
-    for sentence in sentences_of(post.text):
+    for sentence in units_of(post.text):
         text = sentence.text
         if _SIGN_OFF.match(text):
             break  # what follows a sign-off is a name and a signature

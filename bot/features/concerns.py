@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.core.commands import ResolvePolicy
+from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
@@ -17,11 +18,12 @@ from bot.model import Action, ThreadKind
 from bot.render import render
 from bot.store import Store, ThreadSummary
 
-# Ballots and announcements are not debates: their objections are votes.
-_NOT_DISCUSSIONS = frozenset({ThreadKind.VOTE, ThreadKind.RESULT, ThreadKind.CANCEL})
+# Announcements are not debates. A [VOTE] is: a -1 with its reasons, or questions
+# put to the release manager, are concerns as much as they are in an [RFC].
+_NOT_DISCUSSIONS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 
 
-def ledger_settings(config: Config) -> LedgerSettings:
+def ledger_settings(config: Config, model: ConcernModel | None = None) -> LedgerSettings:
     maintainers = {member.name for member in config.roster.members}
     for person in maintainers.copy():
         maintainers.update(config.identities.get(person, []))
@@ -30,6 +32,7 @@ def ledger_settings(config: Config) -> LedgerSettings:
         maintainers=frozenset(maintainers),
         bot_addresses=frozenset({config.bot.address.lower()}),
         resolvers=ResolvePolicy(config.concerns.resolvers),
+        model=model or DEFAULT_MODEL,
     )
 
 
@@ -61,15 +64,26 @@ def find_thread(
     raise UserError(f"{selector!r} matches {len(matches)} {noun}s; name one:\n{listed}")
 
 
-def ledger_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Ledger:
+def ledger_of(
+    store: Store,
+    config: Config,
+    thread: ThreadSummary,
+    now: datetime,
+    model: ConcernModel | None = None,
+) -> Ledger:
     # Every channel of the RFC (forum topic, dev@ thread, PR) counts, each post once.
     posts = store.posts_in_rfc(thread.key)
-    return build_ledger(thread.key, posts, now, ledger_settings(config))
+    return build_ledger(thread.key, posts, now, ledger_settings(config, model))
 
 
-def ledgers(store: Store, config: Config, now: datetime) -> list[Ledger]:
-    """Ledgers of every discussion thread that has at least one concern."""
-    found = (ledger_of(store, config, thread, now) for thread in discussion_threads(store))
+def ledgers(
+    store: Store, config: Config, now: datetime, model: ConcernModel | None = None
+) -> list[Ledger]:
+    """Ledgers of every discussion thread that has at least one concern.
+
+    ``model`` replaces the fitted concern model (bench/judgement.py fits others).
+    """
+    found = (ledger_of(store, config, thread, now, model) for thread in discussion_threads(store))
     return [ledger for ledger in found if ledger.concerns]
 
 

@@ -1,0 +1,453 @@
+"""What a careful reader notices in a sentence of a discussion: the features of a concern.
+
+A concern is a point someone objects to, worries about, or asks the proposer
+to justify. Readers do not find them by a list of words; they find them by the
+*forms* objections take, and by *who* says what *to whom*:
+
+- the forms: a stated worry or objection ("I'm concerned", "-1", "not sold"),
+  doubt ("I'm not sure", "I wonder whether", "dubious"), a negated belief
+  ("I don't think", "I do not see"), a negative judgement of the proposal
+  ("confusing", "fragile", "a drawback"), a counter-proposal ("I suggest",
+  "why not", "instead", "should"), a pointed question;
+- what is *not* an objection though it looks like one: thanks, approval,
+  acknowledgement, an answer, a plan ("I'll add it"), a meta remark about the
+  thread, a question asking for information;
+- the structure: the proposer's own replies answer rather than raise; a reply
+  to a question tends to be an answer; items of a list introduced as
+  "my concerns" or "some issues" are each a point; a review comment on a
+  pull request's text addresses the proposal directly.
+
+Each feature here is one of those observations, named so a person can read
+why a sentence was taken (``Finding.cues``). How much each one weighs is not
+decided here but fitted on labelled threads from many communities
+(:mod:`bot.core.concern_model`), and measured on communities left out of the
+fit (``bench/judgement.py``).
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.prose import Unit
+
+Features = Mapping[str, float]
+
+
+def _cue(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+_I = r"\b(?:i|we)(?:'m|'re|\s+am|\s+are|\s+was|\s+were|\s+remain|'d\s+be|\s+would\s+be)?"
+_NEG = (
+    r"(?:do\s+not|don't|dont|did\s+not|didn't|can't|cannot|could\s+not|couldn't|am\s+not|'m\s+not)"
+)
+_PROPOSAL = (
+    r"(?:this|that|the|your|such\s+an?|these)\s+(?:\w+\s+)?(?:proposal|rfc|idea|approach|change|plan"
+    r"|design|suggestion|feature|pr|patch|process|policy|flip|kep|pep|option|syntax|scheme|api"
+    r"|mechanism|wording|text|section|step|rule|name|naming)s?\b"
+)
+
+# -- forms of objection -------------------------------------------------------
+
+WORRY = _cue(
+    rf"{_I}\s+(?:\w+\s+){{0,2}}?(?:concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical"
+    r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|not\s+(?:too\s+)?(?:happy|keen|thrilled))\b",
+    r"\b(?:my|our|one|the\s+(?:main|only|biggest|real))\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?"
+    r"|objections?|reservations?|hesitations?|doubts?)\b",
+    r"\b(?:i|we)\s+(?:still\s+|also\s+|do\s+)?(?:have|had|share)\s+(?:\w+\s+){0,3}?(?:concerns?|worry"
+    r"|worries|doubts?|reservations?|objections?|reservations)\b",
+    r"(?<!should\s)(?<!would\s)(?<!need\s)(?<!do\s)\b(?:i|we)\s+(?:do\s+|really\s+|still\s+|also\s+"
+    r"|strongly\s+|kind\s+of\s+|tend\s+to\s+)?(?:worry|fear|doubt|object|disagree|oppose)\b",
+    r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b",
+    r"\b(?:the|my|one|another)\s+(?:only\s+|main\s+|big(?:gest)?\s+|real\s+)?(?:issue|problem|risk"
+    r"|catch|downside|drawback)\s+(?:i\s+(?:can\s+)?see|here|with\s+(?:this|that|it))\b",
+)
+OBJECTION = _cue(
+    r"(?:^|[\s(\[])-1(?![\d.])",
+    r":-1:|👎",
+    r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:\w+\s+)?(?:opposed\s+to|against)\b",
+    rf"\bi\s+(?:really\s+|still\s+|just\s+)?{_NEG}\s+(?:really\s+|fully\s+|quite\s+)?(?:like|agree"
+    r"|buy|support|love)\b",
+    r"\bnot\s+(?:a|much\s+of\s+a|the\s+biggest)\s+fan\b|\bnot\s+sold\b|\bveto\b",
+    r"\b(?:should|must)\s+not\s+be\s+(?:accepted|merged|approved)\b|\bshouldn't\s+be\s+(?:accepted"
+    r"|merged)\b",
+    r"\b(?:bad|poor|terrible|dangerous)\s+idea\b|\bnot\s+a\s+good\s+idea\b|\blet's\s+not\b"
+    r"|\bi(?:'d|\s+would)\s+(?:rather\s+not|avoid|not)\b|\bwe\s+(?:should\s+not|shouldn't)\b",
+)
+DOUBT = _cue(
+    # "not sure it/this/why/whether"; "not sure what it takes to ..." asks instead.
+    r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|completely\s+|at\s+all\s+|yet\s+|100%\s+)?"
+    r"(?:sure|certain)\b(?!\s+(?:what|how|where|when|who|which)\b)",
+    r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
+    r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
+    r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b",
+    r"\bunconvinced\b|\bunclear\b|\bconfus(?:ing|ed)\b|\bdubious\b|\bskeptic|\bsceptic",
+    r"\bi\s+(?:do\s+)?wonder\b|\bwondering\s+(?:if|whether|why|how)\b",
+    r"\bi'?m\s+not\s+following\b|\bi\s+(?:don't|do\s+not)\s+follow\b",
+    r"\bdoubt(?:ful)?\b",
+)
+NEGATED_BELIEF = _cue(
+    rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
+    r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b",
+    r"\bi\s+fail\s+to\s+see\b|\bi\s+(?:haven't|have\s+not|never)\s+(?:seen|heard)\b",
+)
+NEGATIVE_JUDGEMENT = _cue(
+    r"\b(?:problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
+    r"|blockers?|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
+    r"|unreliable|awkward|clunky|cumbersome|confusing|misleading|surprising|inconsistent|ambiguous"
+    r"|expensive|costly|overkill|overly|complex(?:ity)?|complicated|hard|difficult|tricky|noisy"
+    r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
+    r"|a\s+bit\s+much|rabbit\s+hole|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
+    r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
+    r"|insufficient|prevents?|blocks?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of)\b",
+    r"\b(?:no|little|not\s+much)\s+(?:point|need|reason|benefit|value|use)\b|\bnot\s+worth\b"
+    r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
+    r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
+    r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress)\b",
+    r"\b(?:not|isn't|is\s+not|aren't|wouldn't\s+be|won't\s+be)\s+(?:\w+\s+)?(?:ideal|great|good"
+    r"|enough|sufficient|adequate|worth|feasible|possible|practical|realistic|available|stable"
+    r"|trusted|mature|ready|needed|necessary|clear)\b",
+    r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
+    r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive)\b",
+)
+COUNTER_PROPOSAL = _cue(
+    r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
+    r"\b(?:i(?:'d|\s+would)|we(?:'d|\s+would))\s+(?:like|want|need)\s+to\s+(?:remove|drop|change"
+    r"|avoid|replace|rename|swap|move|split|merge|keep)\b",
+    r"\b(?:how|what)\s+about\b|\bwhy\s+not\b|\binstead\b|\brather\s+than\b|\balternatively\b"
+    r"|\banother\s+(?:option|approach|way|idea)\b|\bbetter\s+(?:to|if|would|approach|option|way)\b",
+    r"\b(?:maybe|perhaps|probably)\s+(?:we|you|it|this|the)\b|\bideally\b",
+    r"\b(?:can|could|shall|should)\s+we\b|\bwe\s+could\s+(?:instead|also|just)\b",
+    r"\bi\s+think\s+(?:we|you|it|this|that)\s+(?:should|need|must|ought)\b",
+)
+# Asking for something more, which in a call for ideas is a proposal of its own.
+WISH = _cue(
+    r"\b(?:i(?:'d|\s+would)|we(?:'d|\s+would))\s+(?:really\s+)?(?:like|love|want)\s+(?:to\s+(?:see"
+    r"|have|get)\b|(?:a|an|some|the)\b)",
+    r"\b(?:it|this|that)\s+would\s+be\s+(?:nice|good|great|helpful|useful|cool|awesome)\s+(?:to|if"
+    r"|for)\b|\bit\s+would\s+(?:also\s+)?make\s+(?:more\s+)?sense\s+to\b",
+    r"\bi\s+(?:want|need|wish)\b|\bplease\s+(?:add|include|consider|support)\b|\bcan\s+we\s+"
+    r"(?:have|get|add)\b|\bwish\s*list\b|\bnice\s+to\s+have\b",
+)
+OBLIGATION = _cue(
+    r"\b(?:should|shouldn't|must|mustn't|ought\s+to|needs?\s+to|has\s+to|have\s+to|required|requires?"
+    r"|necessary)\b",
+)
+CHALLENGE_QUESTION = _cue(
+    r"^(?:but\s+|so\s+|and\s+|then\s+|also\s+|honestly,?\s+|seriously,?\s+)?(?:why|how\s+(?:would"
+    r"|will|do|does|can|could|should|is|are|come|long|many|much)|what\s+(?:if|about|happens|would)"
+    r"|what(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the|your)\s+(?:\w+\s+)?(?:point|benefit|value|goal"
+    r"|objective|purpose|reason|plan|rationale|motivation|use\s*case|gain|advantage|need)"
+    r"|who(?:'s|\s+will|\s+would|\s+is\s+going)"
+    r"|is\s+(?:this|it|there|that)|are\s+(?:we|you|there|these)|should|shall|do\s+we|does\s+(?:this|it)"
+    r"|can(?:'t)?\s+(?:we|you|they|it|this)|could\s+(?:we|you|this)|would\s+(?:it|this|that|we)|isn't"
+    r"|aren't|wouldn't|won't|doesn't|don't)\b",
+    r"\b(?:is|are)\s+(?:this|it|that|these|a\s+new\s+\w+)\s+(?:really\s+)?(?:necessary|needed|required"
+    r"|justified|worth|useful|wise)\b",
+)
+INFORMATION_QUESTION = _cue(
+    r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:update|news|progress)\b"
+    r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
+    r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
+    r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b|\bany\s+(?:other\s+)?(?:thoughts|opinions|comments"
+    r"|objections|concerns|feedback|candidates)\b|\bthoughts\s*\?|\bwdyt\b|\bwhat\s+do\s+you\s+think\b",
+)
+CONTRAST = _cue(
+    r"^(?:but|however|though|although|yet|still|that\s+said|on\s+the\s+other\s+hand)\b",
+    r"[,;]\s*(?:but|however|though|although)\b|\bbut\s+(?:i|we|it|this|that|the)\b",
+)
+OPINION = _cue(
+    r"\bi\s+(?:personally\s+|really\s+|still\s+|also\s+|do\s+)?(?:think|feel|believe|guess|suspect"
+    r"|expect|find)\b|\bimn?ho\b|\bin\s+my\s+(?:humble\s+)?(?:opinion|view|experience)\b|\bto\s+me\b"
+    r"|\bfor\s+me\b|\bpersonally\b|\bit\s+seems\s+(?:to\s+me\s+)?(?:like\s+)?|\b(?:seems|sounds|looks)"
+    r"\s+(?:like|to\s+me)\b",
+)
+CAUTION = _cue(
+    r"\b(?:keep|bear)\s+in\s+mind\b|\bbeware\b|\bconsider\s+that\b|\b(?:don't|do\s+not)\s+forget\b"
+    r"|\bbe\s+careful\b|\bcareful\s+(?:when|with|about|not)\b|\bi\s+hope\s+you(?:'re|\s+are)\s+aware\b"
+    r"|\bwatch\s+out\b|\bnote\s+that\b",
+)
+CONDITION = _cue(
+    r"^(?:if|unless|as\s+long\s+as|provided)\b|\bunless\b|\bif\s+(?:we|you|it|this|that)\b"
+)
+
+# -- forms of agreement, answers and talk about the talk ------------------------
+
+APPROVAL = _cue(
+    r"(?:^|\s)\+1\b|\blgtm\b|\bsgtm\b|👍|:\+1:|\bship\s+it\b",
+    r"\b(?:sounds|looks|seems)\s+(?:\w+\s+)?(?:good|great|reasonable|fine|ok|okay|right|sensible)\b",
+    r"\bmakes?\s+(?:a\s+lot\s+of\s+)?sense\b|\b(?:i|we)\s+(?:fully\s+|totally\s+|completely\s+"
+    r"|also\s+|strongly\s+)?(?:agree|support|like|love|endorse|prefer\s+a)\b|\bagreed\b",
+    r"\b(?:great|good|nice|excellent|awesome|solid|interesting)\s+(?:proposal|idea|work|point|job"
+    r"|writeup|write-up|rfc|suggestion|question|catch)\b|\bi'?m\s+(?:in|fine|ok|okay|happy)\b",
+    r"\bhappy\s+(?:with|to)\b|\bfine\s+(?:with|by)\s+me\b|\b(?:totally|fully|completely)\s+agree\b",
+)
+THANKS = _cue(r"\bthanks?\b|\bthank\s+you\b|\bappreciate\b|\bkudos\b|\bcheers\b")
+ACKNOWLEDGEMENT = _cue(
+    r"^(?:ok|okay|yes|yeah|yep|yup|sure|right|indeed|true|correct|exactly|fair(?:\s+enough)?"
+    r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see|ah|oh|sorry|my\s+bad|done"
+    r"|fixed|updated)\b",
+)
+PLAN = _cue(
+    r"\b(?:i|we)(?:'ll|\s+will|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?:\w+\s+)?"
+    r"(?:add|update|change|fix|remove|file|write|send|start|open|create|work|look|try|do|follow|amend"
+    r"|clarify|reword|push|merge|bring)\b",
+    r"\b(?:i|we)(?:'ve|\s+have)\s+(?:just\s+|now\s+)?(?:updated|added|changed|fixed|removed|pushed"
+    r"|addressed|amended|rewritten|reworded|incorporated|adjusted)\b",
+    r"^(?:updated|done|fixed|addressed|added|changed|removed)\b",
+)
+META = _cue(
+    r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
+    r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
+    r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
+    r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
+)
+# Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
+# else's ("your concern"), invited ("if you have concerns", "any objections?") or asked
+# about ("should I worry?", "why -1?").
+DENIAL = _cue(
+    r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
+    r"|other\s+)?(?:concerns?|objections?|worries|issues|problems?)\b",
+    r"\bnot\s+(?:concerned|worried)\b|\b(?:don't|do\s+not|no\s+need\s+to)\s+worry\b|\bno\s+worries\b",
+    r"\b(?:your|his|her|their)\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?|objections?|-1|veto)\b",
+    r"\bif\s+(?:you|anyone|someone|somebody|people)\s+(?:\w+\s+)?(?:has|have|are|is|see)\s+"
+    r"(?:\w+\s+)?(?:concerns?|objections?|worried|concerned|issues?|problems?)\b",
+    r"\b(?:any|other|further|more)\s+(?:concerns|objections|thoughts|comments|feedback|questions)\b"
+    r"[^.]*\?",
+    r"\b(?:should|do|would|need)\s+(?:i|we)\s+(?:\w+\s+)?(?:worry|be\s+(?:worried|concerned))\b",
+    r"\b(?:why|give|cast|a|the|your)\s+-1\b",
+    # Settling one's own concern is not raising one.
+    r"\b(?:addresses|answers|resolves|settles)\s+my\s+(?:\w+\s+)?(?:concerns?|objections?|worry"
+    r"|worries|question|point)\b|\bi\s+withdraw\b|\bwithdraw(?:ing)?\s+my\b"
+    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:is|are|has|have|was|were)\s+"
+    r"(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b|\bno\s+longer\s+(?:concerned|worried)\b",
+)
+SELF_HEDGE = _cue(
+    r"\bi(?:'m|\s+am|\s+might\s+be|\s+may\s+be|\s+could\s+be)\s+(?:probably\s+)?(?:missing|wrong"
+    r"|mistaken)\b|\bcorrect\s+me\s+if\b|\bif\s+i\s+(?:understand|read)\b|\bunless\s+i'?m\s+missing\b",
+)
+SECOND_PERSON = _cue(r"\b(?:you|your|you're|you've|you'd|yours)\b")
+REFERS_TO_PROPOSAL = re.compile(rf"\b{_PROPOSAL}")
+# A reply opening with a flat "No." refuses what it replies to (unless that asked a question).
+_REFUSAL = re.compile(r"^(?:no|nope|nah)\s*[.,:;!]")
+NEGATION = _cue(r"\b(?:not|no|never|nothing|none|nobody|cannot)\b|n't\b")
+CONCERN_NOUNS = re.compile(
+    r"\b(?:concerns?|worries|objections?|issues?|problems?|questions?|points?|comments?|drawbacks?"
+    r"|downsides?|risks?|reservations?|doubts?|nits?|thoughts|remarks?|things?|gaps?|areas?)\b"
+)
+
+CUES: dict[str, re.Pattern[str]] = {
+    "worry": WORRY,
+    "objection": OBJECTION,
+    "doubt": DOUBT,
+    "negated_belief": NEGATED_BELIEF,
+    "negative_judgement": NEGATIVE_JUDGEMENT,
+    "counter_proposal": COUNTER_PROPOSAL,
+    "wish": WISH,
+    "obligation": OBLIGATION,
+    "challenge_question": CHALLENGE_QUESTION,
+    "information_question": INFORMATION_QUESTION,
+    "contrast": CONTRAST,
+    "opinion": OPINION,
+    "condition": CONDITION,
+    "caution": CAUTION,
+    "approval": APPROVAL,
+    "thanks": THANKS,
+    "acknowledgement": ACKNOWLEDGEMENT,
+    "plan": PLAN,
+    "meta": META,
+    "self_hedge": SELF_HEDGE,
+    "denial": DENIAL,
+    "second_person": SECOND_PERSON,
+    "refers_to_proposal": REFERS_TO_PROPOSAL,
+    "negation": NEGATION,
+}
+# The forms that, on their own, say "here is a problem": a sentence carrying none of
+# them can still be part of a point (its elaboration) but does not start one.
+OBJECTION_FORMS = (
+    "refusal",
+    "worry",
+    "objection",
+    "doubt",
+    "negated_belief",
+    "negative_judgement",
+    "counter_proposal",
+    "challenge_question",
+    "caution",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostContext:
+    """What a reader knows about the post a sentence is in, and the post it answers."""
+
+    by_proposer: bool = False
+    is_proposal: bool = False
+    replies_to_proposer: bool = False
+    parent_asks: bool = False
+    review_comment: bool = False
+    in_vote: bool = False
+    units: int = 1
+    parent_proposes: bool = False
+    parent_objects: bool = False
+    quotes_parent: bool = False
+    first_from_author: bool = True
+    parent_asks_yes_no: bool = False
+
+
+_YES_NO = re.compile(
+    r"^(?:(?:so|but|and|then|also|or)\s+)?(?:is|are|am|was|were|do|does|did|can|could|should|would"
+    r"|will|shall|may|might|must|has|have|had|any|anyone|anybody|isn't|aren't|don't|doesn't"
+    r"|didn't|won't|wouldn't|shouldn't|can't|couldn't)\b|\b(?:right|ok|okay|correct|agreed)\s*\?$"
+)
+
+
+def asks_yes_or_no(unit: Unit) -> bool:
+    """ "Is this MNG-6118?", "..., right?": a question that "No." answers rather than refuses."""
+    return unit.is_question and bool(_YES_NO.search(unit.probe))
+
+
+def cues_of(unit: Unit) -> frozenset[str]:
+    """The names of the cue families the sentence carries.
+
+    A sentence whose concern words are denied, someone else's or invited ("no
+    concerns from me", "your -1", "any objections?") does not voice a worry or
+    an objection of its own, whatever words it uses.
+    """
+    found = {name for name, pattern in CUES.items() if pattern.search(unit.probe)}
+    if not unit.is_question:
+        found.discard("challenge_question")
+    if "denial" in found:
+        found -= {"worry", "objection", "challenge_question"}
+    return frozenset(found)
+
+
+def features_of(
+    units: tuple[Unit, ...],
+    index: int,
+    context: PostContext,
+    intro_is_concerns: bool,
+    cues: tuple[frozenset[str], ...] | None = None,
+) -> dict[str, float]:
+    """The features of ``units[index]``: its own cues, its neighbours', its place and its post.
+
+    ``cues`` are :func:`cues_of` of every unit, when the caller has them already.
+    """
+    if cues is None:
+        cues = tuple(cues_of(u) for u in units)
+    unit = units[index]
+    own = cues[index]
+    if index == 0 and _REFUSAL.match(unit.probe) and not context.parent_asks_yes_no:
+        own = own | {"refusal"}  # "No. That needs a model bump." refuses what it answers
+    before = cues[index - 1] if index > 0 else frozenset()
+    after = cues[index + 1] if index + 1 < len(units) else frozenset()
+    same_point_before = index > 0 and units[index - 1].point == unit.point
+    same_point_after = index + 1 < len(units) and units[index + 1].point == unit.point
+    forms = own & set(OBJECTION_FORMS)
+    features: dict[str, float] = {name: 1.0 for name in own}
+    features.update(
+        {
+            "bias": 1.0,
+            "question": float(unit.is_question),
+            "forms": min(len(forms), 3) / 3,
+            "no_form": float(not forms),
+            "short": float(unit.words <= 4),
+            "long": float(unit.words >= 25),
+            "first_in_post": float(index == 0),
+            "last_in_post": float(index == len(units) - 1),
+            "first_in_paragraph": float(unit.first_in_paragraph),
+            "list_item": float(unit.item is not None),
+            "introduced_as_concerns": float(unit.introduced and intro_is_concerns),
+            "introduced_otherwise": float(unit.introduced and not intro_is_concerns),
+            "introduces_concerns": float(unit.introduces_list and intro_is_concerns),
+            "form_before_in_point": float(
+                same_point_before and bool(before & set(OBJECTION_FORMS))
+            ),
+            "form_after_in_point": float(same_point_after and bool(after & set(OBJECTION_FORMS))),
+            "approval_before": float("approval" in before or "thanks" in before),
+            "by_proposer": float(context.by_proposer),
+            "in_proposal": float(context.is_proposal),
+            "replies_to_proposer": float(context.replies_to_proposer),
+            "parent_asks": float(context.parent_asks),
+            "parent_objects": float(context.parent_objects),
+            "first_from_author": float(context.first_from_author),
+            "inline_on_proposer": float(context.quotes_parent and context.replies_to_proposer),
+            "review_comment": float(context.review_comment),
+            "in_vote": float(context.in_vote),
+            "one_sentence_post": float(context.units == 1),
+            "proposer_objects_to_suggestion": float(
+                bool(forms) and context.by_proposer and context.parent_proposes
+            ),
+            # Interactions a linear reader cannot form on its own.
+            "question_to_proposal": float(
+                unit.is_question and not context.by_proposer and "denial" not in own
+            ),
+            "form_by_proposer": float(bool(forms) and context.by_proposer),
+            "form_answering_question": float(bool(forms) and context.parent_asks),
+            "approval_without_contrast": float(
+                ("approval" in own or "thanks" in own) and "contrast" not in own
+            ),
+            "review_form": float(bool(forms) and context.review_comment),
+        }
+    )
+    return features
+
+
+def post_features(
+    units: tuple[Unit, ...],
+    probabilities: tuple[float, ...],
+    context: PostContext,
+    cues: tuple[frozenset[str], ...] | None = None,
+) -> dict[str, float]:
+    """What a reader weighs to decide whether a post raises anything at all.
+
+    The strongest sentence counts most; then who wrote it to whom, how it opens
+    (thanks, approval, "yes"), and whether it answers a question.
+    """
+    best = max(probabilities, default=0.0)
+    every = list(cues) if cues is not None else [cues_of(u) for u in units]
+    opening = every[0] if every else frozenset()
+    forms = sum(bool(c & set(OBJECTION_FORMS)) for c in every)
+    return {
+        "bias": 1.0,
+        "best_sentence": _logit(best),
+        "strong_sentences": min(sum(p >= 0.5 for p in probabilities), 4) / 4,
+        "sentences_with_forms": min(forms, 4) / 4,
+        "opens_approving": float(bool(opening & {"approval", "thanks"})),
+        "opens_acknowledging": float("acknowledgement" in opening),
+        "approves_without_but": float(
+            any("approval" in c for c in every) and not any("contrast" in c for c in every)
+        ),
+        "asks": float(any(u.is_question for u in units)),
+        "plans": float(any("plan" in c for c in every)),
+        "meta": float(any("meta" in c for c in every)),
+        "short_post": float(len(units) <= 2),
+        "long_post": float(len(units) >= 12),
+        "by_proposer": float(context.by_proposer),
+        "replies_to_proposer": float(context.replies_to_proposer),
+        "parent_asks": float(context.parent_asks),
+        "parent_objects": float(context.parent_objects),
+        "parent_proposes": float(context.parent_proposes),
+        "proposer_on_suggestion": float(context.by_proposer and context.parent_proposes),
+        "inline_on_proposer": float(context.quotes_parent and context.replies_to_proposer),
+        "first_from_author": float(context.first_from_author),
+        "proposer_on_objection": float(context.by_proposer and context.parent_objects),
+        "review_comment": float(context.review_comment),
+        "in_vote": float(context.in_vote),
+        "lists_concerns": float(any(u.introduces_list and introduces_concerns(u) for u in units)),
+    }
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def introduces_concerns(unit: Unit) -> bool:
+    """A sentence that introduces a list as concerns, problems, issues or questions."""
+    return unit.introduces_list and bool(CONCERN_NOUNS.search(unit.probe))

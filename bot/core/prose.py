@@ -1,0 +1,400 @@
+"""A post's own words as a reader sees them: paragraphs, list items and sentences.
+
+``Post.text`` is already the new text (quotes, attributions, signatures and
+list footers are split off by :mod:`bot.core.text`). What is left still holds
+things nobody *says*: code and patches, GitHub's "@x commented on this pull
+request." preambles, closing formulas ("Best regards, / Martijn"), bot
+commands, stray attribution lines in other languages. This module drops them
+and cuts the rest into :class:`Unit` s, one sentence each, remembering the
+structure a reader uses to see where one point ends and the next begins:
+
+- a *paragraph* is a run of lines between blank lines;
+- a *list item* starts at a label ("1.", "2)", "-", "*", "•", "(a)", "a)",
+  "D0.", "B1:") and runs over its wrapped continuation lines until the next
+  label or a blank line;
+- a paragraph ending in ":" that is followed by list items *introduces* them.
+
+Sentences are split on end punctuation followed by a capital, a digit or an
+opening mark (so "e.g. foo" and "... unless" stay whole), and a line that ends
+in "?" or "." always ends its sentence, however the mail was wrapped.
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from bot.core.commands import DEFAULT_HANDLE, code_lines, is_command_line, mask_inline_code
+
+# Labels that open a list item. "D0." and "B1:" are how some RFCs name their points.
+_ITEM_LABEL = re.compile(
+    r"^(?P<indent>\s{0,8})(?P<label>[-*•+◦‣]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s)|\([a-zA-Z]\)"
+    r"|\(?[ivx]{1,4}\)|[A-Z]\d{1,2}[.:)])\s+(?=\S)"
+)
+# GitHub notification mail: who did what, and where; none of it is what they said.
+_GITHUB_PREAMBLE = re.compile(
+    r"^\s*(?:@[\w-]+\s+(?:commented|approved|requested\s+changes|reviewed|dismissed|pushed|"
+    r"requested\s+your\s+review)\b.*|In\s+\S+:\s*|On\s+\S+\s+line\s+\d+:?\s*|"
+    r"(?:Outdated|Resolved)\s*)$",
+    re.IGNORECASE,
+)
+# The template ASF GitBox mails with every pull request; nobody wrote it.
+_GITBOX_TEMPLATE = re.compile(
+    r"^\s*(?:You can merge this pull request into a Git repository by running:|Alternatively you can"
+    r" review and apply these changes as the patch at:|To close this pull request, make a commit to"
+    r"|with \(at least\) the following in the commit message:|This closes #\d+|commit [0-9a-f]{7,40}$"
+    r"|Author: .+<.+@.+>$|Date: +\w{3} \w{3} )",
+    re.IGNORECASE,
+)
+# Attribution lines the quote splitter kept, in the forms other languages and clients use.
+_ATTRIBUTION = re.compile(
+    r"(?:<[^<>\s]+@[^<>\s]+>|\b(?:wrote|writes|schrieb|a\s+écrit|escribió|пишет|написал)\b"
+    r"|写道|寫道|\b\d{4}\b.{0,30}\d{1,2}:\d{2}).{0,60}[:：]\s*$",
+    re.IGNORECASE,
+)
+_CLOSING = re.compile(
+    r"^\s*(?:thanks(?:\s+(?:again|all|everyone|a\s+lot|much))?|thank\s+you(?:\s+all)?|many\s+thanks"
+    r"|best(?:\s+(?:regards|wishes))?|kind\s+regards|warm\s+regards|regards|cheers|sincerely"
+    r"|br|greetings|ciao|yours|thx|hth|--+\s*\w*)[\s,.!]*$",
+    re.IGNORECASE,
+)
+# A short line of a name or initials after the last paragraph: "-Peff", "// Simon", "Tom".
+_NAME_LINE = re.compile(r"^\s*(?:[-/~]+\s*)?[\w.()' -]{1,40}$")
+# "-John" or "// Simon" ending the last paragraph itself.
+_DASHED_NAME = re.compile(r"^\s*(?:-{1,2}|//|~)\s*[\w.' ]{1,30}$")
+# "Hi all,", "Igniters,", "Hello!", "Hi Jim," opening the post.
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|dear|hallo|greetings)\b[^.?]{0,30}|[\w.' -]{1,30})[,!]\s*$", re.I
+)
+_PATCH_START = re.compile(r"^(?:diff --git |index [0-9a-f]+\.\.|--- a/|\+\+\+ b/|@@ )")
+_DIFFSTAT = re.compile(r"^\s*\S+\s+\|\s+\d+\s*[+-]*\s*$|^\s*\d+ files? changed\b")
+_TRAILER = re.compile(r"^\s*(?:Signed-off-by|Acked-by|Reviewed-by|Cc|Helped-by|Reported-by):\s")
+_PGP = re.compile(r"^-----(?:BEGIN|END) PGP (?:SIGNED MESSAGE|SIGNATURE)-----")
+_REFERENCE = re.compile(r"^\s*\[\d+\]:?\s*(?:https?://\S+)?\s*$|^\s*<?https?://\S+>?\s*$")
+_SHELL = re.compile(r"^\s*[$#]\s+\S")
+# A ballot form in a [VOTE] call, quoted without ">" by a reply: "[ ] +1 ship it".
+_TEMPLATE = re.compile(r"^\[\s?[xX ]?\s?\]\s")
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]*_]*\s+")
+_ABBREVIATIONS = frozenset(
+    {"e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "mr.", "dr.", "no.", "al.", "resp.", "ca."}
+)
+# Mail wraps near 72 columns; a line much shorter than that was ended on purpose.
+HARD_BREAK_BELOW = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One sentence of a post's own prose, and where it sits."""
+
+    text: str
+    probe: str
+    index: int
+    paragraph: int
+    item: int | None = None
+    label: str = ""
+    starts_line: bool = True
+    first_in_paragraph: bool = False
+    introduces_list: bool = False
+    introduced: bool = False
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    @property
+    def is_question(self) -> bool:
+        return self.text.rstrip(" )\"'*_").endswith("?")
+
+    @property
+    def point(self) -> tuple[int, int | None]:
+        """What a reader takes as one place in the post: a paragraph, or one item of a list."""
+        return (self.paragraph, self.item)
+
+
+def probe(text: str) -> str:
+    """What cues read: lower case, typographic quotes and spaces made plain."""
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip().casefold()
+
+
+def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
+    """The sentences of a post's own prose, in order, with their paragraph and list item."""
+    lines = _prose_lines(text, handle)
+    units: list[Unit] = []
+    paragraph = -1
+    previous: _Block | None = None
+    for block in _blocks(lines):
+        if not _continues(previous, block):
+            paragraph += 1
+        previous = block
+        intro = _is_intro(block, lines)
+        for item_number, (label, item_lines) in enumerate(block.items):
+            item = item_number if label else None
+            for sentence, masked, starts_line in _sentences(item_lines):
+                units.append(
+                    Unit(
+                        text=sentence,
+                        probe=probe(masked),
+                        index=len(units),
+                        paragraph=paragraph,
+                        item=item,
+                        label=label,
+                        starts_line=starts_line,
+                        first_in_paragraph=not units or units[-1].paragraph != paragraph,
+                        introduces_list=intro and not label,
+                        introduced=bool(label) and block.introduced,
+                    )
+                )
+    return tuple(units)
+
+
+# --------------------------------------------------------------------------
+# Lines: what is prose at all
+# --------------------------------------------------------------------------
+
+
+def _prose_lines(text: str, handle: str) -> list[tuple[str, str] | None]:
+    """Each line as (text, code-masked text), or None where a reader sees no prose."""
+    raw = text.splitlines()
+    code = code_lines(raw) | _patch_lines(raw) | _example_lines(raw)
+    out: list[tuple[str, str] | None] = []
+    for index, line in enumerate(raw):
+        if index in code or _not_prose(line, handle):
+            out.append(None)
+        else:
+            out.append((line.rstrip(), mask_inline_code(line.rstrip())))
+    return _drop_sign_off(out)
+
+
+def _not_prose(line: str, handle: str) -> bool:
+    stripped = line.strip()
+    return (
+        not stripped
+        or _GITHUB_PREAMBLE.match(stripped) is not None
+        or _GITBOX_TEMPLATE.match(stripped) is not None
+        or (is_command_line(line, handle) or is_command_line(line, "rfcbot"))
+        or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
+        or _TRAILER.match(stripped) is not None
+        or _PGP.match(stripped) is not None
+        or _REFERENCE.match(stripped) is not None
+        or _SHELL.match(line) is not None
+        or stripped.startswith("/")  # slash commands: "/retitle", "/lgtm"
+        or _TEMPLATE.match(stripped) is not None
+    )
+
+
+def _patch_lines(lines: list[str]) -> frozenset[int]:
+    """A patch mail's diffstat and diff, from the first diff header to the end."""
+    found: set[int] = set()
+    in_patch = False
+    for index, line in enumerate(lines):
+        if _PATCH_START.match(line):
+            in_patch = True
+        if in_patch or _DIFFSTAT.match(line):
+            found.add(index)
+    return frozenset(found)
+
+
+def _example_lines(lines: list[str]) -> frozenset[int]:
+    """Commands and code indented under a line that ends in ":" ("it works to do:").
+
+    Markdown wants four spaces for code; mail writers use two. A list item is
+    never an example, and neither is a line that reads as a sentence.
+    """
+    found: set[int] = set()
+    opened_by_colon = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        indented = line[: len(line) - len(line.lstrip())]
+        example = len(indented) >= 2 and not _ITEM_LABEL.match(line) and _looks_like_code(stripped)
+        if opened_by_colon and example:
+            found.add(index)
+            continue
+        if index in found:
+            continue
+        opened_by_colon = stripped.endswith(":") or (opened_by_colon and index - 1 in found)
+    return frozenset(found)
+
+
+_CODE_SHAPES = re.compile(
+    r"^(?:cd|git|echo|make|cargo|npm|pip|python\d?|sudo|export|rm|mv|cp|ls|cat|ln)\s"
+    r"|\$[A-Za-z_{(]|[{};]\s*$|^[\w.]+\(.*\)\s*;?$|\s(?:==|=>|->|:=)\s|^[<#]\w"
+)
+
+
+def _looks_like_code(line: str) -> bool:
+    letters = sum(ch.isalpha() or ch == " " for ch in line)
+    return bool(_CODE_SHAPES.search(line)) or letters < 0.7 * len(line)
+
+
+def _drop_sign_off(lines: list[tuple[str, str] | None]) -> list[tuple[str, str] | None]:
+    """Cut "Thanks, / Jiangjie (Becket) Qin" and "-Peff" from the end of the post."""
+    kept = list(lines)
+    texts = [(i, pair[0]) for i, pair in enumerate(kept) if pair is not None]
+    if texts and _GREETING.match(texts[0][1]) and len(texts[0][1].split()) <= 4:
+        kept[texts[0][0]] = None
+        texts = texts[1:]
+    if len(texts) > 1 and _DASHED_NAME.match(texts[-1][1]):
+        kept[texts[-1][0]] = None
+        texts = texts[:-1]
+    # A closing formula in the last few lines ends the prose.
+    for position, (_, line) in enumerate(texts):
+        if len(texts) - position <= 5 and _CLOSING.match(line):
+            for later, _ in texts[position:]:
+                kept[later] = None
+            return kept
+    # Otherwise, a last paragraph of name-like lines with no sentence in it.
+    tail: list[int] = []
+    for index, line in reversed(texts):
+        if len(line.split()) <= 4 and _NAME_LINE.match(line) and not line.rstrip().endswith("?"):
+            tail.append(index)
+            if index == 0 or kept[index - 1] is None:
+                break
+            continue
+        tail = []
+        break
+    if tail and len(tail) <= 3 and len(texts) > len(tail):
+        for index in tail:
+            kept[index] = None
+    return kept
+
+
+# --------------------------------------------------------------------------
+# Blocks: paragraphs and list items
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    items: list[tuple[str, list[tuple[str, str]]]]
+    start: int
+    end: int
+    introduced: bool = False
+
+
+def _blocks(lines: list[tuple[str, str] | None]) -> list[_Block]:
+    """Paragraphs; a paragraph made of list items keeps each item apart."""
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for index, pair in enumerate(lines):
+        if pair is None:
+            current = None
+            continue
+        line, masked = pair
+        label = _ITEM_LABEL.match(masked)
+        if current is None:
+            current = _Block(items=[], start=index, end=index)
+            blocks.append(current)
+        if label:
+            current.items.append((label.group("label"), []))
+            cut = label.end()
+            line, masked = line[cut:], masked[cut:]
+        elif not current.items:
+            current.items.append(("", []))
+        current.items[-1][1].append((line.strip(), masked.strip()))
+        current.end = index
+    _mark_introduced(blocks)
+    return blocks
+
+
+def _mark_introduced(blocks: list[_Block]) -> None:
+    """List blocks right after a paragraph that ends in a colon are introduced by it.
+
+    A list may also start inside the introducing paragraph ("My concerns:" then
+    "1. ..." on the next line, no blank line between).
+    """
+    for before, after in pairwise(blocks):
+        is_list = any(label for label, _ in after.items)
+        # A list whose items are separated by blank lines (or examples) stays introduced.
+        continues = before.introduced and all(label for label, _ in after.items)
+        if is_list and (_ends_with_colon(before) or continues):
+            after.introduced = True
+    for block in blocks:
+        labels = [label for label, _ in block.items]
+        if len(labels) > 1 and not labels[0] and any(labels[1:]):
+            first_lines = block.items[0][1]
+            if first_lines and first_lines[-1][0].rstrip().endswith(":"):
+                block.introduced = True
+
+
+def _continues(previous: _Block | None, block: _Block) -> bool:
+    """A paragraph that goes on in lower case after an example ("... to do:" then code)."""
+    if previous is None or not _ends_with_colon(previous) or block.items[0][0]:
+        return False
+    first = block.items[0][1][0][0] if block.items[0][1] else ""
+    return first[:1].islower()
+
+
+def _ends_with_colon(block: _Block) -> bool:
+    last_lines = block.items[-1][1]
+    return bool(last_lines) and last_lines[-1][0].rstrip().endswith(":")
+
+
+def _is_intro(block: _Block, lines: list[tuple[str, str] | None]) -> bool:
+    if not _ends_with_colon(block) and not (
+        len(block.items) > 1 and block.items[0][1] and block.items[0][1][-1][0].endswith(":")
+    ):
+        return False
+    following = next((pair for pair in lines[block.end + 1 :] if pair is not None), None)
+    in_block = len(block.items) > 1 and any(label for label, _ in block.items[1:])
+    return in_block or (following is not None and bool(_ITEM_LABEL.match(following[1])))
+
+
+# --------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------
+
+
+def _sentences(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    """(sentence, masked sentence, starts a line) for one paragraph or list item."""
+    out: list[tuple[str, str, bool]] = []
+    segment: list[tuple[str, str]] = []
+    for index, pair in enumerate(lines):
+        if segment and _hard_break(lines[index - 1][0]):
+            out.extend(_split_segment(segment))
+            segment = []
+        segment.append(pair)
+    if segment:
+        out.extend(_split_segment(segment))
+    return out
+
+
+def _hard_break(previous: str) -> bool:
+    return previous.rstrip().endswith((".", "?", "!", ":", ";")) or len(previous) < HARD_BREAK_BELOW
+
+
+def _split_segment(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    text = " ".join(line for line, _ in lines)
+    masked = " ".join(m for _, m in lines)
+    line_starts = {0}
+    offset = 0
+    for line, _ in lines[:-1]:
+        offset += len(line) + 1
+        line_starts.add(offset)
+    # The masked text has the same length as the original: one set of cuts serves both.
+    cuts = [0, *(m.end() for m in _BOUNDARY.finditer(masked) if _is_boundary(masked, m))]
+    cuts.append(len(text))
+    out: list[tuple[str, str, bool]] = []
+    for start, end in pairwise(cuts):
+        sentence = text[start:end].strip()
+        if sentence and re.search(r"\w", sentence):
+            out.append((sentence, masked[start:end].strip(), start in line_starts))
+    return out
+
+
+def _is_boundary(text: str, match: re.Match[str]) -> bool:
+    mark = match.group(0)
+    if "?" in mark or "!" in mark:
+        return True
+    following = text[match.end() : match.end() + 1]
+    if not following or not (
+        following.isupper() or following.isdigit() or following in "(\"'-+@*`["
+    ):
+        return False  # "... unless", "e.g. foo": an ellipsis or an abbreviation mid-sentence
+    before = text[: match.start() + 1].split()
+    return not before or before[-1].casefold() not in _ABBREVIATIONS
