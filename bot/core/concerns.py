@@ -276,6 +276,8 @@ BARE_WORDS = 5
 POINT_SENTENCES = 4
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
+# A proposer's agreement this short takes a point up; a longer answer argues on.
+ADOPTION_SENTENCES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -687,7 +689,9 @@ _DANGLING = _word_set(
     """a an the of to in on at for with and or but that which who whose is are be been we it this
     by as its their his her our my your you when where while if because so than"""
 )
-_CLAUSE_END = re.compile(r"\s*(?::\s|;\s|\s[-–—]\s|\.\.+\s|\.\s|\(|,\s+(?:but|because|since)\s)")
+_CLAUSE_END = re.compile(
+    r"\s*(?::\s|;\s|\s[-–—]\s|\.\.+\s|\.\s|\(|,\s+(?:but|because|since|and|so|which)\s)"
+)
 _STOPWORDS = _word_set(
     """a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each either else
@@ -1026,8 +1030,12 @@ class _Work:
     def _apply_adoption(self, post: Post, answered: list[Concern], *, by_proposer: bool) -> None:
         """The point taken up settles it: the proposer's "Good point", or anyone saying
         they changed the document ("I've updated the copy") in answer to it."""
-        opening = " ".join(u.probe for u in units_of(post.text, self.settings.handle)[:3])
-        adopts = _CHANGED_DOCUMENT.search(opening) or (by_proposer and _ADOPTS.search(opening))
+        units = self.reader.units(post)
+        opening = " ".join(u.probe for u in units[:3])
+        # "Good point" from the proposer settles it only when that is about all they say:
+        # "I agree that X. The use case I have in mind is narrower: ..." argues on.
+        agrees = by_proposer and len(units) <= ADOPTION_SENTENCES and _ADOPTS.search(opening)
+        adopts = _CHANGED_DOCUMENT.search(opening) or agrees
         if not adopts or _REBUTS.search(opening):
             return
         for concern in answered:

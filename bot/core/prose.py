@@ -61,8 +61,9 @@ _CLOSING = re.compile(
     r"|br|greetings|ciao|yours|thx|hth|--+\s*\w*)[\s,.!]*$",
     re.IGNORECASE,
 )
-# A short line of a name or initials after the last paragraph: "-Peff", "// Simon", "Tom".
-_NAME_LINE = re.compile(r"^\s*(?:[-/~]+\s*)?[\w.()' -]{1,40}$")
+# A short line of a name or initials after the last paragraph: "-Peff", "// Simon", "Tom",
+# "Jiangjie (Becket) Qin": capitalised words, no sentence end.
+_NAME_LINE = re.compile(r"^\s*(?:[-/~]+\s*)?(?:\(?[A-Z\u00c0-\u024f][\w.'-]*\)?\s*){1,4}$")
 # "-John" or "// Simon" ending the last paragraph itself.
 _DASHED_NAME = re.compile(r"^\s*(?:-{1,2}|//|~)\s*[\w.' ]{1,30}$")
 # "Hi all,", "Igniters,", "Hello!", "Hi Jim," opening the post.
@@ -355,7 +356,7 @@ def _sentences(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
     out: list[tuple[str, str, bool]] = []
     segment: list[tuple[str, str]] = []
     for index, pair in enumerate(lines):
-        if segment and _hard_break(lines[index - 1][0]):
+        if segment and _hard_break(lines[index - 1][0], pair[0]):
             out.extend(_split_segment(segment))
             segment = []
         segment.append(pair)
@@ -364,8 +365,12 @@ def _sentences(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
     return out
 
 
-def _hard_break(previous: str) -> bool:
-    return previous.rstrip().endswith((".", "?", "!", ":", ";")) or len(previous) < HARD_BREAK_BELOW
+def _hard_break(previous: str, line: str) -> bool:
+    """Whether a line ends its sentence: end punctuation, or a short line followed by one
+    that starts like a new sentence (a lower-case start is the same sentence, wrapped)."""
+    if previous.rstrip().endswith((".", "?", "!", ":", ";")) or len(previous.split()) <= 2:
+        return True  # "-1" or "Hmm" alone on a line is said on its own
+    return len(previous) < HARD_BREAK_BELOW and not line[:1].islower()
 
 
 def _split_segment(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:

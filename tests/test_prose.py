@@ -1,0 +1,97 @@
+"""A post's own words as a reader sees them: paragraphs, list items, sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.prose import units_of
+
+
+def texts(text: str) -> list[str]:
+    return [unit.text for unit in units_of(text)]
+
+
+def test_wrapped_lines_are_one_sentence_and_end_punctuation_splits():
+    text = "I am not sure this belongs in core, e.g. the loader\nwould need it too. Who owns it?"
+    assert texts(text) == [
+        "I am not sure this belongs in core, e.g. the loader would need it too.",
+        "Who owns it?",
+    ]
+
+
+@pytest.mark.parametrize("label", ["1.", "2)", "-", "*", "•", "(a)", "a)", "D0.", "B1:", "(iii)"])
+def test_list_labels_of_every_kind_open_an_item(label: str):
+    text = f"My concerns:\n\n{label} The migration tool does\n   not exist yet.\n"
+    [intro, item] = units_of(text)
+    assert intro.introduces_list
+    assert item.introduced
+    assert item.label == label.strip()
+    assert item.text == "The migration tool does not exist yet."
+
+
+def test_items_separated_by_blank_lines_and_examples_stay_one_introduced_list():
+    text = (
+        "I see two problems with this:\n\n"
+        "1. Repos are named by directory:\n\n"
+        "       mv project new-name\n\n"
+        "2. Nothing records which repos share objects.\n\n"
+        "Otherwise it looks fine."
+    )
+    units = units_of(text)
+    assert [u.text for u in units if u.introduced] == [
+        "Repos are named by directory:",
+        "Nothing records which repos share objects.",
+    ]
+    assert not units[-1].introduced
+    assert len({u.point for u in units if u.introduced}) == 2
+
+
+def test_code_patches_commands_and_github_preambles_are_not_prose():
+    text = (
+        "@bob commented on this pull request.\n\n"
+        "In docs/rfc/README.md:\n\n"
+        "```suggestion\nI worry this is wrong\n```\n"
+        "@quorum concern perf: slow\n"
+        "@rfcbot concern naming\n"
+        "It works great right now to do:\n\n"
+        "  cd $REP2\n  git gc\n\n"
+        "Fine by me.\n\n"
+        "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old\n+new\n"
+    )
+    assert texts(text) == ["It works great right now to do:", "Fine by me."]
+
+
+def test_greetings_sign_offs_and_signatures_are_not_prose():
+    text = "Hi all,\n\nI doubt the date holds.\n\nThanks,\n\nJiangjie (Becket) Qin\n"
+    assert texts(text) == ["I doubt the date holds."]
+    assert texts("Can they not already?\n\n-Miles\n") == ["Can they not already?"]
+
+
+def test_attribution_lines_in_other_languages_are_not_prose():
+    text = (
+        "I agree with the plan.\n\n"
+        "Becket Qin <becket....@gmail.com>于2023年6月22日 周四16:02写道:\n"
+        "чт, 24 окт. 2019 г. в 03:39, Nikita Ivanov <niva...@gridgain.com>:\n"
+    )
+    assert texts(text) == ["I agree with the plan."]
+
+
+def test_a_ballot_template_and_the_gitbox_pull_request_template_are_not_prose():
+    text = (
+        "Overall makes sense to me.\n\n"
+        "[ ] +1 - adopt this policy.\n"
+        "[ ] -1 - do not adopt this policy.\n\n"
+        "You can merge this pull request into a Git repository by running:\n"
+        "Alternatively you can review and apply these changes as the patch at:\n"
+    )
+    assert texts(text) == ["Overall makes sense to me."]
+
+
+def test_a_paragraph_going_on_in_lower_case_after_an_example_is_the_same_point():
+    text = (
+        "One issue is that repos are named by directory, so this is fine:\n\n"
+        "    mv project new-project-name\n\n"
+        "but here it would break the link to the child."
+    )
+    units = units_of(text)
+    assert units[0].point == units[-1].point
