@@ -43,10 +43,11 @@ _GITHUB_PREAMBLE = re.compile(
 )
 # The template ASF GitBox mails with every pull request; nobody wrote it.
 _GITBOX_TEMPLATE = re.compile(
-    r"^\s*(?:You can merge this pull request into a Git repository by running:|Alternatively you can"
-    r" review and apply these changes as the patch at:|To close this pull request, make a commit to"
-    r"|with \(at least\) the following in the commit message:|This closes #\d+|commit [0-9a-f]{7,40}$"
-    r"|Author: .+<.+@.+>$|Date: +\w{3} \w{3} )",
+    r"^\s*(?:You can merge this pull request into a Git repository by running:"
+    r"|Alternatively you can review and apply these changes as the patch at:"
+    r"|To close this pull request, make a commit to"
+    r"|with \(at least\) the following in the commit message:|This closes #\d+"
+    r"|commit [0-9a-f]{7,40}$|Author: .+<.+@.+>$|Date: +\w{3} \w{3} )",
     re.IGNORECASE,
 )
 # Attribution lines the quote splitter kept, in the forms other languages and clients use.
