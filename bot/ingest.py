@@ -98,10 +98,13 @@ def import_messages(
     *,
     on_progress: Callable[[int], None] | None = None,
     workers: int | Callable[[], int] = 1,
+    bulk: bool = True,
 ) -> ImportReport:
     """Store raw messages from anywhere (files, a fetched archive) the way an import does.
 
     ``workers`` may be a function, asked only once there is something new to parse.
+    ``bulk=False`` stores a few messages inside a running app or an open transaction:
+    the same parse and keys, without bulk_ingest's settings, threads and commits.
     """
     report = report if report is not None else ImportReport()
     arrived_at = datetime.now(UTC)
@@ -110,6 +113,10 @@ def import_messages(
     if first is None:
         return report  # nothing new (a re-import): no workers, nothing to store
     batches = chain([first], batches)
+    if not bulk:
+        parsed = ((batch, parse_batch(batch, arrived_at)) for batch in batches)
+        _store_all(store, parsed, report, on_progress)
+        return report
     if callable(workers):
         workers = workers()
     if workers <= 1:

@@ -221,6 +221,7 @@ class HttpFetcher:
                 f" run again after {_clock_time(self._quota_back_at)}"
             )
         await self._sleep(wait)
+        self._quota_back_at = 0.0  # waited out; the next answer says how much is left
 
     async def _send(
         self, method: str, url: URL, data: bytes | None, headers: Mapping[str, str] | None
