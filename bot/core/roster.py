@@ -40,7 +40,7 @@ BINDING_ROLES = frozenset({PMC})
 
 _MD_SECTION = re.compile(r"^#{2,3}\s+(?P<title>.+?)\s*#*\s*$")
 _MD_ENTRY = re.compile(
-    r"^\s*[-*+]\s+(?:\[(?P<linked>[^\]]+)\]\((?P<link>[^)\s]*)\)|(?P<plain>[^@(:\[]+?))"
+    r"^\s*[-*+]\s+(?:\[(?P<linked>[^\]]+)\]\((?P<link>[^)\s]*)\)|(?P<plain>[^@(:\[]+))"
     r"\s*(?P<marks>(?:\([^)]*\)\s*)*):?\s*(?:@(?P<login>[\w-]+))?"
 )
 _GITHUB_PROFILE = re.compile(r"https?://github\.com/(?P<login>[\w-]+)/?$", re.IGNORECASE)
