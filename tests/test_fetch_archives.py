@@ -109,6 +109,8 @@ async def test_ponymail_fetches_every_month_with_permalinks_and_a_second_run_ask
         links = source_store.archive_links(store, "<m2@example.org>")
         assert len(links) == 1
         assert links[0][2].startswith(f"{ponymail.base_url}/thread/r")
+        # ... and what links to the post (replies, reminders, the dashboard) uses it.
+        assert store.post("<m2@example.org>").url == links[0][2]  # type: ignore[union-attr]
 
         asked = len(ponymail.requests)
         second = await _fetch(store, source, http)

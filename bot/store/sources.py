@@ -76,12 +76,19 @@ def record_month(
 def record_archive_ids(
     store: Store, source: str, ids: Iterable[ArchiveId], *, now: datetime
 ) -> None:
+    """Keep each mail's archive id; a post with no link of its own gets the permalink."""
+    ids = list(ids)
     rows = [(source, i.source_id, i.message_id, i.url, to_text(now)) for i in ids]
     with store.db.atomic():
         store.db.conn.executemany(
             "INSERT OR IGNORE INTO archive_ids (source, source_id, message_id, url, recorded_at)"
             " VALUES (?, ?, ?, ?, ?)",
             rows,
+        )
+        # Replies, reminders and the dashboard link a post by its url: now the archive's.
+        store.db.conn.executemany(
+            "UPDATE posts SET url = ? WHERE message_id = ? AND url IS NULL",
+            [(i.url, i.message_id) for i in ids],
         )
 
 
