@@ -269,12 +269,28 @@ async def _store_page(
 
 
 async def _store_codeowners(poll: _Poll) -> None:
-    for path in CODEOWNERS_PATHS:
-        text = await poll.client.file(poll.repo, path, what=f"GitHub {poll.repo} {path}")
-        if text is not None:
-            keep = partial(source_store.store_file, repo=poll.repo, path="CODEOWNERS")
-            await poll.db(partial(keep, content=text, now=poll.now))
+    """The repository's CODEOWNERS, from where GitHub looks for it (where it was last found
+    first); conditional, so an unchanged file costs no quota."""
+    found = await poll.db(lambda s: source_store.github_cursor(s, poll.repo, "codeowners"))
+    for path in sorted(CODEOWNERS_PATHS, key=lambda p: p != found):
+        if await _codeowners_at(poll, path):
             return
+
+
+async def _codeowners_at(poll: _Poll, path: str) -> bool:
+    """Read (and store) the CODEOWNERS at ``path``; False when there is none there."""
+    key = poll.client.file_url(poll.repo, path)
+    etag = await poll.db(lambda s: source_store.etag(s, key))
+    answer = await poll.client.file(poll.repo, path, etag=etag, what=f"GitHub {poll.repo} {path}")
+    if answer.status == 404:
+        return False
+    if answer.status == 200:
+        keep = partial(source_store.store_file, repo=poll.repo, path="CODEOWNERS")
+        await poll.db(partial(keep, content=answer.body.decode("utf-8", "replace"), now=poll.now))
+        await _remember_etag(poll, key, answer.headers.get("ETag"))
+        where = partial(source_store.set_github_cursor, now=poll.now)
+        await poll.db(lambda s: where(s, poll.repo, "codeowners", path))
+    return True
 
 
 def _iso(moment: datetime) -> str:

@@ -322,19 +322,21 @@ async def test_a_poll_with_nothing_new_is_answered_304_and_costs_no_quota(
     store: Store, github: FakeGitHub
 ):
     _seed(github)
+    github.repo(REPO).files["CODEOWNERS"] = "* @tqchen\n"
     await _poll(store, github)
     await _poll(store, github)  # the cursors moved: these first pages are new URLs
     remaining = github.remaining
     third = await _poll(store, github)
     assert third.counts.read == 0
-    statuses = [r.status for r in github.faults.requests[-third.requests :]]
-    # Every listing answered 304 (issues, comments, line comments; no pull request changed,
-    # so no reviews were asked for); only the CODEOWNERS look-ups (404s here) cost quota.
-    assert statuses.count(304) == 3
-    assert remaining - github.remaining == statuses.count(404)
+    # Issues, comments, line comments and CODEOWNERS all answered 304 (no pull request
+    # changed, so no reviews were asked for): a poll that finds nothing costs no quota.
+    assert [r.status for r in github.faults.requests[-third.requests :]] == [304] * 4
+    assert github.remaining == remaining
     github.add_comment(REPO, 17179, "vinx13", "+1 (binding)", "2024-07-30T08:00:00Z")
+    github.repo(REPO).files["CODEOWNERS"] = "* @vinx13\n"
     fourth = await _poll(store, github)
     assert (fourth.counts.new, fourth.error) == (1, None)
+    assert source_store.stored_file(store, REPO, "CODEOWNERS") == "* @vinx13\n"
 
 
 async def test_poll_failing_mid_listing_resumes_from_its_cursor_without_duplicates(

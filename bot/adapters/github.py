@@ -101,17 +101,22 @@ class GitHubClient:
             )
             url, query, first = _next_link(answer), None, False
 
-    async def file(self, repo: str, path: str, *, what: str) -> str | None:
-        """A file of the repository's default branch, or None when there is none."""
-        answer = await self.http.request(
+    def file_url(self, repo: str, path: str) -> str:
+        return f"{self.api_url}/repos/{repo}/contents/{path}"
+
+    async def file(self, repo: str, path: str, *, etag: str | None, what: str) -> Answer:
+        """A file of the default branch: 200 with its bytes, 304 unchanged, or 404."""
+        headers = {"Accept": "application/vnd.github.raw"}
+        if etag:
+            headers["If-None-Match"] = etag
+        return await self.http.request(
             "GET",
-            f"{self.api_url}/repos/{repo}/contents/{path}",
-            headers={"Accept": "application/vnd.github.raw"},
-            accept=frozenset({200, 404}),
+            self.file_url(repo, path),
+            headers=headers,
+            accept=frozenset({200, 304, 404}),
             what=what,
             hints=_HINTS,
         )
-        return answer.body.decode("utf-8", "replace") if answer.status == 200 else None
 
 
 def api_headers(token: str | None) -> dict[str, str]:

@@ -149,6 +149,16 @@ def advance_github_cursor(
     )
 
 
+def set_github_cursor(store: Store, repo: str, resource: str, value: str, *, now: datetime) -> None:
+    """Set a repository's marker that is no time (where its CODEOWNERS was found)."""
+    store.db.execute(
+        "INSERT INTO github_cursors (repo, resource, since, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(repo, resource) DO UPDATE SET since = excluded.since,"
+        " updated_at = excluded.updated_at",
+        [repo, resource, value, to_text(now)],
+    )
+
+
 def etag(store: Store, url: str) -> str | None:
     row = store.db.execute("SELECT etag FROM github_etags WHERE url = ?", [url]).fetchone()
     return row[0] if row else None

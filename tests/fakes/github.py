@@ -357,7 +357,10 @@ class FakeGitHub(LoopbackHTTP):
             text = repo.files.get(r.match_info["path"])
             if text is None:
                 return self._json({"message": "Not Found"}, status=404)
-            return web.Response(text=text, content_type="application/vnd.github.raw")
+            etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
+            return web.Response(
+                text=text, content_type="application/vnd.github.raw", headers={"ETag": etag}
+            )
 
         return await self._serve(request, answer)
 
