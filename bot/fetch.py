@@ -85,8 +85,8 @@ async def fetch_archive(
             new = await _fetch_month(db, source, month, now, report)
             progress.month_done(month, new)
     except (FetchFailed, BudgetSpent, NotMailError) as error:
-        report.error = str(error)
-        logger.warning("%s", error)
+        report.error = str(error)  # the caller says it, once
+        logger.info("%s", error)
     report.requests = requests_used()
     return report
 

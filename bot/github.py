@@ -155,8 +155,8 @@ async def poll_github(
             await _poll_comments(poll, "review_comments", f"/repos/{repo}/pulls/comments", on_page)
             await _store_codeowners(poll)
     except (FetchFailed, BudgetSpent) as error:
-        report.error = str(error)
-        logger.warning("%s", error)
+        report.error = str(error)  # the caller says it, once
+        logger.info("%s", error)
     report.requests = requests_used()
     return report
 
@@ -368,7 +368,8 @@ class GitHubService:
                 reviews=self.config.reviews,
                 requests_used=lambda: http.budget.used,
             )
-        logger.info("%s", report.summary())
+        log = logger.warning if report.error else logger.info
+        log("%s", report.summary())
         return report
 
     async def stop(self) -> None:

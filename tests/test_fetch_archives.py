@@ -6,6 +6,9 @@ notice is asserted: what is stored, what a second run asks for, what an error sa
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,7 @@ from tests.fakes.ponymail import FakePonyMail
 from tests.fakes.publicinbox import FakePublicInbox
 from tests.mailgen import raw_mail
 
+ROOT = Path(__file__).resolve().parent.parent
 LIST = ListAddress.parse("dev@tvm.apache.org")
 # After March was over (and settled): every month up to March is whole.
 LATER = datetime(2024, 4, 10, tzinfo=UTC)
@@ -378,3 +382,38 @@ async def test_two_mails_one_message_id_in_one_archive_stay_two(
         await _fetch(store, PonyMail(http, LIST, ponymail.base_url), http)
     assert store.stats()["messages"] == 6
     assert store.defect_counts() == {"message-id-clash": 1}
+
+
+async def test_fetch_command_prints_one_error_line_and_the_summary(
+    tmp_path: Path, ponymail: FakePonyMail
+):
+    ponymail.faults.fail_next(9, "500", path="d=2024-02")
+
+    def fetch(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "--db", str(tmp_path / "q.db"), "fetch", *args],
+            capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+        )  # fmt: skip
+
+    failed = await asyncio.to_thread(
+        fetch, "ponymail", str(LIST), "--url", ponymail.base_url, "--since", "2024-01",
+        "--until", "2024-03", "--retries", "2",
+    )  # fmt: skip
+    assert failed.returncode == 1
+    (error,) = failed.stderr.splitlines()
+    assert error.startswith("error: Pony Mail dev@tvm.apache.org, 2024-02: GET http://127.0.0.1:")
+    assert error.endswith(
+        "HTTP 500 2 times; the server failed; run the same command again later"
+        " (what was stored stays)"
+    )
+    assert failed.stdout.startswith(
+        "Pony Mail dev@tvm.apache.org: 1 month(s) fetched, 0 already up to date; read 3, new 3,"
+    )
+    bad_month = await asyncio.to_thread(fetch, "ponymail", str(LIST), "--since", "2024-13")
+    assert bad_month.returncode == 2
+    assert "write it as YYYY-MM" in bad_month.stderr
+    no_repos = await asyncio.to_thread(fetch, "github")
+    assert no_repos.returncode == 1
+    assert no_repos.stderr.strip() == (
+        "error: name the repositories (owner/name), or list them in [github] repos"
+    )

@@ -401,3 +401,23 @@ async def test_a_refused_token_says_to_check_the_token(store: Store, github: Fak
     report = await _poll(store, github, token="wrong")
     assert report.error is not None
     assert "HTTP 401: the token was refused" in report.error
+
+
+async def test_quorum_run_polls_github_on_its_writer(
+    tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+):
+    _seed(github)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_readonly")
+    settings = GitHubConfig(repos=[REPO], api_url=github.base_url, poll_minutes=5)
+    config = Config(smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False), github=settings)
+    app = App(config, tmp_path / "quorum.db")
+    await app.start()
+    try:
+        assert "github-poll" in [job.name for job in app.jobs()]
+        assert app.github is not None
+        report = await app.github.poll(NOW)
+        assert report.error is None
+        assert report.counts.new == 5
+        assert len(await _posts(app)) == 5
+    finally:
+        await app.stop()

@@ -153,7 +153,8 @@ class HttpFetcher:
                 if outcome.status in accept:
                     return outcome
             wait = self._wait_before_retry(label, method, target, outcome, attempts, hints)
-            logger.warning("%s%s %s: retrying in %.1f s", label, method, target, wait)
+            # Info, not a warning: a retry that works is no news; one that fails is the error.
+            logger.info("%s%s %s: retrying in %.1f s", label, method, target, wait)
             await self._sleep(wait)
 
     def _wait_before_retry(
