@@ -226,7 +226,7 @@ def fetch_github(
                     now=_now(),
                     reviews=settings.reviews,
                     requests_used=lambda: http.budget.used,
-                    on_page=lambda _what, new: progress.month_done(Month(1970, 1), new),
+                    on_page=progress.step_done,
                 )
 
     with _store(ctx) as store:
@@ -248,12 +248,12 @@ class _Bar(FetchProgress):
         self._task = progress.add_task(label, total=None, new=0)
         self._new = 0
 
-    def planned(self, months: int) -> None:
-        self._progress.update(self._task, total=months)
+    def planned(self, steps: int) -> None:
+        self._progress.update(self._task, total=steps)
 
-    def month_done(self, month: Month, new: int) -> None:
+    def step_done(self, what: str, new: int) -> None:
         self._new += new
-        self._progress.update(self._task, advance=1, new=self._new)
+        self._progress.update(self._task, advance=1, new=self._new, description=what)
 
 
 @contextmanager

@@ -55,11 +55,11 @@ class FetchReport:
 class FetchProgress:
     """What a progress bar needs; the default shows nothing."""
 
-    def planned(self, months: int) -> None:
-        """The fetch will look at this many months."""
+    def planned(self, steps: int) -> None:
+        """The fetch will take this many steps (months; unknown for GitHub pages)."""
 
-    def month_done(self, month: Month, new: int) -> None:
-        """One month was fetched (or found up to date); ``new`` messages were stored."""
+    def step_done(self, what: str, new: int) -> None:
+        """One month or page was read (or found up to date); ``new`` messages were stored."""
 
 
 async def fetch_archive(
@@ -83,7 +83,7 @@ async def fetch_archive(
         progress.planned(len(todo))
         for month in todo:
             new = await _fetch_month(db, source, month, now, report)
-            progress.month_done(month, new)
+            progress.step_done(str(month), new)
     except (FetchFailed, BudgetSpent, NotMailError) as error:
         report.error = str(error)  # the caller says it, once
         logger.info("%s", error)

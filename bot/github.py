@@ -288,7 +288,7 @@ async def _codeowners_at(poll: _Poll, path: str) -> bool:
         keep = partial(source_store.store_file, repo=poll.repo, path="CODEOWNERS")
         await poll.db(partial(keep, content=answer.body.decode("utf-8", "replace"), now=poll.now))
         await _remember_etag(poll, key, answer.headers.get("ETag"))
-        where = partial(source_store.set_github_cursor, now=poll.now)
+        where = partial(source_store.advance_github_cursor, now=poll.now, forward=False)
         await poll.db(lambda s: where(s, poll.repo, "codeowners", path))
     return True
 

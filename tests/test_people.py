@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +12,8 @@ from bot.features.votes import vote_report
 from bot.ingest import import_paths
 from bot.store import Store
 from bot.store import sources as source_store
+from tests.test_cli import quorum
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2024, 9, 1, tzinfo=UTC)
 VOTE = "<apache/tvm/issues/17179@github.com>"
 
@@ -57,36 +55,25 @@ def test_hints_from_a_result_mail_count_only_once_accepted(store: Store, corpus:
     assert tianqi() == ("tqchen", False)
 
 
-def _quorum(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
-
-
 def test_people_command_lists_accepts_and_refuses_what_it_cannot_decide(
     tmp_path: Path, corpus: Path
 ):
     db = tmp_path / "q.db"
     mbox = corpus / "labelled" / "github" / "mbox" / "tvm-vote-v0.17.0.mbox"
-    assert _quorum("import", str(mbox), db=db).returncode == 0
+    assert quorum("import", str(mbox), db=db).returncode == 0
     roster = tmp_path / "roster.csv"
     roster.write_text("name,github\nTianqi Chen,tqchen\nT. Chen,tqchen\n")
-    assert _quorum("roster", "import", str(roster), db=db).returncode == 0
-    listed = _quorum("people", db=db)
+    assert quorum("roster", "import", str(roster), db=db).returncode == 0
+    listed = quorum("people", db=db)
     assert listed.returncode == 0, listed.stderr
     assert "Tom Zhou" in listed.stdout
     assert "unconfirmed" in listed.stdout
-    ambiguous = _quorum("people", "accept", "TQCHEN", db=db)
+    ambiguous = quorum("people", "accept", "TQCHEN", db=db)
     assert ambiguous.returncode == 1
     assert "is linked to several people (T. Chen, Tianqi Chen); add --person NAME" in (
         ambiguous.stderr
     )
-    unknown = _quorum("people", "accept", "nobody", db=db)
+    unknown = quorum("people", "accept", "nobody", db=db)
     assert unknown.stderr.strip() == "error: no hint for 'nobody'; `quorum people` lists them"
-    accepted = _quorum("people", "accept", "sequoiar", db=db)
+    accepted = quorum("people", "accept", "sequoiar", db=db)
     assert accepted.stdout.strip() == "sequoiar = Tom Zhou: accepted"

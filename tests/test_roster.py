@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,8 +25,8 @@ from bot.store import Store
 from bot.store import sources as source_store
 from tests.mailgen import raw_mail
 from tests.stores import ingest
+from tests.test_cli import quorum
 
-ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 # The shape Whimsy publishes (www/roster/public_committee_info.rb).
@@ -221,37 +219,26 @@ def test_imported_roster_links_count_only_confirmed(store: Store):
     assert ("Wuwei Lin", "vinx13", "confirmed") in links
 
 
-def _quorum(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
-
-
 def test_roster_import_and_show_from_the_command_line(tmp_path: Path):
     db = tmp_path / "q.db"
     info = tmp_path / "committee-info.json"
     info.write_text(json.dumps(COMMITTEE_INFO))
-    missing = _quorum("roster", "import", str(info), db=db)
+    missing = quorum("roster", "import", str(info), db=db)
     assert missing.returncode == 1
     assert missing.stderr.strip() == (
         f"error: {info}: name the committee with --committee (e.g. tvm)"
     )
-    done = _quorum("roster", "import", str(info), "--committee", "tvm", db=db)
+    done = quorum("roster", "import", str(info), "--committee", "tvm", db=db)
     assert done.returncode == 0, done.stderr
     assert "3 joined, 0 left since the last import" in done.stdout
-    shown = _quorum("roster", "show", "--as-of", "2022-02-01", "--json", db=db)
+    shown = quorum("roster", "show", "--as-of", "2022-02-01", "--json", db=db)
     assert json.loads(shown.stdout)["members"] == [
         {"name": "Jared Roesch", "from": "imported"},
         {"name": "Tianqi Chen", "from": "imported"},
     ]
     bad = tmp_path / "roster.csv"
     bad.write_text("who\nnobody\n")
-    refused = _quorum("roster", "import", str(bad), db=db)
+    refused = quorum("roster", "import", str(bad), db=db)
     assert refused.returncode == 1
     assert "needs a 'name' column" in refused.stderr
     assert "Traceback" not in refused.stderr

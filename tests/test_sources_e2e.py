@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.fakes.ponymail import FakePonyMail
+from tests.test_cli import _start_run, quorum
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2018-02-01"
@@ -32,37 +30,20 @@ PMC = {
 }
 
 
-def quorum(*args: str, db: Path, config: Path | None = None) -> str:
-    command = [sys.executable, "-m", "bot", "--db", str(db)]
-    if config is not None:
-        command += ["--config", str(config)]
-    result = subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=300, cwd=ROOT, check=False
-    )
+def _quorum(*args: str, db: Path, config: Path | None = None) -> str:
+    options = ("--config", str(config)) if config is not None else ()
+    result = quorum(*options, *args, db=db)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def _run_briefly(config: Path, db: Path) -> str:
     """`quorum run` until it serves, then SIGTERM: what a user starts after the fetch."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(config), "--db", str(db), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if "press Ctrl-C to stop" in line:
-            break
+    process, _ = _start_run(config, db)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    return "".join(seen) + out
+    return out
 
 
 def _committee_info(path: Path) -> None:
@@ -100,7 +81,7 @@ def _config(path: Path, *, hand_roster: bool) -> Path:
 
 
 def _votes(db: Path, config: Path) -> list[dict]:
-    return json.loads(quorum("votes", "--json", "--now", NOW, db=db, config=config))
+    return json.loads(_quorum("votes", "--json", "--now", NOW, db=db, config=config))
 
 
 def _ballots(votes: list[dict]) -> list[dict]:
@@ -138,12 +119,14 @@ async def test_fetch_roster_import_and_run_give_what_import_and_a_hand_roster_gi
     )
     async with fake:
         fetch = await asyncio.to_thread(
-            quorum, "fetch", "ponymail", "dev@maven.apache.org", "--url", fake.base_url,
+            _quorum, "fetch", "ponymail", "dev@maven.apache.org", "--url", fake.base_url,
             "--since", "2017-11", "--until", "2017-12", db=fetched_db, config=fetched_config,
         )  # fmt: skip
     assert "2 month(s) fetched" in fetch
     assert "read 542, new 538, already known 4" in fetch
-    imported = quorum("roster", "import", str(committee_info), db=fetched_db, config=fetched_config)
+    imported = _quorum(
+        "roster", "import", str(committee_info), db=fetched_db, config=fetched_config
+    )
     assert "7 joined, 0 left" in imported  # the committee follows from dev@maven.apache.org
     served = _run_briefly(fetched_config, fetched_db)
     assert "stopped cleanly" in served
@@ -152,10 +135,10 @@ async def test_fetch_roster_import_and_run_give_what_import_and_a_hand_roster_gi
         tmp_path / "imported.db",
         _config(tmp_path / "b.toml", hand_roster=True),
     )
-    quorum("import", *map(str, archives), db=imported_db)
+    _quorum("import", *map(str, archives), db=imported_db)
 
-    assert json.loads(quorum("threads", "--json", db=fetched_db)) == json.loads(
-        quorum("threads", "--json", db=imported_db)
+    assert json.loads(_quorum("threads", "--json", db=fetched_db)) == json.loads(
+        _quorum("threads", "--json", db=imported_db)
     )
     fetched_votes = _votes(fetched_db, fetched_config)
     by_hand = _votes(imported_db, hand_config)

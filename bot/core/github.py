@@ -105,28 +105,25 @@ def issue_of(repo: str, data: JsonObject) -> Issue:
 
 def root_item(issue: Issue, data: JsonObject) -> Item:
     """The opening post of an issue or pull request."""
-    created = _time(data.get("created_at"))
-    return Item(
-        issue=issue,
-        message_id=issue.root_id,
-        login=_login(data),
-        created_at=created,
-        body=str(data.get("body") or ""),
-        url=str(data.get("html_url") or issue.url),
-        updated_at=_time(data.get("updated_at")) if data.get("updated_at") else created,
-    )
+    return _item(issue, issue.root_id, data, str(data.get("body") or ""), issue.url)
 
 
 def comment_item(issue: Issue, data: JsonObject) -> Item:
     """A conversation comment (``issue_comment``; on pull requests too)."""
+    key = f"<{issue.repo}/{issue.kind}/{issue.number}/c{int(data['id'])}@github.com>"
+    url = f"{issue.url}#issuecomment-{data['id']}"
+    return _item(issue, key, data, str(data.get("body") or ""), url)
+
+
+def _item(issue: Issue, key: str, data: JsonObject, body: str, url: str) -> Item:
     created = _time(data.get("created_at"))
     return Item(
         issue=issue,
-        message_id=f"<{issue.repo}/{issue.kind}/{issue.number}/c{int(data['id'])}@github.com>",
+        message_id=key,
         login=_login(data),
         created_at=created,
-        body=str(data.get("body") or ""),
-        url=str(data.get("html_url") or f"{issue.url}#issuecomment-{data['id']}"),
+        body=body,
+        url=str(data.get("html_url") or url),
         updated_at=_time(data.get("updated_at")) if data.get("updated_at") else created,
     )
 
@@ -153,19 +150,12 @@ def review_item(issue: Issue, data: JsonObject) -> Item | None:
 
 def review_comment_item(issue: Issue, data: JsonObject) -> Item:
     """A comment on a line of a pull request's diff, quoted with its file and line."""
-    created = _time(data.get("created_at"))
     where = str(data.get("path") or "")
     line = data.get("line") or data.get("original_line")
     intro = f"In {where}{f':{line}' if line else ''}:\n\n" if where else ""
-    return Item(
-        issue=issue,
-        message_id=f"<{issue.repo}/pull/{issue.number}/r{int(data['id'])}@github.com>",
-        login=_login(data),
-        created_at=created,
-        body=intro + str(data.get("body") or ""),
-        url=str(data.get("html_url") or f"{issue.url}#discussion_r{data['id']}"),
-        updated_at=_time(data.get("updated_at")) if data.get("updated_at") else created,
-    )
+    key = f"<{issue.repo}/pull/{issue.number}/r{int(data['id'])}@github.com>"
+    url = f"{issue.url}#discussion_r{data['id']}"
+    return _item(issue, key, data, intro + str(data.get("body") or ""), url)
 
 
 def number_from_url(url: str) -> int | None:

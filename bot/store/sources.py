@@ -138,24 +138,16 @@ def github_cursor(store: Store, repo: str, resource: str) -> str | None:
 
 
 def advance_github_cursor(
-    store: Store, repo: str, resource: str, since: str, *, now: datetime
+    store: Store, repo: str, resource: str, since: str, *, now: datetime, forward: bool = True
 ) -> None:
-    """Move a poll cursor forward; ISO 8601 UTC times compare as text, so never back."""
+    """Move a poll cursor forward (ISO 8601 UTC times compare as text, so never back), or
+    with ``forward=False`` set a marker that is no time (where CODEOWNERS was found)."""
     store.db.execute(
         "INSERT INTO github_cursors (repo, resource, since, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(repo, resource) DO UPDATE SET since = max(since, excluded.since),"
+        " ON CONFLICT(repo, resource) DO UPDATE SET since = CASE WHEN ?"
+        " THEN max(since, excluded.since) ELSE excluded.since END,"
         " updated_at = excluded.updated_at",
-        [repo, resource, since, to_text(now)],
-    )
-
-
-def set_github_cursor(store: Store, repo: str, resource: str, value: str, *, now: datetime) -> None:
-    """Set a repository's marker that is no time (where its CODEOWNERS was found)."""
-    store.db.execute(
-        "INSERT INTO github_cursors (repo, resource, since, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(repo, resource) DO UPDATE SET since = excluded.since,"
-        " updated_at = excluded.updated_at",
-        [repo, resource, value, to_text(now)],
+        [repo, resource, since, to_text(now), int(forward)],
     )
 
 
