@@ -417,3 +417,37 @@ async def test_fetch_command_prints_one_error_line_and_the_summary(
     assert no_repos.stderr.strip() == (
         "error: name the repositories (owner/name), or list them in [github] repos"
     )
+
+
+@pytest.mark.parametrize("kind", ["429", "503", "slow"])
+@pytest.mark.parametrize("archive", ["ponymail", "hyperkitty", "public-inbox"])
+async def test_every_archive_survives_a_fault_mid_fetch_without_loss_or_duplicates(
+    store: Store, archive: str, kind: str
+):
+    fakes = {
+        "ponymail": FakePonyMail,
+        "hyperkitty": FakeHyperKitty,
+        "public-inbox": FakePublicInbox,
+    }
+    fake = fakes[archive]()
+    for raw in MAILS:
+        fake.add(raw, "dev" if archive == "public-inbox" else str(LIST))  # type: ignore[attr-defined]
+    # The second month's request fails once (its mbox, for Pony Mail), then is answered.
+    month = {"ponymail": "mbox.lua?list=dev&domain=tvm.apache.org&d=2024-02",
+             "hyperkitty": "dev-2024-02", "public-inbox": "d:20240201"}[archive]  # fmt: skip
+    fake.faults.fail_next(1, kind, path=month, retry_after="3", delay=1.0)  # type: ignore[arg-type]
+    sleeps = Sleeps()
+    async with fake, _http(timeout=0.3, sleeps=sleeps) as http:
+        source = {
+            "ponymail": lambda: PonyMail(http, LIST, fake.base_url),
+            "hyperkitty": lambda: HyperKitty(http, LIST, fake.base_url),
+            "public-inbox": lambda: PublicInbox(http, f"{fake.base_url}/dev"),
+        }[archive]()
+        report = await _fetch(store, source, http, since=Month(2024, 1))
+        await fake.wait_idle()
+    assert report.error is None
+    assert report.fetched == ["2024-01", "2024-02", "2024-03"]
+    assert [r.status for r in fake.faults.requests if month in r.path_qs][-1] == 200
+    assert (3.0 in sleeps.waits) == (kind == "429")
+    assert _message_ids(store) == [f"<m{n}@example.org>" for n in range(1, 6)]
+    assert store.stats()["messages"] == 5
