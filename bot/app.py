@@ -30,6 +30,7 @@ from bot.dispatch import Channel, Dispatcher, DispatchReport
 from bot.features import decide_all
 from bot.features.digest import digest_action
 from bot.forum import DiscourseChannel, DiscourseConfig, ForumService
+from bot.github import GitHubService
 from bot.ingest import ImportReport, import_paths, process_inbox
 from bot.scheduler import Job, Scheduler
 from bot.store import IngestCounts, Store
@@ -67,6 +68,7 @@ class Endpoints:
     smtp: tuple[str, int] | None
     webhooks: tuple[str, int] | None = None
     web: tuple[str, int] | None = None
+    github: tuple[str, int] | None = None
 
 
 class App:
@@ -84,6 +86,8 @@ class App:
         # The [discourse] section; forums are followed only when it exists.
         self.discourse = discourse or getattr(config, "discourse", None)
         self.forums: ForumService | None = None
+        # GitHub repositories read directly; only when the [github] section exists.
+        self.github: GitHubService | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
         # When the writer's job under way started (None: idle), for /healthz.
         self._writer_busy_since: float | None = None
@@ -146,6 +150,9 @@ class App:
         if self.discourse is not None:
             # Reads the API keys first: a missing one fails here, before anything runs.
             self.forums = ForumService(self.discourse, self.db, self._work.set)
+        if self.config.github is not None:
+            # Reads the webhook secret first, as the forums read their keys.
+            self.github = GitHubService(self.config.github, self.db, self._work.set)
         self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
         # Senders wait for the writer: it must seldom wait for a checkpoint's syncs.
         await self.db(
@@ -163,6 +170,8 @@ class App:
             endpoints = Endpoints(smtp=await self._start_smtp())
         if self.forums is not None:
             endpoints = replace(endpoints, webhooks=await self.forums.start())
+        if self.github is not None:
+            endpoints = replace(endpoints, github=await self.github.start())
         if self.config.web.enabled:
             context = WebContext(
                 db=self.read,
@@ -259,7 +268,8 @@ class App:
         return process_inbox(store) + self._process_webhooks(store)
 
     def _process_webhooks(self, store: Store) -> IngestCounts:
-        return self.forums.process_webhooks(store) if self.forums is not None else IngestCounts()
+        forum = self.forums.process_webhooks(store) if self.forums is not None else IngestCounts()
+        return forum + (self.github.process(store) if self.github is not None else IngestCounts())
 
     # -- features, outbox and schedule ----------------------------------------------------
 
@@ -294,11 +304,15 @@ class App:
 
     def jobs(self) -> list[Job]:
         """Everything Quorum does on its own, as data."""
-        return [
+        jobs = [
             Job("features", self.run_features, every=FEATURES_EVERY),
             Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
             Job("digest", self.run_digest, cron=DIGEST_CRON),
         ]
+        if self.github is not None and self.github.config.poll_minutes > 0:
+            every = timedelta(minutes=self.github.config.poll_minutes)
+            jobs.append(Job("github-poll", self.github.poll, every=every))
+        return jobs
 
     async def start_schedule(self) -> None:
         """Start the scheduled jobs (after the start-up import, so they see its mail)."""
@@ -358,6 +372,8 @@ class App:
         if self.forums is not None:
             # Stops the webhook endpoint and the pollers; stored deliveries are processed below.
             await self.forums.stop()
+        if self.github is not None:
+            await self.github.stop()
         if self._smtp_server is not None:
             self._smtp_server.close()
             if self._smtp_handler is not None:

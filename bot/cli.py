@@ -24,6 +24,7 @@ from rich.table import Table
 
 from bot.adapters.summarizer import required_terms, rewrite_summary_sync
 from bot.app import App
+from bot.cli_sources import register as register_source_commands
 from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.responsiveness import format_duration
 from bot.core.votes import VoteReport
@@ -404,6 +405,9 @@ async def _serve(config: Config, db_path: Path) -> None:
             host, port = endpoints.webhooks
             path = config.discourse.webhooks.path
             out.print(f"Discourse webhooks on http://{host}:{port}{path}")
+        if endpoints.github and config.github is not None:
+            host, port = endpoints.github
+            out.print(f"GitHub webhooks on http://{host}:{port}{config.github.webhook.path}")
         if config.dispatch.dry_run:
             out.print("dry-run: messages are printed and logged, not sent (see `quorum log`)")
         await app.start_schedule()
@@ -481,6 +485,10 @@ def resolve(ctx: Context, key: str, delivered: bool, note: str) -> None:
         outbox.resolve(key, delivered=delivered, now=datetime.now(UTC), note=note)
     verdict = "closed as sent" if delivered else "queued to be sent again"
     out.print(f"{key}: {verdict}")
+
+
+# Sources people already have (fetch, roster, people) live in a module of their own.
+register_source_commands(cli)
 
 
 def _fail(error: QuorumError) -> NoReturn:

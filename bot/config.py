@@ -163,11 +163,25 @@ class RosterConfig(Section):
 ModuleStateName = Literal["S0", "S1", "S2", "deprecated"]
 
 
+class MaintainersFrom(Section):
+    """`maintainers = { from = "CODEOWNERS" }`: the module's maintainers follow the repository.
+
+    The owners of the CODEOWNERS rules that cover the module's `paths` are its
+    maintainers (GitHub logins, or people when [identities] or `quorum people` know them).
+    """
+
+    source: Literal["CODEOWNERS"] = Field(alias="from")
+    # A CODEOWNERS file, relative to the config file. Empty: the one `quorum fetch github`
+    # read from `repo` (default: the first of github.repos).
+    file: str = ""
+    repo: str = ""
+
+
 class ModuleConfig(Section):
     """One module: maturity state, maintainers (person names as in [identities]), match rules."""
 
     state: ModuleStateName
-    maintainers: list[str] = Field(default_factory=list)
+    maintainers: list[str] | MaintainersFrom = Field(default_factory=list)
     # Whole words in subject or body, case-insensitive.
     keywords: list[str] = Field(default_factory=list)
     # "[objstore]" subject tags, written without brackets.
@@ -179,7 +193,9 @@ class ModuleConfig(Section):
 
     @field_validator("maintainers", "keywords", "tags", "paths", "categories")
     @classmethod
-    def _no_blank_entries(cls, value: list[str]) -> list[str]:
+    def _no_blank_entries(cls, value: list[str] | MaintainersFrom) -> list[str] | MaintainersFrom:
+        if isinstance(value, MaintainersFrom):
+            return value
         cleaned = [entry.strip() for entry in value]
         if any(not entry for entry in cleaned):
             raise ValueError("empty entries are not allowed")
@@ -243,6 +259,47 @@ class ResponsivenessConfig(Section):
     loop_id: str = ""
 
 
+class GitHubWebhookConfig(Section):
+    """`POST /hooks/github`: GitHub's webhooks, signed with the secret in `secret_env`."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8091, ge=0, le=65535)
+    path: str = "/hooks/github"
+    secret_env: str = "QUORUM_GITHUB_WEBHOOK_SECRET"  # noqa: S105  (a name)
+    # GitHub caps a delivery at 25 MB.
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+
+class GitHubConfig(Section):
+    """Repositories read directly: issues, pull requests, comments, reviews, CODEOWNERS."""
+
+    repos: list[str] = Field(min_length=1)
+    # A read-only token (fine-grained: Issues and Pull requests read; or classic with no
+    # scope for public repositories). Without it GitHub allows 60 requests an hour.
+    token_env: str = "GITHUB_TOKEN"  # noqa: S105  (a name)
+    api_url: str = "https://api.github.com"
+    # How often `quorum run` polls (0: never; webhooks, or `quorum fetch github` by hand).
+    poll_minutes: float = Field(default=10, ge=0)
+    # Read pull-request reviews too: one request per pull request updated since the last poll.
+    reviews: bool = True
+    # Requests one fetch or poll may make; the next one continues where it stopped.
+    max_requests: int = Field(default=2000, ge=1)
+    timeout_seconds: float = Field(default=30, gt=0)
+    # A rate limit asking for a longer wait than this ends the fetch (it says when to retry).
+    max_wait_seconds: float = Field(default=900, ge=0)
+    webhook: GitHubWebhookConfig = Field(default_factory=GitHubWebhookConfig)
+
+    @field_validator("repos")
+    @classmethod
+    def _owner_and_name(cls, value: list[str]) -> list[str]:
+        for repo in value:
+            owner, _, name = repo.partition("/")
+            if not owner or not name or "/" in name or repo != repo.strip():
+                raise ValueError(f"{repo!r}: write repositories as owner/name")
+        return value
+
+
 class Config(BaseModel):
     """The whole configuration; every section is optional and has defaults."""
 
@@ -263,6 +320,8 @@ class Config(BaseModel):
     responsiveness: ResponsivenessConfig | None = None
     # Discourse forums to follow; the forum features run only when this section exists.
     discourse: DiscourseConfig | None = None
+    # GitHub repositories read directly (webhooks and polling); absent: none.
+    github: GitHubConfig | None = None
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
     mail_out: MailOutConfig = Field(default_factory=MailOutConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)

@@ -82,14 +82,43 @@ def import_paths(
     """Import files and directories; a file that is not mail is reported, the rest goes on."""
     report = ImportReport()
     files = list(iter_paths(paths))
+    return import_messages(
+        store,
+        _messages(files, report),
+        report,
+        on_progress=on_progress,
+        workers=workers if workers is not None else (lambda: _default_workers(files)),
+    )
+
+
+def import_messages(
+    store: Store,
+    messages: Iterable[RawMessage],
+    report: ImportReport | None = None,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+    workers: int | Callable[[], int] = 1,
+    bulk: bool = True,
+) -> ImportReport:
+    """Store raw messages from anywhere (files, a fetched archive) the way an import does.
+
+    ``workers`` may be a function, asked only once there is something new to parse.
+    ``bulk=False`` stores a few messages inside a running app or an open transaction:
+    the same parse and keys, without bulk_ingest's settings, threads and commits.
+    """
+    report = report if report is not None else ImportReport()
     arrived_at = datetime.now(UTC)
-    batches = _unknown_only(store, _batches(_messages(files, report), BATCH_SIZE), report)
+    batches = _unknown_only(store, _batches(iter(messages), BATCH_SIZE), report)
     first = next(batches, None)
     if first is None:
         return report  # nothing new (a re-import): no workers, nothing to store
     batches = chain([first], batches)
-    if workers is None:
-        workers = _default_workers(files)
+    if not bulk:
+        parsed = ((batch, parse_batch(batch, arrived_at)) for batch in batches)
+        _store_all(store, parsed, report, on_progress)
+        return report
+    if callable(workers):
+        workers = workers()
     if workers <= 1:
         with store.bulk_ingest():
             parsed: Iterable[tuple[list[_Item], list[PreparedPost]]] = (

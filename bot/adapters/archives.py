@@ -72,6 +72,15 @@ def read_messages(path: Path) -> Iterator[RawMessage]:
             )
 
 
+def split_mbox_bytes(data: bytes, origin: str) -> Iterator[RawMessage]:
+    """The messages of an mbox held in memory (an archive's answer), split as files are."""
+    if not data.strip():
+        return iter(())
+    if not data.startswith(b"From "):
+        raise NotMailError(f"{origin}: not an mbox (it does not start with a 'From ' line)")
+    return _split_mbox(io.BytesIO(data), origin)
+
+
 def _open(path: Path) -> io.BufferedReader:
     raw = path.open("rb")
     if raw.read(2) == _GZIP_MAGIC:

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from aiohttp import web
 
@@ -146,8 +147,14 @@ class WebhookServer:
         await self.runner.cleanup()
 
 
+class Handler(Protocol):
+    """A webhook endpoint's request handler (Discourse's, GitHub's)."""
+
+    async def handle(self, request: web.Request) -> web.Response: ...
+
+
 async def start_webhook_server(
-    handler: DiscourseWebhooks,
+    handler: Handler,
     *,
     host: str,
     port: int,

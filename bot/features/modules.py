@@ -30,6 +30,7 @@ from bot.core.responsiveness import (
 )
 from bot.core.rules import BotIdentity
 from bot.errors import ConfigError
+from bot.features.codeowners import module_maintainers
 from bot.features.concerns import discussion_threads, ledger_settings
 from bot.model import Action, Post
 from bot.render import render
@@ -38,13 +39,17 @@ from bot.store import Store
 DEFAULT_RESPONSIVENESS = ResponsivenessConfig()
 
 
-def module_registry(config: Config) -> tuple[Module, ...]:
-    """[modules.*] as core Modules, in file order (mentions fall back to the first listed)."""
+def module_registry(config: Config, store: Store | None = None) -> tuple[Module, ...]:
+    """[modules.*] as core Modules, in file order (mentions fall back to the first listed).
+
+    With ``store``, maintainers taken from CODEOWNERS may come from the repository's
+    copy that ``quorum fetch github`` stored.
+    """
     return tuple(
         Module(
             name=name,
             state=ModuleState(section.state),
-            maintainers=tuple(section.maintainers),
+            maintainers=module_maintainers(config, name, section, store),
             keywords=tuple(section.keywords),
             tags=tuple(section.tags),
             paths=tuple(section.paths),
@@ -139,7 +144,7 @@ def _module_concerns(
 def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluation:
     """Obligations, figures and due decisions for every configured module."""
     section = config.responsiveness or DEFAULT_RESPONSIVENESS
-    modules = module_registry(config)
+    modules = module_registry(config, store)
     posts: Iterable[Post] = list(store.iter_posts()) if modules else ()
     return evaluate(
         posts,

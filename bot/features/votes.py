@@ -81,7 +81,9 @@ def _start_of(day: object) -> datetime | None:
 
 def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport]:
     """A report for every vote thread, oldest first."""
-    roster, identities = roster_from(config), identities_from(config)
+    from bot.features.roster import identities_for, roster_for  # it builds on roster_from
+
+    roster, identities = roster_for(store, config), identities_for(store, config)
     subjects = {t.key: t for t in store.threads()}
     reports = []
     for thread in (t for t in subjects.values() if t.kind == ThreadKind.VOTE):
@@ -95,10 +97,18 @@ def find_vote(store: Store, selector: str) -> ThreadSummary:
 
 
 def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
+    from bot.features.roster import identities_for, roster_for  # it builds on roster_from
+
     thread = find_vote(store, selector)
     subjects = {t.key: t for t in store.threads()}
     return _report(
-        store, config, thread, subjects, now, roster_from(config), identities_from(config)
+        store,
+        config,
+        thread,
+        subjects,
+        now,
+        roster_for(store, config),
+        identities_for(store, config),
     )
 
 

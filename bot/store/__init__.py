@@ -325,6 +325,9 @@ class Store:
         self._uncommitted = 0
         # The WAL's length in pages, as checkpoint_aside's thread last saw it.
         self._wal_pages = 0
+        # Within copies_from(): the source the ingested mail was fetched from.
+        self._origin: str | None = None
+        self._origin_authoritative = False
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -614,6 +617,11 @@ class Store:
             post, self._parent_thread(post), self._same_subject_thread(post)
         )
         self._insert_post(item, post, thread_key, raw, now, batch)
+        if self._origin is not None:
+            self.db.conn.execute(
+                "INSERT OR IGNORE INTO post_origins (post_key, origin) VALUES (?, ?)",
+                [post.key, self._origin],
+            )
         self._touch_thread(post, thread_key, item.created_at, closes)
         links = _links_in_thread(item.links, thread_key)
         rows = [(post.key, token, "identity") for token in links.identity]
@@ -641,14 +649,65 @@ class Store:
         rows = self.db.conn.execute(
             "SELECT key, body_hash FROM posts WHERE message_id = ?", [post.message_id]
         ).fetchall()
-        if any(row[1] == post.body_hash for row in rows):
+        same = [row[0] for row in rows if row[1] == post.body_hash]
+        if same:
+            self._note_origin(same[0])
             return None
         if not rows:
             return post
         if self._has_post(raw_key):
             return None
+        held = self._copy_held([row[0] for row in rows])
+        if held is not None:
+            self._note_origin(held)
+            return None
         clash = Defect("message-id-clash", f"{post.message_id} is used by another message")
         return replace(post, key=raw_key, defects=(*post.defects, clash))
+
+    # -- fetched copies (see copies_from) ---------------------------------------------------
+
+    @contextmanager
+    def copies_from(self, origin: str, *, authoritative: bool = False) -> Iterator[None]:
+        """Ingests inside deliver copies fetched from ``origin`` (an archive, GitHub's API).
+
+        A source renders mail its own way (HyperKitty rebuilds each message, Pony Mail
+        re-decodes it, GitHub's API has no mail at all), so its copy of a mail we hold
+        has other bytes under the same Message-ID. Such a copy is the mail we hold when
+        the held post came by another path; two bodies under one Message-ID from the
+        *same* source are two mails and both are kept, as ever. ``authoritative``: the
+        source never holds two mails under one Message-ID (its ids are its keys), so any
+        held post with that Message-ID is the one it means.
+        """
+        previous = self._origin, self._origin_authoritative
+        self._origin, self._origin_authoritative = origin, authoritative
+        try:
+            yield
+        finally:
+            self._origin, self._origin_authoritative = previous
+
+    def _copy_held(self, keys: list[str]) -> str | None:
+        """Which held post (same Message-ID, other body) the incoming mail is a copy of."""
+        incoming = self._origin or ""
+        for key in keys:
+            origins = self._origins_of(key)
+            if incoming not in origins or (self._origin and self._origin_authoritative):
+                return key
+        return None
+
+    def _origins_of(self, post_key: str) -> set[str]:
+        rows = self.db.conn.execute(
+            "SELECT origin FROM post_origins WHERE post_key = ?", [post_key]
+        ).fetchall()
+        return {row[0] for row in rows} or {""}
+
+    def _note_origin(self, post_key: str) -> None:
+        """Record that the current source (if any) delivered ``post_key`` too."""
+        if self._origin is None:
+            return
+        rows = [(post_key, origin) for origin in self._origins_of(post_key) | {self._origin}]
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO post_origins (post_key, origin) VALUES (?, ?)", rows
+        )
 
     def _thread_of(self, post_key: str) -> str:
         row = self.db.conn.execute("SELECT thread_key FROM posts WHERE key = ?", [post_key])

@@ -142,3 +142,94 @@ def m004_rfc_links(db: Database) -> None:
     from bot.store.forum import rebuild_post_links
 
     rebuild_post_links(db)
+
+
+@migrations()
+def m008_sources_archives(db: Database) -> None:
+    # `quorum fetch`: per archive and month, when it was last fetched and whether the
+    # month was over by then (settled: never fetched again). `marker` is the source's
+    # own "anything new since" value (Pony Mail: the newest epoch seen).
+    db["archive_months"].create(
+        {
+            "source": str,
+            "month": str,
+            "fetched_at": str,
+            "settled": int,
+            "messages": int,
+            "marker": str,
+        },
+        pk=("source", "month"),
+    )
+    # Each fetched mail's id in its archive (a Pony Mail id, a HyperKitty hash) and
+    # permalink, by Message-ID: links to a thread can then be the archive's own.
+    db["archive_ids"].create(
+        {"source": str, "source_id": str, "message_id": str, "url": str, "recorded_at": str},
+        pk=("source", "source_id"),
+    )
+    db["archive_ids"].create_index(["message_id"])
+    # Which fetched sources delivered each post ("" for mail that came by SMTP or an
+    # import, once a fetched copy of it is seen); no row means mail only. Two bodies
+    # under one Message-ID from two different sources are one mail in two renderings,
+    # from one source they are two mails (see Store._natural_key).
+    db["post_origins"].create({"post_key": str, "origin": str}, pk=("post_key", "origin"))
+
+
+@migrations()
+def m008_sources_github(db: Database) -> None:
+    # Webhook deliveries, committed before the 200; GitHub sends a redelivery with the
+    # same X-GitHub-Delivery id, so that id makes a replay a duplicate.
+    db["github_deliveries"].create(
+        {
+            "delivery_id": str,
+            "event": str,
+            "body": bytes,
+            "received_at": str,
+            "processed_at": str,
+            "outcome": str,
+        },
+        pk="delivery_id",
+    )
+    db["github_deliveries"].create_index(["processed_at"])
+    # Per repository and listing: the `since` the next poll starts from.
+    db["github_cursors"].create(
+        {"repo": str, "resource": str, "since": str, "updated_at": str}, pk=("repo", "resource")
+    )
+    # ETags of the first pages polled, for conditional requests (a 304 costs no quota).
+    db["github_etags"].create({"url": str, "etag": str, "updated_at": str}, pk="url")
+    # Files read from a repository (CODEOWNERS), for modules whose maintainers follow it.
+    db["github_files"].create(
+        {"repo": str, "path": str, "content": str, "fetched_at": str}, pk=("repo", "path")
+    )
+
+
+@migrations()
+def m008_sources_people(db: Database) -> None:
+    # Roster changes as dated events: who joined or left which role, when, per source.
+    db["roster_changes"].create(
+        {
+            "member": str,
+            "name": str,
+            "role": str,
+            "change": str,
+            "on_date": str,
+            "source": str,
+            "recorded_at": str,
+        },
+        pk=("member", "role", "change", "on_date", "source"),
+    )
+    # Who is who: a person's logins and addresses, from rosters (confirmed by the
+    # import) or seen in mail (unconfirmed hints until a person accepts them).
+    db["identity_hints"].create(
+        {
+            "person": str,
+            "alias": str,
+            "kind": str,
+            "source": str,
+            "evidence": str,
+            "state": str,
+            "recorded_at": str,
+            "decided_at": str,
+        },
+        pk=("person", "alias"),
+    )
+    db["identity_hints"].create_index(["alias"])

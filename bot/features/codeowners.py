@@ -1,0 +1,71 @@
+"""Module maintainers that follow the repository: ``maintainers = { from = "CODEOWNERS" }``.
+
+The owners of the CODEOWNERS rules covering a module's ``paths`` are its
+maintainers (see ``bot.core.codeowners``). The file is the one named by ``file``
+(relative to the config file) or, without one, the CODEOWNERS that ``quorum fetch
+github`` (or the poll in ``quorum run``) read from the repository. Owners are
+GitHub logins; a login that [identities], a roster or an accepted hint ties to a
+person becomes that person's name, so that mail from their address counts too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Config, MaintainersFrom, ModuleConfig
+from bot.core.codeowners import login_of, module_owners, parse_codeowners
+from bot.core.votes import IdentityMap
+from bot.errors import ConfigError
+from bot.features.roster import identities_for
+from bot.features.votes import identities_from
+from bot.store import Store
+from bot.store import sources as source_store
+
+logger = logging.getLogger(__name__)
+
+
+def module_maintainers(
+    config: Config, name: str, section: ModuleConfig, store: Store | None
+) -> tuple[str, ...]:
+    """The module's maintainers: as configured, or from CODEOWNERS."""
+    spec = section.maintainers
+    if not isinstance(spec, MaintainersFrom):
+        return tuple(spec)
+    if not section.paths:
+        logger.warning("modules.%s: maintainers from CODEOWNERS need the module's paths", name)
+        return ()
+    text = codeowners_text(config, name, spec, store)
+    if text is None:
+        return ()
+    owners = module_owners(section.paths, parse_codeowners(text))
+    identities = identities_for(store, config) if store is not None else identities_from(config)
+    return tuple(dict.fromkeys(_person(login_of(owner), identities) for owner in owners))
+
+
+def codeowners_text(
+    config: Config, name: str, spec: MaintainersFrom, store: Store | None
+) -> str | None:
+    if spec.file:
+        path = config.resolve(spec.file)
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"modules.{name}.maintainers: cannot read {path}: {error}") from None
+    repo = spec.repo or (config.github.repos[0] if config.github else "")
+    if not repo:
+        raise ConfigError(
+            f"modules.{name}.maintainers: name a CODEOWNERS `file`, or a `repo`"
+            " (or list it in github.repos) for `quorum fetch github` to read it from"
+        )
+    text = source_store.stored_file(store, repo, "CODEOWNERS") if store is not None else None
+    if text is None:
+        logger.warning(
+            "modules.%s: no CODEOWNERS of %s read yet; run `quorum fetch github`", name, repo
+        )
+    return text
+
+
+def _person(owner: str, identities: IdentityMap | None) -> str:
+    if identities is None:
+        return owner
+    return identities.resolve(owner) or owner
