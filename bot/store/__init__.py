@@ -166,6 +166,7 @@ class PreparedPost:
             post.body_hash,
             tuple((defect.kind, defect.detail) for defect in post.defects),
             post.headers,
+            post.via,
             self.raw_key,
             self.created_at,
             self.quoted,
@@ -180,7 +181,7 @@ class PreparedPost:
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
-     headers, *prepared, identity, link_mentions) = values  # fmt: skip
+     headers, via, *prepared, identity, link_mentions) = values  # fmt: skip
     post = Post(
         Source(source),
         key,
@@ -200,6 +201,7 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         body_hash,
         tuple(Defect(kind, detail) for kind, detail in defects),
         headers,
+        via,
     )
     return PreparedPost(post, *prepared, threading.PostTokens(identity, link_mentions))
 
@@ -694,8 +696,8 @@ class Store:
         self.db.conn.execute(
             "INSERT INTO posts (key, source, message_id, thread_key, author_name, author_address,"
             " created_at, subject, text, quoted, mentions, in_reply_to, refs, url, list_id,"
-            " auto_submitted, body_hash, headers, ingested_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " auto_submitted, body_hash, headers, ingested_at, via)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 post.key,
                 post.source.value,
@@ -716,6 +718,7 @@ class Store:
                 post.body_hash,
                 item.headers,
                 now,
+                post.via,
             ],
         )
         batch.raw_messages.append((post.key, raw))
@@ -880,6 +883,7 @@ class Store:
             body_hash=row["body_hash"] or "",
             defects=tuple(self.defects_of(row["key"])),
             headers=json.loads(row["headers"] or "{}"),
+            via=row.get("via") or "",
         )
 
 

@@ -142,3 +142,11 @@ def m004_rfc_links(db: Database) -> None:
     from bot.store.forum import rebuild_post_links
 
     rebuild_post_links(db)
+
+
+@migrations()
+def m005_votes_post_via(db: Database) -> None:
+    # How each post reached us ("smtp", "archive"; forum posts say so by their source).
+    # Who an author is depends on what that transport vouches for (bot.core.people);
+    # rows stored before this migration read as "" and are checked like SMTP mail.
+    db["posts"].add_column("via", str)
