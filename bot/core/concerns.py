@@ -52,6 +52,7 @@ from bot.core.commands import (
     prose_lines,
     refusal_reply,
 )
+from bot.core.people import People
 from bot.core.threads import parse_subject
 from bot.model import Person, Post
 
@@ -175,6 +176,9 @@ class LedgerSettings:
     maintainers: frozenset[str] = frozenset()
     bot_addresses: frozenset[str] = frozenset()
     resolvers: ResolvePolicy = ResolvePolicy.AUTHOR_OR_MAINTAINER
+    # The directory that decides who sent a command (bot.core.people); None: compare
+    # the Person values as they are.
+    people: People | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1035,7 +1039,13 @@ class _Work:
     def _run_command(self, post: Post, command: Command) -> None:
         concern = self.concerns.get(command.name or "")
         verdict = authorize(
-            command, post.author, concern, self.settings.maintainers, self.settings.resolvers
+            command,
+            post.author,
+            concern,
+            self.settings.maintainers,
+            self.settings.resolvers,
+            people=self.settings.people,
+            post=post,
         )
         if not verdict.allowed:
             self.actions.append(refusal_reply(command, verdict.reason))

@@ -217,6 +217,16 @@ class IdentityResolver(People):
         return any(name_key(found) == key for found in self.mentioned(post))
 
 
-def maintainer_of(author: Person, module: Module, identities: IdentityResolver) -> str | None:
-    """The maintainer of ``module`` the author is, or None."""
+def maintainer_of(
+    author: Person | Post, module: Module, identities: IdentityResolver
+) -> str | None:
+    """The maintainer of ``module`` the author (of a post) is, or None.
+
+    Given the post, a sender the directory cannot verify (a borrowed display
+    name, a hand-made GitHub mirror mail) is nobody's maintainer.
+    """
+    if isinstance(author, Post):
+        if not identities.author_of(author).verified:
+            return None
+        author = author.author
     return next((m for m in module.maintainers if identities.is_person(author, m)), None)

@@ -226,15 +226,20 @@ def authentication_results(post: Post, trust: TrustSettings) -> list[AuthResult]
     return found
 
 
+def mirror_login(post: Post) -> str:
+    """The GitHub login a mirror mail names: X-GitHub-Sender, else its noreply address."""
+    sender = post.headers.get("X-GitHub-Sender", "").strip()
+    return sender or github_login(post.author.address) or post.author.name
+
+
 def is_github_mirror(post: Post) -> bool:
     """Mail that presents itself as GitHub's copy of a comment (mirrored to the list)."""
     if post.source is not Source.MAIL:
         return False
-    if "X-GitHub-Sender" in post.headers:
+    if "X-GitHub-Sender" in post.headers or post.author.address in _GITHUB_SENDERS:
         return True
-    sender = post.headers.get("From-Address", "").casefold()
-    return sender in _GITHUB_SENDERS or (
-        bool(_GITHUB_ROOT.match(post.thread_key)) and post.author.address.endswith(GITHUB_NOREPLY)
+    return bool(_GITHUB_ROOT.match(post.thread_key)) and post.author.address.endswith(
+        GITHUB_NOREPLY
     )
 
 
@@ -453,9 +458,11 @@ class People:
         via = Via.of(post)
         problem, how = self._transport_problem(post, via)
         person = self.person_of(author)
-        claims = None
-        if person is None or not problem:
-            claims = self.claims(author)
+        if person is None and not problem and is_github_mirror(post):
+            person = self._by_handle.get(mirror_login(post).casefold())
+        claims = self.claims(author)
+        if claims is not None and claims == person:
+            claims = None  # a verified login of theirs, under their own name
         if claims is not None and not problem:
             problem = (
                 f"the name {author.name!r} belongs to {claims}, but"
@@ -517,7 +524,7 @@ class People:
         if via is Via.FORUM:
             return "", f"forum username {author.address}"
         if is_github_mirror(post):
-            login = github_login(author.address) or author.name
+            login = mirror_login(post)
             if via is Via.ARCHIVE:
                 return "", f"GitHub login {login} (from an imported archive)"
             through, evidence = came_through_list(post, self.trust)

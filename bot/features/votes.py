@@ -10,9 +10,9 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 
 from bot.config import Config, VoteKindConfig
+from bot.core.people import People
 from bot.core.votes import (
     Ballot,
-    IdentityMap,
     MajorityBasis,
     Member,
     Roster,
@@ -23,6 +23,7 @@ from bot.core.votes import (
     report_vote,
 )
 from bot.features.concerns import find_thread
+from bot.features.people import people_from
 from bot.model import Action, Post, ThreadKind
 from bot.render import render
 from bot.store import Store, ThreadSummary
@@ -64,15 +65,6 @@ def roster_from(config: Config) -> Roster | None:
     )
 
 
-def identities_from(config: Config) -> IdentityMap | None:
-    if not config.identities:
-        return None
-    aliases = {person: person for person in config.identities}
-    for person, names in config.identities.items():
-        aliases.update({alias: person for alias in names})
-    return IdentityMap(aliases)
-
-
 def _start_of(day: object) -> datetime | None:
     if day is None:
         return None
@@ -81,7 +73,7 @@ def _start_of(day: object) -> datetime | None:
 
 def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport]:
     """A report for every vote thread, oldest first."""
-    roster, identities = roster_from(config), identities_from(config)
+    roster, identities = roster_from(config), people_from(config)
     subjects = {t.key: t for t in store.threads()}
     reports = []
     for thread in (t for t in subjects.values() if t.kind == ThreadKind.VOTE):
@@ -97,9 +89,7 @@ def find_vote(store: Store, selector: str) -> ThreadSummary:
 def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
     thread = find_vote(store, selector)
     subjects = {t.key: t for t in store.threads()}
-    return _report(
-        store, config, thread, subjects, now, roster_from(config), identities_from(config)
-    )
+    return _report(store, config, thread, subjects, now, roster_from(config), people_from(config))
 
 
 def _report(
@@ -109,7 +99,7 @@ def _report(
     threads: dict[str, ThreadSummary],
     now: datetime,
     roster: Roster | None,
-    identities: IdentityMap | None,
+    identities: People,
 ) -> VoteReport:
     posts = store.posts_in_thread(thread.key)
     call = _call(posts, thread.key)
