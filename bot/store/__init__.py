@@ -795,10 +795,38 @@ class Store:
             ).fetchall()
         ]
         for key, subject, first_at in unlinked:
-            vote = threading.find_closed_vote(subject, from_text(first_at), open_votes)
+            # A link in the RESULT's own text first, then the subject.
+            vote = self._vote_linked_from(key, from_text(first_at), open_votes)
+            if vote is None:
+                vote = threading.find_closed_vote(subject, from_text(first_at), open_votes)
             if vote is not None:
                 self.db.conn.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, key])
                 open_votes = [v for v in open_votes if v.key != vote]
+
+    def _vote_linked_from(
+        self, key: str, at: datetime, open_votes: list[threading.ThreadRef]
+    ) -> str | None:
+        """The open vote the first post of closing thread ``key`` links to in its text."""
+        row = self.db.conn.execute("SELECT text FROM posts WHERE key = ?", [key]).fetchone()
+        if row is None or not open_votes:
+            return None
+        votes = {vote.key: vote for vote in open_votes}
+        for link in threading.closing_links(row[0] or "", key):
+            if link.startswith("<"):
+                found = self.db.conn.execute(
+                    "SELECT thread_key FROM posts WHERE message_id = ?", [link]
+                ).fetchall()
+            else:
+                found = self.db.conn.execute(
+                    "SELECT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
+                    " WHERE l.token = ? AND l.role = 'identity'",
+                    [link],
+                ).fetchall()
+            for (thread_key,) in found:
+                vote = votes.get(thread_key)
+                if vote is not None and vote.first_at <= at:
+                    return vote.key
+        return None
 
     # -- reading ---------------------------------------------------------------------------
 
