@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.people import Author, People, alias_key, name_key
-from bot.core.votes.grammar import BallotReading, ReadingKind, parse_ballot
+from bot.core.votes.grammar import BallotReading, ReadingKind, marked_template, parse_ballot
+from bot.core.votes.prose import prose_lines
 from bot.core.votes.values import bucket_of, format_value
 from bot.model import Person, Post
 
@@ -208,11 +209,12 @@ def collect_ballots(
     check_unmatched = bool(people.identities)
     casts: dict[str, list[tuple[str, Cast]]] = {}
     unmatched: set[str] = set()
-    call_reading = parse_ballot(call.text)
     posts = _ballot_posts(replies, call, until, frozenset(skip))
+    by_id = {p.message_id: p for p in (call, *posts) if p.message_id}
     # The call's author votes by the call only with an explicit ballot in it.
+    call_reading = _reading(call, by_id)
     sources = [(call, call_reading)] if call_reading.is_vote else []
-    sources += [(post, parse_ballot(post.text)) for post in posts]
+    sources += [(post, _reading(post, by_id)) for post in posts]
     for post, reading in sources:
         if reading.kind is ReadingKind.NONE:
             continue
@@ -229,6 +231,23 @@ def collect_ballots(
     return count_ballots(
         ballots, binding_known=roster is not None, unmatched=tuple(sorted(unmatched))
     )
+
+
+def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
+    """The post's own text read as a ballot; failing that, the box it checked in the
+    ballot template it quoted, unless the post it answers had that box checked already."""
+    reading = parse_ballot(post.text)
+    if reading.kind is not ReadingKind.NONE:
+        return reading
+    mark = marked_template(post.quoted)
+    if mark is None:
+        return reading
+    parent = by_id.get(post.in_reply_to or "")
+    if parent is not None and any(mark[1] in block for block in (parent.text, *parent.quoted)):
+        return reading  # a quote of someone else's mark
+    value, line = mark
+    prose = " ".join(line for line in prose_lines(post.text) if line)
+    return BallotReading(ReadingKind.VOTE, value=value, sentence=line, justification=prose)
 
 
 def _standing_ballot(
