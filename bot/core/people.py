@@ -473,7 +473,10 @@ class People:
             return Author(
                 author,
                 key=f"unverified:{address_key(author.address) or name_key(author.name)}",
-                name=author.display,
+                # Shown with the address, so the name alone never reads as the person.
+                name=f"{author.name} <{author.address}>"
+                if author.name and author.address
+                else author.display,
                 via=via,
                 how=how,
                 problem=problem,

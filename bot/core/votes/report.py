@@ -296,7 +296,7 @@ def _ballot_flags(tally: Tally, terms: CallTerms) -> list[Flag]:
             flags.append(
                 Flag("ambiguous-ballot", f"{reading.reason}: {reading.sentence!r}", (ballot.voter,))
             )
-        if reading.self_declared_binding and ballot.binding is False:
+        if reading.self_declared_binding and ballot.binding is False and not ballot.unverified:
             detail = "declared binding but not on the roster when the vote opened"
             flags.append(Flag("binding-claim-ignored", detail, (ballot.voter,)))
         if ballot.counted and not terms.stated_is_minimum and ballot.cast.at > terms.closes_at:
