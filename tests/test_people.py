@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.commands import Command, Verb, authorize
 from bot.core.concerns import Concern, ConcernSource
@@ -250,3 +253,14 @@ def test_the_real_sender_and_a_name_only_maintainer_are_authorized():
         _command(Verb.HOLD, dana), dana.author, None, {"Dana Diaz"}, people=PEOPLE, post=dana
     )
     assert hold.allowed
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(max_size=60))
+def test_no_display_name_ever_supplies_the_address(name: str):
+    """Whatever an encoded display name says, the address is the one after it."""
+    encoded = "=?utf-8?b?" + base64.b64encode(name.encode("utf-8", "surrogatepass")).decode() + "?="
+    raw = raw_mail("+1\n", sender=f"{encoded} <mallory@evil.example>")
+    found = parse_mail(raw, Envelope(T0, via="smtp"))
+    assert found.author.address == "mallory@evil.example"
+    assert PEOPLE.person_of(found.author) is None
