@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.commands import Command, Verb, authorize
-from bot.core.concerns import Concern, ConcernSource
 from bot.core.mail import Envelope, parse_mail
 from bot.core.people import (
     People,
@@ -23,6 +22,7 @@ from bot.core.people import (
 )
 from bot.model import Person, Post, Source
 from tests.mailgen import raw_mail
+from tests.test_commands import concern_by
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 PEOPLE = People(
@@ -205,19 +205,6 @@ def test_an_alias_claimed_by_two_people_is_refused():
 # -- commands ---------------------------------------------------------------------------
 
 
-def _concern_by(person: Person) -> Concern:
-    return Concern(
-        thread="<t@x>",
-        id="perf",
-        title="Perf",
-        text="slow",
-        raised_by=person,
-        raised_at=T0,
-        post="<m1@x>",
-        source=ConcernSource.COMMAND,
-    )
-
-
 def _command(verb: Verb, sent: Post) -> Command:
     return Command(verb, "perf", "", sent.key, sent.author, T0, 1, f"@quorum {verb.value} perf")
 
@@ -229,7 +216,7 @@ def test_a_command_from_a_borrowed_name_is_refused_saying_why(verb: Verb):
     verdict = authorize(
         _command(verb, forged),
         forged.author,
-        _concern_by(bob),
+        concern_by(bob),
         {"Bob Bauer"},
         people=PEOPLE,
         post=forged,
@@ -243,7 +230,7 @@ def test_the_real_sender_and_a_name_only_maintainer_are_authorized():
     verdict = authorize(
         _command(Verb.WITHDRAW, bob),
         bob.author,
-        _concern_by(Person("Bob Bauer", "bob@example.org")),
+        concern_by(Person("Bob Bauer", "bob@example.org")),
         people=PEOPLE,
         post=bob,
     )

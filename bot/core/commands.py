@@ -29,12 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.core.people import (
-    People,
-    identity_keys,  # noqa: F401 (re-exported: the identity checks live in bot.core.people)
-    is_maintainer,
-    is_same_person,
-)
+from bot.core.people import People, is_maintainer, is_same_person
 from bot.model import Action, Person, Post
 
 DEFAULT_HANDLE = "quorum"

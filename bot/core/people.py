@@ -372,10 +372,6 @@ class People:
 
     # -- people the config names ---------------------------------------------------------
 
-    def is_verifiable(self, person: str) -> bool:
-        """Whether the config gives this person an address or a login to be recognised by."""
-        return self._by_name.get(name_key(person), person) in self._verifiable
-
     def named(self, name: str) -> str | None:
         """The configured person a name, login or address names (in a RESULT mail, a roster)."""
         text = clean_alias(name)
@@ -564,14 +560,6 @@ def _claimed_names(display: str) -> list[str]:
 # --------------------------------------------------------------------------
 # Person-to-person checks without a directory (commands, ledgers)
 # --------------------------------------------------------------------------
-
-
-def identity_keys(person: Person) -> frozenset[str]:
-    """The strings a roster entry may use to name this person: address and name."""
-    keys = {address_key(person.address)} if person.address else set()
-    if person.name:
-        keys.add(address_key(person.name))
-    return frozenset(keys)
 
 
 def is_same_person(one: Person, other: Person) -> bool:
