@@ -26,8 +26,10 @@ from bot.adapters.summarizer import required_terms, rewrite_summary_sync
 from bot.app import App
 from bot.cli_sources import register as register_source_commands
 from bot.config import DEFAULT_DB, Config, load_config
+from bot.core.people import Via
 from bot.core.responsiveness import format_duration
-from bot.core.votes import VoteReport
+from bot.core.votes import Ballot, VoteReport
+from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.dispatch import DispatchReport
 from bot.errors import QuorumError, UserError
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
@@ -246,11 +248,47 @@ def _print_vote_detail(report: VoteReport) -> None:
         binding = {True: "binding", False: "non-binding", None: "binding unknown"}[ballot.binding]
         marker = "AMBIGUOUS" if ballot.ambiguous else ballot.label
         out.print(f"  {marker:>9}  {ballot.voter} ({binding}): {ballot.cast.reading.sentence!r}")
+        out.print(f"             {_identity_text(ballot)}", markup=False)
+    _print_vote_trust(report)
     for flag in report.flags:
         voters = f" ({', '.join(flag.voters)})" if flag.voters else ""
         out.print(f"  flag {flag.kind}: {flag.detail}{voters}")
     for discrepancy in report.discrepancies:
-        out.print(f"  differs from RESULT ({discrepancy.kind}): {discrepancy.detail}")
+        who = f" ({', '.join(discrepancy.voters)})" if discrepancy.voters else ""
+        out.print(
+            f"  differs from RESULT ({discrepancy.kind}): {discrepancy.detail}{who}", markup=False
+        )
+
+
+def _identity_text(ballot: Ballot) -> str:
+    """Who cast a ballot, as far as the bot can tell, in one line."""
+    author = ballot.author
+    if author is None:
+        return ""
+    if author.problem:
+        return f"UNVERIFIED IDENTITY ({author.label}): {author.problem}"
+    return f"identified by {author.how}" if author.how else ""
+
+
+def _print_vote_trust(report: VoteReport) -> None:
+    """Where the ballots came from, and what the RESULT claims that nobody can check."""
+    counts = provenance(report.tally)
+    if counts:
+        parts = [f"{n} {VIA_WORDS.get(Via(via if via != 'unknown' else ''), via)}"
+                 for via, n in counts.items()]  # fmt: skip
+        out.print(f"  ballots: {'; '.join(parts)}", markup=False)
+    if report.result_post is not None:
+        where = "a reply in the vote thread" if report.result_in_thread else "its own thread"
+        out.print(f"  result announced in {where}: {report.result_post}", markup=False)
+    claim = report.binding_claimed_by_result
+    if claim is not None and report.binding_unknown:
+        names = ", ".join(claim.voters + claim.unmatched) or "names none"
+        count = f" ({claim.count} binding)" if claim.count is not None else ""
+        out.print(
+            f"  binding as the RESULT claims it{count}: {names}"
+            " (its word, not checked: no roster is configured)",
+            markup=False,
+        )
 
 
 @cli.command()

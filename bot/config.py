@@ -300,6 +300,32 @@ class GitHubConfig(Section):
         return value
 
 
+class TrustConfig(Section):
+    """What proves that mail arriving over SMTP came through the list (README: "Trust model").
+
+    GitHub mirror mail is identified by its GitHub login only when it came through
+    the list; imported archives are trusted as far as the archive is.
+    """
+
+    # Hosts the list delivers from ("mail.apache.org", "*.apache.org"): a Received
+    # header among the first `received_hops` must say the mail came from one of them.
+    list_hosts: list[str] = Field(default_factory=list)
+    # If given, the mail's List-Id must be one of these too ("dev.tvm.apache.org").
+    list_ids: list[str] = Field(default_factory=list)
+    # Authentication-Results headers from these authserv-ids (your MTA's) are honoured.
+    authserv_ids: list[str] = Field(default_factory=list)
+    # How many of the topmost Received headers your own servers write.
+    received_hops: int = Field(default=1, ge=1, le=10)
+
+    @field_validator("list_hosts", "list_ids", "authserv_ids")
+    @classmethod
+    def _plain_entries(cls, value: list[str]) -> list[str]:
+        cleaned = [entry.strip().strip("<>").lower() for entry in value]
+        if any(not entry or any(c.isspace() for c in entry) for entry in cleaned):
+            raise ValueError("entries must be non-empty host names or ids without spaces")
+        return cleaned
+
+
 class Config(BaseModel):
     """The whole configuration; every section is optional and has defaults."""
 
@@ -314,6 +340,7 @@ class Config(BaseModel):
     concerns: ConcernsConfig = Field(default_factory=ConcernsConfig)
     # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
     identities: dict[str, list[str]] = Field(default_factory=dict)
+    trust: TrustConfig = Field(default_factory=TrustConfig)
     summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
     # [modules.NAME] tables, in file order.
     modules: dict[str, ModuleConfig] = Field(default_factory=dict)

@@ -67,7 +67,7 @@ def parse_batch(batch: list[_Item], arrived_at: datetime) -> list[PreparedPost]:
     Only the prepared posts go back: the importer still holds the raw bytes.
     """
     return [
-        prepare(_parse_or_keep(raw, Envelope(arrived_at, from_line)), raw_key)
+        prepare(_parse_or_keep(raw, Envelope(arrived_at, from_line, via="archive")), raw_key)
         for raw, from_line, raw_key in batch
     ]
 
@@ -250,7 +250,8 @@ def process_inbox(
         if not pending:
             break
         items = [
-            (_parse_or_keep(mail.raw, Envelope(mail.received_at)), mail.raw) for mail in pending
+            (_parse_or_keep(mail.raw, Envelope(mail.received_at, via="smtp")), mail.raw)
+            for mail in pending
         ]
         total += store.ingest(items, done_inbox_ids=[mail.id for mail in pending])
         batches += 1

@@ -83,6 +83,9 @@ class Post:
     body_hash: str = ""
     defects: tuple[Defect, ...] = ()
     headers: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # How the post reached us ("smtp", "archive"; "" when not recorded): who an author
+    # is depends on what the transport vouches for (bot.core.people).
+    via: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from bot.core.responsiveness import (
 from bot.core.summary import Summary, summarize
 from bot.core.threads import parse_subject
 from bot.core.votes import Rule, VoteReport, VoteState
+from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.errors import UserError
 from bot.model import Post, ThreadKind
 from bot.render import TEMPLATES, render
@@ -1011,7 +1012,15 @@ def _vote_order(report: VoteReport) -> tuple[bool, datetime]:
 async def vote_page(request: web.Request) -> web.Response:
     snapshot, report = await vote_detail(request)
     rfcs = [row for row in snapshot.rfcs if report.thread in row.votes]
-    return page(request, "vote.html", snapshot.now, report=report, rfcs=rfcs)
+    return page(
+        request,
+        "vote.html",
+        snapshot.now,
+        report=report,
+        rfcs=rfcs,
+        provenance=provenance(report.tally),
+        via_words={via.value or "unknown": words for via, words in VIA_WORDS.items()},
+    )
 
 
 async def vote_detail(request: web.Request) -> tuple[Snapshot, VoteReport]:

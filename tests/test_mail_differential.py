@@ -482,11 +482,12 @@ def test_prepared_posts_cross_process_boundaries_whole():
     # If Post changes, PreparedPost.__reduce__ and _unpickle_prepared must follow.
     carried = (
         "source key message_id thread_key author created_at subject text quoted mentions"
-        " in_reply_to references url list_id auto_submitted body_hash defects headers"
+        " in_reply_to references url list_id auto_submitted body_hash defects headers via"
     )
     assert [f.name for f in dataclasses.fields(Post)] == carried.split()
     for message in _corpus_messages():
-        post = mail.parse_mail(message.raw, mail.Envelope(ARRIVAL, message.mbox_from_line))
+        envelope = mail.Envelope(ARRIVAL, message.mbox_from_line, via="archive")
+        post = mail.parse_mail(message.raw, envelope)
         prepared = prepare(post, mail.content_key(message.raw))
         again = pickle.loads(pickle.dumps(prepared))
         assert again == prepared

@@ -123,7 +123,6 @@ def test_mentioned_paths_drop_diff_prefixes_and_punctuation():
     "author",
     [
         Person("Somebody", "Herve.Boutemy@free.fr"),
-        Person("HERVE BOUTEMY", ""),
         Person("hboutemy", "hboutemy@users.noreply.github.com"),
         Person("Hervé", "12345+hboutemy@users.noreply.github.com"),
     ],
@@ -133,6 +132,17 @@ def test_one_person_many_names(author: Person):
     assert IDENTITIES.is_person(author, "herve boutemy")
     assert maintainer_of(author, OBJSTORE, IDENTITIES) == "Hervé Boutemy"
     assert maintainer_of(author, AUTH, IDENTITIES) is None
+
+
+@pytest.mark.parametrize(
+    "author",
+    [Person("HERVE BOUTEMY", ""), Person("Hervé Boutemy", "mallory@evil.example")],
+)
+def test_a_name_alone_is_not_the_person_it_names(author: Person):
+    # Hervé has addresses and a login in the config: his name from elsewhere only claims him.
+    assert IDENTITIES.person_of(author) is None
+    assert IDENTITIES.claims(author) == "Hervé Boutemy"
+    assert maintainer_of(author, OBJSTORE, IDENTITIES) is None
 
 
 def test_strangers_are_nobody_but_still_match_their_own_name():

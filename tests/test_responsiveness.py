@@ -18,6 +18,7 @@ from bot.core.commands import Command, Verb, parse_commands
 from bot.core.concerns import Concern, ConcernSource, ConcernState, PostRef
 from bot.core.mail import Envelope, parse_mail
 from bot.core.modules import IdentityResolver, Module, ModuleState
+from bot.core.people import TrustSettings
 from bot.core.responsiveness import (
     DEFAULT_POLICY,
     Channel,
@@ -372,16 +373,47 @@ def test_a_reply_in_another_thread_of_the_same_rfc_discharges():
     assert evaluation.obligations[0].state is ObligationState.DISCHARGED
 
 
-def test_a_github_relayed_comment_by_a_maintainer_discharges():
-    comment = mail(
+def github_comment(*, through_list: bool) -> Post:
+    """Bob's comment as GitHub mirrors it to the list; maybe a hand-made copy of one."""
+    received = "Received: from lists.example.org (lists.example.org [192.0.2.7]) by mx\n"
+    return mail(
         2,
         T0 + DAY,
         "Yes.\n",
         sender="Bob Baker <notifications@github.com>",
-        extra="X-GitHub-Reason: comment",
+        extra=(received if through_list else "")
+        + "X-GitHub-Reason: comment\nX-GitHub-Sender: bbaker",
     )
+
+
+def test_a_github_relayed_comment_by_a_maintainer_discharges():
+    comment = github_comment(through_list=True)
     assert not may_answer(comment, BOT)
-    assert run([question(), comment], T0 + 7 * DAY).obligations[0].responder == "Bob Baker"
+    trusted = replace(IDENTITIES, trust=TrustSettings(list_hosts=("lists.example.org",)))
+    evaluation = evaluate(
+        [question(), comment], (OBJSTORE, AUTH), DEFAULT_POLICY, T0 + 7 * DAY,
+        identities=trusted, bot=BOT,
+    )  # fmt: skip
+    assert evaluation.obligations[0].responder == "Bob Baker"
+
+
+def test_a_hand_made_github_comment_discharges_nothing():
+    # The same comment, sent straight to the bot: GitHub's From is anyone's to write.
+    comment = github_comment(through_list=False)
+    trusted = replace(IDENTITIES, trust=TrustSettings(list_hosts=("lists.example.org",)))
+    evaluation = evaluate(
+        [question(), comment], (OBJSTORE, AUTH), DEFAULT_POLICY, T0 + 7 * DAY,
+        identities=trusted, bot=BOT,
+    )  # fmt: skip
+    assert evaluation.obligations[0].is_open
+    assert evaluation.obligations[0].responder is None
+
+
+def test_a_borrowed_display_name_discharges_nothing():
+    forged = mail(2, T0 + DAY, "Answered, no retry needed.\n", sender="Bob Baker <m@evil.example>")
+    obligation = run([question(), forged], T0 + 7 * DAY).obligations[0]
+    assert obligation.is_open
+    assert obligation.responder is None
 
 
 def _concern(state: ConcernState = ConcernState.OPEN) -> Concern:

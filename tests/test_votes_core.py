@@ -533,18 +533,29 @@ def test_identity_map_merges_aliases_and_reports_unmatched() -> None:
             "olamy@apache.org": "olamy",
         }
     )
+    # GitHub's copy of his comment, as an imported archive holds it: the login is his.
+    mirrored = replace(
+        make_post("+1", "hboutemy", address="hboutemy@users.noreply.github.com", hours=2),
+        headers={"X-GitHub-Sender": "hboutemy"},
+        via="archive",
+    )
     replies = [
         make_post("-1", "Hervé BOUTEMY", address="herve.boutemy@free.fr", hours=1),
-        make_post("+1", "hboutemy", address="notifications@github.com", hours=2),
+        mirrored,
         make_post("+1", "Olivier Lamy", address="OLAMY@apache.org", hours=3),
         make_post("+1", "Stranger", address="stranger@example.org", hours=4),
+        # His name from a relay address nobody vouches for is not him.
+        make_post("+1", "hboutemy", address="notifications@github.com", hours=5),
     ]
     tally = collect_ballots(make_call(), replies, until=AFTER_CLOSE, identities=identities)
-    assert {b.voter: b.value for b in tally.ballots} == {
-        "hboutemy": 1.0,
-        "olamy": 1.0,
-        "Stranger": 1.0,
+    assert {(b.voter, b.value, bool(b.unverified)) for b in tally.ballots} == {
+        ("hboutemy", 1.0, False),
+        ("olamy", 1.0, False),
+        ("Stranger", 1.0, False),
+        ("hboutemy <notifications@github.com>", 1.0, True),
     }
+    [hboutemy] = [b for b in tally.ballots if b.voter == "hboutemy"]
+    assert [c.reading.value for c in hboutemy.history] == [-1.0]  # one person, latest stands
     assert tally.unmatched_identities == ("Stranger <stranger@example.org>",)
 
 
@@ -1068,7 +1079,7 @@ def test_compare_binding_with_a_roster() -> None:
     found = {(d.kind, d.voters) for d in compare(tally, parse_result(text))}
     assert found == {
         ("binding-differs", ("Eric Barboni",)),
-        ("binding-differs", ("Hervé BOUTEMY",)),
+        ("binding-differs", ("Hervé Boutemy",)),  # as the roster names him
     }
     (count,) = compare(tally, parse_result("+1: 3 (3 binding)"))
     assert count.kind == "binding-count-differs"

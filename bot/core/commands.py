@@ -23,13 +23,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.core.people import People, is_maintainer, is_same_person
 from bot.model import Action, Person, Post
 
 DEFAULT_HANDLE = "quorum"
@@ -358,37 +358,6 @@ def _known(at: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def identity_keys(person: Person) -> frozenset[str]:
-    """The strings a roster entry may use to name this person: address and name."""
-    keys = {_fold(person.address)} if person.address else set()
-    if person.name:
-        keys.add(_fold(person.name))
-    return frozenset(keys)
-
-
-def is_same_person(one: Person, other: Person) -> bool:
-    """Same address when both have one; otherwise the same display name.
-
-    Strict on purpose: a display name is anyone's to type, so when addresses
-    exist they decide.
-    """
-    if one.address and other.address:
-        return _fold(one.address) == _fold(other.address)
-    return bool(one.name) and _fold(one.name) == _fold(other.name)
-
-
-def is_maintainer(person: Person, maintainers: Collection[str]) -> bool:
-    """Roster entries with an ``@`` match addresses; others match names or logins."""
-    for entry in maintainers:
-        wanted = _fold(entry)
-        if "@" in wanted:
-            if person.address and _fold(person.address) == wanted:
-                return True
-        elif person.name and _fold(person.name) == wanted:
-            return True
-    return False
-
-
 class ResolvePolicy(StrEnum):
     """Who may resolve someone else's concern; projects differ, so it is a setting."""
 
@@ -403,30 +372,42 @@ def authorize(
     concern: RaisedConcern | None,
     maintainers: Collection[str] = (),
     resolvers: ResolvePolicy = ResolvePolicy.AUTHOR_OR_MAINTAINER,
+    *,
+    people: People | None = None,
+    post: Post | None = None,
 ) -> Authorization:
     """Whether ``actor`` may run ``command`` on ``concern``; a refusal says why.
 
     Defaults: anyone may raise a concern or ask for help; a concern is
     resolved by whoever raised it or by a maintainer (``resolvers``); only its
-    author may withdraw it; holds are a maintainer's call.
+    author may withdraw it; holds are a maintainer's call. With ``people`` (the
+    directory) and the command's ``post``, a sender whose identity cannot be
+    verified may do nothing but raise concerns and ask for help, and people
+    are compared by address and verified handle, never by display name alone.
     """
     verb = command.verb
     if verb in (Verb.CONCERN, Verb.HELP):
         return Authorization(True)
+    if people is not None and post is not None:
+        sender = people.author_of(post)
+        if not sender.verified:
+            return Authorization(False, f"I cannot verify who sent it: {sender.problem}")
+    same = people.is_same_person if people is not None else is_same_person
+    among = people.is_among if people is not None else is_maintainer
     if verb in (Verb.HOLD, Verb.UNHOLD):
-        if is_maintainer(actor, maintainers):
+        if among(actor, maintainers):
             return Authorization(True)
         return Authorization(False, f"only a maintainer may {verb.value} a decision")
     if concern is None:
         return Authorization(False, f"there is no concern named {command.name!r} in this thread")
     author = concern.raised_by.display
     if verb is Verb.WITHDRAW:
-        if is_same_person(actor, concern.raised_by):
+        if same(actor, concern.raised_by):
             return Authorization(True)
         return Authorization(False, f"only {author}, who raised {concern.id!r}, may withdraw it")
-    if is_same_person(actor, concern.raised_by) or resolvers is ResolvePolicy.ANYONE:
+    if same(actor, concern.raised_by) or resolvers is ResolvePolicy.ANYONE:
         return Authorization(True)
-    if resolvers is ResolvePolicy.AUTHOR_OR_MAINTAINER and is_maintainer(actor, maintainers):
+    if resolvers is ResolvePolicy.AUTHOR_OR_MAINTAINER and among(actor, maintainers):
         return Authorization(True)
     if resolvers is ResolvePolicy.AUTHOR_ONLY:
         return Authorization(False, f"only {author}, who raised {concern.id!r}, may resolve it")
@@ -469,8 +450,3 @@ def refusal_reply(command: Command, reason: str) -> Action:
 
 def help_reply(command: Command, handle: str = DEFAULT_HANDLE) -> Action:
     return reply(command.post, help_text(handle), "help")
-
-
-def _fold(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value.strip())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

@@ -62,6 +62,7 @@ from bot.core.concern_cues import (
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.forum import HEADER_POST_NUMBER
+from bot.core.people import People
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
 from bot.core.rules import is_automated
@@ -185,6 +186,9 @@ class LedgerSettings:
     bot_addresses: frozenset[str] = frozenset()
     resolvers: ResolvePolicy = ResolvePolicy.AUTHOR_OR_MAINTAINER
     model: ConcernModel = DEFAULT_MODEL
+    # The directory that decides who sent a command (bot.core.people); None: compare
+    # the Person values as they are.
+    people: People | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -962,7 +966,13 @@ class _Work:
     def _run_command(self, post: Post, command: Command, *, answer: bool = True) -> None:
         concern = self.concerns.get(command.name or "")
         verdict = authorize(
-            command, post.author, concern, self.settings.maintainers, self.settings.resolvers
+            command,
+            post.author,
+            concern,
+            self.settings.maintainers,
+            self.settings.resolvers,
+            people=self.settings.people,
+            post=post,
         )
         if not verdict.allowed:
             if answer:

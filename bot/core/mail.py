@@ -68,6 +68,13 @@ _LOOP_HEADERS = (
     "X-Mailer",
     "Content-Type",
 )
+# What deciding who sent a message needs (bot.core.people): the GitHub login of a
+# mirrored comment, and the evidence that mail came through the list. Received and
+# Authentication-Results repeat; the topmost ones (written by our own servers) matter.
+_IDENTITY_HEADERS = ("X-GitHub-Sender",)
+_TRACE_HEADERS = ("Received", "Authentication-Results")
+_TRACE_KEEP = 5
+_TRACE_MAX_CHARS = 500
 
 # What the fast path reads itself (see _parse_fast): header fields, "name:value" lines
 # with their continuation lines, named as compat32's feedparser accepts them ...
@@ -96,6 +103,8 @@ class Envelope:
 
     arrived_at: datetime
     mbox_from_line: str | None = None
+    # "smtp" or "archive": what the transport vouches for depends on it (bot.core.people).
+    via: str = ""
 
 
 def normalise_message_id(value: str | None) -> tuple[str | None, tuple[Defect, ...]]:
@@ -214,6 +223,7 @@ def unparseable_post(raw: bytes, envelope: Envelope, error: BaseException) -> Po
         text="",
         body_hash=body_hash(raw),
         defects=(Defect("unparseable", f"{type(error).__name__}: {str(error)[:200]}"),),
+        via=envelope.via,
     )
 
 
@@ -279,7 +289,7 @@ def _build_post(
     references = tuple(f"<{m}>" for m in _ID_TOKEN.findall(_header(headers, "References") or ""))
     github_root, github_url = _github(message_id, subject, body_text, split.github_url)
     if github_root is not None:
-        author = _github_author(author, subject)
+        author = _github_author(author, subject, headers.get("X-GitHub-Sender"))
     return Post(
         source=Source.MAIL,
         key=message_id or content_key(raw),
@@ -299,6 +309,7 @@ def _build_post(
         body_hash=_body_hash(canonical),
         defects=tuple(defects),
         headers=_loop_headers(headers),
+        via=envelope.via,
     )
 
 
@@ -584,17 +595,20 @@ def _first_id(value: str | None) -> str | None:
 
 
 def _author(headers: _Headers, defects: list[Defect]) -> Person:
-    value = _header(headers, "From", defects)
-    if not value:
+    raw = headers.get("From")
+    if raw is None or not raw.strip():
         defects.append(Defect("missing-from"))
         return Person(name="", address="")
-    # Pipermail and HyperKitty archives obfuscate addresses as "user at example.com".
-    value = _OBFUSCATED_ADDRESS.sub(r"\1@\2", value)
-    name, address = _parseaddr(value)
+    # The address is taken from the header as sent, before any encoded word is decoded:
+    # a decoded display name ("=?utf-8?b?...?=" for "Alice <alice@example.org>") must
+    # never supply the address. Pipermail and HyperKitty obfuscate "user at example.com".
+    name, address = _parseaddr(_OBFUSCATED_ADDRESS.sub(r"\1@\2", raw.strip()))
     if not address and not name:
+        value = decode_header_value(raw, "From", defects)
         defects.append(Defect("malformed-from", value[:200]))
         return Person(name=value.strip(), address="")
-    return Person(name=_fold(name.strip('"')), address=address.lower())
+    decoded = decode_header_value(name, "From", defects) if name else ""
+    return Person(name=_fold(decoded.strip('"')), address=address.lower())
 
 
 # A list has far fewer authors than messages, and parseaddr is slow.
@@ -747,8 +761,12 @@ def _github_url_from(repo: str, kind: str, number: str) -> str:
     return f"https://github.com/{repo}/{kind}/{number}"
 
 
-def _github_author(author: Person, subject: str) -> Person:
-    """GitHub mirrors send from a relay address; the person is the display name or login."""
+def _github_author(author: Person, subject: str, sender: str | None = None) -> Person:
+    """GitHub mirrors send from a relay address; the person is the login GitHub names in
+    ``X-GitHub-Sender`` (else the display name), kept as their noreply address."""
+    login = (sender or "").strip()
+    if re.fullmatch(r"[\w-]+(?:\[bot\])?", login):
+        return Person(name=author.name or login, address=f"{login}@users.noreply.github.com")
     if author.name.lower() not in _RELAY_NAMES:
         return Person(name=author.name, address=f"{author.name}@users.noreply.github.com")
     gitbox = _GITBOX_SUBJECT.match(subject)
@@ -764,6 +782,14 @@ def _is_auto_submitted(headers: _Headers) -> bool:
 
 
 def _loop_headers(headers: _Headers) -> dict[str, str]:
-    """The few headers loop prevention and bounce detection need later, decoded."""
-    values = {name: headers.get(name) for name in _LOOP_HEADERS}
-    return {name: _fold(value) for name, value in values.items() if value is not None}
+    """The few headers loop prevention, bounce detection and identity need later, decoded.
+
+    Repeated trace headers are kept topmost first, one per line, the first few only.
+    """
+    values = {name: headers.get(name) for name in (*_LOOP_HEADERS, *_IDENTITY_HEADERS)}
+    kept = {name: _fold(value) for name, value in values.items() if value is not None}
+    for name in _TRACE_HEADERS:
+        found = [_fold(value)[:_TRACE_MAX_CHARS] for value in headers.get_all(name)[:_TRACE_KEEP]]
+        if found:
+            kept[name] = "\n".join(found)
+    return kept

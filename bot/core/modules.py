@@ -20,23 +20,20 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
 from bot.core.commands import prose_lines
+from bot.core.people import People, name_key
 from bot.core.text import is_attribution
-from bot.core.votes.tally import IdentityMap, name_key
 from bot.model import Person, Post
 
 _TAG = re.compile(r"\[([^\[\]]{1,60})\]")
 # A path is two or more components joined by "/", optionally with a file extension.
 _PATH = re.compile(r"(?<![\w.-])((?:[\w.-]+/)+[\w.*-]+/?)")
 _GLOB_CHARS = frozenset("*?[")
-_GITHUB_NOREPLY = "@users.noreply.github.com"
-# Newer GitHub noreply addresses put the account id first: "12345+login@users.noreply...".
-_NOREPLY_ID = re.compile(r"^\d+\+")
 
 
 class ModuleState(StrEnum):
@@ -187,69 +184,21 @@ def _path_regex(pattern: str) -> re.Pattern[str]:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class IdentityResolver:
-    """One person, many names: answers "who is this author" and "whom does this post mention".
+class IdentityResolver(People):
+    """The directory of :class:`~bot.core.people.People`, plus who a post *mentions*.
 
-    ``identities`` maps a person (the name the config uses) to their aliases:
-    addresses, display names, GitHub logins, Slack ids. The person's own name
-    is always an alias. An alias claimed by two people is a configuration
-    error, raised at construction so it cannot misattribute a post later.
+    One person has many names (addresses, display names, GitHub logins, Slack
+    ids); who an author is, is decided in :mod:`bot.core.people`, by address
+    and verified handle. Mentions are searched in prose by ``@handle`` and by
+    full name, compared without case or accents ("Hervé BOUTEMY").
     """
-
-    identities: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    _by_identity: IdentityMap = field(init=False, repr=False, compare=False, hash=False)
-    _handles: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
-    _full_names: tuple[tuple[str, str], ...] = field(
-        init=False, repr=False, compare=False, hash=False
-    )
-
-    def __post_init__(self) -> None:
-        aliases: dict[str, tuple[str, str]] = {}
-        handles: dict[str, tuple[str, str]] = {}
-        full_names: list[tuple[str, str]] = []
-        for person, names in self.identities.items():
-            for alias in (person, *names):
-                cleaned = _clean(alias)
-                _claim(aliases, _alias_key(cleaned), person, cleaned)
-                if "@" in cleaned:
-                    continue
-                if " " in cleaned:
-                    # Only full names are searched in prose: a bare first name or login
-                    # without "@" is too common a word to mean the person.
-                    full_names.append((f" {name_key(cleaned)} ", person))
-                else:
-                    _claim(handles, cleaned.casefold(), person, cleaned)
-        by_identity = IdentityMap({alias: person for person, alias in aliases.values()})
-        object.__setattr__(self, "_by_identity", by_identity)
-        object.__setattr__(self, "_handles", {key: p for key, (p, _) in handles.items()})
-        object.__setattr__(self, "_full_names", tuple(full_names))
-
-    def person_of(self, author: Person) -> str | None:
-        """The configured person behind an author, or None when nobody claims them."""
-        for identity in (author.address, author.name, _github_login(author.address)):
-            if identity:
-                person = self._by_identity.resolve(identity)
-                if person is not None:
-                    return person
-        return None
-
-    def is_person(self, author: Person, person: str) -> bool:
-        """Whether the author is ``person``; unknown authors still match by display name."""
-        found = self.person_of(author)
-        if found is not None:
-            return name_key(found) == name_key(person)
-        return bool(author.name) and name_key(author.name) == name_key(person)
-
-    def person_of_handle(self, handle: str) -> str | None:
-        """The person an ``@handle`` (GitHub login, Slack id, one-word name) names."""
-        return self._handles.get(_clean(handle).casefold())
 
     def mentioned(self, post: Post) -> tuple[str, ...]:
         """People the post's new text addresses, by ``@handle`` or by full name, in order.
 
         Code and attribution lines are skipped: "Bob Baker wrote:" quotes Bob,
-        it does not ask him anything.
+        it does not ask him anything. Only full names are searched in prose: a
+        bare first name or login without "@" is too common a word to mean the person.
         """
         found: list[str] = []
         for handle in post.mentions:
@@ -258,7 +207,7 @@ class IdentityResolver:
                 found.append(person)
         prose = " ".join(line for line in prose_lines(post.text) if not is_attribution(line))
         haystack = f" {name_key(prose)} "
-        for needle, person in self._full_names:
+        for needle, person in self.full_names:
             if needle in haystack and person not in found:
                 found.append(person)
         return tuple(found)
@@ -268,33 +217,16 @@ class IdentityResolver:
         return any(name_key(found) == key for found in self.mentioned(post))
 
 
-def _clean(alias: str) -> str:
-    """An alias as written in config, without surrounding space or a login's leading "@"."""
-    return alias.strip().removeprefix("@").strip()
+def maintainer_of(
+    author: Person | Post, module: Module, identities: IdentityResolver
+) -> str | None:
+    """The maintainer of ``module`` the author (of a post) is, or None.
 
-
-def _alias_key(alias: str) -> str:
-    # Addresses compare exactly (ignoring case), everything else like names.
-    return alias.casefold() if "@" in alias else name_key(alias)
-
-
-def _claim(index: dict[str, tuple[str, str]], key: str, person: str, alias: str) -> None:
-    if not key:
-        return
-    owner = index.get(key)
-    if owner is not None and name_key(owner[0]) != name_key(person):
-        raise ValueError(f"identity {alias!r} is claimed by both {owner[0]!r} and {person!r}")
-    index.setdefault(key, (person, alias))
-
-
-def _github_login(address: str) -> str:
-    """``login`` from ``login@users.noreply.github.com``, the author GitHub mirrors give."""
-    lowered = address.casefold()
-    if not lowered.endswith(_GITHUB_NOREPLY):
-        return ""
-    return _NOREPLY_ID.sub("", lowered.removesuffix(_GITHUB_NOREPLY))
-
-
-def maintainer_of(author: Person, module: Module, identities: IdentityResolver) -> str | None:
-    """The maintainer of ``module`` the author is, or None."""
+    Given the post, a sender the directory cannot verify (a borrowed display
+    name, a hand-made GitHub mirror mail) is nobody's maintainer.
+    """
+    if isinstance(author, Post):
+        if not identities.author_of(author).verified:
+            return None
+        author = author.author
     return next((m for m in module.maintainers if identities.is_person(author, m)), None)

@@ -604,7 +604,10 @@ class _Context:
         answers: dict[tuple[str, str], list[tuple[Post, str]]] = {}
         last_seen: dict[str, datetime] = {}
         for post in people:
-            author = name_key(identities.person_of(post.author) or post.author.name)
+            found = identities.author_of(post)
+            if not found.verified:
+                continue  # a sender the bot cannot verify answers for nobody
+            author = name_key(found.name)
             last_seen[author] = post.created_at
             conversation = _conversation(thread_of(post), rfc_of)
             for module, maintainer in roles.get(author, []):
@@ -760,7 +763,7 @@ def _person_openings(context: _Context) -> list[_Opening]:
         if not asks_question(post):
             continue
         for module in about:
-            if maintainer_of(post.author, module, context.identities) is None:
+            if maintainer_of(post, module, context.identities) is None:
                 reason = f"{post.author.display} asked a question about {module.name}"
                 openings.append(_Opening(module, ObligationKind.QUESTION, link, (reason,)))
     return openings
@@ -779,7 +782,7 @@ def _mentioned_modules(
         theirs = [m for m in context.modules if m.is_maintained_by(person)]
         relevant = [m for m in theirs if m in about] or theirs[:1]
         for module in relevant:
-            if maintainer_of(post.author, module, context.identities) is None:
+            if maintainer_of(post, module, context.identities) is None:
                 found.append((module, person))
     return found
 

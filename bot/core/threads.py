@@ -48,6 +48,11 @@ _RESPIN = re.compile(
     re.I,
 )
 _NOISE = frozenset({"apache", "version", "release", "the", "of", "for", "a", "an", "v"})
+# A GitHub mirror's subject ends in the issue's or pull request's own number.
+_GITHUB_ISSUE_SUFFIX = re.compile(
+    r"\s*\((?:issue|pr|pull request|discussion)?\s*#\d+\)\s*$", re.IGNORECASE
+)
+_GLUED_RC = re.compile(r"(?P<version>.*\d)[.-]?(?:rc|cr)(?P<rc>\d+)")
 SUBJECT_WINDOW = timedelta(days=45)
 RESULT_WINDOW = timedelta(days=60)
 
@@ -164,17 +169,32 @@ def find_closed_vote(
 
 
 def _topic_signature(topic: str) -> tuple[frozenset[str], frozenset[str], str]:
-    """(words, versions, re-spin marker) of a topic."""
+    """(words, versions, re-spin marker) of a topic.
+
+    A GitHub mirror's "(Issue #17196)" is the issue's number, not the topic's, and
+    "v0.17.0.rc0" is version 0.17.0, attempt 0: the RESULT often names the release
+    ("v0.17.0") where the call named the candidate.
+    """
+    topic = _GITHUB_ISSUE_SUFFIX.sub("", topic)
     respin_match = _RESPIN.search(topic)
     respin = ""
     if respin_match:
         digits = [g for g in respin_match.groups() if g and g.isdigit()]
         respin = digits[0] if digits else ""
-        topic = topic[: respin_match.start()] + topic[respin_match.end() :]
-    tokens = re.findall(r"[\w][\w.+-]*", _strip_accents(topic).casefold())
-    versions = frozenset(t for t in tokens if any(c.isdigit() for c in t))
-    words = frozenset(t for t in tokens if t not in versions and t not in _NOISE)
-    return words, versions, respin
+        topic = topic[: respin_match.start()] + " " + topic[respin_match.end() :]
+    tokens = [t.strip(".-+") for t in re.findall(r"[\w][\w.+-]*", _strip_accents(topic).casefold())]
+    versions: set[str] = set()
+    words: set[str] = set()
+    for token in filter(None, tokens):
+        if not any(c.isdigit() for c in token):
+            if token not in _NOISE:
+                words.add(token)
+            continue
+        glued = _GLUED_RC.fullmatch(token)
+        if glued:  # "1.0rc1": the marker glued to the version
+            token, respin = glued["version"], respin or glued["rc"]
+        versions.add(token[1:] if re.match(r"v\d", token) else token)
+    return frozenset(words), frozenset(versions), respin
 
 
 def _signatures_match(
@@ -201,6 +221,42 @@ def _strip_accents(value: str) -> str:
 
 def _fold(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
+
+
+# -- the vote a RESULT names in its body -------------------------------------------------
+
+# A Message-ID written out, or inside a list-archive URL (mod_mbox, Pony Mail and most
+# archives put it in the path, URL-encoded: %3Cid%40host%3E).
+_WRITTEN_MESSAGE_ID = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
+_ENCODED_MESSAGE_ID = re.compile(r"%3C([^\s/%]+(?:%40|@)[^\s/?#%]+)%3E", re.IGNORECASE)
+_SAME_REPO_NUMBER = re.compile(r"(?<![\w/&#])#(?P<number>\d+)\b")
+
+
+def closing_links(text: str, thread_key: str) -> tuple[str, ...]:
+    """What a RESULT's own text links to, in order: GitHub issue and pull request tokens
+    (URLs, ``owner/repo#N``, and ``#N`` when the RESULT is itself in that repository)
+    and Message-IDs (written out, or in a list-archive URL).
+
+    The caller keeps the first that is a vote thread: a RESULT also links release
+    notes, schedules and candidates.
+    """
+    found: list[tuple[int, str]] = []
+    for match in _GITHUB_URL.finditer(text):
+        found.append((match.start(), _github_token(match["repo"], match["number"])))
+    for match in _github_short_refs(text) if "#" in text else ():
+        found.append((match.start(), _github_token(match["repo"], match["number"])))
+    root = _GITHUB_ROOT.match(thread_key)
+    if root:
+        own = int(root["number"])
+        found += [
+            (m.start(), _github_token(root["repo"], m["number"]))
+            for m in _SAME_REPO_NUMBER.finditer(text)
+            if int(m["number"]) != own
+        ]
+    found += [(m.start(), f"<{m[1]}>") for m in _WRITTEN_MESSAGE_ID.finditer(text)]
+    for match in _ENCODED_MESSAGE_ID.finditer(text):
+        found.append((match.start(), "<" + match[1].replace("%40", "@").replace("%2B", "+") + ">"))
+    return tuple(dict.fromkeys(token for _, token in sorted(found)))
 
 
 # -- one RFC across channels ---------------------------------------------------------------

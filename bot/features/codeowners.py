@@ -16,8 +16,7 @@ from bot.config import Config, MaintainersFrom, ModuleConfig
 from bot.core.codeowners import login_of, module_owners, parse_codeowners
 from bot.core.votes import IdentityMap
 from bot.errors import ConfigError
-from bot.features.roster import identities_for
-from bot.features.votes import identities_from
+from bot.features.roster import identities_for, identities_from
 from bot.store import Store
 from bot.store import sources as source_store
 

@@ -14,6 +14,7 @@ from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
+from bot.features.people import people_from
 from bot.model import Action, ThreadKind
 from bot.render import render
 from bot.store import Store, ThreadSummary
@@ -24,14 +25,13 @@ _NOT_DISCUSSIONS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 
 
 def ledger_settings(config: Config, model: ConcernModel | None = None) -> LedgerSettings:
-    maintainers = {member.name for member in config.roster.members}
-    for person in maintainers.copy():
-        maintainers.update(config.identities.get(person, []))
+    # Maintainers are roster members; the directory decides who an author is.
     return LedgerSettings(
         handle=config.bot.name,
-        maintainers=frozenset(maintainers),
+        maintainers=frozenset(member.name for member in config.roster.members),
         bot_addresses=frozenset({config.bot.address.lower()}),
         resolvers=ResolvePolicy(config.concerns.resolvers),
+        people=people_from(config),
         model=model or DEFAULT_MODEL,
     )
 

@@ -29,9 +29,9 @@ from bot.core.responsiveness import (
     holds_from_commands,
 )
 from bot.core.rules import BotIdentity
-from bot.errors import ConfigError
 from bot.features.codeowners import module_maintainers
 from bot.features.concerns import discussion_threads, ledger_settings
+from bot.features.people import people_from
 from bot.model import Action, Post
 from bot.render import render
 from bot.store import Store
@@ -96,10 +96,7 @@ def _end(value: dt.datetime | dt.date) -> dt.datetime:
 
 
 def identity_resolver(config: Config) -> IdentityResolver:
-    try:
-        return IdentityResolver({p: tuple(a) for p, a in config.identities.items()})
-    except ValueError as error:  # one alias claimed by two people
-        raise ConfigError(f"identities: {error}") from None
+    return people_from(config)
 
 
 def bot_identity(config: Config, section: ResponsivenessConfig) -> BotIdentity:

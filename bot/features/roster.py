@@ -20,6 +20,7 @@ from email.policy import compat32
 
 from bot.config import Config
 from bot.core.hints import Hint, hint_from_mirror, hints_in_result
+from bot.core.modules import IdentityResolver
 from bot.core.roster import (
     BINDING_ROLES,
     RosterSnapshot,
@@ -29,7 +30,8 @@ from bot.core.roster import (
     spans,
 )
 from bot.core.votes import IdentityMap, Member, Roster
-from bot.features.votes import identities_from, roster_from
+from bot.features.people import directory_of
+from bot.features.votes import roster_from
 from bot.model import ThreadKind
 from bot.store import Store
 from bot.store import sources as source_store
@@ -53,6 +55,27 @@ def roster_for(store: Store, config: Config) -> Roster | None:
     if not imported:
         return configured
     return Roster((*(configured.members if configured else ()), *imported))
+
+
+def identities_from(config: Config) -> IdentityMap | None:
+    """``[identities]`` as a name map (CODEOWNERS logins to people)."""
+    aliases = {alias: person for person, names in config.identities.items() for alias in names}
+    aliases.update({person: person for person in config.identities})
+    return IdentityMap(aliases) if aliases else None
+
+
+def accepted_aliases(store: Store) -> dict[str, list[str]]:
+    """Links a roster confirmed or a person accepted: person -> aliases."""
+    found: dict[str, list[str]] = {}
+    for hint in source_store.hints(store):
+        if hint.state in CONFIRMED:
+            found.setdefault(hint.person, []).append(hint.alias)
+    return found
+
+
+def people_for(store: Store, config: Config) -> IdentityResolver:
+    """The directory for votes: the config's people and the links accepted in the store."""
+    return directory_of(config, accepted_aliases(store))
 
 
 def identities_for(store: Store, config: Config) -> IdentityMap | None:

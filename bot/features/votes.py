@@ -10,9 +10,9 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 
 from bot.config import Config, VoteKindConfig
+from bot.core.people import People
 from bot.core.votes import (
     Ballot,
-    IdentityMap,
     MajorityBasis,
     Member,
     Roster,
@@ -64,15 +64,6 @@ def roster_from(config: Config) -> Roster | None:
     )
 
 
-def identities_from(config: Config) -> IdentityMap | None:
-    if not config.identities:
-        return None
-    aliases = {person: person for person in config.identities}
-    for person, names in config.identities.items():
-        aliases.update({alias: person for alias in names})
-    return IdentityMap(aliases)
-
-
 def _start_of(day: object) -> datetime | None:
     if day is None:
         return None
@@ -81,9 +72,9 @@ def _start_of(day: object) -> datetime | None:
 
 def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport]:
     """A report for every vote thread, oldest first."""
-    from bot.features.roster import identities_for, roster_for  # it builds on roster_from
+    from bot.features.roster import people_for, roster_for  # they build on this module
 
-    roster, identities = roster_for(store, config), identities_for(store, config)
+    roster, identities = roster_for(store, config), people_for(store, config)
     subjects = {t.key: t for t in store.threads()}
     reports = []
     for thread in (t for t in subjects.values() if t.kind == ThreadKind.VOTE):
@@ -97,18 +88,12 @@ def find_vote(store: Store, selector: str) -> ThreadSummary:
 
 
 def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
-    from bot.features.roster import identities_for, roster_for  # it builds on roster_from
+    from bot.features.roster import people_for, roster_for  # they build on this module
 
     thread = find_vote(store, selector)
     subjects = {t.key: t for t in store.threads()}
     return _report(
-        store,
-        config,
-        thread,
-        subjects,
-        now,
-        roster_for(store, config),
-        identities_for(store, config),
+        store, config, thread, subjects, now, roster_for(store, config), people_for(store, config)
     )
 
 
@@ -119,7 +104,7 @@ def _report(
     threads: dict[str, ThreadSummary],
     now: datetime,
     roster: Roster | None,
-    identities: IdentityMap | None,
+    identities: People,
 ) -> VoteReport:
     posts = store.posts_in_thread(thread.key)
     call = _call(posts, thread.key)

@@ -166,6 +166,7 @@ class PreparedPost:
             post.body_hash,
             tuple((defect.kind, defect.detail) for defect in post.defects),
             post.headers,
+            post.via,
             self.raw_key,
             self.created_at,
             self.quoted,
@@ -180,7 +181,7 @@ class PreparedPost:
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
-     headers, *prepared, identity, link_mentions) = values  # fmt: skip
+     headers, via, *prepared, identity, link_mentions) = values  # fmt: skip
     post = Post(
         Source(source),
         key,
@@ -200,6 +201,7 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         body_hash,
         tuple(Defect(kind, detail) for kind, detail in defects),
         headers,
+        via,
     )
     return PreparedPost(post, *prepared, threading.PostTokens(identity, link_mentions))
 
@@ -753,8 +755,8 @@ class Store:
         self.db.conn.execute(
             "INSERT INTO posts (key, source, message_id, thread_key, author_name, author_address,"
             " created_at, subject, text, quoted, mentions, in_reply_to, refs, url, list_id,"
-            " auto_submitted, body_hash, headers, ingested_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " auto_submitted, body_hash, headers, ingested_at, via)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 post.key,
                 post.source.value,
@@ -775,6 +777,7 @@ class Store:
                 post.body_hash,
                 item.headers,
                 now,
+                post.via,
             ],
         )
         batch.raw_messages.append((post.key, raw))
@@ -851,10 +854,38 @@ class Store:
             ).fetchall()
         ]
         for key, subject, first_at in unlinked:
-            vote = threading.find_closed_vote(subject, from_text(first_at), open_votes)
+            # A link in the RESULT's own text first, then the subject.
+            vote = self._vote_linked_from(key, from_text(first_at), open_votes)
+            if vote is None:
+                vote = threading.find_closed_vote(subject, from_text(first_at), open_votes)
             if vote is not None:
                 self.db.conn.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, key])
                 open_votes = [v for v in open_votes if v.key != vote]
+
+    def _vote_linked_from(
+        self, key: str, at: datetime, open_votes: list[threading.ThreadRef]
+    ) -> str | None:
+        """The open vote the first post of closing thread ``key`` links to in its text."""
+        row = self.db.conn.execute("SELECT text FROM posts WHERE key = ?", [key]).fetchone()
+        if row is None or not open_votes:
+            return None
+        votes = {vote.key: vote for vote in open_votes}
+        for link in threading.closing_links(row[0] or "", key):
+            if link.startswith("<"):
+                found = self.db.conn.execute(
+                    "SELECT thread_key FROM posts WHERE message_id = ?", [link]
+                ).fetchall()
+            else:
+                found = self.db.conn.execute(
+                    "SELECT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
+                    " WHERE l.token = ? AND l.role = 'identity'",
+                    [link],
+                ).fetchall()
+            for (thread_key,) in found:
+                vote = votes.get(thread_key)
+                if vote is not None and vote.first_at <= at:
+                    return vote.key
+        return None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -939,6 +970,7 @@ class Store:
             body_hash=row["body_hash"] or "",
             defects=tuple(self.defects_of(row["key"])),
             headers=json.loads(row["headers"] or "{}"),
+            via=row.get("via") or "",
         )
 
 

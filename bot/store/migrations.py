@@ -145,6 +145,14 @@ def m004_rfc_links(db: Database) -> None:
 
 
 @migrations()
+def m005_votes_post_via(db: Database) -> None:
+    # How each post reached us ("smtp", "archive"; forum posts say so by their source).
+    # Who an author is depends on what that transport vouches for (bot.core.people);
+    # rows stored before this migration read as "" and are checked like SMTP mail.
+    db["posts"].add_column("via", str)
+
+
+@migrations()
 def m008_sources_archives(db: Database) -> None:
     # `quorum fetch`: per archive and month, when it was last fetched and whether the
     # month was over by then (settled: never fetched again). `marker` is the source's

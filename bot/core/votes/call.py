@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.core.text import new_lines
 from bot.core.votes.grammar import paragraph_sentences
+from bot.core.votes.zones import ZONE_PATTERN, zone_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +56,11 @@ _MONTH_RE = (
 # A time needs ":mm" or am/pm, so the year in "Dec 2017" is never read as 20:17.
 _TIME_RE = (
     r"(?:,?\s*(?:at\s+)?(?P<hour>\d{1,2})(?=:\d{2}|\s*[ap]m\b)(?::(?P<minute>\d{2}))?"
-    r"\s*(?P<ampm>am|pm)?\s*(?P<tz>UTC|GMT|Z)?(?!\d))?"
+    r"\s*(?P<ampm>am|pm)?\s*(?:" + ZONE_PATTERN + r")?(?!\d))?"
 )
 _ISO_DATE_RE = re.compile(
     r"(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})"
-    r"(?::\d{2})?\s*(?P<tz>UTC|GMT|Z)?)?",
+    r"(?::\d{2})?\s*(?:" + ZONE_PATTERN + r")?)?",
     re.IGNORECASE,
 )
 _MONTH_DAY_RE = re.compile(
@@ -74,7 +75,7 @@ _DAY_MONTH_RE = re.compile(
     re.IGNORECASE,
 )
 _AT_LEAST_RE = re.compile(r"\bat least\b|\bminimum\b|\bor (?:more|longer)\b", re.I)
-_WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b", re.IGNORECASE)
+_WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b" + _TIME_RE, re.IGNORECASE)
 
 
 def parse_call(
@@ -135,7 +136,8 @@ def _close_date(text: str, opened_at: datetime) -> datetime | None:
     if weekday:
         target = _WEEKDAYS.index(weekday["weekday"].casefold())
         ahead = (target - opened_at.weekday() - 1) % 7 + 1
-        return _at_time(opened_at.date() + timedelta(days=ahead), None, None, None, None, tz)
+        day = opened_at.date() + timedelta(days=ahead)
+        return _at_time(day, weekday["hour"], weekday["minute"], weekday["ampm"], weekday["tz"], tz)
     return None
 
 
@@ -147,11 +149,15 @@ def _at_time(
     tz_name: str | None,
     tz: tzinfo | None,
 ) -> datetime:
-    # Without a stated time the vote runs to the end of that day, in the caller's zone.
-    zone = UTC if tz_name else tz
+    # Without a stated time the vote runs to the end of that day; without a stated zone,
+    # in the caller's zone (as stored: UTC). A named zone is read as zones.py says.
+    zone = (zone_at(tz_name, day) or UTC) if tz_name else tz
     if hour is None:
-        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)
-    clock = int(hour)
-    if ampm:
-        clock = clock % 12 + (12 if ampm.casefold() == "pm" else 0)
-    return datetime(day.year, day.month, day.day, clock, int(minute or 0), tzinfo=zone)
+        moment = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)
+    else:
+        clock = int(hour)
+        if ampm:
+            clock = clock % 12 + (12 if ampm.casefold() == "pm" else 0)
+        moment = datetime(day.year, day.month, day.day, clock, int(minute or 0), tzinfo=zone)
+    # Reports print times in UTC; a deadline written in another zone is converted.
+    return moment.astimezone(UTC) if tz_name and moment.tzinfo is not None else moment

@@ -131,6 +131,14 @@ _RESULT_STATEMENT_RE = re.compile(
     re.IGNORECASE,
 )
 _PLEASE_RE = re.compile(r"\bplease\b|\bcast your\b", re.IGNORECASE)
+# The vote's rule, not a ballot: "requires 2/3 vote +1 of the PMC members", "silence is +1".
+# Only the clause the value is in counts: "Given that we need this, +1" is a ballot.
+_RULE_RE = re.compile(
+    r"\b(?:requires?|required|requirement|needs?|needed|must|at\s+least|minimum|majority"
+    r"|quorum|silence|lazy\s+consensus|means?|counts?\s+as|considered|2/3|two[- ]thirds)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK_RE = re.compile(r"[,;:(—–]|\s-\s")
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[!?])(?=[+\-−–]\d)")
@@ -199,7 +207,7 @@ def parse_ballot(text: str) -> BallotReading:
     condition, or vote-like wording without a value make the reading ambiguous.
     """
     lines = prose_lines(text)
-    template = _template_lines(lines)
+    template = _template_lines(lines) | _listing_lines(lines)
     hits: list[_Hit] = []
     for index, line in enumerate(lines):
         if line and index not in template and not _is_result_like(line):
@@ -285,6 +293,47 @@ def _template_lines(lines: Sequence[str]) -> set[int]:
     return template
 
 
+# A name in a column of names: one to four words, each starting with a capital (or a
+# letter without case, as in 大啊), maybe a bullet or a "(binding)" after it.
+_NAME_LINE_RE = re.compile(
+    r"^\s*(?:[-*•]\s+)?(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[^\W\d_][\w'’.\-]*){0,3})"
+    r"\s*(?:\((?:non[- ]?)?binding\))?\s*$",
+    re.IGNORECASE,
+)
+_LISTING_MIN_NAMES = 3
+_VALUE_ALONE_RE = re.compile(
+    r"^\s*(?:[+\-−–]\d(?:\.\d+)?)\s*(?:'?s)?\s*(?:votes?)?\s*(?:\((?:non[- ]?)?binding\))?"
+    r"\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _listing_lines(lines: Sequence[str]) -> set[int]:
+    """A value alone on its line over a column of three or more names ("+1" then
+    "Michael Armbrust", "Sean Owen", ...): someone listing voters, not voting."""
+    found: set[int] = set()
+    for index, line in enumerate(lines):
+        if not _VALUE_ALONE_RE.match(line):
+            continue
+        names: list[int] = []
+        for following in range(index + 1, len(lines)):
+            if not lines[following].strip() and not names:
+                continue
+            if not _is_name_line(lines[following]):
+                break
+            names.append(following)
+        if len(names) >= _LISTING_MIN_NAMES:
+            found.update([index, *names])
+    return found
+
+
+def _is_name_line(line: str) -> bool:
+    match = _NAME_LINE_RE.match(line)
+    if match is None:
+        return False
+    return all(word[0].isupper() or not word[0].isascii() for word in match["name"].split())
+
+
 def _is_legend(block: Sequence[tuple[int, str]], lines: Sequence[str]) -> bool:
     # A reply's "+1 for A / -1 for B" is a conflict to report, so a block of
     # values is a legend only when it defines what the values mean.
@@ -367,6 +416,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     ):
         return _Sort.IGNORE
     if _VOTES_NOUN_RE.match(after) and not before.rstrip().casefold().endswith("my"):
+        return _Sort.IGNORE
+    if not at_start and _RULE_RE.search(_CLAUSE_BREAK_RE.split(before)[-1]):
         return _Sort.IGNORE
     words = _words_before(before)
     previous = words[-1] if words else ""
@@ -468,6 +519,24 @@ def _tested_fine(sentences: Sequence[str]) -> str | None:
         for follower in sentences[index : index + 2]:
             if _NO_TROUBLE_RE.search(follower):
                 return sentence if follower is sentence else f"{sentence} {follower}"
+    return None
+
+
+def marked_template(quoted: Sequence[str]) -> tuple[float, str] | None:
+    """The value a voter checked in the ballot template they quoted: "> [x] -1 ...".
+
+    Many voters answer a call by quoting its ``[ ] +1 / [ ] 0 / [ ] -1`` template
+    and checking one box. The quoted block must be the template (other boxes left
+    empty) with exactly one box checked; deeper quotes are someone else's.
+    """
+    for block in quoted:
+        lines = block.splitlines()
+        empty = [line for line in lines if _EMPTY_BOX_RE.match(line) and _value_start(line)]
+        checked = [line for line in lines if _CHECKED_BOX_RE.match(line) and _value_start(line)]
+        if len(checked) == 1 and empty:
+            match = _value_start(checked[0])
+            if match is not None:
+                return value_of(match.group("sign"), match.group("num")), checked[0].strip()
     return None
 
 

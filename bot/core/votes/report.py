@@ -12,8 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.core.people import People
+from bot.core.threads import parse_subject
 from bot.core.votes.call import CallTerms, parse_call
-from bot.core.votes.result import AnnouncedResult, Discrepancy, compare, parse_result
+from bot.core.votes.result import (
+    AnnouncedResult,
+    Discrepancy,
+    announces_result,
+    compare,
+    parse_result,
+)
 from bot.core.votes.rules import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.tally import (
     Ballot,
@@ -22,7 +30,9 @@ from bot.core.votes.tally import (
     Tally,
     collect_ballots,
     count_ballots,
+    directory,
 )
+from bot.core.votes.trust import BindingClaim, binding_claimed, identity_flags, provenance
 from bot.core.votes.values import format_value
 from bot.model import Post
 
@@ -50,6 +60,11 @@ class VoteReport:
     agrees_with_announced: bool | None
     discrepancies: tuple[Discrepancy, ...]
     flags: tuple[Flag, ...]
+    # The post that announced the result (a [RESULT] thread's, or a reply in the vote
+    # thread itself: result_in_thread), and the binding voters it claims.
+    result_post: str | None = None
+    result_in_thread: bool = False
+    binding_claimed_by_result: BindingClaim | None = None
 
     @property
     def rule(self) -> Rule:
@@ -94,6 +109,15 @@ class VoteReport:
                 "invalid_vetoes": list(self.outcome.invalid_vetoes),
             },
             "announced": None if self.announced is None else _announced_dict(self.announced),
+            "result_post": self.result_post,
+            "result_in_thread": self.result_in_thread,
+            # With no roster this is all that is known about binding: the RESULT's word.
+            "binding_claimed_by_result": (
+                None
+                if self.binding_claimed_by_result is None
+                else self.binding_claimed_by_result.to_dict()
+            ),
+            "provenance": provenance(self.tally),
             "agrees_with_announced": self.agrees_with_announced,
             "discrepancies": [
                 {"kind": d.kind, "voters": list(d.voters), "detail": d.detail}
@@ -112,25 +136,40 @@ def report_vote(
     now: datetime,
     policy: VotePolicy | None = None,
     roster: Roster | None = None,
-    identities: IdentityMap | None = None,
+    identities: People | IdentityMap | None = None,
     result: Post | None = None,
     cancel: Post | None = None,
 ) -> VoteReport:
-    """Everything known about one vote thread as of ``now``."""
+    """Everything known about one vote thread as of ``now``.
+
+    Without a RESULT or CANCEL thread, a reply in the vote thread by whoever
+    called it that says the vote is over ("This vote passes.") closes it.
+    """
     policy = policy or VotePolicy()
+    people = directory(identities, roster)
+    replies = list(replies)
     terms = parse_call(call.text, call.created_at, min_duration=policy.min_duration)
     result = result if result is not None and result.created_at <= now else None
     cancel = cancel if cancel is not None and cancel.created_at <= now else None
+    in_thread = None
+    if result is None and cancel is None:
+        in_thread = in_thread_announcement(call, replies, people, now)
+        if in_thread is not None and announces_result(in_thread.text)[1] is VoteState.CANCELLED:
+            cancel = in_thread
+        elif in_thread is not None:
+            result = in_thread
     # Ballots count until someone closes the vote; ASF practice accepts late
     # ballots until the RESULT mail, so the period end is flagged, not a cut-off.
     until = min([now] + [p.created_at for p in (result, cancel) if p is not None])
-    tally = collect_ballots(call, replies, until=until, roster=roster, identities=identities)
+    skip = (in_thread.key,) if in_thread is not None else ()
+    tally = collect_ballots(call, replies, until=until, roster=roster, identities=people, skip=skip)
     if policy.count_ambiguous_as_plus_one:
         tally = _accept_ambiguous(tally)
     outcome = decide(tally, policy)
     state = _state(outcome, terms, now, result, cancel)
     announced = parse_result(result.text) if result is not None else None
     discrepancies = tuple(compare(tally, announced)) if announced is not None else ()
+    closer = result or cancel
     return VoteReport(
         thread=call.thread_key,
         subject=call.subject,
@@ -146,7 +185,35 @@ def report_vote(
         agrees_with_announced=_agrees(state, announced, discrepancies),
         discrepancies=discrepancies,
         flags=tuple(_flags(tally, outcome, terms, policy, result)),
+        result_post=closer.key if closer is not None else None,
+        result_in_thread=in_thread is not None,
+        binding_claimed_by_result=(
+            binding_claimed(tally, announced, result.key) if result is not None else None
+        ),
     )
+
+
+def in_thread_announcement(
+    call: Post, replies: Iterable[Post], people: People, now: datetime
+) -> Post | None:
+    """The first reply that announces the vote is over, by the person who called it.
+
+    When the call is missing (a bot that joined late holds only replies), anyone's
+    announcement counts: the caller cannot be told apart.
+    """
+    root_missing = (
+        call.in_reply_to is not None
+        or bool(call.references)
+        or parse_subject(call.subject).is_reply
+    )
+    for post in sorted(replies, key=lambda p: (p.created_at, p.key)):
+        if post.key == call.key or post.created_at > now or post.auto_submitted:
+            continue
+        if not root_missing and not people.is_same_person(post.author, call.author):
+            continue
+        if people.author_of(post).verified and announces_result(post.text)[0]:
+            return post
+    return None
 
 
 def _accept_ambiguous(tally: Tally) -> Tally:
@@ -172,8 +239,8 @@ def _state(
 def _agrees(
     state: VoteState, announced: AnnouncedResult | None, discrepancies: Sequence[Discrepancy]
 ) -> bool | None:
-    if announced is None:
-        return None
+    if announced is None or (announced.outcome is None and not announced.entries):
+        return None  # "closing the vote" alone announces nothing to agree with
     if announced.outcome is not None and announced.outcome is not state:
         return False
     return not any(not d.soft for d in discrepancies)
@@ -217,6 +284,7 @@ def _flags(
             Flag("unmatched-identity", "not in the identity map", tally.unmatched_identities)
         )
     flags.extend(_ballot_flags(tally, terms))
+    flags.extend(Flag(f.kind, f.detail, f.voters) for f in identity_flags(tally))
     return flags
 
 
@@ -228,7 +296,7 @@ def _ballot_flags(tally: Tally, terms: CallTerms) -> list[Flag]:
             flags.append(
                 Flag("ambiguous-ballot", f"{reading.reason}: {reading.sentence!r}", (ballot.voter,))
             )
-        if reading.self_declared_binding and ballot.binding is False:
+        if reading.self_declared_binding and ballot.binding is False and not ballot.unverified:
             detail = "declared binding but not on the roster when the vote opened"
             flags.append(Flag("binding-claim-ignored", detail, (ballot.voter,)))
         if ballot.counted and not terms.stated_is_minimum and ballot.cast.at > terms.closes_at:
@@ -237,8 +305,10 @@ def _ballot_flags(tally: Tally, terms: CallTerms) -> list[Flag]:
 
 
 def _ballot_dict(ballot: Ballot) -> dict[str, object]:
+    author = ballot.cast.author
     return {
         "voter": ballot.voter,
+        "identity": author.to_dict() if author is not None else None,
         "value": ballot.value,
         "vote": None if ballot.value is None else format_value(ballot.value),
         "binding": ballot.binding,

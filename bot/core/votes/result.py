@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.text import is_attribution, new_lines
+from bot.core.votes.grammar import paragraph_sentences
+from bot.core.votes.prose import prose_lines
 from bot.core.votes.rules import VoteState
 from bot.core.votes.tally import Ballot, Tally, name_key
 from bot.core.votes.values import bucket_of, format_value, signed_value
@@ -88,10 +90,24 @@ _BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
 # "The vote has passed with the following result: +1 (binding): a, b" on one line.
 _INLINE_ENTRY_RE = re.compile(r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))")
 _FREE_COUNT_RE = re.compile(
-    r"\b(?P<n>\d+)\s+(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)(?:'?s)?"
-    r"(?:\s+votes?)?\b",
+    r"\b(?P<n>\d+)\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)(?:'?s)?"
+    r"(?:\s+votes?)?\b[\"”]?(?:\s*\(\s*(?P<binding>\d+)\s+binding\s*\))?",
     re.IGNORECASE,
 )
+# "there must be at least 3 binding +1 votes": the rule, not the count.
+_RULE_BEFORE_RE = re.compile(
+    r"\b(?:at\s+least|must|needs?|needed|requires?|required|minimum|more\s+than|majority)\W*"
+    r"(?:\w+\W+){0,2}$",
+    re.IGNORECASE,
+)
+# A heading over a list of names: "+1 votes", "## -1 votes", "**+1 (binding)**", "+1".
+_RESULT_HEADING_RE = re.compile(
+    r"^\s*(?:#{1,6}\s+)?(?:\*\*|__)?(?P<val>[+\-−–]\d(?:\.\d+)?|\d(?=\s*[\"”]?\s*votes?\b))"
+    r"\s*(?:'?s)?\s*[\"”]?\s*(?:votes?|ballots?)?\s*(?:\((?P<post>(?:non[- ]?)?binding)\))?"
+    r"\s*(?:\*\*|__)?\s*$",
+    re.IGNORECASE,
+)
+_NOBODY = frozenset({"none", "nobody", "no one", "n/a", "no votes", "no vote", "-"})
 _NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
 
 
@@ -134,6 +150,7 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
             break
         if (
             _RESULT_VALUE_LINE_RE.match(line)
+            or _RESULT_HEADING_RE.match(line)
             or _QUORUM_RE.match(line)
             or _NAME_STOP_RE.search(line)
             or len(line.split()) > 6
@@ -154,7 +171,7 @@ def _split_names(rest: str) -> tuple[list[str], list[str]]:
         raw = part.strip().rstrip(".")
         is_binding = bool(_BINDING_MARK_RE.search(raw))
         clean = _NON_BINDING_MARK_RE.sub("", _BINDING_MARK_RE.sub("", raw)).strip(" *-")
-        if not clean or clean.casefold() in {"none", "nobody", "no one", "n/a"}:
+        if not clean or clean.casefold().rstrip(".") in _NOBODY:
             continue
         names.append(clean)
         if is_binding:
@@ -194,14 +211,18 @@ def parse_result(text: str) -> AnnouncedResult:
     index = 0
     while index < len(lines):
         line = lines[index]
-        value_line = _RESULT_VALUE_LINE_RE.match(line) or _RESULT_FROM_RE.search(line)
+        value_line = (
+            _RESULT_VALUE_LINE_RE.match(line)
+            or _RESULT_HEADING_RE.match(line)
+            or _RESULT_FROM_RE.search(line)
+        )
         quorum_line = _QUORUM_RE.match(line)
         if value_line and not re.match(r"^\s*\[", line):
             value = signed_value(value_line["val"])
             flag = _binding_flag(
                 value_line.groupdict().get("pre"), value_line.groupdict().get("post")
             )
-            rest, index = _continuation(lines, index + 1, value_line["rest"])
+            rest, index = _continuation(lines, index + 1, value_line.groupdict().get("rest") or "")
             draft = _draft_for(drafts, value)
             _apply_rest(draft, rest, flag)
             used.append(line.strip())
@@ -226,10 +247,14 @@ def parse_result(text: str) -> AnnouncedResult:
 def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> None:
     """Counts written as prose: "passed with 4 binding +1 votes and 2 non-binding +1 votes"."""
     for match in _FREE_COUNT_RE.finditer(line):
+        if _RULE_BEFORE_RE.search(line[: match.start()]):
+            continue
         value = signed_value(match["val"])
         draft = _draft_for(drafts, value)
         amount = int(match["n"])
         kind = (match["kind"] or "").casefold()
+        if match["binding"] and draft.binding_count is None:
+            draft.binding_count = int(match["binding"])
         if kind == "binding" and draft.binding_count is None:
             draft.binding_count = amount
         elif kind.startswith("non") and draft.non_binding_count is None:
@@ -299,9 +324,27 @@ def _match_score(announced: str, known: str) -> int:
     return 0
 
 
+_PARENTHESISED = re.compile(r"\(([^()]*)\)")
+
+
+def announced_parts(name: str) -> list[str]:
+    """An announced name and the aliases it carries: "Tom Zhou (sequoiar)" is both
+    "Tom Zhou" and the login "sequoiar", and so is "sequoiar (Tom Zhou)"."""
+    inner = [part.strip() for part in _PARENTHESISED.findall(name)]
+    outer = " ".join(_PARENTHESISED.sub(" ", name).split())
+    return [p for p in (outer, *inner) if p and not _BINDING_WORD_RE.fullmatch(p)]
+
+
+_BINDING_WORD_RE = re.compile(r"(?:non[- ]?)?binding", re.IGNORECASE)
+
+
 def voter_candidates(name: str, ballots: Sequence[Ballot]) -> list[Ballot]:
     """The ballots an announced name fits best ("Robert" may fit two Roberts)."""
-    scored = [(max(_match_score(name, n) for n in _candidate_names(b)), b) for b in ballots]
+    parts = announced_parts(name) or [name]
+    scored = [
+        (max(_match_score(part, n) for part in parts for n in _candidate_names(b)), b)
+        for b in ballots
+    ]
     best = max((score for score, _ in scored), default=0)
     return [b for score, b in scored if score == best] if best else []
 
@@ -411,3 +454,41 @@ def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy
         )
         found.append(Discrepancy("binding-count-differs", (), detail))
     return found
+
+
+# --------------------------------------------------------------------------
+# A result announced inside the vote thread
+# --------------------------------------------------------------------------
+
+# "This vote passes.", "The vote has passed with ...", "Vote passed with +1's from: ...",
+# "the vote is closed", "I'm cancelling this vote": a statement that the vote is over.
+_ANNOUNCES_RE = re.compile(
+    r"\bvote\b[^.?!;\n]{0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
+    r"(?:passe[sd]|carried|carries|succeeded|failed|fails|did\s+not\s+pass"
+    r"|is\s+(?:now\s+)?(?:closed|over|cancell?ed|approved)"
+    r"|has\s+been\s+(?:closed|cancell?ed|approved|withdrawn))\b"
+    r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this|my)\s+vote\b",
+    re.IGNORECASE,
+)
+# Before the statement, any of these make it a condition, a plan or a question.
+_NOT_YET_RE = re.compile(
+    r"\b(?:if|once|when|unless|would|will|should|could|might|may|until|before|whether"
+    r"|think|guess|assume|hope|expect|not|n't)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
+def announces_result(text: str) -> tuple[bool, VoteState | None]:
+    """Whether a post states, as its author's own statement, that the vote is over
+    ("This vote passes.", "I'm closing this vote"), and the outcome it states (None
+    when it states none). A question, a condition or a plan ("the vote will pass if
+    ...", "I think it passes") is no announcement."""
+    for sentence in paragraph_sentences(prose_lines(text)):
+        match = _ANNOUNCES_RE.search(sentence)
+        if match is None or sentence.rstrip().endswith("?"):
+            continue
+        statement = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
+        if _NOT_YET_RE.search(sentence[: match.start()]) or _NOT_YET_RE.search(statement):
+            continue
+        return True, _announced_outcome([sentence])
+    return False, None

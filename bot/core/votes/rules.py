@@ -85,8 +85,11 @@ class _Counts:
 def decide(tally: Tally, policy: VotePolicy) -> Outcome:
     """What the rule says if the vote closed now (the caller decides whether it has)."""
     unknown = not tally.binding_known
-    # Without a roster every ballot is potentially binding; the outcome says so.
-    binding = [b for b in tally.ballots if b.counted and (unknown or b.binding)]
+    # Without a roster every ballot is potentially binding (the outcome says so), except
+    # one whose author could not be verified: that is known not to bind.
+    binding = [
+        b for b in tally.ballots if b.counted and (unknown if b.binding is None else b.binding)
+    ]
     plus = tuple(b for b in binding if b.bucket == 1)
     minus = tuple(b for b in binding if b.bucket == -1)
     by_binding = policy.majority_basis is MajorityBasis.BINDING

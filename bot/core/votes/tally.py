@@ -1,35 +1,25 @@
 """From a thread's posts to counted ballots: who voted, with what, binding or not.
 
-Each post is read with :func:`parse_ballot` and attributed to a person (an
-:class:`IdentityMap` merges addresses and names); a voter's latest explicit
-post stands, the rest is kept as history. Whether a ballot binds is taken from
-the :class:`Roster` as of the moment the vote opened, never from what the voter says.
+Each post is read with :func:`parse_ballot` and attributed to a person by
+:class:`~bot.core.people.People` (by address and verified handle, never by a
+display name alone); a voter's latest explicit post stands, the rest is kept
+as history. Whether a ballot binds is taken from the :class:`Roster` as of the
+moment the vote opened, never from what the voter says, and never for an
+author whose identity cannot be verified.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.votes.grammar import BallotReading, ReadingKind, parse_ballot
+from bot.core.people import Author, People, alias_key, name_key
+from bot.core.votes.grammar import BallotReading, ReadingKind, marked_template, parse_ballot
+from bot.core.votes.prose import prose_lines
 from bot.core.votes.values import bucket_of, format_value
 from bot.model import Person, Post
-
-
-def name_key(name: str) -> str:
-    """A key for comparing names: "Hervé BOUTEMY" ~ "herve boutemy", "Karl-Heinz" ~ "Karl Heinz"."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
-
-
-def _identity_key(identity: str) -> str:
-    # Addresses compare exactly (case-insensitively); names loosely.
-    text = identity.strip()
-    return text.casefold() if "@" in text else name_key(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +49,30 @@ class Roster:
 
 @dataclass(frozen=True, slots=True)
 class IdentityMap:
-    """Aliases (addresses, display names, logins) to one person id."""
+    """Aliases (addresses, logins, display names) to one person id.
+
+    The older, flat form of ``[identities]``; :meth:`people` turns it into the
+    directory that decides who an author is.
+    """
 
     aliases: Mapping[str, str]
     _index: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # Normalised once: lookups must survive case, accents and spacing.
-        index = {_identity_key(alias): person for alias, person in self.aliases.items()}
+        index = {alias_key(alias): person for alias, person in self.aliases.items()}
         object.__setattr__(self, "_index", index)
 
     def resolve(self, identity: str) -> str | None:
         if not identity:
             return None
-        return self._index.get(_identity_key(identity))
+        return self._index.get(alias_key(identity))
+
+    def people(self, known: Iterable[str] = ()) -> People:
+        grouped: dict[str, list[str]] = {}
+        for alias, person in self.aliases.items():
+            grouped.setdefault(person, []).append(alias)
+        return People(grouped, known=tuple(known))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,8 @@ class Cast:
     at: datetime
     identity: str
     reading: BallotReading
+    # Who cast it, as far as the bot can tell (how it knows; unverified or not).
+    author: Author | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,15 @@ class Ballot:
         value = self.cast.reading.value
         return "?" if value is None else format_value(value)
 
+    @property
+    def author(self) -> Author | None:
+        return self.cast.author
+
+    @property
+    def unverified(self) -> str:
+        """Why the voter's identity cannot be verified; "" when it can."""
+        return self.cast.author.problem if self.cast.author is not None else ""
+
 
 @dataclass(frozen=True, slots=True)
 class Tally:
@@ -149,30 +160,33 @@ class Tally:
 _RESULT_SUBJECT_RE = re.compile(r"\[\s*(?:RESULT|CANCEL(?:L?ED)?)\s*\]", re.IGNORECASE)
 
 
-def resolve_voter(author: Person, identities: IdentityMap | None) -> tuple[str, bool]:
-    """The person behind an author identity, and whether the identity map knew them."""
+def directory(identities: People | IdentityMap | None, roster: Roster | None = None) -> People:
+    """The people a tally resolves authors with; roster members are people the config names."""
+    known = tuple(member.person for member in roster.members) if roster is not None else ()
+    if isinstance(identities, People):
+        return identities
+    if isinstance(identities, IdentityMap):
+        return identities.people(known)
+    return People(known=known)
+
+
+def resolve_voter(author: Person, identities: People | IdentityMap | None) -> tuple[str, bool]:
+    """The person behind an author identity, and whether the directory knew them."""
     if identities is None:
         return author.display, True
-    for identity in (author.address, author.name):
-        person = identities.resolve(identity)
-        if person is not None:
-            return person, True
-    return author.display, False
+    person = directory(identities).person_of(author)
+    return (person, True) if person is not None else (author.display, False)
 
 
-def _identity_label(author: Person) -> str:
-    if author.name and author.address:
-        return f"{author.name} <{author.address}>"
-    return author.display
-
-
-def _ballot_posts(replies: Iterable[Post], call: Post, until: datetime) -> list[Post]:
+def _ballot_posts(
+    replies: Iterable[Post], call: Post, until: datetime, skip: frozenset[str]
+) -> list[Post]:
     # RESULT/CANCEL mails announce, they do not vote; re-delivered posts count once.
     seen: dict[str, Post] = {}
     for post in replies:
-        if post.key == call.key or post.auto_submitted or post.created_at > until:
+        if post.key == call.key or post.key in skip or post.auto_submitted:
             continue
-        if _RESULT_SUBJECT_RE.search(post.subject):
+        if post.created_at > until or _RESULT_SUBJECT_RE.search(post.subject):
             continue
         seen.setdefault(post.key, post)
     return sorted(seen.values(), key=lambda p: (p.created_at, p.key))
@@ -184,30 +198,56 @@ def collect_ballots(
     *,
     until: datetime,
     roster: Roster | None = None,
-    identities: IdentityMap | None = None,
+    identities: People | IdentityMap | None = None,
+    skip: Iterable[str] = (),
 ) -> Tally:
-    """Every voter's standing ballot, binding as of the call, counted."""
+    """Every voter's standing ballot, binding as of the call, counted.
+
+    ``skip`` are keys of posts that are not ballots (an announcement in the thread).
+    """
+    people = directory(identities, roster)
+    check_unmatched = bool(people.identities)
     casts: dict[str, list[tuple[str, Cast]]] = {}
     unmatched: set[str] = set()
-    call_reading = parse_ballot(call.text)
-    posts = _ballot_posts(replies, call, until)
+    posts = _ballot_posts(replies, call, until, frozenset(skip))
+    by_id = {p.message_id: p for p in (call, *posts) if p.message_id}
     # The call's author votes by the call only with an explicit ballot in it.
+    call_reading = _reading(call, by_id)
     sources = [(call, call_reading)] if call_reading.is_vote else []
-    sources += [(post, parse_ballot(post.text)) for post in posts]
+    sources += [(post, _reading(post, by_id)) for post in posts]
     for post, reading in sources:
         if reading.kind is ReadingKind.NONE:
             continue
-        voter, known = resolve_voter(post.author, identities)
-        if not known:
-            unmatched.add(_identity_label(post.author))
-        cast = Cast(post.key, post.url, post.created_at, _identity_label(post.author), reading)
-        casts.setdefault(name_key(voter), []).append((voter, cast))
+        author = people.author_of(post)
+        if author.is_bot:
+            continue  # the bot's own drafts and notes are never ballots
+        if check_unmatched and author.verified and not author.configured:
+            unmatched.add(author.label)
+        cast = Cast(post.key, post.url, post.created_at, author.label, reading, author)
+        casts.setdefault(author.key, []).append((author.name, cast))
     ballots = tuple(
         _standing_ballot(entries, roster, call.created_at) for entries in casts.values()
     )
     return count_ballots(
         ballots, binding_known=roster is not None, unmatched=tuple(sorted(unmatched))
     )
+
+
+def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
+    """The post's own text read as a ballot; failing that, the box it checked in the
+    ballot template it quoted, unless the post it answers had that box checked already."""
+    reading = parse_ballot(post.text)
+    if reading.kind is not ReadingKind.NONE:
+        return reading
+    mark = marked_template(post.quoted)
+    if mark is None:
+        return reading
+    parent = by_id.get(post.in_reply_to or "")
+    if parent is not None and any(mark[1] in block for block in (parent.text, *parent.quoted)):
+        return reading  # a quote of someone else's mark
+    value, line = mark
+    prose = " ".join(line for line in prose_lines(post.text) if line)
+    return BallotReading(ReadingKind.VOTE, value=value, sentence=line, justification=prose)
 
 
 def _standing_ballot(
@@ -219,6 +259,8 @@ def _standing_ballot(
     standing = firm[-1] if firm else ordered[-1]
     voter = entries[0][0]
     binding = None if roster is None else roster.is_binding(voter, opened_at)
+    if standing.author is not None and standing.author.problem:
+        binding = False  # an identity the bot cannot verify never binds
     aliases = tuple(dict.fromkeys(c.identity for c in ordered))
     history = tuple(c for c in ordered if c is not standing)
     return Ballot(voter, binding, standing, history, aliases)

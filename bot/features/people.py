@@ -1,0 +1,74 @@
+"""The directory of people the config describes, built once per configuration.
+
+``[identities]``, the roster, module maintainers, the bot's own name and
+address and the ``[trust]`` settings become one
+:class:`~bot.core.modules.IdentityResolver` (a :class:`~bot.core.people.People`
+that also finds mentions). Votes, the concern ledger and responsiveness all ask
+it who wrote a post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.config import Config
+from bot.core.modules import IdentityResolver
+from bot.core.people import TrustSettings
+from bot.errors import ConfigError
+
+# One directory per configuration object: features ask for it per thread.
+_BUILT: dict[int, tuple[Config, IdentityResolver]] = {}
+
+
+def people_from(config: Config) -> IdentityResolver:
+    """The directory for ``config``; an alias claimed by two people is a ConfigError."""
+    cached = _BUILT.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    people = directory_of(config, {})
+    if len(_BUILT) > 16:
+        _BUILT.clear()
+    _BUILT[id(config)] = (config, people)
+    return people
+
+
+def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> IdentityResolver:
+    """The config's people plus links a person accepted (``quorum people accept``).
+
+    The config wins: an accepted alias another configured person already claims is
+    left out rather than made a clash.
+    """
+    identities = {person: tuple(aliases) for person, aliases in config.identities.items()}
+    claimed = {alias.casefold() for aliases in identities.values() for alias in aliases}
+    for person, aliases in accepted.items():
+        fresh = tuple(a for a in aliases if a.casefold() not in claimed and a != person)
+        if fresh:
+            identities[person] = (*identities.get(person, ()), *fresh)
+            claimed.update(a.casefold() for a in fresh)
+    known = [member.name for member in config.roster.members]
+    known += [
+        name
+        for section in config.modules.values()
+        if isinstance(section.maintainers, list)
+        for name in section.maintainers
+    ]
+    try:
+        return IdentityResolver(
+            identities,
+            known=tuple(dict.fromkeys(known)),
+            bot_addresses=(config.bot.address,),
+            bot_name=config.bot.name,
+            trust=trust_settings(config),
+        )
+    except ValueError as error:  # one alias claimed by two people
+        raise ConfigError(f"identities: {error}") from None
+
+
+def trust_settings(config: Config) -> TrustSettings:
+    section = config.trust
+    return TrustSettings(
+        list_hosts=tuple(section.list_hosts),
+        list_ids=frozenset(section.list_ids),
+        authserv_ids=frozenset(section.authserv_ids),
+        received_hops=section.received_hops,
+    )

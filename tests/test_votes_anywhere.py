@@ -1,0 +1,431 @@
+"""Votes wherever they are held: GitHub issues with separate RESULT issues, results
+announced in the thread, rule text and listings that are no ballots, named time zones,
+and who a voter is (issue 12, section 6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.mail import Envelope, parse_mail
+from bot.core.people import People, TrustSettings
+from bot.core.threads import ThreadRef, closing_links, find_closed_vote
+from bot.core.votes import (
+    Member,
+    Roster,
+    VoteState,
+    collect_ballots,
+    decide,
+    parse_ballot,
+    parse_call,
+    parse_result,
+    report_vote,
+)
+from bot.core.votes.result import announces_result, voter_candidates
+from bot.core.votes.rules import VotePolicy
+from bot.model import Person, Post, Source, ThreadKind
+from bot.store import Store
+from tests.mailgen import raw_mail
+from tests.stores import ingest
+
+OPENED = datetime(2024, 7, 20, 8, tzinfo=UTC)
+AFTER = OPENED + timedelta(days=6)
+THREAD = "<apache/tvm/issues/17179@github.com>"
+
+
+def comment(
+    text: str,
+    login: str,
+    hours: float,
+    *,
+    key: str | None = None,
+    quoted: tuple[str, ...] = (),
+    in_reply_to: str | None = THREAD,
+    via: str = "archive",
+    subject: str = "Re: [apache/tvm] [VOTE] Release Apache TVM v0.17.0.rc0 (Issue #17179)",
+) -> Post:
+    """A GitHub comment as the list mirrors it, imported from an archive."""
+    return Post(
+        source=Source.MAIL,
+        key=key or f"<apache/tvm/issues/17179/c{int(hours * 10)}@github.com>",
+        message_id=key or f"<apache/tvm/issues/17179/c{int(hours * 10)}@github.com>",
+        thread_key=THREAD,
+        author=Person(login, f"{login}@users.noreply.github.com"),
+        created_at=OPENED + timedelta(hours=hours),
+        subject=subject,
+        text=text,
+        quoted=quoted,
+        in_reply_to=in_reply_to,
+        headers={"X-GitHub-Sender": login},
+        via=via,
+    )
+
+
+CALL = comment(
+    "This is a call for vote to release Apache TVM version v0.17.0.\n\n"
+    "According to release procedure, for the dev@ vote, there must be at least 3 binding +1"
+    " votes and more +1 votes than -1 votes.\n\n+1 = approve\n+0 = no opinion\n"
+    "-1 = disapprove (provide reason)\n\nVote will close July 25th at 23:59 GMT.\n",
+    "ysh329",
+    0,
+    key=THREAD,
+    in_reply_to=None,
+    subject="[apache/tvm] [VOTE] Release Apache TVM v0.17.0.rc0 (Issue #17179)",
+)
+RESULT_TEXT = """Dear TVM community,
+
+I'm glad to announce the results of the vote for the release of the `v0.17.0.rc0` package.
+This vote passes with 5 "+1 votes" (4 binding), no "0 votes", and no "-1 vote".
+
+## +1 votes
+- Tom Zhou (sequoiar)
+- Masahiro Hiramori (mshr-h)
+- Ruihang Lai (MasterJH5574) (binding)
+- Tianqi Chen (tqchen) (binding)
+- Wuwei Lin (vinx13) (binding)
+
+## 0 votes
+- None
+## -1 votes
+- None
+
+According to release procedure, [for the dev@ vote, there must be at least 3 binding +1 votes
+and more +1 votes than -1 votes](https://tvm.apache.org/docs/contribute/release_process.html).
+
+Also see:
+- the vote thread on GitHub in https://github.com/apache/tvm/issues/17179
+- the release notes in https://github.com/apache/tvm/issues/17178
+"""
+VOTERS = ("sequoiar", "mshr-h", "tqchen", "MasterJH5574", "vinx13")
+
+
+def ballots() -> list[Post]:
+    return [comment("+1", login, hours=10 + i) for i, login in enumerate(VOTERS)]
+
+
+def result_post(text: str = RESULT_TEXT) -> Post:
+    return Post(
+        source=Source.MAIL,
+        key="<apache/tvm/issues/17196@github.com>",
+        message_id="<apache/tvm/issues/17196@github.com>",
+        thread_key="<apache/tvm/issues/17196@github.com>",
+        author=Person("ysh329", "ysh329@users.noreply.github.com"),
+        created_at=OPENED + timedelta(days=5, hours=20),
+        subject="[apache/tvm] [RESULT][VOTE] Release Apache TVM v0.17.0 (Issue #17196)",
+        text=text,
+        via="archive",
+    )
+
+
+# -- linking a RESULT to its vote ----------------------------------------------------------
+
+
+def test_a_result_names_its_vote_by_a_link_in_its_body():
+    links = closing_links(RESULT_TEXT, "<apache/tvm/issues/17196@github.com>")
+    assert links[:2] == ("github:apache/tvm#17179", "github:apache/tvm#17178")
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("see #17179 for the vote", "github:apache/tvm#17179"),  # same repository
+        ("Vote thread: <CAx+1@mail.gmail.com>", "<CAx+1@mail.gmail.com>"),
+        (
+            "https://mail-archives.apache.org/mod_mbox/spark-dev/202003.mbox/%3CCAAsw%40mail.gmail.com%3E",
+            "<CAAsw@mail.gmail.com>",
+        ),
+        ("apache/tvm#17179 closed", "github:apache/tvm#17179"),
+    ],
+)
+def test_every_kind_of_body_link_is_read(text: str, wanted: str):
+    assert wanted in closing_links(text, "<apache/tvm/issues/17196@github.com>")
+
+
+def test_own_number_and_foreign_hash_numbers_are_not_links():
+    own = "<apache/tvm/issues/17196@github.com>"
+    assert closing_links("issue #17196, see apache/other#3", own) == ("github:apache/other#3",)
+    assert closing_links("see #12", "<CAx@mail.gmail.com>") == ()  # a list mail has no repo
+
+
+@pytest.mark.parametrize(
+    ("vote", "result", "linked"),
+    [
+        (
+            "[apache/tvm] [VOTE] Release Apache TVM v0.17.0.rc0 (Issue #17179)",
+            "[apache/tvm] [RESULT][VOTE] Release Apache TVM v0.17.0 (Issue #17196)",
+            True,
+        ),
+        (
+            "[apache/tvm] [VOTE] Release Apache TVM (incubating) v0.6.1.rc1 (Issue #5947)",
+            "[RESULT][VOTE] Release Apache TVM (incubating) v0.6.1.rc1",
+            True,
+        ),
+        ("[VOTE] Release Foo 1.0rc1", "[RESULT] Release Foo 1.0-rc1", True),
+        ("[VOTE] Release Foo 1.0.rc1", "[RESULT] Release Foo 1.0.rc2", False),  # a re-spin
+        ("[VOTE] Release Foo v1.0", "[RESULT] Release Foo 1.0.1", False),
+    ],
+)
+def test_subjects_match_across_issue_numbers_rc_suffixes_and_prefixes(
+    vote: str, result: str, linked: bool
+):
+    ref = ThreadRef("<v@x>", ThreadKind.VOTE, vote, OPENED, OPENED)
+    assert (find_closed_vote(result, AFTER, [ref]) == "<v@x>") is linked
+
+
+# -- RESULT listings -------------------------------------------------------------------
+
+
+def test_a_tvm_result_is_read_name_by_name_and_its_rule_sentence_is_no_count():
+    announced = parse_result(RESULT_TEXT)
+    plus = announced.entry(1.0)
+    assert plus is not None
+    assert announced.outcome is VoteState.PASSED
+    assert (plus.count, plus.binding_count) == (5, 4)  # as the prose says, not "3 binding +1"
+    assert plus.names[0] == "Tom Zhou (sequoiar)"
+    assert len(plus.binding_names) == 3
+    zero, minus = announced.entry(0.0), announced.entry(-1.0)
+    assert zero is not None
+    assert minus is not None
+    assert zero.names == minus.names == ()
+
+
+def test_the_result_agrees_when_its_names_match_the_logins_in_parentheses():
+    report = report_vote(CALL, ballots(), now=AFTER, result=result_post())
+    assert report.discrepancies == ()
+    assert report.agrees_with_announced is True
+
+
+def test_without_a_roster_the_binding_set_is_the_results_word():
+    report = report_vote(CALL, ballots(), now=AFTER, result=result_post())
+    claim = report.binding_claimed_by_result
+    assert claim is not None
+    assert claim.voters == ("MasterJH5574", "tqchen", "vinx13")
+    assert claim.count == 4
+    assert claim.source == "<apache/tvm/issues/17196@github.com>"
+    assert {b.binding for b in report.ballots} == {None}  # never taken as fact
+    assert report.to_dict()["binding_claimed_by_result"]["voters"] == list(claim.voters)
+
+
+def test_github_logins_map_to_people_and_their_names_match_the_result():
+    people = People({"Tianqi Chen": ("tqchen",)})
+    report = report_vote(CALL, ballots(), now=AFTER, result=result_post(), identities=people)
+    assert "Tianqi Chen" in {b.voter for b in report.ballots}
+    assert report.agrees_with_announced is True
+
+
+# -- results announced in the vote thread ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("Thank you for the discussion everyone! This vote passes.", VoteState.PASSED),
+        ("The vote has passed with 3 binding +1 votes.", VoteState.PASSED),
+        ("Vote passed with +1's from: Olivier, Herve, Robert", VoteState.PASSED),
+        ("The vote did not pass.", VoteState.FAILED),
+        ("Cancelling this vote, an rc2 follows.", VoteState.CANCELLED),
+        ("I'm closing this vote; the result follows.", None),
+    ],
+)
+def test_a_statement_that_the_vote_is_over_is_an_announcement(text: str, outcome: VoteState):
+    assert announces_result(text) == (True, outcome)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The vote will pass if we get one more binding +1.",
+        "Does this vote pass?",
+        "I think the vote passes already.",
+        "I will cancel the vote if the signature is wrong.",
+        "> This vote passes.",
+    ],
+)
+def test_plans_questions_and_quotes_are_not_announcements(text: str):
+    assert announces_result(text) == (False, None)
+
+
+def test_the_callers_reply_closes_the_vote_and_is_no_ballot():
+    closing = comment("This vote passes.\n\n+1\nsequoiar\nmshr-h\ntqchen\n", "ysh329", hours=100)
+    late = comment("+1", "latecomer", hours=101)
+    report = report_vote(CALL, [*ballots(), closing, late], now=AFTER)
+    assert report.result_in_thread is True
+    assert report.result_post == closing.key
+    assert report.state is VoteState.PASSED
+    assert "ysh329" not in {b.voter for b in report.ballots}
+    assert "latecomer" not in {b.voter for b in report.ballots}  # after the announcement
+
+
+def test_someone_elses_claim_that_the_vote_passed_closes_nothing():
+    claim = comment("The vote has passed, great.", "sequoiar", hours=30)
+    report = report_vote(CALL, [*ballots(), claim], now=OPENED + timedelta(hours=40))
+    assert report.result_in_thread is False
+    assert report.state is VoteState.OPEN
+
+
+def test_closing_without_an_outcome_agrees_with_nothing():
+    closing = comment("I'm closing this vote now.", "ysh329", hours=130)
+    report = report_vote(CALL, [*ballots(), closing], now=AFTER)
+    assert report.result_in_thread is True
+    assert report.agrees_with_announced is None
+
+
+# -- what is no ballot, and what is -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This vote requires 2/3 vote +1 of the PMC members.",
+        "Lazy consensus applies: silence is +1.",
+        "It needs at least 3 binding +1 and no -1.",
+        "[ ] +1 approve\n[ ] -1 disapprove",
+        "+1\nMichael Armbrust\nSean Owen\nJules Damji\n大啊",
+        "+1 (binding)\n- Tianqi Chen\n- Jared Roesch\n- Kazutaka Morita",
+    ],
+)
+def test_rule_text_templates_and_listings_are_no_ballots(text: str):
+    assert not parse_ballot(text).is_vote
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+1\n\nThanks,\nJohn", "+1 (binding)\n\nChecked sigs\nBuilt from source", "+1, must ship"],
+)
+def test_ordinary_ballots_stay_ballots(text: str):
+    assert parse_ballot(text).value == 1.0
+
+
+TEMPLATE = "[ ] +1 I support the proposal\n[ ] +0 I don't care\n[x] -1  I'm opposed because..."
+
+
+def test_a_box_checked_in_the_quoted_template_is_the_voters_ballot():
+    ted = comment(
+        "The resolution ignores remarks made in the thread.", "ted", hours=5, quoted=(TEMPLATE,)
+    )
+    # Henri quotes Ted's mark answering him: that is Ted's ballot, not Henri's.
+    henri = comment(
+        "I'm in agreement with Niall.", "henri", hours=6, quoted=(TEMPLATE,), in_reply_to=ted.key
+    )
+    tally = collect_ballots(CALL, [ted, henri], until=AFTER)
+    assert {b.voter: b.value for b in tally.ballots} == {"ted": -1.0}
+
+
+# -- identity ----------------------------------------------------------------------------
+
+
+def test_a_hand_made_mirror_comment_never_binds_even_without_a_roster():
+    forged = comment("+1", "tqchen", hours=11.5, via="smtp")
+    tally = collect_ballots(CALL, [forged, *ballots()[:2]], until=AFTER, identities=People())
+    [ballot] = [b for b in tally.ballots if b.unverified]
+    assert ballot.binding is False
+    assert "did not come through the list" in ballot.unverified
+    outcome = decide(tally, VotePolicy())
+    assert "2 potentially binding +1" in outcome.reasons[0]
+
+
+def test_the_same_comment_through_the_list_counts():
+    through = comment("+1", "tqchen", hours=11, via="smtp")
+    through.headers["Received"] = "from mail.apache.org (mail.apache.org [192.0.2.1]) by mx"
+    people = People(trust=TrustSettings(list_hosts=("mail.apache.org",)))
+    [ballot] = collect_ballots(CALL, [through], until=AFTER, identities=people).ballots
+    assert ballot.unverified == ""
+    assert ballot.binding is None
+
+
+def test_a_forged_display_name_is_flagged_and_not_binding_with_a_roster():
+    roster = Roster((Member("Alice Archer"),))
+    people = People({"Alice Archer": ("alice@example.org",)}, known=("Alice Archer",))
+    raw = raw_mail(
+        "+1 (binding)\n",
+        sender="Alice Archer <mallory@evil.example>",
+        message_id="<f@x>",
+        date="Sat, 20 Jul 2024 10:00:00 +0000",
+    )
+    forged = parse_mail(raw, Envelope(OPENED + timedelta(hours=2), via="smtp"))
+    report = report_vote(CALL, [forged], now=AFTER, roster=roster, identities=people)
+    [ballot] = report.ballots
+    assert ballot.voter == "Alice Archer <mallory@evil.example>"
+    assert ballot.binding is False
+    assert report.tally.binding_plus == 0
+    assert "unverified-identity" in {f.kind for f in report.flags if f.voters == (ballot.voter,)}
+    identity = report.to_dict()["ballots"][0]["identity"]  # type: ignore[index]
+    assert identity["verified"] is False
+    assert identity["claims"] == "Alice Archer"
+
+
+def test_a_roster_known_by_name_only_binds_by_name_and_says_so():
+    roster = Roster((Member("Dana Diaz"),))
+    voter = comment("+1", "Dana Diaz", hours=3)
+    report = report_vote(CALL, [voter], now=AFTER, roster=roster)
+    assert report.ballots[0].binding is True
+    assert "identity-by-name" in {f.kind for f in report.flags}
+
+
+# -- deadlines in named zones -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "closes"),
+    [
+        ("The vote closes July 25th at 18:00 PST.", datetime(2024, 7, 26, 2, tzinfo=UTC)),
+        ("Vote closes July 25 18:00 CET.", datetime(2024, 7, 25, 17, tzinfo=UTC)),
+        ("Vote closes July 25 18:00 CEST.", datetime(2024, 7, 25, 16, tzinfo=UTC)),
+        ("Voting closes 2024-07-25 18:00 UTC+8.", datetime(2024, 7, 25, 10, tzinfo=UTC)),
+        ("The vote closes July 25 at 6pm Pacific time.", datetime(2024, 7, 26, 1, tzinfo=UTC)),
+        ("The vote closes Dec 12 at 10:00 Pacific time.", datetime(2024, 12, 12, 18, tzinfo=UTC)),
+        ("The vote is open until Friday 17:00 (CEST).", datetime(2024, 7, 26, 15, tzinfo=UTC)),
+        ("Vote open until July 25 10:00 Beijing time.", datetime(2024, 7, 25, 2, tzinfo=UTC)),
+        ("Vote closes July 25 at 10:00 +0530.", datetime(2024, 7, 25, 4, 30, tzinfo=UTC)),
+        ("The vote closes July 25th at 18:00.", datetime(2024, 7, 25, 18, tzinfo=UTC)),  # no zone
+    ],
+)
+def test_a_deadline_in_a_named_zone_is_read_in_that_zone(sentence: str, closes: datetime):
+    assert parse_call(sentence, OPENED).stated_closes_at == closes
+
+
+def test_a_rule_sentence_before_the_listing_is_no_count():
+    text = (
+        "The procedure says there must be at least 3 binding +1 votes.\n\n"
+        "+1 votes\n- Tom Zhou (sequoiar)\n- Masahiro Hiramori (mshr-h)\n"
+    )
+    plus = parse_result(text).entry(1.0)
+    assert plus is not None
+    assert (plus.count, plus.binding_count) == (2, None)
+
+
+def test_a_login_in_parentheses_picks_the_voter_over_a_first_name():
+    tally = collect_ballots(
+        CALL, [comment("+1", "Tom", 3), comment("+1", "sequoiar", 4)], until=AFTER
+    )
+    [ballot] = voter_candidates("Tom Zhou (sequoiar)", tally.ballots)
+    assert ballot.voter == "sequoiar"
+
+
+def _mirror_mail(issue: int, subject: str, body: str, day: int) -> bytes:
+    return raw_mail(
+        body,
+        subject=f"[apache/tvm] {subject} (Issue #{issue})",
+        message_id=f"<apache/tvm/issues/{issue}@github.com>",
+        sender="ysh329 <notifications@github.com>",
+        date=f"{day:02d} Jul 2024 08:00:00 +0000",
+        extra="X-GitHub-Sender: ysh329",
+    )
+
+
+def test_the_store_links_a_result_issue_to_the_vote_its_body_links(tmp_path: Path):
+    store = Store.open(tmp_path / "q.db")
+    try:
+        for raw in (
+            _mirror_mail(100, "[VOTE] Release Apache TVM v0.17.0.rc0", "Please vote.", 10),
+            _mirror_mail(200, "[VOTE] Release Apache TVM v0.17.0.rc1", "Please vote.", 12),
+            # The subject names the release, not the candidate: only the link says which.
+            _mirror_mail(300, "[RESULT][VOTE] Release Apache TVM v0.17.0", "Vote: #100", 20),
+        ):
+            ingest(store, raw)
+        [result] = store.threads(ThreadKind.RESULT)
+        assert result.closes == "<apache/tvm/issues/100@github.com>"
+    finally:
+        store.close()
