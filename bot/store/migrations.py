@@ -142,3 +142,10 @@ def m004_rfc_links(db: Database) -> None:
     from bot.store.forum import rebuild_post_links
 
     rebuild_post_links(db)
+
+
+@migrations()
+def m007_ops_store_meta(db: Database) -> None:
+    # Facts about the store itself: which Quorum version last opened it for writing, so a
+    # store from a newer version is refused by name (bot.store.lifecycle).
+    db["store_meta"].create({"key": str, "value": str}, pk="key")
