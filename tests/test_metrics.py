@@ -66,9 +66,7 @@ async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         backoff_seconds=0.01,
         requests_per_minute=40,
     )
-    discourse = DiscourseConfig(
-        forums={"main": forum}, webhooks=WebhookServerConfig(enabled=False)
-    )
+    discourse = DiscourseConfig(forums={"main": forum}, webhooks=WebhookServerConfig(enabled=False))
     app = App(_config(), tmp_path / "quorum.db", discourse=discourse)
     endpoints = await app.start()
     assert endpoints.smtp is not None and endpoints.web is not None
