@@ -69,7 +69,8 @@ async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     discourse = DiscourseConfig(forums={"main": forum}, webhooks=WebhookServerConfig(enabled=False))
     app = App(_config(), tmp_path / "quorum.db", discourse=discourse)
     endpoints = await app.start()
-    assert endpoints.smtp is not None and endpoints.web is not None
+    assert endpoints.smtp is not None
+    assert endpoints.web is not None
     host, port = endpoints.web
     try:
         yield Running(app, fake, endpoints.smtp[1], f"http://{host}:{port}/metrics")

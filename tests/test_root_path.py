@@ -224,5 +224,5 @@ def test_root_paths_are_written_one_way():
 
 
 def test_the_health_command_asks_under_the_prefix():
-    web = WebConfig(host="0.0.0.0", port=8080, root_path="/quorum/")  # noqa: S104
+    web = WebConfig(host="0.0.0.0", port=8080, root_path="/quorum/")
     assert healthz_url(Config(web=web)) == "http://127.0.0.1:8080/quorum/healthz"
