@@ -571,7 +571,7 @@ def backup(ctx: Context, path: Path) -> None:
         target,
         extra=logs.event("store.backup", db=str(ctx.db_path), target=str(target)),
     )
-    out.print(f"backed up {ctx.db_path} to {target}: {contents.summary()}")
+    click.echo(f"backed up {ctx.db_path} to {target}: {contents.summary()}")
 
 
 @cli.command()
@@ -591,9 +591,9 @@ def restore(ctx: Context, backup_path: Path) -> None:
         backup_path,
         extra=logs.event("store.restore", db=str(ctx.db_path), backup=str(backup_path)),
     )
-    out.print(f"restored {ctx.db_path} from {backup_path}: {contents.summary()}")
+    click.echo(f"restored {ctx.db_path} from {backup_path}: {contents.summary()}")
     if kept is not None:
-        out.print(f"the database it replaced is kept as {kept}")
+        click.echo(f"the database it replaced is kept as {kept}")
 
 
 @cli.command()
@@ -608,7 +608,7 @@ def health(ctx: Context, url: str | None, timeout: float) -> None:
     target = url or healthz_url(ctx.config())
     status, report = _get_json(target, timeout)
     if status == 200:
-        out.print(f"ok: {target}")
+        click.echo(f"ok: {target}")
         return
     failing = [name for name, value in report.items() if isinstance(value, dict) and not _ok(value)]
     detail = ", ".join(failing) or report.get("error", "no answer")
