@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -218,7 +217,8 @@ def test_a_backup_is_one_self_contained_file_and_never_overwrites(tmp_path: Path
     first = quorum("--db", str(live), "backup", str(folder))
     assert first.returncode == 0, first.stderr
     [made] = folder.iterdir()
-    assert made.name.startswith("quorum-") and made.suffix == ".db"
+    assert made.name.startswith("quorum-")
+    assert made.suffix == ".db"
     assert "1 accepted but not processed yet" in first.stdout
     with sqlite3.connect(made) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
@@ -279,7 +279,7 @@ async def test_one_running_bot_per_store_and_no_restore_under_it(tmp_path: Path)
 
 
 @pytest.fixture
-def future_store(tmp_path: Path) -> Iterator[Path]:
+def future_store(tmp_path: Path) -> Path:
     """A store as a later Quorum (9.9.0) would leave it: one migration this one lacks."""
     db = tmp_path / "quorum.db"
     Store.open(db).close()
@@ -290,7 +290,7 @@ def future_store(tmp_path: Path) -> Iterator[Path]:
         )
         conn.execute("UPDATE store_meta SET value = '9.9.0' WHERE key = 'written_by'")
         conn.execute("CREATE TABLE future_things (x)")
-    yield db
+    return db
 
 
 def _schema(db: Path) -> list[tuple[str, ...]]:

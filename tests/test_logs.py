@@ -28,6 +28,7 @@ WEB_TOKEN = "web-token-0123456789abcdef"
 CHAT_CREDENTIAL = "xoxb-chat-credential-0123456789"
 REQUIRED_KEYS = ("ts", "level", "event", "logger", "msg")
 WAIT_S = 60
+QUORUM = [sys.executable, "-m", "bot"]
 
 
 class LogReader:
@@ -91,8 +92,18 @@ def test_json_logs_of_a_running_bot_name_their_events_and_hide_bodies(tmp_path: 
         "QUORUM_TEST_CHAT": CHAT_CREDENTIAL,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--log-format", "json", "--config", str(config)]
-        + ["--db", str(tmp_path / "q.db"), "run"],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--log-format",
+            "json",
+            "--config",
+            str(config),
+            "--db",
+            str(tmp_path / "q.db"),
+            "run",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
