@@ -12,11 +12,9 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY templates ./templates
-# bot/render.py reads templates/ beside the installed package, so they go into site-packages.
-RUN python -m venv /opt/quorum \
- && /opt/quorum/bin/pip install . \
- && cp -r templates "$(/opt/quorum/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/templates" \
- && /opt/quorum/bin/quorum --version
+COPY contrib/install.sh ./contrib/install.sh
+# The same steps as on a VM: a venv at /opt/quorum, with the templates beside the package.
+RUN sh contrib/install.sh /opt/quorum
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="Quorum" \

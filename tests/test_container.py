@@ -56,7 +56,8 @@ def test_the_dockerfiles_pass_hadolint(dockerfile: str):
 
 
 @pytest.mark.parametrize(
-    "script", ["contrib/docker-entrypoint.sh", "contrib/postfix/entrypoint.sh"]
+    "script",
+    ["contrib/docker-entrypoint.sh", "contrib/postfix/entrypoint.sh", "contrib/install.sh"],
 )
 def test_the_shell_scripts_pass_shellcheck(script: str):
     result = _run(_tool("shellcheck"), "--shell=sh", script)
