@@ -12,11 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.ingest import import_paths
-from bot.store import Store
+from tests.stores import sample_store
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "config" / "sample-archive.mbox"
 EXAMPLE = ROOT / "config" / "example.toml"
 # Every command that reads the store and prints what it found.
 READING = ("threads", "stats", "votes", "concerns", "summary", "modules", "digest", "log")
@@ -25,11 +23,7 @@ NOW = "2026-11-24 12:00:00"
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("cli-ops") / "quorum.db"
-    store = Store.open(db)
-    import_paths(store, [SAMPLE])
-    store.close()
-    return db
+    return sample_store(tmp_path_factory.mktemp("cli-ops") / "quorum.db")
 
 
 def test_every_reading_command_has_json():

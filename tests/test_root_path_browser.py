@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,16 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.fakes.proxy import ReverseProxy
-from tests.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    QUORUM,
-    ROOT,
-    SAMPLE,
-    START_TIMEOUT_S,
-    Reader,
-    _require_browser,
-)
+from tests.test_browser import SAMPLE, Reader, _require_browser, chromium, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -60,32 +47,8 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`quorum run` under /quorum/, as its own process; yields http://127.0.0.1:PORT."""
     _require_browser()
     folder = tmp_path_factory.mktemp("root-path-browser")
-    process = subprocess.Popen(
-        [*QUORUM, "--config", str(_write_config(folder)), "--db", str(folder / "q.db"), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    found = None
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while found is None and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        found = DASHBOARD_LINE.search(line)
-        if not line and process.poll() is not None:
-            break
-    if found is None:
-        process.kill()
-        raise AssertionError(f"the dashboard did not start: {process.communicate()[1]}")
-    try:
-        yield found.group(1)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0, stderr
-    assert "stopped cleanly" in stdout
+    with serving(_write_config(folder), folder / "quorum.db", DASHBOARD_LINE) as origin:
+        yield origin
 
 
 class ProxyThread:
@@ -116,14 +79,8 @@ def proxy(upstream: str) -> Iterator[ProxyThread]:
 
 @pytest.fixture(scope="module")
 def browser(proxy: ProxyThread) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
