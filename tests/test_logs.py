@@ -120,8 +120,14 @@ def test_json_logs_of_a_running_bot_name_their_events_and_hide_bodies(tmp_path: 
         processed = log.until("inbox.processed")
     finally:
         process.send_signal(signal.SIGTERM)
-        stdout, _ = process.communicate(timeout=WAIT_S)
+        # Not communicate(): it would read stderr too, racing the log reader for its lines.
+        process.wait(timeout=WAIT_S)
     log.rest()
+    assert process.stdout is not None
+    assert process.stderr is not None
+    stdout = process.stdout.read()
+    process.stdout.close()
+    process.stderr.close()
 
     assert process.returncode == 0
     assert stdout == ""  # nothing for people on stdout: the log is the whole story
