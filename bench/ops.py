@@ -90,14 +90,25 @@ def _write_config(folder: Path) -> Path:
 
 
 def _dashboard(output: list[str]) -> str:
-    deadline = time.monotonic() + 60
+    """The dashboard's URL, once the start-up jobs (a features tick over the whole
+    store) are over: the load measures the backup, not the start."""
+    deadline = time.monotonic() + 300
+    base = ""
     while time.monotonic() < deadline:
         for line in list(output):
             found = re.search(r"dashboard on (http://\S+/)", line)
             if found:
-                return found.group(1)
-        time.sleep(0.05)
-    raise SystemExit("the dashboard did not start:\n" + "".join(output))
+                base = found.group(1)
+        if base and _started_jobs(base) >= {"features", "dispatch"}:
+            return base
+        time.sleep(0.2)
+    raise SystemExit("the bot did not settle:\n" + "".join(output))
+
+
+def _started_jobs(base: str) -> set[str]:
+    with urllib.request.urlopen(base + "metrics", timeout=30) as response:
+        text = response.read().decode()
+    return set(re.findall(r'quorum_job_last_success_timestamp_seconds\{job="(\w+)"\}', text))
 
 
 def _scrape_ms(base: str) -> float:
@@ -113,7 +124,7 @@ def _scrape_ms(base: str) -> float:
 def _backup_contents(db: Path) -> list[str]:
     """Message-IDs the backup holds: stored posts and deliveries not processed yet."""
     with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
-        ids = [row[0] for row in conn.execute("SELECT message_id FROM posts")]
+        ids = [row[0] or "" for row in conn.execute("SELECT message_id FROM posts")]
         for (raw,) in conn.execute("SELECT raw FROM inbox"):
             found = _MESSAGE_ID.search(raw)
             ids.append(found.group(1).decode() if found else "")
@@ -213,8 +224,8 @@ def result_rows(result: OpsResult) -> list[Row]:
             "informative (command start included)",
         ),
         (
-            "SMTP time to 250 p50 / p99: before the backup | while it ran",
-            f"{result.before_p50_ms:.1f} / {result.before_p99_ms:.1f} ms | "
+            "SMTP time to 250 p50 / p99: before the backup vs while it ran",
+            f"{result.before_p50_ms:.1f} / {result.before_p99_ms:.1f} ms vs "
             f"{result.during_p50_ms:.1f} / {result.during_p99_ms:.1f} ms"
             f" ({result.during_count} deliveries)",
             "p99 <= 20 ms: " + ("met" if result.during_p99_ms <= 20 else "MISSED"),
