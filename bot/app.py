@@ -32,9 +32,12 @@ from bot.features.digest import digest_action
 from bot.forum import DiscourseChannel, DiscourseConfig, ForumService
 from bot.github import GitHubService
 from bot.ingest import ImportReport, import_paths, process_inbox
+from bot.logs import event
+from bot.metrics import ForumReading, Metrics
 from bot.scheduler import Job, Scheduler
 from bot.store import IngestCounts, Store
 from bot.store import jobs as job_runs
+from bot.store.lifecycle import exclusive
 from bot.store.outbox import Outbox
 from bot.web import WebContext, start_web
 
@@ -96,6 +99,8 @@ class App:
         self._read_store: Store | None = None
         # What the store runs while the app does (background WAL checkpoints).
         self._store_scope = ExitStack()
+        # The store's lock file, held from start to stop: one app per store (and no restore).
+        self._lock = ExitStack()
         self._smtp_server: asyncio.Server | None = None
         self._smtp_handler: smtp.InboundHandler | None = None
         self._work = asyncio.Event()
@@ -107,6 +112,8 @@ class App:
         self.scheduler: Scheduler | None = None
         # Called with every dispatch report; `quorum run` prints dry-run messages with it.
         self.on_dispatch: Callable[[DispatchReport], None] | None = None
+        # Counted always (it costs nothing); served at /metrics only when web.metrics is on.
+        self.metrics = Metrics(clock)
 
     # -- store access ------------------------------------------------------------------
 
@@ -153,7 +160,12 @@ class App:
         if self.config.github is not None:
             # Reads the webhook secret first, as the forums read their keys.
             self.github = GitHubService(self.config.github, self.db, self._work.set)
-        self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
+        self._lock.enter_context(exclusive(self.db_path, "quorum run"))
+        try:
+            self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
+        except BaseException:
+            self._lock.close()
+            raise
         # Senders wait for the writer: it must seldom wait for a checkpoint's syncs.
         await self.db(
             lambda store: self._store_scope.enter_context(
@@ -179,6 +191,7 @@ class App:
                 clock=self.clock,
                 health=self.health,
                 settings=self.config.web,
+                metrics=self.scrape_metrics,
             )
             self._web, address = await start_web(
                 context, self.config.web.host, self.config.web.port
@@ -202,6 +215,23 @@ class App:
             "pollers": self.forums.poller_health() if self.forums is not None else {},
         }
 
+    async def scrape_metrics(self) -> tuple[bytes, str]:
+        """One Prometheus scrape: the store is read on the reader thread, never the writer's."""
+        return await self.metrics.scrape(self.read, self._forum_readings())
+
+    def _forum_readings(self) -> dict[str, ForumReading]:
+        if self.forums is None:
+            return {}
+        return {
+            name: ForumReading(
+                requests_left=client.budget.remaining(),
+                requests_per_window=client.budget.limit,
+                errors=dict(client.errors),
+                last_poll_ok=self.forums.last_poll_ok.get(name),
+            )
+            for name, client in self.forums.clients.items()
+        }
+
     async def _start_smtp(self) -> tuple[str, int]:
         settings = self.config.smtp
         self._smtp_handler = smtp.InboundHandler(
@@ -212,6 +242,7 @@ class App:
                 per_sender=settings.max_messages_per_sender_per_minute,
                 per_peer=settings.max_messages_per_peer_per_minute,
             ),
+            on_answer=self.metrics.smtp_answer,
         )
         self._smtp_server = await smtp.start_smtp_server(
             self._smtp_handler,
@@ -239,12 +270,18 @@ class App:
                     counts, more = await self.db(self._process_chunk)
                 except Exception:
                     # Rows stay in the inbox and are retried on the next wake-up or restart.
-                    logger.exception("processing the inbox failed")
+                    logger.exception("processing the inbox failed", extra=event("inbox.failed"))
                     break
                 self.processed += counts
+                self.metrics.count_processed(counts)
                 total += counts
             if total.read:
-                logger.info("processed %d message(s), %d new", total.read, total.new)
+                logger.info(
+                    "processed %d message(s), %d new",
+                    total.read,
+                    total.new,
+                    extra=event("inbox.processed", read=total.read, new=total.new),
+                )
 
     async def _quiet_moment(self, until: float) -> None:
         """Wait while the SMTP endpoint is flooded with deliveries, but not past ``until``."""
@@ -316,7 +353,8 @@ class App:
 
     async def start_schedule(self) -> None:
         """Start the scheduled jobs (after the start-up import, so they see its mail)."""
-        self.scheduler = Scheduler(self.jobs(), _StoreRunLog(self), clock=self.clock)
+        jobs = [self.metrics.timed(job) for job in self.jobs()]
+        self.scheduler = Scheduler(jobs, _StoreRunLog(self), clock=self.clock)
         await self.scheduler.start()
 
     async def run_features(self, now: datetime) -> int:
@@ -392,6 +430,7 @@ class App:
                 await self.db(lambda store: store.close())
                 self._store = None
         self._writer.shutdown(wait=True)
+        self._lock.close()
         if self._read_store is not None:
             await loop.run_in_executor(self._reader, self._read_store.close)
             self._read_store = None

@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot import logs
 from bot.adapters.summarizer import required_terms, rewrite_summary_sync
 from bot.app import App
 from bot.cli_sources import register as register_source_commands
@@ -38,11 +42,13 @@ from bot.features.modules import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import ImportReport, import_paths
 from bot.model import ThreadKind
-from bot.store import Store, ThreadSummary
+from bot.store import Store, ThreadSummary, lifecycle
 from bot.store.outbox import Outbox, Status
+from bot.version import version_text
 from bot.web import web_address
 
 logger = logging.getLogger(__name__)
+BACKUP_NICENESS = 10
 # Data (subjects, names) is never rich markup; piped output gets a wide, stable layout.
 out = Console(
     highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 160
@@ -53,9 +59,13 @@ out = Console(
 class Context:
     config_path: Path | None
     db_path: Path
+    log_format: logs.LogFormat = "text"
 
     def config(self) -> Config:
-        return load_config(self.config_path)
+        config = load_config(self.config_path)
+        # Variables the config names for secrets are scrubbed from every log line.
+        logs.SECRETS.add(logs.secret_names(config))
+        return config
 
 
 @contextmanager
@@ -85,12 +95,29 @@ def _store(ctx: Context) -> Iterator[Store]:
     help="SQLite database file.",
 )
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="QUORUM_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Log lines for people, or one JSON object a line for a log pipeline.",
+)
+@click.version_option(version_text(lifecycle.SQLITE_VERSION), message="%(version)s")
 @click.pass_context
-def cli(click_ctx: click.Context, config_path: Path | None, db_path: Path, verbose: int) -> None:
+def cli(
+    click_ctx: click.Context,
+    config_path: Path | None,
+    db_path: Path,
+    verbose: int,
+    log_format: logs.LogFormat,
+) -> None:
     """Quorum: RFCs, votes, concerns and maintainers across a mailing list and a forum."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    click_ctx.obj = Context(config_path, db_path)
+    # A log pipeline wants the events (info); a person at a terminal, warnings only.
+    quietest = logging.INFO if log_format == "json" else logging.WARNING
+    level = quietest - 10 * min(verbose, 2 if log_format == "text" else 1)
+    logs.configure(level, log_format)
+    click_ctx.obj = Context(config_path, db_path, log_format)
 
 
 @cli.command("check-config")
@@ -388,14 +415,18 @@ def _duration(value: timedelta | None) -> str:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--now", type=click.DateTime(), help="As of this time (UTC).")
 @click.pass_obj
-def digest(ctx: Context, now: datetime | None) -> None:
+def digest(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Print the weekly digest now: open concerns, votes, overdue answers, flagged modules."""
     config = ctx.config()
     with _store(ctx) as store:
-        text = render_digest(build_digest(store, config, _moment(now)), config)
-    click.echo(text, nl=False)
+        found = build_digest(store, config, _moment(now))
+    if as_json:
+        click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(render_digest(found, config), nl=False)
 
 
 @cli.command()
@@ -418,12 +449,32 @@ def stats(ctx: Context, as_json: bool) -> None:
 def run(ctx: Context) -> None:
     """Serve: the SMTP endpoint and the worker, until SIGINT or SIGTERM."""
     config = ctx.config()
-    asyncio.run(_serve(config, ctx.db_path))
+    asyncio.run(_serve(config, ctx.db_path, Announcer(json_logs=ctx.log_format == "json")))
 
 
-async def _serve(config: Config, db_path: Path) -> None:
+@dataclass(frozen=True, slots=True)
+class Announcer:
+    """What `quorum run` tells its operator: printed for a person, or, with
+    `--log-format json`, log events only (stdout then carries nothing but JSON lines
+    of the log, never a rendered message)."""
+
+    json_logs: bool = False
+
+    def say(self, text: str, name: str, **fields: Any) -> None:
+        if self.json_logs:
+            logger.info("%s", text, extra=logs.event(name, **fields))
+        else:
+            out.print(text)
+
+    def print_threads(self, rows: list[ThreadSummary]) -> None:
+        if not self.json_logs:
+            _print_threads(rows)
+
+
+async def _serve(config: Config, db_path: Path, announce: Announcer | None = None) -> None:
+    say = announce or Announcer()
     app = App(config, db_path)
-    app.on_dispatch = _print_dispatch
+    app.on_dispatch = None if say.json_logs else _print_dispatch
     app.handle_signals()
     endpoints = await app.start()
     try:
@@ -431,29 +482,53 @@ async def _serve(config: Config, db_path: Path) -> None:
         if report is not None:
             for error in report.errors:
                 click.echo(f"error: {error}", err=True)
-            out.print(f"imported {', '.join(config.imports.on_start)}: {report.summary()}")
-            _print_threads(await app.db(lambda store: store.threads()))
+            say.say(
+                f"imported {', '.join(config.imports.on_start)}: {report.summary()}",
+                "import.done",
+                read=report.counts.read,
+                new=report.counts.new,
+            )
+            say.print_threads(await app.db(lambda store: store.threads()))
         if endpoints.smtp:
             host, port = endpoints.smtp
             accepted = ", ".join(config.smtp.accept)
-            out.print(f"SMTP endpoint listening on {host}:{port}, accepting mail for {accepted}")
+            say.say(
+                f"SMTP endpoint listening on {host}:{port}, accepting mail for {accepted}",
+                "app.listening",
+                source="smtp",
+                address=f"{host}:{port}",
+            )
         if endpoints.web:
-            out.print(f"dashboard on {web_address(endpoints.web)}")
+            address = web_address(endpoints.web, config.web.root_path)
+            say.say(f"dashboard on {address}", "app.listening", source="web", address=address)
         if endpoints.webhooks and config.discourse is not None:
             host, port = endpoints.webhooks
             path = config.discourse.webhooks.path
-            out.print(f"Discourse webhooks on http://{host}:{port}{path}")
+            say.say(
+                f"Discourse webhooks on http://{host}:{port}{path}",
+                "app.listening",
+                source="webhooks",
+                address=f"{host}:{port}",
+            )
         if endpoints.github and config.github is not None:
             host, port = endpoints.github
-            out.print(f"GitHub webhooks on http://{host}:{port}{config.github.webhook.path}")
+            say.say(
+                f"GitHub webhooks on http://{host}:{port}{config.github.webhook.path}",
+                "app.listening",
+                source="github",
+                address=f"{host}:{port}",
+            )
         if config.dispatch.dry_run:
-            out.print("dry-run: messages are printed and logged, not sent (see `quorum log`)")
+            say.say(
+                "dry-run: messages are printed and logged, not sent (see `quorum log`)",
+                "app.dry_run",
+            )
         await app.start_schedule()
-        out.print(f"database: {db_path}; press Ctrl-C to stop")
+        say.say(f"database: {db_path}; press Ctrl-C to stop", "app.started", db=str(db_path))
         await app.wait_for_stop()
     finally:
         await app.stop()
-        out.print("stopped cleanly")
+        say.say("stopped cleanly", "app.stopped")
 
 
 def _print_dispatch(report: DispatchReport) -> None:
@@ -523,6 +598,116 @@ def resolve(ctx: Context, key: str, delivered: bool, note: str) -> None:
         outbox.resolve(key, delivered=delivered, now=datetime.now(UTC), note=note)
     verdict = "closed as sent" if delivered else "queued to be sent again"
     out.print(f"{key}: {verdict}")
+
+
+# -- running it for real: backups, restores, health ----------------------------------------
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(ctx: Context, path: Path) -> None:
+    """Copy the database to PATH (a new file, or a folder for a dated file), while it runs.
+
+    SQLite's online backup API copies one consistent state of the store even while
+    `quorum run` accepts mail; the copy is checked and written under PATH only once
+    complete. It is a single file: copy it anywhere, `quorum restore` it later.
+    """
+    # A backup is never urgent and mail is: on two cores, the copy at full priority
+    # shows in the running bot's time to 250 (bench/ops.py).
+    os.nice(BACKUP_NICENESS)
+    target, contents = lifecycle.backup(ctx.db_path, path)
+    logger.info(
+        "backed up %s to %s",
+        ctx.db_path,
+        target,
+        extra=logs.event("store.backup", db=str(ctx.db_path), target=str(target)),
+    )
+    click.echo(f"backed up {ctx.db_path} to {target}: {contents.summary()}")
+
+
+@cli.command()
+@click.argument("backup_path", metavar="BACKUP", type=click.Path(path_type=Path))
+@click.pass_obj
+def restore(ctx: Context, backup_path: Path) -> None:
+    """Replace the database (--db) with BACKUP; the current one is kept beside it.
+
+    Stop `quorum run` first (a restore under it is refused). A backup from an older
+    Quorum is migrated when the bot next starts; one from a newer Quorum is refused.
+    """
+    contents, kept = lifecycle.restore(backup_path, ctx.db_path)
+    Store.open(ctx.db_path).close()  # migrate now: a problem shows here, not at start
+    logger.info(
+        "restored %s from %s",
+        ctx.db_path,
+        backup_path,
+        extra=logs.event("store.restore", db=str(ctx.db_path), backup=str(backup_path)),
+    )
+    click.echo(f"restored {ctx.db_path} from {backup_path}: {contents.summary()}")
+    if kept is not None:
+        click.echo(f"the database it replaced is kept as {kept}")
+
+
+@cli.command()
+@click.option("--url", help="The /healthz URL (default: from [web] in the config).")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait.")
+@click.pass_obj
+def health(ctx: Context, url: str | None, timeout: float) -> None:
+    """Ask a running `quorum run` how it is: exit 0 if healthy, 1 with the reason if not.
+
+    For container HEALTHCHECKs and monitoring; it reads /healthz from the dashboard.
+    """
+    target = url or healthz_url(ctx.config())
+    status, report = _get_json(target, timeout)
+    if status == 200:
+        click.echo(f"ok: {target}")
+        return
+    failing = [name for name, value in report.items() if isinstance(value, dict) and not _ok(value)]
+    detail = ", ".join(failing) or report.get("error", "no answer")
+    click.echo(f"unhealthy ({status or 'no answer'}): {detail} ({target})", err=True)
+    sys.exit(1)
+
+
+def healthz_url(config: Config) -> str:
+    """Where `quorum run` with this config answers /healthz, seen from the same host."""
+    settings = config.web
+    if not settings.enabled:
+        raise UserError("web.enabled is false, so there is no /healthz; give --url")
+    if settings.port == 0:
+        raise UserError("web.port is 0 (a random port); give --url")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(  # noqa: S104
+        settings.host, settings.host
+    )
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{settings.port}{settings.prefix}/healthz"
+
+
+def _get_json(url: str, timeout: float) -> tuple[int, dict[str, Any]]:
+    """GET url: its status and JSON object; (0, {"error": why}) when nothing answered."""
+    if not url.startswith(("http://", "https://")):
+        raise UserError(f"{url}: not an http(s) URL")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (checked)
+            return response.status, _json_object(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, _json_object(error.read())
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return 0, {"error": str(reason)}
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _ok(component: dict[str, Any]) -> bool:
+    if "ok" in component:
+        return bool(component["ok"])
+    return all(_ok(item) for item in component.values() if isinstance(item, dict))
 
 
 # Sources people already have (fetch, roster, people) live in a module of their own.

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.logs import event
 from bot.model import Action, Post
 from bot.store.outbox import Claimed, Due, Outbox, Recovery, Status
 
@@ -289,7 +290,7 @@ class Dispatcher:
             warnings=self._warnings(decision, recovery, outcomes),
         )
         for warning in report.warnings:
-            logger.warning("%s", warning)
+            logger.warning("%s", warning, extra=event("outbox.warning"))
         return report
 
     async def _recover(self, now: datetime) -> Recovery | None:
@@ -333,7 +334,11 @@ class Dispatcher:
             return await self._failed(claimed, refused.reason, None)
         except Exception as error:
             # Rendering is pure: trying again would fail the same way.
-            logger.exception("rendering action %s failed", action.key)
+            logger.exception(
+                "rendering action %s failed",
+                action.key,
+                extra=event("outbox.render_failed", action_key=action.key, kind=action.kind),
+            )
             return await self._failed(claimed, f"rendering failed: {describe(error)}", None)
         if rendered.refusal is not None:
             return await self._skipped(claimed, rendered)
@@ -364,7 +369,20 @@ class Dispatcher:
             )
         sent_at = self._clock()
         await self._store(lambda store: Outbox(store).mark_sent(action.key, remote_id, sent_at))
-        logger.info("sent %s %s via %s as %s", action.kind, action.key, channel.name, remote_id)
+        logger.info(
+            "sent %s %s via %s as %s",
+            action.kind,
+            action.key,
+            channel.name,
+            remote_id,
+            extra=event(
+                "outbox.sent",
+                action_key=action.key,
+                kind=action.kind,
+                channel=channel.name,
+                remote_id=remote_id,
+            ),
+        )
         return Outcome(
             action.key, action.kind, claimed.route, Status.SENT, remote_id, rendered.preview
         )
@@ -375,7 +393,21 @@ class Dispatcher:
     async def _failed(self, claimed: Claimed, reason: str, retry_at: datetime | None) -> Outcome:
         key = claimed.action.key
         when = f"; retry at {retry_at.isoformat()}" if retry_at else "; not retried"
-        logger.warning("action %s failed (attempt %d): %s%s", key, claimed.attempts, reason, when)
+        logger.warning(
+            "action %s failed (attempt %d): %s%s",
+            key,
+            claimed.attempts,
+            reason,
+            when,
+            extra=event(
+                "outbox.failed",
+                action_key=key,
+                kind=claimed.action.kind,
+                channel=claimed.route,
+                attempt=claimed.attempts,
+                retry_at=retry_at.isoformat() if retry_at else None,
+            ),
+        )
         at = self._clock()
         await self._store(lambda store: Outbox(store).mark_failed(key, reason, retry_at, at))
         return Outcome(key, claimed.action.kind, claimed.route, Status.FAILED, reason + when)
@@ -389,7 +421,12 @@ class Dispatcher:
 
     async def _skipped(self, claimed: Claimed, rendered: Rendered[Any]) -> Outcome:
         key, reason = claimed.action.key, rendered.refusal or ""
-        logger.info("not sending %s: %s", key, reason)
+        logger.info(
+            "not sending %s: %s",
+            key,
+            reason,
+            extra=event("outbox.skipped", action_key=key, kind=claimed.action.kind, reason=reason),
+        )
         at = self._clock()
         await self._store(
             lambda store: Outbox(store).mark_skipped(key, reason, rendered.preview, at)
@@ -398,7 +435,16 @@ class Dispatcher:
 
     async def _dry_run(self, claimed: Claimed, rendered: Rendered[Any]) -> Outcome:
         key = claimed.action.key
-        logger.info("dry run, not sent (%s via %s):\n%s", key, claimed.route, rendered.preview)
+        # The message itself only at debug level: a log line never carries a mail body at info.
+        logger.info(
+            "dry run, not sent (%s via %s); `quorum log` shows it",
+            key,
+            claimed.route,
+            extra=event(
+                "outbox.dry_run", action_key=key, kind=claimed.action.kind, channel=claimed.route
+            ),
+        )
+        logger.debug("dry run of %s:\n%s", key, rendered.preview)
         at = self._clock()
         await self._store(lambda store: Outbox(store).mark_dry_run(key, rendered.preview, at))
         return Outcome(

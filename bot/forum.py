@@ -30,6 +30,7 @@ import logging
 import math
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ from bot.core import forum as forum_core
 from bot.core.forum import ForumPost, ForumSite
 from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered
 from bot.errors import ConfigError, QuorumError
+from bot.logs import event as log_event
 from bot.model import Action, Post, Source
 from bot.render import render
 from bot.store import IngestCounts, Store
@@ -545,6 +547,8 @@ class ForumService:
         self._pollers: list[asyncio.Task[None]] = []
         self._server: webhooks.WebhookServer | None = None
         self._stopping = asyncio.Event()
+        # When each forum was last polled without an error (Unix time), for /metrics.
+        self.last_poll_ok: dict[str, float] = {}
 
     def site(self, name: str) -> ForumSite:
         return ForumSite(name, self.config.forums[name].base_url)
@@ -623,13 +627,33 @@ class ForumService:
         while not self._stopping.is_set():
             try:
                 report = await sync_forum(client, self._db, site, forum)
+                self.last_poll_ok[name] = time.time()
                 if report.counts.new or report.counts.edited:
-                    logger.info("forum %s: %s", name, report.summary())
+                    logger.info(
+                        "forum %s: %s",
+                        name,
+                        report.summary(),
+                        extra=log_event(
+                            "forum.polled",
+                            source=f"discourse:{name}",
+                            new=report.counts.new,
+                            edited=report.counts.edited,
+                        ),
+                    )
             except QuorumError as error:
                 # The cursor has not moved past anything unstored: the next poll retries.
-                logger.warning("forum %s: %s", name, error)
+                logger.warning(
+                    "forum %s: %s",
+                    name,
+                    error,
+                    extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
+                )
             except Exception:
-                logger.exception("forum %s: polling failed", name)
+                logger.exception(
+                    "forum %s: polling failed",
+                    name,
+                    extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
+                )
             with contextlib.suppress(TimeoutError):  # the interval passed without a stop
                 await asyncio.wait_for(self._stopping.wait(), forum.poll_interval_seconds)
 

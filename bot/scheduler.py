@@ -20,6 +20,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.logs import event
+
 logger = logging.getLogger(__name__)
 
 JobFunction = Callable[[datetime], Awaitable[object]]
@@ -103,7 +105,12 @@ class Scheduler:
         try:
             await self.jobs[name].run(now)
         except Exception:
-            logger.exception("scheduled job %s failed at %s", name, now.isoformat())
+            logger.exception(
+                "scheduled job %s failed at %s",
+                name,
+                now.isoformat(),
+                extra=event("job.failed", job=name),
+            )
             return
         await self._runs.record_run(name, now)
 

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import json
 import logging
 import math
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.core.concerns import Concern, ConcernState, Ledger, LedgerSettings, build_ledger
 from bot.core.modules import ModuleState
@@ -108,6 +110,54 @@ class WebConfig(BaseModel):
     # routes (never the token itself). Unset: those routes always answer 401.
     token_env: str = "QUORUM_WEB_TOKEN"  # noqa: S105  (a name)
 
+    # -- behind a reverse proxy, and scraped by Prometheus (see README) ------------------
+    # The path the dashboard is published at ("/quorum/"): every link, form and asset
+    # carries it. Requests are answered with or without it, so the proxy may strip it.
+    root_path: str = "/"
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For/-Proto/-Host
+    # are believed; from anyone else those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # GET /metrics in the Prometheus text format; off by default.
+    metrics: bool = False
+    # NAME of the variable holding a bearer token /metrics then requires (unset: open).
+    metrics_token_env: str = "QUORUM_METRICS_TOKEN"  # noqa: S105  (a name)
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, value: str) -> str:
+        return normalise_root_path(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return [entry.strip() for entry in value]
+
+    @property
+    def prefix(self) -> str:
+        """``root_path`` without its final slash: "" at the root, else "/quorum"."""
+        return self.root_path.rstrip("/")
+
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def normalise_root_path(value: str) -> str:
+    """ "/quorum", "/quorum/" -> "/quorum/"; refuses what cannot be a URL path prefix."""
+    path = value.strip()
+    if not path.startswith("/"):
+        raise ValueError(f"must start with '/' (got {value!r}; for example \"/quorum/\")")
+    if any(char in path for char in "?#%\\ ") or "//" in path or "/../" in path + "/":
+        raise ValueError(f'must be a plain path such as "/quorum/" (got {value!r})')
+    return path.rstrip("/") + "/"
+
 
 class DbCall(Protocol):
     """``App.db``: runs ``call(store)`` on the app's single writer thread."""
@@ -129,6 +179,8 @@ class WebContext:
     clock: Callable[[], datetime]
     health: Callable[[], Mapping[str, Any]]
     settings: WebConfig = field(default_factory=WebConfig)
+    # The app's metrics: the body and Content-Type of one Prometheus scrape (bot.metrics).
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
 
 
 # -- what the pages show ------------------------------------------------------------------
@@ -514,6 +566,12 @@ class Formatter:
 
     now: datetime
     archive_url: str = ""
+    # web.root_path without its final slash ("" at the root): every URL we print starts here.
+    prefix: str = ""
+
+    def url(self, path: str) -> str:
+        """A path of the dashboard ("/rfcs") as the browser must ask for it, under root_path."""
+        return self.prefix + path
 
     def ago(self, moment: datetime | None) -> str:
         return ago(moment, self.now) if moment else "never"
@@ -532,10 +590,10 @@ class Formatter:
         return format_duration(value)
 
     def rfc_url(self, key: str) -> str:
-        return "/rfcs/" + quote(key, safe="")
+        return self.url("/rfcs/" + quote(key, safe=""))
 
     def vote_url(self, key: str) -> str:
-        return "/votes/" + quote(key, safe="")
+        return self.url("/votes/" + quote(key, safe=""))
 
     def quoted(self, key: str) -> str:
         return quote(key, safe="")
@@ -807,7 +865,7 @@ class Dashboard:
         return snapshot
 
     def formatter(self, now: datetime) -> Formatter:
-        return Formatter(now, self.ctx.config.project.archive_url)
+        return Formatter(now, self.ctx.config.project.archive_url, self.ctx.settings.prefix)
 
 
 def _log_failure(task: asyncio.Task[Snapshot]) -> None:
@@ -818,6 +876,8 @@ def _log_failure(task: asyncio.Task[Snapshot]) -> None:
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
 TOKEN = web.AppKey("token", bytes)
+METRICS_TOKEN = web.AppKey("metrics_token", bytes)
+PROXIES = web.AppKey("proxies", tuple)
 
 
 def _dashboard(request: web.Request) -> Dashboard:
@@ -840,7 +900,7 @@ def page(
         bot_name=config.bot.name,
         f=dashboard.formatter(now),
         as_of=as_of or now,
-        path=request.path,
+        path=local_path(request),
         **context,
     )
     return web.Response(text=html, content_type="text/html")
@@ -890,6 +950,7 @@ class RfcQuery:
     text: str = ""
     state: str = ""
     page: int = 1
+    prefix: str = ""  # web.root_path, for the links it makes
 
     @classmethod
     def of(cls, request: web.Request) -> RfcQuery:
@@ -902,6 +963,7 @@ class RfcQuery:
             text=request.query.get("q", "").strip()[:200],
             state=state if state in RFC_STATES else "",
             page=number,
+            prefix=_dashboard(request).ctx.settings.prefix,
         )
 
     def select(self, rows: Sequence[RfcRow]) -> list[RfcRow]:
@@ -916,7 +978,7 @@ class RfcQuery:
     def url(self, **changes: Any) -> str:
         values = {"q": self.text, "state": self.state, "page": self.page, **changes}
         query = {k: v for k, v in values.items() if v and not (k == "page" and v == 1)}
-        return "/rfcs" + ("?" + urlencode(query) if query else "")
+        return self.prefix + "/rfcs" + ("?" + urlencode(query) if query else "")
 
 
 async def rfcs_page(request: web.Request) -> web.Response:
@@ -971,7 +1033,7 @@ async def rfc_detail(request: web.Request) -> RfcDetail:
         vote = thread.key if thread.kind is ThreadKind.VOTE else thread.closes
         if vote is not None and thread.kind in _NOT_DISCUSSIONS:
             # A vote, or the RESULT/CANCEL that closes one: its page is the vote's.
-            raise web.HTTPFound(Formatter(snapshot.now).vote_url(vote))
+            raise web.HTTPFound(dashboard.formatter(snapshot.now).vote_url(vote))
         row = snapshot.rfc(thread.key) or await _unlisted_row(dashboard, snapshot, thread)
     ledger = snapshot.ledgers.get(row.key) or await _ledger_for(dashboard, row.key, row.parts)
     posts = await dashboard.ctx.db(lambda store: rfc_posts(store, row.key, row.parts))
@@ -1073,19 +1135,21 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 
 async def api_index(request: web.Request) -> web.Response:
+    # Absolute URLs as the reader reached us: through a trusted proxy, its scheme and host.
+    base = f"{request.scheme}://{request.host}{_dashboard(request).ctx.settings.prefix}"
     return json_response(
         {
-            "threads": "/api/threads[?kind=KIND]  (quorum threads --json)",
-            "rfcs": "/api/rfcs[?q=TEXT&state=STATE]  (the RFC list)",
-            "rfc": "/api/rfcs/{thread}  (one RFC: its row, summary and concerns)",
-            "votes": "/api/votes  (quorum votes --json)",
-            "vote": "/api/votes/{thread}  (quorum votes --json THREAD)",
-            "concerns": "/api/concerns[/{thread}]  (quorum concerns --json [THREAD])",
-            "summary": "/api/summary/{thread}  (quorum summary THREAD --json)",
-            "modules": "/api/modules  (quorum modules --json, plus flags)",
-            "stats": "/api/stats  (quorum stats --json)",
-            "refresh": "POST /api/refresh  (bearer token: recompute everything)",
-            "health": "/healthz",
+            "threads": f"{base}/api/threads[?kind=KIND]  (quorum threads --json)",
+            "rfcs": f"{base}/api/rfcs[?q=TEXT&state=STATE]  (the RFC list)",
+            "rfc": f"{base}/api/rfcs/{{thread}}  (one RFC: its row, summary and concerns)",
+            "votes": f"{base}/api/votes  (quorum votes --json)",
+            "vote": f"{base}/api/votes/{{thread}}  (quorum votes --json THREAD)",
+            "concerns": f"{base}/api/concerns[/{{thread}}]  (quorum concerns --json [THREAD])",
+            "summary": f"{base}/api/summary/{{thread}}  (quorum summary THREAD --json)",
+            "modules": f"{base}/api/modules  (quorum modules --json, plus flags)",
+            "stats": f"{base}/api/stats  (quorum stats --json)",
+            "refresh": f"POST {base}/api/refresh  (bearer token: recompute everything)",
+            "health": f"{base}/healthz",
         }
     )
 
@@ -1178,9 +1242,9 @@ async def api_refresh(request: web.Request) -> web.Response:
     )
 
 
-def require_token(request: web.Request) -> None:
+def require_token(request: web.Request, key: web.AppKey[bytes] | None = None) -> None:
     """401 unless the request carries the configured bearer token (compared in constant time)."""
-    expected = request.app[TOKEN]
+    expected = request.app[key or TOKEN]
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if (
         expected
@@ -1193,6 +1257,20 @@ def require_token(request: web.Request) -> None:
         content_type="application/json",
         headers={"WWW-Authenticate": 'Bearer realm="quorum"'},
     )
+
+
+# -- metrics ------------------------------------------------------------------------------
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The Prometheus text format; with web.metrics_token_env set, only for its bearer."""
+    if request.app[METRICS_TOKEN]:
+        require_token(request, METRICS_TOKEN)
+    exposition = _dashboard(request).ctx.metrics
+    if exposition is None:
+        raise web.HTTPNotFound(text="metrics are not collected by this process")
+    body, content_type = await exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 # -- health -------------------------------------------------------------------------------
@@ -1273,7 +1351,8 @@ def _reason(error: web.HTTPException) -> str:
 
 
 def _error(request: web.Request, status: int, message: str) -> web.Response:
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    path = local_path(request)
+    if path.startswith("/api/") or path in ("/healthz", "/metrics"):
         return json_response({"error": message}, status=status)
     response = page(request, "error.html", status=status, message=message)
     response.set_status(status)
@@ -1285,11 +1364,94 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         response.headers.setdefault(name, value)
 
 
+# -- behind a reverse proxy ---------------------------------------------------------------
+
+
+def local_path(request: web.Request) -> str:
+    """The request's path below web.root_path, whether or not the proxy stripped the prefix."""
+    prefix = _dashboard(request).ctx.settings.prefix
+    path = request.path
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        return path[len(prefix) :] or "/"
+    return path
+
+
+@web.middleware
+async def forwarded(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """X-Forwarded-For/-Proto/-Host, believed only from the proxies web.trusted_proxies names.
+
+    From anyone else they are ignored: a client could otherwise claim any address,
+    scheme or host.
+    """
+    networks: tuple[IPNetwork, ...] = request.app[PROXIES]
+    if networks and _trusted(request.remote, networks):
+        changes = forwarded_values(request.headers, networks)
+        if changes:
+            request = request.clone(**changes)
+    return await handler(request)
+
+
+def forwarded_values(headers: Mapping[str, str], networks: Sequence[IPNetwork]) -> dict[str, str]:
+    """What a trusted proxy's headers say about the client: ``remote``, ``scheme``, ``host``.
+
+    Of X-Forwarded-For the client is the rightmost address that is not a trusted
+    proxy (every proxy appends the address it was reached from; the leftmost ones
+    are whatever the client wrote). Of -Proto and -Host the last value counts.
+    """
+    changes: dict[str, str] = {}
+    hops = [hop.strip() for hop in headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_address(hop):
+            break  # junk: stop believing the chain here
+        changes["remote"] = hop
+        if not _trusted(hop, networks):
+            break
+    proto = _last(headers.get("X-Forwarded-Proto", "")).lower()
+    if proto in ("http", "https"):
+        changes["scheme"] = proto
+    host = _last(headers.get("X-Forwarded-Host", ""))
+    if host and _HOST.fullmatch(host):
+        changes["host"] = host
+    return changes
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+
+
+def _last(value: str) -> str:
+    return value.rsplit(",", 1)[-1].strip()
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted(address: str | None, networks: Sequence[IPNetwork]) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+async def to_root(request: web.Request) -> web.Response:
+    """ "/quorum" without its slash: the dashboard is at "/quorum/"."""
+    raise web.HTTPFound(_dashboard(request).ctx.settings.root_path)
+
+
 # -- building and starting ----------------------------------------------------------------
 
 
 def build_web_app(ctx: WebContext) -> web.Application:
-    app = web.Application(middlewares=[errors])
+    app = web.Application(middlewares=[forwarded, errors])
     dashboard = Dashboard(ctx)
     app[DASHBOARD] = dashboard
 
@@ -1301,34 +1463,55 @@ def build_web_app(ctx: WebContext) -> web.Application:
     app[TOKEN] = token.encode("utf-8")
     if not token:
         logger.info("web: %s is not set; state-changing routes answer 401", ctx.settings.token_env)
+    app[METRICS_TOKEN] = os.environ.get(ctx.settings.metrics_token_env, "").encode("utf-8")
+    app[PROXIES] = ctx.settings.proxy_networks()
     app.on_response_prepare.append(_security_headers)
-    key = "{key:.+}"  # thread keys hold "/" (GitHub roots), even once percent-decoded
-    app.add_routes(
-        [
-            web.get("/", dashboard_page),
-            web.get("/rfcs", rfcs_page),
-            web.get(f"/rfcs/{key}", rfc_page),
-            web.get("/votes", votes_page),
-            web.get(f"/votes/{key}", vote_page),
-            web.get("/modules", modules_page),
-            web.get("/static/dashboard.css", stylesheet),
-            web.get("/favicon.ico", no_favicon),
-            web.get("/healthz", healthz),
-            web.get("/api", api_index),
-            web.get("/api/threads", api_threads),
-            web.get("/api/rfcs", api_rfcs),
-            web.get(f"/api/rfcs/{key}", api_rfc),
-            web.get("/api/votes", api_votes),
-            web.get(f"/api/votes/{key}", api_vote),
-            web.get("/api/concerns", api_concerns),
-            web.get(f"/api/concerns/{key}", api_thread_concerns),
-            web.get(f"/api/summary/{key}", api_summary),
-            web.get("/api/modules", api_modules),
-            web.get("/api/stats", api_stats),
-            web.post("/api/refresh", api_refresh),
-        ]
-    )
+    app.add_routes(_routes(ctx.settings))
     return app
+
+
+def _routes(settings: WebConfig) -> list[web.RouteDef]:
+    """Every route at its path and, with a web.root_path, under that prefix too.
+
+    A proxy may pass "/quorum/rfcs" on as it is or strip it to "/rfcs"; both work.
+    """
+    routes = _dashboard_routes(settings)
+    if not settings.prefix:
+        return routes
+    prefixed = [
+        web.route(route.method, settings.prefix + route.path, route.handler, **route.kwargs)
+        for route in routes
+    ]
+    return [*routes, *prefixed, web.get(settings.prefix, to_root)]
+
+
+def _dashboard_routes(settings: WebConfig) -> list[web.RouteDef]:
+    key = "{key:.+}"  # thread keys hold "/" (GitHub roots), even once percent-decoded
+    extra = [web.get("/metrics", metrics)] if settings.metrics else []
+    return [
+        web.get("/", dashboard_page),
+        web.get("/rfcs", rfcs_page),
+        web.get(f"/rfcs/{key}", rfc_page),
+        web.get("/votes", votes_page),
+        web.get(f"/votes/{key}", vote_page),
+        web.get("/modules", modules_page),
+        web.get("/static/dashboard.css", stylesheet),
+        web.get("/favicon.ico", no_favicon),
+        web.get("/healthz", healthz),
+        web.get("/api", api_index),
+        web.get("/api/threads", api_threads),
+        web.get("/api/rfcs", api_rfcs),
+        web.get(f"/api/rfcs/{key}", api_rfc),
+        web.get("/api/votes", api_votes),
+        web.get(f"/api/votes/{key}", api_vote),
+        web.get("/api/concerns", api_concerns),
+        web.get(f"/api/concerns/{key}", api_thread_concerns),
+        web.get(f"/api/summary/{key}", api_summary),
+        web.get("/api/modules", api_modules),
+        web.get("/api/stats", api_stats),
+        web.post("/api/refresh", api_refresh),
+        *extra,
+    ]
 
 
 async def start_web(ctx: WebContext, host: str, port: int) -> tuple[web.AppRunner, tuple[str, int]]:
@@ -1344,11 +1527,11 @@ async def start_web(ctx: WebContext, host: str, port: int) -> tuple[web.AppRunne
     return runner, (str(bound[0]), int(bound[1]))
 
 
-def web_address(address: tuple[str, int]) -> str:
+def web_address(address: tuple[str, int], root_path: str = "/") -> str:
     """The URL `quorum run` prints, which a person can paste into a browser."""
     host, port = address
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    return f"http://{shown}:{port}{root_path}"
 
 
 __all__ = [

@@ -6,13 +6,16 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from bot.core.mail import Envelope, parse_mail
+from bot.ingest import import_paths
 from bot.model import Action, Post
 from bot.store import Store
 
 T = TypeVar("T")
+SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample-archive.mbox"
 ARRIVED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
@@ -35,6 +38,16 @@ def ingest(store: Store, raw: bytes, arrived_at: datetime = ARRIVED) -> Post:
     post = parse_mail(raw, Envelope(arrived_at=arrived_at))
     store.ingest([(post, raw)])
     return next(p for p in store.iter_posts() if p.key == post.key)
+
+
+def sample_store(db: Path) -> Path:
+    """A store at ``db`` with config/sample-archive.mbox imported, as `make run` starts."""
+    store = Store.open(db)
+    try:
+        import_paths(store, [SAMPLE])
+    finally:
+        store.close()
+    return db
 
 
 def reply_to(post: Post, text: str = "Noted.", key: str | None = None) -> Action:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,9 @@ def _write_config(folder: Path) -> Path:
     return config
 
 
-def _start(config: Path, db: Path) -> tuple[subprocess.Popen[str], str]:
+def _start(
+    config: Path, db: Path, line_pattern: re.Pattern[str] = DASHBOARD_LINE
+) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [*QUORUM, "--config", str(config), "--db", str(db), "run"],
         stdout=subprocess.PIPE,
@@ -107,7 +110,7 @@ def _start(config: Path, db: Path) -> tuple[subprocess.Popen[str], str]:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         line = process.stdout.readline()
-        found = DASHBOARD_LINE.search(line)
+        found = line_pattern.search(line)
         if found:
             return process, found.group(1)
         if not line and process.poll() is not None:
@@ -117,11 +120,13 @@ def _start(config: Path, db: Path) -> tuple[subprocess.Popen[str], str]:
     raise AssertionError(f"the dashboard did not start: {stderr}")
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser")
-    process, url = _start(_write_config(folder), folder / "quorum.db")
+@contextmanager
+def serving(
+    config: Path, db: Path, line_pattern: re.Pattern[str] = DASHBOARD_LINE
+) -> Iterator[str]:
+    """`quorum run` as its own process until the block ends (then SIGTERM, a clean stop);
+    yields the first group of ``line_pattern`` in its output (the dashboard's URL)."""
+    process, url = _start(config, db, line_pattern)
     try:
         yield url
     finally:
@@ -132,16 +137,31 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert "Traceback" not in stderr
 
 
-@pytest.fixture(scope="module")
-def browser(base_url: str) -> Iterator[Browser]:
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser")
+    with serving(_write_config(folder), folder / "quorum.db") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
 
 
 class Reader:

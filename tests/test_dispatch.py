@@ -342,13 +342,15 @@ async def test_dry_run_is_the_default_and_sends_nothing(
     await record(writer, reply_to(posts[0]), reminder(posts[0]))
     channels = (mail_channel(sink, enabled=True), slack_channel(slack, enabled=True))
 
-    with caplog.at_level(logging.INFO, logger="bot.dispatch"):
+    with caplog.at_level(logging.DEBUG, logger="bot.dispatch"):
         report = await dispatcher(writer, *channels, config=DispatchConfig()).run_once(NOW)
 
     assert report.count(Status.DRY_RUN) == 2
     assert sink.messages == []
     assert slack.requests == []
-    assert "Subject: Re: [RFC] Topic 0" in caplog.text
+    # The rendered message is shown at debug level only: no mail body in an info line.
+    shown = [r for r in caplog.records if "Subject: Re: [RFC] Topic 0" in r.getMessage()]
+    assert [r.levelno for r in shown] == [logging.DEBUG]
     entries = await writer(lambda store: Outbox(store).log())
     assert {e.status for e in entries} == {Status.DRY_RUN}
     assert all(e.rendered for e in entries)

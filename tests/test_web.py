@@ -100,11 +100,15 @@ async def dashboard(
     config: Config,
     now: datetime | Callable[[], datetime],
     health: Callable[[], Mapping[str, Any]] = lambda: OK_HEALTH,
+    settings: WebConfig | None = None,
 ) -> AsyncIterator[TestClient[Any, Any]]:
     store = Store.open(db)
     runner = StoreThread(store)
     clock = now if callable(now) else (lambda: now)
-    app = build_web_app(WebContext(db=runner, config=config, clock=clock, health=health))
+    context = WebContext(
+        db=runner, config=config, clock=clock, health=health, settings=settings or WebConfig()
+    )
+    app = build_web_app(context)
     app[DASHBOARD].fresh_wait = 30  # every change visible on the next request
     try:
         async with TestClient(TestServer(app)) as client:

@@ -25,7 +25,7 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -109,6 +109,14 @@ class RequestBudget:
         self._lock = asyncio.Lock()
         self._released = asyncio.Event()
 
+    def remaining(self) -> int:
+        """Requests that could be sent right now (0 while paused), for /metrics."""
+        now = self._clock()
+        if self._paused_until > now:
+            return 0
+        recent = sum(1 for finished in self._finished if finished + self.window > now)
+        return max(0, self.limit - recent - self._in_flight)
+
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (the server asked us to wait, or is failing)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
@@ -141,6 +149,17 @@ class RequestBudget:
                 await self._released.wait()
 
 
+def _error_kind(outcome: _Answer | BaseException) -> str:
+    """How an attempt failed, in the few words /metrics labels it with."""
+    if not isinstance(outcome, _Answer):
+        return "connection"
+    if outcome.status == 429:
+        return "429"
+    if outcome.status >= 500:
+        return "5xx"
+    return "not-json" if 200 <= outcome.status < 300 else "4xx"
+
+
 class DiscourseClient:
     """One forum's API, authenticated as one user. Use ``async with`` or call ``close``."""
 
@@ -165,6 +184,8 @@ class DiscourseClient:
         }
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
+        # Failed attempts by kind ("429", "5xx", "4xx", "not-json", "connection"), for /metrics.
+        self.errors: Counter[str] = Counter()
 
     async def __aenter__(self) -> Self:
         return self
@@ -276,6 +297,7 @@ class DiscourseClient:
     ) -> float:
         """How long to wait before the next attempt, or raise when retrying is pointless."""
         where = f"{method} {url.path}"
+        self.errors[_error_kind(outcome)] += 1
         if isinstance(outcome, _Answer) and outcome.status == 429:
             asked = _rate_limit_wait(outcome)
             wait = self.retry.backoff(attempts) if asked is None else asked

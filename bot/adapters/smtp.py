@@ -37,6 +37,8 @@ from typing import Final
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
+from bot.logs import event
+
 logger = logging.getLogger(__name__)
 
 # The end of the data: a line holding only a dot (RFC 5321 §4.1.1.4).
@@ -219,8 +221,11 @@ class InboundHandler:
         *,
         limits: FloodLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_answer: Callable[[str], None] | None = None,
     ) -> None:
         self._accept = frozenset(address.lower() for address in accept)
+        # Told the reply code of every final answer (250, 451, 550, 552): /metrics counts them.
+        self._on_answer = on_answer
         self._persist = persist
         self._on_stored = on_stored
         limits = limits or FloodLimits()
@@ -243,6 +248,7 @@ class InboundHandler:
     ) -> str:
         refusal = self._flood_refusal(_peer_host(session), _sender_key(address))
         if refusal is not None:
+            self.answered(refusal[:3])
             return refusal
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -255,7 +261,12 @@ class InboundHandler:
             (self._per_sender, sender, f"<{sender}>"),
         ):
             if not limiter.allows(key):
-                logger.warning("flood limit: refused a message from %s (peer %s)", sender, peer)
+                logger.warning(
+                    "flood limit: refused a message from %s (peer %s)",
+                    sender,
+                    peer,
+                    extra=event("smtp.refused", code="451", sender=sender, peer=peer),
+                )
                 return (
                     f"451 4.7.1 Too many messages from {who}: at most {limiter.per_minute}"
                     " a minute are accepted; try again later"
@@ -274,7 +285,13 @@ class InboundHandler:
     ) -> str:
         _, bare = parseaddr(address)
         if bare.lower() not in self._accept:
-            logger.info("refused recipient %s from %s", address, session.peer)
+            logger.info(
+                "refused recipient %s from %s",
+                address,
+                session.peer,
+                extra=event("smtp.refused", code="550", recipient=address, peer=_peer(session)),
+            )
+            self.answered("550")
             return f"550 5.7.1 <{address}>: recipient not accepted here (this is not a relay)"
         # A recipient named again is accepted once: the envelope stays as small as `accept`.
         if all(parseaddr(known)[1].lower() != bare.lower() for known in envelope.rcpt_tos):
@@ -295,7 +312,12 @@ class InboundHandler:
         try:
             inbox_id = await self._persist(delivery)
         except Exception:
-            logger.exception("could not store a message from %s", delivery.peer)
+            logger.exception(
+                "could not store a message from %s",
+                delivery.peer,
+                extra=event("smtp.store_failed", code="451", peer=delivery.peer),
+            )
+            self.answered("451")
             return "451 4.3.0 Message not stored, please try again later"
         finally:
             self.in_flight -= 1
@@ -303,7 +325,19 @@ class InboundHandler:
                 self.idle.set()
         self.rate.record(self._clock())
         self._on_stored()
+        self.answered("250")
+        logger.debug(
+            "accepted %d bytes from %s as inbox %d",
+            len(delivery.raw),
+            delivery.peer,
+            inbox_id,
+            extra=event("smtp.accepted", code="250", inbox_id=inbox_id, peer=delivery.peer),
+        )
         return f"250 2.0.0 OK: queued as {inbox_id}"
+
+    def answered(self, code: str) -> None:
+        if self._on_answer is not None:
+            self._on_answer(code)
 
 
 def _peer(session: Session) -> str:
@@ -369,6 +403,13 @@ class InboundSMTP(SMTP):
             self._writer.close()
             raise
         if content is None:
+            logger.info(
+                "refused a message over %d bytes",
+                self.data_size_limit,
+                extra=event("smtp.refused", code="552", limit=self.data_size_limit),
+            )
+            if isinstance(self.event_handler, InboundHandler):
+                self.event_handler.answered("552")
             self._set_post_data_state()
             await self.push(
                 f"552 5.3.4 Error: Too much mail data (more than {self.data_size_limit} bytes)"

@@ -23,6 +23,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.logs import event
+
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Discourse-Event-Signature"
@@ -108,7 +110,11 @@ class DiscourseWebhooks:
         forum = self.signer_of(body, headers.get(SIGNATURE_HEADER), headers.get(INSTANCE_HEADER))
         if forum is None:
             # The body is never logged: it is not ours until it is signed.
-            logger.warning("webhook refused: missing or wrong signature (from %s)", request.remote)
+            logger.warning(
+                "webhook refused: missing or wrong signature (from %s)",
+                request.remote,
+                extra=event("webhook.refused", code=401, peer=request.remote),
+            )
             return web.json_response({"error": "invalid signature"}, status=401)
         delivery = Delivery(
             forum=forum,

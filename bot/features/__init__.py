@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Config
+from bot.logs import event
 from bot.model import Action
 from bot.store import Store
 
@@ -56,5 +57,10 @@ def decide_all(store: Store, config: Config, now: datetime) -> list[Action]:
         try:
             actions.extend(feature.decide(store, config, now))
         except Exception:
-            logger.exception("feature %s failed at %s", feature.name, now.isoformat())
+            logger.exception(
+                "feature %s failed at %s",
+                feature.name,
+                now.isoformat(),
+                extra=event("feature.failed", feature=feature.name),
+            )
     return actions

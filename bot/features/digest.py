@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import Config
 from bot.core.concerns import Ledger
@@ -33,6 +34,29 @@ class Digest:
     overdue: tuple[Obligation, ...]
     evaluation: Evaluation
     subjects: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """`quorum digest --json`: the digest's sections, in the shapes of the other --json
+        commands (concerns, votes, obligations; modules and flags as `quorum modules --json`)."""
+        from bot.web import modules_payload  # bot.web imports the features lazily too
+
+        modules = modules_payload(self.evaluation)
+        return {
+            "now": self.now.isoformat(),
+            "discussions": [
+                {
+                    "thread": ledger.thread,
+                    "subject": self.subjects.get(ledger.thread, ""),
+                    "concerns": [concern.to_dict() for concern in ledger.unsettled()],
+                }
+                for ledger in self.discussions
+            ],
+            "open_votes": [report.to_dict() for report in self.open_votes],
+            "recent_results": [report.to_dict() for report in self.recent_results],
+            "overdue": [obligation.to_dict() for obligation in self.overdue],
+            "modules": modules["modules"],
+            "flags": modules["flags"],
+        }
 
 
 def build_digest(store: Store, config: Config, now: datetime) -> Digest:

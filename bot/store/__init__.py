@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from bot.core import threads as threading
 from bot.core.mail import content_key
 from bot.model import Defect, Person, Post, Source, ThreadKind
+from bot.store import lifecycle
 from bot.store.migrations import migrations
 
 logger = logging.getLogger(__name__)
@@ -343,8 +344,11 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         # A WAL that grew in a burst is cut back to this when it starts over.
         db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+        # A store a newer Quorum migrated is refused before anything is changed.
+        lifecycle.refuse_if_newer(conn, path)
         migrations.apply(db)
         _apply_feature_migrations(db)
+        lifecycle.record_writer(conn)
         return cls(db)
 
     @classmethod

@@ -241,3 +241,10 @@ def m008_sources_people(db: Database) -> None:
         pk=("person", "alias"),
     )
     db["identity_hints"].create_index(["alias"])
+
+
+@migrations()
+def m007_ops_store_meta(db: Database) -> None:
+    # Facts about the store itself: which Quorum version last opened it for writing, so a
+    # store from a newer version is refused by name (bot.store.lifecycle).
+    db["store_meta"].create({"key": str, "value": str}, pk="key")

@@ -1,0 +1,31 @@
+"""What /metrics reads from the store at each scrape: two small aggregate queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store import Store, from_text
+from bot.store.outbox import _ROUTE
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Deliveries accepted (250) and not processed yet, and when the oldest arrived."""
+
+    messages: int
+    oldest: datetime | None
+
+
+def inbox_backlog(store: Store) -> Backlog:
+    row = store.db.execute("SELECT count(*), min(received_at) FROM inbox").fetchone()
+    return Backlog(int(row[0]), from_text(row[1]) if row[1] else None)
+
+
+def actions_by_status_and_channel(store: Store) -> dict[tuple[str, str], int]:
+    """Outbox rows per (status, channel); the channel as the dispatcher routes it."""
+    rows = store.db.execute(
+        f"SELECT a.status, {_ROUTE} AS route, count(*) FROM actions a"  # noqa: S608 (constant)
+        " GROUP BY a.status, route"
+    )
+    return {(str(status), str(route)): int(count) for status, route, count in rows}
