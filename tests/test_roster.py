@@ -162,7 +162,7 @@ def _vote(store: Store, opened: str, tag: str) -> str:
     for n, sender in enumerate(
         (
             "Tianqi Chen <tqchen@apache.org>",
-            "Masahiro Masuda <masahi@gmail.com>",
+            "Masahiro Masuda <masahi@apache.org>",
             "Jared Roesch <jroesch@apache.org>",
         )
     ):

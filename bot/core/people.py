@@ -318,6 +318,11 @@ class People:
 
     identities: Mapping[str, Sequence[str]] = field(default_factory=dict)
     known: Collection[str] = ()
+    # Aliases learned rather than configured (a roster import's @apache.org address, an
+    # accepted hint): they identify whoever writes from them, but they are not all of a
+    # person's addresses, so mail from another address with that person's name is not
+    # taken for a forgery (it is flagged by name instead, as for name-only members).
+    learned: Mapping[str, Sequence[str]] = field(default_factory=dict)
     bot_addresses: Collection[str] = ()
     bot_name: str = ""
     trust: TrustSettings = field(default_factory=TrustSettings)
@@ -338,7 +343,10 @@ class People:
         verifiable: set[str] = set()
         full_names: list[tuple[str, str]] = []
         people = {**{person: () for person in self.known}, **self.identities}
-        for person, aliases in people.items():
+        entries = [(p, a, True) for p, a in people.items()]
+        entries += [(p, a, False) for p, a in self.learned.items()]
+        for person, aliases, configured in entries:
+            learned_only = not configured
             _claim(names, name_key(person), person, person)
             if " " in person.strip():
                 full_names.append((f" {name_key(person)} ", person))
@@ -348,12 +356,14 @@ class People:
                     login = github_login(alias)
                     if login:
                         _claim(handles, login, person, alias)
-                    verifiable.add(person)
+                    if not learned_only:
+                        verifiable.add(person)
                     continue
                 _claim(names, name_key(alias), person, alias)
                 if _is_handle(alias):
                     _claim(handles, alias.casefold(), person, alias)
-                    verifiable.add(person)
+                    if not learned_only:
+                        verifiable.add(person)
                 else:
                     full_names.append((f" {name_key(alias)} ", person))
         bots = frozenset(address_key(a) for a in self.bot_addresses if a)

@@ -40,10 +40,11 @@ def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> Ident
     """
     identities = {person: tuple(aliases) for person, aliases in config.identities.items()}
     claimed = {alias.casefold() for aliases in identities.values() for alias in aliases}
+    learned: dict[str, tuple[str, ...]] = {}
     for person, aliases in accepted.items():
         fresh = tuple(a for a in aliases if a.casefold() not in claimed and a != person)
         if fresh:
-            identities[person] = (*identities.get(person, ()), *fresh)
+            learned[person] = fresh
             claimed.update(a.casefold() for a in fresh)
     known = [member.name for member in config.roster.members]
     known += [
@@ -56,6 +57,7 @@ def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> Ident
         return IdentityResolver(
             identities,
             known=tuple(dict.fromkeys(known)),
+            learned=learned,
             bot_addresses=(config.bot.address,),
             bot_name=config.bot.name,
             trust=trust_settings(config),
