@@ -12,8 +12,9 @@ import asyncio
 import logging
 import signal
 import time
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -30,10 +31,19 @@ from bot.dispatch import Channel, Dispatcher, DispatchReport
 from bot.features import decide_all
 from bot.features.digest import digest_action
 from bot.forum import DiscourseChannel, DiscourseConfig, ForumService
-from bot.ingest import ImportReport, import_paths, process_inbox
+from bot.ingest import (
+    ImportReport,
+    import_paths,
+    parse_inbound,
+    parse_stored_parts,
+    parser_process,
+    process_inbox,
+    store_inbound,
+)
 from bot.scheduler import Job, Scheduler
-from bot.store import IngestCounts, Store
+from bot.store import InboundMail, IngestCounts, PreparedPost, Store
 from bot.store import jobs as job_runs
+from bot.store import parts as raw_parts
 from bot.store.outbox import Outbox
 from bot.web import WebContext, start_web
 
@@ -89,11 +99,17 @@ class App:
         self._writer_busy_since: float | None = None
         self._store: Store | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
+        # Parsing accepted mail: CPU work that must never hold the writer (see _process_chunk).
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-parser")
+        # Messages stored in parts are parsed in a process of their own (started when needed).
+        self._parser_process: ProcessPoolExecutor | None = None
         self._read_store: Store | None = None
         # What the store runs while the app does (background WAL checkpoints).
         self._store_scope = ExitStack()
         self._smtp_server: asyncio.Server | None = None
         self._smtp_handler: smtp.InboundHandler | None = None
+        # Owners of raw parts being written by a delivery right now (see _persist_in_parts).
+        self._writing_parts: set[str] = set()
         self._work = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -197,7 +213,11 @@ class App:
         settings = self.config.smtp
         self._smtp_handler = smtp.InboundHandler(
             settings.accept,
-            smtp.GroupCommit(self._persist_deliveries),
+            smtp.GroupCommit(
+                self._persist_deliveries,
+                persist_large=self._persist_in_parts,
+                large_bytes=raw_parts.RAW_PART_BYTES,
+            ),
             self._work.set,
             limits=smtp.FloodLimits(
                 per_sender=settings.max_messages_per_sender_per_minute,
@@ -217,6 +237,38 @@ class App:
     async def _persist_deliveries(self, deliveries: list[smtp.Delivery]) -> list[int]:
         return await self.db(lambda store: store.enqueue_inbound_many(deliveries))
 
+    async def _persist_in_parts(self, delivery: smtp.Delivery) -> int:
+        """A large delivery: its bytes one part per writer job, then its inbox row.
+
+        Other senders' commits run between the parts, so however large a message
+        is (up to the size limit), nobody else waits more than one part's write.
+        """
+        owner = f"raw:{uuid.uuid4().hex}"
+        self._writing_parts.add(owner)
+        try:
+            size = raw_parts.RAW_PART_BYTES
+            for seq, start in enumerate(range(0, len(delivery.raw), size)):
+                part = delivery.raw[start : start + size]
+                await self.db(
+                    lambda store, seq=seq, part=part: raw_parts.write_part(store, owner, seq, part)
+                )
+            return await self.db(lambda store: raw_parts.enqueue_in_parts(store, delivery, owner))
+        finally:
+            self._writing_parts.discard(owner)
+
+    async def _sweep_parts(self) -> None:
+        """Delete parts nothing names (a delivery cut off, a duplicate), one per writer job."""
+        while True:
+            found = await self.db(
+                lambda store, writing=frozenset(self._writing_parts): raw_parts.orphans(
+                    store, 16, writing=writing
+                )
+            )
+            if not found:
+                return
+            for owner, seq in found:
+                await self.db(lambda store, o=owner, n=seq: raw_parts.delete_part(store, o, n))
+
     async def _process_forever(self) -> None:
         while True:
             await self._work.wait()
@@ -227,7 +279,7 @@ class App:
                 self._work.clear()  # what is stored from now on sets it again
                 await self._quiet_moment(until=behind_since + PROCESS_LAG_MAX)
                 try:
-                    counts, more = await self.db(self._process_chunk)
+                    counts, more = await self._process_chunk()
                 except Exception:
                     # Rows stay in the inbox and are retried on the next wake-up or restart.
                     logger.exception("processing the inbox failed")
@@ -236,6 +288,10 @@ class App:
                 total += counts
             if total.read:
                 logger.info("processed %d message(s), %d new", total.read, total.new)
+            try:
+                await self._sweep_parts()
+            except Exception:
+                logger.exception("deleting orphaned message parts failed; retried later")
 
     async def _quiet_moment(self, until: float) -> None:
         """Wait while the SMTP endpoint is flooded with deliveries, but not past ``until``."""
@@ -248,11 +304,42 @@ class App:
                 return
             await asyncio.sleep(min(0.02, until - now))
 
-    def _process_chunk(self, store: Store) -> tuple[IngestCounts, bool]:
-        """One chunk of the inbox, then the forum's webhooks; and whether mail is left."""
-        mail = process_inbox(store, PROCESS_CHUNK, max_batches=1)
-        store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
-        return mail + self._process_webhooks(store), mail.read >= PROCESS_CHUNK
+    async def _process_chunk(self) -> tuple[IngestCounts, bool]:
+        """One chunk of the inbox, then the forum's webhooks; and whether mail is left.
+
+        The writer only reads the chunk and stores it; parsing happens in between on
+        a thread of its own, so one huge or hostile message (a 10 MB body of short
+        lines takes seconds to read) never holds up the commits senders wait for.
+        """
+        pending = await self.db(
+            lambda store: store.pending_inbound(PROCESS_CHUNK, load_parts=False)
+        )
+        prepared = await self._parse(pending)
+
+        def store_chunk(store: Store) -> IngestCounts:
+            mail = store_inbound(store, pending, prepared) if pending else IngestCounts()
+            store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
+            return mail + self._process_webhooks(store)
+
+        return await self.db(store_chunk), len(pending) >= PROCESS_CHUNK
+
+    async def _parse(self, pending: list[InboundMail]) -> list[PreparedPost]:
+        """Parse on the parser thread; messages stored in parts in the parser process."""
+        loop = asyncio.get_running_loop()
+        small = [mail for mail in pending if mail.raw_parts is None]
+        parsed = iter(await loop.run_in_executor(self._parser, parse_inbound, small))
+        prepared: list[PreparedPost] = []
+        for mail in pending:
+            if mail.raw_parts is None:
+                prepared.append(next(parsed))
+                continue
+            if self._parser_process is None:
+                self._parser_process = await loop.run_in_executor(self._parser, parser_process)
+            path = str(self.db_path)
+            prepared.append(
+                await loop.run_in_executor(self._parser_process, parse_stored_parts, path, mail)
+            )
+        return prepared
 
     def _process_pending(self, store: Store) -> IngestCounts:
         """Mail the SMTP endpoint accepted, then webhooks the forum endpoint accepted."""
@@ -380,6 +467,10 @@ class App:
             await loop.run_in_executor(self._reader, self._read_store.close)
             self._read_store = None
         self._reader.shutdown(wait=True)
+        self._parser.shutdown(wait=True)
+        if self._parser_process is not None:
+            self._parser_process.shutdown(wait=True)
+            self._parser_process = None
 
 
 class _StoreRunLog:

@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +31,8 @@ from pathlib import Path
 from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
 from bot.core.mail import Envelope, content_key, parse_mail, unparseable_post
 from bot.model import Post
-from bot.store import IngestCounts, PreparedPost, Store, prepare
+from bot.store import InboundMail, IngestCounts, PreparedPost, Store, prepare
+from bot.store import parts as parts_store
 
 logger = logging.getLogger(__name__)
 
@@ -220,12 +221,68 @@ def process_inbox(
         pending = store.pending_inbound(limit)
         if not pending:
             break
-        items = [
-            (_parse_or_keep(mail.raw, Envelope(mail.received_at)), mail.raw) for mail in pending
-        ]
-        total += store.ingest(items, done_inbox_ids=[mail.id for mail in pending])
+        total += store_inbound(store, pending, parse_inbound(pending))
         batches += 1
     return total
+
+
+def parse_inbound(pending: Sequence[InboundMail]) -> list[PreparedPost]:
+    """Parse and prepare accepted deliveries: the CPU part, which needs no store.
+
+    `quorum run` does this off the writer thread, so that parsing a large or
+    hostile message never holds up the commits other senders wait for.
+    """
+    return [
+        prepare(_parse_or_keep(mail.raw, Envelope(mail.received_at)), content_key(mail.raw))
+        for mail in pending
+    ]
+
+
+def parse_stored_parts(db_path: str, mail: InboundMail) -> PreparedPost:
+    """:func:`parse_inbound` of one delivery stored in parts, reading them itself.
+
+    Runs in a worker process of `quorum run`: a message of many megabytes costs
+    single steps of tens of milliseconds (copies, hashes, decodes) that would hold
+    the server's interpreter lock, and with it every other sender's 250.
+    """
+    if mail.raw_parts is None:
+        raise ValueError(f"inbox row {mail.id} is not stored in parts")
+    store = Store.open_reader(db_path)
+    try:
+        raw = parts_store.joined(store, mail.raw_parts)
+    finally:
+        store.close()
+    return prepare(_parse_or_keep(raw, Envelope(mail.received_at)), content_key(raw))
+
+
+def parser_process() -> ProcessPoolExecutor:
+    """One worker process for :func:`parse_stored_parts`, started from a fork server
+    (the caller runs threads, so forking it directly is not safe)."""
+    methods = multiprocessing.get_all_start_methods()
+    method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+    # Started here, on the caller's thread: starting it on first use would block
+    # whoever submits first (the event loop) while the server imports Quorum.
+    pool.submit(int).result()
+    return pool
+
+
+def store_inbound(
+    store: Store, pending: Sequence[InboundMail], prepared: Sequence[PreparedPost]
+) -> IngestCounts:
+    """Store parsed deliveries and drop them from the inbox, in one transaction."""
+    items = zip(prepared, (mail.raw for mail in pending), strict=True)
+    parts = {
+        item.raw_key: mail.raw_parts
+        for item, mail in zip(prepared, pending, strict=True)
+        if mail.raw_parts
+    }
+    return store.ingest_prepared(
+        items, done_inbox_ids=[mail.id for mail in pending], raw_parts=parts
+    )
 
 
 def _parse_or_keep(raw: bytes, envelope: Envelope) -> Post:

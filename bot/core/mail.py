@@ -51,6 +51,9 @@ MAX_MIME_PARTS = 200
 # for trimming them. Real threads stay far below both (16 References at most in the corpus).
 MAX_HEADER_FIELD_BYTES = 32 * 1024
 MAX_REFERENCES = 50
+# The readable text kept (and read for votes, concerns and commands) is cut here; the
+# raw message is kept whole. A discussion mail is a few KB; a pasted log rarely 100 KB.
+MAX_TEXT_CHARS = 512 * 1024
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _ID_TOKEN = re.compile(r"<([^<>\s]+)>")
 _GITHUB_ID = re.compile(
@@ -350,6 +353,11 @@ def _build_post(
     author = _author(headers, defects)
     created_at = _date(headers, envelope, defects)
     body_text = read_body(defects)
+    if len(body_text) > MAX_TEXT_CHARS:
+        defects.append(
+            Defect("text-truncated", f"read the first {MAX_TEXT_CHARS:,} of {len(body_text):,}")
+        )
+        body_text = body_text[:MAX_TEXT_CHARS]
     split = split_body(body_text)
     in_reply_to = _first_id(_header(headers, "In-Reply-To", defects))
     references = _references(_header(headers, "References"), defects)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 BULK_CACHE_KIB = 64 * 1024
 BULK_COMMIT_MESSAGES = 2_000
 WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024
+# The worker reads at most this much pending mail at once (one larger message alone).
+PENDING_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class InboundMail:
     id: int
     raw: bytes
     received_at: datetime
+    # A large delivery's bytes live in raw_parts under this owner (see bot.store.parts).
+    raw_parts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +292,10 @@ class _Batch:
     """
 
     referenced: set[str]
+    # Content keys of raw messages stored in parts, and their owners (bot.store.parts).
+    raw_parts: Mapping[str, str] = field(default_factory=dict)
     seen_raw: list[tuple[str]] = field(default_factory=list)
-    raw_messages: list[tuple[str, bytes]] = field(default_factory=list)
+    raw_messages: list[tuple[str, bytes | None, str | None]] = field(default_factory=list)
     post_refs: list[tuple[str, str]] = field(default_factory=list)
     defects: list[tuple[str, str, str]] = field(default_factory=list)
     post_links: list[tuple[str, str, str]] = field(default_factory=list)
@@ -297,7 +303,10 @@ class _Batch:
     def flush(self, conn: sqlite3.Connection) -> None:
         for sql, rows in (
             ("INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", self.seen_raw),
-            ("INSERT OR REPLACE INTO raw_messages (key, raw) VALUES (?, ?)", self.raw_messages),
+            (
+                "INSERT OR REPLACE INTO raw_messages (key, raw, raw_parts) VALUES (?, ?, ?)",
+                self.raw_messages,
+            ),
             ("INSERT OR IGNORE INTO post_refs (post_key, ref_id) VALUES (?, ?)", self.post_refs),
             (
                 "INSERT OR IGNORE INTO defects (post_key, kind, detail) VALUES (?, ?, ?)",
@@ -518,9 +527,33 @@ class Store:
                 ids.append(int(cursor.lastrowid or 0))
         return ids
 
-    def pending_inbound(self, limit: int = 500) -> list[InboundMail]:
-        rows = self.db.query("SELECT id, raw, received_at FROM inbox ORDER BY id LIMIT ?", [limit])
-        return [InboundMail(r["id"], r["raw"], from_text(r["received_at"])) for r in rows]
+    def pending_inbound(
+        self, limit: int = 500, max_bytes: int = PENDING_MAX_BYTES, *, load_parts: bool = True
+    ) -> list[InboundMail]:
+        """The oldest deliveries not processed yet: at most ``limit`` of them, and no more
+        than ``max_bytes`` of mail unless the first alone is larger.
+
+        Without ``load_parts`` a delivery stored in parts comes with empty ``raw``:
+        the caller reads the parts itself (``quorum run`` does, in a worker process).
+        """
+        rows = self.db.execute(
+            "SELECT id, received_at, raw_parts, length(raw) FROM inbox ORDER BY id LIMIT ?",
+            [limit],
+        ).fetchall()
+        found: list[InboundMail] = []
+        total = 0
+        for inbox_id, received_at, owner, length in rows:
+            size = parts_store.size(self, owner) if owner else int(length or 0)
+            if found and total + size > max_bytes:
+                break
+            total += size
+            if owner:
+                raw = parts_store.joined(self, owner) if load_parts else b""
+            else:
+                row = self.db.conn.execute("SELECT raw FROM inbox WHERE id = ?", [inbox_id])
+                raw = bytes(row.fetchone()[0] or b"")
+            found.append(InboundMail(inbox_id, raw, from_text(received_at), owner))
+        return found
 
     def inbox_size(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM inbox").fetchone()[0])
@@ -539,18 +572,26 @@ class Store:
         return self.ingest_prepared(prepared, done_inbox_ids=done_inbox_ids)
 
     def ingest_prepared(
-        self, items: Iterable[tuple[PreparedPost, bytes]], *, done_inbox_ids: Iterable[int] = ()
+        self,
+        items: Iterable[tuple[PreparedPost, bytes]],
+        *,
+        done_inbox_ids: Iterable[int] = (),
+        raw_parts: Mapping[str, str] | None = None,
     ) -> IngestCounts:
         """:meth:`ingest` for posts that went through :func:`prepare` already.
 
         A bulk import prepares posts in its worker processes, next to parsing, so
         this process, the single writer, is left with the lookups and the writes.
+        ``raw_parts`` maps the content keys of raw messages already stored in parts
+        to their owners: those are stored by name, not copied.
         """
         items = list(items)
         now = to_text(datetime.now(UTC))
         counts = _Counts()
         with self.db.atomic():
-            batch = _Batch(self._referenced([item.post.message_id for item, _ in items]))
+            batch = _Batch(
+                self._referenced([item.post.message_id for item, _ in items]), raw_parts or {}
+            )
             for item, raw in items:
                 self._ingest_one(item, raw, now, batch, counts)
             batch.flush(self.db.conn)
@@ -718,7 +759,8 @@ class Store:
                 now,
             ],
         )
-        batch.raw_messages.append((post.key, raw))
+        owner = batch.raw_parts.get(item.raw_key)
+        batch.raw_messages.append((post.key, None if owner else raw, owner))
         refs = {*post.references, *([post.in_reply_to] if post.in_reply_to else [])}
         batch.post_refs.extend((post.key, ref) for ref in refs)
         batch.referenced.update(refs)
@@ -857,8 +899,12 @@ class Store:
         return [Defect(row["kind"], row["detail"]) for row in rows]
 
     def raw(self, post_key: str) -> bytes | None:
-        row = self.db.execute("SELECT raw FROM raw_messages WHERE key = ?", [post_key]).fetchone()
-        return bytes(row[0]) if row else None
+        row = self.db.execute(
+            "SELECT raw, raw_parts FROM raw_messages WHERE key = ?", [post_key]
+        ).fetchone()
+        if row is None:
+            return None
+        return parts_store.joined(self, row[1]) if row[1] else bytes(row[0] or b"")
 
     def _post_from_row(self, row: dict[str, Any]) -> Post:
         return Post(
@@ -910,8 +956,9 @@ def _thread_summary(row: dict[str, Any]) -> ThreadSummary:
     )
 
 
-# Last, because bot.store.forum imports the names above from this module.
+# Last, because bot.store.forum and bot.store.parts import the names above from this module.
 from bot.store import forum as forum_store  # noqa: E402
+from bot.store import parts as parts_store  # noqa: E402
 
 
 def _apply_feature_migrations(db: Database) -> None:

@@ -142,3 +142,16 @@ def m004_rfc_links(db: Database) -> None:
     from bot.store.forum import rebuild_post_links
 
     rebuild_post_links(db)
+
+
+@migrations()
+def m006_integrity_raw_parts(db: Database) -> None:
+    # A message over bot.store.parts.RAW_PART_BYTES is stored in parts, each written in
+    # a short transaction of its own, so one large delivery never holds the writer for
+    # long. Its inbox row, and then its raw_messages row, name the parts ("owner") and
+    # leave raw NULL; the parts are written once and never copied.
+    db["raw_parts"].create({"owner": str, "seq": int, "data": bytes}, pk=("owner", "seq"))
+    db["inbox"].add_column("raw_parts", str)
+    db["inbox"].create_index(["raw_parts"])
+    db["raw_messages"].add_column("raw_parts", str)
+    db["raw_messages"].create_index(["raw_parts"])
