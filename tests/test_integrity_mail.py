@@ -6,7 +6,16 @@ import base64
 
 import pytest
 
-from bot.core.mail import MAX_REFERENCES, Envelope, bound_header_fields, parse_mail
+from bot.core.commands import MAX_COMMANDS_PER_POST, Command, CommandError, parse_commands
+from bot.core.mail import (
+    MAX_REFERENCES,
+    MAX_TEXT_CHARS,
+    Envelope,
+    bound_header_fields,
+    parse_mail,
+)
+from bot.core.text import MAX_MENTIONS
+from bot.core.threads import MAX_LINK_MENTIONS, post_tokens
 from bot.model import Post
 from tests.mailgen import ARRIVAL, raw_mail
 
@@ -126,3 +135,30 @@ def test_only_overlong_fields_are_cut_and_the_body_is_untouched():
     assert bounded.startswith(b"Subject: s\nX-Big: y y")
     assert b"\nFrom: a@example.org\n\n" in bounded
     assert bound_header_fields(raw_mail()) == (raw_mail(), ())
+
+
+def test_a_body_of_megabytes_is_read_up_to_the_text_limit_and_says_so():
+    post = parse(raw_mail("> quoted\nnew line\n" * 600_000))
+    assert len(post.text) + sum(map(len, post.quoted)) <= MAX_TEXT_CHARS
+    assert "text-truncated" in kinds(post)
+
+
+def test_thousands_of_mentions_keep_the_first_hundred():
+    post = parse(raw_mail(" ".join(f"@user{n}" for n in range(20_000)) + "\n"))
+    assert post.mentions == tuple(f"user{n}" for n in range(MAX_MENTIONS))
+
+
+def test_a_post_linking_thousands_of_issues_stores_a_bounded_number_of_links():
+    text = " ".join(f"apache/tvm#{n}" for n in range(5_000))
+    tokens = post_tokens(parse(raw_mail(text + "\n")))
+    assert len(tokens.mentions) == MAX_LINK_MENTIONS
+
+
+def test_a_message_of_a_thousand_commands_reads_twenty_and_says_so():
+    text = "\n\n".join(f"@quorum concern c{n}: text {n}" for n in range(1_000))
+    parsed = parse_commands(parse(raw_mail(text + "\n")))
+    assert len(parsed) == MAX_COMMANDS_PER_POST + 1
+    assert all(isinstance(command, Command) for command in parsed[:-1])
+    last = parsed[-1]
+    assert isinstance(last, CommandError)
+    assert last.reason == "only the first 20 commands of a message are read"
