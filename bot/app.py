@@ -40,6 +40,7 @@ from bot.ingest import (
     process_inbox,
     store_inbound,
 )
+from bot.runlock import RunLock
 from bot.scheduler import Job, Scheduler
 from bot.store import InboundMail, IngestCounts, PreparedPost, Store
 from bot.store import jobs as job_runs
@@ -94,6 +95,8 @@ class App:
         # The [discourse] section; forums are followed only when it exists.
         self.discourse = discourse or getattr(config, "discourse", None)
         self.forums: ForumService | None = None
+        # One server per store: a second `quorum run` on it refuses to start.
+        self._run_lock = RunLock(db_path) if str(db_path) != ":memory:" else None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
         # When the writer's job under way started (None: idle), for /healthz.
         self._writer_busy_since: float | None = None
@@ -158,6 +161,16 @@ class App:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> Endpoints:
+        if self._run_lock is not None:
+            self._run_lock.acquire()  # before anything else: a second server changes nothing
+        try:
+            return await self._start()
+        except BaseException:
+            if self._run_lock is not None:
+                self._run_lock.release()
+            raise
+
+    async def _start(self) -> Endpoints:
         loop = asyncio.get_running_loop()
         if self.discourse is not None:
             # Reads the API keys first: a missing one fails here, before anything runs.
@@ -471,6 +484,8 @@ class App:
         if self._parser_process is not None:
             self._parser_process.shutdown(wait=True)
             self._parser_process = None
+        if self._run_lock is not None:
+            self._run_lock.release()
 
 
 class _StoreRunLog:

@@ -28,7 +28,13 @@ from datetime import UTC, datetime
 from itertools import chain, islice
 from pathlib import Path
 
-from bot.adapters.archives import NotMailError, RawMessage, iter_paths, read_messages
+from bot.adapters.archives import (
+    DamagedArchiveError,
+    NotMailError,
+    RawMessage,
+    iter_paths,
+    read_messages,
+)
 from bot.core.mail import Envelope, content_key, parse_mail, unparseable_post
 from bot.model import Post
 from bot.store import InboundMail, IngestCounts, PreparedPost, Store, prepare
@@ -37,6 +43,9 @@ from bot.store import parts as parts_store
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Commit groups of an import beside a running `quorum run`: its deliveries wait for our
+# commits (the default group, bot.store.BULK_COMMIT_MESSAGES, holds the lock ten times longer).
+SHARED_COMMIT_MESSAGES = 200
 # What a worker gets per message: raw bytes, mbox "From " line, content key.
 _Item = tuple[bytes, str | None, str]
 # Below this much input, starting worker processes costs more than it saves.
@@ -50,6 +59,8 @@ class ImportReport:
     counts: IngestCounts = field(default_factory=IngestCounts)
     errors: list[str] = field(default_factory=list)
     files: int = 0
+    # Files read up to damage (a truncated .gz): counted in errors too.
+    damaged: int = 0
 
     def summary(self) -> str:
         c = self.counts
@@ -57,8 +68,10 @@ class ImportReport:
             f"read {c.read}, new {c.new}, already known {c.known},"
             f" kept with defects {c.with_defects}"
         )
-        if self.errors:
-            line += f"; {len(self.errors)} file(s) not imported"
+        if len(self.errors) > self.damaged:
+            line += f"; {len(self.errors) - self.damaged} file(s) not imported"
+        if self.damaged:
+            line += f"; {self.damaged} file(s) damaged, read up to the damage"
         return line
 
 
@@ -79,9 +92,17 @@ def import_paths(
     *,
     on_progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    report: ImportReport | None = None,
+    commit_every: int | None = None,
 ) -> ImportReport:
-    """Import files and directories; a file that is not mail is reported, the rest goes on."""
-    report = ImportReport()
+    """Import files and directories; a file that is not mail is reported, the rest goes on.
+
+    ``report`` (a fresh one by default) is filled in as batches are stored, so a
+    caller still holds what was done when the import stops early. ``commit_every``
+    messages are committed at once (default: bot.store.BULK_COMMIT_MESSAGES).
+    """
+    report = report if report is not None else ImportReport()
+    bulk = {"commit_every": commit_every} if commit_every else {}
     files = list(iter_paths(paths))
     arrived_at = datetime.now(UTC)
     batches = _unknown_only(store, _batches(_messages(files, report), BATCH_SIZE), report)
@@ -92,14 +113,14 @@ def import_paths(
     if workers is None:
         workers = _default_workers(files)
     if workers <= 1:
-        with store.bulk_ingest():
+        with store.bulk_ingest(**bulk):
             parsed: Iterable[tuple[list[_Item], list[PreparedPost]]] = (
                 (batch, parse_batch(batch, arrived_at)) for batch in batches
             )
             _store_all(store, parsed, report, on_progress)
         return report
     # The workers start before bulk_ingest starts its checkpoint thread (see _worker_pool).
-    with _worker_pool(workers) as pool, store.bulk_ingest():
+    with _worker_pool(workers) as pool, store.bulk_ingest(**bulk):
         parsed = _bounded_map(pool, batches, arrived_at, window=workers * 2)
         _store_all(store, parsed, report, on_progress)
     return report
@@ -123,9 +144,11 @@ def _messages(files: list[Path], report: ImportReport) -> Iterator[RawMessage]:
         report.files += 1
         try:
             yield from read_messages(path)
-        except NotMailError as error:
-            logger.warning("%s", error)
+        except (NotMailError, DamagedArchiveError) as error:
+            # The report names it (`quorum import` prints it once, as its error line).
+            logger.info("%s", error)
             report.errors.append(str(error))
+            report.damaged += isinstance(error, DamagedArchiveError)
         except OSError as error:
             report.errors.append(f"{path}: cannot read: {error.strerror or error}")
 

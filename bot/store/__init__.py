@@ -22,6 +22,7 @@ from sqlite_utils import Database
 
 from bot.core import threads as threading
 from bot.core.mail import content_key
+from bot.errors import UserError
 from bot.model import Defect, Person, Post, Source, ThreadKind
 from bot.store.migrations import migrations
 
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 BULK_CACHE_KIB = 64 * 1024
 BULK_COMMIT_MESSAGES = 2_000
 WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024
+# How long a write waits for another process's write (an import beside `quorum run`).
+BUSY_TIMEOUT_SECONDS = 30.0
 # The worker reads at most this much pending mail at once (one larger message alone).
 PENDING_MAX_BYTES = 16 * 1024 * 1024
 
@@ -322,6 +325,71 @@ class _Batch:
                 rows.clear()
 
 
+class StoreError(UserError):
+    """The database cannot be used: not SQLite, damaged, unwritable or busy."""
+
+
+def describe_store_error(error: sqlite3.Error, path: Path | str) -> str:
+    """One line a person can act on, for what SQLite said about the database at ``path``."""
+    said = str(error)
+    lowered = said.lower()
+    if "file is not a database" in lowered:
+        return f"{path} is not a SQLite database ({said}); is --db the right file?"
+    if "malformed" in lowered or "corrupt" in lowered:
+        return (
+            f"the database {path} is damaged ({said}); restore it from a backup, or"
+            f" salvage it with `sqlite3 {path} .recover`"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"the database {path} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s (another quorum"
+            " process is writing); nothing was lost, try again"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"cannot write the database {path} ({said}): check its permissions"
+    if "unable to open" in lowered:
+        return f"cannot open the database {path} ({said}): check the path and its permissions"
+    return f"the database {path} failed: {said}"
+
+
+@contextmanager
+def store_errors(path: Path | str) -> Iterator[None]:
+    """Any SQLite failure inside becomes a :class:`StoreError` naming the database."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StoreError(describe_store_error(error, path)) from None
+
+
+class _Database(Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin.
+
+    A deferred transaction that reads first and writes later fails at once
+    ("database is locked") when another process committed in between, busy
+    timeout or not; one that begins IMMEDIATE waits its turn for the lock instead.
+    That is what lets `quorum import` write while `quorum run` does.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 class Store:
     """SQLite through sqlite-utils, in WAL mode, with migrations applied on open."""
 
@@ -332,23 +400,34 @@ class Store:
         # Within bulk_ingest(), and how many messages its open transaction holds.
         self._bulk = False
         self._uncommitted = 0
+        self._commit_every = BULK_COMMIT_MESSAGES
         # The WAL's length in pages, as checkpoint_aside's thread last saw it.
         self._wal_pages = 0
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
+        """Open (or create) and migrate; :class:`StoreError` names what is wrong with it."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread=False: the app hands the connection to one writer thread.
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        db = Database(conn)
-        if str(path) != ":memory:":
-            db.enable_wal()
-        db.execute("PRAGMA synchronous=NORMAL")
-        # A WAL that grew in a burst is cut back to this when it starts over.
-        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
-        migrations.apply(db)
-        _apply_feature_migrations(db)
+        try:
+            # check_same_thread=False: the app hands the connection to one writer thread.
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
+        except sqlite3.Error as error:
+            raise StoreError(describe_store_error(error, path)) from None
+        # Implicit transactions (a lone INSERT) take the write lock at once, as atomic() does.
+        conn.isolation_level = "IMMEDIATE"
+        db = _Database(conn)
+        try:
+            if str(path) != ":memory:":
+                db.enable_wal()
+            db.execute("PRAGMA synchronous=NORMAL")
+            # A WAL that grew in a burst is cut back to this when it starts over.
+            db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+            migrations.apply(db)
+            _apply_feature_migrations(db)
+        except sqlite3.Error as error:
+            conn.close()
+            raise StoreError(describe_store_error(error, path)) from None
         return cls(db)
 
     @classmethod
@@ -377,7 +456,7 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def bulk_ingest(self) -> Iterator[None]:
+    def bulk_ingest(self, commit_every: int = BULK_COMMIT_MESSAGES) -> Iterator[None]:
         """Settings for many ingests in a row (an archive import), restored afterwards.
 
         - A bigger page cache: the indexes a message is looked up and inserted in
@@ -398,6 +477,7 @@ class Store:
         cache_size = self.db.conn.execute("PRAGMA cache_size").fetchone()[0]
         self.db.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         self._bulk = True
+        self._commit_every = commit_every
         try:
             with self.checkpoint_aside(), self._grouped_commits():
                 yield
@@ -414,7 +494,7 @@ class Store:
         if self.db.conn.in_transaction:
             yield  # the caller's transaction decides
             return
-        self.db.conn.execute("BEGIN")
+        self.db.conn.execute("BEGIN IMMEDIATE")
         self._uncommitted = 0
         try:
             yield
@@ -425,12 +505,12 @@ class Store:
     def _commit_group(self, messages: int) -> None:
         """In bulk_ingest(): count an ingest's messages, commit once there are enough."""
         self._uncommitted += messages
-        if self._uncommitted >= BULK_COMMIT_MESSAGES and self.db.conn.in_transaction:
+        if self._uncommitted >= self._commit_every and self.db.conn.in_transaction:
             self.db.conn.execute("COMMIT")
             # The checkpoint thread has copied most of the WAL by now; finishing here,
             # between two transactions, lets the next one start the WAL over.
             self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self.db.conn.execute("BEGIN")
+            self.db.conn.execute("BEGIN IMMEDIATE")
             self._uncommitted = 0
 
     @contextmanager
