@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 import uuid
@@ -24,9 +25,10 @@ from typing import Any, TypeVar
 from aiohttp import web as aiohttp_web
 
 from bot.adapters import smtp
-from bot.adapters.outbound_mail import MailChannel
+from bot.adapters.outbound_mail import MailChannel, proves_delivery
 from bot.adapters.slack import slack_channels
 from bot.config import Config
+from bot.core.rules import came_through_list
 from bot.dispatch import Channel, Dispatcher, DispatchReport
 from bot.features import decide_all
 from bot.features.digest import digest_action
@@ -42,7 +44,7 @@ from bot.ingest import (
 )
 from bot.runlock import RunLock
 from bot.scheduler import Job, Scheduler
-from bot.store import InboundMail, IngestCounts, PreparedPost, Store
+from bot.store import InboundMail, IngestCounts, PreparedPost, Store, settings
 from bot.store import jobs as job_runs
 from bot.store import parts as raw_parts
 from bot.store.outbox import Outbox
@@ -69,6 +71,8 @@ WRITER_STUCK_SECONDS = 60.0
 WAL_PAGES_CHECKPOINT = 8_000
 WAL_PAGES_MAX = 65_536
 PROCESS_CHUNK = 100  # messages per writer job
+# The environment variable that may hold the key outgoing Message-IDs are signed with.
+MESSAGE_ID_SECRET_ENV = "QUORUM_MESSAGE_ID_SECRET"  # noqa: S105 (a variable's name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,8 @@ class App:
         self.dispatcher: Dispatcher | None = None
         self._web: aiohttp_web.AppRunner | None = None
         self.scheduler: Scheduler | None = None
+        # Signs outgoing Message-IDs (set at start: see _delivery_key).
+        self._message_id_key = b""
         # Called with every dispatch report; `quorum run` prints dry-run messages with it.
         self.on_dispatch: Callable[[DispatchReport], None] | None = None
 
@@ -182,8 +188,13 @@ class App:
                 store.checkpoint_aside(every=0.1, writer_pages=WAL_PAGES_MAX)
             )
         )
+        self._message_id_key = await self._delivery_key()
         self.dispatcher = Dispatcher(
-            self.db, self._channels(), self.config.dispatch, clock=self.clock
+            self.db,
+            self._channels(),
+            self.config.dispatch,
+            clock=self.clock,
+            echo_proof=self._is_our_delivered_mail,
         )
         self._worker = asyncio.create_task(self._process_forever(), name="quorum-worker")
         self._work.set()  # mail accepted before a crash is processed first
@@ -363,6 +374,21 @@ class App:
 
     # -- features, outbox and schedule ----------------------------------------------------
 
+    async def _delivery_key(self) -> bytes:
+        """The key our Message-IDs are signed with: from the environment, else made once
+        and kept in the store. Never logged."""
+        given = os.environ.get(MESSAGE_ID_SECRET_ENV, "").strip()
+        if given:
+            return given.encode("utf-8")
+        return await self.db(settings.message_id_key)
+
+    def _is_our_delivered_mail(self, key: str, message_id: str, list_id: str | None) -> bool:
+        """A stored mail settles uncertain action ``key`` only if the list distributed it
+        and its Message-ID carries our signature of that key (see message_id_for)."""
+        return came_through_list(list_id, self.config.project.list_address) and (
+            proves_delivery(key, message_id, secret=self._message_id_key)
+        )
+
     def _channels(self) -> dict[str, Channel[Any]]:
         config = self.config
         mail = {
@@ -379,8 +405,12 @@ class App:
             archive_url=config.project.archive_url,
         )
         channels: dict[str, Channel[Any]] = {
-            "mail": MailChannel(config.mail_out, name="mail", **mail),
-            "list": MailChannel(config.mail_out, name="list", **mail),
+            "mail": MailChannel(
+                config.mail_out, name="mail", message_id_key=self._message_id_key, **mail
+            ),
+            "list": MailChannel(
+                config.mail_out, name="list", message_id_key=self._message_id_key, **mail
+            ),
             **{channel.name: channel for channel in slack},
         }
         if self.forums is not None and self.discourse is not None:

@@ -178,6 +178,17 @@ def carries_our_loop(post: Post, loop_id: str) -> bool:
     return loop_id.strip("<>").casefold() in tokens
 
 
+def list_id_of(list_address: str) -> str:
+    """The List-Id a list writes into the mail it distributes (RFC 2919): Mailman,
+    ezmlm and Google Groups all make ``dev@lists.example.org`` ``<dev.lists.example.org>``."""
+    return f"<{list_address.strip().casefold().replace('@', '.', 1)}>"
+
+
+def came_through_list(list_id: str | None, list_address: str) -> bool:
+    """Whether a mail with this List-Id (``Post.list_id``) was distributed by the list."""
+    return (list_id or "").casefold() == list_id_of(list_address)
+
+
 def is_own_post(post: Post, bot_addresses: Collection[str]) -> bool:
     """Sent from one of the bot's addresses."""
     address = post.author.address.casefold()

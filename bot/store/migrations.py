@@ -155,3 +155,10 @@ def m006_integrity_raw_parts(db: Database) -> None:
     db["inbox"].create_index(["raw_parts"])
     db["raw_messages"].add_column("raw_parts", str)
     db["raw_messages"].create_index(["raw_parts"])
+
+
+@migrations()
+def m006_integrity_settings(db: Database) -> None:
+    # Values Quorum generates once and keeps (the Message-ID key when the environment
+    # gives none). Secrets here are never logged or shown.
+    db["settings"].create({"name": str, "value": str}, pk="name")
