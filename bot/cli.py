@@ -37,6 +37,7 @@ from bot.ingest import SHARED_COMMIT_MESSAGES, ImportReport, import_paths
 from bot.model import ThreadKind
 from bot.runlock import running_server
 from bot.store import Store, ThreadSummary, store_errors
+from bot.store import forum as forum_store
 from bot.store.outbox import Outbox, Status
 from bot.terminal import safe_json, safe_text
 from bot.web import web_address
@@ -461,15 +462,23 @@ def digest(ctx: Context, now: datetime | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def stats(ctx: Context, as_json: bool) -> None:
-    """Counts of messages, threads and messages kept with defects."""
+    """Counts of messages, threads, messages kept with defects, and forum topics unread."""
     with _store(ctx) as store:
         numbers: dict[str, Any] = store.stats()
         numbers["defect_kinds"] = store.defect_counts()
+        unread = forum_store.unread_topics(store)
+    # Forum topics a sync could not read in full: retried, and named here until read.
+    numbers["forum_unread_topics"] = len(unread)
     if as_json:
-        _echo_json(numbers)
+        _echo_json({**numbers, "forum_unread": [topic.to_dict() for topic in unread]})
         return
     for name, value in numbers.items():
         out.print(f"{name}: {value}")
+    for topic in unread:
+        out.print(
+            f"  unread: forum {topic.forum} topic {topic.topic_id} since"
+            f" {topic.first_at:%Y-%m-%d %H:%M} ({topic.attempts} tries): {topic.error}"
+        )
 
 
 @cli.command()

@@ -162,3 +162,22 @@ def m006_integrity_settings(db: Database) -> None:
     # Values Quorum generates once and keeps (the Message-ID key when the environment
     # gives none). Secrets here are never logged or shown.
     db["settings"].create({"name": str, "value": str}, pk="name")
+
+
+@migrations()
+def m006_integrity_forum_unread(db: Database) -> None:
+    # Forum topics (or posts of them) a sync could not read: never recorded as synced,
+    # retried with a growing pause, and shown in /healthz and `quorum stats`.
+    db["forum_unread"].create(
+        {
+            "forum": str,
+            "topic_id": int,
+            "error": str,
+            "attempts": int,
+            "first_at": str,
+            "last_at": str,
+            "retry_at": str,
+        },
+        pk=("forum", "topic_id"),
+    )
+    db["forum_unread"].create_index(["forum", "retry_at"])
