@@ -464,20 +464,19 @@ def digest(ctx: Context, now: datetime | None) -> None:
 def stats(ctx: Context, as_json: bool) -> None:
     """Counts of messages, threads, messages kept with defects, and forum topics unread."""
     with _store(ctx) as store:
-        numbers: dict[str, Any] = store.stats()
-        numbers["defect_kinds"] = store.defect_counts()
-        unread = forum_store.unread_topics(store)
-    # Forum topics a sync could not read in full: retried, and named here until read.
-    numbers["forum_unread_topics"] = len(unread)
+        numbers = forum_store.stats_report(store)
     if as_json:
-        _echo_json({**numbers, "forum_unread": [topic.to_dict() for topic in unread]})
+        _echo_json(numbers)
         return
+    unread = numbers.pop("forum_unread")
     for name, value in numbers.items():
         out.print(f"{name}: {value}")
     for topic in unread:
+        # Forum topics a sync could not read in full: retried, and named here until read.
         out.print(
-            f"  unread: forum {topic.forum} topic {topic.topic_id} since"
-            f" {topic.first_at:%Y-%m-%d %H:%M} ({topic.attempts} tries): {topic.error}"
+            f"  unread: forum {topic['forum']} topic {topic['topic_id']} since"
+            f" {topic['first_at'][:16].replace('T', ' ')} ({topic['attempts']} tries):"
+            f" {topic['error']}"
         )
 
 

@@ -142,6 +142,18 @@ def unread_topics(store: Store, forum: str | None = None) -> list[UnreadTopic]:
     ]
 
 
+def stats_report(store: Store) -> dict[str, Any]:
+    """What `quorum stats --json` and /api/stats show: the store's counts, its defects by
+    kind, and the forum topics a sync could not read in full (retried until read)."""
+    unread = unread_topics(store)
+    return {
+        **store.stats(),
+        "defect_kinds": store.defect_counts(),
+        "forum_unread_topics": len(unread),
+        "forum_unread": [topic.to_dict() for topic in unread],
+    }
+
+
 def unread_due(store: Store, forum: str, *, now: datetime, limit: int) -> list[int]:
     """Unread topics whose pause has passed, the longest waiting first."""
     rows = store.db.execute(
