@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -376,7 +377,7 @@ class _Database(Database):
             with super().atomic():
                 yield self
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(self.conn)
         try:
             yield self
         except BaseException:
@@ -388,6 +389,35 @@ class _Database(Database):
             except BaseException:
                 self.rollback()
                 raise
+
+
+# While another process holds the write lock, try again this often (seconds) ...
+_LOCK_POLL_FIRST, _LOCK_POLL_LONGEST = 0.0005, 0.004
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for another process's write lock by polling every few ms.
+
+    SQLite's own busy handler sleeps in growing steps up to 100 ms, so a commit
+    waiting behind an import's transaction would lose up to 100 ms after the lock
+    is free: every SMTP sender waits for that commit. Polling takes the lock within
+    milliseconds of its release; BUSY_TIMEOUT_SECONDS still bounds the wait.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        pause = _LOCK_POLL_FIRST
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _LOCK_POLL_LONGEST)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 class Store:
