@@ -266,18 +266,7 @@ async def backfill(
     """
     report = SyncReport()
     newest = await _newest_post_id(client, site)
-    categories: list[tuple[str, int] | None] = [(c.slug, c.id) for c in forum.categories]
-    for category in categories or [None]:
-        page = 0
-        while True:
-            listing = forum_core.parse_topic_list(await client.topic_list(category, page))
-            report.pages += 1
-            for topic in listing.topics:
-                if forum.wants(topic.category_id):
-                    await _sync_listed_topic(client, db, site, forum, topic, report)
-            if not listing.has_more or not listing.topics:
-                break
-            page += 1
+    await _read_topic_lists(client, db, site, forum, report, until_unchanged=False)
     cursor = newest if newest is not None else report.newest_post_id
     await db(
         lambda store: forum_store.advance_cursor(
@@ -286,6 +275,34 @@ async def backfill(
     )
     logger.info("backfilled forum %s: %s", site.name, report.summary())
     return report
+
+
+async def _read_topic_lists(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    report: SyncReport,
+    *,
+    until_unchanged: bool,
+) -> None:
+    """Read the followed categories' topic lists, page by page, and each topic whose
+    entry changed; ``until_unchanged`` stops a category at a page where none did (the
+    lists come most recently bumped first)."""
+    categories: list[tuple[str, int] | None] = [(c.slug, c.id) for c in forum.categories]
+    for category in categories or [None]:
+        page = 0
+        while True:
+            listing = forum_core.parse_topic_list(await client.topic_list(category, page))
+            report.pages += 1
+            read_before = report.topics_read + report.topics_unread
+            for topic in listing.topics:
+                if forum.wants(topic.category_id):
+                    await _sync_listed_topic(client, db, site, forum, topic, report)
+            changed = report.topics_read + report.topics_unread > read_before
+            if not listing.has_more or not listing.topics or (until_unchanged and not changed):
+                break
+            page += 1
 
 
 async def _newest_post_id(client: DiscourseClient, site: ForumSite) -> int | None:
@@ -510,20 +527,7 @@ async def poll_topics(
     where nothing changed. Each changed topic is read as the backfill reads it.
     """
     report = SyncReport()
-    categories: list[tuple[str, int] | None] = [(c.slug, c.id) for c in forum.categories]
-    for category in categories or [None]:
-        page = 0
-        while True:
-            listing = forum_core.parse_topic_list(await client.topic_list(category, page))
-            report.pages += 1
-            read_before = report.topics_read + report.topics_unread
-            for topic in listing.topics:
-                if forum.wants(topic.category_id):
-                    await _sync_listed_topic(client, db, site, forum, topic, report)
-            changed = report.topics_read + report.topics_unread > read_before
-            if not changed or not listing.has_more or not listing.topics:
-                break
-            page += 1
+    await _read_topic_lists(client, db, site, forum, report, until_unchanged=True)
     newest = report.newest_post_id
     await db(lambda store: forum_store.advance_cursor(store, site.name, newest, now=_now()))
     await _retry_unread(client, db, site, forum, report)

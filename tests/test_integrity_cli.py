@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.mailgen import raw_mail
+from tests.test_cli import _start_run as start_run
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "config" / "sample-archive.mbox"
@@ -225,28 +226,6 @@ def write_config(tmp_path: Path) -> Path:
         "[web]\nenabled = false\n"
     )
     return config
-
-
-def start_run(config: Path, db: Path) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(config), "--db", str(db), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if match:
-            return process, int(match.group(1))
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"quorum run did not start: {process.communicate()[1]}")
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[str, str]:

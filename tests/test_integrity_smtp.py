@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import smtplib
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from bot.core.mail import MAX_REFERENCES
 from bot.features.modules import evaluate_modules
 from bot.store import Store
 from bot.web import WebConfig
+from tests import test_hostile as hostile
 from tests.mailgen import raw_mail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,49 +172,35 @@ async def test_smtputf8_is_offered_and_a_utf8_envelope_accepted(app: App):
 # -- MAIL FROM syntax -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["garbage", "<garbage>", "<alice@-example.org>", "<a..b@x.io>"])
-async def test_a_reverse_path_that_is_no_address_gets_501(app: App, path: str):
+async def _mail_from(app: App, path: str) -> tuple[int, bytes]:
     session = await asyncio.to_thread(RawSession, _port(app))
     try:
-        code, text = await asyncio.to_thread(session.command, f"MAIL FROM:{path}".encode())
+        return await asyncio.to_thread(session.command, f"MAIL FROM:{path}".encode())
     finally:
         await asyncio.to_thread(session.close)
-    assert (code, text) == (501, b"5.1.7 Bad sender address syntax")
+
+
+@pytest.mark.parametrize("path", ["garbage", "<garbage>", "<alice@-example.org>", "<a..b@x.io>"])
+async def test_a_reverse_path_that_is_no_address_gets_501(app: App, path: str):
+    assert await _mail_from(app, path) == (501, b"5.1.7 Bad sender address syntax")
 
 
 @pytest.mark.parametrize("path", ["<>", "<alice@example.org>", '<"a b"@example.org>', "<a@[::1]>"])
 async def test_real_reverse_paths_are_accepted(app: App, path: str):
-    session = await asyncio.to_thread(RawSession, _port(app))
-    try:
-        code, _ = await asyncio.to_thread(session.command, f"MAIL FROM:{path}".encode())
-    finally:
-        await asyncio.to_thread(session.close)
-    assert code == 250
+    assert (await _mail_from(app, path))[0] == 250
 
 
 # -- the DATA timeout (RFC 5321 §4.5.3.2) ------------------------------------------------
 
 
-class RawSession:
+class RawSession(hostile.RawSession):
     """An SMTP session on a plain socket, to send DATA at the pace a test chooses."""
 
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.file = self.sock.makefile("rb")
-        self.reply()
-        self.command(b"EHLO tester.example")
-
     def reply(self) -> tuple[int, bytes]:
-        line = self.file.readline()
-        while line[3:4] == b"-":
-            line = self.file.readline()
-        if not line:
+        try:
+            return super().reply()
+        except (ValueError, OSError):  # the server closed the connection
             return 0, b"connection closed"
-        return int(line[:3]), line[4:].strip()
-
-    def command(self, line: bytes) -> tuple[int, bytes]:
-        self.sock.sendall(line + b"\r\n")
-        return self.reply()
 
     def trickle(self, chunks: Iterator[bytes], pause: float) -> tuple[int, bytes]:
         """A transaction whose data comes in ``chunks``, ``pause`` seconds apart."""
@@ -267,15 +253,22 @@ def _lines(count: int) -> Iterator[bytes]:
         yield b"line %d\r\n" % n
 
 
+async def _trickle(port: int, lines: int, pause: float) -> int:
+    """The answer to a DATA of ``lines`` lines sent ``pause`` seconds apart (0: cut)."""
+    session = await asyncio.to_thread(RawSession, port)
+    try:
+        code, _ = await asyncio.to_thread(session.trickle, _lines(lines), pause)
+    finally:
+        await asyncio.to_thread(session.close)
+    return code
+
+
 async def test_a_slow_sender_that_keeps_sending_is_not_cut_at_the_idle_timeout(
     timed_endpoint: tuple[int, list[smtp.Delivery]],
 ):
     port, stored = timed_endpoint
-    session = await asyncio.to_thread(RawSession, port)
     # Eight pauses of 0.1 s: longer in all than the 0.3 s idle timeout, never idle that long.
-    code, _ = await asyncio.to_thread(session.trickle, _lines(8), 0.1)
-    await asyncio.to_thread(session.close)
-    assert code == 250
+    assert await _trickle(port, 8, 0.1) == 250
     assert stored[0].raw.endswith(b"line 7\r\n")
 
 
@@ -283,10 +276,7 @@ async def test_a_client_gone_quiet_during_data_is_cut(
     timed_endpoint: tuple[int, list[smtp.Delivery]],
 ):
     port, stored = timed_endpoint
-    session = await asyncio.to_thread(RawSession, port)
-    code, _ = await asyncio.to_thread(session.trickle, _lines(2), 0.6)
-    await asyncio.to_thread(session.close)
-    assert code != 250
+    assert await _trickle(port, 2, 0.6) != 250
     assert stored == []
 
 
@@ -294,10 +284,7 @@ async def test_data_still_flowing_past_the_data_timeout_is_cut(
     timed_endpoint: tuple[int, list[smtp.Delivery]],
 ):
     port, stored = timed_endpoint
-    session = await asyncio.to_thread(RawSession, port)
-    code, _ = await asyncio.to_thread(session.trickle, _lines(40), 0.1)
-    await asyncio.to_thread(session.close)
-    assert code != 250
+    assert await _trickle(port, 40, 0.1) != 250
     assert stored == []
 
 
