@@ -5,7 +5,12 @@ Run: .venv/bin/python -m bench.fuzz [--examples 20000] [--seed 0]
 Each target is a hypothesis property (arbitrary bytes and mutated real
 messages for parse_mail; arbitrary and vocabulary-rich text for parse_ballot
 and parse_commands; random cuts of the SMTP data for the endpoint's reader),
-run with many more examples than the test suite affords. Prints how many
+run with many more examples than the test suite affords. The cases of issue 15
+are among the inputs: forged display names, raw UTF-8 headers, References past
+every bound and an out-of-office reply are seeds that parse_mail's mutations start
+from (``tests.test_properties.HOSTILE_MESSAGES``, whose bounds it checks too);
+archives gzipped and cut short or corrupted feed the importer's reader; and text
+with escape sequences what the CLI prints. Prints how many
 inputs each target tried, how long it took, and the smallest failing input
 hypothesis found, if any. Seeded: the same seed tries the same inputs.
 """
@@ -50,6 +55,8 @@ TARGETS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], None]]] = {
     "parse_mail": (props.mail_bytes, props.check_parse_mail),
     "parse_ballot": (props.prose, props.check_parse_ballot),
     "parse_commands": (props.prose, props.check_parse_commands),
+    "read_messages (damaged archives)": (props.damaged_archives, props.check_read_archive),
+    "terminal safe_text": (props.prose, props.check_safe_text),
     "smtp read_data": (
         st.tuples(
             st.lists(props._LINE, max_size=60),

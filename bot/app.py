@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -23,21 +25,31 @@ from typing import Any, TypeVar
 from aiohttp import web as aiohttp_web
 
 from bot.adapters import smtp
-from bot.adapters.outbound_mail import MailChannel
+from bot.adapters.outbound_mail import MailChannel, proves_delivery
 from bot.adapters.slack import slack_channels
 from bot.config import Config
+from bot.core.rules import came_through_list
 from bot.dispatch import Channel, Dispatcher, DispatchReport
 from bot.features import decide_all
 from bot.features.digest import digest_action
 from bot.forum import DiscourseChannel, DiscourseConfig, ForumService
 from bot.github import GitHubService
-from bot.ingest import ImportReport, import_paths, process_inbox
+from bot.ingest import (
+    ImportReport,
+    import_paths,
+    parse_inbound,
+    parse_stored_parts,
+    parser_process,
+    process_inbox,
+    store_inbound,
+)
 from bot.logs import event
 from bot.metrics import ForumReading, Metrics
+from bot.runlock import RunLock
 from bot.scheduler import Job, Scheduler
-from bot.store import IngestCounts, Store
+from bot.store import InboundMail, IngestCounts, PreparedPost, Store, settings
 from bot.store import jobs as job_runs
-from bot.store.lifecycle import exclusive
+from bot.store import parts as raw_parts
 from bot.store.outbox import Outbox
 from bot.web import WebContext, start_web
 
@@ -62,6 +74,8 @@ WRITER_STUCK_SECONDS = 60.0
 WAL_PAGES_CHECKPOINT = 8_000
 WAL_PAGES_MAX = 65_536
 PROCESS_CHUNK = 100  # messages per writer job
+# The environment variable that may hold the key outgoing Message-IDs are signed with.
+MESSAGE_ID_SECRET_ENV = "QUORUM_MESSAGE_ID_SECRET"  # noqa: S105 (a variable's name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +105,17 @@ class App:
         self.forums: ForumService | None = None
         # GitHub repositories read directly; only when the [github] section exists.
         self.github: GitHubService | None = None
+        # One server per store: a second `quorum run` on it refuses to start.
+        self._run_lock = RunLock(db_path) if str(db_path) != ":memory:" else None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
         # When the writer's job under way started (None: idle), for /healthz.
         self._writer_busy_since: float | None = None
         self._store: Store | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
+        # Parsing accepted mail: CPU work that must never hold the writer (see _process_chunk).
+        self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-parser")
+        # Messages stored in parts are parsed in a process of their own (started when needed).
+        self._parser_process: ProcessPoolExecutor | None = None
         self._read_store: Store | None = None
         # What the store runs while the app does (background WAL checkpoints).
         self._store_scope = ExitStack()
@@ -103,6 +123,8 @@ class App:
         self._lock = ExitStack()
         self._smtp_server: asyncio.Server | None = None
         self._smtp_handler: smtp.InboundHandler | None = None
+        # Owners of raw parts being written by a delivery right now (see _persist_in_parts).
+        self._writing_parts: set[str] = set()
         self._work = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -110,6 +132,8 @@ class App:
         self.dispatcher: Dispatcher | None = None
         self._web: aiohttp_web.AppRunner | None = None
         self.scheduler: Scheduler | None = None
+        # Signs outgoing Message-IDs (set at start: see _delivery_key).
+        self._message_id_key = b""
         # Called with every dispatch report; `quorum run` prints dry-run messages with it.
         self.on_dispatch: Callable[[DispatchReport], None] | None = None
         # Counted always (it costs nothing); served at /metrics only when web.metrics is on.
@@ -153,6 +177,16 @@ class App:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> Endpoints:
+        if self._run_lock is not None:
+            self._run_lock.acquire()  # before anything else: a second server changes nothing
+        try:
+            return await self._start()
+        except BaseException:
+            if self._run_lock is not None:
+                self._run_lock.release()
+            raise
+
+    async def _start(self) -> Endpoints:
         loop = asyncio.get_running_loop()
         if self.discourse is not None:
             # Reads the API keys first: a missing one fails here, before anything runs.
@@ -160,20 +194,20 @@ class App:
         if self.config.github is not None:
             # Reads the webhook secret first, as the forums read their keys.
             self.github = GitHubService(self.config.github, self.db, self._work.set)
-        self._lock.enter_context(exclusive(self.db_path, "quorum run"))
-        try:
-            self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
-        except BaseException:
-            self._lock.close()
-            raise
+        self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
         # Senders wait for the writer: it must seldom wait for a checkpoint's syncs.
         await self.db(
             lambda store: self._store_scope.enter_context(
                 store.checkpoint_aside(every=0.1, writer_pages=WAL_PAGES_MAX)
             )
         )
+        self._message_id_key = await self._delivery_key()
         self.dispatcher = Dispatcher(
-            self.db, self._channels(), self.config.dispatch, clock=self.clock
+            self.db,
+            self._channels(),
+            self.config.dispatch,
+            clock=self.clock,
+            echo_proof=self._is_our_delivered_mail,
         )
         self._worker = asyncio.create_task(self._process_forever(), name="quorum-worker")
         self._work.set()  # mail accepted before a crash is processed first
@@ -236,7 +270,11 @@ class App:
         settings = self.config.smtp
         self._smtp_handler = smtp.InboundHandler(
             settings.accept,
-            smtp.GroupCommit(self._persist_deliveries),
+            smtp.GroupCommit(
+                self._persist_deliveries,
+                persist_large=self._persist_in_parts,
+                large_bytes=raw_parts.RAW_PART_BYTES,
+            ),
             self._work.set,
             limits=smtp.FloodLimits(
                 per_sender=settings.max_messages_per_sender_per_minute,
@@ -257,6 +295,38 @@ class App:
     async def _persist_deliveries(self, deliveries: list[smtp.Delivery]) -> list[int]:
         return await self.db(lambda store: store.enqueue_inbound_many(deliveries))
 
+    async def _persist_in_parts(self, delivery: smtp.Delivery) -> int:
+        """A large delivery: its bytes one part per writer job, then its inbox row.
+
+        Other senders' commits run between the parts, so however large a message
+        is (up to the size limit), nobody else waits more than one part's write.
+        """
+        owner = f"raw:{uuid.uuid4().hex}"
+        self._writing_parts.add(owner)
+        try:
+            size = raw_parts.RAW_PART_BYTES
+            for seq, start in enumerate(range(0, len(delivery.raw), size)):
+                part = delivery.raw[start : start + size]
+                await self.db(
+                    lambda store, seq=seq, part=part: raw_parts.write_part(store, owner, seq, part)
+                )
+            return await self.db(lambda store: raw_parts.enqueue_in_parts(store, delivery, owner))
+        finally:
+            self._writing_parts.discard(owner)
+
+    async def _sweep_parts(self) -> None:
+        """Delete parts nothing names (a delivery cut off, a duplicate), one per writer job."""
+        while True:
+            found = await self.db(
+                lambda store, writing=frozenset(self._writing_parts): raw_parts.orphans(
+                    store, 16, writing=writing
+                )
+            )
+            if not found:
+                return
+            for owner, seq in found:
+                await self.db(lambda store, o=owner, n=seq: raw_parts.delete_part(store, o, n))
+
     async def _process_forever(self) -> None:
         while True:
             await self._work.wait()
@@ -267,7 +337,7 @@ class App:
                 self._work.clear()  # what is stored from now on sets it again
                 await self._quiet_moment(until=behind_since + PROCESS_LAG_MAX)
                 try:
-                    counts, more = await self.db(self._process_chunk)
+                    counts, more = await self._process_chunk()
                 except Exception:
                     # Rows stay in the inbox and are retried on the next wake-up or restart.
                     logger.exception("processing the inbox failed", extra=event("inbox.failed"))
@@ -282,6 +352,10 @@ class App:
                     total.new,
                     extra=event("inbox.processed", read=total.read, new=total.new),
                 )
+            try:
+                await self._sweep_parts()
+            except Exception:
+                logger.exception("deleting orphaned message parts failed; retried later")
 
     async def _quiet_moment(self, until: float) -> None:
         """Wait while the SMTP endpoint is flooded with deliveries, but not past ``until``."""
@@ -294,11 +368,42 @@ class App:
                 return
             await asyncio.sleep(min(0.02, until - now))
 
-    def _process_chunk(self, store: Store) -> tuple[IngestCounts, bool]:
-        """One chunk of the inbox, then the forum's webhooks; and whether mail is left."""
-        mail = process_inbox(store, PROCESS_CHUNK, max_batches=1)
-        store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
-        return mail + self._process_webhooks(store), mail.read >= PROCESS_CHUNK
+    async def _process_chunk(self) -> tuple[IngestCounts, bool]:
+        """One chunk of the inbox, then the forum's webhooks; and whether mail is left.
+
+        The writer only reads the chunk and stores it; parsing happens in between on
+        a thread of its own, so one huge or hostile message (a 10 MB body of short
+        lines takes seconds to read) never holds up the commits senders wait for.
+        """
+        pending = await self.db(
+            lambda store: store.pending_inbound(PROCESS_CHUNK, load_parts=False)
+        )
+        prepared = await self._parse(pending)
+
+        def store_chunk(store: Store) -> IngestCounts:
+            mail = store_inbound(store, pending, prepared) if pending else IngestCounts()
+            store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
+            return mail + self._process_webhooks(store)
+
+        return await self.db(store_chunk), len(pending) >= PROCESS_CHUNK
+
+    async def _parse(self, pending: list[InboundMail]) -> list[PreparedPost]:
+        """Parse on the parser thread; messages stored in parts in the parser process."""
+        loop = asyncio.get_running_loop()
+        small = [mail for mail in pending if mail.raw_parts is None]
+        parsed = iter(await loop.run_in_executor(self._parser, parse_inbound, small))
+        prepared: list[PreparedPost] = []
+        for mail in pending:
+            if mail.raw_parts is None:
+                prepared.append(next(parsed))
+                continue
+            if self._parser_process is None:
+                self._parser_process = await loop.run_in_executor(self._parser, parser_process)
+            path = str(self.db_path)
+            prepared.append(
+                await loop.run_in_executor(self._parser_process, parse_stored_parts, path, mail)
+            )
+        return prepared
 
     def _process_pending(self, store: Store) -> IngestCounts:
         """Mail the SMTP endpoint accepted, then webhooks the forum endpoint accepted."""
@@ -309,6 +414,21 @@ class App:
         return forum + (self.github.process(store) if self.github is not None else IngestCounts())
 
     # -- features, outbox and schedule ----------------------------------------------------
+
+    async def _delivery_key(self) -> bytes:
+        """The key our Message-IDs are signed with: from the environment, else made once
+        and kept in the store. Never logged."""
+        given = os.environ.get(MESSAGE_ID_SECRET_ENV, "").strip()
+        if given:
+            return given.encode("utf-8")
+        return await self.db(settings.message_id_key)
+
+    def _is_our_delivered_mail(self, key: str, message_id: str, list_id: str | None) -> bool:
+        """A stored mail settles uncertain action ``key`` only if the list distributed it
+        and its Message-ID carries our signature of that key (see message_id_for)."""
+        return came_through_list(list_id, self.config.project.list_address) and (
+            proves_delivery(key, message_id, secret=self._message_id_key)
+        )
 
     def _channels(self) -> dict[str, Channel[Any]]:
         config = self.config
@@ -326,8 +446,12 @@ class App:
             archive_url=config.project.archive_url,
         )
         channels: dict[str, Channel[Any]] = {
-            "mail": MailChannel(config.mail_out, name="mail", **mail),
-            "list": MailChannel(config.mail_out, name="list", **mail),
+            "mail": MailChannel(
+                config.mail_out, name="mail", message_id_key=self._message_id_key, **mail
+            ),
+            "list": MailChannel(
+                config.mail_out, name="list", message_id_key=self._message_id_key, **mail
+            ),
             **{channel.name: channel for channel in slack},
         }
         if self.forums is not None and self.discourse is not None:
@@ -435,6 +559,12 @@ class App:
             await loop.run_in_executor(self._reader, self._read_store.close)
             self._read_store = None
         self._reader.shutdown(wait=True)
+        self._parser.shutdown(wait=True)
+        if self._parser_process is not None:
+            self._parser_process.shutdown(wait=True)
+            self._parser_process = None
+        if self._run_lock is not None:
+            self._run_lock.release()
 
 
 class _StoreRunLog:

@@ -40,41 +40,100 @@ from bot.features.concerns import find_thread, ledger_of, ledgers, render_summar
 from bot.features.digest import build_digest, render_digest
 from bot.features.modules import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
-from bot.ingest import ImportReport, import_paths
+from bot.ingest import SHARED_COMMIT_MESSAGES, ImportReport, import_paths
 from bot.model import ThreadKind
-from bot.store import Store, ThreadSummary, lifecycle
+from bot.runlock import running_server
+from bot.store import Store, ThreadSummary, lifecycle, store_errors
+from bot.store import forum as forum_store
 from bot.store.outbox import Outbox, Status
+from bot.terminal import safe_json, safe_text
 from bot.version import version_text
 from bot.web import web_address
 
 logger = logging.getLogger(__name__)
 BACKUP_NICENESS = 10
+
+
+class _SafeConsole(Console):
+    """Prints text from mail with its control characters shown, never obeyed."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+class _SafeTable(Table):
+    """A table whose cells are text from mail: shown safely (see bot.terminal)."""
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(safe_text(c) if isinstance(c, str) else c for c in cells), **options)
+
+
 # Data (subjects, names) is never rich markup; piped output gets a wide, stable layout.
-out = Console(
+out = _SafeConsole(
     highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 160
 )
+
+
+def _echo(text: str, *, nl: bool = True) -> None:
+    """Plain text with mail in it (a summary, the digest): control characters shown."""
+    click.echo(safe_text(text), nl=nl)
+
+
+def _echo_json(data: Any, **options: Any) -> None:
+    click.echo(safe_json(json.dumps(data, indent=2, ensure_ascii=False, **options)))
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     config_path: Path | None
     db_path: Path
+    # Read and validated before any command runs: a missing or bad file stops every one.
+    loaded: Config
     log_format: logs.LogFormat = "text"
 
     def config(self) -> Config:
-        config = load_config(self.config_path)
         # Variables the config names for secrets are scrubbed from every log line.
-        logs.SECRETS.add(logs.secret_names(config))
-        return config
+        logs.SECRETS.add(logs.secret_names(self.loaded))
+        return self.loaded
 
 
 @contextmanager
-def _store(ctx: Context) -> Iterator[Store]:
-    store = Store.open(ctx.db_path)
+def _store(ctx: Context, *, create: bool = False) -> Iterator[Store]:
+    """The database, opened for a command; any SQLite failure becomes one clear line.
+
+    Only ``import`` and ``run`` (``create``) make a new database; reading commands
+    name a path with none rather than print an empty result from a new, empty one.
+    """
+    path = database_path(ctx.db_path, create=create)
+    store = Store.open(path)
     try:
-        yield store
+        with store_errors(path):
+            yield store
     finally:
         store.close()
+
+
+def database_path(path: Path, *, create: bool) -> Path:
+    """``path`` if a command may open it; else :class:`UserError` saying why not.
+
+    Directories are never made on a guess: only the default ``var/`` folder is
+    created; a ``--db`` in a folder that does not exist is an error.
+    """
+    if path.is_dir():
+        raise UserError(f"--db {path} is a directory; name a database file")
+    if not path.parent.exists():
+        if not (create and path == DEFAULT_DB):
+            raise UserError(
+                f"--db {path}: the folder {path.parent} does not exist; create it first,"
+                " or choose another --db"
+            )
+        path.parent.mkdir(parents=True)
+    if not create and not path.exists():
+        raise UserError(
+            f"no database at {path}: `quorum import` or `quorum run` creates one"
+            " (or choose another --db)"
+        )
+    return path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,7 +176,7 @@ def cli(
     quietest = logging.INFO if log_format == "json" else logging.WARNING
     level = quietest - 10 * min(verbose, 2 if log_format == "text" else 1)
     logs.configure(level, log_format)
-    click_ctx.obj = Context(config_path, db_path, log_format)
+    click_ctx.obj = Context(config_path, db_path, load_config(config_path), log_format)
 
 
 @cli.command("check-config")
@@ -137,20 +196,52 @@ def check_config(ctx: Context, file: Path | None) -> None:
 @click.option("--workers", type=click.IntRange(min=1), help="Parser processes (default: auto).")
 @click.pass_obj
 def import_command(ctx: Context, paths: tuple[Path, ...], workers: int | None) -> None:
-    """Import mbox/mboxrd files (also .gz), .eml files and directories of them."""
-    ctx.config()  # a bad config is reported before any work starts
-    with _store(ctx) as store:
-        report = _import_with_progress(store, list(paths), workers)
+    """Import mbox/mboxrd files (also .gz), .eml files and directories of them.
+
+    Always ends with the summary line, also when it stops early (Ctrl-C, a busy or
+    broken database): what it says was stored is stored, and importing the same
+    files again adds only what is missing.
+    """
+    report = ImportReport()
+    server = running_server(ctx.db_path)
+    stopped: QuorumError | None = None
+    status = 0
+    # A wrong --db or a database that will not open is one line, before any work.
+    with _store(ctx, create=True) as store:
+        try:
+            with store_errors(ctx.db_path):
+                _import_with_progress(store, list(paths), workers, report, beside_server=server)
+        except KeyboardInterrupt:
+            stopped, status = UserError("interrupted"), 130
+        except QuorumError as error:
+            stopped, status = error, error.exit_code
     for error in report.errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {safe_text(error)}", err=True)
     click.echo(report.summary())
+    if stopped is not None:
+        click.echo(
+            f"error: import stopped: {safe_text(str(stopped))}; what the line above counts is"
+            " stored, and importing the same files again adds only what is missing",
+            err=True,
+        )
+        sys.exit(status)
     if report.errors:
         sys.exit(1)
 
 
-def _import_with_progress(store: Store, paths: list[Path], workers: int | None) -> ImportReport:
+def _import_with_progress(
+    store: Store,
+    paths: list[Path],
+    workers: int | None,
+    report: ImportReport,
+    *,
+    beside_server: int | None,
+) -> None:
+    # Beside a running `quorum run`, commit often: its deliveries wait for our commits.
+    commit_every = SHARED_COMMIT_MESSAGES if beside_server else None
     if not sys.stderr.isatty():
-        return import_paths(store, paths, workers=workers)
+        import_paths(store, paths, workers=workers, report=report, commit_every=commit_every)
+        return
     columns = (SpinnerColumn(), TextColumn("{task.completed} messages"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("import", total=None)
@@ -158,7 +249,14 @@ def _import_with_progress(store: Store, paths: list[Path], workers: int | None) 
         def advance(n: int) -> None:
             progress.advance(task, n)
 
-        return import_paths(store, paths, on_progress=advance, workers=workers)
+        import_paths(
+            store,
+            paths,
+            on_progress=advance,
+            workers=workers,
+            report=report,
+            commit_every=commit_every,
+        )
 
 
 @cli.command()
@@ -170,14 +268,14 @@ def threads(ctx: Context, as_json: bool, kind: str | None) -> None:
     with _store(ctx) as store:
         rows = store.threads(ThreadKind(kind) if kind else None)
     if as_json:
-        click.echo(json.dumps([row.to_dict() for row in rows], indent=2, ensure_ascii=False))
+        _echo_json([row.to_dict() for row in rows])
         return
     _print_threads(rows)
 
 
 def _print_threads(rows: list[ThreadSummary]) -> None:
     subjects = {row.key: row.subject for row in rows}
-    table = Table(show_lines=False, pad_edge=False, box=None)
+    table = _SafeTable(show_lines=False, pad_edge=False, box=None)
     for column in ("kind", "subject", "msgs", "people", "first", "last", "linked"):
         table.add_column(column, overflow="ellipsis", max_width=60)
     for row in rows:
@@ -221,9 +319,9 @@ def votes(
         else:
             reports = [vote_report(store, config, thread, moment)]
     if draft:
-        click.echo(draft_result(reports[0], config), nl=False)
+        _echo(draft_result(reports[0], config), nl=False)
     elif as_json:
-        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+        _echo_json([r.to_dict() for r in reports])
     elif thread is not None:
         _print_vote_detail(reports[0])
     else:
@@ -231,7 +329,7 @@ def votes(
 
 
 def _print_votes(reports: list[VoteReport]) -> None:
-    table = Table(pad_edge=False, box=None)
+    table = _SafeTable(pad_edge=False, box=None)
     for column in ("state", "subject", "+1", "0", "-1", "binding +1/-1", "rule", "RESULT"):
         table.add_column(column, overflow="ellipsis", max_width=60)
     for report in reports:
@@ -334,9 +432,9 @@ def concerns(ctx: Context, thread: str | None, as_json: bool, now: datetime | No
             found = [ledger_of(store, config, find_thread(store, thread), moment)]
     rows = [concern.to_dict() for ledger in found for concern in ledger.concerns]
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        _echo_json(rows)
         return
-    table = Table(pad_edge=False, box=None)
+    table = _SafeTable(pad_edge=False, box=None)
     for column in ("state", "id", "raised by", "raised", "answered by", "title"):
         table.add_column(column, overflow="ellipsis", max_width=50)
     for row in rows:
@@ -360,13 +458,13 @@ def summary(ctx: Context, thread: str, as_json: bool, now: datetime | None, plai
     with _store(ctx) as store:
         result = summary_of(store, config, find_thread(store, thread), _moment(now))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        _echo_json(result.to_dict())
         return
     text = render_summary(result, config)
     if config.summarizer.enabled and not plain:
         # Falls back to the computed text on any failure; the ledger never depends on it.
         text = rewrite_summary_sync(text, config.summarizer, keep=required_terms(result))
-    click.echo(text, nl=False)
+    _echo(text, nl=False)
 
 
 def _moment(now: datetime | None) -> datetime:
@@ -388,9 +486,9 @@ def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
             "obligations": [o.to_dict() for o in evaluation.obligations],
             "decisions": [d.to_dict() for d in evaluation.decisions],
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        _echo_json(payload, default=str)
         return
-    table = Table(pad_edge=False, box=None)
+    table = _SafeTable(pad_edge=False, box=None)
     for column in ("module", "state", "maintainers", "open", "median", "p90", "CI fails", "flag"):
         table.add_column(column, overflow="ellipsis", max_width=40)
     for figures in evaluation.modules:
@@ -426,22 +524,29 @@ def digest(ctx: Context, as_json: bool, now: datetime | None) -> None:
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False, default=str))
         return
-    click.echo(render_digest(found, config), nl=False)
+    _echo(render_digest(found, config), nl=False)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def stats(ctx: Context, as_json: bool) -> None:
-    """Counts of messages, threads and messages kept with defects."""
+    """Counts of messages, threads, messages kept with defects, and forum topics unread."""
     with _store(ctx) as store:
-        numbers: dict[str, Any] = store.stats()
-        numbers["defect_kinds"] = store.defect_counts()
+        numbers = forum_store.stats_report(store)
     if as_json:
-        click.echo(json.dumps(numbers, indent=2))
+        _echo_json(numbers)
         return
+    unread = numbers.pop("forum_unread")
     for name, value in numbers.items():
         out.print(f"{name}: {value}")
+    for topic in unread:
+        # Forum topics a sync could not read in full: retried, and named here until read.
+        out.print(
+            f"  unread: forum {topic['forum']} topic {topic['topic_id']} since"
+            f" {topic['first_at'][:16].replace('T', ' ')} ({topic['attempts']} tries):"
+            f" {topic['error']}"
+        )
 
 
 @cli.command()
@@ -449,7 +554,9 @@ def stats(ctx: Context, as_json: bool) -> None:
 def run(ctx: Context) -> None:
     """Serve: the SMTP endpoint and the worker, until SIGINT or SIGTERM."""
     config = ctx.config()
-    asyncio.run(_serve(config, ctx.db_path, Announcer(json_logs=ctx.log_format == "json")))
+    path = database_path(ctx.db_path, create=True)
+    with store_errors(path):
+        asyncio.run(_serve(config, path, Announcer(json_logs=ctx.log_format == "json")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +588,7 @@ async def _serve(config: Config, db_path: Path, announce: Announcer | None = Non
         report = await app.import_on_start()
         if report is not None:
             for error in report.errors:
-                click.echo(f"error: {error}", err=True)
+                click.echo(f"error: {safe_text(error)}", err=True)
             say.say(
                 f"imported {', '.join(config.imports.on_start)}: {report.summary()}",
                 "import.done",
@@ -555,7 +662,7 @@ def log(ctx: Context, as_json: bool, status: str | None, kind: str | None, limit
             limit=limit, status=Status(status) if status else None, kind=kind
         )
     if as_json:
-        click.echo(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
+        _echo_json([e.to_dict() for e in entries])
         return
     for entry in entries:
         sent = f", sent {entry.sent_at:%Y-%m-%d %H:%M}" if entry.sent_at else ""
@@ -715,7 +822,8 @@ register_source_commands(cli)
 
 
 def _fail(error: QuorumError) -> NoReturn:
-    click.echo(f"error: {error}" if "\n" not in str(error) else str(error), err=True)
+    text = safe_text(str(error))
+    click.echo(f"error: {text}" if "\n" not in text else text, err=True)
     sys.exit(error.exit_code)
 
 

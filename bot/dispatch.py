@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.logs import event
 from bot.model import Action, Post
-from bot.store.outbox import Claimed, Due, Outbox, Recovery, Status
+from bot.store.outbox import Claimed, Due, EchoCheck, Outbox, Recovery, Status
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -266,8 +266,13 @@ class Dispatcher:
         channels: Mapping[str, Channel[Any]],
         config: DispatchConfig,
         clock: Callable[[], datetime],
+        *,
+        echo_proof: EchoCheck | None = None,
     ) -> None:
+        """``echo_proof`` says whether a stored mail is the delivered copy of an uncertain
+        action (the list's copy, with our signed Message-ID); without it none is settled."""
         self._store = store_call
+        self._echo_proof = echo_proof
         self._channels = dict(channels)
         self._config = config
         self._clock = clock
@@ -278,7 +283,9 @@ class Dispatcher:
     async def run_once(self, now: datetime) -> DispatchReport:
         async with self._lock:
             recovery = await self._recover(now)
-            confirmed = await self._store(lambda store: Outbox(store).confirm_echoes(now))
+            confirmed = await self._store(
+                lambda store: Outbox(store).confirm_echoes(now, self._echo_proof)
+            )
             decision, claimed = await self._store(lambda store: self._claim(store, now))
             outcomes = [await self._deliver(item, now) for item in claimed]
         report = DispatchReport(

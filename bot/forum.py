@@ -42,6 +42,7 @@ from bot.adapters import webhooks
 from bot.adapters.discourse import (
     DiscourseClient,
     DiscourseRequestError,
+    DiscourseUnavailable,
     RequestBudget,
     RetryPolicy,
 )
@@ -216,16 +217,31 @@ class SyncReport:
     topics_skipped: int = 0
     pages: int = 0
     skipped_posts: int = 0  # small actions, whispers, other categories
+    # Topics that could not be read in full this time (recorded, retried later).
+    topics_unread: int = 0
+    # The highest post id seen in a topic's stream (the cursor without /posts.json).
+    newest_post_id: int = 0
+    # Posts of the topic being read that could not be read, and why (see sync_topic).
+    unread: dict[int, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         c = self.counts
-        return (
+        line = (
             f"{c.read} post(s) read, {c.new} new, {c.edited} edited; {self.topics_read} topic(s)"
             f" read, {self.topics_skipped} unchanged; {self.skipped_posts} skipped"
         )
+        if self.topics_unread:
+            line += f"; {self.topics_unread} topic(s) could not be read, tried again later"
+        return line
 
 
 # -- backfill and polling ----------------------------------------------------------------
+
+# What says "this endpoint is not there for us" (a proxy, the API key's scope, an old
+# or trimmed forum) rather than "this topic is gone": time to read another way.
+_REFUSED = frozenset({403, 404, 405, 410})
+# Unread topics tried again per poll, the longest waiting first: retries share the budget.
+UNREAD_RETRIES_PER_POLL = 5
 
 
 async def sync_forum(
@@ -236,7 +252,7 @@ async def sync_forum(
     if state.last_post_id is None:
         if forum.backfill:
             return await backfill(client, db, site, forum)
-        return await _start_from_newest(client, db, site)
+        return await _start_from_newest(client, db, site, forum)
     return await poll(client, db, site, forum, state.last_post_id)
 
 
@@ -246,29 +262,60 @@ async def backfill(
     """Read every topic of the configured categories; then set the cursor.
 
     The cursor is the newest post id *before* reading history, so whatever is
-    posted while the backfill runs is picked up by the first poll.
+    posted while the backfill runs is picked up by the first poll. A forum that
+    does not let us read ``/posts.json`` is backfilled all the same, from its
+    topic lists, and the cursor is then the newest post id the topics showed.
     """
     report = SyncReport()
-    newest = _newest_id(forum_core.parse_latest_posts(await client.latest_posts()))
+    newest = await _newest_post_id(client, site)
+    await _read_topic_lists(client, db, site, forum, report, until_unchanged=False)
+    cursor = newest if newest is not None else report.newest_post_id
+    await db(
+        lambda store: forum_store.advance_cursor(
+            store, site.name, cursor, now=_now(), backfilled=True
+        )
+    )
+    logger.info("backfilled forum %s: %s", site.name, report.summary())
+    return report
+
+
+async def _read_topic_lists(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    report: SyncReport,
+    *,
+    until_unchanged: bool,
+) -> None:
+    """Read the followed categories' topic lists, page by page, and each topic whose
+    entry changed; ``until_unchanged`` stops a category at a page where none did (the
+    lists come most recently bumped first)."""
     categories: list[tuple[str, int] | None] = [(c.slug, c.id) for c in forum.categories]
     for category in categories or [None]:
         page = 0
         while True:
             listing = forum_core.parse_topic_list(await client.topic_list(category, page))
             report.pages += 1
+            read_before = report.topics_read + report.topics_unread
             for topic in listing.topics:
                 if forum.wants(topic.category_id):
                     await _sync_listed_topic(client, db, site, forum, topic, report)
-            if not listing.has_more or not listing.topics:
+            changed = report.topics_read + report.topics_unread > read_before
+            if not listing.has_more or not listing.topics or (until_unchanged and not changed):
                 break
             page += 1
-    await db(
-        lambda store: forum_store.advance_cursor(
-            store, site.name, newest, now=_now(), backfilled=True
-        )
-    )
-    logger.info("backfilled forum %s: %s", site.name, report.summary())
-    return report
+
+
+async def _newest_post_id(client: DiscourseClient, site: ForumSite) -> int | None:
+    """The newest post id from ``/posts.json``; None when the forum refuses it."""
+    try:
+        return _newest_id(forum_core.parse_latest_posts(await client.latest_posts()))
+    except DiscourseRequestError as error:
+        if error.status not in _REFUSED:
+            raise
+        logger.info("forum %s: %s; reading its topic lists instead", site.name, error)
+        return None
 
 
 async def _sync_listed_topic(
@@ -295,16 +342,40 @@ async def _sync_and_mark(
     marker: str,
     report: SyncReport,
 ) -> None:
+    """Read a topic; mark it synced only when every post of it was read.
+
+    Anything less (the topic refused, posts that neither the batch endpoint nor the
+    topic's pages gave) is recorded as unread, shown in /healthz and `quorum stats`,
+    and tried again later: an error is never taken for "nothing to read".
+    """
     try:
         await sync_topic(client, db, site, forum, topic_id, report)
     except DiscourseRequestError as error:
-        if error.status not in (403, 404, 410):
-            raise
-        # Deleted or hidden since it was listed: nothing to read, nothing lost.
-        logger.info("forum %s: topic %d is gone (%d)", site.name, topic_id, error.status)
+        await _record_unread(db, site, topic_id, str(error), report)
+        return
+    except DiscourseUnavailable as error:
+        await _record_unread(db, site, topic_id, str(error), report)
+        raise
+    reason = report.unread.pop(topic_id, None)
+    if reason is not None:
+        await _record_unread(db, site, topic_id, reason, report)
+        return
     await db(
         lambda store: forum_store.mark_topic_synced(store, site.name, topic_id, marker, now=_now())
     )
+
+
+async def _record_unread(
+    db: DbCall, site: ForumSite, topic_id: int, error: str, report: SyncReport
+) -> None:
+    report.topics_unread += 1
+    logger.warning(
+        "forum %s: topic %d could not be read in full (%s); it is tried again later",
+        site.name,
+        topic_id,
+        error,
+    )
+    await db(lambda store: forum_store.record_unread(store, site.name, topic_id, error, now=_now()))
 
 
 async def sync_topic(
@@ -318,31 +389,93 @@ async def sync_topic(
     """One topic: its view (1 request), then the posts we lack in batches by id.
 
     A topic of N posts costs 1 + ceil((N - 20) / batch) requests the first time,
-    and only the view plus the new posts' batches afterwards.
+    and only the view plus the new posts' batches afterwards. Where the batch
+    endpoint fails (a proxy or an API key's scope may refuse it), the topic's pages
+    (``/t/{id}.json?page=N``, 20 posts each) are read instead; posts that neither
+    gives are noted in ``report.unread`` under the topic's id.
     """
     report = report if report is not None else SyncReport()
     view = forum_core.parse_topic_view(await client.topic(topic_id))
     report.topics_read += 1
+    report.newest_post_id = max(report.newest_post_id, *view.stream, 0)
     await _store_posts(db, site, forum, view.posts, report)
     in_view = {post.id for post in view.posts}
     known = await db(lambda store: forum_store.known_post_ids(store, site, view.stream))
     missing = [pid for pid in view.stream if pid not in in_view and pid not in known]
+    missing = await _fetch_by_id(client, db, site, forum, view, missing, report)
+    if missing:
+        unread, error = await _fetch_by_page(client, db, site, forum, view, missing, report)
+        if unread:
+            report.unread[topic_id] = f"{len(unread)} post(s) could not be read: {error}"
+    return report
+
+
+async def _fetch_by_id(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    view: forum_core.TopicView,
+    missing: list[int],
+    report: SyncReport,
+) -> list[int]:
+    """Fetch ``missing`` in batches by id; what is left when the endpoint fails."""
     batch_size = forum.post_batch_size
     while missing:
         batch, rest = missing[:batch_size], missing[batch_size:]
         try:
-            answer = await client.topic_posts(topic_id, batch)
+            answer = await client.topic_posts(view.topic.id, batch)
         except DiscourseRequestError as error:
-            if error.status != 400 or batch_size <= MIN_POST_BATCH:
-                raise
-            # A forum that caps post_ids (some proxies and plugins do): ask for fewer.
-            batch_size = max(MIN_POST_BATCH, batch_size // 2)
-            logger.info("forum %s caps post_ids; batches of %d", site.name, batch_size)
-            continue
+            if error.status == 400 and batch_size > MIN_POST_BATCH:
+                # A forum that caps post_ids (some proxies and plugins do): ask for fewer.
+                batch_size = max(MIN_POST_BATCH, batch_size // 2)
+                logger.info("forum %s caps post_ids; batches of %d", site.name, batch_size)
+                continue
+            return _read_by_pages(site, view, error, missing)
+        except DiscourseUnavailable as error:
+            return _read_by_pages(site, view, error, missing)
         posts = forum_core.parse_topic_posts(answer, view.topic)
         await _store_posts(db, site, forum, posts, report)
         missing = rest
-    return report
+    return []
+
+
+def _read_by_pages(
+    site: ForumSite, view: forum_core.TopicView, error: QuorumError, missing: list[int]
+) -> list[int]:
+    logger.warning(
+        "forum %s: %s; reading topic %d page by page instead", site.name, error, view.topic.id
+    )
+    return missing
+
+
+async def _fetch_by_page(
+    client: DiscourseClient,
+    db: DbCall,
+    site: ForumSite,
+    forum: ForumConfig,
+    view: forum_core.TopicView,
+    missing: list[int],
+    report: SyncReport,
+) -> tuple[list[int], str]:
+    """Read the topic pages that hold ``missing``; the ids no page gave, and why."""
+    position = {post_id: index for index, post_id in enumerate(view.stream)}
+
+    def page_of(post_id: int) -> int:
+        return position[post_id] // forum_core.TOPIC_CHUNK_SIZE + 1
+
+    unread: list[int] = []
+    error = ""
+    for page in sorted({page_of(post_id) for post_id in missing}):
+        try:
+            data = await client.topic(view.topic.id, page=page)
+        except DiscourseRequestError as refused:
+            unread += [post_id for post_id in missing if page_of(post_id) == page]
+            error = str(refused)
+            continue
+        report.pages += 1
+        await _store_posts(db, site, forum, forum_core.parse_topic_view(data).posts, report)
+    return unread, error
 
 
 async def poll(
@@ -352,14 +485,22 @@ async def poll(
 
     A topic created since the cursor arrives whole in these pages. Any other topic
     we hold posts of but never read in full (it moved into a followed category, or
-    was bumped past the page the backfill was reading) is then read in full.
+    was bumped past the page the backfill was reading) is then read in full, and
+    topics that could not be read are tried again. A forum that refuses
+    ``/posts.json`` is polled through its topic lists instead (:func:`poll_topics`).
     """
+    try:
+        first = await client.latest_posts()
+    except DiscourseRequestError as error:
+        if error.status not in _REFUSED:
+            raise
+        return await poll_topics(client, db, site, forum)
     report = SyncReport()
-    before: int | None = None
     newest = cursor
     created: set[int] = set()
+    answer = first
     while True:
-        page = forum_core.parse_latest_posts(await client.latest_posts(before))
+        page = forum_core.parse_latest_posts(answer)
         report.pages += 1
         newest = max(newest, _newest_id(page))
         created |= {p.topic_id for p in page if p.post_number == 1 and p.id > cursor}
@@ -367,7 +508,7 @@ async def poll(
         last = oldest <= cursor + 1 or len(page) < forum_core.LATEST_POSTS_PAGE_SIZE
         if not last:
             await _store_posts(db, site, forum, page, report)
-            before = oldest
+            answer = await client.latest_posts(oldest)
             continue
         # The last page goes in one transaction with the cursor: both or neither.
         await _store_posts(db, site, forum, page, report, cursor_to=newest, complete=created)
@@ -375,17 +516,66 @@ async def poll(
     if forum.backfill:
         for topic_id in await db(lambda store: forum_store.unsynced_topics(store, site)):
             await _sync_and_mark(client, db, site, forum, topic_id, "", report)
+    await _retry_unread(client, db, site, forum, report)
     return report
 
 
-async def _start_from_newest(client: DiscourseClient, db: DbCall, site: ForumSite) -> SyncReport:
-    newest = _newest_id(forum_core.parse_latest_posts(await client.latest_posts()))
+async def poll_topics(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig
+) -> SyncReport:
+    """Poll without ``/posts.json``: read the topics whose list entry changed.
+
+    Topic lists come most recently bumped first, so the pages are read until one
+    where nothing changed. Each changed topic is read as the backfill reads it.
+    """
+    report = SyncReport()
+    await _read_topic_lists(client, db, site, forum, report, until_unchanged=True)
+    newest = report.newest_post_id
+    await db(lambda store: forum_store.advance_cursor(store, site.name, newest, now=_now()))
+    await _retry_unread(client, db, site, forum, report)
+    return report
+
+
+async def _retry_unread(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig, report: SyncReport
+) -> None:
+    due = await db(
+        lambda store: forum_store.unread_due(
+            store, site.name, now=_now(), limit=UNREAD_RETRIES_PER_POLL
+        )
+    )
+    for topic_id in due:
+        await _sync_and_mark(client, db, site, forum, topic_id, "", report)
+
+
+async def _start_from_newest(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig
+) -> SyncReport:
+    newest = await _newest_post_id(client, site)
+    if newest is None:
+        # Polled by topic lists: what is listed now counts as read, only changes are new.
+        await _mark_listed_as_read(client, db, site, forum)
     await db(
         lambda store: forum_store.advance_cursor(
-            store, site.name, newest, now=_now(), backfilled=True
+            store, site.name, newest or 0, now=_now(), backfilled=True
         )
     )
     return SyncReport(pages=1)
+
+
+async def _mark_listed_as_read(
+    client: DiscourseClient, db: DbCall, site: ForumSite, forum: ForumConfig
+) -> None:
+    categories: list[tuple[str, int] | None] = [(c.slug, c.id) for c in forum.categories]
+    for category in categories or [None]:
+        listing = forum_core.parse_topic_list(await client.topic_list(category, 0))
+        for topic in listing.topics:
+            if forum.wants(topic.category_id):
+                await db(
+                    lambda store, t=topic: forum_store.mark_topic_synced(
+                        store, site.name, t.id, t.marker, now=_now()
+                    )
+                )
 
 
 async def _store_posts(
@@ -549,6 +739,8 @@ class ForumService:
         self._stopping = asyncio.Event()
         # When each forum was last polled without an error (Unix time), for /metrics.
         self.last_poll_ok: dict[str, float] = {}
+        # What each forum's last sync left unread (see forum_store.unread_topics).
+        self._unread: dict[str, list[forum_store.UnreadTopic]] = {}
 
     def site(self, name: str) -> ForumSite:
         return ForumSite(name, self.config.forums[name].base_url)
@@ -572,9 +764,17 @@ class ForumService:
         return self._server.host, self._server.port
 
     def poller_health(self) -> dict[str, dict[str, object]]:
-        """One entry per forum: its poller is running (a crashed poller is not)."""
+        """One entry per forum: its poller is running (a crashed poller is not), and the
+        topics it could not read in full, which it keeps trying (``unread_topics``)."""
         running = {task.get_name(): not task.done() for task in self._pollers}
-        return {name: {"ok": running.get(f"forum-{name}", False)} for name in self.config.forums}
+        return {
+            name: {
+                "ok": running.get(f"forum-{name}", False),
+                "unread_topics": len(self._unread.get(name, [])),
+                "unread": [topic.to_dict() for topic in self._unread.get(name, [])[:10]],
+            }
+            for name in self.config.forums
+        }
 
     def process_webhooks(self, store: Store) -> IngestCounts:
         return process_webhooks(store, self.config.forums)
@@ -653,6 +853,10 @@ class ForumService:
                     "forum %s: polling failed",
                     name,
                     extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
+                )
+            with contextlib.suppress(Exception):  # only for /healthz; the next poll tries again
+                self._unread[name] = await self._db(
+                    lambda store, n=name: forum_store.unread_topics(store, n)
                 )
             with contextlib.suppress(TimeoutError):  # the interval passed without a stop
                 await asyncio.wait_for(self._stopping.wait(), forum.poll_interval_seconds)

@@ -59,6 +59,7 @@ from bot.errors import UserError
 from bot.model import Post, ThreadKind
 from bot.render import TEMPLATES, render
 from bot.store import Store, ThreadSummary
+from bot.store import forum as forum_store
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -372,7 +373,7 @@ def gather(store: Store, config: Config, now: datetime, cache: LedgerCache) -> S
             rows.append(rfc_row(key, parts, ledger, index, now))
     rows.sort(key=lambda row: row.last_at, reverse=True)
     evaluation = evaluate_modules(store, config, now)
-    stats: dict[str, Any] = {**store.stats(), "defect_kinds": store.defect_counts()}
+    stats: dict[str, Any] = forum_store.stats_report(store)
     return Snapshot(
         key=(revision, _step(now)),
         now=now,

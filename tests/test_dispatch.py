@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pytest
 
-from bot.adapters.outbound_mail import MailChannel, MailOutConfig
+from bot.adapters.outbound_mail import MailChannel, MailOutConfig, proves_delivery
 from bot.adapters.slack import ROUTES as SLACK_ROUTES
 from bot.adapters.slack import SlackChannel, SlackConfig
 from bot.config import Section
@@ -45,6 +45,7 @@ from tests.stores import StoreThread, ingest, reply_to
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BOT = "quorum@example.org"
 LIST = "dev@lists.example.org"
+KEY = b"a test key for Message-IDs"
 TOKEN = "xoxb-quorum-test"
 SLACK_CHANNEL = "C0REMINDERS"
 LIVE = DispatchConfig(dry_run=False)
@@ -103,7 +104,12 @@ def mail_channel(sink: SmtpSink, *, enabled: bool = True) -> MailChannel:
         enabled=enabled, host=sink.host, port=sink.port, starttls=False, timeout_seconds=5
     )
     return MailChannel(
-        settings, bot_name="quorum", bot_address=BOT, list_address=LIST, project="Example project"
+        settings,
+        bot_name="quorum",
+        bot_address=BOT,
+        list_address=LIST,
+        project="Example project",
+        message_id_key=KEY,
     )
 
 
@@ -123,7 +129,14 @@ def slack_channel(fake: FakeSlack, *, enabled: bool = True) -> SlackChannel:
 def dispatcher(
     writer: StoreThread, *channels: Channel[Any], config: DispatchConfig = LIVE
 ) -> Dispatcher:
-    return Dispatcher(writer, {c.name: c for c in channels}, config, clock=lambda: NOW)
+    return Dispatcher(
+        writer, {c.name: c for c in channels}, config, clock=lambda: NOW, echo_proof=echo_proof
+    )
+
+
+def echo_proof(key: str, message_id: str, list_id: str | None) -> bool:
+    """As `quorum run` checks a copy: the list distributed it, our key signed its id."""
+    return list_id == "<dev.lists.example.org>" and proves_delivery(key, message_id, secret=KEY)
 
 
 def reminder(post: Post, n: int = 0) -> Action:
@@ -278,8 +291,9 @@ async def test_uncertain_mail_is_settled_by_the_lists_copy_of_it(
     restarted = dispatcher(writer, mail_channel(sink))
     await restarted.run_once(NOW)
 
-    # The list distributes our reply; it comes back through our own SMTP endpoint.
-    await writer(lambda store: ingest(store, sink.messages[0].raw))
+    # The list distributes our reply (adding its List-Id); it comes back to our endpoint.
+    copy = b"List-Id: Developers <dev.lists.example.org>\r\n" + sink.messages[0].raw
+    await writer(lambda store: ingest(store, copy))
     report = await restarted.run_once(NOW)
 
     assert report.confirmed == (action.key,)

@@ -83,7 +83,7 @@ def test_no_echoed_value_ever_becomes_a_header_of_our_mail(
         headers = reply_headers(
             post,
             action=action,
-            message_id=message_id_for(action.key, "quorum@example.org"),
+            message_id=message_id_for(action.key, "quorum@example.org", secret=b"k"),
             sender=(bot_name, "quorum@example.org"),
             list_address=LIST,
             now=NOW,

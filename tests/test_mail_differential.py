@@ -142,6 +142,22 @@ TRICKY = {
         b"Content-Type: text/plain;\n\tcharset=us-ascii\nSubject:",
     ),
     "8-bit header": PLAIN.replace(b"Ann Example", "Ann Ëxample".encode("latin-1")),
+    "utf-8 header (8BITMIME)": PLAIN.replace(b"Ann Example", "Jürgen Müller".encode()).replace(
+        b"Release 1.0", "Grüße =?utf-8?q?caf=C3=A9?= 1.0".encode()
+    ),
+    "encoded display name holding an address": PLAIN.replace(
+        b"Ann Example", b"=?utf-8?b?QWxpY2UgQXJjaGVyIDxhbGljZUBleGFtcGxlLm9yZz4=?="
+    ),
+    "encoded word and no address": PLAIN.replace(
+        b"Ann Example <ann@example.org>", b"=?utf-8?b?QWxpY2UgPGFsaWNlQGV4YW1wbGUub3JnPg==?="
+    ),
+    "many references": PLAIN.replace(
+        b"Subject:",
+        b"References: " + b"\n ".join(b"<r%d@x>" % n for n in range(300)) + b"\nSubject:",
+    ),
+    "autoreply headers": PLAIN.replace(
+        b"Subject:", b"X-Autoreply: yes\nX-Autorespond: Out of office\nSubject:"
+    ),
     "8-bit body, no charset": PLAIN.replace(b"+1 from me", "+1 dès".encode()),
     "latin-1 body declared": PLAIN.replace(
         b"Subject:", b"Content-Type: text/plain; charset=ISO-8859-1\nSubject:"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from bot.adapters.outbound_mail import (
     compose,
     loop_refusal,
     message_id_for,
+    proves_delivery,
     references_for,
     reply_subject,
 )
@@ -30,6 +32,7 @@ from tests.stores import StoreThread, ingest, reply_to
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BOT = "quorum@example.org"
 LIST = "dev@lists.example.org"
+KEY = b"a test key for Message-IDs"
 PASSWORD = "s3cret-Submission-pw"
 LIVE = DispatchConfig(dry_run=False)
 
@@ -54,6 +57,7 @@ def channel_for(sink: SmtpSink, *, name: str = "mail", **settings: object) -> Ma
         project="Example project",
         archive_url="https://lists.example.org/thread/{message_id}",
         environ={"QUORUM_SMTP_PASSWORD": PASSWORD},
+        message_id_key=KEY,
     )
 
 
@@ -137,12 +141,25 @@ def test_long_reference_chains_keep_the_root_and_the_latest():
 
 
 def test_message_id_is_derived_from_the_action_key():
-    first = message_id_for("reply:<a@x>:help", BOT)
+    first = message_id_for("reply:<a@x>:help", BOT, secret=KEY)
 
-    assert first == message_id_for("reply:<a@x>:help", BOT)
-    assert first != message_id_for("reply:<a@x>:other", BOT)
+    assert first == message_id_for("reply:<a@x>:help", BOT, secret=KEY)
+    assert first != message_id_for("reply:<a@x>:other", BOT, secret=KEY)
     assert first.startswith("<quorum.")
     assert first.endswith("@example.org>")
+
+
+def test_message_id_cannot_be_made_without_the_key():
+    key = "reply:<a@x>:help"
+    ours = message_id_for(key, BOT, secret=KEY)
+    # What anyone could compute from the action key alone before: sha256(key).
+    unkeyed = f"<quorum.{hashlib.sha256(key.encode()).hexdigest()[:32]}@example.org>"
+
+    assert proves_delivery(key, ours, secret=KEY)
+    assert not proves_delivery(key, unkeyed, secret=KEY)
+    assert not proves_delivery(key, message_id_for(key, BOT, secret=b"other key"), secret=KEY)
+    assert not proves_delivery("reply:<b@x>:help", ours, secret=KEY)
+    assert ours != message_id_for(key, BOT, secret=b"other key")
 
 
 def test_compose_refuses_a_header_with_a_line_break():
@@ -221,7 +238,7 @@ async def test_reply_threads_under_its_target_and_says_it_is_automatic(
     assert message["References"] == "<a@example.org> <b@example.org>"
     assert message["Auto-Submitted"] == "auto-replied"
     assert message["X-Loop"] == BOT
-    assert message["Message-ID"] == message_id_for(action.key, BOT)
+    assert message["Message-ID"] == message_id_for(action.key, BOT, secret=KEY)
     assert message["Precedence"] is None
     assert body_of(message) == REPLY_BODY
     status, _ = await entry_of(writer, action.key)

@@ -146,11 +146,26 @@ def test_uncertain_mail_is_confirmed_by_its_echo_from_the_list(store: Store, pos
     outbox.claim(["a"], NOW)
     outbox.mark_in_flight("a", NOW, remote_id="<quorum.a@example.org>")
     outbox.recover(NOW)
-    assert outbox.confirm_echoes(NOW) == []
+    checked: list[tuple[str, str, str | None]] = []
 
-    ingest(store, raw_mail(message_id="<quorum.a@example.org>", subject="Re: [RFC] Storage"))
+    def proves(key: str, message_id: str, list_id: str | None) -> bool:
+        checked.append((key, message_id, list_id))
+        return list_id == "<dev.lists.example.org>"
 
-    assert outbox.confirm_echoes(NOW) == ["a"]
+    assert outbox.confirm_echoes(NOW, proves) == []
+
+    ingest(
+        store,
+        raw_mail(
+            message_id="<quorum.a@example.org>",
+            subject="Re: [RFC] Storage",
+            extra="List-Id: <dev.lists.example.org>",
+        ),
+    )
+
+    assert outbox.confirm_echoes(NOW) == []  # nothing settles without a check
+    assert outbox.confirm_echoes(NOW, proves) == ["a"]
+    assert checked == [("a", "<quorum.a@example.org>", "<dev.lists.example.org>")]
     entry = outbox.get("a")
     assert entry is not None
     assert (entry.status, entry.sent_at, entry.remote_id) == (

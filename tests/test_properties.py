@@ -8,8 +8,12 @@ same properties for much longer.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import itertools
+import json
 import re
+import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -18,12 +22,15 @@ from aiosmtpd.smtp import SMTP
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.adapters.archives import DamagedArchiveError, NotMailError, read_messages
 from bot.adapters.smtp import plain_path, read_data
 from bot.core import threads
 from bot.core.commands import parse_commands
-from bot.core.mail import Envelope, parse_mail
+from bot.core.mail import MAX_REFERENCES, MAX_TEXT_CHARS, Envelope, parse_mail
+from bot.core.text import MAX_MENTIONS
 from bot.core.votes.grammar import parse_ballot
 from bot.model import Person, Post, Source
+from bot.terminal import safe_json, safe_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "config" / "sample-archive.mbox"
@@ -91,10 +98,45 @@ _TOKENS = (
 )
 
 
+def _hostile(headers: str, body: str = "+1 (binding)\n") -> bytes:
+    return (headers.strip("\n") + "\nMessage-ID: <h@evil.example>\n\n" + body).encode()
+
+
+# The cases of issue 15, as seeds to mutate: a forged display name (encoded, and plain),
+# raw UTF-8 headers (8BITMIME), References past every bound (the issue's message had
+# 800,000; 5,000 cross the same limits), an out-of-office reply, escape sequences.
+HOSTILE_MESSAGES = (
+    _hostile(
+        "From: =?utf-8?b?QWxpY2UgQXJjaGVyIDxhbGljZUBleGFtcGxlLm9yZz4=?= <mallory@evil.example>\n"
+        "Subject: Re: [VOTE] Release 1.0"
+    ),
+    _hostile("From: Alice Archer <mallory@evil.example>\nSubject: Re: [VOTE] Release 1.0"),
+    _hostile("From: J\u00fcrgen M\u00fcller <j@example.org>\nSubject: Re: [VOTE] Gr\u00fc\u00dfe"),
+    _hostile(
+        "From: m@evil.example\nSubject: refs\nReferences: "
+        + " ".join(f"<r{n}@x.example>" for n in range(5_000))
+    ),
+    _hostile(
+        "From: Frank <frank@example.com>\nSubject: Out of Office\nX-Autoreply: yes",
+        "I am away. Ask @alice about the indexer?\n",
+    ),
+    _hostile(
+        "From: Eve \x1b[31m <eve@example.org>\nSubject: [RFC] \x1b]52;c;ZXZpbA==\x07 \u202eevil",
+        "@quorum concern x: \x1b[2J\x00\n" * 30 + " ".join(f"@u{n}" for n in range(200)),
+    ),
+)
+
+
+@cache
+def seed_messages() -> tuple[bytes, ...]:
+    return real_messages() + HOSTILE_MESSAGES
+
+
 @st.composite
 def mutated_messages(draw: st.DrawFn) -> bytes:
-    """A real message with a few bytes flipped, inserted, deleted, duplicated or cut."""
-    data = bytearray(draw(st.sampled_from(real_messages())))
+    """A real (or hostile) message with a few bytes flipped, inserted, deleted, duplicated
+    or cut."""
+    data = bytearray(draw(st.sampled_from(seed_messages())))
     for _ in range(draw(st.integers(1, 6))):
         at = draw(st.integers(0, len(data)))
         kind = draw(st.sampled_from(["flip", "insert", "token", "delete", "repeat", "cut"]))
@@ -180,6 +222,10 @@ def check_parse_mail(raw: bytes) -> None:
     post = parse_mail(raw, Envelope(NOW))
     assert post.source == Source.MAIL
     assert post.key
+    # Bounded work per message: whatever the input, what is kept is bounded.
+    assert len(post.references) <= MAX_REFERENCES
+    assert len(post.text) <= MAX_TEXT_CHARS
+    assert len(post.mentions) <= MAX_MENTIONS
 
 
 def check_parse_ballot(text: str) -> None:
@@ -348,3 +394,85 @@ def unguarded_link_tokens(text: str) -> set[str]:
 @example("https://forum.example.org/t/some-topic/42 and https://forum.example.org/T/7")
 def test_link_tokens_guards_change_nothing(text: str):
     assert threads.link_tokens(text) == unguarded_link_tokens(text)
+
+
+# -- damaged archives: what is readable is read, the damage is named ----------------------
+
+
+@dataclass(frozen=True)
+class DamagedArchive:
+    """An mbox of seed messages, maybe gzipped, then maybe cut short or with a byte changed."""
+
+    mbox: bytes
+    compressed: bool
+    damage: str  # "none", "cut" or "change"
+    at: int  # where, as a fraction of the file in 1/1000
+    byte: int
+
+    def data(self) -> bytes:
+        data = gzip.compress(self.mbox, mtime=0) if self.compressed else self.mbox
+        at = len(data) * self.at // 1000
+        if self.damage == "cut":
+            return data[:at]
+        if self.damage == "change" and at < len(data):
+            return data[:at] + bytes([self.byte]) + data[at + 1 :]
+        return data
+
+
+damaged_archives = st.builds(
+    DamagedArchive,
+    mbox=st.lists(st.sampled_from(seed_messages()), min_size=1, max_size=5).map(
+        lambda messages: b"".join(
+            b"From x@y Mon Nov  2 09:14:00 2026\n" + m.rstrip(b"\n") + b"\n\n" for m in messages
+        )
+    ),
+    compressed=st.booleans(),
+    damage=st.sampled_from(["none", "cut", "change"]),
+    at=st.integers(0, 1000),
+    byte=st.integers(0, 255),
+)
+
+
+def check_read_archive(case: DamagedArchive) -> None:
+    """Reading an archive fails only by naming the file; a cut .gz gives a prefix of its mail."""
+    with tempfile.TemporaryDirectory() as folder:
+        whole = _read(Path(folder) / "whole.mbox", case.mbox)[0]
+        suffix = ".mbox.gz" if case.compressed else ".mbox"
+        read, error = _read(Path(folder) / f"archive{suffix}", case.data())
+    if case.damage == "none":
+        assert (read, error) == (whole, None)
+    if case.compressed and case.damage == "cut":
+        assert read == whole[: len(read)]  # the messages before the damage, each whole
+
+
+def _read(path: Path, data: bytes) -> tuple[list[bytes], str | None]:
+    path.write_bytes(data)
+    read: list[bytes] = []
+    error = None
+    try:
+        read.extend(message.raw for message in read_messages(path))
+    except (NotMailError, DamagedArchiveError) as failure:
+        error = str(failure)
+    assert error is None or error.startswith(f"{path}: ")  # one line that names the file
+    return read, error
+
+
+@QUICK
+@given(damaged_archives)
+def test_a_damaged_archive_is_read_up_to_its_damage(case: DamagedArchive):
+    check_read_archive(case)
+
+
+# -- terminal output ------------------------------------------------------------------------
+
+
+def check_safe_text(text: str) -> None:
+    shown = safe_text(text)
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", shown)
+    assert json.loads(safe_json(json.dumps(text, ensure_ascii=False))) == text
+
+
+@QUICK
+@given(st.one_of(prose, st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=80)))
+def test_what_is_shown_on_a_terminal_is_never_a_control_character(text: str):
+    check_safe_text(text)

@@ -210,9 +210,10 @@ class DiscourseClient:
         path = f"c/{category[0]}/{category[1]}.json" if category else "latest.json"
         return await self.get(path, {"page": str(page)} if page else None)
 
-    async def topic(self, topic_id: int) -> JsonObject:
-        """A topic with every post id (``post_stream.stream``) and its first 20 posts."""
-        return await self.get(f"t/{topic_id}.json")
+    async def topic(self, topic_id: int, page: int | None = None) -> JsonObject:
+        """A topic with every post id (``post_stream.stream``) and its first 20 posts;
+        with ``page`` (from 1), the 20 posts of that page instead."""
+        return await self.get(f"t/{topic_id}.json", {"page": str(page)} if page else None)
 
     async def topic_posts(self, topic_id: int, post_ids: Sequence[int]) -> JsonObject:
         """Those posts of a topic, in one request, with their ``raw`` Markdown."""

@@ -18,7 +18,7 @@ managers hold or drop ``bulk``/``junk`` mail.
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import logging
 import os
 import re
@@ -134,11 +134,25 @@ def references_for(target: Post) -> list[str]:
     return chain
 
 
-def message_id_for(key: str, bot_address: str) -> str:
-    """The same action always gets the same Message-ID: a resend is recognisable."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+def message_id_for(key: str, bot_address: str, *, secret: bytes) -> str:
+    """The same action always gets the same Message-ID: a resend is recognisable.
+
+    The id carries an HMAC of the action key under ``secret`` (128 bits of
+    HMAC-SHA256), so nobody without the key can make a mail whose Message-ID
+    passes for one of ours: only a real copy of our mail proves its delivery.
+    """
     domain = bot_address.rpartition("@")[2] or "quorum.invalid"
-    return f"<quorum.{digest}@{one_line(domain)}>"
+    return f"<quorum.{_tag(key, secret)}@{one_line(domain)}>"
+
+
+def proves_delivery(key: str, message_id: str, *, secret: bytes) -> bool:
+    """Whether ``message_id`` is the one :func:`message_id_for` gives action ``key``."""
+    local = message_id.strip("<>").partition("@")[0]
+    return hmac.compare_digest(local, f"quorum.{_tag(key, secret)}")
+
+
+def _tag(key: str, secret: bytes) -> str:
+    return hmac.new(secret, key.encode(), "sha256").hexdigest()[:32]
 
 
 def auto_submitted_for(kind: str) -> str:
@@ -247,8 +261,11 @@ class MailChannel:
         project: str,
         archive_url: str = "",
         environ: Mapping[str, str] | None = None,
+        message_id_key: bytes,
     ) -> None:
         self.name = name
+        # Signs our Message-IDs (see message_id_for); never logged.
+        self._message_id_key = message_id_key
         self.settings = settings
         self._bot = (bot_name, bot_address)
         # Our X-Loop value is our address: mail that comes back carrying it is ours.
@@ -270,7 +287,7 @@ class MailChannel:
                 permanent=True,
             )
         bot_name, bot_address = self._bot
-        message_id = message_id_for(action.key, bot_address)
+        message_id = message_id_for(action.key, bot_address, secret=self._message_id_key)
         headers = reply_headers(
             target,
             action=action,

@@ -33,6 +33,8 @@ from bot.core.people import People, is_maintainer, is_same_person
 from bot.model import Action, Person, Post
 
 DEFAULT_HANDLE = "quorum"
+# One message may hold this many commands; the rest are not read (bounded work).
+MAX_COMMANDS_PER_POST = 20
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}"
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -208,7 +210,11 @@ def is_command_line(line: str, handle: str = DEFAULT_HANDLE) -> bool:
 
 
 def parse_commands(post: Post, handle: str = DEFAULT_HANDLE) -> tuple[ParsedCommand, ...]:
-    """Every command line in the post's new text, in order, as commands or errors."""
+    """Every command line in the post's new text, in order, as commands or errors.
+
+    At most MAX_COMMANDS_PER_POST are read; a line past them is one error that says so,
+    so a mail of thousands of commands costs what a few do.
+    """
     original = post.text.splitlines()
     masked = prose_lines(post.text)
     found: list[ParsedCommand] = []
@@ -216,6 +222,12 @@ def parse_commands(post: Post, handle: str = DEFAULT_HANDLE) -> tuple[ParsedComm
         if not is_command_line(line, handle):
             continue
         source = original[index].strip()
+        if len(found) == MAX_COMMANDS_PER_POST:
+            reason = f"only the first {MAX_COMMANDS_PER_POST} commands of a message are read"
+            found.append(
+                CommandError(reason, post.key, post.author, post.created_at, index + 1, source)
+            )
+            break
         rest = _COMMAND_LINE.match(original[index])
         if rest is None:  # cannot happen: masking keeps a line's @handle prefix
             continue

@@ -37,12 +37,23 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.policy import compat32
 from functools import lru_cache
+from itertools import pairwise
 from typing import Protocol
 
 from bot.core.text import extract_mentions, html_to_text, split_body
 from bot.model import Defect, Person, Post, Source
 
 MAX_MIME_PARTS = 200
+# Bounded work per message. A header field longer than this is cut to its first and
+# last halves (real MTAs cap the whole header block lower: Postfix at 100 KB), so no
+# step of reading a message scans megabytes in one go; and at most this many References
+# are kept, the first (the thread's root) and the latest, as RFC 5322 §3.6.4 suggests
+# for trimming them. Real threads stay far below both (16 References at most in the corpus).
+MAX_HEADER_FIELD_BYTES = 32 * 1024
+MAX_REFERENCES = 50
+# The readable text kept (and read for votes, concerns and commands) is cut here; the
+# raw message is kept whole. A discussion mail is a few KB; a pasted log rarely 100 KB.
+MAX_TEXT_CHARS = 512 * 1024
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _ID_TOKEN = re.compile(r"<([^<>\s]+)>")
 _GITHUB_ID = re.compile(
@@ -60,6 +71,13 @@ _MBOX_FROM_DATE = re.compile(
 # How compat32 (surrogateescape) carries a raw 8-bit byte in a str.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _OBFUSCATED_ADDRESS = re.compile(r"^(\S+) at (\S+)")
+# An address inside a display name ("Alice <alice@example.org>" encoded as one word).
+_ADDRESS_IN_TEXT = re.compile(r"[^\s<>@\"]+@[^\s<>@\"]+")
+# One RFC 2047 encoded word, and the blanks between two of them (which do not count).
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_BETWEEN_ENCODED_WORDS = re.compile(r"(?<=\?=)[ \t\n]+(?==\?)")
+# Where a header field starts: a line break not followed by a continuation's blank.
+_FIELD_START = re.compile(rb"\n(?![ \t])")
 _LOOP_HEADERS = (
     "X-Loop",
     "Precedence",
@@ -67,6 +85,9 @@ _LOOP_HEADERS = (
     "X-GitHub-Reason",
     "X-Mailer",
     "Content-Type",
+    # Vacation responders that set neither Auto-Submitted nor Precedence mark themselves so.
+    "X-Autoreply",
+    "X-Autorespond",
 )
 # What deciding who sent a message needs (bot.core.people): the GitHub login of a
 # mirrored comment, and the evidence that mail came through the list. Received and
@@ -152,17 +173,23 @@ class _Headers(Protocol):
 
 
 class _MessageHeaders:
-    """A compat32 message's headers; 8-bit values come back as compat32 renders them."""
+    """A compat32 message's headers as sent: 8-bit bytes surrogate-escaped, not replaced.
+
+    ``Message.get`` would turn a raw UTF-8 header (8BITMIME mail) into U+FFFD
+    characters; the raw values keep the bytes, and :func:`decode_header_value`
+    reads them as UTF-8 (RFC 6532), or records the charset it had to guess.
+    """
 
     def __init__(self, message: Message) -> None:
-        self._message = message
+        self._items = [(name.lower(), str(value)) for name, value in message.raw_items()]
 
     def get(self, name: str) -> str | None:
-        value = self._message.get(name)
-        return None if value is None else str(value)
+        wanted = name.lower()
+        return next((value for field, value in self._items if field == wanted), None)
 
     def get_all(self, name: str) -> list[str]:
-        return [str(value) for value in self._message.get_all(name) or []]
+        wanted = name.lower()
+        return [value for field, value in self._items if field == wanted]
 
 
 class _FieldHeaders:
@@ -198,7 +225,12 @@ def _field_value(source: str) -> str:
 
 def parse_mail(raw: bytes, envelope: Envelope) -> Post:
     """Normalise one message. Never raises on bad input; records defects instead."""
-    canonical = _canonical_bytes(raw)
+    canonical, trimmed = bound_header_fields(_canonical_bytes(raw))
+    post = _parse(raw, canonical, envelope)
+    return replace(post, defects=(*trimmed, *post.defects)) if trimmed else post
+
+
+def _parse(raw: bytes, canonical: bytes, envelope: Envelope) -> Post:
     try:
         return _parse_fast(raw, canonical, envelope) or _parse_compat32(raw, canonical, envelope)
     except RecursionError:
@@ -208,6 +240,53 @@ def parse_mail(raw: bytes, envelope: Envelope) -> Post:
         post = _parse_compat32(raw, head, envelope)
         too_deep = Defect("mime-too-deep", "MIME nested too deeply to read; headers kept")
         return replace(post, text="", quoted=(), mentions=(), defects=(*post.defects, too_deep))
+
+
+def bound_header_fields(canonical: bytes) -> tuple[bytes, tuple[Defect, ...]]:
+    """The message with every header field cut to MAX_HEADER_FIELD_BYTES, and what was cut.
+
+    A field over the limit keeps its first and last halves, cut at blanks and
+    joined by a fold, so it is still one valid field (800,000 References ids
+    keep their first and last few thousand). Only the header block is looked at,
+    and only when it is longer than one field may be: ordinary mail costs a find.
+    """
+    end = canonical.find(b"\n\n")
+    block_end = len(canonical) if end < 0 else end + 1
+    if block_end <= MAX_HEADER_FIELD_BYTES:
+        return canonical, ()
+    starts = [0, *(match.end() for match in _FIELD_START.finditer(canonical, 0, block_end))]
+    if starts[-1] != block_end:
+        starts.append(block_end)
+    pieces: list[bytes] = []
+    defects: list[Defect] = []
+    for start, stop in pairwise(starts):
+        field = canonical[start:stop]
+        if len(field) > MAX_HEADER_FIELD_BYTES:
+            field = _cut_field(field)
+            name = field.partition(b":")[0][:80].decode("ascii", "replace")
+            defects.append(
+                Defect("header-trimmed", f"{name}: {stop - start:,} bytes; kept the first and last")
+            )
+        pieces.append(field)
+    if not defects:
+        return canonical, ()
+    return b"".join(pieces) + canonical[block_end:], tuple(defects)
+
+
+def _cut_field(field: bytes) -> bytes:
+    """A field's first and last halves of MAX_HEADER_FIELD_BYTES, joined by a fold.
+
+    Each half is cut between tokens where it can be (at a blank, after a ">" or
+    before a "<"), so no Message-ID is cut in two.
+    """
+    half = MAX_HEADER_FIELD_BYTES // 2
+    head, tail = field[:half], field[-half:]
+    end = max(head.rfind(b" "), head.rfind(b"\t"), head.rfind(b"\n"), head.rfind(b">") + 1)
+    if end > head.find(b":"):
+        head = head[:end]
+    starts = [tail.find(token) for token in (b" ", b"\t", b"\n", b"<")]
+    start = min((at for at in starts if at >= 0), default=0)
+    return head.rstrip() + b"\n " + tail[start:].lstrip()
 
 
 def unparseable_post(raw: bytes, envelope: Envelope, error: BaseException) -> Post:
@@ -284,9 +363,14 @@ def _build_post(
     author = _author(headers, defects)
     created_at = _date(headers, envelope, defects)
     body_text = read_body(defects)
+    if len(body_text) > MAX_TEXT_CHARS:
+        defects.append(
+            Defect("text-truncated", f"read the first {MAX_TEXT_CHARS:,} of {len(body_text):,}")
+        )
+        body_text = body_text[:MAX_TEXT_CHARS]
     split = split_body(body_text)
     in_reply_to = _first_id(_header(headers, "In-Reply-To", defects))
-    references = tuple(f"<{m}>" for m in _ID_TOKEN.findall(_header(headers, "References") or ""))
+    references = _references(_header(headers, "References"), defects)
     github_root, github_url = _github(message_id, subject, body_text, split.github_url)
     if github_root is not None:
         author = _github_author(author, subject, headers.get("X-GitHub-Sender"))
@@ -520,7 +604,9 @@ def _header(headers: _Headers, name: str, defects: list[Defect] | None = None) -
 
 
 def decode_header_value(value: str, name: str = "", defects: list[Defect] | None = None) -> str:
-    """Decode encoded-words; recover undeclared 8-bit text that compat32 surrogate-escaped."""
+    """Decode encoded-words; read raw 8-bit text (surrogate-escaped by compat32) as UTF-8."""
+    if not value.isascii():
+        return _decode_raw_text(value, name, defects)
     if "=?" not in value:
         # What decode_header returns when there is no encoded word, without its regex.
         parts: list[tuple[str | bytes, str | None]] = [(value, None)]
@@ -541,12 +627,43 @@ def decode_header_value(value: str, name: str = "", defects: list[Defect] | None
     return _fold("".join(out) if len(parts) > 1 else out[0] if out else "")
 
 
+def _decode_raw_text(value: str, name: str, defects: list[Defect] | None) -> str:
+    """A header with raw 8-bit bytes, and maybe encoded words too, as text."""
+    text = _recover_surrogates(value, name, defects)
+    if "=?" in text:
+        text = _ENCODED_WORD.sub(
+            lambda word: _decode_word(word[0], name, defects),
+            _BETWEEN_ENCODED_WORDS.sub("", text),
+        )
+    return _fold(text)
+
+
+def _decode_word(word: str, name: str, defects: list[Defect] | None) -> str:
+    """One encoded word as text (its blanks kept), or as written if it does not decode."""
+    try:
+        [(chunk, charset)] = email.header.decode_header(word)
+    except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
+        _record(defects, "bad-encoded-word", name)
+        return word
+    if isinstance(chunk, str):
+        return chunk
+    return _decode_bytes(chunk, charset, name, defects)
+
+
 def _recover_surrogates(text: str, name: str, defects: list[Defect] | None) -> str:
+    """Raw 8-bit bytes in a header as text: UTF-8 as RFC 6532 allows, else a recorded guess."""
     if text.isascii() or not _ESCAPED_BYTE.search(text):
         return text
-    raw = text.encode("ascii", "surrogateescape")
-    _record(defects, "undeclared-charset", f"raw 8-bit bytes in {name or 'header'}")
-    return _decode_fallback(raw)
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    decoded, charset = _guess_charset(raw)
+    _record(
+        defects, "undeclared-charset", f"raw 8-bit bytes in {name or 'header'}, read as {charset}"
+    )
+    return decoded
 
 
 def _decode_bytes(
@@ -569,12 +686,17 @@ def _decode_bytes(
 
 
 def _decode_fallback(data: bytes) -> str:
+    return _guess_charset(data)[0]
+
+
+def _guess_charset(data: bytes) -> tuple[str, str]:
+    """The text of undeclared 8-bit bytes, and the charset that read it."""
     for charset in _FALLBACK_CHARSETS:
         try:
-            return data.decode(charset)
+            return data.decode(charset), charset
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+    return data.decode("latin-1"), "latin-1"
 
 
 def _record(defects: list[Defect] | None, kind: str, detail: str) -> None:
@@ -594,21 +716,55 @@ def _first_id(value: str | None) -> str | None:
     return f"<{token.group(1)}>" if token else None
 
 
+def _references(value: str | None, defects: list[Defect]) -> tuple[str, ...]:
+    """The References ids; past MAX_REFERENCES the first and the latest ones, recorded."""
+    ids = [f"<{token}>" for token in _ID_TOKEN.findall(value or "")]
+    if len(ids) <= MAX_REFERENCES:
+        return tuple(ids)
+    defects.append(
+        Defect(
+            "references-capped", f"kept the first and the last {MAX_REFERENCES - 1} of {len(ids)}"
+        )
+    )
+    return (ids[0], *ids[-(MAX_REFERENCES - 1) :])
+
+
 def _author(headers: _Headers, defects: list[Defect]) -> Person:
-    raw = headers.get("From")
-    if raw is None or not raw.strip():
+    """Who sent it: the address as written in the header, then the decoded display name.
+
+    The address is parsed from the header as sent, before anything is decoded:
+    an RFC 2047 encoded word can only ever be (part of) a display name, so a name
+    such as ``=?utf-8?b?...?=`` that decodes to "Alice <alice@example.org>" never
+    supplies or replaces the address. Such a name is kept as the text it decodes
+    to, with an ``address-in-display-name`` defect.
+    """
+    value = headers.get("From")
+    if value is None or not value.strip():
         defects.append(Defect("missing-from"))
         return Person(name="", address="")
-    # The address is taken from the header as sent, before any encoded word is decoded:
-    # a decoded display name ("=?utf-8?b?...?=" for "Alice <alice@example.org>") must
-    # never supply the address. Pipermail and HyperKitty obfuscate "user at example.com".
-    name, address = _parseaddr(_OBFUSCATED_ADDRESS.sub(r"\1@\2", raw.strip()))
+    # Pipermail and HyperKitty archives obfuscate addresses as "user at example.com".
+    value = _OBFUSCATED_ADDRESS.sub(r"\1@\2", value)
+    raw_name, address = _parseaddr(value)
+    if "@" not in address and "=?" in address:
+        # Only an encoded word, no address: it is a name, and the sender is unknown.
+        raw_name, address = address, ""
+    name = decode_header_value(raw_name.strip('"'), "From", defects) if raw_name else ""
+    address = _recover_surrogates(address, "From", defects).lower()
     if not address and not name:
-        value = decode_header_value(raw, "From", defects)
-        defects.append(Defect("malformed-from", value[:200]))
-        return Person(name=value.strip(), address="")
-    decoded = decode_header_value(name, "From", defects) if name else ""
-    return Person(name=_fold(decoded.strip('"')), address=address.lower())
+        text = decode_header_value(value, "From", defects)
+        defects.append(Defect("malformed-from", text[:200]))
+        return Person(name=text.strip(), address="")
+    if not address:
+        defects.append(Defect("malformed-from", f"no address: {name[:200]}"))
+    foreign = [found for found in _ADDRESS_IN_TEXT.findall(name) if found.lower() != address]
+    if foreign:
+        defects.append(
+            Defect(
+                "address-in-display-name",
+                f"the name {name[:200]!r} names {foreign[0][:100]}; the sender is {address or '?'}",
+            )
+        )
+    return Person(name=name, address=address)
 
 
 # A list has far fewer authors than messages, and parseaddr is slow.
@@ -787,9 +943,16 @@ def _loop_headers(headers: _Headers) -> dict[str, str]:
     Repeated trace headers are kept topmost first, one per line, the first few only.
     """
     values = {name: headers.get(name) for name in (*_LOOP_HEADERS, *_IDENTITY_HEADERS)}
-    kept = {name: _fold(value) for name, value in values.items() if value is not None}
+    kept = {
+        name: _fold(_recover_surrogates(value, name, None))
+        for name, value in values.items()
+        if value is not None
+    }
     for name in _TRACE_HEADERS:
-        found = [_fold(value)[:_TRACE_MAX_CHARS] for value in headers.get_all(name)[:_TRACE_KEEP]]
+        found = [
+            _fold(_recover_surrogates(value, name, None))[:_TRACE_MAX_CHARS]
+            for value in (headers.get_all(name) or [])[:_TRACE_KEEP]
+        ]
         if found:
             kept[name] = "\n".join(found)
     return kept

@@ -47,12 +47,22 @@ _BOUNCE_SUBJECT = re.compile(
     r"message not delivered|non-?deliverable|warning: could not send message)",
     re.IGNORECASE,
 )
-# Vacation responders that forget Auto-Submitted still name themselves in the subject.
+# Vacation responders that forget Auto-Submitted still name themselves in the subject:
+# as a prefix ("Out of Office: Re: [VOTE] ..."), or as the whole subject ("Out of
+# Office", "Vacation", "Out of office until 3 March"). Anchored at the start, so a
+# person's "Re: Out of office handling?" or "Vacation policy for RMs" never matches.
+_AUTO_REPLY_WORDS = (
+    r"automatic reply|auto(matic)?[- ]?reply|auto(matic)?[- ]?response|"
+    r"(i am |i'm )?out of (the )?office|away from (the )?office|"
+    r"abwesenheitsnotiz|abwesenheit|r[ée]ponse automatique|respuesta autom[áa]tica|"
+    r"risposta automatica|(on )?vacation( reply| notice| message)?"
+)
 _AUTO_REPLY_SUBJECT = re.compile(
-    r"^\s*(automatic reply|auto(matic)?[- ]?reply|auto(matic)? response|out of (the )?office|"
-    r"abwesenheitsnotiz|r[ée]ponse automatique|respuesta autom[áa]tica)\s*:",
+    rf"^\s*(({_AUTO_REPLY_WORDS})\s*(:|$|[-–(]|\b(until|till|from|back)\b)|auto\s*:)",
     re.IGNORECASE,
 )
+# Headers vacation responders set instead of (or besides) Auto-Submitted.
+_AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond")
 
 _GITHUB_ID = re.compile(r"@github\.com>?$", re.IGNORECASE)
 _GITHUB_ROOT = re.compile(r"^<[\w.-]+/[\w.-]+/(pull|issues)/\d+@github\.com>$", re.IGNORECASE)
@@ -136,8 +146,14 @@ def is_auto_generated(post: Post) -> bool:
 
 
 def is_auto_reply(post: Post) -> bool:
-    """A vacation or out-of-office responder, marked or only named so in its subject."""
-    return is_auto_generated(post) or bool(_AUTO_REPLY_SUBJECT.match(post.subject))
+    """A vacation or out-of-office responder, marked (``Auto-Submitted``, ``Precedence:
+    auto_reply``, ``X-Autoreply``, ``X-Autorespond``) or only named so in its subject."""
+    if is_auto_generated(post) or bool(_AUTO_REPLY_SUBJECT.match(post.subject)):
+        return True
+    return any(
+        post.headers.get(name, "no").strip().casefold() not in ("", "no")
+        for name in _AUTO_REPLY_HEADERS
+    )
 
 
 def is_bounce(post: Post) -> bool:
@@ -160,6 +176,17 @@ def carries_our_loop(post: Post, loop_id: str) -> bool:
     value = post.headers.get("X-Loop", "")
     tokens = {token.strip("<>").casefold() for token in re.split(r"[\s,]+", value) if token}
     return loop_id.strip("<>").casefold() in tokens
+
+
+def list_id_of(list_address: str) -> str:
+    """The List-Id a list writes into the mail it distributes (RFC 2919): Mailman,
+    ezmlm and Google Groups all make ``dev@lists.example.org`` ``<dev.lists.example.org>``."""
+    return f"<{list_address.strip().casefold().replace('@', '.', 1)}>"
+
+
+def came_through_list(list_id: str | None, list_address: str) -> bool:
+    """Whether a mail with this List-Id (``Post.list_id``) was distributed by the list."""
+    return (list_id or "").casefold() == list_id_of(list_address)
 
 
 def is_own_post(post: Post, bot_addresses: Collection[str]) -> bool:

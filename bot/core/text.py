@@ -57,6 +57,7 @@ _GITHUB_VIEW = re.compile(
 )
 _MENTION = re.compile(r"(?<![\w.@/+-])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b(?![.@]\w)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+MAX_MENTIONS = 100
 _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 # A cheap screen for _split_lines, which reads most lines as plain new text only after
 # trying every pattern above. A line can match one of them only if it starts like one
@@ -227,8 +228,9 @@ def _tidy(text: str) -> str:
 
 
 def extract_mentions(text: str) -> tuple[str, ...]:
-    """``@login`` mentions outside code fences, in order, without repeats."""
-    found: list[str] = []
+    """``@login`` mentions outside code fences, in order, without repeats: the first
+    MAX_MENTIONS of them (a mail that names thousands addresses nobody in particular)."""
+    found: dict[str, None] = {}
     in_fence = False
     if "@" not in text:
         return ()
@@ -239,8 +241,9 @@ def extract_mentions(text: str) -> tuple[str, ...]:
         if in_fence or "@" not in line:
             continue
         for login in _MENTION.findall(line):
-            if login not in found:
-                found.append(login)
+            found[login] = None
+            if len(found) == MAX_MENTIONS:
+                return tuple(found)
     return tuple(found)
 
 

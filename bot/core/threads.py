@@ -327,6 +327,10 @@ class RfcPart:
         return any(token.startswith(("title:", "rfc:")) for token in self.identity)
 
 
+# At most this many link mentions per post are stored (bounded work per message).
+MAX_LINK_MENTIONS = 200
+
+
 def post_tokens(post: Post) -> PostTokens:
     """Identity and mention tokens of one stored post (``thread_key`` already decided)."""
     identity: set[str] = set()
@@ -344,7 +348,11 @@ def post_tokens(post: Post) -> PostTokens:
         forum = _DISCOURSE_MESSAGE_ID.match(message_id or "")
         if forum:
             mentions.add(_forum_token(forum["host"], forum["topic"]))
-    return PostTokens(frozenset(identity), frozenset(mentions - identity))
+    mentions -= identity
+    if len(mentions) > MAX_LINK_MENTIONS:
+        # A post that links hundreds of issues joins nothing by it; each is a stored row.
+        mentions = set(sorted(mentions)[:MAX_LINK_MENTIONS])
+    return PostTokens(frozenset(identity), frozenset(mentions))
 
 
 def link_tokens(text: str) -> set[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 
 from bot.core import threads as threading
 from bot.core.mail import content_key
+from bot.errors import UserError
 from bot.model import Defect, Person, Post, Source, ThreadKind
 from bot.store import lifecycle
 from bot.store.migrations import migrations
@@ -32,6 +34,10 @@ logger = logging.getLogger(__name__)
 BULK_CACHE_KIB = 64 * 1024
 BULK_COMMIT_MESSAGES = 2_000
 WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024
+# How long a write waits for another process's write (an import beside `quorum run`).
+BUSY_TIMEOUT_SECONDS = 30.0
+# The worker reads at most this much pending mail at once (one larger message alone).
+PENDING_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,8 @@ class InboundMail:
     id: int
     raw: bytes
     received_at: datetime
+    # A large delivery's bytes live in raw_parts under this owner (see bot.store.parts).
+    raw_parts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +299,10 @@ class _Batch:
     """
 
     referenced: set[str]
+    # Content keys of raw messages stored in parts, and their owners (bot.store.parts).
+    raw_parts: Mapping[str, str] = field(default_factory=dict)
     seen_raw: list[tuple[str]] = field(default_factory=list)
-    raw_messages: list[tuple[str, bytes]] = field(default_factory=list)
+    raw_messages: list[tuple[str, bytes | None, str | None]] = field(default_factory=list)
     post_refs: list[tuple[str, str]] = field(default_factory=list)
     defects: list[tuple[str, str, str]] = field(default_factory=list)
     post_links: list[tuple[str, str, str]] = field(default_factory=list)
@@ -300,7 +310,10 @@ class _Batch:
     def flush(self, conn: sqlite3.Connection) -> None:
         for sql, rows in (
             ("INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", self.seen_raw),
-            ("INSERT OR REPLACE INTO raw_messages (key, raw) VALUES (?, ?)", self.raw_messages),
+            (
+                "INSERT OR REPLACE INTO raw_messages (key, raw, raw_parts) VALUES (?, ?, ?)",
+                self.raw_messages,
+            ),
             ("INSERT OR IGNORE INTO post_refs (post_key, ref_id) VALUES (?, ?)", self.post_refs),
             (
                 "INSERT OR IGNORE INTO defects (post_key, kind, detail) VALUES (?, ?, ?)",
@@ -316,6 +329,100 @@ class _Batch:
                 rows.clear()
 
 
+class StoreError(UserError):
+    """The database cannot be used: not SQLite, damaged, unwritable or busy."""
+
+
+def describe_store_error(error: sqlite3.Error, path: Path | str) -> str:
+    """One line a person can act on, for what SQLite said about the database at ``path``."""
+    said = str(error)
+    lowered = said.lower()
+    if "file is not a database" in lowered:
+        return f"{path} is not a SQLite database ({said}); is --db the right file?"
+    if "malformed" in lowered or "corrupt" in lowered:
+        return (
+            f"the database {path} is damaged ({said}); restore it from a backup, or"
+            f" salvage it with `sqlite3 {path} .recover`"
+        )
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"the database {path} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s (another quorum"
+            " process is writing); nothing was lost, try again"
+        )
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"cannot write the database {path} ({said}): check its permissions"
+    if "unable to open" in lowered:
+        return f"cannot open the database {path} ({said}): check the path and its permissions"
+    return f"the database {path} failed: {said}"
+
+
+@contextmanager
+def store_errors(path: Path | str) -> Iterator[None]:
+    """Any SQLite failure inside becomes a :class:`StoreError` naming the database."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StoreError(describe_store_error(error, path)) from None
+
+
+class _Database(Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin.
+
+    A deferred transaction that reads first and writes later fails at once
+    ("database is locked") when another process committed in between, busy
+    timeout or not; one that begins IMMEDIATE waits its turn for the lock instead.
+    That is what lets `quorum import` write while `quorum run` does.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        _begin_immediate(self.conn)
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
+# While another process holds the write lock, try again this often (seconds) ...
+_LOCK_POLL_FIRST, _LOCK_POLL_LONGEST = 0.0005, 0.004
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for another process's write lock by polling every few ms.
+
+    SQLite's own busy handler sleeps in growing steps up to 100 ms, so a commit
+    waiting behind an import's transaction would lose up to 100 ms after the lock
+    is free: every SMTP sender waits for that commit. Polling takes the lock within
+    milliseconds of its release; BUSY_TIMEOUT_SECONDS still bounds the wait.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        pause = _LOCK_POLL_FIRST
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _LOCK_POLL_LONGEST)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
 class Store:
     """SQLite through sqlite-utils, in WAL mode, with migrations applied on open."""
 
@@ -326,6 +433,7 @@ class Store:
         # Within bulk_ingest(), and how many messages its open transaction holds.
         self._bulk = False
         self._uncommitted = 0
+        self._commit_every = BULK_COMMIT_MESSAGES
         # The WAL's length in pages, as checkpoint_aside's thread last saw it.
         self._wal_pages = 0
         # Within copies_from(): the source the ingested mail was fetched from.
@@ -334,21 +442,31 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
+        """Open (or create) and migrate; :class:`StoreError` names what is wrong with it."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread=False: the app hands the connection to one writer thread.
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        db = Database(conn)
-        if str(path) != ":memory:":
-            db.enable_wal()
-        db.execute("PRAGMA synchronous=NORMAL")
-        # A WAL that grew in a burst is cut back to this when it starts over.
-        db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
-        # A store a newer Quorum migrated is refused before anything is changed.
-        lifecycle.refuse_if_newer(conn, path)
-        migrations.apply(db)
-        _apply_feature_migrations(db)
-        lifecycle.record_writer(conn)
+        try:
+            # check_same_thread=False: the app hands the connection to one writer thread.
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
+        except sqlite3.Error as error:
+            raise StoreError(describe_store_error(error, path)) from None
+        # Implicit transactions (a lone INSERT) take the write lock at once, as atomic() does.
+        conn.isolation_level = "IMMEDIATE"
+        db = _Database(conn)
+        try:
+            if str(path) != ":memory:":
+                db.enable_wal()
+            db.execute("PRAGMA synchronous=NORMAL")
+            # A WAL that grew in a burst is cut back to this when it starts over.
+            db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+            # A store a newer Quorum migrated is refused before anything is changed.
+            lifecycle.refuse_if_newer(conn, path)
+            migrations.apply(db)
+            _apply_feature_migrations(db)
+            lifecycle.record_writer(conn)
+        except sqlite3.Error as error:
+            conn.close()
+            raise StoreError(describe_store_error(error, path)) from None
         return cls(db)
 
     @classmethod
@@ -377,7 +495,7 @@ class Store:
         self.db.close()
 
     @contextmanager
-    def bulk_ingest(self) -> Iterator[None]:
+    def bulk_ingest(self, commit_every: int = BULK_COMMIT_MESSAGES) -> Iterator[None]:
         """Settings for many ingests in a row (an archive import), restored afterwards.
 
         - A bigger page cache: the indexes a message is looked up and inserted in
@@ -398,6 +516,7 @@ class Store:
         cache_size = self.db.conn.execute("PRAGMA cache_size").fetchone()[0]
         self.db.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         self._bulk = True
+        self._commit_every = commit_every
         try:
             with self.checkpoint_aside(), self._grouped_commits():
                 yield
@@ -414,7 +533,7 @@ class Store:
         if self.db.conn.in_transaction:
             yield  # the caller's transaction decides
             return
-        self.db.conn.execute("BEGIN")
+        self.db.conn.execute("BEGIN IMMEDIATE")
         self._uncommitted = 0
         try:
             yield
@@ -425,12 +544,12 @@ class Store:
     def _commit_group(self, messages: int) -> None:
         """In bulk_ingest(): count an ingest's messages, commit once there are enough."""
         self._uncommitted += messages
-        if self._uncommitted >= BULK_COMMIT_MESSAGES and self.db.conn.in_transaction:
+        if self._uncommitted >= self._commit_every and self.db.conn.in_transaction:
             self.db.conn.execute("COMMIT")
             # The checkpoint thread has copied most of the WAL by now; finishing here,
             # between two transactions, lets the next one start the WAL over.
             self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self.db.conn.execute("BEGIN")
+            self.db.conn.execute("BEGIN IMMEDIATE")
             self._uncommitted = 0
 
     @contextmanager
@@ -527,9 +646,33 @@ class Store:
                 ids.append(int(cursor.lastrowid or 0))
         return ids
 
-    def pending_inbound(self, limit: int = 500) -> list[InboundMail]:
-        rows = self.db.query("SELECT id, raw, received_at FROM inbox ORDER BY id LIMIT ?", [limit])
-        return [InboundMail(r["id"], r["raw"], from_text(r["received_at"])) for r in rows]
+    def pending_inbound(
+        self, limit: int = 500, max_bytes: int = PENDING_MAX_BYTES, *, load_parts: bool = True
+    ) -> list[InboundMail]:
+        """The oldest deliveries not processed yet: at most ``limit`` of them, and no more
+        than ``max_bytes`` of mail unless the first alone is larger.
+
+        Without ``load_parts`` a delivery stored in parts comes with empty ``raw``:
+        the caller reads the parts itself (``quorum run`` does, in a worker process).
+        """
+        rows = self.db.execute(
+            "SELECT id, received_at, raw_parts, length(raw) FROM inbox ORDER BY id LIMIT ?",
+            [limit],
+        ).fetchall()
+        found: list[InboundMail] = []
+        total = 0
+        for inbox_id, received_at, owner, length in rows:
+            size = parts_store.size(self, owner) if owner else int(length or 0)
+            if found and total + size > max_bytes:
+                break
+            total += size
+            if owner:
+                raw = parts_store.joined(self, owner) if load_parts else b""
+            else:
+                row = self.db.conn.execute("SELECT raw FROM inbox WHERE id = ?", [inbox_id])
+                raw = bytes(row.fetchone()[0] or b"")
+            found.append(InboundMail(inbox_id, raw, from_text(received_at), owner))
+        return found
 
     def inbox_size(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM inbox").fetchone()[0])
@@ -548,18 +691,26 @@ class Store:
         return self.ingest_prepared(prepared, done_inbox_ids=done_inbox_ids)
 
     def ingest_prepared(
-        self, items: Iterable[tuple[PreparedPost, bytes]], *, done_inbox_ids: Iterable[int] = ()
+        self,
+        items: Iterable[tuple[PreparedPost, bytes]],
+        *,
+        done_inbox_ids: Iterable[int] = (),
+        raw_parts: Mapping[str, str] | None = None,
     ) -> IngestCounts:
         """:meth:`ingest` for posts that went through :func:`prepare` already.
 
         A bulk import prepares posts in its worker processes, next to parsing, so
         this process, the single writer, is left with the lookups and the writes.
+        ``raw_parts`` maps the content keys of raw messages already stored in parts
+        to their owners: those are stored by name, not copied.
         """
         items = list(items)
         now = to_text(datetime.now(UTC))
         counts = _Counts()
         with self.db.atomic():
-            batch = _Batch(self._referenced([item.post.message_id for item, _ in items]))
+            batch = _Batch(
+                self._referenced([item.post.message_id for item, _ in items]), raw_parts or {}
+            )
             for item, raw in items:
                 self._ingest_one(item, raw, now, batch, counts)
             batch.flush(self.db.conn)
@@ -784,7 +935,8 @@ class Store:
                 post.via,
             ],
         )
-        batch.raw_messages.append((post.key, raw))
+        owner = batch.raw_parts.get(item.raw_key)
+        batch.raw_messages.append((post.key, None if owner else raw, owner))
         refs = {*post.references, *([post.in_reply_to] if post.in_reply_to else [])}
         batch.post_refs.extend((post.key, ref) for ref in refs)
         batch.referenced.update(refs)
@@ -951,8 +1103,12 @@ class Store:
         return [Defect(row["kind"], row["detail"]) for row in rows]
 
     def raw(self, post_key: str) -> bytes | None:
-        row = self.db.execute("SELECT raw FROM raw_messages WHERE key = ?", [post_key]).fetchone()
-        return bytes(row[0]) if row else None
+        row = self.db.execute(
+            "SELECT raw, raw_parts FROM raw_messages WHERE key = ?", [post_key]
+        ).fetchone()
+        if row is None:
+            return None
+        return parts_store.joined(self, row[1]) if row[1] else bytes(row[0] or b"")
 
     def _post_from_row(self, row: dict[str, Any]) -> Post:
         return Post(
@@ -1005,8 +1161,9 @@ def _thread_summary(row: dict[str, Any]) -> ThreadSummary:
     )
 
 
-# Last, because bot.store.forum imports the names above from this module.
+# Last, because bot.store.forum and bot.store.parts import the names above from this module.
 from bot.store import forum as forum_store  # noqa: E402
+from bot.store import parts as parts_store  # noqa: E402
 
 
 def _apply_feature_migrations(db: Database) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -70,15 +70,105 @@ def topic_marker(store: Store, forum: str, topic_id: int) -> str | None:
 def mark_topic_synced(
     store: Store, forum: str, topic_id: int, marker: str, *, now: datetime
 ) -> None:
-    store.db.execute(
-        "INSERT OR REPLACE INTO forum_topics (forum, topic_id, marker, synced_at)"
-        " VALUES (?, ?, ?, ?)",
-        [forum, topic_id, marker, to_text(now)],
-    )
+    """Every post of the topic is held: it is read, and no longer unread."""
+    with store.db.atomic():
+        store.db.execute(
+            "INSERT OR REPLACE INTO forum_topics (forum, topic_id, marker, synced_at)"
+            " VALUES (?, ?, ?, ?)",
+            [forum, topic_id, marker, to_text(now)],
+        )
+        store.db.execute(
+            "DELETE FROM forum_unread WHERE forum = ? AND topic_id = ?", [forum, topic_id]
+        )
+
+
+# -- what could not be read --------------------------------------------------------------
+
+# Pauses before an unread topic is tried again: doubling from a minute, at most six hours.
+UNREAD_FIRST_RETRY = timedelta(minutes=1)
+UNREAD_LONGEST_RETRY = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadTopic:
+    """A topic a sync could not read in full, and why; tried again from ``retry_at``."""
+
+    forum: str
+    topic_id: int
+    error: str
+    attempts: int
+    first_at: datetime
+    last_at: datetime
+    retry_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "forum": self.forum,
+            "topic_id": self.topic_id,
+            "error": self.error,
+            "attempts": self.attempts,
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+            "retry_at": self.retry_at.isoformat(),
+        }
+
+
+def record_unread(store: Store, forum: str, topic_id: int, error: str, *, now: datetime) -> None:
+    """Note a topic that could not be read (again): never synced, retried later."""
+    row = store.db.execute(
+        "SELECT attempts FROM forum_unread WHERE forum = ? AND topic_id = ?", [forum, topic_id]
+    ).fetchone()
+    attempts = (int(row[0]) if row else 0) + 1
+    pause = min(UNREAD_FIRST_RETRY * 2 ** (attempts - 1), UNREAD_LONGEST_RETRY)
+    with store.db.atomic():
+        store.db.execute(
+            "INSERT INTO forum_unread (forum, topic_id, error, attempts, first_at, last_at,"
+            " retry_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT (forum, topic_id)"
+            " DO UPDATE SET error = ?3, attempts = ?4, last_at = ?5, retry_at = ?6",
+            [forum, topic_id, error[:500], attempts, to_text(now), to_text(now + pause)],
+        )
+
+
+def unread_topics(store: Store, forum: str | None = None) -> list[UnreadTopic]:
+    """What could not be read, oldest first (every forum's, or one's)."""
+    rows = store.db.execute(
+        "SELECT forum, topic_id, error, attempts, first_at, last_at, retry_at FROM forum_unread"
+        " WHERE ?1 IS NULL OR forum = ?1 ORDER BY first_at, forum, topic_id",
+        [forum],
+    ).fetchall()
+    return [
+        UnreadTopic(row[0], row[1], row[2], row[3], *(from_text(v) for v in row[4:]))
+        for row in rows
+    ]
+
+
+def stats_report(store: Store) -> dict[str, Any]:
+    """What `quorum stats --json` and /api/stats show: the store's counts, its defects by
+    kind, and the forum topics a sync could not read in full (retried until read)."""
+    unread = unread_topics(store)
+    return {
+        **store.stats(),
+        "defect_kinds": store.defect_counts(),
+        "forum_unread_topics": len(unread),
+        "forum_unread": [topic.to_dict() for topic in unread],
+    }
+
+
+def unread_due(store: Store, forum: str, *, now: datetime, limit: int) -> list[int]:
+    """Unread topics whose pause has passed, the longest waiting first."""
+    rows = store.db.execute(
+        "SELECT topic_id FROM forum_unread WHERE forum = ? AND retry_at <= ?"
+        " ORDER BY retry_at LIMIT ?",
+        [forum, to_text(now), limit],
+    ).fetchall()
+    return [int(row[0]) for row in rows]
 
 
 def unsynced_topics(store: Store, site: forum_core.ForumSite) -> list[int]:
-    """Topics we hold posts of but never read in full (new to a followed category, say)."""
+    """Topics we hold posts of but never read in full (new to a followed category, say).
+
+    Those recorded as unread are left to their own retry schedule (unread_due).
+    """
     prefix = site.topic_key(0).removesuffix("0")
     # ";" sorts right after ":", so this range is exactly the keys with the prefix.
     keys = store.db.execute(
@@ -87,7 +177,9 @@ def unsynced_topics(store: Store, site: forum_core.ForumSite) -> list[int]:
     synced = {
         row[0]
         for row in store.db.execute(
-            "SELECT topic_id FROM forum_topics WHERE forum = ?", [site.name]
+            "SELECT topic_id FROM forum_topics WHERE forum = ?1"
+            " UNION SELECT topic_id FROM forum_unread WHERE forum = ?1",
+            [site.name],
         ).fetchall()
     }
     topics = [int(key.removeprefix(prefix)) for (key,) in keys if key[len(prefix) :].isdigit()]

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import importlib
 import os
 import pkgutil
@@ -30,6 +29,7 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from bot.errors import QuorumError, UserError
+from bot.runlock import RunLock
 from bot.version import version, version_key
 
 MIGRATIONS_TABLE = "_sqlite_migrations"
@@ -42,10 +42,6 @@ class StoreTooNew(QuorumError):
     service manager can be told not to restart into the same refusal."""
 
     exit_code = 3
-
-
-class StoreBusy(UserError):
-    """Another `quorum run` (or a restore) holds this store."""
 
 
 # -- the version guard ----------------------------------------------------------------------
@@ -132,41 +128,14 @@ def is_older_writer(conn: sqlite3.Connection) -> bool:
 # -- one `quorum run` per store ------------------------------------------------------------
 
 
-def lock_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".lock")
-
-
 @contextmanager
 def exclusive(db_path: Path, doing: str) -> Iterator[None]:
-    """Hold the store's lock file while ``doing`` ("quorum run", "a restore").
-
-    An advisory lock (flock) on a file beside the database: the kernel drops it
-    when the process dies, even by kill -9, so a crash never leaves it stuck.
-    """
+    """Hold the store's lock file while ``doing`` ("quorum run", "a restore")."""
     if str(db_path) == ":memory:":
         yield
         return
-    path = lock_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StoreBusy(
-                f"{db_path} is in use by {holder}; stop it first ({doing} needs it alone)"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{doing} (pid {os.getpid()})\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with RunLock(db_path, doing):
+        yield
 
 
 # -- backup and restore --------------------------------------------------------------------

@@ -248,3 +248,42 @@ def m007_ops_store_meta(db: Database) -> None:
     # Facts about the store itself: which Quorum version last opened it for writing, so a
     # store from a newer version is refused by name (bot.store.lifecycle).
     db["store_meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m006_integrity_raw_parts(db: Database) -> None:
+    # A message over bot.store.parts.RAW_PART_BYTES is stored in parts, each written in
+    # a short transaction of its own, so one large delivery never holds the writer for
+    # long. Its inbox row, and then its raw_messages row, name the parts ("owner") and
+    # leave raw NULL; the parts are written once and never copied.
+    db["raw_parts"].create({"owner": str, "seq": int, "data": bytes}, pk=("owner", "seq"))
+    db["inbox"].add_column("raw_parts", str)
+    db["inbox"].create_index(["raw_parts"])
+    db["raw_messages"].add_column("raw_parts", str)
+    db["raw_messages"].create_index(["raw_parts"])
+
+
+@migrations()
+def m006_integrity_settings(db: Database) -> None:
+    # Values Quorum generates once and keeps (the Message-ID key when the environment
+    # gives none). Secrets here are never logged or shown.
+    db["settings"].create({"name": str, "value": str}, pk="name")
+
+
+@migrations()
+def m006_integrity_forum_unread(db: Database) -> None:
+    # Forum topics (or posts of them) a sync could not read: never recorded as synced,
+    # retried with a growing pause, and shown in /healthz and `quorum stats`.
+    db["forum_unread"].create(
+        {
+            "forum": str,
+            "topic_id": int,
+            "error": str,
+            "attempts": int,
+            "first_at": str,
+            "last_at": str,
+            "retry_at": str,
+        },
+        pk=("forum", "topic_id"),
+    )
+    db["forum_unread"].create_index(["forum", "retry_at"])

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 logger = logging.getLogger(__name__)
+# Whether a stored post is the delivered copy of an action: (action key, the post's
+# Message-ID, its List-Id). The mail channel's check is a keyed HMAC (bot.adapters.outbound_mail).
+EchoCheck = Callable[[str, str, str | None], bool]
 
 migrations = Migrations("outbox")
 
@@ -328,12 +331,19 @@ class Outbox:
             )
         return Recovery(tuple(requeued), tuple(uncertain))
 
-    def confirm_echoes(self, now: datetime) -> list[str]:
-        """Uncertain rows whose message our own ingest has since seen are sent after all."""
+    def confirm_echoes(self, now: datetime, proves: EchoCheck | None = None) -> list[str]:
+        """Uncertain rows whose message our own ingest has since seen, and which ``proves``
+        accepts as the real copy, are sent after all; without ``proves`` none is."""
+        if proves is None:
+            return []
         with self.db.atomic():
-            keys = self._keys(
-                "status = 'uncertain' AND remote_id IS NOT NULL"
-                " AND EXISTS (SELECT 1 FROM posts p WHERE p.message_id = actions.remote_id)"
+            candidates = self.db.execute(
+                "SELECT a.key, p.message_id, p.list_id FROM actions a"
+                " JOIN posts p ON p.message_id = a.remote_id"
+                " WHERE a.status = 'uncertain' AND a.remote_id IS NOT NULL"
+            ).fetchall()
+            keys = sorted(
+                {key for key, message_id, list_id in candidates if proves(key, message_id, list_id)}
             )
             self.db.execute(
                 "UPDATE actions SET status = 'sent', sent_at = coalesce(in_flight_at, :now),"

@@ -10,6 +10,12 @@ behaves like Discourse's own code where the spec says nothing or is wrong:
 - ``GET /latest.json`` and ``GET /c/{slug}/{id}.json``: 30 topics a page (``per_page`` 1-100
   accepted), pinned first, then by ``bumped_at``. Pages count from 0, as in TopicQuery:
   ``?page=1`` is the *second* page, and ``more_topics_url`` is present only when there is one.
+  The pages it names (``/latest?page=1``, ``/c/{slug}/{id}/l/latest?page=1``) are served,
+  and so is a subcategory's ``/c/{parent}/{child}/{id}.json``.
+- Every route also answers without ``.json``, as Rails' optional ``(.:format)`` does: JSON
+  when the request accepts ``application/json`` (as our client and Discourse's own front
+  end ask), else an HTML page, as Discourse serves its app to a browser. ``POST /posts``
+  creates a post like ``POST /posts.json``.
 - ``GET /t/{id}.json`` (also ``/t/{slug}/{id}.json``): ``post_stream.posts`` holds one chunk of
   20 posts, ``post_stream.stream`` every post id; ``?page=N`` counts from 1 here, and a page
   past the end redirects (301) to the last one, as TopicsController#show does.
@@ -36,7 +42,10 @@ behaves like Discourse's own code where the spec says nothing or is wrong:
   ids and routes answer 404 ``{"errors": [...], "error_type": "not_found"}``.
 
 Misbehaviour on request, checked before authentication as a proxy or Discourse's global
-rate limiter would: ``fail_next(n, kind, path=...)`` or a seeded random ``set_fault_rate``.
+rate limiter would: ``fail_next(n, kind, path=...)`` or a seeded random ``set_fault_rate``;
+and ``refuse(path, status)``, a lasting refusal (403 or 404 with Discourse's error body) of
+every request to a path, as a proxy or an API key without that scope answers: ``lift()``
+ends it.
 
 - ``"429-header"``: Discourse's global limiter (RequestTracker): 429, ``Retry-After: N``, and a
   text/plain body, not JSON.
@@ -268,6 +277,7 @@ class FakeDiscourse(LoopbackHTTP):
         self._next_post_id = FIRST_POST_ID
         self._create_memo: dict[tuple[str, str], tuple[float, JsonObject]] = {}
         self._scripted: deque[_Fault] = deque()
+        self._refusals: list[tuple[str, int, Callable[[web.Request], bool] | None]] = []
         self.set_fault_rate(fault_rate, seed=fault_seed, kinds=fault_kinds)
         # What every Discourse has: the system user, the API user (an admin, as bot keys
         # usually are) and the Uncategorized category.
@@ -539,6 +549,23 @@ class FakeDiscourse(LoopbackHTTP):
         )
         self._scripted.extend([fault] * n)
 
+    def refuse(
+        self,
+        path: str,
+        status: int = 404,
+        *,
+        when: Callable[[web.Request], bool] | None = None,
+    ) -> None:
+        """Refuse every request whose path starts with ``path`` (and that ``when`` picks),
+        until :meth:`lift`: a proxy's 404, or the 403 of an API key without that scope."""
+        if status not in (403, 404):
+            raise ValueError("a refusal is a 403 or a 404")
+        self._refusals.append((path, status, when))
+
+    def lift(self) -> None:
+        """End every refusal."""
+        self._refusals.clear()
+
     def set_fault_rate(
         self,
         rate: float,
@@ -586,15 +613,24 @@ class FakeDiscourse(LoopbackHTTP):
     def _add_routes(self, router: web.UrlDispatcher) -> None:
         # A topic slug must contain a non-digit, so /t/123/456.json is not read as one.
         slug = r"{slug:[^/]*[^/\d][^/]*}"
-        router.add_get("/latest.json", self._latest)
-        router.add_get(r"/c/{slug}/{category_id:\d+}.json", self._category_topics)
-        router.add_get(r"/t/{topic_id:\d+}.json", self._topic)
-        router.add_get("/t/" + slug + r"/{topic_id:\d+}.json", self._topic)
-        router.add_get(r"/t/{topic_id:\d+}/posts.json", self._topic_posts)
-        router.add_get("/posts.json", self._latest_posts)
+        # A category path is its slug, or a parent's and its own: /c/parent/child/9.
+        category = r"/c/{slug:[^.]+?}/{category_id:\d+}"
+        for path, handler in (
+            ("/latest", self._latest),
+            (category + "/l/latest", self._category_topics),
+            (category, self._category_topics),
+            (r"/t/{topic_id:\d+}", self._topic),
+            ("/t/" + slug + r"/{topic_id:\d+}", self._topic),
+            (r"/t/{topic_id:\d+}/posts", self._topic_posts),
+            ("/posts", self._latest_posts),
+            (r"/posts/{post_id:\d+}", self._get_post),
+        ):
+            router.add_get(path + ".json", handler)
+            router.add_get(path, _wants_json(handler))
         router.add_post("/posts.json", self._create_post)
-        router.add_get(r"/posts/{post_id:\d+}.json", self._get_post)
+        router.add_post("/posts", self._create_post)
         router.add_put(r"/posts/{post_id:\d+}.json", self._update_post)
+        router.add_put(r"/posts/{post_id:\d+}", self._update_post)
 
     async def _serve(
         self, request: web.Request, handler: Callable[[web.Request], Any]
@@ -604,6 +640,10 @@ class FakeDiscourse(LoopbackHTTP):
         if fault is not None and fault.kind != "slow":
             self._record(request, arrived, _fault_status(fault.kind), fault.kind)
             return _misbehave(request, fault)
+        refused = self._refusal(request)
+        if refused is not None:
+            self._record(request, arrived, refused.status, None)
+            return refused.response()
         try:
             response = await self._answer(request, handler)
         except web.HTTPException as exception:
@@ -638,6 +678,12 @@ class FakeDiscourse(LoopbackHTTP):
         username = request.headers.get("Api-Username", "")
         if key != self.api_key or username.lower() != self.api_username.lower():
             raise invalid_access()
+
+    def _refusal(self, request: web.Request) -> DiscourseError | None:
+        for path, status, when in self._refusals:
+            if request.path.startswith(path) and (when is None or when(request)):
+                return not_found() if status == 404 else invalid_access()
+        return None
 
     def _take_fault(self, path: str) -> _Fault | None:
         for fault in self._scripted:
@@ -1304,6 +1350,20 @@ def _misbehave(request: web.Request, fault: _Fault) -> web.StreamResponse:
 
 
 # -- request parameters --------------------------------------------------------------
+
+
+def _wants_json(handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+    """A route without ``.json``: JSON to a client that accepts it, else Discourse's app page."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        if "application/json" in request.headers.get("Accept", ""):
+            response: web.StreamResponse = await handler(request)
+            return response
+        page = "<!DOCTYPE html><html><head><title>Discourse</title></head><body></body></html>"
+        return web.Response(text=page, content_type="text/html")
+
+    return answer
+
 
 _BRACKETED: Final = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<key>[^\[\]]*)\]$")
 
