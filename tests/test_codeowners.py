@@ -99,6 +99,7 @@ def test_maintainers_from_the_codeowners_github_gave(tmp_path: Path, store: Stor
 
 def test_modules_command_shows_them_and_a_missing_file_is_one_clear_error(tmp_path: Path):
     config = _config(tmp_path, '{ from = "CODEOWNERS", file = "CODEOWNERS" }')
+    Store.open(tmp_path / "q.db").close()  # reading commands never create a database
 
     def modules(path: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

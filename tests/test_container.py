@@ -158,7 +158,7 @@ def test_the_entrypoint_says_what_is_missing_before_anything_runs(tmp_path: Path
 
 
 def test_the_entrypoint_passes_other_commands_to_quorum(tmp_path: Path):
-    env = _entrypoint_env(tmp_path, tmp_path / "not-needed.toml")
+    env = _entrypoint_env(tmp_path, _config(tmp_path))
     version = _run("sh", str(ENTRYPOINT), "--version", env=env)
     assert version.returncode == 0
     assert version.stdout.startswith("quorum ")

@@ -30,6 +30,7 @@ from sqlite_utils import Database, Migrations
 
 from bot.errors import QuorumError, UserError
 from bot.runlock import RunLock
+from bot.runlock import StoreBusy as StoreBusy  # re-exported: restore raises it
 from bot.version import version, version_key
 
 MIGRATIONS_TABLE = "_sqlite_migrations"
