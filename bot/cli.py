@@ -41,9 +41,9 @@ from bot.features.digest import build_digest, render_digest
 from bot.features.modules import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import SHARED_COMMIT_MESSAGES, ImportReport, import_paths
-from bot.model import ThreadKind
+from bot.model import Thread, ThreadKind
 from bot.runlock import running_server
-from bot.store import Store, ThreadSummary, lifecycle, store_errors
+from bot.store import Store, lifecycle, store_errors
 from bot.store import forum as forum_store
 from bot.store.outbox import Outbox, Status
 from bot.terminal import safe_json, safe_text
@@ -273,7 +273,7 @@ def threads(ctx: Context, as_json: bool, kind: str | None) -> None:
     _print_threads(rows)
 
 
-def _print_threads(rows: list[ThreadSummary]) -> None:
+def _print_threads(rows: list[Thread]) -> None:
     subjects = {row.key: row.subject for row in rows}
     table = _SafeTable(show_lines=False, pad_edge=False, box=None)
     for column in ("kind", "subject", "msgs", "people", "first", "last", "linked"):
@@ -573,7 +573,7 @@ class Announcer:
         else:
             out.print(text)
 
-    def print_threads(self, rows: list[ThreadSummary]) -> None:
+    def print_threads(self, rows: list[Thread]) -> None:
         if not self.json_logs:
             _print_threads(rows)
 

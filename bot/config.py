@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -144,6 +145,35 @@ class ConcernsConfig(Section):
     # Who may resolve someone else's concern: "author-or-maintainer" (roster members),
     # "author-only" or "anyone". Only the author may ever withdraw a concern.
     resolvers: Literal["author-or-maintainer", "author-only", "anyone"] = "author-or-maintainer"
+
+
+class RfcsConfig(Section):
+    """Which threads are RFCs, and how their state ages (README: "RFC states")."""
+
+    # No post for this long makes an RFC quiet: what was left open is history.
+    quiet_after_days: float = Field(default=30, gt=0)
+    # An unanswered concern blocks the RFC for this long after it was raised.
+    blocking_days: float = Field(default=30, gt=0)
+    # Subjects that name a proposal besides [RFC], [pre-RFC] and [DISCUSS] (regular
+    # expressions, case-insensitive); the defaults also know FLIP-321, KIP-500 and the like.
+    subject_patterns: list[str] = Field(default_factory=list)
+    # GitHub repositories (their name, a regular expression) whose pull requests and issues
+    # are proposals; besides */rfcs, */*-rfcs, tc39/proposal-* and */enhancements.
+    repositories: list[str] = Field(default_factory=list)
+    # The lists whose discussions (with concerns) are shown beside the RFCs, by List-Id
+    # ("dev.tvm.apache.org") or address; empty: every list except users@, commits@,
+    # issues@, notifications@, builds@ and the like.
+    lists: list[str] = Field(default_factory=list)
+
+    @field_validator("subject_patterns", "repositories")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} is not a regular expression: {error}") from None
+        return value
 
 
 class RosterMember(Section):
@@ -338,6 +368,7 @@ class Config(BaseModel):
     votes: VotesConfig = Field(default_factory=VotesConfig)
     roster: RosterConfig = Field(default_factory=RosterConfig)
     concerns: ConcernsConfig = Field(default_factory=ConcernsConfig)
+    rfcs: RfcsConfig = Field(default_factory=RfcsConfig)
     # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
     identities: dict[str, list[str]] = Field(default_factory=dict)
     trust: TrustConfig = Field(default_factory=TrustConfig)

@@ -90,17 +90,37 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class Thread:
-    """A conversation: posts sharing a thread key, with what its subject says it is."""
+    """A conversation: posts sharing a thread key, with what its subject says it is.
+
+    One row of `quorum threads`. ``closes`` is the vote a [RESULT]/[CANCEL] thread
+    closes, ``closed_by`` the threads that close this one, ``rfc`` the RFC this
+    thread is part of when its discussion spans several threads.
+    """
 
     key: str
-    subject: str
     kind: ThreadKind
-    post_keys: tuple[str, ...]
+    subject: str
+    messages: int
     participants: tuple[str, ...]
     first_at: datetime
     last_at: datetime
     closes: str | None = None
     closed_by: tuple[str, ...] = ()
+    rfc: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind.value,
+            "subject": self.subject,
+            "messages": self.messages,
+            "participants": list(self.participants),
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+            "closes": self.closes,
+            "closed_by": list(self.closed_by),
+            "rfc": self.rfc,
+        }
 
 
 @dataclass(frozen=True, slots=True)

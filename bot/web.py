@@ -56,9 +56,9 @@ from bot.core.threads import parse_subject
 from bot.core.votes import Rule, VoteReport, VoteState
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.errors import UserError
-from bot.model import Post, ThreadKind
+from bot.model import Post, Thread, ThreadKind
 from bot.render import TEMPLATES, render
-from bot.store import Store, ThreadSummary
+from bot.store import Store
 from bot.store import forum as forum_store
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class RfcRow:
     state: str
     reason: str
     channels: tuple[str, ...]
-    parts: tuple[ThreadSummary, ...]
+    parts: tuple[Thread, ...]
     participants: tuple[str, ...]
     messages: int
     first_at: datetime
@@ -252,7 +252,7 @@ class Snapshot:
     key: tuple[Any, ...]
     now: datetime
     computed_seconds: float
-    threads: tuple[ThreadSummary, ...]
+    threads: tuple[Thread, ...]
     rfcs: tuple[RfcRow, ...]
     ledgers: Mapping[str, Ledger]
     votes: tuple[VoteReport, ...]
@@ -269,7 +269,7 @@ class Snapshot:
     def vote(self, key: str) -> VoteReport | None:
         return next((report for report in self.votes if report.thread == key), None)
 
-    def thread(self, key: str) -> ThreadSummary | None:
+    def thread(self, key: str) -> Thread | None:
         return next((thread for thread in self.threads if thread.key == key), None)
 
 
@@ -297,9 +297,9 @@ def _topic(subject: str) -> str:
     return " ".join(parse_subject(subject).topic.casefold().split())
 
 
-def rfc_groups(threads: Sequence[ThreadSummary]) -> list[tuple[str, tuple[ThreadSummary, ...]]]:
+def rfc_groups(threads: Sequence[Thread]) -> list[tuple[str, tuple[Thread, ...]]]:
     """Discussion threads grouped into RFCs: by ``rfc`` when set, else one thread each."""
-    groups: dict[str, list[ThreadSummary]] = {}
+    groups: dict[str, list[Thread]] = {}
     for thread in threads:
         if thread.kind in _NOT_DISCUSSIONS:
             continue
@@ -307,7 +307,7 @@ def rfc_groups(threads: Sequence[ThreadSummary]) -> list[tuple[str, tuple[Thread
     return [(key, tuple(parts)) for key, parts in groups.items()]
 
 
-def _group_signature(parts: Sequence[ThreadSummary]) -> tuple[Any, ...]:
+def _group_signature(parts: Sequence[Thread]) -> tuple[Any, ...]:
     """What a cached ledger depends on: a new post changes a part's count or last date."""
     return tuple((p.key, p.messages, p.last_at) for p in parts)
 
@@ -323,7 +323,7 @@ class LedgerCache:
         self._entries: dict[str, tuple[tuple[Any, ...], Ledger]] = {}
 
     def ledger(
-        self, store: Store, config: Config, key: str, parts: Sequence[ThreadSummary], now: datetime
+        self, store: Store, config: Config, key: str, parts: Sequence[Thread], now: datetime
     ) -> Ledger:
         signature = _group_signature(parts)
         cached = self._entries.get(key)
@@ -339,7 +339,7 @@ class LedgerCache:
         self._entries.clear()
 
 
-def rfc_posts(store: Store, key: str, parts: Sequence[ThreadSummary]) -> list[Post]:
+def rfc_posts(store: Store, key: str, parts: Sequence[Thread]) -> list[Post]:
     """The posts of an RFC's discussion threads (a forum post mirrored to the list once)."""
     if len(parts) == 1:
         return store.posts_in_thread(parts[0].key)
@@ -387,7 +387,7 @@ def gather(store: Store, config: Config, now: datetime, cache: LedgerCache) -> S
     )
 
 
-def _is_rfc(parts: Sequence[ThreadSummary], ledger: Ledger) -> bool:
+def _is_rfc(parts: Sequence[Thread], ledger: Ledger) -> bool:
     """Tagged discussions, cross-channel RFCs, and any other thread where concerns were raised."""
     return (
         len(parts) > 1 or any(p.kind in _DISCUSSION_KINDS for p in parts) or bool(ledger.concerns)
@@ -408,7 +408,7 @@ class VoteIndex:
     by_topic: Mapping[str, tuple[VoteReport, ...]]
 
     @classmethod
-    def of(cls, votes: Sequence[VoteReport], threads: Sequence[ThreadSummary]) -> VoteIndex:
+    def of(cls, votes: Sequence[VoteReport], threads: Sequence[Thread]) -> VoteIndex:
         rfc_of = {t.key: t.rfc for t in threads if t.rfc}
         by_rfc: dict[str, list[VoteReport]] = {}
         by_topic: dict[str, list[VoteReport]] = {}
@@ -430,7 +430,7 @@ class VoteIndex:
 
 
 def rfc_row(
-    key: str, parts: Sequence[ThreadSummary], ledger: Ledger, votes: VoteIndex, now: datetime
+    key: str, parts: Sequence[Thread], ledger: Ledger, votes: VoteIndex, now: datetime
 ) -> RfcRow:
     head = next((p for p in parts if p.key == key), parts[0])
     participants: dict[str, None] = {}
@@ -1041,18 +1041,18 @@ async def rfc_detail(request: web.Request) -> RfcDetail:
     return snapshot, row, ledger, summarize(row.subject, posts, ledger, snapshot.now)
 
 
-async def _find_thread(ctx: WebContext, selector: str) -> ThreadSummary:
+async def _find_thread(ctx: WebContext, selector: str) -> Thread:
     from bot.features.concerns import find_thread
 
     return await ctx.db(lambda store: find_thread(store, selector))
 
 
-async def _ledger_for(dashboard: Dashboard, key: str, parts: tuple[ThreadSummary, ...]) -> Ledger:
+async def _ledger_for(dashboard: Dashboard, key: str, parts: tuple[Thread, ...]) -> Ledger:
     config, now, cache = dashboard.ctx.config, dashboard.ctx.clock(), dashboard.ledgers
     return await dashboard.ctx.db(lambda store: cache.ledger(store, config, key, parts, now))
 
 
-async def _unlisted_row(dashboard: Dashboard, snapshot: Snapshot, thread: ThreadSummary) -> RfcRow:
+async def _unlisted_row(dashboard: Dashboard, snapshot: Snapshot, thread: Thread) -> RfcRow:
     """A discussion the list leaves out (no tag, no concern) still gets its page."""
     key = thread.rfc or thread.key
     parts = tuple(t for t in snapshot.threads if (t.rfc or t.key) == key) or (thread,)

@@ -15,9 +15,9 @@ from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
 from bot.features.people import people_from
-from bot.model import Action, ThreadKind
+from bot.model import Action, Thread, ThreadKind
 from bot.render import render
-from bot.store import Store, ThreadSummary
+from bot.store import Store
 
 # Announcements are not debates. A [VOTE] is: a -1 with its reasons, or questions
 # put to the release manager, are concerns as much as they are in an [RFC].
@@ -36,7 +36,7 @@ def ledger_settings(config: Config, model: ConcernModel | None = None) -> Ledger
     )
 
 
-def discussion_threads(store: Store) -> list[ThreadSummary]:
+def discussion_threads(store: Store) -> list[Thread]:
     """Discussions, one per RFC: the other parts of a joined RFC are read with its head."""
     return [
         t
@@ -47,7 +47,7 @@ def discussion_threads(store: Store) -> list[ThreadSummary]:
 
 def find_thread(
     store: Store, selector: str, kind: ThreadKind | None = None, noun: str = "thread"
-) -> ThreadSummary:
+) -> Thread:
     """A thread (of ``kind``) by its key, or by a unique piece of its subject."""
     threads = store.threads(kind)
     exact = [t for t in threads if t.key == selector]
@@ -67,7 +67,7 @@ def find_thread(
 def ledger_of(
     store: Store,
     config: Config,
-    thread: ThreadSummary,
+    thread: Thread,
     now: datetime,
     model: ConcernModel | None = None,
 ) -> Ledger:
@@ -87,7 +87,7 @@ def ledgers(
     return [ledger for ledger in found if ledger.concerns]
 
 
-def summary_of(store: Store, config: Config, thread: ThreadSummary, now: datetime) -> Summary:
+def summary_of(store: Store, config: Config, thread: Thread, now: datetime) -> Summary:
     posts = store.posts_in_rfc(thread.key)
     ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
     return summarize(thread.subject, posts, ledger, now)

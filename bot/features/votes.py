@@ -23,9 +23,9 @@ from bot.core.votes import (
     report_vote,
 )
 from bot.features.concerns import find_thread
-from bot.model import Action, Post, ThreadKind
+from bot.model import Action, Post, Thread, ThreadKind
 from bot.render import render
-from bot.store import Store, ThreadSummary
+from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport
     return reports
 
 
-def find_vote(store: Store, selector: str) -> ThreadSummary:
+def find_vote(store: Store, selector: str) -> Thread:
     """A vote thread by its key, or by a unique piece of its subject."""
     return find_thread(store, selector, ThreadKind.VOTE, noun="vote thread")
 
@@ -100,17 +100,20 @@ def vote_report(store: Store, config: Config, selector: str, now: datetime) -> V
 def _report(
     store: Store,
     config: Config,
-    thread: ThreadSummary,
-    threads: dict[str, ThreadSummary],
+    thread: Thread,
+    threads: dict[str, Thread] | None,
     now: datetime,
     roster: Roster | None,
     identities: People,
 ) -> VoteReport:
+    """The report of one vote; ``threads`` (every thread by key) spares lookups when
+    many votes are reported at once, and is read from the store when None."""
     posts = store.posts_in_thread(thread.key)
     call = _call(posts, thread.key)
     replies = [post for post in posts if post.key != call.key]
-    result = _first_post_of(store, threads, thread.closed_by, ThreadKind.RESULT)
-    cancel = _first_post_of(store, threads, thread.closed_by, ThreadKind.CANCEL)
+    closers = threads if threads is not None else _closers(store, thread)
+    result = _first_post_of(store, closers, thread.closed_by, ThreadKind.RESULT)
+    cancel = _first_post_of(store, closers, thread.closed_by, ThreadKind.CANCEL)
     return report_vote(
         call,
         replies,
@@ -123,6 +126,23 @@ def _report(
     )
 
 
+def _closers(store: Store, thread: Thread) -> dict[str, Thread]:
+    found = {key: store.thread(key) for key in thread.closed_by}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def report_of(
+    store: Store,
+    config: Config,
+    thread: Thread,
+    now: datetime,
+    roster: Roster | None,
+    identities: People,
+) -> VoteReport:
+    """One vote's report, reading only its own thread and the threads that close it."""
+    return _report(store, config, thread, None, now, roster, identities)
+
+
 def _call(posts: list[Post], thread_key: str) -> Post:
     """The post that opened the vote: the thread root, or the earliest post we hold."""
     for post in posts:
@@ -132,7 +152,7 @@ def _call(posts: list[Post], thread_key: str) -> Post:
 
 
 def _first_post_of(
-    store: Store, threads: dict[str, ThreadSummary], keys: tuple[str, ...], kind: ThreadKind
+    store: Store, threads: dict[str, Thread], keys: tuple[str, ...], kind: ThreadKind
 ) -> Post | None:
     for key in keys:
         closer = threads.get(key)

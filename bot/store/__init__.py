@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,15 +17,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from threading import Event, Thread
 from typing import Any, Protocol
 
 from sqlite_utils import Database
 
-from bot.core import threads as threading
+from bot.core import threads as threading_rules
 from bot.core.mail import content_key
 from bot.errors import UserError
-from bot.model import Defect, Person, Post, Source, ThreadKind
+from bot.model import Defect, Person, Post, Source, Thread, ThreadKind
 from bot.store import lifecycle
 from bot.store.migrations import migrations
 
@@ -72,37 +72,6 @@ class InboundMail:
     raw_parts: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadSummary:
-    """One row of `quorum threads`."""
-
-    key: str
-    kind: ThreadKind
-    subject: str
-    messages: int
-    participants: tuple[str, ...]
-    first_at: datetime
-    last_at: datetime
-    closes: str | None
-    closed_by: tuple[str, ...]
-    # The RFC this thread is part of, when its discussion spans several threads.
-    rfc: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "kind": self.kind.value,
-            "subject": self.subject,
-            "messages": self.messages,
-            "participants": list(self.participants),
-            "first_at": self.first_at.isoformat(),
-            "last_at": self.last_at.isoformat(),
-            "closes": self.closes,
-            "closed_by": list(self.closed_by),
-            "rfc": self.rfc,
-        }
-
-
 def to_text(moment: datetime) -> str:
     """Datetimes are stored as UTC ISO 8601 text, so they sort and compare as strings."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -148,8 +117,8 @@ class PreparedPost:
     mentions: str
     references: str
     headers: str
-    # Its RFC link tokens (threading.post_tokens) as if it were in no thread yet.
-    links: threading.PostTokens
+    # Its RFC link tokens (threading_rules.post_tokens) as if it were in no thread yet.
+    links: threading_rules.PostTokens
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A bulk import sends one per message from its workers: pickled as plain values
@@ -212,7 +181,7 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         headers,
         via,
     )
-    return PreparedPost(post, *prepared, threading.PostTokens(identity, link_mentions))
+    return PreparedPost(post, *prepared, threading_rules.PostTokens(identity, link_mentions))
 
 
 def prepare(post: Post, raw_key: str) -> PreparedPost:
@@ -230,7 +199,7 @@ def prepare(post: Post, raw_key: str) -> PreparedPost:
         mentions=_json(post.mentions),
         references=_json(post.references),
         headers=json.dumps(post.headers),
-        links=threading.post_tokens(unthreaded),
+        links=threading_rules.post_tokens(unthreaded),
     )
 
 
@@ -239,8 +208,10 @@ def _json(values: tuple[str, ...]) -> str:
     return json.dumps(values) if values else "[]"
 
 
-def _links_in_thread(links: threading.PostTokens, thread_key: str) -> threading.PostTokens:
-    """``threading.post_tokens`` of a post stored in ``thread_key``, from its unthreaded ones.
+def _links_in_thread(
+    links: threading_rules.PostTokens, thread_key: str
+) -> threading_rules.PostTokens:
+    """``threading_rules.post_tokens`` of a post stored in ``thread_key``, from its unthreaded ones.
 
     A thread key only adds identity tokens of its own (a GitHub mirror's root names
     its issue or pull request), which then are no mentions.
@@ -248,19 +219,19 @@ def _links_in_thread(links: threading.PostTokens, thread_key: str) -> threading.
     own = _thread_identity(thread_key)
     if not own:
         return links
-    return threading.PostTokens(links.identity | own, links.mentions - own)
+    return threading_rules.PostTokens(links.identity | own, links.mentions - own)
 
 
 @lru_cache(maxsize=4096)
 def _thread_identity(thread_key: str) -> frozenset[str]:
     """The identity tokens that being in ``thread_key`` gives a post."""
     bare = Post(Source.MAIL, "", None, thread_key, Person(""), datetime.min, "", "")
-    return threading.post_tokens(bare).identity
+    return threading_rules.post_tokens(bare).identity
 
 
 # Subjects repeat down a thread, and parsing one takes a few regexes.
-_subject_key = lru_cache(maxsize=4096)(threading.subject_key)
-_thread_kind = lru_cache(maxsize=4096)(threading.classify)
+_subject_key = lru_cache(maxsize=4096)(threading_rules.subject_key)
+_thread_kind = lru_cache(maxsize=4096)(threading_rules.classify)
 
 
 def thread_subject_key(post: Post) -> str:
@@ -580,7 +551,7 @@ class Store:
             yield
             return
         limit = self.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        stop = Event()
+        stop = threading.Event()
 
         def checkpoint() -> None:
             try:
@@ -595,7 +566,7 @@ class Store:
                 # Only speed is lost: the checkpoint at the end copies what is left.
                 logger.warning("background WAL checkpoints stopped", exc_info=True)
 
-        thread = Thread(target=checkpoint, name="wal-checkpoint", daemon=True)
+        thread = threading.Thread(target=checkpoint, name="wal-checkpoint", daemon=True)
         self.db.conn.execute(f"PRAGMA wal_autocheckpoint = {int(writer_pages)}")
         thread.start()
         try:
@@ -770,7 +741,7 @@ class Store:
             counts.known += 1
             return
         post = keyed
-        thread_key, closes = threading.decide_thread(
+        thread_key, closes = threading_rules.decide_thread(
             post, self._parent_thread(post), self._same_subject_thread(post)
         )
         self._insert_post(item, post, thread_key, raw, now, batch)
@@ -875,7 +846,7 @@ class Store:
             self.db.conn.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone() is not None
         )
 
-    def _parent_thread(self, post: Post) -> threading.ThreadRef | None:
+    def _parent_thread(self, post: Post) -> threading_rules.ThreadRef | None:
         candidates = [post.in_reply_to] if post.in_reply_to else []
         candidates += [ref for ref in reversed(post.references) if ref != post.in_reply_to]
         for ref in candidates:
@@ -889,7 +860,7 @@ class Store:
                 return _thread_ref(row)
         return None
 
-    def _same_subject_thread(self, post: Post) -> threading.ThreadRef | None:
+    def _same_subject_thread(self, post: Post) -> threading_rules.ThreadRef | None:
         row = self.db.conn.execute(
             "SELECT key, kind, subject, first_at, last_at FROM threads WHERE subject_key = ?"
             " ORDER BY last_at DESC LIMIT 1",
@@ -1001,7 +972,9 @@ class Store:
         if not unlinked:
             return
         open_votes = [
-            threading.ThreadRef(key, ThreadKind.VOTE, subject, from_text(first), from_text(last))
+            threading_rules.ThreadRef(
+                key, ThreadKind.VOTE, subject, from_text(first), from_text(last)
+            )
             for key, subject, first, last in self.db.conn.execute(
                 # Votes no thread closes. NOT IN reads the closers once, where a correlated
                 # NOT EXISTS scanned all threads for every vote, after every ingest.
@@ -1013,20 +986,20 @@ class Store:
             # A link in the RESULT's own text first, then the subject.
             vote = self._vote_linked_from(key, from_text(first_at), open_votes)
             if vote is None:
-                vote = threading.find_closed_vote(subject, from_text(first_at), open_votes)
+                vote = threading_rules.find_closed_vote(subject, from_text(first_at), open_votes)
             if vote is not None:
                 self.db.conn.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, key])
                 open_votes = [v for v in open_votes if v.key != vote]
 
     def _vote_linked_from(
-        self, key: str, at: datetime, open_votes: list[threading.ThreadRef]
+        self, key: str, at: datetime, open_votes: list[threading_rules.ThreadRef]
     ) -> str | None:
         """The open vote the first post of closing thread ``key`` links to in its text."""
         row = self.db.conn.execute("SELECT text FROM posts WHERE key = ?", [key]).fetchone()
         if row is None or not open_votes:
             return None
         votes = {vote.key: vote for vote in open_votes}
-        for link in threading.closing_links(row[0] or "", key):
+        for link in threading_rules.closing_links(row[0] or "", key):
             if link.startswith("<"):
                 found = self.db.conn.execute(
                     "SELECT thread_key FROM posts WHERE message_id = ?", [link]
@@ -1060,7 +1033,7 @@ class Store:
         )
         return {row["kind"]: row["n"] for row in rows}
 
-    def threads(self, kind: ThreadKind | None = None) -> list[ThreadSummary]:
+    def threads(self, kind: ThreadKind | None = None) -> list[Thread]:
         wanted = kind.value if kind else None
         rows = self.db.query(
             "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
@@ -1072,7 +1045,7 @@ class Store:
         )
         return [_thread_summary(row) for row in rows]
 
-    def thread(self, key: str) -> ThreadSummary | None:
+    def thread(self, key: str) -> Thread | None:
         found = [t for t in self.threads() if t.key == key]
         return found[0] if found else None
 
@@ -1134,11 +1107,11 @@ class Store:
         )
 
 
-def _thread_ref(row: tuple[Any, ...]) -> threading.ThreadRef | None:
+def _thread_ref(row: tuple[Any, ...]) -> threading_rules.ThreadRef | None:
     """A (key, kind, subject, first_at, last_at) row of threads; None for a row of NULLs."""
     if row[0] is None:
         return None
-    return threading.ThreadRef(
+    return threading_rules.ThreadRef(
         row[0], _THREAD_KINDS[row[1]], row[2], from_text(row[3]), from_text(row[4])
     )
 
@@ -1146,8 +1119,8 @@ def _thread_ref(row: tuple[Any, ...]) -> threading.ThreadRef | None:
 _THREAD_KINDS = {kind.value: kind for kind in ThreadKind}
 
 
-def _thread_summary(row: dict[str, Any]) -> ThreadSummary:
-    return ThreadSummary(
+def _thread_summary(row: dict[str, Any]) -> Thread:
+    return Thread(
         key=row["key"],
         kind=ThreadKind(row["kind"]),
         subject=row["subject"] or "",
@@ -1168,7 +1141,8 @@ from bot.store import parts as parts_store  # noqa: E402
 
 def _apply_feature_migrations(db: Database) -> None:
     """Feature tables have their own migration sets, applied after the core schema."""
-    from bot.store import jobs, outbox  # they import this module, so not at the top
+    from bot.store import jobs, outbox, views  # they import this module, so not at the top
 
     outbox.apply_migrations(db)
     jobs.migrations.apply(db)
+    views.apply_migrations(db)

@@ -20,8 +20,8 @@ from sqlite_utils import Database
 
 from bot.core import forum as forum_core
 from bot.core import threads as threading
-from bot.model import Post, Source
-from bot.store import IngestCounts, Store, ThreadSummary, from_text, thread_subject_key, to_text
+from bot.model import Post, Source, Thread
+from bot.store import IngestCounts, Store, from_text, thread_subject_key, to_text
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ class RfcSummary:
     """An RFC whose discussion spans several threads (forum topic, dev@ thread, PR)."""
 
     id: str
-    parts: tuple[ThreadSummary, ...]
+    parts: tuple[Thread, ...]
 
     @property
     def subject(self) -> str:
@@ -584,7 +584,7 @@ def rebuild_post_links(db: Database) -> None:
 def rfcs(store: Store) -> list[RfcSummary]:
     """Every RFC made of several threads, with its parts oldest first."""
     summaries = {thread.key: thread for thread in store.threads()}
-    members: dict[str, list[ThreadSummary]] = {}
+    members: dict[str, list[Thread]] = {}
     for thread_key, rfc in store.db.execute("SELECT thread_key, rfc FROM rfc_links"):
         if thread_key in summaries:
             members.setdefault(rfc, []).append(summaries[thread_key])

@@ -1,0 +1,318 @@
+"""Keeping the stored RFC and vote views up to date with what changed.
+
+A refresh reads what changed since the last one (``bot.store.views``), works
+out which RFC and vote views that reaches, recomputes just those with the pure
+core (:func:`bot.core.rfcs.read_rfc`, :func:`bot.core.votes.report_vote`), and
+stores them. A view whose ``due_at`` has passed is recomputed too: that is the
+only work the clock causes. Nothing else is read, so a refresh after one new
+post costs one thread's worth, however long the list's history.
+
+It runs in two halves so that `quorum run` never holds its writer thread for
+it: :func:`plan` reads (on the reader connection) and :func:`apply` writes the
+results in one short transaction. The command line runs both on its own
+connection before it reads (:func:`refresh`), so `quorum concerns` right
+after `quorum import` shows what was imported.
+
+The views depend on the code and on the configuration that computes them: a
+fingerprint of both is stored, and when it differs every view is recomputed
+(in bounded batches under `quorum run`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.config import Config
+from bot.core.concern_model import DEFAULT_MODEL
+from bot.core.rfcs import (
+    RfcSettings,
+    RfcView,
+    StoredVote,
+    VoteStanding,
+    attention_order,
+    read_rfc,
+    topic_of,
+)
+from bot.core.votes import VoteReport, VoteState
+from bot.features.concerns import ledger_settings
+from bot.model import Thread, ThreadKind
+from bot.store import Store, from_text, to_text
+from bot.store import forum as forum_store
+from bot.store import views as stored
+from bot.store.views import RfcRow, VoteRow
+
+logger = logging.getLogger(__name__)
+
+# Bump when what a view holds, or how it is computed, changes: every view is then rebuilt.
+VIEWS_VERSION = 1
+# Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
+BATCH = 200
+
+
+def rfc_settings(config: Config) -> RfcSettings:
+    section = config.rfcs
+    defaults = RfcSettings()
+    return RfcSettings(
+        quiet_after=timedelta(days=section.quiet_after_days),
+        blocking_for=timedelta(days=section.blocking_days),
+        subject_patterns=(*defaults.subject_patterns, *section.subject_patterns),
+        repositories=(*defaults.repositories, *section.repositories),
+        lists=frozenset(name.strip("<> ").casefold() for name in section.lists),
+        ledger=ledger_settings(config),
+    )
+
+
+def fingerprint(config: Config) -> str:
+    """What the views were computed with: this code and the parts of the config it reads."""
+    sections = ("bot", "votes", "roster", "concerns", "rfcs", "identities", "trust", "modules")
+    described = {name: config.model_dump(mode="json").get(name) for name in sections}
+    described["views"] = VIEWS_VERSION
+    described["model"] = [
+        sorted(DEFAULT_MODEL.sentence_weights.items()),
+        sorted(DEFAULT_MODEL.post_weights.items()),
+        DEFAULT_MODEL.post_threshold,
+        DEFAULT_MODEL.point_threshold,
+    ]
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass
+class Plan:
+    """What a refresh computed, for :func:`apply` to store."""
+
+    seq: int
+    fingerprint: str
+    rfcs: list[RfcRow] = field(default_factory=list)
+    votes: list[VoteRow] = field(default_factory=list)
+    dropped_rfcs: list[str] = field(default_factory=list)
+    dropped_votes: list[str] = field(default_factory=list)
+    # Keys recomputed (or dropped), and keys left for a later refresh.
+    done: dict[str, set[str]] = field(
+        default_factory=lambda: {stored.RFC: set(), stored.VOTE: set()}
+    )
+    left: dict[str, set[str]] = field(
+        default_factory=lambda: {stored.RFC: set(), stored.VOTE: set()}
+    )
+
+    @property
+    def recomputed(self) -> int:
+        return len(self.rfcs) + len(self.votes)
+
+
+def plan(store: Store, config: Config, now: datetime, limit: int | None = None) -> Plan:
+    """Recompute the views that changes, the clock or a new fingerprint reach (read only)."""
+    print_ = fingerprint(config)
+    rebuild = stored.meta(store, "fingerprint") != print_
+    seq, changed = stored.changed_threads(store, int(stored.meta(store, "seq") or 0))
+    touched = stored.reached_by(store, changed)
+    moment = to_text(now)
+    votes = set(stored.dirty(store, stored.VOTE)) | touched.votes
+    votes |= set(stored.due(store, stored.VOTE, moment))
+    heads = set(stored.dirty(store, stored.RFC)) | touched.heads
+    heads |= set(stored.due(store, stored.RFC, moment))
+    if rebuild:
+        votes |= _all_votes(store)
+        heads |= _all_heads(store)
+    result = Plan(seq=seq, fingerprint=print_)
+    budget = [limit]
+    fresh = _plan_votes(store, config, now, sorted(votes), budget, result)
+    for vote in fresh.values():
+        heads.update(stored.rfc_heads_on_topic(store, topic_of(vote.subject), vote.rfc))
+    _plan_rfcs(store, config, now, sorted(heads), fresh, budget, result)
+    return result
+
+
+def apply(store: Store, result: Plan) -> None:
+    """Store a plan's views in one transaction; what it left stays dirty."""
+    with store.db.conn:
+        stored.save_votes(store, result.votes, result.dropped_votes)
+        stored.save_rfcs(store, result.rfcs, result.dropped_rfcs)
+        for kind in (stored.VOTE, stored.RFC):
+            stored.clear_dirty(store, kind, result.done[kind])
+            stored.mark_dirty(store, kind, result.left[kind])
+        stored.set_meta(store, "seq", str(result.seq))
+        stored.set_meta(store, "fingerprint", result.fingerprint)
+        stored.forget_changes(store, result.seq)
+
+
+def refresh(store: Store, config: Config, now: datetime, limit: int | None = None) -> Plan:
+    """Plan and apply on one connection (the command line, tests)."""
+    result = plan(store, config, now, limit)
+    apply(store, result)
+    return result
+
+
+# -- votes ----------------------------------------------------------------------------
+
+
+def _plan_votes(
+    store: Store,
+    config: Config,
+    now: datetime,
+    keys: list[str],
+    budget: list[int | None],
+    result: Plan,
+) -> dict[str, VoteRow]:
+    from bot.features.roster import people_for, roster_for  # they build on features.votes
+    from bot.features.votes import report_of
+
+    fresh: dict[str, VoteRow] = {}
+    if not keys:
+        return fresh
+    roster, people = roster_for(store, config), people_for(store, config)
+    for key in keys:
+        if not _spend(budget):
+            result.left[stored.VOTE].add(key)
+            continue
+        result.done[stored.VOTE].add(key)
+        thread = store.thread(key)
+        if thread is None or thread.kind != ThreadKind.VOTE or thread.messages == 0:
+            result.dropped_votes.append(key)
+            continue
+        report = report_of(store, config, thread, now, roster, people)
+        row = _vote_row(store, thread, report, now)
+        fresh[key] = row
+        result.votes.append(row)
+    return fresh
+
+
+def _vote_row(store: Store, thread: Thread, report: VoteReport, now: datetime) -> VoteRow:
+    due = report.closes_at if report.state is VoteState.OPEN and report.closes_at > now else None
+    return VoteRow(
+        thread=thread.key,
+        topic=topic_of(thread.subject),
+        rfc=stored.group_of(store, thread.key),
+        state=report.state.value,
+        subject=report.subject,
+        opened_at=to_text(report.opened_at),
+        closes_at=to_text(report.closes_at),
+        due_at=to_text(due) if due else None,
+        would_pass=report.would_pass_now,
+        payload=report.to_dict(),
+    )
+
+
+# -- RFCs -----------------------------------------------------------------------------
+
+
+def _plan_rfcs(
+    store: Store,
+    config: Config,
+    now: datetime,
+    heads: list[str],
+    fresh_votes: dict[str, VoteRow],
+    budget: list[int | None],
+    result: Plan,
+) -> None:
+    if not heads:
+        return
+    settings = rfc_settings(config)
+    for head in heads:
+        if not _spend(budget):
+            result.left[stored.RFC].add(head)
+            continue
+        result.done[stored.RFC].add(head)
+        parts = stored.group_parts(store, head)
+        if not parts:
+            result.dropped_rfcs.append(head)
+            continue
+        posts = _posts(store, head, parts)
+        if not posts:
+            result.dropped_rfcs.append(head)
+            continue
+        subject = next((p.subject for p in parts if p.key == head), parts[0].subject)
+        standings = _standings(store, head, topic_of(subject), fresh_votes)
+        view = read_rfc(head, parts, posts, standings, now, settings)
+        result.rfcs.append(rfc_row(view))
+
+
+def _posts(store: Store, head: str, parts: list[Thread]) -> list:
+    if len(parts) == 1:
+        return store.posts_in_thread(parts[0].key)
+    wanted = {part.key for part in parts}
+    return [post for post in forum_store.posts_in_rfc(store, head) if post.thread_key in wanted]
+
+
+def _standings(
+    store: Store, head: str, topic: str, fresh: dict[str, VoteRow]
+) -> list[VoteStanding]:
+    """The votes linked to an RFC, as just recomputed or as stored."""
+    linked = {row.thread: row for row in fresh.values() if row.rfc == head or row.topic == topic}
+    for thread in stored.votes_linked(store, head, topic):
+        linked.setdefault(thread, None)  # type: ignore[arg-type]
+    standings: list[VoteStanding] = []
+    stored_rows = {row[0]: row for row in stored.vote_standing(store, list(linked))}
+    for thread, row in linked.items():
+        if row is not None:
+            standings.append(
+                _standing(row.thread, row.state, row.opened_at, row.closes_at, row.would_pass)
+            )
+        elif thread in stored_rows:
+            standings.append(_standing(*stored_rows[thread]))
+    return standings
+
+
+def _standing(
+    thread: str, state: str, opened_at: str, closes_at: str, would_pass: object
+) -> StoredVote:
+    return StoredVote(
+        thread=thread,
+        state=VoteState(state),
+        opened_at=from_text(opened_at),
+        closes_at=from_text(closes_at),
+        would_pass_now=None if would_pass is None else bool(would_pass),
+    )
+
+
+def rfc_row(view: RfcView) -> RfcRow:
+    rank, at = attention_order(view)
+    payload = view.to_dict()
+    payload["reason"] = view.reason
+    payload["concern_list"] = [concern.to_dict() for concern in view.concerns]
+    return RfcRow(
+        key=view.key,
+        topic=topic_of(view.subject),
+        is_rfc=view.is_rfc,
+        listed=view.listed,
+        state=view.state.value,
+        subject=view.subject,
+        first_at=to_text(view.first_at),
+        last_at=to_text(view.last_at),
+        due_at=to_text(view.due_at) if view.due_at else None,
+        concerns=len(view.concerns),
+        attention=rank,
+        attention_at=at,
+        payload=payload,
+    )
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _spend(budget: list[int | None]) -> bool:
+    if budget[0] is None:
+        return True
+    if budget[0] <= 0:
+        return False
+    budget[0] -= 1
+    return True
+
+
+def _all_heads(store: Store) -> set[str]:
+    return {
+        row[0]
+        for row in store.db.execute(
+            "SELECT DISTINCT coalesce(l.rfc, t.key) FROM threads t"
+            " LEFT JOIN rfc_links l ON l.thread_key = t.key"
+            " WHERE t.kind NOT IN ('result', 'cancel')"
+        )
+    }
+
+
+def _all_votes(store: Store) -> set[str]:
+    return {row[0] for row in store.db.execute("SELECT key FROM threads WHERE kind = 'vote'")}

@@ -1,0 +1,451 @@
+"""Derived state, kept in the store: one view per RFC and per vote, and what changed since.
+
+Reading a list with ten years of mail must cost what a page shows, not what the
+store holds. So the RFC read model (:mod:`bot.core.rfcs`) and the vote reports
+are computed once, stored here, and recomputed only for the RFC or vote a
+change reaches:
+
+- ``changes`` is appended by triggers on every write that can change a view:
+  a post stored, edited or moved to another thread; a [RESULT] linked to its
+  vote; threads joined into an RFC or split from one. No write path has to
+  remember to report itself, and the cost is one small insert per post.
+- ``dirty_views`` holds the views to recompute: those a change reached, those
+  whose ``due_at`` (the next moment the clock alone changes them) has passed,
+  and all of them after the code or the configuration that computes them
+  changed (``views_meta.fingerprint``).
+- ``rfc_views`` and ``vote_views`` hold the views: indexed columns for the
+  lists and their order, and the view itself as JSON.
+
+The features (bot.features.views) compute on a reader connection and write
+the results here in small transactions, so a delivery's commit never waits for
+a recomputation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from bot.model import Thread, ThreadKind
+from bot.store import Store, from_text, to_text
+
+migrations = Migrations("views")
+
+RFC = "rfc"
+VOTE = "vote"
+
+
+@migrations()
+def m001_views(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, thread_key TEXT NOT NULL)"
+    )
+    # Every write that can change a view records the threads it touched.
+    for statement in (
+        "CREATE TRIGGER changes_post_insert AFTER INSERT ON posts BEGIN"
+        " INSERT INTO changes (thread_key) VALUES (NEW.thread_key); END",
+        "CREATE TRIGGER changes_post_update AFTER UPDATE ON posts BEGIN"
+        " INSERT INTO changes (thread_key) VALUES (NEW.thread_key);"
+        " INSERT INTO changes (thread_key) SELECT OLD.thread_key"
+        " WHERE OLD.thread_key != NEW.thread_key; END",
+        "CREATE TRIGGER changes_post_delete AFTER DELETE ON posts BEGIN"
+        " INSERT INTO changes (thread_key) VALUES (OLD.thread_key); END",
+        "CREATE TRIGGER changes_closes AFTER UPDATE OF closes ON threads BEGIN"
+        " INSERT INTO changes (thread_key) VALUES (NEW.key);"
+        " INSERT INTO changes (thread_key) SELECT NEW.closes WHERE NEW.closes IS NOT NULL;"
+        " INSERT INTO changes (thread_key) SELECT OLD.closes WHERE OLD.closes IS NOT NULL; END",
+        "CREATE TRIGGER changes_thread_insert AFTER INSERT ON threads WHEN NEW.closes IS NOT NULL"
+        " BEGIN INSERT INTO changes (thread_key) VALUES (NEW.closes); END",
+        "CREATE TRIGGER changes_link_insert AFTER INSERT ON rfc_links BEGIN"
+        " INSERT INTO changes (thread_key) VALUES (NEW.thread_key); END",
+        "CREATE TRIGGER changes_link_delete AFTER DELETE ON rfc_links BEGIN"
+        " INSERT INTO changes (thread_key) VALUES (OLD.thread_key); END",
+    ):
+        db.execute(statement)
+    db["views_meta"].create({"key": str, "value": str}, pk="key")
+    db["dirty_views"].create({"kind": str, "key": str}, pk=("kind", "key"))
+    db["rfc_views"].create(
+        {
+            "key": str,
+            "topic": str,
+            "is_rfc": int,
+            "listed": int,
+            "state": str,
+            "subject": str,
+            "first_at": str,
+            "last_at": str,
+            "due_at": str,
+            "concerns": int,
+            "attention": int,
+            "attention_at": float,
+            "payload": str,
+        },
+        pk="key",
+    )
+    db["rfc_views"].create_index(["due_at"])
+    db["rfc_views"].create_index(["topic"])
+    db["rfc_views"].create_index(["listed", "last_at"])
+    db["rfc_views"].create_index(["concerns", "last_at"])
+    db["rfc_views"].create_index(["listed", "attention", "attention_at"])
+    db["rfc_views"].create_index(["state", "last_at"])
+    db["vote_views"].create(
+        {
+            "thread": str,
+            "topic": str,
+            "rfc": str,
+            "state": str,
+            "subject": str,
+            "opened_at": str,
+            "closes_at": str,
+            "due_at": str,
+            "would_pass": int,
+            "payload": str,
+        },
+        pk="thread",
+    )
+    db["vote_views"].create_index(["due_at"])
+    db["vote_views"].create_index(["topic"])
+    db["vote_views"].create_index(["rfc"])
+    db["vote_views"].create_index(["opened_at"])
+
+
+def apply_migrations(db: Database) -> None:
+    """The views' tables and triggers; needs posts, threads and rfc_links first."""
+    migrations.apply(db)
+
+
+# --------------------------------------------------------------------------
+# What changed
+# --------------------------------------------------------------------------
+
+
+def meta(store: Store, key: str) -> str | None:
+    row = store.db.execute("SELECT value FROM views_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(store: Store, key: str, value: str) -> None:
+    store.db.execute(
+        "INSERT INTO views_meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def changed_threads(store: Store, after: int) -> tuple[int, list[str]]:
+    """The threads changed since ``after``, and the sequence number read up to."""
+    upto = store.db.execute("SELECT max(seq) FROM changes WHERE seq > ?", [after]).fetchone()[0]
+    if upto is None:
+        return after, []
+    rows = store.db.execute(
+        "SELECT DISTINCT thread_key FROM changes WHERE seq > ? AND seq <= ?", [after, upto]
+    )
+    return upto, [row[0] for row in rows]
+
+
+def forget_changes(store: Store, upto: int) -> None:
+    store.db.execute("DELETE FROM changes WHERE seq <= ?", [upto])
+
+
+def dirty(store: Store, kind: str, limit: int | None = None) -> list[str]:
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT key FROM dirty_views WHERE kind = ? ORDER BY key LIMIT ?",
+            [kind, -1 if limit is None else limit],
+        )
+    ]
+
+
+def mark_dirty(store: Store, kind: str, keys: Iterable[str]) -> None:
+    store.db.conn.executemany(
+        "INSERT OR IGNORE INTO dirty_views (kind, key) VALUES (?, ?)", [(kind, k) for k in keys]
+    )
+
+
+def clear_dirty(store: Store, kind: str, keys: Iterable[str]) -> None:
+    store.db.conn.executemany(
+        "DELETE FROM dirty_views WHERE kind = ? AND key = ?", [(kind, k) for k in keys]
+    )
+
+
+def mark_everything_dirty(store: Store) -> None:
+    """After the code or configuration that computes the views changed."""
+    store.db.execute(
+        "INSERT OR IGNORE INTO dirty_views (kind, key)"
+        " SELECT 'rfc', coalesce(l.rfc, t.key) FROM threads t"
+        " LEFT JOIN rfc_links l ON l.thread_key = t.key"
+        " WHERE t.kind NOT IN ('result', 'cancel')"
+    )
+    store.db.execute(
+        "INSERT OR IGNORE INTO dirty_views (kind, key)"
+        " SELECT 'vote', key FROM threads WHERE kind = 'vote'"
+    )
+
+
+def due(store: Store, kind: str, moment: str) -> list[str]:
+    table, column = ("rfc_views", "key") if kind == RFC else ("vote_views", "thread")
+    return [
+        row[0]
+        for row in store.db.execute(
+            f"SELECT {column} FROM {table} WHERE due_at IS NOT NULL AND due_at <= ?",  # noqa: S608
+            [moment],
+        )
+    ]
+
+
+# --------------------------------------------------------------------------
+# Threads, as the views need them
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Touched:
+    """What a set of changed threads reaches: RFC heads, votes, and RESULTs' votes."""
+
+    heads: frozenset[str]
+    votes: frozenset[str]
+
+
+def reached_by(store: Store, thread_keys: Sequence[str]) -> Touched:
+    """The views the changed threads belong to (a vote's RESULT changes the vote)."""
+    if not thread_keys:
+        return Touched(frozenset(), frozenset())
+    heads: set[str] = set()
+    votes: set[str] = set()
+    for key, kind, closes, rfc in store.db.execute(
+        "SELECT t.key, t.kind, t.closes, l.rfc FROM json_each(?) j"
+        " JOIN threads t ON t.key = j.value LEFT JOIN rfc_links l ON l.thread_key = t.key",
+        [json.dumps(list(thread_keys))],
+    ):
+        if kind == ThreadKind.VOTE.value:
+            votes.add(key)
+        if kind in (ThreadKind.RESULT.value, ThreadKind.CANCEL.value):
+            if closes:
+                votes.add(closes)
+            continue
+        heads.add(rfc or key)
+    # A thread that no longer exists (adopted into another) leaves a view to drop.
+    known = {
+        row[0]
+        for row in store.db.execute(
+            "SELECT value FROM json_each(?) WHERE value IN (SELECT key FROM threads)",
+            [json.dumps(list(thread_keys))],
+        )
+    }
+    heads.update(key for key in thread_keys if key not in known)
+    return Touched(frozenset(heads), frozenset(votes))
+
+
+def group_parts(store: Store, head: str) -> list[Thread]:
+    """The discussion threads of the RFC ``head``: its linked threads, or itself alone.
+
+    Votes and their RESULTs are not parts: they are linked to the RFC as votes.
+    """
+    linked = [
+        row[0] for row in store.db.execute("SELECT thread_key FROM rfc_links WHERE rfc = ?", [head])
+    ]
+    keys = linked or [head]
+    parts = [store.thread(key) for key in keys]
+    found = [p for p in parts if p is not None and p.kind not in _NOT_PARTS]
+    if not found:
+        alone = store.thread(head)
+        return [alone] if alone is not None and alone.kind == ThreadKind.VOTE else []
+    return sorted(found, key=lambda p: (p.first_at, p.key))
+
+
+_NOT_PARTS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL, ThreadKind.VOTE})
+
+
+def votes_linked(store: Store, head: str, topic: str) -> list[str]:
+    """Vote threads in the RFC's group, or on its topic ("[VOTE] X" for "[RFC] X")."""
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT thread FROM vote_views WHERE rfc = ? OR (? != '' AND topic = ?)"
+            " ORDER BY opened_at",
+            [head, topic, topic],
+        )
+    ]
+
+
+def rfc_heads_on_topic(store: Store, topic: str, group: str | None) -> list[str]:
+    """RFC views a vote on ``topic`` (in RFC group ``group``) is linked to."""
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT key FROM rfc_views WHERE (? != '' AND topic = ?) OR key = ?",
+            [topic, topic, group or ""],
+        )
+    ]
+
+
+def group_of(store: Store, thread_key: str) -> str | None:
+    row = store.db.execute(
+        "SELECT rfc FROM rfc_links WHERE thread_key = ?", [thread_key]
+    ).fetchone()
+    return row[0] if row else None
+
+
+# --------------------------------------------------------------------------
+# The views
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RfcRow:
+    key: str
+    topic: str
+    is_rfc: bool
+    listed: bool
+    state: str
+    subject: str
+    first_at: str
+    last_at: str
+    due_at: str | None
+    concerns: int
+    attention: int
+    attention_at: float
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRow:
+    thread: str
+    topic: str
+    rfc: str | None
+    state: str
+    subject: str
+    opened_at: str
+    closes_at: str
+    due_at: str | None
+    would_pass: bool | None
+    payload: dict[str, Any]
+
+
+def save_rfcs(store: Store, rows: Sequence[RfcRow], dropped: Iterable[str] = ()) -> None:
+    store.db.conn.executemany(
+        "INSERT OR REPLACE INTO rfc_views (key, topic, is_rfc, listed, state, subject, first_at,"
+        " last_at, due_at, concerns, attention, attention_at, payload) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.key,
+                r.topic,
+                int(r.is_rfc),
+                int(r.listed),
+                r.state,
+                r.subject,
+                r.first_at,
+                r.last_at,
+                r.due_at,
+                r.concerns,
+                r.attention,
+                r.attention_at,
+                json.dumps(r.payload, ensure_ascii=False),
+            )
+            for r in rows
+        ],
+    )
+    store.db.conn.executemany("DELETE FROM rfc_views WHERE key = ?", [(k,) for k in dropped])
+
+
+def save_votes(store: Store, rows: Sequence[VoteRow], dropped: Iterable[str] = ()) -> None:
+    store.db.conn.executemany(
+        "INSERT OR REPLACE INTO vote_views (thread, topic, rfc, state, subject, opened_at,"
+        " closes_at, due_at, would_pass, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.thread,
+                r.topic,
+                r.rfc,
+                r.state,
+                r.subject,
+                r.opened_at,
+                r.closes_at,
+                r.due_at,
+                None if r.would_pass is None else int(r.would_pass),
+                json.dumps(r.payload, ensure_ascii=False),
+            )
+            for r in rows
+        ],
+    )
+    store.db.conn.executemany("DELETE FROM vote_views WHERE thread = ?", [(k,) for k in dropped])
+
+
+def rfc_payloads(
+    store: Store,
+    *,
+    listed: bool = False,
+    with_concerns: bool = False,
+    state: str | None = None,
+    order: str = "recent",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Stored RFC views, newest activity first (``order="attention"``: most urgent first)."""
+    where = ["1"]
+    args: list[Any] = []
+    if listed:
+        where.append("listed = 1")
+    if with_concerns:
+        where.append("concerns > 0")
+    if state is not None:
+        where.append("state = ?")
+        args.append(state)
+    ordering = "attention, attention_at, key" if order == "attention" else "last_at DESC, key"
+    sql = (
+        f"SELECT payload FROM rfc_views WHERE {' AND '.join(where)}"  # noqa: S608
+        f" ORDER BY {ordering} LIMIT ? OFFSET ?"
+    )
+    args += [-1 if limit is None else limit, offset]
+    return [json.loads(row[0]) for row in store.db.execute(sql, args)]
+
+
+def count_rfcs(store: Store) -> dict[str, int]:
+    """How many listed RFC views (RFCs and discussions with concerns) are in each state."""
+    rows = store.db.execute("SELECT state, count(*) FROM rfc_views WHERE listed = 1 GROUP BY state")
+    return {state: count for state, count in rows}
+
+
+def rfc_payload(store: Store, key: str) -> dict[str, Any] | None:
+    """The view of the RFC ``key``, or of the RFC the thread ``key`` belongs to."""
+    head = group_of(store, key) or key
+    row = store.db.execute("SELECT payload FROM rfc_views WHERE key = ?", [head]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def vote_payloads(
+    store: Store, *, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Stored vote reports, oldest first (as `quorum votes` lists them)."""
+    return [
+        json.loads(row[0])
+        for row in store.db.execute(
+            "SELECT payload FROM vote_views ORDER BY opened_at, thread LIMIT ? OFFSET ?",
+            [-1 if limit is None else limit, offset],
+        )
+    ]
+
+
+def vote_payload(store: Store, thread: str) -> dict[str, Any] | None:
+    row = store.db.execute("SELECT payload FROM vote_views WHERE thread = ?", [thread]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def vote_standing(store: Store, threads: Sequence[str]) -> list[tuple[str, str, str, str, Any]]:
+    """(thread, state, opened_at, closes_at, would_pass) of these votes."""
+    return list(
+        store.db.execute(
+            "SELECT thread, state, opened_at, closes_at, would_pass FROM vote_views"
+            " WHERE thread IN (SELECT value FROM json_each(?)) ORDER BY opened_at",
+            [json.dumps(list(threads))],
+        )
+    )
+
+
+__all__ = ["from_text", "to_text"]
