@@ -36,9 +36,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App
-from bot.config import Config, ModuleConfig, ResponsivenessConfig
-from bot.dispatch import DispatchConfig
-from bot.forum import CategoryConfig, DiscourseConfig, ForumConfig, WebhookServerConfig
+from bot.config import (
+    CategoryConfig,
+    Config,
+    DiscourseConfig,
+    DispatchConfig,
+    ForumConfig,
+    ModuleConfig,
+    ResponsivenessConfig,
+    WebhookServerConfig,
+)
 from bot.store import Store
 from bot.store.outbox import Outbox, Status
 from tests.fakes.discourse import FakeDiscourse

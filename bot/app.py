@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,12 +28,12 @@ from aiohttp import web as aiohttp_web
 from bot.adapters import smtp
 from bot.adapters.outbound_mail import MailChannel, proves_delivery
 from bot.adapters.slack import slack_channels
-from bot.config import Config
+from bot.config import Config, DiscourseConfig
 from bot.core.rules import came_through_list
 from bot.dispatch import Channel, Dispatcher, DispatchReport
-from bot.features import decide_all
+from bot.features import decide_all, views
 from bot.features.digest import digest_action
-from bot.forum import DiscourseChannel, DiscourseConfig, ForumService
+from bot.features.forum_sync import DiscourseChannel, ForumService
 from bot.github import GitHubService
 from bot.ingest import (
     ImportReport,
@@ -57,6 +58,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FEATURES_EVERY = timedelta(minutes=5)
+# How often the dashboard's views catch up with new mail when no tick does it first.
+VIEWS_EVERY = timedelta(seconds=30)
 DISPATCH_EVERY = timedelta(minutes=1)
 DIGEST_CRON = "0 9 * * mon"  # Mondays 09:00 UTC
 # Accepting mail comes before processing it. In a flood (deliveries stored faster than
@@ -466,6 +469,7 @@ class App:
     def jobs(self) -> list[Job]:
         """Everything Quorum does on its own, as data."""
         jobs = [
+            Job("views", self.refresh_views, every=VIEWS_EVERY),
             Job("features", self.run_features, every=FEATURES_EVERY),
             Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
             Job("digest", self.run_digest, cron=DIGEST_CRON),
@@ -481,9 +485,29 @@ class App:
         self.scheduler = Scheduler(jobs, _StoreRunLog(self), clock=self.clock)
         await self.scheduler.start()
 
+    async def refresh_views(self, now: datetime) -> int:
+        """Bring the stored RFC and vote views up to date; returns how many were recomputed.
+
+        The reader computes, the writer stores: a delivery's commit waits for one short
+        transaction at most, never for a recomputation. A backlog (a first start on a
+        long history, a new configuration) is worked off in batches, yielding between.
+        """
+        total = 0
+        while True:
+            plan = await self.read(lambda store: views.plan(store, self.config, now, views.BATCH))
+            await self.db(partial(views.apply, result=plan))
+            total += plan.recomputed
+            if not any(plan.left.values()) or self._stopping.is_set():
+                return total
+
     async def run_features(self, now: datetime) -> int:
-        """Record what every feature decided, then deliver it. Returns new actions."""
-        actions = await self.db(lambda store: decide_all(store, self.config, now))
+        """Record what every feature decided, then deliver it. Returns new actions.
+
+        The features only read (on the reader thread); recording their actions is the
+        writer's one short job.
+        """
+        await self.refresh_views(now)
+        actions = await self.read(lambda store: decide_all(store, self.config, now))
         new = await self.db(lambda store: Outbox(store).record_all(actions, now))
         if new:
             await self.run_dispatch(now)
@@ -498,7 +522,8 @@ class App:
         return report
 
     async def run_digest(self, now: datetime) -> None:
-        action = await self.db(lambda store: digest_action(store, self.config, now))
+        await self.refresh_views(now)
+        action = await self.read(lambda store: digest_action(store, self.config, now))
         await self.db(lambda store: Outbox(store).record(action, now))
         await self.run_dispatch(now)
 

@@ -31,20 +31,22 @@ from bot.app import App
 from bot.cli_sources import register as register_source_commands
 from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.people import Via
-from bot.core.responsiveness import format_duration
+from bot.core.reminders import format_duration
 from bot.core.votes import Ballot, VoteReport
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.dispatch import DispatchReport
 from bot.errors import QuorumError, UserError
+from bot.features import views
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
-from bot.features.modules import evaluate_modules, module_dict
+from bot.features.reminders import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import SHARED_COMMIT_MESSAGES, ImportReport, import_paths
 from bot.model import Thread, ThreadKind
 from bot.runlock import running_server
 from bot.store import Store, lifecycle, store_errors
 from bot.store import forum as forum_store
+from bot.store import views as stored_views
 from bot.store.outbox import Outbox, Status
 from bot.terminal import safe_json, safe_text
 from bot.version import version_text
@@ -52,6 +54,7 @@ from bot.web import web_address
 
 logger = logging.getLogger(__name__)
 BACKUP_NICENESS = 10
+_PAGE = "Which page of --limit rows."
 
 
 class _SafeConsole(Console):
@@ -304,51 +307,82 @@ def _print_threads(rows: list[Thread]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--draft-result", "draft", is_flag=True, help="Print a [RESULT] mail for THREAD.")
 @click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (a page).")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help=_PAGE)
 @click.pass_obj
 def votes(
-    ctx: Context, thread: str | None, as_json: bool, draft: bool, now: datetime | None
+    ctx: Context,
+    thread: str | None,
+    as_json: bool,
+    draft: bool,
+    now: datetime | None,
+    limit: int | None,
+    page: int,
 ) -> None:
-    """Tally every [VOTE] thread (or THREAD: a Message-ID or part of the subject)."""
+    """Tally every [VOTE] thread (or THREAD: a Message-ID or part of the subject).
+
+    The list reads the stored vote reports, brought up to date first with what changed
+    since (README: "Derived state"); with --now, every vote is tallied as of that time.
+    """
     config = ctx.config()
     moment = _moment(now)
     if draft and thread is None:
         raise click.UsageError("--draft-result needs a THREAD")
     with _store(ctx) as store:
-        if thread is None:
-            reports = vote_reports(store, config, moment)
+        if thread is not None:
+            report = vote_report(store, config, thread, moment)
+        elif now is not None:
+            rows = [r.to_dict() for r in vote_reports(store, config, moment)]
         else:
-            reports = [vote_report(store, config, thread, moment)]
-    if draft:
-        _echo(draft_result(reports[0], config), nl=False)
-    elif as_json:
-        _echo_json([r.to_dict() for r in reports])
+            views.refresh(store, config, moment)
+            rows = stored_views.vote_payloads(store, **_paging(limit, page))
+    if thread is not None and draft:
+        _echo(draft_result(report, config), nl=False)
+    elif thread is not None and as_json:
+        _echo_json([report.to_dict()])
     elif thread is not None:
-        _print_vote_detail(reports[0])
+        _print_vote_detail(report)
+    elif as_json:
+        _echo_json(rows)
     else:
-        _print_votes(reports)
+        _print_votes(rows)
 
 
-def _print_votes(reports: list[VoteReport]) -> None:
+def _paging(limit: int | None, page: int) -> dict[str, int | None]:
+    return {"limit": limit, "offset": (page - 1) * limit if limit else 0}
+
+
+def _print_votes(rows: list[dict[str, Any]]) -> None:
     table = _SafeTable(pad_edge=False, box=None)
     for column in ("state", "subject", "+1", "0", "-1", "binding +1/-1", "rule", "RESULT"):
         table.add_column(column, overflow="ellipsis", max_width=60)
-    for report in reports:
-        tally = report.tally
+    for row in rows:
+        tally = row["tally"]
         binding = (
-            "unknown" if report.binding_unknown else f"{tally.binding_plus}/{tally.binding_minus}"
+            "unknown"
+            if row["binding_unknown"]
+            else f"{tally['binding_plus']}/{tally['binding_minus']}"
         )
         table.add_row(
-            _state_text(report),
-            report.subject,
-            str(tally.plus),
-            str(tally.zero),
-            str(tally.minus),
+            _row_state_text(row),
+            row["subject"],
+            str(tally["plus"]),
+            str(tally["zero"]),
+            str(tally["minus"]),
             binding,
-            report.rule.value,
-            _agreement_text(report.agrees_with_announced),
+            row["rule"],
+            _agreement_text(row["agrees_with_announced"]),
         )
     out.print(table)
-    out.print(f"{len(reports)} vote(s)")
+    out.print(f"{len(rows)} vote(s)")
+
+
+def _row_state_text(row: dict[str, Any]) -> str:
+    if row["state"] != "open":
+        return str(row["state"])
+    verdict = "would pass" if row["would_pass_now"] else "would fail"
+    hours = int((row["time_left_seconds"] or 0) // 3600)
+    return f"open, {verdict}, {hours} h left"
 
 
 def _state_text(report: VoteReport) -> str:
@@ -420,17 +454,37 @@ def _print_vote_trust(report: VoteReport) -> None:
 @click.argument("thread", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many threads (a page).")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help=_PAGE)
 @click.pass_obj
-def concerns(ctx: Context, thread: str | None, as_json: bool, now: datetime | None) -> None:
-    """The concern ledger of every discussion (or THREAD: a Message-ID or part of the subject)."""
+def concerns(
+    ctx: Context,
+    thread: str | None,
+    as_json: bool,
+    now: datetime | None,
+    limit: int | None,
+    page: int,
+) -> None:
+    """The concern ledger of every RFC and discussion (or THREAD: a Message-ID or part of
+    the subject), from the stored views, brought up to date first with what changed."""
     config = ctx.config()
     moment = _moment(now)
     with _store(ctx) as store:
-        if thread is None:
-            found = ledgers(store, config, moment)
-        else:
+        if thread is not None:
             found = [ledger_of(store, config, find_thread(store, thread), moment)]
-    rows = [concern.to_dict() for ledger in found for concern in ledger.concerns]
+            rows = [concern.to_dict() for ledger in found for concern in ledger.concerns]
+            threads = len(found)
+        elif now is not None:
+            found = ledgers(store, config, moment)
+            rows = [concern.to_dict() for ledger in found for concern in ledger.concerns]
+            threads = len(found)
+        else:
+            views.refresh(store, config, moment)
+            payloads = stored_views.rfc_payloads(
+                store, listed=True, with_concerns=True, order="first", **_paging(limit, page)
+            )
+            rows = [concern for payload in payloads for concern in payload["concern_list"]]
+            threads = len(payloads)
     if as_json:
         _echo_json(rows)
         return
@@ -443,7 +497,7 @@ def concerns(ctx: Context, thread: str | None, as_json: bool, now: datetime | No
             row["state"], row["id"], row["raised_by"], row["raised_at"][:10], answered, row["title"]
         )
     out.print(table)
-    out.print(f"{len(rows)} concern(s) in {len(found)} thread(s)")
+    out.print(f"{len(rows)} concern(s) in {threads} thread(s)")
 
 
 @cli.command()
@@ -520,7 +574,9 @@ def digest(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Print the weekly digest now: open concerns, votes, overdue answers, flagged modules."""
     config = ctx.config()
     with _store(ctx) as store:
-        found = build_digest(store, config, _moment(now))
+        if now is None:
+            views.refresh(store, config, _moment(now))
+        found = build_digest(store, config, _moment(now), current=now is None)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False, default=str))
         return

@@ -43,9 +43,9 @@ from bot.core.roster import (
 )
 from bot.core.sources import ListAddress, Month
 from bot.errors import UserError
+from bot.features.forum_sync import direct_db
 from bot.features.roster import import_roster, refresh_hints, roster_on
 from bot.fetch import FetchProgress, FetchReport, fetch_archive
-from bot.forum import direct_db
 from bot.github import GitHubReport, github_fetcher, poll_github
 from bot.store import Store
 from bot.store import sources as source_store

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -24,12 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.adapters.outbound_mail import MailOutConfig
-from bot.adapters.slack import SlackConfig
-from bot.adapters.summarizer import SummarizerConfig
-from bot.dispatch import DispatchConfig
 from bot.errors import ConfigError
-from bot.forum import DiscourseConfig
 from bot.web import WebConfig
 
 DEFAULT_DB = Path("var/quorum.db")
@@ -285,6 +280,10 @@ class ResponsivenessConfig(Section):
 
     policy: EscalationPolicyConfig = Field(default_factory=EscalationPolicyConfig)
     quiet: list[QuietPeriodConfig] = Field(default_factory=list)
+    # Obligations and response figures are read from conversations active in this many
+    # days: older ones are history, and a tick costs what the window holds, not the
+    # list's whole past.
+    window_days: float = Field(default=90, gt=0)
     # X-Loop value the bot stamps on its mail; empty means the bot's address.
     loop_id: str = ""
 
@@ -354,6 +353,213 @@ class TrustConfig(Section):
         if any(not entry or any(c.isspace() for c in entry) for entry in cleaned):
             raise ValueError("entries must be non-empty host names or ids without spaces")
         return cleaned
+
+
+# -- the sections of the adapters and the outbox --------------------------------------
+
+# Discourse's own front end asks for 20 posts at a time; the server sets no cap.
+MIN_POST_BATCH = 20
+_FORUM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Where Discourse delivers webhooks unless configured otherwise.
+DISCOURSE_WEBHOOK_PATH = "/hooks/discourse"
+# Outbox channels a Slack channel id may be given for: reminders, and escalations to the PMC.
+SLACK_ROUTES = frozenset({"slack", "pmc"})
+_SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+DEFAULT_SUMMARIZER_KEY_ENV = "QUORUM_SUMMARIZER_API_KEY"
+
+
+class CategoryConfig(Section):
+    """A category to follow, as in its URL: /c/{slug}/{id}."""
+
+    # "parent/child" for a subcategory. Subcategories are not included with their parent.
+    slug: str = Field(min_length=1)
+    id: int = Field(ge=1)
+
+
+class ForumConfig(Section):
+    """One Discourse forum: where it is, who we are there, and how gently to ask."""
+
+    base_url: str
+    api_username: str = "quorum"
+    # Names of environment variables; the secrets themselves never go in the file.
+    api_key_env: str = "QUORUM_DISCOURSE_API_KEY"
+    webhook_secret_env: str = "QUORUM_DISCOURSE_WEBHOOK_SECRET"  # noqa: S105 (a name)
+    # Empty: every category the API user can see.
+    categories: list[CategoryConfig] = Field(default_factory=list)
+    # Read the categories' history on first start (else start from the newest post).
+    backfill: bool = True
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    # Discourse allows an admin API key 60 requests a minute by default.
+    requests_per_minute: int = Field(default=30, ge=1, le=600)
+    post_batch_size: int = Field(default=50, ge=MIN_POST_BATCH, le=200)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    max_backoff_seconds: float = Field(default=60.0, ge=0)
+    # A 429 asking for a longer wait ends the poll; the next poll tries again.
+    max_wait_seconds: float = Field(default=300.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) URL such as https://discuss.example.org")
+        return value.rstrip("/")
+
+    @property
+    def category_ids(self) -> frozenset[int]:
+        return frozenset(category.id for category in self.categories)
+
+    def wants(self, category_id: int | None) -> bool:
+        return not self.categories or category_id in self.category_ids
+
+
+class WebhookServerConfig(Section):
+    """The endpoint Discourse delivers webhooks to (POST {path})."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8026, ge=0, le=65535)
+    path: str = DISCOURSE_WEBHOOK_PATH
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+
+class DiscourseConfig(Section):
+    """The `[discourse]` section: the forums to follow and the webhook endpoint."""
+
+    forums: dict[str, ForumConfig] = Field(min_length=1)
+    webhooks: WebhookServerConfig = Field(default_factory=WebhookServerConfig)
+    # Let the outbox reply in forum topics (also needs dispatch.dry_run = false).
+    post_replies: bool = False
+
+    @field_validator("forums")
+    @classmethod
+    def _names(cls, value: dict[str, ForumConfig]) -> dict[str, ForumConfig]:
+        for name in value:
+            if not _FORUM_NAME.match(name):
+                raise ValueError(
+                    f"forum name {name!r}: use lowercase letters, digits, - and _"
+                    " (it is part of every stored key)"
+                )
+        return value
+
+
+class DispatchConfig(Section):
+    """``[dispatch]``: the outbox's safety switches."""
+
+    # Master switch: while true nothing is sent anywhere, whatever the channels say;
+    # each message is rendered, logged and recorded as "dry-run" instead.
+    dry_run: bool = True
+    # At most this many actions are handled per run; the rest wait for the next run.
+    max_per_run: int = Field(default=20, ge=1)
+    # A delivery refused for a passing reason (4xx, rate limit, network down before
+    # sending) is retried with backoff until it has been tried this many times.
+    max_attempts: int = Field(default=5, ge=1)
+
+
+class MailOutConfig(Section):
+    """``[mail_out]``: SMTP submission for replies and reminders to the list."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    # STARTTLS on the submission port (587), or implicit TLS (465): at most one.
+    starttls: bool = True
+    tls: bool = False
+    username: str = ""
+    # Name of the environment variable holding the password (never the password).
+    password_env: str = "QUORUM_SMTP_PASSWORD"  # noqa: S105  (a name)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> MailOutConfig:
+        if self.starttls and self.tls:
+            raise ValueError("starttls and tls exclude each other: 587 uses starttls, 465 tls")
+        return self
+
+
+class SlackConfig(Section):
+    """``[slack]``: where reminders and escalations go, and whom to mention."""
+
+    enabled: bool = False
+    # Name of the environment variable holding the bot token (xoxb-...).
+    token_env: str = "QUORUM_SLACK_TOKEN"  # noqa: S105  (a name)
+    base_url: str = "https://slack.com/api/"
+    # Outbox channel -> Slack channel ID (C... or G...): "slack" receives reminders,
+    # "pmc" escalations. An outbox channel without an ID here is not posted to.
+    channels: dict[str, str] = Field(default_factory=dict)
+    # Person, as named in identities/roster -> Slack user ID (U... or W...).
+    users: dict[str, str] = Field(default_factory=dict)
+    timeout_seconds: float = Field(default=30, gt=0)
+    # How often a rate-limited call is retried after Slack's Retry-After.
+    rate_limit_retries: int = Field(default=2, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk appends the method name to the base URL as it is.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - SLACK_ROUTES)
+        if unknown:
+            expected = ", ".join(sorted(SLACK_ROUTES))
+            raise ValueError(f"unknown {', '.join(unknown)}; expected {expected}")
+        bad = [
+            f"{route} = {cid!r}" for route, cid in value.items() if not _SLACK_CHANNEL_ID.match(cid)
+        ]
+        if bad:
+            raise ValueError(f"channel IDs look like C0123ABCD (not #names): {', '.join(bad)}")
+        return value
+
+    @field_validator("users")
+    @classmethod
+    def _user_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{name} = {uid!r}" for name, uid in value.items() if not _SLACK_USER_ID.match(uid)]
+        if bad:
+            raise ValueError(f"user IDs look like U0123ABCD: {', '.join(bad)}")
+        return value
+
+
+class SummarizerConfig(Section):
+    """The optional summarizer endpoint (``[summarizer]``); off unless enabled."""
+
+    enabled: bool = False
+    # Base URL of an OpenAI-compatible API; "/chat/completions" is appended.
+    url: str = "http://127.0.0.1:11434/v1"
+    model: str = ""
+    # The NAME of the environment variable holding the key, never the key itself.
+    api_key_env: str = Field(
+        default=DEFAULT_SUMMARIZER_KEY_ENV, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
+    # The whole call, retry included: the summary is never late by more than this.
+    timeout_seconds: float = Field(default=30, gt=0, le=600)
+    max_tokens: int = Field(default=800, ge=1, le=100_000)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _model_when_enabled(self) -> Self:
+        if self.enabled and not self.model.strip():
+            raise ValueError("model is required when the summarizer is enabled")
+        return self
 
 
 class Config(BaseModel):

@@ -24,8 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from bot.config import DispatchConfig
 from bot.logs import event
 from bot.model import Action, Post
 from bot.store.outbox import Claimed, Due, EchoCheck, Outbox, Recovery, Status
@@ -41,22 +40,6 @@ P = TypeVar("P")
 # Retries back off from one minute, doubling, to at most an hour between attempts.
 _FIRST_RETRY = timedelta(minutes=1)
 _LONGEST_RETRY = timedelta(hours=1)
-
-
-class DispatchConfig(BaseModel):
-    """``[dispatch]``: the outbox's safety switches."""
-
-    # Same settings as bot.config.Section; defined here so bot.config can import it.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    # Master switch: while true nothing is sent anywhere, whatever the channels say;
-    # each message is rendered, logged and recorded as "dry-run" instead.
-    dry_run: bool = True
-    # At most this many actions are handled per run; the rest wait for the next run.
-    max_per_run: int = Field(default=20, ge=1)
-    # A delivery refused for a passing reason (4xx, rate limit, network down before
-    # sending) is retried with backoff until it has been tried this many times.
-    max_attempts: int = Field(default=5, ge=1)
 
 
 # -- what channels implement ----------------------------------------------------------

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.core.concerns import Concern, ConcernState, Ledger, LedgerSettings, build_ledger
 from bot.core.modules import ModuleState
-from bot.core.responsiveness import (
+from bot.core.reminders import (
     Evaluation,
     ModuleFigures,
     ModuleFlag,
@@ -355,7 +355,7 @@ def _ledger_settings(config: Config) -> LedgerSettings:
 
 def gather(store: Store, config: Config, now: datetime, cache: LedgerCache) -> Snapshot:
     """One consistent read of everything the list pages show (runs on the writer thread)."""
-    from bot.features.modules import evaluate_modules
+    from bot.features.reminders import evaluate_modules
     from bot.features.votes import vote_reports
 
     started = time.perf_counter()
@@ -713,7 +713,7 @@ def _duration_or_none(value: timedelta | None) -> str:
 
 def state_policies(config: Config) -> dict[ModuleState, StagePolicy]:
     """How long each state's maintainers may take before a reminder, an escalation, a flag."""
-    from bot.features.modules import DEFAULT_RESPONSIVENESS, escalation_policy
+    from bot.features.reminders import DEFAULT_RESPONSIVENESS, escalation_policy
 
     policy = escalation_policy(config.responsiveness or DEFAULT_RESPONSIVENESS)
     return {
@@ -729,7 +729,7 @@ def state_policies(config: Config) -> dict[ModuleState, StagePolicy]:
 
 def modules_payload(evaluation: Evaluation) -> dict[str, Any]:
     """`quorum modules --json`, plus the flags with their evidence that the page shows."""
-    from bot.features.modules import module_dict  # bot.config imports this module
+    from bot.features.reminders import module_dict  # bot.config imports this module
 
     return {
         "modules": [module_dict(f) for f in evaluation.modules],

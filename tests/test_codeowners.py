@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import load_config
 from bot.core.codeowners import module_owners, owners_of, parse_codeowners
-from bot.features.modules import module_registry
+from bot.features.reminders import module_registry
 from bot.store import Store
 from bot.store import sources as source_store
 

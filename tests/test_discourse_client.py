@@ -17,11 +17,10 @@ from bot.adapters.discourse import (
     RequestBudget,
     RetryPolicy,
 )
-from bot.core.forum import ForumSite
+from bot.config import CategoryConfig, ForumConfig
+from bot.core.discourse import ForumSite
 from bot.errors import ConfigError
-from bot.forum import (
-    CategoryConfig,
-    ForumConfig,
+from bot.features.forum_sync import (
     direct_db,
     expected_topic_requests,
     make_client,

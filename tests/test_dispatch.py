@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 import pytest
 
-from bot.adapters.outbound_mail import MailChannel, MailOutConfig, proves_delivery
+from bot.adapters.outbound_mail import MailChannel, proves_delivery
 from bot.adapters.slack import ROUTES as SLACK_ROUTES
-from bot.adapters.slack import SlackChannel, SlackConfig
-from bot.config import Section
-from bot.core.responsiveness import Channel as CoreChannel
+from bot.adapters.slack import SlackChannel
+from bot.config import MailOutConfig, Section, SlackConfig
+from bot.core.reminders import Channel as CoreChannel
 from bot.dispatch import (
     Channel,
     DispatchConfig,

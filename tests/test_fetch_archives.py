@@ -20,8 +20,8 @@ from bot.adapters.http_fetch import HttpFetcher, RequestBudget
 from bot.adapters.list_archives import HyperKitty, PonyMail, PublicInbox
 from bot.core.sources import ListAddress, Month
 from bot.errors import UserError
+from bot.features.forum_sync import direct_db
 from bot.fetch import FetchReport, fetch_archive
-from bot.forum import direct_db
 from bot.ingest import import_paths, process_inbox
 from bot.store import Store
 from bot.store import sources as source_store

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.core import forum
+from bot.core import discourse as forum
 from bot.model import Source
 from tests.corpus import corpus_path
 from tests.fakes.discourse import cook

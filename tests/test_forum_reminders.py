@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.config import Config, ModuleConfig, ResponsivenessConfig
-from bot.dispatch import DispatchConfig
-from bot.forum import CategoryConfig, DiscourseConfig, ForumConfig, WebhookServerConfig
+from bot.config import (
+    CategoryConfig,
+    Config,
+    DiscourseConfig,
+    DispatchConfig,
+    ForumConfig,
+    ModuleConfig,
+    ResponsivenessConfig,
+    WebhookServerConfig,
+)
 from tests.fakes.discourse import FakeDiscourse
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import threads
-from bot.core.forum import ForumSite
+from bot.config import CategoryConfig, ForumConfig
+from bot.core import rfc_links
+from bot.core.discourse import ForumSite
 from bot.core.mail import Envelope, parse_mail
-from bot.forum import CategoryConfig, ForumConfig, direct_db, make_client, sync_forum
+from bot.features.forum_sync import direct_db, make_client, sync_forum
 from bot.model import Person, Post, Source
 from bot.store import Store
-from bot.store.forum import rebuild_post_links, refresh_rfc_links
+from bot.store.rfc_links import rebuild_post_links, refresh_rfc_links
 from tests.fakes.discourse import FakeDiscourse
 from tests.mailgen import ARRIVAL, raw_mail
 
@@ -194,21 +195,21 @@ def _post(key: str, subject: str, text: str = "", **extra: object) -> Post:
     )
 
 
-def _part(post: Post, offset: int = 0) -> threads.RfcPart:
-    tokens = threads.post_tokens(post)
-    return threads.RfcPart(
+def _part(post: Post, offset: int = 0) -> rfc_links.RfcPart:
+    tokens = rfc_links.post_tokens(post)
+    return rfc_links.RfcPart(
         post.thread_key, START + timedelta(hours=offset), tokens.identity, tokens.mentions
     )
 
 
 def test_titles_normalise_across_channels() -> None:
-    forum = threads.rfc_title("[RFC] Relay: dynamic shapes")
+    forum = rfc_links.rfc_title("[RFC] Relay: dynamic shapes")
     assert forum == "relay dynamic shapes"
-    assert threads.rfc_title("Re: [RFC] Relay - Dynamic Shapes") == forum
-    assert threads.rfc_title("[apache/tvm-rfcs] [RFC] Relay: dynamic shapes (#95)") == forum
-    assert threads.rfc_title("RFC: Relay dynamic shapes") == forum
-    assert threads.rfc_title("[DISCUSS] Relay dynamic shapes") is None
-    assert threads.rfc_title("[RFC] Logging") is None
+    assert rfc_links.rfc_title("Re: [RFC] Relay - Dynamic Shapes") == forum
+    assert rfc_links.rfc_title("[apache/tvm-rfcs] [RFC] Relay: dynamic shapes (#95)") == forum
+    assert rfc_links.rfc_title("RFC: Relay dynamic shapes") == forum
+    assert rfc_links.rfc_title("[DISCUSS] Relay dynamic shapes") is None
+    assert rfc_links.rfc_title("[RFC] Logging") is None
 
 
 def test_link_tokens_read_forum_urls_github_refs_and_rfc_numbers() -> None:
@@ -216,7 +217,7 @@ def test_link_tokens_read_forum_urls_github_refs_and_rfc_numbers() -> None:
         "See https://discuss.example.org/t/some-slug/42/7, https://discuss.example.org/t/43,"
         " https://github.com/apache/tvm/pull/12 and apache/tvm-rfcs#95, RFC #95, not RFC 2822."
     )
-    assert threads.link_tokens(text) == {
+    assert rfc_links.link_tokens(text) == {
         "forum:discuss.example.org:42",
         "forum:discuss.example.org:43",
         "github:apache/tvm#12",
@@ -232,14 +233,14 @@ def test_a_thread_linking_many_others_is_a_digest_and_joins_nothing() -> None:
     urls = " ".join(f"https://discuss.example.org/t/p/{i + 1}" for i in range(4))
     digest = _post("<digest@x>", "[DISCUSS] Roadmap", f"This quarter: {urls}")
     pair = _post("<pair@x>", "Heads-up", "Comment at https://discuss.example.org/t/p/1")
-    joined = threads.join_rfcs([_part(p, i) for i, p in enumerate([*rfcs, digest, pair])])
+    joined = rfc_links.join_rfcs([_part(p, i) for i, p in enumerate([*rfcs, digest, pair])])
     assert joined == {"<rfc-0@x>": "<rfc-0@x>", "<pair@x>": "<rfc-0@x>"}
 
 
 def test_linked_threads_without_an_rfc_among_them_are_not_an_rfc() -> None:
     issue = _post("<o/r/issues/5@github.com>", "[o/r] Crash on start (#5)")
     mail = _post("<m@x>", "Crash", "Same as https://github.com/o/r/issues/5")
-    assert threads.join_rfcs([_part(issue), _part(mail, 1)]) == {}
+    assert rfc_links.join_rfcs([_part(issue), _part(mail, 1)]) == {}
 
 
 def test_posts_stored_before_rfc_joining_get_their_links_on_upgrade(store: Store) -> None:

@@ -27,7 +27,7 @@ from bot.app import App
 from bot.config import Config, GitHubConfig, GitHubWebhookConfig, SmtpConfig
 from bot.core.github import Issue, comment_item, mirror_mail
 from bot.core.mail import Envelope, parse_mail
-from bot.forum import direct_db
+from bot.features.forum_sync import direct_db
 from bot.github import GitHubReport, poll_github
 from bot.store import Store
 from bot.store import sources as source_store

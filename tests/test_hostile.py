@@ -24,6 +24,7 @@ from bot.config import Config, SmtpConfig, load_config
 from bot.core.mail import Envelope, parse_mail
 from bot.features.concerns import find_thread, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
+from bot.features.views import refresh
 from bot.features.votes import draft_result, vote_report
 from bot.model import Action, Person, Post, Source
 from bot.store import Store
@@ -178,6 +179,7 @@ def test_result_draft_keeps_markup_as_text(hostile_store: Store):
 
 
 def test_digest_and_reminder_bodies_keep_markup_as_text(hostile_store: Store):
+    refresh(hostile_store, CONFIG, NOW)  # as `quorum digest` does before it reads the views
     digest = render_digest(build_digest(hostile_store, CONFIG, NOW), CONFIG)
     _assert_verbatim(digest, SCRIPT)
     target = hostile_store.post("<rfc-1@example.org>")

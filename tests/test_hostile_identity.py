@@ -25,7 +25,7 @@ from bot.app import App
 from bot.config import load_config
 from bot.core.concerns import ConcernState
 from bot.features.concerns import find_thread, ledger_of
-from bot.features.modules import evaluate_modules
+from bot.features.reminders import evaluate_modules
 from bot.features.votes import vote_report
 from tests.mailgen import raw_mail
 from tests.test_smtp import _port, running, send, wait_processed

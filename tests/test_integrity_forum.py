@@ -19,17 +19,16 @@ import aiohttp
 import pytest
 
 from bot.app import App
-from bot.config import Config, SmtpConfig
-from bot.core.forum import ForumSite
-from bot.forum import (
+from bot.config import (
     CategoryConfig,
+    Config,
     DiscourseConfig,
     ForumConfig,
+    SmtpConfig,
     WebhookServerConfig,
-    direct_db,
-    make_client,
-    sync_forum,
 )
+from bot.core.discourse import ForumSite
+from bot.features.forum_sync import direct_db, make_client, sync_forum
 from bot.store import Store
 from bot.store import forum as forum_store
 from bot.web import WebConfig

@@ -14,8 +14,8 @@ from bot.core.mail import (
     bound_header_fields,
     parse_mail,
 )
+from bot.core.rfc_links import MAX_LINK_MENTIONS, post_tokens
 from bot.core.text import MAX_MENTIONS
-from bot.core.threads import MAX_LINK_MENTIONS, post_tokens
 from bot.model import Post
 from tests.mailgen import ARRIVAL, raw_mail
 

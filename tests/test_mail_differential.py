@@ -4,7 +4,7 @@
 ``compat32``; the post must be the same either way. The mbox splitter reads big
 chunks with a regex; it must cut exactly where the line-by-line reading did.
 The store computes RFC link tokens before it knows a post's thread; they must
-be the ones ``threading.post_tokens`` gives the stored post.
+be the ones ``rfc_links.post_tokens`` gives the stored post.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from bot import ingest
 from bot.adapters import archives
 from bot.adapters.archives import RawMessage, iter_paths, read_messages
-from bot.core import mail
+from bot.core import mail, rfc_links
 from bot.core import threads as threading
 from bot.ingest import import_paths
 from bot.model import Post, ThreadKind
@@ -406,7 +406,7 @@ def test_stored_links_are_post_tokens_of_the_stored_posts(tmp_path: Path):
         stored.setdefault(key, set()).add((token, role))
     checked = 0
     for post in store.iter_posts():
-        tokens = threading.post_tokens(post)
+        tokens = rfc_links.post_tokens(post)
         expected = {(t, "identity") for t in tokens.identity}
         expected |= {(t, "mention") for t in tokens.mentions}
         assert stored.get(post.key, set()) == expected, post.key
@@ -431,7 +431,7 @@ def test_links_of_a_reply_in_a_github_thread(tmp_path: Path):
     rows = store.db.execute(
         "SELECT token, role FROM post_links WHERE post_key = ?", [stored.key]
     ).fetchall()
-    tokens = threading.post_tokens(stored)
+    tokens = rfc_links.post_tokens(stored)
     assert "github:apache/tvm#95" in tokens.identity
     assert set(rows) == {(t, "identity") for t in tokens.identity} | {
         (t, "mention") for t in tokens.mentions

@@ -18,8 +18,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import App
-from bot.config import Config, SmtpConfig
-from bot.forum import CategoryConfig, DiscourseConfig, ForumConfig, WebhookServerConfig
+from bot.config import (
+    CategoryConfig,
+    Config,
+    DiscourseConfig,
+    ForumConfig,
+    SmtpConfig,
+    WebhookServerConfig,
+)
 from bot.metrics import Metrics
 from bot.model import Action
 from bot.store import Store

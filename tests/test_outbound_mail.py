@@ -20,9 +20,10 @@ from bot.adapters.outbound_mail import (
     references_for,
     reply_subject,
 )
+from bot.config import DispatchConfig
 from bot.core.mail import Envelope, parse_mail
 from bot.core.rules import BotIdentity
-from bot.dispatch import DispatchConfig, Dispatcher
+from bot.dispatch import Dispatcher
 from bot.model import Action, Person, Post, Source
 from bot.store.outbox import Outbox, Status
 from tests.fakes.smtp_sink import SmtpSink

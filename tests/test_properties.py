@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.archives import DamagedArchiveError, NotMailError, read_messages
 from bot.adapters.smtp import plain_path, read_data
-from bot.core import threads
+from bot.core import rfc_links
 from bot.core.commands import parse_commands
 from bot.core.mail import MAX_REFERENCES, MAX_TEXT_CHARS, Envelope, parse_mail
 from bot.core.text import MAX_MENTIONS
@@ -373,18 +373,18 @@ def unguarded_link_tokens(text: str) -> set[str]:
     """link_tokens as the patterns alone define it: the oracle for its guards."""
     return (
         {
-            threads._forum_token(m["host"], m["topic"])
-            for m in threads._FORUM_TOPIC_URL.finditer(text)
+            rfc_links._forum_token(m["host"], m["topic"])
+            for m in rfc_links._FORUM_TOPIC_URL.finditer(text)
         }
         | {
-            threads._github_token(m["repo"], m["number"])
-            for m in threads._GITHUB_URL.finditer(text)
+            rfc_links._github_token(m["repo"], m["number"])
+            for m in rfc_links._GITHUB_URL.finditer(text)
         }
         | {
-            threads._github_token(m["repo"], m["number"])
-            for m in threads._GITHUB_SHORT.finditer(text)
+            rfc_links._github_token(m["repo"], m["number"])
+            for m in rfc_links._GITHUB_SHORT.finditer(text)
         }
-        | {f"rfc:{int(m['number'])}" for m in threads._RFC_NUMBER.finditer(text)}
+        | {f"rfc:{int(m['number'])}" for m in rfc_links._RFC_NUMBER.finditer(text)}
     )
 
 
@@ -393,7 +393,7 @@ def unguarded_link_tokens(text: str) -> set[str]:
 @example("apache/maven#12 and\nfoo/bar#3x and RFC #7, https://github.com/a/b/pull/9")
 @example("https://forum.example.org/t/some-topic/42 and https://forum.example.org/T/7")
 def test_link_tokens_guards_change_nothing(text: str):
-    assert threads.link_tokens(text) == unguarded_link_tokens(text)
+    assert rfc_links.link_tokens(text) == unguarded_link_tokens(text)
 
 
 # -- damaged archives: what is readable is read, the damage is named ----------------------

@@ -19,7 +19,7 @@ from bot.core.concerns import Concern, ConcernSource, ConcernState, PostRef
 from bot.core.mail import Envelope, parse_mail
 from bot.core.modules import IdentityResolver, Module, ModuleState
 from bot.core.people import TrustSettings
-from bot.core.responsiveness import (
+from bot.core.reminders import (
     DEFAULT_POLICY,
     Channel,
     EscalationPolicy,

@@ -16,7 +16,8 @@ from bot.adapters.slack import (
     message_for,
     slack_channels,
 )
-from bot.dispatch import DispatchConfig, Dispatcher, DispatchReport
+from bot.config import DispatchConfig
+from bot.dispatch import Dispatcher, DispatchReport
 from bot.model import Action, Post
 from bot.store import Store
 from bot.store.outbox import Outbox, Status

@@ -11,7 +11,8 @@ import pytest
 
 from bot.core.mail import Envelope, parse_mail
 from bot.core.people import People, TrustSettings
-from bot.core.threads import ThreadRef, closing_links, find_closed_vote
+from bot.core.rfc_links import closing_links
+from bot.core.threads import ThreadRef, find_closed_vote
 from bot.core.votes import (
     Member,
     Roster,
@@ -23,8 +24,8 @@ from bot.core.votes import (
     parse_result,
     report_vote,
 )
+from bot.core.votes.policy import VotePolicy
 from bot.core.votes.result import announces_result, voter_candidates
-from bot.core.votes.rules import VotePolicy
 from bot.model import Person, Post, Source, ThreadKind
 from bot.store import Store
 from tests.mailgen import raw_mail

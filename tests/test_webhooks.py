@@ -15,9 +15,15 @@ import pytest
 
 from bot.adapters import webhooks
 from bot.app import App
-from bot.config import Config, SmtpConfig
+from bot.config import (
+    CategoryConfig,
+    Config,
+    DiscourseConfig,
+    ForumConfig,
+    SmtpConfig,
+    WebhookServerConfig,
+)
 from bot.errors import ConfigError
-from bot.forum import CategoryConfig, DiscourseConfig, ForumConfig, WebhookServerConfig
 from bot.store import forum as forum_store
 from bot.web import WebConfig
 from tests.fakes.discourse import FakeDiscourse

@@ -16,7 +16,7 @@ of that attempt; after it the client raises, and the outbox records the post as
 uncertain instead of guessing. A refusal (429) or a connection that never opened
 took nothing, and is retried as any other request.
 
-Answers are returned as parsed JSON; turning them into posts is ``bot.core.forum``'s job.
+Answers are returned as parsed JSON; turning them into posts is ``bot.core.discourse``'s job.
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ from email.utils import format_datetime, formataddr
 from typing import Final
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.config import MailOutConfig
 from bot.core.rules import BotIdentity, refusal_reason
 from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered, post_link
 from bot.model import Action, Post
@@ -48,7 +48,7 @@ LIST_CHANNEL: Final = "list"
 # Kinds that answer a message (RFC 3834 "auto-replied"); anything else the bot sends
 # on its own schedule (remind, escalate, digest ...) is "auto-generated".
 REPLY_KINDS: Final = frozenset({"reply"})
-# Action kinds as bot.core.responsiveness names its stages.
+# Action kinds as bot.core.reminders names its stages.
 _TEMPLATES: Final = {
     "remind": "email/reminder.txt.j2",
     "escalate": "email/reminder.txt.j2",
@@ -64,30 +64,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MESSAGE_ID = re.compile(r"^<[^<>\s\x00-\x1f\x7f]+@[^<>\s\x00-\x1f\x7f]+>$")
 _REPLY_MARKER = re.compile(r"(?:re|aw|sv|antw)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*", re.IGNORECASE)
 _TAG = re.compile(r"\[[^\]\r\n]*\]\s*")
-
-
-class MailOutConfig(BaseModel):
-    """``[mail_out]``: SMTP submission for replies and reminders to the list."""
-
-    # Same settings as bot.config.Section; defined here so bot.config can import it.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    enabled: bool = False
-    host: str = "localhost"
-    port: int = Field(default=587, ge=1, le=65535)
-    # STARTTLS on the submission port (587), or implicit TLS (465): at most one.
-    starttls: bool = True
-    tls: bool = False
-    username: str = ""
-    # Name of the environment variable holding the password (never the password).
-    password_env: str = "QUORUM_SMTP_PASSWORD"  # noqa: S105  (a name)
-    timeout_seconds: float = Field(default=30, gt=0)
-
-    @model_validator(mode="after")
-    def _one_tls_mode(self) -> MailOutConfig:
-        if self.starttls and self.tls:
-            raise ValueError("starttls and tls exclude each other: 587 uses starttls, 465 tls")
-        return self
 
 
 # -- pure parts -----------------------------------------------------------------------

@@ -31,20 +31,20 @@ from datetime import datetime
 from typing import Any, Final
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import SLACK_ROUTES, SlackConfig
 from bot.dispatch import DeliveryRefused, DeliveryUncertain, PointOfNoReturn, Rendered, post_link
 from bot.model import Action, Post
 from bot.render import render
 
 logger = logging.getLogger(__name__)
 
-# Outbox channel names that go to Slack, as bot.core.responsiveness names them:
+# Outbox channel names that go to Slack, as bot.core.reminders names them:
 # "slack" for reminders to maintainers, "pmc" for escalations to the PMC's channel.
-ROUTES: Final = frozenset({"slack", "pmc"})
+ROUTES: Final = SLACK_ROUTES
 METADATA_EVENT: Final = "quorum_action"
 TEMPLATE: Final = "slack/reminder.json.j2"
 # Block Kit limits a section's text to 3000 characters; leave room for why and link.
@@ -55,51 +55,6 @@ _NOT_PROCESSED: Final = frozenset({"ratelimited", "service_unavailable", "reques
 _MAYBE_PROCESSED: Final = frozenset({"internal_error", "fatal_error"})
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-
-
-class SlackConfig(BaseModel):
-    """``[slack]``: where reminders and escalations go, and whom to mention."""
-
-    # Same settings as bot.config.Section; defined here so bot.config can import it.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    enabled: bool = False
-    # Name of the environment variable holding the bot token (xoxb-...).
-    token_env: str = "QUORUM_SLACK_TOKEN"  # noqa: S105  (a name)
-    base_url: str = "https://slack.com/api/"
-    # Outbox channel -> Slack channel ID (C... or G...): "slack" receives reminders,
-    # "pmc" escalations. An outbox channel without an ID here is not posted to.
-    channels: dict[str, str] = Field(default_factory=dict)
-    # Person, as named in identities/roster -> Slack user ID (U... or W...).
-    users: dict[str, str] = Field(default_factory=dict)
-    timeout_seconds: float = Field(default=30, gt=0)
-    # How often a rate-limited call is retried after Slack's Retry-After.
-    rate_limit_retries: int = Field(default=2, ge=0)
-
-    @field_validator("base_url")
-    @classmethod
-    def _trailing_slash(cls, value: str) -> str:
-        # slack_sdk appends the method name to the base URL as it is.
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("channels")
-    @classmethod
-    def _channel_ids(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - ROUTES)
-        if unknown:
-            raise ValueError(f"unknown {', '.join(unknown)}; expected {', '.join(sorted(ROUTES))}")
-        bad = [f"{route} = {cid!r}" for route, cid in value.items() if not _CHANNEL_ID.match(cid)]
-        if bad:
-            raise ValueError(f"channel IDs look like C0123ABCD (not #names): {', '.join(bad)}")
-        return value
-
-    @field_validator("users")
-    @classmethod
-    def _user_ids(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [f"{name} = {uid!r}" for name, uid in value.items() if not _USER_ID.match(uid)]
-        if bad:
-            raise ValueError(f"user IDs look like U0123ABCD: {', '.join(bad)}")
-        return value
 
 
 # -- pure parts -----------------------------------------------------------------------

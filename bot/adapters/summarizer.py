@@ -26,18 +26,19 @@ import os
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from yarl import URL
+
+from bot.config import DEFAULT_SUMMARIZER_KEY_ENV, SummarizerConfig
 
 if TYPE_CHECKING:
     from bot.core.summary import ConcernLine, Summary
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_KEY_ENV: Final = "QUORUM_SUMMARIZER_API_KEY"
+DEFAULT_API_KEY_ENV: Final = DEFAULT_SUMMARIZER_KEY_ENV
 # Pause before the one retry after a 5xx or a dropped connection, and after a 429
 # that does not say how long to wait.
 RETRY_DELAY_SECONDS: Final = 0.5
@@ -76,39 +77,6 @@ _PARTICIPANTS_LINE: Final = re.compile(r"^Participants: .*$", re.MULTILINE)
 _SAFE_CODE: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # RFC 3676's signature separator: the bot's footer, which must survive word for word.
 _SIGNATURE: Final = re.compile(r"^-- $", re.MULTILINE)
-
-
-class SummarizerConfig(BaseModel):
-    """The optional summarizer endpoint (``[summarizer]``); off unless enabled."""
-
-    # The same rules as bot.config.Section, restated here because bot.config imports
-    # this module and importing it back would be circular.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    enabled: bool = False
-    # Base URL of an OpenAI-compatible API; "/chat/completions" is appended.
-    url: str = "http://127.0.0.1:11434/v1"
-    model: str = ""
-    # The NAME of the environment variable holding the key, never the key itself.
-    api_key_env: str = Field(default=DEFAULT_API_KEY_ENV, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    # The whole call, retry included: the summary is never late by more than this.
-    timeout_seconds: float = Field(default=30, gt=0, le=600)
-    max_tokens: int = Field(default=800, ge=1, le=100_000)
-    temperature: float = Field(default=0.2, ge=0, le=2)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
-
-    @model_validator(mode="after")
-    def _model_when_enabled(self) -> Self:
-        if self.enabled and not self.model.strip():
-            raise ValueError("model is required when the summarizer is enabled")
-        return self
 
 
 class _Unusable(Exception):

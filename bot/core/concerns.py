@@ -61,7 +61,7 @@ from bot.core.concern_cues import (
     post_features,
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
-from bot.core.forum import HEADER_POST_NUMBER
+from bot.core.discourse import HEADER_POST_NUMBER
 from bot.core.people import People
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe

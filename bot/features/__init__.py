@@ -38,7 +38,7 @@ class Feature:
 def _registry() -> tuple[Feature, ...]:
     # Imported here: the feature modules import this package's siblings.
     from bot.features.concerns import command_replies
-    from bot.features.modules import reminder_actions_for
+    from bot.features.reminders import reminder_actions_for
     from bot.features.votes import result_due_actions
 
     return (

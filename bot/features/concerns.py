@@ -49,19 +49,15 @@ def find_thread(
     store: Store, selector: str, kind: ThreadKind | None = None, noun: str = "thread"
 ) -> Thread:
     """A thread (of ``kind``) by its key, or by a unique piece of its subject."""
-    threads = store.threads(kind)
-    exact = [t for t in threads if t.key == selector]
-    if exact:
-        return exact[0]
-    wanted = selector.casefold()
-    matches = [t for t in threads if wanted in t.subject.casefold()]
-    if len(matches) == 1:
+    matches = store.find_threads(selector, kind, limit=21)
+    if len(matches) == 1 or (matches and matches[0].key == selector):
         return matches[0]
     if not matches:
         command = "votes" if kind is ThreadKind.VOTE else "threads"
         raise UserError(f"no {noun} matches {selector!r}; see `quorum {command}`")
+    many = f"{len(matches)}" if len(matches) <= 20 else "more than 20"
     listed = "\n".join(f"  {t.key}  {t.subject}" for t in matches[:20])
-    raise UserError(f"{selector!r} matches {len(matches)} {noun}s; name one:\n{listed}")
+    raise UserError(f"{selector!r} matches {many} {noun}s; name one:\n{listed}")
 
 
 def ledger_of(
@@ -110,8 +106,8 @@ REPLY_WINDOW = timedelta(hours=48)
 def command_replies(store: Store, config: Config, now: datetime) -> list[Action]:
     """Replies owed to malformed, refused or help commands in recent posts."""
     actions: list[Action] = []
-    for thread in discussion_threads(store):
-        if now - thread.last_at > REPLY_WINDOW:
+    for thread in store.threads_active_since(now - REPLY_WINDOW):
+        if thread.kind in _NOT_DISCUSSIONS:
             continue
         posts = store.posts_in_rfc(thread.key)
         recent = {post.key for post in posts if now - post.created_at <= REPLY_WINDOW}

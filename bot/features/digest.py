@@ -12,14 +12,15 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.concerns import Ledger
-from bot.core.responsiveness import Evaluation, Obligation, Stage
+from bot.core.reminders import Evaluation, Obligation, Stage
 from bot.core.votes import VoteReport, VoteState
-from bot.features.concerns import ledgers
-from bot.features.modules import evaluate_modules
-from bot.features.votes import vote_reports
+from bot.features.concerns import discussion_threads, ledger_of
+from bot.features.reminders import evaluate_modules
+from bot.features.votes import vote_report, vote_reports
 from bot.model import Action
 from bot.render import render
-from bot.store import Store
+from bot.store import Store, to_text
+from bot.store import views as stored_views
 
 RECENT = timedelta(days=30)
 CLOSING_SOON = timedelta(days=3)
@@ -59,15 +60,32 @@ class Digest:
         }
 
 
-def build_digest(store: Store, config: Config, now: datetime) -> Digest:
-    """Everything the digest shows, as of ``now``."""
-    subjects = {t.key: t for t in store.threads()}
-    active = [
-        ledger
-        for ledger in ledgers(store, config, now)
-        if ledger.unsettled() and now - subjects[ledger.thread].last_at <= RECENT
-    ]
-    votes = vote_reports(store, config, now)
+def build_digest(store: Store, config: Config, now: datetime, *, current: bool = True) -> Digest:
+    """Everything the digest shows, as of ``now``.
+
+    The stored views say which RFCs moved in the last 30 days and which votes are
+    open or recently closed; only those are read in full. A ten-year history costs
+    what the last month held. The views must be current (`quorum digest` and
+    `quorum run` refresh them first); ``current=False`` (a digest as of another
+    time) reads every thread instead.
+    """
+    since = to_text(now - RECENT)
+    subjects: dict[str, str] = {}
+    active: list[Ledger] = []
+    for key, subject in _active(store, since, current):
+        thread = store.thread(key)
+        if thread is None:
+            continue
+        ledger = ledger_of(store, config, thread, now)
+        if ledger.unsettled():
+            active.append(ledger)
+            subjects[key] = subject
+    if current:
+        keys = stored_views.votes_open_or_closed_since(store, since)
+        votes = [vote_report(store, config, key, now) for key in keys]
+    else:
+        votes = vote_reports(store, config, now)
+    votes.sort(key=lambda v: (v.opened_at, v.thread))
     evaluation = evaluate_modules(store, config, now)
     return Digest(
         now=now,
@@ -78,8 +96,18 @@ def build_digest(store: Store, config: Config, now: datetime) -> Digest:
         ),
         overdue=tuple(o for o in evaluation.open_obligations() if o.stage is not Stage.NONE),
         evaluation=evaluation,
-        subjects={key: thread.subject for key, thread in subjects.items()},
+        subjects=subjects,
     )
+
+
+def _active(store: Store, since: str, current: bool) -> list[tuple[str, str]]:
+    if current:
+        return stored_views.active_rfcs(store, since)
+    return [
+        (thread.key, thread.subject)
+        for thread in discussion_threads(store)
+        if to_text(thread.last_at) >= since
+    ]
 
 
 def render_digest(digest: Digest, config: Config) -> str:

@@ -41,7 +41,7 @@ from bot.core.votes import VoteReport, VoteState
 from bot.features.concerns import ledger_settings
 from bot.model import Thread, ThreadKind
 from bot.store import Store, from_text, to_text
-from bot.store import forum as forum_store
+from bot.store import rfc_links as rfc_store
 from bot.store import views as stored
 from bot.store.views import RfcRow, VoteRow
 
@@ -235,7 +235,7 @@ def _posts(store: Store, head: str, parts: list[Thread]) -> list:
     if len(parts) == 1:
         return store.posts_in_thread(parts[0].key)
     wanted = {part.key for part in parts}
-    return [post for post in forum_store.posts_in_rfc(store, head) if post.thread_key in wanted]
+    return [post for post in rfc_store.posts_in_rfc(store, head) if post.thread_key in wanted]
 
 
 def _standings(

@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 # Past this, an unannounced vote is old news: importing an archive must not nag about it.
 RESULT_DUE_WINDOW = timedelta(days=7)
+# The longest voting period a call plausibly states: a vote quiet for longer than this
+# plus the window cannot be due.
+MAX_VOTE_PERIOD = timedelta(days=30)
 
 
 def vote_kind(config: Config, subject: str) -> str:
@@ -203,8 +206,15 @@ def thread_link(config: Config, message_id: str) -> str:
 
 def result_due_actions(store: Store, config: Config, now: datetime) -> list[Action]:
     """A vote whose period ended without a RESULT gets one reply: the tally and a draft."""
+    from bot.features.roster import people_for, roster_for  # they build on this module
+
     actions = []
-    for report in vote_reports(store, config, now):
+    roster, people = roster_for(store, config), people_for(store, config)
+    # Only votes whose call or replies moved within the window can be due.
+    for thread in store.threads_active_since(
+        now - RESULT_DUE_WINDOW - MAX_VOTE_PERIOD, ThreadKind.VOTE
+    ):
+        report = report_of(store, config, thread, now, roster, people)
         if report.state is VoteState.OPEN or report.announced is not None:
             continue
         if report.state is VoteState.CANCELLED or now - report.closes_at > RESULT_DUE_WINDOW:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
+from bot.core import rfc_links as core_links  # bot.store.rfc_links is the submodule
 from bot.core import threads as threading_rules
 from bot.core.mail import content_key
 from bot.errors import UserError
@@ -117,8 +118,8 @@ class PreparedPost:
     mentions: str
     references: str
     headers: str
-    # Its RFC link tokens (threading_rules.post_tokens) as if it were in no thread yet.
-    links: threading_rules.PostTokens
+    # Its RFC link tokens (core_links.post_tokens) as if it were in no thread yet.
+    links: core_links.PostTokens
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A bulk import sends one per message from its workers: pickled as plain values
@@ -181,7 +182,7 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         headers,
         via,
     )
-    return PreparedPost(post, *prepared, threading_rules.PostTokens(identity, link_mentions))
+    return PreparedPost(post, *prepared, core_links.PostTokens(identity, link_mentions))
 
 
 def prepare(post: Post, raw_key: str) -> PreparedPost:
@@ -199,7 +200,7 @@ def prepare(post: Post, raw_key: str) -> PreparedPost:
         mentions=_json(post.mentions),
         references=_json(post.references),
         headers=json.dumps(post.headers),
-        links=threading_rules.post_tokens(unthreaded),
+        links=core_links.post_tokens(unthreaded),
     )
 
 
@@ -208,10 +209,8 @@ def _json(values: tuple[str, ...]) -> str:
     return json.dumps(values) if values else "[]"
 
 
-def _links_in_thread(
-    links: threading_rules.PostTokens, thread_key: str
-) -> threading_rules.PostTokens:
-    """``threading_rules.post_tokens`` of a post stored in ``thread_key``, from its unthreaded ones.
+def _links_in_thread(links: core_links.PostTokens, thread_key: str) -> core_links.PostTokens:
+    """``core_links.post_tokens`` of a post stored in ``thread_key``, from its unthreaded ones.
 
     A thread key only adds identity tokens of its own (a GitHub mirror's root names
     its issue or pull request), which then are no mentions.
@@ -219,14 +218,14 @@ def _links_in_thread(
     own = _thread_identity(thread_key)
     if not own:
         return links
-    return threading_rules.PostTokens(links.identity | own, links.mentions - own)
+    return core_links.PostTokens(links.identity | own, links.mentions - own)
 
 
 @lru_cache(maxsize=4096)
 def _thread_identity(thread_key: str) -> frozenset[str]:
     """The identity tokens that being in ``thread_key`` gives a post."""
     bare = Post(Source.MAIL, "", None, thread_key, Person(""), datetime.min, "", "")
-    return threading_rules.post_tokens(bare).identity
+    return core_links.post_tokens(bare).identity
 
 
 # Subjects repeat down a thread, and parsing one takes a few regexes.
@@ -496,7 +495,7 @@ class Store:
             if self._rfc_links_stale:
                 self._rfc_links_stale.clear()
                 with self.db.atomic():
-                    forum_store.refresh_rfc_links(self)  # all of them, once
+                    rfc_store.refresh_rfc_links(self)  # all of them, once
             self.db.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
     @contextmanager
@@ -691,7 +690,7 @@ class Store:
             self._link_closing_threads()
             if self._rfc_links_stale and not self._bulk:
                 touched, self._rfc_links_stale = self._rfc_links_stale, set()
-                forum_store.refresh_rfc_links(self, touched)
+                rfc_store.refresh_rfc_links(self, touched)
         if self._bulk:
             self._commit_group(len(items))
         return counts.result()
@@ -754,7 +753,7 @@ class Store:
         links = _links_in_thread(item.links, thread_key)
         rows = [(post.key, token, "identity") for token in links.identity]
         rows += [(post.key, token, "mention") for token in links.mentions]
-        # As forum_store.record_links, without its delete: a new post has no links yet.
+        # As rfc_store.record_links, without its delete: a new post has no links yet.
         batch.post_links.extend(rows)
         if rows:
             self._rfc_links_stale.add(thread_key)
@@ -999,7 +998,7 @@ class Store:
         if row is None or not open_votes:
             return None
         votes = {vote.key: vote for vote in open_votes}
-        for link in threading_rules.closing_links(row[0] or "", key):
+        for link in core_links.closing_links(row[0] or "", key):
             if link.startswith("<"):
                 found = self.db.conn.execute(
                     "SELECT thread_key FROM posts WHERE message_id = ?", [link]
@@ -1036,18 +1035,59 @@ class Store:
     def threads(self, kind: ThreadKind | None = None) -> list[Thread]:
         wanted = kind.value if kind else None
         rows = self.db.query(
-            "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
-            " p.author_address)) FROM posts p WHERE p.thread_key = t.key) AS participants,"
-            " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by,"
-            " (SELECT l.rfc FROM rfc_links l WHERE l.thread_key = t.key) AS rfc"
-            " FROM threads t WHERE (? IS NULL OR t.kind = ?) ORDER BY t.first_at",
+            f"{_THREAD_COLUMNS} WHERE (? IS NULL OR t.kind = ?) ORDER BY t.first_at",
             [wanted, wanted],
         )
         return [_thread_summary(row) for row in rows]
 
+    def find_threads(
+        self, selector: str, kind: ThreadKind | None = None, limit: int = 21
+    ) -> list[Thread]:
+        """Threads whose key is ``selector``, else whose subject contains it (any case).
+
+        At most ``limit`` are read: a selector that matches a thousand threads is
+        answered with the first few and a request to name one, not with a thousand rows.
+        """
+        wanted = kind.value if kind else None
+        exact = list(
+            self.db.query(
+                f"{_THREAD_COLUMNS} WHERE t.key = ? AND (? IS NULL OR t.kind = ?)",
+                [selector, wanted, wanted],
+            )
+        )
+        if exact:
+            return [_thread_summary(row) for row in exact]
+        escaped = selector.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        rows = self.db.query(
+            f"{_THREAD_COLUMNS} WHERE t.subject LIKE ? ESCAPE '\\' AND (? IS NULL OR t.kind = ?)"
+            " ORDER BY t.first_at LIMIT ?",
+            [pattern, wanted, wanted, limit],
+        )
+        return [_thread_summary(row) for row in rows]
+
+    def threads_active_since(self, since: datetime, kind: ThreadKind | None = None) -> list[Thread]:
+        """Threads with a post since ``since`` (the tick's window), oldest first."""
+        wanted = kind.value if kind else None
+        rows = self.db.query(
+            f"{_THREAD_COLUMNS} WHERE t.last_at >= ? AND (? IS NULL OR t.kind = ?)"
+            " ORDER BY t.first_at",
+            [to_text(since), wanted, wanted],
+        )
+        return [_thread_summary(row) for row in rows]
+
+    def posts_active_since(self, since: datetime) -> list[Post]:
+        """Every post of the threads with a post since ``since``, oldest first."""
+        rows = self.db.query(
+            "SELECT p.* FROM threads t JOIN posts p ON p.thread_key = t.key"
+            " WHERE t.last_at >= ? ORDER BY p.created_at, p.key",
+            [to_text(since)],
+        )
+        return [self._post_from_row(row) for row in rows]
+
     def thread(self, key: str) -> Thread | None:
-        found = [t for t in self.threads() if t.key == key]
-        return found[0] if found else None
+        rows = list(self.db.query(f"{_THREAD_COLUMNS} WHERE t.key = ?", [key]))
+        return _thread_summary(rows[0]) if rows else None
 
     def posts_in_thread(self, key: str) -> list[Post]:
         rows = self.db.query(
@@ -1059,13 +1099,13 @@ class Store:
         rows = list(self.db.query("SELECT * FROM posts WHERE key = ?", [key]))
         return self._post_from_row(rows[0]) if rows else None
 
-    def rfcs(self) -> list[forum_store.RfcSummary]:
+    def rfcs(self) -> list[rfc_store.RfcSummary]:
         """RFCs whose discussion spans several threads (forum, dev@, GitHub), with their parts."""
-        return forum_store.rfcs(self)
+        return rfc_store.rfcs(self)
 
     def posts_in_rfc(self, key: str) -> list[Post]:
         """Posts of every thread of the RFC ``key`` belongs to, a mirrored copy counted once."""
-        return forum_store.posts_in_rfc(self, key)
+        return rfc_store.posts_in_rfc(self, key)
 
     def iter_posts(self) -> Iterator[Post]:
         for row in self.db.query("SELECT * FROM posts ORDER BY created_at, key"):
@@ -1119,6 +1159,15 @@ def _thread_ref(row: tuple[Any, ...]) -> threading_rules.ThreadRef | None:
 _THREAD_KINDS = {kind.value: kind for kind in ThreadKind}
 
 
+_THREAD_COLUMNS = (
+    "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
+    " p.author_address)) FROM posts p WHERE p.thread_key = t.key) AS participants,"
+    " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by,"
+    " (SELECT l.rfc FROM rfc_links l WHERE l.thread_key = t.key) AS rfc"
+    " FROM threads t"
+)
+
+
 def _thread_summary(row: dict[str, Any]) -> Thread:
     return Thread(
         key=row["key"],
@@ -1137,6 +1186,7 @@ def _thread_summary(row: dict[str, Any]) -> Thread:
 # Last, because bot.store.forum and bot.store.parts import the names above from this module.
 from bot.store import forum as forum_store  # noqa: E402
 from bot.store import parts as parts_store  # noqa: E402
+from bot.store import rfc_links as rfc_store  # noqa: E402
 
 
 def _apply_feature_migrations(db: Database) -> None:

@@ -11,17 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
-from bot.core import forum as forum_core
+from bot.core import discourse as forum_core
 from bot.core import threads as threading
-from bot.model import Post, Source, Thread
+from bot.model import Post
 from bot.store import IngestCounts, Store, from_text, thread_subject_key, to_text
+from bot.store import rfc_links as rfc_store
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +331,7 @@ def revise_post(store: Store, post: Post, raw: bytes, now: str) -> bool:
         _move_post(store, post, old_thread)
     elif post.headers.get(forum_core.HEADER_POST_NUMBER) == "1":
         _retitle_thread(store, post)
-    record_links(store, post)
+    rfc_store.record_links(store, post)
     return True
 
 
@@ -441,221 +440,3 @@ def save_status_post(
 
 
 # -- one RFC across channels -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RfcSummary:
-    """An RFC whose discussion spans several threads (forum topic, dev@ thread, PR)."""
-
-    id: str
-    parts: tuple[Thread, ...]
-
-    @property
-    def subject(self) -> str:
-        return next((p.subject for p in self.parts if p.key == self.id), self.parts[0].subject)
-
-    @property
-    def messages(self) -> int:
-        return sum(part.messages for part in self.parts)
-
-    @property
-    def participants(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for part in self.parts:
-            seen.update(dict.fromkeys(part.participants))
-        return tuple(seen)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rfc": self.id,
-            "subject": self.subject,
-            "messages": self.messages,
-            "participants": list(self.participants),
-            "first_at": min(p.first_at for p in self.parts).isoformat(),
-            "last_at": max(p.last_at for p in self.parts).isoformat(),
-            "parts": [part.to_dict() for part in self.parts],
-        }
-
-
-def record_links(store: Store, post: Post) -> bool:
-    """Store the post's RFC tokens (replacing older ones); True when it has any."""
-    tokens = threading.post_tokens(post)
-    rows = [(post.key, token, "identity") for token in tokens.identity]
-    rows += [(post.key, token, "mention") for token in tokens.mentions]
-    store.db.execute("DELETE FROM post_links WHERE post_key = ?", [post.key])
-    store.db.conn.executemany(
-        "INSERT OR IGNORE INTO post_links (post_key, token, role) VALUES (?, ?, ?)", rows
-    )
-    return bool(rows)
-
-
-def refresh_rfc_links(store: Store, touched: Collection[str] | None = None) -> None:
-    """Recompute which threads form one RFC; rewrite the map only where it changed.
-
-    With ``touched`` (threads whose links changed, or that were merged away),
-    only the threads those can affect are recomputed, which is exact: see
-    :func:`_reachable_threads`. A full recomputation reads every link, which a
-    single new message must not cost once the archive is large.
-    """
-    scope = None if touched is None else _reachable_threads(store.db, touched)
-    joined = threading.join_rfcs(_rfc_parts(store.db, scope))
-    # NULL for every thread, else a JSON array of the threads in scope.
-    in_scope = None if scope is None else json.dumps(sorted(scope))
-    current = dict(
-        store.db.execute(
-            "SELECT thread_key, rfc FROM rfc_links WHERE ?1 IS NULL"
-            " OR thread_key IN (SELECT value FROM json_each(?1))",
-            [in_scope],
-        ).fetchall()
-    )
-    if current == joined:
-        return
-    store.db.execute(
-        "DELETE FROM rfc_links WHERE ?1 IS NULL OR thread_key IN (SELECT value FROM json_each(?1))",
-        [in_scope],
-    )
-    store.db.conn.executemany(
-        "INSERT INTO rfc_links (thread_key, rfc) VALUES (?, ?)", sorted(joined.items())
-    )
-
-
-def _reachable_threads(db: Database, touched: Collection[str]) -> set[str]:
-    """The threads whose RFC grouping a change to ``touched`` can alter.
-
-    Two threads can only be joined when they share a link token, so the threads
-    reachable from ``touched`` over shared tokens are closed under joining: the
-    groups within them come out the same as over all threads, and no group
-    outside them changes. The groups ``touched`` were in before are added first,
-    since a link that went away (an edited forum post) can split one.
-    """
-    scope = set(touched)
-    scope |= _column(
-        db,
-        "SELECT thread_key FROM rfc_links WHERE rfc IN"
-        " (SELECT rfc FROM rfc_links WHERE thread_key IN (SELECT value FROM json_each(?)))",
-        scope,
-    )
-    seen_tokens: set[str] = set()
-    frontier = set(scope)
-    while frontier:
-        tokens = (
-            _column(
-                db,
-                "SELECT DISTINCT l.token FROM posts p JOIN post_links l ON l.post_key = p.key"
-                " WHERE p.thread_key IN (SELECT value FROM json_each(?))",
-                frontier,
-            )
-            - seen_tokens
-        )
-        seen_tokens |= tokens
-        frontier = (
-            _column(
-                db,
-                "SELECT DISTINCT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
-                " WHERE l.token IN (SELECT value FROM json_each(?))",
-                tokens,
-            )
-            - scope
-        )
-        scope |= frontier
-    return scope
-
-
-def _column(db: Database, sql: str, values: Collection[str]) -> set[str]:
-    if not values:
-        return set()
-    return {row[0] for row in db.execute(sql, [json.dumps(sorted(values))]).fetchall()}
-
-
-def rebuild_post_links(db: Database) -> None:
-    """Tokens for posts stored before RFC joining existed (run once, by a migration)."""
-    store = Store(db)
-    rows = db.execute(
-        "SELECT key FROM posts WHERE key NOT IN (SELECT post_key FROM post_links)"
-    ).fetchall()
-    for (key,) in rows:
-        post = store.post(key)
-        if post is not None:
-            record_links(store, post)
-    if rows:
-        refresh_rfc_links(store)
-
-
-def rfcs(store: Store) -> list[RfcSummary]:
-    """Every RFC made of several threads, with its parts oldest first."""
-    summaries = {thread.key: thread for thread in store.threads()}
-    members: dict[str, list[Thread]] = {}
-    for thread_key, rfc in store.db.execute("SELECT thread_key, rfc FROM rfc_links"):
-        if thread_key in summaries:
-            members.setdefault(rfc, []).append(summaries[thread_key])
-    found = [
-        RfcSummary(rfc, tuple(sorted(parts, key=lambda p: (p.first_at, p.key))))
-        for rfc, parts in members.items()
-    ]
-    return sorted(found, key=lambda rfc: (rfc.parts[0].first_at, rfc.id))
-
-
-def rfc_thread_keys(store: Store, key: str) -> list[str]:
-    """The threads of the RFC that ``key`` (an RFC id or any of its threads) belongs to."""
-    row = store.db.execute(
-        "SELECT rfc FROM rfc_links WHERE thread_key = ? OR rfc = ? LIMIT 1", [key, key]
-    ).fetchone()
-    if row is None:
-        return [key]
-    return [r[0] for r in store.db.execute("SELECT thread_key FROM rfc_links WHERE rfc = ?", row)]
-
-
-def posts_in_rfc(store: Store, key: str) -> list[Post]:
-    """Every post of the RFC across its threads, oldest first, a mirrored copy counted once.
-
-    Votes and concerns read these, so a forum post that Discourse also mailed to
-    the list is one ballot, not two.
-    """
-    threads = rfc_thread_keys(store, key)
-    posts = [post for thread in threads for post in store.posts_in_thread(thread)]
-    posts.sort(key=lambda post: (post.created_at, post.source != Source.DISCOURSE, post.key))
-    seen: set[str] = set()
-    unique: list[Post] = []
-    for post in posts:
-        identity = forum_core.mirror_identity(post)
-        if identity not in seen:
-            seen.add(identity)
-            unique.append(post)
-    return unique
-
-
-def _rfc_parts(db: Database, scope: set[str] | None = None) -> list[threading.RfcPart]:
-    """The RFC-joining view of every thread with links, or of those in ``scope``."""
-    identity: dict[str, set[str]] = {}
-    mentions: dict[str, set[str]] = {}
-    if scope is None:
-        rows = db.execute(
-            "SELECT p.thread_key, l.token, l.role FROM post_links l"
-            " JOIN posts p ON p.key = l.post_key"
-        ).fetchall()
-    else:
-        rows = db.execute(
-            "SELECT p.thread_key, l.token, l.role FROM posts p"
-            " JOIN post_links l ON l.post_key = p.key"
-            " WHERE p.thread_key IN (SELECT value FROM json_each(?))",
-            [json.dumps(sorted(scope))],
-        ).fetchall()
-    for thread_key, token, role in rows:
-        (identity if role == "identity" else mentions).setdefault(thread_key, set()).add(token)
-    keys = sorted(set(identity) | set(mentions))
-    first_at = dict(
-        db.execute(
-            "SELECT key, first_at FROM threads WHERE key IN (SELECT value FROM json_each(?))",
-            [json.dumps(keys)],
-        ).fetchall()
-    )
-    return [
-        threading.RfcPart(
-            key=key,
-            first_at=from_text(first_at[key]),
-            identity=frozenset(identity.get(key, ())),
-            mentions=frozenset(mentions.get(key, set()) - identity.get(key, set())),
-        )
-        for key in keys
-        if key in first_at
-    ]

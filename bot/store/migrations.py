@@ -133,13 +133,13 @@ def m003_forum(db: Database) -> None:
 @migrations()
 def m004_rfc_links(db: Database) -> None:
     # Tokens each post gives for joining threads into RFCs across channels (see
-    # bot.core.threads.post_tokens), and the resulting thread -> RFC map.
+    # bot.core.rfc_links.post_tokens), and the resulting thread -> RFC map.
     db["post_links"].create({"post_key": str, "token": str, "role": str}, pk=("post_key", "token"))
     db["post_links"].create_index(["token"])
     db["rfc_links"].create({"thread_key": str, "rfc": str}, pk="thread_key")
     db["rfc_links"].create_index(["rfc"])
     # Imported here: bot.store.forum imports bot.store, which imports this module.
-    from bot.store.forum import rebuild_post_links
+    from bot.store.rfc_links import rebuild_post_links
 
     rebuild_post_links(db)
 

@@ -111,6 +111,8 @@ def m001_views(db: Database) -> None:
     db["vote_views"].create_index(["topic"])
     db["vote_views"].create_index(["rfc"])
     db["vote_views"].create_index(["opened_at"])
+    # The tick reads only threads active in its window.
+    db["threads"].create_index(["last_at"], if_not_exists=True)
 
 
 def apply_migrations(db: Database) -> None:
@@ -387,7 +389,8 @@ def rfc_payloads(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Stored RFC views, newest activity first (``order="attention"``: most urgent first)."""
+    """Stored RFC views, newest activity first (``order="attention"``: most urgent first;
+    ``"first"``: oldest first, as `quorum concerns` lists them)."""
     where = ["1"]
     args: list[Any] = []
     if listed:
@@ -404,6 +407,30 @@ def rfc_payloads(
     )
     args += [-1 if limit is None else limit, offset]
     return [json.loads(row[0]) for row in store.db.execute(sql, args)]
+
+
+def active_rfcs(store: Store, since: str, *, with_concerns: bool = True) -> list[tuple[str, str]]:
+    """(key, subject) of listed RFC views with a post since ``since``, newest first."""
+    return [
+        (row[0], row[1])
+        for row in store.db.execute(
+            "SELECT key, subject FROM rfc_views WHERE listed = 1 AND last_at >= ?"
+            " AND concerns >= ? ORDER BY last_at DESC, key",
+            [since, 1 if with_concerns else 0],
+        )
+    ]
+
+
+def votes_open_or_closed_since(store: Store, since: str) -> list[str]:
+    """Vote threads still open, or closed since ``since``, oldest first."""
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT thread FROM vote_views WHERE state = 'open'"
+            " UNION SELECT thread FROM vote_views WHERE closes_at >= ?",
+            [since],
+        )
+    ]
 
 
 def count_rfcs(store: Store) -> dict[str, int]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from bot.core.votes.call import CallTerms, parse_call
 from bot.core.votes.grammar import BallotReading, ReadingKind, parse_ballot
+from bot.core.votes.policy import MajorityBasis, Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.report import Flag, VoteReport, report_vote
 from bot.core.votes.result import (
     AnnouncedEntry,
@@ -35,7 +36,6 @@ from bot.core.votes.result import (
     parse_result,
     voter_candidates,
 )
-from bot.core.votes.rules import MajorityBasis, Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.tally import (
     Ballot,
     Cast,

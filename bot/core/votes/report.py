@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from bot.core.people import People
 from bot.core.threads import parse_subject
 from bot.core.votes.call import CallTerms, parse_call
+from bot.core.votes.policy import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.result import (
     AnnouncedResult,
     Discrepancy,
@@ -22,7 +23,6 @@ from bot.core.votes.result import (
     compare,
     parse_result,
 )
-from bot.core.votes.rules import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.tally import (
     Ballot,
     IdentityMap,

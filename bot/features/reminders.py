@@ -1,6 +1,6 @@
 """Modules and responsiveness: who owes an answer, the figures, and the reminders due.
 
-The rules are pure (``bot.core.responsiveness``); this module turns the config
+The rules are pure (``bot.core.reminders``); this module turns the config
 into core values, gathers posts, holds and concerns from the store, and
 renders each decision into an outbox :class:`~bot.model.Action`.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from bot.config import Config, ResponsivenessConfig, StagePolicyConfig
 from bot.core.concerns import build_ledger
 from bot.core.modules import IdentityResolver, Module, ModuleState, match_modules
-from bot.core.responsiveness import (
+from bot.core.reminders import (
     Channel,
     Decision,
     EscalationPolicy,
@@ -28,11 +28,12 @@ from bot.core.responsiveness import (
     evaluate,
     holds_from_commands,
 )
+from bot.core.rfcs import NOT_DISCUSSIONS
 from bot.core.rules import BotIdentity
 from bot.features.codeowners import module_maintainers
-from bot.features.concerns import discussion_threads, ledger_settings
+from bot.features.concerns import ledger_settings
 from bot.features.people import people_from
-from bot.model import Action, Post
+from bot.model import Action, Post, Thread
 from bot.render import render
 from bot.store import Store
 
@@ -110,7 +111,7 @@ _HOLD = re.compile(r"@\w[\w-]*\s+(un)?hold\b", re.IGNORECASE)
 def _holds(store: Store, config: Config, now: dt.datetime) -> list[Hold]:
     """Holds come from `@quorum hold` commands; only threads that mention one are read."""
     holds: list[Hold] = []
-    for thread in discussion_threads(store):
+    for thread in _recent_discussions(store, config, now):
         posts = store.posts_in_thread(thread.key)
         if not any(_HOLD.search(post.text) for post in posts):
             continue
@@ -124,7 +125,7 @@ def _module_concerns(
 ) -> list[ModuleConcern]:
     """Concerns on an RFC owe an answer from the modules the RFC's first post is about."""
     found: list[ModuleConcern] = []
-    for thread in discussion_threads(store):
+    for thread in _recent_discussions(store, config, now):
         posts = store.posts_in_thread(thread.key)
         champions = match_modules(posts[0], modules) if posts else ()
         if not champions:
@@ -138,11 +139,26 @@ def _module_concerns(
     return found
 
 
+def _window_start(config: Config, now: dt.datetime) -> dt.datetime:
+    section = config.responsiveness or DEFAULT_RESPONSIVENESS
+    return now - dt.timedelta(days=section.window_days)
+
+
+def _recent_discussions(store: Store, config: Config, now: dt.datetime) -> list[Thread]:
+    since = _window_start(config, now)
+    return [t for t in store.threads_active_since(since) if t.kind not in NOT_DISCUSSIONS]
+
+
 def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluation:
-    """Obligations, figures and due decisions for every configured module."""
+    """Obligations, figures and due decisions for every configured module.
+
+    Read from the conversations active in ``responsiveness.window_days``: an
+    obligation in a thread nobody touched for longer is history, and the tick costs
+    what the window holds however long the list's past.
+    """
     section = config.responsiveness or DEFAULT_RESPONSIVENESS
     modules = module_registry(config, store)
-    posts: Iterable[Post] = list(store.iter_posts()) if modules else ()
+    posts: Iterable[Post] = store.posts_active_since(_window_start(config, now)) if modules else ()
     return evaluate(
         posts,
         modules,

@@ -1,7 +1,7 @@
 """The forum's paths into the store: backfill, polling and webhooks; and posting back.
 
 Like ``bot/ingest.py`` for mail, this module only orchestrates: the client
-(``bot.adapters.discourse``) does the HTTP, ``bot.core.forum`` turns JSON into
+(``bot.adapters.discourse``) does the HTTP, ``bot.core.discourse`` turns JSON into
 posts, and ``bot.store.forum`` keeps cursors and deliveries. Store calls go
 through ``db`` (``App.db``), so SQLite stays on the single writer thread.
 
@@ -29,14 +29,11 @@ import json
 import logging
 import math
 import os
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.adapters import webhooks
 from bot.adapters.discourse import (
@@ -46,8 +43,9 @@ from bot.adapters.discourse import (
     RequestBudget,
     RetryPolicy,
 )
-from bot.core import forum as forum_core
-from bot.core.forum import ForumPost, ForumSite
+from bot.config import MIN_POST_BATCH, DiscourseConfig, ForumConfig
+from bot.core import discourse as forum_core
+from bot.core.discourse import ForumPost, ForumSite
 from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered
 from bot.errors import ConfigError, QuorumError
 from bot.logs import event as log_event
@@ -59,100 +57,8 @@ from bot.store import forum as forum_store
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Discourse's own front end asks for 20 posts at a time; the server sets no cap.
-MIN_POST_BATCH = 20
-_FORUM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
 
 # -- configuration -----------------------------------------------------------------------
-
-
-class _Section(BaseModel):
-    # The same rules as bot.config.Section (not imported: bot.config imports this module).
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class CategoryConfig(_Section):
-    """A category to follow, as in its URL: /c/{slug}/{id}."""
-
-    # "parent/child" for a subcategory. Subcategories are not included with their parent.
-    slug: str = Field(min_length=1)
-    id: int = Field(ge=1)
-
-
-class ForumConfig(_Section):
-    """One Discourse forum: where it is, who we are there, and how gently to ask."""
-
-    base_url: str
-    api_username: str = "quorum"
-    # Names of environment variables; the secrets themselves never go in the file.
-    api_key_env: str = "QUORUM_DISCOURSE_API_KEY"
-    webhook_secret_env: str = "QUORUM_DISCOURSE_WEBHOOK_SECRET"  # noqa: S105 (a name)
-    # Empty: every category the API user can see.
-    categories: list[CategoryConfig] = Field(default_factory=list)
-    # Read the categories' history on first start (else start from the newest post).
-    backfill: bool = True
-    poll_interval_seconds: float = Field(default=60.0, gt=0)
-    # Discourse allows an admin API key 60 requests a minute by default.
-    requests_per_minute: int = Field(default=30, ge=1, le=600)
-    post_batch_size: int = Field(default=50, ge=MIN_POST_BATCH, le=200)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=5, ge=1)
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    max_backoff_seconds: float = Field(default=60.0, ge=0)
-    # A 429 asking for a longer wait ends the poll; the next poll tries again.
-    max_wait_seconds: float = Field(default=300.0, ge=0)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", value):
-            raise ValueError("must be an http(s) URL such as https://discuss.example.org")
-        return value.rstrip("/")
-
-    @property
-    def category_ids(self) -> frozenset[int]:
-        return frozenset(category.id for category in self.categories)
-
-    def wants(self, category_id: int | None) -> bool:
-        return not self.categories or category_id in self.category_ids
-
-
-class WebhookServerConfig(_Section):
-    """The endpoint Discourse delivers webhooks to (POST {path})."""
-
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = Field(default=8026, ge=0, le=65535)
-    path: str = webhooks.DEFAULT_PATH
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must start with /")
-        return value
-
-
-class DiscourseConfig(_Section):
-    """The `[discourse]` section: the forums to follow and the webhook endpoint."""
-
-    forums: dict[str, ForumConfig] = Field(min_length=1)
-    webhooks: WebhookServerConfig = Field(default_factory=WebhookServerConfig)
-    # Let the outbox reply in forum topics (also needs dispatch.dry_run = false).
-    post_replies: bool = False
-
-    @field_validator("forums")
-    @classmethod
-    def _names(cls, value: dict[str, ForumConfig]) -> dict[str, ForumConfig]:
-        for name in value:
-            if not _FORUM_NAME.match(name):
-                raise ValueError(
-                    f"forum name {name!r}: use lowercase letters, digits, - and _"
-                    " (it is part of every stored key)"
-                )
-        return value
 
 
 def secret(name: str) -> str | None:

@@ -1,0 +1,243 @@
+"""Derived state: a new post recomputes what it reaches, nothing else; nothing waits for it.
+
+The store keeps one view per RFC and per vote (bot.store.views) and a refresh
+(bot.features.views) recomputes only the views a change, the clock or a new
+configuration reaches. On a store of a few thousand messages these tests count
+the recomputations after one new post, check the result against a full rebuild,
+and show that an SMTP delivery is answered while a refresh is computing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App
+from bot.config import Config, RfcsConfig, SmtpConfig
+from bot.core.mail import Envelope, parse_mail
+from bot.core.rfcs import RfcState
+from bot.features import views
+from bot.store import Store
+from bot.store import views as stored
+from bot.web import WebConfig
+from tests.mailgen import raw_mail
+from tests.stores import ingest
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+THREADS = 250
+REPLIES = 11  # 250 threads of 12 posts: 3,000 messages
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def _history(store: Store) -> None:
+    """Three thousand messages: RFCs with concerns, plain discussions and votes."""
+    raws: list[bytes] = []
+    for n in range(THREADS):
+        opened = START + timedelta(hours=6 * n)
+        kind = ("[RFC] ", "", "[VOTE] ")[n % 3]
+        subject = f"{kind}Topic {n}"
+        root = f"<t{n}@example.org>"
+        raws.append(
+            raw_mail(
+                f"I propose topic {n}. Thoughts?\n",
+                subject=subject,
+                message_id=root,
+                sender=f"Proposer {n} <p{n}@example.org>",
+                date=_date(opened),
+            )
+        )
+        for r in range(REPLIES):
+            body = (
+                "+1\n"
+                if kind == "[VOTE] "
+                else (
+                    "I am concerned that this breaks the loader.\n" if r == 0 else "Fair enough.\n"
+                )
+            )
+            raws.append(
+                raw_mail(
+                    body,
+                    subject=f"Re: {subject}",
+                    message_id=f"<t{n}r{r}@example.org>",
+                    sender=f"Member {r} <m{r}@example.org>",
+                    date=_date(opened + timedelta(minutes=10 * (r + 1))),
+                    extra=f"In-Reply-To: {root}\nReferences: {root}",
+                )
+            )
+    store.ingest([(parse_mail(raw, Envelope(arrived_at=START)), raw) for raw in raws])
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("views") / "quorum.db"
+    store = Store.open(db)
+    _history(store)
+    store.close()
+    return db
+
+
+@pytest.fixture
+def store(history: Path, tmp_path: Path) -> Iterator[Store]:
+    copy = tmp_path / "quorum.db"
+    source = Store.open(history)
+    source.db.execute(f"VACUUM INTO '{copy}'")
+    source.close()
+    opened = Store.open(copy)
+    yield opened
+    opened.close()
+
+
+NOW = START + timedelta(hours=6 * THREADS + 1)
+
+
+def test_the_first_refresh_builds_every_view_and_the_next_one_nothing(store: Store):
+    first = views.refresh(store, Config(), NOW)
+    assert store.stats()["messages"] == THREADS * (REPLIES + 1)
+    assert len(first.votes) == THREADS // 3 + (1 if THREADS % 3 > 2 else 0)
+    assert len(first.rfcs) >= THREADS  # every thread a view (votes too: concerns in votes)
+    assert views.refresh(store, Config(), NOW).recomputed == 0
+
+
+def test_one_new_reply_recomputes_only_its_own_rfc(store: Store):
+    views.refresh(store, Config(), NOW)
+    ingest(
+        store,
+        raw_mail(
+            "I doubt the migration plan holds.\n",
+            subject="Re: [RFC] Topic 30",
+            message_id="<late@example.org>",
+            sender="Carol <carol@example.org>",
+            date=_date(NOW - timedelta(minutes=5)),
+            extra="In-Reply-To: <t30@example.org>\nReferences: <t30@example.org>",
+        ),
+    )
+    again = views.refresh(store, Config(), NOW)
+    assert [row.key for row in again.rfcs] == ["<t30@example.org>"]
+    assert again.votes == []
+    view = stored.rfc_payload(store, "<t30@example.org>")
+    assert view is not None
+    assert any(c["raised_by"] == "Carol" for c in view["concern_list"])
+
+
+def test_a_ballot_recomputes_its_vote_and_the_rfc_on_its_topic(store: Store):
+    views.refresh(store, Config(), NOW)
+    ingest(
+        store,
+        raw_mail(
+            "-1, the loader is not ready.\n",
+            subject="Re: [VOTE] Topic 32",
+            message_id="<ballot@example.org>",
+            sender="Dave <dave@example.org>",
+            date=_date(NOW - timedelta(minutes=5)),
+            extra="In-Reply-To: <t32@example.org>\nReferences: <t32@example.org>",
+        ),
+    )
+    again = views.refresh(store, Config(), NOW)
+    assert [row.thread for row in again.votes] == ["<t32@example.org>"]
+    # The vote thread's own discussion view (its concerns), and nothing else.
+    assert [row.key for row in again.rfcs] == ["<t32@example.org>"]
+
+
+def test_the_clock_recomputes_only_the_views_it_changes(store: Store):
+    views.refresh(store, Config(), NOW)
+    # Topic 249 had its last post an hour ago: it goes quiet 30 days later, nothing else
+    # changes between now and then except threads that go quiet in that time too.
+    later = NOW + timedelta(days=30, hours=2)
+    due = {
+        row[0]
+        for row in store.db.execute(
+            "SELECT key FROM rfc_views WHERE due_at <= ?", [later.isoformat(timespec="seconds")]
+        )
+    }
+    again = views.refresh(store, Config(), later)
+    assert {row.key for row in again.rfcs} == due
+    assert 0 < len(due) < THREADS
+    quiet = stored.rfc_payload(store, "<t249@example.org>")
+    assert quiet is not None
+    assert quiet["state"] == RfcState.QUIET.value
+
+
+def test_incremental_views_equal_a_full_rebuild(store: Store):
+    views.refresh(store, Config(), NOW)
+    ingest(
+        store,
+        raw_mail(
+            "My concern is the release date.\n",
+            subject="Re: Topic 31",
+            message_id="<another@example.org>",
+            sender="Erin <erin@example.org>",
+            date=_date(NOW - timedelta(minutes=1)),
+            extra="In-Reply-To: <t31@example.org>\nReferences: <t31@example.org>",
+        ),
+    )
+    views.refresh(store, Config(), NOW)
+    incremental = stored.rfc_payloads(store)
+    stored.set_meta(store, "fingerprint", "")  # as after an upgrade: every view is rebuilt
+    rebuilt = views.refresh(store, Config(), NOW)
+    assert rebuilt.recomputed > THREADS
+    assert stored.rfc_payloads(store) == incremental
+
+
+def test_a_new_configuration_rebuilds_in_batches(store: Store):
+    views.refresh(store, Config(), NOW)
+    changed = Config(rfcs=RfcsConfig(quiet_after_days=10))
+    first = views.refresh(store, changed, NOW, limit=50)
+    assert first.recomputed == 50
+    assert sum(len(keys) for keys in first.left.values()) > 0
+    rest = views.refresh(store, changed, NOW)
+    assert rest.recomputed > 0
+    assert views.refresh(store, changed, NOW).recomputed == 0
+
+
+async def test_a_delivery_is_answered_while_a_refresh_is_computing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The refresh computes on the reader thread: a delivery's commit never waits for it."""
+    import smtplib
+
+    computing = threading.Event()
+    release = threading.Event()
+    real_plan = views.plan
+
+    def held_plan(*args: Any, **kwargs: Any) -> views.Plan:
+        computing.set()
+        if not release.wait(20):
+            raise AssertionError("the test never released the refresh")
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(views, "plan", held_plan)
+    config = Config(
+        smtp=SmtpConfig(port=0, accept=["dev@lists.example.org"]), web=WebConfig(enabled=False)
+    )
+    app = App(config, tmp_path / "quorum.db")
+    await app.start()
+    try:
+        refreshing = asyncio.create_task(app.refresh_views(NOW))
+        assert await asyncio.to_thread(computing.wait, 10)
+        assert app._smtp_server is not None
+        port = app._smtp_server.sockets[0].getsockname()[1]
+
+        def send() -> int:
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+                client.ehlo("tester.example")
+                client.mail("alice@example.org")
+                client.rcpt("dev@lists.example.org")
+                return client.data(raw_mail(message_id="<during@example.org>"))[0]
+
+        # Answered while the refresh is still held: it does not hold the writer.
+        assert await asyncio.wait_for(asyncio.to_thread(send), 10) == 250
+        assert not refreshing.done()
+        release.set()
+        await asyncio.wait_for(refreshing, 10)
+    finally:
+        release.set()
+        await app.stop()
