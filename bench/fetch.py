@@ -22,9 +22,9 @@ from pathlib import Path
 from bot.adapters.http_fetch import HttpFetcher, RequestBudget
 from bot.adapters.list_archives import PonyMail
 from bot.core.sources import ListAddress, Month
-from bot.features.forum_sync import direct_db
-from bot.fetch import FetchReport, fetch_archive
 from bot.store import Store
+from bot.sync import direct_db
+from bot.sync.archives import FetchReport, fetch_archive
 from tests.fakes.ponymail import FakePonyMail
 from tests.mailgen import raw_mail
 

@@ -37,8 +37,7 @@ from bench.smtp_load import (
     write_config,
 )
 from bot.app import App
-from bot.config import Config, SmtpConfig
-from bot.web import WebConfig
+from bot.config import Config, SmtpConfig, WebConfig
 
 Row = tuple[str, str, str]
 TARGET_MS = 100.0

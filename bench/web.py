@@ -30,10 +30,10 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.config import load_config
+from bot.config import WebConfig, load_config
 from bot.ingest import import_paths, process_inbox
 from bot.store import Store
-from bot.web import WebConfig, WebContext, start_web
+from bot.web import WebContext, start_web
 from tests.stores import StoreThread
 
 T = TypeVar("T")

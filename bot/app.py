@@ -33,8 +33,6 @@ from bot.core.rules import came_through_list
 from bot.dispatch import Channel, Dispatcher, DispatchReport
 from bot.features import decide_all, views
 from bot.features.digest import digest_action
-from bot.features.forum_sync import DiscourseChannel, ForumService
-from bot.github import GitHubService
 from bot.ingest import (
     ImportReport,
     import_paths,
@@ -52,6 +50,8 @@ from bot.store import InboundMail, IngestCounts, PreparedPost, Store, settings
 from bot.store import jobs as job_runs
 from bot.store import parts as raw_parts
 from bot.store.outbox import Outbox
+from bot.sync.forum import DiscourseChannel, ForumService
+from bot.sync.github import GitHubService
 from bot.web import WebContext, start_web
 
 logger = logging.getLogger(__name__)
@@ -474,6 +474,10 @@ class App:
             Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
             Job("digest", self.run_digest, cron=DIGEST_CRON),
         ]
+        if self.forums is not None:
+            for name, every in self.forums.poll_intervals().items():
+                poll = partial(self.forums.poll, name)
+                jobs.append(Job(f"forum-poll-{name}", poll, every=every, background=True))
         if self.github is not None and self.github.config.poll_minutes > 0:
             every = timedelta(minutes=self.github.config.poll_minutes)
             jobs.append(Job("github-poll", self.github.poll, every=every))
@@ -554,7 +558,7 @@ class App:
             await self._web.cleanup()
             self._web = None
         if self.scheduler is not None:
-            self.scheduler.stop()
+            await self.scheduler.stop()
             self.scheduler = None
         if self.forums is not None:
             # Stops the webhook endpoint and the pollers; stored deliveries are processed below.

@@ -43,12 +43,12 @@ from bot.core.roster import (
 )
 from bot.core.sources import ListAddress, Month
 from bot.errors import UserError
-from bot.features.forum_sync import direct_db
 from bot.features.roster import import_roster, refresh_hints, roster_on
-from bot.fetch import FetchProgress, FetchReport, fetch_archive
-from bot.github import GitHubReport, github_fetcher, poll_github
 from bot.store import Store
 from bot.store import sources as source_store
+from bot.sync import direct_db
+from bot.sync.archives import FetchProgress, FetchReport, fetch_archive
+from bot.sync.github import GitHubReport, github_fetcher, poll_github
 
 out = Console(
     highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 160

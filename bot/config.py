@@ -8,6 +8,7 @@ environment variable that holds them.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 import tomllib
@@ -25,7 +26,6 @@ from pydantic import (
 )
 
 from bot.errors import ConfigError
-from bot.web import WebConfig
 
 DEFAULT_DB = Path("var/quorum.db")
 _SECRET_WORDS = ("password", "token", "secret", "api_key", "apikey")
@@ -560,6 +560,68 @@ class SummarizerConfig(Section):
         if self.enabled and not self.model.strip():
             raise ValueError("model is required when the summarizer is enabled")
         return self
+
+
+class WebConfig(BaseModel):
+    """[web]: the dashboard `quorum run` serves. Reading is open; changing needs the token."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    enabled: bool = True
+    # Keep 127.0.0.1 unless a reverse proxy on another host serves the dashboard.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # NAME of the environment variable holding the bearer token for state-changing
+    # routes (never the token itself). Unset: those routes always answer 401.
+    token_env: str = "QUORUM_WEB_TOKEN"  # noqa: S105  (a name)
+
+    # -- behind a reverse proxy, and scraped by Prometheus (see README) ------------------
+    # The path the dashboard is published at ("/quorum/"): every link, form and asset
+    # carries it. Requests are answered with or without it, so the proxy may strip it.
+    root_path: str = "/"
+    # Addresses or networks of the reverse proxies whose X-Forwarded-For/-Proto/-Host
+    # are believed; from anyone else those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # GET /metrics in the Prometheus text format; off by default.
+    metrics: bool = False
+    # NAME of the variable holding a bearer token /metrics then requires (unset: open).
+    metrics_token_env: str = "QUORUM_METRICS_TOKEN"  # noqa: S105  (a name)
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, value: str) -> str:
+        return normalise_root_path(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return [entry.strip() for entry in value]
+
+    @property
+    def prefix(self) -> str:
+        """``root_path`` without its final slash: "" at the root, else "/quorum"."""
+        return self.root_path.rstrip("/")
+
+    def proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def normalise_root_path(value: str) -> str:
+    """ "/quorum", "/quorum/" -> "/quorum/"; refuses what cannot be a URL path prefix."""
+    path = value.strip()
+    if not path.startswith("/"):
+        raise ValueError(f"must start with '/' (got {value!r}; for example \"/quorum/\")")
+    if any(char in path for char in "?#%\\ ") or "//" in path or "/../" in path + "/":
+        raise ValueError(f'must be a plain path such as "/quorum/" (got {value!r})')
+    return path.rstrip("/") + "/"
 
 
 class Config(BaseModel):

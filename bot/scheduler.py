@@ -9,6 +9,7 @@ anyway (the outbox dedups by key), which makes a catch-up harmless.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,12 +30,17 @@ JobFunction = Callable[[datetime], Awaitable[object]]
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A job: ``every`` an interval, or ``cron`` a crontab line (UTC)."""
+    """A job: ``every`` an interval, or ``cron`` a crontab line (UTC).
+
+    ``background``: a job that may run long (a forum's first backfill) starts at once
+    in the background instead of being caught up before the others start.
+    """
 
     name: str
     run: JobFunction
     every: timedelta | None = None
     cron: str | None = None
+    background: bool = False
 
     def trigger(self) -> BaseTrigger:
         if (self.every is None) == (self.cron is None):
@@ -80,14 +86,18 @@ class Scheduler:
         self._runs = runs
         self._clock = clock
         self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
         """Catch up what was missed while down (once each), then run on schedule."""
         for job in self.jobs.values():
+            if job.background:
+                continue
             if missed_since(job, await self._runs.last_run(job.name), self._clock()):
                 await self.run(job.name)
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         for job in self.jobs.values():
+            first = {"next_run_time": datetime.now(UTC)} if job.background else {}
             self._scheduler.add_job(
                 self.run,
                 job.trigger(),
@@ -96,14 +106,21 @@ class Scheduler:
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=None,
+                **first,
             )
         self._scheduler.start()
 
     async def run(self, name: str) -> None:
         """Run one job now. A failing job is logged with its name and never stops the others."""
         now = self._clock()
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await self.jobs[name].run(now)
+        except asyncio.CancelledError:
+            logger.info("scheduled job %s stopped at shutdown", name)
+            raise
         except Exception:
             logger.exception(
                 "scheduled job %s failed at %s",
@@ -112,9 +129,18 @@ class Scheduler:
                 extra=event("job.failed", job=name),
             )
             return
+        finally:
+            if task is not None:
+                self._running.discard(task)
         await self._runs.record_run(name, now)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """No new runs; a run in progress (a long backfill) is cancelled, not awaited:
+        every job resumes from what it stored."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        running, self._running = set(self._running), set()
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)

@@ -39,14 +39,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.config import IPNetwork, WebConfig
 from bot.core.concerns import Concern, ConcernState, Ledger, LedgerSettings, build_ledger
 from bot.core.modules import ModuleState
 from bot.core.reminders import (
     Evaluation,
     ModuleFigures,
-    ModuleFlag,
     Stage,
     StagePolicy,
     format_duration,
@@ -56,6 +55,7 @@ from bot.core.threads import parse_subject
 from bot.core.votes import Rule, VoteReport, VoteState
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.errors import UserError
+from bot.features.reminders import modules_payload
 from bot.model import Post, Thread, ThreadKind
 from bot.render import TEMPLATES, render
 from bot.store import Store
@@ -96,68 +96,6 @@ _NOT_DISCUSSIONS = frozenset({ThreadKind.VOTE, ThreadKind.RESULT, ThreadKind.CAN
 
 
 # -- configuration and context ------------------------------------------------------------
-
-
-class WebConfig(BaseModel):
-    """[web]: the dashboard `quorum run` serves. Reading is open; changing needs the token."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    enabled: bool = True
-    # Keep 127.0.0.1 unless a reverse proxy on another host serves the dashboard.
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
-    # NAME of the environment variable holding the bearer token for state-changing
-    # routes (never the token itself). Unset: those routes always answer 401.
-    token_env: str = "QUORUM_WEB_TOKEN"  # noqa: S105  (a name)
-
-    # -- behind a reverse proxy, and scraped by Prometheus (see README) ------------------
-    # The path the dashboard is published at ("/quorum/"): every link, form and asset
-    # carries it. Requests are answered with or without it, so the proxy may strip it.
-    root_path: str = "/"
-    # Addresses or networks of the reverse proxies whose X-Forwarded-For/-Proto/-Host
-    # are believed; from anyone else those headers are ignored.
-    trusted_proxies: list[str] = Field(default_factory=list)
-    # GET /metrics in the Prometheus text format; off by default.
-    metrics: bool = False
-    # NAME of the variable holding a bearer token /metrics then requires (unset: open).
-    metrics_token_env: str = "QUORUM_METRICS_TOKEN"  # noqa: S105  (a name)
-
-    @field_validator("root_path")
-    @classmethod
-    def _root_path(cls, value: str) -> str:
-        return normalise_root_path(value)
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or network") from None
-        return [entry.strip() for entry in value]
-
-    @property
-    def prefix(self) -> str:
-        """``root_path`` without its final slash: "" at the root, else "/quorum"."""
-        return self.root_path.rstrip("/")
-
-    def proxy_networks(self) -> tuple[IPNetwork, ...]:
-        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
-
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def normalise_root_path(value: str) -> str:
-    """ "/quorum", "/quorum/" -> "/quorum/"; refuses what cannot be a URL path prefix."""
-    path = value.strip()
-    if not path.startswith("/"):
-        raise ValueError(f"must start with '/' (got {value!r}; for example \"/quorum/\")")
-    if any(char in path for char in "?#%\\ ") or "//" in path or "/../" in path + "/":
-        raise ValueError(f'must be a plain path such as "/quorum/" (got {value!r})')
-    return path.rstrip("/") + "/"
 
 
 class DbCall(Protocol):
@@ -725,38 +663,6 @@ def state_policies(config: Config) -> dict[ModuleState, StagePolicy]:
 
 
 # -- JSON shapes (those of the --json commands) -------------------------------------------
-
-
-def modules_payload(evaluation: Evaluation) -> dict[str, Any]:
-    """`quorum modules --json`, plus the flags with their evidence that the page shows."""
-    from bot.features.reminders import module_dict  # bot.config imports this module
-
-    return {
-        "modules": [module_dict(f) for f in evaluation.modules],
-        "obligations": [o.to_dict() for o in evaluation.obligations],
-        "decisions": [d.to_dict() for d in evaluation.decisions],
-        "flags": [_flag_dict(flag) for flag in evaluation.flags],
-    }
-
-
-def _flag_dict(flag: ModuleFlag) -> dict[str, Any]:
-    return {
-        "module": flag.module,
-        "rule": flag.rule,
-        "since": flag.since.isoformat(),
-        "evidence": [
-            {
-                "post": e.post.key,
-                "subject": e.post.subject,
-                "author": e.post.author,
-                "kind": e.kind.value,
-                "opened_at": e.opened_at.isoformat(),
-                "waiting_seconds": int(e.waiting.total_seconds()),
-                "stage": int(e.stage),
-            }
-            for e in flag.evidence
-        ],
-    }
 
 
 def _dumps(value: Any) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
@@ -63,3 +66,34 @@ def test_only_the_store_speaks_sql():
             continue
         sql = {m for m in _imports(path) if m.split(".")[0] in {"sqlite3", "sqlite_utils"}}
         assert not sql, path
+
+
+NETWORK_LIBRARIES = ("aiohttp", "aiosmtpd", "aiosmtplib", "slack_sdk", "apscheduler")
+
+
+def _modules_under(package: str) -> list[str]:
+    root = BOT.parent / package.replace(".", "/")
+    names = [package]
+    for path in sorted(root.rglob("*.py")):
+        if path.name != "__init__.py":
+            names.append(".".join(path.relative_to(BOT.parent).with_suffix("").parts))
+    return names
+
+
+def test_the_core_the_features_and_the_config_load_no_network_library():
+    """A feature is store + core: testable, importable by a tool, without a server stack."""
+    names = [*_modules_under("bot.core"), *_modules_under("bot.features"), "bot.config"]
+    probe = (
+        "import importlib, json, sys\n"
+        f"found = {{}}\nfor name in {names!r}:\n"
+        "    before = set(sys.modules)\n"
+        "    importlib.import_module(name)\n"
+        f"    new = set(sys.modules) - before\n"
+        f"    found[name] = sorted(m for m in new if m in {NETWORK_LIBRARIES!r})\n"
+        "print(json.dumps(found))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=BOT.parent, capture_output=True, text=True, check=True
+    )
+    loaded = {name: libs for name, libs in json.loads(result.stdout).items() if libs}
+    assert loaded == {}

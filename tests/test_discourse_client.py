@@ -20,16 +20,16 @@ from bot.adapters.discourse import (
 from bot.config import CategoryConfig, ForumConfig
 from bot.core.discourse import ForumSite
 from bot.errors import ConfigError
-from bot.features.forum_sync import (
-    direct_db,
+from bot.store import IngestCounts, Store
+from bot.store import forum as forum_store
+from bot.sync import direct_db
+from bot.sync.forum import (
     expected_topic_requests,
     make_client,
     post_reply,
     publish_status,
     sync_forum,
 )
-from bot.store import IngestCounts, Store
-from bot.store import forum as forum_store
 from tests.fakes.discourse import FakeDiscourse, RecordedRequest, cook
 
 T = TypeVar("T")

@@ -19,8 +19,9 @@ from jsonschema import Draft202012Validator
 from bot.adapters.discourse import edit_body, reply_body
 from bot.config import CategoryConfig, ForumConfig
 from bot.core.discourse import ForumSite
-from bot.features.forum_sync import direct_db, make_client, post_reply, publish_status, sync_forum
 from bot.store import Store
+from bot.sync import direct_db
+from bot.sync.forum import make_client, post_reply, publish_status, sync_forum
 from tests.corpus import corpus_path
 from tests.fakes.discourse import FakeDiscourse
 

@@ -20,11 +20,11 @@ from bot.adapters.http_fetch import HttpFetcher, RequestBudget
 from bot.adapters.list_archives import HyperKitty, PonyMail, PublicInbox
 from bot.core.sources import ListAddress, Month
 from bot.errors import UserError
-from bot.features.forum_sync import direct_db
-from bot.fetch import FetchReport, fetch_archive
 from bot.ingest import import_paths, process_inbox
 from bot.store import Store
 from bot.store import sources as source_store
+from bot.sync import direct_db
+from bot.sync.archives import FetchReport, fetch_archive
 from tests.fakes.hyperkitty import FakeHyperKitty
 from tests.fakes.ponymail import FakePonyMail
 from tests.fakes.publicinbox import FakePublicInbox

@@ -13,10 +13,11 @@ from bot.config import CategoryConfig, ForumConfig
 from bot.core import rfc_links
 from bot.core.discourse import ForumSite
 from bot.core.mail import Envelope, parse_mail
-from bot.features.forum_sync import direct_db, make_client, sync_forum
 from bot.model import Person, Post, Source
 from bot.store import Store
 from bot.store.rfc_links import rebuild_post_links, refresh_rfc_links
+from bot.sync import direct_db
+from bot.sync.forum import make_client, sync_forum
 from tests.fakes.discourse import FakeDiscourse
 from tests.mailgen import ARRIVAL, raw_mail
 

@@ -24,14 +24,13 @@ from bot.adapters.discourse import RetryPolicy
 from bot.adapters.github import GitHubClient, api_headers
 from bot.adapters.http_fetch import HttpFetcher, RequestBudget
 from bot.app import App
-from bot.config import Config, GitHubConfig, GitHubWebhookConfig, SmtpConfig
+from bot.config import Config, GitHubConfig, GitHubWebhookConfig, SmtpConfig, WebConfig
 from bot.core.github import Issue, comment_item, mirror_mail
 from bot.core.mail import Envelope, parse_mail
-from bot.features.forum_sync import direct_db
-from bot.github import GitHubReport, poll_github
 from bot.store import Store
 from bot.store import sources as source_store
-from bot.web import WebConfig
+from bot.sync import direct_db
+from bot.sync.github import GitHubReport, poll_github
 from tests.fakes.github import FakeGitHub
 
 REPO = "apache/tvm"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bot.adapters import smtp
 from bot.adapters.outbound_mail import body_for, compose, message_id_for, reply_headers
 from bot.app import App
-from bot.config import Config, SmtpConfig, load_config
+from bot.config import Config, SmtpConfig, WebConfig, load_config
 from bot.core.mail import Envelope, parse_mail
 from bot.features.concerns import find_thread, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
@@ -28,7 +28,6 @@ from bot.features.views import refresh
 from bot.features.votes import draft_result, vote_report
 from bot.model import Action, Person, Post, Source
 from bot.store import Store
-from bot.web import WebConfig
 from tests.mailgen import raw_mail
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,11 +14,10 @@ import pytest
 
 from bot.adapters.outbound_mail import message_id_for
 from bot.app import MESSAGE_ID_SECRET_ENV, App
-from bot.config import Config, SmtpConfig
+from bot.config import Config, SmtpConfig, WebConfig
 from bot.model import Action
 from bot.store import Store
 from bot.store.outbox import Outbox, Status
-from bot.web import WebConfig
 from tests.mailgen import raw_mail
 
 LIST = "dev@lists.example.org"

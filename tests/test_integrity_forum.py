@@ -25,13 +25,14 @@ from bot.config import (
     DiscourseConfig,
     ForumConfig,
     SmtpConfig,
+    WebConfig,
     WebhookServerConfig,
 )
 from bot.core.discourse import ForumSite
-from bot.features.forum_sync import direct_db, make_client, sync_forum
 from bot.store import Store
 from bot.store import forum as forum_store
-from bot.web import WebConfig
+from bot.sync import direct_db
+from bot.sync.forum import make_client, sync_forum
 from tests.corpus import corpus_path
 from tests.fakes.discourse import FakeDiscourse
 
@@ -204,6 +205,7 @@ async def test_unread_topics_are_shown_in_healthz(
         discourse=discourse,
     )
     endpoints = await app.start()
+    await app.start_schedule()  # as `quorum run`: the forum's poll is a scheduled job
     assert endpoints.web is not None
     host, port = endpoints.web
     try:

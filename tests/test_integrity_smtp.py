@@ -15,11 +15,10 @@ import pytest
 
 from bot.adapters import smtp
 from bot.app import App
-from bot.config import Config, SmtpConfig, load_config
+from bot.config import Config, SmtpConfig, WebConfig, load_config
 from bot.core.mail import MAX_REFERENCES
 from bot.features.reminders import evaluate_modules
 from bot.store import Store
-from bot.web import WebConfig
 from tests import test_hostile as hostile
 from tests.mailgen import raw_mail
 

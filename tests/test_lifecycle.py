@@ -20,11 +20,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.config import Config, SmtpConfig
+from bot.config import Config, SmtpConfig, WebConfig
 from bot.store import Store
 from bot.store.lifecycle import StoreBusy, StoreTooNew, restore
 from bot.version import version
-from bot.web import WebConfig
 from tests.mailgen import raw_mail
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,13 +24,13 @@ from bot.config import (
     DiscourseConfig,
     ForumConfig,
     SmtpConfig,
+    WebConfig,
     WebhookServerConfig,
 )
 from bot.metrics import Metrics
 from bot.model import Action
 from bot.store import Store
 from bot.store.outbox import Outbox
-from bot.web import WebConfig
 from tests.fakes.discourse import FakeDiscourse
 from tests.mailgen import raw_mail
 
@@ -134,6 +134,7 @@ async def test_a_scrape_after_a_delivery_counts_it_and_shows_every_source(runnin
         return stats["messages"] >= 1 and stats["pending"] == 0 and bool(app.forums.last_poll_ok)
 
     assert app.forums is not None
+    await app.forums.poll("main", app.clock())  # the scheduled poll's first run
     await _until(settled, "the delivery to be processed and the forum polled")
     now = app.clock()
     await app.db(

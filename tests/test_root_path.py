@@ -20,9 +20,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.cli import healthz_url
-from bot.config import Config, load_config
+from bot.config import Config, WebConfig, load_config
 from bot.errors import ConfigError
-from bot.web import WebConfig, forwarded_values
+from bot.web import forwarded_values
 from tests.stores import sample_store
 from tests.test_web import dashboard
 

@@ -58,7 +58,7 @@ async def test_downtime_is_caught_up_once_not_replayed():
         clock=lambda: NOW,
     )
     await scheduler.start()
-    scheduler.stop()
+    await scheduler.stop()
     # Five hourly runs were missed: one catch-up run, and the weekly job was not due.
     assert calls == [("poll", NOW)]
     assert runs.last["poll"] == NOW
@@ -80,24 +80,61 @@ async def test_a_failing_job_is_logged_and_the_others_still_run(caplog):
         clock=lambda: NOW,
     )
     await scheduler.start()
-    scheduler.stop()
+    await scheduler.stop()
     assert calls == [("ok", NOW)]
     assert "broken" not in runs.last  # a failed run is retried at the next tick
     assert "scheduled job broken failed" in caplog.text
 
 
-async def test_jobs_run_on_schedule_in_the_running_loop():
+def test_interval_and_calendar_jobs_fall_due_when_their_schedule_says():
+    every = Job("views", _recorder([], "views"), every=timedelta(seconds=30))
+    assert every.trigger().get_next_fire_time(NOW, NOW) == NOW + timedelta(seconds=30)
+    weekly = Job("digest", _recorder([], "digest"), cron="0 9 * * mon")
+    assert weekly.trigger().get_next_fire_time(None, NOW) == datetime(2026, 11, 30, 9, tzinfo=UTC)
+
+
+async def test_a_background_job_starts_at_once_without_holding_up_the_others():
+    """A forum's first backfill may take an hour: start() must not wait for it."""
     calls: list[tuple[str, datetime]] = []
-    runs = MemoryRuns(tick=datetime.now(UTC))
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def backfill(now: datetime) -> None:
+        started.set()
+        await release.wait()  # still reading the forum's history
+        calls.append(("poll", now))
+
+    runs = MemoryRuns(views=NOW - timedelta(hours=1))
     scheduler = Scheduler(
-        [Job("tick", _recorder(calls, "tick"), every=timedelta(seconds=0.2))], runs
+        [
+            Job("poll", backfill, every=timedelta(minutes=1), background=True),
+            Job("views", _recorder(calls, "views"), every=timedelta(seconds=30)),
+        ],
+        runs,
+        clock=lambda: NOW,
     )
-    await scheduler.start()
-    try:
-        for _ in range(50):
-            if len(calls) >= 2:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        scheduler.stop()
-    assert len(calls) >= 2
+    await asyncio.wait_for(scheduler.start(), 30)  # returns while the backfill still runs
+    await asyncio.wait_for(started.wait(), 30)  # the scheduler started it, in this loop
+    assert calls == [("views", NOW)]
+    release.set()
+    for _ in range(1000):  # let the backfill's task finish; no clock involved
+        if runs.last.get("poll"):
+            break
+        await asyncio.sleep(0)
+    await scheduler.stop()
+    assert calls == [("views", NOW), ("poll", NOW)]
+    assert runs.last["poll"] == NOW
+
+
+async def test_stopping_cancels_a_run_in_progress_and_does_not_record_it():
+    started = asyncio.Event()
+
+    async def endless(now: datetime) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    runs = MemoryRuns()
+    scheduler = Scheduler([Job("poll", endless, every=timedelta(minutes=1), background=True)], runs)
+    await asyncio.wait_for(scheduler.start(), 30)
+    await asyncio.wait_for(started.wait(), 30)
+    await scheduler.stop()
+    assert "poll" not in runs.last  # the next start polls again, from the stored cursor

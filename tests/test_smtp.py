@@ -15,9 +15,8 @@ import pytest
 
 from bot import app as app_module
 from bot.app import App
-from bot.config import Config, SmtpConfig
+from bot.config import Config, SmtpConfig, WebConfig
 from bot.store import Store
-from bot.web import WebConfig
 from tests.mailgen import raw_mail
 
 LIST = "dev@lists.example.org"

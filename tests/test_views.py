@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.config import Config, RfcsConfig, SmtpConfig
+from bot.config import Config, RfcsConfig, SmtpConfig, WebConfig
 from bot.core.mail import Envelope, parse_mail
 from bot.core.rfcs import RfcState
 from bot.features import views
 from bot.store import Store
 from bot.store import views as stored
-from bot.web import WebConfig
 from tests.mailgen import raw_mail
 from tests.stores import ingest
 

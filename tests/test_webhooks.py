@@ -21,11 +21,11 @@ from bot.config import (
     DiscourseConfig,
     ForumConfig,
     SmtpConfig,
+    WebConfig,
     WebhookServerConfig,
 )
 from bot.errors import ConfigError
 from bot.store import forum as forum_store
-from bot.web import WebConfig
 from tests.fakes.discourse import FakeDiscourse
 
 API_KEY_ENV = "QUORUM_DISCOURSE_API_KEY"
@@ -63,6 +63,7 @@ async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         discourse=discourse,
     )
     endpoints = await app.start()
+    await app.start_schedule()  # as `quorum run`: the forum's poll is a scheduled job
     assert endpoints.webhooks is not None
     host, port = endpoints.webhooks
     yield Running(app, fake, f"http://{host}:{port}/hooks/discourse", topic, category)

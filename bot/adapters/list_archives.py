@@ -2,7 +2,7 @@
 
 Each client only speaks its archive's HTTP API and hands back a month as mbox
 bytes, with the archive's own id and permalink of each mail where it has one.
-What to fetch, storing and resuming is ``bot.fetch``'s job.
+What to fetch, storing and resuming is ``bot.sync.archives``'s job.
 
 **Pony Mail Foal** (lists.apache.org): ``server/endpoints/stats.py`` and
 ``mbox.py``, reached as ``/api/<endpoint>.lua`` with query parameters.
@@ -68,7 +68,7 @@ class MonthArchive:
 
 
 class ArchiveSource(Protocol):
-    """What ``bot.fetch`` needs of an archive."""
+    """What ``bot.sync.archives`` needs of an archive."""
 
     @property
     def key(self) -> str:

@@ -15,7 +15,7 @@ from bot.core.concerns import Ledger
 from bot.core.reminders import Evaluation, Obligation, Stage
 from bot.core.votes import VoteReport, VoteState
 from bot.features.concerns import discussion_threads, ledger_of
-from bot.features.reminders import evaluate_modules
+from bot.features.reminders import evaluate_modules, modules_payload
 from bot.features.votes import vote_report, vote_reports
 from bot.model import Action
 from bot.render import render
@@ -39,8 +39,6 @@ class Digest:
     def to_dict(self) -> dict[str, Any]:
         """`quorum digest --json`: the digest's sections, in the shapes of the other --json
         commands (concerns, votes, obligations; modules and flags as `quorum modules --json`)."""
-        from bot.web import modules_payload  # bot.web imports the features lazily too
-
         modules = modules_payload(self.evaluation)
         return {
             "now": self.now.isoformat(),

@@ -23,6 +23,7 @@ from bot.core.reminders import (
     Hold,
     ModuleConcern,
     ModuleFigures,
+    ModuleFlag,
     QuietPeriod,
     StagePolicy,
     evaluate,
@@ -212,3 +213,33 @@ def module_dict(figures: ModuleFigures) -> dict[str, Any]:
 
 def _seconds(value: dt.timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())
+
+
+def modules_payload(evaluation: Evaluation) -> dict[str, Any]:
+    """`quorum modules --json`, plus the flags with their evidence that the page shows."""
+    return {
+        "modules": [module_dict(f) for f in evaluation.modules],
+        "obligations": [o.to_dict() for o in evaluation.obligations],
+        "decisions": [d.to_dict() for d in evaluation.decisions],
+        "flags": [_flag_dict(flag) for flag in evaluation.flags],
+    }
+
+
+def _flag_dict(flag: ModuleFlag) -> dict[str, Any]:
+    return {
+        "module": flag.module,
+        "rule": flag.rule,
+        "since": flag.since.isoformat(),
+        "evidence": [
+            {
+                "post": e.post.key,
+                "subject": e.post.subject,
+                "author": e.post.author,
+                "kind": e.kind.value,
+                "opened_at": e.opened_at.isoformat(),
+                "waiting_seconds": int(e.waiting.total_seconds()),
+                "stage": int(e.stage),
+            }
+            for e in flag.evidence
+        ],
+    }

@@ -15,7 +15,7 @@ import email.utils
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from email.policy import compat32
 
 from bot.config import Config
@@ -31,7 +31,6 @@ from bot.core.roster import (
 )
 from bot.core.votes import IdentityMap, Member, Roster
 from bot.features.people import directory_of
-from bot.features.votes import roster_from
 from bot.model import ThreadKind
 from bot.store import Store
 from bot.store import sources as source_store
@@ -173,3 +172,20 @@ def refresh_hints(store: Store, *, now: datetime) -> int:
         for (name, login), evidence in merged.items()
     ]
     return source_store.record_hints(store, new, now=now)
+
+
+def roster_from(config: Config) -> Roster | None:
+    if not config.roster.members:
+        return None
+    return Roster(
+        tuple(
+            Member(member.name, _start_of(member.joined), _start_of(member.left))
+            for member in config.roster.members
+        )
+    )
+
+
+def _start_of(day: object) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time.min, tzinfo=UTC)  # type: ignore[arg-type]

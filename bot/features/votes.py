@@ -7,14 +7,13 @@ thread, its RESULT or CANCEL mail, the roster and the policy for that kind of vo
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from bot.config import Config, VoteKindConfig
 from bot.core.people import People
 from bot.core.votes import (
     Ballot,
     MajorityBasis,
-    Member,
     Roster,
     Rule,
     VotePolicy,
@@ -23,6 +22,7 @@ from bot.core.votes import (
     report_vote,
 )
 from bot.features.concerns import find_thread
+from bot.features.roster import people_for, roster_for
 from bot.model import Action, Post, Thread, ThreadKind
 from bot.render import render
 from bot.store import Store
@@ -56,27 +56,8 @@ def policy_for(config: Config, subject: str) -> VotePolicy:
     )
 
 
-def roster_from(config: Config) -> Roster | None:
-    if not config.roster.members:
-        return None
-    return Roster(
-        tuple(
-            Member(member.name, _start_of(member.joined), _start_of(member.left))
-            for member in config.roster.members
-        )
-    )
-
-
-def _start_of(day: object) -> datetime | None:
-    if day is None:
-        return None
-    return datetime.combine(day, time.min, tzinfo=UTC)  # type: ignore[arg-type]
-
-
 def vote_reports(store: Store, config: Config, now: datetime) -> list[VoteReport]:
     """A report for every vote thread, oldest first."""
-    from bot.features.roster import people_for, roster_for  # they build on this module
-
     roster, identities = roster_for(store, config), people_for(store, config)
     subjects = {t.key: t for t in store.threads()}
     reports = []
@@ -91,8 +72,6 @@ def find_vote(store: Store, selector: str) -> Thread:
 
 
 def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
-    from bot.features.roster import people_for, roster_for  # they build on this module
-
     thread = find_vote(store, selector)
     subjects = {t.key: t for t in store.threads()}
     return _report(
@@ -206,8 +185,6 @@ def thread_link(config: Config, message_id: str) -> str:
 
 def result_due_actions(store: Store, config: Config, now: datetime) -> list[Action]:
     """A vote whose period ended without a RESULT gets one reply: the tally and a draft."""
-    from bot.features.roster import people_for, roster_for  # they build on this module
-
     actions = []
     roster, people = roster_for(store, config), people_for(store, config)
     # Only votes whose call or replies moved within the window can be due.

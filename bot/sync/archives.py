@@ -23,10 +23,10 @@ from bot.adapters.http_fetch import BudgetSpent, FetchFailed
 from bot.adapters.list_archives import ArchiveSource, MonthArchive
 from bot.core.sources import ArchiveId, Month, message_id_of, months
 from bot.errors import UserError
-from bot.features.forum_sync import DbCall
 from bot.ingest import ImportReport, import_messages
 from bot.store import IngestCounts, Store
 from bot.store import sources as source_store
+from bot.sync import DbCall
 
 logger = logging.getLogger(__name__)
 

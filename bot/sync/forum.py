@@ -22,7 +22,6 @@ through ``db`` (``App.db``), so SQLite stays on the single writer thread.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -30,10 +29,10 @@ import logging
 import math
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.adapters import webhooks
 from bot.adapters.discourse import (
@@ -53,6 +52,7 @@ from bot.model import Action, Post, Source
 from bot.render import render
 from bot.store import IngestCounts, Store
 from bot.store import forum as forum_store
+from bot.sync import DbCall
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,21 +93,6 @@ def make_client(
 
 
 # -- store access ------------------------------------------------------------------------
-
-
-class DbCall(Protocol):
-    """``App.db``: run a function of the store on the writer thread."""
-
-    def __call__(self, call: Callable[[Store], T], /) -> Awaitable[T]: ...
-
-
-def direct_db(store: Store) -> DbCall:
-    """A DbCall that runs on the caller's thread (tools and tests with one thread)."""
-
-    async def call(function: Callable[[Store], T]) -> T:
-        return function(store)
-
-    return call
 
 
 def _now() -> datetime:
@@ -640,9 +625,9 @@ class ForumService:
         for name, forum in config.forums.items():
             if name not in self.clients:
                 self.clients[name] = make_client(name, forum)
-        self._pollers: list[asyncio.Task[None]] = []
         self._server: webhooks.WebhookServer | None = None
-        self._stopping = asyncio.Event()
+        # Why each forum's last poll failed, until one succeeds.
+        self._failed: dict[str, str] = {}
         # When each forum was last polled without an error (Unix time), for /metrics.
         self.last_poll_ok: dict[str, float] = {}
         # What each forum's last sync left unread (see forum_store.unread_topics).
@@ -652,10 +637,8 @@ class ForumService:
         return ForumSite(name, self.config.forums[name].base_url)
 
     async def start(self) -> tuple[str, int] | None:
-        """Start the pollers and, if enabled, the webhook endpoint; return its address."""
-        for name, forum in self.config.forums.items():
-            task = asyncio.create_task(self._poll_forever(name, forum), name=f"forum-{name}")
-            self._pollers.append(task)
+        """Start the webhook endpoint, if enabled, and return its address. Polling is
+        the app's scheduled job (:meth:`poll`, one per forum)."""
         if not self.config.webhooks.enabled:
             return None
         settings = self.config.webhooks
@@ -670,12 +653,12 @@ class ForumService:
         return self._server.host, self._server.port
 
     def poller_health(self) -> dict[str, dict[str, object]]:
-        """One entry per forum: its poller is running (a crashed poller is not), and the
-        topics it could not read in full, which it keeps trying (``unread_topics``)."""
-        running = {task.get_name(): not task.done() for task in self._pollers}
+        """One entry per forum: whether its last poll failed (with why), and the topics
+        it could not read in full, which it keeps trying (``unread_topics``)."""
         return {
             name: {
-                "ok": running.get(f"forum-{name}", False),
+                "ok": name not in self._failed,
+                **({"error": self._failed[name]} if name in self._failed else {}),
                 "unread_topics": len(self._unread.get(name, [])),
                 "unread": [topic.to_dict() for topic in self._unread.get(name, [])[:10]],
             }
@@ -692,12 +675,8 @@ class ForumService:
             self._server = None
 
     async def stop(self) -> None:
+        """After the scheduler stopped: no poll runs any more."""
         await self.stop_accepting()
-        self._stopping.set()
-        for task in self._pollers:
-            task.cancel()
-        await asyncio.gather(*self._pollers, return_exceptions=True)
-        self._pollers.clear()
         for client in self.clients.values():
             await client.close()
 
@@ -728,44 +707,53 @@ class ForumService:
             )
         )
 
-    async def _poll_forever(self, name: str, forum: ForumConfig) -> None:
+    def poll_intervals(self) -> dict[str, timedelta]:
+        return {
+            name: timedelta(seconds=forum.poll_interval_seconds)
+            for name, forum in self.config.forums.items()
+        }
+
+    async def poll(self, name: str, now: datetime) -> None:
+        """One poll of one forum (the first ones backfill). Failures are logged and
+        shown on /healthz; the cursor never moves past anything unstored, so the next
+        poll retries."""
         client, site = self.clients[name], self.site(name)
-        while not self._stopping.is_set():
-            try:
-                report = await sync_forum(client, self._db, site, forum)
-                self.last_poll_ok[name] = time.time()
-                if report.counts.new or report.counts.edited:
-                    logger.info(
-                        "forum %s: %s",
-                        name,
-                        report.summary(),
-                        extra=log_event(
-                            "forum.polled",
-                            source=f"discourse:{name}",
-                            new=report.counts.new,
-                            edited=report.counts.edited,
-                        ),
-                    )
-            except QuorumError as error:
-                # The cursor has not moved past anything unstored: the next poll retries.
-                logger.warning(
+        try:
+            report = await sync_forum(client, self._db, site, self.config.forums[name])
+        except QuorumError as error:
+            self._failed[name] = str(error)
+            logger.warning(
+                "forum %s: %s",
+                name,
+                error,
+                extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
+            )
+        except Exception as error:
+            self._failed[name] = f"polling failed: {type(error).__name__}"
+            logger.exception(
+                "forum %s: polling failed",
+                name,
+                extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
+            )
+        else:
+            self._failed.pop(name, None)
+            self.last_poll_ok[name] = time.time()
+            if report.counts.new or report.counts.edited:
+                logger.info(
                     "forum %s: %s",
                     name,
-                    error,
-                    extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
+                    report.summary(),
+                    extra=log_event(
+                        "forum.polled",
+                        source=f"discourse:{name}",
+                        new=report.counts.new,
+                        edited=report.counts.edited,
+                    ),
                 )
-            except Exception:
-                logger.exception(
-                    "forum %s: polling failed",
-                    name,
-                    extra=log_event("forum.poll_failed", source=f"discourse:{name}"),
-                )
-            with contextlib.suppress(Exception):  # only for /healthz; the next poll tries again
-                self._unread[name] = await self._db(
-                    lambda store, n=name: forum_store.unread_topics(store, n)
-                )
-            with contextlib.suppress(TimeoutError):  # the interval passed without a stop
-                await asyncio.wait_for(self._stopping.wait(), forum.poll_interval_seconds)
+        with contextlib.suppress(Exception):  # only for /healthz; the next poll tries again
+            self._unread[name] = await self._db(
+                lambda store: forum_store.unread_topics(store, name)
+            )
 
 
 def expected_topic_requests(posts: int, batch: int) -> int:

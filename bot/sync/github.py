@@ -46,10 +46,10 @@ from bot.core.github import (
     root_item,
 )
 from bot.errors import ConfigError
-from bot.features.forum_sync import DbCall
 from bot.ingest import ImportReport, import_messages
 from bot.store import IngestCounts, Store
 from bot.store import sources as source_store
+from bot.sync import DbCall
 
 logger = logging.getLogger(__name__)
 
