@@ -1033,21 +1033,22 @@ class Store:
         )
         return {row["kind"]: row["n"] for row in rows}
 
-    def threads(self, kind: ThreadKind | None = None) -> list[Thread]:
-        wanted = kind.value if kind else None
+    def threads(
+        self, kind: ThreadKind | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[Thread]:
+        """Threads, oldest first (ties in the order they were stored); a page of them
+        with ``limit`` and ``offset``, read through the index on ``first_at``."""
+        where, args = (" WHERE t.kind = ?", [kind.value]) if kind else ("", [])
+        page = " LIMIT ? OFFSET ?" if limit is not None else ""
         rows = self.db.query(
-            "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
-            " p.author_address)) FROM posts p WHERE p.thread_key = t.key) AS participants,"
-            " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by,"
-            " (SELECT l.rfc FROM rfc_links l WHERE l.thread_key = t.key) AS rfc"
-            " FROM threads t WHERE (? IS NULL OR t.kind = ?) ORDER BY t.first_at",
-            [wanted, wanted],
+            _THREAD_SELECT + where + " ORDER BY t.first_at, t.rowid" + page,
+            [*args, limit, offset] if limit is not None else args,
         )
         return [_thread_summary(row) for row in rows]
 
     def thread(self, key: str) -> Thread | None:
-        found = [t for t in self.threads() if t.key == key]
-        return found[0] if found else None
+        rows = list(self.db.query(_THREAD_SELECT + " WHERE t.key = ?", [key]))
+        return _thread_summary(rows[0]) if rows else None
 
     def posts_in_thread(self, key: str) -> list[Post]:
         rows = self.db.query(
@@ -1117,6 +1118,17 @@ def _thread_ref(row: tuple[Any, ...]) -> threading_rules.ThreadRef | None:
 
 
 _THREAD_KINDS = {kind.value: kind for kind in ThreadKind}
+
+
+# One thread with what the list shows of it; the subqueries read indexes (posts by
+# thread, threads by what they close, links by thread), so a page costs its rows.
+_THREAD_SELECT = (
+    "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
+    " p.author_address)) FROM posts p WHERE p.thread_key = t.key) AS participants,"
+    " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by,"
+    " (SELECT l.rfc FROM rfc_links l WHERE l.thread_key = t.key) AS rfc"
+    " FROM threads t"
+)
 
 
 def _thread_summary(row: dict[str, Any]) -> Thread:
