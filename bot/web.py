@@ -41,7 +41,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
@@ -969,6 +969,7 @@ async def rfcs_page(request: web.Request) -> web.Response:
         query=query,
         page_number=found.paging.page,
         pages=found.paging.last(found.matching),
+        page_url=lambda number: query.url(page=number),
         states=STATES,
         rfc_counts=found.counts,
     )
@@ -1241,14 +1242,11 @@ async def api_modules(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
     paging = Paging.strict(request.query)
     evaluation, _ = await dashboard.read(dashboard.modules)
-    payload = modules_payload(evaluation)
-    more = False
-    for name in ("obligations", "decisions"):
-        shown, beyond = _split(
-            payload[name][paging.offset : paging.offset + paging.limit + 1], paging
-        )
-        payload[name], more = list(shown), more or beyond
-    return listing(request, paging, more, **payload)
+    window = slice(paging.offset, paging.offset + paging.limit + 1)
+    obligations, more = _split(evaluation.obligations[window], paging)
+    decisions, beyond = _split(evaluation.decisions[window], paging)
+    shown = replace(evaluation, obligations=tuple(obligations), decisions=tuple(decisions))
+    return listing(request, paging, more or beyond, **modules_payload(shown))
 
 
 async def api_stats(request: web.Request) -> web.Response:

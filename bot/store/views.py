@@ -507,26 +507,20 @@ def count_listed(store: Store, *, state: str | None = None, text: str = "") -> i
 
 def rfcs_named(store: Store, text: str, limit: int) -> list[dict[str, Any]]:
     """RFC views (listed or not) whose subject holds ``text``: a selector in a URL."""
-    return [
-        json.loads(row[0])
-        for row in store.db.execute(
-            "SELECT payload FROM rfc_views WHERE subject LIKE ? ESCAPE '\\'"
-            " ORDER BY last_at DESC, key LIMIT ?",
-            [_like(text), limit],
-        )
-    ]
+    return _named(store, "rfc_views", "last_at DESC, key", text, limit)
 
 
 def votes_named(store: Store, text: str, limit: int) -> list[dict[str, Any]]:
     """Vote views whose subject holds ``text``."""
-    return [
-        json.loads(row[0])
-        for row in store.db.execute(
-            "SELECT payload FROM vote_views WHERE subject LIKE ? ESCAPE '\\'"
-            " ORDER BY opened_at DESC, thread LIMIT ?",
-            [_like(text), limit],
-        )
-    ]
+    return _named(store, "vote_views", "opened_at DESC, thread", text, limit)
+
+
+def _named(store: Store, table: str, order: str, text: str, limit: int) -> list[dict[str, Any]]:
+    sql = (
+        f"SELECT payload FROM {table} WHERE subject LIKE ? ESCAPE '\\'"  # noqa: S608
+        f" ORDER BY {order} LIMIT ?"
+    )
+    return [json.loads(row[0]) for row in store.db.execute(sql, [_like(text), limit])]
 
 
 def newest_votes(
