@@ -4,11 +4,13 @@ Run: .venv/bin/python -m bench.web [--rfcs N] [--requests N]
 
 Writes a synthetic archive (no corpus needed): N [RFC] threads of 3 to 9 posts
 with concerns, answers and acceptances, questions to the example modules, and a
-[VOTE] thread with a [RESULT] for every tenth RFC. Imports it, serves the
-dashboard on a loopback port with the real aiohttp runner, and times every
-route: the first request (which computes the snapshot), then the median and
-90th percentile of N more, then what one new mail, the next clock step and a
-full refresh cost. `make bench` calls :func:`rows` (quick: 200 RFCs).
+[VOTE] thread with a [RESULT] for every tenth RFC. Imports it, computes the
+stored views (as `quorum run` keeps them), serves the dashboard on a loopback
+port with the real aiohttp runner, and times every route: the first request,
+then the median and 90th percentile of N more. Then what keeping the views up
+to date costs: a refresh after one new mail (one RFC recomputed), the page
+after it, and a refresh when only the clock moved. `make bench` calls
+:func:`rows` (quick: 200 RFCs).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.config import WebConfig, load_config
+from bot.features.views import refresh
 from bot.ingest import import_paths, process_inbox
 from bot.store import Store
 from bot.web import WebContext, start_web
@@ -183,54 +186,76 @@ async def measure(store: Store, rfcs: int, requests: int) -> list[dict[str, Any]
     os.environ[WebConfig().token_env] = TOKEN
     clock = [NOW]
     db = StoreThread(store)
-    context = WebContext(db=db, config=config, clock=lambda: clock[0], health=lambda: {})
+    rows: list[dict[str, Any]] = []
+
+    async def refresh_views() -> dict[str, Any]:
+        plan = await db(lambda store: refresh(store, config, clock[0]))
+        return {"recomputed": plan.recomputed}
+
+    started = time.perf_counter()
+    first = await refresh_views()
+    rows.append(_row(f"views: first refresh ({first['recomputed']} views)", _since(started), [], 0))
+    context = WebContext(
+        db=db, config=config, clock=lambda: clock[0], health=lambda: {}, refresh=refresh_views
+    )
     runner, (host, port) = await start_web(context, "127.0.0.1", 0)
     base = f"http://{host}:{port}"
     middle = rfcs // 20 * 10  # every tenth RFC has a vote
     rfc = quote(f"<rfc-{middle}@bench.example>", safe="")
     vote = quote(f"<vote-{middle}@bench.example>", safe="")
     routes = [
-        "/", "/rfcs", "/rfcs?page=5", "/rfcs?state=blocked", f"/rfcs/{rfc}", "/votes",
-        f"/votes/{vote}", "/modules", "/api/rfcs", "/api/votes", "/api/concerns",
-        "/api/modules", f"/api/rfcs/{rfc}", "/healthz",
+        "/", "/rfcs", "/rfcs?page=5", "/rfcs?state=quiet", "/rfcs?q=scheduler", f"/rfcs/{rfc}",
+        "/votes", f"/votes/{vote}", "/modules", "/api/rfcs", "/api/rfcs?page=5", "/api/votes",
+        "/api/concerns", "/api/threads", "/api/modules", f"/api/rfcs/{rfc}", "/healthz",
     ]  # fmt: skip
-    rows: list[dict[str, Any]] = []
     try:
         async with aiohttp.ClientSession() as session:
             for route in routes:
-                first, size = await _time(session, base + route)
+                first_s, size = await _time(session, base + route)
                 warm = [(await _time(session, base + route))[0]]
                 repeats = requests if warm[0] < SLOW_S else 2  # a slow route is timed, not hammered
                 warm += [(await _time(session, base + route))[0] for _ in range(repeats - 1)]
-                rows.append(_row(route, first, warm, size))
-            rows.append(await _after_new_mail(session, base, db, f"<rfc-{rfcs - 1}@bench.example>"))
-            rows.append(
-                _row("  snapshot with one new mail", await _recomputed(session, base), [], 0)
+                rows.append(_row(route, first_s, warm, size))
+            rows += await _after_new_mail(
+                session, base, db, refresh_views, f"<rfc-{rfcs - 1}@bench.example>"
             )
             clock[0] = NOW + timedelta(minutes=5)
-            rows.append(_row("/ (next clock step)", (await _time(session, base + "/"))[0], [], 0))
+            started = time.perf_counter()
+            done = await refresh_views()
             rows.append(
-                _row("  snapshot of the next step", await _recomputed(session, base), [], 0)
+                _row(
+                    f"views: refresh, clock +5 min ({done['recomputed']} due)",
+                    _since(started),
+                    [],
+                    0,
+                )
             )
             started = time.perf_counter()
             async with session.post(
                 base + "/api/refresh", headers={"Authorization": "Bearer " + TOKEN}
             ) as response:
-                seconds = (await response.json())["seconds"]
+                recomputed = (await response.json())["recomputed"]
             rows.append(
-                _row("POST /api/refresh (every ledger)", time.perf_counter() - started, [], 0)
+                _row(f"POST /api/refresh ({recomputed} recomputed)", _since(started), [], 0)
             )
-            rows.append(_row("  snapshot from scratch", seconds, [], 0))
     finally:
         await runner.cleanup()
         db.close()
     return rows
 
 
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
 async def _after_new_mail(
-    session: aiohttp.ClientSession, base: str, db: StoreThread, parent: str
-) -> dict[str, Any]:
-    """A reply to one RFC: the next page reads the store again but rebuilds one ledger."""
+    session: aiohttp.ClientSession,
+    base: str,
+    db: StoreThread,
+    refresh_views: Callable[[], Awaitable[dict[str, Any]]],
+    parent: str,
+) -> list[dict[str, Any]]:
+    """A reply to one RFC: the views refresh recomputes that RFC alone; the page reads it."""
     raw = _mail(
         "<late-reply@bench.example>",
         "Re: [RFC] late",
@@ -247,18 +272,16 @@ async def _after_new_mail(
         process_inbox(store)
 
     await db(deliver)
+    started = time.perf_counter()
+    done = await refresh_views()
+    refreshed = _row(
+        f"views: refresh after one new mail ({done['recomputed']} recomputed)",
+        _since(started),
+        [],
+        0,
+    )
     first, size = await _time(session, base + "/")
-    return _row("/ (after one new mail)", first, [], size)
-
-
-async def _recomputed(session: aiohttp.ClientSession, base: str) -> float:
-    """Seconds the snapshot started by the last request took, once it is done."""
-    while True:
-        async with session.get(base + "/healthz") as response:
-            dashboard = (await response.json())["dashboard"]
-        if not dashboard["computing"]:
-            return float(dashboard["seconds"])
-        await asyncio.sleep(0.05)
+    return [refreshed, _row("/ (after one new mail)", first, [], size)]
 
 
 def _row(route: str, first: float, warm: list[float], size: int) -> dict[str, Any]:

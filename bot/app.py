@@ -229,6 +229,7 @@ class App:
                 health=self.health,
                 settings=self.config.web,
                 metrics=self.scrape_metrics,
+                refresh=self.refresh_now,
             )
             self._web, address = await start_web(
                 context, self.config.web.host, self.config.web.port
@@ -503,6 +504,10 @@ class App:
             total += plan.recomputed
             if not any(plan.left.values()) or self._stopping.is_set():
                 return total
+
+    async def refresh_now(self) -> dict[str, int]:
+        """``POST /api/refresh``: take in every change now rather than at the next tick."""
+        return {"recomputed": await self.refresh_views(self.clock())}
 
     async def run_features(self, now: datetime) -> int:
         """Record what every feature decided, then deliver it. Returns new actions.

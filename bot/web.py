@@ -1,23 +1,28 @@
 """The dashboard: read-only pages and a JSON API over the store, served by `quorum run`.
 
 Pages are rendered on the server from ``templates/web/`` (auto-escaped Jinja2)
-and work without JavaScript; ``/api/`` returns the same shapes as the
-``--json`` commands; ``/healthz`` reports the database, the SMTP endpoint and
-each poller. Reading needs no login; the one state-changing route
+and work without JavaScript; ``/api/`` returns the shapes of the ``--json``
+commands, its lists a page at a time (``?page=``, ``?limit=``, and the URL of
+the next page in the answer); ``/healthz`` reports the database, the SMTP
+endpoint and each poller. Reading needs no login; the one state-changing route
 (``POST /api/refresh``) needs ``Authorization: Bearer`` with the token from the
 environment variable that ``[web] token_env`` names.
 
-Every store read goes through ``WebContext.db``: in ``quorum run`` that is the
-app's reader thread, with a read-only connection of its own, so the dashboard
-never holds up the writer (SMTP deliveries wait for its commits). Computing
-every ledger, vote and module figure takes seconds on a
-large store, so a :class:`Dashboard` keeps one snapshot per store revision and
-clock step (five minutes), reuses each RFC's ledger until that RFC gets a new
-post, and lets pages read the previous snapshot while the next is computed.
+What the pages show is read from the stored views (:mod:`bot.store.views`: one
+row per RFC and per vote, kept up to date by :mod:`bot.features.views` as mail
+arrives and as the clock moves), through their indexes and with a LIMIT: a
+page costs what it shows, however long the list's history. Only two things
+are computed on a request, each for the one item a page shows: the summary of
+an RFC and the ballots of a vote. The modules section is
+:func:`bot.features.reminders.evaluate_modules`, called in one place
+(:class:`ModulesMemo`). A URL names an RFC or a vote by a key (an indexed
+lookup) or by a piece of its subject (a LIKE over the views, with a LIMIT); no
+URL starts a scan of posts or threads.
 
-``bot.config`` imports :class:`WebConfig` from here, so this module must not
-import ``bot.config`` or ``bot.features`` (which do) at import time: those are
-imported inside the functions that use them.
+Every store read goes through ``WebContext.db``: in ``quorum run`` that is the
+app's reader thread, with a read-only connection of its own and one read
+transaction per call, so the dashboard never holds up the writer (SMTP
+deliveries wait for its commits) and each page sees one state of the store.
 """
 
 from __future__ import annotations
@@ -31,50 +36,75 @@ import math
 import os
 import re
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot.config import IPNetwork, WebConfig
-from bot.core.concerns import Concern, ConcernState, Ledger, LedgerSettings, build_ledger
+from bot.config import Config, IPNetwork, WebConfig
 from bot.core.modules import ModuleState
 from bot.core.reminders import (
     Evaluation,
     ModuleFigures,
+    ModuleFlag,
     Stage,
     StagePolicy,
     format_duration,
 )
-from bot.core.summary import Summary, summarize
-from bot.core.threads import parse_subject
+from bot.core.rfcs import (
+    STATE_MEANINGS,
+    RfcState,
+    StoredVote,
+    ago,
+    channel_of,
+    day,
+    human_duration,
+    topic_of,
+    vote_text,
+)
+from bot.core.summary import Summary
 from bot.core.votes import Rule, VoteReport, VoteState
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.errors import UserError
-from bot.features.reminders import modules_payload
-from bot.model import Post, Thread, ThreadKind
+from bot.features.concerns import summary_of
+from bot.features.reminders import (
+    DEFAULT_RESPONSIVENESS,
+    escalation_policy,
+    evaluate_modules,
+    modules_payload,
+)
+from bot.features.roster import people_for, roster_for
+from bot.features.votes import report_of
+from bot.model import Thread, ThreadKind
 from bot.render import TEMPLATES, render
-from bot.store import Store
+from bot.store import Store, to_text
 from bot.store import forum as forum_store
-
-if TYPE_CHECKING:
-    from bot.config import Config
+from bot.store import views as stored
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RFCS_PER_PAGE = 100
-# An RFC with no post for this long and nothing unsettled is "quiet" rather than "active".
-QUIET_AFTER = timedelta(days=30)
+VOTES_PER_PAGE = 50
+# The /api lists: ?limit= is this unless given, and at most MAX_LIMIT.
+API_LIMIT = 100
+MAX_LIMIT = 500
+# "Needs attention" is what a chair must act on now: nothing older than this, and
+# at most ATTENTION_SHOWN of each kind (the rest are counted, with a link).
+ATTENTION_WINDOW = timedelta(days=90)
+ATTENTION_SHOWN = 10
+# Votes opened within the window that the overview reads, at most (a project holds a few).
+ATTENTION_VOTES_READ = 500
+RECENT_RFCS_SHOWN = 10
+RECENT_VOTES_SHOWN = 8
+# The modules' figures are computed again at least this often when nothing changed.
+MODULES_STEP = timedelta(minutes=5)
+# A piece of a subject that names more than this lists the first ones and asks for one.
+SELECTOR_MATCHES = 20
 DB_HEALTH_TIMEOUT_S = 5.0
-# How long a request waits for a snapshot with new posts before it gets the previous one.
-FRESH_WAIT_S = 0.5
-# Module figures and vote states are recomputed at least this often without new posts.
-CLOCK_STEP = timedelta(minutes=5)
 # Long lists on the modules page; the API has them all.
 OBLIGATIONS_SHOWN = 50
 EVIDENCE_SHOWN = 10
@@ -91,15 +121,16 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-_DISCUSSION_KINDS = frozenset({ThreadKind.RFC, ThreadKind.PRE_RFC, ThreadKind.DISCUSS})
-_NOT_DISCUSSIONS = frozenset({ThreadKind.VOTE, ThreadKind.RESULT, ThreadKind.CANCEL})
+# What each RFC state means, in the order the dashboard lists them.
+STATES: dict[str, str] = {state.value: meaning for state, meaning in STATE_MEANINGS.items()}
+_CLOSERS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 
 
 # -- configuration and context ------------------------------------------------------------
 
 
 class DbCall(Protocol):
-    """``App.db``: runs ``call(store)`` on the app's single writer thread."""
+    """``App.read``: runs ``call(store)`` on the app's reader thread, in one read transaction."""
 
     def __call__(self, call: Callable[[Store], T], /) -> Awaitable[T]: ...
 
@@ -120,352 +151,415 @@ class WebContext:
     settings: WebConfig = field(default_factory=WebConfig)
     # The app's metrics: the body and Content-Type of one Prometheus scrape (bot.metrics).
     metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
+    # Recomputes the stored views now (bot.features.views.refresh, on the app's writer)
+    # and says what it did; None: POST /api/refresh answers 503.
+    refresh: Callable[[], Awaitable[Mapping[str, Any]]] | None = None
 
 
-# -- what the pages show ------------------------------------------------------------------
+# -- what the pages read ------------------------------------------------------------------
+#
+# Each function below runs on the store's thread (``WebContext.db``) and reads what one
+# page shows from the stored views: rows through an index, with a LIMIT.
 
-# What each RFC state means, in the order the dashboard lists them.
-RFC_STATES: dict[str, str] = {
-    "voting": "a vote on it is open",
-    "blocked": "someone raised a concern that nobody has answered yet",
-    "waiting": "every concern has an answer; waiting for the people who raised them to agree",
-    "active": "no unsettled concerns; discussed in the last 30 days",
-    "accepted": "the vote on it passed",
-    "rejected": "the vote on it failed",
-    "quiet": "no unsettled concerns and nothing new for 30 days",
-}
+View = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
-class RfcRow:
-    """One RFC as the list shows it: one thread, or every thread of a cross-channel RFC."""
+class Paging:
+    """The page of a list a request asks for: ``?page=`` (from 1) and ``?limit=``."""
 
-    key: str
-    subject: str
-    kind: ThreadKind
-    state: str
-    reason: str
-    channels: tuple[str, ...]
-    parts: tuple[Thread, ...]
-    participants: tuple[str, ...]
-    messages: int
-    first_at: datetime
-    last_at: datetime
-    concerns: Mapping[str, int]
-    blocked_on: tuple[Concern, ...]
-    votes: tuple[str, ...]
+    page: int = 1
+    limit: int = API_LIMIT
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rfc": self.key,
-            "subject": self.subject,
-            "kind": self.kind.value,
-            "state": self.state,
-            "reason": self.reason,
-            "channels": list(self.channels),
-            "threads": [part.to_dict() for part in self.parts],
-            "participants": list(self.participants),
-            "messages": self.messages,
-            "first_at": self.first_at.isoformat(),
-            "last_at": self.last_at.isoformat(),
-            "concerns": dict(self.concerns),
-            "blocked_on": [
-                {
-                    "id": c.id,
-                    "title": c.title,
-                    "raised_by": c.raised_by.display,
-                    "raised_at": c.raised_at.isoformat(),
-                    "post": c.post,
-                }
-                for c in self.blocked_on
-            ],
-            "votes": list(self.votes),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """Everything the list pages show, computed in one read of the store."""
-
-    key: tuple[Any, ...]
-    now: datetime
-    computed_seconds: float
-    threads: tuple[Thread, ...]
-    rfcs: tuple[RfcRow, ...]
-    ledgers: Mapping[str, Ledger]
-    votes: tuple[VoteReport, ...]
-    evaluation: Evaluation
-    stats: Mapping[str, Any]
-
-    def rfc(self, key: str) -> RfcRow | None:
-        """An RFC by its id or by the key of any of its threads."""
-        for row in self.rfcs:
-            if row.key == key or any(part.key == key for part in row.parts):
-                return row
-        return None
-
-    def vote(self, key: str) -> VoteReport | None:
-        return next((report for report in self.votes if report.thread == key), None)
-
-    def thread(self, key: str) -> Thread | None:
-        return next((thread for thread in self.threads if thread.key == key), None)
-
-
-def store_revision(store: Store) -> tuple[int, ...]:
-    """Changes whenever the store does.
-
-    ``total_changes`` counts every row this connection wrote (posts, edits,
-    links); the counts catch what another process (`quorum import` beside
-    `quorum run`) added through its own connection.
-    """
-    stats = store.stats()
-    return (store.db.conn.total_changes, stats["messages"], stats["threads"], stats["defects"])
-
-
-def channel_of(thread_key: str) -> str:
-    """Where a thread lives, read from its key: the forum, a GitHub mirror, or the list."""
-    if thread_key.startswith("discourse:"):
-        return "forum"
-    if thread_key.endswith("@github.com>"):
-        return "GitHub"
-    return "list"
-
-
-def _topic(subject: str) -> str:
-    return " ".join(parse_subject(subject).topic.casefold().split())
-
-
-def rfc_groups(threads: Sequence[Thread]) -> list[tuple[str, tuple[Thread, ...]]]:
-    """Discussion threads grouped into RFCs: by ``rfc`` when set, else one thread each."""
-    groups: dict[str, list[Thread]] = {}
-    for thread in threads:
-        if thread.kind in _NOT_DISCUSSIONS:
-            continue
-        groups.setdefault(thread.rfc or thread.key, []).append(thread)
-    return [(key, tuple(parts)) for key, parts in groups.items()]
-
-
-def _group_signature(parts: Sequence[Thread]) -> tuple[Any, ...]:
-    """What a cached ledger depends on: a new post changes a part's count or last date."""
-    return tuple((p.key, p.messages, p.last_at) for p in parts)
-
-
-class LedgerCache:
-    """Ledgers by RFC, reused until one of the RFC's threads gets a new post.
-
-    Forum edits do not move a thread's count or date; ``POST /api/refresh``
-    (or a restart) clears the cache for those.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[tuple[Any, ...], Ledger]] = {}
-
-    def ledger(
-        self, store: Store, config: Config, key: str, parts: Sequence[Thread], now: datetime
-    ) -> Ledger:
-        signature = _group_signature(parts)
-        cached = self._entries.get(key)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        ledger = build_ledger(key, rfc_posts(store, key, parts), now, _ledger_settings(config))
-        # A post dated after `now` is not seen yet; that ledger must be built again later.
-        if all(part.last_at <= now for part in parts):
-            self._entries[key] = (signature, ledger)
-        return ledger
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-def rfc_posts(store: Store, key: str, parts: Sequence[Thread]) -> list[Post]:
-    """The posts of an RFC's discussion threads (a forum post mirrored to the list once)."""
-    if len(parts) == 1:
-        return store.posts_in_thread(parts[0].key)
-    wanted = {part.key for part in parts}
-    return [post for post in store.posts_in_rfc(key) if post.thread_key in wanted]
-
-
-def _ledger_settings(config: Config) -> LedgerSettings:
-    from bot.features.concerns import ledger_settings
-
-    return ledger_settings(config)
-
-
-def gather(store: Store, config: Config, now: datetime, cache: LedgerCache) -> Snapshot:
-    """One consistent read of everything the list pages show (runs on the writer thread)."""
-    from bot.features.reminders import evaluate_modules
-    from bot.features.votes import vote_reports
-
-    started = time.perf_counter()
-    revision = store_revision(store)
-    threads = store.threads()
-    votes = vote_reports(store, config, now)
-    index = VoteIndex.of(votes, threads)
-    # Oldest first, like `quorum concerns`; the RFC list sorts its own rows.
-    ledgers: dict[str, Ledger] = {}
-    rows: list[RfcRow] = []
-    for key, parts in rfc_groups(threads):
-        ledger = cache.ledger(store, config, key, parts, now)
-        if _is_rfc(parts, ledger):
-            ledgers[key] = ledger
-            rows.append(rfc_row(key, parts, ledger, index, now))
-    rows.sort(key=lambda row: row.last_at, reverse=True)
-    evaluation = evaluate_modules(store, config, now)
-    stats: dict[str, Any] = forum_store.stats_report(store)
-    return Snapshot(
-        key=(revision, _step(now)),
-        now=now,
-        computed_seconds=time.perf_counter() - started,
-        threads=tuple(threads),
-        rfcs=tuple(rows),
-        ledgers=ledgers,
-        votes=tuple(votes),
-        evaluation=evaluation,
-        stats=stats,
-    )
-
-
-def _is_rfc(parts: Sequence[Thread], ledger: Ledger) -> bool:
-    """Tagged discussions, cross-channel RFCs, and any other thread where concerns were raised."""
-    return (
-        len(parts) > 1 or any(p.kind in _DISCUSSION_KINDS for p in parts) or bool(ledger.concerns)
-    )
-
-
-def _step(now: datetime) -> datetime:
-    """The clock step a snapshot stands for: module figures are recomputed once per step."""
-    seconds = CLOCK_STEP.total_seconds()
-    return datetime.fromtimestamp(now.timestamp() // seconds * seconds, tz=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class VoteIndex:
-    """Votes by the cross-channel RFC they belong to and by their subject's topic."""
-
-    by_rfc: Mapping[str, tuple[VoteReport, ...]]
-    by_topic: Mapping[str, tuple[VoteReport, ...]]
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
 
     @classmethod
-    def of(cls, votes: Sequence[VoteReport], threads: Sequence[Thread]) -> VoteIndex:
-        rfc_of = {t.key: t.rfc for t in threads if t.rfc}
-        by_rfc: dict[str, list[VoteReport]] = {}
-        by_topic: dict[str, list[VoteReport]] = {}
-        for report in votes:
-            if report.thread in rfc_of:
-                by_rfc.setdefault(rfc_of[report.thread], []).append(report)
-            by_topic.setdefault(_topic(report.subject), []).append(report)
+    def strict(cls, query: Mapping[str, str], default: int = API_LIMIT) -> Paging:
+        """For the API: a page or limit that is not a whole number in range is a 400."""
+        return cls(_whole(query, "page", 1, None), _whole(query, "limit", default, MAX_LIMIT))
+
+    @classmethod
+    def lenient(cls, query: Mapping[str, str], default: int) -> Paging:
+        """For pages a person types into: nonsense gets the first page of the usual size."""
         return cls(
-            {k: tuple(v) for k, v in by_rfc.items()}, {k: tuple(v) for k, v in by_topic.items()}
+            _number(query.get("page"), 1), min(_number(query.get("limit"), default), MAX_LIMIT)
         )
 
-    def linked(self, key: str, subject: str) -> list[VoteReport]:
-        """Votes in the same RFC, or on the same topic ("[VOTE] X" for "[RFC] X")."""
-        found = {r.thread: r for r in self.by_rfc.get(key, ())}
-        topic = _topic(subject)
-        if topic:
-            found.update({r.thread: r for r in self.by_topic.get(topic, ())})
-        return list(found.values())
+    def last(self, total: int) -> int:
+        """The last page there is for ``total`` rows (1 when there are none)."""
+        return max(1, math.ceil(total / self.limit))
 
 
-def rfc_row(
-    key: str, parts: Sequence[Thread], ledger: Ledger, votes: VoteIndex, now: datetime
-) -> RfcRow:
-    head = next((p for p in parts if p.key == key), parts[0])
-    participants: dict[str, None] = {}
-    for part in parts:
-        participants.update(dict.fromkeys(part.participants))
-    linked = votes.linked(key, head.subject)
-    counts = Counter(concern.state.value for concern in ledger.concerns)
-    last_at = max(p.last_at for p in parts)
-    state, reason = rfc_state(ledger, linked, last_at, now)
-    return RfcRow(
-        key=key,
-        subject=head.subject,
-        kind=head.kind,
-        state=state,
-        reason=reason,
-        channels=tuple(dict.fromkeys(channel_of(p.key) for p in parts)),
-        parts=tuple(parts),
-        participants=tuple(participants),
-        messages=sum(p.messages for p in parts),
-        first_at=min(p.first_at for p in parts),
-        last_at=last_at,
-        concerns={s.value: counts.get(s.value, 0) for s in ConcernState},
-        blocked_on=ledger.in_state(ConcernState.OPEN),
-        votes=tuple(report.thread for report in linked),
+def _whole(query: Mapping[str, str], name: str, default: int, most: int | None) -> int:
+    raw = query.get(name, "")
+    if raw == "":
+        return default
+    value = _number(raw, 0)
+    if value < 1 or (most is not None and value > most):
+        bounds = f"from 1 to {most}" if most is not None else "from 1 up"
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number {bounds} (got {raw!r})")
+    return value
+
+
+def _number(raw: str | None, default: int) -> int:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """What a chair must act on now, most urgent first (as :func:`bot.core.rfcs.attention_order`
+    ranks RFCs): open votes closing soonest, recent votes whose RESULT disagrees with the
+    ballots, recently blocked RFCs (oldest unanswered concern first), flagged modules."""
+
+    open_votes: tuple[View, ...]
+    disagreeing: tuple[View, ...]
+    blocked: tuple[View, ...]
+    flags: tuple[ModuleFlag, ...]
+    # How many there are of each, beyond the ATTENTION_SHOWN listed.
+    open_total: int = 0
+    disagreeing_total: int = 0
+
+    def __len__(self) -> int:
+        return len(self.open_votes) + len(self.disagreeing) + len(self.blocked) + len(self.flags)
+
+
+def needs_attention(
+    recent_votes: Sequence[View],
+    blocked: Sequence[View],
+    flags: Sequence[ModuleFlag],
+    now: datetime,
+) -> Attention:
+    """From votes opened within the window, blocked RFC views in attention order, and the
+    modules' flags: what "Needs attention" lists. Nothing older than ATTENTION_WINDOW."""
+    since = now - ATTENTION_WINDOW
+    recent = [v for v in recent_votes if _moment(v["opened_at"]) >= since]
+    open_votes = sorted(
+        (v for v in recent if v["state"] == VoteState.OPEN.value),
+        key=lambda v: (_moment(v["closes_at"]), v["thread"]),
+    )
+    disagreeing = [v for v in recent if v.get("agrees_with_announced") is False]
+    return Attention(
+        open_votes=tuple(open_votes[:ATTENTION_SHOWN]),
+        disagreeing=tuple(disagreeing[:ATTENTION_SHOWN]),
+        open_total=len(open_votes),
+        disagreeing_total=len(disagreeing),
+        blocked=tuple(
+            v
+            for v in blocked
+            if v["state"] == RfcState.BLOCKED.value and _moment(v["last_at"]) >= since
+        )[:ATTENTION_SHOWN],
+        flags=tuple(f for f in flags if any(e.opened_at >= since for e in f.evidence)),
     )
 
 
-def rfc_state(
-    ledger: Ledger, votes: Sequence[VoteReport], last_at: datetime, now: datetime
-) -> tuple[str, str]:
-    """The RFC's state and a sentence saying why; the latest vote decides once there is one."""
-    decided = [r for r in votes if r.state is not VoteState.CANCELLED]
-    if decided:
-        latest = max(decided, key=lambda r: r.opened_at)
-        if latest.state is VoteState.OPEN:
-            return "voting", vote_state_text(latest, now)
-        verdict = "accepted" if latest.state is VoteState.PASSED else "rejected"
-        return verdict, f"vote {latest.state.value} on {_day(latest.closes_at)}"
-    unanswered = ledger.in_state(ConcernState.OPEN)
-    if unanswered:
-        return "blocked", f"{_plural(len(unanswered), 'concern')} nobody answered"
-    answered = ledger.in_state(ConcernState.ANSWERED)
-    if answered:
-        people = ", ".join(dict.fromkeys(c.raised_by.display for c in answered))
-        return "waiting", f"answered; waiting for {people} to agree"
-    if now - last_at > QUIET_AFTER:
-        return "quiet", f"nothing new since {_day(last_at)}"
-    return "active", f"last post {ago(last_at, now)}"
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What `/` shows: counts, what needs attention, the latest votes and RFCs, the modules."""
+
+    rfc_counts: dict[str, int]
+    vote_counts: dict[str, int]
+    attention: Attention
+    recent_rfcs: list[View]
+    recent_votes: list[View]
+    evaluation: Evaluation
+
+    @property
+    def rfcs(self) -> int:
+        return sum(self.rfc_counts.values())
+
+    @property
+    def votes(self) -> int:
+        return sum(self.vote_counts.values())
+
+
+def read_overview(
+    store: Store, now: datetime, modules: Callable[[Store, datetime], Evaluation]
+) -> Overview:
+    evaluation = modules(store, now)
+    window = stored.newest_votes(
+        store, since=to_text(now - ATTENTION_WINDOW), limit=ATTENTION_VOTES_READ
+    )
+    blocked = stored.rfc_payloads(
+        store,
+        listed=True,
+        state=RfcState.BLOCKED.value,
+        order="attention",
+        limit=ATTENTION_SHOWN,
+    )
+    return Overview(
+        rfc_counts=state_counts(stored.count_rfcs(store)),
+        vote_counts=stored.count_votes(store),
+        attention=needs_attention(window, blocked, evaluation.flags, now),
+        recent_rfcs=stored.rfc_payloads(store, listed=True, limit=RECENT_RFCS_SHOWN),
+        recent_votes=stored.newest_votes(store, limit=RECENT_VOTES_SHOWN),
+        evaluation=evaluation,
+    )
+
+
+class ModulesMemo:
+    """The modules' obligations, figures and flags: the one place the dashboard computes
+    them (:func:`bot.features.reminders.evaluate_modules`).
+
+    They read every post, so the last ones are kept until the views take in a change
+    (their ``seq``), the configuration changes (their fingerprint) or the clock moves
+    on by MODULES_STEP; otherwise `/` and `/modules` would cost the whole history on
+    every request. Called on the store's one thread only.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._last: tuple[tuple[Any, ...], Evaluation] | None = None
+
+    def __call__(self, store: Store, now: datetime) -> Evaluation:
+
+        step = int(now.timestamp() // MODULES_STEP.total_seconds())
+        key = (stored.meta(store, "seq"), stored.meta(store, "fingerprint"), step)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, evaluate_modules(store, self.config, now))
+        return self._last[1]
+
+
+def state_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """Every state, in the legend's order, with how many listed RFCs are in it."""
+    return {state: counts.get(state, 0) for state in STATES}
+
+
+@dataclass(frozen=True, slots=True)
+class RfcQuery:
+    """The RFC list's filters and page, from the query string."""
+
+    text: str = ""
+    state: str = ""
+    paging: Paging = field(default_factory=lambda: Paging(1, RFCS_PER_PAGE))
+    prefix: str = ""  # web.root_path, for the links it makes
+
+    @classmethod
+    def of(cls, request: web.Request, strict: bool = False) -> RfcQuery:
+        state = request.query.get("state", "")
+        if state and state not in STATES:
+            if strict:
+                raise web.HTTPBadRequest(
+                    text=f"unknown state {state!r}; one of {', '.join(STATES)}"
+                )
+            state = ""
+        return cls(
+            text=request.query.get("q", "").strip()[:200],
+            state=state,
+            paging=(
+                Paging.strict(request.query)
+                if strict
+                else Paging.lenient(request.query, RFCS_PER_PAGE)
+            ),
+            prefix=_dashboard(request).ctx.settings.prefix,
+        )
+
+    def url(self, **changes: Any) -> str:
+        values = {
+            "q": self.text,
+            "state": self.state,
+            "page": self.paging.page,
+            "limit": self.paging.limit,
+            **changes,
+        }
+        defaults = {"page": 1, "limit": RFCS_PER_PAGE}
+        query = {k: v for k, v in values.items() if v and defaults.get(k) != v}
+        return self.prefix + "/rfcs" + ("?" + urlencode(query) if query else "")
+
+
+@dataclass(frozen=True, slots=True)
+class RfcList:
+    rows: list[View]
+    counts: dict[str, int]
+    matching: int
+    paging: Paging
+
+
+def read_rfc_list(store: Store, query: RfcQuery) -> RfcList:
+    """One page of the listed RFCs in a state and with a piece of their subject.
+
+    The counts by state come from the index; only a title filter counts its matches
+    with a LIKE over the views.
+    """
+    counts = state_counts(stored.count_rfcs(store))
+    if query.text:
+        matching = stored.count_listed(store, state=query.state or None, text=query.text)
+    else:
+        matching = counts[query.state] if query.state else sum(counts.values())
+    paging = query.paging
+    paging = Paging(min(paging.page, paging.last(matching)), paging.limit)
+    rows = stored.listed_rfcs(
+        store,
+        state=query.state or None,
+        text=query.text,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return RfcList(rows, counts, matching, paging)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a selector in a URL names: an RFC's stored view, and/or a vote.
+
+    ``vote`` is set for a vote thread (which has a view of its own, as a discussion)
+    and for the RESULT or CANCEL that closes one (which has none).
+    """
+
+    view: View | None = None
+    vote: str | None = None
+
+
+def find_rfc(store: Store, selector: str) -> Found:
+    """The RFC ``selector`` names: the key of the RFC or of any of its threads, else a
+    piece of a subject (one RFC's, or one vote's)."""
+    view = stored.rfc_payload(store, selector)
+    if view is not None:
+        return _found(view)
+    thread = store.thread(selector)
+    if thread is not None:
+        vote = _vote_of(thread)
+        if vote is None:
+            raise UserError(f"thread {selector!r} is not counted yet; reload in a moment")
+        return Found(vote=vote)
+    if _is_key(selector):
+        raise UserError(f"no thread matches {selector!r}")
+    views = stored.rfcs_named(store, selector, SELECTOR_MATCHES + 1)
+    if len(views) == 1:
+        return _found(views[0])
+    if views:
+        raise UserError(_ambiguous(selector, [(v["rfc"], v["subject"]) for v in views]))
+    votes = stored.votes_named(store, selector, 2)
+    if len(votes) == 1:
+        return Found(vote=votes[0]["thread"])
+    raise UserError(f"no thread matches {selector!r}")
+
+
+def _found(view: View) -> Found:
+    return Found(view, view["rfc"] if view["kind"] == ThreadKind.VOTE.value else None)
+
+
+def find_vote(store: Store, selector: str) -> Thread:
+    """The vote thread ``selector`` names: its key (or the key of the RESULT that closes
+    it), else a piece of its subject. Its stored view is not needed: its page counts it."""
+    thread = store.thread(selector)
+    if thread is None:
+        if _is_key(selector):
+            raise UserError(f"no vote thread matches {selector!r}")
+        views = stored.votes_named(store, selector, SELECTOR_MATCHES + 1)
+        if len(views) > 1:
+            raise UserError(_ambiguous(selector, [(v["thread"], v["subject"]) for v in views]))
+        thread = store.thread(views[0]["thread"]) if views else None
+        if thread is None:
+            raise UserError(f"no vote thread matches {selector!r}")
+    vote = _vote_of(thread)
+    if vote is None:
+        raise UserError(f"{selector!r} is not a vote thread")
+    found = thread if vote == thread.key else store.thread(vote)
+    if found is None:
+        raise UserError(f"no vote thread matches {selector!r}")
+    return found
+
+
+def _is_key(selector: str) -> bool:
+    """A Message-ID (or a mirrored one): looked up by key only, never in subjects."""
+    return selector.startswith("<") and selector.endswith(">") and "@" in selector
+
+
+def _vote_of(thread: Thread) -> str | None:
+    """The vote a thread is, or closes (a RESULT or CANCEL); None for a discussion."""
+    if thread.kind is ThreadKind.VOTE:
+        return thread.key
+    return thread.closes if thread.kind in _CLOSERS else None
+
+
+def _ambiguous(selector: str, matches: Sequence[tuple[str, str]]) -> str:
+    shown = "\n".join(f"  {key}  {subject}" for key, subject in matches[:SELECTOR_MATCHES])
+    more = " or more" if len(matches) > SELECTOR_MATCHES else ""
+    return f"{selector!r} matches {len(matches)}{more} threads; name one:\n{shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class RfcDetail:
+    """One RFC: its stored view, its summary computed now, and the views of its votes."""
+
+    view: View
+    summary: Summary
+    votes: list[View]
+
+    @property
+    def concerns(self) -> list[dict[str, Any]]:
+        return list(self.view.get("concern_list", []))
+
+
+def read_rfc(store: Store, config: Config, view: View, now: datetime) -> RfcDetail:
+    """The summary of the one RFC ``view`` is (the cost of that RFC's posts)."""
+
+    head = store.thread(view["rfc"])
+    if head is None:  # adopted into another thread since the view was stored
+        raise UserError(f"thread {view['rfc']!r} is not counted yet; reload in a moment")
+    votes = [found for key in view["votes"] if (found := stored.vote_payload(store, key))]
+    return RfcDetail(view, summary_of(store, config, head, now), votes)
+
+
+@dataclass(frozen=True, slots=True)
+class VoteDetail:
+    """One vote, counted now with every ballot, and the RFCs it decides."""
+
+    report: VoteReport
+    rfcs: list[View]
+
+
+def vote_report(store: Store, config: Config, thread: Thread, now: datetime) -> VoteReport:
+    """The one vote ``thread`` is, counted now with every ballot (the cost of its thread)."""
+
+    return report_of(
+        store, config, thread, now, roster_for(store, config), people_for(store, config)
+    )
+
+
+def read_vote(store: Store, config: Config, thread: Thread, now: datetime) -> VoteDetail:
+    """The vote's report, and the stored views of the RFCs it decides."""
+    report = vote_report(store, config, thread, now)
+    heads = stored.rfc_heads_on_topic(
+        store, topic_of(thread.subject), stored.group_of(store, thread.key)
+    )
+    rfcs = [
+        found
+        for key in heads[:SELECTOR_MATCHES]
+        if key != thread.key
+        and (found := stored.rfc_payload(store, key)) is not None
+        and found["kind"] != ThreadKind.VOTE.value
+    ]
+    return VoteDetail(report, rfcs)
+
+
+def listed(view: View) -> View:
+    """An RFC's view as a list shows it: without its concerns (one RFC's page has them)."""
+    return {key: value for key, value in view.items() if key != "concern_list"}
+
+
+def _moment(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def standing(view: Mapping[str, Any]) -> StoredVote:
+    """A stored vote as the core's words for votes need it."""
+    return StoredVote(
+        thread=view["thread"],
+        state=VoteState(view["state"]),
+        opened_at=_moment(view["opened_at"]),
+        closes_at=_moment(view["closes_at"]),
+        would_pass_now=view.get("would_pass_now"),
+    )
 
 
 # -- words and numbers for people ---------------------------------------------------------
-
-
-def _plural(count: int, unit: str) -> str:
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-
-
-def _day(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d") if moment else "unknown"
-
-
-# Each unit is used from twice its size up ("36 hours", not "1 day"), so no figure is tiny.
-_UNITS = (
-    ("year", timedelta(days=365)),
-    ("month", timedelta(days=30)),
-    ("day", timedelta(days=1)),
-    ("hour", timedelta(hours=1)),
-    ("minute", timedelta(minutes=1)),
-)
-
-
-def human_duration(value: timedelta) -> str:
-    """ "45 minutes", "36 hours", "12 days", "9 years": one whole unit, as people say it."""
-    span = abs(value)
-    for unit, size in _UNITS:
-        if span >= 2 * size:
-            return _plural(round(span / size), unit)
-    if span >= timedelta(minutes=1):
-        return _plural(round(span / timedelta(minutes=1)), "minute")
-    return "under a minute"
-
-
-def ago(moment: datetime, now: datetime) -> str:
-    """ "5 minutes ago", "3 days ago", "in 2 hours"."""
-    text = human_duration(now - moment)
-    return f"in {text}" if moment > now else f"{text} ago"
-
-
-def vote_state_text(report: VoteReport, now: datetime) -> str:
-    """ "open: would pass now, 20 hours left", or how it ended; time left as of ``now``."""
-    if report.state is not VoteState.OPEN:
-        return report.state.value
-    verdict = "would pass now" if report.would_pass_now else "would fail now"
-    left = report.closes_at - now
-    if left <= timedelta(0):
-        return f"open: {verdict}; the period is over, waiting for the RESULT"
-    return f"open: {verdict}, {human_duration(left)} left"
 
 
 def rule_text(report: VoteReport) -> str:
@@ -512,14 +606,22 @@ class Formatter:
         """A path of the dashboard ("/rfcs") as the browser must ask for it, under root_path."""
         return self.prefix + path
 
-    def ago(self, moment: datetime | None) -> str:
-        return ago(moment, self.now) if moment else "never"
+    def ago(self, moment: datetime | str | None) -> str:
+        """ "3 days ago", or "in 2 days" for a moment still to come (a vote's end)."""
+        if not moment:
+            return "never"
+        at = _moment(moment)
+        if at > self.now:
+            return f"in {human_duration(at - self.now)}"
+        return ago(at, self.now)
 
-    def day(self, moment: datetime | None) -> str:
-        return _day(moment)
+    def day(self, moment: datetime | str | None) -> str:
+        return day(_moment(moment) if moment else None)
 
-    def time(self, moment: datetime | None) -> str:
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+    def time(self, moment: datetime | str | None) -> str:
+        if not moment:
+            return "unknown"
+        return _moment(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     def duration(self, value: timedelta | None) -> str:
         return "–" if value is None else human_duration(value)
@@ -540,8 +642,15 @@ class Formatter:
     def channel(self, thread_key: str) -> str:
         return channel_of(thread_key)
 
-    def vote_state(self, report: VoteReport) -> str:
-        return vote_state_text(report, self.now)
+    def rfc_href(self, view: Mapping[str, Any]) -> str:
+        """Where an RFC list's row leads: its RFC page, or the vote page of a vote thread."""
+        if view.get("kind") == ThreadKind.VOTE.value:
+            return self.vote_url(view["rfc"])
+        return self.rfc_url(view["rfc"])
+
+    def vote_state(self, report: VoteReport | Mapping[str, Any]) -> str:
+        """ "open, would pass now, closes in 2 days", counted from this request's clock."""
+        return vote_text(report if isinstance(report, VoteReport) else standing(report), self.now)
 
     def rule(self, report: VoteReport) -> str:
         return rule_text(report)
@@ -651,7 +760,6 @@ def _duration_or_none(value: timedelta | None) -> str:
 
 def state_policies(config: Config) -> dict[ModuleState, StagePolicy]:
     """How long each state's maintainers may take before a reminder, an escalation, a flag."""
-    from bot.features.reminders import DEFAULT_RESPONSIVENESS, escalation_policy
 
     policy = escalation_policy(config.responsiveness or DEFAULT_RESPONSIVENESS)
     return {
@@ -674,111 +782,27 @@ def json_response(value: Any, status: int = 200) -> web.Response:
     return web.Response(text=_dumps(value), status=status, content_type="application/json")
 
 
-# -- the snapshot cache -------------------------------------------------------------------
+# -- the dashboard ------------------------------------------------------------------------
 
 
 class Dashboard:
-    """Snapshots of the store for the pages, one per store revision and clock step.
+    """The running dashboard: its context, and the clock and links its pages use.
 
-    The clock step is part of the key because votes close and obligations age
-    with the clock alone; ledgers do not, and are reused across snapshots. Pages
-    count time left and "3 days ago" from the request's own clock.
-
-    A snapshot of a thousand RFCs takes seconds (``bench/web.py``), so once there
-    is one no page waits long for the next: a request that finds new posts waits
-    up to ``fresh_wait`` seconds for the new snapshot and otherwise gets the
-    previous one while the computation finishes; a request that finds only the
-    clock step changed gets the previous one at once. One computation runs at a
-    time, and while it runs (it holds the reader thread) requests get the
-    previous snapshot without asking the store anything.
+    Pages read the stored views, which the app keeps up to date; only the modules'
+    figures are kept between requests (:class:`ModulesMemo`).
     """
 
-    def __init__(self, ctx: WebContext, fresh_wait: float = FRESH_WAIT_S) -> None:
+    def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
-        self.ledgers = LedgerCache()
-        # Tests raise this so that every change is visible on the next request.
-        self.fresh_wait = fresh_wait
-        self._snapshot: Snapshot | None = None
-        self._computing: asyncio.Task[Snapshot] | None = None
+        self.modules = ModulesMemo(ctx.config)
 
-    async def snapshot(self) -> Snapshot:
-        current = self._snapshot
-        if current is not None and self._computing is not None and not self._computing.done():
-            # The computation holds the reader thread: asking it anything would wait.
-            return current
+    async def read(self, call: Callable[[Store, datetime], T]) -> tuple[T, datetime]:
+        """``call(store, now)`` in one read of the store, and the ``now`` it used."""
         now = self.ctx.clock()
-        revision = await self.ctx.db(store_revision)
-        current = self._snapshot
-        if current is not None and current.key == (revision, _step(now)):
-            return current
-        computing = self._compute(now)
-        if current is None:
-            return await asyncio.shield(computing)
-        if current.key[0] == revision:
-            return current  # only the clock moved; the next request gets the new step
-        try:
-            return await asyncio.wait_for(asyncio.shield(computing), self.fresh_wait)
-        except TimeoutError:
-            return current
-
-    async def refresh(self) -> Snapshot:
-        """Forget every cached ledger (forum edits, for one) and read the whole store again."""
-        await self._settle()
-        self.ledgers.clear()
-        return await asyncio.shield(self._compute(self.ctx.clock()))
-
-    async def close(self) -> None:
-        if self._computing is not None:
-            self._computing.cancel()
-            await self._settle()
-
-    async def _settle(self) -> None:
-        """Wait for the computation under way, whatever its outcome (its callback logs it)."""
-        if self._computing is not None:
-            await asyncio.gather(self._computing, return_exceptions=True)
-
-    def health(self) -> dict[str, Any]:
-        """For /healthz: how old the figures are, what they cost, whether the last try failed."""
-        current, computing = self._snapshot, self._computing
-        failed = (
-            computing is not None
-            and computing.done()
-            and not computing.cancelled()
-            and computing.exception() is not None
-        )
-        report: dict[str, Any] = {
-            "ok": not failed,
-            "computing": computing is not None and not computing.done(),
-            "computed_at": current.now.isoformat() if current else None,
-            "seconds": round(current.computed_seconds, 3) if current else None,
-        }
-        if failed and computing is not None:
-            report["error"] = str(computing.exception()) or type(computing.exception()).__name__
-        return report
-
-    def _compute(self, now: datetime) -> asyncio.Task[Snapshot]:
-        """The computation under way, or a new one reading the store as of ``now``."""
-        if self._computing is None or self._computing.done():
-            task = asyncio.create_task(self._gather(now), name="dashboard-snapshot")
-            task.add_done_callback(_log_failure)
-            self._computing = task
-        return self._computing
-
-    async def _gather(self, now: datetime) -> Snapshot:
-        config, cache = self.ctx.config, self.ledgers
-        snapshot = await self.ctx.db(lambda store: gather(store, config, now, cache))
-        logger.debug("dashboard snapshot in %.3f s", snapshot.computed_seconds)
-        self._snapshot = snapshot
-        return snapshot
+        return await self.ctx.db(lambda store: call(store, now)), now
 
     def formatter(self, now: datetime) -> Formatter:
         return Formatter(now, self.ctx.config.project.archive_url, self.ctx.settings.prefix)
-
-
-def _log_failure(task: asyncio.Task[Snapshot]) -> None:
-    """A computation nobody waited for must still say why it failed."""
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("computing the dashboard failed", exc_info=task.exception())
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
@@ -791,22 +815,26 @@ def _dashboard(request: web.Request) -> Dashboard:
     return request.app[DASHBOARD]
 
 
+def _selector(request: web.Request) -> str:
+    return request.match_info["key"]
+
+
 # -- pages --------------------------------------------------------------------------------
 
 
 def page(
     request: web.Request, template: str, as_of: datetime | None = None, **context: Any
 ) -> web.Response:
-    """A page from ``templates/web/``; ``as_of`` is when its figures were computed."""
+    """A page from ``templates/web/``; ``as_of`` is the clock its figures were read at."""
     dashboard = _dashboard(request)
     config = dashboard.ctx.config
-    now = dashboard.ctx.clock()
+    now = as_of or dashboard.ctx.clock()
     html = render(
         f"web/{template}",
         project=config.project.name,
         bot_name=config.bot.name,
         f=dashboard.formatter(now),
-        as_of=as_of or now,
+        as_of=now,
         path=local_path(request),
         **context,
     )
@@ -814,211 +842,127 @@ def page(
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    open_votes = [r for r in snapshot.votes if r.state is VoteState.OPEN]
-    recent_votes = sorted(snapshot.votes, key=lambda r: r.opened_at, reverse=True)
+    dashboard = _dashboard(request)
+    config = dashboard.ctx.config
+    overview, now = await dashboard.read(
+        lambda store, now: read_overview(store, now, dashboard.modules)
+    )
     return page(
         request,
         "dashboard.html",
-        snapshot.now,
-        snap=snapshot,
-        rfc_counts=_state_counts(snapshot.rfcs),
-        states=RFC_STATES,
-        blocked=[row for row in snapshot.rfcs if row.state == "blocked"][:5],
-        recent_rfcs=snapshot.rfcs[:10],
-        open_votes=open_votes,
-        recent_votes=recent_votes[:8],
-        disagreeing=[r for r in snapshot.votes if r.agrees_with_announced is False],
-        concern_counts=_concern_totals(snapshot.rfcs),
-        modules=snapshot.evaluation.modules,
-        flags=snapshot.evaluation.flags,
-        chart=response_chart(
-            snapshot.evaluation.modules, state_policies(_dashboard(request).ctx.config)
-        ),
+        now,
+        o=overview,
+        states=STATES,
+        attention_days=ATTENTION_WINDOW.days,
+        chart=response_chart(overview.evaluation.modules, state_policies(config)),
     )
 
 
-def _state_counts(rows: Iterable[RfcRow]) -> dict[str, int]:
-    counts = Counter(row.state for row in rows)
-    return {state: counts.get(state, 0) for state in RFC_STATES}
-
-
-def _concern_totals(rows: Iterable[RfcRow]) -> dict[str, int]:
-    totals: Counter[str] = Counter()
-    for row in rows:
-        totals.update(row.concerns)
-    return {state.value: totals.get(state.value, 0) for state in ConcernState}
-
-
-@dataclass(frozen=True, slots=True)
-class RfcQuery:
-    """The RFC list's filters, from the query string."""
-
-    text: str = ""
-    state: str = ""
-    page: int = 1
-    prefix: str = ""  # web.root_path, for the links it makes
-
-    @classmethod
-    def of(cls, request: web.Request) -> RfcQuery:
-        state = request.query.get("state", "")
-        try:
-            number = max(1, int(request.query.get("page", "1")))
-        except ValueError:
-            number = 1
-        return cls(
-            text=request.query.get("q", "").strip()[:200],
-            state=state if state in RFC_STATES else "",
-            page=number,
-            prefix=_dashboard(request).ctx.settings.prefix,
-        )
-
-    def select(self, rows: Sequence[RfcRow]) -> list[RfcRow]:
-        wanted = self.text.casefold()
-        return [
-            row
-            for row in rows
-            if (not self.state or row.state == self.state)
-            and (not wanted or wanted in row.subject.casefold())
-        ]
-
-    def url(self, **changes: Any) -> str:
-        values = {"q": self.text, "state": self.state, "page": self.page, **changes}
-        query = {k: v for k, v in values.items() if v and not (k == "page" and v == 1)}
-        return self.prefix + "/rfcs" + ("?" + urlencode(query) if query else "")
-
-
 async def rfcs_page(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
     query = RfcQuery.of(request)
-    selected = query.select(snapshot.rfcs)
-    pages = max(1, math.ceil(len(selected) / RFCS_PER_PAGE))
-    number = min(query.page, pages)
-    start = (number - 1) * RFCS_PER_PAGE
+    found, now = await _dashboard(request).read(lambda store, _: read_rfc_list(store, query))
+    query = RfcQuery(query.text, query.state, found.paging, query.prefix)
     return page(
         request,
         "rfcs.html",
-        snapshot.now,
-        rows=selected[start : start + RFCS_PER_PAGE],
-        total=len(snapshot.rfcs),
-        matching=len(selected),
+        now,
+        rows=found.rows,
+        total=sum(found.counts.values()),
+        matching=found.matching,
         query=query,
-        page_number=number,
-        pages=pages,
-        states=RFC_STATES,
-        rfc_counts=_state_counts(snapshot.rfcs),
+        page_number=found.paging.page,
+        pages=found.paging.last(found.matching),
+        page_url=lambda number: query.url(page=number),
+        states=STATES,
+        rfc_counts=found.counts,
     )
 
 
 async def rfc_page(request: web.Request) -> web.Response:
-    detail = await rfc_detail(request)
-    snapshot, row, ledger, summary = detail
-    votes = [r for r in snapshot.votes if r.thread in row.votes]
+    dashboard = _dashboard(request)
+    config, selector = dashboard.ctx.config, _selector(request)
+
+    def read(store: Store, now: datetime) -> RfcDetail | str:
+        found = find_rfc(store, selector)
+        if found.vote is not None or found.view is None:
+            return found.vote or ""
+        return read_rfc(store, config, found.view, now)
+
+    detail, now = await dashboard.read(read)
+    if isinstance(detail, str):  # a vote, or the RESULT that closed one: its page is the vote's
+        raise web.HTTPFound(dashboard.formatter(now).vote_url(detail))
     return page(
         request,
         "rfc.html",
-        snapshot.now,
-        row=row,
-        ledger=ledger,
-        summary=summary,
-        votes=votes,
-        states=RFC_STATES,
+        now,
+        row=detail.view,
+        concerns=detail.concerns,
+        summary=detail.summary,
+        votes=detail.votes,
+        states=STATES,
     )
 
 
-RfcDetail = tuple[Snapshot, RfcRow, Ledger, Summary]
-
-
-async def rfc_detail(request: web.Request) -> RfcDetail:
-    """The RFC a URL names (its id, any of its threads, or a unique piece of its subject)."""
-    dashboard = _dashboard(request)
-    snapshot = await dashboard.snapshot()
-    selector = request.match_info["key"]
-    row = snapshot.rfc(selector)
-    if row is None:
-        thread = await _find_thread(dashboard.ctx, selector)
-        vote = thread.key if thread.kind is ThreadKind.VOTE else thread.closes
-        if vote is not None and thread.kind in _NOT_DISCUSSIONS:
-            # A vote, or the RESULT/CANCEL that closes one: its page is the vote's.
-            raise web.HTTPFound(dashboard.formatter(snapshot.now).vote_url(vote))
-        row = snapshot.rfc(thread.key) or await _unlisted_row(dashboard, snapshot, thread)
-    ledger = snapshot.ledgers.get(row.key) or await _ledger_for(dashboard, row.key, row.parts)
-    posts = await dashboard.ctx.db(lambda store: rfc_posts(store, row.key, row.parts))
-    return snapshot, row, ledger, summarize(row.subject, posts, ledger, snapshot.now)
-
-
-async def _find_thread(ctx: WebContext, selector: str) -> Thread:
-    from bot.features.concerns import find_thread
-
-    return await ctx.db(lambda store: find_thread(store, selector))
-
-
-async def _ledger_for(dashboard: Dashboard, key: str, parts: tuple[Thread, ...]) -> Ledger:
-    config, now, cache = dashboard.ctx.config, dashboard.ctx.clock(), dashboard.ledgers
-    return await dashboard.ctx.db(lambda store: cache.ledger(store, config, key, parts, now))
-
-
-async def _unlisted_row(dashboard: Dashboard, snapshot: Snapshot, thread: Thread) -> RfcRow:
-    """A discussion the list leaves out (no tag, no concern) still gets its page."""
-    key = thread.rfc or thread.key
-    parts = tuple(t for t in snapshot.threads if (t.rfc or t.key) == key) or (thread,)
-    ledger = await _ledger_for(dashboard, key, parts)
-    index = VoteIndex.of(snapshot.votes, snapshot.threads)
-    return rfc_row(key, parts, ledger, index, snapshot.now)
-
-
 async def votes_page(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    reports = sorted(snapshot.votes, key=_vote_order, reverse=True)
-    return page(request, "votes.html", snapshot.now, reports=reports)
+    paging = Paging.lenient(request.query, VOTES_PER_PAGE)
+
+    def read(store: Store, _: datetime) -> tuple[list[View], dict[str, int], Paging]:
+        counts = stored.count_votes(store)
+        at = Paging(min(paging.page, paging.last(sum(counts.values()))), paging.limit)
+        return stored.newest_votes(store, limit=at.limit, offset=at.offset), counts, at
+
+    (reports, counts, at), now = await _dashboard(request).read(read)
+    prefix = _dashboard(request).ctx.settings.prefix
+    return page(
+        request,
+        "votes.html",
+        now,
+        reports=reports,
+        counts=counts,
+        total=sum(counts.values()),
+        page_number=at.page,
+        pages=at.last(sum(counts.values())),
+        page_url=lambda number: _list_url(prefix + "/votes", number, at.limit, VOTES_PER_PAGE),
+    )
 
 
-def _vote_order(report: VoteReport) -> tuple[bool, datetime]:
-    """Open votes first, then the most recent."""
-    return (report.state is VoteState.OPEN, report.opened_at)
+def _list_url(path: str, number: int, limit: int, default: int) -> str:
+    query = {"page": number} if number != 1 else {}
+    if limit != default:
+        query["limit"] = limit
+    return path + ("?" + urlencode(query) if query else "")
 
 
 async def vote_page(request: web.Request) -> web.Response:
-    snapshot, report = await vote_detail(request)
-    rfcs = [row for row in snapshot.rfcs if report.thread in row.votes]
+    dashboard = _dashboard(request)
+    config, selector = dashboard.ctx.config, _selector(request)
+    detail, now = await dashboard.read(
+        lambda store, now: read_vote(store, config, find_vote(store, selector), now)
+    )
+    report = detail.report
     return page(
         request,
         "vote.html",
-        snapshot.now,
+        now,
         report=report,
-        rfcs=rfcs,
+        rfcs=detail.rfcs,
         provenance=provenance(report.tally),
         via_words={via.value or "unknown": words for via, words in VIA_WORDS.items()},
     )
 
 
-async def vote_detail(request: web.Request) -> tuple[Snapshot, VoteReport]:
-    from bot.features.votes import find_vote
-
-    dashboard = _dashboard(request)
-    snapshot = await dashboard.snapshot()
-    selector = request.match_info["key"]
-    report = snapshot.vote(selector)
-    if report is None:
-        thread = await dashboard.ctx.db(lambda store: find_vote(store, selector))
-        report = snapshot.vote(thread.key)
-    if report is None:  # the vote arrived after this snapshot was taken
-        raise web.HTTPNotFound(text=f"vote {selector!r} is not counted yet; reload in a moment")
-    return snapshot, report
-
-
 async def modules_page(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
-    snapshot = await dashboard.snapshot()
-    evaluation = snapshot.evaluation
-    policies = state_policies(dashboard.ctx.config)
+    config = dashboard.ctx.config
+    evaluation, now = await dashboard.read(dashboard.modules)
+    policies = state_policies(config)
     waiting = sorted(
         (o for o in evaluation.obligations if o.is_open), key=lambda o: o.waiting, reverse=True
     )
     return page(
         request,
         "modules.html",
-        snapshot.now,
+        now,
         modules=evaluation.modules,
         open_obligations=waiting[:OBLIGATIONS_SHOWN],
         open_total=len(waiting),
@@ -1042,111 +986,188 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 
 async def api_index(request: web.Request) -> web.Response:
-    # Absolute URLs as the reader reached us: through a trusted proxy, its scheme and host.
-    base = f"{request.scheme}://{request.host}{_dashboard(request).ctx.settings.prefix}"
+    base = _public_base(request)
+    pages = f"page=N&limit=N (default {API_LIMIT}, at most {MAX_LIMIT})"
     return json_response(
         {
-            "threads": f"{base}/api/threads[?kind=KIND]  (quorum threads --json)",
-            "rfcs": f"{base}/api/rfcs[?q=TEXT&state=STATE]  (the RFC list)",
-            "rfc": f"{base}/api/rfcs/{{thread}}  (one RFC: its row, summary and concerns)",
-            "votes": f"{base}/api/votes  (quorum votes --json)",
+            "pagination": (
+                f"every list takes ?{pages} and answers {{items, page, limit, next}}:"
+                " next is the URL of the following page, null on the last"
+            ),
+            "threads": f"{base}/api/threads[?kind=KIND]  (quorum threads --json, oldest first)",
+            "rfcs": f"{base}/api/rfcs[?q=TEXT&state=STATE]  (the RFC list, latest activity first)",
+            "rfc": f"{base}/api/rfcs/{{thread}}  (one RFC: its view, summary and concerns)",
+            "votes": f"{base}/api/votes  (quorum votes --json, oldest first)",
             "vote": f"{base}/api/votes/{{thread}}  (quorum votes --json THREAD)",
-            "concerns": f"{base}/api/concerns[/{{thread}}]  (quorum concerns --json [THREAD])",
+            "concerns": (
+                f"{base}/api/concerns  (quorum concerns --json; limit counts discussions,"
+                " whose concerns are never split across pages)"
+            ),
+            "thread_concerns": f"{base}/api/concerns/{{thread}}  (quorum concerns --json THREAD)",
             "summary": f"{base}/api/summary/{{thread}}  (quorum summary THREAD --json)",
-            "modules": f"{base}/api/modules  (quorum modules --json, plus flags)",
+            "modules": (
+                f"{base}/api/modules  (quorum modules --json plus flags; the obligations"
+                " a page at a time)"
+            ),
             "stats": f"{base}/api/stats  (quorum stats --json)",
-            "refresh": f"POST {base}/api/refresh  (bearer token: recompute everything)",
+            "refresh": f"POST {base}/api/refresh  (bearer token: recompute the views now)",
             "health": f"{base}/healthz",
         }
     )
 
 
+def _public_base(request: web.Request) -> str:
+    """Absolute URLs as the reader reached us: through a trusted proxy, its scheme and host."""
+    return f"{request.scheme}://{request.host}{_dashboard(request).ctx.settings.prefix}"
+
+
+def listing(request: web.Request, paging: Paging, more: bool, **fields: Any) -> web.Response:
+    """One page of an /api list: ``fields`` (the page's rows under "items", or several
+    lists cut at the same page), the page and limit, and the URL of the next page when
+    ``more`` (also in a Link header), with the rest of the request's query kept."""
+    following = None
+    if more:
+        query = {**request.query, "page": str(paging.page + 1), "limit": str(paging.limit)}
+        following = f"{_public_base(request)}{local_path(request)}?{urlencode(query)}"
+    body = {**fields, "page": paging.page, "limit": paging.limit, "next": following}
+    response = json_response(body)
+    if following:
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
+
+
+def _split(rows: Sequence[T], paging: Paging) -> tuple[Sequence[T], bool]:
+    """Rows read with ``limit + 1``: the page, and whether a row lies beyond it."""
+    return rows[: paging.limit], len(rows) > paging.limit
+
+
 async def api_threads(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
     kind = request.query.get("kind")
     if kind is not None and kind not in {k.value for k in ThreadKind}:
         raise web.HTTPBadRequest(text=f"unknown kind {kind!r}")
-    rows = [t.to_dict() for t in snapshot.threads if kind is None or t.kind.value == kind]
-    return json_response(rows)
+    wanted = ThreadKind(kind) if kind else None
+    paging = Paging.strict(request.query)
+    threads, _ = await _dashboard(request).read(
+        lambda store, _: store.threads(wanted, limit=paging.limit + 1, offset=paging.offset)
+    )
+    shown, more = _split(threads, paging)
+    return listing(request, paging, more, items=[t.to_dict() for t in shown])
 
 
 async def api_rfcs(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    query = RfcQuery.of(request)
-    return json_response([row.to_dict() for row in query.select(snapshot.rfcs)])
+    query = RfcQuery.of(request, strict=True)
+    paging = query.paging
+    rows, _ = await _dashboard(request).read(
+        lambda store, _: stored.listed_rfcs(
+            store,
+            state=query.state or None,
+            text=query.text,
+            limit=paging.limit + 1,
+            offset=paging.offset,
+        )
+    )
+    shown, more = _split(rows, paging)
+    return listing(request, paging, more, items=[listed(row) for row in shown])
 
 
 async def api_rfc(request: web.Request) -> web.Response:
-    _, row, ledger, summary = await rfc_detail(request)
+    detail = await _rfc_detail(request)
     return json_response(
         {
-            "rfc": row.to_dict(),
-            "summary": summary.to_dict(),
-            "concerns": [concern.to_dict() for concern in ledger.concerns],
+            "rfc": listed(detail.view),
+            "summary": detail.summary.to_dict(),
+            "concerns": detail.concerns,
         }
     )
 
 
+async def _rfc_detail(request: web.Request) -> RfcDetail:
+    """The RFC a URL names, with its summary; a vote (or its RESULT) leads to /api/votes."""
+    dashboard = _dashboard(request)
+    config, selector = dashboard.ctx.config, _selector(request)
+
+    def read(store: Store, now: datetime) -> RfcDetail | str:
+        found = find_rfc(store, selector)
+        if found.view is None:
+            return found.vote or ""
+        return read_rfc(store, config, found.view, now)
+
+    detail, now = await dashboard.read(read)
+    if isinstance(detail, str):
+        raise web.HTTPFound(dashboard.formatter(now).url("/api/votes/" + quote(detail, safe="")))
+    return detail
+
+
 async def api_votes(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    return json_response([report.to_dict() for report in snapshot.votes])
+    paging = Paging.strict(request.query)
+    rows, _ = await _dashboard(request).read(
+        lambda store, _: stored.vote_payloads(store, limit=paging.limit + 1, offset=paging.offset)
+    )
+    shown, more = _split(rows, paging)
+    return listing(request, paging, more, items=list(shown))
 
 
 async def api_vote(request: web.Request) -> web.Response:
-    _, report = await vote_detail(request)
+    dashboard = _dashboard(request)
+    config, selector = dashboard.ctx.config, _selector(request)
+    report, _ = await dashboard.read(
+        lambda store, now: vote_report(store, config, find_vote(store, selector), now)
+    )
     # `quorum votes --json THREAD` prints a list of one report; so does this.
     return json_response([report.to_dict()])
 
 
 async def api_concerns(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    ledgers = snapshot.ledgers.values()  # oldest thread first, as `quorum concerns --json`
-    return json_response([c.to_dict() for ledger in ledgers for c in ledger.concerns])
+    paging = Paging.strict(request.query)
+    views, _ = await _dashboard(request).read(
+        lambda store, _: stored.concern_pages(store, limit=paging.limit + 1, offset=paging.offset)
+    )
+    # A page holds every concern of ``limit`` discussions (the oldest first, as
+    # `quorum concerns --json` lists them): one discussion's are never split.
+    shown, more = _split(views, paging)
+    concerns = [concern for view in shown for concern in view["concern_list"]]
+    return listing(request, paging, more, items=concerns, limit_counts="discussions")
 
 
 async def api_thread_concerns(request: web.Request) -> web.Response:
-    from bot.features.concerns import find_thread, ledger_of
-
-    ctx = _dashboard(request).ctx
-    selector, now = request.match_info["key"], ctx.clock()
-    ledger = await ctx.db(
-        lambda store: ledger_of(store, ctx.config, find_thread(store, selector), now)
-    )
-    return json_response([concern.to_dict() for concern in ledger.concerns])
+    detail = await _rfc_detail(request)
+    return json_response(detail.concerns)
 
 
 async def api_summary(request: web.Request) -> web.Response:
-    from bot.features.concerns import find_thread, summary_of
-
-    ctx = _dashboard(request).ctx
-    selector, now = request.match_info["key"], ctx.clock()
-    summary = await ctx.db(
-        lambda store: summary_of(store, ctx.config, find_thread(store, selector), now)
-    )
-    return json_response(summary.to_dict())
+    detail = await _rfc_detail(request)
+    return json_response(detail.summary.to_dict())
 
 
 async def api_modules(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    return json_response(modules_payload(snapshot.evaluation))
+    """`quorum modules --json` and the flags; its two long lists (obligations, and the
+    decisions due) a page at a time, cut at the same page and limit."""
+    dashboard = _dashboard(request)
+    paging = Paging.strict(request.query)
+    evaluation, _ = await dashboard.read(dashboard.modules)
+    window = slice(paging.offset, paging.offset + paging.limit + 1)
+    obligations, more = _split(evaluation.obligations[window], paging)
+    decisions, beyond = _split(evaluation.decisions[window], paging)
+    shown = replace(evaluation, obligations=tuple(obligations), decisions=tuple(decisions))
+    return listing(request, paging, more or beyond, **modules_payload(shown))
 
 
 async def api_stats(request: web.Request) -> web.Response:
-    snapshot = await _dashboard(request).snapshot()
-    return json_response(dict(snapshot.stats))
+    stats, _ = await _dashboard(request).read(lambda store, _: forum_store.stats_report(store))
+    return json_response(stats)
 
 
 async def api_refresh(request: web.Request) -> web.Response:
     require_token(request)
-    snapshot = await _dashboard(request).refresh()
-    return json_response(
-        {
-            "computed_at": snapshot.now.isoformat(),
-            "seconds": round(snapshot.computed_seconds, 3),
-            "rfcs": len(snapshot.rfcs),
-            "votes": len(snapshot.votes),
-        }
-    )
+    refresh = _dashboard(request).ctx.refresh
+    if refresh is None:
+        raise web.HTTPServiceUnavailable(
+            text=_dumps({"error": "this process does not keep the views; quorum run does"}),
+            content_type="application/json",
+        )
+    started = time.perf_counter()
+    done = await refresh()
+    return json_response({**done, "seconds": round(time.perf_counter() - started, 3)})
 
 
 def require_token(request: web.Request, key: web.AppKey[bytes] | None = None) -> None:
@@ -1184,12 +1205,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    dashboard = _dashboard(request)
-    ctx = dashboard.ctx
-    report: dict[str, Any] = {
-        "database": await database_health(ctx),
-        "dashboard": dashboard.health(),
-    }
+    ctx = _dashboard(request).ctx
+    database, views = await database_health(ctx)
+    report: dict[str, Any] = {"database": database, "views": views}
     try:
         report.update(ctx.health())
     except Exception as error:  # a broken probe is itself a health problem, not a 500
@@ -1200,21 +1218,27 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response(report, status=200 if healthy else 503)
 
 
-async def database_health(ctx: WebContext) -> dict[str, Any]:
+async def database_health(ctx: WebContext) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The database's counts and latency, and how much the stored views have yet to take
+    in (changed threads not read, views due): what the pages may lag behind by."""
     started = time.perf_counter()
     try:
-        stats = await asyncio.wait_for(ctx.db(lambda store: store.stats()), DB_HEALTH_TIMEOUT_S)
+        stats, backlog = await asyncio.wait_for(
+            ctx.db(lambda store: (store.stats(), stored.backlog(store))), DB_HEALTH_TIMEOUT_S
+        )
     except TimeoutError:
-        return {"ok": False, "error": f"no answer within {DB_HEALTH_TIMEOUT_S:g} s (busy writer?)"}
+        error = f"no answer within {DB_HEALTH_TIMEOUT_S:g} s (busy writer?)"
+        return {"ok": False, "error": error}, None
     except Exception as error:
-        return {"ok": False, "error": str(error) or type(error).__name__}
-    return {
+        return {"ok": False, "error": str(error) or type(error).__name__}, None
+    database = {
         "ok": True,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         "messages": stats["messages"],
         "threads": stats["threads"],
         "pending": stats["pending"],
     }
+    return database, {"ok": True, **backlog}
 
 
 def _component_ok(value: Any) -> bool:
@@ -1359,13 +1383,7 @@ async def to_root(request: web.Request) -> web.Response:
 
 def build_web_app(ctx: WebContext) -> web.Application:
     app = web.Application(middlewares=[forwarded, errors])
-    dashboard = Dashboard(ctx)
-    app[DASHBOARD] = dashboard
-
-    async def stop_computing(_: web.Application) -> None:
-        await dashboard.close()
-
-    app.on_cleanup.append(stop_computing)
+    app[DASHBOARD] = Dashboard(ctx)
     token = os.environ.get(ctx.settings.token_env, "")
     app[TOKEN] = token.encode("utf-8")
     if not token:

@@ -126,7 +126,7 @@ async def test_the_prefix_without_its_slash_leads_to_the_dashboard(sample_db: Pa
 async def test_a_vote_reached_through_its_result_redirects_under_the_prefix(sample_db: Path):
     async with served(sample_db, WebConfig(root_path="/quorum/")) as client:
         threads = await (await client.get("/quorum/api/threads?kind=result")).json()
-        result = threads[0]
+        result = threads["items"][0]
         response = await client.get(
             "/quorum/rfcs/" + quote(result["key"], safe=""), allow_redirects=False
         )

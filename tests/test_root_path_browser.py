@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.fakes.proxy import ReverseProxy
-from tests.test_browser import SAMPLE, Reader, _require_browser, chromium, serving
+from tests.test_browser import SAMPLE, Reader, _require_browser, chromium, prepare, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -47,7 +47,9 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`quorum run` under /quorum/, as its own process; yields http://127.0.0.1:PORT."""
     _require_browser()
     folder = tmp_path_factory.mktemp("root-path-browser")
-    with serving(_write_config(folder), folder / "quorum.db", DASHBOARD_LINE) as origin:
+    config, db = _write_config(folder), folder / "quorum.db"
+    prepare(config, db, SAMPLE)
+    with serving(config, db, DASHBOARD_LINE) as origin:
         yield origin
 
 

@@ -170,20 +170,21 @@ async def test_a_flood_is_processed_when_it_ebbs_but_never_later_than_the_cap(
 async def test_a_slow_dashboard_never_holds_up_a_delivery(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """The dashboard reads over a connection and a thread of its own: while it computes
-    a snapshot (seconds, on a large store), deliveries are still committed and answered."""
+    """The dashboard reads over a connection and a thread of its own: while a page reads
+    slowly (the modules' figures, on a large store), deliveries are still committed and
+    answered."""
     from bot import web
 
     computing = asyncio.Event()
-    real_gather = web.gather
+    real_overview = web.read_overview
 
-    def slow_gather(*args: Any) -> Any:
+    def slow_overview(*args: Any) -> Any:
         loop.call_soon_threadsafe(computing.set)
         time.sleep(1.5)
-        return real_gather(*args)
+        return real_overview(*args)
 
     loop = asyncio.get_running_loop()
-    monkeypatch.setattr(web, "gather", slow_gather)
+    monkeypatch.setattr(web, "read_overview", slow_overview)
     config = Config(smtp=SmtpConfig(port=0, accept=[LIST]), web=WebConfig(host="127.0.0.1", port=0))
     async with running(config, tmp_path / "quorum.db") as app:
         assert app._web is not None
@@ -191,10 +192,10 @@ async def test_a_slow_dashboard_never_holds_up_a_delivery(
         page = asyncio.create_task(asyncio.to_thread(_get, f"http://{host}:{port}/"))
         await asyncio.wait_for(computing.wait(), 5)
         started = time.monotonic()
-        code, _ = await send(_port(app), raw_mail(message_id="<during-snapshot@example.org>"))
+        code, _ = await send(_port(app), raw_mail(message_id="<during-page@example.org>"))
         answered_in = time.monotonic() - started
         assert code == 250
-        assert answered_in < 0.75  # not the 1.5 s the snapshot takes
+        assert answered_in < 0.75  # not the 1.5 s the page takes
         assert await page == 200
 
 

@@ -1032,11 +1032,16 @@ class Store:
         )
         return {row["kind"]: row["n"] for row in rows}
 
-    def threads(self, kind: ThreadKind | None = None) -> list[Thread]:
-        wanted = kind.value if kind else None
+    def threads(
+        self, kind: ThreadKind | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[Thread]:
+        """Threads, oldest first (ties in the order they were stored); a page of them
+        with ``limit`` and ``offset``, read through the index on ``first_at``."""
+        where, args = (" WHERE t.kind = ?", [kind.value]) if kind else ("", [])
+        page = " LIMIT ? OFFSET ?" if limit is not None else ""
         rows = self.db.query(
-            f"{_THREAD_COLUMNS} WHERE (? IS NULL OR t.kind = ?) ORDER BY t.first_at",
-            [wanted, wanted],
+            _THREAD_SELECT + where + " ORDER BY t.first_at, t.rowid" + page,
+            [*args, limit, offset] if limit is not None else args,
         )
         return [_thread_summary(row) for row in rows]
 
@@ -1051,7 +1056,7 @@ class Store:
         wanted = kind.value if kind else None
         exact = list(
             self.db.query(
-                f"{_THREAD_COLUMNS} WHERE t.key = ? AND (? IS NULL OR t.kind = ?)",
+                f"{_THREAD_SELECT} WHERE t.key = ? AND (? IS NULL OR t.kind = ?)",
                 [selector, wanted, wanted],
             )
         )
@@ -1060,7 +1065,7 @@ class Store:
         escaped = selector.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         rows = self.db.query(
-            f"{_THREAD_COLUMNS} WHERE t.subject LIKE ? ESCAPE '\\' AND (? IS NULL OR t.kind = ?)"
+            f"{_THREAD_SELECT} WHERE t.subject LIKE ? ESCAPE '\\' AND (? IS NULL OR t.kind = ?)"
             " ORDER BY t.first_at LIMIT ?",
             [pattern, wanted, wanted, limit],
         )
@@ -1070,7 +1075,7 @@ class Store:
         """Threads with a post since ``since`` (the tick's window), oldest first."""
         wanted = kind.value if kind else None
         rows = self.db.query(
-            f"{_THREAD_COLUMNS} WHERE t.last_at >= ? AND (? IS NULL OR t.kind = ?)"
+            f"{_THREAD_SELECT} WHERE t.last_at >= ? AND (? IS NULL OR t.kind = ?)"
             " ORDER BY t.first_at",
             [to_text(since), wanted, wanted],
         )
@@ -1086,7 +1091,7 @@ class Store:
         return [self._post_from_row(row) for row in rows]
 
     def thread(self, key: str) -> Thread | None:
-        rows = list(self.db.query(f"{_THREAD_COLUMNS} WHERE t.key = ?", [key]))
+        rows = list(self.db.query(_THREAD_SELECT + " WHERE t.key = ?", [key]))
         return _thread_summary(rows[0]) if rows else None
 
     def posts_in_thread(self, key: str) -> list[Post]:
@@ -1159,7 +1164,9 @@ def _thread_ref(row: tuple[Any, ...]) -> threading_rules.ThreadRef | None:
 _THREAD_KINDS = {kind.value: kind for kind in ThreadKind}
 
 
-_THREAD_COLUMNS = (
+# One thread with what the list shows of it; the subqueries read indexes (posts by
+# thread, threads by what they close, links by thread), so a page costs its rows.
+_THREAD_SELECT = (
     "SELECT t.*, (SELECT json_group_array(DISTINCT coalesce(nullif(p.author_name, ''),"
     " p.author_address)) FROM posts p WHERE p.thread_key = t.key) AS participants,"
     " (SELECT json_group_array(c.key) FROM threads c WHERE c.closes = t.key) AS closed_by,"

@@ -287,3 +287,13 @@ def m006_integrity_forum_unread(db: Database) -> None:
         pk=("forum", "topic_id"),
     )
     db["forum_unread"].create_index(["forum", "retry_at"])
+
+
+@migrations()
+def m009_web_thread_indexes(db: Database) -> None:
+    # A page of threads (`/api/threads`, oldest first, of one kind or all) and the
+    # threads a [RESULT] closes are index reads, not scans of every thread. Another
+    # migration may add the same index: if_not_exists keeps both harmless.
+    db["threads"].create_index(["first_at"], if_not_exists=True)
+    db["threads"].create_index(["kind", "first_at"], if_not_exists=True)
+    db["threads"].create_index(["closes"], if_not_exists=True)

@@ -475,4 +475,118 @@ def vote_standing(store: Store, threads: Sequence[str]) -> list[tuple[str, str, 
     )
 
 
+# --------------------------------------------------------------------------
+# Read by the dashboard (bot/web.py): pages of the stored views, newest first
+#
+# Each reads an index of the views, or scans the views themselves (a subject
+# LIKE, a count), never posts or threads; each list takes a LIMIT.
+# --------------------------------------------------------------------------
+
+
+@migrations()
+def m002_web_concern_order(db: Database) -> None:
+    # /api/concerns lists the views with concerns oldest first, a page at a time:
+    # read in this index's order, a page stops at its LIMIT instead of sorting them all.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_rfc_views_concerns_first_at"
+        " ON rfc_views (first_at, key) WHERE concerns > 0"
+    )
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _listed_where(state: str | None, text: str) -> tuple[str, list[Any]]:
+    where, args = ["listed = 1"], []
+    if state:
+        where.append("state = ?")
+        args.append(state)
+    if text:
+        where.append("subject LIKE ? ESCAPE '\\'")
+        args.append(_like(text))
+    return " AND ".join(where), args
+
+
+def listed_rfcs(
+    store: Store, *, state: str | None = None, text: str = "", limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The RFC list (RFCs, and discussions with concerns), most recently active first,
+    in one state and with ``text`` in the subject when given."""
+    where, args = _listed_where(state, text)
+    return [
+        json.loads(row[0])
+        for row in store.db.execute(
+            f"SELECT payload FROM rfc_views WHERE {where}"  # noqa: S608
+            " ORDER BY last_at DESC, key LIMIT ? OFFSET ?",
+            [*args, limit, offset],
+        )
+    ]
+
+
+def count_listed(store: Store, *, state: str | None = None, text: str = "") -> int:
+    where, args = _listed_where(state, text)
+    sql = f"SELECT count(*) FROM rfc_views WHERE {where}"  # noqa: S608
+    return int(store.db.execute(sql, args).fetchone()[0])
+
+
+def rfcs_named(store: Store, text: str, limit: int) -> list[dict[str, Any]]:
+    """RFC views (listed or not) whose subject holds ``text``: a selector in a URL."""
+    return _named(store, "rfc_views", "last_at DESC, key", text, limit)
+
+
+def votes_named(store: Store, text: str, limit: int) -> list[dict[str, Any]]:
+    """Vote views whose subject holds ``text``."""
+    return _named(store, "vote_views", "opened_at DESC, thread", text, limit)
+
+
+def _named(store: Store, table: str, order: str, text: str, limit: int) -> list[dict[str, Any]]:
+    sql = (
+        f"SELECT payload FROM {table} WHERE subject LIKE ? ESCAPE '\\'"  # noqa: S608
+        f" ORDER BY {order} LIMIT ?"
+    )
+    return [json.loads(row[0]) for row in store.db.execute(sql, [_like(text), limit])]
+
+
+def newest_votes(
+    store: Store, *, since: str | None = None, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Vote views, the most recently opened first (only those opened ``since``, if given)."""
+    return [
+        json.loads(row[0])
+        for row in store.db.execute(
+            "SELECT payload FROM vote_views WHERE opened_at >= ?"
+            " ORDER BY opened_at DESC, thread LIMIT ? OFFSET ?",
+            [since or "", limit, offset],
+        )
+    ]
+
+
+def count_votes(store: Store) -> dict[str, int]:
+    """How many votes are in each state (open, passed, failed, cancelled)."""
+    rows = store.db.execute("SELECT state, count(*) FROM vote_views GROUP BY state")
+    return {state: count for state, count in rows}
+
+
+def concern_pages(store: Store, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """Views with concerns, the oldest discussion first (as `quorum concerns` lists them)."""
+    return [
+        json.loads(row[0])
+        for row in store.db.execute(
+            "SELECT payload FROM rfc_views WHERE concerns > 0"
+            " ORDER BY first_at, key LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+    ]
+
+
+def backlog(store: Store) -> dict[str, int]:
+    """What the views have yet to take in: changed threads not read, views marked dirty."""
+    changes = store.db.execute("SELECT count(*) FROM changes").fetchone()[0]
+    waiting = store.db.execute("SELECT count(*) FROM dirty_views").fetchone()[0]
+    return {"changes": int(changes), "dirty": int(waiting)}
+
+
 __all__ = ["from_text", "to_text"]
