@@ -381,13 +381,25 @@ def _says_something(reading: UnitReading) -> bool:
     who wrote it to whom makes a sentence likelier to matter, never a concern by itself.
     A sentence introducing a list of concerns announces them; its items are the points."""
     features = reading.features
-    if features.get("introduces_concerns", 0.0) > 0:
+    if features.get("introduces_concerns", 0.0) > 0 or not _has_words(reading.unit.text):
         return False
     return (
         features.get("no_form", 0.0) == 0.0
         or features.get("question_to_proposal", 0.0) > 0
         or features.get("introduced_as_concerns", 0.0) > 0
     )
+
+
+# What is left of a sentence without task boxes, @mentions, links and punctuation: a
+# checklist of reviewers ("- [ ] @alexcrichton") under "leave comments with concerns:"
+# names people, it raises nothing. (A "-1" alone is a ballot, and says plenty.)
+_NOT_WORDS = re.compile(r"\[[ xX]?\]|@[\w-]+|https?://\S+|[^\w\s]|\d+")
+
+
+def _has_words(text: str) -> bool:
+    if _MINUS_ONE.search(text):  # "-1" alone on its line is a vote against
+        return True
+    return any(len(word) > 1 for word in _NOT_WORDS.sub(" ", text).split())
 
 
 def _explicit(reading: UnitReading, context: PostContext) -> bool:
@@ -502,7 +514,7 @@ class ThreadReader:
         parent = self.by_id.get(_parent_id(post) or "")
         said = self._said(parent) if parent is not None else frozenset()
         return PostContext(
-            by_proposer=self.is_proposer(post.author),
+            by_proposer=self.is_proposer(post.author) and not self._reviews(parent, said),
             is_proposal=opens_proposal(post),
             replies_to_proposer=parent is not None and self.is_proposer(parent.author),
             parent_asks="question" in said,
@@ -516,6 +528,14 @@ class ThreadReader:
             quotes_parent=bool(post.quoted),
             first_from_author=post.key in self._first_from_author,
             parent_asks_yes_no="yes_no_question" in said,
+        )
+
+    def _reviews(self, parent: Post | None, said: frozenset[str]) -> bool:
+        """The proposer answering someone else's suggestion is its reviewer: on a wish
+        list ("[DISCUSS] Maven 4.0.0 wish list") each reply proposes, and the thread's
+        opener weighs it as any reviewer would."""
+        return (
+            parent is not None and not self.is_proposer(parent.author) and bool(said & _SUGGESTING)
         )
 
     def is_proposer(self, person: Person) -> bool:
@@ -555,6 +575,7 @@ def _first_posts_by_author(posts: Sequence[Post]) -> frozenset[str]:
     return frozenset(first)
 
 
+_SUGGESTING = frozenset({"wish", "counter_proposal"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
 
 
