@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,47 @@ def test_the_core_the_features_and_the_config_load_no_network_library():
     )
     loaded = {name: libs for name, libs in json.loads(result.stdout).items() if libs}
     assert loaded == {}
+
+
+ARCHITECTURE = BOT.parent / "ARCHITECTURE.md"
+_SECTION = re.compile(r"^`bot/([\w/]*)`", re.MULTILINE)
+_NAMED = re.compile(r"`([\w/]+\.py)`")
+
+
+def _sections() -> dict[str, str]:
+    """ARCHITECTURE.md's "Every module" lists: package folder -> its text."""
+    text = ARCHITECTURE.read_text().split("## Every module", 1)[1]
+    starts = list(_SECTION.finditer(text))
+    return {
+        match.group(1): text[match.end() : following.start() if following else len(text)]
+        for match, following in zip(starts, [*starts[1:], None], strict=True)
+    }
+
+
+def _files_of(folder: str) -> set[str]:
+    """Module paths relative to ``folder``; a subpackage's modules as "votes/x.py"."""
+    root = BOT / folder
+    return {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if (folder or path.parent == BOT)  # the top level lists only its own files
+        and path.read_text().strip()  # an empty __init__.py only marks a package
+    }
+
+
+def test_architecture_names_every_module_and_only_modules_that_exist():
+    sections = _sections()
+    assert set(sections) == {"", "core/", "store/", "features/", "sync/", "adapters/"}
+    for folder, text in sections.items():
+        files = _files_of(folder)
+        subpackages = {name.split("/")[0] for name in files if "/" in name}
+        resolved = set()
+        for line in text.splitlines():
+            # A subpackage's modules are named on its own line: "- `votes/` — `grammar.py` ...".
+            sub = next((s for s in subpackages if line.startswith(f"- `{s}/`")), None)
+            for name in _NAMED.findall(line):
+                path = f"{sub}/{name}" if sub else name
+                assert path in files, f"ARCHITECTURE.md names bot/{folder}{path}: no such module"
+                resolved.add(path)
+        unnamed = sorted(files - resolved - {f"{sub}/__init__.py" for sub in subpackages})
+        assert unnamed == [], f"bot/{folder}: modules ARCHITECTURE.md does not name"
