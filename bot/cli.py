@@ -634,6 +634,11 @@ class Announcer:
             _print_threads(rows)
 
 
+# How many threads `quorum run` prints after its start-up import: a ten-year archive
+# has thousands, and the terminal is for what is happening now.
+STARTUP_THREADS = 20
+
+
 async def _serve(config: Config, db_path: Path, announce: Announcer | None = None) -> None:
     say = announce or Announcer()
     app = App(config, db_path)
@@ -651,7 +656,18 @@ async def _serve(config: Config, db_path: Path, announce: Announcer | None = Non
                 read=report.counts.read,
                 new=report.counts.new,
             )
-            say.print_threads(await app.db(lambda store: store.threads()))
+            shown, total = await app.db(
+                lambda store: (store.recent_threads(STARTUP_THREADS), store.stats()["threads"])
+            )
+            say.print_threads(shown)
+            if total > len(shown):
+                say.say(
+                    f"(the {len(shown)} most recently active of {total} threads;"
+                    " `quorum threads` lists them all)",
+                    "import.threads",
+                    shown=len(shown),
+                    total=total,
+                )
         if endpoints.smtp:
             host, port = endpoints.smtp
             accepted = ", ".join(config.smtp.accept)

@@ -73,9 +73,8 @@ def find_vote(store: Store, selector: str) -> Thread:
 
 def vote_report(store: Store, config: Config, selector: str, now: datetime) -> VoteReport:
     thread = find_vote(store, selector)
-    subjects = {t.key: t for t in store.threads()}
     return _report(
-        store, config, thread, subjects, now, roster_for(store, config), people_for(store, config)
+        store, config, thread, None, now, roster_for(store, config), people_for(store, config)
     )
 
 

@@ -1045,6 +1045,14 @@ class Store:
         )
         return [_thread_summary(row) for row in rows]
 
+    def recent_threads(self, limit: int) -> list[Thread]:
+        """The ``limit`` threads with the latest posts, newest last (through the
+        index on ``last_at``)."""
+        rows = self.db.query(
+            _THREAD_SELECT + " ORDER BY t.last_at DESC, t.rowid DESC LIMIT ?", [limit]
+        )
+        return [_thread_summary(row) for row in reversed(list(rows))]
+
     def find_threads(
         self, selector: str, kind: ThreadKind | None = None, limit: int = 21
     ) -> list[Thread]:
