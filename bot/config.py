@@ -439,6 +439,10 @@ class DiscourseConfig(Section):
     webhooks: WebhookServerConfig = Field(default_factory=WebhookServerConfig)
     # Let the outbox reply in forum topics (also needs dispatch.dry_run = false).
     post_replies: bool = False
+    # Keep one status post in each RFC's forum topic (state, unsettled concerns, votes),
+    # edited in place as the RFC moves. Sent through the outbox like replies: it also
+    # needs post_replies and dispatch.dry_run = false to reach the forum.
+    status_posts: bool = False
 
     @field_validator("forums")
     @classmethod

@@ -61,7 +61,7 @@ from bot.core.concern_cues import (
     post_features,
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
-from bot.core.discourse import HEADER_POST_NUMBER
+from bot.core.discourse import HEADER_POST_NUMBER, HEADER_REPLY_TO
 from bot.core.people import People
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
@@ -491,7 +491,7 @@ class ThreadReader:
         self.settings = settings
         self.proposers = [p.author for p in posts if opens_proposal(p)]
         self.in_vote = any(parse_subject(p.subject).kind is ThreadKind.VOTE for p in posts[:1])
-        self.by_id = {p.message_id: p for p in posts if p.message_id}
+        self.by_id = {_id_of(p): p for p in posts if _id_of(p)}
         self.proposer_posts = sorted(
             (p.created_at, p.key) for p in posts if self.is_proposer(p.author)
         )
@@ -920,8 +920,8 @@ class _Work:
             )
             self._apply_acceptance(post, raises_new=bool(findings))
             self._record_findings(post, parent, findings)
-        if post.message_id:
-            self.posts[post.message_id] = post
+        if _id_of(post):
+            self.posts[_id_of(post) or ""] = post
         self.posts_by_key[post.key] = post
 
     # -- threading ----------------------------------------------------------------
@@ -1044,8 +1044,8 @@ class _Work:
                 )
                 self.concerns[concern.id] = updated
                 answered.append(updated)
-                if post.message_id:
-                    self.answers_in[concern.id].add(post.message_id)
+                if _id_of(post):
+                    self.answers_in[concern.id].add(_id_of(post) or "")
         if answered:
             self._apply_adoption(post, answered, by_proposer=by_proposer)
 
@@ -1131,10 +1131,11 @@ class _Work:
             )
 
     def _rebuts(self, post: Post, parent: Post, finding: Finding) -> bool:
-        if not parent.message_id:
+        parent_id = _id_of(parent)
+        if not parent_id:
             return False
         return any(
-            parent.message_id in self.raised_in[c.id]
+            parent_id in self.raised_in[c.id]
             and not _same_author(post.author, c.raised_by)
             and same_topic(finding.text, c.text, self.subject_words)
             for c in self.concerns.values()
@@ -1153,8 +1154,8 @@ class _Work:
 
     def _note_repeat(self, concern: Concern, post: Post, finding: Finding) -> None:
         self.texts[concern.id].append(finding.text)
-        if post.message_id:
-            self.raised_in[concern.id].add(post.message_id)
+        if _id_of(post):
+            self.raised_in[concern.id].add(_id_of(post) or "")
         if post.key != concern.post and post.key not in concern.repeated_in:
             self.concerns[concern.id] = replace(
                 concern, repeated_in=(*concern.repeated_in, post.key)
@@ -1183,16 +1184,32 @@ class _Work:
             message_id=post.message_id,
             url=post.url,
         )
-        self.raised_in[concern_id] = {post.message_id} if post.message_id else set()
+        self.raised_in[concern_id] = {_id_of(post) or ""} if _id_of(post) else set()
         self.answers_in[concern_id] = set()
         self.texts[concern_id] = [" ".join(sentences)]
 
 
 def _parent_id(post: Post) -> str | None:
-    """In-Reply-To, or the last Reference for clients that only send References."""
+    """In-Reply-To, or the last Reference for clients that only send References; on
+    the forum, the post it replies to (Discourse's reply_to_post_number)."""
     if post.in_reply_to:
         return post.in_reply_to
-    return post.references[-1] if post.references else None
+    if post.references:
+        return post.references[-1]
+    number = post.headers.get(HEADER_REPLY_TO) if post.source is Source.DISCOURSE else None
+    return _forum_id(post.thread_key, number) if number else None
+
+
+def _id_of(post: Post) -> str | None:
+    """What replies name a post by: its Message-ID, or on the forum its number in the topic."""
+    if post.message_id:
+        return post.message_id
+    number = post.headers.get(HEADER_POST_NUMBER) if post.source is Source.DISCOURSE else None
+    return _forum_id(post.thread_key, number) if number else None
+
+
+def _forum_id(topic: str, number: str) -> str:
+    return f"{topic}#{number}"
 
 
 def _same_author(one: Person, other: Person) -> bool:

@@ -39,12 +39,14 @@ def _registry() -> tuple[Feature, ...]:
     # Imported here: the feature modules import this package's siblings.
     from bot.features.concerns import command_replies
     from bot.features.reminders import reminder_actions_for
+    from bot.features.status_posts import status_actions
     from bot.features.votes import result_due_actions
 
     return (
         Feature("command-replies", None, command_replies),
         Feature("reminders", "responsiveness", reminder_actions_for),
         Feature("vote-closing", "votes", result_due_actions),
+        Feature("status-posts", "discourse", status_actions),
     )
 
 

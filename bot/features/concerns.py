@@ -14,7 +14,7 @@ from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
-from bot.features.people import people_from
+from bot.features.people import bot_addresses, people_from
 from bot.model import Action, Thread, ThreadKind
 from bot.render import render
 from bot.store import Store
@@ -29,7 +29,7 @@ def ledger_settings(config: Config, model: ConcernModel | None = None) -> Ledger
     return LedgerSettings(
         handle=config.bot.name,
         maintainers=frozenset(member.name for member in config.roster.members),
-        bot_addresses=frozenset({config.bot.address.lower()}),
+        bot_addresses=frozenset(address.casefold() for address in bot_addresses(config)),
         resolvers=ResolvePolicy(config.concerns.resolvers),
         people=people_from(config),
         model=model or DEFAULT_MODEL,

@@ -58,12 +58,20 @@ def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> Ident
             identities,
             known=tuple(dict.fromkeys(known)),
             learned=learned,
-            bot_addresses=(config.bot.address,),
+            bot_addresses=bot_addresses(config),
             bot_name=config.bot.name,
             trust=trust_settings(config),
         )
     except ValueError as error:  # one alias claimed by two people
         raise ConfigError(f"identities: {error}") from None
+
+
+def bot_addresses(config: Config) -> tuple[str, ...]:
+    """Every name the bot writes under: its mail address and its user on each forum
+    (a forum post's author is its username), so its own posts are never read as
+    anyone's concern, ballot or answer."""
+    forums = config.discourse.forums.values() if config.discourse is not None else ()
+    return tuple(dict.fromkeys([config.bot.address, *(f.api_username for f in forums)]))
 
 
 def trust_settings(config: Config) -> TrustSettings:

@@ -1108,6 +1108,16 @@ class Store:
         )
         return [self._post_from_row(row) for row in rows]
 
+    def first_post(self, thread_key: str) -> Post | None:
+        """The thread's opening post (through the index on thread and time)."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM posts WHERE thread_key = ? ORDER BY created_at, key LIMIT 1",
+                [thread_key],
+            )
+        )
+        return self._post_from_row(rows[0]) if rows else None
+
     def post(self, key: str) -> Post | None:
         rows = list(self.db.query("SELECT * FROM posts WHERE key = ?", [key]))
         return self._post_from_row(rows[0]) if rows else None

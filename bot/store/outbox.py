@@ -81,6 +81,12 @@ def m001_actions(db: Database) -> None:
     db["actions"].create_index(["remote_id"])
 
 
+@migrations()
+def m002_actions_by_target(db: Database) -> None:
+    # What was already said about one post (the latest status of a forum topic).
+    db["actions"].create_index(["target", "kind", "created_at"], if_not_exists=True)
+
+
 def apply_migrations(db: Database) -> None:
     """Create or upgrade the outbox tables. Needs the core schema (``posts``) first."""
     migrations.apply(db)
@@ -382,6 +388,16 @@ class Outbox:
             {"status": status.value if status else None, "kind": kind, "limit": limit},
         )
         return [_entry(row) for row in rows]
+
+    def said_about(self, target: str, kind: str) -> tuple[int, str | None]:
+        """How many ``kind`` actions were recorded about ``target``, and the latest text."""
+        rows = self._store.db.execute(
+            "SELECT count(*), (SELECT text FROM actions WHERE target = ? AND kind = ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1)"
+            " FROM actions WHERE target = ? AND kind = ?",
+            [target, kind, target, kind],
+        ).fetchone()
+        return int(rows[0]), rows[1]
 
     def get(self, key: str) -> LogEntry | None:
         rows = list(self.db.query("SELECT * FROM actions WHERE key = ?", [key]))

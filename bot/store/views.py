@@ -421,6 +421,18 @@ def active_rfcs(store: Store, since: str, *, with_concerns: bool = True) -> list
     ]
 
 
+def rfcs_with_forum_topics(store: Store, since: str) -> list[dict[str, Any]]:
+    """Views of RFCs with a post since ``since`` and a Discourse topic among their parts."""
+    return [
+        json.loads(row[0])
+        for row in store.db.execute(
+            "SELECT payload FROM rfc_views WHERE last_at >= ?"
+            " AND instr(payload, '\"discourse:') > 0 ORDER BY last_at DESC, key",
+            [since],
+        )
+    ]
+
+
 def votes_open_or_closed_since(store: Store, since: str) -> list[str]:
     """Vote threads still open, or closed since ``since``, oldest first."""
     return [

@@ -47,6 +47,7 @@ from bot.core import discourse as forum_core
 from bot.core.discourse import ForumPost, ForumSite
 from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered
 from bot.errors import ConfigError, QuorumError
+from bot.features.status_posts import STATUS_KIND
 from bot.logs import event as log_event
 from bot.model import Action, Post, Source
 from bot.render import render
@@ -633,6 +634,10 @@ class ForumService:
         # What each forum's last sync left unread (see forum_store.unread_topics).
         self._unread: dict[str, list[forum_store.UnreadTopic]] = {}
 
+    @property
+    def db(self) -> DbCall:
+        return self._db
+
     def site(self, name: str) -> ForumSite:
         return ForumSite(name, self.config.forums[name].base_url)
 
@@ -771,6 +776,9 @@ class ForumReply:
     topic_id: int
     reply_to_post_number: int | None
     raw: str
+    # The topic's one status post (bot.features.status_posts): edited in place after
+    # the first time, never posted again.
+    status: bool = False
 
 
 class DiscourseChannel:
@@ -795,18 +803,21 @@ class DiscourseChannel:
         if forum not in self._service.clients:
             raise DeliveryRefused(f"forum {forum!r} is not configured", permanent=True)
         number = target.headers.get(forum_core.HEADER_POST_NUMBER)
+        status = action.kind == STATUS_KIND
         raw = render(
             "discourse/reply.md.j2",
             text=action.text,
             key=action.key,  # a hidden marker, so a person can find an uncertain post
             bot_name=self._bot_name,
             project=self._project,
+            status=status,
         )
         reply = ForumReply(
             forum,
             int(target.headers[forum_core.HEADER_TOPIC_ID]),
-            int(number) if number else None,
+            None if status or not number else int(number),
             raw,
+            status=status,
         )
         refusal = "the post was written by a machine" if target.auto_submitted else None
         return Rendered(payload=reply, preview=raw, refusal=refusal)
@@ -817,5 +828,10 @@ class DiscourseChannel:
         reply = rendered.payload
         client = self._service.clients[reply.forum]
         await point_of_no_return()
+        if reply.status:
+            result = await publish_status(
+                client, self._service.db, reply.forum, reply.topic_id, reply.raw
+            )
+            return str(result.post_id)
         created = await post_reply(client, reply.topic_id, reply.raw, reply.reply_to_post_number)
         return str(created.id)
