@@ -105,7 +105,8 @@ class Archive:
             case ArchiveKind.PUBLIC_INBOX:
                 return f"{self.url}/{quote(bare, safe='@')}/"
             case ArchiveKind.MAIL_ARCHIVE:
-                return f"{_origin(self.url, MAIL_ARCHIVE_ORIGIN)}/search?l=mid&q={quote(bare)}"
+                origin = _origin(self.url, MAIL_ARCHIVE_ORIGIN)
+                return f"{origin}/search?l=mid&q={quote(bare, safe='')}"
             case ArchiveKind.HYPERKITTY:
                 return f"{self._hyperkitty_list()}/message/{hyperkitty_hash(bare)}/"
             case ArchiveKind.PONYMAIL:

@@ -295,7 +295,8 @@ class Scope:
             return True
         name = post.list_id.strip("<> ").casefold()
         if self.lists:
-            return name in self.lists or name.replace("@", ".") in self.lists
+            # A list is named by its List-Id or its address: dev@x.org is dev.x.org.
+            return name in {entry.replace("@", ".") for entry in self.lists}
         return not _NOT_DEVELOPMENT.search(name)
 
 
