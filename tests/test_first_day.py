@@ -165,6 +165,24 @@ async def test_attention_json_is_what_the_feature_returns(tmp_path: Path):
     assert "reminder: indexer: reminded, unanswered" in text
 
 
+async def test_nothing_older_than_max_age_needs_attention_or_gets_a_message(tmp_path: Path):
+    db = sample_store(tmp_path / "q.db")
+    example = load_config(EXAMPLE)
+    assert example.responsiveness is not None
+    config = example.model_copy(
+        update={"responsiveness": example.responsiveness.model_copy(update={"max_age_days": 5})}
+    )
+    # Frank's question is 5 days and 1 hour old: history, whatever its ladder says.
+    [report] = await run_ticks(config, db, [datetime(2026, 11, 20, 20, tzinfo=UTC)])
+    assert [o.kind for o in report.dispatch.outcomes] == []
+    store = Store.open(db)
+    try:
+        found = attention(store, config, datetime(2026, 11, 20, 20, tzinfo=UTC), current=False)
+    finally:
+        store.close()
+    assert found.items == ()
+
+
 @pytest.mark.parametrize(
     ("zone", "expected"),
     [

@@ -214,9 +214,8 @@ def _ladder_items(evaluation: Evaluation, words: _Words, max_age: timedelta) -> 
             )
         )
     for obligation in evaluation.obligations:
-        if not obligation.is_open or obligation.expired:
-            continue
-        if words.now - obligation.opened_at > max_age or obligation.module in flagged:
+        # An obligation older than max_age is expired (history) by the ladder itself.
+        if not obligation.is_open or obligation.expired or obligation.module in flagged:
             continue
         item = _ladder_item(obligation, words)
         if item is not None:

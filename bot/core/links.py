@@ -34,9 +34,6 @@ from typing import Protocol
 
 from bot.core.sources import hyperkitty_hash
 
-# Quorum's own key for a mail with no usable Message-ID (bot.core.mail): never shown.
-_HASH_KEY = re.compile(r"^sha256:", re.IGNORECASE)
-
 
 class ArchiveKind(StrEnum):
     NONE = "none"
@@ -226,8 +223,8 @@ def link_for(
 
 
 def shown_message_id(message_id: str | None) -> str | None:
-    """A Message-ID as people write it (``<a@b>``); None for Quorum's internal keys."""
-    if not message_id or _HASH_KEY.match(message_id):
+    """A Message-ID as people write it (``<a@b>``), or None."""
+    if not message_id:
         return None
     bare = message_id.strip().strip("<>")
     return f"<{bare}>" if bare else None
