@@ -38,8 +38,12 @@ def test_sent_and_dry_run_both_count_as_delivered_with_their_time(store: Store):
         Delivery("remind", "list", NOW, LATER, dry_run=True),
         Delivery("remind", "slack", NOW, LATER, dry_run=False),
     ]
-    # Outside the window asked for: not read.
+    # Before the window asked for: not read.
     assert outbox.ladder(LATER) == {}
+    # As of a moment before the delivery: recorded, not delivered yet.
+    [early] = outbox.ladder(NOW - timedelta(days=1), NOW)[ITEM][:1]
+    assert early.delivered_at is None
+    assert outbox.ladder(NOW - timedelta(days=1), NOW - timedelta(minutes=1)) == {}
 
 
 def test_a_summary_covers_every_obligation_it_lists(store: Store):

@@ -196,7 +196,7 @@ def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluati
         concerns=_module_concerns(store, config, modules, now, categories) if modules else (),
         rfc_of=rfc_store.rfc_map(store, {thread_of(p) for p in posts}) if modules else {},
         categories=categories,
-        ladder=Outbox(store).ladder(since) if modules else {},
+        ladder=Outbox(store).ladder(since, now) if modules else {},
         catch_up=catch_up_policy(section),
         scope=obligation_scope(config, section),
     )

@@ -92,7 +92,7 @@ def m002_action_items(db: Database) -> None:
     )
     db["action_items"].create_index(["item"])
     # The ladder reads the reminders of a window (Outbox.ladder).
-    db["actions"].create_index(["kind", "created_at"])
+    db["actions"].create_index(["kind", "created_at"], if_not_exists=True)
     # Reminders and escalations recorded before: their key names the obligation
     # (kind:channel:module=NAME:stage:post), so their history is not lost.
     rows = db.execute("SELECT key FROM actions WHERE kind IN ('remind', 'escalate')").fetchall()
@@ -426,24 +426,29 @@ class Outbox:
         rows = self.db.query("SELECT status, count(*) AS n FROM actions GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
 
-    def ladder(self, since: datetime) -> dict[str, list[Delivery]]:
-        """What was recorded about each obligation (Action.about) since ``since``: the
-        catch-up summaries, reminders and escalations, and when each was delivered.
+    def ladder(self, since: datetime, until: datetime | None = None) -> dict[str, list[Delivery]]:
+        """What was recorded about each obligation (Action.about) from ``since`` to ``until``:
+        the catch-up summaries, reminders and escalations, and when each was delivered.
 
         Dry-run counts as delivered (the message was rendered and recorded, the way
-        it would have been sent) at the moment it was recorded as such.
+        it would have been sent) at the moment it was recorded as such. As of a past
+        ``until``, what was recorded or delivered later has not happened yet.
         """
+        end = to_text(until) if until is not None else "9999"
         rows = self.db.execute(
             "SELECT i.item, a.kind, a.channel, a.status, a.created_at, a.sent_at, a.updated_at"
             " FROM actions a JOIN action_items i ON i.action_key = a.key"
-            " WHERE a.created_at >= ? AND a.kind IN ('catch-up', 'remind', 'escalate')",
-            [to_text(since)],
+            " WHERE a.kind IN ('catch-up', 'remind', 'escalate')"
+            " AND a.created_at >= ? AND a.created_at <= ?",
+            [to_text(since), end],
         ).fetchall()
         found: dict[str, list[Delivery]] = {}
         for item, kind, channel, status, created, sent, updated in rows:
             delivered = sent if status == Status.SENT else None
             if status == Status.DRY_RUN:
                 delivered = updated
+            if delivered is not None and delivered > end:
+                delivered = None
             found.setdefault(item, []).append(
                 Delivery(
                     kind=kind,
