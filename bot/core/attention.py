@@ -243,7 +243,6 @@ def _vote_items(
     for report in votes:
         if words.now - report.closes_at > max_age:
             continue
-        link = reference(PostRef(message_id=message_id_of_key(report.thread)), words.archive)
         tally = report.tally
         standing = f"+1 {tally.plus}, 0 {tally.zero}, -1 {tally.minus}" + (
             "" if report.binding_unknown else f" (binding +1 {tally.binding_plus})"
@@ -254,26 +253,26 @@ def _vote_items(
                 when = f"closes in {human_duration(report.closes_at - words.now)}"
             else:
                 when = f"ended {words.day(report.closes_at)}, no RESULT yet"
-            items.append(
-                AttentionItem(
-                    kind=AttentionKind.VOTE_CLOSING,
-                    title=f"vote “{report.subject}”: {when}",
-                    detail=f"{verdict} now: {standing}",
-                    link=link,
-                    since=report.closes_at,
-                    age=words.age(report.opened_at),
-                )
-            )
+            detail = f"{verdict} now: {standing}"
+            items.append(_vote_item(report, words, AttentionKind.VOTE_CLOSING, when, detail))
         if report.agrees_with_announced is False:
             differences = "; ".join(d.detail for d in report.discrepancies) or "see quorum votes"
-            items.append(
-                AttentionItem(
-                    kind=AttentionKind.RESULT_DISAGREES,
-                    title=f"vote “{report.subject}”: the announced RESULT disagrees",
-                    detail=f"the thread says {standing}; {differences}",
-                    link=link,
-                    since=report.closes_at,
-                    age=words.age(report.closes_at),
-                )
-            )
+            detail = f"the thread says {standing}; {differences}"
+            title = "the announced RESULT disagrees"
+            items.append(_vote_item(report, words, AttentionKind.RESULT_DISAGREES, title, detail))
     return items
+
+
+def _vote_item(
+    report: VoteReport, words: _Words, kind: AttentionKind, title: str, detail: str
+) -> AttentionItem:
+    """A vote that needs a person; its age runs from its opening while it is open."""
+    opened = report.opened_at if kind is AttentionKind.VOTE_CLOSING else report.closes_at
+    return AttentionItem(
+        kind=kind,
+        title=f"vote “{report.subject}”: {title}",
+        detail=detail,
+        link=reference(PostRef(message_id=message_id_of_key(report.thread)), words.archive),
+        since=report.closes_at,
+        age=words.age(opened),
+    )

@@ -16,7 +16,7 @@ from bot.core.votes import VoteReport
 from bot.features.concerns import ledger_of
 from bot.features.links import archive_of
 from bot.features.reminders import DEFAULT_RESPONSIVENESS, evaluate_modules
-from bot.features.votes import vote_report
+from bot.features.votes import vote_report, vote_reports
 from bot.store import Store, to_text
 from bot.store import views as stored_views
 
@@ -46,7 +46,7 @@ def attention(
     return needs_attention(
         now,
         evaluation=found,
-        votes=_votes(store, config, now, oldest),
+        votes=_votes(store, config, now, oldest, current),
         concerns=_blocked(store, config, now) if current else _recent_open(store, config, now),
         archive=archive_of(config),
         max_age=max_age(config),
@@ -54,8 +54,12 @@ def attention(
     )
 
 
-def _votes(store: Store, config: Config, now: datetime, oldest: datetime) -> list[VoteReport]:
+def _votes(
+    store: Store, config: Config, now: datetime, oldest: datetime, current: bool
+) -> list[VoteReport]:
     """Votes open, or closed within the catch-up age (a RESULT may disagree)."""
+    if not current:
+        return [r for r in vote_reports(store, config, now) if r.closes_at >= oldest]
     keys = stored_views.votes_open_or_closed_since(store, to_text(oldest))
     return [vote_report(store, config, key, now) for key in keys]
 
@@ -64,19 +68,19 @@ def _blocked(store: Store, config: Config, now: datetime) -> list[BlockedConcern
     """The concerns blocking listed RFCs, as their stored views name them."""
     found: list[BlockedConcern] = []
     for payload in stored_views.rfc_payloads(store, listed=True, state="blocked"):
-        for concern in payload.get("blocked_on", []):
-            found.append(
-                BlockedConcern(
-                    rfc=payload["rfc"],
-                    subject=payload["subject"],
-                    concern=concern["id"],
-                    title=concern["title"],
-                    raised_by=concern["raised_by"],
-                    raised_at=datetime.fromisoformat(concern["raised_at"]),
-                    post=concern["post"],
-                    url=concern.get("url"),
-                )
+        found += [
+            BlockedConcern(
+                payload["rfc"],
+                payload["subject"],
+                concern["id"],
+                concern["title"],
+                concern["raised_by"],
+                datetime.fromisoformat(concern["raised_at"]),
+                concern["post"],
+                concern.get("url"),
             )
+            for concern in payload.get("blocked_on", [])
+        ]
     return found
 
 
@@ -86,18 +90,18 @@ def _recent_open(store: Store, config: Config, now: datetime) -> list[BlockedCon
     found: list[BlockedConcern] = []
     for thread in store.threads_active_since(now - blocking):
         ledger = ledger_of(store, config, thread, now)
-        for concern in ledger.in_state(ConcernState.OPEN):
-            if timedelta(0) <= now - concern.raised_at <= blocking:
-                found.append(
-                    BlockedConcern(
-                        rfc=thread.key,
-                        subject=thread.subject,
-                        concern=concern.id,
-                        title=concern.title,
-                        raised_by=concern.raised_by.display,
-                        raised_at=concern.raised_at,
-                        post=concern.post,
-                        url=concern.url,
-                    )
-                )
+        found += [
+            BlockedConcern(
+                thread.key,
+                thread.subject,
+                concern.id,
+                concern.title,
+                concern.raised_by.display,
+                concern.raised_at,
+                concern.post,
+                concern.url,
+            )
+            for concern in ledger.in_state(ConcernState.OPEN)
+            if timedelta(0) <= now - concern.raised_at <= blocking
+        ]
     return found
