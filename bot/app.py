@@ -31,8 +31,8 @@ from bot.adapters.slack import slack_channels
 from bot.config import Config, DiscourseConfig
 from bot.core.rules import came_through_list
 from bot.dispatch import Channel, Dispatcher, DispatchReport
-from bot.features import decide_all, views
-from bot.features.digest import digest_action
+from bot.features import decide_all, scheduled, views
+from bot.features.links import archive_of
 from bot.ingest import (
     ImportReport,
     import_paths,
@@ -61,7 +61,6 @@ FEATURES_EVERY = timedelta(minutes=5)
 # How often the dashboard's views catch up with new mail when no tick does it first.
 VIEWS_EVERY = timedelta(seconds=30)
 DISPATCH_EVERY = timedelta(minutes=1)
-DIGEST_CRON = "0 9 * * mon"  # Mondays 09:00 UTC
 # Accepting mail comes before processing it. In a flood (deliveries stored faster than
 # PROCESS_FLOOD_RATE a second, a hundred times a busy list's worst minute) they are
 # answered at full speed and processed when it ebbs, but never more than PROCESS_LAG_MAX
@@ -436,28 +435,7 @@ class App:
 
     def _channels(self) -> dict[str, Channel[Any]]:
         config = self.config
-        mail = {
-            "bot_name": config.bot.name,
-            "bot_address": config.bot.address,
-            "list_address": config.project.list_address,
-            "project": config.project.name,
-            "archive_url": config.project.archive_url,
-        }
-        slack = slack_channels(
-            config.slack,
-            bot_name=config.bot.name,
-            project=config.project.name,
-            archive_url=config.project.archive_url,
-        )
-        channels: dict[str, Channel[Any]] = {
-            "mail": MailChannel(
-                config.mail_out, name="mail", message_id_key=self._message_id_key, **mail
-            ),
-            "list": MailChannel(
-                config.mail_out, name="list", message_id_key=self._message_id_key, **mail
-            ),
-            **{channel.name: channel for channel in slack},
-        }
+        channels = outbound_channels(config, self._message_id_key)
         if self.forums is not None and self.discourse is not None:
             channels["discourse"] = DiscourseChannel(
                 self.forums,
@@ -473,7 +451,18 @@ class App:
             Job("views", self.refresh_views, every=VIEWS_EVERY),
             Job("features", self.run_features, every=FEATURES_EVERY),
             Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
-            Job("digest", self.run_digest, cron=DIGEST_CRON),
+        ]
+        # Features on a calendar of their own (the digest: digest.schedule, in the
+        # community's time zone).
+        jobs += [
+            Job(
+                feature.name,
+                partial(self.run_scheduled, feature.name),
+                cron=feature.schedule(self.config),
+                timezone=self.config.project.zone(),
+            )
+            for feature in scheduled(self.config)
+            if feature.schedule is not None
         ]
         if self.forums is not None:
             for name, every in self.forums.poll_intervals().items():
@@ -530,11 +519,13 @@ class App:
             self.on_dispatch(report)
         return report
 
-    async def run_digest(self, now: datetime) -> None:
+    async def run_scheduled(self, name: str, now: datetime) -> int:
+        """One scheduled feature (the digest), whose time came: record and deliver."""
         await self.refresh_views(now)
-        action = await self.read(lambda store: digest_action(store, self.config, now))
-        await self.db(lambda store: Outbox(store).record(action, now))
+        actions = await self.read(lambda store: decide_all(store, self.config, now, only=[name]))
+        new = await self.db(lambda store: Outbox(store).record_all(actions, now))
         await self.run_dispatch(now)
+        return new
 
     async def import_on_start(self) -> ImportReport | None:
         paths = [self.config.resolve(p) for p in self.config.imports.on_start]
@@ -599,6 +590,34 @@ class App:
             self._parser_process = None
         if self._run_lock is not None:
             self._run_lock.release()
+
+
+def outbound_channels(config: Config, message_id_key: bytes) -> dict[str, Channel[Any]]:
+    """Mail (a reply where the post was, a note to the list) and the Slack routes.
+
+    The forum's channel needs the running forum service; `quorum run` adds it.
+    """
+    responsiveness = config.responsiveness
+    mail = {
+        "bot_name": config.bot.name,
+        "bot_address": config.bot.address,
+        "list_address": config.project.list_address,
+        "project": config.project.name,
+        "archive_url": archive_of(config),
+        # X-Loop: responsiveness.loop_id, else the bot's address.
+        "loop_id": responsiveness.loop_id if responsiveness is not None else "",
+    }
+    slack = slack_channels(
+        config.slack,
+        bot_name=config.bot.name,
+        project=config.project.name,
+        archive_url=archive_of(config),
+    )
+    return {
+        "mail": MailChannel(config.mail_out, name="mail", message_id_key=message_id_key, **mail),
+        "list": MailChannel(config.mail_out, name="list", message_id_key=message_id_key, **mail),
+        **{channel.name: channel for channel in slack},
+    }
 
 
 class _StoreRunLog:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -32,13 +33,16 @@ from bot.cli_sources import register as register_source_commands
 from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.people import Via
 from bot.core.reminders import format_duration
+from bot.core.rfcs import human_duration
 from bot.core.votes import Ballot, VoteReport
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.dispatch import DispatchReport
 from bot.errors import QuorumError, UserError
 from bot.features import views
+from bot.features.attention import attention
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
+from bot.features.links import archive_problem, link_of
 from bot.features.reminders import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import SHARED_COMMIT_MESSAGES, ImportReport, import_paths
@@ -49,12 +53,17 @@ from bot.store import forum as forum_store
 from bot.store import views as stored_views
 from bot.store.outbox import Outbox, Status
 from bot.terminal import safe_json, safe_text
+from bot.tick import TickReport, instants, run_ticks, scratch_copy
+from bot.tick import as_dict as tick_dict
 from bot.version import version_text
 from bot.web import web_address
 
 logger = logging.getLogger(__name__)
 BACKUP_NICENESS = 10
 _PAGE = "Which page of --limit rows."
+# --now for the commands that simulate time: "2026-11-20T09:00Z" as well as click's forms.
+_INSTANTS = ("%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
+             "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")  # fmt: skip
 
 
 class _SafeConsole(Console):
@@ -192,6 +201,11 @@ def check_config(ctx: Context, file: Path | None) -> None:
         raise click.UsageError("name a config file: quorum check-config FILE")
     config = load_config(path)
     out.print(f"{path}: ok ({len(config.smtp.accept)} accepted address(es))")
+    # Valid, but posts will be named instead of linked: part of the report, on stdout
+    # (stderr carries log lines only, JSON ones under --log-format json).
+    problem = archive_problem(config)
+    if problem is not None:
+        out.print(f"warning: {problem}")
 
 
 @cli.command("import")
@@ -560,6 +574,12 @@ def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
     for decision in evaluation.decisions:
         channel = decision.channel.value
         out.print(f"due: {decision.stage.verb} via {channel}: {decision.rule}; {decision.reason}")
+    for obligation in evaluation.catch_up:
+        out.print(
+            f"catch-up: {obligation.module}: {'; '.join(obligation.reasons)} on"
+            f" {obligation.opened_at:%Y-%m-%d}; waiting {human_duration(obligation.waiting)},"
+            " which fell due while Quorum was not watching: listed in the next catch-up summary"
+        )
 
 
 def _duration(value: timedelta | None) -> str:
@@ -606,13 +626,29 @@ def stats(ctx: Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--now",
+    "start_at",
+    type=click.DateTime(formats=_INSTANTS),
+    help="Start the bot's clock at this time (UTC) and let it run on from there: a demo"
+    " of a given day. Stored times, reminders and the ladder all follow it.",
+)
 @click.pass_obj
-def run(ctx: Context) -> None:
+def run(ctx: Context, start_at: datetime | None) -> None:
     """Serve: the SMTP endpoint and the worker, until SIGINT or SIGTERM."""
     config = ctx.config()
     path = database_path(ctx.db_path, create=True)
+    clock = running_clock(_moment(start_at)) if start_at else None
     with store_errors(path):
-        asyncio.run(_serve(config, path, Announcer(json_logs=ctx.log_format == "json")))
+        asyncio.run(
+            _serve(config, path, Announcer(json_logs=ctx.log_format == "json"), clock=clock)
+        )
+
+
+def running_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads ``start`` now and runs on at the real pace."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
 @dataclass(frozen=True, slots=True)
@@ -639,9 +675,14 @@ class Announcer:
 STARTUP_THREADS = 20
 
 
-async def _serve(config: Config, db_path: Path, announce: Announcer | None = None) -> None:
+async def _serve(
+    config: Config,
+    db_path: Path,
+    announce: Announcer | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
     say = announce or Announcer()
-    app = App(config, db_path)
+    app = App(config, db_path, clock=clock) if clock is not None else App(config, db_path)
     app.on_dispatch = None if say.json_logs else _print_dispatch
     app.handle_signals()
     endpoints = await app.start()
@@ -711,10 +752,15 @@ async def _serve(config: Config, db_path: Path, announce: Announcer | None = Non
 
 
 def _print_dispatch(report: DispatchReport) -> None:
-    """What the bot did or, in dry-run, would have done: each message with its reason."""
+    """What the bot did or, in dry-run, would have done: each message with its reason.
+
+    The action's key is shown only where a person must act on it (`quorum resolve`).
+    """
     for outcome in report.outcomes:
         where = outcome.channel or "thread"
-        out.print(f"\n[{outcome.status.value}] {outcome.kind} via {where} ({outcome.key})")
+        needs_key = outcome.status in (Status.FAILED, Status.UNCERTAIN)
+        key = f" ({outcome.key})" if needs_key else ""
+        out.print(f"\n[{outcome.status.value}] {outcome.kind} via {where}{key}")
         if outcome.detail:
             out.print(f"  {outcome.detail}")
         if outcome.rendered:
@@ -729,18 +775,23 @@ def _print_dispatch(report: DispatchReport) -> None:
 @click.pass_obj
 def log(ctx: Context, as_json: bool, status: str | None, kind: str | None, limit: int) -> None:
     """Every action the bot decided, why (rule, threshold, evidence), and whether it was sent."""
+    config = ctx.config()
     with _store(ctx) as store:
         entries = Outbox(store).log(
             limit=limit, status=Status(status) if status else None, kind=kind
         )
+        # A post is named by its link (or Message-ID), never by Quorum's internal key.
+        posts = {e.target: store.post(e.target) for e in entries}
     if as_json:
         _echo_json([e.to_dict() for e in entries])
         return
     for entry in entries:
         sent = f", sent {entry.sent_at:%Y-%m-%d %H:%M}" if entry.sent_at else ""
+        post = posts.get(entry.target)
+        target = link_of(post, config) if post is not None else entry.target
         out.print(
             f"{entry.created_at:%Y-%m-%d %H:%M} [{entry.status.value}{sent}] {entry.kind}"
-            f" via {entry.channel or 'thread'} to {entry.target}"
+            f" via {entry.channel or 'thread'} to {target}"
         )
         out.print(f"  key: {entry.key}")
         out.print(f"  why: {entry.reason}")
@@ -777,6 +828,117 @@ def resolve(ctx: Context, key: str, delivered: bool, note: str) -> None:
         outbox.resolve(key, delivered=delivered, now=datetime.now(UTC), note=note)
     verdict = "closed as sent" if delivered else "queued to be sent again"
     out.print(f"{key}: {verdict}")
+
+
+# -- the ladder on a fake clock: what needs a person, what a tick would send -------------
+
+
+@cli.command("attention")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--now", type=click.DateTime(formats=_INSTANTS), help="As of this time (UTC).")
+@click.pass_obj
+def attention_command(ctx: Context, as_json: bool, now: datetime | None) -> None:
+    """What needs a person now: flags, escalations, unanswered reminders, the catch-up
+    backlog, votes closing within 48 hours or whose RESULT disagrees, and RFCs with a
+    recent unanswered concern. The digest's first section and the dashboard's front page."""
+    config = ctx.config()
+    moment = _moment(now)
+    with _store(ctx) as store:
+        if now is None:
+            views.refresh(store, config, moment)
+        found = attention(store, config, moment, current=now is None)
+    if as_json:
+        _echo_json(found.to_dict())
+        return
+    if not found.items:
+        out.print(f"Nothing needs a person now ({found.now:%Y-%m-%d %H:%M} UTC).")
+        return
+    for item in found.items:
+        out.print(f"{item.kind.value}: {item.title} ({item.age})")
+        out.print(f"  {item.detail}")
+        if item.link:
+            out.print(f"  {item.link}")
+        for line in item.evidence:
+            out.print(f"  - {line}")
+    out.print(f"{len(found.items)} item(s) need a person")
+
+
+@cli.command("tick")
+@click.option(
+    "--now",
+    "start_at",
+    type=click.DateTime(formats=_INSTANTS),
+    required=True,
+    help="The instant of the tick (UTC), e.g. 2026-11-20T09:00Z.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=_INSTANTS),
+    help="Tick again every --every until this time: a bot that ran all along.",
+)
+@click.option(
+    "--every",
+    "every_minutes",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Minutes between ticks with --until.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Record in the database itself (default: a scratch copy, nothing changes).",
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Deliver as the config says (dispatch.dry_run, enabled channels); implies --record.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per tick.")
+@click.pass_obj
+def tick_command(
+    ctx: Context,
+    start_at: datetime,
+    until: datetime | None,
+    every_minutes: int,
+    record: bool,
+    send: bool,
+    as_json: bool,
+) -> None:
+    """Run one tick of every feature at --now and print what would be sent (dry-run).
+
+    Scheduled features (the digest) run when their schedule fires within the tick.
+    The database is copied first unless --record or --send; a running `quorum run`
+    on it is refused then, as two bots on one outbox would be.
+    """
+    config = ctx.config()
+    path = database_path(ctx.db_path, create=False)
+    moments = instants(
+        _moment(start_at), _moment(until) if until else None, timedelta(minutes=every_minutes)
+    )
+    if not moments:
+        raise UserError("--until is before --now: no tick to run")
+    in_place = record or send
+    if in_place and running_server(path):
+        raise UserError(f"quorum run is using {path}; stop it, or tick without --record")
+
+    def show(report: TickReport) -> None:
+        if as_json:
+            click.echo(safe_json(json.dumps(tick_dict(report), ensure_ascii=False)))
+            return
+        fired = f"; scheduled: {', '.join(report.fired)}" if report.fired else ""
+        if report.dispatch.outcomes or len(moments) == 1:
+            out.print(f"== tick {report.at:%Y-%m-%d %H:%M} UTC: {report.recorded} new{fired}")
+        _print_dispatch(report.dispatch)
+        for warning in report.dispatch.warnings:
+            out.print(f"warning: {warning}")
+
+    with store_errors(path):
+        if in_place:
+            asyncio.run(run_ticks(config, path, moments, send=send, on_tick=show))
+            return
+        with scratch_copy(path) as copy:
+            asyncio.run(run_ticks(config, copy, moments, on_tick=show))
 
 
 # -- running it for real: backups, restores, health ----------------------------------------

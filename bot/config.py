@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -40,8 +41,31 @@ class ProjectConfig(Section):
 
     name: str = "Example project"
     list_address: str = "dev@lists.example.org"
-    # Link to a thread in the list archive; {message_id} is replaced (without <>).
+    # The list archive: a URL with {message_id} (replaced, without <>), or the address of
+    # an archive of a kind `archive` names (README: "Links").
     archive_url: str = ""
+    # How the archive addresses mail: "auto" (from the URL), "template" ({message_id}),
+    # "public-inbox", "mail-archive", "hyperkitty" or "ponymail".
+    archive: Literal[
+        "auto", "template", "public-inbox", "mail-archive", "hyperkitty", "ponymail"
+    ] = "auto"
+    # IANA time zone for the digest's schedule and for how dates are shown; stored times
+    # stay UTC.
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone such as Europe/Berlin or UTC"
+            ) from None
+        return value
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class BotConfig(Section):
@@ -286,6 +310,51 @@ class ResponsivenessConfig(Section):
     window_days: float = Field(default=90, gt=0)
     # X-Loop value the bot stamps on its mail; empty means the bot's address.
     loop_id: str = ""
+    # A backlog (first start, an import of old mail, downtime): obligations past the
+    # reminder threshold that Quorum was not watching when it fell due are listed once in
+    # a catch-up summary ("summary"), reminded at once ("remind"), or left alone ("ignore").
+    catch_up: Literal["summary", "remind", "ignore"] = "summary"
+    # Obligations opened longer ago than this are history: no message, no attention.
+    max_age_days: float = Field(default=90, gt=0)
+    # Where a post must be to open an obligation: lists by List-Id or address, forum
+    # categories by slug or id. Empty lists: the development lists as [rfcs] lists says
+    # (else every list but users@, commits@ and the like); empty categories: every one
+    # followed. Answers count from anywhere.
+    lists: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+
+    @field_validator("lists", "categories")
+    @classmethod
+    def _plain(cls, value: list[str]) -> list[str]:
+        cleaned = [entry.strip().strip("<>").lower() for entry in value]
+        if any(not entry for entry in cleaned):
+            raise ValueError("empty entries are not allowed")
+        return cleaned
+
+
+DEFAULT_DIGEST_SCHEDULE = "0 9 * * mon"
+
+
+class DigestConfig(Section):
+    """The digest to the list: when it goes out (in project.timezone)."""
+
+    # Cron-style: minute hour day month weekday; Mondays 09:00 by default.
+    schedule: str = DEFAULT_DIGEST_SCHEDULE
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        # Read by APScheduler's own parser, so what passes here is what will run.
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as error:
+            raise ValueError(
+                f"{value!r} is not a cron schedule (minute hour day month weekday,"
+                f" e.g. '0 9 * * mon'): {error}"
+            ) from None
+        return value
 
 
 class GitHubWebhookConfig(Section):
@@ -648,6 +717,7 @@ class Config(BaseModel):
     # [modules.NAME] tables, in file order.
     modules: dict[str, ModuleConfig] = Field(default_factory=dict)
     responsiveness: ResponsivenessConfig | None = None
+    digest: DigestConfig = Field(default_factory=DigestConfig)
     # Discourse forums to follow; the forum features run only when this section exists.
     discourse: DiscourseConfig | None = None
     # GitHub repositories read directly (webhooks and polling); absent: none.

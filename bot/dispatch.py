@@ -22,9 +22,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
-from urllib.parse import quote
 
 from bot.config import DispatchConfig
+from bot.core.links import Archive, link_for
 from bot.logs import event
 from bot.model import Action, Post
 from bot.store.outbox import Claimed, Due, EchoCheck, Outbox, Recovery, Status
@@ -195,13 +195,11 @@ def is_live(dispatch: DispatchConfig, channel: Channel[Any]) -> bool:
     return not dispatch.dry_run and channel.enabled
 
 
-def post_link(post: Post, archive_url: str) -> str | None:
-    """A link a person can click to see the post: its own URL, else the list archive."""
-    if post.url:
-        return post.url
-    if archive_url and post.message_id:
-        return archive_url.replace("{message_id}", quote(post.message_id.strip("<>"), safe="@"))
-    return None
+def post_link(post: Post, archive: Archive | str) -> str | None:
+    """A link a person can click to see the post: its own URL, else the list archive
+    (``archive`` as `project.archive_url` gives it, or the :class:`Archive` of the config)."""
+    links = archive if isinstance(archive, Archive) else Archive.of(archive)
+    return link_for(post, links, subject=post.subject, at=post.created_at)
 
 
 def describe(error: BaseException) -> str:

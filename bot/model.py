@@ -131,7 +131,9 @@ class Action:
     records it before sending, so a retry, a crash or a second scheduler run
     never sends the same thing twice. ``channel`` empty means "where ``target``
     came from" (a reply to a mail goes to the list, to a forum post to the forum).
-    ``reason`` says why (rule, threshold, evidence) for the audit log.
+    ``reason`` says why (rule, threshold, evidence) for the audit log. ``about``
+    names what the action is about beyond its target (the obligations a reminder or a
+    catch-up summary covers), recorded with it so later decisions can read it back.
     """
 
     kind: str
@@ -140,6 +142,7 @@ class Action:
     key: str
     channel: str = ""
     reason: str = ""
+    about: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

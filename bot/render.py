@@ -3,16 +3,24 @@
 One template per message kind and channel: ``email/``, ``discourse/``,
 ``slack/``, ``web/``. Text templates are not auto-escaped (they go into mail
 bodies); ``web/`` templates are.
+
+Dates are shown in the community's time zone when the template is given
+``timezone`` (a ``ZoneInfo``: ``project.timezone``), in UTC otherwise; stored
+times are always UTC. Ages use one rounding rule everywhere
+(:func:`bot.core.rfcs.human_duration`: whole units, rounded down).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from bot.core.rfcs import human_duration
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -28,6 +36,8 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["day"] = _day
+    env.filters["date"] = _date
+    env.filters["duration"] = human_duration
     env.filters["number"] = _number
     env.filters["clip"] = _clip
     return env
@@ -38,8 +48,32 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
-def _day(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown"
+@pass_context
+def _day(context: Context, moment: datetime | None) -> str:
+    """ "2026-11-20 09:00 UTC", or in the template's ``timezone`` ("2026-11-20 10:00 CET")."""
+    if moment is None:
+        return "unknown"
+    return shown_time(moment, _zone(context))
+
+
+@pass_context
+def _date(context: Context, moment: datetime | None) -> str:
+    """ "2026-11-20", the day in the template's ``timezone``."""
+    if moment is None:
+        return "unknown"
+    return moment.astimezone(_zone(context)).strftime("%Y-%m-%d")
+
+
+def shown_time(moment: datetime, zone: tzinfo | None = None) -> str:
+    """A stored (UTC) time as people of ``zone`` read it, the zone named."""
+    local = moment.astimezone(zone or UTC)
+    name = "UTC" if local.utcoffset() == timedelta(0) and zone in (None, UTC) else local.tzname()
+    return local.strftime(f"%Y-%m-%d %H:%M {name or 'UTC'}")
+
+
+def _zone(context: Context) -> tzinfo:
+    zone = context.get("timezone")
+    return zone if isinstance(zone, tzinfo) else UTC
 
 
 def _clip(text: str, limit: int) -> str:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,7 +30,8 @@ JobFunction = Callable[[datetime], Awaitable[object]]
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A job: ``every`` an interval, or ``cron`` a crontab line (UTC).
+    """A job: ``every`` an interval, or ``cron`` a crontab line read in ``timezone``
+    (the digest's "Mondays 09:00" is 09:00 where the community lives; UTC by default).
 
     ``background``: a job that may run long (a forum's first backfill) starts at once
     in the background instead of being caught up before the others start.
@@ -40,6 +41,7 @@ class Job:
     run: JobFunction
     every: timedelta | None = None
     cron: str | None = None
+    timezone: tzinfo = UTC
     background: bool = False
 
     def trigger(self) -> BaseTrigger:
@@ -47,7 +49,18 @@ class Job:
             raise ValueError(f"job {self.name}: give exactly one of every= or cron=")
         if self.every is not None:
             return IntervalTrigger(seconds=self.every.total_seconds(), timezone=UTC)
-        return CronTrigger.from_crontab(self.cron, timezone=UTC)
+        return CronTrigger.from_crontab(self.cron, timezone=self.timezone)
+
+
+def fire_times(cron: str, zone: tzinfo, after: datetime, until: datetime) -> list[datetime]:
+    """When a crontab line (read in ``zone``) fires in (``after``, ``until``], in UTC."""
+    trigger = CronTrigger.from_crontab(cron, timezone=zone)
+    found: list[datetime] = []
+    moment = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    while moment is not None and moment <= until:
+        found.append(moment.astimezone(UTC))
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+    return found
 
 
 class RunLog(Protocol):

@@ -45,18 +45,18 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot.config import Config, IPNetwork, WebConfig
+from bot.core.attention import Attention, AttentionItem, AttentionKind
+from bot.core.links import Archive, PostRef, link_for
 from bot.core.modules import ModuleState
 from bot.core.reminders import (
     Evaluation,
     ModuleFigures,
-    ModuleFlag,
     Stage,
     StagePolicy,
     format_duration,
 )
 from bot.core.rfcs import (
     STATE_MEANINGS,
-    RfcState,
     StoredVote,
     ago,
     channel_of,
@@ -69,7 +69,9 @@ from bot.core.summary import Summary
 from bot.core.votes import Rule, VoteReport, VoteState
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.errors import UserError
+from bot.features.attention import attention
 from bot.features.concerns import summary_of
+from bot.features.links import archive_of
 from bot.features.reminders import (
     DEFAULT_RESPONSIVENESS,
     escalation_policy,
@@ -80,7 +82,7 @@ from bot.features.roster import people_for, roster_for
 from bot.features.votes import report_of
 from bot.model import Thread, ThreadKind
 from bot.render import TEMPLATES, render
-from bot.store import Store, to_text
+from bot.store import Store
 from bot.store import forum as forum_store
 from bot.store import views as stored
 
@@ -92,12 +94,20 @@ VOTES_PER_PAGE = 50
 # The /api lists: ?limit= is this unless given, and at most MAX_LIMIT.
 API_LIMIT = 100
 MAX_LIMIT = 500
-# "Needs attention" is what a chair must act on now: nothing older than this, and
-# at most ATTENTION_SHOWN of each kind (the rest are counted, with a link).
-ATTENTION_WINDOW = timedelta(days=90)
-ATTENTION_SHOWN = 10
-# Votes opened within the window that the overview reads, at most (a project holds a few).
-ATTENTION_VOTES_READ = 500
+_VOTE_ITEMS = frozenset({AttentionKind.VOTE_CLOSING, AttentionKind.RESULT_DISAGREES})
+# Blocked RFCs whose concerns "Needs attention" lists (the longest waiting); the rest
+# are counted, with a link to them all.
+BLOCKED_SHOWN = 10
+# The badge of each kind of "Needs attention" item (bot.core.attention.AttentionKind).
+ATTENTION_LABELS = {
+    "flag": "unresponsive",
+    "escalation": "escalated",
+    "reminder": "reminded",
+    "catch-up": "catch-up",
+    "vote-closing": "vote closing",
+    "result-disagrees": "RESULT disagrees",
+    "concern": "unanswered concern",
+}
 RECENT_RFCS_SHOWN = 10
 RECENT_VOTES_SHOWN = 8
 # The modules' figures are computed again at least this often when nothing changed.
@@ -212,53 +222,6 @@ def _number(raw: str | None, default: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Attention:
-    """What a chair must act on now, most urgent first (as :func:`bot.core.rfcs.attention_order`
-    ranks RFCs): open votes closing soonest, recent votes whose RESULT disagrees with the
-    ballots, recently blocked RFCs (oldest unanswered concern first), flagged modules."""
-
-    open_votes: tuple[View, ...]
-    disagreeing: tuple[View, ...]
-    blocked: tuple[View, ...]
-    flags: tuple[ModuleFlag, ...]
-    # How many there are of each, beyond the ATTENTION_SHOWN listed.
-    open_total: int = 0
-    disagreeing_total: int = 0
-
-    def __len__(self) -> int:
-        return len(self.open_votes) + len(self.disagreeing) + len(self.blocked) + len(self.flags)
-
-
-def needs_attention(
-    recent_votes: Sequence[View],
-    blocked: Sequence[View],
-    flags: Sequence[ModuleFlag],
-    now: datetime,
-) -> Attention:
-    """From votes opened within the window, blocked RFC views in attention order, and the
-    modules' flags: what "Needs attention" lists. Nothing older than ATTENTION_WINDOW."""
-    since = now - ATTENTION_WINDOW
-    recent = [v for v in recent_votes if _moment(v["opened_at"]) >= since]
-    open_votes = sorted(
-        (v for v in recent if v["state"] == VoteState.OPEN.value),
-        key=lambda v: (_moment(v["closes_at"]), v["thread"]),
-    )
-    disagreeing = [v for v in recent if v.get("agrees_with_announced") is False]
-    return Attention(
-        open_votes=tuple(open_votes[:ATTENTION_SHOWN]),
-        disagreeing=tuple(disagreeing[:ATTENTION_SHOWN]),
-        open_total=len(open_votes),
-        disagreeing_total=len(disagreeing),
-        blocked=tuple(
-            v
-            for v in blocked
-            if v["state"] == RfcState.BLOCKED.value and _moment(v["last_at"]) >= since
-        )[:ATTENTION_SHOWN],
-        flags=tuple(f for f in flags if any(e.opened_at >= since for e in f.evidence)),
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class Overview:
     """What `/` shows: counts, what needs attention, the latest votes and RFCs, the modules."""
 
@@ -279,23 +242,17 @@ class Overview:
 
 
 def read_overview(
-    store: Store, now: datetime, modules: Callable[[Store, datetime], Evaluation]
+    store: Store,
+    config: Config,
+    now: datetime,
+    modules: Callable[[Store, datetime], Evaluation],
 ) -> Overview:
     evaluation = modules(store, now)
-    window = stored.newest_votes(
-        store, since=to_text(now - ATTENTION_WINDOW), limit=ATTENTION_VOTES_READ
-    )
-    blocked = stored.rfc_payloads(
-        store,
-        listed=True,
-        state=RfcState.BLOCKED.value,
-        order="attention",
-        limit=ATTENTION_SHOWN,
-    )
     return Overview(
         rfc_counts=state_counts(stored.count_rfcs(store)),
         vote_counts=stored.count_votes(store),
-        attention=needs_attention(window, blocked, evaluation.flags, now),
+        # The same list, with the same numbers, as the digest and `quorum attention`.
+        attention=attention(store, config, now, evaluation=evaluation, blocked_rfcs=BLOCKED_SHOWN),
         recent_rfcs=stored.rfc_payloads(store, listed=True, limit=RECENT_RFCS_SHOWN),
         recent_votes=stored.newest_votes(store, limit=RECENT_VOTES_SHOWN),
         evaluation=evaluation,
@@ -598,7 +555,7 @@ class Formatter:
     """Helpers the templates call: URLs, times and links, all relative to one ``now``."""
 
     now: datetime
-    archive_url: str = ""
+    archive: Archive = field(default_factory=Archive)
     # web.root_path without its final slash ("" at the root): every URL we print starts here.
     prefix: str = ""
 
@@ -662,13 +619,19 @@ class Formatter:
         return {True: "binding", False: "non-binding", None: "binding unknown"}[value]
 
     def link(self, url: str | None = None, message_id: str | None = None) -> str | None:
-        """An http(s) link to a post, or None; never a ``javascript:`` or other scheme."""
-        if url and url.startswith(("https://", "http://")):
-            return url
-        if message_id and self.archive_url:
-            target = self.archive_url.format(message_id=quote(message_id.strip("<>"), safe="@"))
-            return target if target.startswith(("https://", "http://")) else None
-        return None
+        """An http(s) link to a post (bot.core.links, as in mail), or None; never a
+        ``javascript:`` or other scheme."""
+        found = link_for(PostRef(url=url, message_id=message_id), self.archive)
+        return found if found and found.startswith(("https://", "http://")) else None
+
+    def attention_href(self, item: AttentionItem) -> str | None:
+        """Where an item of "Needs attention" leads: the vote's or RFC's own page, else
+        the post it is about."""
+        if item.thread and item.kind in _VOTE_ITEMS:
+            return self.vote_url(item.thread)
+        if item.thread:
+            return self.rfc_url(item.thread)
+        return item.link if item.link.startswith(("https://", "http://")) else None
 
 
 # -- the response-time chart --------------------------------------------------------------
@@ -802,7 +765,7 @@ class Dashboard:
         return await self.ctx.db(lambda store: call(store, now)), now
 
     def formatter(self, now: datetime) -> Formatter:
-        return Formatter(now, self.ctx.config.project.archive_url, self.ctx.settings.prefix)
+        return Formatter(now, archive_of(self.ctx.config), self.ctx.settings.prefix)
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
@@ -845,7 +808,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
     config = dashboard.ctx.config
     overview, now = await dashboard.read(
-        lambda store, now: read_overview(store, now, dashboard.modules)
+        lambda store, now: read_overview(store, config, now, dashboard.modules)
     )
     return page(
         request,
@@ -853,7 +816,8 @@ async def dashboard_page(request: web.Request) -> web.Response:
         now,
         o=overview,
         states=STATES,
-        attention_days=ATTENTION_WINDOW.days,
+        attention_days=round(overview.attention.max_age / timedelta(days=1)),
+        attention_labels=ATTENTION_LABELS,
         chart=response_chart(overview.evaluation.modules, state_policies(config)),
     )
 
@@ -1009,6 +973,7 @@ async def api_index(request: web.Request) -> web.Response:
                 f"{base}/api/modules  (quorum modules --json plus flags; the obligations"
                 " a page at a time)"
             ),
+            "attention": f"{base}/api/attention  (quorum attention --json)",
             "stats": f"{base}/api/stats  (quorum stats --json)",
             "refresh": f"POST {base}/api/refresh  (bearer token: recompute the views now)",
             "health": f"{base}/healthz",
@@ -1137,6 +1102,16 @@ async def api_thread_concerns(request: web.Request) -> web.Response:
 async def api_summary(request: web.Request) -> web.Response:
     detail = await _rfc_detail(request)
     return json_response(detail.summary.to_dict())
+
+
+async def api_attention(request: web.Request) -> web.Response:
+    """`quorum attention --json`: what the front page's "Needs attention" lists, whole."""
+    dashboard = _dashboard(request)
+    config = dashboard.ctx.config
+    found, _ = await dashboard.read(
+        lambda store, now: attention(store, config, now, evaluation=dashboard.modules(store, now))
+    )
+    return json_response(found.to_dict())
 
 
 async def api_modules(request: web.Request) -> web.Response:
@@ -1433,6 +1408,7 @@ def _dashboard_routes(settings: WebConfig) -> list[web.RouteDef]:
         web.get(f"/api/concerns/{key}", api_thread_concerns),
         web.get(f"/api/summary/{key}", api_summary),
         web.get("/api/modules", api_modules),
+        web.get("/api/attention", api_attention),
         web.get("/api/stats", api_stats),
         web.post("/api/refresh", api_refresh),
         *extra,

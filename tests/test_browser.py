@@ -285,8 +285,13 @@ def test_the_overview_says_where_things_stand(reader: Reader, tmp_path: Path):
     assert "flagged as unresponsive" in cards
     attention = reader.page.locator("ul.attention").inner_text()
     # What a chair must act on now: the fresh concern, not the archive's of 2017.
-    assert "Faster indexer startup — waiting for an answer to" in attention
-    assert "raised by Bob Bauer 5 hours ago" in attention
+    assert "“[RFC] Faster indexer startup”: concern" in attention
+    assert "raised by Bob Bauer on" in attention
+    assert "nobody answered (5 hours)" in attention
+    # Each item links where a person acts: the RFC's own page here.
+    reader.page.locator("ul.attention a", has_text="Faster indexer startup").first.click()
+    assert reader.heading() == "[RFC] Faster indexer startup"
+    reader.page.go_back()
     assert "Time to deprecate AQL?" not in attention
     assert "nothing new for a while" in reader.page.locator("p.legend").first.inner_text()
     assert "new and isolated, can be turned off" in reader.page.locator("main").inner_text()

@@ -184,7 +184,8 @@ def test_kill_9_after_250_loses_nothing(tmp_path: Path):
 def test_modules_show_figures_and_the_reminders_due(tmp_path: Path):
     db = tmp_path / "q.db"
     quorum("import", str(SAMPLE), db=db, check=True)
-    args = ("--config", "config/example.toml", "modules", "--now", "2026-11-24", "--json")
+    # Half an hour after Frank's question passed the S1 reminder threshold (5 days).
+    args = ("--config", "config/example.toml", "modules", "--now", "2026-11-20T19:30:00", "--json")
     payload = json.loads(quorum(*args, db=db, check=True).stdout)
     by_name = {m["name"]: m for m in payload["modules"]}
     assert by_name["indexer"]["state"] == "S1"
@@ -195,6 +196,12 @@ def test_modules_show_figures_and_the_reminders_due(tmp_path: Path):
     assert {d["channel"] for d in reminders} == {"slack", "thread"}
     assert all(d["rule"] == "S1 policy: remind after 5 days" for d in reminders)
     assert all(d["post"]["author"] == "Frank Fischer" for d in reminders)
-    # A day earlier, the question had not waited long enough for a reminder.
+    # That morning, the question had not waited long enough for a reminder.
     earlier = quorum(*args[:-3], "--now", "2026-11-20", "--json", db=db, check=True).stdout
     assert json.loads(earlier)["decisions"] == []
+    # Days later, with no reminder recorded, it is a backlog for the catch-up summary,
+    # never a reminder and an escalation at once.
+    later = json.loads(quorum(*args[:-3], "--now", "2026-11-30", "--json", db=db).stdout)
+    assert later["decisions"] == []
+    [frank] = [o for o in later["obligations"] if o["state"] == "open"]
+    assert frank["backlog"] is True

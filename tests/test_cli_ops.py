@@ -47,6 +47,7 @@ def test_digest_json_has_the_sections_the_digest_prints(sample_db: Path):
     text = _cli(sample_db, "digest", "--now", NOW)
     assert list(digest) == [
         "now",
+        "attention",
         "discussions",
         "open_votes",
         "recent_results",
@@ -54,6 +55,7 @@ def test_digest_json_has_the_sections_the_digest_prints(sample_db: Path):
         "modules",
         "flags",
     ]
+    assert f"Needs a person now ({digest['attention']['count']})" in text
     assert f"Discussions with open concerns ({len(digest['discussions'])})" in text
     assert f"Overdue answers by module ({len(digest['overdue'])})" in text
     assert digest["overdue"], "the sample has an unanswered question to the indexer maintainers"

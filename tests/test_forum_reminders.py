@@ -62,7 +62,8 @@ async def test_forum_question_gets_one_reminder_in_its_topic(
 ):
     monkeypatch.setenv("QUORUM_DISCOURSE_API_KEY", fake.api_key)
     category = fake.add_category("rfc", "RFCs")
-    asked = NOW - timedelta(days=8)  # past the S0 reminder threshold of 7 days
+    # An hour past the S0 reminder threshold of 7 days: due now, not a backlog.
+    asked = NOW - timedelta(days=7, hours=1)
     topic = fake.add_topic(
         category,
         "Objstore and S3 versioning",

@@ -17,7 +17,10 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+# Half an hour after Frank's question (2026-11-15 19:00) passed the S1 reminder threshold
+# of 5 days: a tick of a bot that was watching. (Days later it would be a backlog, listed
+# in a catch-up summary instead: tests/test_ladder.py.)
+NOW = datetime(2026, 11, 20, 19, 30, tzinfo=UTC)
 TOKEN = "xoxb-quorum-test"
 
 

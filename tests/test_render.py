@@ -39,7 +39,7 @@ The vote has passed with the following result:
 
 * binding. PMC quorum: reached (3 binding +1, 3 needed)
 
-Rule: majority-approval. Vote thread: Message-ID <vote-indexer-210@example.org>
+Rule: majority-approval. Vote thread: https://lists.example.org/dev/vote-indexer-210@example.org/
 
 Thanks to everyone who voted.
 
@@ -57,12 +57,12 @@ so that deployments can choose between the local filesystem and an object store.
 
 Open concerns (2):
 - [the-object-store-backend-doubles-our] The object-store backend doubles our test matrix
-  raised by Bob Bauer on 2026-11-02 13:40 UTC in <rfc-storage-2@example.org>
+  raised by Bob Bauer on 2026-11-02 13:40 UTC in https://lists.example.org/dev/rfc-storage-2@example.org/
   "I like the direction, but I am concerned that the object-store backend doubles our \
 test matrix, and nobody has volunteered to keep its CI green."
   answered by Carol Cortés, Alice Archer; waiting for Bob Bauer to confirm; open 17 days
 - [who-answers-bug-reports] Who answers bug reports
-  raised by Bob Bauer on 2026-11-02 13:40 UTC in <rfc-storage-2@example.org>
+  raised by Bob Bauer on 2026-11-02 13:40 UTC in https://lists.example.org/dev/rfc-storage-2@example.org/
   "Also, who answers bug reports for it when you are on leave?"
   answered by Alice Archer; waiting for Bob Bauer to confirm; open 17 days
 

@@ -22,6 +22,7 @@ from bot.core.people import TrustSettings
 from bot.core.reminders import (
     DEFAULT_POLICY,
     Channel,
+    Delivery,
     EscalationPolicy,
     Evaluation,
     Hold,
@@ -144,28 +145,55 @@ def test_a_question_to_an_s0_module_is_reminded_after_exactly_seven_days():
     assert slack.target == "objstore"
 
 
-def test_at_fourteen_days_one_escalation_and_the_reminder_keys_do_not_change():
+def delivered(kind: str, at: datetime, *channels: str) -> list[Delivery]:
+    """What the outbox records once a stage went out (sent) on these channels."""
+    return [Delivery(kind, channel, at, at) for channel in channels]
+
+
+def test_at_fourteen_days_one_escalation_after_the_delivered_reminder():
     posts = [question()]
     day7 = run(posts, T0 + 7 * DAY)
-    day14 = run(posts, T0 + 14 * DAY)
-
-    assert stages(day14) == [
+    # Nothing delivered yet: the reminder is what is due, never the escalation with it.
+    assert stages(run(posts, T0 + 14 * DAY)) == [
         (Stage.REMIND, Channel.SLACK),
         (Stage.REMIND, Channel.THREAD),
-        (Stage.ESCALATE, Channel.LIST),
-        (Stage.ESCALATE, Channel.PMC),
     ]
-    reminders = [d.key for d in day14.decisions if d.stage is Stage.REMIND]
-    assert reminders == [d.key for d in day7.decisions]
-    escalation = next(d for d in day14.decisions if d.stage is Stage.ESCALATE)
+    ladder = {"objstore:<q1@example.org>": delivered("remind", T0 + 7 * DAY, "slack", "mail")}
+    day14 = run(posts, T0 + 14 * DAY, ladder=ladder)
+
+    assert stages(day14) == [(Stage.ESCALATE, Channel.LIST), (Stage.ESCALATE, Channel.PMC)]
+    escalation = day14.decisions[0]
     assert escalation.rule == "S0 policy: escalate after 14 days"
     assert escalation.key == "escalate:list:module=objstore:2:<q1@example.org>"
+    assert escalation.due_at == T0 + 14 * DAY
+    assert escalation.history == tuple(ladder["objstore:<q1@example.org>"])
     assert day7.decisions[0].key == "remind:slack:module=objstore:1:<q1@example.org>"
+
+
+def test_a_late_reminder_moves_the_escalation_by_as_much():
+    posts = [question()]
+    ladder = {"objstore:<q1@example.org>": delivered("remind", T0 + 10 * DAY, "slack")}
+    assert run(posts, T0 + 17 * DAY - HOUR, ladder=ladder).decisions == ()
+    assert stages(run(posts, T0 + 17 * DAY, ladder=ladder))[0] == (Stage.ESCALATE, Channel.LIST)
+
+
+def test_a_reminder_recorded_but_not_delivered_holds_the_ladder():
+    queued = [Delivery("remind", "slack", T0 + 7 * DAY)]  # capped: never delivered
+    evaluation = run([question()], T0 + 40 * DAY, ladder={"objstore:<q1@example.org>": queued})
+    assert evaluation.decisions == ()
+    assert evaluation.obligations[0].next_stage is Stage.ESCALATE
+    assert evaluation.obligations[0].next_due is None
 
 
 def test_at_thirty_days_the_module_is_flagged_with_the_evidence():
     posts = [question(), mail(2, T0 + 2 * DAY, "@bbaker ping?\n", subject="Hi", thread="<t2@x>")]
-    evaluation = run(posts, T0 + 30 * DAY)
+    ladder = {
+        "objstore:<q1@example.org>": [
+            *delivered("remind", T0 + 7 * DAY, "slack"),
+            *delivered("escalate", T0 + 14 * DAY, "list", "pmc"),
+        ]
+    }
+    evaluation = run(posts, T0 + 30 * DAY, ladder=ladder)
 
     (flag,) = evaluation.flags
     assert flag.module == "objstore"
@@ -600,12 +628,13 @@ def test_default_policy_table():
 
 def test_a_custom_policy_is_named_in_the_reminder():
     custom = EscalationPolicy(s0=StagePolicy("Fast S0", HOUR, 2 * HOUR, 36 * HOUR))
-    evaluation = evaluate([question()], (OBJSTORE,), custom, T0 + 2 * DAY, identities=IDENTITIES)
-    assert [d.rule for d in evaluation.decisions if d.channel is not Channel.THREAD] == [
-        "Fast S0: remind after 1 hour",
+    ladder = {"objstore:<q1@example.org>": delivered("remind", T0 + HOUR, "slack")}
+    evaluation = evaluate(
+        [question()], (OBJSTORE,), custom, T0 + 2 * DAY, identities=IDENTITIES, ladder=ladder
+    )
+    assert [d.rule for d in evaluation.decisions] == [
         "Fast S0: escalate after 2 hours",
         "Fast S0: escalate after 2 hours",
-        "Fast S0: flag after 36 hours",
     ]
 
 

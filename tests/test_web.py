@@ -464,7 +464,7 @@ async def test_a_2017_thread_seen_in_2018_is_quiet_not_blocked(corpus_db: Path):
     assert blocked == []
     # Nothing from the archive is something to act on in June 2018.
     assert overview.attention == []
-    assert "Nothing: no open vote" in overview.text
+    assert "Nothing: no reminder waiting for an answer, no vote to close" in overview.text
     assert page.h1 == "Time to deprecate AQL?"
     assert "quiet nothing new since 2017-09-" in page.text
     assert STATE_MEANINGS["quiet"] in page.text  # type: ignore[index]
@@ -513,21 +513,28 @@ async def test_needs_attention_lists_what_a_chair_must_act_on_now_most_urgent_fi
         old = await get_json(client, "/api/rfcs/" + quote("<rfc-3@example.org>", safe=""))
     items = page.attention
     assert [re.search(r"Feature \d{4}", item).group(0) for item in items] == [  # type: ignore[union-attr]
-        "Feature 0006",  # the open vote closing soonest
-        "Feature 0004",
+        "Feature 0006",  # an open vote closing within 48 hours (0004 closes in 52)
         "Feature 0005",  # its RESULT disagrees with the ballots
-        "Feature 0001",  # blocked: the oldest unanswered concern first
+        "Feature 0001",  # unanswered concerns: the longest waiting first
         "Feature 0002",
     ]
-    assert "would pass now, closes in 32 hours" in items[0]
-    assert "the announced RESULT does not match the ballots" in items[2]
-    assert "waiting for an answer to “This breaks existing users”" in items[3]
-    assert "raised by Bram Novak 10 days ago" in items[3]
+    assert "closes in 32 hours" in items[0]
+    assert "would pass now" in items[0]
+    assert "the announced RESULT disagrees" in items[1]
+    assert "concern “This breaks existing users” unanswered" in items[2]
+    assert "raised by Bram Novak on 2026-11-14" in items[2]
+    assert "(10 days)" in items[2]
     assert {row["rfc"] for row in blocked} == {"<rfc-1@example.org>", "<rfc-2@example.org>"}
     # A nine-year-old concern nobody answered is history, not a blocker.
     assert old["rfc"]["state"] == "quiet"
     assert old["concerns"][0]["state"] == "open"
-    assert "5 need attention" in page.text
+    assert "4 need attention" in page.text
+    # The API lists the same items, whole, as `quorum attention --json` shapes them.
+    async with dashboard(db, Config(), SAMPLE_NOW) as client:
+        served = await get_json(client, "/api/attention")
+    assert len(served["items"]) == len(items)
+    for listed, shown in zip(served["items"], items, strict=True):
+        assert listed["title"] in shown
     assert "1 disagree with their RESULT (last 90 days)" in page.text
 
 
@@ -550,8 +557,8 @@ async def test_a_fresh_concern_makes_its_discussion_blocked_on_the_next_refresh(
     assert row["state"] == "blocked"
     assert row["messages"] == 2
     [item] = after.attention
-    assert item.startswith("blocked [RFC] Feature 0008 — waiting for an answer to")
-    assert "raised by Dara Kato 3 hours ago" in item
+    assert item.startswith("unanswered concern “[RFC] Feature 0008”: concern")
+    assert "raised by Dara Kato on 2026-11-24; nobody answered (3 hours)" in item
 
 
 # -- votes --------------------------------------------------------------------------------
@@ -733,9 +740,7 @@ async def test_api_modules_is_quorum_modules_json_plus_the_flags(corpus_db: Path
     # Every obligation of the archive's year, not only the last 90 days' (the default).
     config = tmp_path / "quorum.toml"
     example = EXAMPLE.read_text()
-    config.write_text(
-        example.replace("[responsiveness]\n", "[responsiveness]\nwindow_days = 365\n")
-    )
+    config.write_text(re.sub(r"(?m)^window_days = .*$", "window_days = 365", example))
     async with dashboard(corpus_db, load_config(config), CORPUS_NOW) as client:
         served = await get_json(client, "/api/modules")
         obligations = await every_page(client, "/api/modules?limit=2", key="obligations")

@@ -7,8 +7,8 @@ submits.
 
 Our mail must never start a loop and must thread correctly: it carries
 ``Auto-Submitted`` (``auto-replied`` for answers, ``auto-generated`` for
-reminders), ``X-Loop`` with the bot's address, ``In-Reply-To`` and
-``References`` from the post it is about, exactly one ``Re:``, and a
+reminders), ``X-Loop`` with ``responsiveness.loop_id`` (the bot's address by
+default), ``In-Reply-To`` and ``References`` from the post it is about, exactly one ``Re:``, and a
 Message-ID derived from the action's key, so the list's copy of it, coming
 back through our own ingest, proves the delivery. We do not set
 ``Precedence``: it is not standard (RFC 3834 §3.1.8 leaves it to
@@ -33,8 +33,9 @@ from typing import Final
 import aiosmtplib
 
 from bot.config import MailOutConfig
+from bot.core.links import Archive, reference
 from bot.core.rules import BotIdentity, refusal_reason
-from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered, post_link
+from bot.dispatch import DeliveryRefused, PointOfNoReturn, Rendered
 from bot.model import Action, Post
 from bot.render import render
 
@@ -158,8 +159,11 @@ def reply_headers(
     sender: tuple[str, str],
     list_address: str,
     now: datetime,
+    loop_id: str = "",
 ) -> list[tuple[str, str]]:
     """Every header of our mail, in order. Values echoed from others are made one line.
+
+    ``X-Loop`` carries ``loop_id``, or the bot's address when it is empty.
 
     With a target post it is a reply in that thread; without one (a note about a
     module) it starts a thread of its own.
@@ -179,7 +183,8 @@ def reply_headers(
     references = references_for(target) if target else []
     if references:
         headers.append(("References", " ".join(references)))
-    headers += [("Auto-Submitted", auto_submitted_for(action.kind)), ("X-Loop", address)]
+    loop = one_line(loop_id) or address
+    headers += [("Auto-Submitted", auto_submitted_for(action.kind)), ("X-Loop", loop)]
     return headers
 
 
@@ -193,12 +198,24 @@ def compose(headers: Sequence[tuple[str, str]], body: str) -> EmailMessage:
 
 
 def body_for(
-    action: Action, target: Post | None, *, bot_name: str, project: str, archive_url: str
+    action: Action,
+    target: Post | None,
+    *,
+    bot_name: str,
+    project: str,
+    archive_url: str | Archive,
 ) -> str:
     template = _TEMPLATES.get(action.kind, _DEFAULT_TEMPLATE)
     link = None
     if target is not None:
-        link = post_link(target, archive_url) or f"Message-ID {target.message_id or target.key}"
+        archive = archive_url if isinstance(archive_url, Archive) else Archive.of(archive_url)
+        link = reference(
+            target,
+            archive,
+            author=target.author.display,
+            subject=target.subject,
+            at=target.created_at,
+        )
     return render(
         template,
         text=action.text,
@@ -235,17 +252,20 @@ class MailChannel:
         bot_address: str,
         list_address: str,
         project: str,
-        archive_url: str = "",
+        archive_url: str | Archive = "",
         environ: Mapping[str, str] | None = None,
         message_id_key: bytes,
+        loop_id: str = "",
     ) -> None:
         self.name = name
         # Signs our Message-IDs (see message_id_for); never logged.
         self._message_id_key = message_id_key
         self.settings = settings
         self._bot = (bot_name, bot_address)
-        # Our X-Loop value is our address: mail that comes back carrying it is ours.
-        self._identity = BotIdentity(addresses=frozenset({bot_address}), loop_id=bot_address)
+        # Our X-Loop value (responsiveness.loop_id, else our address): mail that comes
+        # back carrying it is ours.
+        self._loop_id = loop_id.strip() or bot_address
+        self._identity = BotIdentity(addresses=frozenset({bot_address}), loop_id=self._loop_id)
         self._list = list_address
         self._project = project
         self._archive_url = archive_url
@@ -271,6 +291,7 @@ class MailChannel:
             sender=self._bot,
             list_address=self._list,
             now=now,
+            loop_id=self._loop_id,
         )
         body = body_for(
             action, target, bot_name=bot_name, project=self._project, archive_url=self._archive_url

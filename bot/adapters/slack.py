@@ -36,6 +36,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SLACK_ROUTES, SlackConfig
+from bot.core.links import Archive, reference
 from bot.dispatch import DeliveryRefused, DeliveryUncertain, PointOfNoReturn, Rendered, post_link
 from bot.model import Action, Post
 from bot.render import render
@@ -98,13 +99,17 @@ def message_for(
     users: Mapping[str, str],
     bot_name: str,
     project: str,
-    archive_url: str,
+    archive_url: str | Archive,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The plain-text fallback and the Block Kit blocks, from templates/slack/."""
     text = mention(escape(clip(action.text.strip(), MAX_TEXT)), users)
     reason = escape(clip(action.reason.strip(), 500))
     url = post_link(target, archive_url) if target else None
-    label = (target.subject or target.key) if target else ""
+    label = ""
+    if target is not None:
+        label = target.subject or reference(
+            target, Archive(), author=target.author.display, at=target.created_at
+        )
     waiting = link(url, label) if url else escape(label)
     fallback = " ".join(part for part in (text, f"Why: {reason}" if reason else "") if part)
     rendered = render(
@@ -118,6 +123,17 @@ def message_for(
     )
     payload = json.loads(rendered)
     return payload["text"], payload["blocks"]
+
+
+def readable(blocks: list[dict[str, Any]]) -> str:
+    """The blocks as a person reads them in Slack (dry-run and `quorum log` show this)."""
+    parts: list[str] = []
+    for block in blocks:
+        if block.get("type") == "section":
+            parts.append(str(block.get("text", {}).get("text", "")))
+        for element in block.get("elements", []):
+            parts.append(f"-- \n{element.get('text', '')}")
+    return "\n".join(parts)
 
 
 def metadata_for(action: Action) -> dict[str, Any]:
@@ -148,7 +164,7 @@ class SlackChannel:
         name: str,
         bot_name: str,
         project: str,
-        archive_url: str = "",
+        archive_url: str | Archive = "",
         environ: Mapping[str, str] | None = None,
     ) -> None:
         if name not in settings.channels:
@@ -176,10 +192,7 @@ class SlackChannel:
             archive_url=self._archive_url,
         )
         payload = SlackPayload(channel, text, blocks, metadata_for(action))
-        preview = f"Slack {channel}:\n" + json.dumps(
-            {"text": text, "blocks": blocks}, indent=2, ensure_ascii=False
-        )
-        return Rendered(payload=payload, preview=preview)
+        return Rendered(payload=payload, preview=f"Slack {channel}:\n{readable(blocks)}")
 
     async def send(
         self,
@@ -228,7 +241,7 @@ def slack_channels(
     *,
     bot_name: str,
     project: str,
-    archive_url: str = "",
+    archive_url: str | Archive = "",
     environ: Mapping[str, str] | None = None,
 ) -> list[SlackChannel]:
     """One channel object per configured outbox channel, for the dispatcher's mapping."""

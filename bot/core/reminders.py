@@ -29,11 +29,25 @@ anything, except CI notices, which open and settle CI obligations.
 Quiet periods and holds pause the clock: waiting time is elapsed time minus
 the time in which the conversation was held or every maintainer of the
 module was away (while one of them is around, someone can answer). Stages
-come from the module state's :class:`StagePolicy`; :func:`evaluate` returns
-every stage an open obligation has reached, each as a :class:`Decision`
-whose key names (kind, target, person, stage, period). The period is the
-obligation's post, so a rerun yields the same keys and the outbox, which
-dedups by key, never sends a stage twice.
+come from the module state's :class:`StagePolicy`.
+
+The ladder climbs one rung at a time, on what was *delivered*, never on what
+time alone would allow. The caller passes what the outbox recorded about
+each obligation (``ladder``: :class:`Delivery` rows, sent or recorded in
+dry-run): the reminder falls due ``remind_after`` of waiting after the post;
+the escalation ``escalate_after - remind_after`` of waiting after the reminder
+was delivered; the flag ``flag_after - escalate_after`` after the escalation.
+So one tick never decides two stages of one obligation, and every message can
+say truthfully what came before it. :func:`evaluate` returns the one stage due
+for each open obligation as :class:`Decision` s whose key names (kind, target,
+person, stage, period); the period is the obligation's post, so a rerun yields
+the same keys and the outbox, which dedups by key, never sends a stage twice.
+
+A *backlog* is a reminder that fell due while Quorum was not watching: before
+its first tick, before an imported post reached it, or during downtime. With a
+:class:`CatchUpPolicy` such obligations are listed once in a catch-up summary
+(``Evaluation.catch_up``) and their ladder starts from its delivery, reminded
+at once, or left alone; an obligation older than ``max_age`` is history.
 
 Pure: no I/O, no clock; ``now`` is passed in.
 """
@@ -43,7 +57,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum, IntEnum, StrEnum
@@ -52,6 +66,7 @@ from typing import Any
 from bot.core.commands import Command, Verb, prose_lines
 from bot.core.concerns import Concern, ConcernState
 from bot.core.modules import IdentityResolver, Module, ModuleState, maintainer_of, match_modules
+from bot.core.rfcs import NOT_DEVELOPMENT_LISTS, human_duration
 from bot.core.rules import (
     BotIdentity,
     is_automated,
@@ -62,7 +77,7 @@ from bot.core.rules import (
 )
 from bot.core.text import is_attribution
 from bot.core.votes.tally import name_key
-from bot.model import Action, Post
+from bot.model import Action, Post, Source
 
 _QUESTION = re.compile(r"\?+(?=[\s\"')\]!]|$)")
 _FOREVER = datetime.max.replace(tzinfo=UTC)
@@ -198,6 +213,96 @@ class Hold:
     end: datetime | None = None
 
 
+class CatchUp(StrEnum):
+    """What to do with a backlog (README: "The ladder and the catch-up")."""
+
+    SUMMARY = "summary"  # list it once for the PMC; the ladder starts from that list
+    REMIND = "remind"  # remind at once (one stage, whatever the waiting time)
+    IGNORE = "ignore"  # leave it alone: it was history before Quorum came
+
+
+# A reminder decided later than this after it fell due was not missed by a tick or
+# two: Quorum was not watching (first start, an old post imported, downtime).
+LATE_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpPolicy:
+    """``responsiveness.catch_up`` and ``max_age_days`` as the core needs them."""
+
+    mode: CatchUp = CatchUp.SUMMARY
+    max_age: timedelta = timedelta(days=90)
+    late_after: timedelta = LATE_AFTER
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message about an obligation, as the outbox recorded it.
+
+    ``kind`` is ``catch-up``, ``remind`` or ``escalate``; ``channel`` the route
+    it took (``mail``/``discourse``: a reply in the thread, ``slack``, ``list``,
+    ``pmc``). ``delivered_at`` is when it was sent, or recorded in dry-run
+    (``dry_run``); None while it is queued, held back or failed.
+    """
+
+    kind: str
+    channel: str
+    recorded_at: datetime
+    delivered_at: datetime | None = None
+    dry_run: bool = False
+
+    @property
+    def delivered(self) -> bool:
+        return self.delivered_at is not None
+
+    @property
+    def where(self) -> str:
+        """ "in the thread", "on Slack", "on the list", "in the PMC channel"."""
+        return _WHERE.get(self.channel, f"via {self.channel}")
+
+
+_WHERE = {
+    "mail": "in the thread",
+    "discourse": "in the thread",
+    "thread": "in the thread",
+    "": "in the thread",
+    "slack": "on Slack",
+    "list": "on the list",
+    "pmc": "in the PMC channel",
+}
+CATCH_UP_KIND = "catch-up"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a post must be to open an obligation (answers count from anywhere).
+
+    ``lists``: List-Ids or addresses; empty, the development lists (every list but
+    users@, commits@, builds@ and the like). ``categories``: forum categories by
+    slug or id; empty, every one followed. Mail without a List-Id (sent to the bot,
+    a GitHub mirror) counts as the list's.
+    """
+
+    lists: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+
+    def admits(self, post: Post, categories: Sequence[str]) -> bool:
+        if post.source is Source.DISCOURSE:
+            if not self.categories:
+                return True
+            return any(c.casefold() in self.categories for c in categories)
+        if not post.list_id:
+            return True
+        name = post.list_id.strip("<> ").casefold()
+        if self.lists:
+            # A list is named by its List-Id or its address: dev@x.org is dev.x.org.
+            return name in {entry.replace("@", ".") for entry in self.lists}
+        return not _NOT_DEVELOPMENT.search(name)
+
+
+_NOT_DEVELOPMENT = re.compile(NOT_DEVELOPMENT_LISTS)
+
+
 @dataclass(frozen=True, slots=True)
 class ModuleConcern:
     """A concern raised on an RFC, paired with the module whose maintainers champion it."""
@@ -330,6 +435,14 @@ class Obligation:
     responder: str | None = None
     repeats: tuple[PostLink, ...] = ()
     due: tuple[tuple[Stage, datetime], ...] = ()
+    # The ladder: what the outbox recorded, the next rung and when it falls due (None:
+    # waiting for the previous rung's delivery), and whether it is a backlog waiting
+    # to be listed in a catch-up summary, or history (older than max_age).
+    history: tuple[Delivery, ...] = ()
+    next_stage: Stage = Stage.NONE
+    next_due: datetime | None = None
+    backlog: bool = False
+    expired: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -337,7 +450,11 @@ class Obligation:
 
     @property
     def key(self) -> str:
-        return f"{self.module}:{self.post.key}"
+        return obligation_key(self.module, self.post.key)
+
+    def delivered(self, kind: str) -> tuple[Delivery, ...]:
+        """The delivered messages of one kind (``remind``, ``escalate``, ``catch-up``)."""
+        return tuple(d for d in self.history if d.kind == kind and d.delivered)
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(self)
@@ -377,6 +494,12 @@ class Decision:
     reason: str
     kind: ObligationKind
     evidence: tuple[Evidence, ...] = ()
+    # What the outbox recorded before this stage, for the message to say so.
+    history: tuple[Delivery, ...] = ()
+
+    @property
+    def obligation(self) -> str:
+        return obligation_key(self.module, self.post.key)
 
     @property
     def target(self) -> str:
@@ -393,6 +516,7 @@ class Decision:
             key=self.key,
             channel=channel,
             reason=f"{self.rule}; {self.reason}",
+            about=(self.obligation,),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -452,6 +576,8 @@ class Evaluation:
     modules: tuple[ModuleFigures, ...]
     maintainers: tuple[MaintainerFigures, ...]
     flags: tuple[ModuleFlag, ...]
+    # Backlog found by this evaluation, to list in a catch-up summary (README).
+    catch_up: tuple[Obligation, ...] = ()
 
     def open_obligations(self) -> tuple[Obligation, ...]:
         return tuple(o for o in self.obligations if o.is_open)
@@ -500,13 +626,22 @@ def evaluate(
     concerns: Iterable[ModuleConcern] = (),
     rfc_of: Mapping[str, str] | None = None,
     categories: Mapping[str, Sequence[str]] | None = None,
+    ladder: Mapping[str, Sequence[Delivery]] | None = None,
+    catch_up: CatchUpPolicy | None = None,
+    scope: Scope | None = None,
 ) -> Evaluation:
     """Every obligation, the decisions due as of ``now``, and the figures.
 
     ``rfc_of`` maps thread keys to RFC ids: a maintainer's post in any thread
     of the same RFC answers. ``categories`` maps thread (or post) keys to
-    Discourse categories and tags for module matching. Posts dated after
-    ``now`` are not seen yet; the same post delivered twice counts once.
+    Discourse categories and tags for module matching and ``scope``. Posts dated
+    after ``now`` are not seen yet; the same post delivered twice counts once.
+
+    ``ladder`` maps obligation keys (:func:`obligation_key`) to what the outbox
+    recorded about them; without it nothing was delivered yet. ``catch_up``:
+    how a backlog is handled (None: a late reminder is decided like a timely
+    one, and nothing is too old). ``scope``: where a post must be to open an
+    obligation (None: anywhere).
     """
     context = _Context.build(
         posts,
@@ -519,6 +654,9 @@ def evaluate(
         holds=holds,
         rfc_of=rfc_of or {},
         categories=categories or {},
+        ladder=ladder or {},
+        catch_up=catch_up,
+        scope=scope,
     )
     openings = _person_openings(context) + _concern_openings(context, concerns)
     obligations = [context.settle(opening) for opening in _merge(openings)]
@@ -533,7 +671,13 @@ def evaluate(
         modules=tuple(_module_figures(context, obligations, flags)),
         maintainers=tuple(_maintainer_figures(context, obligations)),
         flags=tuple(flags.values()),
+        catch_up=tuple(o for o in obligations if o.is_open and o.backlog),
     )
+
+
+def obligation_key(module: str, post: str) -> str:
+    """``module:post``: what the outbox records an obligation's messages under."""
+    return f"{module}:{post}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,6 +720,9 @@ class _Context:
     quiet: dict[str, list[Interval]]
     holds: dict[str, list[Interval]]
     last_seen: dict[str, datetime]  # name key -> their latest post as a person
+    ladder: Mapping[str, Sequence[Delivery]]
+    catch_up: CatchUpPolicy | None
+    scope: Scope | None
 
     @classmethod
     def build(
@@ -591,6 +738,9 @@ class _Context:
         holds: Iterable[Hold],
         rfc_of: Mapping[str, str],
         categories: Mapping[str, Sequence[str]],
+        ladder: Mapping[str, Sequence[Delivery]],
+        catch_up: CatchUpPolicy | None,
+        scope: Scope | None,
     ) -> _Context:
         unique = {p.key: p for p in posts if p.created_at <= now}
         ordered = sorted(unique.values(), key=lambda p: (p.created_at, p.key))
@@ -644,7 +794,17 @@ class _Context:
             quiet={person: _union(spans) for person, spans in away.items()},
             holds={c: _union(spans) for c, spans in held.items()},
             last_seen=last_seen,
+            ladder=ladder,
+            catch_up=catch_up,
+            scope=scope,
         )
+
+    def in_scope(self, post: Post) -> bool:
+        """Whether ``post`` is where obligations open (see :class:`Scope`)."""
+        if self.scope is None:
+            return True
+        found = (*self.categories.get(thread_of(post), ()), *self.categories.get(post.key, ()))
+        return self.scope.admits(post, found)
 
     def modules_of(self, post: Post) -> tuple[Module, ...]:
         return _modules_of(post, self.modules, self.categories)
@@ -698,6 +858,11 @@ class _Context:
             for s in LADDER
             if s <= stage
         )
+        key = obligation_key(module.name, opening.post.key)
+        history = tuple(sorted(self.ladder.get(key, ()), key=lambda d: (d.recorded_at, d.kind)))
+        step = _Step(Stage.NONE, None)
+        if state in OPEN_STATES:
+            step = self.next_step(stage_policy, opening.post.at, history, pauses)
         return Obligation(
             module=module.name,
             kind=opening.kind,
@@ -716,7 +881,64 @@ class _Context:
             responder=responder,
             repeats=opening.repeats,
             due=due,
+            history=history,
+            next_stage=step.stage,
+            next_due=step.due,
+            backlog=step.backlog,
+            expired=step.expired,
         )
+
+    def next_step(
+        self,
+        policy: StagePolicy,
+        opened_at: datetime,
+        history: Sequence[Delivery],
+        pauses: Sequence[Interval],
+    ) -> _Step:
+        """The next rung of an open obligation's ladder, from what was delivered."""
+        catch_up = self.catch_up
+        if catch_up is not None and self.now - opened_at > catch_up.max_age:
+            return _Step(Stage.NONE, None, expired=True)
+        escalated = [d for d in history if d.kind == Stage.ESCALATE.verb]
+        reminded = [d for d in history if d.kind == Stage.REMIND.verb]
+        listed = [d for d in history if d.kind == CATCH_UP_KIND]
+        if escalated:
+            return _after(Stage.FLAG, escalated, policy.flag_after - policy.escalate_after, pauses)
+        if reminded:
+            return _after(
+                Stage.ESCALATE, reminded, policy.escalate_after - policy.remind_after, pauses
+            )
+        if listed:
+            # The ladder starts again from the catch-up summary that listed it.
+            return _after(Stage.REMIND, listed, policy.remind_after, pauses)
+        due = _instant_after(opened_at, policy.remind_after, pauses)
+        if catch_up is None or due > self.now - catch_up.late_after:
+            return _Step(Stage.REMIND, due)
+        # A backlog: it fell due while nobody was watching.
+        if catch_up.mode is CatchUp.REMIND:
+            return _Step(Stage.REMIND, due)
+        if catch_up.mode is CatchUp.IGNORE:
+            return _Step(Stage.NONE, None)
+        return _Step(Stage.REMIND, None, backlog=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    stage: Stage
+    due: datetime | None
+    backlog: bool = False
+    expired: bool = False
+
+
+def _after(
+    stage: Stage, previous: Sequence[Delivery], wait: timedelta, pauses: Sequence[Interval]
+) -> _Step:
+    """``stage`` falls due ``wait`` of unpaused time after the previous rung was first
+    delivered; not at all while it is only queued."""
+    delivered = [d.delivered_at for d in previous if d.delivered_at is not None]
+    if not delivered:
+        return _Step(stage, None)
+    return _Step(stage, _instant_after(min(delivered), wait, pauses))
 
 
 def _modules_of(
@@ -748,6 +970,8 @@ def _settled_by(opening: _Opening) -> PostLink | None:
 def _person_openings(context: _Context) -> list[_Opening]:
     openings: list[_Opening] = []
     for post in context.people:
+        if not context.in_scope(post):
+            continue
         link = PostLink.of(post)
         about = context.modules_of(post)
         for module, person in _mentioned_modules(context, post, about):
@@ -798,6 +1022,8 @@ def _concern_openings(context: _Context, concerns: Iterable[ModuleConcern]) -> l
         if maintainer_of(concern.raised_by, module, context.identities) is not None:
             continue
         post = context.posts_by_key.get(concern.post)
+        if post is not None and not context.in_scope(post):
+            continue
         link = PostLink.of(post) if post is not None else PostLink.of_concern(concern)
         reason = f"{concern.raised_by.display} raised concern {concern.id!r} ({concern.title})"
         openings.append(
@@ -926,31 +1152,34 @@ def _decisions(
     answerable = post is not None and may_answer(post, context.bot)
     persons = _reachable(context, module)
     decisions: list[Decision] = []
-    for stage, due_at in obligation.due:
-        for channel in STAGE_CHANNELS[stage]:
-            if channel is Channel.THREAD and not answerable:
-                continue
-            flag = flags.get(module.name)
-            decisions.append(
-                Decision(
-                    key=decision_key(stage, channel, module.name, obligation.post.key),
-                    stage=stage,
-                    channel=channel,
-                    module=module.name,
-                    persons=persons,
-                    post=obligation.post,
-                    policy=stage_policy.name,
-                    threshold=stage_policy.threshold(stage),
-                    rule=stage_policy.rule(stage),
-                    waiting=obligation.waiting,
-                    due_at=due_at,
-                    reason=_reason(obligation),
-                    kind=obligation.kind,
-                    # This obligation's own line only: the module's full evidence is in
-                    # Evaluation.flags once, not copied into every flag decision (O(n²)).
-                    evidence=_own_evidence(flag, obligation) if stage is Stage.FLAG else (),
-                )
+    stage, due_at = obligation.next_stage, obligation.next_due
+    if stage is Stage.NONE or due_at is None or due_at > context.now:
+        return decisions
+    for channel in STAGE_CHANNELS[stage]:
+        if channel is Channel.THREAD and not answerable:
+            continue
+        flag = flags.get(module.name)
+        decisions.append(
+            Decision(
+                key=decision_key(stage, channel, module.name, obligation.post.key),
+                stage=stage,
+                channel=channel,
+                module=module.name,
+                persons=persons,
+                post=obligation.post,
+                policy=stage_policy.name,
+                threshold=stage_policy.threshold(stage),
+                rule=stage_policy.rule(stage),
+                waiting=obligation.waiting,
+                due_at=due_at,
+                reason=_reason(obligation),
+                kind=obligation.kind,
+                # This obligation's own line only: the module's full evidence is in
+                # Evaluation.flags once, not copied into every flag decision (O(n²)).
+                evidence=_own_evidence(flag, obligation) if stage is Stage.FLAG else (),
+                history=obligation.history,
             )
+        )
     return decisions
 
 
@@ -981,12 +1210,55 @@ def _reason(obligation: Obligation) -> str:
     repeats = f" ({len(obligation.repeats)} more failures since)" if obligation.repeats else ""
     owed = ", ".join(obligation.owed_by) or "nobody: the module lists no maintainers"
     paused = (
-        f", not counting {format_duration(obligation.paused)} paused" if obligation.paused else ""
+        f", not counting {human_duration(obligation.paused)} paused" if obligation.paused else ""
     )
     return (
         f"{what} on {when}{repeats}; no maintainer of {obligation.module} ({owed}) has"
-        f" answered for {format_duration(obligation.waiting)}{paused}"
+        f" answered for {human_duration(obligation.waiting)}{paused}{_history_text(obligation)}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SaidBefore:
+    """One rung already climbed, as a message tells it."""
+
+    kind: str
+    at: datetime
+    where: tuple[str, ...]
+    dry_run: bool
+
+
+def said_before(history: Iterable[Delivery]) -> list[SaidBefore]:
+    """The delivered rungs, in order: what a message states truthfully came before it."""
+    found: list[SaidBefore] = []
+    for kind in (CATCH_UP_KIND, Stage.REMIND.verb, Stage.ESCALATE.verb):
+        done = [d for d in history if d.kind == kind and d.delivered_at is not None]
+        if not done:
+            continue
+        first = min(d.delivered_at for d in done if d.delivered_at is not None)
+        where = tuple(dict.fromkeys(d.where for d in done))
+        found.append(SaidBefore(kind, first, where, all(d.dry_run for d in done)))
+    return found
+
+
+_VERBS = {CATCH_UP_KIND: "listed in a catch-up summary", "remind": "reminded",
+          "escalate": "escalated"}  # fmt: skip
+
+
+def history_words(
+    history: Iterable[Delivery], day: Callable[[datetime], str] = lambda m: f"{m:%Y-%m-%d}"
+) -> list[str]:
+    """The rungs climbed, as short phrases: "reminded 2026-11-20 in the thread and on Slack"."""
+    return [
+        f"{_VERBS[step.kind]} {day(step.at)} {' and '.join(step.where)}"
+        + (" (dry-run: recorded, not sent)" if step.dry_run else "")
+        for step in said_before(history)
+    ]
+
+
+def _history_text(obligation: Obligation) -> str:
+    """For the audit log: "; reminded 2026-11-20 in the thread (dry-run: ...)"."""
+    return "".join(f"; {words}" for words in history_words(obligation.history))
 
 
 def _flags(context: _Context, obligations: Sequence[Obligation]) -> dict[str, ModuleFlag]:
@@ -994,7 +1266,11 @@ def _flags(context: _Context, obligations: Sequence[Obligation]) -> dict[str, Mo
     flags: dict[str, ModuleFlag] = {}
     for module in context.modules:
         mine = [o for o in obligations if o.module == module.name and o.is_open]
-        flagged = [dict(o.due)[Stage.FLAG] for o in mine if o.stage is Stage.FLAG]
+        flagged = [
+            o.next_due
+            for o in mine
+            if o.next_stage is Stage.FLAG and o.next_due is not None and o.next_due <= context.now
+        ]
         if not flagged:
             continue
         evidence = tuple(Evidence(o.post, o.kind, o.opened_at, o.waiting, o.stage) for o in mine)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.concerns import Concern, ConcernState, Ledger
+from bot.core.links import Archive, link_for, reference, shown_message_id
 from bot.core.prose import units_of
 from bot.model import Post
 
@@ -133,10 +134,19 @@ class Summary:
         }
 
 
-def summarize(thread_subject: str, posts: Sequence[Post], ledger: Ledger, now: datetime) -> Summary:
-    """The thread as of ``now``: its proposal, its concerns by state, its participants."""
+def summarize(
+    thread_subject: str,
+    posts: Sequence[Post],
+    ledger: Ledger,
+    now: datetime,
+    archive: Archive | None = None,
+) -> Summary:
+    """The thread as of ``now``: its proposal, its concerns by state, its participants.
+
+    Each concern links the post that raised it (``archive``: the list archive's links).
+    """
     ordered = sorted((p for p in posts if p.created_at <= now), key=lambda p: (p.created_at, p.key))
-    links = {p.key: _link(p) for p in ordered}
+    links = {p.key: _link(p, archive or Archive()) for p in ordered}
     first = ordered[0] if ordered else None
     concerns = [c for c in ledger.concerns if c.raised_at <= now]
 
@@ -200,7 +210,9 @@ def _line(concern: Concern, links: dict[str, str], now: datetime) -> ConcernLine
         raised_by=concern.raised_by.display,
         raised_at=concern.raised_at,
         post=concern.post,
-        link=links.get(concern.post) or concern.url or concern.message_id or concern.post,
+        link=links.get(concern.post)
+        or shown_message_id(concern.message_id)
+        or reference(concern, Archive(), author=concern.raised_by.display, at=concern.raised_at),
         source=concern.source.value,
         state=concern.state.value,
         answered=concern.answered,
@@ -231,8 +243,14 @@ def _participants(posts: Sequence[Post], concerns: Sequence[Concern]) -> tuple[P
     return tuple(seen.values())
 
 
-def _link(post: Post) -> str:
-    return post.url or post.message_id or post.key
+def _link(post: Post, archive: Archive) -> str:
+    """The post's URL, else its Message-ID, else who wrote it when (never a hash key)."""
+    found = link_for(post, archive, subject=post.subject, at=post.created_at)
+    return (
+        found
+        or shown_message_id(post.message_id)
+        or reference(post, archive, author=post.author.display, at=post.created_at)
+    )
 
 
 def _clip(text: str, limit: int) -> str:

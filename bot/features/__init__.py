@@ -4,12 +4,16 @@
 and returns outbox actions; it runs only when its config section is present
 (``None``: always on — replies to bot commands must never be silent), and one
 feature failing is logged with its name and does not stop the others.
+
+Most features run on every features tick; a feature with a ``schedule`` (the
+digest) runs on its own calendar instead: a crontab line read from the config,
+in ``project.timezone``, as an APScheduler ``CronTrigger``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +32,8 @@ class Feature:
     name: str
     section: str | None
     decide: Decide
+    # A crontab line from the config (in project.timezone); None: every features tick.
+    schedule: Callable[[Config], str] | None = None
 
     def enabled(self, config: Config) -> bool:
         if self.section is None:
@@ -38,6 +44,7 @@ class Feature:
 def _registry() -> tuple[Feature, ...]:
     # Imported here: the feature modules import this package's siblings.
     from bot.features.concerns import command_replies
+    from bot.features.digest import digest_actions
     from bot.features.reminders import reminder_actions_for
     from bot.features.status_posts import status_actions
     from bot.features.votes import result_due_actions
@@ -47,14 +54,33 @@ def _registry() -> tuple[Feature, ...]:
         Feature("reminders", "responsiveness", reminder_actions_for),
         Feature("vote-closing", "votes", result_due_actions),
         Feature("status-posts", "discourse", status_actions),
+        Feature("digest", None, digest_actions, schedule=lambda config: config.digest.schedule),
     )
 
 
-def decide_all(store: Store, config: Config, now: datetime) -> list[Action]:
-    """Every enabled feature's actions as of ``now``."""
+def features() -> tuple[Feature, ...]:
+    """The registry, in the order features run."""
+    return _registry()
+
+
+def scheduled(config: Config) -> tuple[Feature, ...]:
+    """The enabled features that run on a calendar of their own."""
+    return tuple(f for f in _registry() if f.schedule is not None and f.enabled(config))
+
+
+def decide_all(
+    store: Store, config: Config, now: datetime, only: Iterable[str] | None = None
+) -> list[Action]:
+    """The actions as of ``now`` of every enabled feature that runs on each tick, or of
+    the features named in ``only`` (a scheduled feature whose time came)."""
+    wanted = None if only is None else set(only)
     actions: list[Action] = []
     for feature in _registry():
         if not feature.enabled(config):
+            continue
+        if wanted is None and feature.schedule is not None:
+            continue  # it runs when its schedule comes, not on every tick
+        if wanted is not None and feature.name not in wanted:
             continue
         try:
             actions.extend(feature.decide(store, config, now))

@@ -14,6 +14,7 @@ from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.concerns import Ledger, LedgerSettings, build_ledger
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
+from bot.features.links import archive_of
 from bot.features.people import bot_addresses, people_from
 from bot.model import Action, Thread, ThreadKind
 from bot.render import render
@@ -86,7 +87,7 @@ def ledgers(
 def summary_of(store: Store, config: Config, thread: Thread, now: datetime) -> Summary:
     posts = store.posts_in_rfc(thread.key)
     ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
-    return summarize(thread.subject, posts, ledger, now)
+    return summarize(thread.subject, posts, ledger, now, archive_of(config))
 
 
 def render_summary(summary: Summary, config: Config) -> str:

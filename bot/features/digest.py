@@ -1,7 +1,10 @@
 """The weekly digest: what needs attention, gathered from every feature.
 
-Open RFCs and their open concerns, votes closing soon and how they stand,
-overdue obligations by module, and flagged modules with their evidence.
+First what needs a person now (:mod:`bot.features.attention`, the same list as
+the dashboard's front page and `quorum attention`), then open RFCs and their
+open concerns, votes closing soon and how they stand, overdue obligations by
+module, and flagged modules with their evidence. It is a feature of the
+registry with a schedule of its own (`digest.schedule`, in `project.timezone`).
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Config
+from bot.core.attention import Attention
 from bot.core.concerns import Ledger
-from bot.core.reminders import Evaluation, Obligation, Stage
+from bot.core.links import reference
+from bot.core.reminders import Evaluation, Obligation, PostLink, Stage
 from bot.core.votes import VoteReport, VoteState
+from bot.features.attention import attention
 from bot.features.concerns import discussion_threads, ledger_of
+from bot.features.links import archive_of
 from bot.features.reminders import evaluate_modules, modules_payload
-from bot.features.votes import vote_report, vote_reports
+from bot.features.votes import thread_link, vote_report, vote_reports
 from bot.model import Action
 from bot.render import render
 from bot.store import Store, to_text
@@ -35,6 +42,7 @@ class Digest:
     overdue: tuple[Obligation, ...]
     evaluation: Evaluation
     subjects: dict[str, str]
+    attention: Attention | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """`quorum digest --json`: the digest's sections, in the shapes of the other --json
@@ -42,6 +50,7 @@ class Digest:
         modules = modules_payload(self.evaluation)
         return {
             "now": self.now.isoformat(),
+            "attention": self.attention.to_dict() if self.attention else None,
             "discussions": [
                 {
                     "thread": ledger.thread,
@@ -85,6 +94,7 @@ def build_digest(store: Store, config: Config, now: datetime, *, current: bool =
         votes = vote_reports(store, config, now)
     votes.sort(key=lambda v: (v.opened_at, v.thread))
     evaluation = evaluate_modules(store, config, now)
+    needs = attention(store, config, now, evaluation=evaluation, current=current)
     return Digest(
         now=now,
         discussions=tuple(active),
@@ -95,6 +105,7 @@ def build_digest(store: Store, config: Config, now: datetime, *, current: bool =
         overdue=tuple(o for o in evaluation.open_obligations() if o.stage is not Stage.NONE),
         evaluation=evaluation,
         subjects=subjects,
+        attention=needs,
     )
 
 
@@ -109,19 +120,32 @@ def _active(store: Store, since: str, current: bool) -> list[tuple[str, str]]:
 
 
 def render_digest(digest: Digest, config: Config) -> str:
+    archive = archive_of(config)
+
+    def link(post: PostLink) -> str:
+        return reference(post, archive, author=post.author, subject=post.subject, at=post.at)
+
     return render(
         "email/digest.txt.j2",
         digest=digest,
         closing_soon=CLOSING_SOON,
         bot_name=config.bot.name,
         project=config.project.name,
+        link=link,
+        thread_link=lambda key: thread_link(config, key),
+        timezone=config.project.zone(),
     )
 
 
+def digest_actions(store: Store, config: Config, now: datetime) -> list[Action]:
+    """The digest feature: its schedule (`digest.schedule`) came, so send this week's."""
+    return [digest_action(store, config, now)]
+
+
 def digest_action(store: Store, config: Config, now: datetime) -> Action:
-    """This week's digest as a note to the list, once per ISO week."""
+    """This week's digest as a note to the list, once per ISO week (of project.timezone)."""
     text = render_digest(build_digest(store, config, now), config)
-    year, week, _ = now.isocalendar()
+    year, week, _ = now.astimezone(config.project.zone()).isocalendar()
     return Action(
         kind="digest",
         target="digest",

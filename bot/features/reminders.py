@@ -1,21 +1,28 @@
 """Modules and responsiveness: who owes an answer, the figures, and the reminders due.
 
 The rules are pure (``bot.core.reminders``); this module turns the config
-into core values, gathers posts, holds and concerns from the store, and
-renders each decision into an outbox :class:`~bot.model.Action`.
+into core values, gathers posts, holds, concerns, the RFC map, forum
+categories and what the outbox recorded of each obligation (its ladder) from
+the store, and renders each decision, and the catch-up summary of a backlog,
+into outbox :class:`~bot.model.Action` s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.config import Config, ResponsivenessConfig, StagePolicyConfig
 from bot.core.concerns import build_ledger
+from bot.core.discourse import HEADER_CATEGORY_ID
+from bot.core.links import reference
 from bot.core.modules import IdentityResolver, Module, ModuleState, match_modules
 from bot.core.reminders import (
+    CATCH_UP_KIND,
+    CatchUp,
+    CatchUpPolicy,
     Channel,
     Decision,
     EscalationPolicy,
@@ -24,19 +31,26 @@ from bot.core.reminders import (
     ModuleConcern,
     ModuleFigures,
     ModuleFlag,
+    PostLink,
     QuietPeriod,
+    Scope,
     StagePolicy,
     evaluate,
     holds_from_commands,
+    said_before,
+    thread_of,
 )
 from bot.core.rfcs import NOT_DISCUSSIONS
 from bot.core.rules import BotIdentity
 from bot.features.codeowners import module_maintainers
 from bot.features.concerns import ledger_settings
+from bot.features.links import archive_of
 from bot.features.people import people_from
-from bot.model import Action, Post, Thread
+from bot.model import Action, Post, Source, Thread
 from bot.render import render
 from bot.store import Store
+from bot.store import rfc_links as rfc_store
+from bot.store.outbox import Outbox
 
 DEFAULT_RESPONSIVENESS = ResponsivenessConfig()
 
@@ -122,13 +136,20 @@ def _holds(store: Store, config: Config, now: dt.datetime) -> list[Hold]:
 
 
 def _module_concerns(
-    store: Store, config: Config, modules: tuple[Module, ...], now: dt.datetime
+    store: Store,
+    config: Config,
+    modules: tuple[Module, ...],
+    now: dt.datetime,
+    categories: Mapping[str, Sequence[str]],
 ) -> list[ModuleConcern]:
-    """Concerns on an RFC owe an answer from the modules the RFC's first post is about."""
+    """Concerns on an RFC owe an answer from the modules the RFC's first post is about
+    (by its words, or by the forum category of its topic)."""
     found: list[ModuleConcern] = []
     for thread in _recent_discussions(store, config, now):
         posts = store.posts_in_thread(thread.key)
-        champions = match_modules(posts[0], modules) if posts else ()
+        champions = (
+            match_modules(posts[0], modules, categories.get(thread.key, ())) if posts else ()
+        )
         if not champions:
             continue
         ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
@@ -155,11 +176,15 @@ def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluati
 
     Read from the conversations active in ``responsiveness.window_days``: an
     obligation in a thread nobody touched for longer is history, and the tick costs
-    what the window holds however long the list's past.
+    what the window holds however long the list's past. A maintainer's answer in any
+    thread of the same RFC (the forum topic of a dev@ RFC, its pull request) counts;
+    only posts in the configured lists and forum categories open obligations.
     """
     section = config.responsiveness or DEFAULT_RESPONSIVENESS
     modules = module_registry(config, store)
-    posts: Iterable[Post] = store.posts_active_since(_window_start(config, now)) if modules else ()
+    since = _window_start(config, now)
+    posts: list[Post] = store.posts_active_since(since) if modules else []
+    categories = forum_categories(config, posts)
     return evaluate(
         posts,
         modules,
@@ -169,29 +194,129 @@ def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluati
         bot=bot_identity(config, section),
         quiet=quiet_periods(section),
         holds=_holds(store, config, now) if modules else (),
-        concerns=_module_concerns(store, config, modules, now) if modules else (),
+        concerns=_module_concerns(store, config, modules, now, categories) if modules else (),
+        rfc_of=rfc_store.rfc_map(store, {thread_of(p) for p in posts}) if modules else {},
+        categories=categories,
+        ladder=Outbox(store).ladder(since, now) if modules else {},
+        catch_up=catch_up_policy(section),
+        scope=obligation_scope(config, section),
     )
 
 
-def reminder_actions(evaluation: Evaluation) -> list[Action]:
-    """Every decision due, rendered, as outbox actions.
+def catch_up_policy(section: ResponsivenessConfig) -> CatchUpPolicy:
+    return CatchUpPolicy(
+        mode=CatchUp(section.catch_up), max_age=dt.timedelta(days=section.max_age_days)
+    )
+
+
+def obligation_scope(config: Config, section: ResponsivenessConfig) -> Scope:
+    """responsiveness.lists (else [rfcs] lists) and responsiveness.categories."""
+    lists = section.lists or [entry.strip().strip("<>").lower() for entry in config.rfcs.lists]
+    return Scope(lists=frozenset(lists), categories=frozenset(section.categories))
+
+
+def forum_categories(config: Config, posts: Iterable[Post]) -> dict[str, tuple[str, ...]]:
+    """Thread and post keys of forum posts -> the names of their category: its id, and its
+    slug as `[discourse.forums.NAME] categories` gives it (whole, last part, in words)."""
+    slugs: dict[tuple[str, int], str] = {}
+    if config.discourse is not None:
+        for forum, settings in config.discourse.forums.items():
+            slugs.update({(forum, c.id): c.slug for c in settings.categories})
+    found: dict[str, tuple[str, ...]] = {}
+    for post in posts:
+        category = post.headers.get(HEADER_CATEGORY_ID, "")
+        if post.source is not Source.DISCOURSE or not category.isdigit():
+            continue
+        forum = post.key.split(":")[1] if post.key.count(":") >= 2 else ""
+        slug = slugs.get((forum, int(category)), "")
+        last = slug.rsplit("/", 1)[-1]
+        names = tuple(dict.fromkeys(n for n in (category, slug, last, last.replace("-", " ")) if n))
+        found[post.key] = names
+        found.setdefault(thread_of(post), names)
+    return found
+
+
+def reminder_actions(
+    evaluation: Evaluation, config: Config | None = None, now: dt.datetime | None = None
+) -> list[Action]:
+    """Every decision due, rendered, as outbox actions; with ``config``, the catch-up
+    summary of a backlog too (once: its obligations are recorded with it).
 
     Flags are shown by the dashboard and the digest, not sent: they are not actions.
     """
-    return [
-        decision.action(render_decision(decision))
+    config = config or Config()
+    actions = [
+        decision.action(render_decision(decision, config))
         for decision in evaluation.decisions
         if decision.channel is not Channel.DASHBOARD
     ]
+    if evaluation.catch_up and now is not None:
+        actions.append(catch_up_action(evaluation, config, now))
+    return actions
 
 
 def reminder_actions_for(store: Store, config: Config, now: dt.datetime) -> list[Action]:
-    return reminder_actions(evaluate_modules(store, config, now))
+    return reminder_actions(evaluate_modules(store, config, now), config, now)
 
 
-def render_decision(decision: Decision) -> str:
+def render_decision(decision: Decision, config: Config | None = None) -> str:
     """The body of a reminder; the channel's template adds who the bot is and how to reply."""
-    return render("text/decision.txt.j2", decision=decision).strip()
+    config = config or Config()
+    return render(
+        "text/decision.txt.j2",
+        decision=decision,
+        link=_link(decision.post, config),
+        before=said_before(decision.history),
+        evidence=[(item, _link(item.post, config)) for item in decision.evidence],
+        timezone=config.project.zone(),
+    ).strip()
+
+
+def catch_up_route(config: Config) -> str:
+    """The PMC's Slack channel when one is configured, else the list."""
+    return "pmc" if "pmc" in config.slack.channels else "list"
+
+
+def catch_up_action(evaluation: Evaluation, config: Config, now: dt.datetime) -> Action:
+    """One message listing the backlog for the PMC; its obligations are recorded with it,
+    so it is never listed again, and each one's ladder starts from its delivery."""
+    route = catch_up_route(config)
+    section = config.responsiveness or DEFAULT_RESPONSIVENESS
+    policy = escalation_policy(section)
+    modules = {m.name: m for m in module_registry(config)}
+    items = [
+        (
+            obligation,
+            _link(obligation.post, config),
+            now + policy.for_state(modules[obligation.module].state).remind_after
+            if obligation.module in modules
+            else now,
+        )
+        for obligation in evaluation.catch_up
+    ]
+    text = render(
+        "text/catch_up.txt.j2",
+        items=items,
+        now=now,
+        project=config.project.name,
+        timezone=config.project.zone(),
+    ).strip()
+    return Action(
+        kind=CATCH_UP_KIND,
+        target=CATCH_UP_KIND,
+        text=text,
+        key=f"{CATCH_UP_KIND}:{route}:project:0:{now:%Y-%m-%dT%H:%MZ}",
+        channel=route,
+        reason=(
+            f"responsiveness.catch_up = summary: {len(items)} obligation(s) fell due while"
+            " Quorum was not watching; listed once, reminded from the dates given"
+        ),
+        about=tuple(obligation.key for obligation in evaluation.catch_up),
+    )
+
+
+def _link(post: PostLink, config: Config) -> str:
+    return reference(post, archive_of(config), author=post.author, subject=post.subject, at=post.at)
 
 
 def module_dict(figures: ModuleFigures) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.config import Config, VoteKindConfig
+from bot.core.links import PostRef, message_id_of_key, reference
 from bot.core.people import People
 from bot.core.votes import (
     Ballot,
@@ -22,6 +23,7 @@ from bot.core.votes import (
     report_vote,
 )
 from bot.features.concerns import find_thread
+from bot.features.links import archive_of
 from bot.features.roster import people_for, roster_for
 from bot.model import Action, Post, Thread, ThreadKind
 from bot.render import render
@@ -176,10 +178,8 @@ def _result_line(label: str, ballots: list[Ballot], binding_unknown: bool) -> di
 
 
 def thread_link(config: Config, message_id: str) -> str:
-    template = config.project.archive_url
-    if not template:
-        return f"Message-ID {message_id}"
-    return template.format(message_id=message_id.strip("<>"))
+    """The vote thread's archive link, else its Message-ID (bot.core.links decides)."""
+    return reference(PostRef(message_id=message_id_of_key(message_id)), archive_of(config))
 
 
 def result_due_actions(store: Store, config: Config, now: datetime) -> list[Action]:

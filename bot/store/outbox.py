@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database, Migrations
 
+from bot.core.reminders import Delivery
 from bot.model import Action, Post
 
 if TYPE_CHECKING:
@@ -82,7 +84,34 @@ def m001_actions(db: Database) -> None:
 
 
 @migrations()
-def m002_actions_by_target(db: Database) -> None:
+def m002_action_items(db: Database) -> None:
+    """What an action is about beyond its target (Action.about): the obligations a
+    reminder or a catch-up summary covers, so the ladder can read its history back."""
+    db["action_items"].create(
+        {"action_key": str, "item": str}, pk=("action_key", "item"), not_null={"item"}
+    )
+    db["action_items"].create_index(["item"])
+    # The ladder reads the reminders of a window (Outbox.ladder).
+    db["actions"].create_index(["kind", "created_at"], if_not_exists=True)
+    # Reminders and escalations recorded before: their key names the obligation
+    # (kind:channel:module=NAME:stage:post), so their history is not lost.
+    rows = db.execute("SELECT key FROM actions WHERE kind IN ('remind', 'escalate')").fetchall()
+    items = [(key, item) for (key,) in rows if (item := _legacy_item(key)) is not None]
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO action_items (action_key, item) VALUES (?, ?)", items
+    )
+
+
+_LEGACY_KEY = re.compile(r"^(?:remind|escalate):[a-z]+:module=(?P<module>.+?):[12]:(?P<post>.+)$")
+
+
+def _legacy_item(key: str) -> str | None:
+    match = _LEGACY_KEY.match(key)
+    return f"{match['module']}:{match['post']}" if match else None
+
+
+@migrations()
+def m003_actions_by_target(db: Database) -> None:
     # What was already said about one post (the latest status of a forum topic).
     db["actions"].create_index(["target", "kind", "created_at"], if_not_exists=True)
 
@@ -198,7 +227,9 @@ class Outbox:
     def record_all(self, actions: Iterable[Action], now: datetime) -> int:
         """Record many actions in one transaction; returns how many were new."""
         at = to_text(now)
+        actions = list(actions)
         rows = [(a.key, a.kind, a.channel, a.target, a.text, a.reason, at, at) for a in actions]
+        items = [(a.key, item) for a in actions for item in a.about]
         with self.db.atomic():
             before = self.db.conn.total_changes
             self.db.conn.executemany(
@@ -207,7 +238,11 @@ class Outbox:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
                 rows,
             )
-            return self.db.conn.total_changes - before
+            new = self.db.conn.total_changes - before
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO action_items (action_key, item) VALUES (?, ?)", items
+            )
+            return new
 
     # -- one dispatch run --------------------------------------------------------------
 
@@ -406,6 +441,40 @@ class Outbox:
     def counts(self) -> dict[str, int]:
         rows = self.db.query("SELECT status, count(*) AS n FROM actions GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
+
+    def ladder(self, since: datetime, until: datetime | None = None) -> dict[str, list[Delivery]]:
+        """What was recorded about each obligation (Action.about) from ``since`` to ``until``:
+        the catch-up summaries, reminders and escalations, and when each was delivered.
+
+        Dry-run counts as delivered (the message was rendered and recorded, the way
+        it would have been sent) at the moment it was recorded as such. As of a past
+        ``until``, what was recorded or delivered later has not happened yet.
+        """
+        end = to_text(until) if until is not None else "9999"
+        rows = self.db.execute(
+            "SELECT i.item, a.kind, a.channel, a.status, a.created_at, a.sent_at, a.updated_at"
+            " FROM actions a JOIN action_items i ON i.action_key = a.key"
+            " WHERE a.kind IN ('catch-up', 'remind', 'escalate')"
+            " AND a.created_at >= ? AND a.created_at <= ?",
+            [to_text(since), end],
+        ).fetchall()
+        found: dict[str, list[Delivery]] = {}
+        for item, kind, channel, status, created, sent, updated in rows:
+            delivered = sent if status == Status.SENT else None
+            if status == Status.DRY_RUN:
+                delivered = updated
+            if delivered is not None and delivered > end:
+                delivered = None
+            found.setdefault(item, []).append(
+                Delivery(
+                    kind=kind,
+                    channel=channel or "",
+                    recorded_at=from_text(created),
+                    delivered_at=from_text(delivered) if delivered else None,
+                    dry_run=status == Status.DRY_RUN,
+                )
+            )
+        return found
 
     # -- helpers -----------------------------------------------------------------------
 

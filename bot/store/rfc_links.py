@@ -237,3 +237,13 @@ def _rfc_parts(db: Database, scope: set[str] | None = None) -> list[rfc_links.Rf
         for key in keys
         if key in first_at
     ]
+
+
+def rfc_map(store: Store, thread_keys: Collection[str]) -> dict[str, str]:
+    """thread -> RFC id for these threads (those of no cross-channel RFC are left out)."""
+    rows = store.db.execute(
+        "SELECT thread_key, rfc FROM rfc_links"
+        " WHERE thread_key IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(thread_keys))],
+    ).fetchall()
+    return {thread: rfc for thread, rfc in rows}

@@ -433,6 +433,20 @@ def rfcs_with_forum_topics(store: Store, since: str) -> list[dict[str, Any]]:
     ]
 
 
+def votes_needing_attention(store: Store, closing_before: str, since: str) -> list[str]:
+    """Vote threads open and closing before ``closing_before`` (or past their end), and
+    votes closed since ``since`` whose announced RESULT disagrees with the thread."""
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT thread FROM vote_views WHERE state = 'open' AND closes_at <= ?"
+            " UNION SELECT thread FROM vote_views WHERE closes_at >= ?"
+            " AND json_extract(payload, '$.agrees_with_announced') = 0",
+            [closing_before, since],
+        )
+    ]
+
+
 def votes_open_or_closed_since(store: Store, since: str) -> list[str]:
     """Vote threads still open, or closed since ``since``, oldest first."""
     return [

@@ -1,0 +1,283 @@
+"""What needs a person now: the first thing a chair reads, on the dashboard and in the digest.
+
+From the ladder (:mod:`bot.core.reminders`), the votes and the RFCs:
+
+1. modules flagged "maintainers unresponsive", with every unanswered post as evidence;
+2. escalations, delivered (sent, or recorded in dry-run) or due now, still unanswered;
+3. reminders delivered and still unanswered;
+4. a backlog listed in a catch-up summary (or about to be), waiting for its reminder;
+5. votes closing within 48 hours, or past their end without a RESULT;
+6. votes whose announced RESULT disagrees with the thread;
+7. RFCs with a recent concern nobody answered.
+
+Each item says what happened, when and where, and links the post it is about.
+Nothing older than the catch-up age (``responsiveness.max_age_days``) appears:
+that is history. Ages use the one rounding rule of :func:`bot.core.rfcs.human_duration`,
+so the page and the mail say the same number.
+
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any
+
+from bot.core.links import Archive, PostRef, message_id_of_key, reference
+from bot.core.reminders import (
+    CATCH_UP_KIND,
+    Evaluation,
+    Obligation,
+    PostLink,
+    Stage,
+    history_words,
+)
+from bot.core.rfcs import human_duration
+from bot.core.votes import VoteReport, VoteState
+
+CLOSING_WITHIN = timedelta(hours=48)
+
+
+class AttentionKind(StrEnum):
+    FLAG = "flag"
+    ESCALATION = "escalation"
+    REMINDER = "reminder"
+    CATCH_UP = "catch-up"
+    VOTE_CLOSING = "vote-closing"
+    RESULT_DISAGREES = "result-disagrees"
+    CONCERN = "concern"
+
+
+# The order a chair reads them in.
+_ORDER = tuple(AttentionKind)
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionItem:
+    """One thing that needs a person: what, the evidence, and where to look."""
+
+    kind: AttentionKind
+    title: str
+    detail: str
+    link: str
+    since: datetime
+    age: str
+    module: str | None = None
+    evidence: tuple[str, ...] = ()
+    # The vote thread or the RFC the item is about (the dashboard links its own page).
+    thread: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "title": self.title,
+            "detail": self.detail,
+            "link": self.link,
+            "since": self.since.isoformat(),
+            "age": self.age,
+            "module": self.module,
+            "evidence": list(self.evidence),
+            "thread": self.thread,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """Everything that needs a person as of ``now``, most urgent first."""
+
+    now: datetime
+    items: tuple[AttentionItem, ...]
+    max_age: timedelta
+
+    def of_kind(self, kind: AttentionKind) -> tuple[AttentionItem, ...]:
+        return tuple(item for item in self.items if item.kind is kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`quorum attention --json` and the dashboard's first section: the same data."""
+        return {
+            "now": self.now.isoformat(),
+            "max_age_days": self.max_age / timedelta(days=1),
+            "count": len(self.items),
+            "items": [item.to_dict() for item in self.items],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedConcern:
+    """A recent concern nobody answered, on an RFC (as the RFC view names it)."""
+
+    rfc: str
+    subject: str
+    concern: str
+    title: str
+    raised_by: str
+    raised_at: datetime
+    post: str
+    url: str | None = None
+
+
+def needs_attention(
+    now: datetime,
+    *,
+    evaluation: Evaluation | None = None,
+    votes: Sequence[VoteReport] = (),
+    concerns: Sequence[BlockedConcern] = (),
+    archive: Archive | None = None,
+    max_age: timedelta = timedelta(days=90),
+    zone: tzinfo = UTC,
+) -> Attention:
+    """What needs a person now; ``zone`` is the time zone dates are shown in."""
+    archive = archive or Archive()
+    words = _Words(now, archive, zone)
+    items: list[AttentionItem] = []
+    if evaluation is not None:
+        items += _ladder_items(evaluation, words, max_age)
+    items += _vote_items(votes, words, max_age)
+    items += [
+        words.concern(c) for c in concerns if now - c.raised_at <= max_age and c.raised_at <= now
+    ]
+    items.sort(key=lambda item: (_ORDER.index(item.kind), item.since))
+    return Attention(now, tuple(items), max_age)
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """How items read: dates in the community's zone, ages by the one rounding rule."""
+
+    now: datetime
+    archive: Archive
+    zone: tzinfo
+
+    def day(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d")
+
+    def age(self, since: datetime) -> str:
+        return human_duration(max(self.now - since, timedelta(0)))
+
+    def link(self, post: PostLink) -> str:
+        return reference(post, self.archive, author=post.author, subject=post.subject, at=post.at)
+
+    def obligation(
+        self, kind: AttentionKind, obligation: Obligation, headline: str
+    ) -> AttentionItem:
+        post = obligation.post
+        history = "; ".join(history_words(obligation.history, self.day))
+        owed = ", ".join(obligation.owed_by) or "no maintainers listed"
+        detail = (
+            f"{post.author}'s {obligation.kind.value.replace('-', ' ')} of {self.day(post.at)}"
+            f" has waited {human_duration(obligation.waiting)} for {owed}"
+            + (f"; {history}" if history else "")
+        )
+        return AttentionItem(
+            kind=kind,
+            title=f"{obligation.module}: {headline} “{post.subject}”",
+            detail=detail,
+            link=self.link(post),
+            since=post.at,
+            age=self.age(post.at),
+            module=obligation.module,
+        )
+
+    def concern(self, item: BlockedConcern) -> AttentionItem:
+        ref = PostRef(url=item.url, message_id=message_id_of_key(item.post))
+        return AttentionItem(
+            kind=AttentionKind.CONCERN,
+            title=f"“{item.subject}”: concern “{item.title}” unanswered",
+            detail=f"raised by {item.raised_by} on {self.day(item.raised_at)}; nobody answered",
+            link=reference(ref, self.archive, author=item.raised_by, at=item.raised_at),
+            since=item.raised_at,
+            age=self.age(item.raised_at),
+            thread=item.rfc,
+        )
+
+
+def _ladder_items(evaluation: Evaluation, words: _Words, max_age: timedelta) -> list[AttentionItem]:
+    items: list[AttentionItem] = []
+    flagged: set[str] = set()
+    for flag in evaluation.flags:
+        flagged.add(flag.module)
+        evidence = tuple(
+            f"{e.post.author}, {words.day(e.post.at)}, waiting {human_duration(e.waiting)}:"
+            f" {words.link(e.post)}"
+            for e in flag.evidence
+            if words.now - e.post.at <= max_age
+        )
+        items.append(
+            AttentionItem(
+                kind=AttentionKind.FLAG,
+                title=f"{flag.module}: flagged “maintainers unresponsive”",
+                detail=f"{flag.rule}; since {words.day(flag.since)}, after an escalation",
+                link=words.link(flag.evidence[0].post) if flag.evidence else "",
+                since=flag.since,
+                age=words.age(flag.since),
+                module=flag.module,
+                evidence=evidence,
+            )
+        )
+    for obligation in evaluation.obligations:
+        # An obligation older than max_age is expired (history) by the ladder itself.
+        if not obligation.is_open or obligation.expired or obligation.module in flagged:
+            continue
+        item = _ladder_item(obligation, words)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _ladder_item(obligation: Obligation, words: _Words) -> AttentionItem | None:
+    due_now = obligation.next_due is not None and obligation.next_due <= words.now
+    if obligation.delivered(Stage.ESCALATE.verb):
+        return words.obligation(AttentionKind.ESCALATION, obligation, "escalated, unanswered:")
+    if obligation.next_stage is Stage.ESCALATE and due_now:
+        return words.obligation(AttentionKind.ESCALATION, obligation, "escalation due:")
+    if obligation.delivered(Stage.REMIND.verb):
+        return words.obligation(AttentionKind.REMINDER, obligation, "reminded, unanswered:")
+    if obligation.backlog or obligation.delivered(CATCH_UP_KIND):
+        return words.obligation(AttentionKind.CATCH_UP, obligation, "waiting since before Quorum:")
+    return None
+
+
+def _vote_items(
+    votes: Sequence[VoteReport], words: _Words, max_age: timedelta
+) -> list[AttentionItem]:
+    items: list[AttentionItem] = []
+    for report in votes:
+        if words.now - report.closes_at > max_age:
+            continue
+        tally = report.tally
+        standing = f"+1 {tally.plus}, 0 {tally.zero}, -1 {tally.minus}" + (
+            "" if report.binding_unknown else f" (binding +1 {tally.binding_plus})"
+        )
+        if report.state is VoteState.OPEN and report.closes_at - words.now <= CLOSING_WITHIN:
+            verdict = "would pass" if report.would_pass_now else "would fail"
+            if report.closes_at > words.now:
+                when = f"closes in {human_duration(report.closes_at - words.now)}"
+            else:
+                when = f"ended {words.day(report.closes_at)}, no RESULT yet"
+            detail = f"{verdict} now: {standing}"
+            items.append(_vote_item(report, words, AttentionKind.VOTE_CLOSING, when, detail))
+        if report.agrees_with_announced is False:
+            differences = "; ".join(d.detail for d in report.discrepancies) or "see quorum votes"
+            detail = f"the thread says {standing}; {differences}"
+            title = "the announced RESULT disagrees"
+            items.append(_vote_item(report, words, AttentionKind.RESULT_DISAGREES, title, detail))
+    return items
+
+
+def _vote_item(
+    report: VoteReport, words: _Words, kind: AttentionKind, title: str, detail: str
+) -> AttentionItem:
+    """A vote that needs a person; its age runs from its opening while it is open."""
+    opened = report.opened_at if kind is AttentionKind.VOTE_CLOSING else report.closes_at
+    return AttentionItem(
+        kind=kind,
+        title=f"vote “{report.subject}”: {title}",
+        detail=detail,
+        link=reference(PostRef(message_id=message_id_of_key(report.thread)), words.archive),
+        since=report.closes_at,
+        age=words.age(opened),
+        thread=report.thread,
+    )
