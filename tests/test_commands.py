@@ -16,10 +16,10 @@ from bot.core.commands import (
     error_reply,
     help_text,
     parse_commands,
-    prose,
 )
 from bot.core.concerns import Concern, ConcernSource, ConcernState, LedgerSettings, build_ledger
 from bot.core.mail import Envelope, parse_mail
+from bot.core.text import prose
 from bot.model import Person, Post
 from tests.mailgen import ARRIVAL, raw_mail
 

@@ -6,7 +6,6 @@ import pytest
 
 from bot.core.mail import Envelope, parse_mail
 from bot.core.modules import (
-    IdentityResolver,
     Module,
     ModuleState,
     maintainer_of,
@@ -15,6 +14,7 @@ from bot.core.modules import (
     mentioned_paths,
     path_matches,
 )
+from bot.core.people import People
 from bot.model import Person, Post
 from tests.mailgen import ARRIVAL, raw_mail
 
@@ -28,7 +28,7 @@ OBJSTORE = Module(
     categories=("Object Store",),
 )
 AUTH = Module(name="auth", state=ModuleState.S2, maintainers=("Bob Baker",), keywords=("C++",))
-IDENTITIES = IdentityResolver(
+IDENTITIES = People(
     {
         "Hervé Boutemy": ("herve.boutemy@free.fr", "hboutemy", "U024BE7LH", "Hervé BOUTEMY"),
         "Bob Baker": ("bob@example.org", "@bbaker"),
@@ -148,7 +148,7 @@ def test_a_name_alone_is_not_the_person_it_names(author: Person):
 def test_strangers_are_nobody_but_still_match_their_own_name():
     stranger = Person("Carol Chen", "carol@example.org")
     assert IDENTITIES.person_of(stranger) is None
-    assert IdentityResolver().is_person(stranger, "Carol Chen")
+    assert People().is_person(stranger, "Carol Chen")
     assert not IDENTITIES.is_person(stranger, "Bob Baker")
 
 
@@ -171,4 +171,4 @@ def test_first_names_code_quotes_and_attributions_are_not_mentions():
 
 def test_an_alias_claimed_twice_is_a_configuration_error():
     with pytest.raises(ValueError, match="claimed by both"):
-        IdentityResolver({"Alice Archer": ("alice@example.org",), "Al": ("ALICE@example.org",)})
+        People({"Alice Archer": ("alice@example.org",), "Al": ("ALICE@example.org",)})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.config import Config, RosterConfig, RosterMember
 from bot.core.hints import hint_from_mirror, hints_in_result
-from bot.features.roster import identities_for, refresh_hints
+from bot.features.roster import people_for, refresh_hints
 from bot.features.votes import vote_report
 from bot.ingest import import_paths
 from bot.store import Store
@@ -41,7 +41,7 @@ def test_hints_from_a_result_mail_count_only_once_accepted(store: Store, corpus:
     assert ("sequoiar", "Tom Zhou", "unconfirmed") in pairs
     assert ("tqchen", "Tianqi Chen", "unconfirmed") in pairs
     config = Config(roster=RosterConfig(members=[RosterMember(name="Tianqi Chen")]))
-    assert identities_for(store, config) is None  # unconfirmed hints never count
+    assert people_for(store, config).person_of_handle("tqchen") is None  # unconfirmed: no
 
     def tianqi() -> tuple[str, bool | None]:
         report = vote_report(store, config, VOTE, NOW)

@@ -17,8 +17,8 @@ import pytest
 from bot.core.commands import Command, Verb, parse_commands
 from bot.core.concerns import Concern, ConcernSource, ConcernState, PostRef
 from bot.core.mail import Envelope, parse_mail
-from bot.core.modules import IdentityResolver, Module, ModuleState
-from bot.core.people import TrustSettings
+from bot.core.modules import Module, ModuleState
+from bot.core.people import People, TrustSettings
 from bot.core.reminders import (
     DEFAULT_POLICY,
     Channel,
@@ -62,7 +62,7 @@ OBJSTORE = Module(
     tags=("objstore",),
 )
 AUTH = Module(name="auth", state=ModuleState.S2, maintainers=("Carol Chen",), keywords=("auth",))
-IDENTITIES = IdentityResolver(
+IDENTITIES = People(
     {
         "Bob Baker": ("bob@example.org", "bbaker"),
         "Dana Diaz": ("dana@example.org", "ddiaz"),

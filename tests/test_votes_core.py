@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from bot.core.people import People
 from bot.core.votes import (
     AnnouncedResult,
     Ballot,
     BallotReading,
-    IdentityMap,
     MajorityBasis,
     Member,
     ReadingKind,
@@ -524,13 +524,12 @@ def test_same_display_name_from_two_addresses_is_one_voter() -> None:
     assert len(ballot.aliases) == 2
 
 
-def test_identity_map_merges_aliases_and_reports_unmatched() -> None:
-    identities = IdentityMap(
+def test_identities_merge_aliases_and_report_unmatched() -> None:
+    identities = People(
         {
-            "herve.boutemy@free.fr": "hboutemy",
-            "Hervé BOUTEMY": "hboutemy",
-            "hboutemy": "hboutemy",  # GitHub login
-            "olamy@apache.org": "olamy",
+            # An address, a display name and a GitHub login of one person.
+            "hboutemy": ["herve.boutemy@free.fr", "Hervé BOUTEMY", "hboutemy"],
+            "olamy": ["olamy@apache.org"],
         }
     )
     # GitHub's copy of his comment, as an imported archive holds it: the login is his.
@@ -559,10 +558,10 @@ def test_identity_map_merges_aliases_and_reports_unmatched() -> None:
     assert tally.unmatched_identities == ("Stranger <stranger@example.org>",)
 
 
-def test_identity_map_lookups_survive_case_and_accents() -> None:
-    identities = IdentityMap({"Hervé BOUTEMY": "hboutemy"})
-    assert identities.resolve("herve boutemy") == "hboutemy"
-    assert identities.resolve("Karl Heinz") is None
+def test_identity_lookups_survive_case_and_accents() -> None:
+    identities = People({"hboutemy": ["Hervé BOUTEMY"]})
+    assert identities.named("herve boutemy") == "hboutemy"
+    assert identities.named("Karl Heinz") is None
 
 
 def test_non_roster_binding_claim_is_non_binding_and_flagged() -> None:

@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.core.people import People, is_maintainer, is_same_person
+from bot.core.text import prose_lines
 from bot.model import Action, Person, Post
 
 DEFAULT_HANDLE = "quorum"
@@ -37,9 +38,6 @@ DEFAULT_HANDLE = "quorum"
 MAX_COMMANDS_PER_POST = 20
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}"
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_INDENTED = re.compile(r"^( {4}|\t)")
-_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 # Up to three spaces of indentation: four would make the line a code block.
 _COMMAND_LINE = re.compile(r"^\s{0,3}@(?P<handle>[A-Za-z0-9][A-Za-z0-9_-]*)(?![.@\w])(?P<rest>.*)$")
 _VERB = re.compile(r"^[\s,:]*(?P<verb>[A-Za-z][\w-]*)(?P<args>.*)$", re.DOTALL)
@@ -138,60 +136,6 @@ class RaisedConcern(Protocol):
 
     @property
     def raised_by(self) -> Person: ...
-
-
-# --------------------------------------------------------------------------
-# Code is not prose
-# --------------------------------------------------------------------------
-
-
-def mask_inline_code(line: str) -> str:
-    """Blank out `inline code` but keep the length, so offsets still line up."""
-    return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
-
-
-def code_lines(lines: list[str]) -> frozenset[int]:
-    """Indexes of lines inside fenced or indented code blocks.
-
-    Indented code follows Markdown: it must start after a blank line, so a
-    wrapped, indented continuation line in a mail is still prose.
-    """
-    found: set[int] = set()
-    fence: str | None = None
-    previous_blank = True
-    previous_code = False
-    for index, line in enumerate(lines):
-        opener = _FENCE.match(line)
-        if fence is not None:
-            found.add(index)
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
-                fence = None
-            previous_code, previous_blank = True, False
-            continue
-        if opener:
-            fence = opener.group(1)
-            found.add(index)
-            previous_code, previous_blank = True, False
-            continue
-        if line.strip() and _INDENTED.match(line) and (previous_blank or previous_code):
-            found.add(index)
-            previous_code, previous_blank = True, False
-            continue
-        previous_blank = not line.strip()
-        previous_code = False
-    return frozenset(found)
-
-
-def prose_lines(text: str) -> list[str]:
-    """``text.splitlines()`` with code blocks blanked and inline code masked, line for line."""
-    lines = text.splitlines()
-    code = code_lines(lines)
-    return ["" if index in code else mask_inline_code(line) for index, line in enumerate(lines)]
-
-
-def prose(text: str) -> str:
-    """The text with code blocks blanked out and inline code masked."""
-    return "\n".join(prose_lines(text))
 
 
 # --------------------------------------------------------------------------

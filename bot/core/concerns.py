@@ -47,7 +47,6 @@ from bot.core.commands import (
     is_same_person,
     parse_commands,
     parse_foreign_commands,
-    prose,
     refusal_reply,
 )
 from bot.core.concern_cues import (
@@ -66,6 +65,7 @@ from bot.core.people import People
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
 from bot.core.rules import is_automated
+from bot.core.text import prose
 from bot.core.threads import parse_subject
 from bot.model import Person, Post, Source, ThreadKind
 

@@ -9,7 +9,7 @@ A post is about a module when any of the module's match rules hits:
 * ``categories``: Discourse categories or tags, GitHub labels, whatever metadata
   the source gives; the caller passes it in, since a Post does not carry it yet.
 
-Maintainers are people as the config names them. :class:`IdentityResolver`
+Maintainers are people as the config names them. :class:`~bot.core.people.People`
 decides whether an author or an ``@mention`` is one of them: one person has
 many names (addresses, display names, GitHub logins, Slack ids), and names are
 compared without case or accents ("Hervé BOUTEMY" is "herve boutemy").
@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.core.commands import prose_lines
 from bot.core.people import People, name_key
-from bot.core.text import is_attribution
 from bot.model import Person, Post
 
 _TAG = re.compile(r"\[([^\[\]]{1,60})\]")
@@ -184,42 +182,7 @@ def _path_regex(pattern: str) -> re.Pattern[str]:
 # --------------------------------------------------------------------------
 
 
-class IdentityResolver(People):
-    """The directory of :class:`~bot.core.people.People`, plus who a post *mentions*.
-
-    One person has many names (addresses, display names, GitHub logins, Slack
-    ids); who an author is, is decided in :mod:`bot.core.people`, by address
-    and verified handle. Mentions are searched in prose by ``@handle`` and by
-    full name, compared without case or accents ("Hervé BOUTEMY").
-    """
-
-    def mentioned(self, post: Post) -> tuple[str, ...]:
-        """People the post's new text addresses, by ``@handle`` or by full name, in order.
-
-        Code and attribution lines are skipped: "Bob Baker wrote:" quotes Bob,
-        it does not ask him anything. Only full names are searched in prose: a
-        bare first name or login without "@" is too common a word to mean the person.
-        """
-        found: list[str] = []
-        for handle in post.mentions:
-            person = self.person_of_handle(handle)
-            if person is not None and person not in found:
-                found.append(person)
-        prose = " ".join(line for line in prose_lines(post.text) if not is_attribution(line))
-        haystack = f" {name_key(prose)} "
-        for needle, person in self.full_names:
-            if needle in haystack and person not in found:
-                found.append(person)
-        return tuple(found)
-
-    def mentions(self, post: Post, person: str) -> bool:
-        key = name_key(person)
-        return any(name_key(found) == key for found in self.mentioned(post))
-
-
-def maintainer_of(
-    author: Person | Post, module: Module, identities: IdentityResolver
-) -> str | None:
+def maintainer_of(author: Person | Post, module: Module, identities: People) -> str | None:
     """The maintainer of ``module`` the author (of a post) is, or None.
 
     Given the post, a sender the directory cannot verify (a borrowed display

@@ -33,6 +33,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.text import is_attribution, prose_lines
 from bot.model import Person, Post, Source
 
 GITHUB_NOREPLY = "@users.noreply.github.com"
@@ -60,12 +61,6 @@ def address_key(address: str) -> str:
     """Addresses compare exactly, ignoring case (and accents a client may have folded)."""
     decomposed = unicodedata.normalize("NFKD", address.strip())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def alias_key(alias: str) -> str:
-    """An alias as the index keys it: addresses exactly (no case), everything else like names."""
-    text = alias.strip()
-    return address_key(text) if "@" in text else name_key(text)
 
 
 def github_login(address: str) -> str:
@@ -395,6 +390,31 @@ class People:
 
     def is_bot(self, author: Person) -> bool:
         return bool(author.address) and address_key(author.address) in self._bots
+
+    # -- mentions --------------------------------------------------------------------------
+
+    def mentioned(self, post: Post) -> tuple[str, ...]:
+        """People the post's new text addresses, by ``@handle`` or by full name, in order.
+
+        Code and attribution lines are skipped: "Bob Baker wrote:" quotes Bob,
+        it does not ask him anything. Only full names are searched in prose: a
+        bare first name or login without "@" is too common a word to mean the person.
+        """
+        found: list[str] = []
+        for handle in post.mentions:
+            person = self.person_of_handle(handle)
+            if person is not None and person not in found:
+                found.append(person)
+        prose = " ".join(line for line in prose_lines(post.text) if not is_attribution(line))
+        haystack = f" {name_key(prose)} "
+        for needle, person in self.full_names:
+            if needle in haystack and person not in found:
+                found.append(person)
+        return tuple(found)
+
+    def mentions(self, post: Post, person: str) -> bool:
+        key = name_key(person)
+        return any(name_key(found) == key for found in self.mentioned(post))
 
     # -- authors ---------------------------------------------------------------------------
 

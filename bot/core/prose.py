@@ -27,7 +27,8 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-from bot.core.commands import DEFAULT_HANDLE, code_lines, is_command_line, mask_inline_code
+from bot.core.commands import DEFAULT_HANDLE, is_command_line
+from bot.core.text import code_lines, mask_inline_code
 
 # Labels that open a list item. "D0." and "B1:" are how some RFCs name their points.
 _ITEM_LABEL = re.compile(

@@ -63,9 +63,10 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
-from bot.core.commands import Command, Verb, prose_lines
+from bot.core.commands import Command, Verb
 from bot.core.concerns import Concern, ConcernState
-from bot.core.modules import IdentityResolver, Module, ModuleState, maintainer_of, match_modules
+from bot.core.modules import Module, ModuleState, maintainer_of, match_modules
+from bot.core.people import People
 from bot.core.rfcs import NOT_DEVELOPMENT_LISTS, human_duration
 from bot.core.rules import (
     BotIdentity,
@@ -75,7 +76,7 @@ from bot.core.rules import (
     is_ours,
     may_answer,
 )
-from bot.core.text import is_attribution
+from bot.core.text import is_attribution, prose_lines
 from bot.core.votes.tally import name_key
 from bot.model import Action, Post, Source
 
@@ -619,7 +620,7 @@ def evaluate(
     policy: EscalationPolicy,
     now: datetime,
     *,
-    identities: IdentityResolver | None = None,
+    identities: People | None = None,
     bot: BotIdentity | None = None,
     quiet: Iterable[QuietPeriod] = (),
     holds: Iterable[Hold] = (),
@@ -648,7 +649,7 @@ def evaluate(
         modules,
         policy,
         now,
-        identities=identities or IdentityResolver(),
+        identities=identities or People(),
         bot=bot or BotIdentity(),
         quiet=quiet,
         holds=holds,
@@ -705,7 +706,7 @@ class _Context:
     modules: tuple[Module, ...]
     module_index: dict[str, int]
     policy: EscalationPolicy
-    identities: IdentityResolver
+    identities: People
     bot: BotIdentity
     people: tuple[Post, ...]  # posts by people, in order
     ci_failures: tuple[Post, ...]
@@ -732,7 +733,7 @@ class _Context:
         policy: EscalationPolicy,
         now: datetime,
         *,
-        identities: IdentityResolver,
+        identities: People,
         bot: BotIdentity,
         quiet: Iterable[QuietPeriod],
         holds: Iterable[Hold],

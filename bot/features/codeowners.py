@@ -14,9 +14,10 @@ import logging
 
 from bot.config import Config, MaintainersFrom, ModuleConfig
 from bot.core.codeowners import login_of, module_owners, parse_codeowners
-from bot.core.votes import IdentityMap
+from bot.core.people import People
 from bot.errors import ConfigError
-from bot.features.roster import identities_for, identities_from
+from bot.features.people import people_from
+from bot.features.roster import people_for
 from bot.store import Store
 from bot.store import sources as source_store
 
@@ -37,8 +38,8 @@ def module_maintainers(
     if text is None:
         return ()
     owners = module_owners(section.paths, parse_codeowners(text))
-    identities = identities_for(store, config) if store is not None else identities_from(config)
-    return tuple(dict.fromkeys(_person(login_of(owner), identities) for owner in owners))
+    people = people_for(store, config) if store is not None else people_from(config)
+    return tuple(dict.fromkeys(_person(login_of(owner), people) for owner in owners))
 
 
 def codeowners_text(
@@ -64,7 +65,6 @@ def codeowners_text(
     return text
 
 
-def _person(owner: str, identities: IdentityMap | None) -> str:
-    if identities is None:
-        return owner
-    return identities.resolve(owner) or owner
+def _person(owner: str, people: People) -> str:
+    """The person a CODEOWNERS login or address names, else the owner as written."""
+    return people.person_of_handle(owner) or people.named(owner) or owner

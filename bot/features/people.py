@@ -2,7 +2,7 @@
 
 ``[identities]``, the roster, module maintainers, the bot's own name and
 address and the ``[trust]`` settings become one
-:class:`~bot.core.modules.IdentityResolver` (a :class:`~bot.core.people.People`
+:class:`~bot.core.modules.People` (a :class:`~bot.core.people.People`
 that also finds mentions). Votes, the concern ledger and responsiveness all ask
 it who wrote a post.
 """
@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.config import Config
-from bot.core.modules import IdentityResolver
-from bot.core.people import TrustSettings
+from bot.core.people import People, TrustSettings
 from bot.errors import ConfigError
 
 # One directory per configuration object: features ask for it per thread.
-_BUILT: dict[int, tuple[Config, IdentityResolver]] = {}
+_BUILT: dict[int, tuple[Config, People]] = {}
 
 
-def people_from(config: Config) -> IdentityResolver:
+def people_from(config: Config) -> People:
     """The directory for ``config``; an alias claimed by two people is a ConfigError."""
     cached = _BUILT.get(id(config))
     if cached is not None and cached[0] is config:
@@ -32,7 +31,7 @@ def people_from(config: Config) -> IdentityResolver:
     return people
 
 
-def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> IdentityResolver:
+def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> People:
     """The config's people plus links a person accepted (``quorum people accept``).
 
     The config wins: an accepted alias another configured person already claims is
@@ -54,7 +53,7 @@ def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> Ident
         for name in section.maintainers
     ]
     try:
-        return IdentityResolver(
+        return People(
             identities,
             known=tuple(dict.fromkeys(known)),
             learned=learned,

@@ -18,7 +18,8 @@ from bot.config import Config, ResponsivenessConfig, StagePolicyConfig
 from bot.core.concerns import build_ledger
 from bot.core.discourse import HEADER_CATEGORY_ID
 from bot.core.links import reference
-from bot.core.modules import IdentityResolver, Module, ModuleState, match_modules
+from bot.core.modules import Module, ModuleState, match_modules
+from bot.core.people import People
 from bot.core.reminders import (
     CATCH_UP_KIND,
     CatchUp,
@@ -111,7 +112,7 @@ def _end(value: dt.datetime | dt.date) -> dt.datetime:
     return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
-def identity_resolver(config: Config) -> IdentityResolver:
+def identity_resolver(config: Config) -> People:
     return people_from(config)
 
 

@@ -20,7 +20,7 @@ from email.policy import compat32
 
 from bot.config import Config
 from bot.core.hints import Hint, hint_from_mirror, hints_in_result
-from bot.core.modules import IdentityResolver
+from bot.core.people import People
 from bot.core.roster import (
     BINDING_ROLES,
     RosterSnapshot,
@@ -29,7 +29,7 @@ from bot.core.roster import (
     member_key,
     spans,
 )
-from bot.core.votes import IdentityMap, Member, Roster
+from bot.core.votes import Member, Roster
 from bot.features.people import directory_of
 from bot.model import ThreadKind
 from bot.store import Store
@@ -56,13 +56,6 @@ def roster_for(store: Store, config: Config) -> Roster | None:
     return Roster((*(configured.members if configured else ()), *imported))
 
 
-def identities_from(config: Config) -> IdentityMap | None:
-    """``[identities]`` as a name map (CODEOWNERS logins to people)."""
-    aliases = {alias: person for person, names in config.identities.items() for alias in names}
-    aliases.update({person: person for person in config.identities})
-    return IdentityMap(aliases) if aliases else None
-
-
 def accepted_aliases(store: Store) -> dict[str, list[str]]:
     """Links a roster confirmed or a person accepted: person -> aliases."""
     found: dict[str, list[str]] = {}
@@ -72,21 +65,9 @@ def accepted_aliases(store: Store) -> dict[str, list[str]]:
     return found
 
 
-def people_for(store: Store, config: Config) -> IdentityResolver:
+def people_for(store: Store, config: Config) -> People:
     """The directory for votes: the config's people and the links accepted in the store."""
     return directory_of(config, accepted_aliases(store))
-
-
-def identities_for(store: Store, config: Config) -> IdentityMap | None:
-    """The config's identities, then confirmed or accepted links (the config wins a clash)."""
-    aliases: dict[str, str] = {}
-    for hint in source_store.hints(store):
-        if hint.state in CONFIRMED:
-            aliases.setdefault(hint.person, hint.person)
-            aliases[hint.alias] = hint.person
-    configured = identities_from(config)
-    aliases.update(configured.aliases if configured else {})
-    return IdentityMap(aliases) if aliases else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,6 @@ from bot.core.votes.result import (
 from bot.core.votes.tally import (
     Ballot,
     Cast,
-    IdentityMap,
     Member,
     Roster,
     Tally,
@@ -59,7 +58,6 @@ __all__ = [
     "Cast",
     "Discrepancy",
     "Flag",
-    "IdentityMap",
     "MajorityBasis",
     "Member",
     "Outcome",

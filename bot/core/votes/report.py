@@ -25,7 +25,6 @@ from bot.core.votes.result import (
 )
 from bot.core.votes.tally import (
     Ballot,
-    IdentityMap,
     Roster,
     Tally,
     collect_ballots,
@@ -136,7 +135,7 @@ def report_vote(
     now: datetime,
     policy: VotePolicy | None = None,
     roster: Roster | None = None,
-    identities: People | IdentityMap | None = None,
+    identities: People | None = None,
     result: Post | None = None,
     cancel: Post | None = None,
 ) -> VoteReport:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.people import Author, People, alias_key, name_key
+from bot.core.people import Author, People, name_key
 from bot.core.votes.grammar import BallotReading, ReadingKind, marked_template, parse_ballot
 from bot.core.votes.prose import prose_lines
 from bot.core.votes.values import bucket_of, format_value
@@ -45,34 +45,6 @@ class Roster:
     def is_binding(self, person: str, at: datetime) -> bool:
         key = name_key(person)
         return any(name_key(m.person) == key and m.active_at(at) for m in self.members)
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityMap:
-    """Aliases (addresses, logins, display names) to one person id.
-
-    The older, flat form of ``[identities]``; :meth:`people` turns it into the
-    directory that decides who an author is.
-    """
-
-    aliases: Mapping[str, str]
-    _index: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
-
-    def __post_init__(self) -> None:
-        # Normalised once: lookups must survive case, accents and spacing.
-        index = {alias_key(alias): person for alias, person in self.aliases.items()}
-        object.__setattr__(self, "_index", index)
-
-    def resolve(self, identity: str) -> str | None:
-        if not identity:
-            return None
-        return self._index.get(alias_key(identity))
-
-    def people(self, known: Iterable[str] = ()) -> People:
-        grouped: dict[str, list[str]] = {}
-        for alias, person in self.aliases.items():
-            grouped.setdefault(person, []).append(alias)
-        return People(grouped, known=tuple(known))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,17 +132,15 @@ class Tally:
 _RESULT_SUBJECT_RE = re.compile(r"\[\s*(?:RESULT|CANCEL(?:L?ED)?)\s*\]", re.IGNORECASE)
 
 
-def directory(identities: People | IdentityMap | None, roster: Roster | None = None) -> People:
+def directory(identities: People | None, roster: Roster | None = None) -> People:
     """The people a tally resolves authors with; roster members are people the config names."""
     known = tuple(member.person for member in roster.members) if roster is not None else ()
-    if isinstance(identities, People):
+    if identities is not None:
         return identities
-    if isinstance(identities, IdentityMap):
-        return identities.people(known)
     return People(known=known)
 
 
-def resolve_voter(author: Person, identities: People | IdentityMap | None) -> tuple[str, bool]:
+def resolve_voter(author: Person, identities: People | None) -> tuple[str, bool]:
     """The person behind an author identity, and whether the directory knew them."""
     if identities is None:
         return author.display, True
@@ -198,7 +168,7 @@ def collect_ballots(
     *,
     until: datetime,
     roster: Roster | None = None,
-    identities: People | IdentityMap | None = None,
+    identities: People | None = None,
     skip: Iterable[str] = (),
 ) -> Tally:
     """Every voter's standing ballot, binding as of the call, counted.
