@@ -21,7 +21,7 @@ from bot.adapters.outbound_mail import MailChannel, proves_delivery
 from bot.adapters.slack import ROUTES as SLACK_ROUTES
 from bot.adapters.slack import SlackChannel
 from bot.config import MailOutConfig, Section, SlackConfig
-from bot.core.reminders import Channel as CoreChannel
+from bot.core.reminders import Audience
 from bot.dispatch import (
     Channel,
     DispatchConfig,
@@ -475,7 +475,7 @@ def test_example_settings_are_the_defaults():
 
 
 def test_channel_names_are_the_ones_the_core_routes_to():
-    routes = {route.value for route in CoreChannel}
+    routes = {route.value for route in Audience}
 
     assert {"mail", "list"} | SLACK_ROUTES <= routes | {source.value for source in Source}
 

@@ -21,7 +21,7 @@ from bot.core.modules import Module, ModuleState
 from bot.core.people import People, TrustSettings
 from bot.core.reminders import (
     DEFAULT_POLICY,
-    Channel,
+    Audience,
     Delivery,
     EscalationPolicy,
     Evaluation,
@@ -109,7 +109,7 @@ def run(
     return evaluate(posts, modules, DEFAULT_POLICY, now, identities=IDENTITIES, bot=BOT, **options)
 
 
-def stages(evaluation: Evaluation) -> list[tuple[Stage, Channel]]:
+def stages(evaluation: Evaluation) -> list[tuple[Stage, Audience]]:
     return [(d.stage, d.channel) for d in evaluation.decisions]
 
 
@@ -125,7 +125,7 @@ def test_a_question_to_an_s0_module_is_reminded_after_exactly_seven_days():
     evaluation = run(posts, T0 + 7 * DAY)
 
     # One reminder per channel: a Slack mention and a reply in the thread.
-    assert stages(evaluation) == [(Stage.REMIND, Channel.SLACK), (Stage.REMIND, Channel.THREAD)]
+    assert stages(evaluation) == [(Stage.REMIND, Audience.SLACK), (Stage.REMIND, Audience.THREAD)]
     (obligation,) = evaluation.obligations
     assert obligation.kind is ObligationKind.QUESTION
     assert obligation.state is ObligationState.OPEN
@@ -155,13 +155,13 @@ def test_at_fourteen_days_one_escalation_after_the_delivered_reminder():
     day7 = run(posts, T0 + 7 * DAY)
     # Nothing delivered yet: the reminder is what is due, never the escalation with it.
     assert stages(run(posts, T0 + 14 * DAY)) == [
-        (Stage.REMIND, Channel.SLACK),
-        (Stage.REMIND, Channel.THREAD),
+        (Stage.REMIND, Audience.SLACK),
+        (Stage.REMIND, Audience.THREAD),
     ]
     ladder = {"objstore:<q1@example.org>": delivered("remind", T0 + 7 * DAY, "slack", "mail")}
     day14 = run(posts, T0 + 14 * DAY, ladder=ladder)
 
-    assert stages(day14) == [(Stage.ESCALATE, Channel.LIST), (Stage.ESCALATE, Channel.PMC)]
+    assert stages(day14) == [(Stage.ESCALATE, Audience.LIST), (Stage.ESCALATE, Audience.PMC)]
     escalation = day14.decisions[0]
     assert escalation.rule == "S0 policy: escalate after 14 days"
     assert escalation.key == "escalate:list:module=objstore:2:<q1@example.org>"
@@ -174,7 +174,7 @@ def test_a_late_reminder_moves_the_escalation_by_as_much():
     posts = [question()]
     ladder = {"objstore:<q1@example.org>": delivered("remind", T0 + 10 * DAY, "slack")}
     assert run(posts, T0 + 17 * DAY - HOUR, ladder=ladder).decisions == ()
-    assert stages(run(posts, T0 + 17 * DAY, ladder=ladder))[0] == (Stage.ESCALATE, Channel.LIST)
+    assert stages(run(posts, T0 + 17 * DAY, ladder=ladder))[0] == (Stage.ESCALATE, Audience.LIST)
 
 
 def test_a_reminder_recorded_but_not_delivered_holds_the_ladder():
@@ -204,7 +204,7 @@ def test_at_thirty_days_the_module_is_flagged_with_the_evidence():
         ("<q2@example.org>", T0 + 2 * DAY, ObligationKind.MENTION),
     ]
     flags = [d for d in evaluation.decisions if d.stage is Stage.FLAG]
-    assert [(d.channel, d.post.key) for d in flags] == [(Channel.DASHBOARD, "<q1@example.org>")]
+    assert [(d.channel, d.post.key) for d in flags] == [(Audience.DASHBOARD, "<q1@example.org>")]
     # A flag decision carries its own post's evidence; the module's flag holds all of it.
     assert flags[0].evidence == (flag.evidence[0],)
     figures = evaluation.figures("objstore")
@@ -296,7 +296,7 @@ def test_a_quiet_period_defers_the_reminder_by_exactly_its_length():
     assert run(posts, T0 + 10 * DAY - timedelta(minutes=1), quiet=[away]).decisions == ()
 
     evaluation = run(posts, T0 + 10 * DAY, quiet=[away])
-    assert stages(evaluation)[0] == (Stage.REMIND, Channel.SLACK)
+    assert stages(evaluation)[0] == (Stage.REMIND, Audience.SLACK)
     assert evaluation.decisions[0].due_at == T0 + 10 * DAY
     assert evaluation.obligations[0].paused == 3 * DAY
     assert "not counting 3 days paused" in evaluation.decisions[0].reason
@@ -313,7 +313,7 @@ def test_one_maintainer_away_does_not_pause_a_module_another_can_answer_for():
     shared = replace(OBJSTORE, maintainers=("Bob Baker", "Dana Diaz"))
     away = QuietPeriod("Bob Baker", T0, T0 + 20 * DAY)
     evaluation = run([question()], T0 + 7 * DAY, quiet=[away], modules=(shared,))
-    assert stages(evaluation)[0] == (Stage.REMIND, Channel.SLACK)
+    assert stages(evaluation)[0] == (Stage.REMIND, Audience.SLACK)
     # The reminder goes to whoever is around.
     assert evaluation.decisions[0].persons == ("Dana Diaz",)
 
@@ -517,8 +517,8 @@ def test_ci_failures_are_counted_per_module_and_open_one_obligation_per_run():
     assert runs[0].closed_by.key == "<q5@example.org>"
     # CI mail is never answered in its thread: the reminder goes to Slack only.
     assert [(d.module, d.channel) for d in evaluation.decisions if d.stage is Stage.REMIND] == [
-        ("auth", Channel.SLACK),
-        ("objstore", Channel.SLACK),
+        ("auth", Audience.SLACK),
+        ("objstore", Audience.SLACK),
     ]
 
 

@@ -357,8 +357,9 @@ class ObligationState(StrEnum):
 OPEN_STATES = frozenset({ObligationState.OPEN, ObligationState.PAUSED})
 
 
-class Channel(StrEnum):
-    """Where a decision is delivered; the wiring maps these to real lists and channels."""
+class Audience(StrEnum):
+    """Who a decision is for; the wiring maps each to a delivery channel of the outbox
+    (``bot.dispatch.Channel``: mail, Slack, the forum)."""
 
     THREAD = "thread"  # a reply to the waiting post, where it was posted
     SLACK = "slack"  # a Slack message mentioning the maintainers
@@ -367,10 +368,10 @@ class Channel(StrEnum):
     DASHBOARD = "dashboard"  # the dashboard and the digest
 
 
-STAGE_CHANNELS: dict[Stage, tuple[Channel, ...]] = {
-    Stage.REMIND: (Channel.SLACK, Channel.THREAD),
-    Stage.ESCALATE: (Channel.LIST, Channel.PMC),
-    Stage.FLAG: (Channel.DASHBOARD,),
+STAGE_AUDIENCES: dict[Stage, tuple[Audience, ...]] = {
+    Stage.REMIND: (Audience.SLACK, Audience.THREAD),
+    Stage.ESCALATE: (Audience.LIST, Audience.PMC),
+    Stage.FLAG: (Audience.DASHBOARD,),
 }
 
 
@@ -483,7 +484,7 @@ class Decision:
 
     key: str
     stage: Stage
-    channel: Channel
+    channel: Audience
     module: str
     persons: tuple[str, ...]
     post: PostLink
@@ -505,11 +506,11 @@ class Decision:
     @property
     def target(self) -> str:
         """The waiting post for a reply in its thread; the module for everything else."""
-        return self.post.key if self.channel is Channel.THREAD else self.module
+        return self.post.key if self.channel is Audience.THREAD else self.module
 
     def action(self, text: str) -> Action:
         """The outbox's shape, once the feature has rendered ``text`` from this decision."""
-        channel = "" if self.channel is Channel.THREAD else self.channel.value
+        channel = "" if self.channel is Audience.THREAD else self.channel.value
         return Action(
             kind=self.stage.verb,
             target=self.target,
@@ -1156,8 +1157,8 @@ def _decisions(
     stage, due_at = obligation.next_stage, obligation.next_due
     if stage is Stage.NONE or due_at is None or due_at > context.now:
         return decisions
-    for channel in STAGE_CHANNELS[stage]:
-        if channel is Channel.THREAD and not answerable:
+    for channel in STAGE_AUDIENCES[stage]:
+        if channel is Audience.THREAD and not answerable:
             continue
         flag = flags.get(module.name)
         decisions.append(
@@ -1190,7 +1191,7 @@ def _own_evidence(flag: ModuleFlag | None, obligation: Obligation) -> tuple[Evid
     return tuple(item for item in flag.evidence if item.post.key == obligation.post.key)
 
 
-def decision_key(stage: Stage, channel: Channel, module: str, period: str) -> str:
+def decision_key(stage: Stage, channel: Audience, module: str, period: str) -> str:
     """``kind:target:person:stage:period``; the "person" owing it is the module's maintainers."""
     return f"{stage.verb}:{channel.value}:module={module}:{int(stage)}:{period}"
 

@@ -22,9 +22,9 @@ from bot.core.modules import Module, ModuleState, match_modules
 from bot.core.people import People
 from bot.core.reminders import (
     CATCH_UP_KIND,
+    Audience,
     CatchUp,
     CatchUpPolicy,
-    Channel,
     Decision,
     EscalationPolicy,
     Evaluation,
@@ -249,7 +249,7 @@ def reminder_actions(
     actions = [
         decision.action(render_decision(decision, config))
         for decision in evaluation.decisions
-        if decision.channel is not Channel.DASHBOARD
+        if decision.channel is not Audience.DASHBOARD
     ]
     if evaluation.catch_up and now is not None:
         actions.append(catch_up_action(evaluation, config, now))
