@@ -6,6 +6,7 @@ the threads, gathers their posts and renders the summary from ``templates/``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.config import Config
@@ -16,6 +17,7 @@ from bot.core.summary import Summary, summarize
 from bot.errors import UserError
 from bot.features.links import archive_of
 from bot.features.people import bot_addresses, people_from
+from bot.features.settings import per_config
 from bot.model import Action, Thread, ThreadKind
 from bot.render import render
 from bot.store import Store
@@ -26,6 +28,13 @@ _NOT_DISCUSSIONS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 
 
 def ledger_settings(config: Config, model: ConcernModel | None = None) -> LedgerSettings:
+    """How the ledger reads ``config``'s discussions (with another ``model`` to measure)."""
+    settings = _ledger_settings(config)
+    return settings if model is None else replace(settings, model=model)
+
+
+@per_config
+def _ledger_settings(config: Config) -> LedgerSettings:
     # Maintainers are roster members; the directory decides who an author is.
     return LedgerSettings(
         handle=config.bot.name,
@@ -33,7 +42,7 @@ def ledger_settings(config: Config, model: ConcernModel | None = None) -> Ledger
         bot_addresses=frozenset(address.casefold() for address in bot_addresses(config)),
         resolvers=ResolvePolicy(config.concerns.resolvers),
         people=people_from(config),
-        model=model or DEFAULT_MODEL,
+        model=DEFAULT_MODEL,
     )
 
 

@@ -11,9 +11,11 @@ from functools import lru_cache
 
 from bot.config import Config, ProjectConfig
 from bot.core.links import Archive, Linkable, reference
+from bot.features.settings import per_config
 from bot.model import Post
 
 
+@per_config
 def archive_of(config: Config) -> Archive:
     """``project.archive_url`` and ``project.archive`` as a core value."""
     return _archive(config.project)

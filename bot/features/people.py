@@ -14,21 +14,13 @@ from collections.abc import Mapping, Sequence
 from bot.config import Config
 from bot.core.people import People, TrustSettings
 from bot.errors import ConfigError
-
-# One directory per configuration object: features ask for it per thread.
-_BUILT: dict[int, tuple[Config, People]] = {}
+from bot.features.settings import per_config
 
 
+@per_config
 def people_from(config: Config) -> People:
     """The directory for ``config``; an alias claimed by two people is a ConfigError."""
-    cached = _BUILT.get(id(config))
-    if cached is not None and cached[0] is config:
-        return cached[1]
-    people = directory_of(config, {})
-    if len(_BUILT) > 16:
-        _BUILT.clear()
-    _BUILT[id(config)] = (config, people)
-    return people
+    return directory_of(config, {})
 
 
 def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> People:
@@ -65,6 +57,7 @@ def directory_of(config: Config, accepted: Mapping[str, Sequence[str]]) -> Peopl
         raise ConfigError(f"identities: {error}") from None
 
 
+@per_config
 def bot_addresses(config: Config) -> tuple[str, ...]:
     """Every name the bot writes under: its mail address and its user on each forum
     (a forum post's author is its username), so its own posts are never read as
@@ -73,6 +66,7 @@ def bot_addresses(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys([config.bot.address, *(f.api_username for f in forums)]))
 
 
+@per_config
 def trust_settings(config: Config) -> TrustSettings:
     section = config.trust
     return TrustSettings(

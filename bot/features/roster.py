@@ -31,6 +31,7 @@ from bot.core.roster import (
 )
 from bot.core.votes import Member, Roster
 from bot.features.people import directory_of
+from bot.features.settings import per_config
 from bot.model import ThreadKind
 from bot.store import Store
 from bot.store import sources as source_store
@@ -155,6 +156,7 @@ def refresh_hints(store: Store, *, now: datetime) -> int:
     return source_store.record_hints(store, new, now=now)
 
 
+@per_config
 def roster_from(config: Config) -> Roster | None:
     if not config.roster.members:
         return None

@@ -39,6 +39,7 @@ from bot.core.rfcs import (
 )
 from bot.core.votes import VoteReport, VoteState
 from bot.features.concerns import ledger_settings
+from bot.features.settings import per_config
 from bot.model import Thread, ThreadKind
 from bot.store import Store, from_text, to_text
 from bot.store import rfc_links as rfc_store
@@ -53,6 +54,7 @@ VIEWS_VERSION = 1
 BATCH = 200
 
 
+@per_config
 def rfc_settings(config: Config) -> RfcSettings:
     section = config.rfcs
     defaults = RfcSettings()
@@ -66,6 +68,7 @@ def rfc_settings(config: Config) -> RfcSettings:
     )
 
 
+@per_config
 def fingerprint(config: Config) -> str:
     """What the views were computed with: this code and the parts of the config it reads."""
     sections = ("bot", "votes", "roster", "concerns", "rfcs", "identities", "trust", "modules")
