@@ -287,3 +287,28 @@ def m006_integrity_forum_unread(db: Database) -> None:
         pk=("forum", "topic_id"),
     )
     db["forum_unread"].create_index(["forum", "retry_at"])
+
+
+@migrations()
+def m009_scale_compressed_storage(db: Database) -> None:
+    # Dictionaries that compress raw messages and post texts (bot.store.compress), by id.
+    db["raw_dictionaries"].create(
+        {"id": int, "data": bytes, "samples": int, "trained_at": str}, pk="id"
+    )
+    # A raw message compressed: ``zraw`` with dictionary ``dict_id`` (0: plain zstd).
+    # Rows stored before this hold ``raw`` until m009_scale_compress_existing converts them.
+    db["raw_messages"].add_column("zraw", bytes)
+    db["raw_messages"].add_column("dict_id", int)
+    # A post's text, quoted parts and headers, compressed as one value (their columns
+    # stay NULL): derived from the raw message, and mostly quoted text of the thread.
+    db["posts"].add_column("content", bytes)
+    db["posts"].add_column("content_dict", int)
+
+
+@migrations(transactional=False)
+def m009_scale_compress_existing(db: Database) -> None:
+    # Converts what older versions stored, in committed batches: an interrupted run
+    # (a kill, a full disk) leaves the rest for the next open, which goes on from there.
+    from bot.store.compress import compress_existing
+
+    compress_existing(db)
