@@ -670,7 +670,9 @@ class Store:
         the caller reads the parts itself (``quorum run`` does, in a worker process).
         """
         rows = self.db.execute(
-            "SELECT id, received_at, raw_parts, length(raw) FROM inbox ORDER BY id LIMIT ?",
+            # "id > 0" makes the plan a range of the primary key, which it is anyway.
+            "SELECT id, received_at, raw_parts, length(raw) FROM inbox WHERE id > 0"
+            " ORDER BY id LIMIT ?",
             [limit],
         ).fetchall()
         found: list[InboundMail] = []
@@ -1062,7 +1064,10 @@ class Store:
         return {
             "messages": int(one("SELECT count(*) FROM posts").fetchone()[0]),
             "threads": int(one("SELECT count(*) FROM threads").fetchone()[0]),
-            "defects": int(one("SELECT count(DISTINCT post_key) FROM defects").fetchone()[0]),
+            # Distinct keys read off the primary key's index, without a temporary B-tree.
+            "defects": int(
+                one("SELECT count(*) FROM (SELECT DISTINCT post_key FROM defects)").fetchone()[0]
+            ),
             "pending": self.inbox_size(),
         }
 

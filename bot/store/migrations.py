@@ -312,3 +312,19 @@ def m009_scale_compress_existing(db: Database) -> None:
     from bot.store.compress import compress_existing
 
     compress_existing(db)
+
+
+@migrations()
+def m009_scale_hot_query_indexes(db: Database) -> None:
+    # Every hot query has its index (tests/test_query_plans.py checks the plans):
+    # which [RESULT] closes a vote, read per thread by Store.threads() and by every
+    # ingest (votes no thread closes yet) ...
+    db["threads"].create_index(["closes"], if_not_exists=True)
+    # ... threads oldest first, without sorting them all ...
+    db["threads"].create_index(["first_at"], if_not_exists=True)
+    # ... and the posts of GitHub issues and pull requests (the roster's hints), which
+    # a partial index holds alone: a mail thread's key never ends so.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_posts_github_created_at ON posts (created_at)"
+        " WHERE thread_key LIKE '<%@github.com>'"
+    )

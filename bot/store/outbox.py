@@ -81,6 +81,12 @@ def m001_actions(db: Database) -> None:
     db["actions"].create_index(["remote_id"])
 
 
+@migrations()
+def m009_scale_actions_created_at(db: Database) -> None:
+    # `quorum log` and the dashboard list the newest actions first, a page at a time.
+    db["actions"].create_index(["created_at"], if_not_exists=True)
+
+
 def apply_migrations(db: Database) -> None:
     """Create or upgrade the outbox tables. Needs the core schema (``posts``) first."""
     migrations.apply(db)
