@@ -57,6 +57,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FEATURES_EVERY = timedelta(minutes=5)
+# Benchmarks run ticks under load without waiting five minutes for each (bench/history.py):
+# seconds between features ticks, when set. Not a setting for production.
+FEATURES_EVERY_ENV = "QUORUM_BENCH_FEATURES_EVERY_SECONDS"
 DISPATCH_EVERY = timedelta(minutes=1)
 DIGEST_CRON = "0 9 * * mon"  # Mondays 09:00 UTC
 # Accepting mail comes before processing it. In a flood (deliveries stored faster than
@@ -466,7 +469,7 @@ class App:
     def jobs(self) -> list[Job]:
         """Everything Quorum does on its own, as data."""
         jobs = [
-            Job("features", self.run_features, every=FEATURES_EVERY),
+            Job("features", self.run_features, every=_features_every()),
             Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
             Job("digest", self.run_digest, cron=DIGEST_CRON),
         ]
@@ -565,6 +568,19 @@ class App:
             self._parser_process = None
         if self._run_lock is not None:
             self._run_lock.release()
+
+
+def _features_every() -> timedelta:
+    given = os.environ.get(FEATURES_EVERY_ENV, "").strip()
+    try:
+        seconds = float(given) if given else 0.0
+    except ValueError:
+        seconds = 0.0
+    if given and seconds <= 0:
+        logger.warning(
+            "%s=%r is not a number of seconds; ticks every 5 minutes", FEATURES_EVERY_ENV, given
+        )
+    return timedelta(seconds=seconds) if seconds > 0 else FEATURES_EVERY
 
 
 class _StoreRunLog:
