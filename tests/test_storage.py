@@ -145,6 +145,7 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
     raws = _stored_raws(store)
     store.close()
     _as_an_older_version_stored_it(db)
+    old_size = db.stat().st_size
     monkeypatch.setattr(compress, "CONVERT_BATCH", 100)
     # The upgrade is killed after three batches of posts.
     packed = compress.pack_content
@@ -176,3 +177,4 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
     assert leftovers == (0, 0)
     applied = {m.name for m in migrations.applied(store.db)}
     assert "m009_scale_compress_existing" in applied
+    assert db.stat().st_size < old_size / 2  # the space freed went back to the disk

@@ -150,6 +150,9 @@ class PreparedPost:
     headers: str
     # Its RFC link tokens (threading.post_tokens) as if it were in no thread yet.
     links: threading.PostTokens
+    # Its raw bytes and content compressed by an import worker (see :func:`packed`), and
+    # the dictionary that did it: used when that is still the store's current one.
+    packed: tuple[bytes, bytes, int] | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A bulk import sends one per message from its workers: pickled as plain values
@@ -184,13 +187,14 @@ class PreparedPost:
             self.headers,
             self.links.identity,
             self.links.mentions,
+            self.packed,
         )
 
 
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
-     headers, via, *prepared, identity, link_mentions) = values  # fmt: skip
+     headers, via, *prepared, identity, link_mentions, packed) = values  # fmt: skip
     post = Post(
         Source(source),
         key,
@@ -212,7 +216,9 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         headers,
         via,
     )
-    return PreparedPost(post, *prepared, threading.PostTokens(identity, link_mentions))
+    return PreparedPost(
+        post, *prepared, threading.PostTokens(identity, link_mentions), packed=packed
+    )
 
 
 def prepare(post: Post, raw_key: str) -> PreparedPost:
@@ -232,6 +238,14 @@ def prepare(post: Post, raw_key: str) -> PreparedPost:
         headers=json.dumps(post.headers),
         links=threading.post_tokens(unthreaded),
     )
+
+
+def packed(item: PreparedPost, raw: bytes, packer: compress.Packer) -> PreparedPost:
+    """``item`` with its raw bytes and content compressed: an import worker's share of the
+    writer's work, so the single writer is left with less of it."""
+    raw_z, dict_id = packer.pack(raw)
+    content_z, _ = compress.pack_content(packer, item.post.text, item.quoted, item.headers)
+    return replace(item, packed=(raw_z, content_z, dict_id))
 
 
 def _json(values: tuple[str, ...]) -> str:
@@ -923,6 +937,12 @@ class Store:
         batch: _Batch,
     ) -> None:
         """Insert ``post`` (``item.post`` under its final key) into ``thread_key``."""
+        done = item.packed if item.packed and item.packed[2] == self.codec.current else None
+        content = (
+            (done[1], done[2])
+            if done
+            else compress.pack_content(self.codec, post.text, item.quoted, item.headers)
+        )
         self.db.conn.execute(
             "INSERT INTO posts (key, source, message_id, thread_key, author_name, author_address,"
             " created_at, subject, content, content_dict, mentions, in_reply_to, refs, url,"
@@ -937,7 +957,7 @@ class Store:
                 post.author.address,
                 item.created_at,
                 post.subject,
-                *compress.pack_content(self.codec, post.text, item.quoted, item.headers),
+                *content,
                 item.mentions,
                 post.in_reply_to,
                 item.references,
@@ -950,7 +970,7 @@ class Store:
             ],
         )
         owner = batch.raw_parts.get(item.raw_key)
-        batch.raw_messages.append(self.raw_row(post.key, raw, owner))
+        batch.raw_messages.append(self.raw_row(post.key, raw, owner, done[0] if done else None))
         refs = {*post.references, *([post.in_reply_to] if post.in_reply_to else [])}
         batch.post_refs.extend((post.key, ref) for ref in refs)
         batch.referenced.update(refs)
@@ -1137,11 +1157,16 @@ class Store:
         return bytes(raw or b"")  # stored by an older version, not converted yet
 
     def raw_row(
-        self, key: str, raw: bytes, owner: str | None
+        self, key: str, raw: bytes, owner: str | None, packed_raw: bytes | None = None
     ) -> tuple[str, str | None, bytes | None, int | None]:
-        """(key, raw_parts, zraw, dict_id) of a raw_messages row; parts stay as written."""
+        """(key, raw_parts, zraw, dict_id) of a raw_messages row; parts stay as written.
+
+        ``packed_raw``: ``raw`` already compressed with the current dictionary.
+        """
         if owner:
             return key, owner, None, None
+        if packed_raw is not None:
+            return key, None, packed_raw, self.codec.current
         return key, None, *self.codec.pack(raw)
 
     def _train_if_due(self, raws: list[bytes]) -> None:
