@@ -177,4 +177,5 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
     assert leftovers == (0, 0)
     applied = {m.name for m in migrations.applied(store.db)}
     assert "m009_scale_compress_existing" in applied
+    store.close()
     assert db.stat().st_size < old_size / 2  # the space freed went back to the disk
