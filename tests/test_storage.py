@@ -135,6 +135,11 @@ def _as_an_older_version_stored_it(db: Path) -> None:
     store.close()
 
 
+def _pages(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("PRAGMA page_count").fetchone()[0])
+
+
 def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -145,7 +150,7 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
     raws = _stored_raws(store)
     store.close()
     _as_an_older_version_stored_it(db)
-    old_size = db.stat().st_size
+    old_pages = _pages(db)
     monkeypatch.setattr(compress, "CONVERT_BATCH", 100)
     # The upgrade is killed after three batches of posts.
     packed = compress.pack_content
@@ -177,5 +182,6 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
     assert leftovers == (0, 0)
     applied = {m.name for m in migrations.applied(store.db)}
     assert "m009_scale_compress_existing" in applied
-    store.close()
-    assert db.stat().st_size < old_size / 2  # the space freed went back to the disk
+    # The space freed is given back: the database is smaller, not just emptier (the file
+    # itself shrinks at the next checkpoint).
+    assert _pages(db) < old_pages / 2
