@@ -54,7 +54,9 @@ def test_every_corpus_message_comes_back_byte_for_byte(tmp_path: Path):
     assert len(stored) == report.counts.new
 
 
+@pytest.mark.corpus
 def test_import_twice_adds_nothing_and_the_store_is_smaller_than_the_archive(tmp_path: Path):
+    corpus_path("mbox", "maven-dev-2017-11.mbox")  # build_archive repeats the Maven archives
     archive = tmp_path / "maven.mbox"
     count = build_archive(archive, 1_600)  # the real Maven archives, three copies
     db = tmp_path / "q.db"
