@@ -41,7 +41,7 @@ _ID = re.compile(rb"<([^<>@\s]+)@([^<>\s]+)>")
 
 TARGET_RATE = 10_000  # messages/s, first import
 TARGET_VS_PERCEVAL = 5.0
-TARGET_REIMPORT = 3.0  # times faster than the first import
+TARGET_REIMPORT = 10.0  # times faster than the first import (issue 13)
 FLAT_RSS = 1.25  # peak RSS at the largest size over the smallest, at most
 
 PERCEVAL = "perceval==1.6.1"
@@ -60,17 +60,26 @@ print(json.dumps({"seconds": seconds, "items": items, "rss_kib": rss}))
 Row = tuple[str, str, str]
 
 
-def build_archive(target: Path, messages: int) -> int:
-    """Write an mbox of about ``messages`` messages; returns the exact count."""
+def build_archive(target: Path, messages: int, *, first_copy: int = 0) -> int:
+    """Write an mbox of about ``messages`` messages; returns the exact count.
+
+    Copies are numbered from ``first_copy``, so archives written in parts (a large
+    store imported a part at a time) never repeat a Message-ID.
+    """
     sources = [(CORPUS / name).read_bytes() for name in MAVEN]
-    per_copy = sum(len(re.findall(rb"(?m)^From ", data)) for data in sources)
+    per_copy = messages_per_copy()
     copies = max(1, round(messages / per_copy))
     with target.open("wb") as out:
-        for copy in range(copies):
+        for copy in range(first_copy, first_copy + copies):
             for data in sources:
                 out.write(_ID.sub(lambda m, c=copy: b"<%s.c%d@%s>" % (m[1], c, m[2]), data))
                 out.write(b"\n")
     return copies * per_copy
+
+
+def messages_per_copy() -> int:
+    """How many messages one copy of the Maven archives holds."""
+    return sum(len(re.findall(rb"(?m)^From ", (CORPUS / name).read_bytes())) for name in MAVEN)
 
 
 # -- measurements, each in a child process -------------------------------------------------

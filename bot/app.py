@@ -60,6 +60,9 @@ T = TypeVar("T")
 FEATURES_EVERY = timedelta(minutes=5)
 # How often the dashboard's views catch up with new mail when no tick does it first.
 VIEWS_EVERY = timedelta(seconds=30)
+# Benchmarks run ticks under load without waiting five minutes for each (bench/history.py):
+# seconds between features ticks, when set. Not a setting for production.
+FEATURES_EVERY_ENV = "QUORUM_BENCH_FEATURES_EVERY_SECONDS"
 DISPATCH_EVERY = timedelta(minutes=1)
 # Accepting mail comes before processing it. In a flood (deliveries stored faster than
 # PROCESS_FLOOD_RATE a second, a hundred times a busy list's worst minute) they are
@@ -449,7 +452,7 @@ class App:
         """Everything Quorum does on its own, as data."""
         jobs = [
             Job("views", self.refresh_views, every=VIEWS_EVERY),
-            Job("features", self.run_features, every=FEATURES_EVERY),
+            Job("features", self.run_features, every=_features_every()),
             Job("dispatch", self.run_dispatch, every=DISPATCH_EVERY),
         ]
         # Features on a calendar of their own (the digest: digest.schedule, in the
@@ -618,6 +621,19 @@ def outbound_channels(config: Config, message_id_key: bytes) -> dict[str, Channe
         "list": MailChannel(config.mail_out, name="list", message_id_key=message_id_key, **mail),
         **{channel.name: channel for channel in slack},
     }
+
+
+def _features_every() -> timedelta:
+    given = os.environ.get(FEATURES_EVERY_ENV, "").strip()
+    try:
+        seconds = float(given) if given else 0.0
+    except ValueError:
+        seconds = 0.0
+    if given and seconds <= 0:
+        logger.warning(
+            "%s=%r is not a number of seconds; ticks every 5 minutes", FEATURES_EVERY_ENV, given
+        )
+    return timedelta(seconds=seconds) if seconds > 0 else FEATURES_EVERY
 
 
 class _StoreRunLog:

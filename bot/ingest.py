@@ -37,7 +37,7 @@ from bot.adapters.archives import (
 )
 from bot.core.mail import Envelope, content_key, parse_mail, unparseable_post
 from bot.model import Post
-from bot.store import InboundMail, IngestCounts, PreparedPost, Store, prepare
+from bot.store import InboundMail, IngestCounts, PreparedPost, Store, compress, packed, prepare
 from bot.store import parts as parts_store
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ BATCH_SIZE = 500
 SHARED_COMMIT_MESSAGES = 50
 # What a worker gets per message: raw bytes, mbox "From " line, content key.
 _Item = tuple[bytes, str | None, str]
+# The store's current compression dictionary, sent to the workers: (id, bytes).
+Dictionary = tuple[int, bytes]
 # Below this much input, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024
 
@@ -76,15 +78,23 @@ class ImportReport:
         return line
 
 
-def parse_batch(batch: list[_Item], arrived_at: datetime) -> list[PreparedPost]:
+def parse_batch(
+    batch: list[_Item], arrived_at: datetime, dictionary: Dictionary | None = None
+) -> list[PreparedPost]:
     """Parse and prepare a batch for the store (runs in worker processes).
 
-    Only the prepared posts go back: the importer still holds the raw bytes.
+    Only the prepared posts go back: the importer still holds the raw bytes. With the
+    store's ``dictionary`` they also go back compressed, which is CPU the single
+    writer then does not spend.
     """
-    return [
+    prepared = [
         prepare(_parse_or_keep(raw, Envelope(arrived_at, from_line, via="archive")), raw_key)
         for raw, from_line, raw_key in batch
     ]
+    if dictionary is None:
+        return prepared
+    packer = compress.packer_for(*dictionary)
+    return [packed(item, raw, packer) for item, (raw, _, _) in zip(prepared, batch, strict=True)]
 
 
 def import_paths(
@@ -153,7 +163,7 @@ def import_messages(
         return report
     # The workers start before bulk_ingest starts its checkpoint thread (see _worker_pool).
     with _worker_pool(workers) as pool, store.bulk_ingest(**settings):
-        parsed = _bounded_map(pool, batches, arrived_at, window=workers * 2)
+        parsed = _bounded_map(pool, batches, arrived_at, workers * 2, lambda: _dictionary(store))
         _store_all(store, parsed, report, on_progress, commit_every)
     return report
 
@@ -218,17 +228,24 @@ def _bounded_map(
     batches: Iterator[list[_Item]],
     arrived_at: datetime,
     window: int,
+    dictionary: Callable[[], Dictionary | None],
 ) -> Iterator[tuple[list[_Item], list[PreparedPost]]]:
     """Like pool.map, but never reads more than ``window`` batches ahead of the writer."""
     pending: deque[tuple[list[_Item], Future[list[PreparedPost]]]] = deque()
     for batch in batches:
-        pending.append((batch, pool.submit(parse_batch, batch, arrived_at)))
+        pending.append((batch, pool.submit(parse_batch, batch, arrived_at, dictionary())))
         if len(pending) >= window:
             done, future = pending.popleft()
             yield done, future.result()
     while pending:
         done, future = pending.popleft()
         yield done, future.result()
+
+
+def _dictionary(store: Store) -> Dictionary | None:
+    """The store's current dictionary, once it has one (the first batches have none)."""
+    packer = store.codec.packer
+    return (packer.dict_id, packer.data) if packer.data else None
 
 
 def _worker_pool(workers: int) -> ProcessPoolExecutor:

@@ -124,7 +124,7 @@ def test_vote_threads_hold_their_replies(imported: Store):
 
 
 def _what_was_stored(store: Store) -> tuple[object, ...]:
-    posts = store.db.execute("SELECT key, thread_key, text FROM posts ORDER BY key").fetchall()
+    posts = sorted((post.key, post.thread_key, post.text) for post in store.iter_posts())
     threads = store.db.execute(
         "SELECT key, kind, post_count, closes FROM threads ORDER BY key"
     ).fetchall()

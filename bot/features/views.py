@@ -119,8 +119,8 @@ def plan(store: Store, config: Config, now: datetime, limit: int | None = None) 
     heads = set(stored.dirty(store, stored.RFC)) | touched.heads
     heads |= set(stored.due(store, stored.RFC, moment))
     if rebuild:
-        votes |= _all_votes(store)
-        heads |= _all_heads(store)
+        votes |= stored.all_votes(store)
+        heads |= stored.all_heads(store)
     result = Plan(seq=seq, fingerprint=print_)
     budget = [limit]
     fresh = _plan_votes(store, config, now, sorted(votes), budget, result)
@@ -304,18 +304,3 @@ def _spend(budget: list[int | None]) -> bool:
         return False
     budget[0] -= 1
     return True
-
-
-def _all_heads(store: Store) -> set[str]:
-    return {
-        row[0]
-        for row in store.db.execute(
-            "SELECT DISTINCT coalesce(l.rfc, t.key) FROM threads t"
-            " LEFT JOIN rfc_links l ON l.thread_key = t.key"
-            " WHERE t.kind NOT IN ('result', 'cancel')"
-        )
-    }
-
-
-def _all_votes(store: Store) -> set[str]:
-    return {row[0] for row in store.db.execute("SELECT key FROM threads WHERE kind = 'vote'")}

@@ -26,7 +26,7 @@ from bot.core import threads as threading_rules
 from bot.core.mail import content_key
 from bot.errors import UserError
 from bot.model import Defect, Person, Post, Source, Thread, ThreadKind
-from bot.store import lifecycle
+from bot.store import compress, lifecycle
 from bot.store.migrations import migrations
 
 logger = logging.getLogger(__name__)
@@ -120,6 +120,9 @@ class PreparedPost:
     headers: str
     # Its RFC link tokens (core_links.post_tokens) as if it were in no thread yet.
     links: core_links.PostTokens
+    # Its raw bytes and content compressed by an import worker (see :func:`packed`), and
+    # the dictionary that did it: used when that is still the store's current one.
+    packed: tuple[bytes, bytes, int] | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A bulk import sends one per message from its workers: pickled as plain values
@@ -154,13 +157,14 @@ class PreparedPost:
             self.headers,
             self.links.identity,
             self.links.mentions,
+            self.packed,
         )
 
 
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
-     headers, via, *prepared, identity, link_mentions) = values  # fmt: skip
+     headers, via, *prepared, identity, link_mentions, packed) = values  # fmt: skip
     post = Post(
         Source(source),
         key,
@@ -182,7 +186,9 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         headers,
         via,
     )
-    return PreparedPost(post, *prepared, core_links.PostTokens(identity, link_mentions))
+    return PreparedPost(
+        post, *prepared, core_links.PostTokens(identity, link_mentions), packed=packed
+    )
 
 
 def prepare(post: Post, raw_key: str) -> PreparedPost:
@@ -202,6 +208,14 @@ def prepare(post: Post, raw_key: str) -> PreparedPost:
         headers=json.dumps(post.headers),
         links=core_links.post_tokens(unthreaded),
     )
+
+
+def packed(item: PreparedPost, raw: bytes, packer: compress.Packer) -> PreparedPost:
+    """``item`` with its raw bytes and content compressed: an import worker's share of the
+    writer's work, so the single writer is left with less of it."""
+    raw_z, dict_id = packer.pack(raw)
+    content_z, _ = compress.pack_content(packer, item.post.text, item.quoted, item.headers)
+    return replace(item, packed=(raw_z, content_z, dict_id))
 
 
 def _json(values: tuple[str, ...]) -> str:
@@ -272,7 +286,10 @@ class _Batch:
     # Content keys of raw messages stored in parts, and their owners (bot.store.parts).
     raw_parts: Mapping[str, str] = field(default_factory=dict)
     seen_raw: list[tuple[str]] = field(default_factory=list)
-    raw_messages: list[tuple[str, bytes | None, str | None]] = field(default_factory=list)
+    # (key, raw_parts owner, compressed raw, its dictionary): see bot.store.compress.
+    raw_messages: list[tuple[str, str | None, bytes | None, int | None]] = field(
+        default_factory=list
+    )
     post_refs: list[tuple[str, str]] = field(default_factory=list)
     defects: list[tuple[str, str, str]] = field(default_factory=list)
     post_links: list[tuple[str, str, str]] = field(default_factory=list)
@@ -281,7 +298,8 @@ class _Batch:
         for sql, rows in (
             ("INSERT OR IGNORE INTO seen_raw (content_key) VALUES (?)", self.seen_raw),
             (
-                "INSERT OR REPLACE INTO raw_messages (key, raw, raw_parts) VALUES (?, ?, ?)",
+                "INSERT OR REPLACE INTO raw_messages (key, raw, raw_parts, zraw, dict_id)"
+                " VALUES (?, NULL, ?, ?, ?)",
                 self.raw_messages,
             ),
             ("INSERT OR IGNORE INTO post_refs (post_key, ref_id) VALUES (?, ?)", self.post_refs),
@@ -409,6 +427,10 @@ class Store:
         # Within copies_from(): the source the ingested mail was fetched from.
         self._origin: str | None = None
         self._origin_authoritative = False
+        # Compresses raw messages and post texts (loaded on first use), and how many raw
+        # messages it compressed without a dictionary (counted once, while none is trained).
+        self._codec: compress.Codec | None = None
+        self._undictionaried: int | None = None
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -463,6 +485,12 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @property
+    def codec(self) -> compress.Codec:
+        if self._codec is None:
+            self._codec = compress.Codec(self.db.conn)
+        return self._codec
 
     @contextmanager
     def bulk_ingest(self, commit_every: int = BULK_COMMIT_MESSAGES) -> Iterator[None]:
@@ -626,7 +654,9 @@ class Store:
         the caller reads the parts itself (``quorum run`` does, in a worker process).
         """
         rows = self.db.execute(
-            "SELECT id, received_at, raw_parts, length(raw) FROM inbox ORDER BY id LIMIT ?",
+            # "id > 0" makes the plan a range of the primary key, which it is anyway.
+            "SELECT id, received_at, raw_parts, length(raw) FROM inbox WHERE id > 0"
+            " ORDER BY id LIMIT ?",
             [limit],
         ).fetchall()
         found: list[InboundMail] = []
@@ -678,9 +708,9 @@ class Store:
         now = to_text(datetime.now(UTC))
         counts = _Counts()
         with self.db.atomic():
-            batch = _Batch(
-                self._referenced([item.post.message_id for item, _ in items]), raw_parts or {}
-            )
+            parts = raw_parts or {}
+            self._train_if_due([raw for item, raw in items if item.raw_key not in parts])
+            batch = _Batch(self._referenced([item.post.message_id for item, _ in items]), parts)
             for item, raw in items:
                 self._ingest_one(item, raw, now, batch, counts)
             batch.flush(self.db.conn)
@@ -877,11 +907,17 @@ class Store:
         batch: _Batch,
     ) -> None:
         """Insert ``post`` (``item.post`` under its final key) into ``thread_key``."""
+        done = item.packed if item.packed and item.packed[2] == self.codec.current else None
+        content = (
+            (done[1], done[2])
+            if done
+            else compress.pack_content(self.codec, post.text, item.quoted, item.headers)
+        )
         self.db.conn.execute(
             "INSERT INTO posts (key, source, message_id, thread_key, author_name, author_address,"
-            " created_at, subject, text, quoted, mentions, in_reply_to, refs, url, list_id,"
-            " auto_submitted, body_hash, headers, ingested_at, via)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, subject, content, content_dict, mentions, in_reply_to, refs, url,"
+            " list_id, auto_submitted, body_hash, ingested_at, via)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 post.key,
                 post.source.value,
@@ -891,8 +927,7 @@ class Store:
                 post.author.address,
                 item.created_at,
                 post.subject,
-                post.text,
-                item.quoted,
+                *content,
                 item.mentions,
                 post.in_reply_to,
                 item.references,
@@ -900,13 +935,12 @@ class Store:
                 post.list_id,
                 int(post.auto_submitted),
                 post.body_hash,
-                item.headers,
                 now,
                 post.via,
             ],
         )
         owner = batch.raw_parts.get(item.raw_key)
-        batch.raw_messages.append((post.key, None if owner else raw, owner))
+        batch.raw_messages.append(self.raw_row(post.key, raw, owner, done[0] if done else None))
         refs = {*post.references, *([post.in_reply_to] if post.in_reply_to else [])}
         batch.post_refs.extend((post.key, ref) for ref in refs)
         batch.referenced.update(refs)
@@ -994,11 +1028,11 @@ class Store:
         self, key: str, at: datetime, open_votes: list[threading_rules.ThreadRef]
     ) -> str | None:
         """The open vote the first post of closing thread ``key`` links to in its text."""
-        row = self.db.conn.execute("SELECT text FROM posts WHERE key = ?", [key]).fetchone()
-        if row is None or not open_votes:
+        post = self.post(key)
+        if post is None or not open_votes:
             return None
         votes = {vote.key: vote for vote in open_votes}
-        for link in core_links.closing_links(row[0] or "", key):
+        for link in core_links.closing_links(post.text, key):
             if link.startswith("<"):
                 found = self.db.conn.execute(
                     "SELECT thread_key FROM posts WHERE message_id = ?", [link]
@@ -1022,7 +1056,10 @@ class Store:
         return {
             "messages": int(one("SELECT count(*) FROM posts").fetchone()[0]),
             "threads": int(one("SELECT count(*) FROM threads").fetchone()[0]),
-            "defects": int(one("SELECT count(DISTINCT post_key) FROM defects").fetchone()[0]),
+            # Distinct keys read off the primary key's index, without a temporary B-tree.
+            "defects": int(
+                one("SELECT count(*) FROM (SELECT DISTINCT post_key FROM defects)").fetchone()[0]
+            ),
             "pending": self.inbox_size(),
         }
 
@@ -1139,14 +1176,84 @@ class Store:
         return [Defect(row["kind"], row["detail"]) for row in rows]
 
     def raw(self, post_key: str) -> bytes | None:
+        """The bytes of a stored message exactly as they arrived."""
         row = self.db.execute(
-            "SELECT raw, raw_parts FROM raw_messages WHERE key = ?", [post_key]
+            "SELECT raw, raw_parts, zraw, dict_id FROM raw_messages WHERE key = ?", [post_key]
         ).fetchone()
-        if row is None:
-            return None
-        return parts_store.joined(self, row[1]) if row[1] else bytes(row[0] or b"")
+        return None if row is None else self.raw_of_row(*row)
+
+    def raw_of_row(
+        self, raw: bytes | None, owner: str | None, zraw: bytes | None, dict_id: int | None
+    ) -> bytes:
+        """The bytes a raw_messages row holds (raw, raw_parts, zraw, dict_id), as they arrived."""
+        if owner:
+            return parts_store.joined(self, owner)
+        if zraw is not None:
+            return self.codec.unpack(zraw, int(dict_id or 0))
+        return bytes(raw or b"")  # stored by an older version, not converted yet
+
+    def raw_row(
+        self, key: str, raw: bytes, owner: str | None, packed_raw: bytes | None = None
+    ) -> tuple[str, str | None, bytes | None, int | None]:
+        """(key, raw_parts, zraw, dict_id) of a raw_messages row; parts stay as written.
+
+        ``packed_raw``: ``raw`` already compressed with the current dictionary.
+        """
+        if owner:
+            return key, owner, None, None
+        if packed_raw is not None:
+            return key, None, packed_raw, self.codec.current
+        return key, None, *self.codec.pack(raw)
+
+    def _train_if_due(self, raws: list[bytes]) -> None:
+        """Train the store's dictionary once it holds compress.TRAIN_SAMPLES messages.
+
+        Until then messages are compressed without one; those are compressed again
+        with it right away (five hundred rows: milliseconds, once per store).
+        """
+        if self.codec.current != compress.NO_DICTIONARY or not raws:
+            return
+        if self._undictionaried is None:
+            self._undictionaried = int(
+                self.db.conn.execute(
+                    "SELECT count(*) FROM raw_messages WHERE dict_id = ?", [compress.NO_DICTIONARY]
+                ).fetchone()[0]
+            )
+        self._undictionaried += len(raws)
+        if self._undictionaried < compress.TRAIN_SAMPLES:
+            return
+        stored = self.db.conn.execute(
+            "SELECT rowid, zraw FROM raw_messages WHERE dict_id = ?", [compress.NO_DICTIONARY]
+        ).fetchall()
+        plain = [(rowid, self.codec.unpack(zraw, compress.NO_DICTIONARY)) for rowid, zraw in stored]
+        samples = [compress.sample_of(raw) for raw in [*(raw for _, raw in plain), *raws]]
+        if self.codec.add(samples) is None:
+            self._undictionaried = -(10**9)  # not again in this process
+            return
+        self.db.conn.executemany(
+            "UPDATE raw_messages SET zraw = ?, dict_id = ? WHERE rowid = ?",
+            [(*self.codec.pack(raw), rowid) for rowid, raw in plain],
+        )
+        contents = self.db.conn.execute(
+            "SELECT rowid, content FROM posts WHERE content_dict = ?", [compress.NO_DICTIONARY]
+        ).fetchall()
+        self.db.conn.executemany(
+            "UPDATE posts SET content = ?, content_dict = ? WHERE rowid = ?",
+            [
+                (*self.codec.pack(self.codec.unpack(blob, compress.NO_DICTIONARY)), rowid)
+                for rowid, blob in contents
+            ],
+        )
 
     def _post_from_row(self, row: dict[str, Any]) -> Post:
+        if row.get("content") is not None:
+            text, quoted, headers = compress.unpack_content(
+                self.codec, row["content"], int(row["content_dict"] or 0)
+            )
+        else:  # stored by an older version, not converted yet
+            text = row["text"] or ""
+            quoted = json.loads(row["quoted"] or "[]")
+            headers = json.loads(row["headers"] or "{}")
         return Post(
             source=Source(row["source"]),
             key=row["key"],
@@ -1155,8 +1262,8 @@ class Store:
             author=Person(row["author_name"] or "", row["author_address"] or ""),
             created_at=from_text(row["created_at"]),
             subject=row["subject"] or "",
-            text=row["text"] or "",
-            quoted=tuple(json.loads(row["quoted"] or "[]")),
+            text=text,
+            quoted=tuple(quoted),
             mentions=tuple(json.loads(row["mentions"] or "[]")),
             in_reply_to=row["in_reply_to"],
             references=tuple(json.loads(row["refs"] or "[]")),
@@ -1165,7 +1272,7 @@ class Store:
             auto_submitted=bool(row["auto_submitted"]),
             body_hash=row["body_hash"] or "",
             defects=tuple(self.defects_of(row["key"])),
-            headers=json.loads(row["headers"] or "{}"),
+            headers=headers,
             via=row.get("via") or "",
         )
 

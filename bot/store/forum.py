@@ -19,7 +19,7 @@ from typing import Any
 from bot.core import discourse as forum_core
 from bot.core import threads as threading
 from bot.model import Post
-from bot.store import IngestCounts, Store, from_text, thread_subject_key, to_text
+from bot.store import IngestCounts, Store, compress, from_text, thread_subject_key, to_text
 from bot.store import rfc_links as rfc_store
 
 logger = logging.getLogger(__name__)
@@ -303,12 +303,10 @@ def revise_post(store: Store, post: Post, raw: bytes, now: str) -> bool:
     Comparing revisions rather than texts makes replays harmless and keeps a late
     webhook retry (Discourse retries for hours) from undoing a newer edit.
     """
-    row = store.db.execute(
-        "SELECT thread_key, text, headers FROM posts WHERE key = ?", [post.key]
-    ).fetchone()
-    if row is None:
+    old = store.post(post.key)
+    if old is None:
         return False
-    old_thread, old_text, old_headers = row[0], row[1] or "", json.loads(row[2] or "{}")
+    old_thread, old_text, old_headers = old.thread_key, old.text, old.headers
     old_revision = forum_core.revision_of(old_headers)
     new_revision = forum_core.revision_of(post.headers)
     if new_revision <= old_revision:
@@ -345,27 +343,30 @@ def edits_of(store: Store, post_key: str) -> list[PostEdit]:
 
 
 def _update_post(store: Store, post: Post, raw: bytes) -> None:
+    content = compress.pack_content(
+        store.codec, post.text, json.dumps(post.quoted), json.dumps(post.headers)
+    )
     store.db.execute(
         "UPDATE posts SET thread_key = ?, author_name = ?, author_address = ?, subject = ?,"
-        " text = ?, quoted = ?, mentions = ?, url = ?, auto_submitted = ?, body_hash = ?,"
-        " headers = ? WHERE key = ?",
+        " text = NULL, quoted = NULL, headers = NULL, content = ?, content_dict = ?,"
+        " mentions = ?, url = ?, auto_submitted = ?, body_hash = ? WHERE key = ?",
         [
             post.thread_key,
             post.author.name,
             post.author.address,
             post.subject,
-            post.text,
-            json.dumps(post.quoted),
+            *content,
             json.dumps(post.mentions),
             post.url,
             int(post.auto_submitted),
             post.body_hash,
-            json.dumps(post.headers),
             post.key,
         ],
     )
     store.db.execute(
-        "INSERT OR REPLACE INTO raw_messages (key, raw) VALUES (?, ?)", [post.key, raw]
+        "INSERT OR REPLACE INTO raw_messages (key, raw, raw_parts, zraw, dict_id)"
+        " VALUES (?, NULL, ?, ?, ?)",
+        store.raw_row(post.key, raw, None),
     )
 
 

@@ -18,7 +18,11 @@ class Backlog:
 
 
 def inbox_backlog(store: Store) -> Backlog:
-    row = store.db.execute("SELECT count(*), min(received_at) FROM inbox").fetchone()
+    # The oldest delivery is the first id: read by the key, not by scanning the queue.
+    row = store.db.execute(
+        "SELECT (SELECT count(*) FROM inbox),"
+        " (SELECT received_at FROM inbox WHERE id = (SELECT min(id) FROM inbox))"
+    ).fetchone()
     return Backlog(int(row[0]), from_text(row[1]) if row[1] else None)
 
 

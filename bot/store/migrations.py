@@ -297,3 +297,44 @@ def m009_web_thread_indexes(db: Database) -> None:
     db["threads"].create_index(["first_at"], if_not_exists=True)
     db["threads"].create_index(["kind", "first_at"], if_not_exists=True)
     db["threads"].create_index(["closes"], if_not_exists=True)
+
+
+@migrations()
+def m009_scale_compressed_storage(db: Database) -> None:
+    # Dictionaries that compress raw messages and post texts (bot.store.compress), by id.
+    db["raw_dictionaries"].create(
+        {"id": int, "data": bytes, "samples": int, "trained_at": str}, pk="id"
+    )
+    # A raw message compressed: ``zraw`` with dictionary ``dict_id`` (0: plain zstd).
+    # Rows stored before this hold ``raw`` until m009_scale_compress_existing converts them.
+    db["raw_messages"].add_column("zraw", bytes)
+    db["raw_messages"].add_column("dict_id", int)
+    # A post's text, quoted parts and headers, compressed as one value (their columns
+    # stay NULL): derived from the raw message, and mostly quoted text of the thread.
+    db["posts"].add_column("content", bytes)
+    db["posts"].add_column("content_dict", int)
+
+
+@migrations(transactional=False)
+def m009_scale_compress_existing(db: Database) -> None:
+    # Converts what older versions stored, in committed batches: an interrupted run
+    # (a kill, a full disk) leaves the rest for the next open, which goes on from there.
+    from bot.store.compress import compress_existing
+
+    compress_existing(db)
+
+
+@migrations()
+def m009_scale_hot_query_indexes(db: Database) -> None:
+    # Every hot query has its index (tests/test_query_plans.py checks the plans):
+    # which [RESULT] closes a vote, read per thread by Store.threads() and by every
+    # ingest (votes no thread closes yet) ...
+    db["threads"].create_index(["closes"], if_not_exists=True)
+    # ... threads oldest first, without sorting them all ...
+    db["threads"].create_index(["first_at"], if_not_exists=True)
+    # ... and the posts of GitHub issues and pull requests (the roster's hints), which
+    # a partial index holds alone: a mail thread's key never ends so.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_posts_github_created_at ON posts (created_at)"
+        " WHERE thread_key LIKE '<%@github.com>'"
+    )

@@ -116,6 +116,12 @@ def m003_actions_by_target(db: Database) -> None:
     db["actions"].create_index(["target", "kind", "created_at"], if_not_exists=True)
 
 
+@migrations()
+def m009_scale_actions_created_at(db: Database) -> None:
+    # `quorum log` and the dashboard list the newest actions first, a page at a time.
+    db["actions"].create_index(["created_at"], if_not_exists=True)
+
+
 def apply_migrations(db: Database) -> None:
     """Create or upgrade the outbox tables. Needs the core schema (``posts``) first."""
     migrations.apply(db)

@@ -310,7 +310,8 @@ def decide_hints(
 def github_posts(store: Store) -> list[tuple[str, str, bytes]]:
     """(key, author address, raw bytes) of every post in a GitHub issue or pull request."""
     rows = store.db.execute(
-        "SELECT p.key, p.author_address, r.raw FROM posts p JOIN raw_messages r ON r.key = p.key"
+        "SELECT p.key, p.author_address, r.raw, r.raw_parts, r.zraw, r.dict_id FROM posts p"
+        " JOIN raw_messages r ON r.key = p.key"
         " WHERE p.thread_key LIKE '<%@github.com>' ORDER BY p.created_at"
     ).fetchall()
-    return [(row[0], row[1] or "", bytes(row[2])) for row in rows]
+    return [(row[0], row[1] or "", store.raw_of_row(*row[2:])) for row in rows]

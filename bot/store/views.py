@@ -433,6 +433,24 @@ def rfcs_with_forum_topics(store: Store, since: str) -> list[dict[str, Any]]:
     ]
 
 
+def all_heads(store: Store) -> set[str]:
+    """Every RFC (and discussion) there is, by the key of its view: what a new store or a
+    new configuration recomputes, once, in batches. The one read of every thread."""
+    return {
+        row[0]
+        for row in store.db.execute(
+            "SELECT DISTINCT coalesce(l.rfc, t.key) FROM threads t"
+            " LEFT JOIN rfc_links l ON l.thread_key = t.key"
+            " WHERE t.kind NOT IN ('result', 'cancel')"
+        )
+    }
+
+
+def all_votes(store: Store) -> set[str]:
+    """Every vote thread (through the index on kind)."""
+    return {row[0] for row in store.db.execute("SELECT key FROM threads WHERE kind = 'vote'")}
+
+
 def votes_needing_attention(store: Store, closing_before: str, since: str) -> list[str]:
     """Vote threads open and closing before ``closing_before`` (or past their end), and
     votes closed since ``since`` whose announced RESULT disagrees with the thread."""

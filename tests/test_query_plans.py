@@ -1,0 +1,251 @@
+"""Every hot query has its index: nothing a request or a tick runs scans a growing table.
+
+Rather than a list of queries to keep in step with the code, the test records every
+statement the store runs while a real `quorum run` (in this process) takes mail over
+SMTP, runs its features tick and its dispatch, serves every dashboard page and API
+list, and while the reading commands run. Each recorded statement is then planned with
+``EXPLAIN QUERY PLAN``: a ``SCAN`` of a table that grows with the history (posts,
+threads, raw_messages, ...) without an index fails the test, naming the statement.
+
+WHOLE_HISTORY lists the reads that are full by design: only the recomputation of every
+view when the store or the configuration is new. Ticks, pages and commands read what
+changed or what they show. An entry that is no longer run fails the test too, so the
+list only ever shrinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import smtplib
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from click.testing import CliRunner
+
+from bot.app import App
+from bot.cli import cli
+from bot.config import load_config
+from bot.ingest import import_paths
+from bot.store import Store
+from tests.corpus import corpus_path
+from tests.mailgen import raw_mail
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2018, 1, 10, 12, tzinfo=UTC)
+LIST = "dev@lists.example.org"
+INDEXER_VOTE = "<CAPLpRQL6=3qkzAe=FgRreheGxfkiydUqBdr-yDCVoGeZTzrqbA@mail.gmail.com>"
+
+# Tables whose rows grow with the mail, the forum, the outbox or the deliveries. (Not
+# forum_unread: topics that failed to read, each deleted once read.)
+GROWING = frozenset(
+    {
+        "posts",
+        "threads",
+        "raw_messages",
+        "raw_parts",
+        "inbox",
+        "actions",
+        "rfc_links",
+        "defects",
+        "post_refs",
+        "post_links",
+        "seen_raw",
+        "post_origins",
+        "post_edits",
+        "webhook_events",
+        "github_deliveries",
+        "archive_ids",
+        "forum_topics",
+        "identity_hints",
+    }
+)
+
+# Reads of the whole history that are made on purpose: the start of each statement,
+# and why it reads everything.
+WHOLE_HISTORY = {
+    "SELECT DISTINCT coalesce(l.rfc, t.key) FROM threads t": (
+        "views.all_heads: a new store or a new configuration recomputes every RFC's view,"
+        " once, in batches (bot.features.views)"
+    ),
+}
+
+_PLAN_SCAN = re.compile(r"^SCAN (\w+)(.*)$")
+_TABLE_AND_ALIAS = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
+_NOT_AN_ALIAS = {"where", "join", "left", "on", "order", "group", "limit", "inner", "cross"}
+
+
+def _tables_by_name(sql: str) -> dict[str, str]:
+    """Each table and alias of a statement, mapped to its table."""
+    names: dict[str, str] = {}
+    for table, alias in _TABLE_AND_ALIAS.findall(sql):
+        names[table] = table
+        if alias and alias.lower() not in _NOT_AN_ALIAS:
+            names[alias] = table
+    return names
+
+
+def full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
+    """The growing tables ``sql`` reads from end to end without an index."""
+    try:
+        plan = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+    except sqlite3.Error:
+        return []  # not plannable on its own (a temp table of its connection, say)
+    names = _tables_by_name(sql)
+    scans = []
+    for *_, detail in plan:
+        found = _PLAN_SCAN.match(detail)
+        if found is None or "USING" in found.group(2):
+            continue
+        table = names.get(found.group(1), found.group(1))
+        if table in GROWING:
+            scans.append(table)
+    return scans
+
+
+def _plannable(sql: str) -> bool:
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    return head in {"SELECT", "UPDATE", "DELETE", "INSERT", "WITH", "REPLACE"} and (
+        "sqlite_master" not in sql and "sqlite_schema" not in sql and "pragma_" not in sql
+    )
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, None]:
+    """Every statement any Store runs from now on (writer, reader, commands), in order."""
+    statements: dict[str, None] = {}
+    original = Store.__init__
+
+    def recording(self: Store, db: Any) -> None:
+        original(self, db)
+        db.conn.set_trace_callback(lambda sql: statements.setdefault(sql, None))
+
+    monkeypatch.setattr(Store, "__init__", recording)
+    return statements
+
+
+def _store_with_history(db: Path) -> None:
+    store = Store.open(db)
+    try:
+        assert import_paths(store, [corpus_path("mbox")]).errors == []
+    finally:
+        store.close()
+
+
+def _deliver(port: int, messages: list[bytes]) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        for raw in messages:
+            client.sendmail("someone@example.org", [LIST], raw)
+
+
+async def _run_the_app(db: Path) -> None:
+    example = load_config(ROOT / "config" / "example.toml")
+    config = example.model_copy(
+        update={
+            "smtp": example.smtp.model_copy(update={"port": 0, "accept": [LIST]}),
+            "web": example.web.model_copy(update={"port": 0, "metrics": True}),
+        }
+    )
+    app = App(config, db, clock=lambda: NOW)
+    endpoints = await app.start()
+    try:
+        assert endpoints.smtp is not None
+        assert endpoints.web is not None
+        mails = [
+            raw_mail(
+                "I am concerned that this breaks the plugin API.\n",
+                subject="Re: [VOTE] Release Maven Indexer 6.0.0",
+                message_id="<late-ballot@example.org>",
+                extra=f"In-Reply-To: {INDEXER_VOTE}",
+            ),
+            raw_mail("+1\n", subject="[VOTE] Something new", message_id="<new-vote@example.org>"),
+            raw_mail(
+                "Closing: 1 binding +1.\n",
+                subject="[RESULT] [VOTE] Something new",
+                message_id="<new-result@example.org>",
+            ),
+        ]
+        await asyncio.to_thread(_deliver, endpoints.smtp[1], mails)
+        for _ in range(500):
+            if app.processed.read >= len(mails):
+                break
+            await asyncio.sleep(0.02)
+        await app.run_features(NOW)
+        await app.run_dispatch(NOW)
+        await app.run_scheduled("digest", NOW)
+        host, port = endpoints.web
+        rfc = quote("deprecate AQL")
+        vote = quote("Maven Indexer 6.0.0")
+        routes = [
+            "/", "/rfcs", "/rfcs?page=2", "/rfcs?state=blocked", f"/rfcs/{rfc}", "/votes",
+            f"/votes/{vote}", "/modules", "/api/rfcs", "/api/votes", "/api/concerns",
+            "/api/modules", f"/api/rfcs/{rfc}", f"/api/concerns/{rfc}", f"/api/summary/{rfc}",
+            "/api/stats", "/api/attention", "/healthz", "/metrics", "/rfcs/nonexistent",
+            "/no/such/page",
+        ]  # fmt: skip
+        async with aiohttp.ClientSession() as session:
+            for route in routes:
+                async with session.get(f"http://{host}:{port}{route}") as response:
+                    await response.read()
+    finally:
+        await app.stop()
+
+
+def _run_the_commands(db: Path) -> None:
+    config = str(ROOT / "config" / "example.toml")
+    for args in (
+        ["threads", "--json"],
+        ["stats", "--json"],
+        ["votes", "--json"],
+        ["votes", "Maven Indexer 6.0.0", "--json"],
+        ["concerns", "--json"],
+        ["concerns", "deprecate AQL", "--json"],
+        ["summary", "deprecate AQL", "--json"],
+        ["modules", "--json"],
+        ["digest", "--json"],
+        ["log", "--json"],
+        ["people", "--json"],
+    ):
+        result = CliRunner().invoke(cli, ["--config", config, "--db", str(db), *args])
+        assert result.exit_code == 0, (args, result.output)
+
+
+@pytest.mark.corpus
+def test_nothing_the_app_or_the_commands_run_scans_a_growing_table(
+    tmp_path: Path, recorded: dict[str, None]
+):
+    db = tmp_path / "q.db"
+    _store_with_history(db)
+    recorded.clear()  # the import's own statements are not per request or per tick
+    asyncio.run(_run_the_app(db))
+    _run_the_commands(db)
+    statements = [sql for sql in recorded if _plannable(sql)]
+    assert len(statements) > 100  # the recording works
+    problems: list[str] = []
+    allowed_seen: set[str] = set()
+    with sqlite3.connect(db) as conn:
+        for sql in statements:
+            scans = full_scans(conn, sql)
+            if not scans:
+                continue
+            allowed = next((a for a in WHOLE_HISTORY if sql.startswith(a)), None)
+            if allowed is not None:
+                allowed_seen.add(allowed)
+                continue
+            problems.append(f"{', '.join(sorted(set(scans)))}: {sql[:300]}")
+    assert problems == [], "full scans of growing tables:\n" + "\n".join(problems)
+    stale = set(WHOLE_HISTORY) - allowed_seen
+    assert not stale, f"no longer whole-history reads, drop them from WHOLE_HISTORY: {stale}"
+
+
+def test_the_plan_check_sees_a_scan_behind_an_alias_and_accepts_an_index(tmp_path: Path):
+    store = Store.open(tmp_path / "q.db")
+    conn = store.db.conn
+    assert full_scans(conn, "SELECT * FROM posts p WHERE p.subject = 'x'") == ["posts"]
+    assert full_scans(conn, "SELECT * FROM posts WHERE message_id = 'x'") == []
+    assert full_scans(conn, "SELECT * FROM settings WHERE value = 'x'") == []  # not growing
