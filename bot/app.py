@@ -496,7 +496,11 @@ class App:
         return [job]
 
     async def run_extractor(self, now: datetime) -> ExtractionRun:
-        """Ask the endpoint about posts not yet asked about; then the views take it in."""
+        """Ask the endpoint about posts not yet asked about; then the views take it in.
+
+        The views are brought up to date first: they say which discussions are active.
+        """
+        await self.refresh_views(now)
         result = await ConcernExtractor(self.config, self.read, self.db).run(now)
         if result.stored:
             await self.refresh_views(now)
