@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from bot.app import App
 from bot.cli import cli
-from bot.config import Config, load_config
+from bot.config import ConcernsConfig, Config, load_config
 from bot.core.concern_extraction import (
     PROMPT_VERSION,
     Proposal,
@@ -233,6 +233,31 @@ async def test_a_second_run_sends_nothing(fake: FakeOpenAI, db: Path):
     assert again.asked == 0
 
 
+async def test_a_text_already_answered_is_not_asked_again_for_another_post(
+    fake: FakeOpenAI, db: Path, tmp_path: Path
+):
+    # The answer is cached under the digest of what would be sent, with no post linked
+    # to it yet (as when the same words were asked about for another post).
+    store = Store.open(db)
+    try:
+        [request] = [
+            r
+            for r in extraction_requests(store.posts_in_rfc(ROOT_ID), LedgerSettings())
+            if r.post == REPLY_ID
+        ]
+        answer = Answer(request.digest, "ok", (json.loads(ANSWER)["concerns"][0],), 1, 0)
+        extraction_store.record(store, answer, [], DEFAULT_MODEL, PROMPT_VERSION, "now")
+    finally:
+        store.close()
+
+    run = await _run_job(_config(fake.base_url), db)
+
+    assert fake.completions == []
+    assert run.linked == 1
+    [concern] = _concerns_json(_config_file(tmp_path, fake.base_url), db)
+    assert concern["sentences"] == [FREEZE]
+
+
 async def test_an_unreadable_answer_is_kept_and_not_asked_again(fake: FakeOpenAI, db: Path):
     fake.answer_next("Sure! The main concern is the plugin API.")
     config = _config(fake.base_url)
@@ -380,11 +405,14 @@ def test_cached_proposals_are_ignored_while_the_extractor_is_off(db: Path):
         links = [Link(REPLY_ID, request.digest)]
         extraction_store.record(store, answer, links, DEFAULT_MODEL, PROMPT_VERSION, "now")
 
-        on = ledger_of(store, _config("http://127.0.0.1:9/v1"), thread, NOW)
-        off = ledger_of(store, Config(), thread, NOW)
+        on = _config("http://127.0.0.1:9/v1")
+        off = on.model_copy(update={"concerns": ConcernsConfig(extractor="off")})
 
-        assert [c.source for c in on.concerns] == [ConcernSource.EXTRACTED]
-        assert off.concerns == ()
+        assert [c.source for c in ledger_of(store, on, thread, NOW).concerns] == [
+            ConcernSource.EXTRACTED
+        ]
+        assert ledger_of(store, off, thread, NOW).concerns == ()
+
     finally:
         store.close()
 
