@@ -16,6 +16,10 @@ Callers that hold the :class:`~bot.core.summary.Summary` should pass
 they are read back from the text, which knows the layout of
 ``templates/email/summary.txt.j2``. A mail signature (after a ``-- `` line: who the
 bot is and how to talk to it) is not sent, and comes back unchanged after the rewrite.
+
+:func:`complete` is the same call (timeout, retry, key) for other questions to the
+same endpoint: the optional concern extractor (bot.adapters.concern_extractor) asks
+it which concerns a post raises.
 """
 
 from __future__ import annotations
