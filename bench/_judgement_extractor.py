@@ -41,6 +41,7 @@ from bench.judgement import (
     score_slice,
     totals,
 )
+from bot.sync.extraction import ExtractionRun
 
 DEFAULT_CACHE = ROOT / "var" / "eval-extractions.db"
 DEFAULT_TIMEOUT = 120.0
@@ -70,17 +71,11 @@ def extractor_config() -> Any:
 
 
 @dataclass
-class Asked:
-    """What extraction cost and gave over the slices."""
+class Asked(ExtractionRun):
+    """What extraction cost and gave over the slices: ``asked`` now, the rest cached."""
 
     posts: int = 0
     cached: int = 0
-    asked: int = 0
-    unreadable: int = 0
-    kept: int = 0
-    dropped: int = 0
-    failure: str | None = None
-    left: int = 0
 
 
 async def extract_slices(stores: list[SliceStore], config: Any, cache: Any) -> Asked:
@@ -104,15 +99,13 @@ async def extract_slices(stores: list[SliceStore], config: Any, cache: Any) -> A
                 answer = known.get(request.digest)
                 if answer is not None:
                     asked.cached += 1
+                    asked.count(answer, asked=False)
                 elif asked.failure is None:
                     answer = await _ask(request, config, session, cache, identity, asked)
                 if answer is None:
                     asked.left += 1
                     continue
                 known[request.digest] = answer
-                asked.unreadable += answer.outcome == "unreadable"
-                asked.kept += answer.kept
-                asked.dropped += answer.dropped
                 links = [Link(request.post, request.digest)]
                 extraction_store.record(opened.store, answer, links, *identity, NOW.isoformat())
     return asked
@@ -123,25 +116,17 @@ async def _ask(
 ) -> Any:
     """The endpoint's answer, cached; None (and the failure noted) when it gives none."""
     from bot.adapters.concern_extractor import ExtractorUnavailable, extract
-    from bot.core.concern_extraction import verify
     from bot.store import concern_extractions as extraction_store
-    from bot.store.concern_extractions import Answer
+    from bot.sync.extraction import answer_of
 
     try:
         extracted = await extract(request, config.summarizer, session=session)
     except ExtractorUnavailable as failure:
         asked.failure = str(failure)
         return None
-    checked = verify(request.units, extracted.proposals)
-    answer = Answer(
-        request.digest,
-        extracted.outcome,
-        tuple(p.to_dict() for p in extracted.proposals),
-        len(checked.kept),
-        checked.dropped,
-    )
+    answer = answer_of(request, extracted)
     extraction_store.record(cache, answer, [], *identity, NOW.isoformat())
-    asked.asked += 1
+    asked.count(answer)
     print(f"  asked {asked.asked}: {request.post}", file=sys.stderr)
     return answer
 

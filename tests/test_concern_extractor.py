@@ -178,6 +178,18 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
+def _cache_the_answer(store: Store, *, linked: bool = True) -> None:
+    """ANSWER's verbatim proposal cached for the reply, as the job would store it."""
+    [request] = [
+        r
+        for r in extraction_requests(store.posts_in_rfc(ROOT_ID), LedgerSettings())
+        if r.post == REPLY_ID
+    ]
+    answer = Answer(request.digest, "ok", (json.loads(ANSWER)["concerns"][0],), 1, 0)
+    links = [Link(REPLY_ID, request.digest)] if linked else []
+    extraction_store.record(store, answer, links, DEFAULT_MODEL, PROMPT_VERSION, "now")
+
+
 # --------------------------------------------------------------------------
 # End to end: the job, the cache, `quorum concerns --json`
 # --------------------------------------------------------------------------
@@ -240,13 +252,7 @@ async def test_a_text_already_answered_is_not_asked_again_for_another_post(
     # to it yet (as when the same words were asked about for another post).
     store = Store.open(db)
     try:
-        [request] = [
-            r
-            for r in extraction_requests(store.posts_in_rfc(ROOT_ID), LedgerSettings())
-            if r.post == REPLY_ID
-        ]
-        answer = Answer(request.digest, "ok", (json.loads(ANSWER)["concerns"][0],), 1, 0)
-        extraction_store.record(store, answer, [], DEFAULT_MODEL, PROMPT_VERSION, "now")
+        _cache_the_answer(store, linked=False)
     finally:
         store.close()
 
@@ -355,15 +361,8 @@ def test_the_rfc_view_recomputes_when_the_cache_gains_a_row(db: Path):
     try:
         views.refresh(store, config, NOW)
         assert views.refresh(store, config, NOW).recomputed == 0
-        [request] = [
-            r
-            for r in extraction_requests(store.posts_in_rfc(ROOT_ID), LedgerSettings())
-            if r.post == REPLY_ID
-        ]
-        answer = Answer(request.digest, "ok", (json.loads(ANSWER)["concerns"][0],), 1, 0)
-        link = [Link(REPLY_ID, request.digest)]
 
-        extraction_store.record(store, answer, link, DEFAULT_MODEL, PROMPT_VERSION, "now")
+        _cache_the_answer(store)
         plan = views.refresh(store, config, NOW)
 
         assert [row.key for row in plan.rfcs] == [ROOT_ID]
@@ -396,14 +395,7 @@ def test_cached_proposals_are_ignored_while_the_extractor_is_off(db: Path):
     try:
         thread = store.thread(ROOT_ID)
         assert thread is not None
-        [request] = [
-            r
-            for r in extraction_requests(store.posts_in_rfc(ROOT_ID), LedgerSettings())
-            if r.post == REPLY_ID
-        ]
-        answer = Answer(request.digest, "ok", (json.loads(ANSWER)["concerns"][0],), 1, 0)
-        links = [Link(REPLY_ID, request.digest)]
-        extraction_store.record(store, answer, links, DEFAULT_MODEL, PROMPT_VERSION, "now")
+        _cache_the_answer(store)
 
         on = _config("http://127.0.0.1:9/v1")
         off = on.model_copy(update={"concerns": ConcernsConfig(extractor="off")})
@@ -412,7 +404,6 @@ def test_cached_proposals_are_ignored_while_the_extractor_is_off(db: Path):
             ConcernSource.EXTRACTED
         ]
         assert ledger_of(store, off, thread, NOW).concerns == ()
-
     finally:
         store.close()
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
-from bot.adapters.concern_extractor import ExtractorUnavailable, extract
+from bot.adapters.concern_extractor import Extracted, ExtractorUnavailable, extract
 from bot.config import Config
 from bot.core.concern_extraction import (
     UNREADABLE,
@@ -73,6 +73,12 @@ class ExtractionRun:
     def stored(self) -> bool:
         return bool(self.asked or self.linked)
 
+    def count(self, answer: Answer, *, asked: bool = True) -> None:
+        self.asked += asked
+        self.kept += answer.kept
+        self.dropped += answer.dropped
+        self.unreadable += answer.outcome == UNREADABLE
+
 
 def pending(store: Store, config: Config, now: datetime, limit: int) -> Pending:
     """The posts of active discussions not yet asked about, newest discussion first."""
@@ -94,6 +100,13 @@ def requests_for(config: Config, posts: Sequence[Post]) -> list[ExtractionReques
     lists = RfcSettings(lists=frozenset(n.strip("<> ").casefold() for n in config.rfcs.lists))
     on_list = {post.key for post in posts if lists.is_development_list(post.list_id)}
     return [r for r in extraction_requests(posts, ledger_settings(config)) if r.post in on_list]
+
+
+def answer_of(request: ExtractionRequest, extracted: Extracted) -> Answer:
+    """What is cached of an answer: the proposals as given, and how many the post bears out."""
+    checked = verify(request.units, extracted.proposals)
+    proposals = tuple(p.to_dict() for p in extracted.proposals)
+    return Answer(request.digest, extracted.outcome, proposals, len(checked.kept), checked.dropped)
 
 
 def _plan_thread(
@@ -177,23 +190,13 @@ class ConcernExtractor:
                     result.left,
                 )
                 return
-            checked = verify(request.units, extracted.proposals)
-            answer = Answer(
-                request.digest,
-                extracted.outcome,
-                tuple(p.to_dict() for p in extracted.proposals),
-                len(checked.kept),
-                checked.dropped,
-            )
+            answer = answer_of(request, extracted)
             links = [Link(request.post, request.digest)]
             await self._db(
                 lambda store, answer=answer, links=links: extraction_store.record(
                     store, answer, links, self.model, self.prompt, to_text(now)
                 )
             )
-            result.asked += 1
-            result.kept += len(checked.kept)
-            result.dropped += checked.dropped
+            result.count(answer)
             if extracted.outcome == UNREADABLE:
-                result.unreadable += 1
                 logger.info("concern extractor: %s (post %s)", extracted.reason, request.post)
