@@ -196,12 +196,20 @@ def _link(store: Store, links: Sequence[Link], model: str, prompt: str) -> None:
     )
 
 
-def recent_heads(store: Store, since: str) -> list[str]:
-    """RFC and discussion views with a post since ``since``, the most recent first."""
+def heads_with_unasked_posts(store: Store, since: str, model: str, prompt: str) -> list[str]:
+    """RFC and discussion views with a post since ``since`` and a post never asked about
+    with this model and prompt, the most recent first. Once every post is asked (or
+    has nothing to ask), a run costs this one query."""
     return [
         row[0]
         for row in store.db.execute(
-            "SELECT key FROM rfc_views WHERE last_at >= ? ORDER BY last_at DESC, key", [since]
+            "SELECT v.key FROM rfc_views v WHERE v.last_at >= ? AND EXISTS ("
+            " SELECT 1 FROM posts p WHERE p.thread_key IN"
+            " (SELECT thread_key FROM rfc_links WHERE rfc = v.key UNION SELECT v.key)"
+            " AND NOT EXISTS (SELECT 1 FROM concern_extraction_posts e"
+            " WHERE e.post_key = p.key AND e.model = ? AND e.prompt = ?))"
+            " ORDER BY v.last_at DESC, v.key",
+            [since, model, prompt],
         )
     ]
 

@@ -87,7 +87,7 @@ def pending(store: Store, config: Config, now: datetime, limit: int) -> Pending:
     if identity is None:
         return plan
     since = to_text(now - timedelta(days=config.rfcs.quiet_after_days))
-    for head in extraction_store.recent_heads(store, since):
+    for head in extraction_store.heads_with_unasked_posts(store, since, *identity):
         posts = store.posts_in_rfc(head)
         fresh = set(extraction_store.unasked(store, [p.key for p in posts], *identity))
         if fresh and not _plan_thread(store, config, identity, posts, fresh, plan, limit):
