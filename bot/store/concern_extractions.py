@@ -7,9 +7,9 @@ dropped when they arrived. ``concern_extraction_posts`` says which request each
 post was asked as, so the ledger finds a thread's proposals by its post keys and
 the job finds the posts not yet asked without recomputing anything.
 
-A row added, changed or removed in either table records the post's thread in
-``changes`` (bot.store.views), as a new post does, so the RFC view it belongs to
-is recomputed. A post whose text is edited (a forum edit) loses its link and is
+A post linked to an answer (or unlinked), and an answer changed or removed,
+records the post's thread in ``changes`` (bot.store.views), as a new post does, so
+the RFC view it belongs to is recomputed; a new answer always comes with its link. A post whose text is edited (a forum edit) loses its link and is
 asked again. Its own migration set, so it never collides with another's.
 """
 
@@ -212,15 +212,6 @@ def heads_with_unasked_posts(store: Store, since: str, model: str, prompt: str) 
             [since, model, prompt],
         )
     ]
-
-
-def totals(store: Store) -> dict[str, int]:
-    """Answers cached, proposals kept and dropped: what the extractor has cost and given."""
-    row = store.db.execute(
-        "SELECT count(*), coalesce(sum(kept), 0), coalesce(sum(dropped), 0)"
-        " FROM concern_extractions"
-    ).fetchone()
-    return {"answers": int(row[0]), "kept": int(row[1]), "dropped": int(row[2])}
 
 
 def _answer(row: Sequence[Any]) -> Answer:
