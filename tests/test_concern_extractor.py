@@ -305,9 +305,7 @@ async def test_a_rate_limit_is_waited_out_once(fake: FakeOpenAI, db: Path):
     assert [r.status for r in fake.completions] == [429, 200]
 
 
-async def test_a_slow_endpoint_is_given_up_on_within_its_timeout(
-    fake: FakeOpenAI, db: Path, caplog: pytest.LogCaptureFixture
-):
+async def test_a_slow_endpoint_is_given_up_on_within_its_timeout(fake: FakeOpenAI, db: Path):
     fake.fail_next(1, "slow", delay=3)
     run = await _run_job(_config(fake.base_url), db)
     await fake.wait_idle()
@@ -342,7 +340,7 @@ async def test_posts_per_run_are_bounded(fake: FakeOpenAI, tmp_path: Path):
     assert len(fake.completions) == 4
 
 
-async def test_the_extractor_off_asks_nothing_and_has_no_job(fake: FakeOpenAI, db: Path):
+async def test_the_job_exists_only_when_the_extractor_is_on(fake: FakeOpenAI, db: Path):
     config = Config.model_validate({"smtp": {"enabled": False}, "web": {"enabled": False}})
     app = App(config, db, clock=lambda: NOW)
     assert "concern-extractor" not in {job.name for job in app.jobs()}
