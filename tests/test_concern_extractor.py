@@ -364,11 +364,32 @@ def test_the_rfc_view_recomputes_when_the_cache_gains_a_row(db: Path):
         plan = views.refresh(store, config, NOW)
 
         assert [row.key for row in plan.rfcs] == [ROOT_ID]
-        [payload] = [p for p in store.db.execute("SELECT payload FROM rfc_views")]
-        concerns = json.loads(payload[0])["concern_list"]
-        assert [c["source"] for c in concerns] == ["extracted"]
+        assert _view_sources(store) == ["extracted"]
     finally:
         store.close()
+
+
+def test_another_model_recomputes_every_view_without_the_first_ones_proposals(db: Path):
+    first = _config("http://127.0.0.1:9/v1")
+    other = first.model_copy(
+        update={"summarizer": first.summarizer.model_copy(update={"model": "another-model"})}
+    )
+    store = Store.open(db)
+    try:
+        _cache_the_answer(store)
+        views.refresh(store, first, NOW)
+        assert _view_sources(store) == ["extracted"]
+
+        views.refresh(store, other, NOW)
+
+        assert _view_sources(store) == []
+    finally:
+        store.close()
+
+
+def _view_sources(store: Store) -> list[str]:
+    [row] = store.db.execute("SELECT payload FROM rfc_views").fetchall()
+    return [concern["source"] for concern in json.loads(row[0])["concern_list"]]
 
 
 def test_an_edited_post_is_asked_again(db: Path):
