@@ -9,8 +9,9 @@ the job finds the posts not yet asked without recomputing anything.
 
 A post linked to an answer (or unlinked), and an answer changed or removed,
 records the post's thread in ``changes`` (bot.store.views), as a new post does, so
-the RFC view it belongs to is recomputed; a new answer always comes with its link. A post whose text is edited (a forum edit) loses its link and is
-asked again. Its own migration set, so it never collides with another's.
+the RFC view it belongs to is recomputed; a new answer always comes with its link.
+A post whose text is edited (a forum edit) loses its link and is asked again. Its
+own migration set, so it never collides with another's.
 """
 
 from __future__ import annotations
