@@ -2,6 +2,8 @@
 
 Run: .venv/bin/python -m bench.judgement [--slice NAME ...] [--misses] [--json]
      (also `make eval`, and a row group of `make bench`)
+     .venv/bin/python -m bench.judgement --extractor: the optional language-model
+     extractor scored apart, with an endpoint from the environment (bench/_judgement_extractor.py)
 
 Every slice under ``../shared/corpus/labelled/`` (format: ``labelled/FORMAT.md``)
 and our own ``tests/data/concerns_labels.json`` is imported into a fresh store,
@@ -242,11 +244,12 @@ class SliceStore:
         if report.errors:
             raise RuntimeError(f"{slice_.name}: import failed: {report.errors}")
 
-    def read(self, model: Any = None) -> Reading:
+    def read(self, model: Any = None, config: Any = None) -> Reading:
+        """``config`` replaces the default configuration (the extractor's harness)."""
         from bot.features.concerns import ledgers
         from bot.features.votes import vote_reports
 
-        found = ledgers(self.store, self.config, NOW, model=model)
+        found = ledgers(self.store, config or self.config, NOW, model=model)
         concerns = [c.to_dict() for ledger in found for c in ledger.concerns]
         votes = [r.to_dict() for r in vote_reports(self.store, self.config, NOW)]
         posts: dict[str, set[str]] = defaultdict(set)
@@ -709,11 +712,11 @@ class Evaluation:
         return dict(sorted(grouped.items()))
 
 
-def evaluate(stores: list[SliceStore], model: Any = None) -> Evaluation:
+def evaluate(stores: list[SliceStore], model: Any = None, config: Any = None) -> Evaluation:
     scores: dict[str, list[ThreadScore]] = {}
     votes: dict[str, list[VoteScore]] = {}
     for opened in stores:
-        reading = opened.read(model)
+        reading = opened.read(model, config)
         scores[opened.slice.name] = score_slice(opened.slice, reading)
         votes[opened.slice.name] = [score_vote(v, reading.votes) for v in opened.slice.votes]
     return Evaluation([o.slice for o in stores], scores, votes)
@@ -846,12 +849,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-loco", action="store_true", help="Skip the leave-one-community-out figures."
     )
+    parser.add_argument(
+        "--extractor",
+        action="store_true",
+        help="Score the optional language-model extractor: cues alone, it alone, merged"
+        " (endpoint from QUORUM_EVAL_EXTRACTOR_URL / _MODEL / _KEY_ENV).",
+    )
+    parser.add_argument(
+        "--extractor-cache",
+        type=Path,
+        default=None,
+        help="Where the extractor's answers are kept between runs (var/eval-extractions.db).",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     slices = discover(args.slice)
     if not slices:
         print(f"no labelled slices found under {LABELLED}", file=sys.stderr)
         return 2
+    if args.extractor:
+        return _score_extractor(slices, args.extractor_cache, args.misses)
     with tempfile.TemporaryDirectory(prefix="quorum-eval-") as scratch:
         stores = [SliceStore(s, Path(scratch)) for s in slices]
         try:
@@ -878,6 +895,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for opened in stores:
                 opened.close()
     return 0
+
+
+def _score_extractor(slices: list[Slice], cache: Path | None, show_misses: bool) -> int:
+    from bench._judgement_extractor import DEFAULT_CACHE, main_extractor
+
+    with tempfile.TemporaryDirectory(prefix="quorum-eval-") as scratch:
+        return main_extractor(slices, Path(scratch), cache or DEFAULT_CACHE, show_misses)
 
 
 if __name__ == "__main__":

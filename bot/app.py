@@ -50,6 +50,7 @@ from bot.store import InboundMail, IngestCounts, PreparedPost, Store, settings
 from bot.store import jobs as job_runs
 from bot.store import parts as raw_parts
 from bot.store.outbox import Outbox
+from bot.sync.extraction import EXTRACTOR_EVERY, ConcernExtractor, ExtractionRun
 from bot.sync.forum import DiscourseChannel, ForumService
 from bot.sync.github import GitHubService
 from bot.web import WebContext, start_web
@@ -474,7 +475,28 @@ class App:
         if self.github is not None and self.github.config.poll_minutes > 0:
             every = timedelta(minutes=self.github.config.poll_minutes)
             jobs.append(Job("github-poll", self.github.poll, every=every))
+        jobs.extend(self._extractor_jobs())
         return jobs
+
+    # -- the optional concern extractor ([concerns] extractor) ---------------------------
+
+    def _extractor_jobs(self) -> list[Job]:
+        if self.config.concerns.extractor == "off":
+            return []
+        # In the background: a run waits for a model, and must not hold up the others.
+        job = Job("concern-extractor", self.run_extractor, every=EXTRACTOR_EVERY, background=True)
+        return [job]
+
+    async def run_extractor(self, now: datetime) -> ExtractionRun:
+        """Ask the endpoint about posts not yet asked about; then the views take it in.
+
+        The views are brought up to date first: they say which discussions are active.
+        """
+        await self.refresh_views(now)
+        result = await ConcernExtractor(self.config, self.read, self.db).run(now)
+        if result.stored:
+            await self.refresh_views(now)
+        return result
 
     async def start_schedule(self) -> None:
         """Start the scheduled jobs (after the start-up import, so they see its mail)."""

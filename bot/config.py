@@ -164,6 +164,12 @@ class ConcernsConfig(Section):
     # Who may resolve someone else's concern: "author-or-maintainer" (roster members),
     # "author-only" or "anyone". Only the author may ever withdraw a concern.
     resolvers: Literal["author-or-maintainer", "author-only", "anyone"] = "author-or-maintainer"
+    # A language model may propose concerns too (README: "Concerns by a language model"):
+    # "summarizer" asks the [summarizer] endpoint (its url, model, api_key_env,
+    # timeout_seconds, max_tokens); "off" reads the cues alone.
+    extractor: Literal["off", "summarizer"] = "off"
+    # Posts the extractor sends per run (every 10 minutes); the rest wait for the next.
+    extractor_posts_per_run: int = Field(default=50, ge=1, le=10_000)
 
 
 class RfcsConfig(Section):
@@ -713,7 +719,8 @@ class Config(BaseModel):
     # One person, many names: "Alice Archer" = ["alice@example.org", "aarcher", ...].
     identities: dict[str, list[str]] = Field(default_factory=dict)
     trust: TrustConfig = Field(default_factory=TrustConfig)
-    summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig)
+    # validate_default: concerns.extractor may need its model even when the section is absent.
+    summarizer: SummarizerConfig = Field(default_factory=SummarizerConfig, validate_default=True)
     # [modules.NAME] tables, in file order.
     modules: dict[str, ModuleConfig] = Field(default_factory=dict)
     responsiveness: ResponsivenessConfig | None = None
@@ -728,6 +735,14 @@ class Config(BaseModel):
     web: WebConfig = Field(default_factory=WebConfig)
     # Where the config file lives; relative paths inside it are resolved against this.
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("summarizer")
+    @classmethod
+    def _model_for_the_extractor(cls, value: SummarizerConfig, info: Any) -> SummarizerConfig:
+        concerns = info.data.get("concerns")
+        if concerns is not None and concerns.extractor == "summarizer" and not value.model.strip():
+            raise ValueError('model is required when concerns.extractor is "summarizer"')
+        return value
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)

@@ -16,6 +16,10 @@ Callers that hold the :class:`~bot.core.summary.Summary` should pass
 they are read back from the text, which knows the layout of
 ``templates/email/summary.txt.j2``. A mail signature (after a ``-- `` line: who the
 bot is and how to talk to it) is not sent, and comes back unchanged after the rewrite.
+
+:func:`complete` is the same call (timeout, retry, key) for other questions to the
+same endpoint: the optional concern extractor (bot.adapters.concern_extractor) asks
+it which concerns a post raises.
 """
 
 from __future__ import annotations
@@ -80,7 +84,19 @@ _SIGNATURE: Final = re.compile(r"^-- $", re.MULTILINE)
 
 
 class _Unusable(Exception):
-    """The endpoint gave nothing usable; the message says why (no secrets in it)."""
+    """The endpoint gave nothing usable; the message says why (no secrets in it).
+
+    ``answered``: it did answer, with nothing usable (cut off, empty): asking the same
+    question again would get the same answer.
+    """
+
+    def __init__(self, reason: str, *, answered: bool = False) -> None:
+        super().__init__(reason)
+        self.answered = answered
+
+
+# What callers of complete() catch.
+EndpointFailed = _Unusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +105,18 @@ class _Failure:
 
     reason: str
     retry_after: float | None = None
+    answered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Prompt:
+    """What is asked besides the text: the instructions, and how to answer."""
+
+    system: str = SYSTEM_PROMPT
+    temperature: float | None = None  # None: the config's
+    json_object: bool = False
+    # What the answer is called in a log line.
+    noun: str = "rewrite"
 
 
 # --------------------------------------------------------------------------
@@ -130,6 +158,31 @@ async def rewrite_summary(
     if missing:
         return _fall_back(text, "the rewrite dropped " + ", ".join(missing))
     return f"{rewritten}\n\n{signature}" if signature else rewritten
+
+
+async def complete(
+    system: str,
+    user: str,
+    config: SummarizerConfig,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    temperature: float | None = None,
+    json_object: bool = False,
+) -> str:
+    """One answer from the endpoint to ``user`` under ``system`` instructions, within
+    ``config.timeout_seconds`` (one retry after a 429, a 5xx or a dropped connection).
+
+    Raises :class:`EndpointFailed`, whose message says why and holds no secret.
+    ``json_object`` asks for OpenAI's JSON mode (``response_format``), which Ollama,
+    llama.cpp and vLLM honour too.
+    """
+    prompt = _Prompt(system, temperature, json_object, noun="answer")
+    deadline = asyncio.get_running_loop().time() + config.timeout_seconds
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await _complete(user, config, session, deadline, prompt)
+    except TimeoutError:
+        raise _Unusable(f"no answer within {config.timeout_seconds:g} s") from None
 
 
 def rewrite_summary_sync(
@@ -184,18 +237,24 @@ async def _complete(
     config: SummarizerConfig,
     session: aiohttp.ClientSession | None,
     deadline: float,
+    prompt: _Prompt | None = None,
 ) -> str:
+    prompt = prompt or _Prompt()
     if session is None:
         async with aiohttp.ClientSession() as own:
-            return await _complete_with(own, text, config, deadline)
-    return await _complete_with(session, text, config, deadline)
+            return await _complete_with(own, text, config, deadline, prompt)
+    return await _complete_with(session, text, config, deadline, prompt)
 
 
 async def _complete_with(
-    session: aiohttp.ClientSession, text: str, config: SummarizerConfig, deadline: float
+    session: aiohttp.ClientSession,
+    text: str,
+    config: SummarizerConfig,
+    deadline: float,
+    prompt: _Prompt,
 ) -> str:
     """One attempt, and one retry if the failure is the kind that passes."""
-    request = _request_for(text, config)
+    request = _request_for(text, config, prompt)
     outcome = await _attempt(session, request)
     if isinstance(outcome, _Failure) and outcome.retry_after is not None:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -205,7 +264,7 @@ async def _complete_with(
         await asyncio.sleep(outcome.retry_after)
         outcome = await _attempt(session, request)
     if isinstance(outcome, _Failure):
-        raise _Unusable(outcome.reason)
+        raise _Unusable(outcome.reason, answered=outcome.answered)
     return outcome
 
 
@@ -216,9 +275,10 @@ class _Request:
     body: dict[str, Any]
     # Said after a 401; names the variable, never its value.
     auth_hint: str
+    noun: str = "rewrite"
 
 
-def _request_for(text: str, config: SummarizerConfig) -> _Request:
+def _request_for(text: str, config: SummarizerConfig, prompt: _Prompt) -> _Request:
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     key = _api_key(config.api_key_env)
     if key is None:
@@ -228,7 +288,8 @@ def _request_for(text: str, config: SummarizerConfig) -> _Request:
     else:
         headers["Authorization"] = f"Bearer {key}"
         hint = f"the key in ${config.api_key_env} was refused"
-    return _Request(f"{config.url}/chat/completions", headers, _request_body(text, config), hint)
+    body = _request_body(text, config, prompt)
+    return _Request(f"{config.url}/chat/completions", headers, body, hint, prompt.noun)
 
 
 def _api_key(name: str) -> str | None:
@@ -241,17 +302,20 @@ def _api_key(name: str) -> str | None:
     return key
 
 
-def _request_body(text: str, config: SummarizerConfig) -> dict[str, Any]:
-    return {
+def _request_body(text: str, config: SummarizerConfig, prompt: _Prompt) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "model": config.model,
         "messages": [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": prompt.system},
             {"role": "user", "content": text},
         ],
-        "temperature": config.temperature,
+        "temperature": config.temperature if prompt.temperature is None else prompt.temperature,
         # max_tokens, not max_completion_tokens: every OpenAI-compatible server reads it.
         "max_tokens": config.max_tokens,
     }
+    if prompt.json_object:
+        body["response_format"] = {"type": "json_object"}
+    return body
 
 
 async def _attempt(session: aiohttp.ClientSession, request: _Request) -> str | _Failure:
@@ -268,7 +332,7 @@ async def _attempt(session: aiohttp.ClientSession, request: _Request) -> str | _
         return _Failure(f"cannot reach {where}: {type(error).__name__}", RETRY_DELAY_SECONDS)
     except ValueError:
         return _Failure(f"{where} answered with malformed JSON")
-    return _content_of(payload, where)
+    return _content_of(payload, where, request.noun)
 
 
 async def _failure_of(response: aiohttp.ClientResponse, where: str, auth_hint: str) -> _Failure:
@@ -301,18 +365,18 @@ def _retry_after(headers: Mapping[str, str]) -> float:
     return RETRY_DELAY_SECONDS
 
 
-def _content_of(payload: object, where: str) -> str | _Failure:
+def _content_of(payload: object, where: str, noun: str = "rewrite") -> str | _Failure:
     """``choices[0].message.content``, if it is a whole, non-empty answer."""
     choices = payload.get("choices") if isinstance(payload, dict) else None
     choice = choices[0] if isinstance(choices, list) and choices else None
     message = choice.get("message") if isinstance(choice, dict) else None
     if not isinstance(message, dict):
-        return _Failure(f"{where} answered without choices[0].message")
+        return _Failure(f"{where} answered without choices[0].message", answered=True)
     if choice.get("finish_reason") == "length":
-        return _Failure("the rewrite was cut off at max_tokens")
+        return _Failure(f"the {noun} was cut off at max_tokens", answered=True)
     content = message.get("content")
     if not isinstance(content, str) or not content.strip():
-        return _Failure(f"{where} answered with an empty rewrite")
+        return _Failure(f"{where} answered with an empty {noun}", answered=True)
     return content.strip()
 
 

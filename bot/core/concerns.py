@@ -82,6 +82,9 @@ class ConcernState(StrEnum):
 class ConcernSource(StrEnum):
     COMMAND = "command"
     DETECTED = "detected"
+    # Proposed by the optional language model (bot.core.concern_extraction), its quote
+    # found word for word in the post.
+    EXTRACTED = "extracted"
 
 
 UNSETTLED = frozenset({ConcernState.OPEN, ConcernState.ANSWERED})
@@ -100,10 +103,25 @@ class Finding:
     sentences: tuple[str, ...]
     title: str
     cue: str
+    source: ConcernSource = ConcernSource.DETECTED
 
     @property
     def text(self) -> str:
         return " ".join(self.sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A concern the optional language model proposed for a post, already checked: its
+    quote lies word for word in the post's own prose (bot.core.concern_extraction.verify).
+    ``sentences`` are the post's sentences the quote lies in."""
+
+    title: str
+    sentences: tuple[str, ...]
+
+
+# The cue a proposed concern carries: what `quorum concerns` shows as why it was found.
+EXTRACTED_CUE = "extractor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -855,6 +873,33 @@ def _ascii(text: str) -> str:
 
 
 # --------------------------------------------------------------------------
+# Concerns the optional extractor proposed
+# --------------------------------------------------------------------------
+
+
+def merge_proposed(
+    post: Post, findings: tuple[Finding, ...], proposed: Iterable[Proposed]
+) -> tuple[Finding, ...]:
+    """The cues' findings of a post, then each proposal that adds a sentence none has.
+
+    The same sentence is one concern: a proposal sharing a sentence with a cue
+    finding (or with an earlier proposal) adds nothing. What is left is a finding
+    like any other, answered and resolved by the same rules.
+    """
+    taken = {sentence for finding in findings for sentence in finding.sentences}
+    merged = list(findings)
+    for proposal in proposed:
+        if not proposal.sentences or taken.intersection(proposal.sentences):
+            continue
+        taken.update(proposal.sentences)
+        title = make_title(proposal.title or proposal.sentences[0])
+        merged.append(
+            Finding(post.key, proposal.sentences, title, EXTRACTED_CUE, ConcernSource.EXTRACTED)
+        )
+    return tuple(merged)
+
+
+# --------------------------------------------------------------------------
 # The ledger
 # --------------------------------------------------------------------------
 
@@ -864,6 +909,8 @@ def build_ledger(
     posts: Iterable[Post],
     now: datetime,
     settings: LedgerSettings | None = None,
+    *,
+    proposed: Mapping[str, Sequence[Proposed]] | None = None,
 ) -> Ledger:
     """Fold a thread's posts, in date order, into its concerns as of ``now``.
 
@@ -872,11 +919,15 @@ def build_ledger(
     proposal. When the root is missing (a bot usually joins a discussion late)
     nobody is the proposer and every post may raise concerns. Posts dated
     after ``now`` are not seen yet.
+
+    ``proposed`` (by post key) are the optional extractor's checked proposals:
+    each becomes a finding of its post besides the cues' (:func:`merge_proposed`).
     """
     settings = settings or LedgerSettings()
     ordered = sorted((p for p in posts if p.created_at <= now), key=lambda p: (p.created_at, p.key))
     subject = parse_subject(ordered[0].subject).topic if ordered else ""
     work = _Work(thread, settings, topic_words(subject), ThreadReader(ordered, settings))
+    work.proposed = proposed or {}
     for post in ordered:
         work.add(post)
     return Ledger(
@@ -906,6 +957,7 @@ class _Work:
     actions: list[Action] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     errors: list[CommandError] = field(default_factory=list)
+    proposed: Mapping[str, Sequence[Proposed]] = field(default_factory=dict)
 
     def add(self, post: Post) -> None:
         # Commit mails, CI notices, bots and auto-replies raise nothing and answer nothing.
@@ -918,6 +970,8 @@ class _Work:
                 if opens_proposal(post)
                 else findings_of(post, self.reader.read(post), self.settings.model)
             )
+            if post.key in self.proposed and not opens_proposal(post):
+                findings = merge_proposed(post, findings, self.proposed[post.key])
             self._apply_acceptance(post, raises_new=bool(findings))
             self._record_findings(post, parent, findings)
         if _id_of(post):
@@ -1127,7 +1181,7 @@ class _Work:
                 finding.title,
                 finding.sentences,
                 finding.cue,
-                ConcernSource.DETECTED,
+                finding.source,
             )
 
     def _rebuts(self, post: Post, parent: Post, finding: Finding) -> bool:
@@ -1144,7 +1198,7 @@ class _Work:
     def _repeat_of(self, post: Post, finding: Finding) -> Concern | None:
         """An earlier concern this finding makes again; within one post, points stay apart."""
         for concern in self.concerns.values():
-            if concern.source is not ConcernSource.DETECTED or concern.post == post.key:
+            if concern.source is ConcernSource.COMMAND or concern.post == post.key:
                 continue
             if not _same_author(post.author, concern.raised_by):
                 continue

@@ -23,13 +23,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.core.concerns import Concern, ConcernState, Ledger, LedgerSettings, build_ledger
+from bot.core.concerns import (
+    Concern,
+    ConcernState,
+    Ledger,
+    LedgerSettings,
+    Proposed,
+    build_ledger,
+)
 from bot.core.threads import parse_subject
 from bot.core.votes import VoteState
 from bot.model import Post, Thread, ThreadKind
@@ -265,14 +272,17 @@ def read_rfc(
     votes: Sequence[VoteStanding],
     now: datetime,
     settings: RfcSettings,
+    *,
+    proposed: Mapping[str, Sequence[Proposed]] | None = None,
 ) -> RfcView:
     """The RFC ``key`` (its head thread) as of ``now``.
 
     ``parts`` are its discussion threads; ``posts`` every post of them (a
-    mirrored copy once); ``votes`` the votes linked to it.
+    mirrored copy once); ``votes`` the votes linked to it; ``proposed`` what
+    the optional extractor proposed for its posts (see ``build_ledger``).
     """
     head = next((p for p in parts if p.key == key), parts[0])
-    ledger = build_ledger(key, posts, now, settings.ledger)
+    ledger = build_ledger(key, posts, now, settings.ledger, proposed=proposed)
     last_at = max(p.last_at for p in parts)
     participants: dict[str, None] = {}
     for part in parts:

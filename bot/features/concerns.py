@@ -6,21 +6,25 @@ the threads, gathers their posts and renders the summary from ``templates/``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.config import Config
 from bot.core.commands import ResolvePolicy
+from bot.core.concern_extraction import PROMPT_VERSION, proposals_from, verify
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
-from bot.core.concerns import Ledger, LedgerSettings, build_ledger
+from bot.core.concerns import Ledger, LedgerSettings, Proposed, build_ledger
+from bot.core.prose import units_of
 from bot.core.summary import Summary, summarize
 from bot.errors import UserError
 from bot.features.links import archive_of
 from bot.features.people import bot_addresses, people_from
 from bot.features.settings import per_config
-from bot.model import Action, Thread, ThreadKind
+from bot.model import Action, Post, Thread, ThreadKind
 from bot.render import render
 from bot.store import Store
+from bot.store import concern_extractions as extraction_store
 
 # Announcements are not debates. A [VOTE] is: a -1 with its reasons, or questions
 # put to the release manager, are concerns as much as they are in an [RFC].
@@ -79,7 +83,8 @@ def ledger_of(
 ) -> Ledger:
     # Every channel of the RFC (forum topic, dev@ thread, PR) counts, each post once.
     posts = store.posts_in_rfc(thread.key)
-    return build_ledger(thread.key, posts, now, ledger_settings(config, model))
+    proposed = proposed_for(store, config, posts)
+    return build_ledger(thread.key, posts, now, ledger_settings(config, model), proposed=proposed)
 
 
 def ledgers(
@@ -95,7 +100,8 @@ def ledgers(
 
 def summary_of(store: Store, config: Config, thread: Thread, now: datetime) -> Summary:
     posts = store.posts_in_rfc(thread.key)
-    ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
+    proposed = proposed_for(store, config, posts)
+    ledger = build_ledger(thread.key, posts, now, ledger_settings(config), proposed=proposed)
     return summarize(thread.subject, posts, ledger, now, archive_of(config))
 
 
@@ -124,3 +130,34 @@ def command_replies(store: Store, config: Config, now: datetime) -> list[Action]
         ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
         actions.extend(action for action in ledger.actions if action.target in recent)
     return actions
+
+
+# --------------------------------------------------------------------------
+# Concerns the optional extractor proposed (README: "Concerns by a language model")
+# --------------------------------------------------------------------------
+
+
+def extractor_identity(config: Config) -> tuple[str, str] | None:
+    """(model, prompt version) whose cached proposals the ledger reads; None when off."""
+    if config.concerns.extractor == "off":
+        return None
+    return config.summarizer.model, PROMPT_VERSION
+
+
+def proposed_for(
+    store: Store, config: Config, posts: Sequence[Post]
+) -> dict[str, tuple[Proposed, ...]] | None:
+    """The cached proposals of these posts whose quotes each post says word for word.
+
+    None when the extractor is off: the ledger is then the cue reader's alone.
+    """
+    identity = extractor_identity(config)
+    if identity is None:
+        return None
+    cached = extraction_store.proposals_of_posts(store, [p.key for p in posts], *identity)
+    found: dict[str, tuple[Proposed, ...]] = {}
+    for post in posts:
+        if post.key in cached:
+            units = units_of(post.text, config.bot.name)
+            found[post.key] = verify(units, proposals_from(cached[post.key])).kept
+    return found

@@ -38,7 +38,7 @@ from bot.core.rfcs import (
     topic_of,
 )
 from bot.core.votes import VoteReport, VoteState
-from bot.features.concerns import ledger_settings
+from bot.features.concerns import extractor_identity, ledger_settings, proposed_for
 from bot.features.settings import per_config
 from bot.model import Thread, ThreadKind
 from bot.store import Store, from_text, to_text
@@ -80,6 +80,10 @@ def fingerprint(config: Config) -> str:
         DEFAULT_MODEL.post_threshold,
         DEFAULT_MODEL.point_threshold,
     ]
+    # Only when on, so that a store whose extractor was never on keeps its fingerprint.
+    extractor = extractor_identity(config)
+    if extractor is not None:
+        described["extractor"] = list(extractor)
     text = json.dumps(described, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -230,7 +234,8 @@ def _plan_rfcs(
             continue
         subject = next((p.subject for p in parts if p.key == head), parts[0].subject)
         standings = _standings(store, head, topic_of(subject), fresh_votes)
-        view = read_rfc(head, parts, posts, standings, now, settings)
+        proposed = proposed_for(store, config, posts)
+        view = read_rfc(head, parts, posts, standings, now, settings, proposed=proposed)
         result.rfcs.append(rfc_row(view))
 
 

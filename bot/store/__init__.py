@@ -1328,3 +1328,11 @@ def _apply_feature_migrations(db: Database) -> None:
     outbox.apply_migrations(db)
     jobs.migrations.apply(db)
     views.apply_migrations(db)
+    _apply_extractor_migrations(db)
+
+
+def _apply_extractor_migrations(db: Database) -> None:
+    # After the views: its triggers write to their `changes`.
+    from bot.store import concern_extractions
+
+    concern_extractions.apply_migrations(db)

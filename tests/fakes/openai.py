@@ -9,9 +9,11 @@ OpenAI's documented protocol rather than whatever our adapter sends:
   "chat.completion", "created", "model", "system_fingerprint", "choices": [{"index",
   "message": {"role": "assistant", "content", "refusal"}, "logprobs", "finish_reason"}],
   "usage": {"prompt_tokens", "completion_tokens", "total_tokens"}}``. The answer's text
-  comes from ``responder`` (default: the last user message behind ``ECHO_PREFIX``); an
+  comes from ``responder`` (default: the last user message behind ``ECHO_PREFIX``), or
+  from the answers scripted with ``answer_next(...)``, one per request, in order; an
   answer longer than ``max_tokens`` (one token per word here) is cut there and finishes
-  with ``"length"``, as a real one does.
+  with ``"length"``, as a real one does. ``response_format`` is checked as OpenAI checks
+  it: ``{"type": "json_object"}`` needs the word "JSON" in the messages.
 - ``GET /v1/models`` answers ``{"object": "list", "data": [{"id", "object": "model",
   "created", "owned_by"}]}``.
 - Errors are OpenAI's ``{"error": {"message", "type", "param", "code"}}``: 401 for a
@@ -139,6 +141,7 @@ class FakeOpenAI(LoopbackHTTP):
         self.retry_after = retry_after
         self.requests: list[RecordedRequest] = []
         self._scripted: deque[_Fault] = deque()
+        self._answers: deque[str | Responder] = deque()
         self._completions = 0
 
     # -- lifecycle -------------------------------------------------------------------
@@ -169,6 +172,11 @@ class FakeOpenAI(LoopbackHTTP):
             delay=self.slow_delay if delay is None else delay,
         )
         self._scripted.extend([fault] * n)
+
+    def answer_next(self, *answers: str | Responder) -> None:
+        """Answer the next completions with these, one each, in order (after any already
+        scripted); then ``responder`` again. A request that meets a fault uses none."""
+        self._answers.extend(answers)
 
     # -- queries for tests -----------------------------------------------------------
 
@@ -248,7 +256,8 @@ class FakeOpenAI(LoopbackHTTP):
 
     def _chat_completion(self, body: JsonObject | None) -> JsonObject:
         chat = self._parse(body)
-        words = self.responder(chat).split(" ")
+        scripted = self._answers.popleft() if self._answers else self.responder
+        words = (scripted if isinstance(scripted, str) else scripted(chat)).split(" ")
         finish_reason = "stop"
         if chat.max_tokens is not None and len(words) > chat.max_tokens:
             words, finish_reason = words[: chat.max_tokens], "length"
@@ -297,6 +306,7 @@ class FakeOpenAI(LoopbackHTTP):
                 "model_not_found",
             )
         messages = _messages(body.get("messages"))
+        _check_response_format(body.get("response_format"), messages)
         temperature = body.get("temperature")
         if temperature is not None and not (_is_number(temperature) and 0 <= temperature <= 2):
             raise _invalid("temperature", "a number between 0 and 2")
@@ -317,6 +327,23 @@ def _messages(value: object) -> list[JsonObject]:
         if not isinstance(message.get("content"), str | list):
             raise _invalid(f"messages.[{index}].content", "a string or an array of parts")
     return value
+
+
+def _check_response_format(value: object, messages: list[JsonObject]) -> None:
+    if value is None:
+        return
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in ("text", "json_object", "json_schema"):
+        raise _invalid("response_format.type", "one of 'text', 'json_object', 'json_schema'")
+    said = " ".join(str(m.get("content", "")) for m in messages).casefold()
+    if kind == "json_object" and "json" not in said:
+        raise _ApiError(
+            400,
+            "'messages' must contain the word 'json' in some form, to use 'response_format'"
+            " of type 'json_object'.",
+            "invalid_request_error",
+            param="messages",
+        )
 
 
 def _invalid(param: str, expected: str) -> _ApiError:
