@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import graphlib
 import json
 import re
 import subprocess
@@ -142,3 +143,58 @@ def test_architecture_names_every_module_and_only_modules_that_exist():
                 resolved.add(path)
         unnamed = sorted(files - resolved - {f"{sub}/__init__.py" for sub in subpackages})
         assert unnamed == [], f"bot/{folder}: modules ARCHITECTURE.md does not name"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(BOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path, modules: set[str]) -> set[str]:
+    """The bot modules `path` imports when it runs: in functions too, not for types only."""
+
+    def owner(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    found: set[str | None] = set()
+
+    class Imports(ast.NodeVisitor):
+        def visit_If(self, node: ast.If) -> None:
+            test = node.test
+            if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+                isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+            ):
+                for statement in node.orelse:
+                    self.visit(statement)
+                return
+            self.generic_visit(node)
+
+        def visit_Import(self, node: ast.Import) -> None:
+            found.update(owner(alias.name) for alias in node.names if alias.name.startswith("bot"))
+
+        def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+            if node.level or not (node.module or "").startswith("bot"):
+                return
+            for alias in node.names:
+                # `from bot.store import forum` imports the module bot.store.forum.
+                found.add(
+                    owner(f"{node.module}.{alias.name}")
+                    if f"{node.module}.{alias.name}" in modules
+                    else owner(node.module or "")
+                )
+
+    Imports().visit(ast.parse(path.read_text(), str(path)))
+    return {name for name in found if name} - {_module_name(path)}
+
+
+def test_no_module_imports_itself_back_even_lazily():
+    # A cycle is what a function-level import hides; hiding it is not fixing it.
+    sources = {_module_name(path): path for path in BOT.rglob("*.py")}
+    assert len(sources) > 50
+    graph = {name: _runtime_imports(path, set(sources)) for name, path in sources.items()}
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as error:
+        raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None

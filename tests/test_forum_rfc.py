@@ -266,7 +266,7 @@ def test_posts_stored_before_rfc_joining_get_their_links_on_upgrade(store: Store
     store.db.execute("DELETE FROM rfc_links")
     assert store.rfcs() == []
 
-    rebuild_post_links(store.db)
+    rebuild_post_links(store)
 
     (rfc,) = store.rfcs()
     assert {part.key for part in rfc.parts} == {"<old-1@example.org>", PR_ROOT}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -26,8 +26,20 @@ from bot.core import threads as threading_rules
 from bot.core.mail import content_key
 from bot.errors import UserError
 from bot.model import Defect, Person, Post, Source, Thread, ThreadKind
-from bot.store import compress, lifecycle
+from bot.store import compress, concern_extractions, jobs, lifecycle, outbox, views
+from bot.store import forum as forum_store
+from bot.store import parts as parts_store
+from bot.store import rfc_links as rfc_store
 from bot.store.migrations import migrations
+from bot.store.values import (
+    InboundDelivery,
+    IngestCounts,
+    from_text,
+    subject_key,
+    thread_kind,
+    thread_subject_key,
+    to_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,27 +54,6 @@ PENDING_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class IngestCounts:
-    """What one ingest did: the numbers `quorum import` reports."""
-
-    read: int = 0
-    new: int = 0
-    known: int = 0
-    with_defects: int = 0
-    # Forum posts already stored whose newer revision replaced the stored one.
-    edited: int = 0
-
-    def __add__(self, other: IngestCounts) -> IngestCounts:
-        return IngestCounts(
-            self.read + other.read,
-            self.new + other.new,
-            self.known + other.known,
-            self.with_defects + other.with_defects,
-            self.edited + other.edited,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class InboundMail:
     """A delivery the SMTP endpoint acknowledged and the worker has yet to process."""
 
@@ -71,30 +62,6 @@ class InboundMail:
     received_at: datetime
     # A large delivery's bytes live in raw_parts under this owner (see bot.store.parts).
     raw_parts: str | None = None
-
-
-def to_text(moment: datetime) -> str:
-    """Datetimes are stored as UTC ISO 8601 text, so they sort and compare as strings."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def from_text(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-class InboundDelivery(Protocol):
-    """A message as the SMTP endpoint received it (``bot.adapters.smtp.Delivery``)."""
-
-    @property
-    def raw(self) -> bytes: ...
-    @property
-    def received_at(self) -> datetime: ...
-    @property
-    def peer(self) -> str: ...
-    @property
-    def mail_from(self) -> str: ...
-    @property
-    def rcpt_to(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,21 +207,6 @@ def _thread_identity(thread_key: str) -> frozenset[str]:
     """The identity tokens that being in ``thread_key`` gives a post."""
     bare = Post(Source.MAIL, "", None, thread_key, Person(""), datetime.min, "", "")
     return core_links.post_tokens(bare).identity
-
-
-# Subjects repeat down a thread, and parsing one takes a few regexes.
-_subject_key = lru_cache(maxsize=4096)(threading_rules.subject_key)
-_thread_kind = lru_cache(maxsize=4096)(threading_rules.classify)
-
-
-def thread_subject_key(post: Post) -> str:
-    """The subject key a thread is found by; forum topics get their own namespace.
-
-    A mail reply without References must never be threaded into a forum topic
-    that happens to share its subject: the two are joined as one RFC instead.
-    """
-    key = _subject_key(post.subject)
-    return key if post.source == Source.MAIL else f"{post.source.value}:{key}"
 
 
 @dataclass
@@ -455,11 +407,13 @@ class Store:
             lifecycle.refuse_if_newer(conn, path)
             migrations.apply(db)
             _apply_feature_migrations(db)
+            store = cls(db)
+            _run_backfills(store)
             lifecycle.record_writer(conn)
         except sqlite3.Error as error:
             conn.close()
             raise StoreError(describe_store_error(error, path)) from None
-        return cls(db)
+        return store
 
     @classmethod
     def open_reader(cls, path: Path | str) -> Store:
@@ -893,7 +847,7 @@ class Store:
         row = self.db.conn.execute(
             "SELECT key, kind, subject, first_at, last_at FROM threads WHERE subject_key = ?"
             " ORDER BY last_at DESC LIMIT 1",
-            [_subject_key(post.subject)],
+            [subject_key(post.subject)],
         ).fetchone()
         return _thread_ref(row) if row else None
 
@@ -959,7 +913,7 @@ class Store:
                 thread_key,
                 post.subject,
                 thread_subject_key(post),
-                _thread_kind(post.subject).value,
+                thread_kind(post.subject).value,
                 created_at,
                 created_at,
                 closes,
@@ -1315,24 +1269,25 @@ def _thread_summary(row: dict[str, Any]) -> Thread:
     )
 
 
-# Last, because bot.store.forum and bot.store.parts import the names above from this module.
-from bot.store import forum as forum_store  # noqa: E402
-from bot.store import parts as parts_store  # noqa: E402
-from bot.store import rfc_links as rfc_store  # noqa: E402
-
-
 def _apply_feature_migrations(db: Database) -> None:
     """Feature tables have their own migration sets, applied after the core schema."""
-    from bot.store import jobs, outbox, views  # they import this module, so not at the top
-
     outbox.apply_migrations(db)
     jobs.migrations.apply(db)
     views.apply_migrations(db)
-    _apply_extractor_migrations(db)
-
-
-def _apply_extractor_migrations(db: Database) -> None:
     # After the views: its triggers write to their `changes`.
-    from bot.store import concern_extractions
-
     concern_extractions.apply_migrations(db)
+
+
+def _run_backfills(store: Store) -> None:
+    """Data work a migration asked for (``backfills``) that needs the whole Store.
+
+    Each runs after every migration, so it reads the schema this version knows, and
+    its row goes in the same transaction as its work: done once, even across a crash.
+    """
+    if not store.db["backfills"].exists():
+        return
+    backfills = {"post_links": rfc_store.rebuild_post_links}
+    for (name,) in store.db.execute("SELECT name FROM backfills ORDER BY name").fetchall():
+        with store.db.atomic():
+            backfills[name](store)
+            store.db.execute("DELETE FROM backfills WHERE name = ?", [name])

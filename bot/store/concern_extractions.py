@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database, Migrations
 
-from bot.store import Store
+if TYPE_CHECKING:
+    from bot.store import Store
+
 
 migrations = Migrations("concern_extractions")
 

@@ -14,13 +14,17 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core import discourse as forum_core
 from bot.core import threads as threading
 from bot.model import Post
-from bot.store import IngestCounts, Store, compress, from_text, thread_subject_key, to_text
+from bot.store import compress
 from bot.store import rfc_links as rfc_store
+from bot.store.values import IngestCounts, from_text, thread_subject_key, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 logger = logging.getLogger(__name__)
 

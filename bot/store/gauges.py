@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from bot.store import Store, from_text
 from bot.store.outbox import _ROUTE
+from bot.store.values import from_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 @dataclass(frozen=True, slots=True)

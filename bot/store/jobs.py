@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database, Migrations
 
-from bot.store import Store, from_text, to_text
+from bot.store.values import from_text, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 migrations = Migrations("jobs")
 

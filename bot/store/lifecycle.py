@@ -55,12 +55,11 @@ def known_migrations() -> frozenset[tuple[str, str]]:
     Found by looking rather than listed by hand, so a new migration set is known
     the moment it exists.
     """
-    import bot.store as package
-
     known: set[tuple[str, str]] = set()
     empty = Database(memory=True)
-    for module_info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+    # This module's own package, found by path: importing it here would be a cycle.
+    for module_info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        module = importlib.import_module(f"{__package__}.{module_info.name}")
         for value in vars(module).values():
             if isinstance(value, Migrations):
                 # Against an empty database every registered migration is pending.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from bot.store import compress
+
 migrations = Migrations("quorum")
 
 
@@ -138,10 +140,12 @@ def m004_rfc_links(db: Database) -> None:
     db["post_links"].create_index(["token"])
     db["rfc_links"].create({"thread_key": str, "rfc": str}, pk="thread_key")
     db["rfc_links"].create_index(["rfc"])
-    # Imported here: bot.store.forum imports bot.store, which imports this module.
-    from bot.store.rfc_links import rebuild_post_links
-
-    rebuild_post_links(db)
+    # Posts stored before this have no tokens yet. Working them out needs the whole
+    # Store, which a migration does not have: Store.open runs the backfill (and
+    # removes this row in the same transaction), so a crash leaves it for the next open.
+    # (Edited after shipping, deliberately: it used to run the current Store's reads on
+    # this migration's schema, which later migrations changed; it now runs after them.)
+    db["backfills"].insert({"name": "post_links"}, pk="name", replace=True)
 
 
 @migrations()
@@ -319,9 +323,7 @@ def m009_scale_compressed_storage(db: Database) -> None:
 def m009_scale_compress_existing(db: Database) -> None:
     # Converts what older versions stored, in committed batches: an interrupted run
     # (a kill, a full disk) leaves the rest for the next open, which goes on from there.
-    from bot.store.compress import compress_existing
-
-    compress_existing(db)
+    compress.compress_existing(db)
 
 
 @migrations()

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from bot.store import InboundDelivery, Store, to_text
+from bot.store.values import InboundDelivery, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 # Above this many bytes a raw message is stored in parts of this size.
 RAW_PART_BYTES = 1 << 20

@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from bot.core import discourse as forum_core
 from bot.core import rfc_links
 from bot.model import Post, Source, Thread
-from bot.store import Store, from_text
+from bot.store.values import from_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +148,9 @@ def _column(db: Database, sql: str, values: Collection[str]) -> set[str]:
     return {row[0] for row in db.execute(sql, [json.dumps(sorted(values))]).fetchall()}
 
 
-def rebuild_post_links(db: Database) -> None:
-    """Tokens for posts stored before RFC joining existed (run once, by a migration)."""
-    store = Store(db)
-    rows = db.execute(
+def rebuild_post_links(store: Store) -> None:
+    """Tokens for posts stored before RFC joining existed (the backfill m004 asks for)."""
+    rows = store.db.execute(
         "SELECT key FROM posts WHERE key NOT IN (SELECT post_key FROM post_links)"
     ).fetchall()
     for (key,) in rows:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
-from bot.store import Store
+if TYPE_CHECKING:
+    from bot.store import Store
+
 
 _MESSAGE_ID_KEY = "message-id-key"
 

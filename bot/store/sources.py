@@ -16,11 +16,15 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from bot.core.github import Delivery as GitHubDelivery
 from bot.core.roster import RosterChange
 from bot.core.sources import ArchiveId
-from bot.store import Store, from_text, to_text
+from bot.store.values import from_text, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 # -- archives ------------------------------------------------------------------------------
 

@@ -26,12 +26,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database, Migrations
 
 from bot.model import Thread, ThreadKind
-from bot.store import Store, from_text, to_text
+from bot.store.values import from_text, to_text
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 migrations = Migrations("views")
 
