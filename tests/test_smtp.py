@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import threading
 import time
 import urllib.request
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot import app as app_module
+from bot.adapters.smtp import GroupCommit
 from bot.app import App
 from bot.config import Config, SmtpConfig, WebConfig
 from bot.store import Store
@@ -131,23 +134,41 @@ async def test_concurrent_deliveries_share_a_commit_and_each_is_stored_once(
     """While one commit runs, the deliveries that arrive wait and go into the next one
     together (group commit); each is still answered 250 only once it is committed."""
     batches: list[int] = []
+    arrived: list[Any] = []
+    loop = asyncio.get_running_loop()
+    committing, all_waiting, release = asyncio.Event(), asyncio.Event(), threading.Event()
     enqueue = Store.enqueue_inbound_many
+    queue = GroupCommit.__call__
 
-    def slow_first_commit(store: Store, deliveries: list[Any]) -> list[int]:
+    def first_commit_held(store: Store, deliveries: list[Any]) -> list[int]:
         batches.append(len(deliveries))
         if len(batches) == 1:
-            time.sleep(0.3)  # the others arrive meanwhile
+            loop.call_soon_threadsafe(committing.set)
+            release.wait(10)  # until every other delivery is waiting for a commit
         return enqueue(store, deliveries)
 
-    monkeypatch.setattr(Store, "enqueue_inbound_many", slow_first_commit)
+    async def counted(commit: GroupCommit, delivery: Any) -> int:
+        arrived.append(delivery)
+        if len(arrived) == 12:
+            all_waiting.set()
+        return await queue(commit, delivery)
+
+    monkeypatch.setattr(Store, "enqueue_inbound_many", first_commit_held)
+    monkeypatch.setattr(GroupCommit, "__call__", counted)
     port = _port(app)
     raws = [raw_mail(f"Message {i}.\n", message_id=f"<group-{i}@example.org>") for i in range(12)]
-    first = asyncio.create_task(send(port, raws[0]))
-    await asyncio.sleep(0.1)
-    results = await asyncio.gather(first, *(send(port, raw) for raw in raws[1:]))
+    # Twelve sessions at once: more than the default executor's threads on a small machine.
+    clients = ThreadPoolExecutor(max_workers=12)
+    first = loop.run_in_executor(clients, _send, port, raws[0], LIST)
+    await asyncio.wait_for(committing.wait(), 10)
+    others = [loop.run_in_executor(clients, _send, port, raw, LIST) for raw in raws[1:]]
+    await asyncio.wait_for(all_waiting.wait(), 10)
+    assert not any(task.done() for task in [first, *others])  # none answered before its commit
+    release.set()
+    results = await asyncio.gather(first, *others)
+    clients.shutdown()
     assert [code for code, _ in results] == [250] * 12
-    assert max(batches) > 1
-    assert sum(batches) == 12
+    assert batches == [1, 11]
     stats = await wait_processed(app, 12)
     assert stats["messages"] == 12
 
