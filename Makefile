@@ -26,6 +26,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench
 	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/mypy
 
 test: $(STAMP) lint
 	$(BIN)/pytest
@@ -39,4 +40,4 @@ eval: $(STAMP)
 	$(BIN)/python -m bench.judgement $(EVAL_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

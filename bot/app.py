@@ -314,9 +314,7 @@ class App:
             size = raw_parts.RAW_PART_BYTES
             for seq, start in enumerate(range(0, len(delivery.raw), size)):
                 part = delivery.raw[start : start + size]
-                await self.db(
-                    lambda store, seq=seq, part=part: raw_parts.write_part(store, owner, seq, part)
-                )
+                await self.db(partial(raw_parts.write_part, owner=owner, seq=seq, data=part))
             return await self.db(lambda store: raw_parts.enqueue_in_parts(store, delivery, owner))
         finally:
             self._writing_parts.discard(owner)
@@ -325,14 +323,13 @@ class App:
         """Delete parts nothing names (a delivery cut off, a duplicate), one per writer job."""
         while True:
             found = await self.db(
-                lambda store, writing=frozenset(self._writing_parts): raw_parts.orphans(
-                    store, 16, writing=writing
-                )
+                # The set is copied here, on the event loop, not read from the writer thread.
+                partial(raw_parts.orphans, limit=16, writing=frozenset(self._writing_parts))
             )
             if not found:
                 return
             for owner, seq in found:
-                await self.db(lambda store, o=owner, n=seq: raw_parts.delete_part(store, o, n))
+                await self.db(partial(raw_parts.delete_part, owner=owner, seq=seq))
 
     async def _process_forever(self) -> None:
         while True:
@@ -623,15 +620,18 @@ def outbound_channels(config: Config, message_id_key: bytes) -> dict[str, Channe
     The forum's channel needs the running forum service; `quorum run` adds it.
     """
     responsiveness = config.responsiveness
-    mail = {
-        "bot_name": config.bot.name,
-        "bot_address": config.bot.address,
-        "list_address": config.project.list_address,
-        "project": config.project.name,
-        "archive_url": archive_of(config),
+    mail = partial(
+        MailChannel,
+        config.mail_out,
+        message_id_key=message_id_key,
+        bot_name=config.bot.name,
+        bot_address=config.bot.address,
+        list_address=config.project.list_address,
+        project=config.project.name,
+        archive_url=archive_of(config),
         # X-Loop: responsiveness.loop_id, else the bot's address.
-        "loop_id": responsiveness.loop_id if responsiveness is not None else "",
-    }
+        loop_id=responsiveness.loop_id if responsiveness is not None else "",
+    )
     slack = slack_channels(
         config.slack,
         bot_name=config.bot.name,
@@ -639,8 +639,8 @@ def outbound_channels(config: Config, message_id_key: bytes) -> dict[str, Channe
         archive_url=archive_of(config),
     )
     return {
-        "mail": MailChannel(config.mail_out, name="mail", message_id_key=message_id_key, **mail),
-        "list": MailChannel(config.mail_out, name="list", message_id_key=message_id_key, **mail),
+        "mail": mail(name="mail"),
+        "list": mail(name="list"),
         **{channel.name: channel for channel in slack},
     }
 

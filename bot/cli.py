@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypedDict
 
 import click
 from rich.console import Console
@@ -232,8 +232,8 @@ def import_command(ctx: Context, paths: tuple[Path, ...], workers: int | None) -
             stopped, status = UserError("interrupted"), 130
         except QuorumError as error:
             stopped, status = error, error.exit_code
-    for error in report.errors:
-        click.echo(f"error: {safe_text(error)}", err=True)
+    for problem in report.errors:
+        click.echo(f"error: {safe_text(problem)}", err=True)
     click.echo(report.summary())
     if stopped is not None:
         click.echo(
@@ -362,7 +362,14 @@ def votes(
         _print_votes(rows)
 
 
-def _paging(limit: int | None, page: int) -> dict[str, int | None]:
+class _Paging(TypedDict):
+    """One page of a stored list, as the store's *_payloads functions take it."""
+
+    limit: int | None
+    offset: int
+
+
+def _paging(limit: int | None, page: int) -> _Paging:
     return {"limit": limit, "offset": (page - 1) * limit if limit else 0}
 
 
@@ -1063,9 +1070,8 @@ def _fail(error: QuorumError) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every QuorumError becomes a message and an exit status."""
-    command: Callable[..., Any] = cli
     try:
-        status = command.main(args=argv, prog_name="quorum", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="quorum", standalone_mode=False)
     except QuorumError as error:
         _fail(error)
     except click.exceptions.Abort:

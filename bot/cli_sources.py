@@ -139,7 +139,7 @@ def _fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--url", default=PONYMAIL_URL, show_default=True, help="The Pony Mail site.")
 @_fetch_options
 @click.pass_obj
-def fetch_ponymail(ctx: _Obj, list_address: ListAddress, url: str, **options: Any) -> None:
+def fetch_ponymail(ctx: _Obj, /, list_address: ListAddress, url: str, **options: Any) -> None:
     """A list from Pony Mail Foal, e.g. dev@tvm.apache.org (from its first month by default)."""
     _run_archive(ctx, lambda http: PonyMail(http, list_address, url), **options)
 
@@ -151,7 +151,7 @@ def fetch_ponymail(ctx: _Obj, list_address: ListAddress, url: str, **options: An
 )
 @_fetch_options
 @click.pass_obj
-def fetch_hyperkitty(ctx: _Obj, list_address: ListAddress, url: str, **options: Any) -> None:
+def fetch_hyperkitty(ctx: _Obj, /, list_address: ListAddress, url: str, **options: Any) -> None:
     """A list from Mailman 3's HyperKitty archive (its mbox export, a month at a time)."""
     _run_archive(ctx, lambda http: HyperKitty(http, list_address, url), **options)
 
@@ -160,7 +160,7 @@ def fetch_hyperkitty(ctx: _Obj, list_address: ListAddress, url: str, **options: 
 @click.argument("inbox_url", metavar="URL")
 @_fetch_options
 @click.pass_obj
-def fetch_public_inbox(ctx: _Obj, inbox_url: str, **options: Any) -> None:
+def fetch_public_inbox(ctx: _Obj, /, inbox_url: str, **options: Any) -> None:
     """A public-inbox archive by its URL, e.g. https://lore.kernel.org/git (needs --since)."""
     _run_archive(ctx, lambda http: PublicInbox(http, inbox_url), **options)
 

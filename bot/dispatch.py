@@ -186,7 +186,9 @@ def retry_time(attempts: int, now: datetime, max_attempts: int) -> datetime | No
     """When to try again after ``attempts`` tries, or None when it is time to give up."""
     if attempts >= max_attempts:
         return None
-    delay = _FIRST_RETRY * (2 ** max(attempts - 1, 0))
+    # int ** int is typed Any (a negative power gives a float); this power is never negative.
+    doubling: int = 2 ** max(attempts - 1, 0)
+    delay = _FIRST_RETRY * doubling
     return now + min(delay, _LONGEST_RETRY)
 
 

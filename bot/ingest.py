@@ -26,6 +26,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, islice
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from bot.adapters.archives import (
@@ -148,7 +149,9 @@ def import_messages(
         return report  # nothing new (a re-import): no workers, nothing to store
     batches = chain([first], batches)
     if not bulk:
-        parsed = ((batch, parse_batch(batch, arrived_at)) for batch in batches)
+        parsed: Iterable[tuple[list[_Item], list[PreparedPost]]] = (
+            (batch, parse_batch(batch, arrived_at)) for batch in batches
+        )
         _store_all(store, parsed, report, on_progress)
         return report
     if callable(workers):
@@ -156,9 +159,7 @@ def import_messages(
     settings = {"commit_every": commit_every} if commit_every else {}
     if workers <= 1:
         with store.bulk_ingest(**settings):
-            parsed: Iterable[tuple[list[_Item], list[PreparedPost]]] = (
-                (batch, parse_batch(batch, arrived_at)) for batch in batches
-            )
+            parsed = ((batch, parse_batch(batch, arrived_at)) for batch in batches)
             _store_all(store, parsed, report, on_progress, commit_every)
         return report
     # The workers start before bulk_ingest starts its checkpoint thread (see _worker_pool).
@@ -261,6 +262,7 @@ def _worker_pool(workers: int) -> ProcessPoolExecutor:
     Linux: macOS's system libraries are not safe to fork, and Windows only spawns.)
     """
     methods = multiprocessing.get_all_start_methods()
+    context: BaseContext
     if sys.platform == "linux" and threading.active_count() == 1:
         context = multiprocessing.get_context("fork")
     elif "forkserver" in methods:

@@ -39,7 +39,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
@@ -1299,14 +1299,22 @@ async def forwarded(
     return await handler(request)
 
 
-def forwarded_values(headers: Mapping[str, str], networks: Sequence[IPNetwork]) -> dict[str, str]:
+class Forwarded(TypedDict, total=False):
+    """What a trusted proxy says of the client, as ``Request.clone()`` takes it."""
+
+    remote: str
+    scheme: str
+    host: str
+
+
+def forwarded_values(headers: Mapping[str, str], networks: Sequence[IPNetwork]) -> Forwarded:
     """What a trusted proxy's headers say about the client: ``remote``, ``scheme``, ``host``.
 
     Of X-Forwarded-For the client is the rightmost address that is not a trusted
     proxy (every proxy appends the address it was reached from; the leftmost ones
     are whatever the client wrote). Of -Proto and -Host the last value counts.
     """
-    changes: dict[str, str] = {}
+    changes: Forwarded = {}
     hops = [hop.strip() for hop in headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_address(hop):

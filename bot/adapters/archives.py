@@ -132,7 +132,7 @@ def _open(path: Path) -> io.BufferedReader:
         raw.seek(0)
         return io.BufferedReader(_Gunzip(raw), buffer_size=_CHUNK_BYTES)
     raw.seek(0)
-    return io.BufferedReader(raw)  # type: ignore[arg-type]
+    return io.BufferedReader(raw)
 
 
 class _Gunzip(io.RawIOBase):
@@ -228,7 +228,7 @@ def _looks_like_message(head: bytes, cut: bool) -> bool:
     return bool(names & _MAIL_FIELDS)
 
 
-def _split_mbox(stream: io.BufferedReader, origin: str) -> Iterator[RawMessage]:
+def _split_mbox(stream: io.BufferedIOBase, origin: str) -> Iterator[RawMessage]:
     """Split at ``From `` lines that start the file or follow a blank line."""
     pending = b""  # from the current message's "From " line to the end of what was read
     read = 0  # messages yielded
@@ -247,7 +247,7 @@ def _split_mbox(stream: io.BufferedReader, origin: str) -> Iterator[RawMessage]:
         yield _message(pending, 0, len(pending), origin)
 
 
-def _read_chunk(stream: io.BufferedReader, origin: str, read: int) -> bytes:
+def _read_chunk(stream: io.BufferedIOBase, origin: str, read: int) -> bytes:
     """The next chunk; at damage, :class:`DamagedArchiveError` after ``read`` messages.
 
     Every message before the damage ended at a separator, so it is whole; the one

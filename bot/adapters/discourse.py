@@ -77,7 +77,9 @@ class RetryPolicy:
     create_retry_window: float = 90.0
 
     def backoff(self, failures: int) -> float:
-        return min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (failures - 1))
+        # int ** int is typed Any (a negative power gives a float); either result is a float.
+        growth: float = 2 ** (failures - 1)
+        return min(self.max_backoff_seconds, self.backoff_seconds * growth)
 
 
 class RequestBudget:

@@ -39,7 +39,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Final
+from typing import Any, Final
 
 from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
@@ -418,9 +418,10 @@ class InboundSMTP(SMTP):
     """
 
     def __init__(
-        self, *args: object, data_timeout: float = DATA_TIMEOUT_SECONDS, **kwargs: object
+        self, *args: Any, data_timeout: float = DATA_TIMEOUT_SECONDS, **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The rest is aiosmtpd's SMTP's own arguments, checked by its signature.
+        super().__init__(*args, **kwargs)
         self.data_timeout = data_timeout
         # While DATA is being read: when it must end, whatever the pace (loop time).
         self._data_deadline: float | None = None
@@ -442,6 +443,10 @@ class InboundSMTP(SMTP):
         if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
             return None, None
         return address, rest
+
+    def _set_post_data_state(self) -> None:
+        # A typed front for smtp_DATA's calls; aiosmtpd's own starts a fresh envelope.
+        super()._set_post_data_state()  # type: ignore[no-untyped-call]  # unannotated in aiosmtpd
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str | None) -> None:

@@ -370,7 +370,7 @@ def _content_of(payload: object, where: str, noun: str = "rewrite") -> str | _Fa
     choices = payload.get("choices") if isinstance(payload, dict) else None
     choice = choices[0] if isinstance(choices, list) and choices else None
     message = choice.get("message") if isinstance(choice, dict) else None
-    if not isinstance(message, dict):
+    if not isinstance(choice, dict) or not isinstance(message, dict):
         return _Failure(f"{where} answered without choices[0].message", answered=True)
     if choice.get("finish_reason") == "length":
         return _Failure(f"the {noun} was cut off at max_tokens", answered=True)

@@ -150,7 +150,7 @@ def normalise_handle(handle: str) -> str:
 def is_command_line(line: str, handle: str = DEFAULT_HANDLE) -> bool:
     """Whether a (code-masked) line is addressed to the bot as a command."""
     match = _COMMAND_LINE.match(line)
-    return bool(match) and match["handle"].casefold() == normalise_handle(handle)
+    return match is not None and match["handle"].casefold() == normalise_handle(handle)
 
 
 def parse_commands(post: Post, handle: str = DEFAULT_HANDLE) -> tuple[ParsedCommand, ...]:

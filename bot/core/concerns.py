@@ -36,7 +36,6 @@ from typing import Any
 
 from bot.core.commands import (
     DEFAULT_HANDLE,
-    Action,
     Command,
     CommandError,
     ResolvePolicy,
@@ -44,7 +43,6 @@ from bot.core.commands import (
     authorize,
     error_reply,
     help_reply,
-    is_same_person,
     parse_commands,
     parse_foreign_commands,
     refusal_reply,
@@ -61,13 +59,13 @@ from bot.core.concern_cues import (
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.discourse import HEADER_POST_NUMBER, HEADER_REPLY_TO
-from bot.core.people import People
+from bot.core.people import People, is_same_person
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
 from bot.core.rules import is_automated
 from bot.core.text import prose
 from bot.core.threads import parse_subject
-from bot.model import Person, Post, Source, ThreadKind
+from bot.model import Action, Person, Post, Source, ThreadKind
 
 TITLE_WORDS = 8
 

@@ -238,7 +238,8 @@ def parse_topic_list(data: JsonObject) -> TopicPage:
 
 def parse_created_post(data: JsonObject) -> CreatedPost:
     """The answer to ``POST /posts.json`` (a bare post) or ``PUT /posts/{id}.json`` (wrapped)."""
-    post = data.get("post") if isinstance(data.get("post"), Mapping) else data
+    wrapped = data.get("post")
+    post: JsonObject = wrapped if isinstance(wrapped, Mapping) else data
     post_id, topic_id = _int(post.get("id")), _int(post.get("topic_id"))
     if post_id is None or topic_id is None:
         raise ForumDataError("Discourse answered without the post's id")

@@ -66,7 +66,7 @@ from typing import Any
 from bot.core.commands import Command, Verb
 from bot.core.concerns import Concern, ConcernState
 from bot.core.modules import Module, ModuleState, maintainer_of, match_modules
-from bot.core.people import People
+from bot.core.people import People, name_key
 from bot.core.rfcs import NOT_DEVELOPMENT_LISTS, human_duration
 from bot.core.rules import (
     BotIdentity,
@@ -77,7 +77,6 @@ from bot.core.rules import (
     may_answer,
 )
 from bot.core.text import is_attribution, prose_lines
-from bot.core.votes.tally import name_key
 from bot.model import Action, Post, Source
 
 _QUESTION = re.compile(r"\?+(?=[\s\"')\]!]|$)")
@@ -459,7 +458,7 @@ class Obligation:
         return tuple(d for d in self.history if d.kind == kind and d.delivered)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(self)
+        return _jsonable_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,7 +521,7 @@ class Decision:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(self)
+        return _jsonable_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,7 +594,7 @@ class Evaluation:
         return next((f for f in self.maintainers if name_key(f.person) == key), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(self)
+        return _jsonable_fields(self)
 
 
 # --------------------------------------------------------------------------
@@ -1461,7 +1460,7 @@ def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
 def _jsonable(value: Any) -> Any:
     """Dataclasses, enums, datetimes and durations as plain JSON values."""
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
+        return _jsonable_fields(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
@@ -1473,3 +1472,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _jsonable_fields(record: Any) -> dict[str, Any]:
+    """A dataclass instance's fields, each as a plain JSON value."""
+    return {f.name: _jsonable(getattr(record, f.name)) for f in fields(record)}

@@ -168,7 +168,7 @@ def roster_from(config: Config) -> Roster | None:
     )
 
 
-def _start_of(day: object) -> datetime | None:
+def _start_of(day: date | None) -> datetime | None:
     if day is None:
         return None
-    return datetime.combine(day, time.min, tzinfo=UTC)  # type: ignore[arg-type]
+    return datetime.combine(day, time.min, tzinfo=UTC)

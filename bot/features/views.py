@@ -40,7 +40,7 @@ from bot.core.rfcs import (
 from bot.core.votes import VoteReport, VoteState
 from bot.features.concerns import extractor_identity, ledger_settings, proposed_for
 from bot.features.settings import per_config
-from bot.model import Thread, ThreadKind
+from bot.model import Post, Thread, ThreadKind
 from bot.store import Store, from_text, to_text
 from bot.store import rfc_links as rfc_store
 from bot.store import views as stored
@@ -239,7 +239,7 @@ def _plan_rfcs(
         result.rfcs.append(rfc_row(view))
 
 
-def _posts(store: Store, head: str, parts: list[Thread]) -> list:
+def _posts(store: Store, head: str, parts: list[Thread]) -> list[Post]:
     if len(parts) == 1:
         return store.posts_in_thread(parts[0].key)
     wanted = {part.key for part in parts}
@@ -250,9 +250,12 @@ def _standings(
     store: Store, head: str, topic: str, fresh: dict[str, VoteRow]
 ) -> list[VoteStanding]:
     """The votes linked to an RFC, as just recomputed or as stored."""
-    linked = {row.thread: row for row in fresh.values() if row.rfc == head or row.topic == topic}
+    # None: a vote whose standing is read from its stored view below.
+    linked: dict[str, VoteRow | None] = {
+        row.thread: row for row in fresh.values() if row.rfc == head or row.topic == topic
+    }
     for thread in stored.votes_linked(store, head, topic):
-        linked.setdefault(thread, None)  # type: ignore[arg-type]
+        linked.setdefault(thread, None)
     standings: list[VoteStanding] = []
     stored_rows = {row[0]: row for row in stored.vote_standing(store, list(linked))}
     for thread, row in linked.items():

@@ -33,13 +33,15 @@ from bot.store import rfc_links as rfc_store
 from bot.store.migrations import migrations
 from bot.store.values import (
     InboundDelivery,
-    IngestCounts,
-    from_text,
     subject_key,
     thread_kind,
     thread_subject_key,
-    to_text,
 )
+
+# Re-exported: the rest of the bot imports these from bot.store.
+from bot.store.values import IngestCounts as IngestCounts
+from bot.store.values import from_text as from_text
+from bot.store.values import to_text as to_text
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +133,8 @@ class PreparedPost:
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
-     headers, via, *prepared, identity, link_mentions, packed) = values  # fmt: skip
+     headers, via, raw_key, created_text, quoted_json, mentions_json, references_json,
+     headers_json, identity, link_mentions, packed) = values  # fmt: skip
     post = Post(
         Source(source),
         key,
@@ -154,7 +157,15 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         via,
     )
     return PreparedPost(
-        post, *prepared, core_links.PostTokens(identity, link_mentions), packed=packed
+        post,
+        raw_key,
+        created_text,
+        quoted_json,
+        mentions_json,
+        references_json,
+        headers_json,
+        core_links.PostTokens(identity, link_mentions),
+        packed=packed,
     )
 
 
@@ -1284,7 +1295,7 @@ def _run_backfills(store: Store) -> None:
     Each runs after every migration, so it reads the schema this version knows, and
     its row goes in the same transaction as its work: done once, even across a crash.
     """
-    if not store.db["backfills"].exists():
+    if not store.db.table("backfills").exists():
         return
     backfills = {"post_links": rfc_store.rebuild_post_links}
     for (name,) in store.db.execute("SELECT name FROM backfills ORDER BY name").fetchall():

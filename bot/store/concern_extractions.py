@@ -32,7 +32,7 @@ migrations = Migrations("concern_extractions")
 
 @migrations()
 def m001_concern_extractions(db: Database) -> None:
-    db["concern_extractions"].create(
+    db.table("concern_extractions").create(
         {
             "digest": str,
             "model": str,
@@ -46,11 +46,11 @@ def m001_concern_extractions(db: Database) -> None:
         pk=("digest", "model", "prompt"),
         not_null={"outcome", "proposals", "extracted_at"},
     )
-    db["concern_extraction_posts"].create(
+    db.table("concern_extraction_posts").create(
         {"post_key": str, "model": str, "prompt": str, "digest": str},
         pk=("post_key", "model", "prompt"),
     )
-    db["concern_extraction_posts"].create_index(["digest", "model", "prompt"])
+    db.table("concern_extraction_posts").create_index(["digest", "model", "prompt"])
     # The RFC view of a post's thread reads its proposals: any change to them is a change
     # to the thread, recorded the way bot.store.views records a new post. A post with
     # nothing to ask (digest "") changes no view.

@@ -223,8 +223,9 @@ def ingest_forum_posts(
         counts = store.ingest(items)
         if forum is not None and cursor_to is not None:
             advance_cursor(store, forum, cursor_to, now=now, backfilled=backfilled)
-        for topic_id in complete_topics if forum is not None else ():
-            mark_topic_synced(store, forum, topic_id, "", now=now)
+        if forum is not None:
+            for topic_id in complete_topics:
+                mark_topic_synced(store, forum, topic_id, "", now=now)
         for event_id, outcome in (finished_webhooks or {}).items():
             store.db.execute(
                 "UPDATE webhook_events SET processed_at = ?, outcome = ? WHERE id = ?",

@@ -17,7 +17,7 @@ migrations = Migrations("jobs")
 
 @migrations()
 def m001_job_runs(db: Database) -> None:
-    db["job_runs"].create({"name": str, "last_run": str}, pk="name")
+    db.table("job_runs").create({"name": str, "last_run": str}, pk="name")
 
 
 def last_run(store: Store, name: str) -> datetime | None:

@@ -12,7 +12,7 @@ migrations = Migrations("quorum")
 @migrations()
 def m001_mail(db: Database) -> None:
     # Deliveries the SMTP endpoint has acknowledged but the worker has not processed yet.
-    db["inbox"].create(
+    db.table("inbox").create(
         {
             "id": int,
             "raw": bytes,
@@ -23,8 +23,8 @@ def m001_mail(db: Database) -> None:
         },
         pk="id",
     )
-    db["raw_messages"].create({"key": str, "raw": bytes}, pk="key")
-    db["posts"].create(
+    db.table("raw_messages").create({"key": str, "raw": bytes}, pk="key")
+    db.table("posts").create(
         {
             "key": str,
             "source": str,
@@ -49,15 +49,15 @@ def m001_mail(db: Database) -> None:
         pk="key",
         not_null={"source", "thread_key", "created_at"},
     )
-    db["posts"].create_index(["message_id"])
-    db["posts"].create_index(["thread_key", "created_at"])
-    db["post_refs"].create({"post_key": str, "ref_id": str}, pk=("post_key", "ref_id"))
-    db["post_refs"].create_index(["ref_id"])
-    db["defects"].create(
+    db.table("posts").create_index(["message_id"])
+    db.table("posts").create_index(["thread_key", "created_at"])
+    db.table("post_refs").create({"post_key": str, "ref_id": str}, pk=("post_key", "ref_id"))
+    db.table("post_refs").create_index(["ref_id"])
+    db.table("defects").create(
         {"post_key": str, "kind": str, "detail": str}, pk=("post_key", "kind", "detail")
     )
-    db["defects"].create_index(["kind"])
-    db["threads"].create(
+    db.table("defects").create_index(["kind"])
+    db.table("threads").create(
         {
             "key": str,
             "subject": str,
@@ -70,33 +70,33 @@ def m001_mail(db: Database) -> None:
         },
         pk="key",
     )
-    db["threads"].create_index(["subject_key", "last_at"])
-    db["threads"].create_index(["kind"])
+    db.table("threads").create_index(["subject_key", "last_at"])
+    db.table("threads").create_index(["kind"])
 
 
 @migrations()
 def m002_seen_raw(db: Database) -> None:
     # Content keys of every message ever ingested, duplicates included, so a
     # re-import can skip known bytes without parsing them again.
-    db["seen_raw"].create({"content_key": str}, pk="content_key")
+    db.table("seen_raw").create({"content_key": str}, pk="content_key")
 
 
 @migrations()
 def m003_forum(db: Database) -> None:
     # Per forum: the highest post id seen by polling, and whether the backfill finished.
-    db["forum_cursors"].create(
+    db.table("forum_cursors").create(
         {"forum": str, "last_post_id": int, "backfilled_at": str, "updated_at": str},
         pk="forum",
     )
     # Topics the backfill has read, with the marker (post count, last post time) it saw,
     # so an interrupted or repeated backfill skips what has not changed.
-    db["forum_topics"].create(
+    db.table("forum_topics").create(
         {"forum": str, "topic_id": int, "marker": str, "synced_at": str},
         pk=("forum", "topic_id"),
     )
     # Webhook deliveries, committed before the 200. Discourse gives each retry a new
     # event id, so the body's hash is what makes a re-delivery a duplicate.
-    db["webhook_events"].create(
+    db.table("webhook_events").create(
         {
             "id": int,
             "forum": str,
@@ -111,10 +111,10 @@ def m003_forum(db: Database) -> None:
         },
         pk="id",
     )
-    db["webhook_events"].create_index(["forum", "body_sha256"], unique=True)
-    db["webhook_events"].create_index(["processed_at"])
+    db.table("webhook_events").create_index(["forum", "body_sha256"], unique=True)
+    db.table("webhook_events").create_index(["processed_at"])
     # What an edited forum post said before, one row per revision replaced.
-    db["post_edits"].create(
+    db.table("post_edits").create(
         {
             "post_key": str,
             "old_revision": str,
@@ -126,7 +126,7 @@ def m003_forum(db: Database) -> None:
         pk=("post_key", "new_revision"),
     )
     # The one status post per RFC topic that Quorum edits instead of posting again.
-    db["forum_status_posts"].create(
+    db.table("forum_status_posts").create(
         {"forum": str, "topic_id": int, "post_id": int, "raw_sha256": str, "updated_at": str},
         pk=("forum", "topic_id"),
     )
@@ -136,16 +136,18 @@ def m003_forum(db: Database) -> None:
 def m004_rfc_links(db: Database) -> None:
     # Tokens each post gives for joining threads into RFCs across channels (see
     # bot.core.rfc_links.post_tokens), and the resulting thread -> RFC map.
-    db["post_links"].create({"post_key": str, "token": str, "role": str}, pk=("post_key", "token"))
-    db["post_links"].create_index(["token"])
-    db["rfc_links"].create({"thread_key": str, "rfc": str}, pk="thread_key")
-    db["rfc_links"].create_index(["rfc"])
+    db.table("post_links").create(
+        {"post_key": str, "token": str, "role": str}, pk=("post_key", "token")
+    )
+    db.table("post_links").create_index(["token"])
+    db.table("rfc_links").create({"thread_key": str, "rfc": str}, pk="thread_key")
+    db.table("rfc_links").create_index(["rfc"])
     # Posts stored before this have no tokens yet. Working them out needs the whole
     # Store, which a migration does not have: Store.open runs the backfill (and
     # removes this row in the same transaction), so a crash leaves it for the next open.
     # (Edited after shipping, deliberately: it used to run the current Store's reads on
     # this migration's schema, which later migrations changed; it now runs after them.)
-    db["backfills"].insert({"name": "post_links"}, pk="name", replace=True)
+    db.table("backfills").insert({"name": "post_links"}, pk="name", replace=True)
 
 
 @migrations()
@@ -153,7 +155,7 @@ def m005_votes_post_via(db: Database) -> None:
     # How each post reached us ("smtp", "archive"; forum posts say so by their source).
     # Who an author is depends on what that transport vouches for (bot.core.people);
     # rows stored before this migration read as "" and are checked like SMTP mail.
-    db["posts"].add_column("via", str)
+    db.table("posts").add_column("via", str)
 
 
 @migrations()
@@ -161,7 +163,7 @@ def m008_sources_archives(db: Database) -> None:
     # `quorum fetch`: per archive and month, when it was last fetched and whether the
     # month was over by then (settled: never fetched again). `marker` is the source's
     # own "anything new since" value (Pony Mail: the newest epoch seen).
-    db["archive_months"].create(
+    db.table("archive_months").create(
         {
             "source": str,
             "month": str,
@@ -174,23 +176,23 @@ def m008_sources_archives(db: Database) -> None:
     )
     # Each fetched mail's id in its archive (a Pony Mail id, a HyperKitty hash) and
     # permalink, by Message-ID: links to a thread can then be the archive's own.
-    db["archive_ids"].create(
+    db.table("archive_ids").create(
         {"source": str, "source_id": str, "message_id": str, "url": str, "recorded_at": str},
         pk=("source", "source_id"),
     )
-    db["archive_ids"].create_index(["message_id"])
+    db.table("archive_ids").create_index(["message_id"])
     # Which fetched sources delivered each post ("" for mail that came by SMTP or an
     # import, once a fetched copy of it is seen); no row means mail only. Two bodies
     # under one Message-ID from two different sources are one mail in two renderings,
     # from one source they are two mails (see Store._natural_key).
-    db["post_origins"].create({"post_key": str, "origin": str}, pk=("post_key", "origin"))
+    db.table("post_origins").create({"post_key": str, "origin": str}, pk=("post_key", "origin"))
 
 
 @migrations()
 def m008_sources_github(db: Database) -> None:
     # Webhook deliveries, committed before the 200; GitHub sends a redelivery with the
     # same X-GitHub-Delivery id, so that id makes a replay a duplicate.
-    db["github_deliveries"].create(
+    db.table("github_deliveries").create(
         {
             "delivery_id": str,
             "event": str,
@@ -201,15 +203,15 @@ def m008_sources_github(db: Database) -> None:
         },
         pk="delivery_id",
     )
-    db["github_deliveries"].create_index(["processed_at"])
+    db.table("github_deliveries").create_index(["processed_at"])
     # Per repository and listing: the `since` the next poll starts from.
-    db["github_cursors"].create(
+    db.table("github_cursors").create(
         {"repo": str, "resource": str, "since": str, "updated_at": str}, pk=("repo", "resource")
     )
     # ETags of the first pages polled, for conditional requests (a 304 costs no quota).
-    db["github_etags"].create({"url": str, "etag": str, "updated_at": str}, pk="url")
+    db.table("github_etags").create({"url": str, "etag": str, "updated_at": str}, pk="url")
     # Files read from a repository (CODEOWNERS), for modules whose maintainers follow it.
-    db["github_files"].create(
+    db.table("github_files").create(
         {"repo": str, "path": str, "content": str, "fetched_at": str}, pk=("repo", "path")
     )
 
@@ -217,7 +219,7 @@ def m008_sources_github(db: Database) -> None:
 @migrations()
 def m008_sources_people(db: Database) -> None:
     # Roster changes as dated events: who joined or left which role, when, per source.
-    db["roster_changes"].create(
+    db.table("roster_changes").create(
         {
             "member": str,
             "name": str,
@@ -231,7 +233,7 @@ def m008_sources_people(db: Database) -> None:
     )
     # Who is who: a person's logins and addresses, from rosters (confirmed by the
     # import) or seen in mail (unconfirmed hints until a person accepts them).
-    db["identity_hints"].create(
+    db.table("identity_hints").create(
         {
             "person": str,
             "alias": str,
@@ -244,14 +246,14 @@ def m008_sources_people(db: Database) -> None:
         },
         pk=("person", "alias"),
     )
-    db["identity_hints"].create_index(["alias"])
+    db.table("identity_hints").create_index(["alias"])
 
 
 @migrations()
 def m007_ops_store_meta(db: Database) -> None:
     # Facts about the store itself: which Quorum version last opened it for writing, so a
     # store from a newer version is refused by name (bot.store.lifecycle).
-    db["store_meta"].create({"key": str, "value": str}, pk="key")
+    db.table("store_meta").create({"key": str, "value": str}, pk="key")
 
 
 @migrations()
@@ -260,25 +262,25 @@ def m006_integrity_raw_parts(db: Database) -> None:
     # a short transaction of its own, so one large delivery never holds the writer for
     # long. Its inbox row, and then its raw_messages row, name the parts ("owner") and
     # leave raw NULL; the parts are written once and never copied.
-    db["raw_parts"].create({"owner": str, "seq": int, "data": bytes}, pk=("owner", "seq"))
-    db["inbox"].add_column("raw_parts", str)
-    db["inbox"].create_index(["raw_parts"])
-    db["raw_messages"].add_column("raw_parts", str)
-    db["raw_messages"].create_index(["raw_parts"])
+    db.table("raw_parts").create({"owner": str, "seq": int, "data": bytes}, pk=("owner", "seq"))
+    db.table("inbox").add_column("raw_parts", str)
+    db.table("inbox").create_index(["raw_parts"])
+    db.table("raw_messages").add_column("raw_parts", str)
+    db.table("raw_messages").create_index(["raw_parts"])
 
 
 @migrations()
 def m006_integrity_settings(db: Database) -> None:
     # Values Quorum generates once and keeps (the Message-ID key when the environment
     # gives none). Secrets here are never logged or shown.
-    db["settings"].create({"name": str, "value": str}, pk="name")
+    db.table("settings").create({"name": str, "value": str}, pk="name")
 
 
 @migrations()
 def m006_integrity_forum_unread(db: Database) -> None:
     # Forum topics (or posts of them) a sync could not read: never recorded as synced,
     # retried with a growing pause, and shown in /healthz and `quorum stats`.
-    db["forum_unread"].create(
+    db.table("forum_unread").create(
         {
             "forum": str,
             "topic_id": int,
@@ -290,7 +292,7 @@ def m006_integrity_forum_unread(db: Database) -> None:
         },
         pk=("forum", "topic_id"),
     )
-    db["forum_unread"].create_index(["forum", "retry_at"])
+    db.table("forum_unread").create_index(["forum", "retry_at"])
 
 
 @migrations()
@@ -298,25 +300,25 @@ def m009_web_thread_indexes(db: Database) -> None:
     # A page of threads (`/api/threads`, oldest first, of one kind or all) and the
     # threads a [RESULT] closes are index reads, not scans of every thread. Another
     # migration may add the same index: if_not_exists keeps both harmless.
-    db["threads"].create_index(["first_at"], if_not_exists=True)
-    db["threads"].create_index(["kind", "first_at"], if_not_exists=True)
-    db["threads"].create_index(["closes"], if_not_exists=True)
+    db.table("threads").create_index(["first_at"], if_not_exists=True)
+    db.table("threads").create_index(["kind", "first_at"], if_not_exists=True)
+    db.table("threads").create_index(["closes"], if_not_exists=True)
 
 
 @migrations()
 def m009_scale_compressed_storage(db: Database) -> None:
     # Dictionaries that compress raw messages and post texts (bot.store.compress), by id.
-    db["raw_dictionaries"].create(
+    db.table("raw_dictionaries").create(
         {"id": int, "data": bytes, "samples": int, "trained_at": str}, pk="id"
     )
     # A raw message compressed: ``zraw`` with dictionary ``dict_id`` (0: plain zstd).
     # Rows stored before this hold ``raw`` until m009_scale_compress_existing converts them.
-    db["raw_messages"].add_column("zraw", bytes)
-    db["raw_messages"].add_column("dict_id", int)
+    db.table("raw_messages").add_column("zraw", bytes)
+    db.table("raw_messages").add_column("dict_id", int)
     # A post's text, quoted parts and headers, compressed as one value (their columns
     # stay NULL): derived from the raw message, and mostly quoted text of the thread.
-    db["posts"].add_column("content", bytes)
-    db["posts"].add_column("content_dict", int)
+    db.table("posts").add_column("content", bytes)
+    db.table("posts").add_column("content_dict", int)
 
 
 @migrations(transactional=False)
@@ -331,9 +333,9 @@ def m009_scale_hot_query_indexes(db: Database) -> None:
     # Every hot query has its index (tests/test_query_plans.py checks the plans):
     # which [RESULT] closes a vote, read per thread by Store.threads() and by every
     # ingest (votes no thread closes yet) ...
-    db["threads"].create_index(["closes"], if_not_exists=True)
+    db.table("threads").create_index(["closes"], if_not_exists=True)
     # ... threads oldest first, without sorting them all ...
-    db["threads"].create_index(["first_at"], if_not_exists=True)
+    db.table("threads").create_index(["first_at"], if_not_exists=True)
     # ... and the posts of GitHub issues and pull requests (the roster's hints), which
     # a partial index holds alone: a mail thread's key never ends so.
     db.execute(

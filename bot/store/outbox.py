@@ -50,7 +50,7 @@ migrations = Migrations("outbox")
 
 @migrations()
 def m001_actions(db: Database) -> None:
-    db["actions"].create(
+    db.table("actions").create(
         {
             "key": str,
             "kind": str,
@@ -79,20 +79,20 @@ def m001_actions(db: Database) -> None:
         not_null={"kind", "channel", "target", "created_at", "status", "attempts"},
         defaults={"channel": "", "attempts": 0, "status": "pending"},
     )
-    db["actions"].create_index(["status", "created_at"])
-    db["actions"].create_index(["remote_id"])
+    db.table("actions").create_index(["status", "created_at"])
+    db.table("actions").create_index(["remote_id"])
 
 
 @migrations()
 def m002_action_items(db: Database) -> None:
     """What an action is about beyond its target (Action.about): the obligations a
     reminder or a catch-up summary covers, so the ladder can read its history back."""
-    db["action_items"].create(
+    db.table("action_items").create(
         {"action_key": str, "item": str}, pk=("action_key", "item"), not_null={"item"}
     )
-    db["action_items"].create_index(["item"])
+    db.table("action_items").create_index(["item"])
     # The ladder reads the reminders of a window (Outbox.ladder).
-    db["actions"].create_index(["kind", "created_at"], if_not_exists=True)
+    db.table("actions").create_index(["kind", "created_at"], if_not_exists=True)
     # Reminders and escalations recorded before: their key names the obligation
     # (kind:channel:module=NAME:stage:post), so their history is not lost.
     rows = db.execute("SELECT key FROM actions WHERE kind IN ('remind', 'escalate')").fetchall()
@@ -113,13 +113,13 @@ def _legacy_item(key: str) -> str | None:
 @migrations()
 def m003_actions_by_target(db: Database) -> None:
     # What was already said about one post (the latest status of a forum topic).
-    db["actions"].create_index(["target", "kind", "created_at"], if_not_exists=True)
+    db.table("actions").create_index(["target", "kind", "created_at"], if_not_exists=True)
 
 
 @migrations()
 def m009_scale_actions_created_at(db: Database) -> None:
     # `quorum log` and the dashboard list the newest actions first, a page at a time.
-    db["actions"].create_index(["created_at"], if_not_exists=True)
+    db.table("actions").create_index(["created_at"], if_not_exists=True)
 
 
 def apply_migrations(db: Database) -> None:

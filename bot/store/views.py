@@ -69,9 +69,9 @@ def m001_views(db: Database) -> None:
         " INSERT INTO changes (thread_key) VALUES (OLD.thread_key); END",
     ):
         db.execute(statement)
-    db["views_meta"].create({"key": str, "value": str}, pk="key")
-    db["dirty_views"].create({"kind": str, "key": str}, pk=("kind", "key"))
-    db["rfc_views"].create(
+    db.table("views_meta").create({"key": str, "value": str}, pk="key")
+    db.table("dirty_views").create({"kind": str, "key": str}, pk=("kind", "key"))
+    db.table("rfc_views").create(
         {
             "key": str,
             "topic": str,
@@ -89,13 +89,13 @@ def m001_views(db: Database) -> None:
         },
         pk="key",
     )
-    db["rfc_views"].create_index(["due_at"])
-    db["rfc_views"].create_index(["topic"])
-    db["rfc_views"].create_index(["listed", "last_at"])
-    db["rfc_views"].create_index(["concerns", "last_at"])
-    db["rfc_views"].create_index(["listed", "attention", "attention_at"])
-    db["rfc_views"].create_index(["state", "last_at"])
-    db["vote_views"].create(
+    db.table("rfc_views").create_index(["due_at"])
+    db.table("rfc_views").create_index(["topic"])
+    db.table("rfc_views").create_index(["listed", "last_at"])
+    db.table("rfc_views").create_index(["concerns", "last_at"])
+    db.table("rfc_views").create_index(["listed", "attention", "attention_at"])
+    db.table("rfc_views").create_index(["state", "last_at"])
+    db.table("vote_views").create(
         {
             "thread": str,
             "topic": str,
@@ -110,12 +110,12 @@ def m001_views(db: Database) -> None:
         },
         pk="thread",
     )
-    db["vote_views"].create_index(["due_at"])
-    db["vote_views"].create_index(["topic"])
-    db["vote_views"].create_index(["rfc"])
-    db["vote_views"].create_index(["opened_at"])
+    db.table("vote_views").create_index(["due_at"])
+    db.table("vote_views").create_index(["topic"])
+    db.table("vote_views").create_index(["rfc"])
+    db.table("vote_views").create_index(["opened_at"])
     # The tick reads only threads active in its window.
-    db["threads"].create_index(["last_at"], if_not_exists=True)
+    db.table("threads").create_index(["last_at"], if_not_exists=True)
 
 
 def apply_migrations(db: Database) -> None:

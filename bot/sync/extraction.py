@@ -22,6 +22,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiohttp
 
@@ -193,8 +194,13 @@ class ConcernExtractor:
             answer = answer_of(request, extracted)
             links = [Link(request.post, request.digest)]
             await self._db(
-                lambda store, answer=answer, links=links: extraction_store.record(
-                    store, answer, links, self.model, self.prompt, to_text(now)
+                partial(
+                    extraction_store.record,
+                    answer=answer,
+                    links=links,
+                    model=self.model,
+                    prompt=self.prompt,
+                    at=to_text(now),
                 )
             )
             result.count(answer)

@@ -463,11 +463,14 @@ async def _mark_listed_as_read(
         listing = forum_core.parse_topic_list(await client.topic_list(category, 0))
         for topic in listing.topics:
             if forum.wants(topic.category_id):
-                await db(
-                    lambda store, t=topic: forum_store.mark_topic_synced(
-                        store, site.name, t.id, t.marker, now=_now()
-                    )
-                )
+                await db(_mark_synced(site, topic))
+
+
+def _mark_synced(site: ForumSite, topic: forum_core.TopicSummary) -> Callable[[Store], None]:
+    """Mark one listed topic read, at the time the writer thread gets to it."""
+    return lambda store: forum_store.mark_topic_synced(
+        store, site.name, topic.id, topic.marker, now=_now()
+    )
 
 
 async def _store_posts(

@@ -23,6 +23,7 @@ the same cut again only as a cheap guard against raw text.
 
 from __future__ import annotations
 
+from bot.core.people import name_key
 from bot.core.votes.call import CallTerms, parse_call
 from bot.core.votes.grammar import BallotReading, ReadingKind, parse_ballot
 from bot.core.votes.policy import MajorityBasis, Outcome, Rule, VotePolicy, VoteState, decide
@@ -44,7 +45,6 @@ from bot.core.votes.tally import (
     Tally,
     collect_ballots,
     count_ballots,
-    name_key,
     resolve_voter,
 )
 from bot.core.votes.values import format_value

@@ -503,7 +503,7 @@ def _vague_reading(lines: Sequence[str], prose: str) -> BallotReading | None:
 def _unhedged_match(pattern: re.Pattern[str], sentence: str) -> bool:
     # "If only that worked for me :(" is a complaint, not approval.
     match = pattern.search(sentence)
-    return bool(match) and not _HEDGE_RE.search(sentence[: match.start()])
+    return match is not None and not _HEDGE_RE.search(sentence[: match.start()])
 
 
 def _tested_fine(sentences: Sequence[str]) -> str | None:

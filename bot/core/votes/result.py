@@ -12,11 +12,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.people import name_key
 from bot.core.text import is_attribution, new_lines
 from bot.core.votes.grammar import paragraph_sentences
 from bot.core.votes.policy import VoteState
 from bot.core.votes.prose import prose_lines
-from bot.core.votes.tally import Ballot, Tally, name_key
+from bot.core.votes.tally import Ballot, Tally
 from bot.core.votes.values import bucket_of, format_value, signed_value
 
 
