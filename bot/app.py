@@ -43,7 +43,7 @@ from bot.ingest import (
     store_inbound,
 )
 from bot.logs import event
-from bot.metrics import ForumReading, Metrics
+from bot.metrics import ForumReading, GitHubReading, Metrics
 from bot.runlock import RunLock
 from bot.scheduler import Job, Scheduler
 from bot.store import InboundMail, IngestCounts, PreparedPost, Store, settings
@@ -258,7 +258,7 @@ class App:
 
     async def scrape_metrics(self) -> tuple[bytes, str]:
         """One Prometheus scrape: the store is read on the reader thread, never the writer's."""
-        return await self.metrics.scrape(self.read, self._forum_readings())
+        return await self.metrics.scrape(self.read, self._forum_readings(), self._github_reading())
 
     def _forum_readings(self) -> dict[str, ForumReading]:
         if self.forums is None:
@@ -272,6 +272,22 @@ class App:
             )
             for name, client in self.forums.clients.items()
         }
+
+    def _github_reading(self) -> GitHubReading | None:
+        # Only what `quorum run` polls: webhooks alone spend no quota worth watching.
+        github = self.github
+        if github is None or github.config.poll_minutes <= 0:
+            return None
+        quota = github.rate_limit
+        return GitHubReading(
+            rate_limit_remaining=quota.remaining if quota is not None else None,
+            rate_limit=quota.limit if quota is not None else None,
+            rate_limit_reset=quota.reset_at if quota is not None else None,
+            requests_last_poll=github.last_poll_requests,
+            requests_per_poll=github.config.max_requests,
+            errors=dict(github.errors),
+            last_poll_ok=github.last_poll_ok,
+        )
 
     async def _start_smtp(self) -> tuple[str, int]:
         settings = self.config.smtp

@@ -6,7 +6,8 @@ Two kinds of figures:
   scheduled jobs timed;
 - states read at each scrape: the inbox backlog and how late processing is, the
   outbox by status and channel (both from the store, on the app's reader thread),
-  and each forum's request budget, errors and last good poll (from its client).
+  each forum's request budget, errors and last good poll (from its client), and
+  GitHub's quota, requests, errors and last good poll (from the GitHub service).
 
 Each app has a registry of its own (never prometheus-client's global one), so
 tests and benchmarks can run several apps in one process.
@@ -28,7 +29,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.scheduler import Job
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 # A features tick takes milliseconds on a small list and seconds on a big one.
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 SMTP_SOURCE = "smtp"
+GITHUB_SOURCE = "github"
+# Reported at 0 before the first one: increase() needs a series before its first failure.
+GITHUB_ERROR_KINDS = ("429", "5xx", "4xx", "connection")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,19 @@ class ForumReading:
     requests_left: int
     requests_per_window: int
     errors: Mapping[str, int]
+    last_poll_ok: float | None  # Unix time
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubReading:
+    """GitHub's polls as /metrics reports them (None for what no poll has said yet)."""
+
+    rate_limit_remaining: int | None  # the token's quota, as GitHub last stated it
+    rate_limit: int | None
+    rate_limit_reset: float | None  # Unix time
+    requests_last_poll: int | None
+    requests_per_poll: int  # github.max_requests
+    errors: Mapping[str, int]  # since start
     last_poll_ok: float | None  # Unix time
 
 
@@ -105,7 +122,7 @@ class Metrics:
         self.source_last_success = Gauge(
             "quorum_source_last_success_timestamp_seconds",
             "When each source last delivered (smtp: the last 250) or was polled without"
-            " an error (discourse:NAME), in Unix time.",
+            " an error (discourse:NAME, github), in Unix time.",
             ["source"],
             registry=registry,
         )
@@ -139,6 +156,9 @@ class Metrics:
         )
         self._forum_errors = _ForumErrors()
         registry.register(self._forum_errors)
+        # A collector, not gauges: without [github] polling there is no series at all.
+        self._github = _GitHub()
+        registry.register(self._github)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -177,12 +197,16 @@ class Metrics:
     # -- a scrape -------------------------------------------------------------------------
 
     async def scrape(
-        self, read: ReadStore, forums: Mapping[str, ForumReading]
+        self,
+        read: ReadStore,
+        forums: Mapping[str, ForumReading],
+        github: GitHubReading | None = None,
     ) -> tuple[bytes, str]:
-        """Read the store and the forums, then the whole registry as Prometheus text."""
+        """Read the store, the forums and GitHub, then the whole registry as Prometheus text."""
         reading = await read(read_store)
         self._set_store(reading)
         self._set_forums(forums)
+        self._set_github(github)
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
     def _set_store(self, reading: StoreReading) -> None:
@@ -210,6 +234,11 @@ class Metrics:
                 self.source_last_success.labels(source=source).set(forum.last_poll_ok)
         self._forum_errors.forums = dict(forums)
 
+    def _set_github(self, github: GitHubReading | None) -> None:
+        if github is not None and github.last_poll_ok is not None:
+            self.source_last_success.labels(source=GITHUB_SOURCE).set(github.last_poll_ok)
+        self._github.reading = github
+
 
 class _ForumErrors(Collector):
     """Failed forum requests by kind: counted by each client, reported as a counter."""
@@ -227,3 +256,56 @@ class _ForumErrors(Collector):
             for kind, count in sorted(forum.errors.items()):
                 family.add_metric([name, kind], count)
         yield family
+
+
+class _GitHub(Collector):
+    """GitHub's polls: the token's quota, the last poll's requests, errors by kind."""
+
+    def __init__(self) -> None:
+        self.reading: GitHubReading | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        reading = self.reading
+        if reading is None:
+            return
+        # What GitHub has not stated yet is left out rather than shown as 0.
+        known = (
+            (
+                "quorum_github_rate_limit_remaining",
+                "Requests the token's GitHub quota has left, as the last answer stated it.",
+                reading.rate_limit_remaining,
+            ),
+            (
+                "quorum_github_rate_limit",
+                "The token's GitHub quota an hour (X-RateLimit-Limit).",
+                reading.rate_limit,
+            ),
+            (
+                "quorum_github_rate_limit_reset_timestamp_seconds",
+                "When the token's GitHub quota is whole again (X-RateLimit-Reset, Unix time).",
+                reading.rate_limit_reset,
+            ),
+            (
+                "quorum_github_requests_last_poll",
+                "Requests the last GitHub poll made, retries included.",
+                reading.requests_last_poll,
+            ),
+            (
+                "quorum_github_requests_per_poll",
+                "Requests one GitHub poll may make (github.max_requests).",
+                reading.requests_per_poll,
+            ),
+        )
+        for name, documentation, value in known:
+            if value is not None:
+                yield GaugeMetricFamily(name, documentation, value=value)
+        errors = CounterMetricFamily(
+            "quorum_github_request_errors",
+            "Failed GitHub request attempts, by kind (429: rate limited, GitHub's 403 limits"
+            " included; 5xx; 4xx; connection: no answer or a timeout).",
+            labels=["kind"],
+        )
+        counts = {kind: 0 for kind in GITHUB_ERROR_KINDS} | dict(reading.errors)
+        for kind, count in sorted(counts.items()):
+            errors.add_metric([kind], count)
+        yield errors

@@ -1,4 +1,5 @@
-"""/metrics as Prometheus scrapes it: a running app, real SMTP deliveries, a fake forum.
+"""/metrics as Prometheus scrapes it: a running app, real SMTP deliveries, a fake forum,
+real polls of a fake GitHub.
 
 The scrape is parsed with prometheus-client's own parser of the text format,
 so what the tests read is what a Prometheus server would store.
@@ -23,6 +24,7 @@ from bot.config import (
     Config,
     DiscourseConfig,
     ForumConfig,
+    GitHubConfig,
     SmtpConfig,
     WebConfig,
     WebhookServerConfig,
@@ -32,11 +34,14 @@ from bot.model import Action
 from bot.store import Store
 from bot.store.outbox import Outbox
 from tests.fakes.discourse import FakeDiscourse
+from tests.fakes.github import FakeGitHub
 from tests.mailgen import raw_mail
 
 LIST = "dev@lists.example.org"
 API_KEY_ENV = "QUORUM_TEST_METRICS_API_KEY"
 TOKEN_ENV = "QUORUM_TEST_METRICS_TOKEN"
+GITHUB_TOKEN_ENV = "QUORUM_TEST_METRICS_GITHUB_TOKEN"
+REPO = "apache/tvm"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -168,6 +173,9 @@ async def test_a_scrape_after_a_delivery_counts_it_and_shows_every_source(runnin
     assert _value(samples, "quorum_discourse_requests_per_window", forum="main") == 40
     left = _value(samples, "quorum_discourse_requests_left", forum="main")
     assert 0 <= left < 40  # the backfill spent some of the minute's budget
+    # No [github] section: no GitHub series at all, not a row of zeros.
+    assert not [name for name, _ in samples if name.startswith("quorum_github")]
+    assert (last, frozenset({("source", "github")})) not in samples
 
 
 async def test_metrics_with_a_token_variable_set_need_its_bearer(
@@ -222,3 +230,159 @@ async def test_processing_lag_is_the_age_of_the_oldest_unprocessed_delivery(tmp_
     samples = _samples(body.decode())
     assert _value(samples, "quorum_inbox_backlog_messages") == 2
     assert _value(samples, "quorum_processing_lag_seconds") == 90
+
+
+# -- GitHub polls --------------------------------------------------------------------------
+
+
+@dataclass
+class PollingGitHub:
+    app: App
+    fake: FakeGitHub
+    metrics_url: str
+
+
+@pytest.fixture
+async def polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PollingGitHub]:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.setenv(GITHUB_TOKEN_ENV, "ghp_metrics")
+    fake = FakeGitHub(token="ghp_metrics", quota=750)  # not GitHub's 5000: read, not assumed
+    fake.add_issue(REPO, 17179, "[VOTE] Release v0.17.0", "ysh329", "Please vote.",
+                   "2024-07-20T08:00:00Z")  # fmt: skip
+    fake.add_comment(REPO, 17179, "tqchen", "+1", "2024-07-21T08:00:00Z")
+    await fake.start()
+    github = GitHubConfig(
+        repos=[REPO],
+        api_url=fake.base_url,
+        token_env=GITHUB_TOKEN_ENV,
+        poll_minutes=60,  # the job exists; the tests run its polls themselves
+        max_requests=300,
+    )
+    config = Config(
+        smtp=SmtpConfig(enabled=False),
+        web=WebConfig(port=0, metrics=True, metrics_token_env=TOKEN_ENV),
+        github=github,
+    )
+    app = App(config, tmp_path / "quorum.db")
+    endpoints = await app.start()
+    assert endpoints.web is not None
+    host, port = endpoints.web
+    try:
+        yield PollingGitHub(app, fake, f"http://{host}:{port}/metrics")
+    finally:
+        await app.stop()
+        await fake.stop()
+
+
+async def _github_poll(polling: PollingGitHub) -> tuple[str | None, Samples]:
+    """One run of the `github-poll` job, then a scrape: the poll's error, and the samples."""
+    assert polling.app.github is not None
+    report = await polling.app.github.poll(polling.app.clock())
+    status, _, text = await _scrape(polling.metrics_url)
+    assert status == 200
+    return report.error, _samples(text)
+
+
+async def test_github_polls_show_the_quota_github_stated_and_the_requests_they_made(
+    polling: PollingGitHub,
+):
+    fake = polling.fake
+    status, _, text = await _scrape(polling.metrics_url)
+    assert status == 200
+    before = _samples(text)
+    # Polling is configured, nothing polled yet: the budget is known, the quota is not.
+    assert _value(before, "quorum_github_requests_per_poll") == 300
+    assert _value(before, "quorum_github_request_errors_total", kind="5xx") == 0
+    assert not [name for name, _ in before if name.startswith("quorum_github_rate_limit")]
+    assert not [name for name, _ in before if name == "quorum_github_requests_last_poll"]
+
+    error, samples = await _github_poll(polling)
+
+    assert error is None
+    assert fake.remaining < 750  # the poll spent quota: what is scraped is the fake's word
+    assert _value(samples, "quorum_github_rate_limit_remaining") == fake.remaining
+    assert _value(samples, "quorum_github_rate_limit") == 750
+    assert _value(samples, "quorum_github_rate_limit_reset_timestamp_seconds") == fake.reset_at
+    assert _value(samples, "quorum_github_requests_last_poll") == len(fake.requests)
+    first = _value(samples, "quorum_source_last_success_timestamp_seconds", source="github")
+    assert first > 0
+    for kind in ("429", "5xx", "4xx", "connection"):
+        assert _value(samples, "quorum_github_request_errors_total", kind=kind) == 0
+
+    # The next poll's figures are its own (not summed): its requests, the quota it left.
+    asked, remaining = len(fake.requests), fake.remaining
+    error, samples = await _github_poll(polling)
+    assert error is None
+    assert _value(samples, "quorum_github_requests_last_poll") == len(fake.requests) - asked
+    assert _value(samples, "quorum_github_rate_limit_remaining") == fake.remaining < remaining
+    again = _value(samples, "quorum_source_last_success_timestamp_seconds", source="github")
+    assert again >= first
+
+
+async def test_github_request_errors_are_counted_by_kind_and_a_stopped_poll_is_no_success(
+    polling: PollingGitHub,
+):
+    fake = polling.fake
+    fake.faults.fail_next(1, "429", path="/issues?")
+    fake.faults.fail_next(1, "500", path="/issues/comments?")
+    fake.faults.fail_next(1, "secondary", path="/pulls/comments?")  # GitHub's 403 limit
+
+    error, samples = await _github_poll(polling)
+
+    assert error is None  # each retried once, and the poll went through
+    errors = "quorum_github_request_errors_total"
+    assert _value(samples, errors, kind="429") == 2
+    assert _value(samples, errors, kind="5xx") == 1
+    assert _value(samples, errors, kind="4xx") == 0
+    assert _value(samples, "quorum_github_requests_last_poll") == len(fake.requests)
+    last = "quorum_source_last_success_timestamp_seconds"
+    succeeded = _value(samples, last, source="github")
+    stated = _value(samples, "quorum_github_rate_limit_remaining")
+    assert stated == fake.remaining
+
+    # A proxy in front answers 429 without GitHub's headers, every attempt: the poll stops,
+    # and the quota shown is still the last one GitHub stated.
+    fake.faults.fail_next(4, "429", path="/issues?")
+    error, samples = await _github_poll(polling)
+
+    assert error is not None
+    assert "HTTP 429 4 times" in error
+    assert _value(samples, errors, kind="429") == 2 + 4  # counted since start, not per poll
+    assert _value(samples, "quorum_github_requests_last_poll") == 4
+    assert _value(samples, "quorum_github_rate_limit_remaining") == stated
+    # The alert on a stale source fires: this poll was no success.
+    assert _value(samples, last, source="github") == succeeded
+
+    # The token's quota is spent for an hour: the poll stops at its first answer.
+    fake.remaining = 0
+    error, samples = await _github_poll(polling)
+
+    assert error is not None
+    assert "rate limited for" in error
+    assert _value(samples, "quorum_github_rate_limit_remaining") == 0
+    assert _value(samples, errors, kind="429") == 2 + 4 + 1
+    assert _value(samples, errors, kind="5xx") == 1
+    assert _value(samples, "quorum_github_requests_last_poll") == 1
+    assert _value(samples, last, source="github") == succeeded
+
+
+async def test_github_followed_by_webhooks_alone_has_no_github_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    github = GitHubConfig(repos=[REPO], poll_minutes=0)  # never polled: no quota spent
+    config = Config(
+        smtp=SmtpConfig(enabled=False),
+        web=WebConfig(port=0, metrics=True, metrics_token_env=TOKEN_ENV),
+        github=github,
+    )
+    app = App(config, tmp_path / "quorum.db")
+    endpoints = await app.start()
+    assert endpoints.web is not None
+    try:
+        status, _, text = await _scrape(f"http://{endpoints.web[0]}:{endpoints.web[1]}/metrics")
+    finally:
+        await app.stop()
+    assert status == 200
+    assert "quorum_inbox_backlog_messages" in text
+    assert "quorum_github" not in text

@@ -152,14 +152,21 @@ class RequestBudget:
 
 
 def _error_kind(outcome: _Answer | BaseException) -> str:
-    """How an attempt failed, in the few words /metrics labels it with."""
-    if not isinstance(outcome, _Answer):
+    return error_kind(outcome.status if isinstance(outcome, _Answer) else None)
+
+
+def error_kind(status: int | None) -> str:
+    """How an attempt failed, in the few words /metrics labels it with (None: no answer).
+
+    Shared with GitHub's fetcher, so an alert on a kind means the same for every source.
+    """
+    if status is None:
         return "connection"
-    if outcome.status == 429:
+    if status == 429:
         return "429"
-    if outcome.status >= 500:
+    if status >= 500:
         return "5xx"
-    return "not-json" if 200 <= outcome.status < 300 else "4xx"
+    return "not-json" if 200 <= status < 300 else "4xx"
 
 
 class DiscourseClient:

@@ -9,6 +9,9 @@ fetch with an error that says when to come back. 5xx answers, dropped connection
 and timeouts are retried with exponential backoff. Any other status is a
 :class:`FetchFailed` naming the status, the request and what to check.
 
+For /metrics the fetcher remembers the quota the last answer stated (:class:`RateLimit`)
+and counts failed attempts by kind, in the Discourse client's words.
+
 Answers are read whole before they are returned: a stream cut in the middle is
 a failure to retry, never half an archive to store.
 """
@@ -19,6 +22,7 @@ import asyncio
 import email.utils
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -28,7 +32,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from bot.adapters.discourse import RetryPolicy
+from bot.adapters.discourse import RetryPolicy, error_kind
 from bot.errors import QuorumError
 
 logger = logging.getLogger(__name__)
@@ -79,6 +83,15 @@ class RequestBudget:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The API quota as one answer stated it (GitHub's ``X-RateLimit-*`` headers)."""
+
+    remaining: int
+    limit: int
+    reset_at: float  # Unix time the quota is whole again
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A whole answer: status, headers and body."""
 
@@ -110,6 +123,10 @@ class HttpFetcher:
         self._session: aiohttp.ClientSession | None = None
         # GitHub said the quota is spent until then (epoch seconds).
         self._quota_back_at = 0.0
+        # The quota as the last answer that stated it said (None until one did), and
+        # failed attempts by kind ("429", "5xx", "4xx", "connection"): both for /metrics.
+        self.rate_limit: RateLimit | None = None
+        self.errors: Counter[str] = Counter()
 
     async def __aenter__(self) -> Self:
         return self
@@ -167,6 +184,7 @@ class HttpFetcher:
         hints: Mapping[int, str] | None,
     ) -> float:
         where = f"{label}{method} {url}"
+        self.errors[self._error_kind(outcome)] += 1
         if isinstance(outcome, Answer):
             asked = self._asked_wait(outcome)
             if asked is not None:
@@ -205,7 +223,17 @@ class HttpFetcher:
                 return max(0.0, reset - self._clock())
         return self.retry.backoff(1) if answer.status == 429 else None
 
+    def _error_kind(self, outcome: Answer | BaseException) -> str:
+        if not isinstance(outcome, Answer):
+            return error_kind(None)
+        if outcome.status == 403 and self._asked_wait(outcome) is not None:
+            # GitHub's rate limits (primary and secondary) mostly come as 403: counted
+            # as "429", so one kind says "rate limited" whatever the status.
+            return error_kind(429)
+        return error_kind(outcome.status)
+
     def _note_quota(self, answer: Answer) -> None:
+        self.rate_limit = _rate_limit(answer.headers) or self.rate_limit
         if answer.headers.get("X-RateLimit-Remaining") == "0":
             reset = _number(answer.headers.get("X-RateLimit-Reset"))
             if reset is not None:
@@ -252,6 +280,18 @@ class HttpFetcher:
             if "_retry_connection" in getattr(aiohttp.ClientSession, "ATTRS", ()):
                 self._session._retry_connection = False
         return self._session
+
+
+def _rate_limit(headers: Mapping[str, str]) -> RateLimit | None:
+    """The quota an answer states, if it states all of it (a 429 from a proxy does not)."""
+    try:
+        return RateLimit(
+            remaining=int(headers["X-RateLimit-Remaining"]),
+            limit=int(headers["X-RateLimit-Limit"]),
+            reset_at=float(headers["X-RateLimit-Reset"]),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 def _retry_after(value: str | None, now: float) -> float | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +31,13 @@ from urllib.parse import urlencode
 from bot.adapters.archives import RawMessage
 from bot.adapters.discourse import RetryPolicy
 from bot.adapters.github import CODEOWNERS_PATHS, GitHubClient, GitHubWebhooks, api_headers
-from bot.adapters.http_fetch import BudgetSpent, FetchFailed, HttpFetcher, RequestBudget
+from bot.adapters.http_fetch import (
+    BudgetSpent,
+    FetchFailed,
+    HttpFetcher,
+    RateLimit,
+    RequestBudget,
+)
 from bot.adapters.webhooks import WebhookServer, start_webhook_server
 from bot.config import GitHubConfig, secret
 from bot.core.github import (
@@ -332,6 +340,13 @@ class GitHubService:
                 f" {config.webhook.secret_env} (see README, GitHub)"
             )
         self._secret = (webhook_secret or "").encode()
+        # What /metrics reports of the polls. The token's quota as GitHub last stated it
+        # (None until an answer did); failed attempts by kind since start; the requests
+        # the last poll made (None before one); when a poll last ended without an error.
+        self.rate_limit: RateLimit | None = None
+        self.errors: Counter[str] = Counter()
+        self.last_poll_requests: int | None = None
+        self.last_poll_ok: float | None = None
 
     async def start(self) -> tuple[str, int] | None:
         if not self.config.webhook.enabled:
@@ -359,18 +374,30 @@ class GitHubService:
         """One poll of every followed repository (never two at once)."""
         async with self._lock, github_fetcher(self.config) as http:
             client = GitHubClient(http, self.config.api_url)
-            report = await poll_github(
-                self._db,
-                client,
-                self.config.repos,
-                since=None,
-                now=now,
-                reviews=self.config.reviews,
-                requests_used=lambda: http.budget.used,
-            )
+            try:
+                report = await poll_github(
+                    self._db,
+                    client,
+                    self.config.repos,
+                    since=None,
+                    now=now,
+                    reviews=self.config.reviews,
+                    requests_used=lambda: http.budget.used,
+                )
+            finally:  # a poll that raised spent quota and met errors all the same
+                self._take_in(http)
+        if report.error is None:
+            self.last_poll_ok = time.time()
         log = logger.warning if report.error else logger.info
         log("%s", report.summary())
         return report
+
+    def _take_in(self, http: HttpFetcher) -> None:
+        """Keep what a poll's fetcher saw: each poll has a fetcher of its own."""
+        # A poll whose answers stated no quota (it stopped before any came) changes nothing.
+        self.rate_limit = http.rate_limit or self.rate_limit
+        self.errors.update(http.errors)
+        self.last_poll_requests = http.budget.used
 
     async def stop(self) -> None:
         if self._server is not None:
