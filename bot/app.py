@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web as aiohttp_web
 
+from bot import computing
 from bot.adapters import smtp
 from bot.adapters.outbound_mail import MailChannel, proves_delivery
 from bot.adapters.slack import slack_channels
@@ -79,7 +81,7 @@ WRITER_STUCK_SECONDS = 60.0
 # and as a bound during a flood, when no chunk runs (see Store.checkpoint_aside).
 WAL_PAGES_CHECKPOINT = 8_000
 WAL_PAGES_MAX = 65_536
-PROCESS_CHUNK = 100  # messages per writer job
+PROCESS_CHUNK = 25  # messages per writer job
 # The environment variable that may hold the key outgoing Message-IDs are signed with.
 MESSAGE_ID_SECRET_ENV = "QUORUM_MESSAGE_ID_SECRET"  # noqa: S105 (a variable's name)
 
@@ -122,6 +124,9 @@ class App:
         self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-parser")
         # Messages stored in parts are parsed in a process of their own (started when needed).
         self._parser_process: ProcessPoolExecutor | None = None
+        # The scheduled work's heavy reading (views, features), in a process of its own
+        # (bot/computing.py): started on first use, started again if it died.
+        self._computing: ProcessPoolExecutor | None = None
         self._read_store: Store | None = None
         # What the store runs while the app does (background WAL checkpoints).
         self._store_scope = ExitStack()
@@ -174,6 +179,25 @@ class App:
             self._read_store = Store.open_reader(self.db_path)
         with self._read_store.read_transaction():
             return call(self._read_store)
+
+    async def compute(self, call: computing.Reading[T]) -> T:
+        """Run ``call(store, config)`` in the computing process, read-only.
+
+        Its CPU time never holds up the event loop that answers SMTP. An in-memory
+        store has no second connection, so there it runs on the reader thread.
+        """
+        if str(self.db_path) == ":memory:":
+            return await self.read(lambda store: call(store, self.config))
+        loop = asyncio.get_running_loop()
+        if self._computing is None:
+            start = partial(computing.computing_process, self.db_path, self.config)
+            self._computing = await loop.run_in_executor(self._reader, start)
+        try:
+            return await loop.run_in_executor(self._computing, computing.run, call)
+        except BrokenProcessPool:
+            # Killed (the OOM killer, a signal): this run fails, the next starts another.
+            self._computing = None
+            raise
 
     def _require_store(self) -> Store:
         if self._store is None:
@@ -520,16 +544,22 @@ class App:
     async def refresh_views(self, now: datetime) -> int:
         """Bring the stored RFC and vote views up to date; returns how many were recomputed.
 
-        The reader computes, the writer stores: a delivery's commit waits for one short
-        transaction at most, never for a recomputation. A backlog (a first start on a
-        long history, a new configuration) is worked off in batches, yielding between.
+        The computing process computes, the writer stores: a delivery's commit waits for
+        one short transaction at most, never for a recomputation. A backlog (a first
+        start on a long history, a new configuration) is worked off in batches. One
+        refresh takes on what was stale when it began: under a steady stream of mail
+        new changes keep coming, and chasing them would never end; they wait for the
+        next refresh.
         """
-        total = 0
+        total, owed = 0, None
         while True:
-            plan = await self.read(lambda store: views.plan(store, self.config, now, views.BATCH))
+            plan = await self.compute(partial(views.plan, now=now, limit=views.BATCH))
             await self.db(partial(views.apply, result=plan))
             total += plan.recomputed
-            if not any(plan.left.values()) or self._stopping.is_set():
+            left = sum(len(keys) for keys in plan.left.values())
+            if owed is None:
+                owed = plan.recomputed + left
+            if not left or total >= owed or self._stopping.is_set():
                 return total
 
     async def refresh_now(self) -> dict[str, int]:
@@ -543,7 +573,7 @@ class App:
         writer's one short job.
         """
         await self.refresh_views(now)
-        actions = await self.read(lambda store: decide_all(store, self.config, now))
+        actions = await self.compute(partial(decide_all, now=now))
         new = await self.db(lambda store: Outbox(store).record_all(actions, now))
         if new:
             await self.run_dispatch(now)
@@ -560,7 +590,7 @@ class App:
     async def run_scheduled(self, name: str, now: datetime) -> int:
         """One scheduled feature (the digest), whose time came: record and deliver."""
         await self.refresh_views(now)
-        actions = await self.read(lambda store: decide_all(store, self.config, now, only=[name]))
+        actions = await self.compute(partial(decide_all, now=now, only=[name]))
         new = await self.db(lambda store: Outbox(store).record_all(actions, now))
         await self.run_dispatch(now)
         return new
@@ -626,6 +656,9 @@ class App:
         if self._parser_process is not None:
             self._parser_process.shutdown(wait=True)
             self._parser_process = None
+        if self._computing is not None:
+            self._computing.shutdown(wait=True, cancel_futures=True)
+            self._computing = None
         if self._run_lock is not None:
             self._run_lock.release()
 

@@ -348,7 +348,7 @@ def votes(
         elif now is not None:
             rows = [r.to_dict() for r in vote_reports(store, config, moment)]
         else:
-            views.refresh(store, config, moment)
+            views.catch_up(store, config, moment)
             rows = stored_views.vote_payloads(store, **_paging(limit, page))
     if thread is not None and draft:
         _echo(draft_result(report, config), nl=False)
@@ -500,7 +500,7 @@ def concerns(
             rows = [concern.to_dict() for ledger in found for concern in ledger.concerns]
             threads = len(found)
         else:
-            views.refresh(store, config, moment)
+            views.catch_up(store, config, moment)
             payloads = stored_views.rfc_payloads(
                 store, listed=True, with_concerns=True, order="first", **_paging(limit, page)
             )
@@ -602,7 +602,7 @@ def digest(ctx: Context, as_json: bool, now: datetime | None) -> None:
     config = ctx.config()
     with _store(ctx) as store:
         if now is None:
-            views.refresh(store, config, _moment(now))
+            views.catch_up(store, config, _moment(now))
         found = build_digest(store, config, _moment(now), current=now is None)
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False, default=str))
@@ -852,7 +852,7 @@ def attention_command(ctx: Context, as_json: bool, now: datetime | None) -> None
     moment = _moment(now)
     with _store(ctx) as store:
         if now is None:
-            views.refresh(store, config, moment)
+            views.catch_up(store, config, moment)
         found = attention(store, config, moment, current=now is None)
     if as_json:
         _echo_json(found.to_dict())

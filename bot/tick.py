@@ -109,7 +109,7 @@ async def run_ticks(
 async def _tick(
     store: Store, config: Config, dispatcher: Dispatcher, previous: datetime, now: datetime
 ) -> TickReport:
-    views.refresh(store, config, now)
+    views.catch_up(store, config, now)
     zone = config.project.zone()
     fired = tuple(
         feature.name

@@ -172,6 +172,8 @@ def test_kill_9_after_250_loses_nothing(tmp_path: Path):
         _deliver(port, raw_mail(message_id="<crash@example.org>"))
     finally:
         process.kill()  # SIGKILL: no clean shutdown at all
+        # Ends only when every process holding its output has: the computing process
+        # must notice it is orphaned and exit too (bot/computing.py).
         process.communicate(timeout=30)
     process, _ = _start_run(config, db)
     process.send_signal(signal.SIGTERM)

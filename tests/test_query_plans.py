@@ -126,7 +126,15 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, None]:
         db.conn.set_trace_callback(lambda sql: statements.setdefault(sql, None))
 
     monkeypatch.setattr(Store, "__init__", recording)
+    # The scheduled work's reading runs in a process of its own (bot/computing.py),
+    # whose connections this process cannot trace: here it runs the same functions on
+    # the reader thread, so their statements are recorded too.
+    monkeypatch.setattr(App, "compute", _compute_here)
     return statements
+
+
+async def _compute_here(app: App, call: Any) -> Any:
+    return await app.read(lambda store: call(store, app.config))
 
 
 def _store_with_history(db: Path) -> None:
