@@ -555,6 +555,9 @@ class App:
         while True:
             plan = await self.compute(partial(views.plan, now=now, limit=views.BATCH))
             await self.db(partial(views.apply, result=plan))
+            # What it took in is deleted a batch per writer job: deliveries go between.
+            while await self.db(views.forget) == views.FORGET_BATCH:
+                pass
             total += plan.recomputed
             left = sum(len(keys) for keys in plan.left.values())
             if owed is None:

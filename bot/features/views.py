@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 VIEWS_VERSION = 1
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
+# Changes taken in that one short transaction deletes.
+FORGET_BATCH = 5_000
 
 
 @per_config
@@ -144,13 +146,25 @@ def apply(store: Store, result: Plan) -> None:
             stored.mark_dirty(store, kind, result.left[kind])
         stored.set_meta(store, "seq", str(result.seq))
         stored.set_meta(store, "fingerprint", result.fingerprint)
-        stored.forget_changes(store, result.seq)
+
+
+def forget(store: Store) -> int:
+    """Delete a batch of the changes the views have taken in (a short transaction of
+    its own); how many. Call again while it returns ``FORGET_BATCH``."""
+    with store.db.conn:
+        return stored.forget_changes(store, int(stored.meta(store, "seq") or 0), FORGET_BATCH)
+
+
+def forget_all(store: Store) -> None:
+    while forget(store) == FORGET_BATCH:
+        pass
 
 
 def refresh(store: Store, config: Config, now: datetime, limit: int | None = None) -> Plan:
     """Plan and apply on one connection, in one plan (tests; small stores)."""
     result = plan(store, config, now, limit)
     apply(store, result)
+    forget_all(store)
     return result
 
 
@@ -162,6 +176,7 @@ def catch_up(store: Store, config: Config, now: datetime) -> int:
     while True:
         result = plan(store, config, now, BATCH)
         apply(store, result)
+        forget_all(store)
         total += result.recomputed
         if not any(result.left.values()):
             return total

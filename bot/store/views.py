@@ -152,8 +152,19 @@ def changed_threads(store: Store, after: int) -> tuple[int, list[str]]:
     return upto, [row[0] for row in rows]
 
 
-def forget_changes(store: Store, upto: int) -> None:
-    store.db.execute("DELETE FROM changes WHERE seq <= ?", [upto])
+def forget_changes(store: Store, upto: int, limit: int) -> int:
+    """Delete at most ``limit`` changes read up to ``upto`` (oldest first); how many.
+
+    A backlog can be every post ever stored (a store imported before its first
+    refresh): deleted in one statement it would hold the writer for seconds, so the
+    caller deletes a batch per short transaction.
+    """
+    cursor = store.db.execute(
+        "DELETE FROM changes WHERE seq IN"
+        " (SELECT seq FROM changes WHERE seq <= ? ORDER BY seq LIMIT ?)",
+        [upto, limit],
+    )
+    return int(cursor.rowcount)
 
 
 def dirty(store: Store, kind: str, limit: int | None = None) -> list[str]:
