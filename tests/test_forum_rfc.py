@@ -306,6 +306,10 @@ def _linked_mails() -> list[bytes]:
         # (message id, subject, body, in-reply-to)
         ("<a1@x>", "[RFC] Relay dynamic shapes", "See apache/tvm-rfcs#95.", None),
         ("<a2@x>", "Re: [RFC] Relay dynamic shapes", "Agreed.", "<a1@x>"),
+        # Replies citing what their thread already cites (regrouping is skipped for
+        # them unless they arrive before the thread's first post).
+        ("<a3@x>", "Re: [RFC] Relay dynamic shapes", "As apache/tvm-rfcs#95 says.", "<a2@x>"),
+        ("<c3@x>", "Re: [RFC] Unified memory planner", "Per apache/tvm#12 and RFC #96.", "<c2@x>"),
         ("<p95@x>", "[apache/tvm-rfcs] [RFC] Relay dynamic shapes (#95)", "The text.", None),
         ("<b1@x>", "Heads-up: shapes", "Comment at https://f.example/t/shapes/7 please", None),
         ("<b2@x>", "Re: Heads-up: shapes", "It is RFC #95 now; apache/tvm#12 too.", "<b1@x>"),

@@ -744,13 +744,14 @@ class Store:
                 "INSERT OR IGNORE INTO post_origins (post_key, origin) VALUES (?, ?)",
                 [post.key, self._origin],
             )
+        first_at = self._first_at(thread_key)
         self._touch_thread(post, thread_key, item.created_at, closes)
         links = _links_in_thread(item.links, thread_key)
         rows = [(post.key, token, "identity") for token in links.identity]
         rows += [(post.key, token, "mention") for token in links.mentions]
         # As rfc_store.record_links, without its delete: a new post has no links yet.
         batch.post_links.extend(rows)
-        if rows:
+        if rows and self._may_regroup(thread_key, first_at, item.created_at, rows):
             self._rfc_links_stale.add(thread_key)
         if post.message_id and post.message_id in batch.referenced:
             # Only then can the orphan query find anything; it reads post_refs.
@@ -910,6 +911,39 @@ class Store:
         batch.post_refs.extend((post.key, ref) for ref in refs)
         batch.referenced.update(refs)
         batch.defects.extend((post.key, d.kind, d.detail) for d in post.defects)
+
+    def _first_at(self, thread_key: str) -> str | None:
+        row = self.db.conn.execute(
+            "SELECT first_at FROM threads WHERE key = ?", [thread_key]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _may_regroup(
+        self,
+        thread_key: str,
+        first_at: str | None,
+        created_at: str,
+        rows: Sequence[tuple[str, str, str]],
+    ) -> bool:
+        """Whether a new post can change how threads join into RFCs.
+
+        Joining reads each thread's tokens (with their roles) and its first post's time
+        (bot.core.rfc_links.RfcPart). A reply citing only what its thread already cites
+        changes neither, and regrouping on it would cost in proportion to how many
+        threads cite the same links: on a long history, every reply in a popular RFC.
+        (Rows still held in the batch are not seen, which errs towards regrouping.)
+        """
+        if first_at is None or created_at < first_at:
+            return True
+        return any(
+            self.db.conn.execute(
+                "SELECT 1 FROM posts p JOIN post_links l ON l.post_key = p.key"
+                " WHERE p.thread_key = ? AND l.token = ? AND l.role = ? LIMIT 1",
+                [thread_key, token, role],
+            ).fetchone()
+            is None
+            for _, token, role in rows
+        )
 
     def _touch_thread(
         self, post: Post, thread_key: str, created_at: str, closes: str | None
