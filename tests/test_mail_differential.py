@@ -440,9 +440,10 @@ def test_links_of_a_reply_in_a_github_thread(tmp_path: Path):
 
 
 class _ReferenceStore(Store):
-    """The store with the way it linked results to votes before (NOT EXISTS, per vote)."""
+    """The store with the way it linked results to votes before (NOT EXISTS, per vote,
+    every unlinked RESULT of the store after every ingest)."""
 
-    def _link_closing_threads(self) -> None:
+    def _link_closing_threads(self, touched: set[str]) -> None:
         unlinked = self.db.execute(
             "SELECT key, subject, first_at FROM threads"
             " WHERE kind IN ('result', 'cancel') AND closes IS NULL"

@@ -381,6 +381,8 @@ class Store:
         self.db = db
         # Threads whose RFC link tokens an ingest stored, changed or re-threaded.
         self._rfc_links_stale: set[str] = set()
+        # Threads the ingest under way added posts to (see _link_closing_threads).
+        self._touched_threads: set[str] = set()
         # Within bulk_ingest(), and how many messages its open transaction holds.
         self._bulk = False
         self._uncommitted = 0
@@ -676,13 +678,14 @@ class Store:
             parts = raw_parts or {}
             self._train_if_due([raw for item, raw in items if item.raw_key not in parts])
             batch = _Batch(self._referenced([item.post.message_id for item, _ in items]), parts)
+            self._touched_threads = set()
             for item, raw in items:
                 self._ingest_one(item, raw, now, batch, counts)
             batch.flush(self.db.conn)
             self.db.conn.executemany(
                 "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in done_inbox_ids]
             )
-            self._link_closing_threads()
+            self._link_closing_threads(self._touched_threads)
             if self._rfc_links_stale and not self._bulk:
                 touched, self._rfc_links_stale = self._rfc_links_stale, set()
                 rfc_store.refresh_rfc_links(self, touched)
@@ -948,6 +951,7 @@ class Store:
     def _touch_thread(
         self, post: Post, thread_key: str, created_at: str, closes: str | None
     ) -> None:
+        self._touched_threads.add(thread_key)
         self.db.conn.execute(
             "INSERT INTO threads (key, subject, subject_key, kind, first_at, last_at, post_count,"
             " closes) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
@@ -995,12 +999,32 @@ class Store:
             [key, key],
         )
 
-    def _link_closing_threads(self) -> None:
-        """Link [RESULT]/[CANCEL] threads that no References tied to their vote."""
-        unlinked = self.db.conn.execute(
-            "SELECT key, subject, first_at FROM threads"
-            " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
-        ).fetchall()
+    def _link_closing_threads(self, touched: set[str]) -> None:
+        """Link [RESULT]/[CANCEL] threads that no References tied to their vote.
+
+        Only those the ingest touched, unless it touched a vote thread: a RESULT that
+        names no vote of the store stays unlinked, and trying every such one of the
+        whole history after every delivery cost in proportion to the history. A vote
+        that is new, or has a new ballot (its time span grew), may be the one an older
+        RESULT announced, so then all are tried; votes are a small share of the mail.
+        """
+        new_vote = self.db.conn.execute(
+            "SELECT 1 FROM threads WHERE key IN (SELECT value FROM json_each(?))"
+            " AND kind = 'vote' LIMIT 1",
+            [json.dumps(sorted(touched))],
+        ).fetchone()
+        if new_vote is None:
+            unlinked = self.db.conn.execute(
+                "SELECT key, subject, first_at FROM threads"
+                " WHERE key IN (SELECT value FROM json_each(?))"
+                " AND kind IN ('result', 'cancel') AND closes IS NULL",
+                [json.dumps(sorted(touched))],
+            ).fetchall()
+        else:
+            unlinked = self.db.conn.execute(
+                "SELECT key, subject, first_at FROM threads"
+                " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
+            ).fetchall()
         if not unlinked:
             return
         open_votes = [
