@@ -258,6 +258,16 @@ async def polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         poll_minutes=60,  # the job exists; the tests run its polls themselves
         max_requests=300,
     )
+    app, metrics_url = await _started_with(github, tmp_path)
+    try:
+        yield PollingGitHub(app, fake, metrics_url)
+    finally:
+        await app.stop()
+        await fake.stop()
+
+
+async def _started_with(github: GitHubConfig, tmp_path: Path) -> tuple[App, str]:
+    """A started app with /metrics on and [github] as given; and its /metrics URL."""
     config = Config(
         smtp=SmtpConfig(enabled=False),
         web=WebConfig(port=0, metrics=True, metrics_token_env=TOKEN_ENV),
@@ -267,11 +277,7 @@ async def polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     endpoints = await app.start()
     assert endpoints.web is not None
     host, port = endpoints.web
-    try:
-        yield PollingGitHub(app, fake, f"http://{host}:{port}/metrics")
-    finally:
-        await app.stop()
-        await fake.stop()
+    return app, f"http://{host}:{port}/metrics"
 
 
 async def _github_poll(polling: PollingGitHub) -> tuple[str | None, Samples]:
@@ -371,16 +377,9 @@ async def test_github_followed_by_webhooks_alone_has_no_github_series(
 ):
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     github = GitHubConfig(repos=[REPO], poll_minutes=0)  # never polled: no quota spent
-    config = Config(
-        smtp=SmtpConfig(enabled=False),
-        web=WebConfig(port=0, metrics=True, metrics_token_env=TOKEN_ENV),
-        github=github,
-    )
-    app = App(config, tmp_path / "quorum.db")
-    endpoints = await app.start()
-    assert endpoints.web is not None
+    app, metrics_url = await _started_with(github, tmp_path)
     try:
-        status, _, text = await _scrape(f"http://{endpoints.web[0]}:{endpoints.web[1]}/metrics")
+        status, _, text = await _scrape(metrics_url)
     finally:
         await app.stop()
     assert status == 200
