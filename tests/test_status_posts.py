@@ -77,10 +77,8 @@ def _bot_posts(fake: FakeDiscourse, topic: int) -> list:
     return [post for post in fake.posts_of(topic) if bot is not None and post.user_id == bot.id]
 
 
-async def test_one_status_post_follows_the_rfc_and_is_edited_in_place(
-    fake: FakeDiscourse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("QUORUM_DISCOURSE_API_KEY", fake.api_key)
+def _rfc_topic(fake: FakeDiscourse) -> tuple[int, int]:
+    """An RFC topic with a proposal and a concern, five hours old: (category, topic)."""
     category = fake.add_category("rfc", "RFCs")
     topic = fake.add_topic(
         category,
@@ -88,6 +86,14 @@ async def test_one_status_post_follows_the_rfc_and_is_edited_in_place(
         [("alice", PROPOSAL), ("bob", CONCERN)],
         created_at=NOW - timedelta(hours=5),
     )
+    return category, topic
+
+
+async def test_one_status_post_follows_the_rfc_and_is_edited_in_place(
+    fake: FakeDiscourse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("QUORUM_DISCOURSE_API_KEY", fake.api_key)
+    category, topic = _rfc_topic(fake)
     app = App(_config(fake, category), tmp_path / "q.db", clock=lambda: NOW)
     await app.start()
     try:
@@ -123,13 +129,7 @@ async def test_in_dry_run_the_status_is_recorded_not_posted(
     fake: FakeDiscourse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("QUORUM_DISCOURSE_API_KEY", fake.api_key)
-    category = fake.add_category("rfc", "RFCs")
-    topic = fake.add_topic(
-        category,
-        "[RFC] Lazy segment loading for the indexer",
-        [("alice", PROPOSAL), ("bob", CONCERN)],
-        created_at=NOW - timedelta(hours=5),
-    )
+    category, topic = _rfc_topic(fake)
     app = App(_config(fake, category, dry_run=True), tmp_path / "q.db", clock=lambda: NOW)
     await app.start()
     try:

@@ -107,18 +107,29 @@ def test_the_first_refresh_builds_every_view_and_the_next_one_nothing(store: Sto
     assert views.refresh(store, Config(), NOW).recomputed == 0
 
 
-def test_one_new_reply_recomputes_only_its_own_rfc(store: Store):
-    views.refresh(store, Config(), NOW)
+def _reply(store: Store, parent: str, subject: str, name: str, text: str) -> None:
+    """A reply from ``name`` to ``parent``, five minutes before NOW."""
     ingest(
         store,
         raw_mail(
-            "I doubt the migration plan holds.\n",
-            subject="Re: [RFC] Topic 30",
-            message_id="<late@example.org>",
-            sender="Carol <carol@example.org>",
+            f"{text}\n",
+            subject=subject,
+            message_id=f"<{name.lower()}-reply@example.org>",
+            sender=f"{name} <{name.lower()}@example.org>",
             date=_date(NOW - timedelta(minutes=5)),
-            extra="In-Reply-To: <t30@example.org>\nReferences: <t30@example.org>",
+            extra=f"In-Reply-To: {parent}\nReferences: {parent}",
         ),
+    )
+
+
+def test_one_new_reply_recomputes_only_its_own_rfc(store: Store):
+    views.refresh(store, Config(), NOW)
+    _reply(
+        store,
+        "<t30@example.org>",
+        "Re: [RFC] Topic 30",
+        "Carol",
+        "I doubt the migration plan holds.",
     )
     again = views.refresh(store, Config(), NOW)
     assert [row.key for row in again.rfcs] == ["<t30@example.org>"]
@@ -130,16 +141,8 @@ def test_one_new_reply_recomputes_only_its_own_rfc(store: Store):
 
 def test_a_ballot_recomputes_its_vote_and_the_rfc_on_its_topic(store: Store):
     views.refresh(store, Config(), NOW)
-    ingest(
-        store,
-        raw_mail(
-            "-1, the loader is not ready.\n",
-            subject="Re: [VOTE] Topic 32",
-            message_id="<ballot@example.org>",
-            sender="Dave <dave@example.org>",
-            date=_date(NOW - timedelta(minutes=5)),
-            extra="In-Reply-To: <t32@example.org>\nReferences: <t32@example.org>",
-        ),
+    _reply(
+        store, "<t32@example.org>", "Re: [VOTE] Topic 32", "Dave", "-1, the loader is not ready."
     )
     again = views.refresh(store, Config(), NOW)
     assert [row.thread for row in again.votes] == ["<t32@example.org>"]
