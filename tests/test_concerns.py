@@ -101,6 +101,12 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "We should think about whether the effort is worth it.",
         "I really don't like this approach.",
         "This won't scale to a thousand modules.",
+        "The big drawback there is that every clone shares one object store.",
+        "I see one potential big risk: idea ownership.",
+        "I've never seen code that accidentally did unsafe things in such a block.",
+        "You are overthinking the release workflow.",
+        "It should be clearer which votes were cast and which are binding.",
+        "The question is whether there is enough evidence of a practical problem.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
@@ -122,6 +128,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Or give a -1 and tell me what else you expect.",
         "Don't worry, the old format keeps working.",
         "That makes sense, thanks.",
+        "I see. Then the loader stays as it is.",
         "+1",
     ],
 )

@@ -65,7 +65,11 @@ WORRY = _cue(
     r"|strongly\s+|kind\s+of\s+|tend\s+to\s+)?(?:worry|fear|doubt|object|disagree|oppose)\b",
     r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b",
     r"\b(?:the|my|one|another)\s+(?:only\s+|main\s+|big(?:gest)?\s+|real\s+)?(?:issue|problem|risk"
-    r"|catch|downside|drawback)\s+(?:i\s+(?:can\s+)?see|here|with\s+(?:this|that|it))\b",
+    r"|catch|downside|drawback)\s+(?:i\s+(?:can\s+)?see|here|there|with\s+(?:this|that|it)"
+    r"|(?:here\s+|there\s+)?is\s+that)\b",
+    # "I see one potential big risk: ...", "I can see two problems with it".
+    r"\bi\s+(?:can\s+|do\s+)?(?:see|foresee)\s+(?:a|one|two|three|some|several|a\s+few|many)\s+"
+    r"(?:\w+\s+){0,2}?(?:risks?|problems?|issues?|concerns?|drawbacks?|downsides?|pitfalls?)\b",
 )
 OBJECTION = _cue(
     r"(?:^|[\s(\[])-1(?![\d.])",
@@ -90,11 +94,15 @@ DOUBT = _cue(
     r"\bi\s+(?:do\s+)?wonder\b|\bwondering\s+(?:if|whether|why|how)\b",
     r"\bi'?m\s+not\s+following\b|\bi\s+(?:don't|do\s+not)\s+follow\b",
     r"\bdoubt(?:ful)?\b",
+    # "the question is whether ...", "whether there is enough evidence", "whether we need it".
+    r"\bquestion\s+(?:is|remains)\s+whether\b|\bwhether\s+(?:there\s+is|there\s+are|we\s+(?:really\s+)?"
+    r"(?:need|want|should))\b",
 )
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
     r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b",
-    r"\bi\s+fail\s+to\s+see\b|\bi\s+(?:haven't|have\s+not|never)\s+(?:seen|heard)\b",
+    r"\bi\s+fail\s+to\s+see\b|\bi(?:'ve|\s+have)?\s+(?:haven't|have\s+not|never|not)\s+"
+    r"(?:(?:yet|ever|once)\s+)?(?:seen|heard|met)\b",
 )
 NEGATIVE_JUDGEMENT = _cue(
     r"\b(?:problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
@@ -114,6 +122,12 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|trusted|mature|ready|needed|necessary|clear)\b",
     r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
     r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive)\b",
+    r"\bover-?(?:think|engineer|complicat|design|kill)\w*",
+    # What the text owes its readers: "should be clearer", "needs clarification".
+    r"\b(?:should|needs?\s+to|must|could)\s+be\s+(?:made\s+)?(?:much\s+)?(?:clearer|more\s+(?:clear"
+    r"|explicit|precise|specific))\b|\bneeds?\s+(?:some\s+|more\s+)?(?:clarification|clarifying)\b",
+    # "As if unofficial RFCs get merged": the sarcasm of a doubt.
+    r"^as\s+if\b",
 )
 COUNTER_PROPOSAL = _cue(
     r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
@@ -173,7 +187,10 @@ CAUTION = _cue(
     r"|\bwatch\s+out\b|\bnote\s+that\b",
 )
 CONDITION = _cue(
-    r"^(?:if|unless|as\s+long\s+as|provided)\b|\bunless\b|\bif\s+(?:we|you|it|this|that)\b"
+    r"^(?:if|unless|as\s+long\s+as|provided)\b|\bunless\b|\bif\s+(?:we|you|it|this|that)\b",
+    # What must happen first: a condition on the proposal going in.
+    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|we\s+(?:merge|accept|land"
+    r"|ship|release|approve|move\s+forward|go\s+ahead))\b",
 )
 
 # -- forms of agreement, answers and talk about the talk ------------------------
@@ -190,7 +207,8 @@ APPROVAL = _cue(
 THANKS = _cue(r"\bthanks?\b|\bthank\s+you\b|\bappreciate\b|\bkudos\b|\bcheers\b")
 ACKNOWLEDGEMENT = _cue(
     r"^(?:ok|okay|yes|yeah|yep|yup|sure|right|indeed|true|correct|exactly|fair(?:\s+enough)?"
-    r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see|ah|oh|sorry|my\s+bad|done"
+    r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see(?=\s*(?:[.,!;:]|$))|ah|oh"
+    r"|sorry|my\s+bad|done"
     r"|fixed|updated)\b",
 )
 PLAN = _cue(
