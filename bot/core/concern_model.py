@@ -23,6 +23,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import json
 import math
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
@@ -146,6 +147,7 @@ def weights_source(model: ConcernModel, provenance: Iterable[str]) -> str:
     lines += [f"POINT_THRESHOLD = {round(model.point_threshold, 4)!r}", ""]
     for name, weights in (("POST", model.post_weights), ("SENTENCE", model.sentence_weights)):
         lines += [f"{name}_WEIGHTS: dict[str, float] = {{"]
-        lines += [f"    {key!r}: {value!r}," for key, value in sorted(weights.items())]
+        # Double-quoted keys: the file is written as `ruff format` would write it.
+        lines += [f"    {json.dumps(key)}: {value!r}," for key, value in sorted(weights.items())]
         lines += ["}", ""]
     return "\n".join(lines)
