@@ -239,6 +239,19 @@ def test_the_same_point_made_again_later_is_a_repeat_not_a_new_concern():
     assert concerns[0].repeated_in == ("<p4@example.org>",)
 
 
+def test_a_second_point_on_the_same_subject_by_the_same_person_is_a_concern_of_its_own():
+    first = post(2, BOB, "I am worried that the loader reads every plugin descriptor at startup.")
+    second = post(
+        4,
+        BOB,
+        "I am also worried that plugin descriptors stay on the surefire test classpath,"
+        " which changes behaviour.",
+    )
+    concerns = ledger(root(), first, post(3, ALICE, "Noted.", reply_to=2), second).concerns
+    assert [c.post for c in concerns] == ["<p2@example.org>", "<p4@example.org>"]
+    assert concerns[0].repeated_in == ()
+
+
 # --------------------------------------------------------------------------
 # The ledger: answered, resolved, withdrawn
 # --------------------------------------------------------------------------

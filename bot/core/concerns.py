@@ -296,6 +296,9 @@ BARE_WORDS = 5
 POINT_SENTENCES = 4
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
+# The share of content words a later point by the same raiser must repeat to be the
+# same concern made again (``_restates``).
+RESTATED_SHARE = 0.5
 # A proposer's agreement this short takes a point up; a longer answer argues on.
 ADOPTION_SENTENCES = 4
 
@@ -856,6 +859,17 @@ def same_topic(one: str, other: str, ignore: frozenset[str] = frozenset()) -> bo
     return len(shared) >= 2 and len(shared) / min(len(first), len(second)) >= 0.3
 
 
+def _restates(one: str, other: str, ignore: frozenset[str] = frozenset()) -> bool:
+    """One person making the same point again: most of the shorter text's content words
+    come back. Sharing a topic is not enough: in one thread everyone shares it, and a
+    raiser's second point on it is a point of its own."""
+    first, second = topic_words(one, ignore), topic_words(other, ignore)
+    if not first or not second:
+        return False
+    shared = first & second
+    return len(shared) >= 2 and len(shared) / min(len(first), len(second)) >= RESTATED_SHARE
+
+
 def _stem(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -1200,7 +1214,7 @@ class _Work:
                 continue
             if not _same_author(post.author, concern.raised_by):
                 continue
-            if any(same_topic(finding.text, t, self.subject_words) for t in self.texts[concern.id]):
+            if any(_restates(finding.text, t, self.subject_words) for t in self.texts[concern.id]):
                 return concern
         return None
 
