@@ -107,6 +107,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "You are overthinking the release workflow.",
         "It should be clearer which votes were cast and which are binding.",
         "The question is whether there is enough evidence of a practical problem.",
+        "I do not feel the draft addresses the remarks made earlier: neither remark is addressed.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
@@ -129,6 +130,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Don't worry, the old format keeps working.",
         "That makes sense, thanks.",
         "I see. Then the loader stays as it is.",
+        "As far as I am concerned, the new loader is fine.",
         "+1",
     ],
 )

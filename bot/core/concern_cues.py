@@ -55,7 +55,8 @@ _PROPOSAL = (
 # -- forms of objection -------------------------------------------------------
 
 WORRY = _cue(
-    rf"{_I}\s+(?:\w+\s+){{0,2}}?(?:concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical"
+    # "As far as I am concerned" gives an opinion; it voices no worry.
+    rf"(?<!as\sfar\sas\s){_I}\s+(?:\w+\s+){{0,2}}?(?:concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical"
     r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|not\s+(?:too\s+)?(?:happy|keen|thrilled))\b",
     r"\b(?:my|our|one|the\s+(?:main|only|biggest|real))\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?"
     r"|objections?|reservations?|hesitations?|doubts?)\b",
@@ -123,6 +124,10 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
     r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive)\b",
     r"\bover-?(?:think|engineer|complicat|design|kill)\w*",
+    # What was raised and is still open: "neither remark is addressed", "unresolved".
+    r"\b(?:unaddressed|unresolved|unanswered)\b|\b(?:is|are|was|were|been|remains?)\s+(?:still\s+)?"
+    r"(?:not|never)\s+(?:been\s+)?(?:addressed|resolved|answered|discussed)\b"
+    r"|\bneither\s+(?:\w+\s+){1,2}(?:is|was|has\s+been)\s+(?:addressed|resolved|answered)\b",
     # What the text owes its readers: "should be clearer", "needs clarification".
     r"\b(?:should|needs?\s+to|must|could)\s+be\s+(?:made\s+)?(?:much\s+)?(?:clearer|more\s+(?:clear"
     r"|explicit|precise|specific))\b|\bneeds?\s+(?:some\s+|more\s+)?(?:clarification|clarifying)\b",
