@@ -227,6 +227,26 @@ def test_each_item_of_a_summarized_concern_list_is_one_concern():
     assert found[1].title == "Plugins read the XML directly"
 
 
+@pytest.mark.parametrize(
+    ("objection", "suggestion"),
+    [
+        (
+            "I am worried that the loader breaks old plugins.",
+            "I would suggest that we ship the loader in a separate artifact instead.",
+        ),
+        (
+            "Why does the loader have to break old plugins?",
+            "Alternatively, we could ship the loader in a separate artifact.",
+        ),
+    ],
+)
+def test_a_suggestion_made_beside_an_objection_is_not_a_second_concern(
+    objection: str, suggestion: str
+):
+    text = f"{objection}\n\n{suggestion}\n\nThanks for writing this up, the rest looks good."
+    assert findings(text) == [objection]
+
+
 def test_a_cue_inside_a_list_item_takes_the_whole_item():
     text = "Two options:\n\n1. Move the loader into core. That ties the releases. I am not a fan.\n"
     assert findings(text) == ["Move the loader into core. That ties the releases. I am not a fan."]

@@ -384,7 +384,7 @@ def findings_of(
         members
         for point, members in points.items()
         if point == best.unit.point
-        or _strength(members) >= model.point_threshold
+        or (_strength(members) >= model.point_threshold and _objects(members))
         or any(r in explicit for r in members)
         or (listed and any(r.features.get("introduced_as_concerns") for r in members))
     ]
@@ -430,6 +430,16 @@ def _explicit(reading: UnitReading, context: PostContext) -> bool:
         for name in ("worry", "objection", "caution", "refusal", "challenge_question", "doubt")
     )
     return stated and not context.by_proposer and not context.is_proposal
+
+
+# A further point must find fault; proposing otherwise in passing is not a point of its own.
+_FAULT_FORMS = frozenset(OBJECTION_FORMS) - {"counter_proposal"}
+
+
+def _objects(members: list[UnitReading]) -> bool:
+    return any(r.features.get(name, 0.0) > 0 for r in members for name in _FAULT_FORMS) or any(
+        r.unit.is_question for r in members
+    )
 
 
 def _strength(members: list[UnitReading]) -> float:
