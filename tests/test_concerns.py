@@ -131,6 +131,10 @@ def test_prose_cues_raise_one_concern(text: str):
         "That makes sense, thanks.",
         "I see. Then the loader stays as it is.",
         "As far as I am concerned, the new loader is fine.",
+        "That's a shame, but it's good enough for a first release.",
+        "Aside from the slight hassle of enabling it, this feature is great.",
+        "I hacked together a setup last week that doesn't suffer from that problem.",
+        '"We can solve any problem by introducing an extra level of indirection."',
         "+1",
     ],
 )

@@ -250,6 +250,24 @@ DENIAL = _cue(
     r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:is|are|has|have|was|were)\s+"
     r"(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b|\bno\s+longer\s+(?:concerned|worried)\b",
 )
+# A fault named only to be weighed and accepted: "That's a shame, but it's good enough
+# for alpha", "Aside from the slight hassle, this feature is great".
+CONCESSION = _cue(
+    r"\b(?:but|though|however|still)\b,?\s+(?:[\w']+\s+){0,4}?(?:(?:good|fine|ok|okay|acceptable"
+    r"|reasonable)\s+enough|works?\s+for\s+me|worth\s+it|not\s+a\s+(?:big\s+)?(?:deal|blocker"
+    r"|problem)|(?:i|we)\s+can\s+live\s+with)\b",
+    r"^(?:aside|apart)\s+from\b.*\b(?:is|are|looks?|seems?)\s+(?:\w+\s+)?(?:great|good|fine"
+    r"|excellent|nice|useful)\b",
+)
+# A problem named as one that is avoided or solved: "a setup that doesn't suffer from
+# that problem", "this fixes the issue", "without needing to disrupt Batik".
+SOLVED = _cue(
+    r"\b(?:doesn't|does\s+not|don't|do\s+not|won't|wouldn't|never)\s+(?:suffer|have)\s+(?:from\s+)?"
+    r"(?:that|this|the|any|such|those|these)\s+(?:\w+\s+)?(?:problems?|issues?|risks?)\b",
+    r"\b(?:solves?|solved|fix(?:es|ed)?|avoids?|avoided|eliminates?|removes?)\s+(?:that|this|the"
+    r"|those|these|any|such)\s+(?:\w+\s+)?(?:problems?|issues?|risks?|pitfalls?)\b",
+    r"\bwithout\s+(?:needing|having)\s+to\s+(?:disrupt|break|change|lose)\b",
+)
 SELF_HEDGE = _cue(
     r"\bi(?:'m|\s+am|\s+might\s+be|\s+may\s+be|\s+could\s+be)\s+(?:probably\s+)?(?:missing|wrong"
     r"|mistaken)\b|\bcorrect\s+me\s+if\b|\bif\s+i\s+(?:understand|read)\b|\bunless\s+i'?m\s+missing\b",
@@ -285,6 +303,8 @@ CUES: dict[str, re.Pattern[str]] = {
     "plan": PLAN,
     "meta": META,
     "self_hedge": SELF_HEDGE,
+    "concession": CONCESSION,
+    "solved": SOLVED,
     "denial": DENIAL,
     "second_person": SECOND_PERSON,
     "refers_to_proposal": REFERS_TO_PROPOSAL,
@@ -347,7 +367,16 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found.discard("challenge_question")
     if "denial" in found:
         found -= {"worry", "objection", "challenge_question"}
+    if found & {"concession", "solved"}:
+        found -= {"negative_judgement", "doubt"}
+    if _QUOTATION.match(unit.text):
+        # A sentence wholly in quotation marks cites someone; it is not the writer's claim.
+        found -= set(OBJECTION_FORMS)
+        found.add("quotation")
     return frozenset(found)
+
+
+_QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
 
 
 def features_of(
