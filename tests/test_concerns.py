@@ -301,6 +301,57 @@ def test_answered_then_resolved_by_its_author_links_both_posts():
     )
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # The proposer agrees outright, however much more they go on to say.
+        "Thanks for the reply. I completely agree with you. The two options assumed we could not"
+        " maintain the old loader for long. We should try everything to keep it. It is a lot of"
+        " work. Let us plan for it in the next release.",
+        "Yes, we should add a migration guide for the old format.",
+        "As suggested, I added a section on migrating plugins.",
+        "Thanks for the feedback. I reconsidered the design based on your comments: the loader"
+        " no longer rewrites files.",
+        "Returning an error is the safe thing. But I am ok to add a warning too.",
+    ],
+)
+def test_the_proposer_taking_a_point_up_resolves_it(answer: str):
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    [concern] = ledger(root(), raised, post(3, ALICE, answer, reply_to=2)).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "adopted"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I agree that the migration matters. But I think the loader must rewrite files anyway.",
+        "You are right that it is work, but I do not think we should keep the old loader.",
+    ],
+)
+def test_the_proposer_agreeing_in_part_and_arguing_on_does_not_resolve(answer: str):
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    [concern] = ledger(root(), raised, post(3, ALICE, answer, reply_to=2)).concerns
+    assert concern.state is ConcernState.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "acceptance",
+    [
+        "Good point, I didn't mean to argue against the proposal.",
+        "That's a shame, but it's good enough for a first release.",
+        "Sounds reasonable to me.",
+        "Thanks for the clarification, I missed that.",
+    ],
+)
+def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
+    [concern] = ledger(root(), raised, answer, post(4, BOB, acceptance, reply_to=3)).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "accepted"
+
+
 def test_answered_but_not_accepted_stays_answered():
     raised = post(2, BOB, "I worry that plugins parse the XML themselves.", reply_to=1)
     answer = post(3, ALICE, "They can keep doing so for a while.", reply_to=2)

@@ -654,6 +654,7 @@ _ACCEPTS_EXPLICITLY = re.compile(
     r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:is|are|has|have|was|were)\s+(?:\w+\s+)?"
     r"(?:addressed|resolved|answered|gone)\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
+    r"|\b(?:didn't|did\s+not|don't|do\s+not)\s+mean[t]?\s+to\s+(?:argue|object|block|oppose)\b"
 )
 
 _ACCEPTS = re.compile(
@@ -661,17 +662,30 @@ _ACCEPTS = re.compile(
     r"|\byou(?:'ve|\s+have)\s+convinced\s+me\b|\bi\s+stand\s+corrected\b"
     r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b|\b(?:that|this|it)\s+works\s+for\s+me\b"
     r"|\bi(?:'m|\s+am)\s+(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
+    # Conceding: "good enough for alpha", "my bad", "thanks for the clarification".
+    r"|\b(?:good|fine)\s+enough\s+for\b|\bmy\s+bad\b|\bi\s+was\s+(?:wrong|mistaken|just\s+paranoid)\b"
+    r"|\bi\s+(?:do\s+not|don't)\s+(?:really\s+)?object\b"
+    r"|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
+    r"|explaining)\b|\b(?:sounds|seems)\s+(?:reasonable|fine|good|ok|okay)\s+to\s+me\b"
 )
 
 _ASSENT_OPENER = re.compile(
-    r"^(?:yes|yep|agreed|good\s+point|sounds\s+good|convinced)\b(?![^.]*\bbut\b)"
+    r"^(?:yes|yep|agreed|good\s+point|sounds\s+(?:good|reasonable|fine)|convinced|ok|okay|sure"
+    r"|(?:ah|oh)\s+(?:i\s+see|ok|okay|right))\b(?![^.]*\bbut\b)"
 )
 
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
 # The proposer taking a point up, in the first sentences of their answer.
 _ADOPTS = re.compile(
     r"\b(?:good|fair|valid|great)\s+(?:point|catch|idea|suggestion)\b|\bfair\s+enough\b"
-    r"|\byou(?:'re|\s+are)\s+(?:right|correct)\b|\bmakes?\s+sense\b|\bagreed\b|\bi\s+agree\b"
+    r"|\byou(?:'re|\s+are)\s+(?:right|correct)\b|\bmakes?\s+sense\b|\bagreed\b"
+    r"|\bi\s+(?:completely\s+|fully\s+|totally\s+|absolutely\s+|also\s+|do\s+)?agree\b"
+    r"|(?:^|\n)\s*\+1\s+(?:on|for|to)\b"
+    r"|\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:ok|okay|fine|happy)\s+to\s+(?:add|change|update|drop"
+    r"|remove|use|switch|do)\b|\b(?:i|we)(?:'m|\s+am|'re|\s+are)\s+going\s+to\s+(?:\w+\s+){0,4}?"
+    r"(?:amend|update|change|add|fix|drop|remove)\b|^will\s+(?:do|change|fix|update|add|re-?roll)\b"
+    r"|\bre-?roll\b|^(?:yes|yeah|yep|right)\b[,.!]?\s+(?:we|i)\s+(?:should|will|can|'ll)\s+(?:\w+\s+)?"
+    r"(?:add|change|update|fix|drop|remove|follow|do)\b"
     r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|removed|fixed|amended"
     r"|adjusted|incorporated|reworded|clarified|addressed)\b|^(?:updated|done|fixed|addressed)\b"
     r"|\b(?:i|we)(?:'ll|\s+will)\s+(?:\w+\s+)?(?:add|update|change|fix|remove|amend|clarify|reword"
@@ -684,11 +698,21 @@ _CHANGED_DOCUMENT = re.compile(
     r"|reworded|clarified|incorporated|rewritten|addressed)\s+(?:\w+\s+){0,3}?(?:the|that|this|it|your"
     r"|a\s+section)\b"
     r"|^(?:updated|done|fixed)\b|\bi\s+will\s+add\s+(?:\w+\s+){0,4}to\s+the\b"
+    r"|\bas\s+(?:you\s+)?suggested,?\s+(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+)?(?:added|changed|updated"
+    r"|removed|renamed|moved)\b"
+    r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:reconsidered|revised|reworked)\s+(?:the|my|our)\s+(?:\w+\s+)?"
+    r"(?:design|proposal|approach|rfc|plan)\b"
+)
+# The proposer agreeing outright with the raiser settles it, however long the answer.
+_AGREES_OUTRIGHT = re.compile(
+    r"\bi\s+(?:completely\s+|fully\s+|totally\s+|entirely\s+)?agree\s+(?:with\s+(?:you|everything"
+    r"|all\s+of\s+(?:this|that|it))|100\s*%)\b|\byou(?:'re|\s+are)\s+(?:absolutely\s+|completely\s+)?"
+    r"right\b"
 )
 # ... unless they argue back: "Good point, but ...", "I don't think so".
 # ... and "does that address your concern?" leaves the verdict to who raised it.
 _REBUTS = re.compile(
-    r"\bbut\s+(?:i|we|it|this|that)\b|\bhowever\b|\bi\s+(?:don't|do\s+not)\s+(?:think|agree|see)\b"
+    r"\bbut\s+(?:i|we|it|this|that)\b(?!(?:'m|\s+am|\s+are|'re)\s+(?:ok|okay|fine|happy)\s+(?:to|with)\b)|\bhowever\b|\bi\s+(?:don't|do\s+not)\s+(?:think|agree|see)\b"
     r"|^(?:no|nope)\b|\b(?:does|would|will|is)\s+(?:that|this|it)\s+(?:\w+\s+)?(?:address|answer"
     r"|solve|settle|resolve|work|help|ok|okay|enough)\b[^.]*\?"
 )
@@ -1141,7 +1165,10 @@ class _Work:
         opening = " ".join(u.probe for u in units[:3])
         # "Good point" from the proposer settles it only when that is about all they say:
         # "I agree that X. The use case I have in mind is narrower: ..." argues on.
-        agrees = by_proposer and len(units) <= ADOPTION_SENTENCES and _ADOPTS.search(opening)
+        agrees = by_proposer and (
+            (len(units) <= ADOPTION_SENTENCES and _ADOPTS.search(opening))
+            or _AGREES_OUTRIGHT.search(" ".join(u.probe for u in units[:2]))
+        )
         adopts = _CHANGED_DOCUMENT.search(opening) or agrees
         if not adopts or _REBUTS.search(opening):
             return
