@@ -87,7 +87,9 @@ OBJECTION = _cue(
 DOUBT = _cue(
     # "not sure it/this/why/whether"; "not sure what it takes to ..." asks instead.
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|completely\s+|at\s+all\s+|yet\s+|100%\s+)?"
-    r"(?:sure|certain)\b(?!\s+(?:what|how|where|when|who|which)\b)",
+    r"(?:sure|certain)\b(?!\s+(?:what|how|where|when|who|which)\b)"
+    # "Not sure if it's what you're after, but there is this patch" offers help.
+    r"(?!\s+(?:if|whether)\s+(?:it'?s|this\s+is|that'?s|it\s+is)\s+(?:exactly\s+)?what\s+you)",
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
     r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b",
@@ -163,7 +165,8 @@ CHALLENGE_QUESTION = _cue(
     r"|what(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the|your)\s+(?:\w+\s+)?(?:point|benefit|value|goal"
     r"|objective|purpose|reason|plan|rationale|motivation|use\s*case|gain|advantage|need)"
     r"|who(?:'s|\s+will|\s+would|\s+is\s+going)"
-    r"|is\s+(?:this|it|there|that)|are\s+(?:we|you|there|these)|should|shall|do\s+we|does\s+(?:this|it)"
+    r"|is\s+(?:this|it|that)|is\s+there\s+(?:really\s+)?(?:any\s+|a\s+|enough\s+)?(?:real\s+)?(?:value"
+    r"|point|need|reason|benefit|use\s*case|demand|evidence|consensus|precedent)|are\s+(?:we|you|these)|should|shall|do\s+we|does\s+(?:this|it)"
     r"|can(?:'t)?\s+(?:we|you|they|it|this)|could\s+(?:we|you|this)|would\s+(?:it|this|that|we)|isn't"
     r"|aren't|wouldn't|won't|doesn't|don't)\b",
     r"\b(?:is|are)\s+(?:this|it|that|these|a\s+new\s+\w+)\s+(?:really\s+)?(?:necessary|needed|required"
@@ -367,6 +370,8 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found.discard("challenge_question")
     if "denial" in found:
         found -= {"worry", "objection", "challenge_question"}
+    if _PROCESS_MOVE.search(unit.probe):
+        found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
     if _QUOTATION.match(unit.text):
@@ -376,6 +381,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
     return frozenset(found)
 
 
+_PROCESS_MOVE = re.compile(
+    r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?(?:fcp|vote"
+    r"|voting|final\s+comment\s+period|\[vote\])\b"
+)
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
 
 
