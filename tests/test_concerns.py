@@ -108,6 +108,9 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "It should be clearer which votes were cast and which are binding.",
         "The question is whether there is enough evidence of a practical problem.",
         "I do not feel the draft addresses the remarks made earlier: neither remark is addressed.",
+        "There should be a consensus on the new names before merging.",
+        "Before deprecating it, we must have tooling in place to enforce the conventions.",
+        "I think maintainers is a better standard than code owners.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):

@@ -144,7 +144,20 @@ COUNTER_PROPOSAL = _cue(
     r"|\banother\s+(?:option|approach|way|idea)\b|\bbetter\s+(?:to|if|would|approach|option|way)\b",
     r"\b(?:maybe|perhaps|probably)\s+(?:we|you|it|this|the)\b|\bideally\b",
     r"\b(?:can|could|shall|should)\s+we\b|\bwe\s+could\s+(?:instead|also|just)\b",
+    # "I think experts is a better standard": preferring something else.
+    r"\b(?:is|are|be|seems?)\s+(?:a\s+|much\s+|far\s+)?(?:better|safer|simpler|clearer)\s+(?:\w+\s+)?"
+    r"(?:standard|option|choice|approach|default|fit|name|way|idea|solution)\b",
     r"\bi\s+think\s+(?:we|you|it|this|that)\s+(?:should|need|must|ought)\b",
+)
+# What must be true before the proposal goes in: a condition of support, which is a
+# concern until it is met ("there should be consensus on the names before merging",
+# "we must have tooling in place to implement this").
+REQUIREMENT = _cue(
+    r"\b(?:should|must|need\s+to|needs\s+to|has\s+to|have\s+to|ought\s+to)\b[^.;]*\bbefore\s+"
+    r"(?:merging|accepting|landing|shipping|releasing|approving|adopting|we\s+(?:merge|accept|land"
+    r"|ship|release|approve|adopt|move\s+forward|go\s+ahead))\b",
+    r"\b(?:must|should|need\s+to|needs\s+to|has\s+to|have\s+to)\s+(?:have|be|get)\s+(?:\w+\s+){0,4}?"
+    r"in\s+place\b",
 )
 # Asking for something more, which in a call for ideas is a proposal of its own.
 WISH = _cue(
@@ -173,6 +186,9 @@ CHALLENGE_QUESTION = _cue(
     r"|justified|worth|useful|wise)\b",
 )
 INFORMATION_QUESTION = _cue(
+    # "Is there a compiler that ...?", "Are there any benchmarks?": asking what exists.
+    r"^(?:(?:so|and|also)\s+)?(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?!(?:real\s+)?(?:value|point|need"
+    r"|reason|benefit|use\s*case|demand|evidence|consensus|precedent)\b)",
     r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:update|news|progress)\b"
     r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
     r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
@@ -293,6 +309,7 @@ CUES: dict[str, re.Pattern[str]] = {
     "negative_judgement": NEGATIVE_JUDGEMENT,
     "counter_proposal": COUNTER_PROPOSAL,
     "wish": WISH,
+    "requirement": REQUIREMENT,
     "obligation": OBLIGATION,
     "challenge_question": CHALLENGE_QUESTION,
     "information_question": INFORMATION_QUESTION,
@@ -325,6 +342,7 @@ OBJECTION_FORMS = (
     "counter_proposal",
     "challenge_question",
     "caution",
+    "requirement",
 )
 
 
