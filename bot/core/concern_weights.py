@@ -8,7 +8,7 @@ emberjs, eslint, fsharp, git, kubernetes, luau, opentelemetry, react, rocq, rust
 tc39, tikv, vuejs.
 """
 
-POST_THRESHOLD = 0.55
+POST_THRESHOLD = 0.5
 POINT_THRESHOLD = 0.65
 
 POST_WEIGHTS: dict[str, float] = {
