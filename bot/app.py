@@ -180,11 +180,13 @@ class App:
         with self._read_store.read_transaction():
             return call(self._read_store)
 
-    async def compute(self, call: computing.Reading[T]) -> T:
+    async def compute(self, call: computing.Reading[T], *, in_steps: bool = False) -> T:
         """Run ``call(store, config)`` in the computing process, read-only.
 
         Its CPU time never holds up the event loop that answers SMTP. An in-memory
         store has no second connection, so there it runs on the reader thread.
+        ``in_steps``: ``call`` opens its own short read transactions
+        (:func:`computing.run_in_steps`) instead of running in one.
         """
         if str(self.db_path) == ":memory:":
             return await self.read(lambda store: call(store, self.config))
@@ -193,7 +195,8 @@ class App:
             start = partial(computing.computing_process, self.db_path, self.config)
             self._computing = await loop.run_in_executor(self._reader, start)
         try:
-            return await loop.run_in_executor(self._computing, computing.run, call)
+            run = computing.run_in_steps if in_steps else computing.run
+            return await loop.run_in_executor(self._computing, run, call)
         except BrokenProcessPool:
             # Killed (the OOM killer, a signal): this run fails, the next starts another.
             self._computing = None
@@ -553,7 +556,9 @@ class App:
         """
         total, owed = 0, None
         while True:
-            plan = await self.compute(partial(views.plan, now=now, limit=views.BATCH))
+            plan = await self.compute(
+                partial(views.plan, now=now, limit=views.BATCH), in_steps=True
+            )
             await self.db(partial(views.apply, result=plan))
             # What it took in is deleted a batch per writer job: deliveries go between.
             while await self.db(views.forget) == views.FORGET_BATCH:
