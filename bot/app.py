@@ -70,9 +70,10 @@ DISPATCH_EVERY = timedelta(minutes=1)
 # Accepting mail comes before processing it. In a flood (deliveries stored faster than
 # PROCESS_FLOOD_RATE a second, a hundred times a busy list's worst minute) they are
 # answered at full speed and processed when it ebbs, but never more than PROCESS_LAG_MAX
-# late; past that, processing goes on regardless. It runs in chunks of PROCESS_CHUNK
-# messages, so a delivery arriving meanwhile waits for one chunk, never for the whole
-# backlog. Nobody notices a bot that reads a flood of mail a few seconds late; a
+# late; past that, processing goes on regardless. It reads and parses PROCESS_CHUNK
+# messages at a time and stores them in slices of STORE_SLICE_SECONDS, each a writer job
+# of its own, so a delivery arriving meanwhile waits for one slice, never for the chunk
+# or the backlog. Nobody notices a bot that reads a flood of mail a few seconds late; a
 # sending MTA notices every slow 250.
 PROCESS_FLOOD_RATE = 1_000.0  # deliveries a second
 PROCESS_LAG_MAX = 10.0  # seconds
@@ -81,7 +82,9 @@ WRITER_STUCK_SECONDS = 60.0
 # and as a bound during a flood, when no chunk runs (see Store.checkpoint_aside).
 WAL_PAGES_CHECKPOINT = 8_000
 WAL_PAGES_MAX = 65_536
-PROCESS_CHUNK = 25  # messages per writer job
+PROCESS_CHUNK = 25  # messages read and parsed at once
+# How long one writer job goes on storing a chunk's messages (see _store_slice).
+STORE_SLICE_SECONDS = 0.004
 # The environment variable that may hold the key outgoing Message-IDs are signed with.
 MESSAGE_ID_SECRET_ENV = "QUORUM_MESSAGE_ID_SECRET"  # noqa: S105 (a variable's name)
 
@@ -389,8 +392,6 @@ class App:
                     # Rows stay in the inbox and are retried on the next wake-up or restart.
                     logger.exception("processing the inbox failed", extra=event("inbox.failed"))
                     break
-                self.processed += counts
-                self.metrics.count_processed(counts)
                 total += counts
             if total.read:
                 logger.info(
@@ -426,13 +427,26 @@ class App:
             lambda store: store.pending_inbound(PROCESS_CHUNK, load_parts=False)
         )
         prepared = await self._parse(pending)
+        counts = IngestCounts()
+        left = list(zip(pending, prepared, strict=True))
+        while left:
+            done = await self.db(partial(_store_slice, left=left))
+            self._count_processed(done)
+            counts += done
+            left = left[done.read :]
 
-        def store_chunk(store: Store) -> IngestCounts:
-            mail = store_inbound(store, pending, prepared) if pending else IngestCounts()
+        def webhooks_and_checkpoint(store: Store) -> IngestCounts:
             store.checkpoint_if_long(WAL_PAGES_CHECKPOINT)
-            return mail + self._process_webhooks(store)
+            return self._process_webhooks(store)
 
-        return await self.db(store_chunk), len(pending) >= PROCESS_CHUNK
+        webhooks = await self.db(webhooks_and_checkpoint)
+        self._count_processed(webhooks)
+        return counts + webhooks, len(pending) >= PROCESS_CHUNK
+
+    def _count_processed(self, counts: IngestCounts) -> None:
+        """As each writer job commits, so that the counts never lag behind the store."""
+        self.processed += counts
+        self.metrics.count_processed(counts)
 
     async def _parse(self, pending: list[InboundMail]) -> list[PreparedPost]:
         """Parse on the parser thread; messages stored in parts in the parser process."""
@@ -669,6 +683,19 @@ class App:
             self._computing = None
         if self._run_lock is not None:
             self._run_lock.release()
+
+
+def _store_slice(store: Store, left: list[tuple[InboundMail, PreparedPost]]) -> IngestCounts:
+    """Store the first of these parsed deliveries, as many as STORE_SLICE_SECONDS takes
+    (at least one), in one transaction; ``read`` counts them.
+
+    A delivery's commit waits for the writer's job under way: a chunk stored whole
+    held it for 15-80 ms under load on a long history. In slices, the deliveries
+    that come meanwhile are committed between two of them.
+    """
+    pending = [mail for mail, _ in left]
+    prepared = [item for _, item in left]
+    return store_inbound(store, pending, prepared, until=time.monotonic() + STORE_SLICE_SECONDS)
 
 
 def outbound_channels(config: Config, message_id_key: bytes) -> dict[str, Channel[Any]]:

@@ -680,6 +680,7 @@ class Store:
         *,
         done_inbox_ids: Iterable[int] = (),
         raw_parts: Mapping[str, str] | None = None,
+        until: float | None = None,
     ) -> IngestCounts:
         """:meth:`ingest` for posts that went through :func:`prepare` already.
 
@@ -687,8 +688,14 @@ class Store:
         this process, the single writer, is left with the lookups and the writes.
         ``raw_parts`` maps the content keys of raw messages already stored in parts
         to their owners: those are stored by name, not copied.
+
+        ``until`` (a time.monotonic() instant): store items in order, but take no
+        further one once it has passed (the first is always stored). ``done_inbox_ids``
+        are then one per item, and only those of the items stored are dropped; the
+        counts' ``read`` says how many items were taken.
         """
         items = list(items)
+        inbox_ids = list(done_inbox_ids)
         now = to_text(datetime.now(UTC))
         counts = _Counts()
         with self.db.atomic():
@@ -697,10 +704,13 @@ class Store:
             batch = _Batch(self._referenced([item.post.message_id for item, _ in items]), parts)
             self._touched_threads = set()
             for item, raw in items:
+                if until is not None and counts.read and time.monotonic() >= until:
+                    inbox_ids = inbox_ids[: counts.read]
+                    break
                 self._ingest_one(item, raw, now, batch, counts)
             batch.flush(self.db.conn)
             self.db.conn.executemany(
-                "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in done_inbox_ids]
+                "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in inbox_ids]
             )
             self._link_closing_threads(self._touched_threads)
             if self._rfc_links_stale and not self._bulk:
