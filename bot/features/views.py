@@ -52,8 +52,9 @@ logger = logging.getLogger(__name__)
 VIEWS_VERSION = 1
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
-# Changes taken in that one short transaction deletes.
-FORGET_BATCH = 5_000
+# Changes taken in that one short transaction deletes: 5,000 held the writer (and the
+# deliveries waiting for it) for up to 150 ms under load at 100,000 messages.
+FORGET_BATCH = 500
 
 
 @per_config
