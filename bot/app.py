@@ -56,6 +56,7 @@ from bot.sync.extraction import EXTRACTOR_EVERY, ConcernExtractor, ExtractionRun
 from bot.sync.forum import DiscourseChannel, ForumService
 from bot.sync.github import GitHubService
 from bot.web import WebContext, start_web
+from bot.writer import WriterThread
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,7 +119,7 @@ class App:
         self.github: GitHubService | None = None
         # One server per store: a second `quorum run` on it refuses to start.
         self._run_lock = RunLock(db_path) if str(db_path) != ":memory:" else None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-writer")
+        self._writer = WriterThread("quorum-writer_0")
         # When the writer's job under way started (None: idle), for /healthz.
         self._writer_busy_since: float | None = None
         self._store: Store | None = None
@@ -155,10 +156,11 @@ class App:
 
     # -- store access ------------------------------------------------------------------
 
-    async def db(self, call: Callable[[Store], T]) -> T:
-        """Run ``call(store)`` on the single writer thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._write_now, call)
+    async def db(self, call: Callable[[Store], T], *, first: bool = False) -> T:
+        """Run ``call(store)`` on the single writer thread; with ``first`` (a delivery's
+        commit, which a sender waits for) ahead of the other jobs waiting."""
+        submit = self._writer.submit_first if first else self._writer.submit
+        return await asyncio.wrap_future(submit(self._write_now, call))
 
     def _write_now(self, call: Callable[[Store], T]) -> T:
         self._writer_busy_since = time.monotonic()
@@ -346,7 +348,7 @@ class App:
         return str(host), int(port)
 
     async def _persist_deliveries(self, deliveries: list[smtp.Delivery]) -> list[int]:
-        return await self.db(lambda store: store.enqueue_inbound_many(deliveries))
+        return await self.db(lambda store: store.enqueue_inbound_many(deliveries), first=True)
 
     async def _persist_in_parts(self, delivery: smtp.Delivery) -> int:
         """A large delivery: its bytes one part per writer job, then its inbox row.
@@ -360,8 +362,12 @@ class App:
             size = raw_parts.RAW_PART_BYTES
             for seq, start in enumerate(range(0, len(delivery.raw), size)):
                 part = delivery.raw[start : start + size]
-                await self.db(partial(raw_parts.write_part, owner=owner, seq=seq, data=part))
-            return await self.db(lambda store: raw_parts.enqueue_in_parts(store, delivery, owner))
+                await self.db(
+                    partial(raw_parts.write_part, owner=owner, seq=seq, data=part), first=True
+                )
+            return await self.db(
+                lambda store: raw_parts.enqueue_in_parts(store, delivery, owner), first=True
+            )
         finally:
             self._writing_parts.discard(owner)
 

@@ -8,9 +8,10 @@ import contextlib
 import smtplib
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,6 +149,47 @@ async def test_a_250_does_not_wait_for_a_whole_chunk_of_pending_mail_to_be_store
         assert await app.db(lambda store: store.stats()["messages"]) == 11  # each once
     finally:
         await app.stop()
+
+
+def _until(condition: Callable[[], bool], within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+async def test_a_delivery_is_committed_before_derived_writes_already_waiting(
+    app: App, monkeypatch: pytest.MonkeyPatch
+):
+    """A delivery's commit goes ahead of the writer jobs that wait (stored views, deleted
+    change logs): its sender waits for the job under way at most, not for a queue."""
+    under_way, release = threading.Event(), threading.Event()
+    order: list[str] = []
+    enqueue = Store.enqueue_inbound_many
+
+    def committed(store: Store, deliveries: Any) -> list[int]:
+        ids = enqueue(store, deliveries)
+        order.append("delivery")
+        return ids
+
+    def long_job(_: Store) -> None:
+        under_way.set()
+        release.wait(30)
+
+    monkeypatch.setattr(Store, "enqueue_inbound_many", committed)
+    running = asyncio.ensure_future(app.db(long_job))
+    assert await asyncio.to_thread(under_way.wait, 30)
+    waiting = asyncio.ensure_future(app.db(lambda _: order.append("derived write")))
+    mail = raw_mail("+1\n", message_id="<urgent@example.org>", subject="urgent")
+    sending = asyncio.ensure_future(asyncio.to_thread(_send, _port(app), mail))
+    # The derived write waits, and the delivery's commit came after it.
+    assert await asyncio.to_thread(_until, lambda: app._writer.waiting()[0] >= 1)
+    release.set()
+    await asyncio.gather(running, waiting, sending)
+    assert order == ["delivery", "derived write"]
+    await _stored(app, "<urgent@example.org>")
 
 
 async def test_a_large_message_is_stored_in_parts_once_and_whole(app: App):
