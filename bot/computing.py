@@ -72,6 +72,15 @@ def run(call: Reading[T]) -> T:
         return call(_store, _config)
 
 
+def run_in_steps(call: Reading[T]) -> T:
+    """In the process: ``call(store, config)``, which reads in steps of its own
+    (:meth:`~bot.store.Store.read_step`) and computes between them, so no read
+    transaction stays open while it computes."""
+    if _store is None or _config is None:
+        raise RuntimeError("the computing process was not initialised")
+    return call(_store, _config)
+
+
 def computing_process(db_path: Path, config: Config) -> ProcessPoolExecutor:
     """One process for :func:`run`, ready when this returns.
 

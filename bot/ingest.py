@@ -352,9 +352,18 @@ def parser_process() -> ProcessPoolExecutor:
 
 
 def store_inbound(
-    store: Store, pending: Sequence[InboundMail], prepared: Sequence[PreparedPost]
+    store: Store,
+    pending: Sequence[InboundMail],
+    prepared: Sequence[PreparedPost],
+    *,
+    until: float | None = None,
 ) -> IngestCounts:
-    """Store parsed deliveries and drop them from the inbox, in one transaction."""
+    """Store parsed deliveries and drop them from the inbox, in one transaction.
+
+    With ``until`` (a time.monotonic() instant) only the first of them that can be
+    stored by then (at least one), as :meth:`~bot.store.Store.ingest_prepared`
+    says: the counts' ``read`` is how many; the rest stay in the inbox.
+    """
     items = zip(prepared, (mail.raw for mail in pending), strict=True)
     parts = {
         item.raw_key: mail.raw_parts
@@ -362,7 +371,7 @@ def store_inbound(
         if mail.raw_parts
     }
     return store.ingest_prepared(
-        items, done_inbox_ids=[mail.id for mail in pending], raw_parts=parts
+        items, done_inbox_ids=[mail.id for mail in pending], raw_parts=parts, until=until
     )
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import smtplib
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import app as app_module
 from bot.adapters import smtp
 from bot.app import App
 from bot.config import Config, SmtpConfig, WebConfig, load_config
@@ -109,6 +112,84 @@ async def test_800000_references_do_not_hold_up_another_senders_250(app: App):
     assert {"header-trimmed", "references-capped"} <= {d.kind for d in stored.defects}
     # Nothing is lost: the raw message is kept byte for byte.
     assert await app.db(lambda store: store.raw("<bomb@evil.example>")) == _crlf(bomb)
+
+
+async def test_a_250_does_not_wait_for_a_whole_chunk_of_pending_mail_to_be_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Pending mail is stored in short transactions, each its own writer job: a delivery
+    arriving meanwhile is committed between two of them, not after the whole chunk."""
+    monkeypatch.setattr(app_module, "STORE_SLICE_SECONDS", 0.0)  # a message per job
+    storing = threading.Event()
+    link = Store._link_closing_threads
+
+    def slow_derived_writes(store: Store, touched: set[str]) -> None:
+        storing.set()
+        time.sleep(0.2)  # derived work after each stored slice, as on a long history
+        link(store, touched)
+
+    monkeypatch.setattr(Store, "_link_closing_threads", slow_derived_writes)
+    db = tmp_path / "quorum.db"
+    store = Store.open(db)  # mail accepted before a restart: one chunk, stored at start
+    for n in range(10):
+        raw = raw_mail(f"mail {n}\n", message_id=f"<earlier-{n}@example.org>", subject=f"n {n}")
+        store.enqueue_inbound(raw, received_at=NOW, peer="x", mail_from="b@x", rcpt_to=[LIST])
+    store.close()
+    app = App(_config(), db)
+    await app.start()
+    try:
+        assert await asyncio.to_thread(storing.wait, 30)
+        mail = raw_mail("late\n", message_id="<late@example.org>", subject="late")
+        await asyncio.to_thread(_send, _port(app), mail, "carol@example.org")
+        # Committed while most of the chunk before it still waited in the inbox.
+        assert await app.db(lambda store: store.inbox_size()) > 5
+        for n in range(10):
+            await _stored(app, f"<earlier-{n}@example.org>")
+        await _stored(app, "<late@example.org>")
+        assert await app.db(lambda store: store.stats()["messages"]) == 11  # each once
+    finally:
+        await app.stop()
+
+
+def _until(condition: Callable[[], bool], within: float = 30.0) -> bool:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+async def test_a_delivery_is_committed_before_derived_writes_already_waiting(
+    app: App, monkeypatch: pytest.MonkeyPatch
+):
+    """A delivery's commit goes ahead of the writer jobs that wait (stored views, deleted
+    change logs): its sender waits for the job under way at most, not for a queue."""
+    under_way, release = threading.Event(), threading.Event()
+    order: list[str] = []
+    enqueue = Store.enqueue_inbound_many
+
+    def committed(store: Store, deliveries: Any) -> list[int]:
+        ids = enqueue(store, deliveries)
+        order.append("delivery")
+        return ids
+
+    def long_job(_: Store) -> None:
+        under_way.set()
+        release.wait(30)
+
+    monkeypatch.setattr(Store, "enqueue_inbound_many", committed)
+    running = asyncio.ensure_future(app.db(long_job))
+    assert await asyncio.to_thread(under_way.wait, 30)
+    waiting = asyncio.ensure_future(app.db(lambda _: order.append("derived write")))
+    mail = raw_mail("+1\n", message_id="<urgent@example.org>", subject="urgent")
+    sending = asyncio.ensure_future(asyncio.to_thread(_send, _port(app), mail))
+    # The derived write waits, and the delivery's commit came after it.
+    assert await asyncio.to_thread(_until, lambda: app._writer.waiting()[0] >= 1)
+    release.set()
+    await asyncio.gather(running, waiting, sending)
+    assert order == ["delivery", "derived write"]
+    await _stored(app, "<urgent@example.org>")
 
 
 async def test_a_large_message_is_stored_in_parts_once_and_whole(app: App):

@@ -133,7 +133,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, None]:
     return statements
 
 
-async def _compute_here(app: App, call: Any) -> Any:
+async def _compute_here(app: App, call: Any, *, in_steps: bool = False) -> Any:
     return await app.read(lambda store: call(store, app.config))
 
 

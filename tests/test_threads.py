@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,9 @@ from bot.core.threads import (
     subject_key,
 )
 from bot.model import ThreadKind
+from bot.store import Store
 from tests.mailgen import ARRIVAL, raw_mail
+from tests.stores import ingest
 
 T0 = datetime(2017, 11, 1, tzinfo=UTC)
 
@@ -121,3 +124,56 @@ def test_respins_stay_separate_votes():
     assert (
         find_closed_vote("[RESULT] [VOTE] Release Javadoc Plugin 3.0.0 (take 3)", T0, votes) is None
     )
+
+
+def _stored_closes(store: Store) -> dict[str, str | None]:
+    return {t.key: t.closes for t in store.threads() if t.kind in CLOSERS}
+
+
+CLOSERS = (ThreadKind.RESULT, ThreadKind.CANCEL)
+
+
+def _mail_on(day: int, subject: str, message_id: str, body: str = "Hello.\n") -> bytes:
+    date = (T0 + timedelta(days=day)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return raw_mail(body, subject=subject, message_id=message_id, date=date)
+
+
+def test_a_result_stored_before_its_vote_is_linked_when_the_vote_arrives(tmp_path: Path):
+    """Whatever order the archive or the list delivers them in."""
+    store = Store.open(tmp_path / "q.db")
+    try:
+        for raw in (
+            # A RESULT of a vote this list never saw, older than the rest: it stays alone.
+            _mail_on(-90, "[RESULT] [VOTE] Release Wagon 2.0", "<old-result@x>"),
+            _mail_on(4, "[RESULT] [VOTE] Release Maven Indexer 6.0.0", "<by-subject@x>"),
+            # Its subject names the release only; its text names the vote.
+            _mail_on(5, "[RESULT] Surefire", "<by-link@x>", "The vote: <surefire-vote@x>\n"),
+            _mail_on(0, "[VOTE] Release Maven Indexer 6.0.0", "<indexer-vote@x>"),
+            _mail_on(1, "[VOTE] Release Maven Surefire 3.0.0-M1", "<surefire-vote@x>"),
+        ):
+            ingest(store, raw)
+        assert _stored_closes(store) == {
+            "<old-result@x>": None,
+            "<by-subject@x>": "<indexer-vote@x>",
+            "<by-link@x>": "<surefire-vote@x>",
+        }
+    finally:
+        store.close()
+
+
+def test_a_ballot_links_no_result_to_a_vote_that_began_after_it(tmp_path: Path):
+    store = Store.open(tmp_path / "q.db")
+    try:
+        ingest(store, _mail_on(0, "[RESULT] [VOTE] Release Wagon 2.0", "<result@x>"))
+        ingest(store, _mail_on(3, "[VOTE] Release Wagon 2.0", "<vote@x>"))
+        ballot = raw_mail(
+            "+1\n",
+            subject="Re: [VOTE] Release Wagon 2.0",
+            message_id="<ballot@x>",
+            date=(T0 + timedelta(days=4)).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            extra="In-Reply-To: <vote@x>\nReferences: <vote@x>",
+        )
+        ingest(store, ballot)
+        assert _stored_closes(store) == {"<result@x>": None}
+    finally:
+        store.close()

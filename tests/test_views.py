@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from bot import computing
 from bot.app import App
 from bot.config import Config, RfcsConfig, SmtpConfig, WebConfig
 from bot.core.mail import Envelope, parse_mail
@@ -188,6 +190,57 @@ def test_incremental_views_equal_a_full_rebuild(store: Store):
     rebuilt = views.refresh(store, Config(), NOW)
     assert rebuilt.recomputed > THREADS
     assert stored.rfc_payloads(store) == incremental
+
+
+def _checkpoint(store: Store) -> tuple[int, int]:
+    """A passive checkpoint of the WAL: (frames in it, frames copied back). Tried again
+    while another checkpoint (the app's own) holds the lock."""
+    for _ in range(200):
+        busy, log, copied = store.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if not busy:
+            return log, copied
+        time.sleep(0.01)
+    raise AssertionError("the checkpoint lock stayed busy")
+
+
+async def test_the_wal_is_checkpointed_while_a_refresh_computes_a_view(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """`quorum run`'s refresh reads each view's inputs in a short read transaction and
+    computes the view outside it, so the WAL is copied back meanwhile. (A read
+    transaction held through the computation let the WAL grow for seconds; every
+    delivery's commit then stalled while it was copied back at once.)"""
+    views.refresh(store, Config(), NOW)
+    _reply(store, "<t30@example.org>", "Re: [RFC] Topic 30", "Carol", "I doubt the plan.")
+    path = Path(store.db.execute("PRAGMA database_list").fetchone()[2])
+    seen: list[tuple[int, int]] = []
+    real = views.read_rfc
+
+    def computing_a_view(*args: Any, **kwargs: Any) -> Any:
+        with store.db.conn:  # another writer goes on writing meanwhile
+            stored.set_meta(store, "probe", str(len(seen)))
+        seen.append(_checkpoint(store))
+        return real(*args, **kwargs)
+
+    def in_this_process(db_path: Path, config: Config) -> ThreadPoolExecutor:
+        # The computing process's work, on a thread here, where the patch above applies.
+        def opened() -> None:
+            computing._store, computing._config = Store.open_reader(db_path), config
+
+        return ThreadPoolExecutor(max_workers=1, initializer=opened)
+
+    monkeypatch.setattr(views, "read_rfc", computing_a_view)
+    monkeypatch.setattr(computing, "computing_process", in_this_process)
+    monkeypatch.setattr(computing, "_store", None)
+    monkeypatch.setattr(computing, "_config", None)
+    app = App(Config(smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False)), path)
+    await app.start()
+    try:
+        assert await app.refresh_views(NOW) == 1
+    finally:
+        await app.stop()
+    assert seen
+    assert all(log == copied for log, copied in seen)  # nothing held back by a reader
 
 
 def test_a_new_configuration_rebuilds_in_batches(store: Store):

@@ -152,19 +152,26 @@ def find_closed_vote(
     version 6.0.0"), so we compare the words that matter; version numbers and
     re-spin markers ("take 2", "rc1") must agree, so re-spins stay separate votes.
     """
-    wanted = _topic_signature(parse_subject(result_subject).topic)
+    wanted = _subject_signature(result_subject)
     candidates = [
         vote
         for vote in votes
         if vote.kind == ThreadKind.VOTE
         and vote.first_at <= result_at
         and result_at - vote.first_at <= RESULT_WINDOW
-        and _signatures_match(wanted, _topic_signature(parse_subject(vote.subject).topic))
+        and _signatures_match(wanted, _subject_signature(vote.subject))
     ]
     if not candidates:
         return None
     # Without a re-spin marker a result means the latest attempt.
     return max(candidates, key=lambda vote: vote.first_at).key
+
+
+@lru_cache(maxsize=8192)
+def _subject_signature(subject: str) -> tuple[frozenset[str], frozenset[str], str]:
+    """:func:`_topic_signature` of a subject's topic. Cached: every RESULT stored is
+    compared with each open vote of its time, whose subjects are the same each time."""
+    return _topic_signature(parse_subject(subject).topic)
 
 
 def _topic_signature(topic: str) -> tuple[frozenset[str], frozenset[str], str]:

@@ -450,6 +450,23 @@ class Store:
         finally:
             self.db.conn.execute("COMMIT")
 
+    @contextmanager
+    def read_step(self) -> Iterator[None]:
+        """One consistent step of a longer reading: a read transaction of its own, or
+        the caller's when one is open already.
+
+        A reading that computes for seconds (the views) reads in such steps and computes
+        between them. An open read transaction keeps SQLite from checkpointing any page
+        written after it began, so the WAL grows behind it; when it ends, the backlog is
+        copied at once, and the writer's commits (every SMTP 250) stalled behind that
+        copy for hundreds of milliseconds (python -m bench.history at 100,000 messages).
+        """
+        if self.db.conn.in_transaction:
+            yield
+            return
+        with self.read_transaction():
+            yield
+
     def close(self) -> None:
         self.db.close()
 
@@ -663,6 +680,7 @@ class Store:
         *,
         done_inbox_ids: Iterable[int] = (),
         raw_parts: Mapping[str, str] | None = None,
+        until: float | None = None,
     ) -> IngestCounts:
         """:meth:`ingest` for posts that went through :func:`prepare` already.
 
@@ -670,8 +688,14 @@ class Store:
         this process, the single writer, is left with the lookups and the writes.
         ``raw_parts`` maps the content keys of raw messages already stored in parts
         to their owners: those are stored by name, not copied.
+
+        ``until`` (a time.monotonic() instant): store items in order, but take no
+        further one once it has passed (the first is always stored). ``done_inbox_ids``
+        are then one per item, and only those of the items stored are dropped; the
+        counts' ``read`` says how many items were taken.
         """
         items = list(items)
+        inbox_ids = list(done_inbox_ids)
         now = to_text(datetime.now(UTC))
         counts = _Counts()
         with self.db.atomic():
@@ -680,10 +704,13 @@ class Store:
             batch = _Batch(self._referenced([item.post.message_id for item, _ in items]), parts)
             self._touched_threads = set()
             for item, raw in items:
+                if until is not None and counts.read and time.monotonic() >= until:
+                    inbox_ids = inbox_ids[: counts.read]
+                    break
                 self._ingest_one(item, raw, now, batch, counts)
             batch.flush(self.db.conn)
             self.db.conn.executemany(
-                "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in done_inbox_ids]
+                "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in inbox_ids]
             )
             self._link_closing_threads(self._touched_threads)
             if self._rfc_links_stale and not self._bulk:
@@ -1002,59 +1029,77 @@ class Store:
     def _link_closing_threads(self, touched: set[str]) -> None:
         """Link [RESULT]/[CANCEL] threads that no References tied to their vote.
 
-        Only those the ingest touched, unless it touched a vote thread: a RESULT that
-        names no vote of the store stays unlinked, and trying every such one of the
-        whole history after every delivery cost in proportion to the history. A vote
-        that is new, or has a new ballot (its time span grew), may be the one an older
-        RESULT announced, so then all are tried; votes are a small share of the mail.
+        A RESULT is linked to a vote that began before it; each unlinked one was tried
+        against every vote when it was stored, and again whenever a vote changed (new,
+        or with a new post). So only two kinds can find a vote now: those this ingest
+        touched, and, when it touched votes, those begun since the earliest of them.
+        Trying every unlinked RESULT of the history after every ingest cost in
+        proportion to the history; so did reading every open vote for each: a RESULT's
+        subject only matches a vote begun within RESULT_WINDOW before it, and a link in
+        its text names its vote, which is then looked up alone.
         """
-        new_vote = self.db.conn.execute(
-            "SELECT 1 FROM threads WHERE key IN (SELECT value FROM json_each(?))"
-            " AND kind = 'vote' LIMIT 1",
-            [json.dumps(sorted(touched))],
-        ).fetchone()
-        if new_vote is None:
-            unlinked = self.db.conn.execute(
-                "SELECT key, subject, first_at FROM threads"
-                " WHERE key IN (SELECT value FROM json_each(?))"
-                " AND kind IN ('result', 'cancel') AND closes IS NULL",
-                [json.dumps(sorted(touched))],
+        keys = json.dumps(sorted(touched))
+        # '+kind' and '+closes' keep SQLite on the primary key (one look-up per touched
+        # thread) rather than the kind or closes index, which reads every thread of a kind.
+        earliest_vote = self.db.conn.execute(
+            "SELECT min(first_at) FROM threads WHERE key IN (SELECT value FROM json_each(?))"
+            " AND +kind = 'vote'",
+            [keys],
+        ).fetchone()[0]
+        unlinked = self.db.conn.execute(
+            "SELECT key, subject, first_at FROM threads"
+            " WHERE key IN (SELECT value FROM json_each(?))"
+            " AND +kind IN ('result', 'cancel') AND +closes IS NULL",
+            [keys],
+        ).fetchall()
+        if earliest_vote is not None:
+            unlinked += self.db.conn.execute(
+                # The small partial index, which SQLite would pass over for (kind, first_at).
+                "SELECT key, subject, first_at FROM threads INDEXED BY"
+                " idx_threads_unlinked_closers WHERE kind IN ('result', 'cancel')"
+                " AND closes IS NULL AND first_at >= ?",
+                [earliest_vote],
             ).fetchall()
-        else:
-            unlinked = self.db.conn.execute(
-                "SELECT key, subject, first_at FROM threads"
-                " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
-            ).fetchall()
-        if not unlinked:
-            return
-        open_votes = [
+        # The earlier RESULT first, when two could claim one vote.
+        for key, subject, first_at in sorted(set(unlinked), key=lambda row: (row[2], row[0])):
+            at = from_text(first_at)
+            # A link in the RESULT's own text first, then the subject.
+            vote = self._vote_linked_from(key, at)
+            if vote is None:
+                vote = threading_rules.find_closed_vote(subject, at, self._open_votes_before(at))
+            if vote is not None:
+                self.db.conn.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, key])
+
+    def _open_votes_before(self, at: datetime) -> list[threading_rules.ThreadRef]:
+        """Votes no thread closes that began within RESULT_WINDOW before ``at``: those a
+        RESULT of that time can name by its subject (bot.core.threads.find_closed_vote)."""
+        rows = self.db.conn.execute(
+            "SELECT v.key, v.subject, v.first_at, v.last_at FROM threads v"
+            " WHERE v.kind = 'vote' AND v.first_at BETWEEN ? AND ?"
+            " AND NOT EXISTS (SELECT 1 FROM threads c WHERE c.closes = v.key)",
+            [to_text(at - threading_rules.RESULT_WINDOW), to_text(at)],
+        ).fetchall()
+        return [
             threading_rules.ThreadRef(
                 key, ThreadKind.VOTE, subject, from_text(first), from_text(last)
             )
-            for key, subject, first, last in self.db.conn.execute(
-                # Votes no thread closes. NOT IN reads the closers once, where a correlated
-                # NOT EXISTS scanned all threads for every vote, after every ingest.
-                "SELECT key, subject, first_at, last_at FROM threads WHERE kind = 'vote'"
-                " AND key NOT IN (SELECT closes FROM threads WHERE closes IS NOT NULL)"
-            ).fetchall()
+            for key, subject, first, last in rows
         ]
-        for key, subject, first_at in unlinked:
-            # A link in the RESULT's own text first, then the subject.
-            vote = self._vote_linked_from(key, from_text(first_at), open_votes)
-            if vote is None:
-                vote = threading_rules.find_closed_vote(subject, from_text(first_at), open_votes)
-            if vote is not None:
-                self.db.conn.execute("UPDATE threads SET closes = ? WHERE key = ?", [vote, key])
-                open_votes = [v for v in open_votes if v.key != vote]
 
-    def _vote_linked_from(
-        self, key: str, at: datetime, open_votes: list[threading_rules.ThreadRef]
-    ) -> str | None:
+    def _is_open_vote(self, thread_key: str, at: datetime) -> bool:
+        """Whether ``thread_key`` is a vote no thread closes, begun by ``at``."""
+        row = self.db.conn.execute(
+            "SELECT first_at FROM threads v WHERE v.key = ? AND v.kind = 'vote'"
+            " AND NOT EXISTS (SELECT 1 FROM threads c WHERE c.closes = v.key)",
+            [thread_key],
+        ).fetchone()
+        return row is not None and from_text(row[0]) <= at
+
+    def _vote_linked_from(self, key: str, at: datetime) -> str | None:
         """The open vote the first post of closing thread ``key`` links to in its text."""
         post = self.post(key)
-        if post is None or not open_votes:
+        if post is None:
             return None
-        votes = {vote.key: vote for vote in open_votes}
         for link in core_links.closing_links(post.text, key):
             if link.startswith("<"):
                 found = self.db.conn.execute(
@@ -1067,9 +1112,8 @@ class Store:
                     [link],
                 ).fetchall()
             for (thread_key,) in found:
-                vote = votes.get(thread_key)
-                if vote is not None and vote.first_at <= at:
-                    return vote.key
+                if self._is_open_vote(thread_key, at):
+                    return str(thread_key)
         return None
 
     # -- reading ---------------------------------------------------------------------------

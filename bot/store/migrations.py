@@ -342,3 +342,14 @@ def m009_scale_hot_query_indexes(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_posts_github_created_at ON posts (created_at)"
         " WHERE thread_key LIKE '<%@github.com>'"
     )
+
+
+@migrations()
+def m010_unlinked_closers_index(db: Database) -> None:
+    # [RESULT] and [CANCEL] threads not linked to their vote yet, by when they began:
+    # an ingest that touches a vote tries those begun since it began (Store.
+    # _link_closing_threads). Nearly every closer gets linked, so the index stays small.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_threads_unlinked_closers ON threads (first_at)"
+        " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
+    )
