@@ -66,19 +66,23 @@ def _exit_with(server: int) -> None:
 
 def run(call: Reading[T]) -> T:
     """In the process: ``call(store, config)`` in one read transaction."""
-    if _store is None or _config is None:
-        raise RuntimeError("the computing process was not initialised")
-    with _store.read_transaction():
-        return call(_store, _config)
+    store, config = _opened()
+    with store.read_transaction():
+        return call(store, config)
 
 
 def run_in_steps(call: Reading[T]) -> T:
     """In the process: ``call(store, config)``, which reads in steps of its own
     (:meth:`~bot.store.Store.read_step`) and computes between them, so no read
     transaction stays open while it computes."""
+    store, config = _opened()
+    return call(store, config)
+
+
+def _opened() -> tuple[Store, Config]:
     if _store is None or _config is None:
         raise RuntimeError("the computing process was not initialised")
-    return call(_store, _config)
+    return _store, _config
 
 
 def computing_process(db_path: Path, config: Config) -> ProcessPoolExecutor:

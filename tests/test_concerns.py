@@ -307,6 +307,13 @@ def test_answered_then_resolved_by_its_author_links_both_posts():
     )
 
 
+def _after_the_proposers_answer(answer: str) -> Concern:
+    """Bob's concern, once Alice (the proposer) answers it with ``answer``."""
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    [concern] = ledger(root(), raised, post(3, ALICE, answer, reply_to=2)).concerns
+    return concern
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -322,8 +329,7 @@ def test_answered_then_resolved_by_its_author_links_both_posts():
     ],
 )
 def test_the_proposer_taking_a_point_up_resolves_it(answer: str):
-    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
-    [concern] = ledger(root(), raised, post(3, ALICE, answer, reply_to=2)).concerns
+    concern = _after_the_proposers_answer(answer)
     assert concern.state is ConcernState.RESOLVED
     assert concern.resolution == "adopted"
 
@@ -336,8 +342,7 @@ def test_the_proposer_taking_a_point_up_resolves_it(answer: str):
     ],
 )
 def test_the_proposer_agreeing_in_part_and_arguing_on_does_not_resolve(answer: str):
-    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
-    [concern] = ledger(root(), raised, post(3, ALICE, answer, reply_to=2)).concerns
+    concern = _after_the_proposers_answer(answer)
     assert concern.state is ConcernState.ANSWERED
 
 

@@ -152,10 +152,13 @@ COUNTER_PROPOSAL = _cue(
 # What must be true before the proposal goes in: a condition of support, which is a
 # concern until it is met ("there should be consensus on the names before merging",
 # "we must have tooling in place to implement this").
+# "before merging", "before we accept": the moment a proposal goes in.
+_GOING_IN = (
+    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|we\s+(?:merge"
+    r"|accept|land|ship|release|approve|adopt|move\s+forward|go\s+ahead))\b"
+)
 REQUIREMENT = _cue(
-    r"\b(?:should|must|need\s+to|needs\s+to|has\s+to|have\s+to|ought\s+to)\b[^.;]*\bbefore\s+"
-    r"(?:merging|accepting|landing|shipping|releasing|approving|adopting|we\s+(?:merge|accept|land"
-    r"|ship|release|approve|adopt|move\s+forward|go\s+ahead))\b",
+    r"\b(?:should|must|need\s+to|needs\s+to|has\s+to|have\s+to|ought\s+to)\b[^.;]*" + _GOING_IN,
     r"\b(?:must|should|need\s+to|needs\s+to|has\s+to|have\s+to)\s+(?:have|be|get)\s+(?:\w+\s+){0,4}?"
     r"in\s+place\b",
 )
@@ -213,8 +216,7 @@ CAUTION = _cue(
 CONDITION = _cue(
     r"^(?:if|unless|as\s+long\s+as|provided)\b|\bunless\b|\bif\s+(?:we|you|it|this|that)\b",
     # What must happen first: a condition on the proposal going in.
-    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|we\s+(?:merge|accept|land"
-    r"|ship|release|approve|move\s+forward|go\s+ahead))\b",
+    _GOING_IN,
 )
 
 # -- forms of agreement, answers and talk about the talk ------------------------

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from bot.core.commands import (
@@ -297,7 +298,7 @@ POINT_SENTENCES = 4
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
 # The share of content words a later point by the same raiser must repeat to be the
-# same concern made again (``_restates``).
+# same concern made again (``same_topic`` with this share).
 RESTATED_SHARE = 0.5
 # A proposer's agreement this short takes a point up; a longer answer argues on.
 ADOPTION_SENTENCES = 4
@@ -884,24 +885,15 @@ def topic_words(text: str, ignore: frozenset[str] = frozenset()) -> frozenset[st
     return frozenset(words) - ignore - _CUE_WORDS
 
 
-def same_topic(one: str, other: str, ignore: frozenset[str] = frozenset()) -> bool:
-    """At least two shared content words, and a fair share of the shorter text's."""
+def same_topic(
+    one: str, other: str, ignore: frozenset[str] = frozenset(), share: float = 0.3
+) -> bool:
+    """At least two shared content words, and ``share`` of the shorter text's."""
     first, second = topic_words(one, ignore), topic_words(other, ignore)
     if not first or not second:
         return False
     shared = first & second
-    return len(shared) >= 2 and len(shared) / min(len(first), len(second)) >= 0.3
-
-
-def _restates(one: str, other: str, ignore: frozenset[str] = frozenset()) -> bool:
-    """One person making the same point again: most of the shorter text's content words
-    come back. Sharing a topic is not enough: in one thread everyone shares it, and a
-    raiser's second point on it is a point of its own."""
-    first, second = topic_words(one, ignore), topic_words(other, ignore)
-    if not first or not second:
-        return False
-    shared = first & second
-    return len(shared) >= 2 and len(shared) / min(len(first), len(second)) >= RESTATED_SHARE
+    return len(shared) >= 2 and len(shared) / min(len(first), len(second)) >= share
 
 
 def _stem(word: str) -> str:
@@ -1245,13 +1237,17 @@ class _Work:
         )
 
     def _repeat_of(self, post: Post, finding: Finding) -> Concern | None:
-        """An earlier concern this finding makes again; within one post, points stay apart."""
+        """An earlier concern this finding makes again; within one post, points stay apart.
+
+        Most of it must come back: in one thread everyone shares the topic, and a
+        raiser's second point on it is a point of its own."""
+        restates = partial(same_topic, ignore=self.subject_words, share=RESTATED_SHARE)
         for concern in self.concerns.values():
             if concern.source is ConcernSource.COMMAND or concern.post == post.key:
                 continue
             if not _same_author(post.author, concern.raised_by):
                 continue
-            if any(_restates(finding.text, t, self.subject_words) for t in self.texts[concern.id]):
+            if any(restates(finding.text, t) for t in self.texts[concern.id]):
                 return concern
         return None
 
