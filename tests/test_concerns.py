@@ -271,6 +271,35 @@ def test_the_same_point_made_again_later_is_a_repeat_not_a_new_concern():
     assert concerns[0].repeated_in == ("<p4@example.org>",)
 
 
+def test_agreement_then_an_opinion_turned_against_the_practice_is_an_objection():
+    objection = (
+        "However, I think that the recent practice of discussing proposals on a private list"
+        " is highly problematic."
+    )
+    text = (
+        "I agree that this is a concern. I also think it is important to give the advocates"
+        f" space.\n\n{objection} The board may decide, but the discussion needs to be"
+        " visible.\n\nMy preference would be to ask the advocates which public list they want"
+        " to use. As far as I am concerned, they would be welcome to use this list."
+    )
+    # Said in answer to Carol's worry, and opening with agreement: a post that reads as
+    # support, except for the one sentence a chair must not miss.
+    worry = post(2, CAROL, "I am worried that nobody outside the board sees the proposals.")
+    assert findings(text, replying_to=worry) == [objection]
+
+
+def test_a_long_new_point_sharing_a_few_words_with_a_short_earlier_one_is_not_a_repeat():
+    first = post(2, BOB, "I am worried about keeping the Ant tasks in a branch until one day.")
+    second = post(
+        4,
+        BOB,
+        "The only issue I see is the mix of the resolver on one host and the Ant tasks on"
+        " another, with mirrors, notifications and permissions set up twice: one day it moves.",
+    )
+    concerns = ledger(root(), first, post(3, ALICE, "Noted.", reply_to=2), second).concerns
+    assert [c.post for c in concerns] == ["<p2@example.org>", "<p4@example.org>"]
+
+
 def test_a_second_point_on_the_same_subject_by_the_same_person_is_a_concern_of_its_own():
     first = post(2, BOB, "I am worried that the loader reads every plugin descriptor at startup.")
     second = post(
@@ -433,6 +462,30 @@ def test_defending_against_a_concern_answers_it_and_raises_nothing_new():
     [concern] = ledger(root(), raised, rebuttal).concerns
     assert concern.raised_by == BOB
     assert [a.author for a in concern.answered_by] == ["Alice Archer"]
+
+
+def test_a_drawback_named_in_a_reply_to_a_concern_is_a_new_concern():
+    raised = post(2, BOB, "I am worried that sharing the object store across clones is slow.")
+    reply = post(
+        3,
+        CAROL,
+        "Yes, that is one way to do it. The big drawback there is that sharing the object"
+        " store only works for clones on the same filesystem.",
+        reply_to=2,
+    )
+    concerns = ledger(root(), raised, reply).concerns
+    assert [(c.raised_by.display, c.post) for c in concerns] == [
+        ("Bob Baker", "<p2@example.org>"),
+        ("Carol Chen", "<p3@example.org>"),
+    ]
+
+
+def test_reporting_a_task_done_does_not_accept_an_answer():
+    raised = post(2, BOB, "I am worried that the Ant tasks end up on another git host.")
+    answer = post(3, CAROL, "Can someone create the ant tasks repository on that host?", reply_to=2)
+    done = post(4, BOB, "ok, done: https://github.com/example/ant-tasks", reply_to=3)
+    [concern] = ledger(root(), raised, answer, done).concerns
+    assert concern.state is ConcernState.ANSWERED
 
 
 def test_the_proposal_itself_raises_no_concerns():

@@ -298,8 +298,11 @@ POINT_SENTENCES = 4
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
 # The share of content words a later point by the same raiser must repeat to be the
-# same concern made again (``same_topic`` with this share).
+# same concern made again (``same_topic`` with this share); and of the longer text's,
+# since a short point's few words ("let Ant Tasks in a branch one day") recur in a long
+# new one about something else ("the only issue I see is ... Ant Tasks on gitbox ...").
 RESTATED_SHARE = 0.5
+RESTATED_SHARE_OF_LONGER = 0.3
 # A proposer's agreement this short takes a point up; a longer answer argues on.
 ADOPTION_SENTENCES = 4
 
@@ -430,8 +433,22 @@ def _explicit(reading: UnitReading, context: PostContext) -> bool:
         features.get(name, 0.0) > 0
         for name in ("worry", "objection", "caution", "refusal", "challenge_question", "doubt")
     )
-    return stated and not context.by_proposer and not context.is_proposal
+    return (stated or _but_i_think(features)) and not (context.by_proposer or context.is_proposal)
 
+
+def _but_i_think(features: Mapping[str, float]) -> bool:
+    """ "However, I think that the recent practice ... is highly problematic": an opinion
+    turned against what came before and finding fault is an objection, however politely
+    the post opened."""
+    return (
+        features.get("contrast", 0.0) > 0
+        and features.get("opinion", 0.0) > 0
+        and (features.get("negative_judgement", 0.0) > 0 or features.get("negated_belief", 0.0) > 0)
+    )
+
+
+# Forms that name a fault outright: in a reply they raise one, they do not defend.
+_NAMES_A_FAULT = frozenset({"worry", "objection", "caution", "refusal"})
 
 # A further point must find fault; proposing otherwise in passing is not a point of its own.
 _FAULT_FORMS = frozenset(OBJECTION_FORMS) - {"counter_proposal"}
@@ -670,9 +687,10 @@ _ACCEPTS = re.compile(
     r"|explaining)\b|\b(?:sounds|seems)\s+(?:reasonable|fine|good|ok|okay)\s+to\s+me\b"
 )
 
+# "OK, done: <link>" reports a task the writer did; it accepts nothing about a concern.
 _ASSENT_OPENER = re.compile(
     r"^(?:yes|yep|agreed|good\s+point|sounds\s+(?:good|reasonable|fine)|convinced|ok|okay|sure"
-    r"|(?:ah|oh)\s+(?:i\s+see|ok|okay|right))\b(?![^.]*\bbut\b)"
+    r"|(?:ah|oh)\s+(?:i\s+see|ok|okay|right))\b(?![^.]*\bbut\b)(?![\s,!]*(?:done|did\s+it)\b)"
 )
 
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
@@ -886,14 +904,20 @@ def topic_words(text: str, ignore: frozenset[str] = frozenset()) -> frozenset[st
 
 
 def same_topic(
-    one: str, other: str, ignore: frozenset[str] = frozenset(), share: float = 0.3
+    one: str,
+    other: str,
+    ignore: frozenset[str] = frozenset(),
+    share: float = 0.3,
+    share_of_longer: float = 0.0,
 ) -> bool:
-    """At least two shared content words, and ``share`` of the shorter text's."""
+    """At least two shared content words, ``share`` of the shorter text's and
+    ``share_of_longer`` of the longer one's."""
     first, second = topic_words(one, ignore), topic_words(other, ignore)
     if not first or not second:
         return False
-    shared = first & second
-    return len(shared) >= 2 and len(shared) / min(len(first), len(second)) >= share
+    shared = len(first & second)
+    shorter, longer = sorted((len(first), len(second)))
+    return shared >= 2 and shared / shorter >= share and shared / longer >= share_of_longer
 
 
 def _stem(word: str) -> str:
@@ -1226,8 +1250,10 @@ class _Work:
             )
 
     def _rebuts(self, post: Post, parent: Post, finding: Finding) -> bool:
+        """Defending what the parent challenged, on its topic: that answers the concern.
+        A drawback named outright ("The big drawback there is ...") is a new concern."""
         parent_id = _id_of(parent)
-        if not parent_id:
+        if not parent_id or finding.cue in _NAMES_A_FAULT:
             return False
         return any(
             parent_id in self.raised_in[c.id]
@@ -1241,7 +1267,12 @@ class _Work:
 
         Most of it must come back: in one thread everyone shares the topic, and a
         raiser's second point on it is a point of its own."""
-        restates = partial(same_topic, ignore=self.subject_words, share=RESTATED_SHARE)
+        restates = partial(
+            same_topic,
+            ignore=self.subject_words,
+            share=RESTATED_SHARE,
+            share_of_longer=RESTATED_SHARE_OF_LONGER,
+        )
         for concern in self.concerns.values():
             if concern.source is ConcernSource.COMMAND or concern.post == post.key:
                 continue
