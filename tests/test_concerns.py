@@ -124,6 +124,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Any objections?",
         "If you have concerns, please say so before Friday.",
         "Not sure what it takes to cut the release.",
+        "I'm wondering if the code from the other compiler could help with bootstrapping.",
         "Your concern about IDE tooling is valid; I added a plugin.",
         "Why -1 on the loader?",
         "Should I worry about this warning in the build?",

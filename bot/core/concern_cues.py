@@ -94,7 +94,9 @@ DOUBT = _cue(
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
     r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b",
     r"\bunconvinced\b|\bunclear\b|\bconfus(?:ing|ed)\b|\bdubious\b|\bskeptic|\bsceptic",
-    r"\bi\s+(?:do\s+)?wonder\b|\bwondering\s+(?:if|whether|why|how)\b",
+    # "I'm wondering if code from gccrs could help with it" offers help; it doubts nothing.
+    r"(?:\bi\s+(?:do\s+)?wonder\b|\bwondering\s+(?:if|whether|why|how)\b)"
+    r"(?!(?:\s+[\w'-]+){1,6}?\s+(?:could|can|might)\s+(?:help|be\s+(?:used|useful|reused)|serve)\b)",
     r"\bi'?m\s+not\s+following\b|\bi\s+(?:don't|do\s+not)\s+follow\b",
     r"\bdoubt(?:ful)?\b",
     # "the question is whether ...", "whether there is enough evidence", "whether we need it".
