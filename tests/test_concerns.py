@@ -489,6 +489,27 @@ def test_reporting_a_task_done_does_not_accept_an_answer():
     assert concern.state is ConcernState.ANSWERED
 
 
+def test_with_the_root_missing_whoever_speaks_of_the_rfc_as_theirs_is_its_proposer():
+    # A mirror that starts late: the proposal's root is not in the store.
+    author = post(
+        2,
+        ALICE,
+        "I updated the RFC to say that the loader reads both formats. My only concern is"
+        " that it's not obvious which format a file is in.",
+        reply_to=1,
+    )
+    other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
+    concerns = ledger(author, other).concerns
+    assert [c.raised_by for c in concerns] == [BOB]
+
+
+def test_with_the_root_missing_every_participant_may_raise_concerns():
+    first = post(2, ALICE, "My only concern is that it's not obvious which format a file is in.")
+    other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
+    concerns = ledger(first, other).concerns
+    assert [c.raised_by for c in concerns] == [ALICE, BOB]
+
+
 def test_the_proposal_itself_raises_no_concerns():
     proposal = post(1, ALICE, "My concern with XML is its verbosity, so I propose TOML.")
     assert ledger(proposal).concerns == ()

@@ -286,6 +286,27 @@ def opens_proposal(post: Post) -> bool:
     return True
 
 
+# The author of a proposal speaking of it as theirs: "I updated the RFC to ...", "added
+# that to the KEP as an alternative", "in my RFC". Where the thread's root is missing (a
+# mirror that starts late), this is how a reader knows who proposed.
+_AUTHOR_OF_PROPOSAL = re.compile(
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+|also\s+)?(?:updated|revised|amended|edited"
+    r"|rewritten|rewrote|reworked|changed)\s+the\s+(?P<doc>rfc|proposal|kep|flip|kip|pep|spip|aip"
+    r"|cep|design\s+doc(?:ument)?)\b"
+    r"|\badded\s+(?:that|this|it|(?:a|an|the)\s+(?:\w+\s+){0,3}?(?:section|note|paragraph))\s+to\s+the"
+    r"\s+(?:rfc|proposal|kep|flip|kip|pep|design\s+doc(?:ument)?)\b"
+    r"|\b(?:in|of)\s+my\s+(?:rfc|proposal|kep|flip|kip|pep)\b"
+    r"|\bi(?:'m|\s+am)\s+going\s+to\s+(?:\w+\s+){0,4}?(?:amend|update|revise)\s+the\s+(?:rfc|proposal"
+    r"|kep|flip|kip|pep)\b",
+    re.IGNORECASE,
+)
+
+
+def claims_the_proposal(post: Post) -> bool:
+    """Whether the post's own text speaks of the proposal as its author's work."""
+    return bool(_AUTHOR_OF_PROPOSAL.search(prose(post.text)))
+
+
 # --------------------------------------------------------------------------
 # Detection: every sentence read in its context, then grouped into points
 # --------------------------------------------------------------------------
@@ -536,7 +557,9 @@ class ThreadReader:
 
     def __init__(self, posts: Sequence[Post], settings: LedgerSettings) -> None:
         self.settings = settings
-        self.proposers = [p.author for p in posts if opens_proposal(p)]
+        self.proposers = [p.author for p in posts if opens_proposal(p)] or [
+            p.author for p in posts if claims_the_proposal(p)
+        ]
         self.in_vote = any(parse_subject(p.subject).kind is ThreadKind.VOTE for p in posts[:1])
         self.by_id = {_id_of(p): p for p in posts if _id_of(p)}
         self.proposer_posts = sorted(
