@@ -267,6 +267,8 @@ DENIAL = _cue(
     r"[^.]*\?",
     r"\b(?:should|do|would|need)\s+(?:i|we)\s+(?:\w+\s+)?(?:worry|be\s+(?:worried|concerned))\b",
     r"\b(?:why|give|cast|a|the|your)\s+-1\b",
+    # "-1" as a value ("returning -1 is the safe thing") is code talk, not a ballot.
+    r"\b(?:returns?|returning|returned|exits?\s+with|equals?|set\s+to)\s+-1\b",
     # Settling one's own concern is not raising one.
     r"\b(?:addresses|answers|resolves|settles)\s+my\s+(?:\w+\s+)?(?:concerns?|objections?|worry"
     r"|worries|question|point)\b|\bi\s+withdraw\b|\bwithdraw(?:ing)?\s+my\b"
