@@ -184,6 +184,18 @@ def test_outlook_style_quote_is_not_new_text():
     assert "+1 from Bob" in split.quoted[0]
 
 
+def test_a_forum_quote_in_mail_is_a_quote_not_new_text():
+    # Discourse mails a post's raw text (mailing-list mode, a list mirrored from the
+    # forum), so the BBCode its quote button writes arrives by mail too.
+    body = (
+        '[quote="alice, post:3, topic:95"]\nI am worried that the loader breaks.\n[/quote]\n\n'
+        "The fallback handles that.\n\n+1\n"
+    )
+    split = split_body(body)
+    assert split.new == "The fallback handles that.\n\n+1"
+    assert split.quoted == ("I am worried that the loader breaks.",)
+
+
 def test_mentions_come_from_new_text_only_and_skip_emails_and_code():
     body = (
         "@alice can you look? Mail me at bob@example.org.\n"

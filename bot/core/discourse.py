@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.core.text import extract_mentions, html_to_text, split_body
+from bot.core.text import extract_mentions, html_to_text, quote_tags_as_markers, split_body
 from bot.model import Defect, Person, Post, Source
 
 JsonObject = Mapping[str, Any]
@@ -392,35 +392,10 @@ def _body(forum_post: ForumPost) -> tuple[str, str]:
     return "cooked", cooked_to_text(forum_post.cooked)
 
 
-_QUOTE_TAG = re.compile(r"\[quote(?:=[^\]\n]*)?\]|\[/quote\]", re.IGNORECASE)
-
-
 def raw_to_text(raw: str) -> str:
-    """Markdown as typed, with BBCode ``[quote=...]`` blocks turned into ``>`` quotes.
-
-    Discourse's quote button inserts ``[quote="alice, post:3, topic:95"]...[/quote]``;
-    ``split_body`` knows ``>`` quotes, so that is what they become.
-    """
-    text = raw.replace("\r\n", "\n")
-    if "[quote" not in text.lower():
-        return text
-    out: list[str] = []
-    depth = 0
-    position = 0
-    for tag in _QUOTE_TAG.finditer(text):
-        out.append(_prefix_lines(text[position : tag.start()], depth))
-        depth = max(0, depth - 1) if tag.group(0).startswith("[/") else depth + 1
-        out.append("\n")  # a quote tag always ends the line it is on
-        position = tag.end()
-    out.append(_prefix_lines(text[position:], depth))
-    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n")
-
-
-def _prefix_lines(chunk: str, depth: int) -> str:
-    if depth == 0 or not chunk:
-        return chunk
-    marker = "> " * depth
-    return "\n".join(marker + line if line.strip() else line for line in chunk.split("\n"))
+    """Markdown as typed, with BBCode ``[quote=...]`` blocks turned into ``>`` quotes
+    (:func:`bot.core.text.quote_tags_as_markers`), so ``split_body`` sees them as quotes."""
+    return quote_tags_as_markers(raw.replace("\r\n", "\n"))
 
 
 _ONEBOX = re.compile(

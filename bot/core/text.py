@@ -87,7 +87,7 @@ class SplitText:
 def split_body(body: str) -> SplitText:
     """Separate new text from quotes, attributions, signatures and list footers."""
     github = _GITHUB_VIEW.search(body, _github_view_start(body))
-    new, quoted = _split_lines(body.splitlines())
+    new, quoted = _split_lines(quote_tags_as_markers(body).splitlines())
     return SplitText(
         new=_tidy("\n".join(new)),
         quoted=tuple(q for q in ("\n".join(block).strip() for block in quoted) if q),
@@ -105,7 +105,37 @@ def new_lines(text: str) -> list[str]:
     already new text (``Post.text``) it changes nothing but the rare line a
     second pass would still recognise, so it is a cheap guard against raw input.
     """
-    return _split_lines(text.splitlines())[0]
+    return _split_lines(quote_tags_as_markers(text).splitlines())[0]
+
+
+_QUOTE_TAG = re.compile(r"\[quote(?:=[^\]\n]*)?\]|\[/quote\]", re.IGNORECASE)
+
+
+def quote_tags_as_markers(text: str) -> str:
+    """BBCode ``[quote="alice, post:3, topic:95"]...[/quote]`` blocks as ``>`` quotes.
+
+    Discourse's quote button writes them, and its mails (mailing-list mode, a list
+    mirrored from a forum) carry the post's raw text, so mail has them too.
+    """
+    if "[quote" not in text and "[QUOTE" not in text:
+        return text
+    out: list[str] = []
+    depth = 0
+    position = 0
+    for tag in _QUOTE_TAG.finditer(text):
+        out.append(_prefix_lines(text[position : tag.start()], depth))
+        depth = max(0, depth - 1) if tag.group(0).startswith("[/") else depth + 1
+        out.append("\n")  # a quote tag always ends the line it is on
+        position = tag.end()
+    out.append(_prefix_lines(text[position:], depth))
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n")
+
+
+def _prefix_lines(chunk: str, depth: int) -> str:
+    if depth == 0 or not chunk:
+        return chunk
+    marker = "> " * depth
+    return "\n".join(marker + line if line.strip() else line for line in chunk.split("\n"))
 
 
 def is_attribution(line: str) -> bool:
