@@ -290,6 +290,19 @@ def test_agreement_then_an_opinion_turned_against_the_practice_is_an_objection()
     assert findings(text, replying_to=worry) == [objection]
 
 
+def test_a_point_whose_shown_text_neither_objects_nor_asks_is_no_concern():
+    # The question moves the process on; the likelier-sounding remark beside it approves.
+    proposal = post(1, ALICE, "I propose that we stabilise try_borrow as it is.")
+    reply = post(
+        2,
+        BOB,
+        "The error types do have a lifetime parameter now. Can we go to FCP and bikeshed"
+        " the naming in that period? (I think the naming is fine.)",
+        reply_to=1,
+    )
+    assert ledger(proposal, reply).concerns == ()
+
+
 def test_a_long_new_point_sharing_a_few_words_with_a_short_earlier_one_is_not_a_repeat():
     first = post(2, BOB, "I am worried about keeping the Ant tasks in a branch until one day.")
     second = post(

@@ -311,6 +311,9 @@ def claims_the_proposal(post: Post) -> bool:
 # Detection: every sentence read in its context, then grouped into points
 # --------------------------------------------------------------------------
 
+# The "cue" of a point in which no sentence objects or asks.
+NO_FORM = "context"
+
 # A point this short ("-1", "Can they not already?") says that there is a problem;
 # the next sentence of the same paragraph says what it is.
 BARE_WORDS = 5
@@ -416,7 +419,13 @@ def findings_of(
     findings: list[Finding] = []
     for members in chosen:
         for group in _questions_apart(_kept(members)):
-            findings.append(_finding(post, group, reading.sentences))
+            finding = _finding(post, group, reading.sentences)
+            if finding.cue == NO_FORM and group[0].unit.item is None:
+                # What would be shown neither objects nor asks (the sentence that did was
+                # too weak to keep): "(I think the naming is fine.)" is no concern. An
+                # item of a list of concerns needs no form of its own.
+                continue
+            findings.append(finding)
     return tuple(findings)
 
 
@@ -535,7 +544,7 @@ def _strongest_form(group: list[UnitReading]) -> str:
     present = {name for r in group for name, value in r.features.items() if value}
     forms = [name for name in OBJECTION_FORMS if name in present]
     if not forms:
-        return "question" if any(r.unit.is_question for r in group) else "context"
+        return "question" if any(r.unit.is_question for r in group) else NO_FORM
     return max(forms, key=lambda name: DEFAULT_MODEL.sentence_weights.get(name, 0.0))
 
 
