@@ -351,6 +351,24 @@ def test_answered_then_resolved_by_its_author_links_both_posts():
     )
 
 
+def test_a_long_answer_settles_only_the_point_a_paragraph_takes_up():
+    plugins = post(2, BOB, "I am concerned that the migration breaks the old plugins.", reply_to=1)
+    startup = post(3, CAROL, "I am worried that parsing both formats slows startup.", reply_to=1)
+    answer = post(
+        4,
+        ALICE,
+        "Thanks both, answers inline.\n\n"
+        "+1 on a migration guide for the old plugins; I will write it.\n\n"
+        "Startup: parsing happens once per build, and the cache keeps it.\n\n"
+        "More on the loader next week, once the prototype runs on the big builds.",
+        reply_to=1,
+    )
+    concerns = {c.raised_by.display: c for c in ledger(root(), plugins, startup, answer).concerns}
+    assert concerns["Bob Baker"].state is ConcernState.RESOLVED
+    assert concerns["Bob Baker"].resolution == "adopted"
+    assert concerns["Carol Chen"].state is ConcernState.ANSWERED
+
+
 def _after_the_proposers_answer(answer: str) -> Concern:
     """Bob's concern, once Alice (the proposer) answers it with ``answer``."""
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)

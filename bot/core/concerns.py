@@ -1218,15 +1218,32 @@ class _Work:
             or _AGREES_OUTRIGHT.search(" ".join(u.probe for u in units[:2]))
         )
         adopts = _CHANGED_DOCUMENT.search(opening) or agrees
-        if not adopts or _REBUTS.search(opening):
-            return
-        for concern in answered:
+        if adopts and not _REBUTS.search(opening):
+            taken_up = answered
+        elif by_proposer:
+            taken_up = [c for c in answered if self._takes_up_in_a_paragraph(units, c)]
+        else:
+            taken_up = []
+        for concern in taken_up:
             self.concerns[concern.id] = replace(
                 self.concerns[concern.id],
                 state=ConcernState.RESOLVED,
                 resolved_by=PostRef.of(post),
                 resolution="adopted",
             )
+
+    def _takes_up_in_a_paragraph(self, units: Sequence[Unit], concern: Concern) -> bool:
+        """A long inline answer settles the points it takes up one paragraph at a time:
+        "+1 on having toolings to enforce the conventions." answers the tooling point."""
+        points: dict[tuple[int, int | None], list[Unit]] = {}
+        for unit in units:
+            points.setdefault(unit.point, []).append(unit)
+        return any(
+            _ADOPTS.search(members[0].probe)
+            and not _REBUTS.search(" ".join(u.probe for u in members[:2]))
+            and same_topic(" ".join(u.text for u in members), concern.text, self.subject_words)
+            for members in points.values()
+        )
 
     def _apply_acceptance(self, post: Post, *, raises_new: bool) -> None:
         mine = [
