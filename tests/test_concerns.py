@@ -388,6 +388,9 @@ def _after_the_proposers_answer(answer: str) -> Concern:
         "Thanks for the feedback. I reconsidered the design based on your comments: the loader"
         " no longer rewrites files.",
         "Returning an error is the safe thing. But I am ok to add a warning too.",
+        "Thank you for such a detailed response! Everything you mention makes a lot of sense."
+        " We do not want to break old plugins. To that end, I will talk to the plugin authors."
+        " We also plan a guide. More next week.",
     ],
 )
 def test_the_proposer_taking_a_point_up_resolves_it(answer: str):

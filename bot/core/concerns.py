@@ -758,7 +758,8 @@ _CHANGED_DOCUMENT = re.compile(
 _AGREES_OUTRIGHT = re.compile(
     r"\bi\s+(?:completely\s+|fully\s+|totally\s+|entirely\s+)?agree\s+(?:with\s+(?:you|everything"
     r"|all\s+of\s+(?:this|that|it))|100\s*%)\b|\byou(?:'re|\s+are)\s+(?:absolutely\s+|completely\s+)?"
-    r"right\b"
+    r"right\b|\beverything\s+you\s+(?:say|said|mention(?:ed)?|wrote|write)\s+makes\s+(?:a\s+lot\s+of"
+    r"\s+|perfect\s+|total\s+)?sense\b"
 )
 # ... unless they argue back: "Good point, but ...", "I don't think so".
 # ... and "does that address your concern?" leaves the verdict to who raised it.
