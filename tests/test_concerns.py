@@ -126,6 +126,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Not sure what it takes to cut the release.",
         "I'm wondering if the code from the other compiler could help with bootstrapping.",
         "Yeah, I think returning -1 is the safe thing to do when the check fails.",
+        "If you are happy with the rough edges, then I do not have a problem myself with it.",
         "Your concern about IDE tooling is valid; I added a plugin.",
         "Why -1 on the loader?",
         "Should I worry about this warning in the build?",

@@ -256,6 +256,12 @@ META = _cue(
 # Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
 # else's ("your concern"), invited ("if you have concerns", "any objections?") or asked
 # about ("should I worry?", "why -1?").
+# "then I do not have a problem myself with its continued use": the problem word is
+# denied, so the sentence judges nothing badly.
+NO_PROBLEM = _cue(
+    r"\b(?:don't|do\s+not|doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+)?(?:have|see)\s+(?:a|any)"
+    r"\s+(?:real\s+|big\s+)?(?:problems?|issues?)\s+(?:myself\s+|personally\s+)?with\b",
+)
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
     r"|other\s+)?(?:concerns?|objections?|worries|issues|problems?)\b",
@@ -332,6 +338,7 @@ CUES: dict[str, re.Pattern[str]] = {
     "concession": CONCESSION,
     "solved": SOLVED,
     "denial": DENIAL,
+    "no_problem": NO_PROBLEM,
     "second_person": SECOND_PERSON,
     "refers_to_proposal": REFERS_TO_PROPOSAL,
     "negation": NEGATION,
@@ -392,8 +399,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
     found = {name for name, pattern in CUES.items() if pattern.search(unit.probe)}
     if not unit.is_question:
         found.discard("challenge_question")
-    if "denial" in found:
+    if found & {"denial", "no_problem"}:
         found -= {"worry", "objection", "challenge_question"}
+    if "no_problem" in found:
+        found.discard("negative_judgement")
     if _PROCESS_MOVE.search(unit.probe):
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
     if found & {"concession", "solved"}:
