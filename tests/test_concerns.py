@@ -124,6 +124,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Any objections?",
         "If you have concerns, please say so before Friday.",
         "Not sure what it takes to cut the release.",
+        "Not sure exactly the best solution, but old artifacts stay on central for years.",
         "I'm wondering if the code from the other compiler could help with bootstrapping.",
         "Yeah, I think returning -1 is the safe thing to do when the check fails.",
         "If you are happy with the rough edges, then I do not have a problem myself with it.",

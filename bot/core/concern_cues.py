@@ -87,7 +87,7 @@ OBJECTION = _cue(
 DOUBT = _cue(
     # "not sure it/this/why/whether"; "not sure what it takes to ..." asks instead.
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|completely\s+|at\s+all\s+|yet\s+|100%\s+)?"
-    r"(?:sure|certain)\b(?!\s+(?:what|how|where|when|who|which)\b)"
+    r"(?:sure|certain)\b(?!\s+(?:exactly\s+)?(?:what|how|where|when|who|which|the\s+best)\b)"
     # "Not sure if it's what you're after, but there is this patch" offers help.
     r"(?!\s+(?:if|whether)\s+(?:it'?s|this\s+is|that'?s|it\s+is)\s+(?:exactly\s+)?what\s+you)",
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
