@@ -305,27 +305,26 @@ def test_a_point_whose_shown_text_neither_objects_nor_asks_is_no_concern():
     assert ledger(proposal, reply).concerns == ()
 
 
-def test_a_long_new_point_sharing_a_few_words_with_a_short_earlier_one_is_not_a_repeat():
-    first = post(2, BOB, "I am worried about keeping the Ant tasks in a branch until one day.")
-    second = post(
-        4,
-        BOB,
-        "The only issue I see is the mix of the resolver on one host and the Ant tasks on"
-        " another, with mirrors, notifications and permissions set up twice: one day it moves.",
-    )
-    concerns = ledger(root(), first, post(3, ALICE, "Noted.", reply_to=2), second).concerns
-    assert [c.post for c in concerns] == ["<p2@example.org>", "<p4@example.org>"]
-
-
-def test_a_second_point_on_the_same_subject_by_the_same_person_is_a_concern_of_its_own():
-    first = post(2, BOB, "I am worried that the loader reads every plugin descriptor at startup.")
-    second = post(
-        4,
-        BOB,
-        "I am also worried that plugin descriptors stay on the surefire test classpath,"
-        " which changes behaviour.",
-    )
-    concerns = ledger(root(), first, post(3, ALICE, "Noted.", reply_to=2), second).concerns
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # The same subject, another point.
+        (
+            "I am worried that the loader reads every plugin descriptor at startup.",
+            "I am also worried that plugin descriptors stay on the surefire test classpath,"
+            " which changes behaviour.",
+        ),
+        # A long new point sharing a few words with a short earlier one.
+        (
+            "I am worried about keeping the Ant tasks in a branch until one day.",
+            "The only issue I see is the mix of the resolver on one host and the Ant tasks on"
+            " another, with mirrors, notifications and permissions set up twice: one day it moves.",
+        ),
+    ],
+)
+def test_a_second_point_by_the_same_person_is_a_concern_of_its_own(first: str, second: str):
+    raised, again = post(2, BOB, first), post(4, BOB, second)
+    concerns = ledger(root(), raised, post(3, ALICE, "Noted.", reply_to=2), again).concerns
     assert [c.post for c in concerns] == ["<p2@example.org>", "<p4@example.org>"]
     assert concerns[0].repeated_in == ()
 
