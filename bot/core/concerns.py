@@ -289,15 +289,15 @@ def opens_proposal(post: Post) -> bool:
 # The author of a proposal speaking of it as theirs: "I updated the RFC to ...", "added
 # that to the KEP as an alternative", "in my RFC". Where the thread's root is missing (a
 # mirror that starts late), this is how a reader knows who proposed.
+_PROPOSAL_DOCUMENT = r"(?:rfc|proposal|kep|flip|kip|pep|spip|aip|cep|design\s+doc(?:ument)?)"
 _AUTHOR_OF_PROPOSAL = re.compile(
     r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+|also\s+)?(?:updated|revised|amended|edited"
-    r"|rewritten|rewrote|reworked|changed)\s+the\s+(?P<doc>rfc|proposal|kep|flip|kip|pep|spip|aip"
-    r"|cep|design\s+doc(?:ument)?)\b"
-    r"|\badded\s+(?:that|this|it|(?:a|an|the)\s+(?:\w+\s+){0,3}?(?:section|note|paragraph))\s+to\s+the"
-    r"\s+(?:rfc|proposal|kep|flip|kip|pep|design\s+doc(?:ument)?)\b"
-    r"|\b(?:in|of)\s+my\s+(?:rfc|proposal|kep|flip|kip|pep)\b"
-    r"|\bi(?:'m|\s+am)\s+going\s+to\s+(?:\w+\s+){0,4}?(?:amend|update|revise)\s+the\s+(?:rfc|proposal"
-    r"|kep|flip|kip|pep)\b",
+    rf"|rewritten|rewrote|reworked|changed)\s+the\s+{_PROPOSAL_DOCUMENT}\b"
+    r"|\badded\s+(?:that|this|it|(?:a|an|the)\s+(?:\w+\s+){0,3}?(?:section|note|paragraph))"
+    rf"\s+to\s+the\s+{_PROPOSAL_DOCUMENT}\b"
+    rf"|\b(?:in|of)\s+my\s+{_PROPOSAL_DOCUMENT}\b"
+    r"|\bi(?:'m|\s+am)\s+going\s+to\s+(?:\w+\s+){0,4}?(?:amend|update|revise)\s+the\s+"
+    rf"{_PROPOSAL_DOCUMENT}\b",
     re.IGNORECASE,
 )
 
