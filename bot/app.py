@@ -132,6 +132,9 @@ class App:
         # The scheduled work's heavy reading (views, features), in a process of its own
         # (bot/computing.py): started on first use, started again if it died.
         self._computing: ProcessPoolExecutor | None = None
+        # One RFC regrouping at a time: each is planned against the links the one
+        # before it wrote (see regroup_rfcs).
+        self._regrouping = asyncio.Lock()
         self._read_store: Store | None = None
         # What the store runs while the app does (background WAL checkpoints).
         self._store_scope = ExitStack()
@@ -605,11 +608,15 @@ class App:
         """
         if str(self.db_path) == ":memory:":
             return 0  # its ingests regroup at once (defer_rfc_links is off)
-        regrouping = await self.compute(_plan_rfc_regrouping)
-        if regrouping is None:
-            return 0
-        await self.db(partial(_apply_rfc_regrouping, regrouping=regrouping))
-        return len(regrouping.changed) + len(regrouping.dropped)
+        # A plan is the change from the links it read: planned before the previous
+        # one was applied, it would undo what that one wrote (the views job, a tick
+        # and POST /api/refresh can each start a refresh).
+        async with self._regrouping:
+            regrouping = await self.compute(_plan_rfc_regrouping)
+            if regrouping is None:
+                return 0
+            await self.db(partial(_apply_rfc_regrouping, regrouping=regrouping))
+            return len(regrouping.changed) + len(regrouping.dropped)
 
     async def refresh_now(self) -> dict[str, int]:
         """``POST /api/refresh``: take in every change now rather than at the next tick."""

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CategoryConfig, ForumConfig
+from bot.app import App
+from bot.config import CategoryConfig, Config, ForumConfig, SmtpConfig, WebConfig
 from bot.core import rfc_links
 from bot.core.discourse import ForumSite
 from bot.core.mail import Envelope, parse_mail
@@ -460,3 +461,37 @@ def test_a_delivery_into_a_large_rfc_costs_the_writer_what_one_into_a_small_one_
         writer.close()
     large, small = costs["Relay dynamic shapes"], costs["Caching layer for widgets, part 7"]
     assert large <= small * 1.2 + 2, costs
+
+
+async def test_quorum_run_joins_a_delivered_thread_into_its_rfc_at_the_next_refresh(
+    tmp_path: Path,
+) -> None:
+    """In `quorum run` a delivery's ingest leaves the regrouping for later (it only
+    marks the thread); the next views refresh joins the thread into its RFC."""
+    config = Config(
+        smtp=SmtpConfig(port=0, accept=["dev@lists.example.org"]), web=WebConfig(enabled=False)
+    )
+    app = App(config, tmp_path / "quorum.db")
+    await app.start()
+    try:
+        first, second = (
+            raw_mail(
+                f"{text}\n",
+                subject="[RFC] Relay dynamic shapes",
+                message_id=message_id,
+                date=f"Mon, {day:02d} Nov 2026 09:00:00 +0000",
+            )
+            for message_id, text, day in (("<a@x>", "A proposal.", 2), ("<b@x>", "Again.", 3))
+        )
+        await app.db(lambda store: ingest_mail(store, [first, second]))
+        links = "SELECT thread_key, rfc FROM rfc_links ORDER BY thread_key"
+        assert await app.db(lambda store: store.db.execute(links).fetchall()) == []
+        await app.refresh_views(START + timedelta(days=3))
+        joined = await app.db(lambda store: store.db.execute(links).fetchall())
+        assert joined == [("<a@x>", "<a@x>"), ("<b@x>", "<a@x>")]
+        marks = await app.db(
+            lambda store: store.db.execute("SELECT count(*) FROM rfc_links_stale").fetchone()
+        )
+        assert marks == (0,)
+    finally:
+        await app.stop()
