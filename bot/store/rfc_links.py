@@ -89,8 +89,6 @@ class Regrouping:
     changed: tuple[tuple[str, str], ...]  # (thread, RFC), new or moved
     dropped: tuple[str, ...]  # threads that are no longer part of an RFC
     marks_upto: int = 0
-    # How many threads it read, so a caller (and a test) sees what it cost.
-    threads_read: int = 0
 
 
 def plan_regrouping(db: Database, touched: Collection[str] | None = None) -> Regrouping:
@@ -99,8 +97,7 @@ def plan_regrouping(db: Database, touched: Collection[str] | None = None) -> Reg
     Only reads: `quorum run` computes it in the computing process, off the writer.
     """
     scope = None if touched is None else _reachable_threads(db, touched)
-    parts = _rfc_parts(db, scope)
-    joined = rfc_links.join_rfcs(parts)
+    joined = rfc_links.join_rfcs(_rfc_parts(db, scope))
     # NULL for every thread, else a JSON array of the threads in scope.
     in_scope = None if scope is None else json.dumps(sorted(scope))
     current = dict(
@@ -113,7 +110,6 @@ def plan_regrouping(db: Database, touched: Collection[str] | None = None) -> Reg
     return Regrouping(
         changed=tuple(sorted(item for item in joined.items() if current.get(item[0]) != item[1])),
         dropped=tuple(sorted(set(current) - set(joined))),
-        threads_read=len(parts),
     )
 
 
@@ -159,12 +155,7 @@ def plan_stale(store: Store) -> Regrouping | None:
     if not rows:
         return None
     planned = plan_regrouping(store.db, {key for _, key in rows})
-    return Regrouping(
-        planned.changed,
-        planned.dropped,
-        marks_upto=max(mark for mark, _ in rows),
-        threads_read=planned.threads_read,
-    )
+    return Regrouping(planned.changed, planned.dropped, marks_upto=max(m for m, _ in rows))
 
 
 def settle_stale(store: Store) -> None:
