@@ -51,6 +51,7 @@ from bot.scheduler import Job, Scheduler
 from bot.store import InboundMail, IngestCounts, PreparedPost, Store, settings
 from bot.store import jobs as job_runs
 from bot.store import parts as raw_parts
+from bot.store import rfc_links as rfc_store
 from bot.store.outbox import Outbox
 from bot.sync.extraction import EXTRACTOR_EVERY, ConcernExtractor, ExtractionRun
 from bot.sync.forum import DiscourseChannel, ForumService
@@ -131,6 +132,9 @@ class App:
         # The scheduled work's heavy reading (views, features), in a process of its own
         # (bot/computing.py): started on first use, started again if it died.
         self._computing: ProcessPoolExecutor | None = None
+        # One RFC regrouping at a time: each is planned against the links the one
+        # before it wrote (see regroup_rfcs).
+        self._regrouping = asyncio.Lock()
         self._read_store: Store | None = None
         # What the store runs while the app does (background WAL checkpoints).
         self._store_scope = ExitStack()
@@ -233,6 +237,9 @@ class App:
             # Reads the webhook secret first, as the forums read their keys.
             self.github = GitHubService(self.config.github, self.db, self._work.set)
         self._store = await loop.run_in_executor(self._writer, Store.open, self.db_path)
+        # A delivery only marks the threads whose RFC links changed; refresh_views
+        # regroups them off the writer. (An in-memory store has no computing process.)
+        self._store.defer_rfc_links = str(self.db_path) != ":memory:"
         # Senders wait for the writer: it must seldom wait for a checkpoint's syncs.
         await self.db(
             lambda store: self._store_scope.enter_context(
@@ -574,6 +581,7 @@ class App:
         new changes keep coming, and chasing them would never end; they wait for the
         next refresh.
         """
+        await self.regroup_rfcs()
         total, owed = 0, None
         while True:
             plan = await self.compute(
@@ -584,11 +592,31 @@ class App:
             while await self.db(views.forget) == views.FORGET_BATCH:
                 pass
             total += plan.recomputed
-            left = sum(len(keys) for keys in plan.left.values())
+            left = plan.backlog
             if owed is None:
                 owed = plan.recomputed + left
             if not left or total >= owed or self._stopping.is_set():
                 return total
+
+    async def regroup_rfcs(self) -> int:
+        """Join the threads that deliveries marked into RFCs; returns the rows changed.
+
+        The regrouping reads every thread sharing a link with a marked one (on a long
+        history, a hundred copies of one "[RFC] title"), so the computing process
+        reads and computes it; the writer's job is only the rows that change, and the
+        triggers on ``rfc_links`` then mark just those RFCs' views.
+        """
+        if str(self.db_path) == ":memory:":
+            return 0  # its ingests regroup at once (defer_rfc_links is off)
+        # A plan is the change from the links it read: planned before the previous
+        # one was applied, it would undo what that one wrote (the views job, a tick
+        # and POST /api/refresh can each start a refresh).
+        async with self._regrouping:
+            regrouping = await self.compute(_plan_rfc_regrouping)
+            if regrouping is None:
+                return 0
+            await self.db(partial(_apply_rfc_regrouping, regrouping=regrouping))
+            return len(regrouping.changed) + len(regrouping.dropped)
 
     async def refresh_now(self) -> dict[str, int]:
         """``POST /api/refresh``: take in every change now rather than at the next tick."""
@@ -759,3 +787,13 @@ class _StoreRunLog:
 
     async def record_run(self, name: str, at: datetime) -> None:
         await self._app.db(lambda store: job_runs.record_run(store, name, at))
+
+
+def _plan_rfc_regrouping(store: Store, config: Config) -> rfc_store.Regrouping | None:
+    """In the computing process: the regrouping the marked threads need."""
+    return rfc_store.plan_stale(store)
+
+
+def _apply_rfc_regrouping(store: Store, regrouping: rfc_store.Regrouping) -> None:
+    with store.db.atomic():
+        rfc_store.apply_regrouping(store, regrouping)

@@ -9,13 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CategoryConfig, ForumConfig
+from bot.app import App
+from bot.config import CategoryConfig, Config, ForumConfig, SmtpConfig, WebConfig
 from bot.core import rfc_links
 from bot.core.discourse import ForumSite
 from bot.core.mail import Envelope, parse_mail
 from bot.model import Person, Post, Source
 from bot.store import Store
-from bot.store.rfc_links import rebuild_post_links, refresh_rfc_links
+from bot.store.rfc_links import (
+    apply_regrouping,
+    plan_stale,
+    rebuild_post_links,
+    refresh_rfc_links,
+)
 from bot.sync import direct_db
 from bot.sync.forum import make_client, sync_forum
 from tests.fakes.discourse import FakeDiscourse
@@ -362,3 +368,130 @@ def test_refreshing_only_the_reachable_threads_gives_what_a_full_refresh_gives(
         groups_seen = max(groups_seen, len({rfc for _, rfc in incremental}))
     assert groups_seen >= 1  # the mails do form RFCs, so the comparison means something
     store.close()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_regrouping_off_the_writer_gives_what_a_full_refresh_gives(
+    tmp_path: Path, seed: int
+) -> None:
+    """As `quorum run` does: each ingest only marks threads, and a regrouping planned
+    on a snapshot is applied only after the next mail came in (the computing process
+    reads while the writer writes). Once the last marks are taken in, the map must
+    equal a recomputation over all threads."""
+    mails = _linked_mails()
+    random.Random(seed).shuffle(mails)
+    store = Store.open(tmp_path / f"rfc-{seed}.db")
+    store.defer_rfc_links = True
+    links = "SELECT thread_key, rfc FROM rfc_links ORDER BY thread_key"
+    planned = None
+    for raw in mails:
+        ingest_mail(store, [raw])
+        if planned is not None:
+            apply_regrouping(store, planned)  # planned before the mail just ingested
+        planned = plan_stale(store)
+    while planned is not None:
+        apply_regrouping(store, planned)
+        planned = plan_stale(store)
+    deferred = store.db.execute(links).fetchall()
+    refresh_rfc_links(store)
+    assert store.db.execute(links).fetchall() == deferred
+    assert len({rfc for _, rfc in deferred}) >= 1
+    store.close()
+
+
+def _writer_steps(store: Store, raw: bytes) -> int:
+    """SQLite's VM steps (in tens) that ingesting ``raw`` takes: rows read and
+    written, counted rather than timed."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    store.db.conn.set_progress_handler(count, 10)
+    try:
+        ingest_mail(store, [raw])
+    finally:
+        store.db.conn.set_progress_handler(None, 10)
+    return steps
+
+
+def test_a_delivery_into_a_large_rfc_costs_the_writer_what_one_into_a_small_one_does(
+    tmp_path: Path,
+) -> None:
+    """On a long history one RFC title is held by many threads (the 1,000,000-message
+    bench repeats one archive a hundred times). A new thread joining it must cost the
+    writer, which every sender's 250 waits for, no more than one joining a lone thread:
+    the regrouping is planned off the writer and it only marks the thread."""
+    path = tmp_path / "history.db"
+    store = Store.open(path)
+    group = 60
+    mails = [
+        raw_mail(
+            "A proposal.\n",
+            subject=f"[RFC] {title}",
+            message_id=f"<{n}.{title.split()[0]}@x>",
+            date=f"Mon, {1 + n % 28:02d} Nov 2026 09:00:00 +0000",
+        )
+        for n in range(group)
+        for title in (f"Caching layer for widgets, part {n}", "Relay dynamic shapes")
+    ]
+    ingest_mail(store, mails)
+    store.close()
+    costs = {}
+    for joining in ("Relay dynamic shapes", "Caching layer for widgets, part 7"):
+        copy = tmp_path / f"{len(costs)}.db"
+        copy.write_bytes(path.read_bytes())
+        writer = Store.open(copy)
+        writer.defer_rfc_links = True  # as `quorum run` opens it
+        new = raw_mail(
+            "Another thread on it.\n",
+            subject=f"[RFC] {joining}",
+            message_id="<late@x>",
+            date="Tue, 01 Dec 2026 09:00:00 +0000",
+        )
+        costs[joining] = _writer_steps(writer, new)
+        # The delivery is still taken in: the next regrouping joins it.
+        regrouping = plan_stale(writer)
+        assert regrouping is not None
+        apply_regrouping(writer, regrouping)
+        rfc = writer.db.execute("SELECT rfc FROM rfc_links WHERE thread_key = '<late@x>'")
+        assert rfc.fetchone() is not None
+        writer.close()
+    large, small = costs["Relay dynamic shapes"], costs["Caching layer for widgets, part 7"]
+    assert large <= small * 1.2 + 2, costs
+
+
+async def test_quorum_run_joins_a_delivered_thread_into_its_rfc_at_the_next_refresh(
+    tmp_path: Path,
+) -> None:
+    """In `quorum run` a delivery's ingest leaves the regrouping for later (it only
+    marks the thread); the next views refresh joins the thread into its RFC."""
+    config = Config(
+        smtp=SmtpConfig(port=0, accept=["dev@lists.example.org"]), web=WebConfig(enabled=False)
+    )
+    app = App(config, tmp_path / "quorum.db")
+    await app.start()
+    try:
+        first, second = (
+            raw_mail(
+                f"{text}\n",
+                subject="[RFC] Relay dynamic shapes",
+                message_id=message_id,
+                date=f"Mon, {day:02d} Nov 2026 09:00:00 +0000",
+            )
+            for message_id, text, day in (("<a@x>", "A proposal.", 2), ("<b@x>", "Again.", 3))
+        )
+        await app.db(lambda store: ingest_mail(store, [first, second]))
+        links = "SELECT thread_key, rfc FROM rfc_links ORDER BY thread_key"
+        assert await app.db(lambda store: store.db.execute(links).fetchall()) == []
+        await app.refresh_views(START + timedelta(days=3))
+        joined = await app.db(lambda store: store.db.execute(links).fetchall())
+        assert joined == [("<a@x>", "<a@x>"), ("<b@x>", "<a@x>")]
+        marks = await app.db(
+            lambda store: store.db.execute("SELECT count(*) FROM rfc_links_stale").fetchone()
+        )
+        assert marks == (0,)
+    finally:
+        await app.stop()

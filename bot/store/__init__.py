@@ -381,6 +381,9 @@ class Store:
         self.db = db
         # Threads whose RFC link tokens an ingest stored, changed or re-threaded.
         self._rfc_links_stale: set[str] = set()
+        # Set by `quorum run`: an ingest marks those threads (rfc_store.mark_stale) and
+        # the regrouping is computed off the writer, rather than in the ingest's commit.
+        self.defer_rfc_links = False
         # Threads the ingest under way added posts to (see _link_closing_threads).
         self._touched_threads: set[str] = set()
         # Within bulk_ingest(), and how many messages its open transaction holds.
@@ -422,6 +425,10 @@ class Store:
             _apply_feature_migrations(db)
             store = cls(db)
             _run_backfills(store)
+            # Marks a `quorum run` left (it regroups them at its next refresh), taken
+            # in here so a command reading RFCs after it sees them joined.
+            with db.atomic():
+                rfc_store.settle_stale(store)
             lifecycle.record_writer(conn)
         except sqlite3.Error as error:
             conn.close()
@@ -715,7 +722,10 @@ class Store:
             self._link_closing_threads(self._touched_threads)
             if self._rfc_links_stale and not self._bulk:
                 touched, self._rfc_links_stale = self._rfc_links_stale, set()
-                rfc_store.refresh_rfc_links(self, touched)
+                if self.defer_rfc_links:
+                    rfc_store.mark_stale(self, touched)
+                else:
+                    rfc_store.refresh_rfc_links(self, touched)
         if self._bulk:
             self._commit_group(len(items))
         return counts.result()

@@ -353,3 +353,15 @@ def m010_unlinked_closers_index(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_threads_unlinked_closers ON threads (first_at)"
         " WHERE kind IN ('result', 'cancel') AND closes IS NULL"
     )
+
+
+@migrations()
+def m011_rfc_links_stale(db: Database) -> None:
+    # Threads whose RFC grouping may have changed, not yet regrouped: `quorum run`'s
+    # writer only marks them (bot.store.rfc_links.mark_stale), and the regrouping is
+    # computed off the writer. ``id`` grows with every mark, so a regrouping removes
+    # only the marks it read; a thread marked again meanwhile stays marked.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS rfc_links_stale"
+        " (id INTEGER PRIMARY KEY AUTOINCREMENT, thread_key TEXT NOT NULL UNIQUE)"
+    )

@@ -78,26 +78,92 @@ def refresh_rfc_links(store: Store, touched: Collection[str] | None = None) -> N
     :func:`_reachable_threads`. A full recomputation reads every link, which a
     single new message must not cost once the archive is large.
     """
-    scope = None if touched is None else _reachable_threads(store.db, touched)
-    joined = rfc_links.join_rfcs(_rfc_parts(store.db, scope))
+    apply_regrouping(store, plan_regrouping(store.db, touched))
+
+
+@dataclass(frozen=True, slots=True)
+class Regrouping:
+    """What a recomputation of RFC groups changes in ``rfc_links``, and which marks
+    (:func:`mark_stale`) it took in: those with an id up to ``marks_upto``."""
+
+    changed: tuple[tuple[str, str], ...]  # (thread, RFC), new or moved
+    dropped: tuple[str, ...]  # threads that are no longer part of an RFC
+    marks_upto: int = 0
+
+
+def plan_regrouping(db: Database, touched: Collection[str] | None = None) -> Regrouping:
+    """The change to ``rfc_links`` that regrouping ``touched`` (None: every thread) makes.
+
+    Only reads: `quorum run` computes it in the computing process, off the writer.
+    """
+    scope = None if touched is None else _reachable_threads(db, touched)
+    joined = rfc_links.join_rfcs(_rfc_parts(db, scope))
     # NULL for every thread, else a JSON array of the threads in scope.
     in_scope = None if scope is None else json.dumps(sorted(scope))
     current = dict(
-        store.db.execute(
+        db.execute(
             "SELECT thread_key, rfc FROM rfc_links WHERE ?1 IS NULL"
             " OR thread_key IN (SELECT value FROM json_each(?1))",
             [in_scope],
         ).fetchall()
     )
-    if current == joined:
-        return
-    store.db.execute(
-        "DELETE FROM rfc_links WHERE ?1 IS NULL OR thread_key IN (SELECT value FROM json_each(?1))",
-        [in_scope],
+    return Regrouping(
+        changed=tuple(sorted(item for item in joined.items() if current.get(item[0]) != item[1])),
+        dropped=tuple(sorted(set(current) - set(joined))),
+    )
+
+
+def apply_regrouping(store: Store, regrouping: Regrouping) -> None:
+    """Write a :func:`plan_regrouping` result: only the rows that change, so the
+    triggers on ``rfc_links`` mark only the views that did; then drop the marks it
+    took in."""
+    store.db.conn.executemany(
+        "DELETE FROM rfc_links WHERE thread_key = ?", [(key,) for key in regrouping.dropped]
     )
     store.db.conn.executemany(
-        "INSERT INTO rfc_links (thread_key, rfc) VALUES (?, ?)", sorted(joined.items())
+        "INSERT INTO rfc_links (thread_key, rfc) VALUES (?, ?)"
+        " ON CONFLICT(thread_key) DO UPDATE SET rfc = excluded.rfc",
+        regrouping.changed,
     )
+    if regrouping.marks_upto:
+        store.db.execute("DELETE FROM rfc_links_stale WHERE id <= ?", [regrouping.marks_upto])
+
+
+def mark_stale(store: Store, thread_keys: Collection[str]) -> None:
+    """Note threads whose RFC grouping may have changed, to be regrouped later
+    (:func:`plan_stale`): what a delivery's ingest does instead of regrouping.
+
+    Regrouping reads every thread that shares a link with these, and on a long
+    history (the same "[RFC] title" or pull request cited by a hundred threads) that
+    held the writer, and every sender's ``250``, for seconds.
+    """
+    # REPLACE gives a thread marked again a new, larger id: a regrouping planned
+    # before this mark then leaves it for the next.
+    store.db.conn.executemany(
+        "REPLACE INTO rfc_links_stale (thread_key) VALUES (?)", [(key,) for key in thread_keys]
+    )
+
+
+def plan_stale(store: Store) -> Regrouping | None:
+    """The regrouping of every thread marked stale, or None when none is.
+
+    Exact whenever its result is applied before the next plan is made: the threads
+    a mark names are reachable from it, and the groups it was in are read from the
+    ``rfc_links`` the previous regrouping wrote.
+    """
+    rows = store.db.execute("SELECT id, thread_key FROM rfc_links_stale").fetchall()
+    if not rows:
+        return None
+    planned = plan_regrouping(store.db, {key for _, key in rows})
+    return Regrouping(planned.changed, planned.dropped, marks_upto=max(m for m, _ in rows))
+
+
+def settle_stale(store: Store) -> None:
+    """Regroup every thread marked stale, here and now (a store opened for writing
+    after a `quorum run` that stopped with marks left)."""
+    regrouping = plan_stale(store)
+    if regrouping is not None:
+        apply_regrouping(store, regrouping)
 
 
 def _reachable_threads(db: Database, touched: Collection[str]) -> set[str]:

@@ -643,8 +643,12 @@ def concern_pages(store: Store, *, limit: int, offset: int = 0) -> list[dict[str
 def backlog(store: Store) -> dict[str, int]:
     """What the views have yet to take in: changed threads not read, views marked dirty."""
     changes = store.db.execute("SELECT count(*) FROM changes").fetchone()[0]
-    waiting = store.db.execute("SELECT count(*) FROM dirty_views").fetchone()[0]
-    return {"changes": int(changes), "dirty": int(waiting)}
+    return {"changes": int(changes), "dirty": dirty_count(store)}
+
+
+def dirty_count(store: Store) -> int:
+    """How many views are marked to recompute."""
+    return int(store.db.execute("SELECT count(*) FROM dirty_views").fetchone()[0])
 
 
 __all__ = ["from_text", "to_text"]
