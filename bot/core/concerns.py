@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from bot.core.commands import (
@@ -922,6 +922,7 @@ def unique_id(base: str, taken: Iterable[str]) -> str:
 # --------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def topic_words(text: str, ignore: frozenset[str] = frozenset()) -> frozenset[str]:
     """Content words, crudely stemmed: what two sentences must share to be on one topic."""
     words: set[str] = set()
@@ -962,7 +963,10 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1024)
 def _ascii(text: str) -> str:
+    # Cached: the ledger asks for a post's folded text once per open concern (whom it
+    # addresses), and a thread of thousands of posts has hundreds of concerns.
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -1175,6 +1179,8 @@ class _Work:
         parent_id = _parent_id(post)
         by_proposer = self.reader.is_proposer(post.author)
         answered: list[Concern] = []
+        # Whom the post addresses, asked once per raiser rather than once per concern.
+        addressed: dict[Person, bool] = {}
         for concern in list(self.concerns.values()):
             if concern.settled or _same_author(post.author, concern.raised_by):
                 continue
@@ -1185,7 +1191,9 @@ class _Work:
             replies = replies and (quotes or not _direct_quotes(post))
             turn = by_proposer and self._proposer_turn(post, concern)
             same_hunk = _same_review_hunk(post, self.posts_by_key.get(concern.post))
-            if replies or quotes or turn or same_hunk or _addresses(post, concern.raised_by):
+            if concern.raised_by not in addressed:
+                addressed[concern.raised_by] = _addresses(post, concern.raised_by)
+            if replies or quotes or turn or same_hunk or addressed[concern.raised_by]:
                 updated = replace(
                     concern,
                     state=ConcernState.ANSWERED,
