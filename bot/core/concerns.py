@@ -1409,17 +1409,14 @@ def _same_author(one: Person, other: Person) -> bool:
 
 def _quotes(post: Post, concern: Concern) -> bool:
     """Whether the post quotes one of the concern's sentences, or a piece of one."""
-    blocks = _direct_quotes(post)
-    quoted = _probe(" ".join(blocks))
+    quoted, pieces, quoted_words = _quoted_text(post.quoted)
     if not quoted:
         return False
     sentences = concern.sentences or (concern.text,)
     # Replies often quote just the clause they answer ("> I am concerned that X").
-    pieces = [_probe(block) for block in blocks]
     probed = [_probe(sentence) for sentence in sentences]
     if any(len(piece) >= 24 and piece[:80] in whole for piece in pieces for whole in probed):
         return True
-    quoted_words = set(re.findall(r"\w+", quoted))
     for sentence in sentences:
         needle = _probe(sentence)[:60]
         words = set(re.findall(r"\w+", needle))
@@ -1429,6 +1426,15 @@ def _quotes(post: Post, concern: Concern) -> bool:
         if len(words) >= 6 and len(words & quoted_words) >= 0.8 * len(words):
             return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _quoted_text(quoted: tuple[str, ...]) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """A post's direct quotes as :func:`_quotes` compares them: the whole, each block, the
+    words. Cached, since a post is compared with every open concern of its thread."""
+    blocks = [q for q in (_direct_quote(block) for block in quoted) if q.strip()]
+    whole = _probe(" ".join(blocks))
+    return whole, tuple(_probe(block) for block in blocks), frozenset(re.findall(r"\w+", whole))
 
 
 def _same_review_hunk(post: Post, other: Post | None) -> bool:
