@@ -65,7 +65,7 @@ from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
 from bot.core.rules import is_automated
 from bot.core.text import prose
-from bot.core.threads import parse_subject
+from bot.core.threads import PROPOSAL_SERIES, parse_subject
 from bot.model import Action, Person, Post, Source, ThreadKind
 
 TITLE_WORDS = 8
@@ -289,7 +289,7 @@ def opens_proposal(post: Post) -> bool:
 # The author of a proposal speaking of it as theirs: "I updated the RFC to ...", "added
 # that to the KEP as an alternative", "in my RFC". Where the thread's root is missing (a
 # mirror that starts late), this is how a reader knows who proposed.
-_PROPOSAL_DOCUMENT = r"(?:rfc|proposal|kep|flip|kip|pep|spip|aip|cep|design\s+doc(?:ument)?)"
+_PROPOSAL_DOCUMENT = rf"(?:rfc|proposal|{PROPOSAL_SERIES}|design\s+doc(?:ument)?)"
 _AUTHOR_OF_PROPOSAL = re.compile(
     r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+|also\s+)?(?:updated|revised|amended|edited"
     rf"|rewritten|rewrote|reworked|changed)\s+the\s+{_PROPOSAL_DOCUMENT}\b"
@@ -1432,7 +1432,7 @@ def _quotes(post: Post, concern: Concern) -> bool:
 def _quoted_text(quoted: tuple[str, ...]) -> tuple[str, tuple[str, ...], frozenset[str]]:
     """A post's direct quotes as :func:`_quotes` compares them: the whole, each block, the
     words. Cached, since a post is compared with every open concern of its thread."""
-    blocks = [q for q in (_direct_quote(block) for block in quoted) if q.strip()]
+    blocks = _direct_blocks(quoted)
     whole = _probe(" ".join(blocks))
     return whole, tuple(_probe(block) for block in blocks), frozenset(re.findall(r"\w+", whole))
 
@@ -1447,8 +1447,15 @@ def _same_review_hunk(post: Post, other: Post | None) -> bool:
     return post.quoted[0].strip() == other.quoted[0].strip()
 
 
-def _direct_quotes(post: Post) -> list[str]:
-    return [q for q in (_direct_quote(block) for block in post.quoted) if q.strip()]
+def _direct_quotes(post: Post) -> tuple[str, ...]:
+    return _direct_blocks(post.quoted)
+
+
+@lru_cache(maxsize=256)
+def _direct_blocks(quoted: tuple[str, ...]) -> tuple[str, ...]:
+    """The quoted blocks' lines from the parent itself, empty blocks left out (cached: a
+    post is compared with every open concern of its thread)."""
+    return tuple(q for q in (_direct_quote(block) for block in quoted) if q.strip())
 
 
 def _direct_quote(block: str) -> str:

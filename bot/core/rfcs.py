@@ -37,7 +37,7 @@ from bot.core.concerns import (
     Proposed,
     build_ledger,
 )
-from bot.core.threads import parse_subject
+from bot.core.threads import PROPOSAL_SERIES, parse_subject
 from bot.core.votes import VoteState
 from bot.model import Post, Thread, ThreadKind
 
@@ -46,7 +46,7 @@ NOT_DISCUSSIONS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 TAGGED = frozenset({ThreadKind.RFC, ThreadKind.PRE_RFC, ThreadKind.DISCUSS})
 # Proposal names communities use: SPIP-12, FLIP-321, KIP-500, AIP-1, CEP-7, PEP 8, KEP-1a.
 PROPOSAL_NAMES = (
-    r"\[(?:proposal|propose)\]|\b(?:s?pip|flip|kip|aip|cep|pep|kep|tep|hip|zep|jep|iep|vep)"
+    rf"\[(?:proposal|propose)\]|\b(?:{PROPOSAL_SERIES})"
     r"[-\s]?\d+[a-z]?\b|\b(?:design\s+doc|proposal)\s*:"
 )
 # GitHub repositories that hold proposals: */rfcs, */*-rfcs, tc39/proposal-*, */enhancements.

@@ -41,6 +41,9 @@ _KIND_PRIORITY = (
     ThreadKind.DISCUSS,
 )
 CLOSING_KINDS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
+# The series communities number their proposals in: SPIP-12, FLIP-321, KIP-500, AIP-1,
+# CEP-7, PEP 8, KEP-1a (a regex alternation, for the readers of subjects and of prose).
+PROPOSAL_SERIES = r"s?pip|flip|kip|aip|cep|pep|kep|tep|hip|zep|jep|iep|vep"
 _RESPIN = re.compile(
     r"\(?\s*(take|attempt|try|round)\s*#?\s*(\d+)\s*\)?|\b(rc|cr)\s*-?\s*(\d+)\b|"
     r"\(?\s*(\d+)(st|nd|rd|th)\s+(attempt|try|round)\s*\)?",
