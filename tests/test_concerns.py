@@ -392,6 +392,9 @@ def _after_the_proposers_answer(answer: str) -> Concern:
         "Thank you for such a detailed response! Everything you mention makes a lot of sense."
         " We do not want to break old plugins. To that end, I will talk to the plugin authors."
         " We also plan a guide. More next week.",
+        # Conceding the fault, or finding the point reasonable.
+        "Yeah, that does seem fuzzy in retrospect. Maybe the migration should wait a release?",
+        "Sounds reasonable to me, the old plugins matter.",
     ],
 )
 def test_the_proposer_taking_a_point_up_resolves_it(answer: str):
@@ -517,6 +520,47 @@ def test_a_drawback_named_in_a_reply_to_a_concern_is_a_new_concern():
     ]
 
 
+def test_the_proposer_taking_up_a_point_in_a_paragraph_of_a_long_answer_resolves_that_point():
+    # An inline answer: the paragraph on the migration agrees in its second sentence.
+    raised = post(
+        2,
+        BOB,
+        "I am concerned that the migration breaks old plugins.\n\n"
+        "I also worry that TOML tables confuse new users.",
+        reply_to=1,
+    )
+    answer = post(
+        3,
+        ALICE,
+        "Thanks for the review.\n\n"
+        "The migration of old plugins is a real risk. Will change the plan to keep both"
+        " loaders.\n\n"
+        "TOML tables are what every other tool uses, so new users know them already.\n\n"
+        "More next week.",
+        reply_to=2,
+    )
+    states = {c.text: c.state for c in ledger(root(), raised, answer).concerns}
+    assert states == {
+        "I am concerned that the migration breaks old plugins.": ConcernState.RESOLVED,
+        "I also worry that TOML tables confuse new users.": ConcernState.ANSWERED,
+    }
+
+
+def test_the_proposer_taking_up_a_reviewers_idea_owns_its_caveats():
+    # Bob suggests another design; Alice, who proposed, takes it up and works it out.
+    # Her caveats on it are a sketch author's, not a review of Bob's suggestion.
+    suggestion = post(2, BOB, "What about a separate file for the plugin settings instead?")
+    taken_up = post(
+        3,
+        ALICE,
+        "I liked the idea of a separate file, and investigated how to do it.\n\n"
+        "Unfortunately, the old plugins can't just read the new file. I am worried that"
+        " they would need a release of their own.",
+        reply_to=2,
+    )
+    assert [c.raised_by for c in ledger(root(), suggestion, taken_up).concerns] == [BOB]
+
+
 def test_reporting_a_task_done_does_not_accept_an_answer():
     raised = post(2, BOB, "I am worried that the Ant tasks end up on another git host.")
     answer = post(3, CAROL, "Can someone create the ant tasks repository on that host?", reply_to=2)
@@ -537,6 +581,35 @@ def test_with_the_root_missing_whoever_speaks_of_the_rfc_as_theirs_is_its_propos
     other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
     concerns = ledger(author, other).concerns
     assert [c.raised_by for c in concerns] == [BOB]
+
+
+@pytest.mark.parametrize(
+    "naming",
+    [
+        "@alice Thanks for the RFC! The team discussed it this week.",
+        "Thanks @alice for this proposal. The team discussed it this week.",
+        "Thanks for the write-up, @alice! The team discussed it this week.",
+    ],
+)
+def test_with_the_root_missing_whoever_is_thanked_for_the_rfc_is_its_proposer(naming: str):
+    # A GitHub mirror that starts late: the author's login is only known from the thanks.
+    author = Person("alice", "alice@users.noreply.github.com")
+    thanks = post(2, CAROL, naming, reply_to=1)
+    caveat = post(3, author, "My only concern is that it's not obvious which format is used.")
+    other = post(4, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
+    assert [c.raised_by for c in ledger(thanks, caveat, other).concerns] == [BOB]
+
+
+def test_with_the_root_missing_who_pushed_commits_addressing_reviews_is_its_proposer():
+    pushed = post(
+        2,
+        ALICE,
+        "I've just pushed a number of commits addressing the first round of reviews. My only"
+        " concern is that it's not obvious which format a file is in.",
+        reply_to=1,
+    )
+    other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
+    assert [c.raised_by for c in ledger(pushed, other).concerns] == [BOB]
 
 
 def test_with_the_root_missing_every_participant_may_raise_concerns():

@@ -227,7 +227,7 @@ APPROVAL = _cue(
     r"(?:^|\s)\+1\b|\blgtm\b|\bsgtm\b|👍|:\+1:|\bship\s+it\b",
     r"\b(?:sounds|looks|seems)\s+(?:\w+\s+)?(?:good|great|reasonable|fine|ok|okay|right|sensible)\b",
     r"\bmakes?\s+(?:a\s+lot\s+of\s+)?sense\b|\b(?:i|we)\s+(?:fully\s+|totally\s+|completely\s+"
-    r"|also\s+|strongly\s+)?(?:agree|support|like|love|endorse|prefer\s+a)\b|\bagreed\b",
+    r"|also\s+|strongly\s+)?(?:agree|support|liked?|loved?|endorse|prefer\s+a)\b|\bagreed\b",
     r"\b(?:great|good|nice|excellent|awesome|solid|interesting)\s+(?:proposal|idea|work|point|job"
     r"|writeup|write-up|rfc|suggestion|question|catch)\b|\bi'?m\s+(?:in|fine|ok|okay|happy)\b",
     r"\bhappy\s+(?:with|to)\b|\bfine\s+(?:with|by)\s+me\b|\b(?:totally|fully|completely)\s+agree\b",

@@ -297,7 +297,19 @@ _AUTHOR_OF_PROPOSAL = re.compile(
     rf"\s+to\s+the\s+{_PROPOSAL_DOCUMENT}\b"
     rf"|\b(?:in|of)\s+my\s+{_PROPOSAL_DOCUMENT}\b"
     r"|\bi(?:'m|\s+am)\s+going\s+to\s+(?:\w+\s+){0,4}?(?:amend|update|revise)\s+the\s+"
-    rf"{_PROPOSAL_DOCUMENT}\b",
+    rf"{_PROPOSAL_DOCUMENT}\b"
+    # "I've just pushed a number of commits addressing the first round of reviews."
+    r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?pushed\s+(?:\w+\s+){0,4}?(?:commits?"
+    r"|changes|updates?|revisions?)\s+(?:that\s+)?(?:address(?:es|ing)?|to\s+address)\b",
+    re.IGNORECASE,
+)
+# Someone thanking the author for it: "@White-Oak Thanks for the RFC!", "Thanks @alice for
+# this proposal", "thanks for the write-up, @bob". The login named is the proposer.
+_THANKED_DOCUMENT = rf"(?:the|this|your)\s+(?:\w+\s+)?(?:{_PROPOSAL_DOCUMENT}|write-?up)\b"
+_THANKED_FOR_PROPOSAL = re.compile(
+    rf"@(?P<before>[\w-]+)[,:!]?\s+thanks?\s+(?:you\s+)?(?:\w+\s+)?for\s+{_THANKED_DOCUMENT}"
+    rf"|\bthanks?\s+(?:you\s+)?@(?P<named>[\w-]+)\s+for\s+{_THANKED_DOCUMENT}"
+    rf"|\bthanks?\s+(?:you\s+)?for\s+{_THANKED_DOCUMENT}[,!]?\s+@(?P<after>[\w-]+)",
     re.IGNORECASE,
 )
 
@@ -305,6 +317,14 @@ _AUTHOR_OF_PROPOSAL = re.compile(
 def claims_the_proposal(post: Post) -> bool:
     """Whether the post's own text speaks of the proposal as its author's work."""
     return bool(_AUTHOR_OF_PROPOSAL.search(prose(post.text)))
+
+
+def thanked_for_the_proposal(post: Post) -> tuple[Person, ...]:
+    """The people (by login) the post thanks for writing the proposal."""
+    return tuple(
+        Person(name=found.group("before") or found.group("named") or found.group("after"))
+        for found in _THANKED_FOR_PROPOSAL.finditer(prose(post.text))
+    )
 
 
 # --------------------------------------------------------------------------
@@ -567,7 +587,8 @@ class ThreadReader:
     def __init__(self, posts: Sequence[Post], settings: LedgerSettings) -> None:
         self.settings = settings
         self.proposers = [p.author for p in posts if opens_proposal(p)] or [
-            p.author for p in posts if claims_the_proposal(p)
+            *(p.author for p in posts if claims_the_proposal(p)),
+            *(person for p in posts for person in thanked_for_the_proposal(p)),
         ]
         self.in_vote = any(parse_subject(p.subject).kind is ThreadKind.VOTE for p in posts[:1])
         self.by_id = {_id_of(p): p for p in posts if _id_of(p)}
@@ -593,7 +614,7 @@ class ThreadReader:
         parent = self.by_id.get(_parent_id(post) or "")
         said = self._said(parent) if parent is not None else frozenset()
         return PostContext(
-            by_proposer=self.is_proposer(post.author) and not self._reviews(parent, said),
+            by_proposer=self.is_proposer(post.author) and not self._reviews(post, parent, said),
             is_proposal=opens_proposal(post),
             replies_to_proposer=parent is not None and self.is_proposer(parent.author),
             parent_asks="question" in said,
@@ -609,13 +630,22 @@ class ThreadReader:
             parent_asks_yes_no="yes_no_question" in said,
         )
 
-    def _reviews(self, parent: Post | None, said: frozenset[str]) -> bool:
+    def _reviews(self, post: Post, parent: Post | None, said: frozenset[str]) -> bool:
         """The proposer answering someone else's suggestion is its reviewer: on a wish
         list ("[DISCUSS] Maven 4.0.0 wish list") each reply proposes, and the thread's
-        opener weighs it as any reviewer would."""
+        opener weighs it as any reviewer would. Unless they open by taking it up ("I liked
+        the idea, and investigated ..."): then the design is theirs, and so are its caveats.
+        """
         return (
-            parent is not None and not self.is_proposer(parent.author) and bool(said & _SUGGESTING)
+            parent is not None
+            and not self.is_proposer(parent.author)
+            and bool(said & _SUGGESTING)
+            and not self._takes_it_up(post)
         )
+
+    def _takes_it_up(self, post: Post) -> bool:
+        opening = self.cues(post)[:1]
+        return bool(opening) and "approval" in opening[0]
 
     def is_proposer(self, person: Person) -> bool:
         return any(_same_author(person, proposer) for proposer in self.proposers)
@@ -742,6 +772,11 @@ _ADOPTS = re.compile(
     r"|\b(?:i|we)(?:'ll|\s+will)\s+(?:\w+\s+)?(?:add|update|change|fix|remove|amend|clarify|reword"
     r"|incorporate|adjust|work)\b|\bwill\s+do\b|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your)\s+"
     r"(?:catch|suggestion|feedback|point|input)\b"
+    r"|\b(?:sounds|seems)\s+(?:reasonable|good|fine)\s+to\s+me\b"
+    # Conceding the fault: "Yeah, that does seem fuzzy in retrospect."
+    r"|^(?:yes|yeah|yep|true|indeed)\b[,.]?\s+(?:that|it|this)\s+(?:does\s+)?(?:seems?|looks?|is)\s+"
+    r"(?:\w+\s+){0,2}?(?:fuzzy|unclear|confusing|vague|wrong|ambiguous|awkward|a\s+problem"
+    r"|an\s+issue)\b|\bin\s+(?:retrospect|hindsight)\b"
 )
 # Anyone answering a point by changing the proposal's text takes it up.
 _CHANGED_DOCUMENT = re.compile(
@@ -1248,7 +1283,7 @@ class _Work:
         for unit in units:
             points.setdefault(unit.point, []).append(unit)
         return any(
-            _ADOPTS.search(members[0].probe)
+            any(_ADOPTS.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe) for u in members[:2])
             and not _REBUTS.search(" ".join(u.probe for u in members[:2]))
             and same_topic(" ".join(u.text for u in members), concern.text, self.subject_words)
             for members in points.values()
