@@ -619,6 +619,39 @@ def test_with_the_root_missing_every_participant_may_raise_concerns():
     assert [c.raised_by for c in concerns] == [ALICE, BOB]
 
 
+def _issue_root(subject: str, text: str) -> Post:
+    key = "<tc39/proposal-wavy-dot/issues/6@github.com>"
+    return Post(
+        source=Source.MAIL,
+        key=key,
+        message_id=key,
+        thread_key=key,
+        author=Person("ljharb", "ljharb@users.noreply.github.com"),
+        created_at=T0,
+        subject=subject,
+        text=text,
+    )
+
+
+def test_an_issue_filed_on_a_proposal_repository_is_feedback_that_can_raise_concerns():
+    # The mirror's subject names the repository ("proposal-wavy-dot"); the issue itself
+    # proposes nothing, it questions the proposal.
+    issue = _issue_root(
+        "[tc39/proposal-wavy-dot] Why not add methods first, and gain adoption, before syntax?",
+        "I am worried that the syntax lands before anyone uses the methods.",
+    )
+    concerns = build_ledger(issue.thread_key, [issue], T0 + timedelta(days=1)).concerns
+    assert [c.raised_by.name for c in concerns] == ["ljharb"]
+
+
+def test_an_issue_on_a_proposal_repository_that_says_it_proposes_is_a_proposal():
+    issue = _issue_root(
+        "[tc39/proposal-wavy-dot] Proposal: methods before syntax",
+        "I am worried that the syntax lands before anyone uses the methods, so I propose methods.",
+    )
+    assert build_ledger(issue.thread_key, [issue], T0 + timedelta(days=1)).concerns == ()
+
+
 def test_the_proposal_itself_raises_no_concerns():
     proposal = post(1, ALICE, "My concern with XML is its verbosity, so I propose TOML.")
     assert ledger(proposal).concerns == ()

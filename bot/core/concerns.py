@@ -282,8 +282,12 @@ def opens_proposal(post: Post) -> bool:
         return False
     issue = _GITHUB_ISSUE_ROOT.match(post.message_id or "")
     if issue and _PROPOSAL_REPOSITORY.search(issue.group("repo")):
-        return bool(_PROPOSAL_SUBJECT.search(post.subject))
+        # The mirror's "[tc39/proposal-wavy-dot]" tag names the repository, not the issue.
+        return bool(_PROPOSAL_SUBJECT.search(_REPOSITORY_TAG.sub("", post.subject)))
     return True
+
+
+_REPOSITORY_TAG = re.compile(r"^\s*(?:re:\s*)*\[[\w.-]+/[\w.-]+\]\s*", re.IGNORECASE)
 
 
 # The author of a proposal speaking of it as theirs: "I updated the RFC to ...", "added
