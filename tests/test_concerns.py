@@ -104,6 +104,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "The big drawback there is that every clone shares one object store.",
         "I see one potential big risk: idea ownership.",
         "I've never seen code that accidentally did unsafe things in such a block.",
+        "I've personally never seen code that needed the new lint.",
         "You are overthinking the release workflow.",
         "It should be clearer which votes were cast and which are binding.",
         "The question is whether there is enough evidence of a practical problem.",
@@ -202,6 +203,18 @@ def test_code_and_commands_are_not_prose():
 # --------------------------------------------------------------------------
 # One concern per point
 # --------------------------------------------------------------------------
+
+
+def test_two_softeners_before_disagree_still_disagree():
+    text = (
+        "This seems like a change without much real-world code that would benefit. I also tend"
+        " to disagree with the idea of minimizing the scope of the block."
+    )
+    [concern] = ledger(root(), post(2, BOB, text, reply_to=1)).concerns
+    assert concern.text == (
+        "I also tend to disagree with the idea of minimizing the scope of the block."
+    )
+    assert concern.cue == "worry"  # what the reader is shown as the why
 
 
 def test_cue_sentences_on_one_line_are_one_point():

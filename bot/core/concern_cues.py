@@ -62,8 +62,9 @@ WORRY = _cue(
     r"|objections?|reservations?|hesitations?|doubts?)\b",
     r"\b(?:i|we)\s+(?:still\s+|also\s+|do\s+)?(?:have|had|share)\s+(?:\w+\s+){0,3}?(?:concerns?|worry"
     r"|worries|doubts?|reservations?|objections?|reservations)\b",
-    r"(?<!should\s)(?<!would\s)(?<!need\s)(?<!do\s)\b(?:i|we)\s+(?:do\s+|really\s+|still\s+|also\s+"
-    r"|strongly\s+|kind\s+of\s+|tend\s+to\s+)?(?:worry|fear|doubt|object|disagree|oppose)\b",
+    # "I also tend to disagree": up to two softeners between the speaker and the verb.
+    r"(?<!should\s)(?<!would\s)(?<!need\s)(?<!do\s)\b(?:i|we)\s+(?:(?:do|really|still|also"
+    r"|strongly|kind\s+of|tend\s+to|personally)\s+){0,2}(?:worry|fear|doubt|object|disagree|oppose)\b",
     r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b",
     r"\b(?:the|my|one|another)\s+(?:only\s+|main\s+|big(?:gest)?\s+|real\s+)?(?:issue|problem|risk"
     r"|catch|downside|drawback)\s+(?:i\s+(?:can\s+)?see|here|there|with\s+(?:this|that|it)"
@@ -106,7 +107,8 @@ DOUBT = _cue(
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
     r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b",
-    r"\bi\s+fail\s+to\s+see\b|\bi(?:'ve|\s+have)?\s+(?:haven't|have\s+not|never|not)\s+"
+    r"\bi\s+fail\s+to\s+see\b|\bi(?:'ve|\s+have)?\s+(?:personally\s+|really\s+)?(?:haven't"
+    r"|have\s+not|never|not)\s+"
     r"(?:(?:yet|ever|once)\s+)?(?:seen|heard|met)\b",
 )
 NEGATIVE_JUDGEMENT = _cue(
