@@ -217,6 +217,23 @@ def test_two_softeners_before_disagree_still_disagree():
     assert concern.cue == "worry"  # what the reader is shown as the why
 
 
+def test_seconding_an_objection_raises_it_again_as_ones_own():
+    raised = post(2, BOB, "I am worried that the loader turns itself off after an upgrade.")
+    seconded = post(
+        3,
+        CAROL,
+        "I share the exact thought, and would also want to know the answers.",
+        reply_to=2,
+    )
+    assert [c.raised_by for c in ledger(root(), raised, seconded).concerns] == [BOB, CAROL]
+
+
+def test_seconding_an_approval_raises_nothing():
+    approved = post(2, BOB, "This looks great, TOML is much easier to read.")
+    seconded = post(3, CAROL, "I share the exact thought, nice work.", reply_to=2)
+    assert ledger(root(), approved, seconded).concerns == ()
+
+
 def test_cue_sentences_on_one_line_are_one_point():
     text = "Who is going to do this? Nobody did the last port. I doubt it happens."
     assert len(findings(text)) == 1
@@ -623,6 +640,23 @@ def test_with_the_root_missing_who_pushed_commits_addressing_reviews_is_its_prop
     )
     other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
     assert [c.raised_by for c in ledger(pushed, other).concerns] == [BOB]
+
+
+def test_a_reply_whose_client_dropped_its_references_is_no_proposal():
+    # "Re:" in the subject, no In-Reply-To or References: the mirror's first message
+    # looks like a root, but it answers the RFC it names.
+    orphan = Post(
+        source=Source.MAIL,
+        key="<p2@example.org>",
+        message_id="<p2@example.org>",
+        thread_key="<p2@example.org>",
+        author=BOB,
+        created_at=T0,
+        subject="Re: [RFC] TOML config",
+        text="I am worried that making TOML mandatory breaks every platform without a parser.",
+    )
+    concerns = build_ledger(orphan.thread_key, [orphan], T0 + timedelta(days=1)).concerns
+    assert [c.raised_by for c in concerns] == [BOB]
 
 
 def test_with_the_root_missing_every_participant_may_raise_concerns():

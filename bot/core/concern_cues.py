@@ -305,6 +305,13 @@ SELF_HEDGE = _cue(
     r"\bi(?:'m|\s+am|\s+might\s+be|\s+may\s+be|\s+could\s+be)\s+(?:probably\s+)?(?:missing|wrong"
     r"|mistaken)\b|\bcorrect\s+me\s+if\b|\bif\s+i\s+(?:understand|read)\b|\bunless\s+i'?m\s+missing\b",
 )
+# Taking up what the post answers as one's own: "I share the exact thought", "I echo
+# Jark's point", "same here". After an objection it voices that objection again.
+SECONDING = _cue(
+    r"\b(?:i|we)\s+(?:also\s+|fully\s+|completely\s+)?(?:share|echo|second)\s+(?:the\s+|this\s+"
+    r"|that\s+|your\s+|[\w-]+'s\s+)?(?:\w+\s+)?(?:thoughts?|view|sentiment|feeling|point|opinion"
+    r"|reservations?|skepticism|scepticism)\b|^same\s+here\b",
+)
 SECOND_PERSON = _cue(r"\b(?:you|your|you're|you've|you'd|yours)\b")
 REFERS_TO_PROPOSAL = re.compile(rf"\b{_PROPOSAL}")
 # A reply opening with a flat "No." refuses what it replies to (unless that asked a question).
@@ -342,6 +349,7 @@ CUES: dict[str, re.Pattern[str]] = {
     "denial": DENIAL,
     "no_problem": NO_PROBLEM,
     "second_person": SECOND_PERSON,
+    "seconding": SECONDING,
     "refers_to_proposal": REFERS_TO_PROPOSAL,
     "negation": NEGATION,
 }
@@ -440,6 +448,8 @@ def features_of(
     own = cues[index]
     if index == 0 and _REFUSAL.match(unit.probe) and not context.parent_asks_yes_no:
         own = own | {"refusal"}  # "No. That needs a model bump." refuses what it answers
+    if "seconding" in own and context.parent_objects:
+        own = own | {"worry"}  # "I share the exact thought" after an objection: the same worry
     before = cues[index - 1] if index > 0 else frozenset()
     after = cues[index + 1] if index + 1 < len(units) else frozenset()
     same_point_before = index > 0 and units[index - 1].point == unit.point

@@ -278,13 +278,20 @@ def opens_proposal(post: Post) -> bool:
     An issue filed on a proposal repository (``*/rfcs``, ``tc39/proposal-*``)
     is feedback on the proposals there, unless its subject says it proposes.
     """
-    if not is_root(post):
+    if not is_root(post) or _lost_its_parent(post):
         return False
     issue = _GITHUB_ISSUE_ROOT.match(post.message_id or "")
     if issue and _PROPOSAL_REPOSITORY.search(issue.group("repo")):
         # The mirror's "[tc39/proposal-wavy-dot]" tag names the repository, not the issue.
         return bool(_PROPOSAL_SUBJECT.search(_REPOSITORY_TAG.sub("", post.subject)))
     return True
+
+
+def _lost_its_parent(post: Post) -> bool:
+    """A mail that says "Re:" answers something, even when its client dropped the
+    In-Reply-To and References (a mirror's first message can be such a reply): it is
+    no proposal, and its author no proposer."""
+    return post.source is Source.MAIL and parse_subject(post.subject).is_reply
 
 
 _REPOSITORY_TAG = re.compile(r"^\s*(?:re:\s*)*\[[\w.-]+/[\w.-]+\]\s*", re.IGNORECASE)
