@@ -112,6 +112,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "There should be a consensus on the new names before merging.",
         "Before deprecating it, we must have tooling in place to enforce the conventions.",
         "I think maintainers is a better standard than code owners.",
+        "Also we should ask the candidates about their plans, isn't it?",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
@@ -143,6 +144,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Not sure if it's what you're after, but there was a patch for this last year.",
         "Shall we start the FCP?",
         "Is there a cross compiler that can target NonStop?",
+        "Currently, we discuss only candidates here, isn't it?",
         "Aside from the slight hassle of enabling it, this feature is great.",
         "I hacked together a setup last week that doesn't suffer from that problem.",
         '"We can solve any problem by introducing an extra level of indirection."',

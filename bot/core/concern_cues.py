@@ -201,6 +201,10 @@ INFORMATION_QUESTION = _cue(
     r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
     r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b|\bany\s+(?:other\s+)?(?:thoughts|opinions|comments"
     r"|objections|concerns|feedback|candidates)\b|\bthoughts\s*\?|\bwdyt\b|\bwhat\s+do\s+you\s+think\b",
+    # A tag asking to confirm what the writer understood: "we discuss only candidates
+    # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
+    r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)"
+    r"\s*\?+\s*$",
 )
 CONTRAST = _cue(
     r"^(?:but|however|though|although|yet|still|that\s+said|on\s+the\s+other\s+hand)\b",
