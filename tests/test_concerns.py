@@ -145,6 +145,7 @@ def test_prose_cues_raise_one_concern(text: str):
         "Shall we start the FCP?",
         "Is there a cross compiler that can target NonStop?",
         "Currently, we discuss only candidates here, isn't it?",
+        "I fully understand the concern of the maintenance overhead.",
         "Aside from the slight hassle of enabling it, this feature is great.",
         "I hacked together a setup last week that doesn't suffer from that problem.",
         '"We can solve any problem by introducing an extra level of indirection."',

@@ -244,6 +244,11 @@ ACKNOWLEDGEMENT = _cue(
     r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see(?=\s*(?:[.,!;:]|$))|ah|oh"
     r"|sorry|my\s+bad|done"
     r"|fixed|updated)\b",
+    # Taking in someone else's point before answering it: "I fully understand the concern of
+    # maintenance overhead, but ...". The writer's own point, if any, comes after.
+    r"\b(?:i|we)\s+(?:fully\s+|totally\s+|completely\s+|do\s+)?(?:understand|appreciate|hear|get"
+    r"|see)\s+(?:the|your|their|this|that|these|those|[\w-]+'s)\s+(?:\w+\s+)?(?:concerns?|worry"
+    r"|worries|point|objections?|reservations?)\b",
 )
 PLAN = _cue(
     r"\b(?:i|we)(?:'ll|\s+will|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?:\w+\s+)?"
