@@ -201,6 +201,9 @@ INFORMATION_QUESTION = _cue(
     r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
     r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b|\bany\s+(?:other\s+)?(?:thoughts|opinions|comments"
     r"|objections|concerns|feedback|candidates)\b|\bthoughts\s*\?|\bwdyt\b|\bwhat\s+do\s+you\s+think\b",
+    # Asking about plans or causes: "any plan to update the file?", "What causes the
+    # duplicated commits?".
+    r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b",
     # A tag asking to confirm what the writer understood: "we discuss only candidates
     # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
     r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)"
@@ -424,6 +427,9 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found.discard("negative_judgement")
     if _PROCESS_MOVE.search(unit.probe):
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
+    if _OFFERS_HELP.search(unit.probe):
+        # "How can I help here?" challenges nothing: it asks what to do.
+        found = (found - {"challenge_question"}) | {"information_question"}
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
     if _QUOTATION.match(unit.text):
@@ -436,6 +442,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
 _PROCESS_MOVE = re.compile(
     r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?(?:fcp|vote"
     r"|voting|final\s+comment\s+period|\[vote\])\b"
+)
+_OFFERS_HELP = re.compile(
+    r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
+    r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b"
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
 
