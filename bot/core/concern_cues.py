@@ -175,6 +175,13 @@ WISH = _cue(
     r"\bi\s+(?:want|need|wish)\b|\bplease\s+(?:add|include|consider|support)\b|\bcan\s+we\s+"
     r"(?:have|get|add)\b|\bwish\s*list\b|\bnice\s+to\s+have\b",
 )
+# Something added to the proposal rather than set against it: "we could also have a hook",
+# "Maybe we should have a --test option", "it might be nice to have a mechanism".
+ADDITION = _cue(
+    r"\b(?:we|you|it)\s+could\s+also\b|\b(?:might|would)\s+be\s+nice\s+to\s+have\b"
+    r"|\bmaybe\s+(?:we|you)\s+(?:should|could)\s+(?:also\s+)?(?:have|add)\s+(?:a|an)\b"
+    r"|\bmaybe\s+it\s+could\b",
+)
 OBLIGATION = _cue(
     r"\b(?:should|shouldn't|must|mustn't|ought\s+to|needs?\s+to|has\s+to|have\s+to|required|requires?"
     r"|necessary)\b",
@@ -361,6 +368,7 @@ CUES: dict[str, re.Pattern[str]] = {
     "denial": DENIAL,
     "no_problem": NO_PROBLEM,
     "second_person": SECOND_PERSON,
+    "addition": ADDITION,
     "seconding": SECONDING,
     "refers_to_proposal": REFERS_TO_PROPOSAL,
     "negation": NEGATION,
@@ -427,6 +435,8 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found.discard("negative_judgement")
     if _PROCESS_MOVE.search(unit.probe):
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
+    if "addition" in found:
+        found -= {"counter_proposal"}  # adding to the proposal does not propose otherwise
     if _OFFERS_HELP.search(unit.probe):
         # "How can I help here?" challenges nothing: it asks what to do.
         found = (found - {"challenge_question"}) | {"information_question"}
