@@ -273,6 +273,8 @@ META = _cue(
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
     r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
+    # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
+    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|nit|fwiw|btw)\s*[:,-]|^as\s+an\s+aside\b",
 )
 # Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
 # else's ("your concern"), invited ("if you have concerns", "any objections?") or asked
@@ -282,6 +284,10 @@ META = _cue(
 NO_PROBLEM = _cue(
     r"\b(?:don't|do\s+not|doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+)?(?:have|see)\s+(?:a|any)"
     r"\s+(?:real\s+|big\s+)?(?:problems?|issues?)\s+(?:myself\s+|personally\s+)?with\b",
+    # A difficulty denied: "I suspect it wouldn't be too hard to get it working with Clang."
+    r"\b(?:wouldn't|would\s+not|won't|will\s+not|isn't|is\s+not|shouldn't|should\s+not|not)\s+"
+    r"(?:be\s+)?(?:too|that|very|so|particularly)\s+(?:hard|difficult|complex|complicated|bad"
+    r"|expensive|costly|risky|tricky)\b",
 )
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
