@@ -113,6 +113,8 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "Before deprecating it, we must have tooling in place to enforce the conventions.",
         "I think maintainers is a better standard than code owners.",
         "Also we should ask the candidates about their plans, isn't it?",
+        "So one of the issues with that is multiple versions sharing one settings file.",
+        "That could end up duplicating the local repository cache.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):

@@ -69,6 +69,9 @@ WORRY = _cue(
     r"\b(?:the|my|one|another)\s+(?:only\s+|main\s+|big(?:gest)?\s+|real\s+)?(?:issue|problem|risk"
     r"|catch|downside|drawback)\s+(?:i\s+(?:can\s+)?see|here|there|with\s+(?:this|that|it)"
     r"|(?:here\s+|there\s+)?is\s+that)\b",
+    # "So one of the issues with that is multiple Maven versions".
+    r"\bone\s+of\s+the\s+(?:\w+\s+)?(?:issues|problems|risks|downsides|drawbacks|pitfalls)\s+"
+    r"(?:i\s+see|here|there|with|of|is)\b",
     # "I see one potential big risk: ...", "I can see two problems with it".
     r"\bi\s+(?:can\s+|do\s+)?(?:see|foresee)\s+(?:a|one|two|three|some|several|a\s+few|many)\s+"
     r"(?:\w+\s+){0,2}?(?:risks?|problems?|issues?|concerns?|drawbacks?|downsides?|pitfalls?)\b",
@@ -123,7 +126,9 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\b(?:no|little|not\s+much)\s+(?:point|need|reason|benefit|value|use)\b|\bnot\s+worth\b"
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
-    r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress)\b",
+    r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress)\b"
+    # "That could end up duplicating the local repo cache": an unwanted consequence.
+    r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b",
     r"\b(?:not|isn't|is\s+not|aren't|wouldn't\s+be|won't\s+be)\s+(?:\w+\s+)?(?:ideal|great|good"
     r"|enough|sufficient|adequate|worth|feasible|possible|practical|realistic|available|stable"
     r"|trusted|mature|ready|needed|necessary|clear)\b",
