@@ -71,7 +71,7 @@ WORRY = _cue(
     r"|(?:here\s+|there\s+)?is\s+that)\b",
     # "So one of the issues with that is multiple Maven versions".
     r"\bone\s+of\s+the\s+(?:\w+\s+)?(?:issues|problems|risks|downsides|drawbacks|pitfalls)\s+"
-    r"(?:i\s+see|here|there|with|of|is)\b",
+    r"(?:i\s+see|here|there|(?:with|of)\s+(?:this|that|it)\s+is|is)\b",
     # "I see one potential big risk: ...", "I can see two problems with it".
     r"\bi\s+(?:can\s+|do\s+)?(?:see|foresee)\s+(?:a|one|two|three|some|several|a\s+few|many)\s+"
     r"(?:\w+\s+){0,2}?(?:risks?|problems?|issues?|concerns?|drawbacks?|downsides?|pitfalls?)\b",
