@@ -248,6 +248,14 @@ def test_seconding_an_approval_raises_nothing():
     assert ledger(root(), approved, seconded).concerns == ()
 
 
+def test_a_point_put_another_way_is_the_same_point():
+    text = (
+        "I am worried that the vote needs too many rounds.\n\n"
+        "Or to put it another way, I'd like to optimize for the happy path."
+    )
+    assert findings(text) == ["I am worried that the vote needs too many rounds."]
+
+
 def test_cue_sentences_on_one_line_are_one_point():
     text = "Who is going to do this? Nobody did the last port. I doubt it happens."
     assert len(findings(text)) == 1

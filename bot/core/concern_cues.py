@@ -448,6 +448,9 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
     if "addition" in found:
         found -= {"counter_proposal"}  # adding to the proposal does not propose otherwise
+    if _RESTATES.search(unit.probe):
+        # "Or to put it another way, ...": the point before, again, not a point of its own.
+        found -= set(OBJECTION_FORMS)
     if _OFFERS_HELP.search(unit.probe):
         # "How can I help here?" challenges nothing: it asks what to do.
         found = (found - {"challenge_question"}) | {"information_question"}
@@ -463,6 +466,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
 _PROCESS_MOVE = re.compile(
     r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?(?:fcp|vote"
     r"|voting|final\s+comment\s+period|\[vote\])\b"
+)
+_RESTATES = re.compile(
+    r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"
+    r"|simply|shortly)|put\s+(?:differently|another\s+way)|that\s+is\s+to\s+say)\b"
 )
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
