@@ -215,7 +215,8 @@ INFORMATION_QUESTION = _cue(
     r"|objections|concerns|feedback|candidates)\b|\bthoughts\s*\?|\bwdyt\b|\bwhat\s+do\s+you\s+think\b",
     # Asking about plans or causes: "any plan to update the file?", "What causes the
     # duplicated commits?".
-    r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b",
+    r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b"
+    r"|^(?:any\s+)?(?:thoughts|ideas|suggestions)\s+on\b",
     # A tag asking to confirm what the writer understood: "we discuss only candidates
     # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
     r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)"
@@ -259,6 +260,8 @@ ACKNOWLEDGEMENT = _cue(
     r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see(?=\s*(?:[.,!;:]|$))|ah|oh"
     r"|sorry|my\s+bad|done"
     r"|fixed|updated)\b",
+    # Owning a slip: "That was my mistake, my bad."
+    r"\bmy\s+(?:bad|mistake|fault)\b",
     # Taking in someone else's point before answering it: "I fully understand the concern of
     # maintenance overhead, but ...". The writer's own point, if any, comes after.
     r"\b(?:i|we)\s+(?:fully\s+|totally\s+|completely\s+|do\s+)?(?:understand|appreciate|hear|get"
@@ -279,7 +282,7 @@ META = _cue(
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
     r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
-    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|nit|fwiw|btw)\s*[:,-]|^as\s+an\s+aside\b",
+    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|nit|fwiw|btw)\s*[:,.-]|^as\s+an\s+aside\b",
 )
 # Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
 # else's ("your concern"), invited ("if you have concerns", "any objections?") or asked
@@ -546,6 +549,13 @@ def features_of(
                 ("approval" in own or "thanks" in own) and "contrast" not in own
             ),
             "review_form": float(bool(forms) and context.review_comment),
+            # "Yes, I think that is sensible. ...": a post that opens agreeing builds on
+            # what it answers; its doubts are more often its own sketch's caveats.
+            "post_opens_agreeing": float(
+                index > 0
+                and bool(cues[0] & {"approval", "acknowledgement"})
+                and "contrast" not in cues[0]
+            ),
         }
     )
     return features
