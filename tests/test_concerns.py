@@ -21,6 +21,7 @@ from bot.core.concerns import (
     unique_id,
 )
 from bot.core.mail import Envelope, parse_mail
+from bot.core.people import People
 from bot.core.summary import proposal_of, summarize
 from bot.features.concerns import render_summary
 from bot.model import Person, Post, Source
@@ -614,6 +615,38 @@ def test_the_proposer_taking_up_a_reviewers_idea_owns_its_caveats():
         reply_to=2,
     )
     assert [c.raised_by for c in ledger(root(), suggestion, taken_up).concerns] == [BOB]
+
+
+# Settling a concern gives weight: the directory decides who said "fair enough".
+DIRECTORY = People({"Bob Baker": ("bob@example.org",), "Alice Archer": ("alice@example.org",)})
+
+
+def _ledger_with_directory(*posts: Post) -> Ledger:
+    settings = LedgerSettings(people=DIRECTORY)
+    return build_ledger("<p1@example.org>", posts, T0 + timedelta(days=30), settings)
+
+
+def test_only_the_raiser_by_address_can_accept_an_answer():
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
+    forged = post(4, Person("Bob Baker", "mallory@evil.example"), "Fair enough.", reply_to=3)
+    [concern] = _ledger_with_directory(root(), raised, answer, forged).concerns
+    assert concern.state is ConcernState.ANSWERED
+    genuine = post(4, BOB, "Fair enough.", reply_to=3)
+    [concern] = _ledger_with_directory(root(), raised, answer, genuine).concerns
+    assert concern.state is ConcernState.RESOLVED
+
+
+def test_only_the_proposer_by_address_can_adopt_a_point():
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    forged = post(
+        3, Person("Alice Archer", "mallory@evil.example"), "Good point, will do.", reply_to=2
+    )
+    [concern] = _ledger_with_directory(root(), raised, forged).concerns
+    assert concern.state is not ConcernState.RESOLVED
+    genuine = post(3, ALICE, "Good point, will do.", reply_to=2)
+    [concern] = _ledger_with_directory(root(), raised, genuine).concerns
+    assert concern.resolution == "adopted"
 
 
 def test_reporting_a_task_done_does_not_accept_an_answer():

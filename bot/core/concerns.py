@@ -332,10 +332,13 @@ def claims_the_proposal(post: Post) -> bool:
 
 def thanked_for_the_proposal(post: Post) -> tuple[Person, ...]:
     """The people (by login) the post thanks for writing the proposal."""
-    return tuple(
-        Person(name=found.group("before") or found.group("named") or found.group("after"))
+    logins = (
+        found.group("before") or found.group("named") or found.group("after")
         for found in _THANKED_FOR_PROPOSAL.finditer(prose(post.text))
     )
+    # The address GitHub's mirror mails carry for a login: the proposer is known by it,
+    # not by a display name anyone could type.
+    return tuple(Person(login, f"{login}@users.noreply.github.com") for login in logins)
 
 
 # --------------------------------------------------------------------------
@@ -1249,8 +1252,9 @@ class _Work:
                 answered.append(updated)
                 if _id_of(post):
                     self.answers_in[concern.id].add(_id_of(post) or "")
-        if answered:
-            self._apply_adoption(post, answered, by_proposer=by_proposer)
+        if answered and self._vouched(post):
+            adopter = any(self._speaks_as(post, person) for person in self.reader.proposers)
+            self._apply_adoption(post, answered, by_proposer=adopter)
 
     def _proposer_turn(self, post: Post, concern: Concern) -> bool:
         """In a flat thread (GitHub comments all answer the root) the proposer's next
@@ -1260,6 +1264,22 @@ class _Work:
             return False
         since, now = (raised.created_at, raised.key), (post.created_at, post.key)
         return not any(since < moment < now for moment in self.reader.proposer_posts)
+
+    # -- who may settle a concern -----------------------------------------------------
+
+    def _vouched(self, post: Post) -> bool:
+        """Settling a concern gives weight, so it takes a sender the directory can verify
+        (without a directory, as in `make eval`'s offline reading, every sender)."""
+        people = self.settings.people
+        return people is None or people.author_of(post).verified
+
+    def _speaks_as(self, post: Post, person: Person) -> bool:
+        """Whether the post's verified author is ``person``: by configured identity or
+        address, never by a display name alone where addresses exist."""
+        people = self.settings.people
+        if people is None:
+            return _same_author(post.author, person)
+        return self._vouched(post) and people.is_same_person(post.author, person)
 
     def _apply_adoption(self, post: Post, answered: list[Concern], *, by_proposer: bool) -> None:
         """The point taken up settles it: the proposer's "Good point", or anyone saying
@@ -1304,7 +1324,7 @@ class _Work:
         mine = [
             c
             for c in self.concerns.values()
-            if not c.settled and _same_author(post.author, c.raised_by) and c.post != post.key
+            if not c.settled and self._speaks_as(post, c.raised_by) and c.post != post.key
         ]
         if not mine:
             return
