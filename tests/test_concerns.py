@@ -451,6 +451,8 @@ def _after_the_proposers_answer(answer: str) -> Concern:
         # Conceding the fault, or finding the point reasonable.
         "Yeah, that does seem fuzzy in retrospect. Maybe the migration should wait a release?",
         "Sounds reasonable to me, the old plugins matter.",
+        # The proposal says so already.
+        "Yes as mentioned in the migration section.",
     ],
 )
 def test_the_proposer_taking_a_point_up_resolves_it(answer: str):
@@ -647,6 +649,28 @@ def test_only_the_proposer_by_address_can_adopt_a_point():
     genuine = post(3, ALICE, "Good point, will do.", reply_to=2)
     [concern] = _ledger_with_directory(root(), raised, genuine).concerns
     assert concern.resolution == "adopted"
+
+
+def _review_comment(number: int, author: Person, text: str) -> Post:
+    """A GitHub review comment as mirrored: flat (it replies to the pull request) and
+    quoting the diff hunk it was written on."""
+    hunk = "@@ -1,6 +1,64 @@\n # Config\n+Files are TOML from 2.0 on."
+    login = author.name.split()[0].lower()
+    return post(
+        number,
+        author,
+        f"@{login} commented on this pull request.\n\nIn README.md:\n\n{text}",
+        reply_to=1,
+        quoted=(hunk,),
+    )
+
+
+def test_in_a_flat_review_thread_the_raiser_accepts_on_the_same_hunk():
+    raised = _review_comment(2, BOB, "I am concerned that the migration breaks old plugins.")
+    answer = _review_comment(3, ALICE, "The loader reads both formats for two releases.")
+    accepted = _review_comment(4, BOB, "Fair enough, that makes sense.")
+    [concern] = ledger(root(), raised, answer, accepted).concerns
+    assert concern.state is ConcernState.RESOLVED
 
 
 def test_reporting_a_task_done_does_not_accept_an_answer():

@@ -787,6 +787,9 @@ _ADOPTS = re.compile(
     r"|incorporate|adjust|work)\b|\bwill\s+do\b|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your)\s+"
     r"(?:catch|suggestion|feedback|point|input)\b"
     r"|\b(?:sounds|seems)\s+(?:reasonable|good|fine)\s+to\s+me\b"
+    # The proposal says so already: "Yes as mentioned [here](...)".
+    r"|^(?:yes|yeah|yep|right)\b[,.]?\s+(?:as\s+(?:already\s+)?(?:mentioned|stated|described|noted)"
+    r"|(?:it|this|that)\s+is\s+already\s+(?:mentioned|stated|described|covered|there))\b"
     # Conceding the fault: "Yeah, that does seem fuzzy in retrospect."
     r"|^(?:yes|yeah|yep|true|indeed)\b[,.]?\s+(?:that|it|this)\s+(?:does\s+)?(?:seems?|looks?|is)\s+"
     r"(?:\w+\s+){0,2}?(?:fuzzy|unclear|confusing|vague|wrong|ambiguous|awkward|a\s+problem"
@@ -1333,7 +1336,13 @@ class _Work:
         if raises_new and not explicit:
             return  # "ok, but I still worry that ..." accepts nothing
         ancestors = self._ancestors(post)
-        related = [c for c in mine if ancestors & (self.raised_in[c.id] | self.answers_in[c.id])]
+        related = [
+            c
+            for c in mine
+            if ancestors & (self.raised_in[c.id] | self.answers_in[c.id])
+            # A review thread is flat: the hunk it comments on says what it answers.
+            or _same_review_hunk(post, self.posts_by_key.get(c.post))
+        ]
         if explicit:
             chosen = related or mine
         elif _PLUS_ONE.search(prose(post.text)) and not _MINUS_ONE.search(text):
