@@ -35,12 +35,12 @@ from tests.corpus import corpus_path
 
 pytestmark = pytest.mark.corpus
 
-# (recall, precision) measured on 2026-12-03, minus 0.05.
+# (recall, precision) measured on 2026-12-03 (later), minus 0.05.
 FLOORS = {
-    "git": (0.71, 0.50),
-    "github": (0.77, 0.84),
-    "lists": (0.79, 0.65),
-    OWN_SLICE: (0.57, 0.42),
+    "git": (0.75, 0.57),
+    "github": (0.82, 0.83),
+    "lists": (0.85, 0.67),
+    OWN_SLICE: (0.60, 0.42),
 }
 GENERIC_FLOOR = (0.45, 0.4)
 # Of the labelled concerns found, the share whose answered / not answered the ledger
