@@ -681,13 +681,19 @@ def test_reporting_a_task_done_does_not_accept_an_answer():
     assert concern.state is ConcernState.ANSWERED
 
 
-def test_with_the_root_missing_whoever_speaks_of_the_rfc_as_theirs_is_its_proposer():
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "I updated the RFC to say that the loader reads both formats.",
+        "I've just pushed a number of commits addressing the first round of reviews.",
+    ],
+)
+def test_with_the_root_missing_whoever_speaks_of_the_rfc_as_theirs_is_its_proposer(claim: str):
     # A mirror that starts late: the proposal's root is not in the store.
     author = post(
         2,
         ALICE,
-        "I updated the RFC to say that the loader reads both formats. My only concern is"
-        " that it's not obvious which format a file is in.",
+        f"{claim} My only concern is that it's not obvious which format a file is in.",
         reply_to=1,
     )
     other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
@@ -712,30 +718,14 @@ def test_with_the_root_missing_whoever_is_thanked_for_the_rfc_is_its_proposer(na
     assert [c.raised_by for c in ledger(thanks, caveat, other).concerns] == [BOB]
 
 
-def test_with_the_root_missing_who_pushed_commits_addressing_reviews_is_its_proposer():
-    pushed = post(
-        2,
-        ALICE,
-        "I've just pushed a number of commits addressing the first round of reviews. My only"
-        " concern is that it's not obvious which format a file is in.",
-        reply_to=1,
-    )
-    other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
-    assert [c.raised_by for c in ledger(pushed, other).concerns] == [BOB]
-
-
 def test_a_reply_whose_client_dropped_its_references_is_no_proposal():
     # "Re:" in the subject, no In-Reply-To or References: the mirror's first message
     # looks like a root, but it answers the RFC it names.
-    orphan = Post(
-        source=Source.MAIL,
-        key="<p2@example.org>",
-        message_id="<p2@example.org>",
-        thread_key="<p2@example.org>",
-        author=BOB,
-        created_at=T0,
-        subject="Re: [RFC] TOML config",
-        text="I am worried that making TOML mandatory breaks every platform without a parser.",
+    orphan = _thread_starter(
+        "<p2@example.org>",
+        BOB,
+        "Re: [RFC] TOML config",
+        "I am worried that making TOML mandatory breaks every platform without a parser.",
     )
     concerns = build_ledger(orphan.thread_key, [orphan], T0 + timedelta(days=1)).concerns
     assert [c.raised_by for c in concerns] == [BOB]
@@ -748,18 +738,23 @@ def test_with_the_root_missing_every_participant_may_raise_concerns():
     assert [c.raised_by for c in concerns] == [ALICE, BOB]
 
 
-def _issue_root(subject: str, text: str) -> Post:
-    key = "<tc39/proposal-wavy-dot/issues/6@github.com>"
+def _thread_starter(key: str, author: Person, subject: str, text: str) -> Post:
+    """A mail that replies to nothing, so it keys its own thread."""
     return Post(
         source=Source.MAIL,
         key=key,
         message_id=key,
         thread_key=key,
-        author=Person("ljharb", "ljharb@users.noreply.github.com"),
+        author=author,
         created_at=T0,
         subject=subject,
         text=text,
     )
+
+
+def _issue_root(subject: str, text: str) -> Post:
+    author = Person("ljharb", "ljharb@users.noreply.github.com")
+    return _thread_starter("<tc39/proposal-wavy-dot/issues/6@github.com>", author, subject, text)
 
 
 def test_an_issue_filed_on_a_proposal_repository_is_feedback_that_can_raise_concerns():
