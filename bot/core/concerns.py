@@ -658,6 +658,7 @@ class ThreadReader:
         )
 
     def _takes_it_up(self, post: Post) -> bool:
+        """Whether the post opens approving what it answers ("I liked the idea")."""
         opening = self.cues(post)[:1]
         return bool(opening) and "approval" in opening[0]
 
