@@ -219,8 +219,8 @@ INFORMATION_QUESTION = _cue(
     r"|^(?:any\s+)?(?:thoughts|ideas|suggestions)\s+on\b",
     # A tag asking to confirm what the writer understood: "we discuss only candidates
     # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
-    r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)"
-    r"\s*\?+\s*$",
+    r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right"
+    r"|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)\s*\?+\s*$",
 )
 CONTRAST = _cue(
     r"^(?:but|however|though|although|yet|still|that\s+said|on\s+the\s+other\s+hand)\b",
@@ -282,7 +282,8 @@ META = _cue(
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
     r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
-    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|nit|fwiw|btw)\s*[:,.-]|^as\s+an\s+aside\b",
+    # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
+    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|nit)\s*[:,.-]|^as\s+an\s+aside\b",
 )
 # Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
 # else's ("your concern"), invited ("if you have concerns", "any objections?") or asked
