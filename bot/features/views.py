@@ -145,21 +145,28 @@ def plan(store: Store, config: Config, now: datetime, limit: int | None = None) 
         unread = 0
         if limit is not None:
             unread = stored.dirty_count(store) - len(dirty_votes) - len(dirty_heads)
+        due_votes = stored.due(store, stored.VOTE, moment)
+        due_heads = stored.due(store, stored.RFC, moment)
         votes = set(dirty_votes) | touched.votes
-        votes |= set(stored.due(store, stored.VOTE, moment))
         heads = set(dirty_heads) | touched.heads
-        heads |= set(stored.due(store, stored.RFC, moment))
         if rebuild:
             votes |= stored.all_votes(store)
             heads |= stored.all_heads(store)
     result = Plan(seq=seq, fingerprint=print_, unread=unread)
     budget = [limit]
-    fresh = _plan_votes(store, config, now, sorted(votes), budget, result)
+    fresh = _plan_votes(store, config, now, _due_first(due_votes, votes), budget, result)
     with store.read_step():
         for vote in fresh.values():
             heads.update(stored.rfc_heads_on_topic(store, topic_of(vote.subject), vote.rfc))
-    _plan_rfcs(store, config, now, sorted(heads), fresh, budget, result)
+    _plan_rfcs(store, config, now, _due_first(due_heads, heads), fresh, budget, result)
     return result
+
+
+def _due_first(due: list[str], others: set[str]) -> list[str]:
+    """The views the clock made stale, then the others: a plan with a budget (a features
+    tick's one batch) takes in what time changed before what mail changed."""
+    first = sorted(set(due))
+    return first + sorted(others.difference(first))
 
 
 def apply(store: Store, result: Plan) -> None:
