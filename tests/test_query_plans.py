@@ -63,6 +63,9 @@ GROWING = frozenset(
         "archive_ids",
         "forum_topics",
         "identity_hints",
+        # The stored views: one per RFC and per vote, as many as the history's threads.
+        "rfc_views",
+        "vote_views",
     }
 )
 
@@ -73,6 +76,10 @@ WHOLE_HISTORY = {
         "views.all_heads: a new store or a new configuration recomputes every RFC's view,"
         " once, in batches (bot.features.views)"
     ),
+    # A piece of a subject, anywhere in it (LIKE '%...%'): no index serves that. It reads
+    # the views' subjects (one row per RFC or vote, not the posts), and stops at a page.
+    "SELECT payload FROM rfc_views WHERE subject LIKE": "views._named: an RFC by its subject",
+    "SELECT payload FROM vote_views WHERE subject LIKE": "views._named: a vote by its subject",
 }
 
 _PLAN_SCAN = re.compile(r"^SCAN (\w+)(.*)$")

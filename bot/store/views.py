@@ -486,6 +486,21 @@ def m003_vote_closing_index(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_vote_views_closes_at ON vote_views (closes_at)")
 
 
+@migrations()
+def m004_dashboard_state_indexes(db: Database) -> None:
+    # The front page counts the listed RFCs and the votes in each state and lists the
+    # blocked RFCs and the open votes. Without the state in an index each of those read
+    # every view's row, payload and all (at 1,000,000 messages: 200,000 RFC views, 100 ms
+    # a count); with it a count reads only the index, and a list only the rows it shows.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_rfc_views_listed_state_attention"
+        " ON rfc_views (listed, state, attention, attention_at, key)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_vote_views_state_closes_at ON vote_views (state, closes_at)"
+    )
+
+
 def votes_ending_between(store: Store, start: str, end: str) -> list[str]:
     """Vote threads whose period ends in [start, end], by the index on ``closes_at``
     (their stored state may be a moment old: the caller counts each one again)."""
