@@ -272,6 +272,23 @@ async def test_a_features_tick_takes_in_one_batch_of_views_however_large_the_bac
     assert len(counted_votes) == len(_votes_ending_in_the_window())
 
 
+def test_command_replies_are_read_from_the_views_not_from_new_ledgers(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """A help command is answered from its RFC's stored view; the tick builds no ledger
+    of the discussions active in the window (the views built each one already)."""
+    from bot.features import concerns as concern_feature
+
+    _reply(store, "<t30@example.org>", "Re: [RFC] Topic 30", "Carol", "@quorum help")
+    views.refresh(store, Config(), NOW)
+    built = _counting(monkeypatch, concern_feature, "build_ledger")
+    replies = concern_feature.command_replies(store, Config(), NOW)
+    assert [action.target for action in replies] == ["<carol-reply@example.org>"]
+    assert built == []
+    # Two days later the command is old news: no reply is owed any more.
+    assert concern_feature.command_replies(store, Config(), NOW + timedelta(days=3)) == []
+
+
 def _checkpoint(store: Store) -> tuple[int, int]:
     """A passive checkpoint of the WAL: (frames in it, frames copied back). Tried again
     while another checkpoint (the app's own) holds the lock."""
