@@ -248,16 +248,7 @@ async def test_a_features_tick_takes_in_one_batch_of_views_however_large_the_bac
     path = Path(store.db.execute("PRAGMA database_list").fetchone()[2])
     recomputed = _counting(monkeypatch, views, "read_rfc")
     counted_votes = _counting(monkeypatch, vote_feature, "report_vote")
-
-    def in_this_process(db_path: Path, config: Config) -> ThreadPoolExecutor:
-        def opened() -> None:
-            computing._store, computing._config = Store.open_reader(db_path), config
-
-        return ThreadPoolExecutor(max_workers=1, initializer=opened)
-
-    monkeypatch.setattr(computing, "computing_process", in_this_process)
-    monkeypatch.setattr(computing, "_store", None)
-    monkeypatch.setattr(computing, "_config", None)
+    _compute_in_this_process(monkeypatch)
     config = Config(
         smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False), votes=VotesConfig()
     )
@@ -287,6 +278,20 @@ def test_command_replies_are_read_from_the_views_not_from_new_ledgers(
     assert built == []
     # Two days later the command is old news: no reply is owed any more.
     assert concern_feature.command_replies(store, Config(), NOW + timedelta(days=3)) == []
+
+
+def _compute_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The computing process's work, on a thread here, where the tests' patches apply."""
+
+    def in_this_process(db_path: Path, config: Config) -> ThreadPoolExecutor:
+        def opened() -> None:
+            computing._store, computing._config = Store.open_reader(db_path), config
+
+        return ThreadPoolExecutor(max_workers=1, initializer=opened)
+
+    monkeypatch.setattr(computing, "computing_process", in_this_process)
+    monkeypatch.setattr(computing, "_store", None)
+    monkeypatch.setattr(computing, "_config", None)
 
 
 def _checkpoint(store: Store) -> tuple[int, int]:
@@ -319,17 +324,8 @@ async def test_the_wal_is_checkpointed_while_a_refresh_computes_a_view(
         seen.append(_checkpoint(store))
         return real(*args, **kwargs)
 
-    def in_this_process(db_path: Path, config: Config) -> ThreadPoolExecutor:
-        # The computing process's work, on a thread here, where the patch above applies.
-        def opened() -> None:
-            computing._store, computing._config = Store.open_reader(db_path), config
-
-        return ThreadPoolExecutor(max_workers=1, initializer=opened)
-
     monkeypatch.setattr(views, "read_rfc", computing_a_view)
-    monkeypatch.setattr(computing, "computing_process", in_this_process)
-    monkeypatch.setattr(computing, "_store", None)
-    monkeypatch.setattr(computing, "_config", None)
+    _compute_in_this_process(monkeypatch)
     app = App(Config(smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False)), path)
     await app.start()
     try:
