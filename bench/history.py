@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python -m bench.history [--quick] [--sizes 10000 100000 ...] [--cap S]
 
-Each store is the real Maven archives repeated with fresh Message-IDs
+Each store is the real Maven archives repeated, each copy with its own Message-IDs,
+subjects and GitHub repositories so that no thread joins two copies
 (``bench.ingest.build_archive``), imported by ``quorum import`` a part of 100,000
 messages at a time. The 1,000,000-message store is built once and kept under
 ``$XDG_CACHE_HOME/quorum-bench`` (else ``~/.cache/quorum-bench``), keyed by the store
@@ -52,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.ingest import build_archive, messages_per_copy
+from bench.ingest import build_archive, copy_template, fill, messages_per_copy
 from bench.smtp_load import (
     LIST,
     ROOT,
@@ -76,13 +77,16 @@ CACHED_FROM = 1_000_000
 PART_MESSAGES = 100_000
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "quorum-bench"
 # Bumped when the archives or the way they are imported change (the cached store too).
-BUILD_VERSION = 1
+# 2: each copy a list of its own (copy numbers in subjects and GitHub owners).
+BUILD_VERSION = 2
 
 CLIENTS = 50
 # The views' first build reads the whole history once: its own, longer wait (seconds).
 FIRST_BUILD_CAP = 1_800.0
 RATE = 400.0  # messages a second
 TICK_EVERY_S = 10.0  # between the start-up tick and the next (QUORUM_BENCH_...)
+# The load's passes over the archive are copies numbered from here, after any store's.
+LOAD_FIRST_COPY = 1_000_000
 DEFAULT_CAP_S = 60.0
 # What any process of the benchmark may map (RLIMIT_AS): `quorum run` reached 1.5 GB
 # of RSS on the 100,000-message store, and the machine has others to serve.
@@ -318,7 +322,9 @@ async def paced_load(
     Each time is from when the message was due to its 250; a message not answered
     within ``answer_cap`` counts as that long, and its connection is opened again.
     """
-    sources = corpus_messages()
+    # Each pass over the archive is a copy of its own, as in the stores: passes that
+    # joined by subject would grow threads of every pass's posts while the load runs.
+    sources = [copy_template(message) for message in corpus_messages()]
     began = time.perf_counter()
     next_index = 0
     times: list[float] = []
@@ -333,7 +339,9 @@ async def paced_load(
                 due = began + index / RATE
                 await asyncio.sleep(due - time.perf_counter())
                 message_id = f"<history-{index}@bench.quorum.invalid>"
-                data = on_the_wire(with_message_id(sources[index % len(sources)], message_id))
+                copy = LOAD_FIRST_COPY + index // len(sources)
+                mail = fill(sources[index % len(sources)], copy)
+                data = on_the_wire(with_message_id(mail, message_id))
                 try:
                     if smtp is None:
                         smtp = await asyncio.wait_for(LeanClient.connect(port), answer_cap)

@@ -22,10 +22,11 @@ import pytest
 
 from bot import computing
 from bot.app import App
-from bot.config import Config, RfcsConfig, SmtpConfig, WebConfig
+from bot.config import Config, RfcsConfig, SmtpConfig, VotesConfig, WebConfig
 from bot.core.mail import Envelope, parse_mail
 from bot.core.rfcs import RfcState
 from bot.features import views
+from bot.features import votes as vote_feature
 from bot.store import Store
 from bot.store import views as stored
 from tests.mailgen import raw_mail
@@ -192,6 +193,107 @@ def test_incremental_views_equal_a_full_rebuild(store: Store):
     assert stored.rfc_payloads(store) == incremental
 
 
+def _votes_ending_in_the_window() -> set[str]:
+    """The generated votes whose 72-hour period ended in the 7 days before NOW."""
+    window = vote_feature.RESULT_DUE_WINDOW
+    return {
+        f"<t{n}@example.org>"
+        for n in range(2, THREADS, 3)
+        if NOW - window <= START + timedelta(hours=6 * n + 72) <= NOW
+    }
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """Count the calls of ``module.name`` (which still runs)."""
+    calls: list[int] = []
+    real = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_vote_closing_counts_only_the_votes_whose_period_ended_in_its_window(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """The tick asks the stored vote views which votes ended lately (a range of an
+    index) and counts only those again, not every vote a post touched in 37 days."""
+    views.refresh(store, Config(), NOW)
+    counted = _counting(monkeypatch, vote_feature, "report_vote")
+    actions = vote_feature.result_due_actions(store, Config(), NOW)
+    ended = _votes_ending_in_the_window()
+    assert 0 < len(ended) < THREADS // 3
+    # None of the generated votes was announced: each one that ended owes a RESULT.
+    assert {action.target for action in actions} == ended
+    assert {action.kind for action in actions} == {"result-due"}
+    assert len(counted) == len(ended)
+
+
+async def test_a_features_tick_takes_in_one_batch_of_views_however_large_the_backlog(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """Under a stream of mail the views' backlog renews itself: a tick that waited for
+    it ran past 60 s at 10,000 messages. The tick takes in one batch (the views the
+    clock made stale first) and leaves the rest to the views job."""
+    views.refresh(store, Config(), NOW)
+    _reply(store, "<t30@example.org>", "Re: [RFC] Topic 30", "Carol", "I doubt the plan.")
+    # A backlog as a busy list leaves: every RFC view waiting to be recomputed.
+    with store.db.conn:
+        stored.mark_dirty(store, stored.RFC, stored.all_heads(store))
+    waiting = stored.dirty_count(store)
+    assert waiting > 2 * views.BATCH
+    path = Path(store.db.execute("PRAGMA database_list").fetchone()[2])
+    recomputed = _counting(monkeypatch, views, "read_rfc")
+    counted_votes = _counting(monkeypatch, vote_feature, "report_vote")
+    _compute_in_this_process(monkeypatch)
+    config = Config(
+        smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False), votes=VotesConfig()
+    )
+    app = App(config, path)
+    await app.start()
+    try:
+        await app.run_features(NOW)
+    finally:
+        await app.stop()
+    assert len(recomputed) == views.BATCH
+    assert stored.dirty_count(store) == waiting - views.BATCH  # the views job's, later
+    assert len(counted_votes) == len(_votes_ending_in_the_window())
+
+
+def test_command_replies_are_read_from_the_views_not_from_new_ledgers(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """A help command is answered from its RFC's stored view; the tick builds no ledger
+    of the discussions active in the window (the views built each one already)."""
+    from bot.features import concerns as concern_feature
+
+    _reply(store, "<t30@example.org>", "Re: [RFC] Topic 30", "Carol", "@quorum help")
+    views.refresh(store, Config(), NOW)
+    built = _counting(monkeypatch, concern_feature, "build_ledger")
+    replies = concern_feature.command_replies(store, Config(), NOW)
+    assert [action.target for action in replies] == ["<carol-reply@example.org>"]
+    assert built == []
+    # Two days later the command is old news: no reply is owed any more.
+    assert concern_feature.command_replies(store, Config(), NOW + timedelta(days=3)) == []
+
+
+def _compute_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The computing process's work, on a thread here, where the tests' patches apply."""
+
+    def in_this_process(db_path: Path, config: Config) -> ThreadPoolExecutor:
+        def opened() -> None:
+            computing._store, computing._config = Store.open_reader(db_path), config
+
+        return ThreadPoolExecutor(max_workers=1, initializer=opened)
+
+    monkeypatch.setattr(computing, "computing_process", in_this_process)
+    monkeypatch.setattr(computing, "_store", None)
+    monkeypatch.setattr(computing, "_config", None)
+
+
 def _checkpoint(store: Store) -> tuple[int, int]:
     """A passive checkpoint of the WAL: (frames in it, frames copied back). Tried again
     while another checkpoint (the app's own) holds the lock."""
@@ -222,17 +324,8 @@ async def test_the_wal_is_checkpointed_while_a_refresh_computes_a_view(
         seen.append(_checkpoint(store))
         return real(*args, **kwargs)
 
-    def in_this_process(db_path: Path, config: Config) -> ThreadPoolExecutor:
-        # The computing process's work, on a thread here, where the patch above applies.
-        def opened() -> None:
-            computing._store, computing._config = Store.open_reader(db_path), config
-
-        return ThreadPoolExecutor(max_workers=1, initializer=opened)
-
     monkeypatch.setattr(views, "read_rfc", computing_a_view)
-    monkeypatch.setattr(computing, "computing_process", in_this_process)
-    monkeypatch.setattr(computing, "_store", None)
-    monkeypatch.setattr(computing, "_config", None)
+    _compute_in_this_process(monkeypatch)
     app = App(Config(smtp=SmtpConfig(enabled=False), web=WebConfig(enabled=False)), path)
     await app.start()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import Config
 from bot.core.commands import ResolvePolicy
@@ -23,8 +24,9 @@ from bot.features.people import bot_addresses, people_from
 from bot.features.settings import per_config
 from bot.model import Action, Post, Thread, ThreadKind
 from bot.render import render
-from bot.store import Store
+from bot.store import Store, from_text
 from bot.store import concern_extractions as extraction_store
+from bot.store import views as stored_views
 
 # Announcements are not debates. A [VOTE] is: a -1 with its reasons, or questions
 # put to the release manager, are concerns as much as they are in an [RFC].
@@ -120,16 +122,37 @@ REPLY_WINDOW = timedelta(hours=48)
 
 
 def command_replies(store: Store, config: Config, now: datetime) -> list[Action]:
-    """Replies owed to malformed, refused or help commands in recent posts."""
+    """Replies owed to malformed, refused or help commands in recent posts.
+
+    Read from the stored RFC views of the discussions active in the window (each view
+    holds its ledger's replies, bot.features.views.owed_replies): the tick builds no
+    ledger. A command is answered once its RFC's view has taken it in.
+    """
     actions: list[Action] = []
-    for thread in store.threads_active_since(now - REPLY_WINDOW):
-        if thread.kind in _NOT_DISCUSSIONS:
-            continue
-        posts = store.posts_in_rfc(thread.key)
-        recent = {post.key for post in posts if now - post.created_at <= REPLY_WINDOW}
-        ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
-        actions.extend(action for action in ledger.actions if action.target in recent)
+    active = [
+        thread
+        for thread in store.threads_active_since(now - REPLY_WINDOW)
+        if thread.kind not in _NOT_DISCUSSIONS
+    ]
+    for head in dict.fromkeys(thread.rfc or thread.key for thread in active):
+        payload = stored_views.rfc_payload(store, head) or {}
+        for reply in payload.get("replies", []):
+            written = reply["written_at"]
+            if written is not None and now - from_text(written) <= REPLY_WINDOW:
+                actions.append(_action_of(reply["action"]))
     return actions
+
+
+def _action_of(stored: dict[str, Any]) -> Action:
+    return Action(
+        kind=stored["kind"],
+        target=stored["target"],
+        text=stored["text"],
+        key=stored["key"],
+        channel=stored["channel"],
+        reason=stored["reason"],
+        about=tuple(stored.get("about", ())),
+    )
 
 
 # --------------------------------------------------------------------------

@@ -23,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.config import Config
 from bot.core.concern_model import DEFAULT_MODEL
@@ -49,7 +51,8 @@ from bot.store.views import RfcRow, VoteRow
 logger = logging.getLogger(__name__)
 
 # Bump when what a view holds, or how it is computed, changes: every view is then rebuilt.
-VIEWS_VERSION = 1
+# 2: an RFC view holds its ledger's replies to commands (the tick reads them there).
+VIEWS_VERSION = 2
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
@@ -145,21 +148,28 @@ def plan(store: Store, config: Config, now: datetime, limit: int | None = None) 
         unread = 0
         if limit is not None:
             unread = stored.dirty_count(store) - len(dirty_votes) - len(dirty_heads)
+        due_votes = stored.due(store, stored.VOTE, moment)
+        due_heads = stored.due(store, stored.RFC, moment)
         votes = set(dirty_votes) | touched.votes
-        votes |= set(stored.due(store, stored.VOTE, moment))
         heads = set(dirty_heads) | touched.heads
-        heads |= set(stored.due(store, stored.RFC, moment))
         if rebuild:
             votes |= stored.all_votes(store)
             heads |= stored.all_heads(store)
     result = Plan(seq=seq, fingerprint=print_, unread=unread)
     budget = [limit]
-    fresh = _plan_votes(store, config, now, sorted(votes), budget, result)
+    fresh = _plan_votes(store, config, now, _due_first(due_votes, votes), budget, result)
     with store.read_step():
         for vote in fresh.values():
             heads.update(stored.rfc_heads_on_topic(store, topic_of(vote.subject), vote.rfc))
-    _plan_rfcs(store, config, now, sorted(heads), fresh, budget, result)
+    _plan_rfcs(store, config, now, _due_first(due_heads, heads), fresh, budget, result)
     return result
+
+
+def _due_first(due: list[str], others: set[str]) -> list[str]:
+    """The views the clock made stale, then the others: a plan with a budget (a features
+    tick's one batch) takes in what time changed before what mail changed."""
+    first = sorted(set(due))
+    return first + sorted(others.difference(first))
 
 
 def apply(store: Store, result: Plan) -> None:
@@ -291,7 +301,7 @@ def _plan_rfcs(
             proposed = proposed_for(store, config, posts)
         # The ledger is the long part, computed outside any read transaction.
         view = read_rfc(head, parts, posts, standings, now, settings, proposed=proposed)
-        result.rfcs.append(rfc_row(view))
+        result.rfcs.append(rfc_row(view, posts))
 
 
 def _posts(store: Store, head: str, parts: list[Thread]) -> list[Post]:
@@ -335,11 +345,12 @@ def _standing(
     )
 
 
-def rfc_row(view: RfcView) -> RfcRow:
+def rfc_row(view: RfcView, posts: Sequence[Post] = ()) -> RfcRow:
     rank, at = attention_order(view)
     payload = view.to_dict()
     payload["reason"] = view.reason
     payload["concern_list"] = [concern.to_dict() for concern in view.concerns]
+    payload["replies"] = owed_replies(view, posts)
     return RfcRow(
         key=view.key,
         topic=topic_of(view.subject),
@@ -355,6 +366,20 @@ def rfc_row(view: RfcView) -> RfcRow:
         attention_at=at,
         payload=payload,
     )
+
+
+def owed_replies(view: RfcView, posts: Sequence[Post]) -> list[dict[str, Any]]:
+    """The ledger's replies to commands (help, malformed, refused), each with when its
+    command was written: the features tick reads them here rather than build every
+    recent discussion's ledger again (bot.features.concerns.command_replies)."""
+    written = {post.key: post.created_at for post in posts}
+    return [
+        {
+            "action": {**action.to_dict(), "about": list(action.about)},
+            "written_at": to_text(written[action.target]) if action.target in written else None,
+        }
+        for action in view.ledger.actions
+    ]
 
 
 # -- helpers --------------------------------------------------------------------------

@@ -27,15 +27,13 @@ from bot.features.links import archive_of
 from bot.features.roster import people_for, roster_for
 from bot.model import Action, Post, Thread, ThreadKind
 from bot.render import render
-from bot.store import Store
+from bot.store import Store, to_text
+from bot.store import views as stored_views
 
 logger = logging.getLogger(__name__)
 
 # Past this, an unannounced vote is old news: importing an archive must not nag about it.
 RESULT_DUE_WINDOW = timedelta(days=7)
-# The longest voting period a call plausibly states: a vote quiet for longer than this
-# plus the window cannot be due.
-MAX_VOTE_PERIOD = timedelta(days=30)
 
 
 def vote_kind(config: Config, subject: str) -> str:
@@ -183,13 +181,20 @@ def thread_link(config: Config, message_id: str) -> str:
 
 
 def result_due_actions(store: Store, config: Config, now: datetime) -> list[Action]:
-    """A vote whose period ended without a RESULT gets one reply: the tally and a draft."""
+    """A vote whose period ended without a RESULT gets one reply: the tally and a draft.
+
+    Only the votes whose period ended within the window are read (a range of the stored
+    vote views' ``closes_at``), and each is counted again from its thread, so a RESULT
+    that came after its view was stored still counts: the tick costs the votes that
+    closed lately, not every vote a recent post touched.
+    """
     actions = []
     roster, people = roster_for(store, config), people_for(store, config)
-    # Only votes whose call or replies moved within the window can be due.
-    for thread in store.threads_active_since(
-        now - RESULT_DUE_WINDOW - MAX_VOTE_PERIOD, ThreadKind.VOTE
-    ):
+    start = to_text(now - RESULT_DUE_WINDOW)
+    for key in stored_views.votes_ending_between(store, start, to_text(now)):
+        thread = store.thread(key)
+        if thread is None or thread.kind != ThreadKind.VOTE or thread.messages == 0:
+            continue
         report = report_of(store, config, thread, now, roster, people)
         if report.state is VoteState.OPEN or report.announced is not None:
             continue

@@ -1196,9 +1196,12 @@ class Store:
     def threads_active_since(self, since: datetime, kind: ThreadKind | None = None) -> list[Thread]:
         """Threads with a post since ``since`` (the tick's window), oldest first."""
         wanted = kind.value if kind else None
+        # "+": the order is not an index's to give. Without statistics the planner walked
+        # every thread in first_at order to spare sorting the few the window holds (at
+        # 1,000,000 messages 290 ms a call, twice a tick and after each new mail on `/`).
         rows = self.db.query(
             f"{_THREAD_SELECT} WHERE t.last_at >= ? AND (? IS NULL OR t.kind = ?)"
-            " ORDER BY t.first_at",
+            " ORDER BY +t.first_at",
             [to_text(since), wanted, wanted],
         )
         return [_thread_summary(row) for row in rows]

@@ -479,6 +479,41 @@ def votes_needing_attention(store: Store, closing_before: str, since: str) -> li
     ]
 
 
+@migrations()
+def m003_vote_closing_index(db: Database) -> None:
+    # The features tick asks which votes ended in its window: a range of this index,
+    # however many votes the history holds.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_vote_views_closes_at ON vote_views (closes_at)")
+
+
+@migrations()
+def m004_dashboard_state_indexes(db: Database) -> None:
+    # The front page counts the listed RFCs and the votes in each state and lists the
+    # blocked RFCs and the open votes. Without the state in an index each of those read
+    # every view's row, payload and all (at 1,000,000 messages: 200,000 RFC views, 100 ms
+    # a count); with it a count reads only the index, and a list only the rows it shows.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_rfc_views_listed_state_attention"
+        " ON rfc_views (listed, state, attention, attention_at, key)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_vote_views_state_closes_at ON vote_views (state, closes_at)"
+    )
+
+
+def votes_ending_between(store: Store, start: str, end: str) -> list[str]:
+    """Vote threads whose period ends in [start, end], by the index on ``closes_at``
+    (their stored state may be a moment old: the caller counts each one again)."""
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT thread FROM vote_views WHERE closes_at >= ? AND closes_at <= ?"
+            " ORDER BY closes_at, thread",
+            [start, end],
+        )
+    ]
+
+
 def votes_open_or_closed_since(store: Store, since: str) -> list[str]:
     """Vote threads still open, or closed since ``since``, oldest first."""
     return [
