@@ -151,6 +151,8 @@ def test_prose_cues_raise_one_concern(text: str):
         "Currently, we discuss only candidates here, isn't it?",
         "I fully understand the concern of the maintenance overhead.",
         "How can I help here?",
+        "Is your problem that you don't want those going to Nexus staging?",
+        "It's just a copy of the previous commit, so I don't think it's a problem.",
         "Sidebar: what non-controversial things are you thinking of here?",
         "Nit: the second example has a typo.",
         "Nit. Underscores are avoided in config names.",

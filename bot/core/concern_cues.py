@@ -293,6 +293,9 @@ META = _cue(
 NO_PROBLEM = _cue(
     r"\b(?:don't|do\s+not|doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+)?(?:have|see)\s+(?:a|any)"
     r"\s+(?:real\s+|big\s+)?(?:problems?|issues?)\s+(?:myself\s+|personally\s+)?with\b",
+    # "I don't think it's a problem": the belief denied is the problem's.
+    r"\b(?:i|we)\s+(?:don't|do\s+not)\s+think\s+(?:it's|it\s+is|that's|that\s+is|this\s+is|there's"
+    r"|there\s+is)\s+(?:a\s+|an\s+|any\s+)?(?:real\s+|big\s+)?(?:problem|issue|concern|big\s+deal)\b",
     # A difficulty denied: "I suspect it wouldn't be too hard to get it working with Clang."
     r"\b(?:wouldn't|would\s+not|won't|will\s+not|isn't|is\s+not|shouldn't|should\s+not|not)\s+"
     r"(?:be\s+)?(?:too|that|very|so|particularly)\s+(?:hard|difficult|complex|complicated|bad"
@@ -447,7 +450,7 @@ def cues_of(unit: Unit) -> frozenset[str]:
     if found & {"denial", "no_problem"}:
         found -= {"worry", "objection", "challenge_question"}
     if "no_problem" in found:
-        found.discard("negative_judgement")
+        found -= {"negative_judgement", "negated_belief"}
     if _PROCESS_MOVE.search(unit.probe):
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
     if "addition" in found:
@@ -455,6 +458,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
     if _RESTATES.search(unit.probe):
         # "Or to put it another way, ...": the point before, again, not a point of its own.
         found -= set(OBJECTION_FORMS)
+    if _ASKS_THEIR_PROBLEM.search(unit.probe):
+        # "Is your problem that you don't want those on Nexus?": the problem is theirs,
+        # and the question asks what it is.
+        found = (found - {"negative_judgement", "challenge_question"}) | {"information_question"}
     if _OFFERS_HELP.search(unit.probe):
         # "How can I help here?" challenges nothing: it asks what to do.
         found = (found - {"challenge_question"}) | {"information_question"}
@@ -474,6 +481,10 @@ _PROCESS_MOVE = re.compile(
 _RESTATES = re.compile(
     r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"
     r"|simply|shortly)|put\s+(?:differently|another\s+way)|that\s+is\s+to\s+say)\b"
+)
+_ASKS_THEIR_PROBLEM = re.compile(
+    r"^(?:so\s+)?(?:is|was|are)\s+(?:your|their|his|her)\s+(?:\w+\s+)?(?:problem|issue|concern"
+    r"|worry)s?\b"
 )
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
