@@ -616,8 +616,8 @@ class App:
         reads and computes it; the writer's job is only the rows that change, and the
         triggers on ``rfc_links`` then mark just those RFCs' views.
         """
-        if str(self.db_path) == ":memory:":
-            return 0  # its ingests regroup at once (defer_rfc_links is off)
+        if self._store is None or not self._store.defer_rfc_links:
+            return 0  # the ingests regrouped at once (an in-memory store)
         # A plan is the change from the links it read: planned before the previous
         # one was applied, it would undo what that one wrote (the views job, a tick
         # and POST /api/refresh can each start a refresh).

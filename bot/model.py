@@ -153,3 +153,16 @@ class Action:
             "channel": self.channel,
             "reason": self.reason,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Action:
+        """The action :meth:`to_dict` wrote, with ``about`` when the writer kept it."""
+        return cls(
+            kind=data["kind"],
+            target=data["target"],
+            text=data["text"],
+            key=data["key"],
+            channel=data.get("channel", ""),
+            reason=data.get("reason", ""),
+            about=tuple(data.get("about", ())),
+        )

@@ -25,6 +25,7 @@ from bot.app import App
 from bot.config import Config, RfcsConfig, SmtpConfig, VotesConfig, WebConfig
 from bot.core.mail import Envelope, parse_mail
 from bot.core.rfcs import RfcState
+from bot.features import concerns as concern_feature
 from bot.features import views
 from bot.features import votes as vote_feature
 from bot.store import Store
@@ -268,8 +269,6 @@ def test_command_replies_are_read_from_the_views_not_from_new_ledgers(
 ):
     """A help command is answered from its RFC's stored view; the tick builds no ledger
     of the discussions active in the window (the views built each one already)."""
-    from bot.features import concerns as concern_feature
-
     _reply(store, "<t30@example.org>", "Re: [RFC] Topic 30", "Carol", "@quorum help")
     views.refresh(store, Config(), NOW)
     built = _counting(monkeypatch, concern_feature, "build_ledger")

@@ -325,20 +325,26 @@ _THANKED_FOR_PROPOSAL = re.compile(
 )
 
 
-def claims_the_proposal(post: Post) -> bool:
-    """Whether the post's own text speaks of the proposal as its author's work."""
-    return bool(_AUTHOR_OF_PROPOSAL.search(prose(post.text)))
+def proposers_by_word(posts: Iterable[Post]) -> list[Person]:
+    """With the thread's root missing: who speaks of the proposal as their own work,
+    and whom others thank for writing it (each post's prose is cut once)."""
+    found: list[Person] = []
+    for post in posts:
+        text = prose(post.text)
+        if _AUTHOR_OF_PROPOSAL.search(text):
+            found.append(post.author)
+        found.extend(_thanked(text))
+    return found
 
 
-def thanked_for_the_proposal(post: Post) -> tuple[Person, ...]:
-    """The people (by login) the post thanks for writing the proposal."""
+def _thanked(text: str) -> list[Person]:
     logins = (
-        found.group("before") or found.group("named") or found.group("after")
-        for found in _THANKED_FOR_PROPOSAL.finditer(prose(post.text))
+        match.group("before") or match.group("named") or match.group("after")
+        for match in _THANKED_FOR_PROPOSAL.finditer(text)
     )
     # The address GitHub's mirror mails carry for a login: the proposer is known by it,
     # not by a display name anyone could type.
-    return tuple(Person(login, f"{login}@users.noreply.github.com") for login in logins)
+    return [Person(login, f"{login}@users.noreply.github.com") for login in logins]
 
 
 # --------------------------------------------------------------------------
@@ -600,10 +606,7 @@ class ThreadReader:
 
     def __init__(self, posts: Sequence[Post], settings: LedgerSettings) -> None:
         self.settings = settings
-        self.proposers = [p.author for p in posts if opens_proposal(p)] or [
-            *(p.author for p in posts if claims_the_proposal(p)),
-            *(person for p in posts for person in thanked_for_the_proposal(p)),
-        ]
+        self.proposers = [p.author for p in posts if opens_proposal(p)] or proposers_by_word(posts)
         self.in_vote = any(parse_subject(p.subject).kind is ThreadKind.VOTE for p in posts[:1])
         self.by_id = {_id_of(p): p for p in posts if _id_of(p)}
         self.proposer_posts = sorted(

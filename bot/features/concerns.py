@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.config import Config
 from bot.core.commands import ResolvePolicy
@@ -139,20 +138,8 @@ def command_replies(store: Store, config: Config, now: datetime) -> list[Action]
         for reply in payload.get("replies", []):
             written = reply["written_at"]
             if written is not None and now - from_text(written) <= REPLY_WINDOW:
-                actions.append(_action_of(reply["action"]))
+                actions.append(Action.from_dict(reply["action"]))
     return actions
-
-
-def _action_of(stored: dict[str, Any]) -> Action:
-    return Action(
-        kind=stored["kind"],
-        target=stored["target"],
-        text=stored["text"],
-        key=stored["key"],
-        channel=stored["channel"],
-        reason=stored["reason"],
-        about=tuple(stored.get("about", ())),
-    )
 
 
 # --------------------------------------------------------------------------
