@@ -301,13 +301,18 @@ class ThreadScore:
 
 
 def score_thread(thread: LabelledThread, detections: list[dict[str, Any]]) -> ThreadScore:
+    """Recall pairs labels and detections one to one: a detection that a reader sees as
+    one concern stands for one labelled concern, even when its text holds the phrases
+    of two (FORMAT.md's rule alone would count both). Precision keeps FORMAT.md's rule."""
     score = ThreadScore(thread, detected=detections)
-    for label in thread.concerns:
-        hit = next((d for d in detections if matches(d, label)), None)
+    pairs = one_to_one(
+        [[i for i, d in enumerate(detections) if matches(d, label)] for label in thread.concerns]
+    )
+    for label, hit in zip(thread.concerns, pairs, strict=True):
         if hit is None:
             score.missed.append(label)
         else:
-            score.found.append((label, hit))
+            score.found.append((label, detections[hit]))
     for detected in detections:
         if any(matches(detected, label) for label in thread.concerns):
             score.right.append(detected)
@@ -316,6 +321,27 @@ def score_thread(thread: LabelledThread, detections: list[dict[str, Any]]) -> Th
             if trap is not None:
                 score.traps.append((trap, detected))
     return score
+
+
+def one_to_one(candidates: list[list[int]]) -> list[int | None]:
+    """A largest matching of labels to detections (``candidates[label]`` lists the
+    detections each may take), by augmenting paths: a thread has a handful of each."""
+    taken: dict[int, int] = {}  # detection -> label
+
+    def place(label: int, seen: set[int]) -> bool:
+        for detection in candidates[label]:
+            if detection in seen:
+                continue
+            seen.add(detection)
+            if detection not in taken or place(taken[detection], seen):
+                taken[detection] = label
+                return True
+        return False
+
+    for label in range(len(candidates)):
+        place(label, set())
+    by_label = {label: detection for detection, label in taken.items()}
+    return [by_label.get(label) for label in range(len(candidates))]
 
 
 def score_slice(slice_: Slice, reading: Reading) -> list[ThreadScore]:
@@ -629,7 +655,8 @@ def _reread(item: LabelledPost, model: Any) -> LabelledPost:
 
 
 def _f1(posts: list[LabelledPost], post_threshold: float, point_threshold: float) -> float:
-    """Concern-level F1 of the findings at these thresholds, by FORMAT.md's matching."""
+    """Concern-level F1 of the findings at these thresholds, scored as ``score_thread``
+    scores: recall one to one, precision by FORMAT.md's matching."""
     from bot.core.concern_model import ConcernModel
     from bot.core.concerns import findings_of
 
@@ -640,7 +667,10 @@ def _f1(posts: list[LabelledPost], post_threshold: float, point_threshold: float
         author = item.post.author.display
         detections = [{"raised_by": author, "title": f.title, "text": f.text} for f in findings]
         labelled += len(item.labels)
-        found += sum(any(matches(d, lab) for d in detections) for lab in item.labels)
+        pairs = one_to_one(
+            [[i for i, d in enumerate(detections) if matches(d, lab)] for lab in item.labels]
+        )
+        found += sum(pair is not None for pair in pairs)
         detected += len(detections)
         right += sum(any(matches(d, lab) for lab in item.labels) for d in detections)
     recall = found / labelled if labelled else 1.0

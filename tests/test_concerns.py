@@ -204,6 +204,17 @@ def test_pointed_questions_count_only_when_put_to_someone_else():
     assert findings("Any update on the release date?") == []
 
 
+def test_a_sentence_saying_it_adds_another_point_starts_a_concern_of_its_own():
+    text = (
+        "So files don't say their format until they are loaded? That makes tooling harder? "
+        "Also, don't we want to keep the XML schema around as a record?"
+    )
+    assert findings(text) == [
+        "So files don't say their format until they are loaded? That makes tooling harder?",
+        "Also, don't we want to keep the XML schema around as a record?",
+    ]
+
+
 def test_a_flat_no_refuses_a_statement_but_answers_a_question():
     assert findings("No. That needs a model version bump.") == [
         "No. That needs a model version bump."
@@ -674,6 +685,19 @@ def test_in_a_flat_review_thread_the_raiser_accepts_on_the_same_hunk():
     accepted = _review_comment(4, BOB, "Fair enough, that makes sense.")
     [concern] = ledger(root(), raised, answer, accepted).concerns
     assert concern.state is ConcernState.RESOLVED
+
+
+def test_the_raiser_owning_a_mistake_settles_the_point_and_may_ask_something_new():
+    raised = _review_comment(2, BOB, "I am concerned that files do not say their format.")
+    answer = _review_comment(3, ALICE, "The template already gives every file a format line.")
+    conceded = _review_comment(
+        4, BOB, "ah sorry, my bad. But I worry that nobody keeps that line current."
+    )
+    concerns = ledger(root(), raised, answer, conceded).concerns
+    assert concerns[0].state is ConcernState.RESOLVED
+    assert concerns[0].resolution == "accepted"
+    # ... and what it goes on to ask is a concern of its own, still open.
+    assert [c.state for c in concerns[1:]] == [ConcernState.OPEN]
 
 
 def test_reporting_a_task_done_does_not_accept_an_answer():

@@ -23,11 +23,14 @@ import pytest
 from bench.judgement import (
     OWN_SLICE,
     Evaluation,
+    Label,
+    LabelledThread,
     SliceStore,
     collect,
     discover,
     evaluate,
     fit_model,
+    score_thread,
     totals,
 )
 from bot.core.concern_model import DEFAULT_MODEL
@@ -35,12 +38,13 @@ from tests.corpus import corpus_path
 
 pytestmark = pytest.mark.corpus
 
-# (recall, precision) measured on 2026-12-03 (later), minus 0.05.
+# (recall, precision) measured on 2026-12-03 (evening; recall counted one to one),
+# minus 0.05.
 FLOORS = {
-    "git": (0.75, 0.57),
-    "github": (0.82, 0.83),
-    "lists": (0.85, 0.67),
-    OWN_SLICE: (0.60, 0.42),
+    "git": (0.75, 0.62),
+    "github": (0.82, 0.86),
+    "lists": (0.79, 0.69),
+    OWN_SLICE: (0.53, 0.40),
 }
 GENERIC_FLOOR = (0.45, 0.4)
 # Of the labelled concerns found, the share whose answered / not answered the ledger
@@ -102,3 +106,23 @@ def test_the_committed_weights_are_what_the_harness_fits(stores: list[SliceStore
         assert fitted.sentence_weights[name] == pytest.approx(weight, abs=1e-3), name
     for name, weight in DEFAULT_MODEL.post_weights.items():
         assert fitted.post_weights[name] == pytest.approx(weight, abs=1e-3), name
+
+
+def test_one_detection_stands_for_one_labelled_concern():
+    # A detection whose text holds the phrases of two labels is one concern to a reader:
+    # recall counts it once, whichever label it is paired with.
+    labels = (
+        Label("number", "bob", "<p2>", ("no number until accepted",)),
+        Label("record", "bob", "<p2>", ("keep a record",)),
+    )
+    thread = LabelledThread("s", "m.mbox", "c", labels, ())
+    both = {"raised_by": "Bob", "title": "", "text": "No number until accepted? Keep a record."}
+    assert len(score_thread(thread, [both]).found) == 1
+    # Two detections, one of them matching both labels: both labels are found.
+    record = {"raised_by": "Bob", "title": "", "text": "Also keep a record of rejected ones."}
+    score = score_thread(thread, [both, record])
+    assert {label.id: found["text"] for label, found in score.found} == {
+        "number": both["text"],
+        "record": record["text"],
+    }
+    assert score.wrong == []

@@ -563,6 +563,16 @@ def features_of(
             "review_form": float(bool(forms) and context.review_comment),
             # "Yes, I think that is sensible. ...": a post that opens agreeing builds on
             # what it answers; its doubts are more often its own sketch's caveats.
+            # "How about X?", "I propose one at <link>": a way forward that finds no
+            # fault, in the sentence or beside it in its point, and sets nothing against.
+            "suggests_only": float(
+                _suggests_only(
+                    unit,
+                    own,
+                    (before if same_point_before else frozenset())
+                    | (after if same_point_after else frozenset()),
+                )
+            ),
             "post_opens_agreeing": float(
                 index > 0
                 and bool(cues[0] & {"approval", "acknowledgement"})
@@ -571,6 +581,23 @@ def features_of(
         }
     )
     return features
+
+
+# What a suggestion sets against the proposal: "instead", "rather than", "why not",
+# "a better name", "I'd prefer", "remove the loader".
+_SETS_AGAINST = re.compile(
+    r"\binstead\b|\brather\b|\bwhy\s+not\b|\bbetter\b|\bprefer|\balternatively\b"
+    r"|\b(?:remove|drop|avoid|replace)\b"
+)
+_FAULTS = frozenset(OBJECTION_FORMS) - {"counter_proposal"}
+
+
+def _suggests_only(unit: Unit, own: frozenset[str], beside: frozenset[str]) -> bool:
+    return (
+        "counter_proposal" in own
+        and not (own | beside) & _FAULTS
+        and not _SETS_AGAINST.search(unit.probe)
+    )
 
 
 def post_features(

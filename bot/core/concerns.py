@@ -446,7 +446,10 @@ def findings_of(
     points: dict[tuple[int, int | None], list[UnitReading]] = {}
     for sentence in reading.sentences:
         points.setdefault(sentence.unit.point, []).append(sentence)
-    best = max(candidates, key=lambda r: r.probability)
+    # Where a post both objects and proposes a way out, the objection is its point and
+    # the way out is the remedy: a likely fault outranks a likelier suggestion.
+    faulting = [r for r in candidates if _objects([r]) and r.probability >= model.post_threshold]
+    best = max(faulting or candidates, key=lambda r: r.probability)
     listed = reading.features.get("lists_concerns", 0.0) > 0
     chosen = [
         members
@@ -561,7 +564,17 @@ def _questions_apart(members: list[UnitReading]) -> list[list[UnitReading]]:
 
 
 def _new_question(previous: UnitReading, reading: UnitReading) -> bool:
+    """A question on a line of its own after a question, or a sentence that says it adds
+    another point ("Also, don't we want to keep a record of ...?")."""
+    if _ANOTHER_POINT.match(reading.unit.probe) and _says_something(reading):
+        return True
     return previous.unit.is_question and reading.unit.is_question and reading.unit.starts_line
+
+
+_ANOTHER_POINT = re.compile(
+    r"^(?:also|additionally|secondly|thirdly|lastly|finally|(?:and\s+)?one\s+more\s+(?:thing|point"
+    r"|question|concern)|another\s+(?:thing|point|question|concern|issue|problem))\b"
+)
 
 
 def _finding(post: Post, group: list[UnitReading], sentences: tuple[UnitReading, ...]) -> Finding:
@@ -757,11 +770,11 @@ _ACCEPTS_EXPLICITLY = re.compile(
 
 _ACCEPTS = re.compile(
     r"\bfair\s+enough\b|\bmakes\s+sense\s+now\b|\b(?:that|this)\s+makes\s+sense\b"
-    r"|\byou(?:'ve|\s+have)\s+convinced\s+me\b|\bi\s+stand\s+corrected\b"
+    r"|\byou(?:'ve|\s+have)\s+convinced\s+me\b"
     r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b|\b(?:that|this|it)\s+works\s+for\s+me\b"
     r"|\bi(?:'m|\s+am)\s+(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
     # Conceding: "good enough for alpha", "my bad", "thanks for the clarification".
-    r"|\b(?:good|fine)\s+enough\s+for\b|\bmy\s+bad\b|\bi\s+was\s+(?:wrong|mistaken|just\s+paranoid)\b"
+    r"|\b(?:good|fine)\s+enough\s+for\b"
     r"|\bi\s+(?:do\s+not|don't)\s+(?:really\s+)?object\b"
     r"|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
     r"|explaining)\b|\b(?:sounds|seems)\s+(?:reasonable|fine|good|ok|okay)\s+to\s+me\b"
@@ -771,6 +784,12 @@ _ACCEPTS = re.compile(
 _ASSENT_OPENER = re.compile(
     r"^(?:yes|yep|agreed|good\s+point|sounds\s+(?:good|reasonable|fine)|convinced|ok|okay|sure"
     r"|(?:ah|oh)\s+(?:i\s+see|ok|okay|right))\b(?![^.]*\bbut\b)(?![\s,!]*(?:done|did\s+it)\b)"
+)
+
+# Owning the mistake: "ah sorry, my bad. having a number here makes sense." settles the
+# point it answers even when the post goes on to ask something new.
+_CONCEDES = re.compile(
+    r"\bmy\s+bad\b|\bi\s+was\s+(?:wrong|mistaken|just\s+paranoid)\b|\bi\s+stand\s+corrected\b"
 )
 
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
@@ -1337,7 +1356,8 @@ class _Work:
             return
         text = _probe(prose(post.text))
         explicit = bool(_ACCEPTS_EXPLICITLY.search(text))
-        if raises_new and not explicit:
+        concedes = bool(_CONCEDES.search(text))
+        if raises_new and not (explicit or concedes):
             return  # "ok, but I still worry that ..." accepts nothing
         ancestors = self._ancestors(post)
         related = [
@@ -1351,7 +1371,7 @@ class _Work:
             chosen = related or mine
         elif _PLUS_ONE.search(prose(post.text)) and not _MINUS_ONE.search(text):
             chosen = mine  # a +1 from the person who objected withdraws every objection
-        elif _ACCEPTS.search(text) or _ASSENT_OPENER.match(text):
+        elif concedes or _ACCEPTS.search(text) or _ASSENT_OPENER.match(text):
             chosen = related
         else:
             chosen = []
