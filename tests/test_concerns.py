@@ -215,6 +215,19 @@ def test_a_sentence_saying_it_adds_another_point_starts_a_concern_of_its_own():
     ]
 
 
+def test_granting_a_suggestion_and_turning_against_it_is_a_concern():
+    suggestion = post(2, CAROL, "We could merge the loader into core.", reply_to=1)
+    text = (
+        "Looking at the diagram, the loader is a separate box.\n\n"
+        "Merging it into core is an interesting option, but I think the loader is "
+        "isolated enough to deserve its own artifact."
+    )
+    assert findings(text, replying_to=suggestion) == [
+        "Merging it into core is an interesting option, but I think the loader is isolated "
+        "enough to deserve its own artifact."
+    ]
+
+
 def test_a_flat_no_refuses_a_statement_but_answers_a_question():
     assert findings("No. That needs a model version bump.") == [
         "No. That needs a model version bump."

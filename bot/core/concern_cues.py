@@ -158,6 +158,17 @@ COUNTER_PROPOSAL = _cue(
     r"(?:standard|option|choice|approach|default|fit|name|way|idea|solution)\b",
     r"\bi\s+think\s+(?:we|you|it|this|that)\s+(?:should|need|must|ought)\b",
 )
+# Granting something, then turning against it: "Merging it into one project is an
+# interesting option, but I think the resolver deserves its own project", "I see the
+# appeal, but we would be stuck with it".
+YES_BUT = _cue(
+    r"\b(?:interesting|good|nice|valid|fair|reasonable|great|neat|cool)\s+(?:\w+\s+)?(?:option"
+    r"|idea|point|approach|proposal|suggestion|thought|goal|start)\b[^.;?!]*?\bbut\s+(?:i|we|it"
+    r"|this|that|the|imo|imho)\b",
+    r"\bi\s+(?:like|see|understand|get|appreciate)\s+[^.;?!]*?,\s*but\s+(?:i|we|it|this|that)\b",
+    r"\b(?:makes\s+sense|sounds\s+good|looks\s+good|sounds\s+nice)[^.;?!]*?,?\s*but\s+(?:i|we|it"
+    r"|this|that)\b",
+)
 # What must be true before the proposal goes in: a condition of support, which is a
 # concern until it is met ("there should be consensus on the names before merging",
 # "we must have tooling in place to implement this").
@@ -366,6 +377,7 @@ CUES: dict[str, re.Pattern[str]] = {
     "negated_belief": NEGATED_BELIEF,
     "negative_judgement": NEGATIVE_JUDGEMENT,
     "counter_proposal": COUNTER_PROPOSAL,
+    "yes_but": YES_BUT,
     "wish": WISH,
     "requirement": REQUIREMENT,
     "obligation": OBLIGATION,
@@ -401,6 +413,7 @@ OBJECTION_FORMS = (
     "negated_belief",
     "negative_judgement",
     "counter_proposal",
+    "yes_but",
     "challenge_question",
     "caution",
     "requirement",
