@@ -41,10 +41,10 @@ pytestmark = pytest.mark.corpus
 # (recall, precision) measured on 2026-12-03 (evening; recall counted one to one),
 # minus 0.05.
 FLOORS = {
-    "git": (0.75, 0.62),
-    "github": (0.82, 0.86),
-    "lists": (0.79, 0.69),
-    OWN_SLICE: (0.53, 0.40),
+    "git": (0.75, 0.61),
+    "github": (0.82, 0.85),
+    "lists": (0.82, 0.68),
+    OWN_SLICE: (0.60, 0.44),
 }
 GENERIC_FLOOR = (0.45, 0.4)
 # Of the labelled concerns found, the share whose answered / not answered the ledger

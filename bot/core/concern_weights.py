@@ -9,7 +9,7 @@ tc39, tikv, vuejs.
 """
 
 POST_THRESHOLD = 0.5
-POINT_THRESHOLD = 0.8
+POINT_THRESHOLD = 0.7
 
 POST_WEIGHTS: dict[str, float] = {
     "approves_without_but": -0.9213,
