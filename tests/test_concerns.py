@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -972,3 +973,33 @@ def test_reply_quoting_only_the_concerned_clause_answers_it():
     [found] = ledger.concerns
     assert found.state is ConcernState.ANSWERED
     assert [ref.author for ref in found.answered_by] == ["Carol Chen"]
+
+
+def _forum_mail(number: int, who: str, text: str, reply_to: int | None = None) -> Post:
+    """A forum's mailing-list-mode copy of a post: sent from the forum's own address,
+    marked auto-submitted, the author named only in the display name."""
+    topic = "<topic/95@forum.example.org>"
+    message_id = topic if number == 1 else f"<topic/95/{number}@forum.example.org>"
+    threading = "" if reply_to is None else f"\nIn-Reply-To: {topic}\nReferences: {topic}"
+    raw = raw_mail(
+        f"{text}\n\n---\n[Visit Topic](https://forum.example.org/t/95/{number}) or reply to"
+        " this email to respond.\n\nYou are receiving this because you enabled mailing list"
+        " mode.\n",
+        subject="[Example Forum] [RFCs] RFC: Replace the XML config with TOML",
+        sender=f"{who} via Example Forum <forum@forum.example.org>",
+        message_id=message_id,
+        date=f"Mon, 02 Nov 2026 {9 + number:02d}:00:00 +0000",
+        extra="Reply-To: Example Forum <reply+4f2a@forum.example.org>\n"
+        f"Auto-Submitted: auto-generated{threading}",
+    )
+    return replace(parse_mail(raw, Envelope(ARRIVAL)), thread_key=topic)  # as the store threads it
+
+
+def test_a_forum_relaying_every_post_from_its_own_address_still_has_many_voices():
+    proposal = _forum_mail(1, "Alice Archer", "I propose that we replace the XML config.")
+    objection = _forum_mail(
+        2, "Bob Baker", "I am worried that plugins parse the XML themselves.", reply_to=1
+    )
+    [concern] = build_ledger(proposal.key, [proposal, objection], T0 + timedelta(days=2)).concerns
+    assert concern.raised_by.name == "Bob Baker"
+    assert concern.text == "I am worried that plugins parse the XML themselves."

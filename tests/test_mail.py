@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.mail import Envelope, content_key, normalise_message_id, parse_mail, unflow
+import pytest
+
+from bot.core.mail import (
+    HEADER_RELAYED_BY,
+    Envelope,
+    content_key,
+    normalise_message_id,
+    parse_mail,
+    unflow,
+)
+from bot.core.people import is_same_person
 from bot.core.text import split_body
 from tests.mailgen import ARRIVAL, raw_mail
 
@@ -257,3 +267,58 @@ def test_html_quote_with_inline_tags_is_one_quoted_line():
     )
     assert post.text == "Yes."
     assert post.quoted == ("that x is slow",)
+
+
+RELAY = "Bob Baker via dev <dev@lists.example.org>"
+
+
+@pytest.mark.parametrize(
+    ("sender", "extra", "author"),
+    [
+        # Mailman's DMARC rewrite keeps the author in Reply-To, under their name.
+        (RELAY, "Reply-To: Bob Baker <bob@example.org>", ("Bob Baker", "bob@example.org")),
+        # Google Groups names the original sender in X-Original-From.
+        (
+            "'Bob Baker' via golang-dev <golang-dev@googlegroups.com>",
+            "X-Original-From: Bob Baker <bob@example.org>",
+            ("Bob Baker", "bob@example.org"),
+        ),
+        # A forum's reply-by-email address is the topic's, and a Reply-To under another
+        # name is the list's: neither is the author's, who then has no address.
+        (
+            "Bob Baker via Example Forum <forum@discourse.example.org>",
+            "Reply-To: Example Forum <reply+4f2a@discourse.example.org>",
+            ("Bob Baker", ""),
+        ),
+        (RELAY, "Reply-To: dev@lists.example.org", ("Bob Baker", "")),
+    ],
+)
+def test_a_relayed_sender_is_the_person_it_names_not_the_relay(
+    sender: str, extra: str, author: tuple[str, str]
+):
+    post = parse(raw_mail(sender=sender, extra=extra))
+    assert (post.author.name, post.author.address) == author
+    assert post.headers[HEADER_RELAYED_BY].startswith(sender.split(" via ")[1].split(" <")[0])
+
+
+def test_two_people_relayed_by_one_list_stay_two_people():
+    alice = parse(raw_mail(sender="Alice Archer via dev <dev@lists.example.org>"))
+    bob = parse(raw_mail(sender=RELAY, message_id="<m2@example.org>"))
+    assert not is_same_person(alice.author, bob.author)
+
+
+def test_only_the_parser_says_a_mail_was_relayed():
+    forged = parse(raw_mail(extra=f"{HEADER_RELAYED_BY}: dev <dev@lists.example.org>"))
+    assert forged.author.address == "alice@example.org"
+    assert HEADER_RELAYED_BY not in forged.headers
+
+
+def test_a_forums_mailing_list_footer_is_not_the_authors_text():
+    body = (
+        "I am worried that plugins parse the XML themselves.\n\n---\n"
+        "[Visit Topic](https://forum.example.org/t/95/2) or reply to this email to respond.\n\n"
+        "You are receiving this because you enabled mailing list mode.\n"
+    )
+    assert split_body(body).new == "I am worried that plugins parse the XML themselves."
+    # A rule inside the text is text.
+    assert split_body("One.\n\n---\n\nTwo.\n").new == "One.\n\n---\n\nTwo."

@@ -251,3 +251,19 @@ def test_no_display_name_ever_supplies_the_address(name: str):
     found = parse_mail(raw, Envelope(T0, via="smtp"))
     assert found.author.address == "mallory@evil.example"
     assert PEOPLE.person_of(found.author) is None
+
+
+# -- Mail a list or forum relays from its own address -----------------------------------
+
+
+def test_an_address_a_relay_passes_on_is_no_proof_over_smtp():
+    relayed = "Bob Bauer via dev <dev@lists.example.org>"
+    mine = "Reply-To: Bob Bauer <bob@example.org>"
+    found = PEOPLE.author_of(post(relayed, extra=mine))
+    assert not found.verified  # the list signs its own From, not Bob's Reply-To
+    assert "relayed by dev <dev@lists.example.org>" in found.problem
+    # An archive the operator chose is trusted for what it published, as for any From.
+    assert PEOPLE.author_of(post(relayed, extra=mine, via="archive")).verified
+    # Named only in the display name: nobody's address, nobody's weight.
+    forum = PEOPLE.author_of(post("Bob Bauer via Forum <forum@example.org>", via="archive"))
+    assert not forum.verified

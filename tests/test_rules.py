@@ -236,3 +236,17 @@ def test_maven_list_refuses_exactly_the_github_relays(name: str, relayed: int):
     assert len(refused) == relayed
     assert all(p.subject.startswith("[GitHub]") for p in refused)
     assert all(rules.is_github_notification(p) for p in refused)
+
+
+def test_a_relayed_post_marked_auto_submitted_is_read_but_never_answered():
+    raw = raw_mail(
+        "I am worried that plugins parse the XML themselves.\n",
+        sender="Bob Baker via Example Forum <forum@forum.example.org>",
+        extra="Auto-Submitted: auto-generated",
+    )
+    post = parse_mail(raw, Envelope(ARRIVAL))
+    assert not rules.is_automated(post)  # a person speaking, through the forum
+    assert refusal_reason(post, BotIdentity()) == "it is Auto-Submitted"
+    # A relayed out-of-office is still an automatic reply.
+    away = parse_mail(raw.replace(b"Subject: Hello", b"Subject: Out of office"), Envelope(ARRIVAL))
+    assert rules.is_automated(away)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.mail import Envelope, parse_mail
+from bot.core.rfcs import RfcSettings
 from bot.core.threads import (
     ThreadRef,
     classify,
@@ -40,6 +41,11 @@ T0 = datetime(2017, 11, 1, tzinfo=UTC)
         ("[CANCELED] [VOTE] Release X", ThreadKind.CANCEL),
         ("[CANCEL][VOTE] Release X", ThreadKind.CANCEL),
         ("AW: Fwd: [VOTE] Release X", ThreadKind.VOTE),
+        # A patch series that asks for comments, as Git's and the kernel's lists tag it.
+        ("[RFC PATCH 0/3] stash: share stashes", ThreadKind.RFC),
+        ("Re: [PATCH v2 RFC] stash: share stashes", ThreadKind.RFC),
+        ("[PATCH/RFC] clone: track all branches", ThreadKind.RFC),
+        ("[PATCH v2 0/3] stash: share stashes", ThreadKind.OTHER),
         ("[1/2] incubator-ponymail git commit: regen", ThreadKind.OTHER),
         ("Time to deprecate AQL?", ThreadKind.OTHER),
         ("Vote on the logo?", ThreadKind.OTHER),
@@ -177,3 +183,18 @@ def test_a_ballot_links_no_result_to_a_vote_that_began_after_it(tmp_path: Path):
         assert _stored_closes(store) == {"<result@x>": None}
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("subject", "proposes"),
+    [
+        ("RFC: Replace the XML config with TOML", True),
+        ("[Example Forum] [RFCs] RFC: Replace the XML config", True),
+        ("Proposal: a new loader", True),
+        ("[DISCUSS] FLIP-321: API deprecation", True),
+        ("Question about the RFC process", False),
+        ("Re: upgrade notes", False),
+    ],
+)
+def test_a_subject_that_names_a_proposal_makes_its_thread_an_rfc(subject: str, proposes: bool):
+    assert RfcSettings().names_a_proposal(subject) is proposes

@@ -43,6 +43,10 @@ from typing import Protocol
 from bot.core.text import extract_mentions, html_to_text, split_body
 from bot.model import Defect, Person, Post, Source
 
+# Kept with a post's headers when a list or forum relayed it from its own address: the
+# relay, and where the author's address came from (bot.core.people reads it).
+HEADER_RELAYED_BY = "X-Quorum-Relayed-By"
+
 MAX_MIME_PARTS = 200
 # Bounded work per message. A header field longer than this is cut to its first and
 # last halves (real MTAs cap the whole header block lower: Postfix at 100 KB), so no
@@ -96,6 +100,16 @@ _IDENTITY_HEADERS = ("X-GitHub-Sender",)
 _TRACE_HEADERS = ("Received", "Authentication-Results")
 _TRACE_KEEP = 5
 _TRACE_MAX_CHARS = 500
+
+# A list or forum that sends every post from its own address names the author in the
+# display name: "Bob Baker via dev <dev@lists.example.org>" (Mailman's and Google Groups'
+# DMARC rewrite), "Bob Baker via Example Forum <forum@...>" (Discourse's mailing-list
+# mode), "'Bob' via golang-dev <golang-dev@googlegroups.com>".
+_RELAYED_NAME = re.compile(
+    r"^\s*['\"]?(?P<name>.+?)['\"]?\s+via\s+(?P<relay>\S.*?)\s*$", re.IGNORECASE
+)
+# A reply-by-email address of a forum is the topic's, never the author's.
+_REPLY_KEY = re.compile(r"^(?:reply|replies)\+", re.IGNORECASE)
 
 # What the fast path reads itself (see _parse_fast): header fields, "name:value" lines
 # with their continuation lines, named as compat32's feedparser accepts them ...
@@ -360,7 +374,7 @@ def _build_post(
     subject = _header(headers, "Subject", defects) or ""
     if not subject:
         defects.append(Defect("missing-subject"))
-    author = _author(headers, defects)
+    author, relayed_by = _relayed_author(_author(headers, defects), headers, defects)
     created_at = _date(headers, envelope, defects)
     body_text = read_body(defects)
     if len(body_text) > MAX_TEXT_CHARS:
@@ -392,7 +406,7 @@ def _build_post(
         auto_submitted=_is_auto_submitted(headers),
         body_hash=_body_hash(canonical),
         defects=tuple(defects),
-        headers=_loop_headers(headers),
+        headers=_loop_headers(headers) | ({HEADER_RELAYED_BY: relayed_by} if relayed_by else {}),
         via=envelope.via,
     )
 
@@ -765,6 +779,47 @@ def _author(headers: _Headers, defects: list[Defect]) -> Person:
             )
         )
     return Person(name=name, address=address)
+
+
+def _relayed_author(sender: Person, headers: _Headers, defects: list[Defect]) -> tuple[Person, str]:
+    """The author of mail a list or forum sent from its own address, and how it was read.
+
+    ``sender`` is the From header's person. When its name says "Bob Baker via dev", the
+    address is the relay's, shared by every author: the person is Bob Baker at the
+    address the relay gives for him (``X-Original-From``, else a ``Reply-To`` under his
+    name), else Bob Baker with no address. The second value says so for
+    ``HEADER_RELAYED_BY`` ("" when the From header is the author's own).
+    """
+    match = _RELAYED_NAME.match(sender.name)
+    if match is None or not sender.address:
+        return sender, ""
+    name, relay = match["name"].strip(), f"{match['relay']} <{sender.address}>"
+    for header in ("X-Original-From", "Reply-To"):
+        value = headers.get(header)
+        if not value:
+            continue
+        original = _author(_SingleHeader("From", value), [])
+        if not original.address or original.address == sender.address:
+            continue
+        if _REPLY_KEY.match(original.address):
+            continue
+        if header == "Reply-To" and original.name.casefold() != name.casefold():
+            continue  # the list's own Reply-To, or someone else's
+        return Person(name=name, address=original.address), f"{relay}; address from {header}"
+    return Person(name=name, address=""), f"{relay}; no address of the author's"
+
+
+class _SingleHeader:
+    """One header field, answering as :class:`_Headers` does (to parse a copy of it)."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self._name, self._value = name.lower(), value
+
+    def get(self, name: str) -> str | None:
+        return self._value if name.lower() == self._name else None
+
+    def get_all(self, name: str) -> list[str]:
+        return [self._value] if name.lower() == self._name else []
 
 
 # A list has far fewer authors than messages, and parseaddr is slow.

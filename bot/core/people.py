@@ -33,6 +33,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.mail import HEADER_RELAYED_BY
 from bot.core.text import is_attribution, prose_lines
 from bot.model import Person, Post, Source
 
@@ -566,8 +567,15 @@ class People:
             )
         where = "an imported archive" if via is Via.ARCHIVE else "SMTP"
         how = f"address {author.address} (from {where})" if author.address else ""
+        relayed = post.headers.get(HEADER_RELAYED_BY, "")
         if not author.address:
+            if relayed:
+                return f"relayed by {relayed}", "no address"
             return "no sender address to identify the author by", "no address"
+        if relayed and via is not Via.ARCHIVE:
+            # What the relay signs is its own From; the author's address is a header it
+            # passed on, which nothing here can check.
+            return f"relayed by {relayed}, which nothing verifies", how
         if via is not Via.ARCHIVE:
             for result in authentication_results(post, self.trust):
                 if result.method == "dmarc" and result.result == "fail":

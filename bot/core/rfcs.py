@@ -44,10 +44,11 @@ from bot.model import Post, Thread, ThreadKind
 # Announcements are not debates; a [VOTE] is a thread of its own kind, read by votes.
 NOT_DISCUSSIONS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 TAGGED = frozenset({ThreadKind.RFC, ThreadKind.PRE_RFC, ThreadKind.DISCUSS})
-# Proposal names communities use: SPIP-12, FLIP-321, KIP-500, AIP-1, CEP-7, PEP 8, KEP-1a.
+# Proposal names communities use: SPIP-12, FLIP-321, KIP-500, AIP-1, CEP-7, PEP 8, KEP-1a;
+# and "Proposal: ...", "RFC: ...", "Design doc: ..." as a subject's lead.
 PROPOSAL_NAMES = (
     rf"\[(?:proposal|propose)\]|\b(?:{PROPOSAL_SERIES})"
-    r"[-\s]?\d+[a-z]?\b|\b(?:design\s+doc|proposal)\s*:"
+    r"[-\s]?\d+[a-z]?\b|\b(?:design\s+doc|proposal|rfc)\s*:"
 )
 # GitHub repositories that hold proposals: */rfcs, */*-rfcs, tc39/proposal-*, */enhancements.
 PROPOSAL_REPOSITORIES = r"(?:^|[-_])rfcs?$|^proposal-|^enhancements$|^fslang-design$|^keps?$"

@@ -29,6 +29,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.core.mail import HEADER_RELAYED_BY
 from bot.core.threads import parse_subject
 from bot.model import Post
 
@@ -148,7 +149,11 @@ def is_auto_generated(post: Post) -> bool:
 def is_auto_reply(post: Post) -> bool:
     """A vacation or out-of-office responder, marked (``Auto-Submitted``, ``Precedence:
     auto_reply``, ``X-Autoreply``, ``X-Autorespond``) or only named so in its subject."""
-    if is_auto_generated(post) or bool(_AUTO_REPLY_SUBJECT.match(post.subject)):
+    return is_auto_generated(post) or _named_auto_reply(post)
+
+
+def _named_auto_reply(post: Post) -> bool:
+    if _AUTO_REPLY_SUBJECT.match(post.subject):
         return True
     return any(
         post.headers.get(name, "no").strip().casefold() not in ("", "no")
@@ -285,8 +290,23 @@ def is_machine_generated(post: Post) -> bool:
 
 
 def is_automated(post: Post) -> bool:
-    """Not a person speaking: auto-submitted, an auto-reply, a bounce or machine-generated."""
-    return is_auto_reply(post) or is_bounce(post) or is_machine_generated(post)
+    """Not a person speaking: auto-submitted, an auto-reply, a bounce or machine-generated.
+
+    A person's post that a forum or list relays from its own address ("Bob via Example
+    Forum") is a person speaking, though the relay marks its mail ``Auto-Submitted`` (a
+    forum's mailing-list mode does): that mark keeps the bot from answering it
+    (:func:`refusal_reason`), not from reading it.
+    """
+    if is_bounce(post) or is_machine_generated(post):
+        return True
+    if is_relayed(post):
+        return _named_auto_reply(post)
+    return is_auto_reply(post)
+
+
+def is_relayed(post: Post) -> bool:
+    """Mail a list or forum sent from its own address on a person's behalf (bot.core.mail)."""
+    return HEADER_RELAYED_BY in post.headers
 
 
 # --------------------------------------------------------------------------

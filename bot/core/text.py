@@ -47,11 +47,13 @@ _SIGNATURE = re.compile(r"^-- ?$")
 _FOOTER_START = re.compile(
     r"^\s*(To unsubscribe, e-mail:|To unsubscribe from this (group|list)|"
     r"You are receiving this because|Reply to this email directly|"
-    r"This is an automated message from the Apache Git Service)",
+    r"This is an automated message from the Apache Git Service|"
+    # A forum's mailing-list mode: "[Visit Topic](https://...) or reply to this email".
+    r"\[?Visit Topic\]?\s*(\(|:|<|https?://|or reply))",
     re.IGNORECASE,
 )
 # A rule line is only a footer when list boilerplate follows it; build logs are full of them.
-_RULE = re.compile(r"^\s*(-{20,}|_{20,})\s*$")
+_RULE = re.compile(r"^\s*(-{20,}|_{20,}|-{3})\s*$")
 _GITHUB_VIEW = re.compile(
     r"view it on GitHub:?\s*<?(https://github\.com/[^\s>]+)>?", re.IGNORECASE | re.DOTALL
 )
@@ -64,7 +66,7 @@ _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 # (signature, rule, separator, footer, Outlook header, attribution) ...
 _MARKER_START = re.compile(
     r"\s*(-|_|To unsubscribe|You are receiving|Reply to this email|This is an automated"
-    r"|From:|Von:|De:|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
+    r"|\[?Visit Topic|From:|Von:|De:|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
     re.IGNORECASE,
 )
 # ... or, for _ATTRIBUTION, if it ends in one of its verbs (and maybe a colon). These

@@ -101,13 +101,25 @@ def parse_subject(subject: str) -> SubjectParts:
             continue
         tag = _TAG.match(rest)
         if tag:
-            kind = _TAG_KINDS.get(_fold(tag.group(1)).lower())
+            kind = _tag_kind(_fold(tag.group(1)).lower())
             if kind is not None:
                 kinds.add(kind)
             rest = rest[tag.end() :]
             continue
         break
     return SubjectParts(kinds=frozenset(kinds), is_reply=is_reply, topic=rest)
+
+
+def _tag_kind(tag: str) -> ThreadKind | None:
+    """The kind a bracket tag names: "[RFC]", or a patch series asking for comments,
+    "[RFC PATCH 0/3]", "[PATCH v2 RFC]", "[PATCH/RFC]" (Git's and the kernel's lists)."""
+    kind = _TAG_KINDS.get(tag)
+    if kind is None and "rfc" in _TAG_WORD.findall(tag):
+        return ThreadKind.RFC
+    return kind
+
+
+_TAG_WORD = re.compile(r"[a-z]+")
 
 
 def classify(subject: str) -> ThreadKind:

@@ -54,7 +54,9 @@ logger = logging.getLogger(__name__)
 # 2: an RFC view holds its ledger's replies to commands (the tick reads them there).
 # 3: concerns are settled only by verified senders, and the proposer is found in more
 #    ways (2026-12-03): ledgers computed before read differently.
-VIEWS_VERSION = 3
+# 4: a post a list or forum relays for a person is read as theirs, even when the relay
+#    marks it Auto-Submitted (2026-12-03).
+VIEWS_VERSION = 4
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
