@@ -87,6 +87,24 @@ def test_a_ballot_template_and_the_gitbox_pull_request_template_are_not_prose():
     assert texts(text) == ["Overall makes sense to me."]
 
 
+def test_the_gitbox_event_line_link_and_fork_note_are_not_prose():
+    # The PR's title ("Fixed wrong page title") is not the commenter's words.
+    comment = (
+        "hboutemy commented on issue #27: Fixed wrong page title for Dependency Convergence\n"
+        "URL: https://github.com/apache/maven-enforcer/pull/27#issuecomment-341901250\n\n"
+        "   sorry, this was automatically closed when migrating to Git\n"
+    )
+    assert texts(comment) == ["sorry, this was automatically closed when migrating to Git"]
+    closed = (
+        "asfgit closed pull request #20: use the graph API instead of the tree API\n"
+        "URL: https://github.com/apache/maven-enforcer/pull/20\n\n"
+        "This is a PR merged from a forked repository.\n"
+        "As GitHub hides the original diff on merge, it is displayed below for\n"
+        "the sake of provenance:\n"
+    )
+    assert texts(closed) == []
+
+
 def test_a_paragraph_going_on_in_lower_case_after_an_example_is_the_same_point():
     text = (
         "One issue is that repos are named by directory, so this is fine:\n\n"

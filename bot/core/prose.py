@@ -48,7 +48,14 @@ _GITBOX_TEMPLATE = re.compile(
     r"|Alternatively you can review and apply these changes as the patch at:"
     r"|To close this pull request, make a commit to"
     r"|with \(at least\) the following in the commit message:|This closes #\d+"
-    r"|commit [0-9a-f]{7,40}$|Author: .+<.+@.+>$|Date: +\w{3} \w{3} )",
+    r"|commit [0-9a-f]{7,40}$|Author: .+<.+@.+>$|Date: +\w{3} \w{3} "
+    # The event line and link it opens with ("hboutemy commented on issue #27: <title>"),
+    # and the note it puts above a merged fork's diff.
+    r"|[\w.-]+ (?:commented on(?: a change in)?|opened(?: a new)?|closed|merged|reopened|edited"
+    r"|submitted a review on|approved|dismissed a review on|requested changes on) (?:pull request"
+    r"|issue) #\d+:|URL: https://github\.com/\S+$|This is a PR merged from a forked repository"
+    r"|As GitHub hides the original diff on merge|the sake of provenance:"
+    r"|As this is a foreign pull request|below \(as it won't show otherwise due to GitHub magic\))",
     re.IGNORECASE,
 )
 # Attribution lines the quote splitter kept, in the forms other languages and clients use.
