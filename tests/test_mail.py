@@ -322,3 +322,20 @@ def test_a_forums_mailing_list_footer_is_not_the_authors_text():
     assert split_body(body).new == "I am worried that plugins parse the XML themselves."
     # A rule inside the text is text.
     assert split_body("One.\n\n---\n\nTwo.\n").new == "One.\n\n---\n\nTwo."
+
+
+@pytest.mark.parametrize(
+    "separator",
+    [
+        "-----Original Message-----",
+        # Samsung's client, in Dutch, runs the old headers on after the separator.
+        "-------- Oorspronkelijk bericht --------Van: Stephen <s@example.org> Onderwerp: Rally",
+        "-------- Mensaje original --------",
+        "---------- Forwarded message ---------",
+    ],
+)
+def test_a_message_quoted_below_a_separator_is_not_the_authors_text(separator: str):
+    body = f"A module must behave like one.\n\n{separator}\nThere are two sets of problems.\n"
+    split = split_body(body)
+    assert split.new == "A module must behave like one."
+    assert split.quoted[0].endswith("There are two sets of problems.")

@@ -35,9 +35,15 @@ _LOOSE_ATTRIBUTION = re.compile(
 )
 # An attribution that the sender's client wrapped over two lines.
 _ATTRIBUTION_START = re.compile(r"^\s*(On|Am|Le)\s.{10,}$")
+# "-----Original Message-----" as Outlook and phone clients write it, in their users'
+# languages; Samsung's client runs the old headers on after it on the same line
+# ("-------- Oorspronkelijk bericht --------Van: ..."). A forward is quoted the same way.
 _OUTLOOK_SEPARATOR = re.compile(
-    r"^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine)\s*-{2,}"
-    r"|_{10,})\s*$",
+    r"^\s*(-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Oorspronkelijk"
+    r" bericht|Mensaje original|Messaggio originale|Mensagem original|Opprinnelig melding"
+    r"|Ursprungligt meddelande|Oprindelig meddelelse|Alkuperäinen viesti|Oryginalna wiadomość"
+    r"|Původní zpráva|Исходное сообщение|原始邮件|原始郵件|元のメッセージ|Forwarded message"
+    r"|Weitergeleitete Nachricht|Message transféré)\s*-{2,}.*|_{10,}\s*)$",
     re.IGNORECASE,
 )
 _OUTLOOK_HEADER = re.compile(r"^\s*(From|Von|De):\s.+$", re.IGNORECASE)
