@@ -165,6 +165,8 @@ def test_prose_cues_raise_one_concern(text: str):
         "It might be nice to have a mechanism that updates the shared store instead.",
         "Any plan to update the aggregator file?",
         "What causes the branches and all those duplicated commits?",
+        "Can you please summarize what needs to be done, or point me the right direction?",
+        "Did you also configure your proxy in the settings.xml?",
         "Aside from the slight hassle of enabling it, this feature is great.",
         "I hacked together a setup last week that doesn't suffer from that problem.",
         '"We can solve any problem by introducing an extra level of indirection."',

@@ -105,6 +105,17 @@ def test_the_gitbox_event_line_link_and_fork_note_are_not_prose():
     assert texts(closed) == []
 
 
+def test_pasted_build_output_is_not_prose():
+    text = (
+        "The build fails for me:\n\n"
+        "[ERROR] Found a problem with test-scoped dependency org.hamcrest:hamcrest-core\n"
+        "2017-11-05 17:57:27,123 WARN could not resolve the plugin\n"
+        "Caused by: java.lang.IllegalStateException: no reactor\n"
+        "    at org.apache.maven.Foo.bar(Foo.java:12)\n"
+    )
+    assert texts(text) == ["The build fails for me:"]
+
+
 def test_a_paragraph_going_on_in_lower_case_after_an_example_is_the_same_point():
     text = (
         "One issue is that repos are named by directory, so this is fine:\n\n"

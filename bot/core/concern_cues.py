@@ -475,8 +475,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
         # "Is your problem that you don't want those on Nexus?": the problem is theirs,
         # and the question asks what it is.
         found = (found - {"negative_judgement", "challenge_question"}) | {"information_question"}
-    if _OFFERS_HELP.search(unit.probe):
-        # "How can I help here?" challenges nothing: it asks what to do.
+    if _OFFERS_HELP.search(unit.probe) or _ASKS_FOR_POINTERS.search(unit.probe):
+        # "How can I help here?" challenges nothing: it asks what to do. Nor does asking
+        # for a summary, a pointer or a check: "Can you please summarize what needs to be
+        # done?", "Did you also configure your proxy in settings.xml?".
         found = (found - {"challenge_question"}) | {"information_question"}
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
@@ -502,6 +504,12 @@ _ASKS_THEIR_PROBLEM = re.compile(
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
     r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b"
+)
+_ASKS_FOR_POINTERS = re.compile(
+    r"^(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"
+    r"|point\s+(?:me|us)|share|send|post|tell\s+(?:me|us))\b"
+    r"|^(?:and\s+)?did\s+you\s+(?:also\s+|already\s+)?(?:try|configure|set|check|run|install"
+    r"|enable|disable|clean|update)\b"
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
 

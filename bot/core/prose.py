@@ -85,6 +85,12 @@ _TRAILER = re.compile(r"^\s*(?:Signed-off-by|Acked-by|Reviewed-by|Cc|Helped-by|R
 _PGP = re.compile(r"^-----(?:BEGIN|END) PGP (?:SIGNED MESSAGE|SIGNATURE)-----")
 _REFERENCE = re.compile(r"^\s*\[\d+\]:?\s*(?:https?://\S+)?\s*$|^\s*<?https?://\S+>?\s*$")
 _SHELL = re.compile(r"^\s*[$#]\s+\S")
+# A line of build or program output pasted in: "[ERROR] Found a problem with ...",
+# "2017-11-05 17:57:27,123 WARN ...", "ERROR: ...", "Caused by: ...", "at org.x.Y(Y.java:12)".
+_LOG_LINE = re.compile(
+    r"^\s*(?:\[(?:ERROR|WARNING|WARN|INFO|DEBUG|TRACE|FATAL)\]|(?:ERROR|WARNING|FATAL|SEVERE):\s"
+    r"|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}|Caused by:\s|at\s+[\w$.]+\([\w$.]+:\d+\))"
+)
 # A ballot form in a [VOTE] call, quoted without ">" by a reply: "[ ] +1 ship it".
 _TEMPLATE = re.compile(r"^\[\s?[xX ]?\s?\]\s")
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]*_]*\s+")
@@ -191,6 +197,7 @@ def _not_prose(line: str, handle: str) -> bool:
         or _PGP.match(stripped) is not None
         or _REFERENCE.match(stripped) is not None
         or _SHELL.match(line) is not None
+        or _LOG_LINE.match(stripped) is not None
         or stripped.startswith("/")  # slash commands: "/retitle", "/lgtm"
         or _TEMPLATE.match(stripped) is not None
     )
