@@ -223,11 +223,13 @@ def test_link_tokens_read_forum_urls_github_refs_and_rfc_numbers() -> None:
     text = (
         "See https://discuss.example.org/t/some-slug/42/7, https://discuss.example.org/t/43,"
         " https://github.com/apache/tvm/pull/12 and apache/tvm-rfcs#95, RFC #95, not RFC 2822."
+        " The discussion: https://github.com/vuejs/rfcs/discussions/369."
     )
     assert rfc_links.link_tokens(text) == {
         "forum:discuss.example.org:42",
         "forum:discuss.example.org:43",
         "github:apache/tvm#12",
+        "github:vuejs/rfcs#369",
         "github:apache/tvm-rfcs#95",
         "rfc:95",
     }

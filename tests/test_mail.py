@@ -16,6 +16,7 @@ from bot.core.mail import (
 )
 from bot.core.people import is_same_person
 from bot.core.text import split_body
+from bot.model import Post
 from tests.mailgen import ARRIVAL, raw_mail
 
 
@@ -233,6 +234,30 @@ def test_github_mirror_threads_on_the_root_and_names_the_real_author():
     assert post.author.name == "Jane Doe"
     assert post.url == "https://github.com/apache/tvm/pull/95#issuecomment-123"
     assert post.text == "Looks good."
+
+
+DISCUSSION = "<vuejs/rfcs/repo-discussions/369@github.com>"
+
+
+def test_a_github_discussion_threads_on_its_root_and_each_comment_is_its_author():
+    def comment(login: str, number: int) -> Post:
+        raw = raw_mail(
+            "I am not sure the new syntax pulls its weight.\n",
+            message_id=f"<vuejs/rfcs/repo-discussions/369/comments/{number}@github.com>",
+            sender=f"{login} <notifications@github.com>",
+            subject="Re: [vuejs/rfcs] Reactivity Transform (Discussion #369)",
+            extra=f"X-GitHub-Sender: {login}\nIn-Reply-To: {DISCUSSION}",
+        )
+        return parse(raw)
+
+    alice, bob = comment("alice", 1), comment("bob", 2)
+    assert alice.thread_key == bob.thread_key == DISCUSSION
+    assert alice.url == "https://github.com/vuejs/rfcs/discussions/369"
+    # GitHub sends every comment from one address: the login says who wrote it.
+    assert (alice.author.address, bob.author.address) == (
+        "alice@users.noreply.github.com",
+        "bob@users.noreply.github.com",
+    )
 
 
 def test_gitbox_relay_names_the_login_from_the_subject():

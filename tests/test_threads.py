@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.mail import Envelope, parse_mail
-from bot.core.rfcs import RfcSettings
+from bot.core.rfcs import RfcSettings, is_rfc
 from bot.core.threads import (
     ThreadRef,
     classify,
@@ -17,7 +17,7 @@ from bot.core.threads import (
     parse_subject,
     subject_key,
 )
-from bot.model import ThreadKind
+from bot.model import Thread, ThreadKind
 from bot.store import Store
 from tests.mailgen import ARRIVAL, raw_mail
 from tests.stores import ingest
@@ -198,3 +198,19 @@ def test_a_ballot_links_no_result_to_a_vote_that_began_after_it(tmp_path: Path):
 )
 def test_a_subject_that_names_a_proposal_makes_its_thread_an_rfc(subject: str, proposes: bool):
     assert RfcSettings().names_a_proposal(subject) is proposes
+
+
+@pytest.mark.parametrize(
+    ("key", "rfc"),
+    [
+        ("<vuejs/rfcs/repo-discussions/369@github.com>", True),
+        ("<rust-lang/rfcs/pull/2585@github.com>", True),
+        ("<vuejs/core/repo-discussions/12@github.com>", False),
+    ],
+)
+def test_an_issue_pull_request_or_discussion_of_a_proposal_repository_is_an_rfc(
+    key: str, rfc: bool
+):
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    thread = Thread(key, ThreadKind.OTHER, "Reactivity Transform", 2, ("alice",), at, at)
+    assert is_rfc((thread,), RfcSettings()) is rfc

@@ -61,7 +61,8 @@ MAX_TEXT_CHARS = 512 * 1024
 _FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _ID_TOKEN = re.compile(r"<([^<>\s]+)>")
 _GITHUB_ID = re.compile(
-    r"^<?(?P<repo>[\w.-]+/[\w.-]+)/(?P<kind>issues|pull)/(?P<number>\d+)(?:/[^@>]*)?@github\.com>?$"
+    r"^<?(?P<repo>[\w.-]+/[\w.-]+)/(?P<kind>issues|pull|repo-discussions)/(?P<number>\d+)(?:/[^@>]*)?"
+    r"@github\.com>?$"
 )
 _GITHUB_URL = re.compile(
     r"https://github\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?P<kind>issues|pull)/(?P<number>\d+)"
@@ -953,7 +954,8 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 def _github(
     message_id: str | None, subject: str, body: str, footer_url: str | None
 ) -> tuple[str | None, str | None]:
-    """The thread root and URL of mail mirrored from a GitHub issue or pull request."""
+    """The thread root and URL of mail mirrored from a GitHub issue, pull request or
+    discussion (``<owner/repo/repo-discussions/369/comments/4567@github.com>``)."""
     if message_id:
         match = _GITHUB_ID.match(message_id)
         if match:
@@ -969,7 +971,8 @@ def _github(
 
 
 def _github_url_from(repo: str, kind: str, number: str) -> str:
-    return f"https://github.com/{repo}/{kind}/{number}"
+    path = "discussions" if kind == "repo-discussions" else kind
+    return f"https://github.com/{repo}/{path}/{number}"
 
 
 def _github_author(author: Person, subject: str, sender: str | None = None) -> Person:

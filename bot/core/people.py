@@ -43,7 +43,7 @@ _NOREPLY_ID = re.compile(r"^\d+\+")
 _ADDRESS_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|<[^<>]*>")
 _GITHUB_SENDERS = frozenset({"notifications@github.com", "noreply@github.com"})
-_GITHUB_ROOT = re.compile(r"^<[\w.-]+/[\w.-]+/(?:pull|issues)/\d+@github\.com>$")
+_GITHUB_ROOT = re.compile(r"^<[\w.-]+/[\w.-]+/(?:pull|issues|repo-discussions)/\d+@github\.com>$")
 
 
 # --------------------------------------------------------------------------

@@ -40,13 +40,14 @@ _FORUM_TOPIC_URL = re.compile(
     re.I,
 )
 _GITHUB_URL = re.compile(
-    r"https?://github\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?:pull|issues)/(?P<number>\d+)", re.I
+    r"https?://github\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?:pull|issues|discussions)/(?P<number>\d+)",
+    re.I,
 )
 _GITHUB_SHORT = re.compile(
     r"(?<![\w/.#-])(?P<repo>[a-z0-9][\w.-]*/[\w.-]+)#(?P<number>\d+)\b", re.I
 )
 _GITHUB_ROOT = re.compile(
-    r"^<(?P<repo>[\w.-]+/[\w.-]+)/(?:issues|pull)/(?P<number>\d+)@github\.com>$"
+    r"^<(?P<repo>[\w.-]+/[\w.-]+)/(?:issues|pull|repo-discussions)/(?P<number>\d+)@github\.com>$"
 )
 # "RFC #95" (with the hash: "RFC 2822" is the IETF's, not ours).
 _RFC_NUMBER = re.compile(r"\bRFC\s*#\s*(?P<number>\d+)\b", re.I)

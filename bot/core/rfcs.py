@@ -58,7 +58,7 @@ NOT_DEVELOPMENT_LISTS = (
     r"|reviews|gitbox|github|ci|general-announce|security|private)(?:[.@]|$)"
 )
 _GITHUB_THREAD = re.compile(
-    r"^<(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?:pull|issues)/\d+@github\.com>$"
+    r"^<(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?:pull|issues|repo-discussions)/\d+@github\.com>$"
 )
 
 

@@ -66,7 +66,9 @@ _AUTO_REPLY_SUBJECT = re.compile(
 _AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond")
 
 _GITHUB_ID = re.compile(r"@github\.com>?$", re.IGNORECASE)
-_GITHUB_ROOT = re.compile(r"^<[\w.-]+/[\w.-]+/(pull|issues)/\d+@github\.com>$", re.IGNORECASE)
+_GITHUB_ROOT = re.compile(
+    r"^<[\w.-]+/[\w.-]+/(pull|issues|repo-discussions)/\d+@github\.com>$", re.IGNORECASE
+)
 _GITHUB_SENDERS = frozenset({"notifications@github.com", "noreply@github.com"})
 _GITHUB_NOREPLY_DOMAIN = "@users.noreply.github.com"
 # ASF GitBox relays GitHub activity from these, with a "[GitHub]" subject tag.
