@@ -1005,3 +1005,20 @@ def test_a_forum_relaying_every_post_from_its_own_address_still_has_many_voices(
     [concern] = build_ledger(proposal.key, [proposal, objection], T0 + timedelta(days=2)).concerns
     assert concern.raised_by.name == "Bob Baker"
     assert concern.text == "I am worried that plugins parse the XML themselves."
+
+
+def test_people_a_review_tool_sends_for_from_its_one_address_stay_apart():
+    tool = "gerrit@review.example.org"
+    proposal = post(1, Person("Alice Archer (Code Review)", tool), PROPOSAL)
+    objection = post(
+        2, Person("Bob Baker (Code Review)", tool), "I worry that plugins break.", reply_to=1
+    )
+    [concern] = ledger(proposal, objection).concerns
+    assert concern.raised_by.name == "Bob Baker (Code Review)"
+    # One person under a shorter name from their own address is still one voice: their
+    # follow-up does not answer their own concern.
+    bob = Person("Bob Baker", "bob@example.org")
+    raised = post(2, bob, "I worry that plugins break.", reply_to=1)
+    more = post(3, Person("Bob", "bob@example.org"), "And the IDE plugins too.", reply_to=2)
+    [mine] = ledger(root(), raised, more).concerns
+    assert mine.answered_by == ()

@@ -60,7 +60,7 @@ from bot.core.concern_cues import (
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.discourse import HEADER_POST_NUMBER, HEADER_REPLY_TO
-from bot.core.people import People, is_same_person
+from bot.core.people import People, is_same_person, without_shared_senders
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
 from bot.core.rules import is_automated
@@ -730,7 +730,7 @@ def thread_readings(
     For measuring and fitting (bench/judgement.py); the ledger itself uses the same reader.
     """
     settings = settings or LedgerSettings()
-    ordered = sorted(posts, key=lambda p: (p.created_at, p.key))
+    ordered = without_shared_senders(sorted(posts, key=lambda p: (p.created_at, p.key)))
     reader = ThreadReader(ordered, settings)
     return [(post, reader.read(post)) for post in ordered if _may_raise(post, settings)]
 
@@ -1098,7 +1098,9 @@ def build_ledger(
     each becomes a finding of its post besides the cues' (:func:`merge_proposed`).
     """
     settings = settings or LedgerSettings()
-    ordered = sorted((p for p in posts if p.created_at <= now), key=lambda p: (p.created_at, p.key))
+    ordered = without_shared_senders(
+        sorted((p for p in posts if p.created_at <= now), key=lambda p: (p.created_at, p.key))
+    )
     subject = parse_subject(ordered[0].subject).topic if ordered else ""
     work = _Work(thread, settings, topic_words(subject), ThreadReader(ordered, settings))
     work.proposed = proposed or {}

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.core.mail import HEADER_RELAYED_BY
@@ -598,6 +598,38 @@ def _claimed_names(display: str) -> list[str]:
 # --------------------------------------------------------------------------
 # Person-to-person checks without a directory (commands, ledgers)
 # --------------------------------------------------------------------------
+
+
+def without_shared_senders(posts: Sequence[Post]) -> list[Post]:
+    """The posts, with the address dropped where people who are plainly not one person
+    write from it: a tracker's or review tool's one sending address ("Alice Archer
+    (Code Review) <gerrit@...>", "Bob Baker <gitlab@...>") names nobody, and read as
+    an address it would make everyone one voice, the proposer included. Their names
+    still tell them apart; without an address they carry no weight (see Trust model).
+    """
+    names: dict[str, set[frozenset[str]]] = {}
+    for post in posts:
+        words = _name_words(post.author.name)
+        if post.author.address and words:
+            names.setdefault(address_key(post.author.address), set()).add(words)
+    shared = {address for address, seen in names.items() if _several_people(seen)}
+    if not shared:
+        return list(posts)
+    return [
+        replace(post, author=Person(name=post.author.name, address=""))
+        if address_key(post.author.address) in shared
+        else post
+        for post in posts
+    ]
+
+
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", name.casefold()))
+
+
+def _several_people(names: set[frozenset[str]]) -> bool:
+    """Two names neither of which contains the other ("Bob" and "Bob Baker" may be one)."""
+    return any(not (one <= other or other <= one) for one in names for other in names)
 
 
 def is_same_person(one: Person, other: Person) -> bool:

@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 #    ways (2026-12-03): ledgers computed before read differently.
 # 4: a post a list or forum relays for a person is read as theirs, even when the relay
 #    marks it Auto-Submitted; a GitBox event line is not prose; a GitHub discussion is
-#    a mirror like an issue (2026-12-03).
+#    a mirror like an issue; an address people share names nobody (2026-12-03).
 VIEWS_VERSION = 4
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
