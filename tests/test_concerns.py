@@ -1003,7 +1003,7 @@ def test_a_forum_relaying_every_post_from_its_own_address_still_has_many_voices(
         2, "Bob Baker", "I am worried that plugins parse the XML themselves.", reply_to=1
     )
     [concern] = build_ledger(proposal.key, [proposal, objection], T0 + timedelta(days=2)).concerns
-    assert concern.raised_by.name == "Bob Baker"
+    assert concern.raised_by.name == "Bob Baker via Example Forum"  # as its From shows him
     assert concern.text == "I am worried that plugins parse the XML themselves."
 
 

@@ -301,21 +301,21 @@ RELAY = "Bob Baker via dev <dev@lists.example.org>"
     ("sender", "extra", "author"),
     [
         # Mailman's DMARC rewrite keeps the author in Reply-To, under their name.
-        (RELAY, "Reply-To: Bob Baker <bob@example.org>", ("Bob Baker", "bob@example.org")),
+        (RELAY, "Reply-To: Bob Baker <bob@example.org>", ("Bob Baker via dev", "bob@example.org")),
         # Google Groups names the original sender in X-Original-From.
         (
             "'Bob Baker' via golang-dev <golang-dev@googlegroups.com>",
             "X-Original-From: Bob Baker <bob@example.org>",
-            ("Bob Baker", "bob@example.org"),
+            ("'Bob Baker' via golang-dev", "bob@example.org"),
         ),
         # A forum's reply-by-email address is the topic's, and a Reply-To under another
         # name is the list's: neither is the author's, who then has no address.
         (
             "Bob Baker via Example Forum <forum@discourse.example.org>",
             "Reply-To: Example Forum <reply+4f2a@discourse.example.org>",
-            ("Bob Baker", ""),
+            ("Bob Baker via Example Forum", ""),
         ),
-        (RELAY, "Reply-To: dev@lists.example.org", ("Bob Baker", "")),
+        (RELAY, "Reply-To: dev@lists.example.org", ("Bob Baker via dev", "")),
     ],
 )
 def test_a_relayed_sender_is_the_person_it_names_not_the_relay(

@@ -786,10 +786,10 @@ def _relayed_author(sender: Person, headers: _Headers, defects: list[Defect]) ->
     """The author of mail a list or forum sent from its own address, and how it was read.
 
     ``sender`` is the From header's person. When its name says "Bob Baker via dev", the
-    address is the relay's, shared by every author: the person is Bob Baker at the
-    address the relay gives for him (``X-Original-From``, else a ``Reply-To`` under his
-    name), else Bob Baker with no address. The second value says so for
-    ``HEADER_RELAYED_BY`` ("" when the From header is the author's own).
+    address is the relay's, shared by every author: the person keeps the name the From
+    header shows (what readers and labels call him) at the address the relay gives for
+    him (``X-Original-From``, else a ``Reply-To`` under his name), else no address. The
+    second value says so for ``HEADER_RELAYED_BY`` ("" when the From address is his).
     """
     match = _RELAYED_NAME.match(sender.name)
     if match is None or not sender.address:
@@ -806,8 +806,8 @@ def _relayed_author(sender: Person, headers: _Headers, defects: list[Defect]) ->
             continue
         if header == "Reply-To" and original.name.casefold() != name.casefold():
             continue  # the list's own Reply-To, or someone else's
-        return Person(name=name, address=original.address), f"{relay}; address from {header}"
-    return Person(name=name, address=""), f"{relay}; no address of the author's"
+        return Person(name=sender.name, address=original.address), f"{relay}; address from {header}"
+    return Person(name=sender.name, address=""), f"{relay}; no address of the author's"
 
 
 class _SingleHeader:
