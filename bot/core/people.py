@@ -602,15 +602,16 @@ def _claimed_names(display: str) -> list[str]:
 
 def without_shared_senders(posts: Sequence[Post]) -> list[Post]:
     """The posts, with the address dropped where people who are plainly not one person
-    write from it: a tracker's or review tool's one sending address ("Alice Archer
-    (Code Review) <gerrit@...>", "Bob Baker <gitlab@...>") names nobody, and read as
-    an address it would make everyone one voice, the proposer included. Their names
-    still tell them apart; without an address they carry no weight (see Trust model).
+    write from a tool's sending address: a tracker's or review tool's one address
+    ("Alice Archer (Code Review) <gerrit@...>", "Bob Baker <gitlab@...>") names nobody,
+    and read as an address it would make everyone one voice, the proposer included.
+    Their names still tell them apart; without an address they carry no weight (see
+    Trust model).
     """
     names: dict[str, set[frozenset[str]]] = {}
     for post in posts:
         words = _name_words(post.author.name)
-        if post.author.address and words:
+        if words and _TOOL_SENDER.match(post.author.address):
             names.setdefault(address_key(post.author.address), set()).add(words)
     shared = {address for address, seen in names.items() if _several_people(seen)}
     if not shared:
@@ -621,6 +622,15 @@ def without_shared_senders(posts: Sequence[Post]) -> list[Post]:
         else post
         for post in posts
     ]
+
+
+# Only a tool's sending address is shared so: a person's own address under several
+# names is one person (or someone borrowing names, whom the address must keep naming).
+_TOOL_SENDER = re.compile(
+    r"(?:no-?reply|notifications?|gerrit|gitlab|gitea|reviews?|code-?review|bugzilla(?:-daemon)?"
+    r"|phabricator|forum|discourse|community|mailer|daemon|bot)(?:[+._-][^@]*)?@",
+    re.IGNORECASE,
+)
 
 
 def _name_words(name: str) -> frozenset[str]:
