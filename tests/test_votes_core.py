@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from bot.core.mail import HEADER_RELAYED_BY
 from bot.core.people import People
 from bot.core.votes import (
     AnnouncedResult,
@@ -1166,3 +1167,19 @@ def test_report_to_dict_is_json_ready() -> None:
 def test_ballot_reading_default_is_nothing() -> None:
     assert BallotReading(ReadingKind.NONE).ambiguous is False
     assert isinstance(parse_result(""), AnnouncedResult)
+
+
+def test_a_ballot_a_forum_relays_counts_but_a_tools_does_not() -> None:
+    # A forum's mailing-list mode marks its copies Auto-Submitted; the ballot is Bob's.
+    relayed = replace(
+        make_post("+1", "Bob Baker via Example Forum", address=""),
+        auto_submitted=True,
+        headers={HEADER_RELAYED_BY: "Example Forum <forum@example.org>; no address"},
+    )
+    # A CI job's "+1" is a build, not a ballot.
+    build = replace(
+        make_post("+1 Build passed.", "Jenkins", address="jenkins@builds.apache.org"),
+        auto_submitted=True,
+    )
+    tally = collect_ballots(make_call(), [relayed, build], until=AFTER_CLOSE)
+    assert voters(tally.ballots, 1) == {"Bob Baker via Example Forum"}

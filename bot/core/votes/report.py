@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.core.people import People
+from bot.core.rules import is_automated
 from bot.core.threads import parse_subject
 from bot.core.votes.call import CallTerms, parse_call
 from bot.core.votes.policy import Outcome, Rule, VotePolicy, VoteState, decide
@@ -206,7 +207,7 @@ def in_thread_announcement(
         or parse_subject(call.subject).is_reply
     )
     for post in sorted(replies, key=lambda p: (p.created_at, p.key)):
-        if post.key == call.key or post.created_at > now or post.auto_submitted:
+        if post.key == call.key or post.created_at > now or is_automated(post):
             continue
         if not root_missing and not people.is_same_person(post.author, call.author):
             continue

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.people import Author, People, name_key
+from bot.core.rules import is_automated
 from bot.core.votes.grammar import BallotReading, ReadingKind, marked_template, parse_ballot
 from bot.core.votes.prose import prose_lines
 from bot.core.votes.values import bucket_of, format_value
@@ -154,7 +155,7 @@ def _ballot_posts(
     # RESULT/CANCEL mails announce, they do not vote; re-delivered posts count once.
     seen: dict[str, Post] = {}
     for post in replies:
-        if post.key == call.key or post.key in skip or post.auto_submitted:
+        if post.key == call.key or post.key in skip or is_automated(post):
             continue
         if post.created_at > until or _RESULT_SUBJECT_RE.search(post.subject):
             continue
