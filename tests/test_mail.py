@@ -236,6 +236,21 @@ def test_github_mirror_threads_on_the_root_and_names_the_real_author():
     assert post.text == "Looks good."
 
 
+def test_a_github_profile_name_is_shown_with_the_login_people_know():
+    raw = raw_mail(
+        "We should not stabilize this yet.\n",
+        message_id="<rust-lang/rfcs/pull/2585/c1@github.com>",
+        sender="Josh Triplett <notifications@github.com>",
+        subject="Re: [rust-lang/rfcs] Unsafe blocks in unsafe fn (#2585)",
+        extra="X-GitHub-Sender: joshtriplett",
+    )
+    author = parse(raw).author
+    assert (author.name, author.address) == (
+        "Josh Triplett (joshtriplett)",
+        "joshtriplett@users.noreply.github.com",
+    )
+
+
 DISCUSSION = "<vuejs/rfcs/repo-discussions/369@github.com>"
 
 

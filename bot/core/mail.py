@@ -977,10 +977,17 @@ def _github_url_from(repo: str, kind: str, number: str) -> str:
 
 def _github_author(author: Person, subject: str, sender: str | None = None) -> Person:
     """GitHub mirrors send from a relay address; the person is the login GitHub names in
-    ``X-GitHub-Sender`` (else the display name), kept as their noreply address."""
+    ``X-GitHub-Sender`` (else the display name), kept as their noreply address. A profile
+    name that is not the login is shown with it, "Josh Triplett (joshtriplett)": on
+    GitHub people are known, mentioned and labelled by login."""
     login = (sender or "").strip()
     if re.fullmatch(r"[\w-]+(?:\[bot\])?", login):
-        return Person(name=author.name or login, address=f"{login}@users.noreply.github.com")
+        name = author.name
+        if not name or name.casefold() == login.casefold():
+            name = login
+        elif login.casefold() not in name.casefold():
+            name = f"{name} ({login})"
+        return Person(name=name, address=f"{login}@users.noreply.github.com")
     if author.name.lower() not in _RELAY_NAMES:
         return Person(name=author.name, address=f"{author.name}@users.noreply.github.com")
     gitbox = _GITBOX_SUBJECT.match(subject)
