@@ -375,7 +375,7 @@ def _build_post(
     subject = _header(headers, "Subject", defects) or ""
     if not subject:
         defects.append(Defect("missing-subject"))
-    author, relayed_by = _relayed_author(_author(headers, defects), headers, defects)
+    author, relayed_by = _relayed_author(_author(headers, defects), headers)
     created_at = _date(headers, envelope, defects)
     body_text = read_body(defects)
     if len(body_text) > MAX_TEXT_CHARS:
@@ -782,7 +782,7 @@ def _author(headers: _Headers, defects: list[Defect]) -> Person:
     return Person(name=name, address=address)
 
 
-def _relayed_author(sender: Person, headers: _Headers, defects: list[Defect]) -> tuple[Person, str]:
+def _relayed_author(sender: Person, headers: _Headers) -> tuple[Person, str]:
     """The author of mail a list or forum sent from its own address, and how it was read.
 
     ``sender`` is the From header's person. When its name says "Bob Baker via dev", the

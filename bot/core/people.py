@@ -600,6 +600,15 @@ def _claimed_names(display: str) -> list[str]:
 # --------------------------------------------------------------------------
 
 
+# Only a tool's sending address is shared so: a person's own address under several
+# names is one person (or someone borrowing names, whom the address must keep naming).
+_TOOL_SENDER = re.compile(
+    r"(?:no-?reply|notifications?|gerrit|gitlab|gitea|reviews?|code-?review|bugzilla(?:-daemon)?"
+    r"|phabricator|forum|discourse|community|mailer|daemon|bot)(?:[+._-][^@]*)?@",
+    re.IGNORECASE,
+)
+
+
 def without_shared_senders(posts: Sequence[Post]) -> list[Post]:
     """The posts, with the address dropped where people who are plainly not one person
     write from a tool's sending address: a tracker's or review tool's one address
@@ -622,15 +631,6 @@ def without_shared_senders(posts: Sequence[Post]) -> list[Post]:
         else post
         for post in posts
     ]
-
-
-# Only a tool's sending address is shared so: a person's own address under several
-# names is one person (or someone borrowing names, whom the address must keep naming).
-_TOOL_SENDER = re.compile(
-    r"(?:no-?reply|notifications?|gerrit|gitlab|gitea|reviews?|code-?review|bugzilla(?:-daemon)?"
-    r"|phabricator|forum|discourse|community|mailer|daemon|bot)(?:[+._-][^@]*)?@",
-    re.IGNORECASE,
-)
 
 
 def _name_words(name: str) -> frozenset[str]:
