@@ -379,3 +379,19 @@ def test_a_message_quoted_below_a_separator_is_not_the_authors_text(separator: s
     split = split_body(body)
     assert split.new == "A module must behave like one."
     assert split.quoted[0].endswith("There are two sets of problems.")
+
+
+def test_an_old_message_below_an_attribution_without_quote_marks_is_quoted():
+    # Yahoo's top-posting: the attribution, then the old mail with no ">".
+    body = (
+        "Overall makes sense to me, but how are we going to apply it to 3.0?\n"
+        "Tom\n\n"
+        "On Friday, March 6, 2020, 08:59:03 PM CST, Michael Armbrust <m@example.org> wrote:\n\n\n"
+        "I propose to add the following text to the policy.\n"
+    )
+    split = split_body(body)
+    assert split.new == "Overall makes sense to me, but how are we going to apply it to 3.0?\nTom"
+    assert split.quoted == ("I propose to add the following text to the policy.",)
+    # Bottom-posting is unchanged: the attribution over ">" lines, the answer below.
+    inline = "On Fri, Mar 6, 2020, Michael wrote:\n> I propose a policy.\n\nSounds good.\n"
+    assert split_body(inline).new == "Sounds good."

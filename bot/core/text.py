@@ -196,10 +196,24 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
         if _ATTRIBUTION.match(line) or _is_wrapped_attribution(lines, index):
             if _is_wrapped_attribution(lines, index):
                 index += 1
+            if _unmarked_quote_follows(lines, index + 1, new):
+                # "On Friday, ... Michael wrote:" over the old mail with no ">" (Yahoo's and
+                # some webmails' top-posting): the rest is the message being answered.
+                quoted.append([_strip_quote(rest) for rest in lines[index + 1 :]])
+                break
         else:
             new.append(line)
         index += 1
     return new, quoted
+
+
+def _unmarked_quote_follows(lines: list[str], start: int, new: list[str]) -> bool:
+    """After an attribution, the old message without ">" markers: the writer has said
+    something already (top-posting), and the next line with text is not quoted."""
+    if not any(line.strip() for line in new):
+        return False
+    following = next((line for line in lines[start:] if line.strip()), None)
+    return following is not None and not following.lstrip().startswith(">")
 
 
 def _is_footer(lines: list[str], index: int) -> bool:
