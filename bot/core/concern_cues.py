@@ -582,8 +582,6 @@ def features_of(
                 ("approval" in own or "thanks" in own) and "contrast" not in own
             ),
             "review_form": float(bool(forms) and context.review_comment),
-            # "Yes, I think that is sensible. ...": a post that opens agreeing builds on
-            # what it answers; its doubts are more often its own sketch's caveats.
             # "How about X?", "I propose one at <link>": a way forward that finds no
             # fault, in the sentence or beside it in its point, and sets nothing against.
             "suggests_only": float(
@@ -594,6 +592,8 @@ def features_of(
                     | (after if same_point_after else frozenset()),
                 )
             ),
+            # "Yes, I think that is sensible. ...": a post that opens agreeing builds on
+            # what it answers; its doubts are more often its own sketch's caveats.
             "post_opens_agreeing": float(
                 index > 0
                 and bool(cues[0] & {"approval", "acknowledgement"})
