@@ -305,10 +305,7 @@ def score_thread(thread: LabelledThread, detections: list[dict[str, Any]]) -> Th
     one concern stands for one labelled concern, even when its text holds the phrases
     of two (FORMAT.md's rule alone would count both). Precision keeps FORMAT.md's rule."""
     score = ThreadScore(thread, detected=detections)
-    pairs = one_to_one(
-        [[i for i, d in enumerate(detections) if matches(d, label)] for label in thread.concerns]
-    )
-    for label, hit in zip(thread.concerns, pairs, strict=True):
+    for label, hit in zip(thread.concerns, paired(thread.concerns, detections), strict=True):
         if hit is None:
             score.missed.append(label)
         else:
@@ -321,6 +318,11 @@ def score_thread(thread: LabelledThread, detections: list[dict[str, Any]]) -> Th
             if trap is not None:
                 score.traps.append((trap, detected))
     return score
+
+
+def paired(labels: Sequence[Label], detections: list[dict[str, Any]]) -> list[int | None]:
+    """For each label, the index of the detection it is paired with (one to one)."""
+    return one_to_one([[i for i, d in enumerate(detections) if matches(d, lab)] for lab in labels])
 
 
 def one_to_one(candidates: list[list[int]]) -> list[int | None]:
@@ -701,10 +703,7 @@ def _f1(posts: list[LabelledPost], post_threshold: float, point_threshold: float
         author = item.post.author.display
         detections = [{"raised_by": author, "title": f.title, "text": f.text} for f in findings]
         labelled += len(item.labels)
-        pairs = one_to_one(
-            [[i for i, d in enumerate(detections) if matches(d, lab)] for lab in item.labels]
-        )
-        found += sum(pair is not None for pair in pairs)
+        found += sum(pair is not None for pair in paired(item.labels, detections))
         detected += len(detections)
         right += sum(any(matches(d, lab) for lab in item.labels) for d in detections)
     recall = found / labelled if labelled else 1.0
