@@ -331,6 +331,12 @@ RELAY = "Bob Baker via dev <dev@lists.example.org>"
             ("Bob Baker via Example Forum", ""),
         ),
         (RELAY, "Reply-To: dev@lists.example.org", ("Bob Baker via dev", "")),
+        # groups.io writes the author's address into its own.
+        (
+            "Bob Baker via groups.io <bob=example.org@groups.io>",
+            "",
+            ("Bob Baker via groups.io", "bob@example.org"),
+        ),
     ],
 )
 def test_a_relayed_sender_is_the_person_it_names_not_the_relay(

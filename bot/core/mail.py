@@ -109,6 +109,8 @@ _TRACE_MAX_CHARS = 500
 _RELAYED_NAME = re.compile(
     r"^\s*['\"]?(?P<name>.+?)['\"]?\s+via\s+(?P<relay>\S.*?)\s*$", re.IGNORECASE
 )
+# groups.io writes the author's address into its own: "bob=example.com@groups.io".
+_ENCODED_SENDER = re.compile(r"^(?P<user>[^=@\s]+)=(?P<domain>[\w-]+(?:\.[\w-]+)+)@[^@\s]+$")
 # A reply-by-email address of a forum is the topic's, never the author's.
 _REPLY_KEY = re.compile(r"^(?:reply|replies)\+", re.IGNORECASE)
 
@@ -807,6 +809,10 @@ def _relayed_author(sender: Person, headers: _Headers) -> tuple[Person, str]:
         if header == "Reply-To" and original.name.casefold() != name.casefold():
             continue  # the list's own Reply-To, or someone else's
         return Person(name=sender.name, address=original.address), f"{relay}; address from {header}"
+    encoded = _ENCODED_SENDER.match(sender.address)
+    if encoded:
+        address = f"{encoded['user']}@{encoded['domain']}"
+        return Person(name=sender.name, address=address), f"{relay}; address from its From"
     return Person(name=sender.name, address=""), f"{relay}; no address of the author's"
 
 
