@@ -218,6 +218,16 @@ def test_a_sentence_saying_it_adds_another_point_starts_a_concern_of_its_own():
     ]
 
 
+def test_that_being_said_turns_against_what_came_before():
+    text = (
+        "I am fine with shipping it behind a flag first.\n\n"
+        "That being said, I believe this only serves to delay a decision that needs to be made."
+    )
+    assert findings(text) == [
+        "That being said, I believe this only serves to delay a decision that needs to be made."
+    ]
+
+
 def test_granting_a_suggestion_and_turning_against_it_is_a_concern():
     suggestion = post(2, CAROL, "We could merge the loader into core.", reply_to=1)
     text = (

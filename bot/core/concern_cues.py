@@ -115,6 +115,8 @@ NEGATED_BELIEF = _cue(
     r"(?:(?:yet|ever|once)\s+)?(?:seen|heard|met)\b",
 )
 NEGATIVE_JUDGEMENT = _cue(
+    # "this only serves to delay a decision that needs to be made"
+    r"\bonly\s+serves?\s+to\b",
     r"\b(?:problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
     r"|blockers?|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
     r"|unreliable|awkward|clunky|cumbersome|confusing|misleading|surprising|inconsistent|ambiguous"
@@ -234,7 +236,8 @@ INFORMATION_QUESTION = _cue(
     r"|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)\s*\?+\s*$",
 )
 CONTRAST = _cue(
-    r"^(?:but|however|though|although|yet|still|that\s+said|on\s+the\s+other\s+hand)\b",
+    r"^(?:but|however|though|although|yet|still|that\s+said|on\s+the\s+other\s+hand"
+    r"|(?:that|this)\s+being\s+said|having\s+said\s+(?:that|this)|(?:with\s+)?(?:all\s+)?that\s+said)\b",
     r"[,;]\s*(?:but|however|though|although)\b|\bbut\s+(?:i|we|it|this|that|the)\b",
 )
 OPINION = _cue(
@@ -573,8 +576,9 @@ def features_of(
                 bool(forms) and context.by_proposer and context.parent_proposes
             ),
             # Interactions a linear reader cannot form on its own.
+            # Not a question about the process ("Can we go to FCP?"): that moves it on.
             "question_to_proposal": float(
-                unit.is_question and not context.by_proposer and "denial" not in own
+                unit.is_question and not context.by_proposer and not own & {"denial", "meta"}
             ),
             "form_by_proposer": float(bool(forms) and context.by_proposer),
             "form_answering_question": float(bool(forms) and context.parent_asks),
