@@ -103,7 +103,8 @@ def test_threads_json_lists_kinds_and_links(tmp_path: Path):
     assert vote["messages"] == 4
     assert vote["participants"] == ["Alice Archer", "Bob Bauer", "Carol Cortés", "Dave Diaz"]
     pr = next(r for r in rows if r["key"] == "<example/indexer/pull/95@github.com>")
-    assert pr["participants"] == ["Erin Eastwood", "Alice Archer"]
+    # A GitHub profile name is shown with its login when the name does not contain it.
+    assert pr["participants"] == ["Erin Eastwood (erin-e)", "Alice Archer"]
     table = quorum("threads", db=db, check=True).stdout
     assert "[RFC] Pluggable storage backends for the indexer" in table
     assert "closes: [VOTE] Release Example Indexer 2.1.0" in table
