@@ -365,3 +365,32 @@ def m011_rfc_links_stale(db: Database) -> None:
         "CREATE TABLE IF NOT EXISTS rfc_links_stale"
         " (id INTEGER PRIMARY KEY AUTOINCREMENT, thread_key TEXT NOT NULL UNIQUE)"
     )
+
+
+@migrations()
+def m012_module_views(db: Database) -> None:
+    # The modules' responsiveness, kept as derived state (bot.store.modules): each
+    # module's evaluation as of when it was computed, what it was computed with (the
+    # fingerprint), and the next moment the clock alone changes it (due_at: the tick
+    # reads a range of this index). module_threads says which modules each thread
+    # reaches, so a new post recomputes only those, and a module reads only the
+    # conversations of its window. module_marks: obligations whose ladder the outbox
+    # changed (triggers of the outbox's migrations), read and deleted by the next refresh.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS module_views (module TEXT PRIMARY KEY, fingerprint TEXT"
+        " NOT NULL, computed_at TEXT NOT NULL, due_at TEXT, payload TEXT NOT NULL,"
+        " revision INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_module_views_due_at ON module_views (due_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS module_threads (thread_key TEXT NOT NULL, module TEXT NOT"
+        " NULL, last_at TEXT NOT NULL, PRIMARY KEY (thread_key, module))"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_module_threads_module_last_at"
+        " ON module_threads (module, last_at)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS module_marks"
+        " (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL)"
+    )

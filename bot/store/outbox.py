@@ -122,6 +122,22 @@ def m009_scale_actions_created_at(db: Database) -> None:
     db.table("actions").create_index(["created_at"], if_not_exists=True)
 
 
+@migrations()
+def m010_module_marks(db: Database) -> None:
+    # A reminder recorded, claimed, sent or recorded in dry-run changes its obligation's
+    # ladder, so its module's stored evaluation (bot.store.modules) is taken up again.
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS module_marks_item AFTER INSERT ON action_items"
+        " BEGIN INSERT INTO module_marks (item) VALUES (NEW.item); END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS module_marks_action AFTER UPDATE ON actions"
+        " WHEN NEW.kind IN ('catch-up', 'remind', 'escalate') BEGIN"
+        " INSERT INTO module_marks (item) SELECT item FROM action_items"
+        " WHERE action_key = NEW.key; END"
+    )
+
+
 def apply_migrations(db: Database) -> None:
     """Create or upgrade the outbox tables. Needs the core schema (``posts``) first."""
     migrations.apply(db)
