@@ -147,8 +147,8 @@ def plan(store: Store, config: Config, now: datetime, changed: Sequence[str]) ->
 
 def apply(store: Store, result: ModulePlan) -> None:
     """Store a module plan (inside the caller's transaction)."""
-    if result.rebuilt:
-        stored.forget_reach(store)
+    # A rebuild reads again (and replaces) the reach of every thread in the window; the
+    # reach of one outside it is never read, and is read again if it gets a new post.
     stored.set_reach(store, result.reach)
     stored.save(store, result.rows, result.dropped)
     stored.forget_marks(store, result.marks_upto)

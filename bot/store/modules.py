@@ -121,11 +121,6 @@ def set_reach(store: Store, reach: Mapping[str, tuple[str, frozenset[str]]]) -> 
     )
 
 
-def forget_reach(store: Store) -> None:
-    """Every thread's reach (a new configuration, whose modules may match otherwise)."""
-    store.db.execute("DELETE FROM module_threads")
-
-
 def in_window(store: Store, thread_keys: Sequence[str], since: str) -> dict[str, str]:
     """Those of these threads active since ``since``, with their last_at."""
     return {
