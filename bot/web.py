@@ -72,7 +72,7 @@ from bot.errors import UserError
 from bot.features.attention import attention
 from bot.features.concerns import summary_of
 from bot.features.links import archive_of
-from bot.features.module_views import stored_evaluation
+from bot.features.module_views import StoredModules
 from bot.features.reminders import (
     DEFAULT_RESPONSIVENESS,
     escalation_policy,
@@ -270,13 +270,14 @@ class ModulesMemo:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._stored = StoredModules(config)
         self._last: tuple[tuple[Any, ...], Evaluation] | None = None
 
     def __call__(self, store: Store, now: datetime) -> Evaluation:
         step = int(now.timestamp() // MODULES_STEP.total_seconds())
         key = (tuple(stored_modules.stamps(store)), step)
         if self._last is None or self._last[0] != key:
-            self._last = (key, stored_evaluation(store, self.config, now))
+            self._last = (key, self._stored.read(store, now))
         return self._last[1]
 
 

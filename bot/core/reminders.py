@@ -61,7 +61,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum, IntEnum, StrEnum
-from functools import cache
+from functools import cache, partial
 from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -1675,34 +1675,61 @@ def next_change(
 
 def evaluation_from_dict(data: Mapping[str, Any]) -> Evaluation:
     """An :class:`Evaluation` from its ``to_dict()`` (what the store keeps)."""
-    found: Evaluation = _from_jsonable(Evaluation, data)
+    decode = _decoder(Evaluation)
+    assert decode is not None
+    found: Evaluation = decode(data)
     return found
 
 
-def _from_jsonable(kind: Any, value: Any) -> Any:
-    """The inverse of :func:`_jsonable`, led by the type of the field."""
-    if value is None:
-        return None
-    origin = get_origin(kind)
-    if origin in (Union, UnionType):
-        return _from_jsonable(next(a for a in get_args(kind) if a is not type(None)), value)
-    if origin is tuple:
-        args = get_args(kind)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_from_jsonable(args[0], item) for item in value)
-        return tuple(_from_jsonable(a, item) for a, item in zip(args, value, strict=True))
-    if kind is datetime:
-        return datetime.fromisoformat(value)
-    if kind is timedelta:
-        return timedelta(seconds=value)
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return kind(value)
-    if isinstance(kind, type) and is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(**{f.name: _from_jsonable(hints[f.name], value[f.name]) for f in fields(kind)})
-    return value
+Decode = Callable[[Any], Any]
 
 
 @cache
-def _hints(kind: type) -> dict[str, Any]:
-    return get_type_hints(kind)
+def _decoder(kind: Any) -> Decode | None:
+    """The inverse of :func:`_jsonable` for values of type ``kind``, worked out once per
+    type (a dashboard decodes thousands of obligations); None: the JSON value is it."""
+    origin = get_origin(kind)
+    if origin in (Union, UnionType):
+        inner = _decoder(next(a for a in get_args(kind) if a is not type(None)))
+        return None if inner is None else partial(_optional, inner)
+    if origin is tuple:
+        args = get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            return tuple if item is None else partial(_tuple_of, item)
+        return partial(_fixed_tuple, tuple(_decoder(a) or _same for a in args))
+    if kind is datetime:
+        return datetime.fromisoformat
+    if kind is timedelta:
+        return _seconds
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind
+    if isinstance(kind, type) and is_dataclass(kind):
+        hints = get_type_hints(kind)
+        plan = tuple((f.name, _decoder(hints[f.name])) for f in fields(kind))
+        return partial(_record, kind, plan)
+    return None
+
+
+def _optional(inner: Decode, value: Any) -> Any:
+    return None if value is None else inner(value)
+
+
+def _tuple_of(item: Decode, value: Any) -> tuple[Any, ...]:
+    return tuple(map(item, value))
+
+
+def _fixed_tuple(items: tuple[Decode, ...], value: Any) -> tuple[Any, ...]:
+    return tuple(decode(part) for decode, part in zip(items, value, strict=True))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _seconds(value: Any) -> timedelta:
+    return timedelta(seconds=value)
+
+
+def _record(kind: type, plan: tuple[tuple[str, Decode | None], ...], value: Any) -> Any:
+    return kind(**{name: value[name] if f is None else f(value[name]) for name, f in plan})

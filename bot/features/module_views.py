@@ -54,6 +54,7 @@ from bot.features.reminders import (
     reminder_actions,
     window_of,
 )
+from bot.features.settings import per_config
 from bot.model import Action, Post, Thread
 from bot.store import Store, to_text
 from bot.store import modules as stored
@@ -72,6 +73,17 @@ READ_STEP = 200
 def fingerprint(config: Config, registry: Sequence[Module]) -> str:
     """What the stored evaluations were computed with: this code, the configuration they
     read, the modules as resolved (maintainers may come from a stored CODEOWNERS)."""
+    described = [
+        _configured(config),
+        [[m.name, m.state.value, list(m.maintainers)] for m in registry],
+    ]
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@per_config
+def _configured(config: Config) -> str:
+    """The code's version and the configuration the evaluations read, once per Config."""
     sections = (
         "bot", "modules", "responsiveness", "identities", "trust", "rfcs", "concerns",
         "discourse", "roster",
@@ -79,7 +91,6 @@ def fingerprint(config: Config, registry: Sequence[Module]) -> str:
     dumped = config.model_dump(mode="json")
     described: dict[str, object] = {name: dumped.get(name) for name in sections}
     described["version"] = MODULES_VERSION
-    described["registry"] = [[m.name, m.state.value, list(m.maintainers)] for m in registry]
     described["model"] = [
         sorted(DEFAULT_MODEL.sentence_weights.items()),
         sorted(DEFAULT_MODEL.post_weights.items()),
@@ -159,14 +170,31 @@ def stored_evaluation(store: Store, config: Config, now: datetime) -> Evaluation
     """The modules as the store keeps them, read as of ``now`` (the dashboard: what the
     views job computed last); from scratch while the store keeps none for this
     configuration yet."""
-    registry = module_registry(config, store)
-    print_ = fingerprint(config, registry)
-    with store.read_step():
-        stamps = {row[0]: row[1] for row in stored.stamps(store)}
-        if any(stamps.get(m.name) != print_ for m in registry):
-            return evaluate_modules(store, config, now)
-        payloads = stored.payloads(store, [m.name for m in registry])
-    return joined(registry, [evaluation_from_dict(p) for p in payloads.values()], now)
+    return StoredModules(config).read(store, now)
+
+
+class StoredModules:
+    """The stored evaluations as one reader (the dashboard) keeps them: each module's
+    decoded again only when its revision changed, so a new post about one module does
+    not decode the others' thousands of obligations again."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._parts: dict[str, tuple[tuple[str, int], Evaluation]] = {}
+
+    def read(self, store: Store, now: datetime) -> Evaluation:
+        registry = module_registry(self.config, store)
+        print_ = fingerprint(self.config, registry)
+        with store.read_step():
+            stamps = {row[0]: (row[1], row[2]) for row in stored.stamps(store)}
+            if any(stamps.get(m.name, ("", 0))[0] != print_ for m in registry):
+                return evaluate_modules(store, self.config, now)
+            changed = [m.name for m in registry if m.name not in self._parts
+                       or self._parts[m.name][0] != stamps[m.name]]  # fmt: skip
+            payloads = stored.payloads(store, changed)
+        for name, payload in payloads.items():
+            self._parts[name] = (stamps[name], evaluation_from_dict(payload))
+        return joined(registry, [self._parts[m.name][1] for m in registry], now)
 
 
 def current_evaluation(store: Store, config: Config, now: datetime) -> Evaluation:
