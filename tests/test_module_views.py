@@ -205,3 +205,37 @@ def test_a_new_post_recomputes_only_the_module_it_reaches(tmp_path: Path):
 def _figures_of(result: feature_views.Plan) -> list[dict[str, Any]]:
     assert result.modules is not None
     return [figures for row in result.modules.rows for figures in row.payload["modules"]]
+
+
+def test_a_post_in_another_thread_of_the_rfc_recomputes_the_module_it_pauses(tmp_path: Path):
+    """A hold in one thread of an RFC pauses what is owed in all of them: the module a
+    question in the RFC's other thread reaches is recomputed, though the hold is about
+    nothing."""
+    config = _config()
+    asked = START + timedelta(days=1)
+    store = Store.open(tmp_path / "q.db")
+    list_id = "List-Id: <dev.lists.example.org>"
+
+    def mail(n: str, subject: str, body: str, at: datetime, sender: str, extra: str = "") -> None:
+        raw = raw_mail(body, subject=subject, message_id=f"<{n}@example.org>", sender=sender,
+                       date=format_datetime(at), extra=f"{list_id}{extra}")  # fmt: skip
+        ingest(store, raw, arrived_at=at)
+
+    try:
+        mail("a1", "[RFC] RFC #95: segment storage", "How will the indexer store segments?\n",
+             asked, PEOPLE[0])  # fmt: skip
+        mail("b1", "RFC #95 meeting notes", "Notes from the call.\n", asked, PEOPLE[1])
+        feature_views.refresh(store, config, asked + timedelta(hours=1))
+        held = asked + timedelta(days=1)
+        mail("b2", "Re: RFC #95 meeting notes", "@quorum hold\n", held, PEOPLE[1],
+             "\nIn-Reply-To: <b1@example.org>")  # fmt: skip
+        now = held + timedelta(hours=1)
+        result = feature_views.refresh(store, config, now)
+        scratch = evaluate_modules(store, config, now)
+        paused = [o for o in scratch.obligations if o.state.value == "paused"]
+        assert [o.post.key for o in paused] == ["<a1@example.org>"]
+        assert result.modules is not None
+        assert result.modules.recomputed == ["indexer"]
+        assert _figures(module_views.stored_evaluation(store, config, now)) == _figures(scratch)
+    finally:
+        store.close()
