@@ -268,9 +268,9 @@ class ModulesMemo:
     obligations' waiting grows). Called on the store's one thread only.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, front: bool = False) -> None:
         self.config = config
-        self._stored = StoredModules(config)
+        self._stored = StoredModules(config, front=front)
         self._last: tuple[tuple[Any, ...], Evaluation] | None = None
 
     def __call__(self, store: Store, now: datetime) -> Evaluation:
@@ -757,6 +757,9 @@ class Dashboard:
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
         self.modules = ModulesMemo(ctx.config)
+        # What "Needs attention" and the front page read: the figures, the flags and the
+        # obligations that are an item, not every obligation of the window.
+        self.front = ModulesMemo(ctx.config, front=True)
 
     async def read(self, call: Callable[[Store, datetime], T]) -> tuple[T, datetime]:
         """``call(store, now)`` in one read of the store, and the ``now`` it used."""
@@ -807,7 +810,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
     config = dashboard.ctx.config
     overview, now = await dashboard.read(
-        lambda store, now: read_overview(store, config, now, dashboard.modules)
+        lambda store, now: read_overview(store, config, now, dashboard.front)
     )
     return page(
         request,
@@ -1108,7 +1111,7 @@ async def api_attention(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
     config = dashboard.ctx.config
     found, _ = await dashboard.read(
-        lambda store, now: attention(store, config, now, evaluation=dashboard.modules(store, now))
+        lambda store, now: attention(store, config, now, evaluation=dashboard.front(store, now))
     )
     return json_response(found.to_dict())
 

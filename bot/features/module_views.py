@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import Config
+from bot.core.attention import for_attention
 from bot.core.concern_model import DEFAULT_MODEL
 from bot.core.modules import Module
 from bot.core.reminders import (
@@ -65,7 +66,8 @@ from bot.store.modules import ModuleRow
 logger = logging.getLogger(__name__)
 
 # Bump when what a stored module evaluation holds, or how it is computed, changes.
-MODULES_VERSION = 1
+# 2: each row holds the part the front page reads too (front).
+MODULES_VERSION = 2
 # Threads read per read step while working out what a change reaches.
 READ_STEP = 200
 
@@ -178,8 +180,10 @@ class StoredModules:
     decoded again only when its revision changed, so a new post about one module does
     not decode the others' thousands of obligations again."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, front: bool = False) -> None:
         self.config = config
+        # Only the part "Needs attention" reads (bot.core.attention.for_attention).
+        self.front = front
         self._parts: dict[str, tuple[tuple[str, int], Evaluation]] = {}
 
     def read(self, store: Store, now: datetime) -> Evaluation:
@@ -191,7 +195,7 @@ class StoredModules:
                 return evaluate_modules(store, self.config, now)
             changed = [m.name for m in registry if m.name not in self._parts
                        or self._parts[m.name][0] != stamps[m.name]]  # fmt: skip
-            payloads = stored.payloads(store, changed)
+            payloads = stored.payloads(store, changed, front=self.front)
         for name, payload in payloads.items():
             self._parts[name] = (stamps[name], evaluation_from_dict(payload))
         return joined(registry, [self._parts[m.name][1] for m in registry], now)
@@ -287,6 +291,7 @@ def _row(
         computed_at=to_text(now),
         due_at=to_text(due) if due is not None else None,
         payload=part.to_dict(),
+        front=for_attention(part).to_dict(),
     )
 
 

@@ -451,3 +451,11 @@ def m014_identity_hints_state(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_identity_hints_state"
         " ON identity_hints (state, person, alias)"
     )
+
+
+@migrations()
+def m015_module_views_front(db: Database) -> None:
+    # What the front page's "Needs attention" reads of a module (its figures, flags and
+    # the obligations that are an item), beside the whole evaluation: after a new mail
+    # the page decodes that, not every obligation of the window.
+    db.execute("ALTER TABLE module_views ADD COLUMN front TEXT")

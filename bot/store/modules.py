@@ -34,6 +34,8 @@ class ModuleRow:
     computed_at: str
     due_at: str | None
     payload: dict[str, Any]
+    # The part the front page reads (bot.core.attention.for_attention).
+    front: dict[str, Any]
 
 
 def stamps(store: Store) -> list[tuple[str, str, int]]:
@@ -47,12 +49,16 @@ def stamps(store: Store) -> list[tuple[str, str, int]]:
     ]
 
 
-def payloads(store: Store, modules: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored evaluations of these modules, by name."""
+def payloads(
+    store: Store, modules: Sequence[str], *, front: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The stored evaluations of these modules, by name (``front``: the part the front
+    page reads)."""
+    column = "front" if front else "payload"
     return {
         row[0]: json.loads(row[1])
         for row in store.db.execute(
-            "SELECT module, payload FROM module_views"
+            f"SELECT module, {column} FROM module_views"  # noqa: S608 (one of two names)
             " WHERE module IN (SELECT value FROM json_each(?))",
             [json.dumps(list(modules))],
         )
@@ -71,12 +77,22 @@ def due(store: Store, moment: str) -> list[str]:
 
 def save(store: Store, rows: Sequence[ModuleRow], dropped: Iterable[str] = ()) -> None:
     store.db.conn.executemany(
-        "INSERT INTO module_views (module, fingerprint, computed_at, due_at, payload)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET"
+        "INSERT INTO module_views (module, fingerprint, computed_at, due_at, payload, front)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(module) DO UPDATE SET"
         " fingerprint = excluded.fingerprint, computed_at = excluded.computed_at,"
-        " due_at = excluded.due_at, payload = excluded.payload,"
+        " due_at = excluded.due_at, payload = excluded.payload, front = excluded.front,"
         " revision = module_views.revision + 1",
-        [(r.module, r.fingerprint, r.computed_at, r.due_at, json.dumps(r.payload)) for r in rows],
+        [
+            (
+                r.module,
+                r.fingerprint,
+                r.computed_at,
+                r.due_at,
+                json.dumps(r.payload),
+                json.dumps(r.front),
+            )
+            for r in rows
+        ],
     )
     store.db.conn.executemany(
         "DELETE FROM module_views WHERE module = ?", [(name,) for name in dropped]
