@@ -43,6 +43,7 @@ from bot.features.attention import attention
 from bot.features.concerns import find_thread, ledger_of, ledgers, render_summary, summary_of
 from bot.features.digest import build_digest, render_digest
 from bot.features.links import archive_problem, link_of
+from bot.features.module_views import current_evaluation
 from bot.features.reminders import evaluate_modules, module_dict
 from bot.features.votes import draft_result, vote_report, vote_reports
 from bot.ingest import SHARED_COMMIT_MESSAGES, ImportReport, import_paths
@@ -554,7 +555,8 @@ def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Every module: state, maintainers, open obligations, response times, CI failures."""
     config = ctx.config()
     with _store(ctx) as store:
-        evaluation = evaluate_modules(store, config, _moment(now))
+        # As of another moment (--now) from scratch; else as the store keeps it.
+        evaluation = (evaluate_modules if now else current_evaluation)(store, config, _moment(now))
     if as_json:
         payload = {
             "modules": [module_dict(f) for f in evaluation.modules],

@@ -13,8 +13,8 @@ row per RFC and per vote, kept up to date by :mod:`bot.features.views` as mail
 arrives and as the clock moves), through their indexes and with a LIMIT: a
 page costs what it shows, however long the list's history. Only two things
 are computed on a request, each for the one item a page shows: the summary of
-an RFC and the ballots of a vote. The modules section is
-:func:`bot.features.reminders.evaluate_modules`, called in one place
+an RFC and the ballots of a vote. The modules section is their stored evaluations
+(:func:`bot.features.module_views.stored_evaluation`), read in one place
 (:class:`ModulesMemo`). A URL names an RFC or a vote by a key (an indexed
 lookup) or by a piece of its subject (a LIKE over the views, with a LIMIT); no
 URL starts a scan of posts or threads.
@@ -72,10 +72,10 @@ from bot.errors import UserError
 from bot.features.attention import attention
 from bot.features.concerns import summary_of
 from bot.features.links import archive_of
+from bot.features.module_views import StoredModules
 from bot.features.reminders import (
     DEFAULT_RESPONSIVENESS,
     escalation_policy,
-    evaluate_modules,
     modules_payload,
 )
 from bot.features.roster import people_for, roster_for
@@ -84,6 +84,7 @@ from bot.model import Thread, ThreadKind
 from bot.render import TEMPLATES, render
 from bot.store import Store
 from bot.store import forum as forum_store
+from bot.store import modules as stored_modules
 from bot.store import views as stored
 
 logger = logging.getLogger(__name__)
@@ -260,25 +261,23 @@ def read_overview(
 
 
 class ModulesMemo:
-    """The modules' obligations, figures and flags: the one place the dashboard computes
-    them (:func:`bot.features.reminders.evaluate_modules`).
-
-    They read every post, so the last ones are kept until the views take in a change
-    (their ``seq``), the configuration changes (their fingerprint) or the clock moves
-    on by MODULES_STEP; otherwise `/` and `/modules` would cost the whole history on
-    every request. Called on the store's one thread only.
+    """The modules' obligations, figures and flags, as the store keeps them a module at a
+    time (:func:`bot.features.module_views.stored_evaluation`, kept current by the views
+    job): decoded again only when a stored module changed (its stamp: fingerprint,
+    when computed, when due) or the clock moved on by MODULES_STEP (the open
+    obligations' waiting grows). Called on the store's one thread only.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, front: bool = False) -> None:
         self.config = config
+        self._stored = StoredModules(config, front=front)
         self._last: tuple[tuple[Any, ...], Evaluation] | None = None
 
     def __call__(self, store: Store, now: datetime) -> Evaluation:
-
         step = int(now.timestamp() // MODULES_STEP.total_seconds())
-        key = (stored.meta(store, "seq"), stored.meta(store, "fingerprint"), step)
+        key = (tuple(stored_modules.stamps(store)), step)
         if self._last is None or self._last[0] != key:
-            self._last = (key, evaluate_modules(store, self.config, now))
+            self._last = (key, self._stored.read(store, now))
         return self._last[1]
 
 
@@ -758,6 +757,9 @@ class Dashboard:
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
         self.modules = ModulesMemo(ctx.config)
+        # What "Needs attention" and the front page read: the figures, the flags and the
+        # obligations that are an item, not every obligation of the window.
+        self.front = ModulesMemo(ctx.config, front=True)
 
     async def read(self, call: Callable[[Store, datetime], T]) -> tuple[T, datetime]:
         """``call(store, now)`` in one read of the store, and the ``now`` it used."""
@@ -808,7 +810,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
     config = dashboard.ctx.config
     overview, now = await dashboard.read(
-        lambda store, now: read_overview(store, config, now, dashboard.modules)
+        lambda store, now: read_overview(store, config, now, dashboard.front)
     )
     return page(
         request,
@@ -1109,7 +1111,7 @@ async def api_attention(request: web.Request) -> web.Response:
     dashboard = _dashboard(request)
     config = dashboard.ctx.config
     found, _ = await dashboard.read(
-        lambda store, now: attention(store, config, now, evaluation=dashboard.modules(store, now))
+        lambda store, now: attention(store, config, now, evaluation=dashboard.front(store, now))
     )
     return json_response(found.to_dict())
 

@@ -5,12 +5,16 @@ statement the store runs while a real `quorum run` (in this process) takes mail 
 SMTP, runs its features tick and its dispatch, serves every dashboard page and API
 list, and while the reading commands run. Each recorded statement is then planned with
 ``EXPLAIN QUERY PLAN``: a ``SCAN`` of a table that grows with the history (posts,
-threads, raw_messages, ...) without an index fails the test, naming the statement.
+threads, raw_messages, ...) fails the test, naming the statement, unless a LIMIT stops
+it and an index orders it. A scan through an index still reads an entry per row (a
+count(*) of posts read a million at 1,000,000 messages): counts are counters the
+triggers keep, windows are ranges of an index (a SEARCH), lists stop at their page.
 
-WHOLE_HISTORY lists the reads that are full by design: only the recomputation of every
-view when the store or the configuration is new. Ticks, pages and commands read what
-changed or what they show. An entry that is no longer run fails the test too, so the
-list only ever shrinks.
+WHOLE_HISTORY lists the reads that are full by design: the recomputation of every
+view when the store or the configuration is new, a subject searched anywhere, and
+commands that show or read everything (`quorum threads`, `quorum people`). Ticks,
+pages and other commands read what changed or what they show. An entry that is no
+longer run fails the test too, so the list only ever shrinks.
 """
 
 from __future__ import annotations
@@ -66,11 +70,13 @@ GROWING = frozenset(
         # The stored views: one per RFC and per vote, as many as the history's threads.
         "rfc_views",
         "vote_views",
+        # Which modules each thread reaches (bot.store.modules): a row per thread and module.
+        "module_threads",
     }
 )
 
-# Reads of the whole history that are made on purpose: the start of each statement,
-# and why it reads everything.
+# Reads of the whole history that are made on purpose: the start of each statement
+# ("start … end" when the start alone says too little), and why it reads everything.
 WHOLE_HISTORY = {
     "SELECT DISTINCT coalesce(l.rfc, t.key) FROM threads t": (
         "views.all_heads: a new store or a new configuration recomputes every RFC's view,"
@@ -80,6 +86,15 @@ WHOLE_HISTORY = {
     # the views' subjects (one row per RFC or vote, not the posts), and stops at a page.
     "SELECT payload FROM rfc_views WHERE subject LIKE": "views._named: an RFC by its subject",
     "SELECT payload FROM vote_views WHERE subject LIKE": "views._named: a vote by its subject",
+    # Commands that show or read everything, and say so.
+    "SELECT t.*, (SELECT json_group_array(DISTINCT … ORDER BY t.first_at, t.rowid": (
+        "Store.threads() without a page: `quorum threads` lists every thread"
+    ),
+    "SELECT person, alias, kind, source, evidence, state, recorded_at FROM identity_hints"
+    " ORDER BY": "sources.hints(): `quorum people` lists every identity hint",
+    "SELECT p.key, p.author_address, r.raw, r.raw_parts, r.zraw, r.dict_id FROM posts p": (
+        "sources.github_posts: `quorum people` reads hints again from every GitHub mirror mail"
+    ),
 }
 
 _PLAN_SCAN = re.compile(r"^SCAN (\w+)(.*)$")
@@ -97,22 +112,33 @@ def _tables_by_name(sql: str) -> dict[str, str]:
     return names
 
 
+_LIMIT = re.compile(r"\bLIMIT\b", re.IGNORECASE)
+
+
 def full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
-    """The growing tables ``sql`` reads from end to end without an index."""
+    """The growing tables ``sql`` walks from end to end: a SCAN, through an index or not,
+    of a statement without a LIMIT to stop it (counting through an index still reads an
+    entry per row: at 1,000,000 messages, tens of thousands)."""
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
     except sqlite3.Error:
         return []  # not plannable on its own (a temp table of its connection, say)
     names = _tables_by_name(sql)
+    bounded = _LIMIT.search(sql) is not None
     scans = []
     for *_, detail in plan:
         found = _PLAN_SCAN.match(detail)
-        if found is None or "USING" in found.group(2):
+        if found is None or (bounded and "USING" in found.group(2)):
             continue
         table = names.get(found.group(1), found.group(1))
         if table in GROWING:
             scans.append(table)
     return scans
+
+
+def _names(allowed: str, sql: str) -> bool:
+    start, _, end = allowed.partition(" … ")
+    return sql.startswith(start) and sql.endswith(end)
 
 
 def _plannable(sql: str) -> bool:
@@ -248,7 +274,7 @@ def test_nothing_the_app_or_the_commands_run_scans_a_growing_table(
             scans = full_scans(conn, sql)
             if not scans:
                 continue
-            allowed = next((a for a in WHOLE_HISTORY if sql.startswith(a)), None)
+            allowed = next((a for a in WHOLE_HISTORY if _names(a, sql)), None)
             if allowed is not None:
                 allowed_seen.add(allowed)
                 continue
@@ -264,6 +290,10 @@ def test_the_plan_check_sees_a_scan_behind_an_alias_and_accepts_an_index(tmp_pat
     assert full_scans(conn, "SELECT * FROM posts p WHERE p.subject = 'x'") == ["posts"]
     assert full_scans(conn, "SELECT * FROM posts WHERE message_id = 'x'") == []
     assert full_scans(conn, "SELECT * FROM settings WHERE value = 'x'") == []  # not growing
+    # Through an index all the same: an entry per row, unless a LIMIT stops it.
+    assert full_scans(conn, "SELECT count(*) FROM posts") == ["posts"]
+    assert full_scans(conn, "SELECT key FROM posts ORDER BY created_at") == ["posts"]
+    assert full_scans(conn, "SELECT key FROM posts ORDER BY thread_key, created_at LIMIT 5") == []
 
 
 def test_the_threads_active_in_a_window_are_a_range_of_an_index(tmp_path: Path):

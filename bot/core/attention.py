@@ -21,7 +21,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
@@ -225,6 +225,25 @@ def _ladder_items(evaluation: Evaluation, words: _Words, max_age: timedelta) -> 
         if item is not None:
             items.append(item)
     return items
+
+
+def for_attention(evaluation: Evaluation) -> Evaluation:
+    """The part of an evaluation "Needs attention" reads: the figures, the flags, and the
+    open obligations that are an item, or become one as the clock alone moves (a due
+    escalation); not the thousands a busy window holds that wait below the ladder. Read
+    as of a later moment (:func:`bot.core.reminders.as_of`) before that evaluation's
+    next change, it gives the same items as the whole."""
+    return replace(
+        evaluation,
+        obligations=tuple(o for o in evaluation.obligations if _may_be_an_item(o)),
+        decisions=(),
+    )
+
+
+def _may_be_an_item(obligation: Obligation) -> bool:
+    if not obligation.is_open or obligation.expired:
+        return False
+    return bool(obligation.history) or obligation.backlog or obligation.next_stage is Stage.ESCALATE
 
 
 def _ladder_item(obligation: Obligation, words: _Words) -> AttentionItem | None:

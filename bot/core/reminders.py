@@ -57,11 +57,13 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum, IntEnum, StrEnum
-from typing import Any
+from functools import cache, partial
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from bot.core.commands import Command, Verb
 from bot.core.concerns import Concern, ConcernState
@@ -630,6 +632,7 @@ def evaluate(
     ladder: Mapping[str, Sequence[Delivery]] | None = None,
     catch_up: CatchUpPolicy | None = None,
     scope: Scope | None = None,
+    only: Collection[str] | None = None,
 ) -> Evaluation:
     """Every obligation, the decisions due as of ``now``, and the figures.
 
@@ -643,6 +646,12 @@ def evaluate(
     how a backlog is handled (None: a late reminder is decided like a timely
     one, and nothing is too old). ``scope``: where a post must be to open an
     obligation (None: anywhere).
+
+    ``only``: the names of the modules to evaluate (None: all of them); the others
+    still decide which module a passing mention opens an obligation for. Given the
+    posts of every conversation :func:`modules_reached` says reaches those modules,
+    the result is theirs in the evaluation of every post (:func:`combine` joins such
+    parts again).
     """
     context = _Context.build(
         posts,
@@ -659,18 +668,25 @@ def evaluate(
         catch_up=catch_up,
         scope=scope,
     )
+    wanted = frozenset(m.name for m in modules) if only is None else frozenset(only)
     openings = _person_openings(context) + _concern_openings(context, concerns)
-    obligations = [context.settle(opening) for opening in _merge(openings)]
-    obligations += [context.settle(opening) for opening in _ci_openings(context)]
+    openings = [o for o in _merge(openings) if o.module.name in wanted]
+    openings += [o for o in _ci_openings(context) if o.module.name in wanted]
+    obligations = [context.settle(opening) for opening in openings]
     obligations.sort(key=lambda o: (o.opened_at, o.post.key, context.module_index[o.module]))
     flags = _flags(context, obligations)
     decisions = [d for o in obligations if o.is_open for d in _decisions(context, o, flags)]
+    persons = {name_key(p) for m in modules if m.name in wanted for p in m.maintainers}
     return Evaluation(
         now=now,
         obligations=tuple(obligations),
         decisions=tuple(decisions),
-        modules=tuple(_module_figures(context, obligations, flags)),
-        maintainers=tuple(_maintainer_figures(context, obligations)),
+        modules=tuple(
+            f for f in _module_figures(context, obligations, flags) if f.module in wanted
+        ),
+        maintainers=tuple(
+            f for f in _maintainer_figures(context, obligations) if name_key(f.person) in persons
+        ),
         flags=tuple(flags.values()),
         catch_up=tuple(o for o in obligations if o.is_open and o.backlog),
     )
@@ -1316,13 +1332,23 @@ def _module_figures(
 def _maintainer_figures(
     context: _Context, obligations: Sequence[Obligation]
 ) -> list[MaintainerFigures]:
+    return maintainer_figures(context.modules, obligations, context.last_seen)
+
+
+def maintainer_figures(
+    modules: Sequence[Module],
+    obligations: Sequence[Obligation],
+    last_seen: Mapping[str, datetime],
+) -> list[MaintainerFigures]:
+    """Each maintainer of ``modules``, in registry order; ``last_seen``: by name key,
+    their latest post as a person."""
     people: dict[str, str] = {}
-    for module in context.modules:
+    for module in modules:
         for person in module.maintainers:
             people.setdefault(name_key(person), person)
     figures: list[MaintainerFigures] = []
     for key, person in people.items():
-        theirs = tuple(m.name for m in context.modules if m.is_maintained_by(person))
+        theirs = tuple(m.name for m in modules if m.is_maintained_by(person))
         answered = [
             o.waiting
             for o in obligations
@@ -1336,7 +1362,7 @@ def _maintainer_figures(
                 answered=len(answered),
                 median_response=median(answered),
                 p90_response=percentile(answered, 0.9),
-                last_activity=_last_post(context, person),
+                last_activity=last_seen.get(key),
             )
         )
     return figures
@@ -1477,3 +1503,233 @@ def _jsonable(value: Any) -> Any:
 def _jsonable_fields(record: Any) -> dict[str, Any]:
     """A dataclass instance's fields, each as a plain JSON value."""
     return {f.name: _jsonable(getattr(record, f.name)) for f in fields(record)}
+
+
+# --------------------------------------------------------------------------
+# One module at a time: what a stored evaluation is computed from, and joined again
+# --------------------------------------------------------------------------
+
+# Stored times have whole seconds: a moment "strictly after" one is a second later.
+_AFTER = timedelta(seconds=1)
+
+
+def modules_reached(
+    posts: Iterable[Post],
+    modules: Sequence[Module],
+    identities: People,
+    categories: Mapping[str, Sequence[str]] | None = None,
+) -> frozenset[str]:
+    """The modules whose evaluation these posts (one conversation's) can change.
+
+    A post reaches a module it is about (its match rules, a CI notice of it), whose
+    maintainer it mentions, or whose maintainer wrote it (an answer, and their last
+    activity). Everything :func:`evaluate` reads for one module comes from the
+    conversations such posts are in, so a module is evaluated from those alone.
+    """
+    roles: dict[str, set[str]] = {}
+    for module in modules:
+        for maintainer in module.maintainers:
+            roles.setdefault(name_key(maintainer), set()).add(module.name)
+    found: set[str] = set()
+    for post in posts:
+        found.update(m.name for m in _modules_of(post, modules, categories or {}))
+        for person in identities.mentioned(post):
+            found.update(roles.get(name_key(person), ()))
+        author = identities.author_of(post)
+        if author.verified:
+            found.update(roles.get(name_key(author.name), ()))
+    return frozenset(found)
+
+
+def combine(parts: Iterable[Evaluation], modules: Sequence[Module], now: datetime) -> Evaluation:
+    """One evaluation from each module's own (``evaluate(..., only=[name])``), in the
+    order and with the figures :func:`evaluate` gives for all of them at once."""
+    index = {m.name: i for i, m in enumerate(modules)}
+    found = [p for p in parts]
+    obligations = sorted(
+        (o for part in found for o in part.obligations if o.module in index),
+        key=lambda o: (o.opened_at, o.post.key, index[o.module]),
+    )
+    owed: dict[str, list[Decision]] = {}
+    for part in found:
+        for decision in part.decisions:
+            owed.setdefault(decision.obligation, []).append(decision)
+    decisions = [d for o in obligations if o.is_open for d in owed.pop(o.key, [])]
+    figures = {f.module: f for part in found for f in part.modules}
+    flags = {f.module: f for part in found for f in part.flags}
+    last_seen = {
+        name_key(f.person): f.last_activity
+        for part in found
+        for f in part.maintainers
+        if f.last_activity is not None
+    }
+    return Evaluation(
+        now=now,
+        obligations=tuple(obligations),
+        decisions=tuple(decisions),
+        modules=tuple(figures[m.name] for m in modules if m.name in figures),
+        maintainers=tuple(maintainer_figures(modules, obligations, last_seen)),
+        flags=tuple(flags[m.name] for m in modules if m.name in flags),
+        catch_up=tuple(o for o in obligations if o.is_open and o.backlog),
+    )
+
+
+def as_of(evaluation: Evaluation, now: datetime) -> Evaluation:
+    """A stored evaluation read at a later ``now``, before its :func:`next_change`: only
+    the open obligations' waiting has grown (nothing paused or resumed meanwhile, no
+    stage or rung fell due: those moments are in its next change), and with it what
+    the decisions and flags say of it."""
+    step = now - evaluation.now
+    if step <= timedelta(0):
+        return evaluation
+    obligations = tuple(_obligation_as_of(o, evaluation.now, step) for o in evaluation.obligations)
+    by_key = {o.key: o for o in obligations}
+    return replace(
+        evaluation,
+        now=now,
+        obligations=obligations,
+        decisions=tuple(_decision_as_of(d, by_key) for d in evaluation.decisions),
+        flags=tuple(
+            replace(flag, evidence=_evidence_as_of(flag.module, flag.evidence, by_key))
+            for flag in evaluation.flags
+        ),
+        catch_up=tuple(o for o in obligations if o.is_open and o.backlog),
+    )
+
+
+def _obligation_as_of(obligation: Obligation, then: datetime, step: timedelta) -> Obligation:
+    """Open, it waited ``step`` longer; paused, the pause did, and its next rung (when
+    it falls after the pause) moved on with it."""
+    if obligation.state is ObligationState.OPEN:
+        return replace(obligation, waiting=obligation.waiting + step)
+    if obligation.state is not ObligationState.PAUSED:
+        return obligation
+    due = obligation.next_due
+    return replace(
+        obligation,
+        paused=obligation.paused + step,
+        next_due=due + step if due is not None and due > then else due,
+    )
+
+
+def _decision_as_of(decision: Decision, obligations: Mapping[str, Obligation]) -> Decision:
+    obligation = obligations.get(decision.obligation)
+    if obligation is None:
+        return decision
+    return replace(
+        decision,
+        waiting=obligation.waiting,
+        reason=_reason(obligation),
+        evidence=_evidence_as_of(decision.module, decision.evidence, obligations),
+    )
+
+
+def _evidence_as_of(
+    module: str, evidence: tuple[Evidence, ...], obligations: Mapping[str, Obligation]
+) -> tuple[Evidence, ...]:
+    found: list[Evidence] = []
+    for item in evidence:
+        obligation = obligations.get(obligation_key(module, item.post.key))
+        found.append(item if obligation is None else replace(item, waiting=obligation.waiting))
+    return tuple(found)
+
+
+def next_change(
+    evaluation: Evaluation,
+    policies: Mapping[str, StagePolicy],
+    *,
+    window: timedelta,
+    catch_up: CatchUpPolicy | None = None,
+    quiet: Iterable[QuietPeriod] = (),
+    moments: Iterable[datetime] = (),
+) -> datetime | None:
+    """The first moment after ``evaluation.now`` at which the clock alone may change it:
+    a stage or a rung falling due, a backlog or an expiry, a quiet period beginning or
+    ending, a delivery leaving the ladder's window. ``moments``: the caller's own (a
+    conversation leaving the window, a post dated later). Early is safe (it is
+    evaluated again and finds the next); late is not."""
+    now = evaluation.now
+    found: list[datetime] = list(moments)
+    for period in quiet:
+        found += [period.start, period.end]
+    for obligation in evaluation.obligations:
+        found += [d.recorded_at + window + _AFTER for d in obligation.history]
+        if not obligation.is_open:
+            continue
+        policy = policies.get(obligation.module)
+        if policy is not None:
+            # Waiting grows no faster than the clock: the next threshold is no sooner.
+            found += [
+                now + (policy.threshold(s) - obligation.waiting)
+                for s in LADDER
+                if policy.threshold(s) > obligation.waiting
+            ][:1]
+        if obligation.next_due is not None:
+            found.append(obligation.next_due)
+            if catch_up is not None:
+                found.append(obligation.next_due + catch_up.late_after)
+        if catch_up is not None:
+            found.append(obligation.opened_at + catch_up.max_age + _AFTER)
+    return min((moment for moment in found if moment > now), default=None)
+
+
+def evaluation_from_dict(data: Mapping[str, Any]) -> Evaluation:
+    """An :class:`Evaluation` from its ``to_dict()`` (what the store keeps)."""
+    decode = _decoder(Evaluation)
+    assert decode is not None
+    found: Evaluation = decode(data)
+    return found
+
+
+Decode = Callable[[Any], Any]
+
+
+@cache
+def _decoder(kind: Any) -> Decode | None:
+    """The inverse of :func:`_jsonable` for values of type ``kind``, worked out once per
+    type (a dashboard decodes thousands of obligations); None: the JSON value is it."""
+    origin = get_origin(kind)
+    if origin in (Union, UnionType):
+        inner = _decoder(next(a for a in get_args(kind) if a is not type(None)))
+        return None if inner is None else partial(_optional, inner)
+    if origin is tuple:
+        args = get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            return tuple if item is None else partial(_tuple_of, item)
+        return partial(_fixed_tuple, tuple(_decoder(a) or _same for a in args))
+    if kind is datetime:
+        return datetime.fromisoformat
+    if kind is timedelta:
+        return _seconds
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind
+    if isinstance(kind, type) and is_dataclass(kind):
+        hints = get_type_hints(kind)
+        plan = tuple((f.name, _decoder(hints[f.name])) for f in fields(kind))
+        return partial(_record, kind, plan)
+    return None
+
+
+def _optional(inner: Decode, value: Any) -> Any:
+    return None if value is None else inner(value)
+
+
+def _tuple_of(item: Decode, value: Any) -> tuple[Any, ...]:
+    return tuple(map(item, value))
+
+
+def _fixed_tuple(items: tuple[Decode, ...], value: Any) -> tuple[Any, ...]:
+    return tuple(decode(part) for decode, part in zip(items, value, strict=True))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _seconds(value: Any) -> timedelta:
+    return timedelta(seconds=value)
+
+
+def _record(kind: type, plan: tuple[tuple[str, Decode | None], ...], value: Any) -> Any:
+    return kind(**{name: value[name] if f is None else f(value[name]) for name, f in plan})

@@ -45,7 +45,7 @@ def _registry() -> tuple[Feature, ...]:
     # Imported here: the feature modules import this package's siblings.
     from bot.features.concerns import command_replies
     from bot.features.digest import digest_actions
-    from bot.features.reminders import reminder_actions_for
+    from bot.features.module_views import reminder_actions_for
     from bot.features.status_posts import status_actions
     from bot.features.votes import result_due_actions
 

@@ -15,6 +15,7 @@ from bot.core.reminders import Evaluation
 from bot.core.votes import VoteReport
 from bot.features.concerns import ledger_of
 from bot.features.links import archive_of
+from bot.features.module_views import current_evaluation
 from bot.features.reminders import DEFAULT_RESPONSIVENESS, evaluate_modules
 from bot.features.votes import vote_report, vote_reports
 from bot.store import Store, to_text
@@ -45,7 +46,10 @@ def attention(
     links the rest).
     """
     oldest = now - max_age(config)
-    found = evaluation if evaluation is not None else evaluate_modules(store, config, now)
+    if evaluation is None:
+        # As of another moment than now the stored evaluations do not serve.
+        evaluation = (current_evaluation if current else evaluate_modules)(store, config, now)
+    found = evaluation
     return needs_attention(
         now,
         evaluation=found,

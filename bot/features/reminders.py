@@ -124,11 +124,13 @@ def bot_identity(config: Config, section: ResponsivenessConfig) -> BotIdentity:
 _HOLD = re.compile(r"@\w[\w-]*\s+(un)?hold\b", re.IGNORECASE)
 
 
-def _holds(store: Store, config: Config, now: dt.datetime) -> list[Hold]:
+def _holds(
+    config: Config, threads: Sequence[Thread], posts_of: Mapping[str, list[Post]], now: dt.datetime
+) -> list[Hold]:
     """Holds come from `@quorum hold` commands; only threads that mention one are read."""
     holds: list[Hold] = []
-    for thread in _recent_discussions(store, config, now):
-        posts = store.posts_in_thread(thread.key)
+    for thread in threads:
+        posts = posts_of.get(thread.key, [])
         if not any(_HOLD.search(post.text) for post in posts):
             continue
         ledger = build_ledger(thread.key, posts, now, ledger_settings(config))
@@ -137,17 +139,18 @@ def _holds(store: Store, config: Config, now: dt.datetime) -> list[Hold]:
 
 
 def _module_concerns(
-    store: Store,
     config: Config,
     modules: tuple[Module, ...],
+    threads: Sequence[Thread],
+    posts_of: Mapping[str, list[Post]],
     now: dt.datetime,
     categories: Mapping[str, Sequence[str]],
 ) -> list[ModuleConcern]:
     """Concerns on an RFC owe an answer from the modules the RFC's first post is about
     (by its words, or by the forum category of its topic)."""
     found: list[ModuleConcern] = []
-    for thread in _recent_discussions(store, config, now):
-        posts = store.posts_in_thread(thread.key)
+    for thread in threads:
+        posts = posts_of.get(thread.key, [])
         champions = (
             match_modules(posts[0], modules, categories.get(thread.key, ())) if posts else ()
         )
@@ -162,30 +165,53 @@ def _module_concerns(
     return found
 
 
-def _window_start(config: Config, now: dt.datetime) -> dt.datetime:
+def window_start(config: Config, now: dt.datetime) -> dt.datetime:
+    return now - window_of(config)
+
+
+def window_of(config: Config) -> dt.timedelta:
     section = config.responsiveness or DEFAULT_RESPONSIVENESS
-    return now - dt.timedelta(days=section.window_days)
-
-
-def _recent_discussions(store: Store, config: Config, now: dt.datetime) -> list[Thread]:
-    since = _window_start(config, now)
-    return [t for t in store.threads_active_since(since) if t.kind not in NOT_DISCUSSIONS]
+    return dt.timedelta(days=section.window_days)
 
 
 def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluation:
-    """Obligations, figures and due decisions for every configured module.
+    """Obligations, figures and due decisions for every configured module, from scratch.
 
     Read from the conversations active in ``responsiveness.window_days``: an
-    obligation in a thread nobody touched for longer is history, and the tick costs
-    what the window holds however long the list's past. A maintainer's answer in any
-    thread of the same RFC (the forum topic of a dev@ RFC, its pull request) counts;
-    only posts in the configured lists and forum categories open obligations.
+    obligation in a thread nobody touched for longer is history. A maintainer's
+    answer in any thread of the same RFC (the forum topic of a dev@ RFC, its pull
+    request) counts; only posts in the configured lists and forum categories open
+    obligations. What the tick, the pages and the commands read is the same
+    evaluation kept in the store a module at a time (:mod:`bot.features.module_views`);
+    this one is for another moment than now (``quorum modules --now``) and the tests.
     """
-    section = config.responsiveness or DEFAULT_RESPONSIVENESS
     modules = module_registry(config, store)
-    since = _window_start(config, now)
-    posts: list[Post] = store.posts_active_since(since) if modules else []
+    if not modules:
+        return evaluate_posts(store, config, now, modules, [], [])
+    threads = store.threads_active_since(window_start(config, now))
+    return evaluate_posts(
+        store, config, now, modules, threads, store.posts_active_since(window_start(config, now))
+    )
+
+
+def evaluate_posts(
+    store: Store,
+    config: Config,
+    now: dt.datetime,
+    modules: tuple[Module, ...],
+    threads: Sequence[Thread],
+    posts: list[Post],
+    only: Sequence[str] | None = None,
+) -> Evaluation:
+    """The evaluation of ``modules`` (of those named ``only``) from these threads and
+    their posts, oldest first; the outbox's ladder and the RFC map read from the store."""
+    section = config.responsiveness or DEFAULT_RESPONSIVENESS
     categories = forum_categories(config, posts)
+    posts_of: dict[str, list[Post]] = {}
+    for post in posts:
+        posts_of.setdefault(post.thread_key, []).append(post)
+    discussions = [t for t in threads if t.kind not in NOT_DISCUSSIONS]
+    since = window_start(config, now)
     return evaluate(
         posts,
         modules,
@@ -194,13 +220,18 @@ def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluati
         identities=identity_resolver(config),
         bot=bot_identity(config, section),
         quiet=quiet_periods(section),
-        holds=_holds(store, config, now) if modules else (),
-        concerns=_module_concerns(store, config, modules, now, categories) if modules else (),
+        holds=_holds(config, discussions, posts_of, now) if modules else (),
+        concerns=(
+            _module_concerns(config, modules, discussions, posts_of, now, categories)
+            if modules
+            else ()
+        ),
         rfc_of=rfc_store.rfc_map(store, {thread_of(p) for p in posts}) if modules else {},
         categories=categories,
         ladder=Outbox(store).ladder(since, now) if modules else {},
         catch_up=catch_up_policy(section),
         scope=obligation_scope(config, section),
+        only=only,
     )
 
 
@@ -254,10 +285,6 @@ def reminder_actions(
     if evaluation.catch_up and now is not None:
         actions.append(catch_up_action(evaluation, config, now))
     return actions
-
-
-def reminder_actions_for(store: Store, config: Config, now: dt.datetime) -> list[Action]:
-    return reminder_actions(evaluate_modules(store, config, now), config, now)
 
 
 def render_decision(decision: Decision, config: Config | None = None) -> str:

@@ -60,9 +60,8 @@ def roster_for(store: Store, config: Config) -> Roster | None:
 def accepted_aliases(store: Store) -> dict[str, list[str]]:
     """Links a roster confirmed or a person accepted: person -> aliases."""
     found: dict[str, list[str]] = {}
-    for hint in source_store.hints(store):
-        if hint.state in CONFIRMED:
-            found.setdefault(hint.person, []).append(hint.alias)
+    for hint in source_store.hints(store, CONFIRMED):
+        found.setdefault(hint.person, []).append(hint.alias)
     return found
 
 

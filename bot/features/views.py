@@ -40,6 +40,7 @@ from bot.core.rfcs import (
     topic_of,
 )
 from bot.core.votes import VoteReport, VoteState
+from bot.features import module_views
 from bot.features.concerns import extractor_identity, ledger_settings, proposed_for
 from bot.features.settings import per_config
 from bot.model import Post, Thread, ThreadKind
@@ -118,6 +119,8 @@ class Plan:
     )
     # Views marked dirty that this plan did not read (they stay marked).
     unread: int = 0
+    # The modules' stored evaluations that what changed reaches (bot.features.module_views).
+    modules: module_views.ModulePlan | None = None
 
     @property
     def recomputed(self) -> int:
@@ -167,6 +170,7 @@ def plan(store: Store, config: Config, now: datetime, limit: int | None = None) 
         for vote in fresh.values():
             heads.update(stored.rfc_heads_on_topic(store, topic_of(vote.subject), vote.rfc))
     _plan_rfcs(store, config, now, _due_first(due_heads, heads), fresh, budget, result)
+    result.modules = module_views.plan(store, config, now, changed)
     return result
 
 
@@ -185,6 +189,8 @@ def apply(store: Store, result: Plan) -> None:
         for kind in (stored.VOTE, stored.RFC):
             stored.clear_dirty(store, kind, result.done[kind])
             stored.mark_dirty(store, kind, result.left[kind])
+        if result.modules is not None:
+            module_views.apply(store, result.modules)
         stored.set_meta(store, "seq", str(result.seq))
         stored.set_meta(store, "fingerprint", result.fingerprint)
 

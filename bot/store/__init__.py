@@ -666,7 +666,12 @@ class Store:
         return found
 
     def inbox_size(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM inbox").fetchone()[0])
+        return self._count("inbox")
+
+    def _count(self, name: str) -> int:
+        """A counter the store's triggers keep (migration m013): a row, not a count(*)."""
+        row = self.db.execute("SELECT n FROM store_counts WHERE name = ?", [name]).fetchone()
+        return int(row[0]) if row else 0
 
     # -- ingest ----------------------------------------------------------------------------
 
@@ -1129,22 +1134,20 @@ class Store:
     # -- reading ---------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
-        one = self.db.execute
         return {
-            "messages": int(one("SELECT count(*) FROM posts").fetchone()[0]),
-            "threads": int(one("SELECT count(*) FROM threads").fetchone()[0]),
-            # Distinct keys read off the primary key's index, without a temporary B-tree.
-            "defects": int(
-                one("SELECT count(*) FROM (SELECT DISTINCT post_key FROM defects)").fetchone()[0]
-            ),
+            "messages": self._count("posts"),
+            "threads": self._count("threads"),
+            "defects": self._count("defect_posts"),  # posts with any defect
             "pending": self.inbox_size(),
         }
 
     def defect_counts(self) -> dict[str, int]:
-        rows = self.db.query(
-            "SELECT kind, count(*) AS n FROM defects GROUP BY kind ORDER BY n DESC"
+        """Defects of each kind, the most frequent first (counters, as :meth:`stats`)."""
+        rows = self.db.execute(
+            "SELECT substr(name, 8), n FROM store_counts WHERE name > 'defect:'"
+            " AND name < 'defect;' AND n > 0 ORDER BY n DESC, name"
         )
-        return {row["kind"]: row["n"] for row in rows}
+        return {str(kind): int(n) for kind, n in rows}
 
     def threads(
         self, kind: ThreadKind | None = None, *, limit: int | None = None, offset: int = 0

@@ -1,4 +1,4 @@
-"""What /metrics reads from the store at each scrape: two small aggregate queries."""
+"""What /metrics reads from the store at each scrape: counters the triggers keep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.store.outbox import _ROUTE
 from bot.store.values import from_text
 
 if TYPE_CHECKING:
@@ -24,16 +23,12 @@ class Backlog:
 def inbox_backlog(store: Store) -> Backlog:
     # The oldest delivery is the first id: read by the key, not by scanning the queue.
     row = store.db.execute(
-        "SELECT (SELECT count(*) FROM inbox),"
-        " (SELECT received_at FROM inbox WHERE id = (SELECT min(id) FROM inbox))"
+        "SELECT received_at FROM inbox WHERE id = (SELECT min(id) FROM inbox)"
     ).fetchone()
-    return Backlog(int(row[0]), from_text(row[1]) if row[1] else None)
+    return Backlog(store.inbox_size(), from_text(row[0]) if row else None)
 
 
 def actions_by_status_and_channel(store: Store) -> dict[tuple[str, str], int]:
     """Outbox rows per (status, channel); the channel as the dispatcher routes it."""
-    rows = store.db.execute(
-        f"SELECT a.status, {_ROUTE} AS route, count(*) FROM actions a"  # noqa: S608 (constant)
-        " GROUP BY a.status, route"
-    )
+    rows = store.db.execute("SELECT status, route, n FROM action_counts WHERE n > 0")
     return {(str(status), str(route)): int(count) for status, route, count in rows}

@@ -365,3 +365,97 @@ def m011_rfc_links_stale(db: Database) -> None:
         "CREATE TABLE IF NOT EXISTS rfc_links_stale"
         " (id INTEGER PRIMARY KEY AUTOINCREMENT, thread_key TEXT NOT NULL UNIQUE)"
     )
+
+
+@migrations()
+def m012_module_views(db: Database) -> None:
+    # The modules' responsiveness, kept as derived state (bot.store.modules): each
+    # module's evaluation as of when it was computed, what it was computed with (the
+    # fingerprint), and the next moment the clock alone changes it (due_at: the tick
+    # reads a range of this index). module_threads says which modules each thread
+    # reaches, so a new post recomputes only those, and a module reads only the
+    # conversations of its window. module_marks: obligations whose ladder the outbox
+    # changed (triggers of the outbox's migrations), read and deleted by the next refresh.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS module_views (module TEXT PRIMARY KEY, fingerprint TEXT"
+        " NOT NULL, computed_at TEXT NOT NULL, due_at TEXT, payload TEXT NOT NULL,"
+        " revision INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_module_views_due_at ON module_views (due_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS module_threads (thread_key TEXT NOT NULL, module TEXT NOT"
+        " NULL, last_at TEXT NOT NULL, PRIMARY KEY (thread_key, module))"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_module_threads_module_last_at"
+        " ON module_threads (module, last_at)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS module_marks"
+        " (seq INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL)"
+    )
+
+
+@migrations()
+def m013_store_counts(db: Database) -> None:
+    # `quorum stats`, /api/stats, /healthz and /metrics show how many posts, threads,
+    # posts with defects (and of each kind) and deliveries waiting there are. Counted
+    # with count(*) each read an entry per row (at 1,000,000 messages a million): kept as
+    # counters instead, by triggers, so a read is a row per figure. Every write of these
+    # tables is a plain INSERT (or INSERT OR IGNORE, which fires nothing when it
+    # ignores), an upsert's UPDATE, or a DELETE, so the counters follow each one.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS store_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+    )
+    for table in ("posts", "threads", "inbox"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_count_insert AFTER INSERT ON {table} BEGIN"  # noqa: S608
+            f" UPDATE store_counts SET n = n + 1 WHERE name = '{table}'; END"
+        )
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_count_delete AFTER DELETE ON {table} BEGIN"  # noqa: S608
+            f" UPDATE store_counts SET n = n - 1 WHERE name = '{table}'; END"
+        )
+        db.execute(
+            f"INSERT INTO store_counts (name, n) SELECT '{table}', count(*) FROM {table}"  # noqa: S608
+        )
+    # A post counts once among the posts with defects, however many it has.
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS defects_count_insert AFTER INSERT ON defects BEGIN"
+        " INSERT INTO store_counts (name, n) VALUES ('defect:' || NEW.kind, 1)"
+        " ON CONFLICT(name) DO UPDATE SET n = n + 1;"
+        " UPDATE store_counts SET n = n + 1 WHERE name = 'defect_posts' AND NOT EXISTS"
+        " (SELECT 1 FROM defects WHERE post_key = NEW.post_key AND rowid != NEW.rowid); END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS defects_count_delete AFTER DELETE ON defects BEGIN"
+        " UPDATE store_counts SET n = n - 1 WHERE name = 'defect:' || OLD.kind;"
+        " UPDATE store_counts SET n = n - 1 WHERE name = 'defect_posts' AND NOT EXISTS"
+        " (SELECT 1 FROM defects WHERE post_key = OLD.post_key); END"
+    )
+    db.execute(
+        "INSERT INTO store_counts (name, n)"
+        " SELECT 'defect_posts', count(*) FROM (SELECT DISTINCT post_key FROM defects)"
+    )
+    db.execute(
+        "INSERT INTO store_counts (name, n)"
+        " SELECT 'defect:' || kind, count(*) FROM defects GROUP BY kind"
+    )
+
+
+@migrations()
+def m014_identity_hints_state(db: Database) -> None:
+    # Every vote's directory reads the accepted hints (bot.features.roster.people_for):
+    # those of a state, not every hint a GitHub mirror ever suggested.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_identity_hints_state"
+        " ON identity_hints (state, person, alias)"
+    )
+
+
+@migrations()
+def m015_module_views_front(db: Database) -> None:
+    # What the front page's "Needs attention" reads of a module (its figures, flags and
+    # the obligations that are an item), beside the whole evaluation: after a new mail
+    # the page decodes that, not every obligation of the window.
+    db.execute("ALTER TABLE module_views ADD COLUMN front TEXT")

@@ -122,6 +122,53 @@ def m009_scale_actions_created_at(db: Database) -> None:
     db.table("actions").create_index(["created_at"], if_not_exists=True)
 
 
+@migrations()
+def m010_module_marks(db: Database) -> None:
+    # A reminder recorded, claimed, sent or recorded in dry-run changes its obligation's
+    # ladder, so its module's stored evaluation (bot.store.modules) is taken up again.
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS module_marks_item AFTER INSERT ON action_items"
+        " BEGIN INSERT INTO module_marks (item) VALUES (NEW.item); END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS module_marks_action AFTER UPDATE ON actions"
+        " WHEN NEW.kind IN ('catch-up', 'remind', 'escalate') BEGIN"
+        " INSERT INTO module_marks (item) SELECT item FROM action_items"
+        " WHERE action_key = NEW.key; END"
+    )
+
+
+@migrations()
+def m011_action_counts(db: Database) -> None:
+    # /metrics counts the outbox per status and route at each scrape: a GROUP BY over
+    # every action ever recorded. Counters instead, kept by triggers (the route as the
+    # dispatcher takes it: the action's channel, else the source of the post it answers).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS action_counts (status TEXT NOT NULL, route TEXT NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (status, route))"
+    )
+    add = (
+        "INSERT INTO action_counts (status, route, n) VALUES (NEW.status,"
+        " coalesce(nullif(NEW.channel, ''), (SELECT p.source FROM posts p"
+        " WHERE p.key = NEW.target), ''), 1) ON CONFLICT(status, route) DO UPDATE SET n = n + 1;"
+    )
+    remove = (
+        "UPDATE action_counts SET n = n - 1 WHERE status = OLD.status AND route ="
+        " coalesce(nullif(OLD.channel, ''), (SELECT p.source FROM posts p"
+        " WHERE p.key = OLD.target), '');"
+    )
+    db.execute(f"CREATE TRIGGER action_count_insert AFTER INSERT ON actions BEGIN {add} END")
+    db.execute(f"CREATE TRIGGER action_count_delete AFTER DELETE ON actions BEGIN {remove} END")
+    db.execute(
+        "CREATE TRIGGER action_count_update AFTER UPDATE OF status, channel, target ON actions"
+        f" BEGIN {remove} {add} END"
+    )
+    db.execute(
+        f"INSERT INTO action_counts (status, route, n) SELECT a.status, {_ROUTE} AS route,"  # noqa: S608
+        " count(*) FROM actions a GROUP BY a.status, route"
+    )
+
+
 def apply_migrations(db: Database) -> None:
     """Create or upgrade the outbox tables. Needs the core schema (``posts``) first."""
     migrations.apply(db)
@@ -237,14 +284,14 @@ class Outbox:
         rows = [(a.key, a.kind, a.channel, a.target, a.text, a.reason, at, at) for a in actions]
         items = [(a.key, item) for a in actions for item in a.about]
         with self.db.atomic():
-            before = self.db.conn.total_changes
-            self.db.conn.executemany(
+            # The rows this statement inserted: not total_changes, which counts the
+            # triggers' writes too (the outbox's counters).
+            new = self.db.conn.executemany(
                 "INSERT OR IGNORE INTO actions (key, kind, channel, target, text, reason,"
                 " created_at, status, attempts, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
                 rows,
-            )
-            new = self.db.conn.total_changes - before
+            ).rowcount
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO action_items (action_key, item) VALUES (?, ?)", items
             )

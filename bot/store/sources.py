@@ -13,7 +13,7 @@ Everything here runs on the store's single writer (or a reader for the queries).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -283,11 +283,18 @@ def record_hints(store: Store, hints: Iterable[NewHint], *, now: datetime) -> in
     return added
 
 
-def hints(store: Store) -> list[StoredHint]:
-    rows = store.db.execute(
-        "SELECT person, alias, kind, source, evidence, state, recorded_at FROM identity_hints"
-        " ORDER BY person, alias"
-    ).fetchall()
+def hints(store: Store, states: Collection[str] | None = None) -> list[StoredHint]:
+    """Every identity hint (`quorum people` lists them all), or those in ``states``
+    (what every vote's directory reads: through the index on state, migration m014)."""
+    columns = "SELECT person, alias, kind, source, evidence, state, recorded_at FROM identity_hints"
+    if states is None:
+        rows = store.db.execute(f"{columns} ORDER BY person, alias").fetchall()
+    else:
+        rows = store.db.execute(
+            f"{columns} WHERE state IN (SELECT value FROM json_each(?))"  # noqa: S608
+            " ORDER BY person, alias",
+            [json.dumps(sorted(states))],
+        ).fetchall()
     return [
         StoredHint(r[0], r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")), r[5], from_text(r[6]))
         for r in rows
