@@ -179,13 +179,8 @@ def test_a_new_post_recomputes_only_the_module_it_reaches(tmp_path: Path):
         assert first.modules is not None
         assert sorted(first.modules.recomputed) == ["indexer", "objstore"]  # the first build
 
-        asked = raw_mail(
-            "Does the indexer keep its state across restarts?\n",
-            subject="Indexer restarts",
-            message_id="<new-question@example.org>",
-            sender=PEOPLE[0],
-            date=format_datetime(now - timedelta(minutes=5)),
-            extra="List-Id: <dev.lists.example.org>",
+        asked = _new_mail(
+            "Does the indexer keep its state across restarts?", "Indexer restarts", PEOPLE[0], now
         )
         ingest(store, asked, arrived_at=now)
         after = feature_views.refresh(store, config, now)
@@ -196,14 +191,7 @@ def test_a_new_post_recomputes_only_the_module_it_reaches(tmp_path: Path):
         shown = module_views.stored_evaluation(store, config, now)
         assert shown.figures("indexer").open == before["indexer"] + 1  # type: ignore[union-attr]
 
-        unrelated = raw_mail(
-            "Lunch on Friday?\n",
-            subject="Lunch",
-            message_id="<lunch@example.org>",
-            sender=PEOPLE[1],
-            date=format_datetime(now - timedelta(minutes=4)),
-            extra="List-Id: <dev.lists.example.org>",
-        )
+        unrelated = _new_mail("Lunch on Friday?", "Lunch", PEOPLE[1], now)
         ingest(store, unrelated, arrived_at=now)
         quiet = feature_views.refresh(store, config, now)
         assert quiet.modules is not None
@@ -252,3 +240,16 @@ def test_a_post_in_another_thread_of_the_rfc_recomputes_the_module_it_pauses(tmp
         assert _figures(module_views.stored_evaluation(store, config, now)) == _figures(scratch)
     finally:
         store.close()
+
+
+def _new_mail(text: str, subject: str, sender: str, now: datetime) -> bytes:
+    """A mail to the list a few minutes before ``now``, its Message-ID from its subject."""
+    slug = subject.casefold().replace(" ", "-")
+    return raw_mail(
+        f"{text}\n",
+        subject=subject,
+        message_id=f"<{slug}@example.org>",
+        sender=sender,
+        date=format_datetime(now - timedelta(minutes=5)),
+        extra="List-Id: <dev.lists.example.org>",
+    )

@@ -49,6 +49,16 @@ class ConcernModel:
     def post_probability(self, features: Mapping[str, float]) -> float:
         return _sigmoid(_dot(self.post_weights, features))
 
+    def described(self) -> list[object]:
+        """Everything that decides what the model reads, as plain values: stored views
+        and module evaluations computed with other weights are computed again."""
+        return [
+            sorted(self.sentence_weights.items()),
+            sorted(self.post_weights.items()),
+            self.post_threshold,
+            self.point_threshold,
+        ]
+
 
 def _dot(weights: Mapping[str, float], features: Mapping[str, float]) -> float:
     return sum(weights.get(name, 0.0) * value for name, value in features.items())

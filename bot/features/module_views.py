@@ -23,8 +23,6 @@ combine`); a test compares the two.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,7 +53,7 @@ from bot.features.reminders import (
     reminder_actions,
     window_of,
 )
-from bot.features.settings import per_config
+from bot.features.settings import digest, per_config
 from bot.model import Action, Post, Thread
 from bot.store import Store, to_text
 from bot.store import modules as stored
@@ -79,8 +77,7 @@ def fingerprint(config: Config, registry: Sequence[Module]) -> str:
         _configured(config),
         [[m.name, m.state.value, list(m.maintainers)] for m in registry],
     ]
-    text = json.dumps(described, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return digest(described)
 
 
 @per_config
@@ -93,14 +90,8 @@ def _configured(config: Config) -> str:
     dumped = config.model_dump(mode="json")
     described: dict[str, object] = {name: dumped.get(name) for name in sections}
     described["version"] = MODULES_VERSION
-    described["model"] = [
-        sorted(DEFAULT_MODEL.sentence_weights.items()),
-        sorted(DEFAULT_MODEL.post_weights.items()),
-        DEFAULT_MODEL.post_threshold,
-        DEFAULT_MODEL.point_threshold,
-    ]
-    text = json.dumps(described, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    described["model"] = DEFAULT_MODEL.described()
+    return digest(described)
 
 
 @dataclass

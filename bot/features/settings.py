@@ -8,6 +8,8 @@ tick, page and command that holds the same Config object.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -38,3 +40,9 @@ def per_config(build: Callable[[Config], T]) -> Callable[[Config], T]:
         return value
 
     return derived
+
+
+def digest(described: object) -> str:
+    """A short, stable fingerprint of plain values (what derived state was computed with)."""
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

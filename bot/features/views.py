@@ -20,8 +20,6 @@ fingerprint of both is stored, and when it differs every view is recomputed
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,7 +40,7 @@ from bot.core.rfcs import (
 from bot.core.votes import VoteReport, VoteState
 from bot.features import module_views
 from bot.features.concerns import extractor_identity, ledger_settings, proposed_for
-from bot.features.settings import per_config
+from bot.features.settings import digest, per_config
 from bot.model import Post, Thread, ThreadKind
 from bot.store import Store, from_text, to_text
 from bot.store import rfc_links as rfc_store
@@ -86,18 +84,12 @@ def fingerprint(config: Config) -> str:
     sections = ("bot", "votes", "roster", "concerns", "rfcs", "identities", "trust", "modules")
     described = {name: config.model_dump(mode="json").get(name) for name in sections}
     described["views"] = VIEWS_VERSION
-    described["model"] = [
-        sorted(DEFAULT_MODEL.sentence_weights.items()),
-        sorted(DEFAULT_MODEL.post_weights.items()),
-        DEFAULT_MODEL.post_threshold,
-        DEFAULT_MODEL.point_threshold,
-    ]
+    described["model"] = DEFAULT_MODEL.described()
     # Only when on, so that a store whose extractor was never on keeps its fingerprint.
     extractor = extractor_identity(config)
     if extractor is not None:
         described["extractor"] = list(extractor)
-    text = json.dumps(described, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return digest(described)
 
 
 @dataclass
