@@ -331,6 +331,12 @@ RELAY = "Bob Baker via dev <dev@lists.example.org>"
             ("Bob Baker via Example Forum", ""),
         ),
         (RELAY, "Reply-To: dev@lists.example.org", ("Bob Baker via dev", "")),
+        # Mailman may put the author in Cc instead, among others.
+        (
+            RELAY,
+            "Cc: Carol Chen <carol@example.org>, Bob Baker <bob@example.org>",
+            ("Bob Baker via dev", "bob@example.org"),
+        ),
         # groups.io writes the author's address into its own.
         (
             "Bob Baker via groups.io <bob=example.org@groups.io>",

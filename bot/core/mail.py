@@ -789,26 +789,20 @@ def _relayed_author(sender: Person, headers: _Headers) -> tuple[Person, str]:
 
     ``sender`` is the From header's person. When its name says "Bob Baker via dev", the
     address is the relay's, shared by every author: the person keeps the name the From
-    header shows (what readers and labels call him) at the address the relay gives for
-    him (``X-Original-From``, else a ``Reply-To`` under his name), else no address. The
-    second value says so for ``HEADER_RELAYED_BY`` ("" when the From address is his).
+    header shows (what readers and labels call him) at the address the relay passes on
+    for him (``X-Original-From``; else a ``Reply-To`` or ``Cc`` under his name, where
+    Mailman's DMARC rewrite puts him; else the one groups.io encodes in its own), else
+    no address. The second value says so for ``HEADER_RELAYED_BY`` ("" when the From
+    address is his).
     """
     match = _RELAYED_NAME.match(sender.name)
     if match is None or not sender.address:
         return sender, ""
     name, relay = match["name"].strip(), f"{match['relay']} <{sender.address}>"
-    for header in ("X-Original-From", "Reply-To"):
-        value = headers.get(header)
-        if not value:
-            continue
-        original = _author(_SingleHeader("From", value), [])
-        if not original.address or original.address == sender.address:
-            continue
-        if _REPLY_KEY.match(original.address):
-            continue
-        if header == "Reply-To" and original.name.casefold() != name.casefold():
-            continue  # the list's own Reply-To, or someone else's
-        return Person(name=sender.name, address=original.address), f"{relay}; address from {header}"
+    for header in ("X-Original-From", "Reply-To", "Cc"):
+        address = _passed_on(headers.get(header), header, name, sender.address)
+        if address:
+            return Person(name=sender.name, address=address), f"{relay}; address from {header}"
     encoded = _ENCODED_SENDER.match(sender.address)
     if encoded:
         address = f"{encoded['user']}@{encoded['domain']}"
@@ -816,17 +810,18 @@ def _relayed_author(sender: Person, headers: _Headers) -> tuple[Person, str]:
     return Person(name=sender.name, address=""), f"{relay}; no address of the author's"
 
 
-class _SingleHeader:
-    """One header field, answering as :class:`_Headers` does (to parse a copy of it)."""
-
-    def __init__(self, name: str, value: str) -> None:
-        self._name, self._value = name.lower(), value
-
-    def get(self, name: str) -> str | None:
-        return self._value if name.lower() == self._name else None
-
-    def get_all(self, name: str) -> list[str]:
-        return [self._value] if name.lower() == self._name else []
+def _passed_on(value: str | None, header: str, name: str, relay: str) -> str:
+    """The author's address in a header the relay filled: X-Original-From's, or in a
+    Reply-To or Cc the one under the author's name (not the list's, not a forum's
+    reply-by-email key)."""
+    for raw_name, address in email.utils.getaddresses([value or ""]):
+        address = address.lower()
+        if "@" not in address or address == relay or _REPLY_KEY.match(address):
+            continue
+        shown = decode_header_value(raw_name, header) if raw_name else ""
+        if header == "X-Original-From" or shown.casefold() == name.casefold():
+            return address
+    return ""
 
 
 # A list has far fewer authors than messages, and parseaddr is slow.
