@@ -263,8 +263,8 @@ def read_overview(
 class ModulesMemo:
     """The modules' obligations, figures and flags, as the store keeps them a module at a
     time (:func:`bot.features.module_views.stored_evaluation`, kept current by the views
-    job): decoded again only when a stored module changed (its stamp: fingerprint,
-    when computed, when due) or the clock moved on by MODULES_STEP (the open
+    job): read again only when a stored module changed (its stamp: fingerprint and
+    revision) or the clock moved on by MODULES_STEP (the open
     obligations' waiting grows). Called on the store's one thread only.
     """
 

@@ -15,8 +15,8 @@ from bot.core.reminders import Evaluation
 from bot.core.votes import VoteReport
 from bot.features.concerns import ledger_of
 from bot.features.links import archive_of
-from bot.features.module_views import current_evaluation
-from bot.features.reminders import DEFAULT_RESPONSIVENESS, evaluate_modules
+from bot.features.module_views import modules_as_of
+from bot.features.reminders import DEFAULT_RESPONSIVENESS
 from bot.features.votes import vote_report, vote_reports
 from bot.store import Store, to_text
 from bot.store import views as stored_views
@@ -47,12 +47,10 @@ def attention(
     """
     oldest = now - max_age(config)
     if evaluation is None:
-        # As of another moment than now the stored evaluations do not serve.
-        evaluation = (current_evaluation if current else evaluate_modules)(store, config, now)
-    found = evaluation
+        evaluation = modules_as_of(store, config, now, current=current)
     return needs_attention(
         now,
-        evaluation=found,
+        evaluation=evaluation,
         votes=_votes(store, config, now, oldest, current),
         concerns=(
             _blocked(store, config, now, blocked_rfcs)

@@ -22,8 +22,8 @@ from bot.core.votes import VoteReport, VoteState
 from bot.features.attention import attention
 from bot.features.concerns import discussion_threads, ledger_of
 from bot.features.links import archive_of
-from bot.features.module_views import current_evaluation
-from bot.features.reminders import evaluate_modules, modules_payload
+from bot.features.module_views import modules_as_of
+from bot.features.reminders import modules_payload
 from bot.features.votes import thread_link, vote_report, vote_reports
 from bot.model import Action
 from bot.render import render
@@ -94,7 +94,7 @@ def build_digest(store: Store, config: Config, now: datetime, *, current: bool =
     else:
         votes = vote_reports(store, config, now)
     votes.sort(key=lambda v: (v.opened_at, v.thread))
-    evaluation = (current_evaluation if current else evaluate_modules)(store, config, now)
+    evaluation = modules_as_of(store, config, now, current=current)
     needs = attention(store, config, now, evaluation=evaluation, current=current)
     return Digest(
         now=now,

@@ -207,6 +207,12 @@ def current_evaluation(store: Store, config: Config, now: datetime) -> Evaluatio
     return joined(registry, parts, now)
 
 
+def modules_as_of(store: Store, config: Config, now: datetime, *, current: bool) -> Evaluation:
+    """The modules as of ``now``: from the stored evaluations when ``now`` is the present
+    (``current``), from scratch for another moment, which the stored ones do not serve."""
+    return (current_evaluation if current else evaluate_modules)(store, config, now)
+
+
 def reminder_actions_for(store: Store, config: Config, now: datetime) -> list[Action]:
     """The reminders feature: the decisions due in the modules' current evaluation."""
     return reminder_actions(current_evaluation(store, config, now), config, now)
@@ -226,9 +232,14 @@ def _module_of(item: str, names: Sequence[str]) -> str | None:
 def _siblings_reach(store: Store, changed: Sequence[str]) -> set[str]:
     """Modules reached by the other threads of the changed threads' RFCs: a post in one
     thread of an RFC (a hold, an answer) counts in all of them."""
-    rfcs = set(rfc_store.rfc_map(store, changed).values())
-    siblings = [key for rfc in sorted(rfcs) for key in rfc_store.rfc_thread_keys(store, rfc)]
+    siblings = _rfc_threads(store, changed)
     return stored.modules_of(store, siblings) if siblings else set()
+
+
+def _rfc_threads(store: Store, keys: Sequence[str]) -> list[str]:
+    """Every thread of the RFCs these threads are part of."""
+    rfcs = set(rfc_store.rfc_map(store, keys).values())
+    return [key for rfc in sorted(rfcs) for key in rfc_store.rfc_thread_keys(store, rfc)]
 
 
 def _reach(
@@ -288,8 +299,7 @@ def _row(
 
 def _conversations(store: Store, keys: list[str], since: str) -> set[str]:
     """These threads and the other threads of their RFCs, those active since ``since``."""
-    rfcs = set(rfc_store.rfc_map(store, keys).values())
-    more = [key for rfc in sorted(rfcs) for key in rfc_store.rfc_thread_keys(store, rfc)]
+    more = _rfc_threads(store, keys)
     return set(stored.in_window(store, sorted(set(keys) | set(more)), since))
 
 

@@ -188,10 +188,9 @@ def evaluate_modules(store: Store, config: Config, now: dt.datetime) -> Evaluati
     modules = module_registry(config, store)
     if not modules:
         return evaluate_posts(store, config, now, modules, [], [])
-    threads = store.threads_active_since(window_start(config, now))
-    return evaluate_posts(
-        store, config, now, modules, threads, store.posts_active_since(window_start(config, now))
-    )
+    since = window_start(config, now)
+    threads = store.threads_active_since(since)
+    return evaluate_posts(store, config, now, modules, threads, store.posts_active_since(since))
 
 
 def evaluate_posts(
