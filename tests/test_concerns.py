@@ -170,6 +170,13 @@ def test_prose_cues_raise_one_concern(text: str):
         "Aside from the slight hassle of enabling it, this feature is great.",
         "I hacked together a setup last week that doesn't suffer from that problem.",
         '"We can solve any problem by introducing an extra level of indirection."',
+        # A fault denied, a fault granted on the way to a verdict, an objection denied.
+        "Porting the loader to the new API is not hard.",
+        "If you have different needs, do not feel bad about having to encode differently.",
+        "Coming up with a special syntax, even if that syntax is ugly and cumbersome to"
+        " type, would be perfectly OK.",
+        "If we were to have the precious class, I would not oppose teaching git clean about"
+        " it, too.",
         "+1",
     ],
 )
@@ -355,6 +362,30 @@ def test_a_suggestion_made_beside_an_objection_is_not_a_second_concern(
 ):
     text = f"{objection}\n\n{suggestion}\n\nThanks for writing this up, the rest looks good."
     assert findings(text) == [objection]
+
+
+def test_a_list_introduced_as_ways_around_an_issue_raises_no_concern_per_item():
+    fear = "I have only one fear: the loader's API changes and we must release three times."
+    text = (
+        f"{fear}\n\n"
+        "Perhaps there is another simplification idea that would avoid this issue:\n"
+        "- merge the demos into the loader's master, since they are never released\n"
+        "- keep the Ant tasks in a branch of their own\n"
+    )
+    assert findings(text) == [fear]
+
+
+def test_a_bare_stance_beside_the_point_it_sums_up_is_not_a_second_concern():
+    point = "I'm concerned that keeping the loader inside one company puts newcomers off."
+    assert findings(f"{point}\n\nFor now, I'm not so sure.") == [point]
+    # Alone, the stance is the post's point.
+    assert findings("For now, I'm not so sure.") == ["For now, I'm not so sure."]
+
+
+def test_wondering_whether_something_could_be_done_suggests_rather_than_doubts():
+    reply = post(2, BOB, "I wonder, since the scopes are free text, could the loader read a list?")
+    [concern] = ledger(root(), reply).concerns
+    assert concern.cue == "counter_proposal"
 
 
 def test_a_cue_inside_a_list_item_takes_the_whole_item():

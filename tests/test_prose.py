@@ -19,6 +19,19 @@ def test_wrapped_lines_are_one_sentence_and_end_punctuation_splits():
     ]
 
 
+def test_question_marks_inside_a_quotation_do_not_end_the_sentence():
+    text = (
+        'Scenarios would have been helped if we had not just "tracked? ignored?\n'
+        'unignored?" but also a fourth kind. Is that "precious"? Yes!'
+    )
+    assert texts(text) == [
+        'Scenarios would have been helped if we had not just "tracked? ignored? unignored?"'
+        " but also a fourth kind.",
+        'Is that "precious"?',
+        "Yes!",
+    ]
+
+
 @pytest.mark.parametrize("label", ["1.", "2)", "-", "*", "•", "(a)", "a)", "D0.", "B1:", "(iii)"])
 def test_list_labels_of_every_kind_open_an_item(label: str):
     text = f"My concerns:\n\n{label} The migration tool does\n   not exist yet.\n"

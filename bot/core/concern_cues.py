@@ -114,17 +114,21 @@ NEGATED_BELIEF = _cue(
     r"|have\s+not|never|not)\s+"
     r"(?:(?:yet|ever|once)\s+)?(?:seen|heard|met)\b",
 )
-NEGATIVE_JUDGEMENT = _cue(
-    # "this only serves to delay a decision that needs to be made"
-    r"\bonly\s+serves?\s+to\b",
-    r"\b(?:problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
+# What finds fault in a thing: "confusing", "a drawback", "too hard".
+_FAULT_WORDS = (
+    r"problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
     r"|blockers?|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
     r"|unreliable|awkward|clunky|cumbersome|confusing|misleading|surprising|inconsistent|ambiguous"
     r"|expensive|costly|overkill|overly|complex(?:ity)?|complicated|hard|difficult|tricky|noisy"
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
     r"|a\s+bit\s+much|rabbit\s+hole|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
-    r"|insufficient|prevents?|blocks?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of)\b",
+    r"|insufficient|prevents?|blocks?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
+)
+NEGATIVE_JUDGEMENT = _cue(
+    # "this only serves to delay a decision that needs to be made"
+    r"\bonly\s+serves?\s+to\b",
+    rf"\b(?:{_FAULT_WORDS})\b",
     r"\b(?:no|little|not\s+much)\s+(?:point|need|reason|benefit|value|use)\b|\bnot\s+worth\b"
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
@@ -485,6 +489,23 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found = (found - {"challenge_question"}) | {"information_question"}
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
+    if "negative_judgement" in found and (
+        _only_within(NEGATIVE_JUDGEMENT, _FAULT_DENIED, unit.probe)
+        or _only_within(NEGATIVE_JUDGEMENT, _GRANTED, unit.probe)
+    ):
+        # "It's not hard to do", "don't feel bad about it": a fault denied is none.
+        # "Even if that syntax is ugly, it would be perfectly OK": a fault granted on the
+        # way to a verdict is not the verdict.
+        found.discard("negative_judgement")
+    if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, unit.probe):
+        found.discard("objection")  # "I would not oppose teaching git clean about it"
+    if (
+        "doubt" in found
+        and _WONDER_SUGGESTS.search(unit.probe)
+        and _only_within(DOUBT, _WONDER, unit.probe)
+    ):
+        # "I wonder, could the internals be altered to ...": a suggestion put gently.
+        found = (found - {"doubt"}) | {"counter_proposal"}
     if _QUOTATION.match(unit.text):
         # A sentence wholly in quotation marks cites someone; it is not the writer's claim.
         found -= set(OBJECTION_FORMS)
@@ -515,6 +536,31 @@ _ASKS_FOR_POINTERS = re.compile(
     r"|enable|disable|clean|update)\b"
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
+# A fault word negated: "not hard", "isn't that complicated", "don't feel bad".
+_FAULT_DENIED = re.compile(
+    r"\b(?:not|never|isn't|aren't|wasn't|weren't|won't\s+be|wouldn't\s+be|shouldn't\s+be"
+    r"|don't\s+feel|do\s+not\s+feel|doesn't\s+(?:seem|look|sound)(?:\s+to\s+be)?)\s+"
+    r"(?:(?:too|that|so|very|really|particularly|overly|all\s+that|a|an|any|much\s+of\s+a|big"
+    rf"|real|terribly|especially)\s+){{0,3}}(?:{_FAULT_WORDS})\b"
+)
+# A concessive clause before the main one: "even if that syntax is ugly, ...". A trailing
+# "..., although it is complex" is a reservation and is not matched: a clause must follow.
+_GRANTED = re.compile(
+    r"\b(?:even\s+if|even\s+though|although|albeit|granted)\b[^,;:.?!]*,(?=\s*\w)"
+)
+_NOT_OPPOSING = re.compile(
+    r"\bi(?:'d|\s+would)\s+not\s+(?:oppose|object|mind|disagree|block|be\s+(?:against|opposed))\b"
+)
+_WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
+_WONDER_SUGGESTS = re.compile(
+    r"\bi\s+(?:do\s+)?wonder\b[^?]*?\b(?:could|would|should|can)\s+(?:we|you|it|the|this|that"
+    r"|they|there)\b"
+)
+
+
+def _only_within(cue: re.Pattern[str], spans: re.Pattern[str], probe: str) -> bool:
+    """Whether a cue's words occur only inside ``spans``: there, but denied or granted."""
+    return bool(spans.search(probe)) and not cue.search(spans.sub(" ", probe))
 
 
 def features_of(
@@ -676,5 +722,16 @@ def _logit(p: float) -> float:
 
 
 def introduces_concerns(unit: Unit) -> bool:
-    """A sentence that introduces a list as concerns, problems, issues or questions."""
-    return unit.introduces_list and bool(CONCERN_NOUNS.search(unit.probe))
+    """A sentence that introduces a list as concerns, problems, issues or questions.
+
+    "Perhaps there is another idea that would avoid this issue:" introduces ways
+    out: the issue it names is one its items remedy, not one they raise.
+    """
+    return unit.introduces_list and bool(CONCERN_NOUNS.search(_REMEDIED.sub(" ", unit.probe)))
+
+
+_REMEDIED = re.compile(
+    r"\b(?:avoid|solve|fix|address|resolve|work\s+around|get\s+around|eliminate|remove)s?\s+"
+    r"(?:(?:this|that|the|these|those|such|all|both)\s+)?(?:\w+\s+)?(?:concerns?|issues?|problems?"
+    r"|questions?|worries|risks?|drawbacks?|downsides?)\b"
+)

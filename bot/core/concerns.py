@@ -361,6 +361,8 @@ BARE_WORDS = 5
 POINT_SENTENCES = 4
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
+# A finding this short that only states a stance is no point beside another one.
+STANCE_WORDS = 6
 # The share of content words a later point by the same raiser must repeat to be the
 # same concern made again (``same_topic`` with this share); and of the longer text's,
 # since a short point's few words ("let Ant Tasks in a branch one day") recur in a long
@@ -469,7 +471,20 @@ def findings_of(
                 # item of a list of concerns needs no form of its own.
                 continue
             findings.append(finding)
-    return tuple(findings)
+    # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
+    pointed = [f for f in findings if not _bare_stance(f)]
+    return tuple(pointed or findings)
+
+
+def _bare_stance(finding: Finding) -> bool:
+    """A few words of stance with nothing they are about: "I'm not so sure.", "Not sold."
+    A question ("Why?") asks something, and a "-1" is a ballot."""
+    return (
+        len(finding.text.split()) <= STANCE_WORDS
+        and finding.cue != NO_FORM
+        and "?" not in finding.text
+        and not _MINUS_ONE.search(finding.text)
+    )
 
 
 def _says_something(reading: UnitReading) -> bool:

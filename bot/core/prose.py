@@ -384,7 +384,10 @@ def _sentences(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
 def _hard_break(previous: str, line: str) -> bool:
     """Whether a line ends its sentence: end punctuation, or a short line followed by one
     that starts like a new sentence (a lower-case start is the same sentence, wrapped)."""
-    if previous.rstrip().endswith((".", "?", "!", ":", ";")) or len(previous.split()) <= 2:
+    ended = previous.rstrip()
+    if ended.endswith(("?", "!")) and line[:1].islower() and _in_quotation(ended[:-1], ended[-1]):
+        return False  # 'had not just "tracked? ignored?' wrapped before 'unignored?"'
+    if ended.endswith((".", "?", "!", ":", ";")) or len(previous.split()) <= 2:
         return True  # "-1" or "Hmm" alone on a line is said on its own
     return len(previous) < HARD_BREAK_BELOW and not line[:1].islower()
 
@@ -411,7 +414,10 @@ def _split_segment(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
     mark = match.group(0)
     if "?" in mark or "!" in mark:
-        return True
+        # 'if we had not just "tracked? ignored? unignored?" but also ...': marks inside
+        # a quotation that the sentence goes on after are the quotation's, not its end.
+        following = text[match.end() : match.end() + 1]
+        return not (following.islower() and _in_quotation(text[: match.start()], mark))
     following = text[match.end() : match.end() + 1]
     if not following or not (
         following.isupper() or following.isdigit() or following in "(\"'-+@*`["
@@ -419,3 +425,9 @@ def _is_boundary(text: str, match: re.Match[str]) -> bool:
         return False  # "... unless", "e.g. foo": an ellipsis or an abbreviation mid-sentence
     before = text[: match.start() + 1].split()
     return not before or before[-1].casefold() not in _ABBREVIATIONS
+
+
+def _in_quotation(before: str, mark: str) -> bool:
+    """Whether a mark is inside a quotation, or closes one ("... unignored?" but)."""
+    opened = before.count('"') % 2 == 1 or before.count("\u201c") > before.count("\u201d")
+    return opened or '"' in mark or "\u201d" in mark
