@@ -172,6 +172,8 @@ def test_prose_cues_raise_one_concern(text: str):
         '"We can solve any problem by introducing an extra level of indirection."',
         # A fault denied, a fault granted on the way to a verdict, an objection denied.
         "Porting the loader to the new API is not hard.",
+        # A hard link is a kind of link, not a judgement.
+        "So yeah, a perfectly reasonable approach, if you don't mind the hard link requirement.",
         "If you have different needs, do not feel bad about having to encode differently.",
         "Coming up with a special syntax, even if that syntax is ugly and cumbersome to"
         " type, would be perfectly OK.",

@@ -119,7 +119,9 @@ _FAULT_WORDS = (
     r"problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
     r"|blockers?|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
     r"|unreliable|awkward|clunky|cumbersome|confusing|misleading|surprising|inconsistent|ambiguous"
-    r"|expensive|costly|overkill|overly|complex(?:ity)?|complicated|hard|difficult|tricky|noisy"
+    r"|expensive|costly|overkill|overly|complex(?:ity)?|complicated|difficult|tricky|noisy"
+    # "Hard" judges; a hard link, reset, limit or fork is a thing of its own.
+    r"|hard(?![-\s]+(?:link|drive|disk|reset|limit|fork|cod|wir|cop|wrap|tab|stop|requirement))"
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
     r"|a\s+bit\s+much|rabbit\s+hole|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
