@@ -118,10 +118,16 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "Also we should ask the candidates about their plans, isn't it?",
         "So one of the issues with that is multiple versions sharing one settings file.",
         "That could end up duplicating the local repository cache.",
+        "IMHO, there is zero reason to teach the loader what branches already do.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
     assert findings(text) == [text]
+
+
+def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
+    [concern] = detected("Branches do this already, so...\n\n... why do you need convenience?")
+    assert concern.cue == "challenge_question"
 
 
 @pytest.mark.parametrize(

@@ -131,7 +131,7 @@ NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
     r"\bonly\s+serves?\s+to\b",
     rf"\b(?:{_FAULT_WORDS})\b",
-    r"\b(?:no|little|not\s+much)\s+(?:point|need|reason|benefit|value|use)\b|\bnot\s+worth\b"
+    r"\b(?:no|zero|little|not\s+much)\s+(?:real\s+)?(?:point|need|reason|benefit|value|use)\b|\bnot\s+worth\b"
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
     r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress)\b"

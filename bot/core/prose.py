@@ -133,7 +133,10 @@ class Unit:
 def probe(text: str) -> str:
     """What cues read: lower case, typographic quotes and spaces made plain."""
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip().casefold()
+    plain = re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip().casefold()
+    # "... why do you need convenience?" goes on from the sentence before; its own words
+    # start after the dots, where a reader starts reading it.
+    return re.sub(r"^(?:\.{2,}|…)\s*", "", plain)
 
 
 def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
