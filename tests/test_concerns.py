@@ -683,6 +683,24 @@ def test_the_proposer_taking_up_a_point_in_a_paragraph_of_a_long_answer_resolves
     }
 
 
+def test_the_proposer_taking_up_the_one_point_an_inline_answer_answers_resolves_it():
+    # The answer shares no word a topic is made of with the point ("needs", "-m"): that
+    # it answers this point and no other is what says what it takes up.
+    raised = post(2, BOB, 'The patch mostly looks good, except:\n\nThis needs "-m", doesn\'t it?')
+    answer = post(
+        3,
+        ALICE,
+        "Thanks for the review.\n\n"
+        '> This needs "-m", doesn\'t it?\n\n'
+        'Yeah, this definitely needs "-m".  Will change.\n\n'
+        "I'll send the next round tomorrow.",
+        reply_to=2,
+    )
+    [concern] = ledger(root(), raised, answer).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "adopted"
+
+
 def test_the_proposer_taking_up_a_reviewers_idea_owns_its_caveats():
     # Bob suggests another design; Alice, who proposed, takes it up and works it out.
     # Her caveats on it are a sketch author's, not a review of Bob's suggestion.

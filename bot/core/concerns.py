@@ -1339,7 +1339,11 @@ class _Work:
         if adopts and not _REBUTS.search(opening):
             taken_up = answered
         elif by_proposer:
-            taken_up = [c for c in answered if self._takes_up_in_a_paragraph(units, c)]
+            # An answer to one concern alone needs no shared words to be about it:
+            # '> This needs "-m", doesn't it?' / 'Yeah, this definitely needs "-m". Will
+            # change.' shares no word a topic is made of, and answers nothing else.
+            alone = len(answered) == 1
+            taken_up = [c for c in answered if self._takes_up_in_a_paragraph(units, c, alone)]
         else:
             taken_up = []
         for concern in taken_up:
@@ -1350,16 +1354,22 @@ class _Work:
                 resolution="adopted",
             )
 
-    def _takes_up_in_a_paragraph(self, units: Sequence[Unit], concern: Concern) -> bool:
+    def _takes_up_in_a_paragraph(
+        self, units: Sequence[Unit], concern: Concern, alone: bool = False
+    ) -> bool:
         """A long inline answer settles the points it takes up one paragraph at a time:
-        "+1 on having toolings to enforce the conventions." answers the tooling point."""
+        "+1 on having toolings to enforce the conventions." answers the tooling point.
+        ``alone``: the post answers this concern only, so any such paragraph is about it."""
         points: dict[tuple[int, int | None], list[Unit]] = {}
         for unit in units:
             points.setdefault(unit.point, []).append(unit)
         return any(
             any(_ADOPTS.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe) for u in members[:2])
             and not _REBUTS.search(" ".join(u.probe for u in members[:2]))
-            and same_topic(" ".join(u.text for u in members), concern.text, self.subject_words)
+            and (
+                alone
+                or same_topic(" ".join(u.text for u in members), concern.text, self.subject_words)
+            )
             for members in points.values()
         )
 
