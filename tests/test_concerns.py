@@ -701,6 +701,21 @@ def test_the_proposer_taking_up_the_one_point_an_inline_answer_answers_resolves_
     assert concern.resolution == "adopted"
 
 
+def test_agreeing_with_a_part_of_the_one_point_answered_does_not_settle_it():
+    raised = post(2, BOB, "I am not happy with such an interface: stashes are strictly personal.")
+    answer = post(
+        3,
+        ALICE,
+        "I agree that stashes should remain short-lived work in progress, not branches.\n\n"
+        "The use case I have in mind is narrower: handing unfinished work to a colleague."
+        " Today this takes four commands. The porcelain would make it one. It stores"
+        " nothing new on the server.",
+        reply_to=2,
+    )
+    [concern] = ledger(root(), raised, answer).concerns
+    assert concern.state is ConcernState.ANSWERED
+
+
 def test_the_proposer_taking_up_a_reviewers_idea_owns_its_caveats():
     # Bob suggests another design; Alice, who proposed, takes it up and works it out.
     # Her caveats on it are a sketch author's, not a review of Bob's suggestion.

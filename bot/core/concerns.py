@@ -808,13 +808,9 @@ _CONCEDES = re.compile(
 )
 
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
-# The proposer taking a point up, in the first sentences of their answer.
-_ADOPTS = re.compile(
-    r"\b(?:good|fair|valid|great)\s+(?:point|catch|idea|suggestion)\b|\bfair\s+enough\b"
-    r"|\byou(?:'re|\s+are)\s+(?:right|correct)\b|\bmakes?\s+sense\b|\bagreed\b"
-    r"|\bi\s+(?:completely\s+|fully\s+|totally\s+|absolutely\s+|also\s+|do\s+)?agree\b"
-    r"|(?:^|\n)\s*\+1\s+(?:on|for|to)\b"
-    r"|\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:ok|okay|fine|happy)\s+to\s+(?:add|change|update|drop"
+# The proposer committing to a change in answer to a point: "Will change.", "I'll add it".
+_COMMITS = (
+    r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:ok|okay|fine|happy)\s+to\s+(?:add|change|update|drop"
     r"|remove|use|switch|do)\b|\b(?:i|we)(?:'m|\s+am|'re|\s+are)\s+going\s+to\s+(?:\w+\s+){0,4}?"
     r"(?:amend|update|change|add|fix|drop|remove)\b|^will\s+(?:do|change|fix|update|add|re-?roll)\b"
     r"|\bre-?roll\b|^(?:yes|yeah|yep|right)\b[,.!]?\s+(?:we|i)\s+(?:should|will|can|'ll)\s+(?:\w+\s+)?"
@@ -822,8 +818,17 @@ _ADOPTS = re.compile(
     r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|removed|fixed|amended"
     r"|adjusted|incorporated|reworded|clarified|addressed)\b|^(?:updated|done|fixed|addressed)\b"
     r"|\b(?:i|we)(?:'ll|\s+will)\s+(?:\w+\s+)?(?:add|update|change|fix|remove|amend|clarify|reword"
-    r"|incorporate|adjust|work)\b|\bwill\s+do\b|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your)\s+"
-    r"(?:catch|suggestion|feedback|point|input)\b"
+    r"|incorporate|adjust|work)\b|\bwill\s+do\b"
+)
+# The proposer taking a point up, in the first sentences of their answer: agreeing with
+# it, or committing to a change.
+_ADOPTS = re.compile(
+    r"\b(?:good|fair|valid|great)\s+(?:point|catch|idea|suggestion)\b|\bfair\s+enough\b"
+    r"|\byou(?:'re|\s+are)\s+(?:right|correct)\b|\bmakes?\s+sense\b|\bagreed\b"
+    r"|\bi\s+(?:completely\s+|fully\s+|totally\s+|absolutely\s+|also\s+|do\s+)?agree\b"
+    r"|(?:^|\n)\s*\+1\s+(?:on|for|to)\b"
+    rf"|{_COMMITS}"
+    r"|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your)\s+(?:catch|suggestion|feedback|point|input)\b"
     r"|\b(?:sounds|seems)\s+(?:reasonable|good|fine)\s+to\s+me\b"
     # The proposal says so already: "Yes as mentioned [here](...)".
     r"|^(?:yes|yeah|yep|right)\b[,.]?\s+(?:as\s+(?:already\s+)?(?:mentioned|stated|described|noted)"
@@ -833,6 +838,7 @@ _ADOPTS = re.compile(
     r"(?:\w+\s+){0,2}?(?:fuzzy|unclear|confusing|vague|wrong|ambiguous|awkward|a\s+problem"
     r"|an\s+issue)\b|\bin\s+(?:retrospect|hindsight)\b"
 )
+_COMMITS_TO_CHANGE = re.compile(_COMMITS)
 # Anyone answering a point by changing the proposal's text takes it up.
 _CHANGED_DOCUMENT = re.compile(
     r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|amended|adjusted"
@@ -1339,9 +1345,10 @@ class _Work:
         if adopts and not _REBUTS.search(opening):
             taken_up = answered
         elif by_proposer:
-            # An answer to one concern alone needs no shared words to be about it:
-            # '> This needs "-m", doesn't it?' / 'Yeah, this definitely needs "-m". Will
-            # change.' shares no word a topic is made of, and answers nothing else.
+            # An answer to one concern alone that commits to a change needs no shared
+            # words to be about it: '> This needs "-m", doesn't it?' / 'Yeah, this
+            # definitely needs "-m". Will change.' (Agreeing with a part of it, "I agree
+            # that stashes should stay short-lived", may go on to argue.)
             alone = len(answered) == 1
             taken_up = [c for c in answered if self._takes_up_in_a_paragraph(units, c, alone)]
         else:
@@ -1359,17 +1366,21 @@ class _Work:
     ) -> bool:
         """A long inline answer settles the points it takes up one paragraph at a time:
         "+1 on having toolings to enforce the conventions." answers the tooling point.
-        ``alone``: the post answers this concern only, so any such paragraph is about it."""
+        ``alone``: the post answers this concern only, so a paragraph committing to a
+        change is about it."""
         points: dict[tuple[int, int | None], list[Unit]] = {}
         for unit in units:
             points.setdefault(unit.point, []).append(unit)
+
+        def takes_up(members: list[Unit]) -> bool:
+            if alone and any(_COMMITS_TO_CHANGE.search(u.probe) for u in members[:2]):
+                return True
+            return any(
+                _ADOPTS.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe) for u in members[:2]
+            ) and same_topic(" ".join(u.text for u in members), concern.text, self.subject_words)
+
         return any(
-            any(_ADOPTS.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe) for u in members[:2])
-            and not _REBUTS.search(" ".join(u.probe for u in members[:2]))
-            and (
-                alone
-                or same_topic(" ".join(u.text for u in members), concern.text, self.subject_words)
-            )
+            takes_up(members) and not _REBUTS.search(" ".join(u.probe for u in members[:2]))
             for members in points.values()
         )
 
