@@ -119,6 +119,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "So one of the issues with that is multiple versions sharing one settings file.",
         "That could end up duplicating the local repository cache.",
         "IMHO, there is zero reason to teach the loader what branches already do.",
+        "I'm not saying the loader is wrong, but its error messages are confusing.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
@@ -178,6 +179,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         '"We can solve any problem by introducing an extra level of indirection."',
         # A fault denied, a fault granted on the way to a verdict, an objection denied.
         "Porting the loader to the new API is not hard.",
+        # A judgement disowned; a thing pointed out.
+        "I am not saying it is better or worse, though.",
+        "You will note that the PR references in the mail are not links.",
         # A hard link is a kind of link, not a judgement.
         "So yeah, a perfectly reasonable approach, if you don't mind the hard link requirement.",
         "If you have different needs, do not feel bad about having to encode differently.",

@@ -501,6 +501,13 @@ def cues_of(unit: Unit) -> frozenset[str]:
         found.discard("negative_judgement")
     if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, unit.probe):
         found.discard("objection")  # "I would not oppose teaching git clean about it"
+    for name in ("negative_judgement", "objection", "doubt"):
+        if name in found and _only_within(CUES[name], _DISCLAIMS, unit.probe):
+            found.discard(name)  # "I am not saying it is better or worse, though."
+    if "caution" in found and _only_within(CAUTION, _POINTS_OUT, unit.probe):
+        # "You will note that the PR references in ...": pointing a thing out. A caution
+        # names what to beware of ("keep in mind", "be careful").
+        found.discard("caution")
     if (
         "doubt" in found
         and _WONDER_SUGGESTS.search(unit.probe)
@@ -553,6 +560,12 @@ _GRANTED = re.compile(
 _NOT_OPPOSING = re.compile(
     r"\bi(?:'d|\s+would)\s+not\s+(?:oppose|object|mind|disagree|block|be\s+(?:against|opposed))\b"
 )
+# Saying what one does not claim: the judgement in it is disowned.
+_DISCLAIMS = re.compile(
+    r"\b(?:i'?m|i\s+am|i\s+was)\s+(?:just\s+)?not\s+(?:saying|suggesting|claiming|implying"
+    r"|arguing)\b[^,;]*|\bi\s+(?:did\s+not|didn't)\s+mean\b[^,;]*"
+)
+_POINTS_OUT = re.compile(r"\b(?:you\s+(?:will|may|might|can)\s+)?note\s+that\b")
 _WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
 _WONDER_SUGGESTS = re.compile(
     r"\bi\s+(?:do\s+)?wonder\b[^?]*?\b(?:could|would|should|can)\s+(?:we|you|it|the|this|that"
