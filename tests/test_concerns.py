@@ -120,6 +120,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "That could end up duplicating the local repository cache.",
         "IMHO, there is zero reason to teach the loader what branches already do.",
         "I'm not saying the loader is wrong, but its error messages are confusing.",
+        "I'd prefer a separate file for the plugin settings.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
@@ -182,6 +183,8 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         # A judgement disowned; a thing pointed out.
         "I am not saying it is better or worse, though.",
         "You will note that the PR references in the mail are not links.",
+        # Choosing among the options the proposal offers answers it.
+        "I think I prefer A to B, for the sake of clarity and simplicity.",
         # A hard link is a kind of link, not a judgement.
         "So yeah, a perfectly reasonable approach, if you don't mind the hard link requirement.",
         "If you have different needs, do not feel bad about having to encode differently.",

@@ -504,6 +504,9 @@ def cues_of(unit: Unit) -> frozenset[str]:
     for name in ("negative_judgement", "objection", "doubt"):
         if name in found and _only_within(CUES[name], _DISCLAIMS, unit.probe):
             found.discard(name)  # "I am not saying it is better or worse, though."
+    if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, unit.probe):
+        # "I prefer A as well": choosing among the options a proposal offers answers it.
+        found.discard("counter_proposal")
     if "caution" in found and _only_within(CAUTION, _POINTS_OUT, unit.probe):
         # "You will note that the PR references in ...": pointing a thing out. A caution
         # names what to beware of ("keep in mind", "be careful").
@@ -564,6 +567,12 @@ _NOT_OPPOSING = re.compile(
 _DISCLAIMS = re.compile(
     r"\b(?:i'?m|i\s+am|i\s+was)\s+(?:just\s+)?not\s+(?:saying|suggesting|claiming|implying"
     r"|arguing)\b[^,;]*|\bi\s+(?:did\s+not|didn't)\s+mean\b[^,;]*"
+)
+# An option named by its label: "prefer A", "prefer option 2", "prefer the latter" (not
+# "prefer a separate file": a letter is a label only where the clause ends or goes on).
+_PICKS_AN_OPTION = re.compile(
+    r"\bprefer\s+(?:option\s+)?(?:(?:[a-d]|[1-9])(?=\s*(?:[.,;!)]|$|\s+(?:to|over|as|and|or|too"
+    r"|here)\b))|the\s+(?:first|second|third|former|latter)\b)"
 )
 _POINTS_OUT = re.compile(r"\b(?:you\s+(?:will|may|might|can)\s+)?note\s+that\b")
 _WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
