@@ -185,6 +185,8 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "You will note that the PR references in the mail are not links.",
         # Choosing among the options the proposal offers answers it.
         "I think I prefer A to B, for the sake of clarity and simplicity.",
+        # The proposal read back.
+        "The way I read this proposal it isn't saying we can't break APIs, just to be careful.",
         # A hard link is a kind of link, not a judgement.
         "So yeah, a perfectly reasonable approach, if you don't mind the hard link requirement.",
         "If you have different needs, do not feel bad about having to encode differently.",

@@ -504,6 +504,10 @@ def cues_of(unit: Unit) -> frozenset[str]:
     for name in ("negative_judgement", "objection", "doubt"):
         if name in found and _only_within(CUES[name], _DISCLAIMS, unit.probe):
             found.discard(name)  # "I am not saying it is better or worse, though."
+    if _INTERPRETS.search(unit.probe):
+        # "The way I read this proposal, it isn't saying we can't break APIs": what the
+        # proposal says, read back, judges nothing.
+        found -= set(OBJECTION_FORMS)
     if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, unit.probe):
         # "I prefer A as well": choosing among the options a proposal offers answers it.
         found.discard("counter_proposal")
@@ -567,6 +571,10 @@ _NOT_OPPOSING = re.compile(
 _DISCLAIMS = re.compile(
     r"\b(?:i'?m|i\s+am|i\s+was)\s+(?:just\s+)?not\s+(?:saying|suggesting|claiming|implying"
     r"|arguing)\b[^,;]*|\bi\s+(?:did\s+not|didn't)\s+mean\b[^,;]*"
+)
+_INTERPRETS = re.compile(
+    r"^(?:the\s+way\s+i\s+(?:read|understand)|as\s+i\s+(?:read|understand)|my\s+(?:reading"
+    r"|understanding)\s+(?:is|of))\b"
 )
 # An option named by its label: "prefer A", "prefer option 2", "prefer the latter" (not
 # "prefer a separate file": a letter is a label only where the clause ends or goes on).
