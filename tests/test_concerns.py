@@ -121,6 +121,8 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "IMHO, there is zero reason to teach the loader what branches already do.",
         "I'm not saying the loader is wrong, but its error messages are confusing.",
         "I'd prefer a separate file for the plugin settings.",
+        "It has some rough edges, though.",
+        "Scanning every clone for its objects is still not foolproof.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):

@@ -123,7 +123,7 @@ _FAULT_WORDS = (
     # "Hard" judges; a hard link, reset, limit or fork is a thing of its own.
     r"|hard(?![-\s]+(?:link|drive|disk|reset|limit|fork|cod|wir|cop|wrap|tab|stop|requirement))"
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
-    r"|a\s+bit\s+much|rabbit\s+hole|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
+    r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
     r"|insufficient|prevents?|blocks?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
 )
@@ -139,7 +139,8 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b",
     r"\b(?:not|isn't|is\s+not|aren't|wouldn't\s+be|won't\s+be)\s+(?:\w+\s+)?(?:ideal|great|good"
     r"|enough|sufficient|adequate|worth|feasible|possible|practical|realistic|available|stable"
-    r"|trusted|mature|ready|needed|necessary|clear)\b",
+    r"|trusted|mature|ready|needed|necessary|clear|foolproof|bulletproof|robust|intuitive|safe"
+    r"|reliable|scalable|secure)\b",
     r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
     r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive)\b",
     r"\bover-?(?:think|engineer|complicat|design|kill)\w*",
