@@ -185,6 +185,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         # A judgement disowned; a thing pointed out.
         "I am not saying it is better or worse, though.",
         "You will note that the PR references in the mail are not links.",
+        # Fault found with what is: the proposal's motivation, not an objection to it.
+        "Currently it is not possible to mix pom-less and plain modules in one reactor.",
+        "I often move between projects, and having to redo my mirror settings each time is a pain.",
         # Choosing among the options the proposal offers answers it.
         "I think I prefer A to B, for the sake of clarity and simplicity.",
         # The proposal read back.

@@ -505,6 +505,14 @@ def cues_of(unit: Unit) -> frozenset[str]:
     for name in ("negative_judgement", "objection", "doubt"):
         if name in found and _only_within(CUES[name], _DISCLAIMS, unit.probe):
             found.discard(name)  # "I am not saying it is better or worse, though."
+    if (
+        "negative_judgement" in found
+        and "refers_to_proposal" not in found
+        and _STATUS_QUO.search(unit.probe)
+    ):
+        # "Currently it is not possible to ...", "the current rules are too hard to use":
+        # fault found with what is, which is what a proposal sets out to fix.
+        found.discard("negative_judgement")
     if _INTERPRETS.search(unit.probe):
         # "The way I read this proposal, it isn't saying we can't break APIs": what the
         # proposal says, read back, judges nothing.
@@ -572,6 +580,12 @@ _NOT_OPPOSING = re.compile(
 _DISCLAIMS = re.compile(
     r"\b(?:i'?m|i\s+am|i\s+was)\s+(?:just\s+)?not\s+(?:saying|suggesting|claiming|implying"
     r"|arguing)\b[^,;]*|\bi\s+(?:did\s+not|didn't)\s+mean\b[^,;]*"
+)
+# What is, as against what is proposed.
+_STATUS_QUO = re.compile(
+    r"\b(?:currently|today|nowadays|at\s+the\s+moment|right\s+now|at\s+present|these\s+days"
+    r"|the\s+current|current\s+(?:rules|behaviou?r|state|situation|approach|way|process|system"
+    r"|implementation|version)|i\s+often|i\s+(?:always\s+|still\s+)?struggle)\b"
 )
 _INTERPRETS = re.compile(
     r"^(?:the\s+way\s+i\s+(?:read|understand)|as\s+i\s+(?:read|understand)|my\s+(?:reading"
