@@ -697,37 +697,35 @@ def test_the_proposer_taking_up_a_point_in_a_paragraph_of_a_long_answer_resolves
     }
 
 
-def test_the_proposer_taking_up_the_one_point_an_inline_answer_answers_resolves_it():
-    # The answer shares no word a topic is made of with the point ("needs", "-m"): that
-    # it answers this point and no other is what says what it takes up.
-    raised = post(2, BOB, 'The patch mostly looks good, except:\n\nThis needs "-m", doesn\'t it?')
-    answer = post(
-        3,
-        ALICE,
-        "Thanks for the review.\n\n"
-        '> This needs "-m", doesn\'t it?\n\n'
-        'Yeah, this definitely needs "-m".  Will change.\n\n'
-        "I'll send the next round tomorrow.",
-        reply_to=2,
-    )
-    [concern] = ledger(root(), raised, answer).concerns
-    assert concern.state is ConcernState.RESOLVED
-    assert concern.resolution == "adopted"
-
-
-def test_agreeing_with_a_part_of_the_one_point_answered_does_not_settle_it():
-    raised = post(2, BOB, "I am not happy with such an interface: stashes are strictly personal.")
-    answer = post(
-        3,
-        ALICE,
-        "I agree that stashes should remain short-lived work in progress, not branches.\n\n"
-        "The use case I have in mind is narrower: handing unfinished work to a colleague."
-        " Today this takes four commands. The porcelain would make it one. It stores"
-        " nothing new on the server.",
-        reply_to=2,
-    )
-    [concern] = ledger(root(), raised, answer).concerns
-    assert concern.state is ConcernState.ANSWERED
+@pytest.mark.parametrize(
+    ("raised", "answer", "state"),
+    [
+        # The answer shares no word a topic is made of with the point ("needs", "-m"):
+        # that it answers this point and no other says what it commits to change.
+        (
+            'The patch mostly looks good, except:\n\nThis needs "-m", doesn\'t it?',
+            "Thanks for the review.\n\n"
+            '> This needs "-m", doesn\'t it?\n\n'
+            'Yeah, this definitely needs "-m".  Will change.\n\n'
+            "I'll send the next round tomorrow.",
+            ConcernState.RESOLVED,
+        ),
+        # Agreeing with a part of the point and arguing on settles nothing.
+        (
+            "I am not happy with such an interface: stashes are strictly personal.",
+            "I agree that stashes should remain short-lived work in progress, not branches.\n\n"
+            "The use case I have in mind is narrower: handing unfinished work to a colleague."
+            " Today this takes four commands. The porcelain would make it one. It stores"
+            " nothing new on the server.",
+            ConcernState.ANSWERED,
+        ),
+    ],
+)
+def test_an_answer_to_one_point_alone_settles_it_by_committing_to_a_change(
+    raised: str, answer: str, state: ConcernState
+):
+    [concern] = ledger(root(), post(2, BOB, raised), post(3, ALICE, answer, reply_to=2)).concerns
+    assert concern.state is state
 
 
 def test_the_proposer_taking_up_a_reviewers_idea_owns_its_caveats():
