@@ -237,6 +237,9 @@ INFORMATION_QUESTION = _cue(
     # duplicated commits?".
     r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b"
     r"|^(?:any\s+)?(?:thoughts|ideas|suggestions)\s+on\b",
+    # Asking for the particulars: "Which rights do you need?", "What version do you use?".
+    r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,2}(?:do|does|did|would|will)\s+you\s+"
+    r"(?:need|use|want|have|prefer|run|recommend)\b",
     # A tag asking to confirm what the writer understood: "we discuss only candidates
     # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
     r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right"
@@ -274,6 +277,8 @@ APPROVAL = _cue(
     r"\b(?:great|good|nice|excellent|awesome|solid|interesting)\s+(?:proposal|idea|work|point|job"
     r"|writeup|write-up|rfc|suggestion|question|catch)\b|\bi'?m\s+(?:in|fine|ok|okay|happy)\b",
     r"\bhappy\s+(?:with|to)\b|\bfine\s+(?:with|by)\s+me\b|\b(?:totally|fully|completely)\s+agree\b",
+    r"\b(?:this|that|it)(?:'s|\s+is|\s+looks|\s+sounds)\s+(?:really\s+|very\s+|pretty\s+|so\s+)?(?:cool"
+    r"|great|awesome|nice|neat|excellent)\b",
 )
 THANKS = _cue(r"\bthanks?\b|\bthank\s+you\b|\bappreciate\b|\bkudos\b|\bcheers\b")
 ACKNOWLEDGEMENT = _cue(
