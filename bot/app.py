@@ -131,9 +131,10 @@ class App:
         self._writer_busy_since: float | None = None
         self._store: Store | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
-        # Parsing accepted mail: CPU work that must never hold the writer (see _process_chunk).
+        # Starts the parser process (it imports Quorum first: never on the event loop).
         self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-parser")
-        # Messages stored in parts are parsed in a process of their own (started when needed).
+        # Accepted mail is parsed in a process of its own (started when needed): parsing
+        # must hold neither the writer nor the event loop (see _parse).
         self._parser_process: ProcessPoolExecutor | None = None
         # The scheduled work's heavy reading (views, features), in a process of its own
         # (bot/computing.py): started on first use, started again if it died.
@@ -438,8 +439,8 @@ class App:
     async def _process_chunk(self) -> tuple[IngestCounts, bool]:
         """One chunk of the inbox, then the forum's webhooks; and whether mail is left.
 
-        The writer only reads the chunk and stores it; parsing happens in between on
-        a thread of its own, so one huge or hostile message (a 10 MB body of short
+        The writer only reads the chunk and stores it; parsing happens in between in
+        the parser process, so one huge or hostile message (a 10 MB body of short
         lines takes seconds to read) never holds up the commits senders wait for.
         """
         pending = await self.db(
@@ -468,22 +469,44 @@ class App:
         self.metrics.count_processed(counts)
 
     async def _parse(self, pending: list[InboundMail]) -> list[PreparedPost]:
-        """Parse on the parser thread; messages stored in parts in the parser process."""
+        """Parse in the parser process, never in this one.
+
+        Parsing is pure Python (about a third of a millisecond a message, seconds for a
+        hostile one). On a thread of this process it shared the interpreter lock with
+        the event loop: the loop, woken for the next SMTP command, waited for the lock
+        up to a switch interval (5 ms) at a time, and a session waits for several such
+        steps (py-spy under 400 deliveries a second: the parser thread held the lock
+        three quarters as often as the loop). In a process of its own it takes CPU the
+        kernel hands back to the loop at once.
+        """
         loop = asyncio.get_running_loop()
-        small = [mail for mail in pending if mail.raw_parts is None]
-        parsed = iter(await loop.run_in_executor(self._parser, parse_inbound, small))
-        prepared: list[PreparedPost] = []
-        for mail in pending:
-            if mail.raw_parts is None:
-                prepared.append(next(parsed))
-                continue
-            if self._parser_process is None:
-                self._parser_process = await loop.run_in_executor(self._parser, parser_process)
+        parser = await self._parsing()
+        try:
+            small = [mail for mail in pending if mail.raw_parts is None]
+            parsed = iter(await loop.run_in_executor(parser, parse_inbound, small) if small else [])
+            prepared: list[PreparedPost] = []
             path = str(self.db_path)
-            prepared.append(
-                await loop.run_in_executor(self._parser_process, parse_stored_parts, path, mail)
-            )
-        return prepared
+            for mail in pending:
+                if mail.raw_parts is None:
+                    prepared.append(next(parsed))
+                else:
+                    # Its bytes are read there too: they may be many megabytes.
+                    job = loop.run_in_executor(parser, parse_stored_parts, path, mail)
+                    prepared.append(await job)
+            return prepared
+        except BrokenProcessPool:
+            # Killed (the OOM killer, a signal): the chunk stays in the inbox and is
+            # parsed by another process at the next wake-up.
+            self._parser_process = None
+            raise
+
+    async def _parsing(self) -> ProcessPoolExecutor:
+        """The parser process, started on first use (on a thread: starting it waits
+        for the process to import Quorum, which the event loop must not)."""
+        if self._parser_process is None:
+            loop = asyncio.get_running_loop()
+            self._parser_process = await loop.run_in_executor(self._parser, parser_process)
+        return self._parser_process
 
     def _process_pending(self, store: Store) -> IngestCounts:
         """Mail the SMTP endpoint accepted, then webhooks the forum endpoint accepted."""

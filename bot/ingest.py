@@ -29,6 +29,7 @@ from itertools import chain, islice
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
+from bot import computing
 from bot.adapters.archives import (
     DamagedArchiveError,
     NotMailError,
@@ -54,6 +55,8 @@ _Item = tuple[bytes, str | None, str]
 Dictionary = tuple[int, bytes]
 # Below this much input, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024
+# `quorum run`'s parser process: below the server, above the computing process.
+PARSER_NICENESS = 5
 
 
 @dataclass
@@ -307,8 +310,9 @@ def process_inbox(
 def parse_inbound(pending: Sequence[InboundMail]) -> list[PreparedPost]:
     """Parse and prepare accepted deliveries: the CPU part, which needs no store.
 
-    `quorum run` does this off the writer thread, so that parsing a large or
-    hostile message never holds up the commits other senders wait for.
+    `quorum run` does this in its parser process (:func:`parser_process`), so that
+    parsing a large or hostile message never holds up the commits other senders wait
+    for, nor the event loop that answers them.
     """
     return [
         prepare(
@@ -337,18 +341,12 @@ def parse_stored_parts(db_path: str, mail: InboundMail) -> PreparedPost:
 
 
 def parser_process() -> ProcessPoolExecutor:
-    """One worker process for :func:`parse_stored_parts`, started from a fork server
-    (the caller runs threads, so forking it directly is not safe)."""
-    methods = multiprocessing.get_all_start_methods()
-    method = "forkserver" if "forkserver" in methods else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-    # Started here, on the caller's thread: starting it on first use would block
-    # whoever submits first (the event loop) while the server imports Quorum.
-    pool.submit(int).result()
-    return pool
+    """One worker process for :func:`parse_inbound` and :func:`parse_stored_parts`.
+
+    At PARSER_NICENESS: accepting mail comes before reading it, and reading it before
+    the computing process's views (:data:`bot.computing.NICENESS`).
+    """
+    return computing.helper_process(PARSER_NICENESS)
 
 
 def store_inbound(

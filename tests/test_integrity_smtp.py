@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot import app as app_module
+from bot import ingest
 from bot.adapters import smtp
 from bot.app import App
 from bot.config import Config, SmtpConfig, WebConfig, load_config
@@ -190,6 +191,29 @@ async def test_a_delivery_is_committed_before_derived_writes_already_waiting(
     await asyncio.gather(running, waiting, sending)
     assert order == ["delivery", "derived write"]
     await _stored(app, "<urgent@example.org>")
+
+
+async def test_the_process_that_answers_smtp_parses_no_mail(
+    app: App, monkeypatch: pytest.MonkeyPatch
+):
+    """Parsing is pure Python. In the process whose event loop answers senders it took
+    the interpreter lock from that loop, up to a switch interval (5 ms) at a time for
+    each step of every session; accepted mail is parsed in a process of its own."""
+    parsed_here: list[str] = []
+    parse = ingest._parse_or_keep
+
+    def watched(raw: bytes, envelope: Any) -> Any:
+        parsed_here.append(raw.decode(errors="replace")[:40])
+        return parse(raw, envelope)
+
+    monkeypatch.setattr(ingest, "_parse_or_keep", watched)
+    mail = raw_mail("+1\n", message_id="<elsewhere@example.org>", subject="parsed elsewhere")
+    await asyncio.to_thread(_send, _port(app), mail)
+    await _stored(app, "<elsewhere@example.org>")
+    stored = await app.db(lambda store: store.post("<elsewhere@example.org>"))
+    assert stored is not None
+    assert stored.subject == "parsed elsewhere"
+    assert parsed_here == []
 
 
 async def test_a_large_message_is_stored_in_parts_once_and_whole(app: App):
