@@ -38,7 +38,7 @@ from bot.features.links import archive_of
 from bot.ingest import (
     ImportReport,
     import_paths,
-    parse_inbound,
+    parse_delivered,
     parse_stored_parts,
     parser_process,
     process_inbox,
@@ -482,8 +482,10 @@ class App:
         loop = asyncio.get_running_loop()
         parser = await self._parsing()
         try:
-            small = [mail for mail in pending if mail.raw_parts is None]
-            parsed = iter(await loop.run_in_executor(parser, parse_inbound, small) if small else [])
+            small = [(mail.raw, mail.received_at) for mail in pending if mail.raw_parts is None]
+            parsed = iter(
+                await loop.run_in_executor(parser, parse_delivered, small) if small else []
+            )
             prepared: list[PreparedPost] = []
             path = str(self.db_path)
             for mail in pending:
