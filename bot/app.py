@@ -14,8 +14,8 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -138,7 +138,7 @@ class App:
         self._parser_process: ProcessPoolExecutor | None = None
         # The scheduled work's heavy reading (views, features), in a process of its own
         # (bot/computing.py): started on first use, started again if it died.
-        self._computing: ProcessPoolExecutor | None = None
+        self._computing: Executor | None = None
         # One RFC regrouping at a time: each is planned against the links the one
         # before it wrote (see regroup_rfcs).
         self._regrouping = asyncio.Lock()
@@ -207,16 +207,23 @@ class App:
         if str(self.db_path) == ":memory:":
             return await self.read(lambda store: call(store, self.config))
         loop = asyncio.get_running_loop()
-        if self._computing is None:
-            start = partial(computing.computing_process, self.db_path, self.config)
-            self._computing = await loop.run_in_executor(self._reader, start)
+        pool = await self._computing_process()
         try:
             run = computing.run_in_steps if in_steps else computing.run
-            return await loop.run_in_executor(self._computing, run, call)
+            return await loop.run_in_executor(pool, run, call)
         except BrokenProcessPool:
             # Killed (the OOM killer, a signal): this run fails, the next starts another.
             self._computing = None
             raise
+
+    async def _computing_process(self) -> Executor:
+        """The computing process, started if it is not running (on the reader thread:
+        starting it waits for the process to import Quorum, which the loop must not)."""
+        if self._computing is None:
+            loop = asyncio.get_running_loop()
+            start = partial(computing.computing_process, self.db_path, self.config)
+            self._computing = await loop.run_in_executor(self._reader, start)
+        return self._computing
 
     def _require_store(self) -> Store:
         if self._store is None:
@@ -225,17 +232,26 @@ class App:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> Endpoints:
+    async def start(self, *, helpers_first: bool = False) -> Endpoints:
+        """Open the store and start serving; ``helpers_first``: start the parser and
+        computing processes before the endpoints accept anything (`quorum run`).
+
+        Each helper imports Quorum as it starts, a second or more of CPU. Started on
+        first use, they did so while the first senders waited for their answers, and
+        on two cores the first seconds of a start under a stream of mail answered
+        late (the bench: most of the `250`s over 20 ms in the first three seconds).
+        Tests that start an app leave them to first use.
+        """
         if self._run_lock is not None:
             self._run_lock.acquire()  # before anything else: a second server changes nothing
         try:
-            return await self._start()
+            return await self._start(helpers_first)
         except BaseException:
             if self._run_lock is not None:
                 self._run_lock.release()
             raise
 
-    async def _start(self) -> Endpoints:
+    async def _start(self, helpers_first: bool) -> Endpoints:
         loop = asyncio.get_running_loop()
         if self.discourse is not None:
             # Reads the API keys first: a missing one fails here, before anything runs.
@@ -254,6 +270,8 @@ class App:
             )
         )
         self._message_id_key = await self._delivery_key()
+        if helpers_first:
+            await self._start_helpers()
         self.dispatcher = Dispatcher(
             self.db,
             self._channels(),
@@ -285,6 +303,13 @@ class App:
             )
             endpoints = replace(endpoints, web=address)
         return endpoints
+
+    async def _start_helpers(self) -> None:
+        """The parser process and (for a store on disk) the computing process, together."""
+        started: list[Awaitable[object]] = [self._parsing()]
+        if str(self.db_path) != ":memory:":
+            started.append(self._computing_process())
+        await asyncio.gather(*started)
 
     def health(self) -> dict[str, Any]:
         """What /healthz reports besides the database: the endpoint, the worker, the pollers."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import smtplib
 import threading
 import time
@@ -214,6 +215,23 @@ async def test_the_process_that_answers_smtp_parses_no_mail(
     assert stored is not None
     assert stored.subject == "parsed elsewhere"
     assert parsed_here == []
+
+
+async def test_quorum_run_starts_its_helper_processes_before_it_accepts_mail(tmp_path: Path):
+    """Each helper (the parser, the computing process) imports Quorum as it starts, a
+    second or more of CPU; started on first use, that took the cores the first
+    senders' answers needed. `quorum run` starts both before its endpoint listens."""
+    before = set(multiprocessing.active_children())
+    app = App(_config(), tmp_path / "quorum.db")
+    await app.start(helpers_first=True)
+    try:
+        assert len(set(multiprocessing.active_children()) - before) == 2
+        mail = raw_mail("+1\n", message_id="<first@example.org>", subject="first")
+        await asyncio.to_thread(_send, _port(app), mail)
+        await _stored(app, "<first@example.org>")
+        assert len(set(multiprocessing.active_children()) - before) == 2  # no third
+    finally:
+        await app.stop()
 
 
 async def test_a_large_message_is_stored_in_parts_once_and_whole(app: App):
