@@ -14,7 +14,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
@@ -38,7 +38,7 @@ from bot.features.links import archive_of
 from bot.ingest import (
     ImportReport,
     import_paths,
-    parse_delivered,
+    parse_inbound,
     parse_stored_parts,
     parser_process,
     process_inbox,
@@ -131,10 +131,9 @@ class App:
         self._writer_busy_since: float | None = None
         self._store: Store | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-reader")
-        # Starts the parser process (it imports Quorum first: never on the event loop).
+        # Parsing accepted mail: CPU work that must never hold the writer (see _process_chunk).
         self._parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quorum-parser")
-        # Accepted mail is parsed in a process of its own (started when needed): parsing
-        # must hold neither the writer nor the event loop (see _parse).
+        # Messages stored in parts are parsed in a process of their own (started when needed).
         self._parser_process: ProcessPoolExecutor | None = None
         # The scheduled work's heavy reading (views, features), in a process of its own
         # (bot/computing.py): started on first use, started again if it died.
@@ -233,14 +232,14 @@ class App:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self, *, helpers_first: bool = False) -> Endpoints:
-        """Open the store and start serving; ``helpers_first``: start the parser and
-        computing processes before the endpoints accept anything (`quorum run`).
+        """Open the store and start serving; ``helpers_first``: start the computing
+        process before the endpoints accept anything (`quorum run`).
 
-        Each helper imports Quorum as it starts, a second or more of CPU. Started on
-        first use, they did so while the first senders waited for their answers, and
-        on two cores the first seconds of a start under a stream of mail answered
-        late (the bench: most of the `250`s over 20 ms in the first three seconds).
-        Tests that start an app leave them to first use.
+        The process imports Quorum as it starts, a second or more of CPU, and it is
+        started on the reader thread. Started on first use (the tick at start), the
+        dashboard's first page after a start waited for it (0.7-1.5 s, against 24 ms
+        once it runs first), and on a busy machine so did the first senders' answers.
+        Tests that start an app leave it to first use.
         """
         if self._run_lock is not None:
             self._run_lock.acquire()  # before anything else: a second server changes nothing
@@ -270,8 +269,8 @@ class App:
             )
         )
         self._message_id_key = await self._delivery_key()
-        if helpers_first:
-            await self._start_helpers()
+        if helpers_first and str(self.db_path) != ":memory:":
+            await self._computing_process()
         self.dispatcher = Dispatcher(
             self.db,
             self._channels(),
@@ -303,13 +302,6 @@ class App:
             )
             endpoints = replace(endpoints, web=address)
         return endpoints
-
-    async def _start_helpers(self) -> None:
-        """The parser process and (for a store on disk) the computing process, together."""
-        started: list[Awaitable[object]] = [self._parsing()]
-        if str(self.db_path) != ":memory:":
-            started.append(self._computing_process())
-        await asyncio.gather(*started)
 
     def health(self) -> dict[str, Any]:
         """What /healthz reports besides the database: the endpoint, the worker, the pollers."""
@@ -464,8 +456,8 @@ class App:
     async def _process_chunk(self) -> tuple[IngestCounts, bool]:
         """One chunk of the inbox, then the forum's webhooks; and whether mail is left.
 
-        The writer only reads the chunk and stores it; parsing happens in between in
-        the parser process, so one huge or hostile message (a 10 MB body of short
+        The writer only reads the chunk and stores it; parsing happens in between on
+        a thread of its own, so one huge or hostile message (a 10 MB body of short
         lines takes seconds to read) never holds up the commits senders wait for.
         """
         pending = await self.db(
@@ -494,38 +486,35 @@ class App:
         self.metrics.count_processed(counts)
 
     async def _parse(self, pending: list[InboundMail]) -> list[PreparedPost]:
-        """Parse in the parser process, never in this one.
+        """Parse on the parser thread; messages stored in parts in the parser process.
 
-        Parsing is pure Python (about a third of a millisecond a message, seconds for a
-        hostile one). On a thread of this process it shared the interpreter lock with
-        the event loop: the loop, woken for the next SMTP command, waited for the lock
-        up to a switch interval (5 ms) at a time, and a session waits for several such
-        steps (py-spy under 400 deliveries a second: the parser thread held the lock
-        three quarters as often as the loop). In a process of its own it takes CPU the
-        kernel hands back to the loop at once.
+        Small messages stay on a thread of this process. Parsing them in the parser
+        process took about 30 % of the interpreter lock's time off this process
+        (py-spy), but each chunk then waited for the round trip, chunks grew to their
+        full size, and the writer stored them in full slices that deliveries waited
+        behind: on an idle machine, p99 to `250` at 100,000 messages was 26-68 ms
+        against 15-25 ms on the thread (bench.history's load, four runs each).
         """
         loop = asyncio.get_running_loop()
-        parser = await self._parsing()
-        try:
-            small = [(mail.raw, mail.received_at) for mail in pending if mail.raw_parts is None]
-            parsed = iter(
-                await loop.run_in_executor(parser, parse_delivered, small) if small else []
-            )
-            prepared: list[PreparedPost] = []
-            path = str(self.db_path)
-            for mail in pending:
-                if mail.raw_parts is None:
-                    prepared.append(next(parsed))
-                else:
-                    # Its bytes are read there too: they may be many megabytes.
-                    job = loop.run_in_executor(parser, parse_stored_parts, path, mail)
-                    prepared.append(await job)
-            return prepared
-        except BrokenProcessPool:
-            # Killed (the OOM killer, a signal): the chunk stays in the inbox and is
-            # parsed by another process at the next wake-up.
-            self._parser_process = None
-            raise
+        small = [mail for mail in pending if mail.raw_parts is None]
+        parsed = iter(await loop.run_in_executor(self._parser, parse_inbound, small))
+        prepared: list[PreparedPost] = []
+        path = str(self.db_path)
+        for mail in pending:
+            if mail.raw_parts is None:
+                prepared.append(next(parsed))
+                continue
+            parser = await self._parsing()
+            try:
+                # Its bytes are read there too: they may be many megabytes.
+                job = loop.run_in_executor(parser, parse_stored_parts, path, mail)
+                prepared.append(await job)
+            except BrokenProcessPool:
+                # Killed (the OOM killer, a signal): the chunk stays in the inbox and
+                # is parsed by another process at the next wake-up.
+                self._parser_process = None
+                raise
+        return prepared
 
     async def _parsing(self) -> ProcessPoolExecutor:
         """The parser process, started on first use (on a thread: starting it waits

@@ -308,22 +308,17 @@ def process_inbox(
 
 
 def parse_inbound(pending: Sequence[InboundMail]) -> list[PreparedPost]:
-    """Parse and prepare accepted deliveries: the CPU part, which needs no store."""
-    return parse_delivered([(mail.raw, mail.received_at) for mail in pending])
+    """Parse and prepare accepted deliveries: the CPU part, which needs no store.
 
-
-def parse_delivered(delivered: Sequence[tuple[bytes, datetime]]) -> list[PreparedPost]:
-    """:func:`parse_inbound` of (raw bytes, time received) pairs.
-
-    `quorum run` does this in its parser process (:func:`parser_process`), so that
-    parsing a large or hostile message never holds up the commits other senders wait
-    for, nor the event loop that answers them. It sends plain tuples there: they are
-    pickled in C, while a frozen dataclass with slots is pickled field by field in
-    Python, on the server's interpreter lock (11 µs a message against 1.6 µs).
+    `quorum run` does this off the writer thread, so that parsing a large or
+    hostile message never holds up the commits other senders wait for.
     """
     return [
-        prepare(_parse_or_keep(raw, Envelope(received_at, via="smtp")), content_key(raw))
-        for raw, received_at in delivered
+        prepare(
+            _parse_or_keep(mail.raw, Envelope(mail.received_at, via="smtp")),
+            content_key(mail.raw),
+        )
+        for mail in pending
     ]
 
 
@@ -345,10 +340,12 @@ def parse_stored_parts(db_path: str, mail: InboundMail) -> PreparedPost:
 
 
 def parser_process() -> ProcessPoolExecutor:
-    """One worker process for :func:`parse_delivered` and :func:`parse_stored_parts`.
+    """One worker process for :func:`parse_stored_parts`.
 
-    At PARSER_NICENESS: accepting mail comes before reading it, and reading it before
-    the computing process's views (:data:`bot.computing.NICENESS`).
+    Spawned, not forked from a fork server: a fork server's children outlived a
+    ``kill -9`` of `quorum run`, holding its output pipes. At PARSER_NICENESS:
+    accepting mail comes before reading it, and reading it before the computing
+    process's views (:data:`bot.computing.NICENESS`).
     """
     return computing.helper_process(PARSER_NICENESS)
 
