@@ -694,7 +694,7 @@ async def _serve(
     app = App(config, db_path, clock=clock) if clock is not None else App(config, db_path)
     app.on_dispatch = None if say.json_logs else _print_dispatch
     app.handle_signals()
-    endpoints = await app.start()
+    endpoints = await app.start(helpers_first=True)
     try:
         report = await app.import_on_start()
         if report is not None:

@@ -1,4 +1,5 @@
-"""The scheduled work's heavy reading, in a process of its own.
+"""The scheduled work's heavy reading, in a process of its own; and how `quorum run`
+starts its helper processes (this one, and the parser's: :func:`helper_process`).
 
 Recomputing views and deciding what the features owe is pure Python that runs for
 seconds on a large or busy store. On a thread of `quorum run` it would share the
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.store import Store
@@ -40,16 +41,26 @@ _store: Store | None = None
 _config: Config | None = None
 
 
-def _open(db_path: str, config: Config, server: int) -> None:
+def _open(db_path: str, config: Config) -> None:
     global _store, _config
+    _store = Store.open_reader(db_path)
+    _config = config
+
+
+def _started(
+    server: int,
+    niceness: int,
+    initializer: Callable[..., None] | None,
+    initargs: tuple[Any, ...],
+) -> None:
     threading.Thread(
         target=_exit_with, args=(server,), name="exit-with-server", daemon=True
     ).start()
-    # Below the server in the CPU's queue: on a small machine the two share cores, and
-    # a delivery's answer matters more than a view being ready a moment sooner.
-    os.nice(NICENESS)
-    _store = Store.open_reader(db_path)
-    _config = config
+    # Below the server in the CPU's queue: on a small machine they share cores, and a
+    # delivery's answer matters more than a view being ready (or a mail read) sooner.
+    os.nice(niceness)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _exit_with(server: int) -> None:
@@ -86,7 +97,17 @@ def _opened() -> tuple[Store, Config]:
 
 
 def computing_process(db_path: Path, config: Config) -> ProcessPoolExecutor:
-    """One process for :func:`run`, ready when this returns.
+    """One process for :func:`run`, ready when this returns."""
+    return helper_process(NICENESS, _open, (str(db_path), config))
+
+
+def helper_process(
+    niceness: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> ProcessPoolExecutor:
+    """One worker process of `quorum run` at ``niceness``, ready when this returns;
+    ``initializer(*initargs)`` runs in it first (both picklable).
 
     Spawned (a fresh interpreter): the caller runs threads, so forking it is not safe,
     and a child of a fork server would outlive a ``kill -9`` of `quorum run`, holding
@@ -95,10 +116,10 @@ def computing_process(db_path: Path, config: Config) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_open,
-        initargs=(str(db_path), config, os.getpid()),
+        initializer=_started,
+        initargs=(os.getpid(), niceness, initializer, initargs),
     )
-    # Started here, on the caller's thread, so the first tick does not wait for the
+    # Started here, on the caller's thread, so the first job does not wait for the
     # interpreter to import Quorum while holding up whoever submitted it.
     pool.submit(int).result()
     return pool

@@ -29,6 +29,7 @@ from itertools import chain, islice
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
+from bot import computing
 from bot.adapters.archives import (
     DamagedArchiveError,
     NotMailError,
@@ -54,6 +55,8 @@ _Item = tuple[bytes, str | None, str]
 Dictionary = tuple[int, bytes]
 # Below this much input, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 8 * 1024 * 1024
+# `quorum run`'s parser process: below the server, above the computing process.
+PARSER_NICENESS = 5
 
 
 @dataclass
@@ -337,18 +340,14 @@ def parse_stored_parts(db_path: str, mail: InboundMail) -> PreparedPost:
 
 
 def parser_process() -> ProcessPoolExecutor:
-    """One worker process for :func:`parse_stored_parts`, started from a fork server
-    (the caller runs threads, so forking it directly is not safe)."""
-    methods = multiprocessing.get_all_start_methods()
-    method = "forkserver" if "forkserver" in methods else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-    # Started here, on the caller's thread: starting it on first use would block
-    # whoever submits first (the event loop) while the server imports Quorum.
-    pool.submit(int).result()
-    return pool
+    """One worker process for :func:`parse_stored_parts`.
+
+    Spawned, not forked from a fork server: a fork server's children outlived a
+    ``kill -9`` of `quorum run`, holding its output pipes. At PARSER_NICENESS:
+    accepting mail comes before reading it, and reading it before the computing
+    process's views (:data:`bot.computing.NICENESS`).
+    """
+    return computing.helper_process(PARSER_NICENESS)
 
 
 def store_inbound(

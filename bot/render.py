@@ -48,6 +48,20 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
+def compile_pages(folder: str) -> int:
+    """Compile every HTML template under ``folder`` (``web/``) now; how many.
+
+    Jinja compiles a template when it is first rendered: the dashboard's first page
+    after a start compiled three (its own, the base and the macros), 40 ms on an
+    idle machine and 150 ms on a busy one, on the event loop that answers SMTP too.
+    """
+    env = environment()
+    names = env.list_templates(filter_func=lambda n: n.startswith(folder) and n.endswith(".html"))
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 @pass_context
 def _day(context: Context, moment: datetime | None) -> str:
     """ "2026-11-20 09:00 UTC", or in the template's ``timezone`` ("2026-11-20 10:00 CET")."""

@@ -81,7 +81,7 @@ from bot.features.reminders import (
 from bot.features.roster import people_for, roster_for
 from bot.features.votes import report_of
 from bot.model import Thread, ThreadKind
-from bot.render import TEMPLATES, render
+from bot.render import TEMPLATES, compile_pages, render
 from bot.store import Store
 from bot.store import forum as forum_store
 from bot.store import modules as stored_modules
@@ -1426,7 +1426,12 @@ def _dashboard_routes(settings: WebConfig) -> list[web.RouteDef]:
 
 
 async def start_web(ctx: WebContext, host: str, port: int) -> tuple[web.AppRunner, tuple[str, int]]:
-    """Serve the dashboard; returns the runner (``await runner.cleanup()`` stops it)."""
+    """Serve the dashboard; returns the runner (``await runner.cleanup()`` stops it).
+
+    Its pages' templates are compiled first, on a thread: the first visitor does not
+    wait for it, and neither does the event loop.
+    """
+    await asyncio.to_thread(compile_pages, "web/")
     runner = web.AppRunner(build_web_app(ctx), access_log=None)
     await runner.setup()
     try:

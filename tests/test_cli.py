@@ -184,6 +184,26 @@ def test_kill_9_after_250_loses_nothing(tmp_path: Path):
     assert stats["pending"] == 0
 
 
+def test_kill_9_while_a_large_message_is_parsed_leaves_no_process_behind(tmp_path: Path):
+    """A message over a mebibyte is stored in parts and parsed in a helper process; after
+    a kill -9 of `quorum run` that process ends too, and with it the output pipes it
+    inherited (a fork server's child lived on, holding them)."""
+    db = tmp_path / "q.db"
+    process, port = _start_run(_write_config(tmp_path), db)
+    try:
+        body = "".join(f"line {n} of a long build log\n" for n in range(60_000))
+        assert len(body) > 1 << 20
+        _deliver(port, raw_mail(body, message_id="<log@example.org>", subject="[DISCUSS] log"))
+        deadline = time.monotonic() + 60
+        while json.loads(quorum("stats", "--json", db=db, check=True).stdout)["pending"]:
+            assert time.monotonic() < deadline, "the large message was never processed"
+            time.sleep(0.2)
+    finally:
+        process.kill()
+        # Ends only when every process holding its output has.
+        process.communicate(timeout=30)
+
+
 def test_modules_show_figures_and_the_reminders_due(tmp_path: Path):
     db = tmp_path / "q.db"
     quorum("import", str(SAMPLE), db=db, check=True)

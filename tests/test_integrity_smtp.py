@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import smtplib
 import threading
 import time
@@ -190,6 +191,21 @@ async def test_a_delivery_is_committed_before_derived_writes_already_waiting(
     await asyncio.gather(running, waiting, sending)
     assert order == ["delivery", "derived write"]
     await _stored(app, "<urgent@example.org>")
+
+
+async def test_quorum_run_starts_its_computing_process_before_it_accepts_mail(tmp_path: Path):
+    """The computing process imports Quorum as it starts, a second or more of CPU, on
+    the reader thread. Started at the first tick, it held up the dashboard's first page
+    (and on a busy machine the first senders); `quorum run` starts it first."""
+    before = set(multiprocessing.active_children())
+    app = App(_config(), tmp_path / "quorum.db")
+    await app.start(helpers_first=True)
+    try:
+        assert len(set(multiprocessing.active_children()) - before) == 1
+        await app.refresh_views(NOW)  # a tick's work: the process is there already
+        assert len(set(multiprocessing.active_children()) - before) == 1
+    finally:
+        await app.stop()
 
 
 async def test_a_large_message_is_stored_in_parts_once_and_whole(app: App):
