@@ -328,13 +328,17 @@ def test_the_front_pages_newest_rfcs_and_votes_are_read_in_an_index_order(tmp_pa
         store.db.conn.set_trace_callback(statements.append)
         stored_views.rfc_payloads(store, listed=True, limit=10)
         stored_views.newest_votes(store, limit=8)
+        # `/rfcs?state=blocked`: a page of one state, newest first.
+        stored_views.listed_rfcs(store, state="blocked", limit=50)
         asked = [sql for sql in statements if sql.startswith("SELECT payload FROM")]
         plans = [
             [row[-1] for row in store.db.execute("EXPLAIN QUERY PLAN " + sql)] for sql in asked
         ]
     finally:
         store.close()
-    assert len(plans) == 2
+    assert len(plans) == 3
     for plan in plans:
         assert not any("TEMP B-TREE" in step for step in plan), plan
         assert not any(step.startswith("SCAN") for step in plan), plan
+    # The state is a term of the index searched, not a filter on rows read in time order.
+    assert any("state=?" in step for step in plans[2]), plans[2]
