@@ -1190,14 +1190,25 @@ async def test_healthz_is_503_when_a_part_is_down(
 # -- serving and wiring -------------------------------------------------------------------
 
 
-async def test_start_web_serves_on_a_real_port_until_cleaned_up(sample_db: Path):
-    store = Store.open(sample_db)
+@asynccontextmanager
+async def _serving(db_path: Path) -> AsyncIterator[tuple[str, int]]:
+    """The dashboard served by `start_web` on a real port; cleaned up on the way out."""
+    store = Store.open(db_path)
     runner_thread = StoreThread(store)
     context = WebContext(
         db=runner_thread, config=EXAMPLE_CONFIG, clock=lambda: SAMPLE_NOW, health=lambda: {}
     )
     runner, address = await start_web(context, "127.0.0.1", 0)
     try:
+        yield address
+    finally:
+        await runner.cleanup()
+        runner_thread.close()
+        store.close()
+
+
+async def test_start_web_serves_on_a_real_port_until_cleaned_up(sample_db: Path):
+    async with _serving(sample_db) as address:
         assert address[0] == "127.0.0.1"
         assert address[1] > 0
         async with (
@@ -1206,10 +1217,6 @@ async def test_start_web_serves_on_a_real_port_until_cleaned_up(sample_db: Path)
         ):
             assert response.status == 200
             assert (await response.json())["status"] == "ok"
-    finally:
-        await runner.cleanup()
-        runner_thread.close()
-        store.close()
     assert web_address(("::1", 8080)) == "http://[::1]:8080/"
 
 
@@ -1227,13 +1234,7 @@ async def test_the_first_visitor_after_a_start_waits_for_no_template_to_compile(
         return compile_template(env, source, name, *more)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counted)
-    store = Store.open(sample_db)
-    runner_thread = StoreThread(store)
-    context = WebContext(
-        db=runner_thread, config=EXAMPLE_CONFIG, clock=lambda: SAMPLE_NOW, health=lambda: {}
-    )
-    runner, address = await start_web(context, "127.0.0.1", 0)
-    try:
+    async with _serving(sample_db) as address:
         compiled.clear()
         async with (
             aiohttp.ClientSession() as session,
@@ -1242,10 +1243,6 @@ async def test_the_first_visitor_after_a_start_waits_for_no_template_to_compile(
             assert response.status == 200
             assert "Needs attention" in await response.text()
         assert compiled == []
-    finally:
-        await runner.cleanup()
-        runner_thread.close()
-        store.close()
 
 
 def test_web_config_defaults_and_validation():
