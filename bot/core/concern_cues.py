@@ -605,8 +605,8 @@ _PICKS_AN_OPTION = re.compile(
 _POINTS_OUT = re.compile(r"\b(?:you\s+(?:will|may|might|can)\s+)?note\s+that\b")
 _WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
 _WONDER_SUGGESTS = re.compile(
-    r"\bi\s+(?:do\s+)?wonder\b[^?]*?\b(?:could|would|should|can)\s+(?:we|you|it|the|this|that"
-    r"|they|there)\b"
+    _WONDER.pattern
+    + r"[^?]*?\b(?:could|would|should|can)\s+(?:we|you|it|the|this|that|they|there)\b"
 )
 
 
