@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Config
+from bot.core.concern_cues import cues_of
 from bot.core.concerns import (
     Concern,
     ConcernSource,
@@ -23,6 +24,7 @@ from bot.core.concerns import (
 )
 from bot.core.mail import Envelope, parse_mail
 from bot.core.people import People
+from bot.core.prose import units_of
 from bot.core.summary import proposal_of, summarize
 from bot.features.concerns import render_summary
 from bot.model import Person, Post, Source
@@ -205,6 +207,27 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
 )
 def test_look_alikes_raise_nothing(text: str):
     assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reads_as"),
+    [
+        # A building block is a thing; "they block graduation" finds fault.
+        ("Nothing is stopping you from building something around this building block.", None),
+        ("An unsafe block in an unsafe fn should need no comment.", None),
+        ("They block graduation from the Incubator.", "negative_judgement"),
+        # "Add any comments below" asks nothing; "Any comments?" does.
+        ("I add any comments below the --- line.", None),
+        ("Do you have any comments on the new layout?", "information_question"),
+    ],
+)
+def test_a_word_is_read_in_its_sense(sentence: str, reads_as: str | None):
+    [unit] = units_of(sentence)
+    found = cues_of(unit)
+    if reads_as is None:
+        assert not found & {"negative_judgement", "information_question"}
+    else:
+        assert reads_as in found
 
 
 def detected(text: str, author: Person = BOB) -> list[Concern]:

@@ -125,7 +125,11 @@ _FAULT_WORDS = (
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
-    r"|insufficient|prevents?|blocks?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
+    r"|insufficient|prevents?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
+    # "It blocks the release", "would block graduation"; a building block, a code block or
+    # an unsafe block is a thing, not a judgement.
+    r"|(?<!building\s)(?<!code\s)(?<!unsafe\s)(?<!try\s)(?<!catch\s)(?<!text\s)(?<!\ba\s)"
+    r"(?<!\bthe\s)(?<!each\s)(?<!such\s)blocks?"
 )
 NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
@@ -231,7 +235,10 @@ INFORMATION_QUESTION = _cue(
     r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:update|news|progress)\b"
     r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
     r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
-    r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b|\bany\s+(?:other\s+)?(?:thoughts|opinions|comments"
+    r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b"
+    # "Any comments?", "do you have any concerns": asking for them (not "add any comments below").
+    r"|(?:^|\b(?:have|are\s+there|is\s+there|there\s+are|welcome|appreciate|appreciated|know\s+of"
+    r"|hear)\s+)any\s+(?:other\s+|more\s+|further\s+)?(?:thoughts|opinions|comments"
     r"|objections|concerns|feedback|candidates)\b|\bthoughts\s*\?|\bwdyt\b|\bwhat\s+do\s+you\s+think\b",
     # Asking about plans or causes: "any plan to update the file?", "What causes the
     # duplicated commits?".
