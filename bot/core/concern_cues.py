@@ -28,6 +28,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -479,25 +480,33 @@ def cues_of(unit: Unit) -> frozenset[str]:
     concerns from me", "your -1", "any objections?") does not voice a worry or
     an objection of its own, whatever words it uses.
     """
-    found = {name for name, pattern in CUES.items() if pattern.search(unit.probe)}
-    if not unit.is_question:
+    return _sentence_cues(unit.probe, unit.text, unit.is_question)
+
+
+# A thread is read again whenever a post joins it, and most of its sentences were read
+# before: the cues depend on the sentence's words alone, so they are remembered (the
+# regular expressions were most of the computing process's time under a steady stream).
+@functools.lru_cache(maxsize=1 << 15)
+def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
+    found = {name for name, pattern in CUES.items() if pattern.search(probe)}
+    if not is_question:
         found.discard("challenge_question")
     if found & {"denial", "no_problem"}:
         found -= {"worry", "objection", "challenge_question"}
     if "no_problem" in found:
         found -= {"negative_judgement", "negated_belief"}
-    if _PROCESS_MOVE.search(unit.probe):
+    if _PROCESS_MOVE.search(probe):
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
     if "addition" in found:
         found -= {"counter_proposal"}  # adding to the proposal does not propose otherwise
-    if _RESTATES.search(unit.probe):
+    if _RESTATES.search(probe):
         # "Or to put it another way, ...": the point before, again, not a point of its own.
         found -= set(OBJECTION_FORMS)
-    if _ASKS_THEIR_PROBLEM.search(unit.probe):
+    if _ASKS_THEIR_PROBLEM.search(probe):
         # "Is your problem that you don't want those on Nexus?": the problem is theirs,
         # and the question asks what it is.
         found = (found - {"negative_judgement", "challenge_question"}) | {"information_question"}
-    if _OFFERS_HELP.search(unit.probe) or _ASKS_FOR_POINTERS.search(unit.probe):
+    if _OFFERS_HELP.search(probe) or _ASKS_FOR_POINTERS.search(probe):
         # "How can I help here?" challenges nothing: it asks what to do. Nor does asking
         # for a summary, a pointer or a check: "Can you please summarize what needs to be
         # done?", "Did you also configure your proxy in settings.xml?".
@@ -505,45 +514,41 @@ def cues_of(unit: Unit) -> frozenset[str]:
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
     if "negative_judgement" in found and (
-        _only_within(NEGATIVE_JUDGEMENT, _FAULT_DENIED, unit.probe)
-        or _only_within(NEGATIVE_JUDGEMENT, _GRANTED, unit.probe)
+        _only_within(NEGATIVE_JUDGEMENT, _FAULT_DENIED, probe)
+        or _only_within(NEGATIVE_JUDGEMENT, _GRANTED, probe)
     ):
         # "It's not hard to do", "don't feel bad about it": a fault denied is none.
         # "Even if that syntax is ugly, it would be perfectly OK": a fault granted on the
         # way to a verdict is not the verdict.
         found.discard("negative_judgement")
-    if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, unit.probe):
+    if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, probe):
         found.discard("objection")  # "I would not oppose teaching git clean about it"
     for name in ("negative_judgement", "objection", "doubt"):
-        if name in found and _only_within(CUES[name], _DISCLAIMS, unit.probe):
+        if name in found and _only_within(CUES[name], _DISCLAIMS, probe):
             found.discard(name)  # "I am not saying it is better or worse, though."
     if (
         "negative_judgement" in found
         and "refers_to_proposal" not in found
-        and _STATUS_QUO.search(unit.probe)
+        and _STATUS_QUO.search(probe)
     ):
         # "Currently it is not possible to ...", "the current rules are too hard to use":
         # fault found with what is, which is what a proposal sets out to fix.
         found.discard("negative_judgement")
-    if _INTERPRETS.search(unit.probe):
+    if _INTERPRETS.search(probe):
         # "The way I read this proposal, it isn't saying we can't break APIs": what the
         # proposal says, read back, judges nothing.
         found -= set(OBJECTION_FORMS)
-    if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, unit.probe):
+    if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, probe):
         # "I prefer A as well": choosing among the options a proposal offers answers it.
         found.discard("counter_proposal")
-    if "caution" in found and _only_within(CAUTION, _POINTS_OUT, unit.probe):
+    if "caution" in found and _only_within(CAUTION, _POINTS_OUT, probe):
         # "You will note that the PR references in ...": pointing a thing out. A caution
         # names what to beware of ("keep in mind", "be careful").
         found.discard("caution")
-    if (
-        "doubt" in found
-        and _WONDER_SUGGESTS.search(unit.probe)
-        and _only_within(DOUBT, _WONDER, unit.probe)
-    ):
+    if "doubt" in found and _WONDER_SUGGESTS.search(probe) and _only_within(DOUBT, _WONDER, probe):
         # "I wonder, could the internals be altered to ...": a suggestion put gently.
         found = (found - {"doubt"}) | {"counter_proposal"}
-    if _QUOTATION.match(unit.text):
+    if _QUOTATION.match(text):
         # A sentence wholly in quotation marks cites someone; it is not the writer's claim.
         found -= set(OBJECTION_FORMS)
         found.add("quotation")
