@@ -219,6 +219,9 @@ def test_look_alikes_raise_nothing(text: str):
         # "Add any comments below" asks nothing; "Any comments?" does.
         ("I add any comments below the --- line.", None),
         ("Do you have any comments on the new layout?", "information_question"),
+        # What a vote adopts is the proposal: "the draft resolution", "the charter".
+        ("I do not feel the draft resolution addresses the remarks made.", "refers_to_proposal"),
+        ("The charter should say which languages the PMC covers.", "refers_to_proposal"),
     ],
 )
 def test_a_word_is_read_in_its_sense(sentence: str, reads_as: str | None):

@@ -50,7 +50,10 @@ _NEG = (
 _PROPOSAL = (
     r"(?:this|that|the|your|such\s+an?|these)\s+(?:\w+\s+)?(?:proposal|rfc|idea|approach|change|plan"
     r"|design|suggestion|feature|pr|patch|process|policy|flip|kep|pep|option|syntax|scheme|api"
-    r"|mechanism|wording|text|section|step|rule|name|naming)s?\b"
+    r"|mechanism|wording|text|section|step|rule|name|naming"
+    # What an ASF vote adopts ("the draft resolution", "the charter"), and the other
+    # enhancement-proposal names.
+    r"|resolution|draft|charter|motion|kip|aip|cep|spip)s?\b"
 )
 
 # -- forms of objection -------------------------------------------------------
