@@ -38,13 +38,13 @@ from tests.corpus import corpus_path
 
 pytestmark = pytest.mark.corpus
 
-# (recall, precision) measured on 2026-12-03 (night; recall counted one to one),
+# (recall, precision) measured on 2026-12-03 (late; recall counted one to one),
 # minus 0.05.
 FLOORS = {
-    "git": (0.80, 0.68),
-    "github": (0.84, 0.87),
-    "lists": (0.79, 0.75),
-    OWN_SLICE: (0.57, 0.50),
+    "git": (0.80, 0.70),
+    "github": (0.84, 0.85),
+    "lists": (0.85, 0.74),
+    OWN_SLICE: (0.60, 0.52),
 }
 GENERIC_FLOOR = (0.45, 0.4)
 # Of the labelled concerns found, the share whose answered / not answered the ledger
