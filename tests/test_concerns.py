@@ -222,6 +222,9 @@ def test_look_alikes_raise_nothing(text: str):
         # What a vote adopts is the proposal: "the draft resolution", "the charter".
         ("I do not feel the draft resolution addresses the remarks made.", "refers_to_proposal"),
         ("The charter should say which languages the PMC covers.", "refers_to_proposal"),
+        # Fault found with what is, even in "the profile section"; not with "this rule".
+        ("I often can't add servers into the profile section, which is a pain.", None),
+        ("Currently this rule breaks the release of every plugin.", "negative_judgement"),
     ],
 )
 def test_a_word_is_read_in_its_sense(sentence: str, reads_as: str | None):

@@ -47,13 +47,19 @@ _I = r"\b(?:i|we)(?:'m|'re|\s+am|\s+are|\s+was|\s+were|\s+remain|'d\s+be|\s+woul
 _NEG = (
     r"(?:do\s+not|don't|dont|did\s+not|didn't|can't|cannot|could\s+not|couldn't|am\s+not|'m\s+not)"
 )
-_PROPOSAL = (
-    r"(?:this|that|the|your|such\s+an?|these)\s+(?:\w+\s+)?(?:proposal|rfc|idea|approach|change|plan"
-    r"|design|suggestion|feature|pr|patch|process|policy|flip|kep|pep|option|syntax|scheme|api"
-    r"|mechanism|wording|text|section|step|rule|name|naming"
+_PROPOSAL_NOUNS = (
+    r"(?:proposal|rfc|idea|approach|change|plan|design|suggestion|feature|pr|patch|process|policy"
+    r"|flip|kep|pep|option|syntax|scheme|api|mechanism|wording|text|section|step|rule|name|naming"
     # What an ASF vote adopts ("the draft resolution", "the charter"), and the other
     # enhancement-proposal names.
     r"|resolution|draft|charter|motion|kip|aip|cep|spip)s?\b"
+)
+_PROPOSAL = rf"(?:this|that|the|your|such\s+an?|these)\s+(?:\w+\s+)?{_PROPOSAL_NOUNS}"
+# Pointing at the proposal itself, not at a thing that is ("the profile section"): "this
+# section", "your rule", "the proposal", "the new syntax".
+_POINTS_AT_PROPOSAL = re.compile(
+    rf"\b(?:this|that|your|these|such\s+an?)\s+(?:\w+\s+)?{_PROPOSAL_NOUNS}"
+    r"|\bthe\s+(?:proposal|rfc|proposed|suggested|new)\b"
 )
 
 # -- forms of objection -------------------------------------------------------
@@ -532,11 +538,12 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
             found.discard(name)  # "I am not saying it is better or worse, though."
     if (
         "negative_judgement" in found
-        and "refers_to_proposal" not in found
         and _STATUS_QUO.search(probe)
+        and not _POINTS_AT_PROPOSAL.search(probe)
     ):
-        # "Currently it is not possible to ...", "the current rules are too hard to use":
-        # fault found with what is, which is what a proposal sets out to fix.
+        # "Currently it is not possible to ...", "the current rules are too hard to use",
+        # "unable to add servers into the profile section is a pain": fault found with what
+        # is, which is what a proposal sets out to fix ("currently this rule breaks X" is not).
         found.discard("negative_judgement")
     if _INTERPRETS.search(probe):
         # "The way I read this proposal, it isn't saying we can't break APIs": what the
