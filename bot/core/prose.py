@@ -416,12 +416,11 @@ def _split_segment(lines: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
 
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
     mark = match.group(0)
+    following = text[match.end() : match.end() + 1]
     if "?" in mark or "!" in mark:
         # 'if we had not just "tracked? ignored? unignored?" but also ...': marks inside
         # a quotation that the sentence goes on after are the quotation's, not its end.
-        following = text[match.end() : match.end() + 1]
         return not (following.islower() and _in_quotation(text[: match.start()], mark))
-    following = text[match.end() : match.end() + 1]
     if not following or not (
         following.isupper() or following.isdigit() or following in "(\"'-+@*`["
     ):

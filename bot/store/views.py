@@ -661,6 +661,15 @@ def m007_listed_in_a_state_newest_first(db: Database) -> None:
 
 
 @migrations()
+def m008_drop_indexes_the_newest_first_ones_cover(db: Database) -> None:
+    # m006's (listed, last_at DESC, key) and (opened_at DESC, thread) serve every query
+    # m001's (listed, last_at) and (opened_at) served, in either direction; kept, those
+    # were one more index to update with every view the writer stores.
+    db.execute("DROP INDEX IF EXISTS idx_rfc_views_listed_last_at")
+    db.execute("DROP INDEX IF EXISTS idx_vote_views_opened_at")
+
+
+@migrations()
 def m002_web_concern_order(db: Database) -> None:
     # /api/concerns lists the views with concerns oldest first, a page at a time:
     # read in this index's order, a page stops at its LIMIT instead of sorting them all.
