@@ -11,16 +11,19 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 from bot.config import Config, load_config
+from bot.core.mail import Envelope, parse_mail
 from bot.features import module_views
 from bot.features import views as feature_views
 from bot.features.attention import attention
 from bot.features.reminders import evaluate_modules
+from bot.model import Post
 from bot.store import Store
 from bot.tick import run_ticks
 from tests.mailgen import raw_mail
@@ -253,3 +256,36 @@ def _new_mail(text: str, subject: str, sender: str, now: datetime) -> bytes:
         date=format_datetime(now - timedelta(minutes=5)),
         extra="List-Id: <dev.lists.example.org>",
     )
+
+
+def test_a_post_read_again_costs_nothing_unless_it_or_the_modules_changed():
+    """Each post's reach is remembered: a thread read again after a new post works out
+    only the new post's; an edited post, or new modules, are worked out again."""
+    post = _as_post(_new_mail("How does the indexer store segments?", "Segments", PEOPLE[0],
+                                 START))  # fmt: skip
+    edited = replace(post, text="Alice Archer, how does the indexer store segments?\n")
+    remembered = module_views.PostReach(size=2)
+    computed: list[str] = []
+
+    def reach(of: Post, print_: str = "v1") -> frozenset[str]:
+        def compute() -> frozenset[str]:
+            computed.append(of.text)
+            return frozenset({of.text})
+
+        return remembered.of((print_, (), of), compute)
+
+    assert reach(post) == frozenset({post.text})
+    assert reach(post) == frozenset({post.text})
+    assert computed == [post.text]  # read again: remembered
+    assert reach(edited) == frozenset({edited.text})  # same key, new text
+    assert reach(post, "v2") == frozenset({post.text})  # new modules
+    assert len(computed) == 3
+    # At most ``size`` posts: the one used longest ago goes first.
+    reach(edited)
+    reach(post)
+    assert len(computed) == 4
+
+
+def _as_post(raw: bytes) -> Post:
+    """A mail as a post, without a store."""
+    return parse_mail(raw, Envelope(arrived_at=START))

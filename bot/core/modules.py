@@ -82,17 +82,35 @@ def match_modules(
     post: Post, modules: Iterable[Module], categories: Sequence[str] = ()
 ) -> tuple[Module, ...]:
     """The modules ``post`` is about, in registry order."""
-    return tuple(module for module in modules if matches(post, module, categories))
+    read = _ReadPost(post)
+    return tuple(module for module in modules if read.matches(module, categories))
 
 
 def matches(post: Post, module: Module, categories: Sequence[str] = ()) -> bool:
     """Whether any of the module's match rules hits the post."""
-    return (
-        matches_tag(post.subject, module.tags)
-        or matches_keyword(f"{post.subject}\n{post.text}", module.keywords)
-        or matches_path(post.text, module.paths)
-        or matches_category(categories, module.categories)
-    )
+    return _ReadPost(post).matches(module, categories)
+
+
+class _ReadPost:
+    """One post as the match rules read it: its paths found once, not once per module."""
+
+    def __init__(self, post: Post) -> None:
+        self.post = post
+        self._words = f"{post.subject}\n{post.text}"
+        self._paths: tuple[str, ...] | None = None
+
+    def matches(self, module: Module, categories: Sequence[str]) -> bool:
+        return (
+            matches_tag(self.post.subject, module.tags)
+            or matches_keyword(self._words, module.keywords)
+            or (bool(module.paths) and self._matches_path(module.paths))
+            or matches_category(categories, module.categories)
+        )
+
+    def _matches_path(self, patterns: Sequence[str]) -> bool:
+        if self._paths is None:
+            self._paths = mentioned_paths(self.post.text)
+        return any(path_matches(p, path) for p in patterns for path in self._paths)
 
 
 def matches_keyword(text: str, keywords: Sequence[str]) -> bool:

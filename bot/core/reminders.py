@@ -961,8 +961,7 @@ def _after(
 def _modules_of(
     post: Post, modules: Sequence[Module], categories: Mapping[str, Sequence[str]]
 ) -> tuple[Module, ...]:
-    found = (*categories.get(thread_of(post), ()), *categories.get(post.key, ()))
-    return match_modules(post, modules, found)
+    return match_modules(post, modules, categories_of(post, categories))
 
 
 def _conversation(thread: str, rfc_of: Mapping[str, str]) -> str:
@@ -1526,18 +1525,44 @@ def modules_reached(
     activity). Everything :func:`evaluate` reads for one module comes from the
     conversations such posts are in, so a module is evaluated from those alone.
     """
+    roles = maintainer_roles(modules)
+    found: set[str] = set()
+    for post in posts:
+        found |= post_reach(post, modules, identities, categories_of(post, categories), roles)
+    return frozenset(found)
+
+
+def maintainer_roles(modules: Sequence[Module]) -> dict[str, frozenset[str]]:
+    """A maintainer's name key -> the modules they maintain."""
     roles: dict[str, set[str]] = {}
     for module in modules:
         for maintainer in module.maintainers:
             roles.setdefault(name_key(maintainer), set()).add(module.name)
-    found: set[str] = set()
-    for post in posts:
-        found.update(m.name for m in _modules_of(post, modules, categories or {}))
-        for person in identities.mentioned(post):
-            found.update(roles.get(name_key(person), ()))
-        author = identities.author_of(post)
-        if author.verified:
-            found.update(roles.get(name_key(author.name), ()))
+    return {key: frozenset(names) for key, names in roles.items()}
+
+
+def categories_of(post: Post, categories: Mapping[str, Sequence[str]] | None) -> tuple[str, ...]:
+    """The forum category names of the post and of its thread (none for mail)."""
+    if not categories:
+        return ()
+    return (*categories.get(thread_of(post), ()), *categories.get(post.key, ()))
+
+
+def post_reach(
+    post: Post,
+    modules: Sequence[Module],
+    identities: People,
+    categories: Sequence[str],
+    roles: Mapping[str, frozenset[str]],
+) -> frozenset[str]:
+    """The modules one post reaches (:func:`modules_reached`): ``categories`` are its own
+    and its thread's (:func:`categories_of`), ``roles`` :func:`maintainer_roles`."""
+    found = {m.name for m in match_modules(post, modules, categories)}
+    for person in identities.mentioned(post):
+        found.update(roles.get(name_key(person), ()))
+    author = identities.author_of(post)
+    if author.verified:
+        found.update(roles.get(name_key(author.name), ()))
     return frozenset(found)
 
 

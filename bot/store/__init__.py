@@ -1216,7 +1216,7 @@ class Store:
             " WHERE t.last_at >= ? ORDER BY p.created_at, p.key",
             [to_text(since)],
         )
-        return [self._post_from_row(row) for row in rows]
+        return self._posts_from_rows(rows)
 
     def thread(self, key: str) -> Thread | None:
         rows = list(self.db.query(_THREAD_SELECT + " WHERE t.key = ?", [key]))
@@ -1226,7 +1226,7 @@ class Store:
         rows = self.db.query(
             "SELECT * FROM posts WHERE thread_key = ? ORDER BY created_at, key", [key]
         )
-        return [self._post_from_row(row) for row in rows]
+        return self._posts_from_rows(rows)
 
     def first_post(self, thread_key: str) -> Post | None:
         """The thread's opening post (through the index on thread and time)."""
@@ -1328,7 +1328,23 @@ class Store:
             ],
         )
 
-    def _post_from_row(self, row: dict[str, Any]) -> Post:
+    def _posts_from_rows(self, rows: Iterable[dict[str, Any]]) -> list[Post]:
+        """Posts rows as Posts, their defects read in one query rather than one a post
+        (a third of the time reading a thread took)."""
+        found = list(rows)
+        defects: dict[str, list[Defect]] = {}
+        if found:
+            for key, kind, detail in self.db.execute(
+                "SELECT post_key, kind, detail FROM defects"
+                " WHERE post_key IN (SELECT value FROM json_each(?))"
+                " ORDER BY post_key, kind, detail",
+                [json.dumps([row["key"] for row in found])],
+            ):
+                defects.setdefault(key, []).append(Defect(kind, detail))
+        return [self._post_from_row(row, defects.get(row["key"], [])) for row in found]
+
+    def _post_from_row(self, row: dict[str, Any], defects: list[Defect] | None = None) -> Post:
+        """A posts row as a Post; ``defects`` when the caller read them already."""
         if row.get("content") is not None:
             text, quoted, headers = compress.unpack_content(
                 self.codec, row["content"], int(row["content_dict"] or 0)
@@ -1354,7 +1370,7 @@ class Store:
             list_id=row["list_id"],
             auto_submitted=bool(row["auto_submitted"]),
             body_hash=row["body_hash"] or "",
-            defects=tuple(self.defects_of(row["key"])),
+            defects=tuple(self.defects_of(row["key"]) if defects is None else defects),
             headers=headers,
             via=row.get("via") or "",
         )

@@ -547,7 +547,7 @@ class Outbox:
             [json.dumps(sorted(keys))],
         )
         # Store knows how a posts row becomes a Post; one definition of that mapping.
-        return {row["key"]: self._store._post_from_row(row) for row in rows}
+        return {post.key: post for post in self._store._posts_from_rows(rows)}
 
 
 def to_text(moment: datetime) -> str:
