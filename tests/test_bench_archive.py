@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 
+from bench.history import dated_now
 from bench.ingest import build_archive, copy_template, fill
 from bot.ingest import import_paths
 from bot.model import Post
@@ -80,3 +84,21 @@ def test_a_copy_numbers_ids_subjects_and_github_owners():
     assert b"https://github.com/apache-c7/maven-surefire/pull/168" in copy
     assert b"apache-c7/maven#12" in copy
     assert copy.endswith(b"Subject: not a header\n")  # only the header's Subject
+
+
+def test_the_load_is_mail_written_now():
+    """The growth bench delivers live mail: dated now (so it opens obligations and reaches
+    modules as a list's new mail does), with every other header and the body as they were."""
+    mail = (
+        b"Received: by mx; Wed, 1 Nov 2017 06:04:53 +0000\n"
+        b"Date: Wed, 1 Nov 2017 06:04:53 +0000\n"
+        b"Subject: [VOTE] Release\n\n"
+        b"Date: in the body stays\n+1\n"
+    )
+    before = datetime.now(UTC).replace(microsecond=0)
+    dated = message_from_bytes(dated_now(mail))
+    assert len(dated.get_all("Date", [])) == 1
+    assert before <= parsedate_to_datetime(dated["Date"]) <= datetime.now(UTC)
+    assert dated["Subject"] == "[VOTE] Release"
+    assert dated["Received"] == "by mx; Wed, 1 Nov 2017 06:04:53 +0000"
+    assert dated.get_payload() == "Date: in the body stays\n+1\n"
