@@ -37,6 +37,21 @@ def test_a_vote_closing_within_48_hours_needs_a_person(sample: Store):
     assert vote.detail.startswith("would pass now: +1 4, 0 0, -1 0 (binding +1 3)")
     assert vote.link == "https://lists.example.org/dev/vote-indexer-210@example.org/"
     assert vote.age == "2 days"  # since it opened; one rounding rule: whole units, down
+    # The page and the digest read the vote as its stored view keeps it: the same item.
+    refresh(sample, CONFIG, now)
+    assert attention(sample, CONFIG, now).of_kind(AttentionKind.VOTE_CLOSING) == (vote,)
+    # Past its end, before the RESULT mail (12:30): someone has to announce it.
+    later = datetime(2026, 11, 12, 12, 15, tzinfo=UTC)
+    refresh(sample, CONFIG, later)
+    [ended] = attention(sample, CONFIG, later).of_kind(AttentionKind.VOTE_CLOSING)
+    assert ended.title.endswith("ended 2026-11-12, no RESULT yet")
+    assert ended.detail.startswith("passes by the thread's count: +1 4, 0 0, -1 0")
+    recomputed = attention(sample, CONFIG, later, current=False)
+    assert recomputed.of_kind(AttentionKind.VOTE_CLOSING) == (ended,)
+    # Once the RESULT is out, nothing is left to do.
+    announced = datetime(2026, 11, 12, 13, tzinfo=UTC)
+    refresh(sample, CONFIG, announced)
+    assert attention(sample, CONFIG, announced).of_kind(AttentionKind.VOTE_CLOSING) == ()
 
 
 def test_a_result_that_disagrees_with_its_thread_needs_a_person(sample: Store):
@@ -83,6 +98,8 @@ def test_a_result_that_disagrees_with_its_thread_needs_a_person(sample: Store):
     ]
     assert disagreeing[0].detail.startswith("the thread says +1 3, 0 0, -1 0 (binding +1 3)")
     assert disagreeing[0].link == "https://lists.example.org/dev/v22@example.org/"
+    refresh(sample, CONFIG, now)
+    assert attention(sample, CONFIG, now).of_kind(AttentionKind.RESULT_DISAGREES) == disagreeing
 
 
 def test_a_recent_unanswered_concern_needs_a_person_in_both_readings(sample: Store):

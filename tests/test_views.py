@@ -154,6 +154,34 @@ def test_a_ballot_recomputes_its_vote_and_the_rfc_on_its_topic(store: Store):
     assert [row.key for row in again.rfcs] == ["<t32@example.org>"]
 
 
+def test_a_ballot_dated_ahead_is_counted_when_its_time_comes(store: Store):
+    """A sender's clock two hours fast: a view counts posts up to when it is computed, so
+    the ballot counts from its date on, with no other mail to recompute the vote."""
+    views.refresh(store, Config(), NOW)
+    vote = "<t248@example.org>"
+    ingest(
+        store,
+        raw_mail(
+            "-1, the loader is not ready.\n",
+            subject="Re: [VOTE] Topic 248",
+            message_id="<ahead@example.org>",
+            sender="Dave <dave@example.org>",
+            date=_date(NOW + timedelta(hours=2)),
+            extra=f"In-Reply-To: {vote}\nReferences: {vote}",
+        ),
+    )
+    views.refresh(store, Config(), NOW)
+    before = stored.vote_payload(store, vote)
+    assert before is not None
+    assert before["tally"]["minus"] == 0
+    later = views.refresh(store, Config(), NOW + timedelta(hours=2, minutes=1))
+    assert vote in [row.thread for row in later.votes]
+    assert vote in [row.key for row in later.rfcs]
+    after = stored.vote_payload(store, vote)
+    assert after is not None
+    assert after["tally"]["minus"] == 1
+
+
 def test_the_clock_recomputes_only_the_views_it_changes(store: Store):
     views.refresh(store, Config(), NOW)
     # Topic 249 had its last post an hour ago: it goes quiet 30 days later, nothing else

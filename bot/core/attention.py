@@ -20,7 +20,7 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -119,11 +119,82 @@ class BlockedConcern:
     url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VoteGlance:
+    """What the list reads of a vote: from its report, or from the report as its stored
+    view keeps it (the page, the digest: a vote is not counted again to be listed)."""
+
+    thread: str
+    subject: str
+    state: VoteState
+    opened_at: datetime
+    closes_at: datetime
+    would_pass_now: bool | None
+    binding_unknown: bool
+    plus: int
+    zero: int
+    minus: int
+    binding_plus: int | None
+    agrees_with_announced: bool | None
+    differences: tuple[str, ...]
+    # Whether the thread's count passes it, and the post that announced how it ended.
+    passes: bool
+    result_post: str | None
+
+    @classmethod
+    def of(cls, report: VoteReport) -> VoteGlance:
+        tally = report.tally
+        return cls(
+            thread=report.thread,
+            subject=report.subject,
+            state=report.state,
+            opened_at=report.opened_at,
+            closes_at=report.closes_at,
+            would_pass_now=report.would_pass_now,
+            binding_unknown=report.binding_unknown,
+            plus=tally.plus,
+            zero=tally.zero,
+            minus=tally.minus,
+            binding_plus=tally.binding_plus,
+            agrees_with_announced=report.agrees_with_announced,
+            differences=tuple(d.detail for d in report.discrepancies),
+            passes=report.outcome.passes,
+            result_post=report.result_post,
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VoteGlance:
+        """From :meth:`bot.core.votes.VoteReport.to_dict`."""
+        tally = data["tally"]
+        return cls(
+            thread=data["thread"],
+            subject=data["subject"],
+            state=VoteState(data["state"]),
+            opened_at=datetime.fromisoformat(data["opened_at"]),
+            closes_at=datetime.fromisoformat(data["closes_at"]),
+            would_pass_now=data["would_pass_now"],
+            binding_unknown=data["binding_unknown"],
+            plus=tally["plus"],
+            zero=tally["zero"],
+            minus=tally["minus"],
+            binding_plus=tally["binding_plus"],
+            agrees_with_announced=data["agrees_with_announced"],
+            differences=tuple(d["detail"] for d in data["discrepancies"]),
+            passes=data["outcome"]["passes"],
+            result_post=data["result_post"],
+        )
+
+    @property
+    def awaits_result(self) -> bool:
+        """Not cancelled, and nobody announced how it ended (it may not have yet)."""
+        return self.state is not VoteState.CANCELLED and self.result_post is None
+
+
 def needs_attention(
     now: datetime,
     *,
     evaluation: Evaluation | None = None,
-    votes: Sequence[VoteReport] = (),
+    votes: Sequence[VoteGlance] = (),
     concerns: Sequence[BlockedConcern] = (),
     archive: Archive | None = None,
     max_age: timedelta = timedelta(days=90),
@@ -260,34 +331,36 @@ def _ladder_item(obligation: Obligation, words: _Words) -> AttentionItem | None:
 
 
 def _vote_items(
-    votes: Sequence[VoteReport], words: _Words, max_age: timedelta
+    votes: Sequence[VoteGlance], words: _Words, max_age: timedelta
 ) -> list[AttentionItem]:
     items: list[AttentionItem] = []
-    for report in votes:
-        if words.now - report.closes_at > max_age:
+    for vote in votes:
+        if words.now - vote.closes_at > max_age:
             continue
-        tally = report.tally
-        standing = f"+1 {tally.plus}, 0 {tally.zero}, -1 {tally.minus}" + (
-            "" if report.binding_unknown else f" (binding +1 {tally.binding_plus})"
+        standing = f"+1 {vote.plus}, 0 {vote.zero}, -1 {vote.minus}" + (
+            "" if vote.binding_unknown else f" (binding +1 {vote.binding_plus})"
         )
-        if report.state is VoteState.OPEN and report.closes_at - words.now <= CLOSING_WITHIN:
-            verdict = "would pass" if report.would_pass_now else "would fail"
-            if report.closes_at > words.now:
-                when = f"closes in {human_duration(report.closes_at - words.now)}"
-            else:
-                when = f"ended {words.day(report.closes_at)}, no RESULT yet"
+        if vote.awaits_result and vote.closes_at <= words.now:
+            # Someone has to announce it: the count alone ends nothing on the list.
+            when = f"ended {words.day(vote.closes_at)}, no RESULT yet"
+            verdict = "passes" if vote.passes else "fails"
+            detail = f"{verdict} by the thread's count: {standing}"
+            items.append(_vote_item(vote, words, AttentionKind.VOTE_CLOSING, when, detail))
+        elif vote.state is VoteState.OPEN and vote.closes_at - words.now <= CLOSING_WITHIN:
+            verdict = "would pass" if vote.would_pass_now else "would fail"
+            when = f"closes in {human_duration(vote.closes_at - words.now)}"
             detail = f"{verdict} now: {standing}"
-            items.append(_vote_item(report, words, AttentionKind.VOTE_CLOSING, when, detail))
-        if report.agrees_with_announced is False:
-            differences = "; ".join(d.detail for d in report.discrepancies) or "see quorum votes"
+            items.append(_vote_item(vote, words, AttentionKind.VOTE_CLOSING, when, detail))
+        if vote.agrees_with_announced is False:
+            differences = "; ".join(vote.differences) or "see quorum votes"
             detail = f"the thread says {standing}; {differences}"
             title = "the announced RESULT disagrees"
-            items.append(_vote_item(report, words, AttentionKind.RESULT_DISAGREES, title, detail))
+            items.append(_vote_item(vote, words, AttentionKind.RESULT_DISAGREES, title, detail))
     return items
 
 
 def _vote_item(
-    report: VoteReport, words: _Words, kind: AttentionKind, title: str, detail: str
+    report: VoteGlance, words: _Words, kind: AttentionKind, title: str, detail: str
 ) -> AttentionItem:
     """A vote that needs a person; its age runs from its opening while it is open."""
     opened = report.opened_at if kind is AttentionKind.VOTE_CLOSING else report.closes_at

@@ -166,6 +166,15 @@ def plan(store: Store, config: Config, now: datetime, limit: int | None = None) 
     return result
 
 
+def sooner(one: datetime | None, other: datetime | None) -> datetime | None:
+    """The earlier of two moments a view is due again; None is never.
+
+    A view counts only the posts dated up to when it is computed (a ballot dated ahead
+    by a sender's clock, a RESULT already stored when `quorum tick` goes back in time),
+    so the first post dated after that is a moment it changes by the clock alone."""
+    return min((m for m in (one, other) if m is not None), default=None)
+
+
 def _due_first(due: list[str], others: set[str]) -> list[str]:
     """The views the clock made stale, then the others: a plan with a budget (a features
     tick's one batch) takes in what time changed before what mail changed."""
@@ -258,7 +267,9 @@ def _plan_votes(
 
 
 def _vote_row(store: Store, thread: Thread, report: VoteReport, now: datetime) -> VoteRow:
-    due = report.closes_at if report.state is VoteState.OPEN and report.closes_at > now else None
+    closes = report.closes_at if report.state is VoteState.OPEN and report.closes_at > now else None
+    ahead = stored.next_post_at(store, [thread.key, *thread.closed_by], to_text(now))
+    due = sooner(closes, from_text(ahead) if ahead else None)
     return VoteRow(
         thread=thread.key,
         topic=topic_of(thread.subject),
@@ -304,7 +315,7 @@ def _plan_rfcs(
             proposed = proposed_for(store, config, posts)
         # The ledger is the long part, computed outside any read transaction.
         view = read_rfc(head, parts, posts, standings, now, settings, proposed=proposed)
-        result.rfcs.append(rfc_row(view, posts))
+        result.rfcs.append(rfc_row(view, posts, now))
 
 
 def _posts(store: Store, head: str, parts: list[Thread]) -> list[Post]:
@@ -348,8 +359,11 @@ def _standing(
     )
 
 
-def rfc_row(view: RfcView, posts: Sequence[Post] = ()) -> RfcRow:
+def rfc_row(view: RfcView, posts: Sequence[Post] = (), now: datetime | None = None) -> RfcRow:
+    """The stored row of a view computed at ``now`` from ``posts``."""
     rank, at = attention_order(view)
+    ahead = [p.created_at for p in posts if now is not None and p.created_at > now]
+    due = sooner(view.due_at, min(ahead, default=None))
     payload = view.to_dict()
     payload["reason"] = view.reason
     payload["concern_list"] = [concern.to_dict() for concern in view.concerns]
@@ -363,7 +377,7 @@ def rfc_row(view: RfcView, posts: Sequence[Post] = ()) -> RfcRow:
         subject=view.subject,
         first_at=to_text(view.first_at),
         last_at=to_text(view.last_at),
-        due_at=to_text(view.due_at) if view.due_at else None,
+        due_at=to_text(due) if due else None,
         concerns=len(view.concerns),
         attention=rank,
         attention_at=at,

@@ -474,16 +474,21 @@ def all_votes(store: Store) -> set[str]:
     return {row[0] for row in store.db.execute("SELECT key FROM threads WHERE kind = 'vote'")}
 
 
-def votes_needing_attention(store: Store, closing_before: str, since: str) -> list[str]:
-    """Vote threads open and closing before ``closing_before`` (or past their end), and
-    votes closed since ``since`` whose announced RESULT disagrees with the thread."""
+def votes_needing_attention(
+    store: Store, closing_before: str, since: str, now: str | None = None
+) -> list[str]:
+    """Vote threads open and closing before ``closing_before``; votes closed since
+    ``since`` whose announced RESULT disagrees with the thread; and those that ended
+    since ``since`` (before ``now``) with no RESULT, nor a cancel."""
     return [
         row[0]
         for row in store.db.execute(
             "SELECT thread FROM vote_views WHERE state = 'open' AND closes_at <= ?"
             " UNION SELECT thread FROM vote_views WHERE closes_at >= ?"
-            " AND json_extract(payload, '$.agrees_with_announced') = 0",
-            [closing_before, since],
+            " AND json_extract(payload, '$.agrees_with_announced') = 0"
+            " UNION SELECT thread FROM vote_views WHERE closes_at >= ? AND closes_at <= ?"
+            " AND state != 'cancelled' AND json_extract(payload, '$.result_post') IS NULL",
+            [closing_before, since, since, now or closing_before],
         )
     ]
 
@@ -602,6 +607,28 @@ def vote_payloads(
         for row in store.db.execute(
             "SELECT payload FROM vote_views ORDER BY opened_at, thread LIMIT ? OFFSET ?",
             [-1 if limit is None else limit, offset],
+        )
+    ]
+
+
+def next_post_at(store: Store, threads: Sequence[str], after: str) -> str | None:
+    """When the first post of these threads dated after ``after`` was written."""
+    row = store.db.execute(
+        "SELECT min(created_at) FROM posts"
+        " WHERE thread_key IN (SELECT value FROM json_each(?)) AND created_at > ?",
+        [json.dumps(list(threads)), after],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def vote_payloads_of(store: Store, threads: Sequence[str]) -> list[dict[str, Any]]:
+    """The stored reports of these votes, oldest first."""
+    return [
+        json.loads(row[0])
+        for row in store.db.execute(
+            "SELECT payload FROM vote_views WHERE thread IN (SELECT value FROM json_each(?))"
+            " ORDER BY opened_at, thread",
+            [json.dumps(list(threads))],
         )
     ]
 
