@@ -129,6 +129,36 @@ def test_pasted_build_output_is_not_prose():
     assert texts(text) == ["The build fails for me:"]
 
 
+def test_a_pasted_commit_log_is_not_prose():
+    """Robert Scholte's list of the commits lost in the Git migration (maven-dev, 2017-12,
+    a month nobody labelled): "In fact test was wrong" is a commit's message, not his."""
+    text = (
+        "comparing svnlog with gitlog most of these commits are lost:\n\n"
+        "moved to git\n----\n"
+        "[maven-release-plugin] prepare release maven-javadoc-plugin-3.0.0\n----\n"
+        "Skip several unittests for Java9\n----\n"
+        "Improve TestJavadocReportTest#testTestJavadoc\n"
+        "J8 warns and continues with missing dependency, J9 fails.\n"
+        "In fact test was wrong: dependency should have been on classpath\n----\n"
+        "MJAVADOC-502 Update DEFAULT_JAVA_API_LINKS\n----\n"
+        "Switch from List to Collection\n\n"
+        "Can someone restore them?\n"
+    )
+    assert texts(text) == [
+        "comparing svnlog with gitlog most of these commits are lost:",
+        "Can someone restore them?",
+    ]
+
+
+def test_a_rule_between_sections_ends_a_paragraph_and_keeps_what_follows():
+    """A Markdown rule ("---") is not a signature: the section after it is still read,
+    though it is among the last lines. The signature delimiter ("-- ") still ends prose."""
+    text = "I like the idea.\n\n---\n\nBut the migration plan does not hold.\n"
+    assert texts(text) == ["I like the idea.", "But the migration plan does not hold."]
+    assert texts("I doubt it.\n\n-- \nAlice Archer\nApache Example PMC\n") == ["I doubt it."]
+    assert texts("I doubt it.\n\n---\nAlice\n") == ["I doubt it."]
+
+
 def test_a_paragraph_going_on_in_lower_case_after_an_example_is_the_same_point():
     text = (
         "One issue is that repos are named by directory, so this is fine:\n\n"

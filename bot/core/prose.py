@@ -67,7 +67,7 @@ _ATTRIBUTION = re.compile(
 _CLOSING = re.compile(
     r"^\s*(?:thanks(?:\s+(?:again|all|everyone|a\s+lot|much))?|thank\s+you(?:\s+all)?|many\s+thanks"
     r"|best(?:\s+(?:regards|wishes))?|kind\s+regards|warm\s+regards|regards|cheers|sincerely"
-    r"|br|greetings|ciao|yours|thx|hth|--+\s*\w*)[\s,.!]*$",
+    r"|br|greetings|ciao|yours|thx|hth|--\s*\w*|-{3,}\s*\w+)[\s,.!]*$",
     re.IGNORECASE,
 )
 # A short line of a name or initials after the last paragraph: "-Peff", "// Simon", "Tom",
@@ -79,6 +79,10 @@ _DASHED_NAME = re.compile(r"^\s*(?:-{1,2}|//|~)\s*[\w.' ]{1,30}$")
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey|dear|hallo|greetings)\b[^.?]{0,30}|[\w.' -]{1,30})[,!]\s*$", re.I
 )
+_RULE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,})\s*$")
+# A listing: at least this many rules, each entry between two of them at most so long.
+LISTING_RULES = 4
+LISTING_ENTRY_LINES = 3
 _PATCH_START = re.compile(r"^(?:diff --git |index [0-9a-f]+\.\.|--- a/|\+\+\+ b/|@@ )")
 _DIFFSTAT = re.compile(r"^\s*\S+\s+\|\s+\d+\s*[+-]*\s*$|^\s*\d+ files? changed\b")
 _TRAILER = re.compile(r"^\s*(?:Signed-off-by|Acked-by|Reviewed-by|Cc|Helped-by|Reported-by):\s")
@@ -178,7 +182,7 @@ def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
 def _prose_lines(text: str, handle: str) -> list[tuple[str, str] | None]:
     """Each line as (text, code-masked text), or None where a reader sees no prose."""
     raw = text.splitlines()
-    code = code_lines(raw) | _patch_lines(raw) | _example_lines(raw)
+    code = code_lines(raw) | _patch_lines(raw) | _example_lines(raw) | _listing_lines(raw)
     out: list[tuple[str, str] | None] = []
     for index, line in enumerate(raw):
         if index in code or _not_prose(line, handle):
@@ -203,6 +207,7 @@ def _not_prose(line: str, handle: str) -> bool:
         or _LOG_LINE.match(stripped) is not None
         or stripped.startswith("/")  # slash commands: "/retitle", "/lgtm"
         or _TEMPLATE.match(stripped) is not None
+        or _RULE.match(stripped) is not None  # a rule ends a paragraph; it says nothing
     )
 
 
@@ -215,6 +220,27 @@ def _patch_lines(lines: list[str]) -> frozenset[int]:
             in_patch = True
         if in_patch or _DIFFSTAT.match(line):
             found.add(index)
+    return frozenset(found)
+
+
+def _listing_lines(lines: list[str]) -> frozenset[int]:
+    """A pasted listing: entries of one to three lines between rule lines ("----"), as a
+    commit log or a changelog is pasted. Its "test was wrong" is a commit's, not the
+    writer's. Sections of prose between rules have paragraphs, or more lines."""
+    rules = [i for i, line in enumerate(lines) if _RULE.match(line)]
+    found: set[int] = set()
+    for start, end in pairwise(rules):
+        entry = lines[start + 1 : end]
+        if 1 <= len(entry) <= LISTING_ENTRY_LINES and all(line.strip() for line in entry):
+            found.update(range(start, end + 1))
+    if len({i for i in rules if i in found}) < LISTING_RULES:
+        return frozenset()
+    # The entries just before the first rule and after the last one, when they touch it.
+    for rule, step in ((min(found), -1), (max(found), 1)):
+        index = rule + step
+        while 0 <= index < len(lines) and lines[index].strip() and abs(index - rule) <= 3:
+            found.add(index)
+            index += step
     return frozenset(found)
 
 
