@@ -345,6 +345,23 @@ def test_seconding_an_objection_raises_it_again_as_ones_own():
     assert [c.raised_by for c in ledger(root(), raised, seconded).concerns] == [BOB, CAROL]
 
 
+def test_agreeing_with_an_objector_by_name_raises_the_objection_again():
+    raised = post(2, BOB, "I am worried that the loader turns itself off after an upgrade.")
+    seconded = post(3, CAROL, "I agree with Bob that the loader is fragile.", reply_to=2)
+    assert [c.raised_by for c in ledger(root(), raised, seconded).concerns] == [BOB, CAROL]
+
+
+def test_agreeing_with_the_proposer_by_name_raises_nothing():
+    raised = post(2, BOB, "I am worried that the loader turns itself off after an upgrade.")
+    sided = post(
+        3,
+        CAROL,
+        "I agree with Alice that maybe we can revisit the loader once TOML has landed.",
+        reply_to=2,
+    )
+    assert [c.raised_by for c in ledger(root(), raised, sided).concerns] == [BOB]
+
+
 def test_seconding_an_approval_raises_nothing():
     approved = post(2, BOB, "This looks great, TOML is much easier to read.")
     seconded = post(3, CAROL, "I share the exact thought, nice work.", reply_to=2)
@@ -357,6 +374,15 @@ def test_a_point_put_another_way_is_the_same_point():
         "Or to put it another way, I'd like to optimize for the happy path."
     )
     assert findings(text) == ["I am worried that the vote needs too many rounds."]
+
+
+def test_asking_the_way_forward_before_ones_own_answer_is_no_point():
+    text = (
+        "I am not sure I see the value of such a strict schema.\n\n"
+        "So how to proceed? I can rebase this onto the old branch, or alternatively "
+        "we could finish the old branch first and follow up here."
+    )
+    assert findings(text) == ["I am not sure I see the value of such a strict schema."]
 
 
 def test_cue_sentences_on_one_line_are_one_point():

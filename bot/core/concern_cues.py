@@ -254,6 +254,10 @@ INFORMATION_QUESTION = _cue(
     # duplicated commits?".
     r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b"
     r"|^(?:any\s+)?(?:thoughts|ideas|suggestions)\s+on\b",
+    # Asking the way forward ("So how to proceed?", "What are the next steps?"): a
+    # signpost to what the writer suggests next, not a question put to the proposal.
+    r"\bhow\s+(?:to|should\s+we|shall\s+we|do\s+we|can\s+we)\s+(?:proceed|move\s+(?:forward|on)"
+    r"|go\s+forward|continue)\b|\bwhat\s+(?:are|would\s+be)\s+the\s+next\s+steps?\b",
     # Asking for the particulars: "Which rights do you need?", "What version do you use?".
     r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,2}(?:do|does|did|would|will)\s+you\s+"
     r"(?:need|use|want|have|prefer|run|recommend)\b",
@@ -468,6 +472,9 @@ class PostContext:
     quotes_parent: bool = False
     first_from_author: bool = True
     parent_asks_yes_no: bool = False
+    # What the thread may call its proposer ("Becket", "becket qin", a login), casefolded:
+    # "I agree with Becket that ..." takes the proposer's side, not an objector's.
+    proposer_names: frozenset[str] = frozenset()
 
 
 _YES_NO = re.compile(
@@ -512,6 +519,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
     if _RESTATES.search(probe):
         # "Or to put it another way, ...": the point before, again, not a point of its own.
         found -= set(OBJECTION_FORMS)
+    if _SECONDS_ANOTHER.search(probe):
+        # Whose point it is decides, not the words it is put in: seconding an objection
+        # voices it again (see SECONDING), seconding the proposer raises nothing.
+        found = (found - set(OBJECTION_FORMS)) | {"seconding"}
     if _ASKS_THEIR_PROBLEM.search(probe):
         # "Is your problem that you don't want those on Nexus?": the problem is theirs,
         # and the question asks what it is.
@@ -574,6 +585,23 @@ _RESTATES = re.compile(
     r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"
     r"|simply|shortly)|put\s+(?:differently|another\s+way)|that\s+is\s+to\s+say)\b"
 )
+# "I agree with Becket that maybe we can re-evaluate ...", "+1 to Jark's point": a point
+# someone else in the thread made, taken up. (Not "I agree with you, but ...": the turn
+# is the writer's own.)
+_SECONDS_ANOTHER = re.compile(
+    r"^(?:and\s+|so\s+)?(?:i\s+(?:also\s+|fully\s+|totally\s+|completely\s+|strongly\s+|do\s+)?"
+    r"agree\s+with|\+1\s+(?:to|on))\s+(?!(?:the|this|that|it|all|everything|most|you|your|him|her|them)\b)"
+    r"@?(?P<name>[\w.-]+?)(?:'s)?(?:\s+(?:point|comment|concern|suggestion|view|remark))?"
+    r"\s*(?:that|on|about|here|regarding|[,:;.]|$)(?!.*\b(?:but|however|though|although)\b)"
+)
+
+
+def seconded_name(unit: Unit) -> str | None:
+    """Whom "I agree with Becket that ..." agrees with, as written (casefolded)."""
+    found = _SECONDS_ANOTHER.search(unit.probe)
+    return found.group("name") if found else None
+
+
 _ASKS_THEIR_PROBLEM = re.compile(
     r"^(?:so\s+)?(?:is|was|are)\s+(?:your|their|his|her)\s+(?:\w+\s+)?(?:problem|issue|concern"
     r"|worry)s?\b"
@@ -655,6 +683,8 @@ def features_of(
     own = cues[index]
     if index == 0 and _REFUSAL.match(unit.probe) and not context.parent_asks_yes_no:
         own = own | {"refusal"}  # "No. That needs a model bump." refuses what it answers
+    if "seconding" in own and seconded_name(unit) in context.proposer_names:
+        own = (own - {"seconding"}) | {"approval"}  # "I agree with Becket", who proposed it
     if "seconding" in own and context.parent_objects:
         own = own | {"worry"}  # "I share the exact thought" after an objection: the same worry
     before = cues[index - 1] if index > 0 else frozenset()

@@ -544,7 +544,17 @@ _FAULT_FORMS = frozenset(OBJECTION_FORMS) - {"counter_proposal"}
 
 def _objects(members: list[UnitReading]) -> bool:
     return any(r.features.get(name, 0.0) > 0 for r in members for name in _FAULT_FORMS) or any(
-        r.unit.is_question for r in members
+        _pointed_question(r) for r in members
+    )
+
+
+def _pointed_question(reading: UnitReading) -> bool:
+    """A question that asks something of the proposal, not one asking for information or
+    the way forward ("So how to proceed?" before the writer's own answer)."""
+    return (
+        reading.unit.is_question
+        and _says_something(reading)
+        and not reading.features.get("information_question", 0.0)
     )
 
 
@@ -641,6 +651,9 @@ class ThreadReader:
             (p.created_at, p.key) for p in posts if self.is_proposer(p.author)
         )
         self._first_from_author = _first_posts_by_author(posts)
+        self.proposer_names = frozenset(
+            name for person in self.proposers for name in names_for(person)
+        )
         self._units: dict[str, tuple[Unit, ...]] = {}
         self._cues: dict[str, tuple[frozenset[str], ...]] = {}
         self._said_in: dict[str, frozenset[str]] = {}
@@ -673,6 +686,7 @@ class ThreadReader:
             quotes_parent=bool(post.quoted),
             first_from_author=post.key in self._first_from_author,
             parent_asks_yes_no="yes_no_question" in said,
+            proposer_names=self.proposer_names,
         )
 
     def _reviews(self, post: Post, parent: Post | None, said: frozenset[str]) -> bool:
@@ -717,6 +731,15 @@ class ThreadReader:
                 found.add("yes_no_question")
             self._said_in[post.key] = frozenset(found)
         return self._said_in[post.key]
+
+
+def names_for(person: Person) -> frozenset[str]:
+    """What a post may call someone, casefolded: "Becket Qin", "Becket", the address's
+    local part ("becket.qin", a GitHub login)."""
+    names = {person.name.casefold(), person.address.partition("@")[0].casefold()}
+    if person.name.split():
+        names.add(person.name.split()[0].casefold())
+    return frozenset(name for name in names if len(name) > 1)
 
 
 def _first_posts_by_author(posts: Sequence[Post]) -> frozenset[str]:
