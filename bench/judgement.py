@@ -839,6 +839,21 @@ def misses(evaluation: Evaluation) -> Iterator[str]:
                 f"WRONG{trap} {where} [{detected['raised_by']}] ({detected.get('cue')})"
                 f" {detected['text'][:110]!r}"
             )
+        for label, detected in score.found:
+            yield from _life_misses(where, label, detected)
+
+
+def _life_misses(where: str, label: Label, detected: dict[str, Any]) -> Iterator[str]:
+    """Where a found concern's life (answered, resolved) reads otherwise than its label."""
+    answered = bool(detected.get("answered_by"))
+    if label.answered is not None and answered != label.answered:
+        yield f"ANSWERED {where} {label.id}: label {label.answered}, ledger {answered}"
+    resolved = detected.get("state") == "resolved"
+    if label.resolved is not None and resolved != label.resolved:
+        yield (
+            f"RESOLVED {where} {label.id}: label {label.resolved}, ledger {resolved}"
+            f" (state {detected.get('state')})"
+        )
 
 
 def loco_rows(held_out: dict[str, ThreadScoreSet], evaluation: Evaluation) -> list[list[str]]:

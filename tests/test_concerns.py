@@ -161,6 +161,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Not sure if it's what you're after, but there was a patch for this last year.",
         "Shall we start the FCP?",
         "Is there a cross compiler that can target NonStop?",
+        "What is the name of the C++17 compiler that you use on NonStop?",
+        "Within your company, is it used more as a batch replacement or for streams? Or does it"
+        " do both equally well?",
         "Currently, we discuss only candidates here, isn't it?",
         "I fully understand the concern of the maintenance overhead.",
         "How can I help here?",
@@ -594,6 +597,9 @@ def _after_the_proposers_answer(answer: str) -> Concern:
         "Thanks for the feedback. I reconsidered the design based on your comments: the loader"
         " no longer rewrites files.",
         "Returning an error is the safe thing. But I am ok to add a warning too.",
+        "Thanks, I agree with your point after looking more closely. I had overstated what"
+        " this adds. For a single case, the current code already works. The rest is in the"
+        " guide. More soon.",
         "Thank you for such a detailed response! Everything you mention makes a lot of sense."
         " We do not want to break old plugins. To that end, I will talk to the plugin authors."
         " We also plan a guide. More next week.",

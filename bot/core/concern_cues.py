@@ -258,9 +258,16 @@ INFORMATION_QUESTION = _cue(
     # signpost to what the writer suggests next, not a question put to the proposal.
     r"\bhow\s+(?:to|should\s+we|shall\s+we|do\s+we|can\s+we)\s+(?:proceed|move\s+(?:forward|on)"
     r"|go\s+forward|continue)\b|\bwhat\s+(?:are|would\s+be)\s+the\s+next\s+steps?\b",
-    # Asking for the particulars: "Which rights do you need?", "What version do you use?".
+    # Asking for the particulars: "Which rights do you need?", "What version do you use?",
+    # "What is the name of the compiler that you use?".
     r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,2}(?:do|does|did|would|will)\s+you\s+"
-    r"(?:need|use|want|have|prefer|run|recommend)\b",
+    r"(?:need|use|want|have|prefer|run|recommend)\b"
+    r"|^(?:(?:so|and|also)\s+)?what(?:'s|\s+is|\s+are)\s+the\s+(?:exact\s+)?(?:names?|versions?|urls?"
+    r"|links?|numbers?)\s+of\b",
+    # Asking what a thing is for: "Within Google is it used more as a MR replacement or a
+    # stream processor?".
+    r"\bis\s+(?:it|this|that)\s+(?:mostly\s+|mainly\s+)?(?:used|meant|intended)\s+(?:more\s+|mostly\s+"
+    r"|mainly\s+)?(?:as|for)\b",
     # A tag asking to confirm what the writer understood: "we discuss only candidates
     # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
     r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right"
@@ -596,6 +603,9 @@ _SECONDS_ANOTHER = re.compile(
 )
 
 
+_GOES_ON_ASKING = re.compile(r"^(?:or|and)\b")
+
+
 def seconded_name(unit: Unit) -> str | None:
     """Whom "I agree with Becket that ..." agrees with, as written (casefolded)."""
     found = _SECONDS_ANOTHER.search(unit.probe)
@@ -688,6 +698,9 @@ def features_of(
     if "seconding" in own and context.parent_objects:
         own = own | {"worry"}  # "I share the exact thought" after an objection: the same worry
     before = cues[index - 1] if index > 0 else frozenset()
+    if _GOES_ON_ASKING.match(unit.probe) and unit.is_question and "information_question" in before:
+        # "Is it used more as A or B? Or does it do both well?": the same question, asked on.
+        own = (own - set(OBJECTION_FORMS)) | {"information_question"}
     after = cues[index + 1] if index + 1 < len(units) else frozenset()
     same_point_before = index > 0 and units[index - 1].point == unit.point
     same_point_after = index + 1 < len(units) and units[index + 1].point == unit.point

@@ -494,9 +494,10 @@ def _says_something(reading: UnitReading) -> bool:
     features = reading.features
     if features.get("introduces_concerns", 0.0) > 0 or not _has_words(reading.unit.text):
         return False
+    asks_for_information = features.get("information_question", 0.0) > 0
     return (
         features.get("no_form", 0.0) == 0.0
-        or features.get("question_to_proposal", 0.0) > 0
+        or (features.get("question_to_proposal", 0.0) > 0 and not asks_for_information)
         or features.get("introduced_as_concerns", 0.0) > 0
     )
 
@@ -876,7 +877,8 @@ _CHANGED_DOCUMENT = re.compile(
 # The proposer agreeing outright with the raiser settles it, however long the answer.
 _AGREES_OUTRIGHT = re.compile(
     r"\bi\s+(?:completely\s+|fully\s+|totally\s+|entirely\s+)?agree\s+(?:with\s+(?:you|everything"
-    r"|all\s+of\s+(?:this|that|it))|100\s*%)\b|\byou(?:'re|\s+are)\s+(?:absolutely\s+|completely\s+)?"
+    r"|all\s+of\s+(?:this|that|it)|your\s+(?:point|concern|assessment|argument|reasoning|analysis))"
+    r"|100\s*%)\b|\byou\s+(?:have|make|raise)\s+a\s+(?:good\s+|valid\s+|fair\s+)?point\b|\byou(?:'re|\s+are)\s+(?:absolutely\s+|completely\s+)?"
     r"right\b|\beverything\s+you\s+(?:say|said|mention(?:ed)?|wrote|write)\s+makes\s+(?:a\s+lot\s+of"
     r"\s+|perfect\s+|total\s+)?sense\b"
 )
