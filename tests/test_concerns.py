@@ -162,6 +162,7 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Shall we start the FCP?",
         "Is there a cross compiler that can target NonStop?",
         "What is the name of the C++17 compiler that you use on NonStop?",
+        "How do you want to proceed to choose the best display?",
         "Within your company, is it used more as a batch replacement or for streams? Or does it"
         " do both equally well?",
         "Currently, we discuss only candidates here, isn't it?",

@@ -254,10 +254,6 @@ INFORMATION_QUESTION = _cue(
     # duplicated commits?".
     r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b"
     r"|^(?:any\s+)?(?:thoughts|ideas|suggestions)\s+on\b",
-    # Asking the way forward ("So how to proceed?", "What are the next steps?"): a
-    # signpost to what the writer suggests next, not a question put to the proposal.
-    r"\bhow\s+(?:to|should\s+we|shall\s+we|do\s+we|can\s+we)\s+(?:proceed|move\s+(?:forward|on)"
-    r"|go\s+forward|continue)\b|\bwhat\s+(?:are|would\s+be)\s+the\s+next\s+steps?\b",
     # Asking for the particulars: "Which rights do you need?", "What version do you use?",
     # "What is the name of the compiler that you use?".
     r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,2}(?:do|does|did|would|will)\s+you\s+"
@@ -534,10 +530,15 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "Is your problem that you don't want those on Nexus?": the problem is theirs,
         # and the question asks what it is.
         found = (found - {"negative_judgement", "challenge_question"}) | {"information_question"}
-    if _OFFERS_HELP.search(probe) or _ASKS_FOR_POINTERS.search(probe):
+    if (
+        _OFFERS_HELP.search(probe)
+        or _ASKS_FOR_POINTERS.search(probe)
+        or _ASKS_THE_WAY.search(probe)
+    ):
         # "How can I help here?" challenges nothing: it asks what to do. Nor does asking
         # for a summary, a pointer or a check: "Can you please summarize what needs to be
-        # done?", "Did you also configure your proxy in settings.xml?".
+        # done?", "Did you also configure your proxy in settings.xml?". Nor does asking
+        # the way forward: "So how to proceed?".
         found = (found - {"challenge_question"}) | {"information_question"}
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
@@ -619,6 +620,13 @@ _ASKS_THEIR_PROBLEM = re.compile(
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
     r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b"
+)
+# Asking the way forward ("So how to proceed?", "How do you want to proceed?", "What
+# are the next steps?"): a signpost to what comes next, not a question put to the proposal.
+_ASKS_THE_WAY = re.compile(
+    r"\bhow\s+(?:to|should\s+we|shall\s+we|do\s+we|can\s+we|do\s+you\s+(?:want|intend|plan)\s+to"
+    r"|would\s+you\s+like\s+to)\s+(?:proceed|move\s+(?:forward|on)|go\s+forward|continue)\b"
+    r"|\bwhat\s+(?:are|would\s+be)\s+the\s+next\s+steps?\b"
 )
 _ASKS_FOR_POINTERS = re.compile(
     r"^(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"

@@ -56,7 +56,10 @@ logger = logging.getLogger(__name__)
 # 4: a post a list or forum relays for a person is read as theirs, even when the relay
 #    marks it Auto-Submitted; a GitBox event line is not prose; a GitHub discussion is
 #    a mirror like an issue; an address people share names nobody (2026-12-03).
-VIEWS_VERSION = 4
+# 5: a pasted commit log and a Markdown rule read as what they are; asking the way
+#    forward or for particulars raises nothing; "I agree with Becket that" takes up
+#    Becket's point (2026-12-04). (A refit alone changes the model's part.)
+VIEWS_VERSION = 5
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
