@@ -123,6 +123,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "IMHO, there is zero reason to teach the loader what branches already do.",
         "I'm not saying the loader is wrong, but its error messages are confusing.",
         "I'd prefer a separate file for the plugin settings.",
+        "I am actually leaning toward keeping XML and reading TOML on top of it.",
         "It has some rough edges, though.",
         "Scanning every clone for its objects is still not foolproof.",
     ],
@@ -163,6 +164,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Is there a cross compiler that can target NonStop?",
         "What is the name of the C++17 compiler that you use on NonStop?",
         "How do you want to proceed to choose the best display?",
+        # A scenario walked through: what "you" do in it is not proposed.
+        'Instead of "git checkout", you decide to merge the branch, where you have an'
+        " ignored file.",
         "Within your company, is it used more as a batch replacement or for streams? Or does it"
         " do both equally well?",
         "Currently, we discuss only candidates here, isn't it?",

@@ -170,6 +170,9 @@ NEGATIVE_JUDGEMENT = _cue(
 )
 COUNTER_PROPOSAL = _cue(
     r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
+    # "I am actually leaning toward suggesting to extend the ignore mechanism".
+    r"\b(?:i(?:'m|\s+am|'d|\s+would)|we(?:'re|\s+are|'d|\s+would))\s+(?:\w+\s+)?(?:be\s+)?lean(?:ing)?"
+    r"\s+(?:more\s+)?towards?\b",
     r"\b(?:i(?:'d|\s+would)|we(?:'d|\s+would))\s+(?:like|want|need)\s+to\s+(?:remove|drop|change"
     r"|avoid|replace|rename|swap|move|split|merge|keep)\b",
     r"\b(?:how|what)\s+about\b|\bwhy\s+not\b|\binstead\b|\brather\s+than\b|\balternatively\b"
@@ -571,6 +574,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
     if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, probe):
         # "I prefer A as well": choosing among the options a proposal offers answers it.
         found.discard("counter_proposal")
+    if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _TELLS_A_SCENARIO, probe):
+        # "Instead of checkout, you decide to merge the branch": what someone does in a
+        # scenario the writer walks through, not what the writer proposes.
+        found.discard("counter_proposal")
     if "caution" in found and _only_within(CAUTION, _POINTS_OUT, probe):
         # "You will note that the PR references in ...": pointing a thing out. A caution
         # names what to beware of ("keep in mind", "be careful").
@@ -670,6 +677,10 @@ _INTERPRETS = re.compile(
 _PICKS_AN_OPTION = re.compile(
     r"\bprefer\s+(?:option\s+)?(?:(?:[a-d]|[1-9])(?=\s*(?:[.,;!)]|$|\s+(?:to|over|as|and|or|too"
     r"|here)\b))|the\s+(?:first|second|third|former|latter)\b)"
+)
+_TELLS_A_SCENARIO = re.compile(
+    r"^instead\s+of\s+[^,]{1,60},\s+(?:you|they|he|she|the\s+user|someone)\s+"
+    r"(?!(?:should|could|can|might|may|would|need|must|ought)\b)\w+"
 )
 _POINTS_OUT = re.compile(r"\b(?:you\s+(?:will|may|might|can)\s+)?note\s+that\b")
 _WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
