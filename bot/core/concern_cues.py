@@ -606,12 +606,9 @@ _RESTATES = re.compile(
 _SECONDS_ANOTHER = re.compile(
     r"^(?:and\s+|so\s+)?(?:i\s+(?:also\s+|fully\s+|totally\s+|completely\s+|strongly\s+|do\s+)?"
     r"agree\s+with|\+1\s+(?:to|on))\s+(?!(?:the|this|that|it|all|everything|most|you|your|him|her|them)\b)"
-    r"@?(?P<name>[\w.-]+?)(?:'s)?(?:\s+(?:point|comment|concern|suggestion|view|remark))?"
-    r"\s*(?:that|on|about|here|regarding|[,:;.]|$)(?!.*\b(?:but|however|though|although)\b)"
+    r"@?(?P<name>[\w-]+(?:\.[\w-]+)*)(?:'s)?(?:\s+(?:point|comment|concern|suggestion|view|remark))?"
+    r"\s*(?:(?:that|on|about|here|regarding)\b|[,:;.]|$)(?!.*\b(?:but|however|though|although)\b)"
 )
-
-
-_GOES_ON_ASKING = re.compile(r"^(?:or|and)\b")
 
 
 def seconded_name(unit: Unit) -> str | None:
@@ -682,6 +679,8 @@ _TELLS_A_SCENARIO = re.compile(
     r"^instead\s+of\s+[^,]{1,60},\s+(?:you|they|he|she|the\s+user|someone)\s+"
     r"(?!(?:should|could|can|might|may|would|need|must|ought)\b)\w+"
 )
+# "Or does it do both well?" after a question: the same question, asked on.
+_GOES_ON_ASKING = re.compile(r"^(?:or|and)\b")
 _POINTS_OUT = re.compile(r"\b(?:you\s+(?:will|may|might|can)\s+)?note\s+that\b")
 _WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
 _WONDER_SUGGESTS = re.compile(

@@ -878,8 +878,9 @@ _CHANGED_DOCUMENT = re.compile(
 _AGREES_OUTRIGHT = re.compile(
     r"\bi\s+(?:completely\s+|fully\s+|totally\s+|entirely\s+)?agree\s+(?:with\s+(?:you|everything"
     r"|all\s+of\s+(?:this|that|it)|your\s+(?:point|concern|assessment|argument|reasoning|analysis))"
-    r"|100\s*%)\b|\byou\s+(?:have|make|raise)\s+a\s+(?:good\s+|valid\s+|fair\s+)?point\b|\byou(?:'re|\s+are)\s+(?:absolutely\s+|completely\s+)?"
-    r"right\b|\beverything\s+you\s+(?:say|said|mention(?:ed)?|wrote|write)\s+makes\s+(?:a\s+lot\s+of"
+    r"|100\s*%)\b"
+    r"|\byou\s+(?:have|make|raise)\s+a\s+(?:good\s+|valid\s+|fair\s+)?point\b"
+    r"|\byou(?:'re|\s+are)\s+(?:absolutely\s+|completely\s+)?right\b|\beverything\s+you\s+(?:say|said|mention(?:ed)?|wrote|write)\s+makes\s+(?:a\s+lot\s+of"
     r"\s+|perfect\s+|total\s+)?sense\b"
 )
 # ... unless they argue back: "Good point, but ...", "I don't think so".
