@@ -195,6 +195,41 @@ def test_outlook_style_quote_is_not_new_text():
     assert "+1 from Bob" in split.quoted[0]
 
 
+def test_the_tail_of_a_quoted_line_that_outlook_wrapped_stays_in_the_quote():
+    # Randall Becker's reply in Git's Rust thread: Outlook adds ">" and re-wraps at 76
+    # columns, so the end of each long quoted line falls on a line of its own, unmarked.
+    body = (
+        "On September 20, 2025 4:30 Am, Sergey Fedorov wrote:\n"
+        ">I am the maintainer of ports for Darwin on PowerPC systems (few past years\n"
+        "in\n"
+        ">MacPorts and now in a fork) and contributor to GCC (gfortran). I have added\n"
+        ">To be clear, I do not object to adding Rust optionally (as I would not\n"
+        "against adding\n"
+        ">optional modules for any language).\n"
+        "\n"
+        "To clarify, gcc is not available on all platforms.\n"
+    )
+    split = split_body(body)
+    assert split.new == "To clarify, gcc is not available on all platforms."
+    assert split.quoted[0].splitlines() == [
+        "I am the maintainer of ports for Darwin on PowerPC systems (few past years in",
+        "MacPorts and now in a fork) and contributor to GCC (gfortran). I have added",
+        "To be clear, I do not object to adding Rust optionally (as I would not against adding",
+        "optional modules for any language).",
+    ]
+
+
+@pytest.mark.parametrize("answer", ["+1", "Agreed.", "Why not?", "-1, see below"])
+def test_an_answer_written_between_quoted_lines_is_the_writers_own(answer: str):
+    body = (
+        "> Shall we move the loader into core and the resolver out of it, as discussed\n"
+        f"{answer}\n"
+        "> And the plugins?\n"
+        "They stay.\n"
+    )
+    assert split_body(body).new.splitlines()[0] == answer
+
+
 def test_a_forum_quote_in_mail_is_a_quote_not_new_text():
     # Discourse mails a post's raw text (mailing-list mode, a list mirrored from the
     # forum), so the BBCode its quote button writes arrives by mail too.

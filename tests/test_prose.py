@@ -19,6 +19,18 @@ def test_wrapped_lines_are_one_sentence_and_end_punctuation_splits():
     ]
 
 
+def test_a_word_left_alone_on_a_line_by_a_re_wrap_is_the_same_sentence():
+    text = (
+        "The overlap where gcc is\nsupported\nand Rust is supported is likely high.\n+1\nHmm\nFine."
+    )
+    assert texts(text) == [
+        "The overlap where gcc is supported and Rust is supported is likely high.",
+        "+1",
+        "Hmm",
+        "Fine.",
+    ]
+
+
 def test_question_marks_inside_a_quotation_do_not_end_the_sentence():
     text = (
         'Scenarios would have been helped if we had not just "tracked? ignored?\n'
@@ -40,6 +52,23 @@ def test_list_labels_of_every_kind_open_an_item(label: str):
     assert item.introduced
     assert item.label == label.strip()
     assert item.text == "The migration tool does not exist yet."
+
+
+@pytest.mark.parametrize("mark", ["P. S.", "P.S.", "P.S.:", "PS:", "PS", "P.P.S.", "N.B.", "NB:"])
+def test_a_postscript_mark_is_neither_a_list_item_nor_a_sentence(mark: str):
+    # Sergey Fedorov's mail in Git's Rust thread: "P. S. I have contributed to mrustc".
+    units = units_of(f"I do not object.\n\n{mark} I have contributed to mrustc. Though I think so.")
+    assert [unit.text for unit in units] == [
+        "I do not object.",
+        "I have contributed to mrustc.",
+        "Though I think so.",
+    ]
+    assert all(unit.item is None for unit in units)
+
+
+def test_words_that_only_start_like_a_postscript_mark_are_kept():
+    assert texts("PSA: the mirror moves.") == ["PSA: the mirror moves."]
+    assert texts("NBA scores are not build scores.") == ["NBA scores are not build scores."]
 
 
 def test_items_separated_by_blank_lines_and_examples_stay_one_introduced_list():

@@ -35,6 +35,9 @@ _ITEM_LABEL = re.compile(
     r"^(?P<indent>\s{0,8})(?P<label>[-*•+◦‣]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s)|\([a-zA-Z]\)"
     r"|\(?[ivx]{1,4}\)|[A-Z]\d{1,2}[.:)])\s+(?=\S)"
 )
+# A postscript's or nota bene's mark opening a line ("P. S. I have contributed ..."):
+# not a list item "P." whose text is "S. ...", and no sentence of its own.
+_ASIDE_MARK = re.compile(r"^\s*(?:P\.?\s?P\.?\s?S|P\.?\s?S|N\.?\s?B)\.?(?:[:,-]\s*|\s+)(?=\S)")
 # GitHub notification mail: who did what, and where; none of it is what they said.
 _GITHUB_PREAMBLE = re.compile(
     r"^\s*(?:@[\w-]+\s+(?:commented|approved|requested\s+changes|reviewed|dismissed|pushed|"
@@ -332,6 +335,9 @@ def _blocks(lines: list[tuple[str, str] | None]) -> list[_Block]:
             current = None
             continue
         line, masked = pair
+        aside = _ASIDE_MARK.match(masked)
+        if aside:
+            line, masked = line[aside.end() :], masked[aside.end() :]
         label = _ITEM_LABEL.match(masked)
         if current is None:
             current = _Block(items=[], start=index, end=index)
@@ -416,8 +422,12 @@ def _hard_break(previous: str, line: str) -> bool:
     ended = previous.rstrip()
     if ended.endswith(("?", "!")) and line[:1].islower() and _in_quotation(ended[:-1], ended[-1]):
         return False  # 'had not just "tracked? ignored?' wrapped before 'unignored?"'
-    if ended.endswith((".", "?", "!", ":", ";")) or len(previous.split()) <= 2:
-        return True  # "-1" or "Hmm" alone on a line is said on its own
+    if ended.endswith((".", "?", "!", ":", ";")):
+        return True
+    if len(previous.split()) <= 2:
+        # "-1" or "Hmm" alone on a line is said on its own; "supported" between two
+        # lines in lower case is a sentence wrapped twice (Outlook's re-wrap).
+        return not (ended[:1].islower() and line[:1].islower())
     return len(previous) < HARD_BREAK_BELOW and not line[:1].islower()
 
 

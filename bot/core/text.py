@@ -181,7 +181,14 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
                     break
                 unindented = lines[index].lstrip()
                 if not unindented.startswith(">"):
-                    break
+                    if not _spilled_quote(lines, index):
+                        break
+                    # The tail of the quoted line above, wrapped onto a line of its own.
+                    block[-1] = f"{block[-1].rstrip()} {unindented.strip()}"
+                    index += 1
+                    if index == count:
+                        break
+                    unindented = lines[index].lstrip()
             continue
         index += 1
         if _is_plain_new_text(line):
@@ -205,6 +212,31 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
             new.append(line)
         index += 1
     return new, quoted
+
+
+# Outlook re-wraps the quote it sends at 76 columns after adding its ">": the tail
+# of a long quoted line lands on a line of its own, without the marker, between
+# two quoted lines (">I am the maintainer ... (few past years" / "in" / ">MacPorts").
+_WRAP_COLUMNS = 76
+_SPILL_WORDS = 3
+_STANDALONE = re.compile(r"^(?:[+-]\d|[A-Z][^.?!]*[.?!]$)")
+
+
+def _spilled_quote(lines: list[str], index: int) -> bool:
+    """Whether lines[index], unquoted, is the wrapped-off tail of the quoted line
+    before it: a few words, the quote going on right after, and the two together
+    longer than the wrap. A reply written between quotes ("+1", "Agreed.") is
+    not: it stands as a sentence, or the quoted line above it had ended."""
+    if index + 1 >= len(lines) or not lines[index + 1].lstrip().startswith(">"):
+        return False
+    spill = lines[index].strip()
+    previous = lines[index - 1].rstrip()
+    return (
+        0 < len(spill.split()) <= _SPILL_WORDS
+        and len(previous) + 1 + len(spill) > _WRAP_COLUMNS
+        and previous[-1] not in ".?!:"
+        and not _STANDALONE.match(spill)
+    )
 
 
 def _unmarked_quote_follows(lines: list[str], start: int, new: list[str]) -> bool:
