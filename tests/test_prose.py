@@ -103,6 +103,43 @@ def test_code_patches_commands_and_github_preambles_are_not_prose():
     assert texts(text) == ["It works great right now to do:", "Fine by me."]
 
 
+def test_the_armour_of_a_clear_signed_mail_is_not_prose():
+    # Phillip Susi's mail in Git's relink thread was signed: "Hash: SHA1" and the
+    # signature's base64 lines were read as his sentences.
+    text = (
+        "-----BEGIN PGP SIGNED MESSAGE-----\n"
+        "Hash: SHA1\n"
+        "\n"
+        "I still use relink on my mirrors.\n"
+        "-----BEGIN PGP SIGNATURE-----\n"
+        "Version: GnuPG v1.4.11 (GNU/Linux)\n"
+        "\n"
+        "iEYEARECAAYFAk7LAcgACgkQJ4UciIs+XuKzrQCeIb2Tb3D+nqDlF5bBD8vkQy/t\n"
+        "4sQAniEbL2kZK2wvY+y4tvd+QDRh1G85\n"
+        "=QHQ5\n"
+        "-----END PGP SIGNATURE-----\n"
+    )
+    assert texts(text) == ["I still use relink on my mirrors."]
+
+
+def test_pasted_xml_is_not_prose_but_a_sentence_naming_a_tag_is():
+    text = (
+        "We could write it like this:\n"
+        "<dependency>\n"
+        "  <gav>com.thoughtworks.xstream:xstream:1.4.10</gav>\n"
+        "</dependency>\n"
+        "or\n"
+        '<dependency gav="com.thoughtworks.xstream:xstream:1.4.10"/>\n'
+        "\n"
+        "<version> is not enough on its own.\n"
+    )
+    assert texts(text) == [
+        "We could write it like this:",
+        "or",
+        "<version> is not enough on its own.",
+    ]
+
+
 def test_greetings_sign_offs_and_signatures_are_not_prose():
     text = "Hi all,\n\nI doubt the date holds.\n\nThanks,\n\nJiangjie (Becket) Qin\n"
     assert texts(text) == ["I doubt the date holds."]

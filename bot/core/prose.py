@@ -90,6 +90,10 @@ _PATCH_START = re.compile(r"^(?:diff --git |index [0-9a-f]+\.\.|--- a/|\+\+\+ b/
 _DIFFSTAT = re.compile(r"^\s*\S+\s+\|\s+\d+\s*[+-]*\s*$|^\s*\d+ files? changed\b")
 _TRAILER = re.compile(r"^\s*(?:Signed-off-by|Acked-by|Reviewed-by|Cc|Helped-by|Reported-by):\s")
 _PGP = re.compile(r"^-----(?:BEGIN|END) PGP (?:SIGNED MESSAGE|SIGNATURE)-----")
+_PGP_HASH = re.compile(r"^Hash: [\w, -]+$")
+# A line of XML (a POM's "<version>1.4.10</version>", "<dependency gav=\"...\"/>"),
+# pasted without a fence: markup from its first character to its last.
+_MARKUP_LINE = re.compile(r"^</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>(?:[^<>]*</[A-Za-z][\w:.-]*>)?$")
 _REFERENCE = re.compile(r"^\s*\[\d+\]:?\s*(?:https?://\S+)?\s*$|^\s*<?https?://\S+>?\s*$")
 _SHELL = re.compile(r"^\s*[$#]\s+\S")
 # A line of build or program output pasted in: "[ERROR] Found a problem with ...",
@@ -185,7 +189,13 @@ def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
 def _prose_lines(text: str, handle: str) -> list[tuple[str, str] | None]:
     """Each line as (text, code-masked text), or None where a reader sees no prose."""
     raw = text.splitlines()
-    code = code_lines(raw) | _patch_lines(raw) | _example_lines(raw) | _listing_lines(raw)
+    code = (
+        code_lines(raw)
+        | _patch_lines(raw)
+        | _example_lines(raw)
+        | _listing_lines(raw)
+        | _signature_armour(raw)
+    )
     out: list[tuple[str, str] | None] = []
     for index, line in enumerate(raw):
         if index in code or _not_prose(line, handle):
@@ -205,6 +215,7 @@ def _not_prose(line: str, handle: str) -> bool:
         or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
         or _TRAILER.match(stripped) is not None
         or _PGP.match(stripped) is not None
+        or _MARKUP_LINE.match(stripped) is not None
         or _REFERENCE.match(stripped) is not None
         or _SHELL.match(line) is not None
         or _LOG_LINE.match(stripped) is not None
@@ -212,6 +223,24 @@ def _not_prose(line: str, handle: str) -> bool:
         or _TEMPLATE.match(stripped) is not None
         or _RULE.match(stripped) is not None  # a rule ends a paragraph; it says nothing
     )
+
+
+def _signature_armour(lines: list[str]) -> frozenset[int]:
+    """A clear-signed mail's armour: the "Hash:" header under its first marker, and the
+    signature block, marker to marker. The signed text between them is the post."""
+    found: set[int] = set()
+    in_signature = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == "-----BEGIN PGP SIGNATURE-----":
+            in_signature = True
+        if in_signature or (
+            _PGP_HASH.match(stripped) and index > 0 and _PGP.match(lines[index - 1].strip())
+        ):
+            found.add(index)
+        if stripped == "-----END PGP SIGNATURE-----":
+            in_signature = False
+    return frozenset(found)
 
 
 def _patch_lines(lines: list[str]) -> frozenset[int]:
