@@ -28,8 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot tests bench
 	$(BIN)/mypy
 
+# Two workers, one test file each at a time (module fixtures are built once): CI
+# has two cores. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # make bench BENCH_ARGS=--quick for smaller sizes; BENCH_ARGS='--only smtp_load' for one.
 bench: $(STAMP)
