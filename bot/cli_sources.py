@@ -15,23 +15,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.adapters.discourse import RetryPolicy
-from bot.adapters.github import GitHubClient
-from bot.adapters.http_fetch import FetchFailed, HttpFetcher, RequestBudget
-from bot.adapters.list_archives import (
-    PONYMAIL_URL,
-    ArchiveSource,
-    HyperKitty,
-    PonyMail,
-    PublicInbox,
-)
 from bot.config import Config, GitHubConfig, load_config
 from bot.core.roster import (
     RosterFormatError,
@@ -41,14 +31,20 @@ from bot.core.roster import (
     parse_contributors_md,
     parse_roster_csv,
 )
-from bot.core.sources import ListAddress, Month
+from bot.core.sources import PONYMAIL_URL, ListAddress, Month
 from bot.errors import UserError
 from bot.features.roster import import_roster, refresh_hints, roster_on
 from bot.store import Store
 from bot.store import sources as source_store
 from bot.sync import direct_db
-from bot.sync.archives import FetchProgress, FetchReport, fetch_archive
-from bot.sync.github import GitHubReport, github_fetcher, poll_github
+
+# The HTTP clients (aiohttp) are imported by the commands that fetch: every other
+# command of `quorum` starts without them.
+if TYPE_CHECKING:
+    from bot.adapters.http_fetch import HttpFetcher
+    from bot.adapters.list_archives import ArchiveSource
+    from bot.sync.archives import FetchProgress, FetchReport
+    from bot.sync.github import GitHubReport
 
 out = Console(
     highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 160
@@ -141,6 +137,8 @@ def _fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_obj
 def fetch_ponymail(ctx: _Obj, /, list_address: ListAddress, url: str, **options: Any) -> None:
     """A list from Pony Mail Foal, e.g. dev@tvm.apache.org (from its first month by default)."""
+    from bot.adapters.list_archives import PonyMail
+
     _run_archive(ctx, lambda http: PonyMail(http, list_address, url), **options)
 
 
@@ -153,6 +151,8 @@ def fetch_ponymail(ctx: _Obj, /, list_address: ListAddress, url: str, **options:
 @click.pass_obj
 def fetch_hyperkitty(ctx: _Obj, /, list_address: ListAddress, url: str, **options: Any) -> None:
     """A list from Mailman 3's HyperKitty archive (its mbox export, a month at a time)."""
+    from bot.adapters.list_archives import HyperKitty
+
     _run_archive(ctx, lambda http: HyperKitty(http, list_address, url), **options)
 
 
@@ -162,6 +162,8 @@ def fetch_hyperkitty(ctx: _Obj, /, list_address: ListAddress, url: str, **option
 @click.pass_obj
 def fetch_public_inbox(ctx: _Obj, /, inbox_url: str, **options: Any) -> None:
     """A public-inbox archive by its URL, e.g. https://lore.kernel.org/git (needs --since)."""
+    from bot.adapters.list_archives import PublicInbox
+
     _run_archive(ctx, lambda http: PublicInbox(http, inbox_url), **options)
 
 
@@ -175,6 +177,10 @@ def _run_archive(
     timeout: float,
     retries: int,
 ) -> None:
+    from bot.adapters.discourse import RetryPolicy
+    from bot.adapters.http_fetch import HttpFetcher, RequestBudget
+    from bot.sync.archives import fetch_archive
+
     _config(ctx)  # a bad config is reported before any request
     retry = RetryPolicy(max_attempts=retries)
 
@@ -209,6 +215,9 @@ def fetch_github(
     ctx: _Obj, repos: tuple[str, ...], since: datetime | None, max_requests: int | None
 ) -> None:
     """Issues, pull requests, comments, reviews and CODEOWNERS of the [github] repositories."""
+    from bot.adapters.github import GitHubClient
+    from bot.sync.github import github_fetcher, poll_github
+
     config = _config(ctx)
     settings = config.github or (GitHubConfig(repos=list(repos)) if repos else None)
     if settings is None:
@@ -242,23 +251,11 @@ def _finish(report: FetchReport | GitHubReport) -> None:
         sys.exit(1)
 
 
-class _Bar(FetchProgress):
-    def __init__(self, progress: Progress, label: str) -> None:
-        self._progress = progress
-        self._task = progress.add_task(label, total=None, new=0)
-        self._new = 0
-
-    def planned(self, steps: int) -> None:
-        self._progress.update(self._task, total=steps)
-
-    def step_done(self, what: str, new: int) -> None:
-        self._new += new
-        self._progress.update(self._task, advance=1, new=self._new, description=what)
-
-
 @contextmanager
 def _progress(label: str) -> Iterator[FetchProgress]:
     """A progress bar on a terminal (stderr); nothing when output is piped."""
+    from bot.sync.archives import FetchProgress
+
     if not sys.stderr.isatty():
         yield FetchProgress()
         return
@@ -269,8 +266,22 @@ def _progress(label: str) -> Iterator[FetchProgress]:
         TextColumn("{task.completed}/{task.total} · {task.fields[new]} new"),
         TimeElapsedColumn(),
     )
+
+    class Bar(FetchProgress):
+        def __init__(self, progress: Progress) -> None:
+            self._progress = progress
+            self._task = progress.add_task(label, total=None, new=0)
+            self._new = 0
+
+        def planned(self, steps: int) -> None:
+            self._progress.update(self._task, total=steps)
+
+        def step_done(self, what: str, new: int) -> None:
+            self._new += new
+            self._progress.update(self._task, advance=1, new=self._new, description=what)
+
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        yield _Bar(progress, label)
+        yield Bar(progress)
 
 
 # -- quorum roster -------------------------------------------------------------------------
@@ -350,6 +361,8 @@ def _read_roster(source: str) -> str:
 
 
 async def _download(url: str) -> str:
+    from bot.adapters.http_fetch import FetchFailed, HttpFetcher, RequestBudget
+
     async with HttpFetcher(budget=RequestBudget(10), timeout_seconds=60) as http:
         try:
             answer = await http.request("GET", url, what="roster")

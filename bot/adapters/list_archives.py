@@ -52,9 +52,14 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from bot.adapters.http_fetch import Answer, FetchFailed, HttpFetcher
-from bot.core.sources import ArchiveId, ListAddress, Month, bare_id, hyperkitty_hash
-
-PONYMAIL_URL = "https://lists.apache.org"
+from bot.core.sources import (
+    PONYMAIL_URL,
+    ArchiveId,
+    ListAddress,
+    Month,
+    bare_id,
+    hyperkitty_hash,
+)
 
 
 @dataclass(frozen=True, slots=True)

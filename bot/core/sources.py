@@ -17,6 +17,9 @@ from email.policy import compat32
 
 from bot.core.mail import normalise_message_id
 
+# The ASF's Pony Mail site, the default of `quorum fetch ponymail`.
+PONYMAIL_URL = "https://lists.apache.org"
+
 # Mail arrives late (moderation, retries) and archives index it late: a month is
 # fetched once more if the last fetch came sooner than this after it ended.
 SETTLE_AFTER = timedelta(days=2)
