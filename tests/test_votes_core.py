@@ -166,6 +166,8 @@ VOTE = ReadingKind.VOTE
         ("I change my -1 to +1", 1.0, None),
         ("Hi,\n\n+1 (binding)\n\nRegards,\nHervé", 1.0, True),
         ("+1\n\nNon-binding, tested on Linux.", 1.0, False),
+        ("0 (binding): not enough time to test", 0.0, True),
+        ("0 (non-binding) - no time to test this round", 0.0, False),
     ],
 )
 def test_explicit_ballots(text: str, value: float, binding: bool | None) -> None:
@@ -215,6 +217,8 @@ def test_ballot_carries_its_sentence() -> None:
         "Thanks all for the +1s",
         "+1.5",
         "+10",
+        "0 binding votes so far",
+        "0 failures in the tests",
         "Please vote +1 if you want this released.",
         "--\nMark Raynsford | +1 http://www.io7m.com",
     ],

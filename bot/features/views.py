@@ -59,7 +59,9 @@ logger = logging.getLogger(__name__)
 # 5: a pasted commit log and a Markdown rule read as what they are; asking the way
 #    forward or for particulars raises nothing; "I agree with Becket that" takes up
 #    Becket's point (2026-12-04). (A refit alone changes the model's part.)
-VIEWS_VERSION = 5
+# 6: "P. S.", a signature's armour and pasted XML are not prose; a word a re-wrap left
+#    alone is its sentence's; "0 (binding): no time to test" is a ballot (2026-12-04).
+VIEWS_VERSION = 6
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

@@ -93,6 +93,9 @@ _DEFINITION_RE = re.compile(
 _ANNOTATION = r"[(\[]?\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]?"
 _FROM_MYSELF = r"from\s+(?:me|my side|us|our side)"
 _ANNOTATION_RE = re.compile(_ANNOTATION, re.IGNORECASE)
+_MARKED_BALLOT_RE = re.compile(
+    r"^\s*[(\[]\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]", re.IGNORECASE
+)
 _NON_BINDING_RE = re.compile(r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)", re.IGNORECASE)
 _BINDING_RE = re.compile(r"\bbinding\b", re.IGNORECASE)
 _BINDING_LABEL_RE = re.compile(r"\(\s*binding\s*\)|^\s*binding\s*$", re.IGNORECASE | re.MULTILINE)
@@ -406,8 +409,13 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     sign, num = match.group("sign"), match.group("num")
     at_start = not before.strip(" \t*_([\"'")
     if sign is None:
-        # A bare "0" is a ballot only on its own; "0 failures" is not.
-        plain_zero = num.startswith("0") and at_start and bool(_TAIL_RE.match(after))
+        # A bare "0" is a ballot only on its own, or marked as one ("0 (binding): no time
+        # to test"); "0 failures" and "0 binding votes" are not.
+        plain_zero = (
+            num.startswith("0")
+            and at_start
+            and bool(_TAIL_RE.match(after) or _MARKED_BALLOT_RE.match(after))
+        )
         return _Sort.BALLOT if plain_zero else _Sort.IGNORE
     if (
         _RESULT_STATEMENT_RE.search(sentence)
