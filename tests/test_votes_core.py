@@ -907,6 +907,18 @@ def test_parse_result_jdeprscan() -> None:
     assert entry.count == 5
 
 
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("The vote to release Apache Foo 1.2.0 has passed with 4 binding +1 votes.", "passed"),
+        ("The vote for Apache Foo 1.2.0-RC1 has failed: the LICENSE is missing.", "failed"),
+        ("The vote passed. 1.2.0 goes to the mirrors tomorrow.", "passed"),
+    ],
+)
+def test_a_version_number_does_not_end_the_sentence_that_announces(text: str, outcome: str) -> None:
+    assert parse_result(text).outcome is VoteState(outcome)
+
+
 def test_parse_result_with_first_names_and_quorum_names() -> None:
     announced = parse_result(INDEXER_RESULT)
     entry = announced.entry(1.0)

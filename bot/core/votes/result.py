@@ -71,12 +71,15 @@ _RESULT_FROM_RE = re.compile(
     re.IGNORECASE,
 )
 _QUORUM_RE = re.compile(r"^\s*(?:PMC\s+)?quorum\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
+# Within one sentence: a dot inside a version ("Apache Foo 1.2.0 RC1") does not end it.
+_SAME_SENTENCE = r"(?:[^.\n]|\.(?=\w)){0,60}?"
 _PASSED_RE = re.compile(
-    r"\b(?:vote|release)\b[^.\n]{0,60}?\b(?:has\s+)?(?:passed|passes|succeeded|approved|carried)\b",
+    r"\b(?:vote|release)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
+    r"(?:passed|passes|succeeded|approved|carried)\b",
     re.IGNORECASE,
 )
 _FAILED_RE = re.compile(
-    r"\b(?:vote|release)\b[^.\n]{0,60}?\b(?:has\s+)?"
+    r"\b(?:vote|release)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
     r"(?:failed|fails|did not pass|not passed|rejected)\b",
     re.IGNORECASE,
 )
