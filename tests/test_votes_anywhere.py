@@ -381,10 +381,22 @@ def test_a_roster_known_by_name_only_binds_by_name_and_says_so():
         ("Vote open until July 25 10:00 Beijing time.", datetime(2024, 7, 25, 2, tzinfo=UTC)),
         ("Vote closes July 25 at 10:00 +0530.", datetime(2024, 7, 25, 4, 30, tzinfo=UTC)),
         ("The vote closes July 25th at 18:00.", datetime(2024, 7, 25, 18, tzinfo=UTC)),  # no zone
+        # "Anywhere on Earth": the day ends at UTC-12.
+        ("The deadline is July 25 at 23:59 AoE.", datetime(2024, 7, 26, 11, 59, tzinfo=UTC)),
+        ("Please vote by Jul 25, 2024 17:00 PST.", datetime(2024, 7, 26, 1, tzinfo=UTC)),
+        ("Please cast your votes by Friday 18:00 UTC.", datetime(2024, 7, 26, 18, tzinfo=UTC)),
     ],
 )
 def test_a_deadline_in_a_named_zone_is_read_in_that_zone(sentence: str, closes: datetime):
     assert parse_call(sentence, OPENED).stated_closes_at == closes
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["This vote was called by Alice and runs 72 hours.", "Issues closed by Friday are listed."],
+)
+def test_by_someone_or_a_deadline_of_something_else_is_not_the_close(sentence: str):
+    assert parse_call(sentence, OPENED).stated_closes_at in (None, OPENED + timedelta(hours=72))
 
 
 def test_a_rule_sentence_before_the_listing_is_no_count():

@@ -47,8 +47,16 @@ _DURATION_RE = re.compile(
     r"(?P<unit>hours?|hrs?|h|days?|business days?|weeks?)\b",
     re.IGNORECASE,
 )
-_CLOSE_WORD_RE = re.compile(r"\b(?:close[sd]?|closing|ends?|ending|until|till|deadline)\b", re.I)
-_ABOUT_VOTE_RE = re.compile(r"\b(?:vote|voting|poll|ballot)\b", re.IGNORECASE)
+_CLOSE_WORD_RE = re.compile(
+    r"\b(?:close[sd]?|closing|ends?|ending|until|till|deadline"
+    # "Please vote by Mar 11": "by" before a date or a weekday, not "called by Alice".
+    r"|by(?=\s+(?:the\s+end\s+of\s+)?(?:\d|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr"
+    r"|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)))\b",
+    re.I,
+)
+# The sentence must be about the vote ("issues closed on Nov 3" is not); a deadline in
+# the call is the vote's.
+_ABOUT_VOTE_RE = re.compile(r"\b(?:votes?|voting|polls?|ballots?|deadline)\b", re.IGNORECASE)
 _MONTH_RE = (
     r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"

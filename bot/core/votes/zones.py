@@ -60,6 +60,8 @@ _FIXED: dict[str, float] = {
     "aedt": 11,
     "nzst": 12,
     "nzdt": 13,
+    # "Anywhere on Earth": the day ends last at UTC-12 (conference and W3C deadlines).
+    "aoe": -12,
     "beijing": 8,
     "china": 8,
     "india": 5.5,
@@ -96,7 +98,7 @@ ZONE_PATTERN = (
     r"|[+\-]\d{2}:?\d{2}"
     r"|(?i:(?:" + "|".join(map(re.escape, _NAMES)) + r")(?:\s+(?:standard|daylight|summer))?"
     r"\s+time)"
-    r"|(?-i:(?:" + "|".join(a.upper() for a in _ABBREVIATIONS) + r"))\b"
+    r"|(?-i:(?:" + "|".join(a.upper() for a in _ABBREVIATIONS) + r"|AoE))\b"
     r")\)?"
 )
 _OFFSET_RE = re.compile(r"^(?:utc|gmt)?\s*(?P<sign>[+\-−–])\s*(?P<h>\d{1,2}):?(?P<m>\d{2})?$", re.I)
