@@ -228,6 +228,10 @@ def test_github_logins_map_to_people_and_their_names_match_the_result():
         ("The vote did not pass.", VoteState.FAILED),
         ("Cancelling this vote, an rc2 follows.", VoteState.CANCELLED),
         ("I'm closing this vote; the result follows.", None),
+        ("The vote for Apache TVM v0.17.0.rc0 has passed.", VoteState.PASSED),
+        ("Thanks everyone, the vote is closed. It passes with 4 binding +1.", VoteState.PASSED),
+        ("The vote is now closed. Sadly the release failed.", VoteState.FAILED),
+        ("The vote is closed. I think it passes, counting now.", None),
     ],
 )
 def test_a_statement_that_the_vote_is_over_is_an_announcement(text: str, outcome: VoteState):

@@ -467,7 +467,8 @@ def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy
 # "This vote passes.", "The vote has passed with ...", "Vote passed with +1's from: ...",
 # "the vote is closed", "I'm cancelling this vote": a statement that the vote is over.
 _ANNOUNCES_RE = re.compile(
-    r"\bvote\b[^.?!;\n]{0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
+    # A dot inside a version ("the vote for v0.17.0.rc0 is closed") does not end it.
+    r"\bvote\b(?:[^.?!;\n]|\.(?=\w)){0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
     r"(?:passe[sd]|carried|carries|succeeded|failed|fails|did\s+not\s+pass"
     r"|is\s+(?:now\s+)?(?:closed|over|cancell?ed|approved)"
     r"|has\s+been\s+(?:closed|cancell?ed|approved|withdrawn))\b"
@@ -482,17 +483,38 @@ _NOT_YET_RE = re.compile(
 )
 
 
+# The outcome in the sentences right after "the vote is closed": "It passes with ...".
+_OUTCOME_AFTER_RE = re.compile(
+    r"^(?P<lead>(?:\w+,?\s+){0,3}?)(?:it|the\s+(?:vote|release)|this\s+(?:vote|release))\s+"
+    r"(?:has\s+)?(?:passe[sd]|carried|succeeded|failed|fails|did\s+not\s+pass)\b",
+    re.IGNORECASE,
+)
+OUTCOME_LOOKAHEAD = 2
+
+
 def announces_result(text: str) -> tuple[bool, VoteState | None]:
     """Whether a post states, as its author's own statement, that the vote is over
     ("This vote passes.", "I'm closing this vote"), and the outcome it states (None
     when it states none). A question, a condition or a plan ("the vote will pass if
     ...", "I think it passes") is no announcement."""
-    for sentence in paragraph_sentences(prose_lines(text)):
+    sentences = paragraph_sentences(prose_lines(text))
+    for index, sentence in enumerate(sentences):
         match = _ANNOUNCES_RE.search(sentence)
         if match is None or sentence.rstrip().endswith("?"):
             continue
         statement = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
         if _NOT_YET_RE.search(sentence[: match.start()]) or _NOT_YET_RE.search(statement):
             continue
-        return True, _announced_outcome([sentence])
+        following = sentences[index + 1 : index + 1 + OUTCOME_LOOKAHEAD]
+        return True, _announced_outcome([sentence]) or _outcome_after(following)
     return False, None
+
+
+def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
+    """ "The vote is closed. It passes with 4 binding +1." states its outcome next."""
+    for sentence in sentences:
+        match = _OUTCOME_AFTER_RE.search(sentence)
+        if match and not (sentence.rstrip().endswith("?") or _NOT_YET_RE.search(match["lead"])):
+            said = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
+            return VoteState.FAILED if re.search(r"fail", said, re.I) else VoteState.PASSED
+    return None
