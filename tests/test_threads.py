@@ -132,6 +132,25 @@ def test_respins_stay_separate_votes():
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "result"),
+    [
+        ("[VOTE] Apache Bar 2.0.0 release candidate 1", "[RESULT][VOTE] Apache Bar 2.0.0 RC1"),
+        ("[VOTE] Apache Bar 2.0.0 RC2", "[RESULT] Apache Bar 2.0.0 release candidate #2"),
+        ("[VOTE] Apache Bar 2.0.0 (second attempt)", "[RESULT][VOTE] Apache Bar 2.0.0 take 2"),
+    ],
+)
+def test_a_respin_is_the_same_however_it_is_written(call: str, result: str):
+    votes = [
+        _ref("<first@x>", ThreadKind.VOTE, "[VOTE] Apache Bar 2.0.0 (take 5)", T0),
+        _ref("<it@x>", ThreadKind.VOTE, call, T0 + timedelta(days=1)),
+        _ref(
+            "<later@x>", ThreadKind.VOTE, "[VOTE] Apache Bar 2.0.0 (take 7)", T0 + timedelta(days=2)
+        ),
+    ]
+    assert find_closed_vote(result, T0 + timedelta(days=5), votes) == "<it@x>"
+
+
 def _stored_closes(store: Store) -> dict[str, str | None]:
     return {t.key: t.closes for t in store.threads() if t.kind in CLOSERS}
 

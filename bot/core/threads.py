@@ -46,9 +46,12 @@ CLOSING_KINDS = frozenset({ThreadKind.RESULT, ThreadKind.CANCEL})
 PROPOSAL_SERIES = r"s?pip|flip|kip|aip|cep|pep|kep|tep|hip|zep|jep|iep|vep"
 _RESPIN = re.compile(
     r"\(?\s*(take|attempt|try|round)\s*#?\s*(\d+)\s*\)?|\b(rc|cr)\s*-?\s*(\d+)\b|"
-    r"\(?\s*(\d+)(st|nd|rd|th)\s+(attempt|try|round)\s*\)?",
+    r"\(?\s*(\d+)(st|nd|rd|th)\s+(attempt|try|round)\s*\)?|"
+    r"\b(?:release\s+)?candidate\s*#?\s*(\d+)\b|"
+    r"\(?\s*\b(first|second|third|fourth|fifth)\s+(attempt|try|round|take)\s*\)?",
     re.I,
 )
+_ORDINALS = {"first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5"}
 _NOISE = frozenset({"apache", "version", "release", "the", "of", "for", "a", "an", "v"})
 # A GitHub mirror's subject ends in the issue's or pull request's own number.
 _GITHUB_ISSUE_SUFFIX = re.compile(
@@ -200,7 +203,11 @@ def _topic_signature(topic: str) -> tuple[frozenset[str], frozenset[str], str]:
     respin_match = _RESPIN.search(topic)
     respin = ""
     if respin_match:
-        digits = [g for g in respin_match.groups() if g and g.isdigit()]
+        digits = [
+            _ORDINALS.get(g.casefold(), g)
+            for g in respin_match.groups()
+            if g and (g.isdigit() or g.casefold() in _ORDINALS)
+        ]
         respin = digits[0] if digits else ""
         topic = topic[: respin_match.start()] + " " + topic[respin_match.end() :]
     tokens = [t.strip(".-+") for t in re.findall(r"[\w][\w.+-]*", strip_accents(topic).casefold())]
