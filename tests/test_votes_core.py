@@ -919,6 +919,30 @@ def test_a_version_number_does_not_end_the_sentence_that_announces(text: str, ou
     assert parse_result(text).outcome is VoteState(outcome)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a count and "of which" over a list that marks who is binding
+        "The vote passes with 5 +1 votes, 3 of which are binding:\n* Alice (binding)\n"
+        "* Bob (binding)\n* Carol (binding)\n* Dave\n* Eve\nThere were no 0 or -1 votes.",
+        # sections headed "Binding votes:" and "Non-binding votes:"
+        "The vote is now closed. We have:\n\nBinding votes:\n+1: Alice, Bob, Carol\n"
+        "-1: none\n\nNon-binding votes:\n+1: Dave, Eve\n\nThe vote passes.",
+        # counts with the names after them
+        "The release vote passed with:\n3 binding +1 (Alice, Bob, Carol)\n"
+        "2 non-binding +1 (Dave, Eve)\nno 0 or -1.",
+    ],
+)
+def test_a_result_says_who_was_binding_in_the_ways_results_are_written(text: str) -> None:
+    announced = parse_result(text)
+    assert announced.outcome is VoteState.PASSED
+    entry = announced.entry(1.0)
+    assert entry is not None
+    assert entry.names == ("Alice", "Bob", "Carol", "Dave", "Eve")
+    assert (entry.count, entry.binding_count) == (5, 3)
+    assert entry.binding_names == ("Alice", "Bob", "Carol")
+
+
 def test_parse_result_with_first_names_and_quorum_names() -> None:
     announced = parse_result(INDEXER_RESULT)
     entry = announced.entry(1.0)

@@ -60,7 +60,9 @@ logger = logging.getLogger(__name__)
 #    forward or for particulars raises nothing; "I agree with Becket that" takes up
 #    Becket's point (2026-12-04). (A refit alone changes the model's part.)
 # 6: "P. S.", a signature's armour and pasted XML are not prose; a word a re-wrap left
-#    alone is its sentence's; "0 (binding): no time to test" is a ballot (2026-12-04).
+#    alone is its sentence's; "0 (binding): no time to test" is a ballot; a RESULT's
+#    "Binding votes:" sections, "3 of which are binding" and "3 binding +1 (names)",
+#    and "the vote is closed. It passes." are read (2026-12-04).
 VIEWS_VERSION = 6
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

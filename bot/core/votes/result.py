@@ -111,6 +111,19 @@ _RESULT_HEADING_RE = re.compile(
     r"\s*(?:\*\*|__)?\s*$",
     re.IGNORECASE,
 )
+# "Binding votes:" over the lines it qualifies ("+1: Alice, Bob" under it is binding).
+_SECTION_RE = re.compile(
+    r"^\s*(?:#{1,6}\s+)?(?:\*\*|__)?(?P<kind>non[- ]?binding|binding)\s*(?:votes?|ballots?)?"
+    r"\s*:?\s*(?:\*\*|__)?\s*$",
+    re.IGNORECASE,
+)
+# "5 +1 votes, 3 of which are binding"
+_OF_WHICH_BINDING_RE = re.compile(
+    r"\b(?P<n>\d+)\s+(?:of\s+(?:which|them|those)\s+(?:are|were|is|was)\s+binding)\b",
+    re.IGNORECASE,
+)
+# "3 binding +1 (Alice, Bob, Carol)": who, right after the count.
+_NAMES_AFTER_RE = re.compile(r"^\s*\((?P<names>[^()]*[A-Za-zÀ-ÿ][^()]*)\)")
 _NOBODY = frozenset({"none", "nobody", "no one", "n/a", "no votes", "no vote", "-"})
 _NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
 
@@ -212,9 +225,15 @@ def parse_result(text: str) -> AnnouncedResult:
     binding_names: list[str] = []
     quorum: bool | None = None
     used: list[str] = []
+    section: bool | None = None
     index = 0
     while index < len(lines):
         line = lines[index]
+        heading = _SECTION_RE.match(line)
+        if heading:
+            section = _binding_flag(heading["kind"])
+            index += 1
+            continue
         value_line = (
             _RESULT_VALUE_LINE_RE.match(line)
             or _RESULT_HEADING_RE.match(line)
@@ -226,6 +245,7 @@ def parse_result(text: str) -> AnnouncedResult:
             flag = _binding_flag(
                 value_line.groupdict().get("pre"), value_line.groupdict().get("post")
             )
+            flag = section if flag is None else flag
             rest, index = _continuation(lines, index + 1, value_line.groupdict().get("rest") or "")
             draft = _draft_for(drafts, value)
             _apply_rest(draft, rest, flag)
@@ -236,7 +256,12 @@ def parse_result(text: str) -> AnnouncedResult:
             binding_names.extend(names)
             used.append(line.strip())
         else:
-            _free_counts(line, drafts)
+            counted = _free_counts(line, drafts)
+            if counted is not None and line.rstrip().endswith(":"):
+                # "The vote passes with 5 +1 votes, 3 of which are binding:" over a list.
+                rest, index = _continuation(lines, index + 1, "")
+                _apply_rest(counted, rest, None)
+                continue
         index += 1
     entries = tuple(_entry(d) for _, d in sorted(drafts.items(), reverse=True))
     return AnnouncedResult(
@@ -248,8 +273,11 @@ def parse_result(text: str) -> AnnouncedResult:
     )
 
 
-def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> None:
-    """Counts written as prose: "passed with 4 binding +1 votes and 2 non-binding +1 votes"."""
+def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | None:
+    """Counts written as prose: "passed with 4 binding +1 votes and 2 non-binding +1 votes",
+    "3 binding +1 (Alice, Bob, Carol)", "5 +1 votes, 3 of which are binding". The entry
+    of the last count read, if any."""
+    last: _EntryDraft | None = None
     for match in _FREE_COUNT_RE.finditer(line):
         if _RULE_BEFORE_RE.search(line[: match.start()]):
             continue
@@ -265,6 +293,17 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> None:
             draft.non_binding_count = amount
         elif not kind and draft.count is None:
             draft.count = amount
+        named = _NAMES_AFTER_RE.match(line[match.end() :])
+        if named and not re.search(r"\d", named["names"]):
+            names, _ = _split_names(named["names"])
+            draft.names.extend(names)
+            if kind == "binding":
+                draft.binding_names.extend(names)
+        of_which = _OF_WHICH_BINDING_RE.match(line[match.end() :].lstrip(" ,;"))
+        if of_which and draft.binding_count is None:
+            draft.binding_count = int(of_which["n"])
+        last = draft
+    return last
 
 
 def _quorum(rest: str) -> tuple[bool | None, list[str]]:
