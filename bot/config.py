@@ -127,8 +127,11 @@ class VoteKindConfig(Section):
 
 def _default_vote_kinds() -> dict[str, VoteKindConfig]:
     # ASF defaults: releases need a majority, code changes consensus, and
-    # strategy decisions such as a new module a lazy 2/3 majority.
+    # strategy decisions such as a new module a lazy 2/3 majority. A call marked lazy
+    # ("[LAZY VOTE]", "[LAZY CONSENSUS]") passes unless someone objects; it comes first,
+    # so "[LAZY VOTE] Release ..." is lazy, not a release vote.
     return {
+        "lazy": VoteKindConfig(rule="lazy-consensus", match=["lazy"], min_binding_plus=0),
         "release": VoteKindConfig(rule="majority-approval", match=["release"]),
         "code": VoteKindConfig(rule="consensus-approval", match=["merge", "commit", "patch"]),
         "strategy": VoteKindConfig(

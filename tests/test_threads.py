@@ -41,6 +41,9 @@ T0 = datetime(2017, 11, 1, tzinfo=UTC)
         ("[CANCELED] [VOTE] Release X", ThreadKind.CANCEL),
         ("[CANCEL][VOTE] Release X", ThreadKind.CANCEL),
         ("AW: Fwd: [VOTE] Release X", ThreadKind.VOTE),
+        ("[LAZY VOTE] Retire the Foo sandbox", ThreadKind.VOTE),
+        ("[LAZY CONSENSUS] Retire the Foo sandbox", ThreadKind.VOTE),
+        ("[RESULT][LAZY CONSENSUS] Retire the Foo sandbox", ThreadKind.RESULT),
         # A patch series that asks for comments, as Git's and the kernel's lists tag it.
         ("[RFC PATCH 0/3] stash: share stashes", ThreadKind.RFC),
         ("Re: [PATCH v2 RFC] stash: share stashes", ThreadKind.RFC),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Config
 from bot.core.mail import Envelope, parse_mail
 from bot.core.people import People, TrustSettings
 from bot.core.rfc_links import closing_links
@@ -24,8 +25,9 @@ from bot.core.votes import (
     parse_result,
     report_vote,
 )
-from bot.core.votes.policy import VotePolicy
+from bot.core.votes.policy import Rule, VotePolicy
 from bot.core.votes.result import announces_result, voter_candidates
+from bot.features.votes import vote_reports
 from bot.model import Person, Post, Source, ThreadKind
 from bot.store import Store
 from tests.mailgen import raw_mail
@@ -214,6 +216,45 @@ def test_github_logins_map_to_people_and_their_names_match_the_result():
     report = report_vote(CALL, ballots(), now=AFTER, result=result_post(), identities=people)
     assert "Tianqi Chen" in {b.voter for b in report.ballots}
     assert report.agrees_with_announced is True
+
+
+# -- lazy consensus ------------------------------------------------------------------------
+
+
+def _lazy_thread(store: Store, *replies: str) -> None:
+    subject = "[LAZY CONSENSUS] Retire the Foo sandbox"
+    call = "I propose we retire the Foo sandbox. It passes in 72 hours unless someone objects."
+    ingest(store, raw_mail(call, subject=subject, message_id="<lazy@x>", date=CALL_DATE))
+    for number, body in enumerate(replies):
+        extra = "In-Reply-To: <lazy@x>\nReferences: <lazy@x>"
+        sender = f"Voter {number} <voter{number}@example.org>"
+        mail = raw_mail(
+            body,
+            subject=f"Re: {subject}",
+            message_id=f"<r{number}@x>",
+            sender=sender,
+            date=CALL_DATE,
+            extra=extra,
+        )
+        ingest(store, mail)
+
+
+CALL_DATE = "Mon, 02 Nov 2026 09:14:00 +0000"
+AFTER_LAZY = datetime(2026, 11, 6, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("replies", "state"), [((), "passed"), (("+1", "-1, not yet"), "failed")])
+def test_a_lazy_consensus_call_passes_unless_someone_objects(
+    tmp_path: Path, replies: tuple[str, ...], state: str
+):
+    store = Store.open(tmp_path / "s.db")
+    try:
+        _lazy_thread(store, *replies)
+        (report,) = vote_reports(store, Config(), AFTER_LAZY)
+    finally:
+        store.close()
+    assert report.rule is Rule.LAZY_CONSENSUS
+    assert report.state is VoteState(state)
 
 
 # -- results announced in the vote thread ------------------------------------------------

@@ -25,6 +25,9 @@ _TAG_KINDS: dict[str, ThreadKind] = {
     "discuss": ThreadKind.DISCUSS,
     "discussion": ThreadKind.DISCUSS,
     "vote": ThreadKind.VOTE,
+    # The ASF's lazy consensus: a vote that passes unless someone objects.
+    "lazy vote": ThreadKind.VOTE,
+    "lazy consensus": ThreadKind.VOTE,
     "result": ThreadKind.RESULT,
     "results": ThreadKind.RESULT,
     "cancel": ThreadKind.CANCEL,
