@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
+from bot.config import Config, VoteKindConfig, VotesConfig
 from bot.core.mail import Envelope, parse_mail
 from bot.core.people import People, TrustSettings
 from bot.core.rfc_links import closing_links
@@ -243,14 +243,21 @@ CALL_DATE = "Mon, 02 Nov 2026 09:14:00 +0000"
 AFTER_LAZY = datetime(2026, 11, 6, tzinfo=UTC)
 
 
+# A project's own kinds, none of which says "lazy": the call's own word decides.
+OWN_KINDS = Config(
+    votes=VotesConfig(kinds={"procedural": VoteKindConfig(rule="majority-approval")})
+)
+
+
+@pytest.mark.parametrize("config", [Config(), OWN_KINDS], ids=["default kinds", "own kinds"])
 @pytest.mark.parametrize(("replies", "state"), [((), "passed"), (("+1", "-1, not yet"), "failed")])
 def test_a_lazy_consensus_call_passes_unless_someone_objects(
-    tmp_path: Path, replies: tuple[str, ...], state: str
+    tmp_path: Path, replies: tuple[str, ...], state: str, config: Config
 ):
     store = Store.open(tmp_path / "s.db")
     try:
         _lazy_thread(store, *replies)
-        (report,) = vote_reports(store, Config(), AFTER_LAZY)
+        (report,) = vote_reports(store, config, AFTER_LAZY)
     finally:
         store.close()
     assert report.rule is Rule.LAZY_CONSENSUS

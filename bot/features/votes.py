@@ -7,6 +7,7 @@ thread, its RESULT or CANCEL mail, the roster and the policy for that kind of vo
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from bot.config import Config, VoteKindConfig
@@ -38,15 +39,29 @@ RESULT_DUE_WINDOW = timedelta(days=7)
 
 def vote_kind(config: Config, subject: str) -> str:
     """The configured kind whose match words appear in the subject, else the default."""
+    return _matched_kind(config, subject) or config.votes.default_kind
+
+
+def _matched_kind(config: Config, subject: str) -> str | None:
     lowered = subject.casefold()
     for name, kind in config.votes.kinds.items():
         if any(word.casefold() in lowered for word in kind.match):
             return name
-    return config.votes.default_kind
+    return None
+
+
+# A call that says it is lazy ("[LAZY VOTE]", "[LAZY CONSENSUS]") states its own rule:
+# it passes unless someone objects. A configured kind that matches it decides instead.
+_LAZY_CALL = re.compile(r"\[[^\]]*\blazy\b[^\]]*\]", re.IGNORECASE)
+LAZY_KIND = VoteKindConfig(rule="lazy-consensus", match=["lazy"], min_binding_plus=0)
 
 
 def policy_for(config: Config, subject: str) -> VotePolicy:
-    kind: VoteKindConfig = config.votes.kinds[vote_kind(config, subject)]
+    matched = _matched_kind(config, subject)
+    if matched is None and _LAZY_CALL.search(subject):
+        kind: VoteKindConfig = LAZY_KIND
+    else:
+        kind = config.votes.kinds[matched or config.votes.default_kind]
     return VotePolicy(
         rule=Rule(kind.rule),
         min_binding_plus=kind.min_binding_plus,
