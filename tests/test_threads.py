@@ -216,6 +216,9 @@ def test_a_ballot_links_no_result_to_a_vote_that_began_after_it(tmp_path: Path):
         ("[DISCUSS] FLIP-321: API deprecation", True),
         ("Question about the RFC process", False),
         ("Re: upgrade notes", False),
+        ("DISCUSS: Deprecate the Foo API", True),
+        ("Re: Request for comments: a new release policy", True),
+        ("Can we discuss: the build on Windows?", False),
     ],
 )
 def test_a_subject_that_names_a_proposal_makes_its_thread_an_rfc(subject: str, proposes: bool):

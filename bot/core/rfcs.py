@@ -49,6 +49,8 @@ TAGGED = frozenset({ThreadKind.RFC, ThreadKind.PRE_RFC, ThreadKind.DISCUSS})
 PROPOSAL_NAMES = (
     rf"\[(?:proposal|propose)\]|\b(?:{PROPOSAL_SERIES})"
     r"[-\s]?\d+[a-z]?\b|\b(?:design\s+doc|proposal|rfc)\s*:"
+    # "DISCUSS: ..." and "Request for comments: ...", the tags written without brackets.
+    r"|(?:^|[\]:]\s*)(?:discuss|request\s+for\s+comments?)\s*:"
 )
 # GitHub repositories that hold proposals: */rfcs, */*-rfcs, tc39/proposal-*, */enhancements.
 PROPOSAL_REPOSITORIES = r"(?:^|[-_])rfcs?$|^proposal-|^enhancements$|^fslang-design$|^keps?$"
