@@ -919,6 +919,15 @@ def test_a_version_number_does_not_end_the_sentence_that_announces(text: str, ou
     assert parse_result(text).outcome is VoteState(outcome)
 
 
+def test_a_star_marks_the_binding_names_a_count_lists() -> None:
+    announced = parse_result(
+        "The vote passes with 3 +1s (Alice*, Bob*, Carol) and no -1.\n* binding"
+    )
+    entry = announced.entry(1.0)
+    assert entry is not None
+    assert (entry.names, entry.binding_names) == (("Alice", "Bob", "Carol"), ("Alice", "Bob"))
+
+
 @pytest.mark.parametrize(
     "text",
     [

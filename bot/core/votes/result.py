@@ -295,10 +295,10 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
             draft.count = amount
         named = _NAMES_AFTER_RE.match(line[match.end() :])
         if named and not re.search(r"\d", named["names"]):
-            names, _ = _split_names(named["names"])
+            names, marked = _split_names(named["names"])
             draft.names.extend(names)
-            if kind == "binding":
-                draft.binding_names.extend(names)
+            # "(Alice*, Bob*, Carol)": a star marks the binding ones, as in a list.
+            draft.binding_names.extend(names if kind == "binding" else marked)
         of_which = _OF_WHICH_BINDING_RE.match(line[match.end() :].lstrip(" ,;"))
         if of_which and draft.binding_count is None:
             draft.binding_count = int(of_which["n"])
