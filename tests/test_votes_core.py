@@ -919,6 +919,17 @@ def test_a_version_number_does_not_end_the_sentence_that_announces(text: str, ou
     assert parse_result(text).outcome is VoteState(outcome)
 
 
+def test_counts_written_in_words_are_counts() -> None:
+    failed = parse_result("The vote fails with three +1 votes and one -1 (Carol).")
+    plus, minus = failed.entry(1.0), failed.entry(-1.0)
+    assert plus is not None
+    assert minus is not None
+    assert (plus.count, minus.count, minus.names) == (3, 1, ("Carol",))
+    passed = parse_result("The vote passes with five +1 (three binding) and no -1.").entry(1.0)
+    assert passed is not None
+    assert (passed.count, passed.binding_count, passed.names) == (5, 3, ())
+
+
 def test_a_star_marks_the_binding_names_a_count_lists() -> None:
     announced = parse_result(
         "The vote passes with 3 +1s (Alice*, Bob*, Carol) and no -1.\n* binding"

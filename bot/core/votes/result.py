@@ -93,9 +93,14 @@ _NAME_STOP_RE = re.compile(
 _BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
 # "The vote has passed with the following result: +1 (binding): a, b" on one line.
 _INLINE_ENTRY_RE = re.compile(r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))")
+_COUNT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+_NUMBER = r"\d+|" + "|".join(_COUNT_WORDS)
 _FREE_COUNT_RE = re.compile(
-    r"\b(?P<n>\d+)\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)(?:'?s)?"
-    r"(?:\s+votes?)?\b[\"”]?(?:\s*\(\s*(?P<binding>\d+)\s+binding\s*\))?",
+    rf"\b(?P<n>{_NUMBER})\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)"
+    rf"(?:'?s)?(?:\s+votes?)?\b[\"”]?(?:\s*\(\s*(?P<binding>{_NUMBER})\s+binding\s*\))?",
     re.IGNORECASE,
 )
 # "there must be at least 3 binding +1 votes": the rule, not the count.
@@ -283,10 +288,10 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
             continue
         value = signed_value(match["val"])
         draft = _draft_for(drafts, value)
-        amount = int(match["n"])
+        amount = _number(match["n"])
         kind = (match["kind"] or "").casefold()
         if match["binding"] and draft.binding_count is None:
-            draft.binding_count = int(match["binding"])
+            draft.binding_count = _number(match["binding"])
         if kind == "binding" and draft.binding_count is None:
             draft.binding_count = amount
         elif kind.startswith("non") and draft.non_binding_count is None:
@@ -304,6 +309,11 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
             draft.binding_count = int(of_which["n"])
         last = draft
     return last
+
+
+def _number(word: str) -> int:
+    """ "3" or "three"."""
+    return _COUNT_WORDS.get(word.casefold()) or int(word)
 
 
 def _quorum(rest: str) -> tuple[bool | None, list[str]]:
