@@ -125,13 +125,16 @@ class VoteKindConfig(Section):
     min_duration_hours: float = Field(default=72, gt=0)
 
 
+# A call marked lazy ("[LAZY VOTE]", "[LAZY CONSENSUS]") passes unless someone objects.
+LAZY_VOTE_KIND = VoteKindConfig(rule="lazy-consensus", match=["lazy"], min_binding_plus=0)
+
+
 def _default_vote_kinds() -> dict[str, VoteKindConfig]:
     # ASF defaults: releases need a majority, code changes consensus, and
-    # strategy decisions such as a new module a lazy 2/3 majority. A call marked lazy
-    # ("[LAZY VOTE]", "[LAZY CONSENSUS]") passes unless someone objects; it comes first,
-    # so "[LAZY VOTE] Release ..." is lazy, not a release vote.
+    # strategy decisions such as a new module a lazy 2/3 majority. The lazy kind comes
+    # first, so "[LAZY VOTE] Release ..." is lazy, not a release vote.
     return {
-        "lazy": VoteKindConfig(rule="lazy-consensus", match=["lazy"], min_binding_plus=0),
+        "lazy": LAZY_VOTE_KIND,
         "release": VoteKindConfig(rule="majority-approval", match=["release"]),
         "code": VoteKindConfig(rule="consensus-approval", match=["merge", "commit", "patch"]),
         "strategy": VoteKindConfig(

@@ -10,7 +10,7 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from bot.config import Config, VoteKindConfig
+from bot.config import LAZY_VOTE_KIND, Config, VoteKindConfig
 from bot.core.links import PostRef, message_id_of_key, reference
 from bot.core.people import People
 from bot.core.votes import (
@@ -37,12 +37,8 @@ logger = logging.getLogger(__name__)
 RESULT_DUE_WINDOW = timedelta(days=7)
 
 
-def vote_kind(config: Config, subject: str) -> str:
-    """The configured kind whose match words appear in the subject, else the default."""
-    return _matched_kind(config, subject) or config.votes.default_kind
-
-
 def _matched_kind(config: Config, subject: str) -> str | None:
+    """The first configured kind whose match words appear in the subject."""
     lowered = subject.casefold()
     for name, kind in config.votes.kinds.items():
         if any(word.casefold() in lowered for word in kind.match):
@@ -53,13 +49,12 @@ def _matched_kind(config: Config, subject: str) -> str | None:
 # A call that says it is lazy ("[LAZY VOTE]", "[LAZY CONSENSUS]") states its own rule:
 # it passes unless someone objects. A configured kind that matches it decides instead.
 _LAZY_CALL = re.compile(r"\[[^\]]*\blazy\b[^\]]*\]", re.IGNORECASE)
-LAZY_KIND = VoteKindConfig(rule="lazy-consensus", match=["lazy"], min_binding_plus=0)
 
 
 def policy_for(config: Config, subject: str) -> VotePolicy:
     matched = _matched_kind(config, subject)
     if matched is None and _LAZY_CALL.search(subject):
-        kind: VoteKindConfig = LAZY_KIND
+        kind: VoteKindConfig = LAZY_VOTE_KIND
     else:
         kind = config.votes.kinds[matched or config.votes.default_kind]
     return VotePolicy(

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.core.text import new_lines
 from bot.core.votes.grammar import paragraph_sentences
+from bot.core.votes.values import number_of
 from bot.core.votes.zones import ZONE_PATTERN, zone_at
 
 
@@ -29,13 +30,6 @@ class CallTerms:
     stated_is_minimum: bool = True
 
 
-_NUMBER_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-_NUMBER_WORDS = {word: number for number, word in enumerate(_NUMBER_NAMES)} | {
-    "ten": 10,
-    "fourteen": 14,
-    "seventy-two": 72,
-    "seventy two": 72,
-}
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, start=1)}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -116,7 +110,7 @@ def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]
 
 def _duration(match: re.Match[str]) -> timedelta:
     raw = match.group("n").casefold()
-    amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+    amount = number_of(raw)
     unit = match.group("unit").casefold()
     if unit.startswith("h"):
         return timedelta(hours=amount)

@@ -18,7 +18,7 @@ from bot.core.votes.grammar import paragraph_sentences
 from bot.core.votes.policy import VoteState
 from bot.core.votes.prose import prose_lines
 from bot.core.votes.tally import Ballot, Tally
-from bot.core.votes.values import bucket_of, format_value, signed_value
+from bot.core.votes.values import NUMBER_WORDS, bucket_of, format_value, number_of, signed_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +93,8 @@ _NAME_STOP_RE = re.compile(
 _BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
 # "The vote has passed with the following result: +1 (binding): a, b" on one line.
 _INLINE_ENTRY_RE = re.compile(r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))")
-_COUNT_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}  # fmt: skip
-_NUMBER = r"\d+|" + "|".join(_COUNT_WORDS)
+# A count of ballots: a number, or one of "one" to "ten" written out.
+_NUMBER = r"\d+|" + "|".join(word for word, n in NUMBER_WORDS.items() if 1 <= n <= 10)
 _FREE_COUNT_RE = re.compile(
     rf"\b(?P<n>{_NUMBER})\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)"
     rf"(?:'?s)?(?:\s+votes?)?\b[\"”]?(?:\s*\(\s*(?P<binding>{_NUMBER})\s+binding\s*\))?",
@@ -288,10 +285,10 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
             continue
         value = signed_value(match["val"])
         draft = _draft_for(drafts, value)
-        amount = _number(match["n"])
+        amount = number_of(match["n"])
         kind = (match["kind"] or "").casefold()
         if match["binding"] and draft.binding_count is None:
-            draft.binding_count = _number(match["binding"])
+            draft.binding_count = number_of(match["binding"])
         if kind == "binding" and draft.binding_count is None:
             draft.binding_count = amount
         elif kind.startswith("non") and draft.non_binding_count is None:
@@ -309,11 +306,6 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
             draft.binding_count = int(of_which["n"])
         last = draft
     return last
-
-
-def _number(word: str) -> int:
-    """ "3" or "three"."""
-    return _COUNT_WORDS.get(word.casefold()) or int(word)
 
 
 def _quorum(rest: str) -> tuple[bool | None, list[str]]:
@@ -564,6 +556,6 @@ def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
     for sentence in sentences:
         match = _OUTCOME_AFTER_RE.search(sentence)
         if match and not (sentence.rstrip().endswith("?") or _NOT_YET_RE.search(match["lead"])):
-            said = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
-            return VoteState.FAILED if re.search(r"fail", said, re.I) else VoteState.PASSED
+            failed = re.search(r"fail|did\s+not\s+pass", match[0], re.IGNORECASE)
+            return VoteState.FAILED if failed else VoteState.PASSED
     return None

@@ -9,6 +9,22 @@ from __future__ import annotations
 
 import math
 
+# Numbers as vote calls and RESULT mails write them: "three days", "one -1 (Carol)".
+_NUMBER_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+NUMBER_WORDS = {word: number for number, word in enumerate(_NUMBER_NAMES)} | {
+    "ten": 10,
+    "fourteen": 14,
+    "seventy-two": 72,
+    "seventy two": 72,
+}
+
+
+def number_of(word: str) -> int:
+    """``"3"`` or ``"three"``."""
+    folded = word.casefold()
+    return NUMBER_WORDS[folded] if folded in NUMBER_WORDS else int(word)
+
+
 # Mail clients and word processors turn "-" into a typographic minus or an en dash.
 _MINUS_SIGNS = ("-", "−", "–")
 _SIGNS = "+" + "".join(_MINUS_SIGNS)
