@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Config
-from bot.core.concern_cues import cues_of
+from bot.core.concern_cues import PostContext, cues_of, features_of
 from bot.core.concerns import (
     Concern,
     ConcernSource,
@@ -170,6 +170,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Within your company, is it used more as a batch replacement or for streams? Or does it"
         " do both equally well?",
         "Currently, we discuss only candidates here, isn't it?",
+        # Checking one's own reading of the story asks to be corrected, not answered.
+        "Am I telling the story right?",
+        "So did I get the plan right?",
         "I fully understand the concern of the maintenance overhead.",
         "How can I help here?",
         "Is your problem that you don't want those going to Nexus staging?",
@@ -242,6 +245,25 @@ def test_a_word_is_read_in_its_sense(sentence: str, reads_as: str | None):
         assert not found & {"negative_judgement", "information_question"}
     else:
         assert reads_as in found
+
+
+@pytest.mark.parametrize(
+    ("text", "after_approval"),
+    [
+        # "I like it. But ...": the agreement colours what follows it in its paragraph.
+        ("I like the idea. But the loader has to know both formats.", True),
+        # A "+1" that closes a paragraph does not make the next paragraph's fallback a "but".
+        (
+            "So just a +1.\n\nIf that doesn't work for whatever reason maybe we can amend"
+            " the template.",
+            False,
+        ),
+    ],
+)
+def test_an_approval_colours_only_its_own_paragraph(text: str, after_approval: bool):
+    units = units_of(text)
+    features = features_of(units, len(units) - 1, PostContext(), intro_is_concerns=False)
+    assert features["approval_before"] == float(after_approval)
 
 
 def detected(text: str, author: Person = BOB) -> list[Concern]:

@@ -38,12 +38,12 @@ from tests.corpus import corpus_path
 
 pytestmark = pytest.mark.corpus
 
-# (recall, precision) measured on 2026-12-04 (recall counted one to one), minus 0.05.
+# (recall, precision) measured on 2026-12-05 (recall counted one to one), minus 0.05.
 FLOORS = {
-    "git": (0.83, 0.72),
+    "git": (0.83, 0.74),
     "github": (0.84, 0.87),
-    "lists": (0.89, 0.79),
-    OWN_SLICE: (0.60, 0.54),
+    "lists": (0.85, 0.78),
+    OWN_SLICE: (0.60, 0.58),
 }
 GENERIC_FLOOR = (0.45, 0.4)
 # Of the labelled concerns found, the share whose answered / not answered the ledger

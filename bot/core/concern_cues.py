@@ -271,6 +271,10 @@ INFORMATION_QUESTION = _cue(
     # here, isn't it?", "..., right?". Not after a "should": that tag seeks agreement.
     r"^(?!.*\b(?:should|must|need|ought|have\s+to)\b).*,\s*(?:isn't\s+it|aren't\s+we|right"
     r"|correct|is\s+that\s+(?:right|correct)|am\s+i\s+right)\s*\?+\s*$",
+    # Checking one's own reading: "Am I telling the story right?", "Did I get that
+    # right?", "Am I understanding this correctly?".
+    r"^(?:(?:so|and)\s*,?\s+)?(?:am\s+i|did\s+i|do\s+i)\s+(?:\w+\s+){1,4}"
+    r"(?:right|correctly|correct)\s*\?",
 )
 CONTRAST = _cue(
     r"^(?:but|however|though|although|yet|still|that\s+said|on\s+the\s+other\s+hand"
@@ -743,7 +747,11 @@ def features_of(
                 same_point_before and bool(before & set(OBJECTION_FORMS))
             ),
             "form_after_in_point": float(same_point_after and bool(after & set(OBJECTION_FORMS))),
-            "approval_before": float("approval" in before or "thanks" in before),
+            # "I like it. But ...": agreement just before, in the same paragraph; a
+            # "+1." that closes one paragraph does not colour the next one's ideas.
+            "approval_before": float(
+                not unit.first_in_paragraph and bool(before & {"approval", "thanks"})
+            ),
             "by_proposer": float(context.by_proposer),
             "in_proposal": float(context.is_proposal),
             "replies_to_proposer": float(context.replies_to_proposer),

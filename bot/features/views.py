@@ -63,7 +63,9 @@ logger = logging.getLogger(__name__)
 #    alone is its sentence's; "0 (binding): no time to test" is a ballot; a RESULT's
 #    "Binding votes:" sections, "3 of which are binding" and "3 binding +1 (names)",
 #    and "the vote is closed. It passes." are read (2026-12-04).
-VIEWS_VERSION = 6
+# 7: an approval closing one paragraph no longer colours the next; "Am I telling the
+#    story right?" checks a reading, it raises nothing (2026-12-05).
+VIEWS_VERSION = 7
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
