@@ -18,6 +18,7 @@ from bot.core.concerns import (
     LedgerSettings,
     build_ledger,
     make_title,
+    opens_proposal,
     same_topic,
     slugify,
     unique_id,
@@ -126,6 +127,8 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "I am actually leaning toward keeping XML and reading TOML on top of it.",
         "It has some rough edges, though.",
         "Scanning every clone for its objects is still not foolproof.",
+        "I really think auto-deploy of snapshots is an anti-pattern.",
+        "Otherwise I really hate the idea.",
     ],
 )
 def test_prose_cues_raise_one_concern(text: str):
@@ -962,6 +965,24 @@ def test_with_the_root_missing_every_participant_may_raise_concerns():
     other = post(3, BOB, "I am worried that the loader doubles the startup time.", reply_to=1)
     concerns = ledger(first, other).concerns
     assert [c.raised_by for c in concerns] == [ALICE, BOB]
+
+
+def test_a_pull_request_opened_through_gitbox_is_the_proposal_not_a_concern():
+    # GitBox relays the opening under a Message-ID of its own; the thread is the pull
+    # request's, and what the opening says is its case, not an objection to anything.
+    raw = raw_mail(
+        "don-vip opened a new pull request #9: upgrade to ASM 6.0 (final)\n"
+        "URL: https://github.com/apache/maven-plugin-tools/pull/9\n\n"
+        "   The ALPHA dependency causes problems to projects using Enforcer rules.\n",
+        subject="[GitHub] don-vip opened a new pull request #9: upgrade to ASM 6.0 (final)",
+        message_id="<151259914783.10059.2232475506107635290.gitbox@gitbox.apache.org>",
+        sender="GitBox <git@apache.org>",
+    )
+    opening = parse_mail(raw, Envelope(ARRIVAL))
+    assert opening.thread_key == "<apache/maven-plugin-tools/pull/9@github.com>"
+    assert opens_proposal(opening)
+    concerns = build_ledger(opening.thread_key, [opening], ARRIVAL).concerns
+    assert concerns == ()
 
 
 def _thread_starter(key: str, author: Person, subject: str, text: str) -> Post:

@@ -93,6 +93,8 @@ OBJECTION = _cue(
     rf"\bi\s+(?:really\s+|still\s+|just\s+)?{_NEG}\s+(?:really\s+|fully\s+|quite\s+)?(?:like|agree"
     r"|buy|support|love)\b",
     r"\bnot\s+(?:a|much\s+of\s+a|the\s+biggest)\s+fan\b|\bnot\s+sold\b|\bveto\b",
+    # "I really hate the idea", "I dislike having two formats".
+    r"\bi\s+(?:really\s+|still\s+|just\s+|kind\s+of\s+)?(?:hate|dislike)\b",
     r"\b(?:should|must)\s+not\s+be\s+(?:accepted|merged|approved)\b|\bshouldn't\s+be\s+(?:accepted"
     r"|merged)\b",
     r"\b(?:bad|poor|terrible|dangerous)\s+idea\b|\bnot\s+a\s+good\s+idea\b|\blet's\s+not\b"
@@ -134,6 +136,7 @@ _FAULT_WORDS = (
     r"|hard(?![-\s]+(?:link|drive|disk|reset|limit|fork|cod|wir|cop|wrap|tab|stop|requirement))"
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
+    r"|anti-?patterns?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
     r"|insufficient|prevents?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
     # "It blocks the release", "would block graduation"; a building block, a code block or

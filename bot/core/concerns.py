@@ -268,8 +268,22 @@ def is_root(post: Post) -> bool:
     return (
         not post.in_reply_to
         and not post.references
-        and post.thread_key in {post.message_id, post.key}
+        and (post.thread_key in {post.message_id, post.key} or _opens_on_github(post))
     )
+
+
+# GitBox relays a pull request or issue being opened under a Message-ID of its own, while
+# the thread is keyed by the GitHub item: "[GitHub] don-vip opened a new pull request #9:
+# upgrade to ASM 6.0" is that item's first post, and its author the proposer.
+_GITBOX_OPENED = re.compile(
+    r"^\s*\[GitHub\]\s+(?:\[[\w.-]+\]\s+)?[\w-]+\s+opened\s+(?:a\s+new\s+)?(?:pull\s+request|issue)"
+    r"\s+#\d+",
+    re.IGNORECASE,
+)
+
+
+def _opens_on_github(post: Post) -> bool:
+    return bool(_GITBOX_OPENED.match(post.subject)) and post.thread_key.endswith("@github.com>")
 
 
 def opens_proposal(post: Post) -> bool:

@@ -65,7 +65,9 @@ logger = logging.getLogger(__name__)
 #    and "the vote is closed. It passes." are read (2026-12-04).
 # 7: an approval closing one paragraph no longer colours the next; "Am I telling the
 #    story right?" checks a reading, it raises nothing (2026-12-05).
-VIEWS_VERSION = 7
+# 8: GitBox's "[GitHub] x opened a new pull request #9" is its thread's proposal; "I
+#    hate the idea", "an anti-pattern" object (2026-12-05).
+VIEWS_VERSION = 8
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
