@@ -66,6 +66,10 @@ _PAGE = "Which page of --limit rows."
 # --now for the commands that simulate time: "2026-11-20T09:00Z" as well as click's forms.
 _INSTANTS = ("%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
              "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")  # fmt: skip
+# The reading commands' --now: one set of instants everywhere, as `run` and `tick` take.
+_evaluate_at = click.option(
+    "--now", type=click.DateTime(formats=_INSTANTS), help="Evaluate as of this time (UTC)."
+)
 
 
 class _SafeConsole(Console):
@@ -322,7 +326,7 @@ def _print_threads(rows: list[Thread]) -> None:
 @click.argument("thread", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--draft-result", "draft", is_flag=True, help="Print a [RESULT] mail for THREAD.")
-@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@_evaluate_at
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (a page).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help=_PAGE)
 @click.pass_obj
@@ -476,7 +480,7 @@ def _print_vote_trust(report: VoteReport) -> None:
 @cli.command()
 @click.argument("thread", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@_evaluate_at
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many threads (a page).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help=_PAGE)
 @click.pass_obj
@@ -526,7 +530,7 @@ def concerns(
 @cli.command()
 @click.argument("thread")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@_evaluate_at
 @click.option("--plain", is_flag=True, help="Skip the optional summarizer rewrite.")
 @click.pass_obj
 def summary(ctx: Context, thread: str, as_json: bool, now: datetime | None, plain: bool) -> None:
@@ -552,7 +556,7 @@ def _moment(now: datetime | None) -> datetime:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--now", type=click.DateTime(), help="Evaluate as of this time (UTC).")
+@_evaluate_at
 @click.pass_obj
 def modules(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Every module: state, maintainers, open obligations, response times, CI failures."""
@@ -600,7 +604,7 @@ def _duration(value: timedelta | None) -> str:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--now", type=click.DateTime(), help="As of this time (UTC).")
+@click.option("--now", type=click.DateTime(formats=_INSTANTS), help="As of this time (UTC).")
 @click.pass_obj
 def digest(ctx: Context, as_json: bool, now: datetime | None) -> None:
     """Print the weekly digest now: open concerns, votes, overdue answers, flagged modules."""

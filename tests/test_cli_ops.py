@@ -42,6 +42,14 @@ def _cli(db: Path, *args: str) -> str:
     return result.output
 
 
+@pytest.mark.parametrize("command", ["votes", "concerns", "modules", "digest", "attention"])
+def test_every_now_option_reads_the_instant_run_and_tick_take(sample_db: Path, command: str):
+    # `make run` passes "--now 2026-12-02T09:00Z"; a reader pasting it into another
+    # command must get the same instant, not "does not match the formats".
+    written = json.loads(_cli(sample_db, command, "--json", "--now", "2026-11-24T12:00Z"))
+    assert written == json.loads(_cli(sample_db, command, "--json", "--now", NOW))
+
+
 def test_digest_json_has_the_sections_the_digest_prints(sample_db: Path):
     digest = json.loads(_cli(sample_db, "digest", "--json", "--now", NOW))
     text = _cli(sample_db, "digest", "--now", NOW)
