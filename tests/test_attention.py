@@ -102,6 +102,71 @@ def test_a_result_that_disagrees_with_its_thread_needs_a_person(sample: Store):
     assert attention(sample, CONFIG, now).of_kind(AttentionKind.RESULT_DISAGREES) == disagreeing
 
 
+def test_a_disagreeing_result_names_whom_each_difference_is_about(sample: Store):
+    vote = "[VOTE] Release Example Indexer 2.3.0"
+    ingest(
+        sample,
+        raw_mail(
+            "+1 from me.\n",
+            subject=vote,
+            message_id="<v23@example.org>",
+            sender="Alice Archer <alice@example.org>",
+            date="Mon, 16 Nov 2026 12:00:00 +0000",
+        ),
+    )
+    ingest(
+        sample,
+        raw_mail(
+            "Hi,\n\nThe vote has passed with the following result:\n\n+1: Alice, Olivier\n",
+            subject=f"[RESULT] {vote}",
+            message_id="<result-23@example.org>",
+            date="Fri, 20 Nov 2026 12:00:00 +0000",
+        ),
+    )
+    now = datetime(2026, 11, 21, 9, tzinfo=UTC)
+    [item] = attention(sample, CONFIG, now, current=False).of_kind(AttentionKind.RESULT_DISAGREES)
+    assert "Olivier: announced as +1; no ballot found in the thread" in item.detail
+    refresh(sample, CONFIG, now)
+    [stored] = attention(sample, CONFIG, now).of_kind(AttentionKind.RESULT_DISAGREES)
+    assert stored.detail == item.detail
+
+
+def test_a_worry_in_a_users_question_needs_nobody_in_either_reading(sample: Store):
+    users = "List-Id: <users.example.org>"
+    ingest(
+        sample,
+        raw_mail(
+            "How do I configure the plan cache of the indexer?\n",
+            subject="Plan cache settings",
+            message_id="<users-cache@example.org>",
+            date="Mon, 16 Nov 2026 09:00:00 +0000",
+            to="users@example.org",
+            extra=users,
+        ),
+    )
+    ingest(
+        sample,
+        raw_mail(
+            "I am worried that the cache has no bound and will grow forever.\n",
+            subject="Re: Plan cache settings",
+            message_id="<users-cache-2@example.org>",
+            sender="Bob Bauer <bob@example.org>",
+            date="Tue, 17 Nov 2026 09:00:00 +0000",
+            to="users@example.org",
+            extra=f"{users}\nIn-Reply-To: <users-cache@example.org>",
+        ),
+    )
+    now = datetime(2026, 11, 19, 9, tzinfo=UTC)
+    subjects = [
+        item.title
+        for item in attention(sample, CONFIG, now, current=False).of_kind(AttentionKind.CONCERN)
+    ]
+    assert not [title for title in subjects if "Plan cache settings" in title]
+    refresh(sample, CONFIG, now)
+    stored = attention(sample, CONFIG, now).of_kind(AttentionKind.CONCERN)
+    assert stored == attention(sample, CONFIG, now, current=False).of_kind(AttentionKind.CONCERN)
+
+
 def test_a_recent_unanswered_concern_needs_a_person_in_both_readings(sample: Store):
     ingest(
         sample,

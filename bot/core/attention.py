@@ -157,7 +157,7 @@ class VoteGlance:
             minus=tally.minus,
             binding_plus=tally.binding_plus,
             agrees_with_announced=report.agrees_with_announced,
-            differences=tuple(d.detail for d in report.discrepancies),
+            differences=tuple(_difference(d.voters, d.detail) for d in report.discrepancies),
             passes=report.outcome.passes,
             result_post=report.result_post,
         )
@@ -179,7 +179,9 @@ class VoteGlance:
             minus=tally["minus"],
             binding_plus=tally["binding_plus"],
             agrees_with_announced=data["agrees_with_announced"],
-            differences=tuple(d["detail"] for d in data["discrepancies"]),
+            differences=tuple(
+                _difference(d.get("voters", ()), d["detail"]) for d in data["discrepancies"]
+            ),
             passes=data["outcome"]["passes"],
             result_post=data["result_post"],
         )
@@ -357,6 +359,12 @@ def _vote_items(
             title = "the announced RESULT disagrees"
             items.append(_vote_item(vote, words, AttentionKind.RESULT_DISAGREES, title, detail))
     return items
+
+
+def _difference(voters: Sequence[str], detail: str) -> str:
+    """ "Alice Archer: announced as +1; no ballot found in the thread": a RESULT that
+    disagrees with its thread names whom each difference is about."""
+    return f"{', '.join(voters)}: {detail}" if voters else detail
 
 
 def _vote_item(

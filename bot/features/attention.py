@@ -18,11 +18,14 @@ from bot.core.attention import (
 )
 from bot.core.concerns import ConcernState
 from bot.core.reminders import Evaluation
+from bot.core.rfcs import NOT_DISCUSSIONS, RfcSettings, is_rfc
 from bot.features.concerns import ledger_of
 from bot.features.links import archive_of
 from bot.features.module_views import modules_as_of
 from bot.features.reminders import DEFAULT_RESPONSIVENESS
+from bot.features.views import rfc_settings
 from bot.features.votes import vote_reports
+from bot.model import Thread
 from bot.store import Store, to_text
 from bot.store import views as stored_views
 
@@ -111,8 +114,11 @@ def _blocked(
 def _recent_open(store: Store, config: Config, now: datetime) -> list[BlockedConcern]:
     """As :func:`_blocked`, read from the threads themselves (a time the views are not at)."""
     blocking = timedelta(days=config.rfcs.blocking_days)
+    settings = rfc_settings(config)
     found: list[BlockedConcern] = []
     for thread in store.threads_active_since(now - blocking):
+        if not _listed(store, settings, thread):
+            continue
         ledger = ledger_of(store, config, thread, now)
         found += [
             BlockedConcern(
@@ -129,3 +135,14 @@ def _recent_open(store: Store, config: Config, now: datetime) -> list[BlockedCon
             if timedelta(0) <= now - concern.raised_at <= blocking
         ]
     return found
+
+
+def _listed(store: Store, settings: RfcSettings, thread: Thread) -> bool:
+    """Whether the RFC views list the thread (:func:`bot.core.rfcs.read_rfc`'s rule, for
+    the concerns it has): an RFC, or a discussion on a development list. A users@
+    question with a worry in it needs no chair as of any time, as it does not now."""
+    if thread.kind in NOT_DISCUSSIONS:
+        return False
+    if is_rfc([thread], settings):
+        return True
+    return any(settings.is_development_list(p.list_id) for p in store.posts_in_thread(thread.key))
