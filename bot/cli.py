@@ -398,7 +398,7 @@ def _print_votes(rows: list[dict[str, Any]]) -> None:
             str(tally["minus"]),
             binding,
             row["rule"],
-            _agreement_text(row["agrees_with_announced"]),
+            _agreement_text(row["agrees_with_announced"], row["result_post"]),
         )
     out.print(table)
     out.print(f"{len(rows)} vote(s)")
@@ -420,8 +420,12 @@ def _state_text(report: VoteReport) -> str:
     return f"open, {verdict}, {hours} h left"
 
 
-def _agreement_text(agrees: bool | None) -> str:
-    return {None: "-", True: "agrees", False: "DISAGREES"}[agrees]
+def _agreement_text(agrees: bool | None, result_post: str | None) -> str:
+    """A RESULT with nothing to check it against (its vote's call is not stored, or it
+    announces no outcome) is "not checked"; no RESULT at all is "-"."""
+    if agrees is None:
+        return "not checked" if result_post else "-"
+    return "agrees" if agrees else "DISAGREES"
 
 
 def _print_vote_detail(report: VoteReport) -> None:

@@ -218,6 +218,29 @@ def test_github_logins_map_to_people_and_their_names_match_the_result():
     assert report.agrees_with_announced is True
 
 
+# -- a vote whose call is not stored ---------------------------------------------------------
+
+
+def test_a_vote_whose_call_is_not_stored_follows_its_result_and_says_what_is_missing():
+    # The archive starts mid-vote: the first stored post is a ballot answering the call.
+    first, *rest = ballots()
+    report = report_vote(first, rest, now=AFTER, result=result_post())
+    assert report.state is VoteState.PASSED  # the RESULT's word: the stored replies are a part
+    assert report.agrees_with_announced is None  # nothing to check the count against
+    assert report.discrepancies == ()  # sequoiar's ballot is before the archive, not missing
+    kinds = [flag.kind for flag in report.flags]
+    assert "call-missing" in kinds
+    assert "early-result" not in kinds  # when it opened is not known
+
+
+def test_a_stored_ballot_that_contradicts_the_result_still_disagrees_without_the_call():
+    first, *rest = ballots()
+    against = comment("-1, the license headers are missing", "vinx13", hours=30)
+    report = report_vote(first, [*rest, against], now=AFTER, result=result_post())
+    assert report.agrees_with_announced is False
+    assert [d.kind for d in report.discrepancies] == ["value-differs"]
+
+
 # -- lazy consensus ------------------------------------------------------------------------
 
 

@@ -625,6 +625,26 @@ async def test_a_vote_page_shows_every_ballot_with_its_sentence(corpus_db: Path)
     assert "Tested this in two applications" in page.row_with("Andreas Sewe")
 
 
+@pytest.mark.corpus
+async def test_a_vote_whose_call_is_before_the_archive_follows_its_result(tmp_path: Path):
+    # December's archive holds the Indexer vote's last replies and its RESULT; the call
+    # and most ballots went out in November.
+    db = tmp_path / "quorum.db"
+    store = Store.open(db)
+    assert import_paths(store, [corpus_path("mbox", "maven-dev-2017-12.mbox")]).errors == []
+    store.close()
+    async with dashboard(db, _without_roster(), CORPUS_NOW) as client:
+        [report] = await get_json(client, "/api/votes/" + quote("Maven Indexer 6.0.0"))
+        page = Page(await get_html(client, "/votes/" + quote(report["thread"], safe="")))
+        listed = Page(await get_html(client, "/votes"))
+    assert report["state"] == "passed"
+    assert report["agrees_with_announced"] is None
+    assert "call-missing" in [flag["kind"] for flag in report["flags"]]
+    assert "announces passed; not checked against the ballots in the thread" in page.text
+    assert "not checked" in listed.row_with("Maven Indexer 6.0.0")
+    assert "DISAGREES" not in listed.text
+
+
 # -- RFCs ---------------------------------------------------------------------------------
 
 

@@ -148,6 +148,7 @@ def report_vote(
     policy = policy or VotePolicy()
     people = directory(identities, roster)
     replies = list(replies)
+    joined_late = call_is_missing(call)
     terms = parse_call(call.text, call.created_at, min_duration=policy.min_duration)
     result = result if result is not None and result.created_at <= now else None
     cancel = cancel if cancel is not None and cancel.created_at <= now else None
@@ -166,9 +167,13 @@ def report_vote(
     if policy.count_ambiguous_as_plus_one:
         tally = _accept_ambiguous(tally)
     outcome = decide(tally, policy)
-    state = _state(outcome, terms, now, result, cancel)
     announced = parse_result(result.text) if result is not None else None
+    state = _state(outcome, terms, now, result, cancel, announced if joined_late else None)
     discrepancies = tuple(compare(tally, announced)) if announced is not None else ()
+    if joined_late:
+        # The ballots cast before the first stored post are simply not here: a voter the
+        # RESULT names and the thread lacks is no difference, one who voted otherwise is.
+        discrepancies = tuple(d for d in discrepancies if d.kind != "not-in-thread")
     closer = result or cancel
     return VoteReport(
         thread=call.thread_key,
@@ -182,9 +187,9 @@ def report_vote(
         tally=tally,
         outcome=outcome,
         announced=announced,
-        agrees_with_announced=_agrees(state, announced, discrepancies),
+        agrees_with_announced=_agrees(state, announced, discrepancies, joined_late=joined_late),
         discrepancies=discrepancies,
-        flags=tuple(_flags(tally, outcome, terms, policy, result)),
+        flags=tuple(_flags(tally, outcome, terms, policy, result, joined_late=joined_late)),
         result_post=closer.key if closer is not None else None,
         result_in_thread=in_thread is not None,
         binding_claimed_by_result=(
@@ -201,11 +206,7 @@ def in_thread_announcement(
     When the call is missing (a bot that joined late holds only replies), anyone's
     announcement counts: the caller cannot be told apart.
     """
-    root_missing = (
-        call.in_reply_to is not None
-        or bool(call.references)
-        or parse_subject(call.subject).is_reply
-    )
+    root_missing = call_is_missing(call)
     for post in sorted(replies, key=lambda p: (p.created_at, p.key)):
         if post.key == call.key or post.created_at > now or is_automated(post):
             continue
@@ -214,6 +215,16 @@ def in_thread_announcement(
         if people.author_of(post).verified and announces_result(post.text)[0]:
             return post
     return None
+
+
+def call_is_missing(call: Post) -> bool:
+    """Whether the thread's first stored post answers something: the call itself is not
+    stored (an archive that starts mid-vote, a bot that joined late)."""
+    return (
+        call.in_reply_to is not None
+        or bool(call.references)
+        or parse_subject(call.subject).is_reply
+    )
 
 
 def _accept_ambiguous(tally: Tally) -> Tally:
@@ -227,30 +238,63 @@ def _accept_ambiguous(tally: Tally) -> Tally:
 
 
 def _state(
-    outcome: Outcome, terms: CallTerms, now: datetime, result: Post | None, cancel: Post | None
+    outcome: Outcome,
+    terms: CallTerms,
+    now: datetime,
+    result: Post | None,
+    cancel: Post | None,
+    announced_without_call: AnnouncedResult | None = None,
 ) -> VoteState:
+    """``announced_without_call``: the RESULT of a vote whose call is not stored. Its
+    word on the outcome is the only full count there is; the stored replies are a part."""
     if cancel is not None:
         return VoteState.CANCELLED
     if result is None and now < terms.closes_at:
         return VoteState.OPEN
+    if announced_without_call is not None and announced_without_call.outcome in (
+        VoteState.PASSED,
+        VoteState.FAILED,
+    ):
+        return announced_without_call.outcome
     return VoteState.PASSED if outcome.passes else VoteState.FAILED
 
 
 def _agrees(
-    state: VoteState, announced: AnnouncedResult | None, discrepancies: Sequence[Discrepancy]
+    state: VoteState,
+    announced: AnnouncedResult | None,
+    discrepancies: Sequence[Discrepancy],
+    *,
+    joined_late: bool = False,
 ) -> bool | None:
     if announced is None or (announced.outcome is None and not announced.entries):
         return None  # "closing the vote" alone announces nothing to agree with
     if announced.outcome is not None and announced.outcome is not state:
         return False
-    return not any(not d.soft for d in discrepancies)
+    if any(not d.soft for d in discrepancies):
+        return False
+    # Without the call, nothing says the stored ballots are all of them: not checked.
+    return None if joined_late else True
 
 
 def _flags(
-    tally: Tally, outcome: Outcome, terms: CallTerms, policy: VotePolicy, result: Post | None
+    tally: Tally,
+    outcome: Outcome,
+    terms: CallTerms,
+    policy: VotePolicy,
+    result: Post | None,
+    *,
+    joined_late: bool = False,
 ) -> list[Flag]:
     flags: list[Flag] = []
-    if result is not None and result.created_at < terms.closes_at:
+    if joined_late:
+        flags.append(
+            Flag(
+                "call-missing",
+                "the call is not stored (the first stored post is a reply): the count covers"
+                " the stored replies only, and when the vote opened and closes is not known",
+            )
+        )
+    if result is not None and result.created_at < terms.closes_at and not joined_late:
         hours = (result.created_at - terms.opened_at).total_seconds() / 3600
         needed = (terms.closes_at - terms.opened_at).total_seconds() / 3600
         flags.append(
