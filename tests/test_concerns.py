@@ -190,6 +190,7 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Yeah, and we could also have a hook to run the test your own way.",
         "It might be nice to have a mechanism that updates the shared store instead.",
         "Any plan to update the aggregator file?",
+        "Any updates on the release aggregator? Is there anything I can do to help?",
         "This is cool, Andy.\n\nWhich rights do you need?",
         "What causes the branches and all those duplicated commits?",
         "Can you please summarize what needs to be done, or point me the right direction?",

@@ -248,7 +248,7 @@ INFORMATION_QUESTION = _cue(
     # "Is there a compiler that ...?", "Are there any benchmarks?": asking what exists.
     r"^(?:(?:so|and|also)\s+)?(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?!(?:real\s+)?(?:value|point|need"
     r"|reason|benefit|use\s*case|demand|evidence|consensus|precedent)\b)",
-    r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:update|news|progress)\b"
+    r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:updates?|news|progress)\b"
     r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
     r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
     r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b"
@@ -630,7 +630,7 @@ _ASKS_THEIR_PROBLEM = re.compile(
 )
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
-    r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b"
+    r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b|\b(?:is\s+there\s+)?anything\s+(?:else\s+)?i\s+can\s+do\s+to\s+help\b"
 )
 # Asking the way forward ("So how to proceed?", "How do you want to proceed?", "What
 # are the next steps?"): a signpost to what comes next, not a question put to the proposal.

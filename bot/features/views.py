@@ -67,7 +67,9 @@ logger = logging.getLogger(__name__)
 #    story right?" checks a reading, it raises nothing (2026-12-05).
 # 8: GitBox's "[GitHub] x opened a new pull request #9" is its thread's proposal; "I
 #    hate the idea", "an anti-pattern" object (2026-12-05).
-# 9: a vote whose call is not stored follows its RESULT and is flagged (2026-12-05).
+# 9: a vote whose call is not stored follows its RESULT and is flagged; "any updates
+#    on ...?" and "is there anything I can do to help?" ask, they raise nothing
+#    (2026-12-05).
 VIEWS_VERSION = 9
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
