@@ -431,9 +431,11 @@ def _agreement_text(agrees: bool | None, result_post: str | None) -> str:
 def _print_vote_detail(report: VoteReport) -> None:
     out.print(f"{report.subject}\n  thread {report.thread}")
     out.print(f"  state: {_state_text(report)}; rule: {report.rule.value}")
-    out.print(
-        f"  opened {report.opened_at:%Y-%m-%d %H:%M}, closes {report.closes_at:%Y-%m-%d %H:%M} UTC"
-    )
+    if any(flag.kind == "call-missing" for flag in report.flags):
+        out.print(f"  opened before {report.opened_at:%Y-%m-%d %H:%M} UTC (its call is not stored)")
+    else:
+        opened, closes = f"{report.opened_at:%Y-%m-%d %H:%M}", f"{report.closes_at:%Y-%m-%d %H:%M}"
+        out.print(f"  opened {opened}, closes {closes} UTC")
     for ballot in report.ballots:
         binding = {True: "binding", False: "non-binding", None: "binding unknown"}[ballot.binding]
         marker = "AMBIGUOUS" if ballot.ambiguous else ballot.label

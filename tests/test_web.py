@@ -641,6 +641,7 @@ async def test_a_vote_whose_call_is_before_the_archive_follows_its_result(tmp_pa
     assert report["agrees_with_announced"] is None
     assert "call-missing" in [flag["kind"] for flag in report["flags"]]
     assert "announces passed; not checked against the ballots in the thread" in page.text
+    assert "opened before 2017-12-01" in page.text
     assert "not checked" in listed.row_with("Maven Indexer 6.0.0")
     assert "DISAGREES" not in listed.text
 
