@@ -80,15 +80,7 @@ def test_a_result_that_disagrees_with_its_thread_needs_a_person(sample: Store):
                 extra=reply,
             ),
         )
-    ingest(
-        sample,
-        raw_mail(
-            "Hi,\n\nThe vote has failed: no binding votes were cast.\n",
-            subject=f"[RESULT] {vote}",
-            message_id="<result-22@example.org>",
-            date="Fri, 20 Nov 2026 12:00:00 +0000",
-        ),
-    )
+    _announce(sample, vote, "The vote has failed: no binding votes were cast.", "<result-22@x>")
     now = datetime(2026, 11, 21, 9, tzinfo=UTC)
     disagreeing = attention(sample, CONFIG, now, current=False).of_kind(
         AttentionKind.RESULT_DISAGREES
@@ -100,6 +92,19 @@ def test_a_result_that_disagrees_with_its_thread_needs_a_person(sample: Store):
     assert disagreeing[0].link == "https://lists.example.org/dev/v22@example.org/"
     refresh(sample, CONFIG, now)
     assert attention(sample, CONFIG, now).of_kind(AttentionKind.RESULT_DISAGREES) == disagreeing
+
+
+def _announce(store: Store, vote: str, text: str, message_id: str) -> None:
+    """A [RESULT] mail for ``vote``, sent on 20 November."""
+    ingest(
+        store,
+        raw_mail(
+            f"Hi,\n\n{text}\n",
+            subject=f"[RESULT] {vote}",
+            message_id=message_id,
+            date="Fri, 20 Nov 2026 12:00:00 +0000",
+        ),
+    )
 
 
 def test_a_disagreeing_result_names_whom_each_difference_is_about(sample: Store):
@@ -114,14 +119,11 @@ def test_a_disagreeing_result_names_whom_each_difference_is_about(sample: Store)
             date="Mon, 16 Nov 2026 12:00:00 +0000",
         ),
     )
-    ingest(
+    _announce(
         sample,
-        raw_mail(
-            "Hi,\n\nThe vote has passed with the following result:\n\n+1: Alice, Olivier\n",
-            subject=f"[RESULT] {vote}",
-            message_id="<result-23@example.org>",
-            date="Fri, 20 Nov 2026 12:00:00 +0000",
-        ),
+        vote,
+        "The vote has passed with the following result:\n\n+1: Alice, Olivier",
+        "<result-23@x>",
     )
     now = datetime(2026, 11, 21, 9, tzinfo=UTC)
     [item] = attention(sample, CONFIG, now, current=False).of_kind(AttentionKind.RESULT_DISAGREES)
