@@ -6,10 +6,12 @@ The app runs with a forum to follow and every channel live. The fake Discourse
 answers a seeded fraction of requests with 429 (both of Discourse's kinds),
 500, a connection reset or a slow answer (longer than our client waits); the
 fake Slack Web API does the same with its kinds; the mail server refuses with
-451 or takes a message and drops the connection before answering. Overdue
-questions on the forum and on the list make the app send reminders to all
-three. The app catches up as a long downtime would (its clock jumps an hour at
-a time until nothing waits for a retry).
+451 or takes a message and drops the connection before answering. The forum is
+read by its scheduled polls, run back to back (a poll a fault cut short is taken
+up by the next). Overdue questions on the forum and on the list make the app
+send reminders to all three: on the first day its catch-up summary, on the days
+after each question's own rungs. Each day the app catches up as a long downtime
+would (its clock jumps an hour at a time until nothing waits for a retry).
 
 Checked afterwards: every forum post and every mail is stored exactly once;
 every reminder is sent or ``uncertain`` (interrupted after its point of no
@@ -202,6 +204,7 @@ async def run_async(topics: int, questions: int, rate: float, seed: int) -> Faul
                 assert endpoints.smtp is not None
                 mails = mail_questions(questions, now)
                 await asyncio.to_thread(_deliver, endpoints.smtp[1], mails)
+                await _poll_forums(app, clock[0], len(seeded) + len(mails))
                 await _wait_for_posts(app, len(seeded) + len(mails))
                 await _deliver_everything(app, clock)
                 actions = await app.db(_action_statuses)
@@ -245,6 +248,18 @@ def _env(forum: FakeDiscourse) -> Iterator[None]:
                 os.environ[key] = value
 
 
+async def _poll_forums(app: App, now: datetime, count: int, polls: int = 100) -> None:
+    """The forum's scheduled polls, back to back: `quorum run` schedules them (the first
+    backfills), and a poll a fault cut short is taken up by the next one."""
+    assert app.forums is not None
+    for _ in range(polls):
+        for name in app.forums.poll_intervals():
+            await app.forums.poll(name, now)
+        stats = await app.db(lambda s: s.stats())
+        if stats.get("messages", 0) >= count:
+            return
+
+
 async def _wait_for_posts(app: App, count: int) -> None:
     stats: dict[str, int] = {}
     try:
@@ -256,17 +271,22 @@ async def _wait_for_posts(app: App, count: int) -> None:
         raise TimeoutError(f"only {stats.get('messages')} of {count} posts were read") from None
 
 
-async def _deliver_everything(app: App, clock: list[datetime]) -> None:
-    """Decide the reminders, then dispatch an hour later each time until nothing waits."""
-    await app.run_features(clock[0])
-    for _ in range(30):
-        clock[0] += timedelta(hours=1)  # past any retry's backoff (at most an hour)
-        await app.run_dispatch(clock[0])
-        waiting = await app.db(
-            lambda s: [e for e in Outbox(s).log(limit=100_000) if e.status in _WAITING]
-        )
-        if not waiting:
-            return
+async def _deliver_everything(app: App, clock: list[datetime], days: int = 10) -> None:
+    """Decide the reminders, then dispatch an hour later each time until nothing waits;
+    again on each of the next ``days`` days. A first start sends only its catch-up
+    summary; each overdue question's own reminder follows on a later day (the ladder)."""
+    for day in range(days + 1):
+        if day:
+            clock[0] += timedelta(days=1)
+        await app.run_features(clock[0])
+        for _ in range(30):
+            clock[0] += timedelta(hours=1)  # past any retry's backoff (at most an hour)
+            await app.run_dispatch(clock[0])
+            waiting = await app.db(
+                lambda s: [e for e in Outbox(s).log(limit=100_000) if e.status in _WAITING]
+            )
+            if not waiting:
+                break
 
 
 _WAITING = {Status.PENDING, Status.CAPPED, Status.SENDING, Status.FAILED}
