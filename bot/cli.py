@@ -431,7 +431,7 @@ def _agreement_text(agrees: bool | None, result_post: str | None) -> str:
 def _print_vote_detail(report: VoteReport) -> None:
     out.print(f"{report.subject}\n  thread {report.thread}")
     out.print(f"  state: {_state_text(report)}; rule: {report.rule.value}")
-    if any(flag.kind == "call-missing" for flag in report.flags):
+    if report.call_missing:
         out.print(f"  opened before {report.opened_at:%Y-%m-%d %H:%M} UTC (its call is not stored)")
     else:
         opened, closes = f"{report.opened_at:%Y-%m-%d %H:%M}", f"{report.closes_at:%Y-%m-%d %H:%M}"

@@ -117,9 +117,11 @@ def _recent_open(store: Store, config: Config, now: datetime) -> list[BlockedCon
     settings = rfc_settings(config)
     found: list[BlockedConcern] = []
     for thread in store.threads_active_since(now - blocking):
-        if not _listed(store, settings, thread):
-            continue
         ledger = ledger_of(store, config, thread, now)
+        # Only a thread with an open concern is asked whether it is listed (its posts'
+        # lists are read again for that).
+        if not ledger.in_state(ConcernState.OPEN) or not _listed(store, settings, thread):
+            continue
         found += [
             BlockedConcern(
                 thread.key,

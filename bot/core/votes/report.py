@@ -36,6 +36,9 @@ from bot.core.votes.trust import BindingClaim, binding_claimed, identity_flags, 
 from bot.core.votes.values import format_value
 from bot.model import Post
 
+# The flag of a vote whose call is not stored (see call_is_missing).
+CALL_MISSING = "call-missing"
+
 
 @dataclass(frozen=True, slots=True)
 class Flag:
@@ -77,6 +80,11 @@ class VoteReport:
     @property
     def binding_unknown(self) -> bool:
         return self.outcome.binding_unknown
+
+    @property
+    def call_missing(self) -> bool:
+        """The call is not stored: when the vote opened is only bounded by its first post."""
+        return any(flag.kind == CALL_MISSING for flag in self.flags)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -289,7 +297,7 @@ def _flags(
     if joined_late:
         flags.append(
             Flag(
-                "call-missing",
+                CALL_MISSING,
                 "the call is not stored (the first stored post is a reply): the count covers"
                 " the stored replies only, and when the vote opened and closes is not known",
             )
