@@ -903,6 +903,63 @@ def test_the_raiser_owning_a_mistake_settles_the_point_and_may_ask_something_new
     assert [c.state for c in concerns[1:]] == [ConcernState.OPEN]
 
 
+# Carol suggests something in answer to the proposal; Bob objects to Carol's idea.
+_CAROLS_IDEA = "Maybe we could also keep a JSON variant of the config for tools."
+_BOBS_OBJECTION = "I am concerned that a third format doubles what every plugin must read."
+
+
+@pytest.mark.parametrize(
+    "concession",
+    ["Sure, and I don't even claim it's a viable idea.", "Fair enough, let's drop it."],
+)
+def test_whose_idea_a_concern_objects_to_may_concede_it(concession: str):
+    idea = post(2, CAROL, _CAROLS_IDEA, reply_to=1)
+    raised = post(3, BOB, _BOBS_OBJECTION, reply_to=2)
+    conceded = post(4, CAROL, concession, reply_to=3)
+    [concern] = ledger(root(), idea, raised, conceded).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "conceded"
+
+
+def test_a_concession_that_argues_back_settles_nothing():
+    idea = post(2, CAROL, _CAROLS_IDEA, reply_to=1)
+    raised = post(3, BOB, _BOBS_OBJECTION, reply_to=2)
+    argued = post(4, CAROL, "Sure, but I think tools need it more than plugins do.", reply_to=3)
+    [concern] = ledger(root(), idea, raised, argued).concerns
+    assert concern.state is ConcernState.ANSWERED
+
+
+def test_only_whose_idea_it_is_concedes_it_by_address():
+    idea = post(2, CAROL, _CAROLS_IDEA, reply_to=1)
+    raised = post(3, BOB, _BOBS_OBJECTION, reply_to=2)
+    forged = post(4, Person("Carol Chen", "mallory@evil.example"), "Fair enough.", reply_to=3)
+    directory = People(
+        {
+            "Bob Baker": ("bob@example.org",),
+            "Alice Archer": ("alice@example.org",),
+            "Carol Chen": ("carol@example.org",),
+        }
+    )
+    settings = LedgerSettings(people=directory)
+    posts = (root(), idea, raised, forged)
+    [concern] = build_ledger("<p1@example.org>", posts, T0 + timedelta(days=30), settings).concerns
+    assert concern.state is ConcernState.ANSWERED
+    # A bystander agreeing concedes nothing: the idea is not theirs.
+    bystander = post(4, Person("Dan Dale", "dan@example.org"), "Fair enough.", reply_to=3)
+    [concern] = ledger(root(), idea, raised, bystander).concerns
+    assert concern.state is not ConcernState.RESOLVED
+
+
+def test_on_a_pull_request_the_comment_a_concern_answers_is_the_hunks_earlier_one():
+    idea = _review_comment(2, CAROL, "We could call these code owners rather than experts.")
+    raised = _review_comment(
+        3, BOB, "I think experts is a better standard: code owners leaves out other parts."
+    )
+    conceded = _review_comment(4, CAROL, "Sounds reasonable to me.")
+    [bobs] = [c for c in ledger(root(), idea, raised, conceded).concerns if c.raised_by == BOB]
+    assert bobs.resolution == "conceded"
+
+
 def test_reporting_a_task_done_does_not_accept_an_answer():
     raised = post(2, BOB, "I am worried that the Ant tasks end up on another git host.")
     answer = post(3, CAROL, "Can someone create the ant tasks repository on that host?", reply_to=2)

@@ -159,7 +159,8 @@ class Concern:
     withdrawn_by: PostRef | None = None
     repeated_in: tuple[str, ...] = ()
     # How it was settled: "accepted" by who raised it, "adopted" by the proposer,
-    # or "command" (an authorised resolve).
+    # "conceded" by the one whose idea it objected to, or "command" (an authorised
+    # resolve).
     resolution: str = ""
 
     @property
@@ -842,7 +843,8 @@ _ASSENT_OPENER = re.compile(
 # Owning the mistake: "ah sorry, my bad. having a number here makes sense." settles the
 # point it answers even when the post goes on to ask something new.
 _CONCEDES = re.compile(
-    r"\bmy\s+bad\b|\bi\s+was\s+(?:wrong|mistaken|just\s+paranoid)\b|\bi\s+stand\s+corrected\b"
+    r"\bmy\s+bad\b|\bi\s+(?:don't|do\s+not)\s+(?:even\s+)?claim\s+(?:it|this|that)(?:'s|\s+is)\s+(?:a\s+)?"
+    r"(?:viable|good|great|workable)\b|\bi\s+was\s+(?:wrong|mistaken|just\s+paranoid)\b|\bi\s+stand\s+corrected\b"
 )
 
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
@@ -1342,8 +1344,61 @@ class _Work:
                 if _id_of(post):
                     self.answers_in[concern.id].add(_id_of(post) or "")
         if answered and self._vouched(post):
-            adopter = any(self._speaks_as(post, person) for person in self.reader.proposers)
-            self._apply_adoption(post, answered, by_proposer=adopter)
+            if any(self._speaks_as(post, person) for person in self.reader.proposers):
+                self._apply_adoption(post, answered, by_proposer=True)
+                return
+            # Whose idea a concern objects to may concede it, as the proposer would:
+            # on a wish list, "Hmmm sure." from the one who suggested it.
+            owned = [c for c in answered if self._objects_to_idea_of(c, post)]
+            if owned and self._concedes(post):
+                for concern in owned:
+                    self._settle(concern, post, "conceded")
+            rest = [c for c in answered if c not in owned]
+            if rest:
+                self._apply_adoption(post, rest, by_proposer=False)
+
+    def _concedes(self, post: Post) -> bool:
+        """An answer that opens by giving the point up ("Sure, and I don't even claim
+        it's a viable idea", "Fair enough") and does not argue back."""
+        opening = " ".join(u.probe for u in self.reader.units(post)[:2])
+        gives_up = (
+            _ASSENT_OPENER.match(opening)
+            or _ACCEPTS.search(opening)
+            or _CONCEDES.search(opening)
+            or _ADOPTS.search(opening)
+        )
+        return bool(gives_up) and not _REBUTS.search(opening)
+
+    def _settle(self, concern: Concern, post: Post, resolution: str) -> None:
+        self.concerns[concern.id] = replace(
+            self.concerns[concern.id],
+            state=ConcernState.RESOLVED,
+            resolved_by=PostRef.of(post),
+            resolution=resolution,
+        )
+
+    def _objects_to_idea_of(self, concern: Concern, post: Post) -> bool:
+        """Whether ``post``'s verified author wrote what ``concern`` replies to, someone
+        other than its raiser: the concern is about their idea."""
+        raised = self.posts_by_key.get(concern.post)
+        target = self._answered_by_raising(raised) if raised else None
+        return (
+            target is not None
+            and not _same_author(target.author, concern.raised_by)
+            and self._speaks_as(post, target.author)
+        )
+
+    def _answered_by_raising(self, raised: Post) -> Post | None:
+        """The post the raising post answers: its parent, or on a pull request (where every
+        comment replies to the root) the last earlier comment on the same lines."""
+        earlier = sorted(
+            (p for p in self.posts_by_key.values() if _same_review_hunk(raised, p)),
+            key=lambda p: (p.created_at, p.key),
+        )
+        before = [p for p in earlier if (p.created_at, p.key) < (raised.created_at, raised.key)]
+        if before:
+            return before[-1]
+        return self.reader.by_id.get(_parent_id(raised) or "")
 
     def _proposer_turn(self, post: Post, concern: Concern) -> bool:
         """In a flat thread (GitHub comments all answer the root) the proposer's next
