@@ -421,8 +421,8 @@ def _state_text(report: VoteReport) -> str:
 
 
 def _agreement_text(agrees: bool | None, result_post: str | None) -> str:
-    """A RESULT with nothing to check it against (its vote's call is not stored, or it
-    announces no outcome) is "not checked"; no RESULT at all is "-"."""
+    """A RESULT that announces neither an outcome nor a count is "not checked"; no RESULT
+    at all is "-"."""
     if agrees is None:
         return "not checked" if result_post else "-"
     return "agrees" if agrees else "DISAGREES"

@@ -72,7 +72,9 @@ logger = logging.getLogger(__name__)
 #    (2026-12-05).
 # 10: whose idea a concern objects to may concede it ("Hmmm sure.", "Sounds reasonable
 #    to me" on the same lines of a pull request): resolved, "conceded" (2026-12-05).
-VIEWS_VERSION = 10
+# 11: a vote whose call is not stored is counted as stored again, not by its RESULT
+#    (2026-12-05).
+VIEWS_VERSION = 11
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

@@ -176,12 +176,11 @@ def report_vote(
         tally = _accept_ambiguous(tally)
     outcome = decide(tally, policy)
     announced = parse_result(result.text) if result is not None else None
-    state = _state(outcome, terms, now, result, cancel, announced if joined_late else None)
+    # What is stored is counted, whole or not: a RESULT counting ballots the store lacks
+    # disagrees with it, and the call-missing flag says why it may (FORMAT.md's
+    # labellers tally a partial mirror's ballots the same way).
+    state = _state(outcome, terms, now, result, cancel)
     discrepancies = tuple(compare(tally, announced)) if announced is not None else ()
-    if joined_late:
-        # The ballots cast before the first stored post are simply not here: a voter the
-        # RESULT names and the thread lacks is no difference, one who voted otherwise is.
-        discrepancies = tuple(d for d in discrepancies if d.kind != "not-in-thread")
     closer = result or cancel
     return VoteReport(
         thread=call.thread_key,
@@ -195,7 +194,7 @@ def report_vote(
         tally=tally,
         outcome=outcome,
         announced=announced,
-        agrees_with_announced=_agrees(state, announced, discrepancies, joined_late=joined_late),
+        agrees_with_announced=_agrees(state, announced, discrepancies),
         discrepancies=discrepancies,
         flags=tuple(_flags(tally, outcome, terms, policy, result, joined_late=joined_late)),
         result_post=closer.key if closer is not None else None,
@@ -246,42 +245,23 @@ def _accept_ambiguous(tally: Tally) -> Tally:
 
 
 def _state(
-    outcome: Outcome,
-    terms: CallTerms,
-    now: datetime,
-    result: Post | None,
-    cancel: Post | None,
-    announced_without_call: AnnouncedResult | None = None,
+    outcome: Outcome, terms: CallTerms, now: datetime, result: Post | None, cancel: Post | None
 ) -> VoteState:
-    """``announced_without_call``: the RESULT of a vote whose call is not stored. Its
-    word on the outcome is the only full count there is; the stored replies are a part."""
     if cancel is not None:
         return VoteState.CANCELLED
     if result is None and now < terms.closes_at:
         return VoteState.OPEN
-    if announced_without_call is not None and announced_without_call.outcome in (
-        VoteState.PASSED,
-        VoteState.FAILED,
-    ):
-        return announced_without_call.outcome
     return VoteState.PASSED if outcome.passes else VoteState.FAILED
 
 
 def _agrees(
-    state: VoteState,
-    announced: AnnouncedResult | None,
-    discrepancies: Sequence[Discrepancy],
-    *,
-    joined_late: bool = False,
+    state: VoteState, announced: AnnouncedResult | None, discrepancies: Sequence[Discrepancy]
 ) -> bool | None:
     if announced is None or (announced.outcome is None and not announced.entries):
         return None  # "closing the vote" alone announces nothing to agree with
     if announced.outcome is not None and announced.outcome is not state:
         return False
-    if any(not d.soft for d in discrepancies):
-        return False
-    # Without the call, nothing says the stored ballots are all of them: not checked.
-    return None if joined_late else True
+    return not any(not d.soft for d in discrepancies)
 
 
 def _flags(
@@ -299,7 +279,8 @@ def _flags(
             Flag(
                 CALL_MISSING,
                 "the call is not stored (the first stored post is a reply): the count covers"
-                " the stored replies only, and when the vote opened and closes is not known",
+                " the stored replies only, so a RESULT counting earlier ballots disagrees with"
+                " it, and when the vote opened and closes is not known",
             )
         )
     if result is not None and result.created_at < terms.closes_at and not joined_late:
