@@ -86,6 +86,10 @@ class Post:
     # How the post reached us ("smtp", "archive"; "" when not recorded): who an author
     # is depends on what the transport vouches for (bot.core.people).
     via: str = ""
+    # Where each quoted block sat in the text: how many non-blank lines of ``text`` came
+    # before it (bot.core.text.SplitText); empty when not known (stored by an older
+    # version). An inline reply answers each quote in the lines right under it.
+    quote_at: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -960,6 +960,28 @@ def test_on_a_pull_request_the_comment_a_concern_answers_is_the_hunks_earlier_on
     assert bobs.resolution == "conceded"
 
 
+def test_the_proposers_commitment_right_under_a_quote_of_a_concern_settles_it():
+    from bot.core.text import split_body
+
+    raised = post(2, BOB, "I am concerned that nobody can enable the cache globally.")
+    other = post(3, CAROL, "I am worried that the test leaves temporary files behind.")
+    body = (
+        "Hi,\n\n> I am concerned that nobody can enable the cache globally.\n\n"
+        "Ok, we are happy to do that (including implementing it) :-)\n\n"
+        "> I am worried that the test leaves temporary files behind.\n\n"
+        "Those files live under the system's temporary directory. The OS cleans it."
+        " Nothing stays in the work tree. We checked on three systems.\n"
+    )
+    split = split_body(body)
+    assert split.quote_at == (1, 2)  # non-blank new lines ("Hi,", ...) above each quote
+    answer = replace(
+        post(4, ALICE, split.new, reply_to=2), quoted=split.quoted, quote_at=split.quote_at
+    )
+    states = {c.raised_by: c.state for c in ledger(root(), raised, other, answer).concerns}
+    # The commitment sits under Bob's point only; Carol's is answered, not taken up.
+    assert states == {BOB: ConcernState.RESOLVED, CAROL: ConcernState.ANSWERED}
+
+
 def test_reporting_a_task_done_does_not_accept_an_answer():
     raised = post(2, BOB, "I am worried that the Ant tasks end up on another git host.")
     answer = post(3, CAROL, "Can someone create the ant tasks repository on that host?", reply_to=2)

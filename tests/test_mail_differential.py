@@ -499,7 +499,7 @@ def test_prepared_posts_cross_process_boundaries_whole():
     # If Post changes, PreparedPost.__reduce__ and _unpickle_prepared must follow.
     carried = (
         "source key message_id thread_key author created_at subject text quoted mentions"
-        " in_reply_to references url list_id auto_submitted body_hash defects headers via"
+        " in_reply_to references url list_id auto_submitted body_hash defects headers via quote_at"
     )
     assert [f.name for f in dataclasses.fields(Post)] == carried.split()
     for message in _corpus_messages():

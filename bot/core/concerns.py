@@ -1333,7 +1333,11 @@ class _Work:
             same_hunk = _same_review_hunk(post, self.posts_by_key.get(concern.post))
             if concern.raised_by not in addressed:
                 addressed[concern.raised_by] = _addresses(post, concern.raised_by)
-            if replies or quotes or turn or same_hunk or addressed[concern.raised_by]:
+            # Written right under a quote of it, even one quoted from an older mail.
+            under = not quotes and any(
+                answers_quote_of(post, unit, concern) for unit in self.reader.units(post)
+            )
+            if replies or quotes or under or turn or same_hunk or addressed[concern.raised_by]:
                 updated = replace(
                     concern,
                     state=ConcernState.ANSWERED,
@@ -1445,7 +1449,7 @@ class _Work:
             # definitely needs "-m". Will change.' (Agreeing with a part of it, "I agree
             # that stashes should stay short-lived", may go on to argue.)
             alone = len(answered) == 1
-            taken_up = [c for c in answered if self._takes_up_in_a_paragraph(units, c, alone)]
+            taken_up = [c for c in answered if self._takes_up_in_a_paragraph(post, units, c, alone)]
         else:
             taken_up = []
         for concern in taken_up:
@@ -1457,18 +1461,22 @@ class _Work:
             )
 
     def _takes_up_in_a_paragraph(
-        self, units: Sequence[Unit], concern: Concern, alone: bool = False
+        self, post: Post, units: Sequence[Unit], concern: Concern, alone: bool = False
     ) -> bool:
         """A long inline answer settles the points it takes up one paragraph at a time:
         "+1 on having toolings to enforce the conventions." answers the tooling point.
         ``alone``: the post answers this concern only, so a paragraph committing to a
-        change is about it."""
+        change is about it; so does a paragraph written right under a quote of it ("Ok,
+        we are happy to do that (including implementing it)")."""
         points: dict[tuple[int, int | None], list[Unit]] = {}
         for unit in units:
             points.setdefault(unit.point, []).append(unit)
 
         def takes_up(members: list[Unit]) -> bool:
-            if alone and any(_COMMITS_TO_CHANGE.search(u.probe) for u in members[:2]):
+            under = answers_quote_of(post, members[0], concern)
+            if (alone or under) and any(_COMMITS_TO_CHANGE.search(u.probe) for u in members[:2]):
+                return True
+            if under and any(_ADOPTS.search(u.probe) for u in members[:2]):
                 return True
             return any(
                 _ADOPTS.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe) for u in members[:2]
@@ -1639,9 +1647,34 @@ def _same_author(one: Person, other: Person) -> bool:
     return bool(one.name) and _ascii(one.name).casefold() == _ascii(other.name).casefold()
 
 
+def quote_above(post: Post, unit: Unit) -> str | None:
+    """The quoted block an inline reply's sentence answers: the last one above its
+    paragraph. None above the first quote (a top-posted answer), or where the post does
+    not record where its quotes sat (stored by an older version)."""
+    if len(post.quote_at) != len(post.quoted):
+        return None
+    above = [block for block, at in zip(post.quoted, post.quote_at, strict=True) if at <= unit.line]
+    return above[-1] if above else None
+
+
+def answers_quote_of(post: Post, unit: Unit, concern: Concern) -> bool:
+    """Whether ``unit`` sits right under a quote of ``concern``."""
+    block = quote_above(post, unit)
+    # Older levels count too: "> > the concern" / "> an answer to it" / then this.
+    return block is not None and _holds(concern, (_NESTED_MARKERS.sub("", block),))
+
+
+_NESTED_MARKERS = re.compile(r"^(?:\s*>)+ ?", re.MULTILINE)
+
+
 def _quotes(post: Post, concern: Concern) -> bool:
     """Whether the post quotes one of the concern's sentences, or a piece of one."""
-    quoted, pieces, quoted_words = _quoted_text(post.quoted)
+    return _holds(concern, post.quoted)
+
+
+def _holds(concern: Concern, blocks: tuple[str, ...]) -> bool:
+    """Whether quoted ``blocks`` hold one of the concern's sentences, or a piece of one."""
+    quoted, pieces, quoted_words = _quoted_text(blocks)
     if not quoted:
         return False
     sentences = concern.sentences or (concern.text,)

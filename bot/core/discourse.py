@@ -293,6 +293,7 @@ def to_post(site: ForumSite, forum_post: ForumPost) -> Post | None:
         subject=subject,
         text=split.new,
         quoted=split.quoted,
+        quote_at=split.quote_at,
         mentions=extract_mentions(split.new),
         url=site.post_url(forum_post.topic_id, forum_post.post_number, forum_post.topic_slug),
         auto_submitted=forum_post.user_id is not None

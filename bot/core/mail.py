@@ -256,7 +256,9 @@ def _parse(raw: bytes, canonical: bytes, envelope: Envelope) -> Post:
         head = canonical.partition(b"\n\n")[0] + b"\n\n"
         post = _parse_compat32(raw, head, envelope)
         too_deep = Defect("mime-too-deep", "MIME nested too deeply to read; headers kept")
-        return replace(post, text="", quoted=(), mentions=(), defects=(*post.defects, too_deep))
+        return replace(
+            post, text="", quoted=(), quote_at=(), mentions=(), defects=(*post.defects, too_deep)
+        )
 
 
 def bound_header_fields(canonical: bytes) -> tuple[bytes, tuple[Defect, ...]]:
@@ -401,6 +403,7 @@ def _build_post(
         subject=_fold(subject),
         text=split.new,
         quoted=split.quoted,
+        quote_at=split.quote_at,
         mentions=extract_mentions(split.new),
         in_reply_to=in_reply_to,
         references=references,

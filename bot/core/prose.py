@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from bot.core.commands import DEFAULT_HANDLE, is_command_line
 from bot.core.text import code_lines, mask_inline_code
@@ -126,6 +126,9 @@ class Unit:
     first_in_paragraph: bool = False
     introduces_list: bool = False
     introduced: bool = False
+    # How many non-blank lines of the text come before its paragraph: where it sits
+    # among the quotes it answers (Post.quote_at counts the same way).
+    line: int = 0
 
     @property
     def words(self) -> int:
@@ -153,6 +156,7 @@ def probe(text: str) -> str:
 def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
     """The sentences of a post's own prose, in order, with their paragraph and list item."""
     lines = _prose_lines(text, handle)
+    written = list(accumulate((bool(line.strip()) for line in text.splitlines()), initial=0))
     units: list[Unit] = []
     paragraph = -1
     previous: _Block | None = None
@@ -176,6 +180,7 @@ def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
                         first_in_paragraph=not units or units[-1].paragraph != paragraph,
                         introduces_list=intro and not label,
                         introduced=bool(label) and block.introduced,
+                        line=written[block.start],
                     )
                 )
     return tuple(units)

@@ -85,21 +85,29 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 
 @dataclass(frozen=True, slots=True)
 class SplitText:
-    """The author's new words, the quoted blocks, and the link GitHub put in its footer."""
+    """The author's new words, the quoted blocks, and the link GitHub put in its footer.
+
+    ``quote_at`` says where each quoted block sat: how many non-blank lines of ``new``
+    came before it. An inline reply answers each quote in the lines right under it.
+    """
 
     new: str
     quoted: tuple[str, ...]
     github_url: str | None
+    quote_at: tuple[int, ...] = ()
 
 
 def split_body(body: str) -> SplitText:
     """Separate new text from quotes, attributions, signatures and list footers."""
     github = _GITHUB_VIEW.search(body, _github_view_start(body))
-    new, quoted = _split_lines(quote_tags_as_markers(body).splitlines())
+    new, quoted, at = _split_lines(quote_tags_as_markers(body).splitlines())
+    blocks = ("\n".join(block).strip() for block in quoted)
+    kept = [(q, where) for q, where in zip(blocks, at, strict=True) if q]
     return SplitText(
         new=_tidy("\n".join(new)),
-        quoted=tuple(q for q in ("\n".join(block).strip() for block in quoted) if q),
+        quoted=tuple(q for q, _ in kept),
         github_url=github.group(1).rstrip(".,)") if github else None,
+        quote_at=tuple(where for _, where in kept),
     )
 
 
@@ -157,10 +165,13 @@ def is_attribution(line: str) -> bool:
     return bool(_ATTRIBUTION.match(line) or _LOOSE_ATTRIBUTION.search(line))
 
 
-def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
-    """The new lines, and the quoted blocks with their ``>`` markers removed."""
+def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]], list[int]]:
+    """The new lines, the quoted blocks with their ``>`` markers removed, and for each
+    block how many non-blank new lines came before it."""
     new: list[str] = []
     quoted: list[list[str]] = []
+    at: list[int] = []
+    written = 0  # non-blank lines in new
     index = 0
     count = len(lines)
     while index < count:
@@ -172,6 +183,11 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
         if unindented.startswith(">"):
             block: list[str] = []
             quoted.append(block)
+            at.append(written)
+            if new and new[-1].strip():
+                # What answers one quote and what answers the next are apart, as the
+                # writer put them, even with no blank line around the quote.
+                new.append("")
             while True:
                 # _strip_quote(line), knowing where the ">" is.
                 rest = unindented[1:]
@@ -193,12 +209,14 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
         index += 1
         if _is_plain_new_text(line):
             new.append(line)
+            written += bool(unindented)
             continue
         index -= 1
         if _SIGNATURE.match(line) or _is_footer(lines, index):
             break
         if _OUTLOOK_SEPARATOR.match(line) or _is_outlook_header_block(lines, index):
             quoted.append([_strip_quote(rest) for rest in lines[index:]])
+            at.append(written)
             break
         if _ATTRIBUTION.match(line) or _is_wrapped_attribution(lines, index):
             if _is_wrapped_attribution(lines, index):
@@ -207,11 +225,13 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]]]:
                 # "On Friday, ... Michael wrote:" over the old mail with no ">" (Yahoo's and
                 # some webmails' top-posting): the rest is the message being answered.
                 quoted.append([_strip_quote(rest) for rest in lines[index + 1 :]])
+                at.append(written)
                 break
         else:
             new.append(line)
+            written += bool(unindented)
         index += 1
-    return new, quoted
+    return new, quoted, at
 
 
 # Outlook re-wraps the quote it sends at 76 columns after adding its ">": the tail

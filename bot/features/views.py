@@ -74,7 +74,9 @@ logger = logging.getLogger(__name__)
 #    to me" on the same lines of a pull request): resolved, "conceded" (2026-12-05).
 # 11: a vote whose call is not stored is counted as stored again, not by its RESULT
 #    (2026-12-05).
-VIEWS_VERSION = 11
+# 12: an inline reply's paragraph answers the quote right above it: a commitment there
+#    settles that concern, a quote from an older mail answers it too (2026-12-05).
+VIEWS_VERSION = 12
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

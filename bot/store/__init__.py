@@ -118,6 +118,7 @@ class PreparedPost:
             tuple((defect.kind, defect.detail) for defect in post.defects),
             post.headers,
             post.via,
+            post.quote_at,
             self.raw_key,
             self.created_at,
             self.quoted,
@@ -133,8 +134,8 @@ class PreparedPost:
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
-     headers, via, raw_key, created_text, quoted_json, mentions_json, references_json,
-     headers_json, identity, link_mentions, packed) = values  # fmt: skip
+     headers, via, quote_at, raw_key, created_text, quoted_json, mentions_json,
+     references_json, headers_json, identity, link_mentions, packed) = values  # fmt: skip
     post = Post(
         Source(source),
         key,
@@ -155,6 +156,7 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         tuple(Defect(kind, detail) for kind, detail in defects),
         headers,
         via,
+        quote_at,
     )
     return PreparedPost(
         post,
@@ -192,7 +194,9 @@ def packed(item: PreparedPost, raw: bytes, packer: compress.Packer) -> PreparedP
     """``item`` with its raw bytes and content compressed: an import worker's share of the
     writer's work, so the single writer is left with less of it."""
     raw_z, dict_id = packer.pack(raw)
-    content_z, _ = compress.pack_content(packer, item.post.text, item.quoted, item.headers)
+    content_z, _ = compress.pack_content(
+        packer, item.post.text, item.quoted, item.headers, item.post.quote_at
+    )
     return replace(item, packed=(raw_z, content_z, dict_id))
 
 
@@ -922,7 +926,9 @@ class Store:
         content = (
             (done[1], done[2])
             if done
-            else compress.pack_content(self.codec, post.text, item.quoted, item.headers)
+            else compress.pack_content(
+                self.codec, post.text, item.quoted, item.headers, post.quote_at
+            )
         )
         self.db.conn.execute(
             "INSERT INTO posts (key, source, message_id, thread_key, author_name, author_address,"
@@ -1346,13 +1352,14 @@ class Store:
     def _post_from_row(self, row: dict[str, Any], defects: list[Defect] | None = None) -> Post:
         """A posts row as a Post; ``defects`` when the caller read them already."""
         if row.get("content") is not None:
-            text, quoted, headers = compress.unpack_content(
+            text, quoted, headers, quote_at = compress.unpack_content(
                 self.codec, row["content"], int(row["content_dict"] or 0)
             )
         else:  # stored by an older version, not converted yet
             text = row["text"] or ""
             quoted = json.loads(row["quoted"] or "[]")
             headers = json.loads(row["headers"] or "{}")
+            quote_at = ()
         return Post(
             source=Source(row["source"]),
             key=row["key"],
@@ -1373,6 +1380,7 @@ class Store:
             defects=tuple(self.defects_of(row["key"]) if defects is None else defects),
             headers=headers,
             via=row.get("via") or "",
+            quote_at=quote_at,
         )
 
 

@@ -137,19 +137,26 @@ class Codec:
 
 
 def pack_content(
-    packer: Packer | Codec, text: str, quoted_json: str, headers_json: str
+    packer: Packer | Codec,
+    text: str,
+    quoted_json: str,
+    headers_json: str,
+    quote_at: Sequence[int] = (),
 ) -> tuple[bytes, int]:
-    """A post's text, quoted parts and headers as one compressed value (they share words)."""
-    document = f'{{"t":{json.dumps(text)},"q":{quoted_json},"h":{headers_json}}}'
+    """A post's text, quoted parts and headers as one compressed value (they share words),
+    and where each quoted part sat (``Post.quote_at``) when there are any."""
+    where = f',"a":{json.dumps(list(quote_at))}' if quote_at else ""
+    document = f'{{"t":{json.dumps(text)},"q":{quoted_json},"h":{headers_json}{where}}}'
     return packer.pack(document.encode("utf-8"))
 
 
 def unpack_content(
     codec: Codec, blob: bytes, dict_id: int
-) -> tuple[str, list[str], dict[str, str]]:
-    """(text, quoted parts, headers) of :func:`pack_content`."""
+) -> tuple[str, list[str], dict[str, str], tuple[int, ...]]:
+    """(text, quoted parts, headers, where the quoted parts sat) of :func:`pack_content`;
+    a value packed before versions kept the places has none ()."""
     document = json.loads(codec.unpack(blob, dict_id))
-    return document["t"], document["q"], document["h"]
+    return document["t"], document["q"], document["h"], tuple(document.get("a", ()))
 
 
 # -- stores written by older versions ------------------------------------------------------

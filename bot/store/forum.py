@@ -349,7 +349,7 @@ def edits_of(store: Store, post_key: str) -> list[PostEdit]:
 
 def _update_post(store: Store, post: Post, raw: bytes) -> None:
     content = compress.pack_content(
-        store.codec, post.text, json.dumps(post.quoted), json.dumps(post.headers)
+        store.codec, post.text, json.dumps(post.quoted), json.dumps(post.headers), post.quote_at
     )
     store.db.execute(
         "UPDATE posts SET thread_key = ?, author_name = ?, author_address = ?, subject = ?,"
