@@ -1321,6 +1321,7 @@ class _Work:
         answered: list[Concern] = []
         # Whom the post addresses, asked once per raiser rather than once per concern.
         addressed: dict[Person, bool] = {}
+        answered_quotes = quotes_answered(post, self.reader.units(post))
         for concern in list(self.concerns.values()):
             if concern.settled or _same_author(post.author, concern.raised_by):
                 continue
@@ -1334,9 +1335,7 @@ class _Work:
             if concern.raised_by not in addressed:
                 addressed[concern.raised_by] = _addresses(post, concern.raised_by)
             # Written right under a quote of it, even one quoted from an older mail.
-            under = not quotes and any(
-                answers_quote_of(post, unit, concern) for unit in self.reader.units(post)
-            )
+            under = not quotes and any(_holds(concern, (b,)) for b in answered_quotes)
             if replies or quotes or under or turn or same_hunk or addressed[concern.raised_by]:
                 updated = replace(
                     concern,
@@ -1395,14 +1394,14 @@ class _Work:
     def _answered_by_raising(self, raised: Post) -> Post | None:
         """The post the raising post answers: its parent, or on a pull request (where every
         comment replies to the root) the last earlier comment on the same lines."""
-        earlier = sorted(
-            (p for p in self.posts_by_key.values() if _same_review_hunk(raised, p)),
-            key=lambda p: (p.created_at, p.key),
+        moment = (raised.created_at, raised.key)
+        earlier = (
+            p
+            for p in self.posts_by_key.values()
+            if (p.created_at, p.key) < moment and _same_review_hunk(raised, p)
         )
-        before = [p for p in earlier if (p.created_at, p.key) < (raised.created_at, raised.key)]
-        if before:
-            return before[-1]
-        return self.reader.by_id.get(_parent_id(raised) or "")
+        latest = max(earlier, key=lambda p: (p.created_at, p.key), default=None)
+        return latest or self.reader.by_id.get(_parent_id(raised) or "")
 
     def _proposer_turn(self, post: Post, concern: Concern) -> bool:
         """In a flat thread (GitHub comments all answer the root) the proposer's next
@@ -1453,12 +1452,7 @@ class _Work:
         else:
             taken_up = []
         for concern in taken_up:
-            self.concerns[concern.id] = replace(
-                self.concerns[concern.id],
-                state=ConcernState.RESOLVED,
-                resolved_by=PostRef.of(post),
-                resolution="adopted",
-            )
+            self._settle(concern, post, "adopted")
 
     def _takes_up_in_a_paragraph(
         self, post: Post, units: Sequence[Unit], concern: Concern, alone: bool = False
@@ -1517,12 +1511,7 @@ class _Work:
         else:
             chosen = []
         for concern in chosen:
-            self.concerns[concern.id] = replace(
-                concern,
-                state=ConcernState.RESOLVED,
-                resolved_by=PostRef.of(post),
-                resolution="accepted",
-            )
+            self._settle(concern, post, "accepted")
 
     # -- new concerns ---------------------------------------------------------------
 
@@ -1660,8 +1649,20 @@ def quote_above(post: Post, unit: Unit) -> str | None:
 def answers_quote_of(post: Post, unit: Unit, concern: Concern) -> bool:
     """Whether ``unit`` sits right under a quote of ``concern``."""
     block = quote_above(post, unit)
-    # Older levels count too: "> > the concern" / "> an answer to it" / then this.
-    return block is not None and _holds(concern, (_NESTED_MARKERS.sub("", block),))
+    return block is not None and _holds(concern, (_unnested(block),))
+
+
+def quotes_answered(post: Post, units: Sequence[Unit]) -> tuple[str, ...]:
+    """The quoted blocks some paragraph of the post sits right under, unnested."""
+    above = dict.fromkeys(quote_above(post, unit) for unit in units)
+    return tuple(_unnested(block) for block in above if block is not None)
+
+
+@lru_cache(maxsize=256)
+def _unnested(block: str) -> str:
+    """A quoted block with older levels' markers removed: "> > the concern" / "> an
+    answer to it" / then this answers both."""
+    return _NESTED_MARKERS.sub("", block)
 
 
 _NESTED_MARKERS = re.compile(r"^(?:\s*>)+ ?", re.MULTILINE)
