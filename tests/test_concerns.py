@@ -836,6 +836,26 @@ def test_the_proposer_taking_up_a_reviewers_idea_owns_its_caveats():
     assert [c.raised_by for c in ledger(root(), suggestion, taken_up).concerns] == [BOB]
 
 
+def test_the_proposer_opening_with_an_objection_to_a_participants_idea_raises_a_concern():
+    # A wish list: Bob adds an item without arguing against anything. Alice, who opened
+    # the thread, objects to his item: that is a concern about it, hers to raise.
+    wish = post(2, BOB, "Required:\n - every setting can go in a profile.\n\nIt would help me.")
+    review = post(
+        3,
+        ALICE,
+        "So one of the issues with that is multiple versions of the tool.\n\n"
+        "Once the settings schema changes, older versions cannot share the file.",
+        reply_to=2,
+    )
+    [concern] = ledger(root(), wish, review).concerns
+    assert (concern.raised_by, concern.post) == (ALICE, "<p3@example.org>")
+    # Answering a question about her own proposal is no review: the issue she names
+    # there is the one Bob asked about, and she raises nothing of her own.
+    question = post(2, BOB, "How do older versions read the new settings?")
+    answer = post(3, ALICE, review.text, reply_to=2)
+    assert [c.raised_by for c in ledger(root(), question, answer).concerns] == [BOB]
+
+
 # Settling a concern gives weight: the directory decides who said "fair enough".
 DIRECTORY = People({"Bob Baker": ("bob@example.org",), "Alice Archer": ("alice@example.org",)})
 

@@ -710,13 +710,23 @@ class ThreadReader:
         list ("[DISCUSS] Maven 4.0.0 wish list") each reply proposes, and the thread's
         opener weighs it as any reviewer would. Unless they open by taking it up ("I liked
         the idea, and investigated ..."): then the design is theirs, and so are its caveats.
+
+        A suggestion need not be worded as one ("required: every setting in a profile"):
+        a reply that opens with an objection ("So one of the issues with that is ...") to
+        a post that neither objects nor asks can only be objecting to what that post put
+        forward. After an objection or a question, the same words are the proposer's
+        answer to it.
         """
-        return (
-            parent is not None
-            and not self.is_proposer(parent.author)
-            and bool(said & _SUGGESTING)
-            and not self._takes_it_up(post)
+        if parent is None or self.is_proposer(parent.author) or self._takes_it_up(post):
+            return False
+        return bool(said & _SUGGESTING) or (
+            not said & _OBJECTING and "question" not in said and self._opens_objecting(post)
         )
+
+    def _opens_objecting(self, post: Post) -> bool:
+        """Whether the post's first sentence carries an objecting form."""
+        opening = self.cues(post)[:1]
+        return bool(opening) and bool(opening[0] & _OBJECTING)
 
     def _takes_it_up(self, post: Post) -> bool:
         """Whether the post opens approving what it answers ("I liked the idea")."""

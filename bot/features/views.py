@@ -76,7 +76,9 @@ logger = logging.getLogger(__name__)
 #    (2026-12-05).
 # 12: an inline reply's paragraph answers the quote right above it: a commitment there
 #    settles that concern, a quote from an older mail answers it too (2026-12-05).
-VIEWS_VERSION = 12
+# 13: the proposer opening with an objection to a participant's post that neither
+#    objects nor asks raises a concern about it (2026-12-05).
+VIEWS_VERSION = 13
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
