@@ -39,7 +39,16 @@ from bot.adapters.archives import (
 )
 from bot.core.mail import Envelope, content_key, parse_mail, unparseable_post
 from bot.model import Post
-from bot.store import InboundMail, IngestCounts, PreparedPost, Store, compress, packed, prepare
+from bot.store import (
+    BULK_COMMIT_MESSAGES,
+    InboundMail,
+    IngestCounts,
+    PreparedPost,
+    Store,
+    compress,
+    packed,
+    prepare,
+)
 from bot.store import parts as parts_store
 
 logger = logging.getLogger(__name__)
@@ -112,7 +121,7 @@ def import_paths(
 ) -> ImportReport:
     """Import files and directories; a file that is not mail is reported, the rest goes on.
 
-    ``report`` (a fresh one by default) is filled in as batches are stored, so a
+    ``report`` (a fresh one by default) is filled in as batches are committed, so a
     caller still holds what was done when the import stops early. ``commit_every``
     messages are committed at once (default: bot.store.BULK_COMMIT_MESSAGES).
     """
@@ -159,16 +168,16 @@ def import_messages(
         return report
     if callable(workers):
         workers = workers()
-    settings = {"commit_every": commit_every} if commit_every else {}
+    group = commit_every or BULK_COMMIT_MESSAGES
     if workers <= 1:
-        with store.bulk_ingest(**settings):
+        with store.bulk_ingest():
             parsed = ((batch, parse_batch(batch, arrived_at)) for batch in batches)
-            _store_all(store, parsed, report, on_progress, commit_every)
+            _store_all(store, parsed, report, on_progress, group)
         return report
     # The workers start before bulk_ingest starts its checkpoint thread (see _worker_pool).
-    with _worker_pool(workers) as pool, store.bulk_ingest(**settings):
+    with _worker_pool(workers) as pool, store.bulk_ingest():
         parsed = _bounded_map(pool, batches, arrived_at, workers * 2, lambda: _dictionary(store))
-        _store_all(store, parsed, report, on_progress, commit_every)
+        _store_all(store, parsed, report, on_progress, group)
     return report
 
 
@@ -177,16 +186,48 @@ def _store_all(
     parsed: Iterable[tuple[list[_Item], list[PreparedPost]]],
     report: ImportReport,
     on_progress: Callable[[int], None] | None,
-    commit_every: int | None = None,
+    group: int | None = None,
 ) -> None:
-    """Store each parsed batch; in pieces of ``commit_every``, each committed, if given."""
+    """Store each parsed batch: one transaction each, or with ``group`` one for every
+    ``group`` messages (:meth:`~bot.store.Store.ingest_group`). What a transaction
+    stored is reported once it is committed."""
+    pieces = _pieces(parsed, group)
+    if group is None:
+        for items in pieces:
+            _stored(report, on_progress, store.ingest_prepared(items), len(items))
+        return
+    for first in pieces:
+        counts, messages = IngestCounts(), 0
+        with store.ingest_group():
+            # The same iterator: the group takes pieces until it holds enough.
+            for items in chain([first], pieces):
+                counts += store.ingest_prepared(items)
+                messages += len(items)
+                if messages >= group:
+                    break
+        _stored(report, on_progress, counts, messages)
+
+
+def _pieces(
+    parsed: Iterable[tuple[list[_Item], list[PreparedPost]]], most: int | None
+) -> Iterator[list[tuple[PreparedPost, bytes]]]:
+    """Each batch's posts with their raw bytes, cut in pieces of ``most`` if larger."""
     for batch, prepared in parsed:
         items = list(zip(prepared, (raw for raw, _, _ in batch), strict=True))
-        step = commit_every or len(items) or 1
+        step = most or len(items) or 1
         for start in range(0, len(items), step):
-            report.counts += store.ingest_prepared(items[start : start + step])
-        if on_progress is not None:
-            on_progress(len(prepared))
+            yield items[start : start + step]
+
+
+def _stored(
+    report: ImportReport,
+    on_progress: Callable[[int], None] | None,
+    counts: IngestCounts,
+    messages: int,
+) -> None:
+    report.counts += counts
+    if on_progress is not None:
+        on_progress(messages)
 
 
 def _messages(files: list[Path], report: ImportReport) -> Iterator[RawMessage]:

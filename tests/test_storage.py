@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from bench.ingest import build_archive
 from bot.adapters.archives import RawMessage, iter_paths, read_messages
 from bot.core.mail import body_hash
-from bot.ingest import import_messages, import_paths
+from bot.ingest import ImportReport, import_messages, import_paths
 from bot.store import Store, compress
 from bot.store.migrations import migrations
 from tests.corpus import corpus_path
@@ -113,6 +114,29 @@ def test_mail_before_the_dictionary_is_compressed_again_once_it_is_trained(tmp_p
     assert store.db.execute("SELECT DISTINCT dict_id FROM raw_messages").fetchall() == [(1,)]
     assert store.db.execute("SELECT DISTINCT content_dict FROM posts").fetchall() == [(1,)]
     assert sorted(_stored_raws(store)) == sorted([*first, *_mails(1, "trigger")])
+
+
+def test_an_interrupted_import_keeps_and_reports_the_groups_it_committed(tmp_path: Path):
+    # Groups of 400: the first is committed; the second trains the dictionary, then the
+    # archive breaks off, and the whole second group goes, its dictionary with it.
+    def archive() -> Iterator[RawMessage]:
+        yield from (RawMessage(raw, "test") for raw in _mails(600, "cut"))
+        raise OSError("the disk went away")
+
+    store = Store.open(tmp_path / "q.db")
+    report = ImportReport()
+    with pytest.raises(OSError, match="went away"):
+        import_messages(store, archive(), report, workers=1, commit_every=400)
+    assert report.counts.new == 400
+    assert store.db.execute("SELECT count(*) FROM raw_messages").fetchone()[0] == 400
+    assert store.db.execute("SELECT count(*) FROM raw_dictionaries").fetchone()[0] == 0
+    # The store goes on: the next import trains a dictionary that is really stored,
+    # and every message, before and after, comes back byte for byte.
+    more = _mails(200, "after")
+    import_messages(store, [RawMessage(raw, "test") for raw in more], workers=1)
+    assert sorted(_stored_raws(Store.open_reader(tmp_path / "q.db"))) == sorted(
+        [*_mails(600, "cut")[:400], *more]
+    )
 
 
 def _as_an_older_version_stored_it(db: Path) -> None:

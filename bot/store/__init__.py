@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -390,10 +390,9 @@ class Store:
         self.defer_rfc_links = False
         # Threads the ingest under way added posts to (see _link_closing_threads).
         self._touched_threads: set[str] = set()
-        # Within bulk_ingest(), and how many messages its open transaction holds.
+        # Within bulk_ingest(), and within ingest_group().
         self._bulk = False
-        self._uncommitted = 0
-        self._commit_every = BULK_COMMIT_MESSAGES
+        self._in_group = False
         # The WAL's length in pages, as checkpoint_aside's thread last saw it.
         self._wal_pages = 0
         # Within copies_from(): the source the ingested mail was fetched from.
@@ -488,20 +487,15 @@ class Store:
         return self._codec
 
     @contextmanager
-    def bulk_ingest(self, commit_every: int = BULK_COMMIT_MESSAGES) -> Iterator[None]:
+    def bulk_ingest(self) -> Iterator[None]:
         """Settings for many ingests in a row (an archive import), restored afterwards.
 
         - A bigger page cache: the indexes a message is looked up and inserted in
           outgrow SQLite's default 2 MB after a few thousand messages, and every
           miss is a read. It is bounded, so memory does not grow with the archive.
-        - One commit per BULK_COMMIT_MESSAGES messages rather than per ingest.
-          Messages land all over every index, so each commit writes most of the
-          index pages it touched; the fewer commits, the fewer writes. Each ingest
-          is still all or nothing, and an interrupted import keeps every ingest
-          that finished (the open group is committed on the way out).
         - WAL checkpoints in a thread of their own (see _checkpoint_aside), and
-          one in this thread between two groups, so the WAL starts over: a WAL
-          that only grows makes every page read slower.
+          one in this thread after each :meth:`ingest_group`, so the WAL starts
+          over: a WAL that only grows makes every page read slower.
         - RFC links (which threads form one RFC) are recomputed once at the end
           instead of after every ingest: the result is the same, since they are
           computed from all stored links, and nothing during an ingest reads them.
@@ -509,9 +503,8 @@ class Store:
         cache_size = self.db.conn.execute("PRAGMA cache_size").fetchone()[0]
         self.db.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
         self._bulk = True
-        self._commit_every = commit_every
         try:
-            with self.checkpoint_aside(), self._grouped_commits():
+            with self.checkpoint_aside():
                 yield
         finally:
             self._bulk = False
@@ -522,28 +515,44 @@ class Store:
             self.db.conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
 
     @contextmanager
-    def _grouped_commits(self) -> Iterator[None]:
-        if self.db.conn.in_transaction:
-            yield  # the caller's transaction decides
-            return
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        self._uncommitted = 0
-        try:
-            yield
-        finally:
-            if self.db.conn.in_transaction:
-                self.db.conn.execute("COMMIT")
+    def ingest_group(self) -> Iterator[None]:
+        """The ingests inside are one transaction: committed together, or not at all.
 
-    def _commit_group(self, messages: int) -> None:
-        """In bulk_ingest(): count an ingest's messages, commit once there are enough."""
-        self._uncommitted += messages
-        if self._uncommitted >= self._commit_every and self.db.conn.in_transaction:
-            self.db.conn.execute("COMMIT")
+        How an import commits BULK_COMMIT_MESSAGES messages at once rather than each
+        batch: messages land all over every index, so each commit writes most of the
+        index pages it touched, and the fewer commits, the fewer writes. The ingests
+        inside skip the savepoint that would make each all or nothing on its own: a
+        savepoint copies every page its ingest changes into a journal first (14% of
+        the writer's CPU in a 100,000-message import, 2026-12-05). So an interrupted
+        group keeps nothing, and the groups before it everything.
+        """
+        if self.db.conn.in_transaction:
+            raise RuntimeError("ingest_group() opens a transaction of its own")
+        self._in_group = True
+        try:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            self._forget_dictionary()
+            raise
+        finally:
+            self._in_group = False
+        if self._bulk:
             # The checkpoint thread has copied most of the WAL by now; finishing here,
             # between two transactions, lets the next one start the WAL over.
             self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            self.db.conn.execute("BEGIN IMMEDIATE")
-            self._uncommitted = 0
+
+    def _ingest_unit(self) -> AbstractContextManager[object]:
+        """What an ingest is all or nothing in: its own transaction (or savepoint, in a
+        caller's transaction), or within :meth:`ingest_group` the group's."""
+        return nullcontext() if self._in_group else self.db.atomic()
+
+    def _forget_dictionary(self) -> None:
+        """After a rollback: a dictionary trained in what was rolled back is gone from
+        the store, so the codec is read again rather than go on compressing with it
+        (its id would be given to the next one trained)."""
+        self._codec = None
+        self._undictionaried = None
 
     @contextmanager
     def checkpoint_aside(self, every: float = 0.05, writer_pages: int = 0) -> Iterator[None]:
@@ -714,30 +723,45 @@ class Store:
         inbox_ids = list(done_inbox_ids)
         now = to_text(datetime.now(UTC))
         counts = _Counts()
-        with self.db.atomic():
-            parts = raw_parts or {}
-            self._train_if_due([raw for item, raw in items if item.raw_key not in parts])
-            batch = _Batch(self._referenced([item.post.message_id for item, _ in items]), parts)
-            self._touched_threads = set()
-            for item, raw in items:
-                if until is not None and counts.read and time.monotonic() >= until:
-                    inbox_ids = inbox_ids[: counts.read]
-                    break
-                self._ingest_one(item, raw, now, batch, counts)
-            batch.flush(self.db.conn)
-            self.db.conn.executemany(
-                "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in inbox_ids]
-            )
-            self._link_closing_threads(self._touched_threads)
-            if self._rfc_links_stale and not self._bulk:
-                touched, self._rfc_links_stale = self._rfc_links_stale, set()
-                if self.defer_rfc_links:
-                    rfc_store.mark_stale(self, touched)
-                else:
-                    rfc_store.refresh_rfc_links(self, touched)
-        if self._bulk:
-            self._commit_group(len(items))
+        dictionary = self.codec.current
+        try:
+            with self._ingest_unit():
+                self._ingest_all(items, inbox_ids, raw_parts or {}, now, counts, until)
+        except BaseException:
+            if self.codec.current != dictionary:
+                self._forget_dictionary()  # trained in what was rolled back
+            raise
         return counts.result()
+
+    def _ingest_all(
+        self,
+        items: list[tuple[PreparedPost, bytes]],
+        inbox_ids: list[int],
+        parts: Mapping[str, str],
+        now: str,
+        counts: _Counts,
+        until: float | None,
+    ) -> None:
+        """The body of ingest_prepared, in its transaction."""
+        self._train_if_due([raw for item, raw in items if item.raw_key not in parts])
+        batch = _Batch(self._referenced([item.post.message_id for item, _ in items]), parts)
+        self._touched_threads = set()
+        for item, raw in items:
+            if until is not None and counts.read and time.monotonic() >= until:
+                inbox_ids = inbox_ids[: counts.read]
+                break
+            self._ingest_one(item, raw, now, batch, counts)
+        batch.flush(self.db.conn)
+        self.db.conn.executemany(
+            "DELETE FROM inbox WHERE id = ?", [(inbox_id,) for inbox_id in inbox_ids]
+        )
+        self._link_closing_threads(self._touched_threads)
+        if self._rfc_links_stale and not self._bulk:
+            touched, self._rfc_links_stale = self._rfc_links_stale, set()
+            if self.defer_rfc_links:
+                rfc_store.mark_stale(self, touched)
+            else:
+                rfc_store.refresh_rfc_links(self, touched)
 
     def known_raw(self, content_keys: list[str]) -> set[str]:
         """Which of these raw messages were ingested before (as new or as duplicates)."""
