@@ -923,6 +923,32 @@ def test_the_raiser_owning_a_mistake_settles_the_point_and_may_ask_something_new
     assert [c.state for c in concerns[1:]] == [ConcernState.OPEN]
 
 
+def test_a_review_comment_answers_its_lines_not_the_conversation():
+    # Bob asks in the conversation; Carol raises a point on the diff. Alice's next word
+    # is a review comment on Carol's lines: it answers Carol's point, and Bob's waits.
+    asked = post(2, BOB, "I am concerned that nobody owns the migration tooling.", reply_to=1)
+    on_lines = _review_comment(3, CAROL, "I am not sure TOML tables read well for plugins.")
+    answer = _review_comment(4, ALICE, "Tables are what every plugin already reads in Cargo.")
+    states = {c.raised_by: c.state for c in ledger(root(), asked, on_lines, answer).concerns}
+    assert states == {BOB: ConcernState.OPEN, CAROL: ConcernState.ANSWERED}
+
+
+def test_seconding_a_concern_does_not_answer_it():
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    seconded = post(3, CAROL, "+1, I agree with Bob on this.", reply_to=2)
+    [concern] = ledger(root(), raised, seconded).concerns
+    assert concern.state is ConcernState.OPEN
+    # Agreeing and then arguing the other way does answer it.
+    answered = post(
+        3,
+        CAROL,
+        "I agree it matters, but the loader reads both formats for two releases.",
+        reply_to=2,
+    )
+    [concern] = ledger(root(), raised, answered).concerns
+    assert concern.state is ConcernState.ANSWERED
+
+
 # Carol suggests something in answer to the proposal; Bob objects to Carol's idea.
 _CAROLS_IDEA = "Maybe we could also keep a JSON variant of the config for tools."
 _BOBS_OBJECTION = "I am concerned that a third format doubles what every plugin must read."

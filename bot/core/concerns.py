@@ -780,6 +780,7 @@ def _first_posts_by_author(posts: Sequence[Post]) -> frozenset[str]:
 
 
 _SUGGESTING = frozenset({"wish", "counter_proposal"})
+_SECONDING = frozenset({"approval", "seconding"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
 
 
@@ -1332,6 +1333,9 @@ class _Work:
         # Whom the post addresses, asked once per raiser rather than once per concern.
         addressed: dict[Person, bool] = {}
         answered_quotes = quotes_answered(post, self.reader.units(post))
+        # "I support this, ..." or "+1" to a post that raised concerns seconds them: it
+        # answers none (the proposer's "Agreed" takes them up, and does).
+        seconds = not by_proposer and self._opens_seconding(post)
         for concern in list(self.concerns.values()):
             if concern.settled or _same_author(post.author, concern.raised_by):
                 continue
@@ -1339,7 +1343,7 @@ class _Work:
             quotes = _quotes(post, concern)
             # An inline reply shows what it answers by what it quotes: a reply that quotes
             # other parts of the message and not this concern is answering those.
-            replies = replies and (quotes or not _direct_quotes(post))
+            replies = replies and (quotes or not _direct_quotes(post)) and not seconds
             turn = by_proposer and self._proposer_turn(post, concern)
             same_hunk = _same_review_hunk(post, self.posts_by_key.get(concern.post))
             if concern.raised_by not in addressed:
@@ -1369,6 +1373,11 @@ class _Work:
             rest = [c for c in answered if c not in owned]
             if rest:
                 self._apply_adoption(post, rest, by_proposer=False)
+
+    def _opens_seconding(self, post: Post) -> bool:
+        """Whether the post opens agreeing, with no "but" after it."""
+        opening = self.reader.cues(post)[:1]
+        return bool(opening) and bool(opening[0] & _SECONDING) and "contrast" not in opening[0]
 
     def _concedes(self, post: Post) -> bool:
         """An answer that opens by giving the point up ("Sure, and I don't even claim
@@ -1415,9 +1424,14 @@ class _Work:
 
     def _proposer_turn(self, post: Post, concern: Concern) -> bool:
         """In a flat thread (GitHub comments all answer the root) the proposer's next
-        comment after a concern is their answer to it, unless they spoke in between."""
+        comment after a concern is their answer to it, unless they spoke in between.
+
+        Not a review comment: written on lines of the diff, it answers what was said
+        on those lines (:func:`_same_review_hunk`), not the conversation's comments."""
         raised = self.posts_by_key.get(concern.post)
         if raised is None or _parent_id(raised) != _parent_id(post) or _parent_id(post) is None:
+            return False
+        if _REVIEW_COMMENT.search(post.text):
             return False
         since, now = (raised.created_at, raised.key), (post.created_at, post.key)
         return not any(since < moment < now for moment in self.reader.proposer_posts)

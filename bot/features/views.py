@@ -78,7 +78,9 @@ logger = logging.getLogger(__name__)
 #    settles that concern, a quote from an older mail answers it too (2026-12-05).
 # 13: the proposer opening with an objection to a participant's post that neither
 #    objects nor asks raises a concern about it (2026-12-05).
-VIEWS_VERSION = 13
+# 14: a review comment answers its lines, not the conversation's concerns; "+1, I
+#    agree" to a concern seconds it and answers nothing (2026-12-05).
+VIEWS_VERSION = 14
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
