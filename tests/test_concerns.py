@@ -933,6 +933,17 @@ def test_a_review_comment_answers_its_lines_not_the_conversation():
     assert states == {BOB: ConcernState.OPEN, CAROL: ConcernState.ANSWERED}
 
 
+def test_in_a_flat_thread_whom_a_concern_is_put_to_answers_it_next():
+    # GitHub comments all reply to the issue; Bob puts his point to Carol by name.
+    raised = post(2, BOB, "Carol, I am not sure the loader can read both formats.", reply_to=1)
+    bystander = post(3, Person("Dan Dorn", "dan@example.org"), "The docs build is red.", reply_to=1)
+    [concern] = ledger(root(), raised, bystander).concerns
+    assert concern.state is ConcernState.OPEN
+    carol = post(4, CAROL, "It reads both for two releases, then warns.", reply_to=1)
+    [concern] = ledger(root(), raised, bystander, carol).concerns
+    assert [a.author for a in concern.answered_by] == [CAROL.display]
+
+
 def test_seconding_a_concern_does_not_answer_it():
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
     seconded = post(3, CAROL, "+1, I agree with Bob on this.", reply_to=2)

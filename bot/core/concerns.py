@@ -1204,6 +1204,8 @@ class _Work:
     texts: dict[str, list[str]] = field(default_factory=dict)
     posts: dict[str, Post] = field(default_factory=dict)
     posts_by_key: dict[str, Post] = field(default_factory=dict)
+    # When each author (by address, else name) last posted: (created_at, key).
+    last_spoke: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     errors: list[CommandError] = field(default_factory=list)
@@ -1227,6 +1229,7 @@ class _Work:
         if _id_of(post):
             self.posts[_id_of(post) or ""] = post
         self.posts_by_key[post.key] = post
+        self.last_spoke[_speaker(post.author)] = (post.created_at, post.key)
 
     # -- threading ----------------------------------------------------------------
 
@@ -1344,7 +1347,9 @@ class _Work:
             # An inline reply shows what it answers by what it quotes: a reply that quotes
             # other parts of the message and not this concern is answering those.
             replies = replies and (quotes or not _direct_quotes(post)) and not seconds
-            turn = by_proposer and self._proposer_turn(post, concern)
+            turn = (by_proposer and self._proposer_turn(post, concern)) or self._addressee_turn(
+                post, concern
+            )
             same_hunk = _same_review_hunk(post, self.posts_by_key.get(concern.post))
             if concern.raised_by not in addressed:
                 addressed[concern.raised_by] = _addresses(post, concern.raised_by)
@@ -1435,6 +1440,17 @@ class _Work:
             return False
         since, now = (raised.created_at, raised.key), (post.created_at, post.key)
         return not any(since < moment < now for moment in self.reader.proposer_posts)
+
+    def _addressee_turn(self, post: Post, concern: Concern) -> bool:
+        """In a flat thread, a concern put to someone ("@Happypig375 I'm not following
+        what you mean, ...") is answered by the next comment they write."""
+        raised = self.posts_by_key.get(concern.post)
+        if raised is None or _parent_id(raised) != _parent_id(post) or _parent_id(post) is None:
+            return False
+        if not _addresses(raised, post.author):
+            return False
+        before = self.last_spoke.get(_speaker(post.author))
+        return before is None or before < (raised.created_at, raised.key)
 
     # -- who may settle a concern -----------------------------------------------------
 
@@ -1651,6 +1667,10 @@ def _id_of(post: Post) -> str | None:
 
 def _forum_id(topic: str, number: str) -> str:
     return f"{topic}#{number}"
+
+
+def _speaker(person: Person) -> str:
+    return (person.address or person.name).casefold()
 
 
 def _same_author(one: Person, other: Person) -> bool:

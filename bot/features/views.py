@@ -80,7 +80,9 @@ logger = logging.getLogger(__name__)
 #    objects nor asks raises a concern about it (2026-12-05).
 # 14: a review comment answers its lines, not the conversation's concerns; "+1, I
 #    agree" to a concern seconds it and answers nothing (2026-12-05).
-VIEWS_VERSION = 14
+# 15: in a flat thread, whom a concern is put to answers it with their next comment
+#    (2026-12-05).
+VIEWS_VERSION = 15
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
