@@ -944,6 +944,30 @@ def test_in_a_flat_thread_whom_a_concern_is_put_to_answers_it_next():
     assert [a.author for a in concern.answered_by] == [CAROL.display]
 
 
+@pytest.mark.parametrize(
+    ("quote_at", "state"), [(1, ConcernState.ANSWERED), (0, ConcernState.OPEN)]
+)
+def test_a_reply_above_the_old_mail_answers_all_of_it(quote_at: int, state: ConcernState):
+    # Carol keeps only the mail's first line below her answer: she answers the mail.
+    # Written under that line instead, her answer is to that line alone.
+    raised = post(
+        2,
+        BOB,
+        "I like the plan overall.\n\nI am concerned that the migration breaks old plugins.",
+        reply_to=1,
+    )
+    reply = post(
+        3,
+        CAROL,
+        "We checked: old plugins keep working, the loader reads both.",
+        reply_to=2,
+        quoted=("I like the plan overall.",),
+    )
+    reply = replace(reply, quote_at=(quote_at,))
+    [concern] = ledger(root(), raised, reply).concerns
+    assert concern.state is state
+
+
 def test_seconding_a_concern_does_not_answer_it():
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
     seconded = post(3, CAROL, "+1, I agree with Bob on this.", reply_to=2)

@@ -1345,8 +1345,10 @@ class _Work:
             replies = parent_id is not None and parent_id in self.raised_in[concern.id]
             quotes = _quotes(post, concern)
             # An inline reply shows what it answers by what it quotes: a reply that quotes
-            # other parts of the message and not this concern is answering those.
-            replies = replies and (quotes or not _direct_quotes(post)) and not seconds
+            # other parts of the message and not this concern is answering those. A reply
+            # written above the old mail answers all of it, however much it kept.
+            inline = bool(_direct_quotes(post)) and not _top_posted(post)
+            replies = replies and (quotes or not inline) and not seconds
             turn = (by_proposer and self._proposer_turn(post, concern)) or self._addressee_turn(
                 post, concern
             )
@@ -1755,6 +1757,15 @@ def _same_review_hunk(post: Post, other: Post | None) -> bool:
     if not (_REVIEW_COMMENT.search(post.text) and _REVIEW_COMMENT.search(other.text)):
         return False
     return post.quoted[0].strip() == other.quoted[0].strip()
+
+
+def _top_posted(post: Post) -> bool:
+    """Whether all of the post's own text comes before what it quotes: the quote is the
+    old mail kept below the answer, not the parts of it an inline reply answers."""
+    if not post.quote_at:
+        return False  # stored before quote positions were kept, or quoting nothing
+    written = sum(1 for line in post.text.splitlines() if line.strip())
+    return min(post.quote_at) >= written > 0
 
 
 def _direct_quotes(post: Post) -> tuple[str, ...]:
