@@ -968,6 +968,33 @@ def test_a_reply_above_the_old_mail_answers_all_of_it(quote_at: int, state: Conc
     assert concern.state is state
 
 
+def test_a_drawback_named_and_accepted_in_one_breath_is_settled_as_it_is_raised():
+    text = (
+        "For me the main drawback is that the signing key must be retrievable.\n\n"
+        "That's a shame, but it's good enough for alpha."
+    )
+    [concern] = ledger(root(), post(2, BOB, text, reply_to=1)).concerns
+    assert (concern.state, concern.resolution) == (ConcernState.RESOLVED, "accepted")
+    # Named and left standing, it stays open.
+    alone = "For me the main drawback is that the signing key must be retrievable."
+    [concern] = ledger(root(), post(2, BOB, alone, reply_to=1)).concerns
+    assert concern.state is ConcernState.OPEN
+
+
+def test_the_proposer_giving_in_to_a_decision_settles_it():
+    decision = post(
+        2,
+        BOB,
+        "The team discussed this RFC. I am not sure there is enough motivation to add the"
+        " syntax now, so we are postponing it.",
+        reply_to=1,
+    )
+    [concern] = ledger(
+        root(), decision, post(3, ALICE, "@bob That's a shame :(", reply_to=2)
+    ).concerns
+    assert concern.state is ConcernState.RESOLVED
+
+
 def test_seconding_a_concern_does_not_answer_it():
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
     seconded = post(3, CAROL, "+1, I agree with Bob on this.", reply_to=2)

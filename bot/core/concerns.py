@@ -881,6 +881,8 @@ _ADOPTS = re.compile(
     rf"|{_COMMITS}"
     r"|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your)\s+(?:catch|suggestion|feedback|point|input)\b"
     r"|\b(?:sounds|seems)\s+(?:reasonable|good|fine)\s+to\s+me\b"
+    # Giving in to a decision against the proposal: "@aturon That's a shame :(".
+    r"|\b(?:that's|that\s+is|what)\s+a\s+(?:shame|pity)\b|\boh\s+well\b"
     # The proposal says so already: "Yes as mentioned [here](...)".
     r"|^(?:yes|yeah|yep|right)\b[,.]?\s+(?:as\s+(?:already\s+)?(?:mentioned|stated|described|noted)"
     r"|(?:it|this|that)\s+is\s+already\s+(?:mentioned|stated|described|covered|there))\b"
@@ -1577,6 +1579,20 @@ class _Work:
                 finding.cue,
                 finding.source,
             )
+            if self._vouched(post) and self._accepted_at_once(post, finding):
+                self._settle(self.concerns[concern_id], post, "accepted")
+
+    def _accepted_at_once(self, post: Post, finding: Finding) -> bool:
+        """Named and accepted in one breath ("For me the main drawback is that the key
+        must be retrievable. That's a shame, but it's good enough for alpha."): the
+        sentence right after the point accepts it, and it is settled as it is raised."""
+        units = self.reader.units(post)
+        following = [
+            units[at + 1]
+            for at, unit in enumerate(units[:-1])
+            if unit.text == finding.sentences[-1]
+        ]
+        return any(_ACCEPTS.search(unit.probe) for unit in following[:1])
 
     def _rebuts(self, post: Post, parent: Post, finding: Finding) -> bool:
         """Defending what the parent challenged, on its topic: that answers the concern.
