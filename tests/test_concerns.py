@@ -123,6 +123,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "That could end up duplicating the local repository cache.",
         "IMHO, there is zero reason to teach the loader what branches already do.",
         "I'm not saying the loader is wrong, but its error messages are confusing.",
+        "I am confused about why the loader needs a second format.",
         "I'd prefer a separate file for the plugin settings.",
         "I am actually leaning toward keeping XML and reading TOML on top of it.",
         "It has some rough edges, though.",
@@ -218,6 +219,7 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "If we were to have the precious class, I would not oppose teaching git clean about"
         " it, too.",
         "+1",
+        "Ok, I was confused by the different takes on the 3.0.0 release.",
     ],
 )
 def test_look_alikes_raise_nothing(text: str):

@@ -109,7 +109,9 @@ DOUBT = _cue(
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
     r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b",
-    r"\bunconvinced\b|\bunclear\b|\bconfus(?:ing|ed)\b|\bdubious\b|\bskeptic|\bsceptic",
+    # "ok, I was confused by the different takes" owns a misunderstanding that is over.
+    r"\bunconvinced\b|\bunclear\b|\bconfusing\b|(?<!\bwas\s)(?<!\bgot\s)\bconfused\b|\bdubious\b"
+    r"|\bskeptic|\bsceptic",
     # "I'm wondering if code from gccrs could help with it" offers help; it doubts nothing.
     r"(?:\bi\s+(?:do\s+)?wonder\b|\bwondering\s+(?:if|whether|why|how)\b)"
     r"(?!(?:\s+[\w'-]+){1,6}?\s+(?:could|can|might)\s+(?:help|be\s+(?:used|useful|reused)|serve)\b)",

@@ -86,7 +86,9 @@ logger = logging.getLogger(__name__)
 #    (2026-12-05).
 # 17: a drawback named and accepted in one breath is settled as it is raised; the
 #    proposer's "That's a shame" to a decision gives in to it (2026-12-05).
-VIEWS_VERSION = 17
+# 18: "I was confused by ..." owns a misunderstanding that is over; it doubts nothing
+#    (2026-12-05).
+VIEWS_VERSION = 18
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
