@@ -1002,7 +1002,17 @@ def test_seconding_a_concern_does_not_answer_it():
     seconded = post(3, CAROL, "+1, I agree with Bob on this.", reply_to=2)
     [concern] = ledger(root(), raised, seconded).concerns
     assert concern.state is ConcernState.OPEN
-    # Agreeing and then arguing the other way does answer it.
+    # Agreeing, then saying why the point is taken care of, answers it ...
+    fixed = post(
+        3,
+        CAROL,
+        "+1. The migration was the worry here. The loader now reads both formats, and old"
+        " plugins pass every test.",
+        reply_to=2,
+    )
+    [concern] = ledger(root(), raised, fixed).concerns
+    assert concern.state is ConcernState.ANSWERED
+    # ... and so does agreeing and then arguing the other way.
     answered = post(
         3,
         CAROL,

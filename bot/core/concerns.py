@@ -386,6 +386,8 @@ RESTATED_SHARE = 0.5
 RESTATED_SHARE_OF_LONGER = 0.3
 # A proposer's agreement this short takes a point up; a longer answer argues on.
 ADOPTION_SENTENCES = 4
+# A reply agreeing with a post's concerns in at most this many sentences seconds them.
+SECONDING_SENTENCES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -1384,9 +1386,14 @@ class _Work:
                 self._apply_adoption(post, rest, by_proposer=False)
 
     def _opens_seconding(self, post: Post) -> bool:
-        """Whether the post opens agreeing, with no "but" after it."""
-        opening = self.reader.cues(post)[:1]
-        return bool(opening) and bool(opening[0] & _SECONDING) and "contrast" not in opening[0]
+        """Whether the post agrees and no more: a short "+1, I agree with Bob", or an
+        opening that agrees and objects alike ("I support this, ... I'm not yet
+        convinced"). "+1, the concern is addressed in rc2 because ..." goes on to
+        answer it."""
+        cues = self.reader.cues(post)
+        if not cues or not cues[0] & _SECONDING or "contrast" in cues[0]:
+            return False
+        return len(cues) <= SECONDING_SENTENCES or bool(cues[0] & _OBJECTING)
 
     def _concedes(self, post: Post) -> bool:
         """An answer that opens by giving the point up ("Sure, and I don't even claim

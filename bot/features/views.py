@@ -88,7 +88,9 @@ logger = logging.getLogger(__name__)
 #    proposer's "That's a shame" to a decision gives in to it (2026-12-05).
 # 18: "I was confused by ..." owns a misunderstanding that is over; it doubts nothing
 #    (2026-12-05).
-VIEWS_VERSION = 18
+# 19: agreeing seconds a concern only when that is all the reply says, or it piles on;
+#    "+1. ... The loader now reads both formats" answers it (2026-12-05).
+VIEWS_VERSION = 19
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
