@@ -725,15 +725,18 @@ class ThreadReader:
             not said & _OBJECTING and "question" not in said and self._opens_objecting(post)
         )
 
+    def opening(self, post: Post) -> frozenset[str]:
+        """The cue families of the post's first sentence (none for an empty post)."""
+        cues = self.cues(post)
+        return cues[0] if cues else frozenset()
+
     def _opens_objecting(self, post: Post) -> bool:
         """Whether the post's first sentence carries an objecting form."""
-        opening = self.cues(post)[:1]
-        return bool(opening) and bool(opening[0] & _OBJECTING)
+        return bool(self.opening(post) & _OBJECTING)
 
     def _takes_it_up(self, post: Post) -> bool:
         """Whether the post opens approving what it answers ("I liked the idea")."""
-        opening = self.cues(post)[:1]
-        return bool(opening) and "approval" in opening[0]
+        return "approval" in self.opening(post)
 
     def is_proposer(self, person: Person) -> bool:
         return any(_same_author(person, proposer) for proposer in self.proposers)
@@ -1343,18 +1346,20 @@ class _Work:
         # "I support this, ..." or "+1" to a post that raised concerns seconds them: it
         # answers none (the proposer's "Agreed" takes them up, and does).
         seconds = not by_proposer and self._opens_seconding(post)
+        # An inline reply shows what it answers by what it quotes (below); a reply written
+        # above the old mail answers all of it, however much it kept.
+        inline = bool(_direct_quotes(post)) and not _top_posted(post)
+        put_to: dict[str, bool] = {}
         for concern in list(self.concerns.values()):
             if concern.settled or _same_author(post.author, concern.raised_by):
                 continue
             replies = parent_id is not None and parent_id in self.raised_in[concern.id]
             quotes = _quotes(post, concern)
-            # An inline reply shows what it answers by what it quotes: a reply that quotes
-            # other parts of the message and not this concern is answering those. A reply
-            # written above the old mail answers all of it, however much it kept.
-            inline = bool(_direct_quotes(post)) and not _top_posted(post)
+            # An inline reply that quotes other parts of the message and not this concern
+            # is answering those.
             replies = replies and (quotes or not inline) and not seconds
             turn = (by_proposer and self._proposer_turn(post, concern)) or self._addressee_turn(
-                post, concern
+                post, concern, put_to
             )
             same_hunk = _same_review_hunk(post, self.posts_by_key.get(concern.post))
             if concern.raised_by not in addressed:
@@ -1390,10 +1395,10 @@ class _Work:
         opening that agrees and objects alike ("I support this, ... I'm not yet
         convinced"). "+1, the concern is addressed in rc2 because ..." goes on to
         answer it."""
-        cues = self.reader.cues(post)
-        if not cues or not cues[0] & _SECONDING or "contrast" in cues[0]:
+        opening = self.reader.opening(post)
+        if not opening & _SECONDING or "contrast" in opening:
             return False
-        return len(cues) <= SECONDING_SENTENCES or bool(cues[0] & _OBJECTING)
+        return len(self.reader.cues(post)) <= SECONDING_SENTENCES or bool(opening & _OBJECTING)
 
     def _concedes(self, post: Post) -> bool:
         """An answer that opens by giving the point up ("Sure, and I don't even claim
@@ -1444,24 +1449,32 @@ class _Work:
 
         Not a review comment: written on lines of the diff, it answers what was said
         on those lines (:func:`_same_review_hunk`), not the conversation's comments."""
-        raised = self.posts_by_key.get(concern.post)
-        if raised is None or _parent_id(raised) != _parent_id(post) or _parent_id(post) is None:
-            return False
-        if _REVIEW_COMMENT.search(post.text):
+        raised = self._raised_beside(post, concern)
+        if raised is None or _REVIEW_COMMENT.search(post.text):
             return False
         since, now = (raised.created_at, raised.key), (post.created_at, post.key)
         return not any(since < moment < now for moment in self.reader.proposer_posts)
 
-    def _addressee_turn(self, post: Post, concern: Concern) -> bool:
+    def _addressee_turn(self, post: Post, concern: Concern, put_to: dict[str, bool]) -> bool:
         """In a flat thread, a concern put to someone ("@Happypig375 I'm not following
-        what you mean, ...") is answered by the next comment they write."""
-        raised = self.posts_by_key.get(concern.post)
-        if raised is None or _parent_id(raised) != _parent_id(post) or _parent_id(post) is None:
+        what you mean, ...") is answered by the next comment they write. ``put_to``:
+        whether each raising post addresses this post's author, asked once per post."""
+        raised = self._raised_beside(post, concern)
+        if raised is None:
             return False
-        if not _addresses(raised, post.author):
-            return False
+        if raised.key not in put_to:
+            put_to[raised.key] = _addresses(raised, post.author)
         before = self.last_spoke.get(_speaker(post.author))
-        return before is None or before < (raised.created_at, raised.key)
+        return put_to[raised.key] and (before is None or before < (raised.created_at, raised.key))
+
+    def _raised_beside(self, post: Post, concern: Concern) -> Post | None:
+        """The post that raised ``concern``, if it answers what ``post`` answers: in a
+        flat thread (GitHub comments all answer the root) both hang off one parent."""
+        raised = self.posts_by_key.get(concern.post)
+        parent_id = _parent_id(post)
+        if raised is None or parent_id is None or _parent_id(raised) != parent_id:
+            return None
+        return raised
 
     # -- who may settle a concern -----------------------------------------------------
 

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -327,26 +327,41 @@ class _Database(Database):
     ("database is locked") when another process committed in between, busy
     timeout or not; one that begins IMMEDIATE waits its turn for the lock instead.
     That is what lets `quorum import` write while `quorum run` does.
+
+    ``on_rollback`` is called after a transaction or savepoint is rolled back: the
+    store's memory of what it wrote (a compression dictionary) must go with it.
     """
+
+    on_rollback: Callable[[], None] | None = None
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:
         if self.conn.in_transaction:
-            with super().atomic():
-                yield self
+            try:
+                with super().atomic():
+                    yield self
+            except BaseException:
+                self._rolled_back()
+                raise
             return
         _begin_immediate(self.conn)
         try:
             yield self
         except BaseException:
             self.rollback()
+            self._rolled_back()
             raise
         else:
             try:
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.rollback()
+                self._rolled_back()
                 raise
+
+    def _rolled_back(self) -> None:
+        if self.on_rollback is not None:
+            self.on_rollback()
 
 
 # While another process holds the write lock, try again this often (seconds) ...
@@ -427,6 +442,7 @@ class Store:
             migrations.apply(db)
             _apply_feature_migrations(db)
             store = cls(db)
+            db.on_rollback = store._forget_dictionary
             _run_backfills(store)
             # Marks a `quorum run` left (it regroups them at its next refresh), taken
             # in here so a command reading RFCs after it sees them joined.
@@ -532,9 +548,6 @@ class Store:
         try:
             with self.db.atomic():
                 yield
-        except BaseException:
-            self._forget_dictionary()
-            raise
         finally:
             self._in_group = False
         if self._bulk:
@@ -548,9 +561,9 @@ class Store:
         return nullcontext() if self._in_group else self.db.atomic()
 
     def _forget_dictionary(self) -> None:
-        """After a rollback: a dictionary trained in what was rolled back is gone from
-        the store, so the codec is read again rather than go on compressing with it
-        (its id would be given to the next one trained)."""
+        """After any rollback (``_Database.on_rollback``): a dictionary trained in what
+        was rolled back is gone from the store, so the codec is read again rather than
+        go on compressing with it (its id would be given to the next one trained)."""
         self._codec = None
         self._undictionaried = None
 
@@ -723,14 +736,8 @@ class Store:
         inbox_ids = list(done_inbox_ids)
         now = to_text(datetime.now(UTC))
         counts = _Counts()
-        dictionary = self.codec.current
-        try:
-            with self._ingest_unit():
-                self._ingest_all(items, inbox_ids, raw_parts or {}, now, counts, until)
-        except BaseException:
-            if self.codec.current != dictionary:
-                self._forget_dictionary()  # trained in what was rolled back
-            raise
+        with self._ingest_unit():
+            self._ingest_all(items, inbox_ids, raw_parts or {}, now, counts, until)
         return counts.result()
 
     def _ingest_all(
