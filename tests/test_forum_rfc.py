@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -332,12 +332,18 @@ def _linked_mails() -> list[bytes]:
         ("<e1@x>", "[RFC] Relay dynamic shapes", "Second thread, same title.", None),
         ("<f2@x>", "Re: orphan first", "Mentions apache/tvm-rfcs#97.", "<f1@x>"),
         ("<f1@x>", "[RFC] Orphan parent arrives late", "The parent.", None),
+        # The issue apache/tvm#12, whose mentions above only name it until it comes: as
+        # they all mention it, it is what joins them, whichever arrives first.
+        ("<i12@x>", "[apache/tvm] Planner rewrite (Issue #12)", "The issue.", None),
     ]
+    mirrored = {
+        "<p95@x>": "<apache/tvm-rfcs/pull/95@github.com>",
+        "<i12@x>": "<apache/tvm/issues/12@github.com>",
+    }
     mails = []
     for day, (message_id, subject, body, parent) in enumerate(specs, start=1):
         extra = f"In-Reply-To: {parent}\nReferences: {parent}" if parent else ""
-        if message_id == "<p95@x>":
-            message_id = "<apache/tvm-rfcs/pull/95@github.com>"
+        message_id = mirrored.get(message_id, message_id)
         mails.append(
             raw_mail(
                 body + "\n",
@@ -463,6 +469,80 @@ def test_a_delivery_into_a_large_rfc_costs_the_writer_what_one_into_a_small_one_
         writer.close()
     large, small = costs["Relay dynamic shapes"], costs["Caching layer for widgets, part 7"]
     assert large <= small * 1.2 + 2, costs
+
+
+def _history_citing(tmp_path: Path, link: str, threads: int) -> Path:
+    """A store where ``threads`` threads each cite ``link`` (mentioned, nobody's
+    identity), beside one quiet thread that cites nothing."""
+    path = tmp_path / "history.db"
+    store = Store.open(path)
+    mails = [
+        raw_mail(
+            f"Same cause as {link}, I think.\n",
+            subject=f"Build failure {n}",
+            message_id=f"<t{n}@x>",
+            date=f"Mon, {1 + n % 28:02d} Nov 2026 09:00:00 +0000",
+        )
+        for n in range(threads)
+    ]
+    quiet = raw_mail("A question.\n", subject="Quiet thread", message_id="<q@x>")
+    ingest_mail(store, [*mails, quiet])
+    store.close()
+    return path
+
+
+def _reply_citing(link: str) -> bytes:
+    return raw_mail(
+        f"Perhaps {link} again?\n",
+        subject="Re: Quiet thread",
+        message_id="<r@x>",
+        date="Tue, 01 Dec 2026 09:00:00 +0000",
+        extra="In-Reply-To: <q@x>\nReferences: <q@x>",
+    )
+
+
+def _steps_of(store: Store, work: Callable[[], object]) -> int:
+    """SQLite's VM steps (in tens) that ``work`` takes on ``store``: counted, not timed."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    store.db.conn.set_progress_handler(count, 10)
+    try:
+        work()
+    finally:
+        store.db.conn.set_progress_handler(None, 10)
+    return steps
+
+
+def test_a_reply_citing_a_link_cited_all_over_the_history_costs_what_a_rare_one_does(
+    tmp_path: Path,
+) -> None:
+    """A popular issue link is cited all over a long history (in the 1,000,000-message
+    bench, 1,845 posts cite one). Whether a reply's links are new to its thread is read
+    from the thread's posts, and its regrouping follows the links that can join threads
+    (an identity, a mention of one), not every thread that mentions the same link:
+    neither the writer nor the tick then pays in proportion to how often it was cited."""
+    popular, rare = "apache/maven#1", "apache/maven#2"
+    path = _history_citing(tmp_path, popular, threads=150)
+    writer_steps, planning_steps = {}, {}
+    for link in (popular, rare):
+        copy = tmp_path / f"{link[-1]}.db"
+        copy.write_bytes(path.read_bytes())
+        writer = Store.open(copy)
+        writer.defer_rfc_links = True  # as `quorum run` opens it
+        reply = _reply_citing(link)
+        writer_steps[link] = _steps_of(writer, lambda: ingest_mail(writer, [reply]))  # noqa: B023
+        planning_steps[link] = _steps_of(writer, lambda: plan_stale(writer))  # noqa: B023
+        # The reply's link is recorded all the same, for the regrouping to read.
+        tokens = writer.db.execute("SELECT token FROM post_links WHERE post_key = '<r@x>'")
+        assert tokens.fetchall() == [(f"github:{link}",)]
+        writer.close()
+    assert writer_steps[popular] <= writer_steps[rare] * 1.2 + 2, writer_steps
+    assert planning_steps[popular] <= planning_steps[rare] * 1.2 + 2, planning_steps
 
 
 async def test_quorum_run_joins_a_delivered_thread_into_its_rfc_at_the_next_refresh(

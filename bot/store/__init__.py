@@ -1017,15 +1017,17 @@ class Store:
         """
         if first_at is None or created_at < first_at:
             return True
-        return any(
+        # The thread's links, read from its posts (CROSS JOIN keeps that order): a few
+        # rows. Asked token by token, SQLite went from the token's index instead, a walk
+        # over every post that ever cited it: 7-9 ms a token at 1,000,000 messages.
+        cited = set(
             self.db.conn.execute(
-                "SELECT 1 FROM posts p JOIN post_links l ON l.post_key = p.key"
-                " WHERE p.thread_key = ? AND l.token = ? AND l.role = ? LIMIT 1",
-                [thread_key, token, role],
-            ).fetchone()
-            is None
-            for _, token, role in rows
+                "SELECT l.token, l.role FROM posts p CROSS JOIN post_links l"
+                " ON l.post_key = p.key WHERE p.thread_key = ?",
+                [thread_key],
+            ).fetchall()
         )
+        return any((token, role) not in cited for _, token, role in rows)
 
     def _touch_thread(
         self, post: Post, thread_key: str, created_at: str, closes: str | None

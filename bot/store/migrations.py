@@ -459,3 +459,14 @@ def m015_module_views_front(db: Database) -> None:
     # the obligations that are an item), beside the whole evaluation: after a new mail
     # the page decodes that, not every obligation of the window.
     db.execute("ALTER TABLE module_views ADD COLUMN front TEXT")
+
+
+@migrations()
+def m016_post_links_identity(db: Database) -> None:
+    # The threads a link token is the identity of (bot.store.rfc_links._reachable_threads,
+    # Store._vote_linked_from): a few rows per token. Through idx_post_links_token they
+    # were a walk over every post that ever mentioned it, in proportion to the history.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_post_links_identity ON post_links (token)"
+        " WHERE role = 'identity'"
+    )

@@ -169,11 +169,14 @@ def settle_stale(store: Store) -> None:
 def _reachable_threads(db: Database, touched: Collection[str]) -> set[str]:
     """The threads whose RFC grouping a change to ``touched`` can alter.
 
-    Two threads can only be joined when they share a link token, so the threads
-    reachable from ``touched`` over shared tokens are closed under joining: the
-    groups within them come out the same as over all threads, and no group
-    outside them changes. The groups ``touched`` were in before are added first,
-    since a link that went away (an edited forum post) can split one.
+    Two threads are joined only over an edge of bot.core.rfc_links.join_rfcs: an
+    identity token both have, or a token one mentions that is the other's identity.
+    So the threads reachable from ``touched`` over those edges are closed under
+    joining: the groups within them come out the same as over all threads, and no
+    group outside them changes. The groups ``touched`` were in before are added first,
+    since a link that went away (an edited forum post) can split one. Two threads that
+    only mention the same link are not an edge: a popular issue link is mentioned by
+    posts all over a long history, and following it made the scope grow with it.
     """
     scope = set(touched)
     scope |= _column(
@@ -182,28 +185,32 @@ def _reachable_threads(db: Database, touched: Collection[str]) -> set[str]:
         " (SELECT rfc FROM rfc_links WHERE thread_key IN (SELECT value FROM json_each(?)))",
         scope,
     )
-    seen_tokens: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     frontier = set(scope)
     while frontier:
-        tokens = (
-            _column(
-                db,
-                "SELECT DISTINCT l.token FROM posts p JOIN post_links l ON l.post_key = p.key"
-                " WHERE p.thread_key IN (SELECT value FROM json_each(?))",
-                frontier,
-            )
-            - seen_tokens
+        rows = db.execute(
+            "SELECT DISTINCT l.token, l.role FROM posts p JOIN post_links l"
+            " ON l.post_key = p.key WHERE p.thread_key IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(frontier))],
+        ).fetchall()
+        tokens = {(str(token), str(role)) for token, role in rows} - seen
+        seen |= tokens
+        identities = {token for token, role in tokens if role == "identity"}
+        mentions = {token for token, role in tokens if role != "identity"}
+        # Whoever has or mentions an identity of the frontier; whoever is the identity
+        # the frontier mentions (idx_post_links_identity).
+        frontier = _column(
+            db,
+            "SELECT DISTINCT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
+            " WHERE l.token IN (SELECT value FROM json_each(?))",
+            identities,
+        ) | _column(
+            db,
+            "SELECT DISTINCT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
+            " WHERE l.token IN (SELECT value FROM json_each(?)) AND l.role = 'identity'",
+            mentions,
         )
-        seen_tokens |= tokens
-        frontier = (
-            _column(
-                db,
-                "SELECT DISTINCT p.thread_key FROM post_links l JOIN posts p ON p.key = l.post_key"
-                " WHERE l.token IN (SELECT value FROM json_each(?))",
-                tokens,
-            )
-            - scope
-        )
+        frontier -= scope
         scope |= frontier
     return scope
 
