@@ -146,22 +146,33 @@ def decide_thread(
     ``parent`` is the thread of the nearest referenced message we already hold;
     ``same_subject`` the latest thread with the same subject key.
     """
-    parts = parse_subject(post.subject)
     if parent is not None:
-        if parts.kind in CLOSING_KINDS and parent.kind not in CLOSING_KINDS:
+        if parse_subject(post.subject).kind in CLOSING_KINDS and parent.kind not in CLOSING_KINDS:
             # A [RESULT] sent as a reply still opens its own thread, linked to the vote.
             return post.key, parent.key
         return parent.key, None
     if post.thread_key:
         return post.thread_key, None
-    looks_like_reply = parts.is_reply or post.in_reply_to is not None or bool(post.references)
     if (
         same_subject is not None
-        and looks_like_reply
+        and may_join_by_subject(post, parent)
         and post.created_at - same_subject.last_at <= SUBJECT_WINDOW
     ):
         return same_subject.key, None
     return post.key, None
+
+
+def may_join_by_subject(post: Post, parent: ThreadRef | None) -> bool:
+    """Whether :func:`decide_thread` can put ``post`` in the thread of its subject: a
+    reply whose parent we do not hold, that names no thread of its own. The store looks
+    that thread up only then (most replies have their parent)."""
+    if parent is not None or post.thread_key:
+        return False
+    return (
+        parse_subject(post.subject).is_reply
+        or post.in_reply_to is not None
+        or bool(post.references)
+    )
 
 
 def find_closed_vote(

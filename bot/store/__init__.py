@@ -815,23 +815,26 @@ class Store:
             counts.known += 1
             return
         post = keyed
-        thread_key, closes = threading_rules.decide_thread(
-            post, self._parent_thread(post), self._same_subject_thread(post)
+        parent = self._parent_thread(post)
+        same_subject = (
+            self._same_subject_thread(post)
+            if threading_rules.may_join_by_subject(post, parent)
+            else None
         )
+        thread_key, closes = threading_rules.decide_thread(post, parent, same_subject)
         self._insert_post(item, post, thread_key, raw, now, batch)
         if self._origin is not None:
             self.db.conn.execute(
                 "INSERT OR IGNORE INTO post_origins (post_key, origin) VALUES (?, ?)",
                 [post.key, self._origin],
             )
-        first_at = self._first_at(thread_key)
-        self._touch_thread(post, thread_key, item.created_at, closes)
+        comes_first = self._touch_thread(post, thread_key, item.created_at, closes)
         links = _links_in_thread(item.links, thread_key)
         rows = [(post.key, token, "identity") for token in links.identity]
         rows += [(post.key, token, "mention") for token in links.mentions]
         # As rfc_store.record_links, without its delete: a new post has no links yet.
         batch.post_links.extend(rows)
-        if rows and self._may_regroup(thread_key, first_at, item.created_at, rows):
+        if rows and (comes_first or self._cites_anew(thread_key, rows)):
             self._rfc_links_stale.add(thread_key)
         if post.message_id and post.message_id in batch.referenced:
             # Only then can the orphan query find anything; it reads post_refs.
@@ -994,20 +997,8 @@ class Store:
         batch.referenced.update(refs)
         batch.defects.extend((post.key, d.kind, d.detail) for d in post.defects)
 
-    def _first_at(self, thread_key: str) -> str | None:
-        row = self.db.conn.execute(
-            "SELECT first_at FROM threads WHERE key = ?", [thread_key]
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def _may_regroup(
-        self,
-        thread_key: str,
-        first_at: str | None,
-        created_at: str,
-        rows: Sequence[tuple[str, str, str]],
-    ) -> bool:
-        """Whether a new post can change how threads join into RFCs.
+    def _cites_anew(self, thread_key: str, rows: Sequence[tuple[str, str, str]]) -> bool:
+        """Whether a new post, not its thread's first, cites what its thread did not.
 
         Joining reads each thread's tokens (with their roles) and its first post's time
         (bot.core.rfc_links.RfcPart). A reply citing only what its thread already cites
@@ -1015,8 +1006,6 @@ class Store:
         threads cite the same links: on a long history, every reply in a popular RFC.
         (Rows still held in the batch are not seen, which errs towards regrouping.)
         """
-        if first_at is None or created_at < first_at:
-            return True
         # The thread's links, read from its posts (CROSS JOIN keeps that order): a few
         # rows. Asked token by token, SQLite went from the token's index instead, a walk
         # over every post that ever cited it: 7-9 ms a token at 1,000,000 messages.
@@ -1031,14 +1020,18 @@ class Store:
 
     def _touch_thread(
         self, post: Post, thread_key: str, created_at: str, closes: str | None
-    ) -> None:
+    ) -> bool:
+        """Count the post into its thread; whether it is now the thread's first (a new
+        thread, or a post older than any it held: either moves the thread's start,
+        which RFC joining reads; a tie counts as first, erring towards regrouping)."""
         self._touched_threads.add(thread_key)
-        self.db.conn.execute(
+        row = self.db.conn.execute(
             "INSERT INTO threads (key, subject, subject_key, kind, first_at, last_at, post_count,"
             " closes) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
             " ON CONFLICT(key) DO UPDATE SET post_count = post_count + 1,"
             " first_at = min(first_at, excluded.first_at),"
-            " last_at = max(last_at, excluded.last_at)",
+            " last_at = max(last_at, excluded.last_at)"
+            " RETURNING first_at",
             [
                 thread_key,
                 post.subject,
@@ -1048,7 +1041,8 @@ class Store:
                 created_at,
                 closes,
             ],
-        )
+        ).fetchone()
+        return bool(row[0] == created_at)
 
     def _adopt_orphans(self, message_id: str, thread_key: str) -> None:
         """Replies that arrived before this post started threads of their own: fold them in."""
