@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -407,9 +408,8 @@ def test_regrouping_off_the_writer_gives_what_a_full_refresh_gives(
     store.close()
 
 
-def _writer_steps(store: Store, raw: bytes) -> int:
-    """SQLite's VM steps (in tens) that ingesting ``raw`` takes: rows read and
-    written, counted rather than timed."""
+def _steps_of(store: Store, work: Callable[[], object]) -> int:
+    """SQLite's VM steps (in tens) that ``work`` takes on ``store``: counted, not timed."""
     steps = 0
 
     def count() -> int:
@@ -419,10 +419,16 @@ def _writer_steps(store: Store, raw: bytes) -> int:
 
     store.db.conn.set_progress_handler(count, 10)
     try:
-        ingest_mail(store, [raw])
+        work()
     finally:
         store.db.conn.set_progress_handler(None, 10)
     return steps
+
+
+def _writer_steps(store: Store, raw: bytes) -> int:
+    """SQLite's VM steps (in tens) that ingesting ``raw`` takes: rows read and
+    written, counted rather than timed."""
+    return _steps_of(store, partial(ingest_mail, store, [raw]))
 
 
 def test_a_delivery_into_a_large_rfc_costs_the_writer_what_one_into_a_small_one_does(
@@ -501,23 +507,6 @@ def _reply_citing(link: str) -> bytes:
     )
 
 
-def _steps_of(store: Store, work: Callable[[], object]) -> int:
-    """SQLite's VM steps (in tens) that ``work`` takes on ``store``: counted, not timed."""
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0  # go on
-
-    store.db.conn.set_progress_handler(count, 10)
-    try:
-        work()
-    finally:
-        store.db.conn.set_progress_handler(None, 10)
-    return steps
-
-
 def test_a_reply_citing_a_link_cited_all_over_the_history_costs_what_a_rare_one_does(
     tmp_path: Path,
 ) -> None:
@@ -534,9 +523,8 @@ def test_a_reply_citing_a_link_cited_all_over_the_history_costs_what_a_rare_one_
         copy.write_bytes(path.read_bytes())
         writer = Store.open(copy)
         writer.defer_rfc_links = True  # as `quorum run` opens it
-        reply = _reply_citing(link)
-        writer_steps[link] = _steps_of(writer, lambda: ingest_mail(writer, [reply]))  # noqa: B023
-        planning_steps[link] = _steps_of(writer, lambda: plan_stale(writer))  # noqa: B023
+        writer_steps[link] = _writer_steps(writer, _reply_citing(link))
+        planning_steps[link] = _steps_of(writer, partial(plan_stale, writer))
         # The reply's link is recorded all the same, for the regrouping to read.
         tokens = writer.db.execute("SELECT token FROM post_links WHERE post_key = '<r@x>'")
         assert tokens.fetchall() == [(f"github:{link}",)]
