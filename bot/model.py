@@ -55,6 +55,11 @@ class Person:
     def display(self) -> str:
         return self.name or self.address
 
+    @property
+    def voice(self) -> str:
+        """Who speaks, for counting within one thread: the address, else the name."""
+        return (self.address or self.name).casefold()
+
 
 @dataclass(frozen=True, slots=True)
 class Post:

@@ -1236,7 +1236,7 @@ class _Work:
         if _id_of(post):
             self.posts[_id_of(post) or ""] = post
         self.posts_by_key[post.key] = post
-        self.last_spoke[_speaker(post.author)] = (post.created_at, post.key)
+        self.last_spoke[post.author.voice] = (post.created_at, post.key)
 
     # -- threading ----------------------------------------------------------------
 
@@ -1464,7 +1464,7 @@ class _Work:
             return False
         if raised.key not in put_to:
             put_to[raised.key] = _addresses(raised, post.author)
-        before = self.last_spoke.get(_speaker(post.author))
+        before = self.last_spoke.get(post.author.voice)
         return put_to[raised.key] and (before is None or before < (raised.created_at, raised.key))
 
     def _raised_beside(self, post: Post, concern: Concern) -> Post | None:
@@ -1705,10 +1705,6 @@ def _id_of(post: Post) -> str | None:
 
 def _forum_id(topic: str, number: str) -> str:
     return f"{topic}#{number}"
-
-
-def _speaker(person: Person) -> str:
-    return (person.address or person.name).casefold()
 
 
 def _same_author(one: Person, other: Person) -> bool:

@@ -229,7 +229,7 @@ def _participants(posts: Sequence[Post], concerns: Sequence[Concern]) -> tuple[P
     """Everyone who posted, in order of their first post."""
     seen: dict[str, Participant] = {}
     for post in posts:
-        key = (post.author.address or post.author.name).casefold()
+        key = post.author.voice
         known = seen.get(key)
         if known is None:
             raised = sum(1 for c in concerns if c.raised_by == post.author)
