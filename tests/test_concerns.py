@@ -184,6 +184,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Sidebar: what non-controversial things are you thinking of here?",
         "Nit: the second example has a typo.",
         "Nit. Underscores are avoided in config names.",
+        "(nit) the second example has a typo.",
+        "Minor nit, but the variable name is misleading.",
+        "Nitpick: this should be spelled the other way.",
         "That was my mistake, my bad.",
         "Thoughts on how to avoid issues here?",
         "I suspect it wouldn't be too hard to get it working with Clang.",
@@ -311,6 +314,22 @@ def test_a_sentence_saying_it_adds_another_point_starts_a_concern_of_its_own():
         "So files don't say their format until they are loaded? That makes tooling harder?",
         "Also, don't we want to keep the XML schema around as a record?",
     ]
+
+
+def test_what_its_writer_marks_as_a_nit_is_no_concern():
+    items = (
+        "\n\n- The loader reads the old file twice, which is wasteful.\n"
+        "- The name `cfg2` is misleading.\n\nOtherwise it looks good."
+    )
+    assert findings("Nits:" + items) == []
+    assert "The loader reads the old file twice, which is wasteful." in findings(
+        "A few concerns:" + items
+    )
+    # A nit beside a real point: the point stands.
+    assert findings(
+        "Minor nit, but the name `cfg2` is misleading.\n\n"
+        "My real worry is that the loader reads the old file twice."
+    ) == ["My real worry is that the loader reads the old file twice."]
 
 
 def test_that_being_said_turns_against_what_came_before():

@@ -338,6 +338,13 @@ PLAN = _cue(
     r"|addressed|amended|rewritten|reworded|incorporated|adjusted)\b",
     r"^(?:updated|done|fixed|addressed|added|changed|removed)\b",
 )
+# A review remark its writer ranks below a concern: "Nit:", "(nit)", "Minor nit, but",
+# "Nitpick:", "Nits:". Reviewers everywhere mark them so that nobody blocks on them.
+_NIT = (
+    r"^\(?(?:(?:a\s+|one\s+|just\s+a\s+)?(?:minor|small|tiny)\s+)?nit(?:pick|picking|picky)?s?\)?"
+    r"(?:\s*[:,.)-]|\s*$|\s+but\b)"
+)
+NIT = _cue(_NIT)
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
@@ -345,7 +352,8 @@ META = _cue(
     r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
     # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
-    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|nit)\s*[:,.-]|^as\s+an\s+aside\b",
+    r"^(?:sidebar|side\s*note|tangent|aside|unrelated)\s*[:,.-]|^as\s+an\s+aside\b",
+    _NIT,
 )
 # Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
 # else's ("your concern"), invited ("if you have concerns", "any objections?") or asked

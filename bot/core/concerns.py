@@ -50,6 +50,7 @@ from bot.core.commands import (
 )
 from bot.core.concern_cues import (
     CUES,
+    NIT,
     OBJECTION_FORMS,
     PostContext,
     asks_yes_or_no,
@@ -456,15 +457,16 @@ def findings_of(
     paragraph or item is a point of its own when its best sentence reaches
     ``point_threshold``, and so is every item of a list introduced as
     concerns ("Some issues to address:"). A run of questions, each on a line
-    of its own, is one point per question.
+    of its own, is one point per question. What its writer marks as a nit is none.
     """
-    candidates = [r for r in reading.sentences if _says_something(r)]
-    explicit = [r for r in candidates if _explicit(r, reading.context)]
-    if not candidates or (reading.probability < model.post_threshold and not explicit):
-        return ()
     points: dict[tuple[int, int | None], list[UnitReading]] = {}
     for sentence in reading.sentences:
         points.setdefault(sentence.unit.point, []).append(sentence)
+    nits = _nits(reading.sentences)
+    candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in nits]
+    explicit = [r for r in candidates if _explicit(r, reading.context)]
+    if not candidates or (reading.probability < model.post_threshold and not explicit):
+        return ()
     # Where a post both objects and proposes a way out, the objection is its point and
     # the way out is the remedy: a likely fault outranks a likelier suggestion.
     faulting = [r for r in candidates if _objects([r]) and r.probability >= model.post_threshold]
@@ -473,10 +475,13 @@ def findings_of(
     chosen = [
         members
         for point, members in points.items()
-        if point == best.unit.point
-        or (_strength(members) >= model.point_threshold and _objects(members))
-        or any(r in explicit for r in members)
-        or (listed and any(r.features.get("introduced_as_concerns") for r in members))
+        if point not in nits
+        and (
+            point == best.unit.point
+            or (_strength(members) >= model.point_threshold and _objects(members))
+            or any(r in explicit for r in members)
+            or (listed and any(r.features.get("introduced_as_concerns") for r in members))
+        )
     ]
     findings: list[Finding] = []
     for members in chosen:
@@ -491,6 +496,24 @@ def findings_of(
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for f in findings if not _bare_stance(f)]
     return tuple(pointed or findings)
+
+
+def _nits(sentences: tuple[UnitReading, ...]) -> frozenset[tuple[int, int | None]]:
+    """The points their writer marks as nits ("Nit: ...", "Minor nit, but ..."), and the
+    items of a list introduced as nits ("Nits:"): remarks a reviewer asks nobody to
+    block on, which a careful reader does not count as concerns."""
+    marked: set[tuple[int, int | None]] = set()
+    under_nits = False
+    for reading in sentences:
+        unit = reading.unit
+        if unit.introduces_list:
+            under_nits = bool(NIT.match(unit.probe))
+        elif not unit.introduced:
+            under_nits = False
+        opens_point = unit.first_in_paragraph or unit.item is not None
+        if (under_nits and unit.introduced) or (opens_point and NIT.match(unit.probe)):
+            marked.add(unit.point)
+    return frozenset(marked)
 
 
 def _bare_stance(finding: Finding) -> bool:

@@ -90,7 +90,9 @@ logger = logging.getLogger(__name__)
 #    (2026-12-05).
 # 19: agreeing seconds a concern only when that is all the reply says, or it piles on;
 #    "+1. ... The loader now reads both formats" answers it (2026-12-05).
-VIEWS_VERSION = 19
+# 20: what its writer marks as a nit ("Minor nit, but ...", "(nit)", "Nits:") is no
+#    concern (2026-12-05).
+VIEWS_VERSION = 20
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
