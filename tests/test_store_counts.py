@@ -81,3 +81,31 @@ def test_the_counters_agree_with_counting_and_reading_them_counts_nothing(tmp_pa
     assert queued == 3
     assert shown["actions"] == {("pending", "slack"): 3, ("dry-run", "slack"): 1}
     assert not [sql for sql in statements if "count(" in sql.lower()], statements
+
+
+def test_a_thread_spans_its_posts_whatever_order_they_arrive_in(tmp_path: Path):
+    # A reply dated before the mail it answers (a sender's clock, a late archive import)
+    # moves the thread's start: the RFC's age and a vote's window are read from it.
+    store = Store.open(tmp_path / "q.db")
+    dates = {"<r@x>": "09:00", "<a@x>": "10:00", "<b@x>": "08:00", "<c@x>": "11:00"}
+    try:
+        for key in ("<r@x>", "<a@x>", "<b@x>", "<c@x>"):
+            parent = "" if key == "<r@x>" else "In-Reply-To: <r@x>"
+            raw = raw_mail(
+                "Words.\n",
+                subject="[RFC] Order" if key == "<r@x>" else "Re: [RFC] Order",
+                message_id=key,
+                date=f"Mon, 02 Nov 2026 {dates[key]}:00 +0000",
+                extra=parent,
+            )
+            ingest(store, raw)
+        [thread] = store.threads()
+        assert (thread.first_at.hour, thread.last_at.hour) == (8, 11)
+        with sqlite3.connect(tmp_path / "q.db") as conn:
+            kept = conn.execute("SELECT post_count, first_at, last_at FROM threads").fetchone()
+            counted = conn.execute(
+                "SELECT count(*), min(created_at), max(created_at) FROM posts"
+            ).fetchone()
+        assert kept == counted
+    finally:
+        store.close()

@@ -1025,11 +1025,13 @@ class Store:
         thread, or a post older than any it held: either moves the thread's start,
         which RFC joining reads; a tie counts as first, erring towards regrouping)."""
         self._touched_threads.add(thread_key)
+        # first_at is set apart, in the rare case that it moves: SQLite rewrites the
+        # entry of every index on a column the SET names, changed or not, and three
+        # indexes hold first_at (10 of the upsert's 30 µs on a 100,000-message store).
         row = self.db.conn.execute(
             "INSERT INTO threads (key, subject, subject_key, kind, first_at, last_at, post_count,"
             " closes) VALUES (?, ?, ?, ?, ?, ?, 1, ?)"
             " ON CONFLICT(key) DO UPDATE SET post_count = post_count + 1,"
-            " first_at = min(first_at, excluded.first_at),"
             " last_at = max(last_at, excluded.last_at)"
             " RETURNING first_at",
             [
@@ -1042,7 +1044,11 @@ class Store:
                 closes,
             ],
         ).fetchone()
-        return bool(row[0] == created_at)
+        if row[0] > created_at:
+            self.db.conn.execute(
+                "UPDATE threads SET first_at = ? WHERE key = ?", [created_at, thread_key]
+            )
+        return bool(row[0] >= created_at)
 
     def _adopt_orphans(self, message_id: str, thread_key: str) -> None:
         """Replies that arrived before this post started threads of their own: fold them in."""
