@@ -187,6 +187,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "(nit) the second example has a typo.",
         "Minor nit, but the variable name is misleading.",
         "Nitpick: this should be spelled the other way.",
+        # The posting went wrong, not the proposal.
+        "Perhaps they sent a wrong message after writing the excellent idea-review?",
+        "I think this was posted to the wrong list.",
         "That was my mistake, my bad.",
         "Thoughts on how to avoid issues here?",
         "I suspect it wouldn't be too hard to get it working with Clang.",
@@ -245,6 +248,9 @@ def test_look_alikes_raise_nothing(text: str):
         # Fault found with what is, even in "the profile section"; not with "this rule".
         ("I often can't add servers into the profile section, which is a pain.", None),
         ("Currently this rule breaks the release of every plugin.", "negative_judgement"),
+        # A wrong message posted is about the list; one the program shows is a fault.
+        ("The dialog shows a wrong message when the file is missing.", "negative_judgement"),
+        ("Perhaps they sent a wrong message to the list.", "meta"),
     ],
 )
 def test_a_word_is_read_in_its_sense(sentence: str, reads_as: str | None):

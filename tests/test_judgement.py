@@ -5,11 +5,12 @@ under ``../shared/corpus/labelled/`` and on our own labels: each slice is
 imported as ``quorum import`` would and read with the functions behind
 ``quorum concerns --json``. New slices are picked up as they appear.
 
-The issue's targets (recall and precision >= 0.8 in every slice) are not met
-yet; the floors below are the figures measured when the model was last fitted
-(README, "How well Quorum reads a discussion"), minus a margin, so that a
-change that makes Quorum read worse fails here. A slice we have never
-measured gets the generic floor.
+The issue's targets (recall and precision >= 0.8 in every slice) are met on the
+three slices of other communities' threads, and held there: a change that takes one
+below them fails here. Elsewhere (our own labels) the floor is the figure measured
+when the model was last fitted (README, "How well Quorum reads a discussion"), minus
+a margin, so that a change that makes Quorum read worse fails too. A slice we have
+never measured gets the generic floor.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ from tests.corpus import corpus_path
 
 pytestmark = pytest.mark.corpus
 
-# (recall, precision) measured on 2026-12-05 (recall counted one to one), minus 0.05;
-# own slice at the day's third stop.
+TARGET = 0.8
+# (recall, precision) measured on 2026-12-05 (recall counted one to one), minus 0.05,
+# and never below the target where it is met; own slice at the day's third stop.
 FLOORS = {
-    "git": (0.83, 0.74),
+    "git": (0.83, TARGET),
     "github": (0.84, 0.87),
-    "lists": (0.85, 0.78),
+    "lists": (0.85, TARGET),
     OWN_SLICE: (0.68, 0.61),
 }
 GENERIC_FLOOR = (0.45, 0.4)

@@ -350,6 +350,11 @@ META = _cue(
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
     r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
+    # The posting went wrong, not the proposal: "they sent a wrong message", "posted to
+    # the wrong list". (The program's "wrong message" to its user is no posting.)
+    r"\b(?:sent|send|sending|posted|post|posting)\s+(?:\w+\s+)?(?:a|the)\s+wrong\s+(?:message|mail"
+    r"|e-?mail|copy)\b|\b(?:to|on|in)\s+the\s+wrong\s+(?:thread|list)\b"
+    r"|\bsent\s+(?:it\s+|this\s+)?twice\b|\bdouble[- ]?post",
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
     # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
     r"^(?:sidebar|side\s*note|tangent|aside|unrelated)\s*[:,.-]|^as\s+an\s+aside\b",

@@ -92,7 +92,9 @@ logger = logging.getLogger(__name__)
 #    "+1. ... The loader now reads both formats" answers it (2026-12-05).
 # 20: what its writer marks as a nit ("Minor nit, but ...", "(nit)", "Nits:") is no
 #    concern (2026-12-05).
-VIEWS_VERSION = 20
+# 21: a posting gone wrong ("they sent a wrong message", "the wrong list") is a remark
+#    about the list, not the proposal (2026-12-05).
+VIEWS_VERSION = 21
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
