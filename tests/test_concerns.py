@@ -338,6 +338,29 @@ def test_what_its_writer_marks_as_a_nit_is_no_concern():
     ) == ["My real worry is that the loader reads the old file twice."]
 
 
+def test_a_caveat_on_the_writers_own_alternative_is_no_concern():
+    # The way out is the writer's, and so is the drawback they find in it.
+    assert (
+        findings(
+            "I like the direction.\n\nYou could try to cache the parsed file, but then you"
+            " have to invalidate it on every write. Which is complex and still not foolproof."
+        )
+        == []
+    )
+    assert (
+        findings(
+            "As an alternative, we could ship the old loader for one more release.\n\n"
+            "Note that this is not a long-term solution, though, and I am leery of keeping it."
+        )
+        == []
+    )
+    # Back on the proposal, the fault is a concern again.
+    assert findings(
+        "Alternatively, we could keep XML for now.\n\n"
+        "The proposal breaks every existing config, though, which worries me."
+    ) == ["The proposal breaks every existing config, though, which worries me."]
+
+
 def test_that_being_said_turns_against_what_came_before():
     text = (
         "I am fine with shipping it behind a flag first.\n\n"

@@ -457,13 +457,15 @@ def findings_of(
     paragraph or item is a point of its own when its best sentence reaches
     ``point_threshold``, and so is every item of a list introduced as
     concerns ("Some issues to address:"). A run of questions, each on a line
-    of its own, is one point per question. What its writer marks as a nit is none.
+    of its own, is one point per question. What its writer marks as a nit is none,
+    and nor is a drawback of the way out they offer themselves.
     """
     points: dict[tuple[int, int | None], list[UnitReading]] = {}
     for sentence in reading.sentences:
         points.setdefault(sentence.unit.point, []).append(sentence)
-    nits = _nits(reading.sentences)
-    candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in nits]
+    # Points the writer sets aside: nits, and the drawbacks of their own way out.
+    aside = _nits(reading.sentences) | _own_alternatives(points)
+    candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
     explicit = [r for r in candidates if _explicit(r, reading.context)]
     if not candidates or (reading.probability < model.post_threshold and not explicit):
         return ()
@@ -475,7 +477,7 @@ def findings_of(
     chosen = [
         members
         for point, members in points.items()
-        if point not in nits
+        if point not in aside
         and (
             point == best.unit.point
             or (_strength(members) >= model.point_threshold and _objects(members))
@@ -513,6 +515,39 @@ def _nits(sentences: tuple[UnitReading, ...]) -> frozenset[tuple[int, int | None
         opens_point = unit.first_in_paragraph or unit.item is not None
         if (under_nits and unit.introduced) or (opens_point and NIT.match(unit.probe)):
             marked.add(unit.point)
+    return frozenset(marked)
+
+
+# The writer's own way out, offered beside the proposal: "As an alternative, ...",
+# "Alternatively", "Another option would be", "You could try to ...".
+_OFFERS_ALTERNATIVE = re.compile(
+    r"^(?:as\s+an\s+alternative|alternatively|another\s+(?:option|approach|alternative|way)"
+    r"|(?:you|one|we)\s+could\s+(?:try|instead|also\s+try)|or\s+(?:you|we)\s+could)\b"
+)
+# A sentence that opens on what was just said: "Note that this is not ...", "Which is ...".
+_REFERS_BACK = re.compile(
+    r"^(?:(?:note|mind)\s+(?:that\s+)?)?(?:this|that|which|it)\b(?!\s+(?:proposal|rfc))"
+)
+
+
+def _own_alternatives(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """The points that weigh the writer's own alternative, not the proposal: the one
+    that offers it ("You could try X, but then you have to ..."), and the next if it
+    opens on it ("Note that this is not a long-term solution, though"). A sentence in
+    them that names the proposal speaks of the proposal again."""
+    marked: set[tuple[int, int | None]] = set()
+    offering = False
+    for point, members in points.items():
+        first = members[0].unit.probe
+        names_proposal = any(r.features.get("refers_to_proposal", 0.0) for r in members)
+        if _OFFERS_ALTERNATIVE.match(first):
+            offering = not names_proposal
+        elif not (offering and _REFERS_BACK.match(first)):
+            offering = False
+        if offering and not names_proposal:
+            marked.add(point)
     return frozenset(marked)
 
 
