@@ -480,12 +480,12 @@ def test_a_proposal_on_a_sentence_the_cues_found_is_one_concern_and_is_answered_
     day = NOW - timedelta(days=3)
     root = _post("I propose X.\n", "<r@x>", "Alice Archer <alice@example.org>", day)
     worry = "I am worried that this doubles the memory footprint."
-    other = "The release notes will confuse users about the new flag."
+    other = "This creates a second source of truth for the version number."
     reply = _post(
         f"{worry}\n\n{other}\n", "<b@x>", "Bob Baker <bob@example.org>", day, parent="<r@x>"
     )
     answer = _post(
-        "> The release notes will confuse users about the new flag.\n\nWe will reword them.\n",
+        "> This creates a second source of truth for the version number.\n\nWe will drop it.\n",
         "<c@x>",
         "Alice Archer <alice@example.org>",
         day + timedelta(hours=2),
@@ -496,7 +496,7 @@ def test_a_proposal_on_a_sentence_the_cues_found_is_one_concern_and_is_answered_
     proposed = {
         "<b@x>": (
             Proposed("Memory footprint doubles", (worry,)),
-            Proposed("Release notes confuse users", (other,)),
+            Proposed("A second source of truth", (other,)),
         )
     }
 
@@ -508,7 +508,7 @@ def test_a_proposal_on_a_sentence_the_cues_found_is_one_concern_and_is_answered_
         (ConcernSource.EXTRACTED, (other,)),
     ]
     extracted = merged.concerns[1]
-    assert extracted.title == "Release notes confuse users"
+    assert extracted.title == "A second source of truth"
     # Answered by the same rule as any concern: the proposer's reply quotes it.
     assert [ref.author for ref in extracted.answered_by] == ["Alice Archer"]
 

@@ -67,15 +67,22 @@ _POINTS_AT_PROPOSAL = re.compile(
 WORRY = _cue(
     # "As far as I am concerned" gives an opinion; it voices no worry.
     rf"(?<!as\sfar\sas\s){_I}\s+(?:\w+\s+){{0,2}}?(?:concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical"
-    r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|not\s+(?:too\s+)?(?:happy|keen|thrilled))\b",
+    r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|lukewarm"
+    r"|not\s+(?:too\s+|very\s+|entirely\s+|really\s+)?(?:happy|keen|thrilled|comfortable))\b",
     r"\b(?:my|our|one|the\s+(?:main|only|biggest|real))\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?"
     r"|objections?|reservations?|hesitations?|doubts?)\b",
+    # "My main issue is the reliance on one maintainer", "my problem with this is".
+    r"\bmy\s+(?:main|biggest|only|real|primary|one|first|second|other)\s+(?:issue|problem|gripe|complaint)\b"
+    r"|\bmy\s+(?:issue|problem|gripe)\s+with\s+(?:this|that|it|the)\b",
     r"\b(?:i|we)\s+(?:still\s+|also\s+|do\s+)?(?:have|had|share)\s+(?:\w+\s+){0,3}?(?:concerns?|worry"
     r"|worries|doubts?|reservations?|objections?|reservations)\b",
     # "I also tend to disagree": up to two softeners between the speaker and the verb.
     r"(?<!should\s)(?<!would\s)(?<!need\s)(?<!do\s)\b(?:i|we)\s+(?:(?:do|really|still|also"
-    r"|strongly|kind\s+of|tend\s+to|personally)\s+){0,2}(?:worry|fear|doubt|object|disagree|oppose)\b",
-    r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b",
+    r"|strongly|kind\s+of|tend\s+to|personally|have\s+to|must|respectfully)\s+){0,2}(?:worry|fear|doubt|object"
+    r"|disagree|oppose)\b",
+    r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b"
+    r"|\bmakes?\s+me\s+(?:a\s+(?:bit|little)\s+|very\s+|really\s+|quite\s+)?(?:nervous|uneasy|uncomfortable"
+    r"|worried|wary|cringe)\b",
     r"\b(?:the|my|one|another)\s+(?:only\s+|main\s+|big(?:gest)?\s+|real\s+)?(?:issue|problem|risk"
     r"|catch|downside|drawback)\s+(?:i\s+(?:can\s+)?see|here|there|with\s+(?:this|that|it)"
     r"|(?:here\s+|there\s+)?is\s+that)\b",
@@ -90,9 +97,23 @@ OBJECTION = _cue(
     r"(?:^|[\s(\[])-1(?![\d.])",
     r":-1:|👎",
     r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:\w+\s+)?(?:opposed\s+to|against)\b",
+    r"^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly\s+|firmly\s+|very\s+much\s+)?opposed\b",
     rf"\bi\s+(?:really\s+|still\s+|just\s+)?{_NEG}\s+(?:really\s+|fully\s+|quite\s+)?(?:like|agree"
     r"|buy|support|love)\b",
-    r"\bnot\s+(?:a|much\s+of\s+a|the\s+biggest)\s+fan\b|\bnot\s+sold\b|\bveto\b",
+    r"\bnot\s+(?:a\s+(?:big\s+|huge\s+|great\s+)?|much\s+of\s+a\s+|the\s+biggest\s+)fan\b|\bnot\s+sold\b"
+    r"|\bveto\b",
+    # "I'd push back on the naming", "I'd argue against making this mandatory", "I would
+    # hold off on this until ...", "Please don't merge this yet".
+    r"\b(?:i|we)(?:'d|\s+would|\s+will|'ll|\s+have\s+to|\s+must)?\s+(?:\w+\s+)?(?:push(?:ing)?\s*back"
+    r"|argue\s+against|hold\s+off)\b|\bplease\s+(?:don't|do\s+not)\s+(?:\w+\s+)?(?:merge|land|ship"
+    r"|accept|approve|rush)\b|\bplease\s+reconsider\b|\bvote\s+against\b",
+    # "Strong objection from me", "I can't vote for this while ...", "the bot should never push".
+    r"\b(?:strong|serious|major|formal)\s+objection\b|\bobjection\s+from\s+me\b"
+    r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not)\s+(?:\w+\s+)?(?:vote\s+for"
+    r"|approve|endorse|get\s+behind)\b|\bshould\s+(?:never|not\s+ever)\b",
+    # "I really don't want to see yet another build flag" (not "I don't want to block this").
+    r"\b(?:i|we)\s+(?:really\s+)?(?:don't|do\s+not)\s+want\s+(?:to\s+(?:see|have|add|introduce)\s+)?"
+    r"(?:yet\s+)?(?:another|more|a\s+second|two)\b",
     # "I really hate the idea", "I dislike having two formats".
     r"\bi\s+(?:really\s+|still\s+|just\s+|kind\s+of\s+)?(?:hate|dislike)\b",
     r"\b(?:should|must)\s+not\s+be\s+(?:accepted|merged|approved)\b|\bshouldn't\s+be\s+(?:accepted"
@@ -108,7 +129,8 @@ DOUBT = _cue(
     r"(?!\s+(?:if|whether)\s+(?:it'?s|this\s+is|that'?s|it\s+is)\s+(?:exactly\s+)?what\s+you)",
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
-    r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b",
+    r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b|\b(?:seems?|feels?|looks?)\s+"
+    r"(?:a\s+(?:bit|little)\s+|rather\s+|pretty\s+|very\s+|quite\s+)?(?:odd|weird|strange)\s+to\b",
     # "ok, I was confused by the different takes" owns a misunderstanding that is over.
     r"\bunconvinced\b|\bunclear\b|\bconfusing\b|(?<!\bwas\s)(?<!\bgot\s)\bconfused\b|\bdubious\b"
     r"|\bskeptic|\bsceptic",
@@ -124,7 +146,8 @@ DOUBT = _cue(
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
     r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b",
-    r"\bi\s+fail\s+to\s+see\b|\bi(?:'ve|\s+have)?\s+(?:personally\s+|really\s+)?(?:haven't"
+    r"\bi\s+fail\s+to\s+see\b|\bi(?:'m|\s+am)\s+(?:still\s+|just\s+)?not\s+seeing\b|\bi\s+(?:still\s+)?(?:struggle|have\s+(?:a\s+)?(?:hard|difficult)\s+time)"
+    r"\s+(?:to\s+)?(?:see|seeing|understand|understanding|believe|believing)\b|\bi(?:'ve|\s+have)?\s+(?:personally\s+|really\s+)?(?:haven't"
     r"|have\s+not|never|not)\s+"
     r"(?:(?:yet|ever|once)\s+)?(?:seen|heard|met)\b",
 )
@@ -138,7 +161,16 @@ _FAULT_WORDS = (
     r"|hard(?![-\s]+(?:link|drive|disk|reset|limit|fork|cod|wir|cop|wrap|tab|stop|requirement))"
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
-    r"|anti-?patterns?"
+    r"|anti-?patterns?|deal-?breakers?|show-?stoppers?|non-?starters?|no-go|half-baked"
+    r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope"
+    r"|scope\s+creep|one-way\s+door|lock-?in|caught\s+off\s+guard|inconsistenc(?:y|ies)|undermin(?:e|es|ing)"
+    r"|unrealistic|impractical|infeasible|unworkable|untenable|unsustainable|gloss(?:es|ed|ing)?\s+over"
+    # ("unsafe" is a kind of Rust block, not a verdict.)
+    r"|hand-?wav(?:y|es|ing)|moot|unusable|unmaintainable|unreadable|untested|incomplete|insecure"
+    r"|inefficient|unsound|unintuitive|unpredictable|unmaintained|undocumented|unproven|unjustified"
+    r"|unacceptable|inappropriate|inadequate|half-finished|unfinished|immature|unconvincing|mismatch(?:es|ed)?"
+    r"|ignores|overlooks|neglects|underestimat(?:es|ing)|leaky|leaks?"
+    r"|silently\s+(?:alter|change|break|drop|ignore|fail|discard)s?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
     r"|insufficient|prevents?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
     # "It blocks the release", "would block graduation"; a building block, a code block or
@@ -150,19 +182,58 @@ NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
     r"\bonly\s+serves?\s+to\b",
     rf"\b(?:{_FAULT_WORDS})\b",
-    r"\b(?:no|zero|little|not\s+much)\s+(?:real\s+)?(?:point|need|reason|benefit|value|use)\b|\bnot\s+worth\b"
+    r"\b(?:no|zero|little|not\s+much|marginal|minimal|negligible|small|modest|tiny)\s+(?:real\s+)?(?:point|need|reason"
+    r"|benefit|value|use|gain|improvement|advantage)s?\b|\bnot\s+worth\b"
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
-    r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress)\b"
+    r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|exclude|alienate|penali[sz]e|discourage"
+    r"|fragment|complicate|surprise|confuse|mislead|misread|misinterpret|corrupt)\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
+    r"|problems|errors|mistakes|pain)\b"
     # "That could end up duplicating the local repo cache": an unwanted consequence.
     r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b",
     r"\b(?:not|isn't|is\s+not|aren't|wouldn't\s+be|won't\s+be)\s+(?:\w+\s+)?(?:ideal|great|good"
     r"|enough|sufficient|adequate|worth|feasible|possible|practical|realistic|available|stable"
     r"|trusted|mature|ready|needed|necessary|clear|foolproof|bulletproof|robust|intuitive|safe"
-    r"|reliable|scalable|secure)\b",
+    r"|reliable|scalable|secure|an\s+improvement)\b",
     r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
-    r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive)\b",
+    r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive|short|long"
+    r"|few|little|tight|aggressive)\b",
+    # Excess of any kind: "too optimistic", "far too big a change" ("me too", "..., too.",
+    # "too, since" and "Windows too and Linux" are "also").
+    r"\btoo\s+(?!(?:and|or|but|as|in|on|for|with|to|so|which|that|the|a|an|if|when|since|because|is"
+    r"|are|was|were|will|would|i|we|you|it|this|they)\b)[a-z][a-z-]{2,}",
     r"\bover-?(?:think|engineer|complicat|design|kill)\w*",
+    # "The use case seems pretty niche" (not "it fills a niche"), "could be misused",
+    # "locking ourselves into this design", "doesn't pull its weight".
+    r"\b(?:seems?|is|are|sounds?|feels?)\s+(?:pretty\s+|very\s+|quite\s+|rather\s+|too\s+|fairly\s+)?niche\b"
+    r"|\b(?:could|can|would|will|might|may)\s+(?:\w+\s+)?be\s+(?:easily\s+)?(?:misused|abused)\b"
+    r"|\bprone\s+to\s+(?:misuse|abuse)\b|\bduplicat(?:es|ing)\s+(?:\w+\s+){0,3}?(?:functionality|what"
+    r"|work|effort|logic|features?|existing)\b"
+    r"|\b(?:there's|there\s+is)\s+no\s+(?:clear\s+|good\s+|real\s+)?(?:\w+\s+)?(?:story|path|plan|way"
+    r"|mechanism|guidance)\s+(?:for|to)\b|\block(?:s|ing|ed)?\s+(?:ourselves|us|users|everyone|people"
+    r"|them)\s+in(?:to)?\b|\b(?:doesn't|does\s+not|won't|wouldn't|not)\s+(?:\w+\s+)?(?:pull|carry)"
+    r"(?:ing)?\s+its\s+(?:own\s+)?weight\b",
+    # A cost it brings: "This would make bisecting much harder", "makes the common case
+    # slower" (not "slower disks", a kind of thing).
+    r"\b(?:makes?|making|made|render|renders)\s+(?:[\w'-]+\s+){0,4}?(?:(?:much|even|far|a\s+lot)\s+)?"
+    r"(?:harder|slower|worse|more\s+(?:difficult|complex|complicated|fragile|confusing|error-?prone))\b",
+    # What the proposal leaves out: "The RFC doesn't address how deployments migrate", "is
+    # silent on backwards compatibility", "have not been thought through".
+    r"\b(?:doesn't|does\s+not|don't|do\s+not|fails?\s+to|never)\s+(?:really\s+|fully\s+|adequately"
+    r"\s+|even\s+)?(?:address|cover|explain|mention|consider|account\s+for|justify|discuss|say|specify"
+    r"|define|describe|state)\b"
+    r"|\b(?:is|are)\s+(?:completely\s+|entirely\s+)?silent\s+(?:on|about)\b"
+    r"|\bnothing\s+(?:in|about)\s+(?:the|this|your)\s+(?:\w+\s+)?(?:proposal|rfc|text|document|draft|kep"
+    r"|pep|design|flip|spec)\b|\b(?:doesn't|does\s+not|don't|do\s+not|didn't)\s+(?:really\s+|quite\s+)?"
+    r"(?:convince|match)\b|\bnot\s+convincing\b"
+    r"|\bnot\s+(?:been\s+)?(?:fully\s+|really\s+|well\s+)?thought\s+(?:through|out)\b",
+    # Set against what stands: "conflicts with the deprecation policy", "at odds with",
+    # "goes against the principle of least surprise", "incompatible with".
+    # (A verb: "resolve conflicts with main", "to avoid clashes with" judge nothing.)
+    r"\b(?:this|that|it|which|would|will|might|could|may|directly|clearly)\s+(?:\w+\s+)?(?:conflicts?"
+    r"|clash(?:es)?)\s+with\b|\bat\s+odds\s+with\b|\bcontradicts?\b"
+    r"|\b(?:goes|go|going|run|runs|running)\s+(?:\w+\s+)?(?:against|counter\s+to)\s+(?:the|our|what|how"
+    r"|everything|every)\b|\bincompatible\b",
     # What was raised and is still open: "neither remark is addressed", "unresolved".
     r"\b(?:unaddressed|unresolved|unanswered)\b|\b(?:is|are|was|were|been|remains?)\s+(?:still\s+)?"
     r"(?:not|never)\s+(?:been\s+)?(?:addressed|resolved|answered|discussed)\b"
@@ -170,6 +241,9 @@ NEGATIVE_JUDGEMENT = _cue(
     # What the text owes its readers: "should be clearer", "needs clarification".
     r"\b(?:should|needs?\s+to|must|could)\s+be\s+(?:made\s+)?(?:much\s+)?(?:clearer|more\s+(?:clear"
     r"|explicit|precise|specific))\b|\bneeds?\s+(?:some\s+|more\s+)?(?:clarification|clarifying)\b",
+    # "The RFC should explain what happens when the cache is full."
+    rf"\b{_PROPOSAL}\s+(?:should|needs\s+to|must|has\s+to|ought\s+to)\s+(?:also\s+|really\s+)?(?:explain"
+    r"|say|specify|describe|document|address|clarify|justify|define|cover|mention|discuss)\b",
     # "As if unofficial RFCs get merged": the sarcasm of a doubt.
     r"^as\s+if\b",
 )
@@ -181,13 +255,19 @@ COUNTER_PROPOSAL = _cue(
     r"\b(?:i(?:'d|\s+would)|we(?:'d|\s+would))\s+(?:like|want|need)\s+to\s+(?:remove|drop|change"
     r"|avoid|replace|rename|swap|move|split|merge|keep)\b",
     r"\b(?:how|what)\s+about\b|\bwhy\s+not\b|\binstead\b|\brather\s+than\b|\balternatively\b"
-    r"|\banother\s+(?:option|approach|way|idea)\b|\bbetter\s+(?:to|if|would|approach|option|way)\b",
+    # ("another way to describe the issue" restates it.)
+    r"|\banother\s+(?:option|approach|idea|way(?!\s+(?:to|of)\s+(?:describe|say|saying|put|putting|phrase"
+    r"|look|looking|see|seeing|state|frame|think)))\b|\bbetter\s+(?:to|if|would|approach|option|way)\b",
     r"\b(?:maybe|perhaps|probably)\s+(?:we|you|it|this|the)\b|\bideally\b",
     r"\b(?:can|could|shall|should)\s+we\b|\bwe\s+could\s+(?:instead|also|just)\b",
     # "I think experts is a better standard": preferring something else.
     r"\b(?:is|are|be|seems?)\s+(?:a\s+|much\s+|far\s+)?(?:better|safer|simpler|clearer)\s+(?:\w+\s+)?"
     r"(?:standard|option|choice|approach|default|fit|name|way|idea|solution)\b",
     r"\bi\s+think\s+(?:we|you|it|this|that)\s+(?:should|need|must|ought)\b",
+    # "This belongs in a separate RFC", "should be its own proposal".
+    r"\bbelongs?\s+(?:in|to)\s+(?:a|an|its\s+own)\s+(?:separate|different|own|another|follow-?up)\b"
+    r"|\bshould\s+be\s+(?:a\s+separate|its\s+own|a\s+different)\s+(?:rfc|proposal|pr|issue|discussion"
+    r"|thread|change|kep|pep|flip)\b",
 )
 # Granting something, then turning against it: "Merging it into one project is an
 # interesting option, but I think the resolver deserves its own project", "I see the
@@ -205,13 +285,22 @@ YES_BUT = _cue(
 # "we must have tooling in place to implement this").
 # "before merging", "before we accept": the moment a proposal goes in.
 _GOING_IN = (
-    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|we\s+(?:merge"
-    r"|accept|land|ship|release|approve|adopt|move\s+forward|go\s+ahead))\b"
+    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|agreeing|we\s+(?:decide"
+    r"|vote|merge"
+    r"|accept|land|ship|release|approve|adopt|move\s+forward|go\s+ahead)|(?:it|this|that)\s+(?:goes\s+in"
+    r"|lands|ships|is\s+(?:merged|accepted|approved|adopted)))\b"
 )
 REQUIREMENT = _cue(
-    r"\b(?:should|must|need\s+to|needs\s+to|has\s+to|have\s+to|ought\s+to)\b[^.;]*" + _GOING_IN,
+    r"\b(?:should|must|need\s+to|needs\s+to|has\s+to|have\s+to|ought\s+to|(?:i|we)(?:'d|\s+would)\s+"
+    r"(?:want|like|need)\s+to\s+see|please\s+(?:add|include|provide|share|document|explain))\b[^.;]*"
+    + _GOING_IN,
     r"\b(?:must|should|need\s+to|needs\s+to|has\s+to|have\s+to)\s+(?:have|be|get)\s+(?:\w+\s+){0,4}?"
     r"in\s+place\b",
+    # "This needs more discussion", "requires further thought": not ready as it stands.
+    r"\b(?:needs?|requires?)\s+(?:a\s+lot\s+|much\s+|some\s+)?(?:more|further)\s+(?:discussion|thought"
+    r"|work|design|consideration|testing|justification|motivation|bake\s+time)\b",
+    r"\b(?:we|you|it|this)\s+(?:really\s+)?(?:needs?|should\s+have|must\s+have)\s+(?:\w+\s+){1,4}?first\b"
+    r"|\b(?:i|we)(?:'d|\s+would)\s+(?:like|want|need)\s+(?:to\s+see\s+)?(?:\w+\s+){1,6}?first\b",
 )
 # Asking for something more, which in a call for ideas is a proposal of its own.
 WISH = _cue(
@@ -260,12 +349,12 @@ INFORMATION_QUESTION = _cue(
     r"|objections|concerns|feedback|candidates)\b|\bthoughts\s*\?|\bwdyt\b|\bwhat\s+do\s+you\s+think\b",
     # Asking about plans or causes: "any plan to update the file?", "What causes the
     # duplicated commits?".
-    r"\bany\s+plans?\s+(?:to|for|on)\b|^what\s+(?:causes|caused|is\s+causing)\b"
+    r"\bany\s+plans?\s+(?:to|for|on)\b|^any\s+(?:volunteers|takers)\b|^what\s+(?:causes|caused|is\s+causing)\b"
     r"|^(?:any\s+)?(?:thoughts|ideas|suggestions)\s+on\b",
     # Asking for the particulars: "Which rights do you need?", "What version do you use?",
     # "What is the name of the compiler that you use?".
-    r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,2}(?:do|does|did|would|will)\s+you\s+"
-    r"(?:need|use|want|have|prefer|run|recommend)\b"
+    r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,4}?(?:(?:do|does|did|would|will)\s+you\s+"
+    r"(?:need|use|want|have|prefer|run|recommend)|(?:are|were)\s+you\s+(?:using|running|on))\b"
     r"|^(?:(?:so|and|also)\s+)?what(?:'s|\s+is|\s+are)\s+the\s+(?:exact\s+)?(?:names?|versions?|urls?"
     r"|links?|numbers?)\s+of\b",
     # Asking what a thing is for: "Within Google is it used more as a MR replacement or a
@@ -386,7 +475,8 @@ DENIAL = _cue(
     r"\b(?:any|other|further|more)\s+(?:concerns|objections|thoughts|comments|feedback|questions)\b"
     r"[^.]*\?",
     r"\b(?:should|do|would|need)\s+(?:i|we)\s+(?:\w+\s+)?(?:worry|be\s+(?:worried|concerned))\b",
-    r"\b(?:why|give|cast|a|the|your)\s+-1\b",
+    # ("I'm a -1 on this", "count me as a -1" are the writer's own.)
+    r"\b(?:why|give|cast|the|your)\s+-1\b|\ba(?<!\bi'm\sa)(?<!\bam\sa)(?<!\bbe\sa)(?<!\bas\sa)\s+-1\b",
     # "-1" as a value ("returning -1 is the safe thing") is code talk, not a ballot.
     r"\b(?:returns?|returning|returned|exits?\s+with|equals?|set\s+to)\s+-1\b",
     # Settling one's own concern is not raising one.
@@ -409,8 +499,9 @@ CONCESSION = _cue(
 SOLVED = _cue(
     r"\b(?:doesn't|does\s+not|don't|do\s+not|won't|wouldn't|never)\s+(?:suffer|have)\s+(?:from\s+)?"
     r"(?:that|this|the|any|such|those|these)\s+(?:\w+\s+)?(?:problems?|issues?|risks?)\b",
-    r"\b(?:solves?|solved|fix(?:es|ed)?|avoids?|avoided|eliminates?|removes?)\s+(?:that|this|the"
-    r"|those|these|any|such)\s+(?:\w+\s+)?(?:problems?|issues?|risks?|pitfalls?)\b",
+    r"(?<!\bto\s)\b(?:solves?|solved|fix(?:es|ed)?|avoids?|avoided|eliminates?|removes?)\s+(?:that|this|the"
+    r"|those|these|any|such)\s+(?:\w+\s+)?(?:problems?|issues?|risks?|pitfalls?|bugs?|regressions?"
+    r"|blockers?|show-?stoppers?)\b",
     r"\bwithout\s+(?:needing|having)\s+to\s+(?:disrupt|break|change|lose)\b",
 )
 SELF_HEDGE = _cue(
@@ -567,6 +658,8 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         found = (found - {"challenge_question"}) | {"information_question"}
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
+    if _INVITES_QUESTIONS.search(probe):
+        found -= {"doubt", "negative_judgement"}  # "Let me know if anything is unclear."
     if "negative_judgement" in found and (
         _only_within(NEGATIVE_JUDGEMENT, _FAULT_DENIED, probe)
         or _only_within(NEGATIVE_JUDGEMENT, _GRANTED, probe)
@@ -584,10 +677,12 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         "negative_judgement" in found
         and _STATUS_QUO.search(probe)
         and not _POINTS_AT_PROPOSAL.search(probe)
+        and not _WOULD_BREAK.search(probe)
     ):
         # "Currently it is not possible to ...", "the current rules are too hard to use",
         # "unable to add servers into the profile section is a pain": fault found with what
-        # is, which is what a proposal sets out to fix ("currently this rule breaks X" is not).
+        # is, which is what a proposal sets out to fix ("currently this rule breaks X" is not,
+        # nor is "it would break anyone relying on the current ordering": the change's harm).
         found.discard("negative_judgement")
     if _INTERPRETS.search(probe):
         # "The way I read this proposal, it isn't saying we can't break APIs": what the
@@ -656,15 +751,24 @@ _ASKS_THE_WAY = re.compile(
 )
 _ASKS_FOR_POINTERS = re.compile(
     r"^(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"
-    r"|point\s+(?:me|us)|share|send|post|tell\s+(?:me|us))\b"
+    r"|point\s+(?:me|us)|share|send|post|tell\s+(?:me|us)"
+    # The chores of a pull request: "Could you rebase on main when you get a chance?"
+    r"|rebase|squash|sign|re-?run|retrigger|fix\s+the\s+(?:lint|formatting|conflicts?)|add\s+me)\b"
     r"|^(?:and\s+)?did\s+you\s+(?:also\s+|already\s+)?(?:try|configure|set|check|run|install"
     r"|enable|disable|clean|update)\b"
+)
+# Offering to explain: what might be unclear is the writer's own text, not the proposal.
+_INVITES_QUESTIONS = re.compile(
+    r"\b(?:let\s+(?:me|us)\s+know|feel\s+free\s+to\s+ask|(?:happy|glad)\s+to\s+(?:clarify|explain))\b"
+    r"[^.?!]*\b(?:unclear|confusing|questions?)\b"
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
 # A fault word negated: "not hard", "isn't that complicated", "don't feel bad".
 _FAULT_DENIED = re.compile(
     r"\b(?:not|never|isn't|aren't|wasn't|weren't|won't\s+be|wouldn't\s+be|shouldn't\s+be"
-    r"|don't\s+feel|do\s+not\s+feel|doesn't\s+(?:seem|look|sound)(?:\s+to\s+be)?)\s+"
+    r"|don't\s+feel|do\s+not\s+feel|doesn't\s+(?:seem|look|sound)(?:\s+to\s+be)?"
+    # "I don't want to block this": a fault disowned ("we would not want to lose" fears one).
+    r"|(?:don't|do\s+not)\s+want\s+to(?=\s+block))\s+"
     r"(?:(?:too|that|so|very|really|particularly|overly|all\s+that|a|an|any|much\s+of\s+a|big"
     rf"|real|terribly|especially)\s+){{0,3}}(?:{_FAULT_WORDS})\b"
 )
@@ -687,6 +791,7 @@ _STATUS_QUO = re.compile(
     r"|the\s+current|current\s+(?:rules|behaviou?r|state|situation|approach|way|process|system"
     r"|implementation|version)|i\s+often|i\s+(?:always\s+|still\s+)?struggle)\b"
 )
+_WOULD_BREAK = re.compile(r"\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|hurt)\b")
 _INTERPRETS = re.compile(
     r"^(?:the\s+way\s+i\s+(?:read|understand)|as\s+i\s+(?:read|understand)|my\s+(?:reading"
     r"|understanding)\s+(?:is|of))\b"

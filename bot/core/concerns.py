@@ -685,12 +685,19 @@ def _finding(post: Post, group: list[UnitReading], sentences: tuple[UnitReading,
         if after < len(sentences) and sentences[after].unit.point == units[0].point:
             units.append(sentences[after].unit)
     if len(units) > POINT_SENTENCES:
+        # Cut to the sentence that states the concern outright ("I am not very happy with
+        # such an interface.") and what follows it, else to the likeliest and its neighbours.
+        stated = [i for i, r in enumerate(group) if _states_fault(r)]
         top = max(range(len(group)), key=lambda i: group[i].probability)
-        start = max(0, min(top - 1, len(units) - POINT_SENTENCES))
+        start = stated[0] if stated else max(0, min(top - 1, len(units) - POINT_SENTENCES))
         units = units[start : start + POINT_SENTENCES]
     cue = _strongest_form(group)
     titled = units[1] if len(units) > 1 and units[0].words <= 2 else units[0]
     return Finding(post.key, tuple(u.text for u in units), make_title(titled.text, cue=cue), cue)
+
+
+def _states_fault(reading: UnitReading) -> bool:
+    return any(reading.features.get(name, 0.0) > 0 for name in _NAMES_A_FAULT)
 
 
 def _strongest_form(group: list[UnitReading]) -> str:
@@ -1809,6 +1816,10 @@ def _quotes(post: Post, concern: Concern) -> bool:
     return _holds(concern, post.quoted)
 
 
+# How much of a sentence's start a quote must hold, in characters.
+NEEDLE = 60
+
+
 def _holds(concern: Concern, blocks: tuple[str, ...]) -> bool:
     """Whether quoted ``blocks`` hold one of the concern's sentences, or a piece of one."""
     quoted, pieces, quoted_words = _quoted_text(blocks)
@@ -1820,14 +1831,25 @@ def _holds(concern: Concern, blocks: tuple[str, ...]) -> bool:
     if any(len(piece) >= 24 and piece[:80] in whole for piece in pieces for whole in probed):
         return True
     for sentence in sentences:
-        needle = _probe(sentence)[:60]
-        words = set(re.findall(r"\w+", needle))
+        probe = _probe(sentence)
+        needle = probe[:NEEDLE]
+        words = _telling_words(probe)
         if len(needle) >= 12 and needle in quoted:
             return True
         # Re-wrapped quotes can break the exact text; most of the words still survive.
-        if len(words) >= 6 and len(words & quoted_words) >= 0.8 * len(words):
+        if len(words) >= 4 and len(words & quoted_words) >= 0.75 * len(words):
             return True
     return False
+
+
+def _telling_words(probe: str) -> set[str]:
+    """The whole words of four letters or more in a sentence's first NEEDLE characters:
+    "the", "is", "to", "that" are in every quote, and the word the cut broke ("i thin")
+    is in none."""
+    words = re.findall(r"\w+", probe[:NEEDLE])
+    if len(probe) > NEEDLE and probe[NEEDLE - 1].isalnum() and probe[NEEDLE].isalnum():
+        words = words[:-1]
+    return {word for word in words if len(word) > 3}
 
 
 @lru_cache(maxsize=256)

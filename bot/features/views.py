@@ -97,7 +97,10 @@ logger = logging.getLogger(__name__)
 # 22: the drawback a writer finds in the way out they offer themselves ("You could try
 #    X, but then ...", "As an alternative ... Note that this is not ...") is no concern
 #    (2026-12-05).
-VIEWS_VERSION = 22
+# 23: common objection idioms no labelled thread used ("non-starter", "I'd push back",
+#    "doesn't address", "too optimistic", "I'm a -1"); a long point shown from the
+#    sentence that states it (2026-12-06).
+VIEWS_VERSION = 23
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
