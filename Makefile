@@ -41,6 +41,7 @@ bench: $(STAMP)
 # How well Quorum reads discussions: concerns and votes against the labelled corpus.
 eval: $(STAMP)
 	$(BIN)/python -m bench.judgement $(EVAL_ARGS)
+	$(BIN)/python -m bench.replies
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,119 @@
+"""How Quorum reads replies worded as no labelled thread words them.
+
+The labelled slices (``make eval``) measure Quorum on real threads, but their concerns
+were all found before this measure existed, so they cannot show how much of the
+phrasing of communities we have not seen the cues cover. These sets can: replies of the
+kind RFC and vote threads carry, written by the Quorum team, each set *before* the
+change it measures and never fixed against afterwards (``data/replies/``):
+
+- ``a``: written on 2026-12-06 before the last round of objection idioms, whose misses
+  that round then fixed (16 of 30 found before the day's work, 19 when written);
+- ``b``: written after every change of that day, and never looked at to write a cue.
+
+``objecting-*`` replies object to the proposal and should each raise a concern;
+``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
+and should raise none. One reply per line; ``\\n`` stands for a line break. Each reply
+is read as a reply by a participant to a proposal, as the ledger reads it.
+
+    python -m bench.replies
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.core.concerns import ConcernSource, build_ledger
+from bot.model import Person, Post, Source
+
+DATA = Path(__file__).parent / "data" / "replies"
+SETS = {
+    "a": "written before the last round of idioms, fixed against since",
+    "b": "written after every change, never fixed against",
+}
+_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+_PROPOSER = Person("Alice Archer", "alice@example.org")
+_REVIEWER = Person("Bob Baker", "bob@example.org")
+_PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
+
+
+@dataclass(frozen=True)
+class SetScore:
+    name: str
+    about: str
+    objecting: int
+    found: int
+    neutral: int
+    wrongly: int
+    missed: tuple[str, ...]
+    wrong: tuple[str, ...]
+
+
+def replies(path: Path) -> list[str]:
+    """The replies of one file: one a line, ``\\n`` for a line break."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.replace("\\n", "\n") for line in lines if line.strip()]
+
+
+def raises_concern(text: str) -> bool:
+    """Whether the ledger records a concern for ``text`` sent as a reply to a proposal."""
+    root = _post("<r@example.org>", _PROPOSER, _PROPOSAL, None, 0)
+    reply = _post("<c@example.org>", _REVIEWER, text, root.key, 1)
+    ledger = build_ledger(root.key, [root, reply], _START + timedelta(days=30))
+    return any(c.source is ConcernSource.DETECTED for c in ledger.concerns)
+
+
+def _post(key: str, author: Person, text: str, parent: str | None, hours: int) -> Post:
+    return Post(
+        source=Source.MAIL,
+        key=key,
+        message_id=key,
+        thread_key="<r@example.org>",
+        author=author,
+        created_at=_START + timedelta(hours=hours),
+        subject="Re: [RFC] TOML config" if parent else "[RFC] TOML config",
+        text=text,
+        in_reply_to=parent,
+        references=(parent,) if parent else (),
+    )
+
+
+def score_set(name: str) -> SetScore:
+    objecting = replies(DATA / f"objecting-{name}.txt")
+    neutral = replies(DATA / f"neutral-{name}.txt")
+    missed = tuple(text for text in objecting if not raises_concern(text))
+    wrong = tuple(text for text in neutral if raises_concern(text))
+    return SetScore(
+        name,
+        SETS[name],
+        len(objecting),
+        len(objecting) - len(missed),
+        len(neutral),
+        len(wrong),
+        missed,
+        wrong,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--misses", action="store_true", help="List every miss and wrong hit.")
+    args = parser.parse_args(argv)
+    scores = [score_set(name) for name in SETS]
+    print("Replies worded as no labelled thread words them (bench/data/replies):\n")
+    print("| set | objecting replies found | neutral replies wrongly found |")
+    print("|---|---|---|")
+    for s in scores:
+        print(f"| {s.name}: {s.about} | {s.found}/{s.objecting} | {s.wrongly}/{s.neutral} |")
+    if args.misses:
+        for s in scores:
+            for text in s.missed:
+                print(f"MISS  {s.name} {text[:100]!r}")
+            for text in s.wrong:
+                print(f"WRONG {s.name} {text[:100]!r}")
+
+
+if __name__ == "__main__":
+    main()
