@@ -6,9 +6,13 @@ phrasing of communities we have not seen the cues cover. These sets can: replies
 kind RFC and vote threads carry, written by the Quorum team, each set *before* the
 change it measures and never fixed against afterwards (``data/replies/``):
 
-- ``a``: written on 2026-12-06 before the last round of objection idioms, whose misses
-  that round then fixed (16 of 30 found before the day's work, 19 when written);
-- ``b``: written after every change of that day, and never looked at to write a cue.
+- ``a``: written on 2026-12-06 before the first round's last idioms, whose misses that
+  round then fixed (16 of 30 found before the day's work, 19 when written);
+- ``b``: written after the first round, then fixed against by a second (15 of 30 before
+  the day's work, 18 when written, 28 after the second round);
+- ``c``: written after the second round and never looked at to write a cue (19 of 30
+  before the day's work, 21 after the first round, 21 after the second: the second
+  round did not carry over).
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -30,8 +34,9 @@ from bot.model import Person, Post, Source
 
 DATA = Path(__file__).parent / "data" / "replies"
 SETS = {
-    "a": "written before the last round of idioms, fixed against since",
-    "b": "written after every change, never fixed against",
+    "a": "written in the first round, fixed against since",
+    "b": "written after the first round, fixed against since",
+    "c": "written after every change, never fixed against",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")

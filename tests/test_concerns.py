@@ -191,6 +191,16 @@ def test_prose_cues_raise_one_concern(text: str):
         "I have to disagree with the claim that nobody uses the legacy API.",
         "Strong objection from me: the bot should never push to the release branch.",
         "I can't vote for this while the migration guide is still a TODO.",
+        "If we adopt this, packagers would have to carry a patch to keep the old path.",
+        "Any committer can publish without a vote, which is not how the foundation works.",
+        "This effectively makes the Windows build a second-class citizen.",
+        "Making the new API async-only leaves the synchronous callers with no migration path.",
+        "The retention period of seven days is much shorter than what auditors require.",
+        "Forcing contributors to sign commits will turn away drive-by documentation fixes.",
+        "Dropping the mailing list would cut off people who only use email.",
+        "Please keep the old flag as an alias for at least one release.",
+        "This doesn't work for people behind a corporate proxy.",
+        "Storing the cache in the home directory will fill up small root partitions.",
     ],
 )
 def test_common_forms_of_objection_raise_one_concern(text: str):
@@ -313,6 +323,8 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "I like the new syntax too, since it reads like the old one.",
         "The old loader was slower and harder to debug, which is why we rewrote it.",
         "The RFC addresses all of the feedback from the last round.",
+        "The forum will mirror every post to the mailing list, so email users lose nothing.",
+        "The migration tool rewrites the manifests automatically, so plugin authors don't have to.",
     ],
 )
 def test_look_alikes_raise_nothing(text: str):

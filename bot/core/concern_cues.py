@@ -106,7 +106,10 @@ OBJECTION = _cue(
     # hold off on this until ...", "Please don't merge this yet".
     r"\b(?:i|we)(?:'d|\s+would|\s+will|'ll|\s+have\s+to|\s+must)?\s+(?:\w+\s+)?(?:push(?:ing)?\s*back"
     r"|argue\s+against|hold\s+off)\b|\bplease\s+(?:don't|do\s+not)\s+(?:\w+\s+)?(?:merge|land|ship"
-    r"|accept|approve|rush)\b|\bplease\s+reconsider\b|\bvote\s+against\b",
+    r"|accept|approve|rush)\b|\bplease\s+reconsider\b|\bvote\s+against\b"
+    # Asking to keep what the change takes away: "Please keep the old flag as an alias".
+    r"|\bplease\s+(?:(?:keep|retain|preserve)\s+(?:the\s+|our\s+)?(?:old|current|existing|previous"
+    r"|legacy)|(?:don't|do\s+not)\s+(?:remove|drop|break))\b",
     # "Strong objection from me", "I can't vote for this while ...", "the bot should never push".
     r"\b(?:strong|serious|major|formal)\s+objection\b|\bobjection\s+from\s+me\b"
     r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not)\s+(?:\w+\s+)?(?:vote\s+for"
@@ -166,7 +169,8 @@ _FAULT_WORDS = (
     r"|scope\s+creep|one-way\s+door|lock-?in|caught\s+off\s+guard|inconsistenc(?:y|ies)|undermin(?:e|es|ing)"
     r"|unrealistic|impractical|infeasible|unworkable|untenable|unsustainable|gloss(?:es|ed|ing)?\s+over"
     # ("unsafe" is a kind of Rust block, not a verdict.)
-    r"|hand-?wav(?:y|es|ing)|moot|unusable|unmaintainable|unreadable|untested|incomplete|insecure"
+    r"|hand-?wav(?:y|es|ing)|moot|second-class|(?:turn|drive|scare)(?:s|ing)?\s+(?:\w+\s+){0,3}?away"
+    r"|unusable|unmaintainable|unreadable|untested|incomplete|insecure"
     r"|inefficient|unsound|unintuitive|unpredictable|unmaintained|undocumented|unproven|unjustified"
     r"|unacceptable|inappropriate|inadequate|half-finished|unfinished|immature|unconvincing|mismatch(?:es|ed)?"
     r"|ignores|overlooks|neglects|underestimat(?:es|ing)|leaky|leaks?"
@@ -187,7 +191,8 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
     r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|exclude|alienate|penali[sz]e|discourage"
-    r"|fragment|complicate|surprise|confuse|mislead|misread|misinterpret|corrupt)\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
+    r"|fragment|complicate|surprise|confuse|mislead|misread|misinterpret|corrupt|overwhelm|exhaust"
+    r"|fill\s+up|(?:cut|lock|shut)\s+(?:\w+\s+){0,3}?(?:off|out))\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
     r"|problems|errors|mistakes|pain)\b"
     # "That could end up duplicating the local repo cache": an unwanted consequence.
     r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b",
@@ -223,6 +228,18 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\s+|even\s+)?(?:address|cover|explain|mention|consider|account\s+for|justify|discuss|say|specify"
     r"|define|describe|state)\b"
     r"|\b(?:is|are)\s+(?:completely\s+|entirely\s+)?silent\s+(?:on|about)\b"
+    # "which is not how the foundation works", "with no migration path", "much shorter
+    # than what auditors require", "doesn't work for people behind a proxy".
+    r"|\b(?:is|'s|are)\s+not\s+how\b|\bno\s+(?:clear\s+|good\s+|real\s+)?(?:migration|upgrade|transition"
+    r"|rollback|deprecation)\s+(?:path|story|plan)\b|\b(?:shorter|longer|smaller|lower|higher|less"
+    r"|fewer)\s+than\s+(?:what\s+)?(?:\w+\s+){0,3}?(?:requires?|needs?|expects?|required|needed"
+    r"|expected|allowed)\b|\b(?:doesn't|does\s+not)\s+(?:really\s+)?work\s+(?:offline|(?:for|with)\s+"
+    r"(?:people|users?|anyone|us|many|most|some|those|everyone|our|distributions?|packagers?))\b"
+    # A burden put on others: "packagers would have to carry a patch", "reviewers will
+    # have to check two formats" ("so plugin authors don't have to" lifts one).
+    r"|\b(?:users?|everyone|everybody|contributors?|committers?|maintainers?|packagers?"
+    r"|distributions?|distros?|reviewers?|operators?|admins?|developers?|authors?|downstream"
+    r"|vendors?|projects?)\s+(?:would|will|'d|'ll|must\s+now|now)\s+(?:all\s+)?(?:have|need)\s+to\b"
     r"|\bnothing\s+(?:in|about)\s+(?:the|this|your)\s+(?:\w+\s+)?(?:proposal|rfc|text|document|draft|kep"
     r"|pep|design|flip|spec)\b|\b(?:doesn't|does\s+not|don't|do\s+not|didn't)\s+(?:really\s+|quite\s+)?"
     r"(?:convince|match)\b|\bnot\s+convincing\b"
@@ -771,6 +788,8 @@ _FAULT_DENIED = re.compile(
     r"|(?:don't|do\s+not)\s+want\s+to(?=\s+block))\s+"
     r"(?:(?:too|that|so|very|really|particularly|overly|all\s+that|a|an|any|much\s+of\s+a|big"
     rf"|real|terribly|especially)\s+){{0,3}}(?:{_FAULT_WORDS})\b"
+    # "so email users lose nothing".
+    rf"|\b(?:{_FAULT_WORDS})\s+nothing\b"
 )
 # A concessive clause before the main one: "even if that syntax is ugly, ...". A trailing
 # "..., although it is complex" is a reservation and is not matched: a clause must follow.

@@ -100,7 +100,9 @@ logger = logging.getLogger(__name__)
 # 23: common objection idioms no labelled thread used ("non-starter", "I'd push back",
 #    "doesn't address", "too optimistic", "I'm a -1"); a long point shown from the
 #    sentence that states it (2026-12-06).
-VIEWS_VERSION = 23
+# 24: a second round of idioms: burdens put on others ("packagers would have to"), "not
+#    how", "no migration path", "please keep", "would cut off" (2026-12-06).
+VIEWS_VERSION = 24
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
