@@ -10,9 +10,11 @@ change it measures and never fixed against afterwards (``data/replies/``):
   round then fixed (16 of 30 found before the day's work, 19 when written);
 - ``b``: written after the first round, then fixed against by a second (15 of 30 before
   the day's work, 18 when written, 28 after the second round);
-- ``c``: written after the second round and never looked at to write a cue (19 of 30
-  before the day's work, 21 after the first round, 21 after the second: the second
-  round did not carry over).
+- ``c``: written after the second round, then fixed against by a third (19 of 30
+  before the day's work, 21 after the first round, 21 after the second, 29 after the
+  third);
+- ``d``: written after the third round and never looked at to write a cue (22 of 30
+  before the day's work, 23 after each of the three rounds).
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -36,7 +38,8 @@ DATA = Path(__file__).parent / "data" / "replies"
 SETS = {
     "a": "written in the first round, fixed against since",
     "b": "written after the first round, fixed against since",
-    "c": "written after every change, never fixed against",
+    "c": "written after the second round, fixed against since",
+    "d": "written after every change, never fixed against",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")

@@ -50,13 +50,13 @@ SUBJECT = "[RFC] Pluggable artifact resolver"
 
 # What the cue reader finds nothing in: a consequence stated flatly, no "I am concerned".
 FREEZE = (
-    "A plugin API would freeze the resolver's internal classes for years, and every"
-    " release would have to keep them binary compatible."
+    "A plugin API makes every release depend on the resolver's internal classes staying"
+    " as they are."
 )
 REPLY = """Hi Alice,
 
-Thanks for writing this up. A plugin API would freeze the resolver's internal
-classes for years, and every release would have to keep them binary compatible.
+Thanks for writing this up. A plugin API makes every release depend on the
+resolver's internal classes staying as they are.
 
 Also the docs should get a new page.
 
@@ -75,7 +75,7 @@ ANSWER = json.dumps(
     {
         "concerns": [
             {
-                "quote": "a plugin API would freeze the resolver's internal classes  for years",
+                "quote": "a plugin API makes every release depend on the resolver's  internal",
                 "title": "Plugin API freezes internal classes",
             },
             {"quote": "The resolver will be slower than today.", "title": "Speed"},

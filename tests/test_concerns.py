@@ -201,6 +201,14 @@ def test_prose_cues_raise_one_concern(text: str):
         "Please keep the old flag as an alias for at least one release.",
         "This doesn't work for people behind a corporate proxy.",
         "Storing the cache in the home directory will fill up small root partitions.",
+        "The design puts network calls on the startup path, so the tool will hang.",
+        "This removes the ability to pin a version, which several large users depend on.",
+        "The RFC claims it is compatible, but the example in section 5 would no longer compile.",
+        "Requiring 2FA for all committers is fine, but doing it with two weeks' notice is not.",
+        "I'd hold the vote until the incubator report is out.",
+        "This seems to assume that every contributor works in UTC office hours.",
+        "I think the deprecation should be announced at least one major version ahead.",
+        "We already struggle to review the current volume; a second tree doubles the work.",
     ],
 )
 def test_common_forms_of_objection_raise_one_concern(text: str):
@@ -325,6 +333,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "The RFC addresses all of the feedback from the last round.",
         "The forum will mirror every post to the mailing list, so email users lose nothing.",
         "The migration tool rewrites the manifests automatically, so plugin authors don't have to.",
+        "As of Maven 3.3.0 the model is no longer run-time mutable.",
+        "We'll hold the vote open for a week because of the holidays.",
+        "Please keep the object-store code under contrib/ so it can be switched off.",
     ],
 )
 def test_look_alikes_raise_nothing(text: str):

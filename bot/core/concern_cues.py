@@ -107,6 +107,9 @@ OBJECTION = _cue(
     r"\b(?:i|we)(?:'d|\s+would|\s+will|'ll|\s+have\s+to|\s+must)?\s+(?:\w+\s+)?(?:push(?:ing)?\s*back"
     r"|argue\s+against|hold\s+off)\b|\bplease\s+(?:don't|do\s+not)\s+(?:\w+\s+)?(?:merge|land|ship"
     r"|accept|approve|rush)\b|\bplease\s+reconsider\b|\bvote\s+against\b"
+    # "I'd hold the vote until the report is out", "postpone this until".
+    r"|\b(?:i|we)(?:'d|\s+would|\s+should)\s+(?:\w+\s+)?(?:hold|postpone|delay|defer)\s+(?:\w+\s+){0,3}?"
+    r"until\b"
     # Asking to keep what the change takes away: "Please keep the old flag as an alias".
     r"|\bplease\s+(?:(?:keep|retain|preserve)\s+(?:the\s+|our\s+)?(?:old|current|existing|previous"
     r"|legacy)|(?:don't|do\s+not)\s+(?:remove|drop|break))\b",
@@ -192,7 +195,8 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
     r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|exclude|alienate|penali[sz]e|discourage"
     r"|fragment|complicate|surprise|confuse|mislead|misread|misinterpret|corrupt|overwhelm|exhaust"
-    r"|fill\s+up|(?:cut|lock|shut)\s+(?:\w+\s+){0,3}?(?:off|out))\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
+    r"|fill\s+up|(?:cut|lock|shut)\s+(?:\w+\s+){0,3}?(?:off|out)|hang|crash|deadlock|stall|freeze"
+    r"|time\s+out)\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
     r"|problems|errors|mistakes|pain)\b"
     # "That could end up duplicating the local repo cache": an unwanted consequence.
     r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b",
@@ -230,6 +234,13 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|\b(?:is|are)\s+(?:completely\s+|entirely\s+)?silent\s+(?:on|about)\b"
     # "which is not how the foundation works", "with no migration path", "much shorter
     # than what auditors require", "doesn't work for people behind a proxy".
+    # "removes the ability to pin a version", "would no longer compile", "doubles the
+    # work", "assumes that every contributor works in UTC office hours".
+    r"|\b(?:removes?|removing|drops?|dropping|takes?\s+away|loses?|losing)\s+(?:the\s+|our\s+|their\s+)?"
+    r"(?:ability|option|possibility|way)\s+to\b|\bno\s+longer\s+(?:compiles?|works?|builds?|runs?"
+    r"|pass(?:es)?|loads?|starts?|be\s+(?:possible|able|supported))\b(?!-)|\b(?:doubles?|triples?)\s+"
+    r"(?:the\s+|our\s+)?(?:work|effort|maintenance|burden|cost|load|time)\b|\bassum(?:e|es|ing)\s+"
+    r"(?:that\s+)?(?:every|all|everyone|everybody|nobody|no\s+one)\b"
     r"|\b(?:is|'s|are)\s+not\s+how\b|\bno\s+(?:clear\s+|good\s+|real\s+)?(?:migration|upgrade|transition"
     r"|rollback|deprecation)\s+(?:path|story|plan)\b|\b(?:shorter|longer|smaller|lower|higher|less"
     r"|fewer)\s+than\s+(?:what\s+)?(?:\w+\s+){0,3}?(?:requires?|needs?|expects?|required|needed"
@@ -296,6 +307,9 @@ YES_BUT = _cue(
     r"\bi\s+(?:like|see|understand|get|appreciate)\s+[^.;?!]*?,\s*but\s+(?:i|we|it|this|that)\b",
     r"\b(?:makes\s+sense|sounds\s+good|looks\s+good|sounds\s+nice)[^.;?!]*?,?\s*but\s+(?:i|we|it"
     r"|this|that)\b",
+    # "Requiring 2FA is fine, but doing it with two weeks' notice is not."
+    r"\b(?:is|are|seems?|sounds?)\s+(?:perfectly\s+)?(?:fine|ok|okay|reasonable)\s*,?\s*but\b[^.;?!]*"
+    r"\b(?:is|are)\s+not\b",
 )
 # What must be true before the proposal goes in: a condition of support, which is a
 # concern until it is met ("there should be consensus on the names before merging",
@@ -318,6 +332,8 @@ REQUIREMENT = _cue(
     r"|work|design|consideration|testing|justification|motivation|bake\s+time)\b",
     r"\b(?:we|you|it|this)\s+(?:really\s+)?(?:needs?|should\s+have|must\s+have)\s+(?:\w+\s+){1,4}?first\b"
     r"|\b(?:i|we)(?:'d|\s+would)\s+(?:like|want|need)\s+(?:to\s+see\s+)?(?:\w+\s+){1,6}?first\b",
+    # "The deprecation should be announced at least one major version ahead."
+    r"\b(?:should|must|needs?\s+to)\s+be\s+(?:\w+\s+){1,3}?at\s+least\b",
 )
 # Asking for something more, which in a call for ideas is a proposal of its own.
 WISH = _cue(
@@ -810,7 +826,9 @@ _STATUS_QUO = re.compile(
     r"|the\s+current|current\s+(?:rules|behaviou?r|state|situation|approach|way|process|system"
     r"|implementation|version)|i\s+often|i\s+(?:always\s+|still\s+)?struggle)\b"
 )
-_WOULD_BREAK = re.compile(r"\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|hurt)\b")
+_WOULD_BREAK = re.compile(
+    r"\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|hurt)\b|\b(?:doubles?|triples?)\s+the\b"
+)
 _INTERPRETS = re.compile(
     r"^(?:the\s+way\s+i\s+(?:read|understand)|as\s+i\s+(?:read|understand)|my\s+(?:reading"
     r"|understanding)\s+(?:is|of))\b"

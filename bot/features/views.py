@@ -102,7 +102,9 @@ logger = logging.getLogger(__name__)
 #    sentence that states it (2026-12-06).
 # 24: a second round of idioms: burdens put on others ("packagers would have to"), "not
 #    how", "no migration path", "please keep", "would cut off" (2026-12-06).
-VIEWS_VERSION = 24
+# 25: a third: "will hang", "removes the ability to", "no longer compiles", "X is fine,
+#    but Y is not", "hold the vote until", "assumes that every" (2026-12-06).
+VIEWS_VERSION = 25
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
