@@ -869,45 +869,30 @@ def test_quoting_the_concern_answers_it_even_from_elsewhere_in_the_thread():
     assert [a.author for a in concern.answered_by] == ["Carol Chen"]
 
 
-def test_an_inline_reply_answers_only_the_points_it_quotes():
-    raised = post(
-        2,
-        BOB,
-        "I worry about the migration cost.\n\nConsider that IDEs lack TOML support.",
-        reply_to=1,
-    )
-    reply = post(
-        3,
-        ALICE,
-        "The converter handles it.",
-        reply_to=2,
-        quoted=("I worry about the migration cost.",),
-    )
-    cost, ides = ledger(root(), raised, reply).concerns
-    assert cost.state is ConcernState.ANSWERED
-    assert ides.state is ConcernState.OPEN
-
-
-def test_a_quote_sharing_only_small_words_with_a_point_does_not_answer_it():
-    # A re-wrapped quote is still recognised by most of its words, but "it", "is", "the",
-    # "we" are in every quote: only words of four letters or more tell.
-    raised = post(
-        2,
-        BOB,
-        "It is not the way we do it in the team, and we are not sure it is.\n\n"
-        "We do not think it is the way to go, and we are in a hurry.",
-        reply_to=1,
-    )
-    reply = post(
-        3,
-        CAROL,
-        "The review is scheduled for Monday anyway.",
-        reply_to=2,
-        quoted=("We do not think it is the way to go, and we are in a hurry.",),
-    )
-    team, hurry = ledger(root(), raised, reply).concerns
-    assert hurry.state is ConcernState.ANSWERED
-    assert team.state is ConcernState.OPEN
+@pytest.mark.parametrize(
+    ("raised", "answer", "quoted"),
+    [
+        (
+            "I worry about the migration cost.\n\nConsider that IDEs lack TOML support.",
+            "The converter handles it.",
+            "I worry about the migration cost.",
+        ),
+        # A re-wrapped quote is still recognised by most of its words, but "it", "is",
+        # "the", "we" are in every quote: only words of four letters or more tell.
+        (
+            "We do not think it is the way to go, and we are in a hurry.\n\n"
+            "It is not the way we do it in the team, and we are not sure it is.",
+            "The review is scheduled for Monday anyway.",
+            "We do not think it is the way to go, and we are in a hurry.",
+        ),
+    ],
+)
+def test_an_inline_reply_answers_only_the_points_it_quotes(raised: str, answer: str, quoted: str):
+    points = post(2, BOB, raised, reply_to=1)
+    reply = post(3, CAROL, answer, reply_to=2, quoted=(quoted,))
+    first, second = ledger(root(), points, reply).concerns
+    assert first.state is ConcernState.ANSWERED
+    assert second.state is ConcernState.OPEN
 
 
 def test_a_later_plus_one_from_the_raiser_resolves_their_concerns():
