@@ -152,9 +152,11 @@ DOUBT = _cue(
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
     r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b",
-    r"\bi\s+fail\s+to\s+see\b|\bi(?:'m|\s+am)\s+(?:still\s+|just\s+)?not\s+seeing\b|\bi\s+(?:still\s+)?(?:struggle|have\s+(?:a\s+)?(?:hard|difficult)\s+time)"
-    r"\s+(?:to\s+)?(?:see|seeing|understand|understanding|believe|believing)\b|\bi(?:'ve|\s+have)?\s+(?:personally\s+|really\s+)?(?:haven't"
-    r"|have\s+not|never|not)\s+"
+    r"\bi\s+fail\s+to\s+see\b|\bi(?:'m|\s+am)\s+(?:still\s+|just\s+)?not\s+seeing\b",
+    # "I struggle to see the benefit", "I have a hard time understanding why".
+    r"\bi\s+(?:still\s+)?(?:struggle|have\s+(?:a\s+)?(?:hard|difficult)\s+time)\s+(?:to\s+)?(?:see"
+    r"|seeing|understand|understanding|believe|believing)\b",
+    r"\bi(?:'ve|\s+have)?\s+(?:personally\s+|really\s+)?(?:haven't|have\s+not|never|not)\s+"
     r"(?:(?:yet|ever|once)\s+)?(?:seen|heard|met)\b",
 )
 # What finds fault in a thing: "confusing", "a drawback", "too hard".
@@ -227,34 +229,41 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\b(?:makes?|making|made|render|renders)\s+(?:[\w'-]+\s+){0,4}?(?:(?:much|even|far|a\s+lot)\s+)?"
     r"(?:harder|slower|worse|more\s+(?:difficult|complex|complicated|fragile|confusing|error-?prone))\b",
     # What the proposal leaves out: "The RFC doesn't address how deployments migrate", "is
-    # silent on backwards compatibility", "have not been thought through".
+    # silent on backwards compatibility", "nothing in the proposal about", "have not been
+    # thought through", "with no migration path".
     r"\b(?:doesn't|does\s+not|don't|do\s+not|fails?\s+to|never)\s+(?:really\s+|fully\s+|adequately"
     r"\s+|even\s+)?(?:address|cover|explain|mention|consider|account\s+for|justify|discuss|say|specify"
-    r"|define|describe|state)\b"
-    r"|\b(?:is|are)\s+(?:completely\s+|entirely\s+)?silent\s+(?:on|about)\b"
-    # "which is not how the foundation works", "with no migration path", "much shorter
-    # than what auditors require", "doesn't work for people behind a proxy".
-    # "removes the ability to pin a version", "would no longer compile", "doubles the
-    # work", "assumes that every contributor works in UTC office hours".
-    r"|\b(?:removes?|removing|drops?|dropping|takes?\s+away|loses?|losing)\s+(?:the\s+|our\s+|their\s+)?"
-    r"(?:ability|option|possibility|way)\s+to\b|\bno\s+longer\s+(?:compiles?|works?|builds?|runs?"
-    r"|pass(?:es)?|loads?|starts?|be\s+(?:possible|able|supported))\b(?!-)|\b(?:doubles?|triples?)\s+"
-    r"(?:the\s+|our\s+)?(?:work|effort|maintenance|burden|cost|load|time)\b|\bassum(?:e|es|ing)\s+"
-    r"(?:that\s+)?(?:every|all|everyone|everybody|nobody|no\s+one)\b"
-    r"|\b(?:is|'s|are)\s+not\s+how\b|\bno\s+(?:clear\s+|good\s+|real\s+)?(?:migration|upgrade|transition"
-    r"|rollback|deprecation)\s+(?:path|story|plan)\b|\b(?:shorter|longer|smaller|lower|higher|less"
-    r"|fewer)\s+than\s+(?:what\s+)?(?:\w+\s+){0,3}?(?:requires?|needs?|expects?|required|needed"
-    r"|expected|allowed)\b|\b(?:doesn't|does\s+not)\s+(?:really\s+)?work\s+(?:offline|(?:for|with)\s+"
-    r"(?:people|users?|anyone|us|many|most|some|those|everyone|our|distributions?|packagers?))\b"
-    # A burden put on others: "packagers would have to carry a patch", "reviewers will
-    # have to check two formats" ("so plugin authors don't have to" lifts one).
-    r"|\b(?:users?|everyone|everybody|contributors?|committers?|maintainers?|packagers?"
+    r"|define|describe|state)\b",
+    r"\b(?:is|are)\s+(?:completely\s+|entirely\s+)?silent\s+(?:on|about)\b",
+    r"\bnothing\s+(?:in|about)\s+(?:the|this|your)\s+(?:\w+\s+)?(?:proposal|rfc|text|document|draft"
+    r"|kep|pep|design|flip|spec)\b",
+    r"\bnot\s+(?:been\s+)?(?:fully\s+|really\s+|well\s+)?thought\s+(?:through|out)\b",
+    r"\bno\s+(?:clear\s+|good\s+|real\s+)?(?:migration|upgrade|transition|rollback|deprecation)\s+"
+    r"(?:path|story|plan)\b",
+    # Unconvinced by it: "The rationale doesn't convince me", "the examples don't match".
+    r"\b(?:doesn't|does\s+not|don't|do\s+not|didn't)\s+(?:really\s+|quite\s+)?(?:convince|match)\b"
+    r"|\bnot\s+convincing\b",
+    # What it takes away: "removes the ability to pin a version", "would no longer
+    # compile" (not "no longer run-time mutable"), "doesn't work for people behind a proxy".
+    r"\b(?:removes?|removing|drops?|dropping|takes?\s+away|loses?|losing)\s+(?:the\s+|our\s+"
+    r"|their\s+)?(?:ability|option|possibility|way)\s+to\b",
+    r"\bno\s+longer\s+(?:compiles?|works?|builds?|runs?|pass(?:es)?|loads?|starts?|be\s+(?:possible"
+    r"|able|supported))\b(?!-)",
+    r"\b(?:doesn't|does\s+not)\s+(?:really\s+)?work\s+(?:offline|(?:for|with)\s+(?:people|users?"
+    r"|anyone|us|many|most|some|those|everyone|our|distributions?|packagers?))\b",
+    # What it costs others: "packagers would have to carry a patch", "reviewers will have to
+    # check two formats" ("so plugin authors don't have to" lifts a burden), "doubles the
+    # work", "much shorter than what auditors require".
+    r"\b(?:users?|everyone|everybody|contributors?|committers?|maintainers?|packagers?"
     r"|distributions?|distros?|reviewers?|operators?|admins?|developers?|authors?|downstream"
-    r"|vendors?|projects?)\s+(?:would|will|'d|'ll|must\s+now|now)\s+(?:all\s+)?(?:have|need)\s+to\b"
-    r"|\bnothing\s+(?:in|about)\s+(?:the|this|your)\s+(?:\w+\s+)?(?:proposal|rfc|text|document|draft|kep"
-    r"|pep|design|flip|spec)\b|\b(?:doesn't|does\s+not|don't|do\s+not|didn't)\s+(?:really\s+|quite\s+)?"
-    r"(?:convince|match)\b|\bnot\s+convincing\b"
-    r"|\bnot\s+(?:been\s+)?(?:fully\s+|really\s+|well\s+)?thought\s+(?:through|out)\b",
+    r"|vendors?|projects?)\s+(?:would|will|'d|'ll|must\s+now|now)\s+(?:all\s+)?(?:have|need)\s+to\b",
+    r"\b(?:doubles?|triples?)\s+(?:the\s+|our\s+)?(?:work|effort|maintenance|burden|cost|load|time)\b",
+    r"\b(?:shorter|longer|smaller|lower|higher|less|fewer)\s+than\s+(?:what\s+)?(?:\w+\s+){0,3}?"
+    r"(?:requires?|needs?|expects?|required|needed|expected|allowed)\b",
+    # A premise questioned: "assumes that every contributor works in UTC office hours",
+    # "which is not how the foundation works".
+    r"\bassum(?:e|es|ing)\s+(?:that\s+)?(?:every|all|everyone|everybody|nobody|no\s+one)\b"
+    r"|\b(?:is|'s|are)\s+not\s+how\b",
     # Set against what stands: "conflicts with the deprecation policy", "at odds with",
     # "goes against the principle of least surprise", "incompatible with".
     # (A verb: "resolve conflicts with main", "to avoid clashes with" judge nothing.)
@@ -710,7 +719,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         "negative_judgement" in found
         and _STATUS_QUO.search(probe)
         and not _POINTS_AT_PROPOSAL.search(probe)
-        and not _WOULD_BREAK.search(probe)
+        and not _HARM_DONE.search(probe)
     ):
         # "Currently it is not possible to ...", "the current rules are too hard to use",
         # "unable to add servers into the profile section is a pain": fault found with what
@@ -826,7 +835,8 @@ _STATUS_QUO = re.compile(
     r"|the\s+current|current\s+(?:rules|behaviou?r|state|situation|approach|way|process|system"
     r"|implementation|version)|i\s+often|i\s+(?:always\s+|still\s+)?struggle)\b"
 )
-_WOULD_BREAK = re.compile(
+# The harm a change does, which is no fault found with what is.
+_HARM_DONE = re.compile(
     r"\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|hurt)\b|\b(?:doubles?|triples?)\s+the\b"
 )
 _INTERPRETS = re.compile(
