@@ -50,13 +50,18 @@ _PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.
 @dataclass(frozen=True)
 class SetScore:
     name: str
-    about: str
     objecting: int
-    found: int
     neutral: int
-    wrongly: int
     missed: tuple[str, ...]
     wrong: tuple[str, ...]
+
+    @property
+    def found(self) -> int:
+        return self.objecting - len(self.missed)
+
+    @property
+    def wrongly(self) -> int:
+        return len(self.wrong)
 
 
 def replies(path: Path) -> list[str]:
@@ -93,16 +98,7 @@ def score_set(name: str) -> SetScore:
     neutral = replies(DATA / f"neutral-{name}.txt")
     missed = tuple(text for text in objecting if not raises_concern(text))
     wrong = tuple(text for text in neutral if raises_concern(text))
-    return SetScore(
-        name,
-        SETS[name],
-        len(objecting),
-        len(objecting) - len(missed),
-        len(neutral),
-        len(wrong),
-        missed,
-        wrong,
-    )
+    return SetScore(name, len(objecting), len(neutral), missed, wrong)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -114,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| set | objecting replies found | neutral replies wrongly found |")
     print("|---|---|---|")
     for s in scores:
-        print(f"| {s.name}: {s.about} | {s.found}/{s.objecting} | {s.wrongly}/{s.neutral} |")
+        print(f"| {s.name}: {SETS[s.name]} | {s.found}/{s.objecting} | {s.wrongly}/{s.neutral} |")
     if args.misses:
         for s in scores:
             for text in s.missed:

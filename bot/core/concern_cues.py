@@ -196,7 +196,7 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
     r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:break|regress|exclude|alienate|penali[sz]e|discourage"
-    r"|fragment|complicate|surprise|confuse|mislead|misread|misinterpret|corrupt|overwhelm|exhaust"
+    r"|fragment|complicate|surprise|mislead|misread|misinterpret|corrupt|overwhelm|exhaust"
     r"|fill\s+up|(?:cut|lock|shut)\s+(?:\w+\s+){0,3}?(?:off|out)|hang|crash|deadlock|stall|freeze"
     r"|time\s+out)\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
     r"|problems|errors|mistakes|pain)\b"

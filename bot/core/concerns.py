@@ -687,10 +687,11 @@ def _finding(post: Post, group: list[UnitReading], sentences: tuple[UnitReading,
     if len(units) > POINT_SENTENCES:
         # Cut to the sentence that states the concern outright ("I am not very happy with
         # such an interface.") and what follows it, else to the likeliest and its neighbours.
-        stated = [i for i, r in enumerate(group) if _states_fault(r)]
-        top = max(range(len(group)), key=lambda i: group[i].probability)
-        start = stated[0] if stated else max(0, min(top - 1, len(units) - POINT_SENTENCES))
-        units = units[start : start + POINT_SENTENCES]
+        stated = next((i for i, r in enumerate(group) if _states_fault(r)), None)
+        if stated is None:
+            top = max(range(len(group)), key=lambda i: group[i].probability)
+            stated = max(0, min(top - 1, len(units) - POINT_SENTENCES))
+        units = units[stated : stated + POINT_SENTENCES]
     cue = _strongest_form(group)
     titled = units[1] if len(units) > 1 and units[0].words <= 2 else units[0]
     return Finding(post.key, tuple(u.text for u in units), make_title(titled.text, cue=cue), cue)
@@ -1830,8 +1831,7 @@ def _holds(concern: Concern, blocks: tuple[str, ...]) -> bool:
     probed = [_probe(sentence) for sentence in sentences]
     if any(len(piece) >= 24 and piece[:80] in whole for piece in pieces for whole in probed):
         return True
-    for sentence in sentences:
-        probe = _probe(sentence)
+    for probe in probed:
         needle = probe[:NEEDLE]
         words = _telling_words(probe)
         if len(needle) >= 12 and needle in quoted:
