@@ -164,6 +164,10 @@ VOTE = ReadingKind.VOTE
         ("+1 :)", 1.0, None),
         ("Thanks for testing, but -1: the NOTICE file is wrong", -1.0, None),
         ("I change my -1 to +1", 1.0, None),
+        ("Changing my vote to +1 now that the NOTICE is fixed.", 1.0, None),
+        ("I am changing my vote to -1 because the build fails.", -1.0, None),
+        ("+1 (PMC)", 1.0, True),
+        ("+1 (IPMC member)", 1.0, True),
         ("Hi,\n\n+1 (binding)\n\nRegards,\nHervé", 1.0, True),
         ("+1\n\nNon-binding, tested on Linux.", 1.0, False),
         ("0 (binding): not enough time to test", 0.0, True),
@@ -283,6 +287,10 @@ Objet : Re: [VOTE] Release Maven Indexer 6.0.0
         ("+1 if the NOTICE file gets fixed", "conditional", 1.0),
         ("If the signatures check out, +1 from me", "conditional", 1.0),
         ("I would be -1 unless we fix MJAVADOC-479", "conditional", -1.0),
+        # A change that waits on something is not made yet.
+        ("I'd change my -1 to +1 if the NOTICE were fixed.", "conditional", 1.0),
+        ("I will change my -1 to +1 once the NOTICE is fixed.", "conditional", 1.0),
+        ("I'll change my vote to +1 after I test on Windows.", "conditional", 1.0),
     ],
 )
 def test_ambiguous_ballots_are_reported_with_their_sentence(
@@ -456,6 +464,18 @@ def test_vague_wording_after_an_explicit_ballot_does_not_replace_it() -> None:
     assert ballot.counted
     assert ballot.value == 1.0
     assert len(ballot.history) == 1
+
+
+def test_a_change_offered_on_a_condition_leaves_the_veto_standing() -> None:
+    replies = [
+        make_post("-1 (binding), the NOTICE lacks the bundled jQuery.", "Olivier Lamy", hours=1),
+        make_post("I'd change my -1 to +1 if the NOTICE were fixed.", "Olivier Lamy", hours=3),
+    ]
+    tally = collect_ballots(make_call(), replies, until=AFTER_CLOSE)
+    (ballot,) = tally.ballots
+    assert (ballot.value, ballot.counted) == (-1.0, True)
+    assert (tally.plus, tally.minus) == (0, 1)
+    assert ballot.cast.post == replies[0].key
 
 
 def test_a_later_conflicting_post_makes_the_ballot_ambiguous() -> None:

@@ -97,8 +97,12 @@ _MARKED_BALLOT_RE = re.compile(
     r"^\s*[(\[]\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]", re.IGNORECASE
 )
 _NON_BINDING_RE = re.compile(r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)", re.IGNORECASE)
-_BINDING_RE = re.compile(r"\bbinding\b", re.IGNORECASE)
-_BINDING_LABEL_RE = re.compile(r"\(\s*binding\s*\)|^\s*binding\s*$", re.IGNORECASE | re.MULTILINE)
+# "(PMC)", "(IPMC member)": the committee whose votes bind, named instead of the word.
+_COMMITTEE_LABEL = r"\(\s*i?pmc(?:\s+member)?\s*\)"
+_BINDING_RE = re.compile(r"\bbinding\b|" + _COMMITTEE_LABEL, re.IGNORECASE)
+_BINDING_LABEL_RE = re.compile(
+    r"\(\s*binding\s*\)|^\s*binding\s*$|" + _COMMITTEE_LABEL, re.IGNORECASE | re.MULTILINE
+)
 _FROM_ME_RE = re.compile(
     r"^\s*(?:[(\[]?\s*(?:non[- ]?)?binding\s*[)\]]?\s*)?from\s+(?:me|my|us|our)\b", re.I
 )
@@ -144,6 +148,7 @@ _RULE_RE = re.compile(
 _CLAUSE_BREAK_RE = re.compile(r"[,;:(—–]|\s-\s")
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
+_MY_VOTE_RE = re.compile(r"\bmy\s+(?:vote|ballot)\b", re.IGNORECASE)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[!?])(?=[+\-−–]\d)")
 _WORD_RE = re.compile(r"[\w'’]+")
 
@@ -382,7 +387,7 @@ def _hits_in_line(line: str) -> list[_Hit]:
         for match in matches:
             value = value_of(match.group("sign"), match.group("num"))
             if changed_to is not None:
-                sort = _Sort.BALLOT if match is changed_to else _Sort.IGNORE
+                sort = _change_sort(sentence, changed_to) if match is changed_to else _Sort.IGNORE
             else:
                 sort = _classify(sentence, match)
             rest = _REST_NOISE_RE.sub("", sentence[match.end() :])
@@ -395,13 +400,27 @@ def _ballot_body(line: str) -> str:
 
 
 def _changed_to(sentence: str, matches: Sequence[re.Match[str]]) -> re.Match[str] | None:
-    """In "I change my -1 to +1" only the new value is a ballot."""
-    if len(matches) < 2 or not _CHANGE_RE.search(sentence):
+    """In "I change my -1 to +1" only the new value is a ballot; "Changing my vote to
+    -1 because ..." names the old one only as "my vote"."""
+    if not matches or not _CHANGE_RE.search(sentence):
+        return None
+    if len(matches) == 1 and not _MY_VOTE_RE.search(sentence[: matches[0].start()]):
         return None
     for match in reversed(matches):
         if re.search(r"\b(?:to|into)\s*$", sentence[: match.start()], re.IGNORECASE):
             return match
     return None
+
+
+def _change_sort(sentence: str, new: re.Match[str]) -> _Sort:
+    """The new value of a change is cast now, unless the change waits on something: "I'd
+    change my -1 to +1 if the NOTICE were fixed", "... once it is" keep the -1 standing."""
+    before, after = sentence[: new.start()], sentence[new.end() :]
+    if _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after):
+        return _Sort.CONDITIONAL
+    if re.search(r"\b(?:will|shall|going\s+to|'ll)\b", before, re.IGNORECASE):
+        return _Sort.CONDITIONAL  # a promise of a change, not the change
+    return _Sort.BALLOT
 
 
 def _classify(sentence: str, match: re.Match[str]) -> _Sort:

@@ -22,6 +22,9 @@ from bot.core.votes.prose import prose_lines
 from bot.core.votes.values import bucket_of, format_value
 from bot.model import Person, Post
 
+# Readings that do not replace an earlier explicit ballot of the same voter.
+_NOT_FIRM = frozenset({ReadingKind.VAGUE, ReadingKind.CONDITIONAL})
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -224,9 +227,10 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
 def _standing_ballot(
     entries: Sequence[tuple[str, Cast]], roster: Roster | None, opened_at: datetime
 ) -> Ballot:
-    """The latest non-vague cast stands; vague wording never overrides an explicit ballot."""
+    """The latest firm cast stands: vague wording, or a value made conditional ("I'd
+    change my -1 to +1 if the NOTICE were fixed"), never overrides an explicit ballot."""
     ordered = [cast for _, cast in entries]
-    firm = [c for c in ordered if c.reading.kind is not ReadingKind.VAGUE]
+    firm = [c for c in ordered if c.reading.kind not in _NOT_FIRM]
     standing = firm[-1] if firm else ordered[-1]
     voter = entries[0][0]
     binding = None if roster is None else roster.is_binding(voter, opened_at)
