@@ -1045,6 +1045,32 @@ def test_parse_result_name_wrapped_mid_name() -> None:
             (),
         ),
         ("-1: none", -1.0, None, None, (), ()),
+        # A remark on a ballot is no name of its own; a login in parentheses stays.
+        (
+            "-1: Cy Dee (binding, see the LICENSE issue), Dan Fox (non-binding, on IRC)",
+            -1.0,
+            2,
+            1,
+            ("Cy Dee", "Dan Fox"),
+            ("Cy Dee",),
+        ),
+        (
+            "+1: Ann Lee (PMC), Tianqi Chen (tqchen)",
+            1.0,
+            2,
+            1,
+            ("Ann Lee", "Tianqi Chen (tqchen)"),
+            ("Ann Lee",),
+        ),
+        (
+            "Closing this vote as passed with three +1 votes from Ann Lee, Bob Ray and Cy Dee"
+            " and no other votes.",
+            1.0,
+            3,
+            None,
+            ("Ann Lee", "Bob Ray", "Cy Dee"),
+            (),
+        ),
     ],
 )
 def test_parse_result_formats(

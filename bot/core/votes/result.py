@@ -128,6 +128,15 @@ _OF_WHICH_BINDING_RE = re.compile(
 _NAMES_AFTER_RE = re.compile(r"^\s*\((?P<names>[^()]*[A-Za-zÀ-ÿ][^()]*)\)")
 _NOBODY = frozenset({"none", "nobody", "no one", "n/a", "no votes", "no vote", "-"})
 _NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
+# "and no other votes", "no -1s": the end of a list in prose, nobody's name.
+_NOBODY_RE = re.compile(r"no\b(?!\.)|none\b", re.IGNORECASE)
+# Names are separated by commas, "and", ";" or "&", but not inside a parenthesis.
+_NAME_SEPARATOR_RE = re.compile(r"(?:,|;|&|\band\b)(?![^(]*\))")
+# A remark on the ballot after a name: "(binding, via JIRA)", "(PMC)", "(non-binding, ...)".
+_REMARK_RE = re.compile(
+    r"\(\s*(?:(?P<binding>binding|i?pmc)|non[- ]?binding|not binding|nb)\b[^)]*\)\s*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -186,11 +195,16 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
 def _split_names(rest: str) -> tuple[list[str], list[str]]:
     names: list[str] = []
     binding: list[str] = []
-    for part in re.split(r",|;|&|\band\b", rest):
+    for part in _NAME_SEPARATOR_RE.split(rest):
         raw = part.strip().rstrip(".")
+        # "Carol (binding, see the LICENSE issue)": the remark says binding, and goes.
+        # Any other parenthesis stays: "Tianqi Chen (tqchen)" names the login.
+        remark = _REMARK_RE.search(raw)
+        if remark is not None and not _BINDING_MARK_RE.search(raw):
+            raw = raw[: remark.start()] + (" (binding)" if remark["binding"] else "")
         is_binding = bool(_BINDING_MARK_RE.search(raw))
         clean = _NON_BINDING_MARK_RE.sub("", _BINDING_MARK_RE.sub("", raw)).strip(" *-")
-        if not clean or clean.casefold().rstrip(".") in _NOBODY:
+        if not clean or clean.casefold().rstrip(".") in _NOBODY or _NOBODY_RE.match(clean):
             continue
         names.append(clean)
         if is_binding:
