@@ -403,6 +403,18 @@ def test_reading_is_frozen() -> None:
         ("Vote will close January 3rd.", datetime(2018, 1, 3, 23, 59, 59, tzinfo=UTC), False),
         # 3 Dec 2017 is a Sunday: "until Friday" is the 8th.
         ("The vote runs until Friday.", datetime(2017, 12, 8, 23, 59, 59, tzinfo=UTC), False),
+        ("The vote will run for a week.", OPENED + timedelta(weeks=1), False),
+        # The time before the day it is on: 10:00 CET is 09:00 UTC.
+        (
+            "The vote closes at 10am CET on December 8.",
+            datetime(2017, 12, 8, 9, 0, tzinfo=UTC),
+            False,
+        ),
+        (
+            "The vote closes at 5pm PST on Friday.",
+            datetime(2017, 12, 9, 1, 0, tzinfo=UTC),
+            False,
+        ),
     ],
 )
 def test_call_states_its_close(sentence: str, expected: datetime, minimum: bool) -> None:

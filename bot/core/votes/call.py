@@ -37,7 +37,8 @@ _PERIOD_CONTEXT_RE = re.compile(
     r"\b(?:vote|voting|open|close[sd]?|closing|lazy|objections?)\b", re.I
 )
 _DURATION_RE = re.compile(
-    r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|fourteen|seventy[- ]two)\s*-?\s*"
+    r"\b(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|fourteen|seventy[- ]two)"
+    r"\s*-?\s*"
     r"(?P<unit>hours?|hrs?|h|days?|business days?|weeks?)\b",
     re.IGNORECASE,
 )
@@ -76,6 +77,12 @@ _DAY_MONTH_RE = re.compile(
     + _TIME_RE,
     re.IGNORECASE,
 )
+# "closes at 10am CET on March 7": the time written before the day it is on.
+_TIME_BEFORE_RE = re.compile(
+    r"\b(?:at\s+)?(?P<hour>\d{1,2})(?=:\d{2}|\s*[ap]m\b)(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm)?"
+    r"\s*(?:" + ZONE_PATTERN + r")?\s*,?\s*(?:on\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
 _AT_LEAST_RE = re.compile(r"\bat least\b|\bminimum\b|\bor (?:more|longer)\b", re.I)
 _WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b" + _TIME_RE, re.IGNORECASE)
 
@@ -110,7 +117,7 @@ def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]
 
 def _duration(match: re.Match[str]) -> timedelta:
     raw = match.group("n").casefold()
-    amount = number_of(raw)
+    amount = 1 if raw in ("a", "an") else number_of(raw)
     unit = match.group("unit").casefold()
     if unit.startswith("h"):
         return timedelta(hours=amount)
@@ -133,14 +140,24 @@ def _close_date(text: str, opened_at: datetime) -> datetime | None:
             day = date(year, month, int(match["day"]))
             if not match["year"] and day < opened_at.date() - timedelta(days=1):
                 day = day.replace(year=year + 1)
-            return _at_time(day, match["hour"], match["minute"], match["ampm"], match["tz"], tz)
+            return _at_time(day, *_clock(text, match), tz)
     weekday = _WEEKDAY_RE.search(text)
     if weekday:
         target = _WEEKDAYS.index(weekday["weekday"].casefold())
         ahead = (target - opened_at.weekday() - 1) % 7 + 1
         day = opened_at.date() + timedelta(days=ahead)
-        return _at_time(day, weekday["hour"], weekday["minute"], weekday["ampm"], weekday["tz"], tz)
+        return _at_time(day, *_clock(text, weekday), tz)
     return None
+
+
+def _clock(text: str, day: re.Match[str]) -> tuple[str | None, str | None, str | None, str | None]:
+    """(hour, minute, am/pm, zone) of a day's deadline: written after the day ("March 7
+    at 10:00 UTC"), else right before it ("at 10am CET on March 7")."""
+    if day["hour"] is None:
+        before = _TIME_BEFORE_RE.search(text[: day.start()])
+        if before is not None:
+            return before["hour"], before["minute"], before["ampm"], before["tz"]
+    return day["hour"], day["minute"], day["ampm"], day["tz"]
 
 
 def _at_time(
