@@ -307,6 +307,7 @@ def test_a_lazy_consensus_call_passes_unless_someone_objects(
         ("Thanks everyone, the vote is closed. It passes with 4 binding +1.", VoteState.PASSED),
         ("The vote is now closed. Sadly the release failed.", VoteState.FAILED),
         ("The vote is closed. I think it passes, counting now.", None),
+        ("This vote is withdrawn; the tarball is missing the NOTICE.", VoteState.CANCELLED),
     ],
 )
 def test_a_statement_that_the_vote_is_over_is_an_announcement(text: str, outcome: VoteState):
@@ -321,6 +322,11 @@ def test_a_statement_that_the_vote_is_over_is_an_announcement(text: str, outcome
         "I think the vote passes already.",
         "I will cancel the vote if the signature is wrong.",
         "> This vote passes.",
+        # A condition after the statement, another vote, a ballot taken back.
+        "The vote passes if we get 3 binding +1s.",
+        "Last time the vote failed because of the NOTICE.",
+        "The vote for 1.2.0 passed last month, so this one should be quick.",
+        "I'm withdrawing my vote.",
     ],
 )
 def test_plans_questions_and_quotes_are_not_announcements(text: str):
@@ -336,6 +342,13 @@ def test_the_callers_reply_closes_the_vote_and_is_no_ballot():
     assert report.state is VoteState.PASSED
     assert "ysh329" not in {b.voter for b in report.ballots}
     assert "latecomer" not in {b.voter for b in report.ballots}  # after the announcement
+
+
+def test_the_callers_reminder_of_the_rule_closes_nothing():
+    rule = comment("The vote passes if we get 3 binding +1s.", "ysh329", hours=30)
+    report = report_vote(CALL, [*ballots(), rule], now=OPENED + timedelta(hours=40))
+    assert report.result_in_thread is False
+    assert report.state is VoteState.OPEN
 
 
 def test_someone_elses_claim_that_the_vote_passed_closes_nothing():

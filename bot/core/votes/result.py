@@ -83,7 +83,11 @@ _FAILED_RE = re.compile(
     r"(?:failed|fails|did not pass|not passed|rejected)\b",
     re.IGNORECASE,
 )
-_CANCELLED_RE = re.compile(r"\bcancel(?:l)?(?:ed|ing)?\b", re.IGNORECASE)
+_CANCELLED_RE = re.compile(
+    r"\bcancel(?:l)?(?:ed|ing)?\b|\b(?:this|the)\s+(?:release\s+)?vote\s+(?:is|has\s+been)"
+    r"\s+withdrawn\b|\bwithdrawing\s+(?:the|this)\s+vote\b",
+    re.IGNORECASE,
+)
 _COUNT_REST_RE = re.compile(
     r"^(?P<count>\d+)\b(?:\s*\(\s*(?P<binding>\d+)\s+binding\b[^)]*\))?", re.IGNORECASE
 )
@@ -525,15 +529,28 @@ _ANNOUNCES_RE = re.compile(
     # A dot inside a version ("the vote for v0.17.0.rc0 is closed") does not end it.
     r"\bvote\b(?:[^.?!;\n]|\.(?=\w)){0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
     r"(?:passe[sd]|carried|carries|succeeded|failed|fails|did\s+not\s+pass"
-    r"|is\s+(?:now\s+)?(?:closed|over|cancell?ed|approved)"
+    r"|is\s+(?:now\s+)?(?:closed|over|cancell?ed|approved|withdrawn)"
     r"|has\s+been\s+(?:closed|cancell?ed|approved|withdrawn))\b"
-    r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this|my)\s+vote\b",
+    # Not "my vote": "I'm withdrawing my vote" takes back a ballot.
+    r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this)\s+vote\b",
     re.IGNORECASE,
 )
 # Before the statement, any of these make it a condition, a plan or a question.
 _NOT_YET_RE = re.compile(
     r"\b(?:if|once|when|unless|would|will|should|could|might|may|until|before|whether"
     r"|think|guess|assume|hope|expect|not|n't)\b|n't\b",
+    re.IGNORECASE,
+)
+
+
+# After the statement, a condition: "The vote passes if we get 3 binding +1s."
+_CONDITION_AFTER_RE = re.compile(
+    r"^\s*,?\s*(?:\w+\s+){0,3}?(?:if|once|when|unless|provided|as\s+soon\s+as)\b", re.IGNORECASE
+)
+# Another vote, or this one at another time: "Last time the vote failed because ...".
+_ANOTHER_TIME_RE = re.compile(
+    r"\b(?:last\s+(?:time|week|month|year|release)|previous(?:ly)?|in\s+the\s+past|ago"
+    r"|back\s+in)\b",
     re.IGNORECASE,
 )
 
@@ -559,6 +576,8 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
             continue
         statement = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
         if _NOT_YET_RE.search(sentence[: match.start()]) or _NOT_YET_RE.search(statement):
+            continue
+        if _CONDITION_AFTER_RE.match(sentence[match.end() :]) or _ANOTHER_TIME_RE.search(sentence):
             continue
         following = sentences[index + 1 : index + 1 + OUTCOME_LOOKAHEAD]
         return True, _announced_outcome([sentence]) or _outcome_after(following)
