@@ -163,6 +163,7 @@ VOTE = ReadingKind.VOTE
         ("**+1**", 1.0, None),
         ("+1 :)", 1.0, None),
         ("Thanks for testing, but -1: the NOTICE file is wrong", -1.0, None),
+        ("There's no reason for a -1 here, so +1.", 1.0, None),
         ("I change my -1 to +1", 1.0, None),
         ("Changing my vote to +1 now that the NOTICE is fixed.", 1.0, None),
         ("I am changing my vote to -1 because the build fails.", -1.0, None),
@@ -225,6 +226,7 @@ def test_ballot_carries_its_sentence() -> None:
         "0 failures in the tests",
         "Please vote +1 if you want this released.",
         "--\nMark Raynsford | +1 http://www.io7m.com",
+        "Votes so far: +1 Alice, +1 Bob, -1 Carol",  # an interim count
     ],
 )
 def test_not_ballots(text: str) -> None:
@@ -280,6 +282,9 @@ Objet : Re: [VOTE] Release Maven Indexer 6.0.0
         ("I'll give the BADest +1 I can :)", "vague", None),  # real
         ("+1 from Olivier", "vague", None),
         ("I withdraw my -1", "vague", None),
+        # A value denied is none cast.
+        ("Not a +1 from me yet, the tests fail on Windows.", "vague", None),
+        ("I don't think I can vote +1 on this one.", "vague", None),
         ("+1\n-1", "conflict", None),
         ("In summary, +1 to merge demos, -1 to merge ant-tasks", "conflict", None),  # real
         ("+0 on the docs\n+1 on the code", "conflict", None),

@@ -146,6 +146,16 @@ _RULE_RE = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_BREAK_RE = re.compile(r"[,;:(—–]|\s-\s")
+# The value denied in its own clause: "Not a +1 from me yet", "I can't give a +1",
+# "I don't think I can vote +1". ("No issues found +1" denies something else.)
+_NEGATED_RE = re.compile(
+    r"(?:\b(?:not|no|never)\s+(?:(?:yet|quite|really)\s+)?(?:an?\s+|my\s+)?"
+    r"|(?:n't|\bnot|\bcannot|\bnever)\s+(?:[\w']+\s+){0,4}?(?:vote|give|cast|be|say)\s+"
+    r"(?:an?\s+|my\s+)?)$",
+    re.IGNORECASE,
+)
+# An interim count in a reply: "Votes so far: +1 Alice, +1 Bob".
+_TALLY_ENTRY_RE = re.compile(r"(?<![\w+\-])[+\-−–]\d(?:\.\d+)?\s+[A-ZÀ-Þ][\w'’.-]*")
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
 _MY_VOTE_RE = re.compile(r"\bmy\s+(?:vote|ballot)\b", re.IGNORECASE)
@@ -360,7 +370,10 @@ def _value_start(line: str) -> re.Match[str] | None:
 
 
 def _is_result_like(line: str) -> bool:
-    """``+1 : Olivier, Herve`` or ``+1: 5`` - someone reporting a count, not voting."""
+    """``+1 : Olivier, Herve``, ``+1: 5`` or ``+1 Alice, +1 Bob`` - someone reporting a
+    count, not voting."""
+    if len(_TALLY_ENTRY_RE.findall(line)) >= 2:
+        return True
     match = re.match(
         r"^\s*[+\-−–]?\d(?:\.\d+)?\s*(?:'?s)?\s*(?:\((?:non[- ]?)?binding\))?\s*:\s*(.+)$", line
     )
@@ -444,7 +457,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
         return _Sort.IGNORE
     if _VOTES_NOUN_RE.match(after) and not before.rstrip().casefold().endswith("my"):
         return _Sort.IGNORE
-    if not at_start and _RULE_RE.search(_CLAUSE_BREAK_RE.split(before)[-1]):
+    clause = _CLAUSE_BREAK_RE.split(before)[-1]
+    if not at_start and _RULE_RE.search(clause):
         return _Sort.IGNORE
     words = _words_before(before)
     previous = words[-1] if words else ""
@@ -452,6 +466,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
         return _Sort.IGNORE
     if previous in _ARTICLE_WORDS and len(words) > 1 and words[-2] in _REQUEST_WORDS:
         return _Sort.IGNORE  # "looking for a +1", "waiting for another +1"
+    if _NEGATED_RE.search(clause):
+        return _Sort.UNSURE
     if _WITHDRAW_RE.search(sentence):
         return _Sort.UNSURE
     sort = _context_sort(before, after, previous, at_start)
