@@ -625,6 +625,58 @@ def test_each_item_of_a_summarized_concern_list_is_one_concern():
 
 
 @pytest.mark.parametrize(
+    ("text", "points"),
+    [
+        # Written for lists nobody labelled (README, "Lists of concerns").
+        (
+            "A few issues with this proposal:\n\n(a) it breaks the plugin API\n"
+            "(b) nobody has volunteered to maintain it\n(c) the benchmarks are missing\n",
+            [
+                "it breaks the plugin API",
+                "nobody has volunteered to maintain it",
+                "the benchmarks are missing",
+            ],
+        ),
+        (
+            "Some drawbacks:\n\n* Startup gets slower by about 200ms.\n"
+            "* Windows support is unclear.\n",
+            ["Startup gets slower by about 200ms.", "Windows support is unclear."],
+        ),
+        (
+            "I see three problems here.\n\nFirst, the schema change is not backwards"
+            " compatible.\n\nSecond, the rollout plan skips the canary stage.\n\n"
+            "Third, there is no way to roll back.\n",
+            [
+                "First, the schema change is not backwards compatible.",
+                "Second, the rollout plan skips the canary stage.",
+                "Third, there is no way to roll back.",
+            ],
+        ),
+        (
+            "Overall I like it, but:\n\n#. The name clashes with an existing module.\n"
+            "#. The docs do not mention the new default.\n",
+            [
+                "The name clashes with an existing module.",
+                "The docs do not mention the new default.",
+            ],
+        ),
+        (
+            "My main objections:\n\nI. Cost: running the extra CI job doubles our monthly"
+            " bill.\nII. Complexity: contributors need two toolchains.\n",
+            [
+                "Cost: running the extra CI job doubles our monthly bill.",
+                "Complexity: contributors need two toolchains.",
+            ],
+        ),
+    ],
+)
+def test_every_item_of_a_list_of_concerns_is_a_point_however_it_is_written(
+    text: str, points: list[str]
+):
+    assert findings(text) == points
+
+
+@pytest.mark.parametrize(
     ("objection", "suggestion"),
     [
         (

@@ -44,7 +44,9 @@ def test_question_marks_inside_a_quotation_do_not_end_the_sentence():
     ]
 
 
-@pytest.mark.parametrize("label", ["1.", "2)", "-", "*", "•", "(a)", "a)", "D0.", "B1:", "(iii)"])
+@pytest.mark.parametrize(
+    "label", ["1.", "2)", "-", "*", "•", "(a)", "a)", "D0.", "B1:", "(iii)", "II.", "iv.", "#."]
+)
 def test_list_labels_of_every_kind_open_an_item(label: str):
     text = f"My concerns:\n\n{label} The migration tool does\n   not exist yet.\n"
     [intro, item] = units_of(text)
@@ -69,6 +71,30 @@ def test_a_postscript_mark_is_neither_a_list_item_nor_a_sentence(mark: str):
 def test_words_that_only_start_like_a_postscript_mark_are_kept():
     assert texts("PSA: the mirror moves.") == ["PSA: the mirror moves."]
     assert texts("NBA scores are not build scores.") == ["NBA scores are not build scores."]
+
+
+def test_paragraphs_counted_first_second_third_are_the_items_of_the_count():
+    text = (
+        "I see three problems here.\n\n"
+        "First, the schema change is not backwards compatible.\n\n"
+        "Second, the rollout plan skips the canary stage.\n\n"
+        "Third, there is no way to roll back.\n\n"
+        "Otherwise it looks fine."
+    )
+    intro, *items, last = units_of(text)
+    assert intro.introduces_list
+    assert [(u.label, u.introduced) for u in items] == [
+        ("First", True),
+        ("Second", True),
+        ("Third", True),
+    ]
+    assert items[0].text == "First, the schema change is not backwards compatible."
+    assert not last.introduced
+
+
+def test_a_first_paragraph_without_a_count_above_it_is_no_list():
+    units = units_of("First, thanks for the write-up.\n\nSecond, I like the API.")
+    assert all(u.item is None and not u.introduced for u in units)
 
 
 def test_items_separated_by_blank_lines_and_examples_stay_one_introduced_list():

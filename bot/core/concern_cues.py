@@ -1041,7 +1041,14 @@ def introduces_concerns(unit: Unit) -> bool:
     "Perhaps there is another idea that would avoid this issue:" introduces ways
     out: the issue it names is one its items remedy, not one they raise.
     """
-    return unit.introduces_list and bool(CONCERN_NOUNS.search(_REMEDIED.sub(" ", unit.probe)))
+    return unit.introduces_list and (
+        bool(CONCERN_NOUNS.search(_REMEDIED.sub(" ", unit.probe)))
+        or _RESERVATION_INTRO.search(unit.probe) is not None
+    )
+
+
+# "Overall I like it, but:" over a list: what follows are its reservations.
+_RESERVATION_INTRO = re.compile(r"\b(?:but|however|though|except(?:\s+that)?)\s*:\s*$")
 
 
 _REMEDIED = re.compile(

@@ -486,6 +486,8 @@ def findings_of(
         )
     ]
     findings: list[Finding] = []
+    # Items of a list of concerns: each is a point, however short ("it breaks the API").
+    listed_items: set[int] = set()
     for members in chosen:
         for group in _questions_apart(_kept(members)):
             finding = _finding(post, group, reading.sentences)
@@ -494,9 +496,11 @@ def findings_of(
                 # too weak to keep): "(I think the naming is fine.)" is no concern. An
                 # item of a list of concerns needs no form of its own.
                 continue
+            if any(r.features.get("introduced_as_concerns") for r in group):
+                listed_items.add(len(findings))
             findings.append(finding)
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
-    pointed = [f for f in findings if not _bare_stance(f)]
+    pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
     return tuple(pointed or findings)
 
 

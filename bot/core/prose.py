@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate, pairwise, takewhile
 
 from bot.core.commands import DEFAULT_HANDLE, is_command_line
 from bot.core.text import code_lines, mask_inline_code
@@ -33,7 +33,8 @@ from bot.core.text import code_lines, mask_inline_code
 # Labels that open a list item. "D0." and "B1:" are how some RFCs name their points.
 _ITEM_LABEL = re.compile(
     r"^(?P<indent>\s{0,8})(?P<label>[-*•+◦‣]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s)|\([a-zA-Z]\)"
-    r"|\(?[ivx]{1,4}\)|[A-Z]\d{1,2}[.:)])\s+(?=\S)"
+    # Roman numerals ("(ii)", "II."), reStructuredText's auto-numbered "#.".
+    r"|\(?[ivx]{1,4}\)|\(?(?:[ivx]{2,4}|[IVX]{2,4})\.(?=\s)|#\.|[A-Z]\d{1,2}[.:)])\s+(?=\S)"
 )
 # A postscript's or nota bene's mark opening a line ("P. S. I have contributed ..."):
 # not a list item "P." whose text is "S. ...", and no sentence of its own.
@@ -164,7 +165,7 @@ def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
         if not _continues(previous, block):
             paragraph += 1
         previous = block
-        intro = _is_intro(block, lines)
+        intro = _is_intro(block, lines) or block.introduces
         for item_number, (label, item_lines) in enumerate(block.items):
             item = item_number if label else None
             for sentence, masked, starts_line in _sentences(item_lines):
@@ -358,6 +359,9 @@ class _Block:
     start: int
     end: int
     introduced: bool = False
+    # Introduces the paragraphs after it as a list without a colon: "I see three
+    # problems here." over "First, ...", "Second, ...".
+    introduces: bool = False
 
 
 def _blocks(lines: list[tuple[str, str] | None]) -> list[_Block]:
@@ -384,8 +388,54 @@ def _blocks(lines: list[tuple[str, str] | None]) -> list[_Block]:
             current.items.append(("", []))
         current.items[-1][1].append((line.strip(), masked.strip()))
         current.end = index
+    _mark_ordinal_items(blocks)
     _mark_introduced(blocks)
     return blocks
+
+
+# Paragraphs opening "First, ...", "Second, ...": a list written as prose.
+_ORDINAL = re.compile(
+    r"^(?P<word>(?:first|second|third|fourth|fifth|sixth)(?:ly)?|finally|lastly)\b[,:]",
+    re.IGNORECASE,
+)
+# The sentence over them that counts what follows: "I see three problems here."
+_COUNTS_POINTS = re.compile(
+    r"\b(?:two|three|four|five|six|several|a\s+few|a\s+couple\s+of|some|\d)\s+"
+    r"(?:\w+\s+)?(?:concerns?|problems?|issues?|questions?|objections?|points?|things?"
+    r"|reasons?|drawbacks?|worries|reservations?)\b",
+    re.IGNORECASE,
+)
+
+
+def _mark_ordinal_items(blocks: list[_Block]) -> None:
+    """Paragraphs that open "First," then "Second," ..., under a paragraph that counts
+    them ("I see three problems here."), are the items of a list that paragraph
+    introduces; each keeps its ordinal word, which is part of its sentence. Without the
+    count, or alone ("First, thanks for the write-up."), they are paragraphs as before."""
+    for index in range(1, len(blocks)):
+        intro, block = blocks[index - 1], blocks[index]
+        run = list(takewhile(lambda b: _ordinal_of(b) is not None, blocks[index:]))
+        if (
+            len(run) < 2
+            or not (_ordinal_of(block) or "").startswith("first")
+            or intro.introduces
+            or _ordinal_of(intro) is not None
+            or not _COUNTS_POINTS.search(intro.items[-1][1][-1][0])
+        ):
+            continue
+        intro.introduces = True
+        for item in run:
+            first_line = item.items[0][1][0][0]
+            item.items[0] = (first_line.split()[0].rstrip(",:"), item.items[0][1])
+            item.introduced = True
+
+
+def _ordinal_of(block: _Block) -> str | None:
+    """The ordinal word a paragraph (not a list) opens with, case-folded: "first"."""
+    if len(block.items) != 1 or block.items[0][0] or not block.items[0][1]:
+        return None
+    match = _ORDINAL.match(block.items[0][1][0][0])
+    return match.group("word").casefold() if match else None
 
 
 def _mark_introduced(blocks: list[_Block]) -> None:
