@@ -1222,6 +1222,25 @@ def test_the_proposer_giving_in_to_a_decision_settles_it():
     assert concern.state is ConcernState.RESOLVED
 
 
+@pytest.mark.parametrize("reply", ["+1", "Same worry here.", "Thanks!", "Thanks for raising this."])
+def test_agreeing_or_thanking_answers_no_concern_even_quoting_it(reply: str):
+    concern = "I am worried that the TOML loader breaks every existing plugin."
+    raised = post(2, BOB, concern, reply_to=1)
+    quoting = post(3, CAROL, reply, reply_to=2, quoted=(concern,))
+    # ("Same worry here." raises it again as Carol's own: see the test above.)
+    [found] = [c for c in ledger(root(), raised, quoting).concerns if c.raised_by == BOB]
+    assert found.state is ConcernState.OPEN
+
+
+def test_the_one_whose_idea_a_concern_objects_to_concedes_it_by_agreeing():
+    idea = post(2, CAROL, "We could call them code owners instead of experts.", reply_to=1)
+    concern = "I think experts is a better standard than code owners."
+    raised = post(3, BOB, concern, reply_to=2)
+    agreed = post(4, CAROL, "Sounds reasonable to me.", reply_to=3, quoted=(concern,))
+    [found] = ledger(root(), idea, raised, agreed).concerns
+    assert found.state is ConcernState.RESOLVED
+
+
 def test_seconding_a_concern_does_not_answer_it():
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
     seconded = post(3, CAROL, "+1, I agree with Bob on this.", reply_to=2)

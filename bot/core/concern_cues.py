@@ -555,7 +555,8 @@ SELF_HEDGE = _cue(
 SECONDING = _cue(
     r"\b(?:i|we)\s+(?:also\s+|fully\s+|completely\s+)?(?:share|echo|second)\s+(?:the\s+|this\s+"
     r"|that\s+|your\s+|[\w-]+'s\s+)?(?:\w+\s+)?(?:thoughts?|view|sentiment|feeling|point|opinion"
-    r"|reservations?|skepticism|scepticism)\b|^same\s+here\b",
+    r"|reservations?|skepticism|scepticism)\b|^same\s+here\b|^ditto\b"
+    r"|^(?:i\s+have\s+(?:the\s+)?)?same\s+(?:worry|worries|concerns?|questions?|thoughts?|feeling)\b",
 )
 SECOND_PERSON = _cue(r"\b(?:you|your|you're|you've|you'd|yours)\b")
 REFERS_TO_PROPOSAL = re.compile(rf"\b{_PROPOSAL}")

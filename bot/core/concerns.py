@@ -389,6 +389,8 @@ RESTATED_SHARE_OF_LONGER = 0.3
 ADOPTION_SENTENCES = 4
 # A reply agreeing with a post's concerns in at most this many sentences seconds them.
 SECONDING_SENTENCES = 2
+# A reply of thanks alone, in at most this many words, answers nothing.
+THANKS_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -1413,15 +1415,23 @@ class _Work:
         # Whom the post addresses, asked once per raiser rather than once per concern.
         addressed: dict[Person, bool] = {}
         answered_quotes = quotes_answered(post, self.reader.units(post))
-        # "I support this, ..." or "+1" to a post that raised concerns seconds them: it
-        # answers none (the proposer's "Agreed" takes them up, and does).
+        # "I support this, ..." or "+1" to a post that raised concerns seconds them, and
+        # "Thanks!" acknowledges them: neither answers one, whatever it quotes (the
+        # proposer's "Agreed" takes them up, and does).
         seconds = not by_proposer and self._opens_seconding(post)
+        if self._only_thanks(post):
+            return
+        only_seconds = seconds and not self._goes_on(post)
         # An inline reply shows what it answers by what it quotes (below); a reply written
         # above the old mail answers all of it, however much it kept.
         inline = bool(_direct_quotes(post)) and not _top_posted(post)
         put_to: dict[str, bool] = {}
         for concern in list(self.concerns.values()):
             if concern.settled or _same_author(post.author, concern.raised_by):
+                continue
+            # Agreeing with a concern seconds it; agreeing with a concern about one's own
+            # idea ("Sounds reasonable to me") concedes it (below).
+            if only_seconds and not self._objects_to_idea_of(concern, post):
                 continue
             replies = parent_id is not None and parent_id in self.raised_in[concern.id]
             quotes = _quotes(post, concern)
@@ -1469,6 +1479,21 @@ class _Work:
         if not opening & _SECONDING or "contrast" in opening:
             return False
         return len(self.reader.cues(post)) <= SECONDING_SENTENCES or bool(opening & _OBJECTING)
+
+    def _goes_on(self, post: Post) -> bool:
+        """Whether a post that opens seconding says more than that: "+1, the concern is
+        addressed in rc2 because ..." answers it."""
+        return len(self.reader.cues(post)) > SECONDING_SENTENCES
+
+    def _only_thanks(self, post: Post) -> bool:
+        """A few words of thanks and nothing else ("Thanks for raising this."), or no words
+        of its own at all ("Thanks!" and the quoted mail)."""
+        units = self.reader.units(post)
+        cues = self.reader.cues(post)
+        if not units:
+            return True
+        thanks = all(found == {"thanks"} for found in cues)
+        return thanks and sum(unit.words for unit in units) <= THANKS_WORDS
 
     def _concedes(self, post: Post) -> bool:
         """An answer that opens by giving the point up ("Sure, and I don't even claim

@@ -104,7 +104,11 @@ logger = logging.getLogger(__name__)
 #    how", "no migration path", "please keep", "would cut off" (2026-12-06).
 # 25: a third: "will hang", "removes the ability to", "no longer compiles", "X is fine,
 #    but Y is not", "hold the vote until", "assumes that every" (2026-12-06).
-VIEWS_VERSION = 25
+# 26: votes read denied values, changes of vote on a condition, interim counts, "(PMC)",
+#    remarks after RESULT names, the caller's "passes if ...", times before a day; lists
+#    of concerns in "#.", "II.", "First, ..." form; "+1", "Same worry here." and "Thanks!"
+#    answer no concern (2026-12-06).
+VIEWS_VERSION = 26
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
