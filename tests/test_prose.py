@@ -172,6 +172,21 @@ def test_greetings_sign_offs_and_signatures_are_not_prose():
     assert texts("Can they not already?\n\n-Miles\n") == ["Can they not already?"]
 
 
+def test_thanks_at_the_top_of_a_short_mail_is_no_sign_off():
+    # Arnaud Héritier on dev@maven, 2017-11-06: the point comes after the thanks.
+    text = (
+        "Awesome work Hervé\nThanks a lot\n\n"
+        "For archetypes split I don't know. Technically we should split them and\n"
+        "they could have different lifecycles.\n\nCheers\nArnaud\n"
+    )
+    assert texts(text) == [
+        "Awesome work Hervé",
+        "Thanks a lot",
+        "For archetypes split I don't know.",
+        "Technically we should split them and they could have different lifecycles.",
+    ]
+
+
 def test_attribution_lines_in_other_languages_are_not_prose():
     text = (
         "I agree with the plan.\n\n"

@@ -76,6 +76,8 @@ _CLOSING = re.compile(
 )
 # A short line of a name or initials after the last paragraph: "-Peff", "// Simon", "Tom",
 # "Jiangjie (Becket) Qin": capitalised words, no sentence end.
+# At most this many words on each line under a closing formula: a name, a title, a link.
+SIGNATURE_LINE_WORDS = 8
 _NAME_LINE = re.compile(r"^\s*(?:[-/~]+\s*)?(?:\(?[A-Z\u00c0-\u024f][\w.'-]*\)?\s*){1,4}$")
 # "-John" or "// Simon" ending the last paragraph itself.
 _DASHED_NAME = re.compile(r"^\s*(?:-{1,2}|//|~)\s*[\w.' ]{1,30}$")
@@ -326,9 +328,16 @@ def _drop_sign_off(lines: list[tuple[str, str] | None]) -> list[tuple[str, str] 
     if len(texts) > 1 and _DASHED_NAME.match(texts[-1][1]):
         kept[texts[-1][0]] = None
         texts = texts[:-1]
-    # A closing formula in the last few lines ends the prose.
+    # A closing formula in the last few lines ends the prose, when what follows it is a
+    # signature: "Awesome work / Thanks a lot / For archetypes split I don't know. ..."
+    # thanks first and says its piece after.
     for position, (_, line) in enumerate(texts):
-        if len(texts) - position <= 5 and _CLOSING.match(line):
+        after = texts[position + 1 :]
+        if (
+            len(texts) - position <= 5
+            and _CLOSING.match(line)
+            and all(len(later.split()) <= SIGNATURE_LINE_WORDS for _, later in after)
+        ):
             for later, _ in texts[position:]:
                 kept[later] = None
             return kept
