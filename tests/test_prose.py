@@ -187,6 +187,16 @@ def test_thanks_at_the_top_of_a_short_mail_is_no_sign_off():
     ]
 
 
+def test_a_legal_footer_without_a_signature_mark_is_not_prose():
+    text = (
+        "Sounds good to me.\n\nJane\n\n"
+        "The information contained in this message is confidential. If you are not the\n"
+        "intended recipient, you must not use, copy or disclose it. We cannot accept\n"
+        "liability for any loss or damage caused by viruses.\n"
+    )
+    assert texts(text) == ["Sounds good to me."]
+
+
 def test_attribution_lines_in_other_languages_are_not_prose():
     text = (
         "I agree with the plan.\n\n"

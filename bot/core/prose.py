@@ -320,7 +320,7 @@ def _looks_like_code(line: str) -> bool:
 
 def _drop_sign_off(lines: list[tuple[str, str] | None]) -> list[tuple[str, str] | None]:
     """Cut "Thanks, / Jiangjie (Becket) Qin" and "-Peff" from the end of the post."""
-    kept = list(lines)
+    kept = _drop_disclaimer(list(lines))
     texts = [(i, pair[0]) for i, pair in enumerate(kept) if pair is not None]
     if texts and _GREETING.match(texts[0][1]) and len(texts[0][1].split()) <= 4:
         kept[texts[0][0]] = None
@@ -354,6 +354,31 @@ def _drop_sign_off(lines: list[tuple[str, str] | None]) -> list[tuple[str, str] 
     if tail and len(tail) <= 3 and len(texts) > len(tail):
         for index in tail:
             kept[index] = None
+    return kept
+
+
+# A legal footer's words ("If you are not the intended recipient, ..."): a company's
+# mail server adds it, often with no "-- " above it, and none of it is the writer's.
+_DISCLAIMER = re.compile(
+    r"\bintended\s+recipient|\bconfidentiality\s+notice\b|\bconfidential\s+and\s+(?:may\s+be\s+)?"
+    r"(?:legally\s+)?privileged\b",
+    re.IGNORECASE,
+)
+# A legal footer sits in the post's last lines.
+DISCLAIMER_LINES = 15
+
+
+def _drop_disclaimer(kept: list[tuple[str, str] | None]) -> list[tuple[str, str] | None]:
+    """Cut a legal footer, from the paragraph its words are in to the end."""
+    texts = [i for i, pair in enumerate(kept) if pair is not None]
+    for index in texts[-DISCLAIMER_LINES:]:
+        pair = kept[index]
+        if pair is None or not _DISCLAIMER.search(pair[0]):
+            continue
+        start = index
+        while start > 0 and kept[start - 1] is not None:
+            start -= 1
+        return kept[:start] + [None] * (len(kept) - start)
     return kept
 
 
