@@ -190,6 +190,38 @@ def test_machine_generated(subject: str, sender: str, extra: str):
     assert refusal_reason(post, BOT) == "a tool wrote it"
 
 
+def _github_comment(login: str) -> Post:
+    return mail(
+        subject="Re: [acme/rfcs] RFC: async loader (PR #12)",
+        sender=f'"{login}" <notifications@github.com>',  # GitHub quotes the name
+        extra=f"X-GitHub-Sender: {login}",
+    )
+
+
+@pytest.mark.parametrize(
+    "login",
+    [
+        "dependabot[bot]",
+        "codecov[bot]",
+        "rust-rfcbot",
+        "bors",
+        "rust-highfive",
+        "asfgit",
+        "tvm-bot",
+        "k8s-ci-robot",
+        "pytorchmergebot",
+    ],
+)
+def test_a_github_comment_by_a_program_is_machine_written(login: str):
+    assert rules.is_machine_generated(_github_comment(login))
+
+
+@pytest.mark.parametrize("login", ["alice", "talbot", "robotics-fan", "tvm-archiver"])
+def test_a_github_comment_by_a_person_is_not(login: str):
+    # tvm-archiver relays dev@ mail into the issue: a person's words, labelled as ballots.
+    assert not rules.is_machine_generated(_github_comment(login))
+
+
 def test_a_reply_to_a_commit_mail_is_a_person():
     post = mail(subject="Re: [01/11] incubator-ponymail git commit: add a synch tool")
     assert not rules.is_machine_generated(post)

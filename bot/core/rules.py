@@ -257,10 +257,14 @@ def is_ci_recovery(post: Post) -> bool:
     return not _is_reply_subject(post) and bool(_CI_RECOVERY_SUBJECT.search(post.subject))
 
 
-# GitHub accounts that are programs: "dependabot[bot]", "rust-rfcbot", "bors", "triagebot".
+# GitHub accounts that are programs: "dependabot[bot]", "rust-rfcbot", "bors", "triagebot",
+# and the user accounts some projects' bots comment under ("rust-highfive", "asfgit").
 _BOT_LOGIN = re.compile(
-    r"\[bot\]$|(?:^|[-_])(?:bot|rfcbot|triagebot|bors|dependabot|renovate|mergify|codecov"
-    r"|github-actions|k8s-ci-robot|ci-robot)$",
+    r"\[bot\]$|(?:^|[-_])(?:bot|robot|rfcbot|triagebot|bors|dependabot|renovate|mergify|codecov"
+    r"|github-actions|k8s-ci-robot|ci-robot|highfive|rust-timer|rust-log-analyzer|rustbot"
+    r"|pytorchbot|pytorchmergebot|googlebot|mergebot|coveralls|netlify|vercel|sonarcloud"
+    r"|sonarqubecloud|allcontributors|claassistant|cla-assistant|easycla|miss-islington"
+    r"|asfgit|asfbot)$",
     re.IGNORECASE,
 )
 
