@@ -234,6 +234,23 @@ def test_a_long_point_is_shown_from_the_sentence_that_states_it():
     assert concern.text.startswith("I am actually not very happy with such an interface.")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why should I use this over the existing cache?",
+        "How would this work for users behind a proxy?",
+        "What happens to existing configs when the default changes?",
+        "Isn't this going to double the build time?",
+        "Have we considered the impact on downstream packagers?",
+        "Who is going to maintain this after the GSoC ends?",
+        "Do we really need a second config format?",
+        "What's the migration story for people on 2.x?",
+    ],
+)
+def test_a_question_put_to_the_proposal_is_a_concern(question: str):
+    assert findings(question) == [question]
+
+
 def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
     [concern] = detected("Branches do this already, so...\n\n... why do you need convenience?")
     assert concern.cue == "challenge_question"
@@ -244,6 +261,13 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
     [
         "No concerns from me, +1.",
         "Any objections?",
+        # Asking about the work's logistics, not its merits (README, "Detection").
+        "Which branch should I test this on?",
+        "What's the JIRA number for this?",
+        "Is the meeting on Thursday?",
+        "Has anyone tried it on Windows yet? I can test on Linux tomorrow.",
+        "Is this ready for review?",
+        "Who else wants to help with the docs?",
         "If you have concerns, please say so before Friday.",
         "Not sure what it takes to cut the release.",
         "Not sure exactly the best solution, but old artifacts stay on central for years.",

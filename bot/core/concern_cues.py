@@ -693,6 +693,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         _OFFERS_HELP.search(probe)
         or _ASKS_FOR_POINTERS.search(probe)
         or _ASKS_THE_WAY.search(probe)
+        or (_ASKS_LOGISTICS.search(probe) and not _ASKS_WHY.search(probe))
     ):
         # "How can I help here?" challenges nothing: it asks what to do. Nor does asking
         # for a summary, a pointer or a check: "Can you please summarize what needs to be
@@ -792,6 +793,25 @@ _ASKS_THE_WAY = re.compile(
     r"|would\s+you\s+like\s+to)\s+(?:proceed|move\s+(?:forward|on)|go\s+forward|continue)\b"
     r"|\bwhat\s+(?:are|would\s+be)\s+the\s+next\s+steps?\b"
 )
+# The logistics of the work, not its merits: what the asker should do ("Which branch
+# should I test this on?"), its tracking ("What's the JIRA number?"), its status ("Is
+# this ready for review?"), others' trials ("Has anyone tried it on Windows?"), hands
+# ("Who else wants to help?") and meetings ("Is the call on Thursday?").
+_ASKS_LOGISTICS = re.compile(
+    r"\b(?:should|can|could|do|may|shall)\s+i\s+(?:test|try|use|run|check|look|start|file|open"
+    r"|send|ping|review|build|pick)\b"
+    r"|^(?:what(?:'s|\s+is)|which\s+is)\s+the\s+(?:jira|issue|ticket|bug|pr|pull\s+request)"
+    r"(?:\s+(?:number|id|link|url))?\b"
+    r"|^(?:is|are)\s+(?:this|it|these|they)\s+(?:\w+\s+)?ready\s+(?:for|to)\s+(?:review|merge|be\s+merged"
+    r"|land|test)"
+    r"|^(?:has|did|have)\s+(?:anyone|anybody|someone|somebody)\s+(?:else\s+)?(?:already\s+)?(?:tried"
+    r"|tested|used|seen|run|checked|looked|built)\b"
+    r"|^who\s+else\b|\b(?:anyone|anybody|someone)\s+(?:else\s+)?(?:wants?|willing|able|interested)"
+    r"\s+to\s+(?:help|take|pick|work)\b"
+    r"|^(?:is|are)\s+the\s+(?:meeting|call|sync|hangout|standup)\b"
+)
+# "Why should I use this over X?" asks for the merits, whatever else it asks.
+_ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b")
 _ASKS_FOR_POINTERS = re.compile(
     r"^(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"
     r"|point\s+(?:me|us)|share|send|post|tell\s+(?:me|us)"

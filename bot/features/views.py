@@ -108,7 +108,8 @@ logger = logging.getLogger(__name__)
 #    remarks after RESULT names, the caller's "passes if ...", times before a day; lists
 #    of concerns in "#.", "II.", "First, ..." form; "+1", "Same worry here." and "Thanks!"
 #    answer no concern; "Thanks a lot" near the top of a short mail cuts nothing; legal
-#    footers are not prose (2026-12-06).
+#    footers are not prose; more bot logins; questions on logistics ask for information
+#    (2026-12-06).
 VIEWS_VERSION = 26
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
