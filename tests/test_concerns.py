@@ -268,6 +268,7 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Has anyone tried it on Windows yet? I can test on Linux tomorrow.",
         "Is this ready for review?",
         "Who else wants to help with the docs?",
+        "Any idea?",
         "If you have concerns, please say so before Friday.",
         "Not sure what it takes to cut the release.",
         "Not sure exactly the best solution, but old artifacts stay on central for years.",

@@ -197,6 +197,27 @@ def test_a_legal_footer_without_a_signature_mark_is_not_prose():
     assert texts(text) == ["Sounds good to me."]
 
 
+@pytest.mark.parametrize(
+    "log",
+    [
+        "error[E0308]: mismatched types\n  --> src/main.rs:4:18\n   |\n"
+        '4  |     let x: i32 = "a";\n   |            ---   ^^^ expected `i32`, found `&str`',
+        'Exception in thread "main" java.lang.IllegalStateException: this should never happen\n'
+        "    at org.example.Loader.load(Loader.java:42)\n    ... 12 more",
+        "java.lang.IllegalStateException: Failed to load plugin, which is broken",
+        "Traceback (most recent call last):\n"
+        '  File "loader.py", line 5, in load\n'
+        '    raise RuntimeError("this is broken and should not happen")\n'
+        "RuntimeError: this is broken and should not happen",
+    ],
+)
+def test_compiler_output_and_exceptions_are_not_prose(log: str):
+    assert texts(f"I tried the branch:\n\n{log}\n\nThat is on main, fwiw.\n") == [
+        "I tried the branch:",
+        "That is on main, fwiw.",
+    ]
+
+
 def test_attribution_lines_in_other_languages_are_not_prose():
     text = (
         "I agree with the plan.\n\n"

@@ -796,7 +796,7 @@ _ASKS_THE_WAY = re.compile(
 # The logistics of the work, not its merits: what the asker should do ("Which branch
 # should I test this on?"), its tracking ("What's the JIRA number?"), its status ("Is
 # this ready for review?"), others' trials ("Has anyone tried it on Windows?"), hands
-# ("Who else wants to help?") and meetings ("Is the call on Thursday?").
+# ("Who else wants to help?"), meetings ("Is the call on Thursday?") and help ("Any idea?").
 _ASKS_LOGISTICS = re.compile(
     r"\b(?:should|can|could|do|may|shall)\s+i\s+(?:test|try|use|run|check|look|start|file|open"
     r"|send|ping|review|build|pick)\b"
@@ -809,6 +809,8 @@ _ASKS_LOGISTICS = re.compile(
     r"|^who\s+else\b|\b(?:anyone|anybody|someone)\s+(?:else\s+)?(?:wants?|willing|able|interested)"
     r"\s+to\s+(?:help|take|pick|work)\b"
     r"|^(?:is|are)\s+the\s+(?:meeting|call|sync|hangout|standup)\b"
+    # Asking for help with a failure: "Any idea?", "Any clue what causes it?".
+    r"|^any\s+(?:idea|clue|hint|pointer)s?\b"
 )
 # "Why should I use this over X?" asks for the merits, whatever else it asks.
 _ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b")

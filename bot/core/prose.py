@@ -104,7 +104,16 @@ _SHELL = re.compile(r"^\s*[$#]\s+\S")
 _LOG_LINE = re.compile(
     r"^\s*(?:\[(?:ERROR|WARNING|WARN|INFO|DEBUG|TRACE|FATAL)\]|(?:ERROR|WARNING|FATAL|SEVERE):\s"
     r"|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}|Caused by:\s|at\s+[\w$.]+\([\w$.]+:\d+\))"
+    # A compiler's diagnostic and its source frame: "error[E0308]: mismatched types",
+    # "--> src/main.rs:4:18", "4 |     let x: i32 = ...".
+    r"|^\s*(?:error|warning)\[[A-Z]?\d+\]:\s|^\s*-->\s+\S+:\d+(?::\d+)?\s*$|^\s*\d+\s*\|\s|^\s*\|\s*$|^\s*\|\s+[\^\-~]"
+    # An exception as Java and Python print it: 'Exception in thread "main" ...',
+    # "java.lang.IllegalStateException: ...", "RuntimeError: ...", "... 12 more".
+    r"|^Exception\s+in\s+thread\s+\"|^(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)\b(?::|$)"
+    r"|^[A-Z]\w*(?:Error|Exception):\s|^\s*\.\.\.\s+\d+\s+more\s*$"
 )
+# A Python traceback: its header, then indented frames, to the exception line.
+_TRACEBACK_START = re.compile(r"^\s*Traceback \(most recent call last\):\s*$")
 # A ballot form in a [VOTE] call, quoted without ">" by a reply: "[ ] +1 ship it".
 _TEMPLATE = re.compile(r"^\[\s?[xX ]?\s?\]\s")
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]*_]*\s+")
@@ -202,6 +211,7 @@ def _prose_lines(text: str, handle: str) -> list[tuple[str, str] | None]:
         | _patch_lines(raw)
         | _example_lines(raw)
         | _listing_lines(raw)
+        | _traceback_lines(raw)
         | _signature_armour(raw)
     )
     out: list[tuple[str, str] | None] = []
@@ -281,6 +291,23 @@ def _listing_lines(lines: list[str]) -> frozenset[int]:
         while 0 <= index < len(lines) and lines[index].strip() and abs(index - rule) <= 3:
             found.add(index)
             index += step
+    return frozenset(found)
+
+
+def _traceback_lines(lines: list[str]) -> frozenset[int]:
+    """A pasted Python traceback: its header, its indented frames and code, and the line
+    naming the exception. The exception's message is the program's, not the writer's."""
+    found: set[int] = set()
+    inside = False
+    for index, line in enumerate(lines):
+        if _TRACEBACK_START.match(line):
+            inside = True
+        elif inside and not line[:1].isspace():
+            found.add(index)  # the exception line ends it
+            inside = False
+            continue
+        if inside:
+            found.add(index)
     return frozenset(found)
 
 
