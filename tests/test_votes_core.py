@@ -159,6 +159,7 @@ VOTE = ReadingKind.VOTE
         ("My vote: +1", 1.0, None),
         ("Vote: -0", -0.0, None),
         ("[X] +1 Release this package", 1.0, None),
+        ("- [x] +1, release it", 1.0, None),  # a Markdown task list
         ("- +1", 1.0, None),
         ("**+1**", 1.0, None),
         ("+1 :)", 1.0, None),
@@ -196,6 +197,7 @@ def test_ballot_carries_its_sentence() -> None:
         "Thanks for the release!",
         "[ ] +1\n[ ] +0\n[ ] -1",  # real: the call's template
         "[ ] +1 Release this package\n[ ] -1 Do not release this package because...",
+        "- [ ] +1 Release this package\n- [ ] -1 Do not release this package because...",
         "+1 = approve\n0 = no opinion\n-1 = disapprove",
         "+1: yes\n0: don't care\n-1: no",
         "+1 : Olivier Lamy, Hervé Boutemy, Robert Scholte",  # a result line, not a ballot

@@ -76,8 +76,9 @@ _VALUE_RE = re.compile(
     # Not a longer number, a plural ("+1's") or a time/date ("+1:00", "-1.5").
     r"(?![\w%]|['’]s\b|[.,:/\-–]\d)"
 )
-_EMPTY_BOX_RE = re.compile(r"^\s*(?:\[\s*\]|\(\s*\))\s*")
-_CHECKED_BOX_RE = re.compile(r"^\s*\[\s*[xX✓✔*]\s*\]\s*")
+# A box may sit in a Markdown task list: "- [x] +1, release it", "- [ ] -1".
+_EMPTY_BOX_RE = re.compile(r"^\s*(?:[-*]\s+)?(?:\[\s*\]|\(\s*\))\s*")
+_CHECKED_BOX_RE = re.compile(r"^\s*(?:[-*]\s+)?\[\s*[xX✓✔*]\s*\]\s*")
 _LEAD_RE = re.compile(
     r"^\s*(?:[-*•]\s+(?=[+\-−–]?\d)|(?:my\s+)?vote\b\s*(?:is\b\s*)?[:=]?\s*)", re.I
 )
