@@ -217,10 +217,12 @@ class _FieldHeaders:
     """
 
     def __init__(self, names: list[str], values: list[str]) -> None:
-        self._names = names
+        # Each name lower-cased once, here: get_all used to lower every name of the
+        # block on every call, and list mail has dozens of fields (Received chains).
+        self._lowered = [name.lower() for name in names]
         self._values = values
         # Built from the last field to the first, so the first occurrence wins.
-        self._first = dict(zip(map(str.lower, reversed(names)), reversed(values), strict=True))
+        self._first = dict(zip(reversed(self._lowered), reversed(values), strict=True))
 
     def get(self, name: str) -> str | None:
         value = self._first.get(name.lower())
@@ -228,10 +230,12 @@ class _FieldHeaders:
 
     def get_all(self, name: str) -> list[str]:
         wanted = name.lower()
+        if wanted not in self._first:
+            return []  # the common answer, without a walk over the fields
         return [
             _field_value(value)
-            for field, value in zip(self._names, self._values, strict=True)
-            if field.lower() == wanted
+            for field, value in zip(self._lowered, self._values, strict=True)
+            if field == wanted
         ]
 
 
