@@ -27,7 +27,7 @@ from bot.adapters.smtp import plain_path, read_data
 from bot.core import rfc_links
 from bot.core.commands import parse_commands
 from bot.core.mail import MAX_REFERENCES, MAX_TEXT_CHARS, Envelope, parse_mail
-from bot.core.text import MAX_MENTIONS
+from bot.core.text import _GITHUB_VIEW, MAX_MENTIONS, caseless, split_body
 from bot.core.votes.grammar import parse_ballot
 from bot.model import Person, Post, Source
 from bot.terminal import safe_json, safe_text
@@ -392,8 +392,28 @@ def unguarded_link_tokens(text: str) -> set[str]:
 @given(st.one_of(link_texts, st.text(max_size=200)))
 @example("apache/maven#12 and\nfoo/bar#3x and RFC #7, https://github.com/a/b/pull/9")
 @example("https://forum.example.org/t/some-topic/42 and https://forum.example.org/T/7")
+@example("https://gİthub.com/a/b/pull/9 and ıt RFC #8 on https://GıTHUB.com/c/d/issues/2")
 def test_link_tokens_guards_change_nothing(text: str):
     assert rfc_links.link_tokens(text) == unguarded_link_tokens(text)
+
+
+# What an IGNORECASE pattern takes for an ASCII letter: both cases, and "ı", "İ", "ſ" and
+# the Kelvin sign (bot.core.text.caseless).
+_CASE_PIECES = st.sampled_from(
+    ["view it on github", "VIEW IT ON GITHUB", *"viewtonghubskrfc :/İıſ\u212aé\u2014"]
+)
+
+
+@QUICK
+@given(st.one_of(st.lists(_CASE_PIECES, max_size=30).map("".join), st.text(max_size=200)))
+@example("vİew ıt on GİTHUB: https://github.com/a/b/pull/1")
+@example("ſ\u212a")
+def test_caseless_holds_every_case_insensitive_match(text: str):
+    for needle in ("view it on github", "github.com/", "rfc", "/t/", "sk", "is"):
+        if re.search(re.escape(needle), text, re.IGNORECASE):
+            assert needle.encode() in caseless(text)
+    view = _GITHUB_VIEW.search(text)
+    assert split_body(text).github_url == (view.group(1).rstrip(".,)") if view else None)
 
 
 # -- damaged archives: what is readable is read, the damage is named ----------------------

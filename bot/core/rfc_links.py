@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.text import caseless
 from bot.core.threads import parse_subject, strip_accents
 from bot.model import Post, ThreadKind
 
@@ -116,17 +117,17 @@ def link_tokens(text: str) -> set[str]:
     tokens: set[str] = set()
     # Cheap guards first: an import reads every message, and each pattern below scans
     # a text position by position, case-insensitively, where `in` is one fast pass.
-    # They are necessary conditions: each pattern's match contains its guard's text.
-    # (lower() is only exact for ASCII; other text goes straight to the patterns.)
-    lowered = text.lower() if text.isascii() else None
-    if _may_contain(lowered, "/t/"):
+    # They are necessary conditions: each pattern's match contains its guard's text
+    # (caseless() says why also for text that is not ASCII).
+    lowered = caseless(text)
+    if b"/t/" in lowered:
         tokens |= {_forum_token(m["host"], m["topic"]) for m in _FORUM_TOPIC_URL.finditer(text)}
-    if _may_contain(lowered, "github.com/"):
+    if b"github.com/" in lowered:
         tokens |= {_github_token(m["repo"], m["number"]) for m in _GITHUB_URL.finditer(text)}
     if "#" in text and _HASH_NUMBER.search(text):
         if "/" in text:
             tokens |= {_github_token(m["repo"], m["number"]) for m in _github_short_refs(text)}
-        if _may_contain(lowered, "rfc"):
+        if b"rfc" in lowered:
             tokens |= {f"rfc:{int(m['number'])}" for m in _RFC_NUMBER.finditer(text)}
     return tokens
 
@@ -146,11 +147,6 @@ def _github_short_refs(text: str) -> Iterator[re.Match[str]]:
         end = text.find("\n", hash_mark.start())
         end = len(text) if end < 0 else end
         yield from _GITHUB_SHORT.finditer(text[start:end])
-
-
-def _may_contain(lowered: str | None, needle: str) -> bool:
-    """False only when the lower-cased ASCII text surely lacks ``needle``."""
-    return lowered is None or needle in lowered
 
 
 def rfc_title(subject: str) -> str | None:
