@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import bot.store as store_module
 from bot.adapters.archives import DamagedArchiveError, NotMailError, read_messages
 from bot.adapters.smtp import plain_path, read_data
 from bot.core import rfc_links
@@ -30,6 +31,7 @@ from bot.core.mail import MAX_REFERENCES, MAX_TEXT_CHARS, Envelope, parse_mail
 from bot.core.text import _GITHUB_VIEW, MAX_MENTIONS, caseless, split_body
 from bot.core.votes.grammar import parse_ballot
 from bot.model import Person, Post, Source
+from bot.store import compress
 from bot.terminal import safe_json, safe_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -496,3 +498,23 @@ def check_safe_text(text: str) -> None:
 @given(st.one_of(prose, st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=80)))
 def test_what_is_shown_on_a_terminal_is_never_a_control_character(text: str):
     check_safe_text(text)
+
+
+# -- what an import worker writes as JSON: as json.dumps writes it -------------------------
+
+_JSON_SCALARS = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats())
+
+
+@QUICK
+@given(
+    st.lists(st.one_of(st.text(), _JSON_SCALARS), max_size=6).map(tuple),
+    st.dictionaries(st.text(), st.one_of(st.text(), _JSON_SCALARS), max_size=6),
+    st.lists(st.one_of(st.integers(), st.booleans()), max_size=6),
+)
+@example(('a "quote"', "é\u2028\x00", "\ud800"), {"Received": "x\ny", "k": "v"}, [0, 3, 12])
+def test_the_store_writes_json_as_json_dumps_does(
+    values: tuple[object, ...], mapping: dict[str, object], places: list[int]
+):
+    assert store_module._json(values) == json.dumps(values)  # type: ignore[arg-type]
+    assert store_module._json_object(mapping) == json.dumps(mapping)  # type: ignore[arg-type]
+    assert compress._json_ints(places) == json.dumps(places)

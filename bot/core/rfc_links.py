@@ -88,12 +88,15 @@ class RfcPart:
 MAX_LINK_MENTIONS = 200
 
 
-def post_tokens(post: Post) -> PostTokens:
-    """Identity and mention tokens of one stored post (``thread_key`` already decided)."""
+def post_tokens(post: Post, *, thread_key: str | None = None) -> PostTokens:
+    """Identity and mention tokens of one stored post (``thread_key`` already decided).
+
+    ``thread_key``: as if the post were in that thread (``post.thread_key`` if None).
+    """
     identity: set[str] = set()
     if post.url:
         identity |= _url_tokens(post.url)
-    root = _GITHUB_ROOT.match(post.thread_key)
+    root = _GITHUB_ROOT.match(post.thread_key if thread_key is None else thread_key)
     if root:
         identity |= _github_tokens(root["repo"], root["number"])
     title = rfc_title(post.subject)

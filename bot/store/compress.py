@@ -145,9 +145,16 @@ def pack_content(
 ) -> tuple[bytes, int]:
     """A post's text, quoted parts and headers as one compressed value (they share words),
     and where each quoted part sat (``Post.quote_at``) when there are any."""
-    where = f',"a":{json.dumps(list(quote_at))}' if quote_at else ""
+    where = f',"a":{_json_ints(quote_at)}' if quote_at else ""
     document = f'{{"t":{json.dumps(text)},"q":{quoted_json},"h":{headers_json}{where}}}'
     return packer.pack(document.encode("utf-8"))
+
+
+def _json_ints(values: Sequence[int]) -> str:
+    """json.dumps(list(values)), without the encoder it makes per call, for plain ints."""
+    if all(type(value) is int for value in values):
+        return "[" + ", ".join(map(str, values)) + "]"
+    return json.dumps(list(values))
 
 
 def unpack_content(
