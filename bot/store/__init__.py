@@ -115,7 +115,7 @@ class PreparedPost:
             post.list_id,
             post.auto_submitted,
             post.body_hash,
-            tuple((defect.kind, defect.detail) for defect in post.defects),
+            tuple([(defect.kind, defect.detail) for defect in post.defects]),
             post.headers,
             post.via,
             post.quote_at,
@@ -131,13 +131,18 @@ class PreparedPost:
         )
 
 
+# Source(value) without the enum's call machinery: the single writer unpickles every
+# post of an import.
+_SOURCES = {source.value: source for source in Source}
+
+
 def _unpickle_prepared(*values: Any) -> PreparedPost:
     (source, key, message_id, thread_key, name, address, created_at, subject, text, quoted,
      mentions, in_reply_to, references, url, list_id, auto_submitted, body_hash, defects,
      headers, via, quote_at, raw_key, created_text, quoted_json, mentions_json,
      references_json, headers_json, identity, link_mentions, packed) = values  # fmt: skip
     post = Post(
-        Source(source),
+        _SOURCES[source],
         key,
         message_id,
         thread_key,
@@ -153,7 +158,7 @@ def _unpickle_prepared(*values: Any) -> PreparedPost:
         list_id,
         auto_submitted,
         body_hash,
-        tuple(Defect(kind, detail) for kind, detail in defects),
+        tuple([Defect(kind, detail) for kind, detail in defects]),
         headers,
         via,
         quote_at,
