@@ -226,7 +226,8 @@ class _FieldHeaders:
 
     def get(self, name: str) -> str | None:
         value = self._first.get(name.lower())
-        return None if value is None else _field_value(value)
+        # _field_value(value), inline: asked about 20 times a message.
+        return None if value is None else value.lstrip(" \t").rstrip("\r\n")
 
     def get_all(self, name: str) -> list[str]:
         wanted = name.lower()

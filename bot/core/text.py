@@ -382,8 +382,10 @@ def extract_mentions(text: str) -> tuple[str, ...]:
     in_fence = False
     if "@" not in text:
         return ()
+    # A fence line holds ``` or ~~~; without either, no line of the text is one.
+    fenced = "```" in text or "~~~" in text
     for line in text.splitlines():
-        if _FENCE.match(line):
+        if fenced and _FENCE.match(line):
             in_fence = not in_fence
             continue
         if in_fence or "@" not in line:
