@@ -211,3 +211,23 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
     # The space freed is given back: the database is smaller, not just emptier (the file
     # itself shrinks at the next checkpoint).
     assert _pages(db) < old_pages * 0.75
+
+
+def test_an_import_workers_packed_post_keeps_every_field_it_was_given():
+    # packed() names each field of PreparedPost rather than call dataclasses.replace
+    # (cheaper per message): a field added to the class must be added there too.
+    from dataclasses import fields, replace
+
+    from bot.core.mail import Envelope, content_key, parse_mail
+    from bot.store import packed, prepare
+    from tests.mailgen import ARRIVAL
+
+    raw = raw_mail("I worry about @alice's plan.\n\n> quoted\n", extra="References: <r@x>")
+    item = prepare(parse_mail(raw, Envelope(ARRIVAL)), content_key(raw))
+    done = packed(item, raw, compress.Packer(0, None))
+    assert done.packed is not None
+    assert done == replace(item, packed=done.packed)
+    assert {f.name for f in fields(done)} == {
+        "post", "raw_key", "created_at", "quoted", "mentions", "references", "headers",
+        "links", "packed",
+    }  # fmt: skip
