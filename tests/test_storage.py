@@ -9,18 +9,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 from bench.ingest import build_archive
 from bot.adapters.archives import RawMessage, iter_paths, read_messages
-from bot.core.mail import body_hash
+from bot.core.mail import Envelope, body_hash, content_key, parse_mail
 from bot.ingest import ImportReport, import_messages, import_paths
-from bot.store import Store, compress
+from bot.store import Store, compress, packed, prepare
 from bot.store.migrations import migrations
 from tests.corpus import corpus_path
-from tests.mailgen import raw_mail
+from tests.mailgen import ARRIVAL, raw_mail
 from tests.test_cli import quorum
 
 
@@ -216,12 +217,6 @@ def test_an_older_store_is_converted_in_batches_and_an_interrupted_upgrade_resum
 def test_an_import_workers_packed_post_keeps_every_field_it_was_given():
     # packed() names each field of PreparedPost rather than call dataclasses.replace
     # (cheaper per message): a field added to the class must be added there too.
-    from dataclasses import fields, replace
-
-    from bot.core.mail import Envelope, content_key, parse_mail
-    from bot.store import packed, prepare
-    from tests.mailgen import ARRIVAL
-
     raw = raw_mail("I worry about @alice's plan.\n\n> quoted\n", extra="References: <r@x>")
     item = prepare(parse_mail(raw, Envelope(ARRIVAL)), content_key(raw))
     done = packed(item, raw, compress.Packer(0, None))

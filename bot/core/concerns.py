@@ -1418,10 +1418,11 @@ class _Work:
         # "I support this, ..." or "+1" to a post that raised concerns seconds them, and
         # "Thanks!" acknowledges them: neither answers one, whatever it quotes (the
         # proposer's "Agreed" takes them up, and does).
-        seconds = not by_proposer and self._opens_seconding(post)
         if self._only_thanks(post):
             return
-        only_seconds = seconds and not self._goes_on(post)
+        seconds = not by_proposer and self._opens_seconding(post)
+        # ... unless it goes on: "+1, the concern is addressed in rc2 because ..." answers.
+        only_seconds = seconds and len(self.reader.cues(post)) <= SECONDING_SENTENCES
         # An inline reply shows what it answers by what it quotes (below); a reply written
         # above the old mail answers all of it, however much it kept.
         inline = bool(_direct_quotes(post)) and not _top_posted(post)
@@ -1479,11 +1480,6 @@ class _Work:
         if not opening & _SECONDING or "contrast" in opening:
             return False
         return len(self.reader.cues(post)) <= SECONDING_SENTENCES or bool(opening & _OBJECTING)
-
-    def _goes_on(self, post: Post) -> bool:
-        """Whether a post that opens seconding says more than that: "+1, the concern is
-        addressed in rc2 because ..." answers it."""
-        return len(self.reader.cues(post)) > SECONDING_SENTENCES
 
     def _only_thanks(self, post: Post) -> bool:
         """A few words of thanks and nothing else ("Thanks for raising this."), or no words

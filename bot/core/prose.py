@@ -106,7 +106,8 @@ _LOG_LINE = re.compile(
     r"|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}|Caused by:\s|at\s+[\w$.]+\([\w$.]+:\d+\))"
     # A compiler's diagnostic and its source frame: "error[E0308]: mismatched types",
     # "--> src/main.rs:4:18", "4 |     let x: i32 = ...".
-    r"|^\s*(?:error|warning)\[[A-Z]?\d+\]:\s|^\s*-->\s+\S+:\d+(?::\d+)?\s*$|^\s*\d+\s*\|\s|^\s*\|\s*$|^\s*\|\s+[\^\-~]"
+    r"|^\s*(?:error|warning)\[[A-Z]?\d+\]:\s|^\s*-->\s+\S+:\d+(?::\d+)?\s*$"
+    r"|^\s*\d+\s*\|\s|^\s*\|\s*$|^\s*\|\s+[\^\-~]"
     # An exception as Java and Python print it: 'Exception in thread "main" ...',
     # "java.lang.IllegalStateException: ...", "RuntimeError: ...", "... 12 more".
     r"|^Exception\s+in\s+thread\s+\"|^(?:[a-z_][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)\b(?::|$)"
@@ -359,11 +360,10 @@ def _drop_sign_off(lines: list[tuple[str, str] | None]) -> list[tuple[str, str] 
     # signature: "Awesome work / Thanks a lot / For archetypes split I don't know. ..."
     # thanks first and says its piece after.
     for position, (_, line) in enumerate(texts):
-        after = texts[position + 1 :]
         if (
             len(texts) - position <= 5
             and _CLOSING.match(line)
-            and all(len(later.split()) <= SIGNATURE_LINE_WORDS for _, later in after)
+            and all(len(rest.split()) <= SIGNATURE_LINE_WORDS for _, rest in texts[position + 1 :])
         ):
             for later, _ in texts[position:]:
                 kept[later] = None
@@ -397,10 +397,9 @@ DISCLAIMER_LINES = 15
 
 def _drop_disclaimer(kept: list[tuple[str, str] | None]) -> list[tuple[str, str] | None]:
     """Cut a legal footer, from the paragraph its words are in to the end."""
-    texts = [i for i, pair in enumerate(kept) if pair is not None]
-    for index in texts[-DISCLAIMER_LINES:]:
-        pair = kept[index]
-        if pair is None or not _DISCLAIMER.search(pair[0]):
+    texts = [(i, pair[0]) for i, pair in enumerate(kept) if pair is not None]
+    for index, line in texts[-DISCLAIMER_LINES:]:
+        if not _DISCLAIMER.search(line):
             continue
         start = index
         while start > 0 and kept[start - 1] is not None:
@@ -473,30 +472,30 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
     them ("I see three problems here."), are the items of a list that paragraph
     introduces; each keeps its ordinal word, which is part of its sentence. Without the
     count, or alone ("First, thanks for the write-up."), they are paragraphs as before."""
+    ordinals = [_ordinal_of(block) for block in blocks]
     for index in range(1, len(blocks)):
-        intro, block = blocks[index - 1], blocks[index]
-        run = list(takewhile(lambda b: _ordinal_of(b) is not None, blocks[index:]))
+        intro = blocks[index - 1]
         if (
-            len(run) < 2
-            or not (_ordinal_of(block) or "").startswith("first")
-            or intro.introduces
-            or _ordinal_of(intro) is not None
+            not (ordinals[index] or "").casefold().startswith("first")
+            or ordinals[index - 1] is not None
             or not _COUNTS_POINTS.search(intro.items[-1][1][-1][0])
         ):
             continue
+        run = list(takewhile(lambda i: ordinals[i] is not None, range(index, len(blocks))))
+        if len(run) < 2:
+            continue
         intro.introduces = True
-        for item in run:
-            first_line = item.items[0][1][0][0]
-            item.items[0] = (first_line.split()[0].rstrip(",:"), item.items[0][1])
-            item.introduced = True
+        for i in run:
+            blocks[i].items[0] = (ordinals[i] or "", blocks[i].items[0][1])
+            blocks[i].introduced = True
 
 
 def _ordinal_of(block: _Block) -> str | None:
-    """The ordinal word a paragraph (not a list) opens with, case-folded: "first"."""
+    """The ordinal word a paragraph (not a list) opens with, as written: "First"."""
     if len(block.items) != 1 or block.items[0][0] or not block.items[0][1]:
         return None
     match = _ORDINAL.match(block.items[0][1][0][0])
-    return match.group("word").casefold() if match else None
+    return match.group("word") if match else None
 
 
 def _mark_introduced(blocks: list[_Block]) -> None:

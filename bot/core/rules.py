@@ -261,7 +261,7 @@ def is_ci_recovery(post: Post) -> bool:
 # and the user accounts some projects' bots comment under ("rust-highfive", "asfgit").
 _BOT_LOGIN = re.compile(
     r"\[bot\]$|(?:^|[-_])(?:bot|robot|rfcbot|triagebot|bors|dependabot|renovate|mergify|codecov"
-    r"|github-actions|k8s-ci-robot|ci-robot|highfive|rust-timer|rust-log-analyzer|rustbot"
+    r"|github-actions|highfive|rust-timer|rust-log-analyzer|rustbot"
     r"|pytorchbot|pytorchmergebot|googlebot|mergebot|coveralls|netlify|vercel|sonarcloud"
     r"|sonarqubecloud|allcontributors|claassistant|cla-assistant|easycla|miss-islington"
     r"|asfgit|asfbot)$",

@@ -160,6 +160,7 @@ _TALLY_ENTRY_RE = re.compile(r"(?<![\w+\-])[+\-−–]\d(?:\.\d+)?\s+[A-ZÀ-Þ][
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
 _MY_VOTE_RE = re.compile(r"\bmy\s+(?:vote|ballot)\b", re.IGNORECASE)
+_PROMISE_RE = re.compile(r"\b(?:will|shall|going\s+to|'ll)\b", re.IGNORECASE)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[!?])(?=[+\-−–]\d)")
 _WORD_RE = re.compile(r"[\w'’]+")
 
@@ -432,7 +433,7 @@ def _change_sort(sentence: str, new: re.Match[str]) -> _Sort:
     before, after = sentence[: new.start()], sentence[new.end() :]
     if _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after):
         return _Sort.CONDITIONAL
-    if re.search(r"\b(?:will|shall|going\s+to|'ll)\b", before, re.IGNORECASE):
+    if _PROMISE_RE.search(before):
         return _Sort.CONDITIONAL  # a promise of a change, not the change
     return _Sort.BALLOT
 

@@ -130,10 +130,10 @@ _OF_WHICH_BINDING_RE = re.compile(
 )
 # "3 binding +1 (Alice, Bob, Carol)": who, right after the count.
 _NAMES_AFTER_RE = re.compile(r"^\s*\((?P<names>[^()]*[A-Za-zÀ-ÿ][^()]*)\)")
-_NOBODY = frozenset({"none", "nobody", "no one", "n/a", "no votes", "no vote", "-"})
+# "none", "no one", "no votes", "nobody", "n/a"; and "and no other votes", "no -1s": the
+# end of a list in prose, nobody's name.
+_NOBODY_RE = re.compile(r"no\b(?!\.)|none\b|nobody$|n/a$", re.IGNORECASE)
 _NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
-# "and no other votes", "no -1s": the end of a list in prose, nobody's name.
-_NOBODY_RE = re.compile(r"no\b(?!\.)|none\b", re.IGNORECASE)
 # Names are separated by commas, "and", ";" or "&", but not inside a parenthesis.
 _NAME_SEPARATOR_RE = re.compile(r"(?:,|;|&|\band\b)(?![^(]*\))")
 # A remark on the ballot after a name: "(binding, via JIRA)", "(PMC)", "(non-binding, ...)".
@@ -208,7 +208,7 @@ def _split_names(rest: str) -> tuple[list[str], list[str]]:
             raw = raw[: remark.start()] + (" (binding)" if remark["binding"] else "")
         is_binding = bool(_BINDING_MARK_RE.search(raw))
         clean = _NON_BINDING_MARK_RE.sub("", _BINDING_MARK_RE.sub("", raw)).strip(" *-")
-        if not clean or clean.casefold().rstrip(".") in _NOBODY or _NOBODY_RE.match(clean):
+        if not clean or _NOBODY_RE.match(clean):
             continue
         names.append(clean)
         if is_binding:
