@@ -223,6 +223,60 @@ _SHOWN_APART = {
 }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Not now.
+        "I think we should wait until the 1.x line is retired before we switch formats.",
+        "Can we hold this until after the 2.0 release? There is too much in flight already.",
+        "This seems premature to me; nobody has asked for TOML yet.",
+        "It's too early to decide this, the new parser is not even stable.",
+        "Let's revisit this for 3.0, not now.",
+        "I'd rather we postpone this to the next major version.",
+        "We have more urgent problems to fix first, like the broken release scripts.",
+        "Not for 2.0 please. It could go into 3.0 once the migration tool exists.",
+        "Maybe later, but right now the plugin authors need stability more than a new format.",
+        "I would defer this until we have feedback from the users list.",
+        "Shouldn't we first fix the existing config bugs?",
+        "This is not the right time for such a change.",
+        # Not here.
+        "This feels like plugin level functionality.",
+        "This belongs in a separate plugin, not in core.",
+        "I think this should live outside the core, as an extension.",
+        "This is out of scope for the project.",
+        "Shouldn't this be a third-party library rather than part of the distribution?",
+        "That sounds like a job for a user-space tool, not for the build itself.",
+        "This really belongs in the documentation, not in the code.",
+        "Core is the wrong place for this.",
+    ],
+)
+def test_not_now_and_not_here_are_objections(text: str):
+    # Held-out probes (README, "Held-out probes, stop 39"): written before the code.
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Waiting on the process, or on someone, objects to nothing.
+        "Let's wait until Friday for more feedback before calling the vote.",
+        "I'll wait for CI to go green and then merge.",
+        "We can postpone the call to next week, I'm travelling.",
+        "No rush, take your time with the review.",
+        "I will look at it after the release.",
+        "Let's give it a week before we start the vote.",
+        # Where a thing is, said as a fact.
+        "This belongs to the 2.0 milestone.",
+        "The parser lives in a separate module already.",
+        "Out of scope for this thread, but thanks for the pointer to the docs.",
+        "I moved the helper into its own plugin as you suggested.",
+        "The code belongs to the config package.",
+    ],
+)
+def test_waiting_on_the_process_and_saying_where_a_thing_lives_raise_nothing(text: str):
+    assert findings(text) == []
+
+
 def test_a_long_point_is_shown_from_the_sentence_that_states_it():
     # The stated objection opens what is shown, though a later sentence reads likelier.
     [concern] = detected(
@@ -911,6 +965,16 @@ def test_the_proposer_agreeing_in_part_and_arguing_on_does_not_resolve(answer: s
         "That's a shame, but it's good enough for a first release.",
         "Sounds reasonable to me.",
         "Thanks for the clarification, I missed that.",
+        "Fair enough.",
+        "OK, that makes sense. Withdrawn.",
+        "You convinced me.",
+        "I stand corrected.",
+        "Got it, thanks. No objection then.",
+        "That addresses my concern.",
+        "I'm fine with that then.",
+        "Works for me.",
+        "Ah, I missed that part of the proposal. All good.",
+        "OK, I can live with that.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -919,6 +983,23 @@ def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
     [concern] = ledger(root(), raised, answer, post(4, BOB, acceptance, reply_to=3)).concerns
     assert concern.state is ConcernState.RESOLVED
     assert concern.resolution == "accepted"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Thanks, but I still think the loader should not rewrite files.",
+        "OK, but that doesn't address the plugins that parse XML themselves.",
+        "Fair point, however the old plugins will still break.",
+        "I understand, yet I remain worried about the plugins.",
+    ],
+)
+def test_the_raiser_arguing_on_does_not_resolve(reply: str):
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
+    found = ledger(root(), raised, answer, post(4, BOB, reply, reply_to=3)).concerns
+    [concern] = [c for c in found if c.post == raised.key]
+    assert concern.state is ConcernState.ANSWERED
 
 
 def test_answered_but_not_accepted_stays_answered():

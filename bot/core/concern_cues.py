@@ -62,6 +62,13 @@ _POINTS_AT_PROPOSAL = re.compile(
     r"|\bthe\s+(?:proposal|rfc|proposed|suggested|new)\b"
 )
 
+# A version to come: "3.0", "v2", "Maven 5", "the next major release", "a later version".
+_VERSION = r"(?:v?\d+(?:\.[\dx]+)*|[a-z]+\s+v?\d+(?:\.[\dx]+)*)(?![\w%])"
+_LATER = (
+    rf"(?:{_VERSION}|(?:the\s+)?(?:next|a\s+later|a\s+future|later|future)\s+(?:major\s+|minor\s+)?"
+    r"(?:release|version|cycle|milestone|edition)s?\b)"
+)
+
 # -- forms of objection -------------------------------------------------------
 
 WORRY = _cue(
@@ -126,6 +133,36 @@ OBJECTION = _cue(
     r"|merged)\b",
     r"\b(?:bad|poor|terrible|dangerous)\s+idea\b|\bnot\s+a\s+good\s+idea\b|\blet's\s+not\b"
     r"|\bi(?:'d|\s+would)\s+(?:rather\s+not|avoid|not)\b|\bwe\s+(?:should\s+not|shouldn't)\b",
+    # Not now: "we probably should wait until the API is stable", "not the right time",
+    # "revisit this for 3.0", "Not for 2.0 please", "it could be for Maven 5 or 6",
+    # "maybe later, but ...". Waiting on the process is no objection: "we should wait
+    # for the vote / CI / more feedback".
+    r"\b(?:we|i)\s+(?:\w+\s+){0,2}?(?:should|must|need\s+to|have\s+to|ought\s+to|'d\s+rather"
+    r"|would\s+rather|had\s+better|'d\s+better)\s+(?:\w+\s+)?wait\s+(?:until|till|for)\b"
+    r"(?!\s+(?:the\s+)?(?:ci|build|vote|votes|voting|feedback|reviews?|results?|more\s+\w+)\b)",
+    r"\bnot\s+(?:the\s+)?(?:right|best|ideal)\s+(?:time|moment)\b|\bnot\s+now\b"
+    r"|\b(?:maybe|perhaps)\s+(?:later|some\s+day|one\s+day|in\s+the\s+future)\s*,?\s+but\b"
+    r"|\bneeds?\s+more\s+(?:attention|work|thought|time|discussion)\s+first\b",
+    rf"\b(?:revisit|reconsider|postpone|defer|delay|push|move|punt|park)\s+(?:this|it|that)\s+"
+    rf"(?:\w+\s+){{0,2}}?(?:to|until|till|after|for|in)\s+{_LATER}",
+    rf"\bnot\s+for\s+(?:{_VERSION}|this\s+release|the\s+(?:next|current|upcoming)\s+release)\b",
+    rf"\b(?:it|this|that)\s+(?:could|can|should|might|may)\s+(?:\w+\s+)?(?:be|go|wait|come|land)\s+"
+    rf"(?:for|into|in|until|till)\s+(?:\w+\s+)?{_LATER}",
+    # Not here: "this feels like plugin level functionality", "belongs in a separate
+    # plugin", "should live outside the core", "out of scope for the project", "core is the
+    # wrong place for this", "a job for a user-space tool".
+    r"\b(?:belongs?|should\s+(?:live|be|go|stay|remain)|would\s+(?:fit|sit|live)\s+better)\s+"
+    r"(?:\w+\s+){0,2}?(?:in|into|outside(?:\s+of)?|out\s+of)\s+(?:(?:a|an|the|its\s+own|their\s+own"
+    r"|some)\s+)?(?:[\w-]+\s+){0,2}?(?:plugins?|extensions?|librar(?:y|ies)|projects?|packages?"
+    r"|crates?|userland|user-?space|documentation|docs|wiki|core|layer|level)\b",
+    r"\b(?:feels|sounds|looks|seems)\s+like\s+(?:an?\s+)?(?:[\w-]+\s+){0,2}?(?:level|land|space"
+    r"|side)\s+(?:functionality|feature|concern|thing|job|problem)\b|\bjob\s+for\s+(?:a|an|the)\s+"
+    r"(?:[\w-]+\s+){0,2}?(?:tool|plugin|library|extension|script)\b",
+    r"\bout\s+of\s+(?:the\s+)?scope\s+(?:for|of)\s+(?:the|this)\s+(?:project|core|language|library"
+    r"|standard|spec(?:ification)?|compiler)\b|\bwrong\s+(?:place|layer|level|home)\s+for\b"
+    r"|\bnot\s+the\s+(?:right|best|proper)\s+(?:place|layer|level)\s+for\b"
+    r"|\b(?:rather\s+than|instead\s+of|not)\s+(?:being\s+)?(?:in|part\s+of|for)\s+(?:the\s+)?"
+    r"(?:core|build\s+itself|distribution|language|standard\s+library|stdlib)\b",
 )
 DOUBT = _cue(
     # "not sure it/this/why/whether"; "not sure what it takes to ..." asks instead.
@@ -398,7 +435,12 @@ INFORMATION_QUESTION = _cue(
     r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,4}?(?:(?:do|does|did|would|will)\s+you\s+"
     r"(?:need|use|want|have|prefer|run|recommend)|(?:are|were)\s+you\s+(?:using|running|on))\b"
     r"|^(?:(?:so|and|also)\s+)?what(?:'s|\s+is|\s+are)\s+the\s+(?:exact\s+)?(?:names?|versions?|urls?"
-    r"|links?|numbers?)\s+of\b",
+    r"|links?|numbers?)\s+of\b"
+    # Asking which environment a failure comes from: "What JVM is this?", "Which OS are
+    # you on?", "i see ubuntu. but which one?".
+    r"|^(?:(?:so|and|but|also)\s+)?(?:which|what)\s+(?:jvm|jdk|java\s+version|os|version|platform|distro"
+    r"|browser|compiler|one)\s*(?:(?:is|was)\s+(?:this|that|it)|are\s+you\s+(?:on|using|running)"
+    r"|do\s+you\s+(?:use|run))?\s*\?",
     # Asking what a thing is for: "Within Google is it used more as a MR replacement or a
     # stream processor?".
     r"\bis\s+(?:it|this|that)\s+(?:mostly\s+|mainly\s+)?(?:used|meant|intended)\s+(?:more\s+|mostly\s+"
@@ -476,16 +518,19 @@ _NIT = (
     r"(?:\s*[:,.)-]|\s*$|\s+but\b)"
 )
 NIT = _cue(_NIT)
+# The posting went wrong, not the proposal: "they sent a wrong message", "posted to the
+# wrong list". (The program's "wrong message" to its user is no posting.)
+_POSTING_WENT_WRONG = (
+    r"\b(?:sent|send|sending|posted|post|posting)\s+(?:\w+\s+)?(?:a|the)\s+wrong\s+(?:message|mail"
+    r"|e-?mail|copy)\b|\b(?:to|on|in)\s+the\s+wrong\s+(?:thread|list)\b"
+    r"|\bsent\s+(?:it\s+|this\s+)?twice\b|\bdouble[- ]?post"
+)
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
     r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
-    # The posting went wrong, not the proposal: "they sent a wrong message", "posted to
-    # the wrong list". (The program's "wrong message" to its user is no posting.)
-    r"\b(?:sent|send|sending|posted|post|posting)\s+(?:\w+\s+)?(?:a|the)\s+wrong\s+(?:message|mail"
-    r"|e-?mail|copy)\b|\b(?:to|on|in)\s+the\s+wrong\s+(?:thread|list)\b"
-    r"|\bsent\s+(?:it\s+|this\s+)?twice\b|\bdouble[- ]?post",
+    _POSTING_WENT_WRONG,
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
     # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
     r"^(?:sidebar|side\s*note|tangent|aside|unrelated)\s*[:,.-]|^as\s+an\s+aside\b",
@@ -712,6 +757,8 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "Even if that syntax is ugly, it would be perfectly OK": a fault granted on the
         # way to a verdict is not the verdict.
         found.discard("negative_judgement")
+    if "negative_judgement" in found and _only_within(NEGATIVE_JUDGEMENT, _POSTED_WRONG, probe):
+        found.discard("negative_judgement")  # the "wrong" of "sent a wrong message"
     if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, probe):
         found.discard("objection")  # "I would not oppose teaching git clean about it"
     for name in ("negative_judgement", "objection", "doubt"):
@@ -829,6 +876,7 @@ _INVITES_QUESTIONS = re.compile(
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
 # A fault word negated: "not hard", "isn't that complicated", "don't feel bad".
+_POSTED_WRONG = re.compile(_POSTING_WENT_WRONG)
 _FAULT_DENIED = re.compile(
     r"\b(?:not|never|isn't|aren't|wasn't|weren't|won't\s+be|wouldn't\s+be|shouldn't\s+be"
     r"|don't\s+feel|do\s+not\s+feel|doesn't\s+(?:seem|look|sound)(?:\s+to\s+be)?"
@@ -838,6 +886,8 @@ _FAULT_DENIED = re.compile(
     rf"|real|terribly|especially)\s+){{0,3}}(?:{_FAULT_WORDS})\b"
     # "so email users lose nothing".
     rf"|\b(?:{_FAULT_WORDS})\s+nothing\b"
+    # "No rush, take your time": patience offered, not haste found.
+    r"|\bno\s+(?:big\s+)?rush\b"
 )
 # A concessive clause before the main one: "even if that syntax is ugly, ...". A trailing
 # "..., although it is complex" is a reservation and is not matched: a clause must follow.

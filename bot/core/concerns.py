@@ -912,8 +912,14 @@ _ACCEPTS_EXPLICITLY = re.compile(
 
 _ACCEPTS = re.compile(
     r"\bfair\s+enough\b|\bmakes\s+sense\s+now\b|\b(?:that|this)\s+makes\s+sense\b"
-    r"|\byou(?:'ve|\s+have)\s+convinced\s+me\b"
+    r"|\byou(?:'ve|\s+have)?\s+convinced\s+me\b"
     r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b|\b(?:that|this|it)\s+works\s+for\s+me\b"
+    # A reply to the answer that begins "Works for me." or ends "All good.", "No
+    # objection then."; and owning the misreading: "Ah, I missed that part".
+    r"|(?:^|[.!]\s+)works\s+for\s+me\b|(?<!not\s)\ball\s+good\b"
+    r"|\bno\s+(?:more\s+|further\s+)?objections?\s+(?:then|from\s+me|any\s*more)\b"
+    r"|\bi\s+(?:must\s+have\s+|had\s+|somehow\s+)?(?:missed|overlooked|misread|misunderstood)\s+"
+    r"(?:that|this|it)\b"
     r"|\bi(?:'m|\s+am)\s+(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
     # Conceding: "good enough for alpha", "my bad", "thanks for the clarification".
     r"|\b(?:good|fine)\s+enough\s+for\b"
