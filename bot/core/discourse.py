@@ -413,6 +413,9 @@ _INLINE_TAGS = re.compile(
     re.IGNORECASE,
 )
 _DIV_TAG = re.compile(r"<div\b[^>]*>|</div\s*>", re.IGNORECASE)
+# An emoji is an image whose alt text is its code: ":-1:" is a -1, ":+1:" a +1.
+_EMOJI = re.compile(r"<img\b[^>]*\bclass=\"emoji\b[^\"]*\"[^>]*>", re.IGNORECASE)
+_ALT = re.compile(r"\balt=\"([^\"]*)\"", re.IGNORECASE)
 
 
 def cooked_to_text(cooked: str) -> str:
@@ -424,6 +427,10 @@ def cooked_to_text(cooked: str) -> str:
     to another forum's topic.
     """
     cooked = _ONEBOX.sub(_onebox_link, cooked)
+    cooked = _EMOJI.sub(_emoji_code, cooked)
+    # A poll's options are choices offered, not statements: marked as the raw text
+    # marks them ("[poll]" ... "[/poll]"), so prose reads neither as the writer's.
+    cooked = _mark_divs(cooked, "poll", "<p>[poll]</p>", "<p>[/poll]</p>")
     # The avatar and "alice:" above a quote; a quoted topic's link in it is kept.
     cooked = _remove_divs(cooked, "title", keep_links=True)
     cooked = _remove_divs(cooked, "meta")  # an image's file name, size and dimensions
@@ -438,6 +445,11 @@ def _onebox_link(match: re.Match[str]) -> str:
     found = _ONEBOX_SRC.search(match.group(0))
     url = (found.group(1) or found.group(2)) if found else ""
     return f"<p>{url}</p>" if url else ""
+
+
+def _emoji_code(match: re.Match[str]) -> str:
+    alt = _ALT.search(match.group(0))
+    return f" {html.escape(html.unescape(alt.group(1)), quote=False)} " if alt else ""
 
 
 def _label_with_url(match: re.Match[str]) -> str:
@@ -458,17 +470,35 @@ def _bare_url(url: str) -> str:
     return re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE).rstrip("/")
 
 
+def _div_end(cooked: str, start: int) -> int:
+    """Where the ``<div>`` opening at ``start`` closes, nested divs included."""
+    depth = 0
+    for tag in _DIV_TAG.finditer(cooked, start):
+        depth += -1 if tag.group(0).startswith("</") else 1
+        if depth == 0:
+            return tag.end()
+    return len(cooked)
+
+
+def _mark_divs(cooked: str, class_name: str, before: str, after: str) -> str:
+    """Every ``<div class="NAME">`` kept whole, between ``before`` and ``after``."""
+    opening = re.compile(rf"<div\b[^>]*\bclass=\"{class_name}\"[^>]*>", re.IGNORECASE)
+    out: list[str] = []
+    position = 0
+    for start in opening.finditer(cooked):
+        if start.start() < position:
+            continue  # nested in one already marked
+        end = _div_end(cooked, start.start())
+        out += [cooked[position : start.start()], before, cooked[start.start() : end], after]
+        position = end
+    return "".join(out) + cooked[position:]
+
+
 def _remove_divs(cooked: str, class_name: str, *, keep_links: bool = False) -> str:
     """Remove every ``<div class="NAME">`` with what it holds, nested divs included."""
     opening = re.compile(rf"<div\b[^>]*\bclass=\"{class_name}\"[^>]*>", re.IGNORECASE)
     while (start := opening.search(cooked)) is not None:
-        depth = 0
-        end = len(cooked)
-        for tag in _DIV_TAG.finditer(cooked, start.start()):
-            depth += -1 if tag.group(0).startswith("</") else 1
-            if depth == 0:
-                end = tag.end()
-                break
+        end = _div_end(cooked, start.start())
         kept = ""
         if keep_links:
             urls = [m["url"] for m in _LINK.finditer(cooked, start.start(), end)]

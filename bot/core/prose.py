@@ -97,6 +97,14 @@ _PGP_HASH = re.compile(r"^Hash: [\w, -]+$")
 # A line of XML (a POM's "<version>1.4.10</version>", "<dependency gav=\"...\"/>"),
 # pasted without a fence: markup from its first character to its last.
 _MARKUP_LINE = re.compile(r"^</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>(?:[^<>]*</[A-Za-z][\w:.-]*>)?$")
+# Discourse's BBCode on a line of its own: "[details="Benchmarks"]", "[/spoiler]". What
+# it wraps is the writer's; the tag is not.
+_BBCODE_LINE = re.compile(
+    r"^\[/?(?:details|spoiler|center|right|left|size|color|wrap|date|grid)\b[^\]]*\]$",
+    re.IGNORECASE,
+)
+_POLL_OPENS = re.compile(r"^\s*\[poll\b[^\]]*\]\s*$", re.IGNORECASE)
+_POLL_CLOSES = re.compile(r"^\s*\[/poll\]\s*$", re.IGNORECASE)
 _REFERENCE = re.compile(r"^\s*\[\d+\]:?\s*(?:https?://\S+)?\s*$|^\s*<?https?://\S+>?\s*$")
 _SHELL = re.compile(r"^\s*[$#]\s+\S")
 # A line of build or program output pasted in: "[ERROR] Found a problem with ...",
@@ -214,6 +222,7 @@ def _prose_lines(text: str, handle: str) -> list[tuple[str, str] | None]:
         | _listing_lines(raw)
         | _traceback_lines(raw)
         | _signature_armour(raw)
+        | _poll_lines(raw)
     )
     out: list[tuple[str, str] | None] = []
     for index, line in enumerate(raw):
@@ -235,6 +244,7 @@ def _not_prose(line: str, handle: str) -> bool:
         or _TRAILER.match(stripped) is not None
         or _PGP.match(stripped) is not None
         or _MARKUP_LINE.match(stripped) is not None
+        or _BBCODE_LINE.match(stripped) is not None
         or _REFERENCE.match(stripped) is not None
         or _SHELL.match(line) is not None
         or _LOG_LINE.match(stripped) is not None
@@ -271,6 +281,20 @@ def _patch_lines(lines: list[str]) -> frozenset[int]:
             in_patch = True
         if in_patch or _DIFFSTAT.match(line):
             found.add(index)
+    return frozenset(found)
+
+
+def _poll_lines(lines: list[str]) -> frozenset[int]:
+    """A Discourse poll ("[poll ...]" to "[/poll]"): its options are choices offered to
+    the reader ("I am worried about both"), not what the writer says."""
+    found: set[int] = set()
+    opened: int | None = None
+    for index, line in enumerate(lines):
+        if opened is None and _POLL_OPENS.match(line):
+            opened = index
+        elif opened is not None and _POLL_CLOSES.match(line):
+            found.update(range(opened, index + 1))
+            opened = None
     return frozenset(found)
 
 
