@@ -317,6 +317,8 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "Any objections?",
         # Asking about the work's logistics, not its merits (README, "Detection").
         "Which branch should I test this on?",
+        "What JVM is this? Try the latest Java 8 if not already using it.",
+        "I see ubuntu. But which one?",
         "What's the JIRA number for this?",
         "Is the meeting on Thursday?",
         "Has anyone tried it on Windows yet? I can test on Linux tomorrow.",
