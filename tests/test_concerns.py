@@ -277,6 +277,39 @@ def test_waiting_on_the_process_and_saying_where_a_thing_lives_raise_nothing(tex
     assert findings(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The open question is whether plugins can read both formats.",
+        "It is unclear to me whether the loader handles includes.",
+        "I wonder whether TOML can express the profile inheritance at all.",
+        "We should also think about whether the old format is still needed.",
+        "What's not clear is how the migration tool handles comments.",
+        "I'd like to understand why we need a second format at all.",
+        "It remains to be seen whether users want this.",
+        "There is also the question of who maintains the converter.",
+        "My question is how this interacts with the IDE integrations.",
+        "It's not obvious how plugins would read the new settings.",
+    ],
+)
+def test_an_open_question_stated_rather_than_asked_is_a_concern(text: str):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I wonder whether anyone else wants to help with the docs.",
+        "I asked whether the build passes on Windows, and it does.",
+        "Not sure whether I can make the call tomorrow.",
+        "Let me know whether you want me to review it.",
+        "I'll check whether the tests pass.",
+    ],
+)
+def test_wondering_about_the_work_or_ones_own_diary_raises_nothing(text: str):
+    assert findings(text) == []
+
+
 def test_a_long_point_is_shown_from_the_sentence_that_states_it():
     # The stated objection opens what is shown, though a later sentence reads likelier.
     [concern] = detected(

@@ -169,7 +169,10 @@ DOUBT = _cue(
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|completely\s+|at\s+all\s+|yet\s+|100%\s+)?"
     r"(?:sure|certain)\b(?!\s+(?:exactly\s+)?(?:what|how|where|when|who|which|the\s+best)\b)"
     # "Not sure if it's what you're after, but there is this patch" offers help.
-    r"(?!\s+(?:if|whether)\s+(?:it'?s|this\s+is|that'?s|it\s+is)\s+(?:exactly\s+)?what\s+you)",
+    r"(?!\s+(?:if|whether)\s+(?:it'?s|this\s+is|that'?s|it\s+is)\s+(?:exactly\s+)?what\s+you)"
+    # "Not sure whether I can make the call tomorrow" doubts the writer's diary.
+    r"(?!\s+(?:if|whether)\s+i(?:'ll|\s+can|\s+could|\s+will|\s+would)\s+(?:\w+\s+)?(?:make|attend|join"
+    r"|be\s+(?:there|around|available|able)|have\s+(?:the\s+)?time)\b)",
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
     r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b|\b(?:seems?|feels?|looks?)\s+"
@@ -185,6 +188,12 @@ DOUBT = _cue(
     # "the question is whether ...", "whether there is enough evidence", "whether we need it".
     r"\bquestion\s+(?:is|remains)\s+whether\b|\bwhether\s+(?:there\s+is|there\s+are|we\s+(?:really\s+)?"
     r"(?:need|want|should))\b",
+    # An open question stated, not asked: "My question is how this interacts with ...",
+    # "there is also the question of who maintains it", "it remains to be seen whether",
+    # "I'd like to understand why we need a second format".
+    r"\b(?:my|our|one|another|the)\s+(?:\w+\s+)?question\s+(?:is|remains|here\s+is)\s+(?:how|why|what"
+    r"|who|if)\b|\bthe\s+question\s+of\s+(?:who|how|whether|what|why)\b|\bremains\s+to\s+be\s+seen\b"
+    r"|\bi(?:'d|\s+would)\s+(?:\w+\s+)?like\s+to\s+(?:understand|know|hear)\s+why\b",
 )
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
@@ -745,6 +754,8 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # done?", "Did you also configure your proxy in settings.xml?". Nor does asking
         # the way forward: "So how to proceed?".
         found = (found - {"challenge_question"}) | {"information_question"}
+        if "doubt" in found and _only_within(DOUBT, _WONDER, probe):
+            found.discard("doubt")  # "I wonder whether anyone else wants to help"
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
     if _INVITES_QUESTIONS.search(probe):

@@ -112,7 +112,9 @@ logger = logging.getLogger(__name__)
 #    (2026-12-06).
 # 27: "not now" and "not here" are objections ("we should wait until ...", "belongs in a
 #    plugin"); more ways a raiser accepts an answer ("Works for me.", "All good.");
-#    "No rush" finds no haste; refitted (2026-12-06).
+#    "No rush" finds no haste; an open question stated ("my question is how ...") doubts;
+#    a forum emoji keeps its code and a poll's options are not prose; refitted
+#    (2026-12-06).
 VIEWS_VERSION = 27
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
