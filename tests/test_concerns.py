@@ -943,6 +943,31 @@ def test_a_long_answer_settles_only_the_point_a_paragraph_takes_up():
     assert concerns["Carol Chen"].state is ConcernState.ANSWERED
 
 
+def test_the_proposers_change_in_reply_to_a_point_settles_that_point_not_the_older_one():
+    older = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    newer = post(
+        3, CAROL, "We should wait until the TOML parser is stable to drop XML.", reply_to=2
+    )
+    # Top-posted above both points, as flink's FLIP-321 answer was: the change is in its
+    # second paragraph, and shares no words with the point it takes up.
+    answer = post(
+        4,
+        ALICE,
+        "Hi Bob and Carol,\n\nThanks for the replies. Yes, that was always the plan.\n\n"
+        "It is a fair point that the condition belongs in the RFC. I just added that to the"
+        " document. This is more of a clarification than a change.\n\n"
+        "If we agree, I'll start a vote in two days.",
+        reply_to=3,
+        quoted=(newer.text, older.text),
+    )
+    answer = replace(answer, quote_at=(20, 21))
+    concerns = {c.raised_by.display: c for c in ledger(root(), older, newer, answer).concerns}
+    assert concerns["Carol Chen"].state is ConcernState.RESOLVED
+    assert concerns["Carol Chen"].resolution == "adopted"
+    assert concerns["Bob Baker"].state is ConcernState.ANSWERED
+    assert [a.post for a in concerns["Bob Baker"].answered_by][-1] == answer.key
+
+
 def _after_the_proposers_answer(answer: str) -> Concern:
     """Bob's concern, once Alice (the proposer) answers it with ``answer``."""
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)

@@ -1608,8 +1608,18 @@ class _Work:
             # words to be about it: '> This needs "-m", doesn't it?' / 'Yeah, this
             # definitely needs "-m". Will change.' (Agreeing with a part of it, "I agree
             # that stashes should stay short-lived", may go on to argue.)
-            alone = len(answered) == 1
-            taken_up = [c for c in answered if self._takes_up_in_a_paragraph(post, units, c, alone)]
+            # ... or to the one point of the post it replies to, whatever older points it
+            # answers beside it ("Hi Xintong, Jark and Jing, ... It is a fair point ... I
+            # just added that to the FLIP wiki.", in reply to Xintong).
+            parent_id = _parent_id(post)
+            of_parent = [c for c in answered if parent_id in self.raised_in[c.id]]
+            taken_up = [
+                c
+                for c in answered
+                if self._takes_up_in_a_paragraph(
+                    post, units, c, len(answered) == 1 or of_parent == [c]
+                )
+            ]
         else:
             taken_up = []
         for concern in taken_up:
