@@ -219,6 +219,12 @@ def test_a_ballot_links_no_result_to_a_vote_that_began_after_it(tmp_path: Path):
         ("DISCUSS: Deprecate the Foo API", True),
         ("Re: Request for comments: a new release policy", True),
         ("Can we discuss: the build on Windows?", False),
+        ("[IDEA] Replace the XML loader", True),
+        ("Proposal - deprecate the ant tasks", True),
+        ("Suggestion: rename master to main", True),
+        ("Re: Idea: a plugin registry", True),
+        ("A good idea: caching the index", False),
+        ("Any suggestion: which JDK for the release?", False),
     ],
 )
 def test_a_subject_that_names_a_proposal_makes_its_thread_an_rfc(subject: str, proposes: bool):

@@ -47,10 +47,11 @@ TAGGED = frozenset({ThreadKind.RFC, ThreadKind.PRE_RFC, ThreadKind.DISCUSS})
 # Proposal names communities use: SPIP-12, FLIP-321, KIP-500, AIP-1, CEP-7, PEP 8, KEP-1a;
 # and "Proposal: ...", "RFC: ...", "Design doc: ..." as a subject's lead.
 PROPOSAL_NAMES = (
-    rf"\[(?:proposal|propose)\]|\b(?:{PROPOSAL_SERIES})"
-    r"[-\s]?\d+[a-z]?\b|\b(?:design\s+doc|proposal|rfc)\s*:"
-    # "DISCUSS: ..." and "Request for comments: ...", the tags written without brackets.
-    r"|(?:^|[\]:]\s*)(?:discuss|request\s+for\s+comments?)\s*:"
+    rf"\[(?:proposal|propose|idea|suggestion)\]|\b(?:{PROPOSAL_SERIES})"
+    r"[-\s]?\d+[a-z]?\b|\b(?:design\s+doc|proposal|rfc)\s*(?::|\s[-–—]\s)"
+    # "DISCUSS: ..." and "Request for comments: ...", the tags written without brackets;
+    # "Idea: ...", "Suggestion: ..." leading the subject.
+    r"|(?:^|[\]:]\s*)(?:discuss|request\s+for\s+comments?|idea|suggestion)\s*:"
 )
 # GitHub repositories that hold proposals: */rfcs, */*-rfcs, tc39/proposal-*, */enhancements.
 PROPOSAL_REPOSITORIES = r"(?:^|[-_])rfcs?$|^proposal-|^enhancements$|^fslang-design$|^keps?$"
