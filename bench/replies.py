@@ -40,6 +40,7 @@ SETS = {
     "b": "written after the first round, fixed against since",
     "c": "written after the second round, fixed against since",
     "d": "written after every change, never fixed against",
+    "e": "written at stop 39, read 20/30 and 1/20 unseen, fixed against since",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")

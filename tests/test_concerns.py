@@ -280,6 +280,22 @@ def test_waiting_on_the_process_and_saying_where_a_thing_lives_raise_nothing(tex
 @pytest.mark.parametrize(
     "text",
     [
+        # bench/data/replies/objecting-e.txt, read unseen first (README, "Set e").
+        "I'd be more comfortable if the XML reader stayed as a supported path for a year.",
+        "Strongly against making this the default before there is a migration guide.",
+        "The RFC never says what happens to the XSD-based validation in IDEs.",
+        "The benchmark numbers don't support the claim that TOML parsing is faster.",
+        "Sorry to be the grumpy one, but this is a lot of churn for very little user benefit.",
+        "Two things bother me here about the migration tool.",
+    ],
+)
+def test_conditions_for_agreeing_and_what_the_proposal_leaves_out_are_objections(text: str):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "The open question is whether plugins can read both formats.",
         "It is unclear to me whether the loader handles includes.",
         "I wonder whether TOML can express the profile inheritance at all.",
@@ -351,6 +367,7 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         # Asking about the work's logistics, not its merits (README, "Detection").
         "Which branch should I test this on?",
         "What JVM is this? Try the latest Java 8 if not already using it.",
+        "Which branch has the prototype?",
         "I see ubuntu. But which one?",
         "What's the JIRA number for this?",
         "Is the meeting on Thursday?",

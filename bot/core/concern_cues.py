@@ -88,6 +88,12 @@ WORRY = _cue(
     r"|strongly|kind\s+of|tend\s+to|personally|have\s+to|must|respectfully)\s+){0,2}(?:worry|fear|doubt|object"
     r"|disagree|oppose)\b",
     r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b"
+    # "Two things bother me here", "a few points worry me".
+    r"|\b(?:things?|points?|aspects?|parts?|details?)\s+(?:here\s+)?(?:really\s+|still\s+)?(?:bother|worry"
+    r"|concern|trouble)s?\s+me\b"
+    # "I'd be more comfortable if the reader stayed": a condition for agreeing.
+    r"|\bi(?:'d|\s+would)\s+be\s+(?:much\s+|a\s+lot\s+|far\s+)?(?:more\s+comfortable|happier)\s+"
+    r"(?:if|with)\b"
     r"|\bmakes?\s+me\s+(?:a\s+(?:bit|little)\s+|very\s+|really\s+|quite\s+)?(?:nervous|uneasy|uncomfortable"
     r"|worried|wary|cringe)\b",
     r"\b(?:the|my|one|another)\s+(?:only\s+|main\s+|big(?:gest)?\s+|real\s+)?(?:issue|problem|risk"
@@ -104,7 +110,9 @@ OBJECTION = _cue(
     r"(?:^|[\s(\[])-1(?![\d.])",
     r":-1:|👎",
     r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:\w+\s+)?(?:opposed\s+to|against)\b",
-    r"^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly\s+|firmly\s+|very\s+much\s+)?opposed\b",
+    r"^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly\s+|firmly\s+|very\s+much\s+)?opposed\b"
+    # "Strongly against making this the default" ("Against all odds, ..." is not).
+    r"|^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly|firmly|very\s+much|totally)\s+against\b",
     rf"\bi\s+(?:really\s+|still\s+|just\s+)?{_NEG}\s+(?:really\s+|fully\s+|quite\s+)?(?:like|agree"
     r"|buy|support|love)\b",
     r"\bnot\s+(?:a\s+(?:big\s+|huge\s+|great\s+)?|much\s+of\s+a\s+|the\s+biggest\s+)fan\b|\bnot\s+sold\b"
@@ -236,8 +244,17 @@ _FAULT_WORDS = (
 NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
     r"\bonly\s+serves?\s+to\b",
+    # What the proposal leaves out: "The RFC never says what happens to ...", "the
+    # security section is missing", "the numbers don't support the claim".
+    r"\b(?:rfc|proposal|document|design|draft|text|pr|kip|flip|pep|kep)\s+(?:never|doesn't|does\s+not)\s+"
+    r"(?:says?|mentions?|explains?|address(?:es)?|specif(?:y|ies)|discuss(?:es)?|describes?)\b"
+    r"|\b(?:section|discussion|analysis|rationale|justification|migration\s+(?:guide|plan|path)"
+    r"|benchmarks?|threat\s+model)\s+(?:is|are)\s+(?:still\s+|completely\s+)?missing\b"
+    r"|\b(?:doesn't|don't|does\s+not|do\s+not)\s+(?:really\s+)?(?:support|justify|back\s+up)\s+(?:the|this"
+    r"|that|your)\s+(?:claim|argument|conclusion|premise|case)\b",
     rf"\b(?:{_FAULT_WORDS})\b",
-    r"\b(?:no|zero|little|not\s+much|marginal|minimal|negligible|small|modest|tiny)\s+(?:real\s+)?(?:point|need|reason"
+    r"\b(?:no|zero|little|not\s+much|marginal|minimal|negligible|small|modest|tiny)\s+(?:real\s+|user\s+"
+    r"|practical\s+|actual\s+)?(?:point|need|reason"
     r"|benefit|value|use|gain|improvement|advantage)s?\b|\bnot\s+worth\b"
     r"|\b(?:doesn't|does\s+not|don't|do\s+not)\s+make\s+(?:much\s+)?sense\b|\bmakes\s+no\s+sense\b",
     r"\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+(?:really\s+)?(?:work|scale|fly)\b"
@@ -502,7 +519,9 @@ THANKS = _cue(r"\bthanks?\b|\bthank\s+you\b|\bappreciate\b|\bkudos\b|\bcheers\b"
 ACKNOWLEDGEMENT = _cue(
     r"^(?:ok|okay|yes|yeah|yep|yup|sure|right|indeed|true|correct|exactly|fair(?:\s+enough)?"
     r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see(?=\s*(?:[.,!;:]|$))|ah|oh"
-    r"|sorry|my\s+bad|done"
+    # ("Sorry to be the grumpy one, but ..." and "Sorry, but ..." open an objection.)
+    r"|sorry(?![,\s]+(?:to\s+(?:be|rain|say|push|sound|nitpick)|but|for\s+being|if\s+this\s+sounds))"
+    r"|my\s+bad|done"
     r"|fixed|updated)\b",
     # Owning a slip: "That was my mistake, my bad."
     r"\bmy\s+(?:bad|mistake|fault)\b",
@@ -858,6 +877,8 @@ _ASKS_THE_WAY = re.compile(
 _ASKS_LOGISTICS = re.compile(
     r"\b(?:should|can|could|do|may|shall)\s+i\s+(?:test|try|use|run|check|look|start|file|open"
     r"|send|ping|review|build|pick)\b"
+    r"|^(?:which|what)\s+(?:branch|commit|tag|fork|repo(?:sitory)?)\s+(?:has|holds|contains|is|are|should"
+    r"|do|does)\b"
     r"|^(?:what(?:'s|\s+is)|which\s+is)\s+the\s+(?:jira|issue|ticket|bug|pr|pull\s+request)"
     r"(?:\s+(?:number|id|link|url))?\b"
     r"|^(?:is|are)\s+(?:this|it|these|they)\s+(?:\w+\s+)?ready\s+(?:for|to)\s+(?:review|merge|be\s+merged"
