@@ -265,6 +265,8 @@ def test_not_now_and_not_here_are_objections(text: str):
         "No rush, take your time with the review.",
         "I will look at it after the release.",
         "Let's give it a week before we start the vote.",
+        "Not for 2 weeks, I am travelling.",
+        "It could be for about 5 minutes of work.",
         # Where a thing is, said as a fact.
         "This belongs to the 2.0 milestone.",
         "The parser lives in a separate module already.",

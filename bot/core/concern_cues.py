@@ -63,7 +63,11 @@ _POINTS_AT_PROPOSAL = re.compile(
 )
 
 # A version to come: "3.0", "v2", "Maven 5", "the next major release", "a later version".
-_VERSION = r"(?:v?\d+(?:\.[\dx]+)*|[a-z]+\s+v?\d+(?:\.[\dx]+)*)(?![\w%])"
+# A bare number is none ("not for 2 weeks"), nor is "the 2" or "about 5".
+_VERSION = (
+    r"(?:v\d+(?:\.[\dx]+)*|\d+\.[\dx]+(?:\.[\dx]+)*|(?!(?:the|a|an|about|around|over|under|at|in"
+    r"|for|to|every|each|all|only|just|some|first|last)\s)[a-z]+\s+v?\d+(?:\.[\dx]+)*)(?![\w%])"
+)
 _LATER = (
     rf"(?:{_VERSION}|(?:the\s+)?(?:next|a\s+later|a\s+future|later|future)\s+(?:major\s+|minor\s+)?"
     r"(?:release|version|cycle|milestone|edition)s?\b)"
@@ -907,8 +911,8 @@ _INVITES_QUESTIONS = re.compile(
     r"[^.?!]*\b(?:unclear|confusing|questions?)\b"
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
-# A fault word negated: "not hard", "isn't that complicated", "don't feel bad".
 _POSTED_WRONG = re.compile(_POSTING_WENT_WRONG)
+# A fault word negated: "not hard", "isn't that complicated", "don't feel bad".
 _FAULT_DENIED = re.compile(
     r"\b(?:not|never|isn't|aren't|wasn't|weren't|won't\s+be|wouldn't\s+be|shouldn't\s+be"
     r"|don't\s+feel|do\s+not\s+feel|doesn't\s+(?:seem|look|sound)(?:\s+to\s+be)?"
