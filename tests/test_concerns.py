@@ -1037,6 +1037,16 @@ def test_the_proposer_agreeing_in_part_and_arguing_on_does_not_resolve(answer: s
     assert concern.state is ConcernState.ANSWERED
 
 
+def _after_the_raisers_reply(reply: str) -> Concern:
+    """Bob's concern, once Alice answers it and Bob replies to her answer with ``reply``
+    (which may raise a point of its own: "Thanks, but I still think ...")."""
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
+    found = ledger(root(), raised, answer, post(4, BOB, reply, reply_to=3)).concerns
+    [concern] = [c for c in found if c.post == raised.key]
+    return concern
+
+
 @pytest.mark.parametrize(
     "acceptance",
     [
@@ -1057,9 +1067,7 @@ def test_the_proposer_agreeing_in_part_and_arguing_on_does_not_resolve(answer: s
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
-    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
-    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
-    [concern] = ledger(root(), raised, answer, post(4, BOB, acceptance, reply_to=3)).concerns
+    concern = _after_the_raisers_reply(acceptance)
     assert concern.state is ConcernState.RESOLVED
     assert concern.resolution == "accepted"
 
@@ -1074,11 +1082,7 @@ def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
     ],
 )
 def test_the_raiser_arguing_on_does_not_resolve(reply: str):
-    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
-    answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)
-    found = ledger(root(), raised, answer, post(4, BOB, reply, reply_to=3)).concerns
-    [concern] = [c for c in found if c.post == raised.key]
-    assert concern.state is ConcernState.ANSWERED
+    assert _after_the_raisers_reply(reply).state is ConcernState.ANSWERED
 
 
 def test_answered_but_not_accepted_stays_answered():

@@ -254,43 +254,38 @@ def test_an_emoji_keeps_its_code_so_a_thumbs_down_still_objects() -> None:
     assert "objection" in cues_of(unit)
 
 
-def _forum_units(**body: str) -> list[str]:
-    data = {
-        "id": 10,
-        "topic_id": 42,
-        "post_number": 2,
-        "username": "bob",
-        "created_at": "2026-11-02T10:00:00Z",
-        "topic_title": "RFC: TOML config",
-        **body,
-    }
-    post = forum.to_post(SITE, forum.parse_post(data))
+def _forum_units(raw: str | None, cooked: str = "") -> list[str]:
+    post = forum.to_post(SITE, forum.parse_post(_post(raw, cooked)))
     assert post is not None
     return [unit.text for unit in units_of(post.text)]
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("raw", "cooked"),
     [
-        {
-            "raw": "Where do you stand?\n\n[poll type=regular results=always]\n"
-            "* Keep XML, it is the safer choice\n* I am worried about both\n[/poll]"
-        },
-        {
-            "cooked": '<p>Where do you stand?</p>\n<div class="poll" data-poll-name="poll">'
+        (
+            "Where do you stand?\n\n[poll type=regular results=always]\n"
+            "* Keep XML, it is the safer choice\n* I am worried about both\n[/poll]",
+            "",
+        ),
+        (
+            None,
+            '<p>Where do you stand?</p>\n<div class="poll" data-poll-name="poll">'
             '<div><div class="poll-container"><ul><li data-poll-option-id="a">Keep XML, the'
             ' safer choice</li><li data-poll-option-id="b">I am worried about both</li></ul>'
-            "</div></div></div>"
-        },
+            "</div></div></div>",
+        ),
     ],
 )
-def test_a_polls_options_are_choices_offered_not_the_writers_words(body: dict[str, str]) -> None:
-    assert _forum_units(**body) == ["Where do you stand?"]
+def test_a_polls_options_are_choices_offered_not_the_writers_words(
+    raw: str | None, cooked: str
+) -> None:
+    assert _forum_units(raw, cooked) == ["Where do you stand?"]
 
 
 def test_bbcode_tag_lines_are_not_prose_but_what_they_wrap_is() -> None:
     raw = '[details="Benchmarks"]\nParsing took 3s on the big build, a regression.\n[/details]'
-    assert _forum_units(raw=raw) == ["Parsing took 3s on the big build, a regression."]
+    assert _forum_units(raw) == ["Parsing took 3s on the big build, a regression."]
 
 
 def test_small_actions_and_whispers_are_skipped() -> None:

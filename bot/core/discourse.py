@@ -470,6 +470,10 @@ def _bare_url(url: str) -> str:
     return re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE).rstrip("/")
 
 
+def _opening_div(class_name: str) -> re.Pattern[str]:
+    return re.compile(rf"<div\b[^>]*\bclass=\"{class_name}\"[^>]*>", re.IGNORECASE)
+
+
 def _div_end(cooked: str, start: int) -> int:
     """Where the ``<div>`` opening at ``start`` closes, nested divs included."""
     depth = 0
@@ -482,7 +486,7 @@ def _div_end(cooked: str, start: int) -> int:
 
 def _mark_divs(cooked: str, class_name: str, before: str, after: str) -> str:
     """Every ``<div class="NAME">`` kept whole, between ``before`` and ``after``."""
-    opening = re.compile(rf"<div\b[^>]*\bclass=\"{class_name}\"[^>]*>", re.IGNORECASE)
+    opening = _opening_div(class_name)
     out: list[str] = []
     position = 0
     for start in opening.finditer(cooked):
@@ -496,7 +500,7 @@ def _mark_divs(cooked: str, class_name: str, before: str, after: str) -> str:
 
 def _remove_divs(cooked: str, class_name: str, *, keep_links: bool = False) -> str:
     """Remove every ``<div class="NAME">`` with what it holds, nested divs included."""
-    opening = re.compile(rf"<div\b[^>]*\bclass=\"{class_name}\"[^>]*>", re.IGNORECASE)
+    opening = _opening_div(class_name)
     while (start := opening.search(cooked)) is not None:
         end = _div_end(cooked, start.start())
         kept = ""
