@@ -14,7 +14,11 @@ change it measures and never fixed against afterwards (``data/replies/``):
   before the day's work, 21 after the first round, 21 after the second, 29 after the
   third);
 - ``d``: written after the third round and never looked at to write a cue (22 of 30
-  before the day's work, 23 after each of the three rounds).
+  before the day's work, 23 after each of the three rounds);
+- ``e``: written at stop 39, read unseen (20 of 30, 1 of 20 neutral wrongly), then
+  fixed against;
+- ``f``: written at stop 40, read unseen (22 of 30, 5 of 20 neutral wrongly), then
+  fixed against.
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -41,6 +45,7 @@ SETS = {
     "c": "written after the second round, fixed against since",
     "d": "written after every change, never fixed against",
     "e": "written at stop 39, read 20/30 and 1/20 unseen, fixed against since",
+    "f": "written at stop 40, read 22/30 and 5/20 unseen, fixed against since",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")

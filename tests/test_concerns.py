@@ -298,6 +298,48 @@ def test_conditions_for_agreeing_and_what_the_proposal_leaves_out_are_objections
 @pytest.mark.parametrize(
     "text",
     [
+        # bench/data/replies/objecting-f.txt's misses, read unseen first (README, "Set f"),
+        # each written again in other words.
+        "The part about auto-converting on first run worries me.",
+        "The new default scares me a little.",
+        "Speaking for the Debian side, we can't ship a build that needs an unpackaged parser.",
+        "This would make the XSD useless for validation in IDEs.",
+        "Hashing a different file format invalidates every cache entry.",
+        "The proposed key names collide with the existing environment overrides.",
+        "This conflicts with RFC 112, which promised a stable schema through 2.x.",
+        "Objection: the RFC changes the public API of ConfigReader in a minor version.",
+        "Please don't make TOML the only option.",
+        "Performance regressed by 30% in my test with the prototype branch.",
+    ],
+)
+def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text: str):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The question is whether we start the vote on Monday or on Tuesday.",
+        "I was worried about comments getting lost at first, but the converter keeps them.",
+        "Could you add a link to the prototype branch in the RFC?",
+        "I'm not sure I'll have time to review the PR this week.",
+        "Just checking: does this also cover the settings file?",
+        "Nothing about this worries me.",
+        "We can't ship 2.0 without this, so +1.",
+        "I renamed the tags to avoid clashes with the existing ones.",
+        "Please don't hesitate to ask if anything is unclear.",
+        "Please do not top-post on this list.",
+        "To clarify, the converter runs offline.",
+        "There are no conflicts with the other open RFCs.",
+    ],
+)
+def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "The open question is whether plugins can read both formats.",
         "It is unclear to me whether the loader handles includes.",
         "I wonder whether TOML can express the profile inheritance at all.",

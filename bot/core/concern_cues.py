@@ -92,6 +92,10 @@ WORRY = _cue(
     r"|strongly|kind\s+of|tend\s+to|personally|have\s+to|must|respectfully)\s+){0,2}(?:worry|fear|doubt|object"
     r"|disagree|oppose)\b",
     r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b"
+    # "The part about auto-converting worries me", "the timeline bothers me a little" (not
+    # "nothing about it worries me", "that doesn't bother me").
+    r"|^(?!(?:nothing|none|no\s+\w+)\b)[^.;]*?(?<!n't\s)(?<!not\s)(?<!never\s)\b(?:worries|bothers"
+    r"|scares|troubles)\s+me\b"
     # "Two things bother me here", "a few points worry me".
     r"|\b(?:things?|points?|aspects?|parts?|details?)\s+(?:here\s+)?(?:really\s+|still\s+)?(?:bother|worry"
     r"|concern|trouble)s?\s+me\b"
@@ -131,11 +135,22 @@ OBJECTION = _cue(
     r"until\b"
     # Asking to keep what the change takes away: "Please keep the old flag as an alias".
     r"|\bplease\s+(?:(?:keep|retain|preserve)\s+(?:the\s+|our\s+)?(?:old|current|existing|previous"
-    r"|legacy)|(?:don't|do\s+not)\s+(?:remove|drop|break))\b",
+    r"|legacy)|(?:don't|do\s+not)\s+(?:remove|drop|break))\b"
+    # Asking the proposal not to do something: "Please don't make TOML the only option".
+    # Not the courtesies: "please don't hesitate to ask", "don't forget the docs".
+    r"|\bplease\s+(?:don't|do\s+not)\s+(?:make|change|rename|remove|drop|deprecate|force|require"
+    r"|add|introduce|turn|switch|enable|disable|tie|couple|bundle|rewrite|replace|hard-?code)\b",
     # "Strong objection from me", "I can't vote for this while ...", "the bot should never push".
     r"\b(?:strong|serious|major|formal)\s+objection\b|\bobjection\s+from\s+me\b"
+    # A point headed as one: "Objection: the RFC changes a public API", "Concern 2: ...".
+    r"|^(?:my\s+)?(?:objections?|concerns?|blockers?|worry|worries|reservations?)(?:\s+\d+)?\s*:\s*\w"
     r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not)\s+(?:\w+\s+)?(?:vote\s+for"
     r"|approve|endorse|get\s+behind)\b|\bshould\s+(?:never|not\s+ever)\b",
+    # What the change would stop someone doing: "we can't ship a build that needs it",
+    # "we couldn't adopt this" (not "we can't ship 2.0 without this": a need, agreed).
+    r"\b(?:we|i)\s+(?:simply\s+|just\s+)?(?:can't|cannot|could\s+not|couldn't|won't\s+be\s+able\s+to"
+    r"|would\s+not\s+be\s+able\s+to)\s+(?:\w+\s+)?(?:ship|release|accept|adopt|depend\s+on|package"
+    r"|distribute|deploy|upgrade|migrate)\b(?!.*\bwithout\b)",
     # "I really don't want to see yet another build flag" (not "I don't want to block this").
     r"\b(?:i|we)\s+(?:really\s+)?(?:don't|do\s+not)\s+want\s+(?:to\s+(?:see|have|add|introduce)\s+)?"
     r"(?:yet\s+)?(?:another|more|a\s+second|two)\b",
@@ -183,7 +198,7 @@ DOUBT = _cue(
     # "Not sure if it's what you're after, but there is this patch" offers help.
     r"(?!\s+(?:if|whether)\s+(?:it'?s|this\s+is|that'?s|it\s+is)\s+(?:exactly\s+)?what\s+you)"
     # "Not sure whether I can make the call tomorrow" doubts the writer's diary.
-    r"(?!\s+(?:if|whether)\s+i(?:'ll|\s+can|\s+could|\s+will|\s+would)\s+(?:\w+\s+)?(?:make|attend|join"
+    r"(?!\s+(?:(?:if|whether)\s+)?i(?:'ll|\s+can|\s+could|\s+will|\s+would)\s+(?:\w+\s+)?(?:make|attend|join"
     r"|be\s+(?:there|around|available|able)|have\s+(?:the\s+)?time)\b)",
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
@@ -294,7 +309,18 @@ NEGATIVE_JUDGEMENT = _cue(
     # A cost it brings: "This would make bisecting much harder", "makes the common case
     # slower" (not "slower disks", a kind of thing).
     r"\b(?:makes?|making|made|render|renders)\s+(?:[\w'-]+\s+){0,4}?(?:(?:much|even|far|a\s+lot)\s+)?"
-    r"(?:harder|slower|worse|more\s+(?:difficult|complex|complicated|fragile|confusing|error-?prone))\b",
+    r"(?:harder|slower|worse|more\s+(?:difficult|complex|complicated|fragile|confusing|error-?prone))\b"
+    # "This would make the XSD useless" (not "amlog being made useless for me": history).
+    r"|\b(?:would|will|could|might)\s+(?:\w+\s+)?(?:make|render)\s+(?:[\w'-]+\s+){0,4}?(?:useless"
+    r"|impossible|unusable|obsolete|pointless|meaningless)\b",
+    # Harm it does to what exists: "hashing a new format invalidates every cache entry", "the
+    # key names collide with the overrides", "it conflicts with RFC 112", "performance
+    # regressed by 30%" (not "no conflicts with", "resolve the conflict").
+    # A conflict named as a thing ("resolved the conflicts with main", "merge conflicts
+    # with", "to avoid clashes with") is no harm of the proposal's.
+    r"(?<!\bno\s)(?<!\bany\s)(?<!\bthe\s)(?<!avoid\s)(?<!prevent\s)(?<!merge\s)\b(?:invalidat(?:es|ing)"
+    r"|collid(?:es?|ing)\s+with|conflicts?\s+with|clash(?:es)?\s+with"
+    r"|regressed|(?:is|are|was|were|got)\s+(?:\w+\s+)?(?:slower|bigger|larger)\s+(?:than|by)\b)",
     # What the proposal leaves out: "The RFC doesn't address how deployments migrate", "is
     # silent on backwards compatibility", "nothing in the proposal about", "have not been
     # thought through", "with no migration path".
@@ -587,7 +613,9 @@ NO_PROBLEM = _cue(
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
     r"|other\s+)?(?:concerns?|objections?|worries|issues|problems?)\b",
-    r"\bnot\s+(?:concerned|worried)\b|\b(?:don't|do\s+not|no\s+need\s+to)\s+worry\b|\bno\s+worries\b",
+    r"\bnot\s+(?:concerned|worried)\b|\b(?:don't|do\s+not|no\s+need\s+to)\s+worry\b|\bno\s+worries\b"
+    # "Nothing about this worries me", "none of it bothers me".
+    r"|^(?:nothing|none)\b[^.;]*\b(?:worries|bothers|scares|troubles|concerns)\s+me\b",
     r"\b(?:your|his|her|their)\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?|objections?|-1|veto)\b",
     r"\bif\s+(?:you|anyone|someone|somebody|people)\s+(?:\w+\s+)?(?:has|have|are|is|see)\s+"
     r"(?:\w+\s+)?(?:concerns?|objections?|worried|concerned|issues?|problems?)\b",
@@ -753,6 +781,16 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         found -= {"negative_judgement", "negated_belief"}
     if _PROCESS_MOVE.search(probe):
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
+        if "doubt" in found and _only_within(DOUBT, _WHETHER_CLAUSE, probe):
+            found.discard("doubt")  # "The question is whether we start the vote on Monday"
+    if found & {"worry", "doubt"} and _OVERCOME.search(probe):
+        # "I was worried about comments at first, but the converter keeps them": a worry
+        # told as past, and answered in the same breath.
+        found = (found - {"worry", "doubt"}) | {"solved"}
+    if is_question and _JUST_ASKING.search(probe):
+        # "Just checking: does this cover the settings file?", "Out of curiosity, ...": the
+        # writer says the question asks, not challenges.
+        found = (found - {"challenge_question", "doubt"}) | {"information_question"}
     if "addition" in found:
         found -= {"counter_proposal"}  # adding to the proposal does not propose otherwise
     if _RESTATES.search(probe):
@@ -838,6 +876,17 @@ _PROCESS_MOVE = re.compile(
     r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?(?:fcp|vote"
     r"|voting|final\s+comment\s+period|\[vote\])\b"
 )
+_WHETHER_CLAUSE = re.compile(r"\b(?:the\s+)?(?:question\s+(?:is|remains)\s+)?whether\b[^.;?!]*")
+_OVERCOME = re.compile(
+    r"\b(?:i|we)\s+(?:was|were)\s+(?:a\s+(?:bit|little)\s+|initially\s+|originally\s+|also\s+)?"
+    r"(?:worried|concerned|skeptical|sceptical|nervous|unsure|hesitant|wary)\b[^.;?!]*?"
+    r"\b(?:but|until|though)\b"
+)
+_JUST_ASKING = re.compile(
+    r"^(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
+    r"|double-?check))|quick\s+question|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
+    r"|to\s+clarify|(?:a\s+)?clarifying\s+question)\b"
+)
 _RESTATES = re.compile(
     r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"
     r"|simply|shortly)|put\s+(?:differently|another\s+way)|that\s+is\s+to\s+say)\b"
@@ -900,6 +949,8 @@ _ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b")
 _ASKS_FOR_POINTERS = re.compile(
     r"^(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"
     r"|point\s+(?:me|us)|share|send|post|tell\s+(?:me|us)"
+    # "Could you add a link to the branch in the RFC?": a pointer for readers.
+    r"|(?:add|include|attach)\s+(?:a\s+|the\s+)?(?:links?|pointers?|references?|urls?)\b"
     # The chores of a pull request: "Could you rebase on main when you get a chance?"
     r"|rebase|squash|sign|re-?run|retrigger|fix\s+the\s+(?:lint|formatting|conflicts?)|add\s+me)\b"
     r"|^(?:and\s+)?did\s+you\s+(?:also\s+|already\s+)?(?:try|configure|set|check|run|install"
@@ -907,7 +958,8 @@ _ASKS_FOR_POINTERS = re.compile(
 )
 # Offering to explain: what might be unclear is the writer's own text, not the proposal.
 _INVITES_QUESTIONS = re.compile(
-    r"\b(?:let\s+(?:me|us)\s+know|feel\s+free\s+to\s+ask|(?:happy|glad)\s+to\s+(?:clarify|explain))\b"
+    r"\b(?:let\s+(?:me|us)\s+know|feel\s+free\s+to\s+ask|(?:happy|glad)\s+to\s+(?:clarify|explain)"
+    r"|(?:don't|do\s+not)\s+hesitate\s+to\s+(?:ask|reach\s+out|ping))\b"
     r"[^.?!]*\b(?:unclear|confusing|questions?)\b"
 )
 _QUOTATION = re.compile(r'^\s*["“„«][^"“”„«»]+["”»]\s*[.!?]?\s*$')
