@@ -1314,6 +1314,55 @@ def test_the_proposer_opening_with_an_objection_to_a_participants_idea_raises_a_
     assert [c.raised_by for c in ledger(root(), question, answer).concerns] == [BOB]
 
 
+def test_the_proposer_writing_under_a_review_of_a_participants_idea_reviews_it_too():
+    # Bob wishes for zip packaging; Carol challenges his wish. Alice, who proposed,
+    # answers Carol with an objection of her own to Bob's wish: not a defence of her
+    # proposal (nobody challenged it), so a concern, hers to raise.
+    wish = post(2, BOB, "I wish we had a built-in 'archive' packaging type.", reply_to=1)
+    challenge = post(3, CAROL, "Do you have some demos of such packagings?", reply_to=2)
+    review = post(
+        4,
+        ALICE,
+        "This feels like plugin level functionality. I am unclear how this needs core changes.",
+        reply_to=3,
+    )
+    raised = [(c.raised_by, c.post) for c in ledger(root(), wish, challenge, review).concerns]
+    assert (ALICE, "<p4@example.org>") in raised
+    # Under a challenge of her own proposal the same words answer it.
+    question = post(2, BOB, "Do you have some demos of the new format?", reply_to=1)
+    answer = post(3, ALICE, review.text, reply_to=2)
+    assert [c.raised_by for c in ledger(root(), question, answer).concerns] == [BOB]
+
+
+def test_a_way_out_the_proposer_floats_while_reviewing_is_no_concern():
+    # Alice weighs Bob's suggestion: her objection to it is a concern; the option she
+    # floats as a question beside it grows her proposal and objects to nothing.
+    suggestion = post(2, BOB, "What about moving the resolver into the core tree?", reply_to=1)
+    review = post(
+        3,
+        ALICE,
+        "1. I am against moving the resolver into core: it makes every release much"
+        " harder.\n\n"
+        "2. I am not sure if possible but could we move the provider into the resolver"
+        " project instead?",
+        reply_to=2,
+    )
+    [concern] = [c for c in ledger(root(), suggestion, review).concerns if c.raised_by == ALICE]
+    assert "much harder" in concern.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "And scripting is the path to the dark side of imperative builds.",
+        "Two config formats in one release is a recipe for disaster.",
+        "Allowing expressions in the config opens a can of worms.",
+    ],
+)
+def test_idioms_for_a_bad_end_are_objections(text: str):
+    assert findings(text) == [text]
+
+
 # Settling a concern gives weight: the directory decides who said "fair enough".
 DIRECTORY = People({"Bob Baker": ("bob@example.org",), "Alice Archer": ("alice@example.org",)})
 

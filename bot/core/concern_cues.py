@@ -244,6 +244,10 @@ _FAULT_WORDS = (
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|anti-?patterns?|deal-?breakers?|show-?stoppers?|non-?starters?|no-go|half-baked"
     r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope"
+    # Where it leads, in the idioms for a bad end: "the path to the dark side of imperative
+    # builds", "a recipe for disaster", "opens a can of worms".
+    r"|dark\s+side|recipe\s+for\s+(?:disaster|trouble|confusion|bugs|pain)|can\s+of\s+worms"
+    r"|(?:open|opens|opening)\s+(?:the\s+)?floodgates|(?:path|road)\s+to\s+(?:hell|madness|ruin)"
     r"|scope\s+creep|one-way\s+door|lock-?in|caught\s+off\s+guard|inconsistenc(?:y|ies)|undermin(?:e|es|ing)"
     r"|unrealistic|impractical|infeasible|unworkable|untenable|unsustainable|gloss(?:es|ed|ing)?\s+over"
     # ("unsafe" is a kind of Rust block, not a verdict.)
@@ -742,6 +746,9 @@ class PostContext:
     # What the thread may call its proposer ("Becket", "becket qin", a login), casefolded:
     # "I agree with Becket that ..." takes the proposer's side, not an objector's.
     proposer_names: frozenset[str] = frozenset()
+    # The proposer weighing someone else's suggestion (``by_proposer`` is then false): a
+    # way out they float there is the proposal growing, not an objection to it.
+    proposer_reviewing: bool = False
 
 
 _YES_NO = re.compile(
@@ -783,6 +790,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         found -= {"challenge_question", "counter_proposal"}  # "Shall we start the FCP?"
         if "doubt" in found and _only_within(DOUBT, _WHETHER_CLAUSE, probe):
             found.discard("doubt")  # "The question is whether we start the vote on Monday"
+    if "doubt" in found and "counter_proposal" in found and _HEDGES_OWN_IDEA.search(probe):
+        # "I am not sure if possible but .. could we get the provider out of core?": the
+        # doubt is about the writer's own idea, which the sentence goes on to float.
+        found = (found - {"doubt"}) | {"self_hedge"}
     if found & {"worry", "doubt"} and _OVERCOME.search(probe):
         # "I was worried about comments at first, but the converter keeps them": a worry
         # told as past, and answered in the same breath.
@@ -875,6 +886,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
 _PROCESS_MOVE = re.compile(
     r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?(?:fcp|vote"
     r"|voting|final\s+comment\s+period|\[vote\])\b"
+)
+_HEDGES_OWN_IDEA = re.compile(
+    r"\bnot\s+(?:\w+\s+)?sure\s+(?:if|whether)\s+(?:it'?s\s+|it\s+is\s+|this\s+is\s+|that'?s\s+)?"
+    r"(?:possible|feasible|doable|a\s+good\s+idea|workable)\s*(?:,\s*|\s*\.{2,}\s*|\s+)but\b"
 )
 _WHETHER_CLAUSE = re.compile(r"\b(?:the\s+)?(?:question\s+(?:is|remains)\s+)?whether\b[^.;?!]*")
 _OVERCOME = re.compile(

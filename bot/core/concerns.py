@@ -467,6 +467,8 @@ def findings_of(
         points.setdefault(sentence.unit.point, []).append(sentence)
     # Points the writer sets aside: nits, and the drawbacks of their own way out.
     aside = _nits(reading.sentences) | _own_alternatives(points)
+    if reading.context.proposer_reviewing:
+        aside |= _ways_out(points)
     candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
     explicit = [r for r in candidates if _explicit(r, reading.context)]
     if not candidates or (reading.probability < model.post_threshold and not explicit):
@@ -555,6 +557,20 @@ def _own_alternatives(
         if offering and not names_proposal:
             marked.add(point)
     return frozenset(marked)
+
+
+def _ways_out(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """The points that only float a way out, as a question ("Could we get the provider
+    out of core?", "What about a separate module?"), finding no fault with anything. ("But
+    instead, crufts accumulate in the central store" states, and is weighed as it reads.)"""
+    return frozenset(
+        point
+        for point, members in points.items()
+        if any(r.features.get("counter_proposal", 0.0) and r.unit.is_question for r in members)
+        and not any(r.features.get(name, 0.0) for r in members for name in _FAULT_FORMS)
+    )
 
 
 def _bare_stance(finding: Finding) -> bool:
@@ -761,8 +777,11 @@ class ThreadReader:
     def context(self, post: Post) -> PostContext:
         parent = self.by_id.get(_parent_id(post) or "")
         said = self._said(parent) if parent is not None else frozenset()
+        proposer = self.is_proposer(post.author)
+        reviewing = proposer and self._reviews(post, parent, said)
         return PostContext(
-            by_proposer=self.is_proposer(post.author) and not self._reviews(post, parent, said),
+            by_proposer=proposer and not reviewing,
+            proposer_reviewing=reviewing,
             is_proposal=opens_proposal(post),
             replies_to_proposer=parent is not None and self.is_proposer(parent.author),
             parent_asks="question" in said,
@@ -793,8 +812,24 @@ class ThreadReader:
         """
         if parent is None or self.is_proposer(parent.author) or self._takes_it_up(post):
             return False
-        return bool(said & _SUGGESTING) or (
-            not said & _OBJECTING and "question" not in said and self._opens_objecting(post)
+        return (
+            bool(said & _SUGGESTING)
+            or (not said & _OBJECTING and "question" not in said and self._opens_objecting(post))
+            or self._reviews_a_suggestion(parent)
+        )
+
+    def _reviews_a_suggestion(self, post: Post) -> bool:
+        """Whether ``post`` answers someone else's suggestion: then its objections and
+        questions are aimed at that suggestion, and the proposer writing under them
+        ("do you have demos of such packagings?" to a wish; "This feels like plugin
+        level functionality") joins the review; there is no proposal of theirs to defend.
+        """
+        suggestion = self.by_id.get(_parent_id(post) or "")
+        return (
+            suggestion is not None
+            and not self.is_proposer(suggestion.author)
+            and not opens_proposal(suggestion)
+            and bool(self._said(suggestion) & _SUGGESTING)
         )
 
     def opening(self, post: Post) -> frozenset[str]:

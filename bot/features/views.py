@@ -120,7 +120,10 @@ logger = logging.getLogger(__name__)
 #    "Objection: ...", "Please don't make ..." are objections; a worry told as past and
 #    answered, "Just checking: ...?", process whether-questions, "add a link" and "not
 #    sure I'll have time" are not; refitted (2026-12-06).
-VIEWS_VERSION = 28
+# 29: the proposer answering a review of someone else's idea reviews it too; a way out
+#    they float there as a question is none; "not sure if possible, but could we ...?"
+#    hedges one's own idea; "the dark side", "a can of worms"; refitted (2026-12-06).
+VIEWS_VERSION = 29
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
