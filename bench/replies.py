@@ -18,7 +18,10 @@ change it measures and never fixed against afterwards (``data/replies/``):
 - ``e``: written at stop 39, read unseen (20 of 30, 1 of 20 neutral wrongly), then
   fixed against;
 - ``f``: written at stop 40, read unseen (22 of 30, 5 of 20 neutral wrongly), then
-  fixed against.
+  fixed against;
+- ``g``: 40 objecting and 30 neutral replies written at stop 40 by a helper who saw
+  neither the code nor the other sets, in many communities' voices, read unseen (33 of
+  40, 8 of 30 neutral wrongly), then fixed against.
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -46,6 +49,8 @@ SETS = {
     "d": "written after every change, never fixed against",
     "e": "written at stop 39, read 20/30 and 1/20 unseen, fixed against since",
     "f": "written at stop 40, read 22/30 and 5/20 unseen, fixed against since",
+    "g": "written at stop 40 by a helper who saw no code, read 33/40 and 8/30 unseen,"
+    " fixed against since",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")

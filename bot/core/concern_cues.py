@@ -144,8 +144,10 @@ OBJECTION = _cue(
     r"\b(?:strong|serious|major|formal)\s+objection\b|\bobjection\s+from\s+me\b"
     # A point headed as one: "Objection: the RFC changes a public API", "Concern 2: ...".
     r"|^(?:my\s+)?(?:objections?|concerns?|blockers?|worry|worries|reservations?)(?:\s+\d+)?\s*:\s*\w"
-    r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not)\s+(?:\w+\s+)?(?:vote\s+for"
-    r"|approve|endorse|get\s+behind)\b|\bshould\s+(?:never|not\s+ever)\b",
+    r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not|wouldn't|would\s+not)\s+"
+    r"(?:\w+\s+)?(?:vote\s+for|approve|endorse|get\s+behind)\b|\bshould\s+(?:never|not\s+ever)\b"
+    # "our security team won't sign that off", "legal would not sign off on it".
+    r"|\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+sign\s+(?:\w+\s+)?off\b",
     # What the change would stop someone doing: "we can't ship a build that needs it",
     # "we couldn't adopt this" (not "we can't ship 2.0 without this": a need, agreed).
     r"\b(?:we|i)\s+(?:simply\s+|just\s+)?(?:can't|cannot|could\s+not|couldn't|won't\s+be\s+able\s+to"
@@ -170,7 +172,7 @@ OBJECTION = _cue(
     r"\bnot\s+(?:the\s+)?(?:right|best|ideal)\s+(?:time|moment)\b|\bnot\s+now\b"
     r"|\b(?:maybe|perhaps)\s+(?:later|some\s+day|one\s+day|in\s+the\s+future)\s*,?\s+but\b"
     r"|\bneeds?\s+more\s+(?:attention|work|thought|time|discussion)\s+first\b",
-    rf"\b(?:revisit|reconsider|postpone|defer|delay|push|move|punt|park)\s+(?:this|it|that)\s+"
+    rf"\b(?:revisit|reconsider|postpone|defer|delay|push|move|punt|park|slip)\s+(?:this|it|that)\s+"
     rf"(?:\w+\s+){{0,2}}?(?:to|until|till|after|for|in)\s+{_LATER}",
     rf"\bnot\s+for\s+(?:{_VERSION}|this\s+release|the\s+(?:next|current|upcoming)\s+release)\b",
     rf"\b(?:it|this|that)\s+(?:could|can|should|might|may)\s+(?:\w+\s+)?(?:be|go|wait|come|land)\s+"
@@ -256,7 +258,8 @@ _FAULT_WORDS = (
     r"|inefficient|unsound|unintuitive|unpredictable|unmaintained|undocumented|unproven|unjustified"
     r"|unacceptable|inappropriate|inadequate|half-finished|unfinished|immature|unconvincing|mismatch(?:es|ed)?"
     r"|ignores|overlooks|neglects|underestimat(?:es|ing)|leaky|leaks?"
-    r"|silently\s+(?:alter|change|break|drop|ignore|fail|discard)s?"
+    r"|silently\s+(?:alter|change|break|drop|ignore|fail|discard|strip|rewrite|overwrite|lose|delete"
+    r"|remove|truncate)s?"
     r"|hurts?|defeats?|lose|losing|loss|unnecessary|unneeded|redundant|pointless|lacks?|lacking"
     r"|insufficient|prevents?|tradeoffs?|trade-offs?|cost|at\s+the\s+(?:cost|expense)\s+of"
     # "It blocks the release", "would block graduation"; a building block, a code block or
@@ -287,7 +290,18 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|time\s+out)\b|\b(?:a|the)\s+source\s+of\s+(?:\w+\s+)?(?:bugs|confusion"
     r"|problems|errors|mistakes|pain)\b"
     # "That could end up duplicating the local repo cache": an unwanted consequence.
-    r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b",
+    r"|\b(?:would|will|could|might|may)\s+(?:easily\s+)?end\s+up\b"
+    # "is going to bite anyone who stores timestamps", "configs will behave differently".
+    r"|\b(?:going\s+to|will|would|could|might)\s+(?:\w+\s+)?bite\b|\b(?:will|would|could|might)\s+"
+    r"(?:\w+\s+)?behave\s+(?:differently|inconsistently|unpredictably)\b",
+    # Experience offered as the objection: "We did exactly this at my last job and spent
+    # eighteen months answering tickets", "we tried it in 2019 and reverted it".
+    r"\b(?:we|i)\s+(?:did|tried|attempted|had)\s+(?:exactly\s+|much\s+)?(?:this|that|the\s+same|something"
+    r"\s+(?:like|similar))\b[^.;]*?\b(?:and|but|then|only\s+to)\s+(?:\w+\s+){0,2}?(?:reverted|regretted"
+    r"|rolled\s+(?:it\s+)?back|gave\s+up|abandoned|spent|backed\s+(?:it\s+)?out|had\s+to|ended\s+up)\b",
+    # A doubt that it can be done at all: "There's no way a migration lands in that window"
+    # ("there's no way to configure it" says what cannot be done today).
+    r"\bthere(?:'s|\s+is)\s+no\s+way\s+(?!to\b|around\b|back\b)(?:that\s+)?\w+",
     r"\b(?:not|isn't|is\s+not|aren't|wouldn't\s+be|won't\s+be)\s+(?:\w+\s+)?(?:ideal|great|good"
     r"|enough|sufficient|adequate|worth|feasible|possible|practical|realistic|available|stable"
     r"|trusted|mature|ready|needed|necessary|clear|foolproof|bulletproof|robust|intuitive|safe"
@@ -493,7 +507,9 @@ INFORMATION_QUESTION = _cue(
     # Asking for the particulars: "Which rights do you need?", "What version do you use?",
     # "What is the name of the compiler that you use?".
     r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,4}?(?:(?:do|does|did|would|will)\s+you\s+"
-    r"(?:need|use|want|have|prefer|run|recommend)|(?:are|were)\s+you\s+(?:using|running|on))\b"
+    r"(?:need|use|want|have|prefer|run|recommend)|(?:are|were)\s+you\s+(?:using|running|on)"
+    # "Which TOML version are we targeting?"
+    r"|are\s+we\s+(?:targeting|using|aiming\s+(?:at|for)|planning\s+(?:on|for)))\b"
     r"|^(?:(?:so|and|also)\s+)?what(?:'s|\s+is|\s+are)\s+the\s+(?:exact\s+)?(?:names?|versions?|urls?"
     r"|links?|numbers?)\s+of\b"
     # Asking which environment a failure comes from: "What JVM is this?", "Which OS are
@@ -569,6 +585,9 @@ PLAN = _cue(
     r"\b(?:i|we)(?:'ll|\s+will|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?:\w+\s+)?"
     r"(?:add|update|change|fix|remove|file|write|send|start|open|create|work|look|try|do|follow|amend"
     r"|clarify|reword|push|merge|bring)\b",
+    # An offer: "Happy to do it if nobody else wants to", "glad to help with the docs".
+    r"\b(?:happy|glad|willing|keen)\s+to\s+(?:\w+\s+)?(?:do|help|take|shepherd|drive|write|review|lead"
+    r"|own|volunteer|work)\b",
     r"\b(?:i|we)(?:'ve|\s+have)\s+(?:just\s+|now\s+)?(?:updated|added|changed|fixed|removed|pushed"
     r"|addressed|amended|rewritten|reworded|incorporated|adjusted)\b",
     r"^(?:updated|done|fixed|addressed|added|changed|removed)\b",
@@ -590,8 +609,9 @@ _POSTING_WENT_WRONG = (
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
-    r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\bstart\s+a\s+"
-    r"(?:vote|\[vote\])\b|\bduplicate\b|\bresent\b|\bre-?send\b",
+    r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\b(?:start|call"
+    r"|open|begin|kick\s+off)\s+(?:a|the)\s+(?:formal\s+|official\s+|final\s+)?(?:vote|\[vote\])\b|\bduplicate\b"
+    r"|\bresent\b|\bre-?send\b",
     _POSTING_WENT_WRONG,
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
     # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
@@ -884,7 +904,8 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
 
 
 _PROCESS_MOVE = re.compile(
-    r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?(?:fcp|vote"
+    r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?"
+    r"(?:formal\s+|official\s+|final\s+|actual\s+)?(?:fcp|vote"
     r"|voting|final\s+comment\s+period|\[vote\])\b"
 )
 _HEDGES_OWN_IDEA = re.compile(
@@ -958,6 +979,12 @@ _ASKS_LOGISTICS = re.compile(
     r"|^(?:is|are)\s+the\s+(?:meeting|call|sync|hangout|standup)\b"
     # Asking for help with a failure: "Any idea?", "Any clue what causes it?".
     r"|^any\s+(?:idea|clue|hint|pointer)s?\b"
+    # The writer's own part: "is it okay if I send my comments by the 14th?"; where the
+    # work is tracked: "Can we track this on a project board?".
+    r"|\bis\s+it\s+(?:ok(?:ay)?|fine|alright|all\s+right)\s+(?:if\s+i|for\s+me)\b"
+    r"|\btrack\s+(?:this|it|these|them|progress|the\s+\w+)\s+(?:on|in|with|via|through)\b"
+    # Asking the list: "Does anyone know if the Rust side has a mapping?".
+    r"|^(?:does|do)\s+(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?know\b"
 )
 # "Why should I use this over X?" asks for the merits, whatever else it asks.
 _ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b")

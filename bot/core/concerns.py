@@ -466,7 +466,7 @@ def findings_of(
     for sentence in reading.sentences:
         points.setdefault(sentence.unit.point, []).append(sentence)
     # Points the writer sets aside: nits, and the drawbacks of their own way out.
-    aside = _nits(reading.sentences) | _own_alternatives(points)
+    aside = _nits(reading.sentences) | _own_alternatives(points) | _offering_help(points)
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
     candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
@@ -559,6 +559,20 @@ def _own_alternatives(
     return frozenset(marked)
 
 
+def _offering_help(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """The points that ask and offer to do the work ("Who's going to shepherd this RFC?
+    Happy to do it."), finding no fault: a question the writer answers themselves."""
+    return frozenset(
+        point
+        for point, members in points.items()
+        if any(r.unit.is_question for r in members)
+        and any(r.features.get("plan", 0.0) for r in members)
+        and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_AN_OFFER)
+    )
+
+
 def _ways_out(
     points: dict[tuple[int, int | None], list[UnitReading]],
 ) -> frozenset[tuple[int, int | None]]:
@@ -638,6 +652,9 @@ _NAMES_A_FAULT = frozenset({"worry", "objection", "caution", "refusal"})
 
 # A further point must find fault; proposing otherwise in passing is not a point of its own.
 _FAULT_FORMS = frozenset(OBJECTION_FORMS) - {"counter_proposal"}
+# What a question with an offer beside it may still carry to be a concern: "Who's going
+# to shepherd this RFC? Happy to do it" asks who, and offers the answer.
+_FAULTS_BESIDE_AN_OFFER = _FAULT_FORMS - {"challenge_question"}
 
 
 def _objects(members: list[UnitReading]) -> bool:

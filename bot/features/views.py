@@ -123,7 +123,13 @@ logger = logging.getLogger(__name__)
 # 29: the proposer answering a review of someone else's idea reviews it too; a way out
 #    they float there as a question is none; "not sure if possible, but could we ...?"
 #    hedges one's own idea; "the dark side", "a can of worms"; refitted (2026-12-06).
-VIEWS_VERSION = 29
+# 30: experience offered as the objection ("we tried this and reverted it"), "going to
+#    bite", "will behave differently", "silently strip", "wouldn't approve", "won't sign
+#    off", "there's no way it lands"; questions on logistics ("which version are we
+#    targeting?", "is it okay if I ...", "does anyone know ...", "track this on a
+#    board", "start the formal vote") and a question beside an offer to do the work
+#    raise nothing; refitted (2026-12-06).
+VIEWS_VERSION = 30
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
