@@ -56,6 +56,14 @@ _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")
 _REVIEWER = Person("Bob Baker", "bob@example.org")
 _PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
+# Sets written to another proposal than the TOML one, so that no cue leans on its words.
+_PROPOSALS = {
+    "h": (
+        "I propose that we move design decisions from the dev@ list to GitHub Discussions,"
+        " and that any design change merged without 72 hours of lazy consensus there be"
+        " reverted. Please comment."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -81,9 +89,9 @@ def replies(path: Path) -> list[str]:
     return [line.replace("\\n", "\n") for line in lines if line.strip()]
 
 
-def raises_concern(text: str) -> bool:
+def raises_concern(text: str, proposal: str = _PROPOSAL) -> bool:
     """Whether the ledger records a concern for ``text`` sent as a reply to a proposal."""
-    root = _post("<r@example.org>", _PROPOSER, _PROPOSAL, None, 0)
+    root = _post("<r@example.org>", _PROPOSER, proposal, None, 0)
     reply = _post("<c@example.org>", _REVIEWER, text, root.key, 1)
     ledger = build_ledger(root.key, [root, reply], _START + timedelta(days=30))
     return any(c.source is ConcernSource.DETECTED for c in ledger.concerns)
@@ -107,8 +115,9 @@ def _post(key: str, author: Person, text: str, parent: str | None, hours: int) -
 def score_set(name: str) -> SetScore:
     objecting = replies(DATA / f"objecting-{name}.txt")
     neutral = replies(DATA / f"neutral-{name}.txt")
-    missed = tuple(text for text in objecting if not raises_concern(text))
-    wrong = tuple(text for text in neutral if raises_concern(text))
+    proposal = _PROPOSALS.get(name, _PROPOSAL)
+    missed = tuple(text for text in objecting if not raises_concern(text, proposal))
+    wrong = tuple(text for text in neutral if raises_concern(text, proposal))
     return SetScore(name, len(objecting), len(neutral), missed, wrong)
 
 

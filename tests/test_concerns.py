@@ -945,6 +945,17 @@ def test_the_same_point_made_again_later_is_a_repeat_not_a_new_concern():
     assert concerns[0].repeated_in == ("<p4@example.org>",)
 
 
+def test_a_point_its_writer_says_they_made_before_is_a_repeat_whatever_its_words():
+    first = post(2, BOB, "I have only one fear: an API change forces a release of every plugin.")
+    again = post(4, BOB, "As I said earlier: +1 to merge the demos, -1 to merge the Ant tasks.")
+    concerns = ledger(root(), first, post(3, ALICE, "Noted.", reply_to=2), again).concerns
+    assert [c.post for c in concerns] == ["<p2@example.org>"]
+    assert concerns[0].repeated_in == ("<p4@example.org>",)
+    # Said first here ("as I said in the JIRA"), it is a point of its own.
+    elsewhere = post(2, BOB, "As I said in the JIRA, -1 to merge the Ant tasks.")
+    assert [c.post for c in ledger(root(), elsewhere).concerns] == ["<p2@example.org>"]
+
+
 def test_agreement_then_an_opinion_turned_against_the_practice_is_an_objection():
     objection = (
         "However, I think that the recent practice of discussing proposals on a private list"

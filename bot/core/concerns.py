@@ -379,6 +379,13 @@ POINT_SENTENCES = 4
 IN_POINT = 0.5
 # A finding this short that only states a stance is no point beside another one.
 STANCE_WORDS = 6
+# A point its writer says they made before: "In summary, ...", "As I said earlier", "I
+# answered on the 2 Jira issues".
+_SUMS_UP = re.compile(
+    r"\b(?:in\s+summary|to\s+summari[sz]e|to\s+sum\s+(?:it\s+)?up|as\s+i\s+(?:already\s+)?(?:said|wrote"
+    r"|mentioned|explained)|like\s+i\s+said|as\s+(?:already\s+)?(?:said|stated|mentioned)\s+(?:before"
+    r"|earlier|above)|i\s+(?:already\s+)?answered\s+(?:on|in|there|above))\b"
+)
 # The share of content words a later point by the same raiser must repeat to be the
 # same concern made again (``same_topic`` with this share); and of the longer text's,
 # since a short point's few words ("let Ant Tasks in a branch one day") recur in a long
@@ -1797,13 +1804,20 @@ class _Work:
             share=RESTATED_SHARE,
             share_of_longer=RESTATED_SHARE_OF_LONGER,
         )
-        for concern in self.concerns.values():
-            if concern.source is ConcernSource.COMMAND or concern.post == post.key:
-                continue
-            if not _same_author(post.author, concern.raised_by):
-                continue
+        own = [
+            concern
+            for concern in self.concerns.values()
+            if concern.source is not ConcernSource.COMMAND
+            and concern.post != post.key
+            and _same_author(post.author, concern.raised_by)
+        ]
+        for concern in own:
             if any(restates(finding.text, t) for t in self.texts[concern.id]):
                 return concern
+        # "In summary, +1 to merge demos, -1 to merge ant-tasks", "As I said, ...": the
+        # writer says it is their point again, in whatever words; the latest one it is.
+        if own and _SUMS_UP.search(finding.text.casefold()):
+            return own[-1]
         return None
 
     def _note_repeat(self, concern: Concern, post: Post, finding: Finding) -> None:

@@ -129,7 +129,9 @@ logger = logging.getLogger(__name__)
 #    targeting?", "is it okay if I ...", "does anyone know ...", "track this on a
 #    board", "start the formal vote") and a question beside an offer to do the work
 #    raise nothing; refitted (2026-12-06).
-VIEWS_VERSION = 30
+# 31: a point its writer says they made before ("In summary, ...", "As I said, ...") is
+#    a repeat of their latest concern, whatever its words (2026-12-06).
+VIEWS_VERSION = 31
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
