@@ -21,7 +21,10 @@ change it measures and never fixed against afterwards (``data/replies/``):
   fixed against;
 - ``g``: 40 objecting and 30 neutral replies written at stop 40 by a helper who saw
   neither the code nor the other sets, in many communities' voices, read unseen (33 of
-  40, 8 of 30 neutral wrongly), then fixed against.
+  40, 8 of 30 neutral wrongly), then fixed against;
+- ``h``: the same, by another such helper, written to another proposal (decisions
+  moved from the list to GitHub Discussions, with a revert rule), read unseen (19 of
+  40, 5 of 30 neutral wrongly), then fixed against.
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -51,6 +54,7 @@ SETS = {
     "f": "written at stop 40, read 22/30 and 5/20 unseen, fixed against since",
     "g": "written at stop 40 by a helper who saw no code, read 33/40 and 8/30 unseen,"
     " fixed against since",
+    "h": "the same, to a governance proposal, read 19/40 and 5/30 unseen, fixed against since",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")

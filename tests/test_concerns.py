@@ -376,6 +376,56 @@ def test_questions_on_logistics_and_offers_of_help_raise_nothing(text: str):
 @pytest.mark.parametrize(
     "text",
     [
+        # bench/data/replies/objecting-h.txt's misses (another proposal, another helper who
+        # saw no code; README, "Set h"), each written again in other words.
+        "Strong objection: our charter says only a justified veto can revert a change.",
+        "NAK from me on this series.",
+        "Meh. Two places to check means nobody checks either.",
+        "In ten years nobody will be able to find these threads.",
+        "Most of us in Europe won't even have seen it before the window closes.",
+        "With a weekly digest the decision is made before I can say anything.",
+        "Moving it there would remove me from the discussion entirely.",
+        "Requiring an account shuts out contributors behind strict firewalls.",
+        "People will quietly stop following design work.",
+        "A web forum does none of that.",
+        "Getting the tool approved would take months.",
+        "The forum is blocked by our corporate proxy.",
+        "Lazy consensus only works if everyone reads the forum.",
+        "The foundation's policy is pretty clear that the list is the place for decisions.",
+        "Has anyone checked whether this is even permitted?",
+        "Please confirm the rule isn't retroactive, because as written it could be.",
+        "The -1 is for the revert clause, not for the venue.",
+        "A governance change needs a formal vote, not a comment thread.",
+        "Forum search is dreadful.",
+        "For the rest of us it's one more barrier.",
+    ],
+)
+def test_who_it_leaves_out_and_what_it_fails_to_do_are_objections(text: str):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where would the archive live?",
+        "When would the new process start?",
+        "Which category would design threads go in?",
+        "Does this cover the sub-projects? Just want to know which files to update.",
+        "The problem is real, and this looks like a sensible way out of it.",
+        "Nobody will notice the switch.",
+        "The policy says we need three binding votes.",
+        "+1 as written.",
+    ],
+)
+def test_questions_about_where_and_when_and_a_problem_the_proposal_solves_raise_nothing(
+    text: str,
+):
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "The open question is whether plugins can read both formats.",
         "It is unclear to me whether the loader handles includes.",
         "I wonder whether TOML can express the profile inheritance at all.",

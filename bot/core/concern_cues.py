@@ -117,6 +117,8 @@ WORRY = _cue(
 OBJECTION = _cue(
     r"(?:^|[\s(\[])-1(?![\d.])",
     r":-1:|👎",
+    # The kernel's refusal: "NAK.", "Nacked-by:"; a shrug: "Meh."
+    r"^nak\b|\bnack(?:ed)?\b|\bnak(?:ed)?-by\b|^meh\b",
     r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:\w+\s+)?(?:opposed\s+to|against)\b",
     r"^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly\s+|firmly\s+|very\s+much\s+)?opposed\b"
     # "Strongly against making this the default" ("Against all odds, ..." is not).
@@ -246,6 +248,7 @@ _FAULT_WORDS = (
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|anti-?patterns?|deal-?breakers?|show-?stoppers?|non-?starters?|no-go|half-baked"
     r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope"
+    r"|dreadful|awful|horrible|abysmal|barriers?|weapon(?:s|i[sz]ed)?|bypasses|circumvents|sidesteps"
     # Where it leads, in the idioms for a bad end: "the path to the dark side of imperative
     # builds", "a recipe for disaster", "opens a can of worms".
     r"|dark\s+side|recipe\s+for\s+(?:disaster|trouble|confusion|bugs|pain)|can\s+of\s+worms"
@@ -294,6 +297,37 @@ NEGATIVE_JUDGEMENT = _cue(
     # "is going to bite anyone who stores timestamps", "configs will behave differently".
     r"|\b(?:going\s+to|will|would|could|might)\s+(?:\w+\s+)?bite\b|\b(?:will|would|could|might)\s+"
     r"(?:\w+\s+)?behave\s+(?:differently|inconsistently|unpredictably)\b",
+    # Who it leaves out or loses: "nobody will be able to reconstruct why", "half of us
+    # won't even have seen the thread", "before I can say anything", "would remove me from
+    # design discussion", "shuts out contributors", "people will quietly stop following".
+    r"\b(?:nobody|no\s+one|no-one)\s+(?:will|would|could|can)\s+(?:ever\s+)?(?:be\s+able\s+to|find|follow"
+    r"|reconstruct|remember|keep\s+up)\b"
+    r"|\b(?:won't|will\s+not)\s+even\s+(?:have\s+)?(?:seen|read|heard|noticed)\b"
+    r"|\bbefore\s+(?:i|we|they|anyone|people|most\s+of\s+us)\s+(?:can|could|get\s+to)\s+(?:say|respond"
+    r"|reply|react|comment|weigh\s+in)\b"
+    r"|\b(?:remove|exclude|shut|lock|cut)s?\s+(?:me|us|them|people|contributors|users|anyone|everyone"
+    r"|committers)\s+(?:out\s+)?(?:of|from)\b|\b(?:shuts?|locks?|shutting|locking)\s+(?:\w+\s+){0,3}?out\b"
+    r"|\b(?:will|would|could|might)\s+(?:\w+\s+)?stop\s+(?:following|contributing|participating|reading"
+    r"|reviewing|caring)\b"
+    # What it fails to do, or costs: "A web forum does none of that", "Getting it added
+    # would take months", "GitHub is blocked by our proxy", "only works if silence means
+    # consent".
+    r"|\b(?:does|do|did|will|would|can)\s+none\s+of\s+(?:that|this|these|those|it)\b"
+    r"|\b(?:would|will|could)\s+take\s+(?:us\s+|them\s+)?(?:months|years)\b"
+    r"|\b(?:is|are)\s+blocked\s+(?:by|in|at|for)\b|\bonly\s+works?\s+(?:if|when)\b"
+    # The form it should take instead: "This needs a formal vote under our bylaws, not a
+    # 'please comment' thread".
+    r"|\bneeds?\s+(?:a|an)\s+[^,;.?!]{1,50},\s+not\s+(?:a|an|just)\b",
+    # Against the rules one works under: "ASF policy is pretty clear that the list is the
+    # venue", "whether this is even permitted" ("the policy says we need three +1s" only
+    # informs).
+    r"\b(?:bylaws|policy|policies|charter|guidelines|rules)\s+(?:is|are)\s+(?:\w+\s+)?clear\s+(?:that|on)\b"
+    r"|\b(?:is|are|be)\s+(?:\w+\s+)?even\s+(?:permitted|allowed|legal|compliant)\b",
+    # A flaw in the text as it stands: "because as written it could", "as worded, this
+    # would" (not "+1 as written").
+    r"\bas\s+(?:currently\s+)?(?:written|worded|drafted|phrased)\s*,?\s+(?:it|this|that|the\s+\w+)\s+"
+    r"(?:could|would|will|might|can)\b|\bbecause\s+as\s+(?:currently\s+)?(?:written|worded|drafted"
+    r"|phrased)\b",
     # Experience offered as the objection: "We did exactly this at my last job and spent
     # eighteen months answering tickets", "we tried it in 2019 and reverted it".
     r"\b(?:we|i)\s+(?:did|tried|attempted|had)\s+(?:exactly\s+|much\s+)?(?:this|that|the\s+same|something"
@@ -494,7 +528,11 @@ INFORMATION_QUESTION = _cue(
     r"|reason|benefit|use\s*case|demand|evidence|consensus|precedent)\b)",
     r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:updates?|news|progress)\b"
     r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
-    r"|\bwhere\s+(?:can|do|is)\b|\bwhen\s+(?:will|is|do|does)\b|\bdid\s+you\s+(?:mean|see)\b"
+    r"|\bwhere\s+(?:can|do|is|will|would|does|should)\b|\bwhen\s+(?:will|is|do|does|would)\b"
+    r"|\bdid\s+you\s+(?:mean|see)\b|\bjust\s+want(?:ed)?\s+to\s+(?:know|check|understand|confirm)\b"
+    # "Which category would design threads go in?"
+    r"|^(?:which|what)\s+(?:\w+\s+){1,3}?(?:would|will|should|does|do)\s+(?:\w+\s+){1,3}?(?:go\s+in(?:to)?"
+    r"|live|belong)\b"
     r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b"
     # "Any comments?", "do you have any concerns": asking for them (not "add any comments below").
     r"|(?:^|\b(?:have|are\s+there|is\s+there|there\s+are|welcome|appreciate|appreciated|know\s+of"
@@ -647,7 +685,8 @@ DENIAL = _cue(
     r"[^.]*\?",
     r"\b(?:should|do|would|need)\s+(?:i|we)\s+(?:\w+\s+)?(?:worry|be\s+(?:worried|concerned))\b",
     # ("I'm a -1 on this", "count me as a -1" are the writer's own.)
-    r"\b(?:why|give|cast|the|your)\s+-1\b|\ba(?<!\bi'm\sa)(?<!\bam\sa)(?<!\bbe\sa)(?<!\bas\sa)\s+-1\b",
+    # ("The -1 is for the revert clause" explains the writer's own.)
+    r"\b(?:why|give|cast|your)\s+-1\b|\bthe\s+-1\b(?!\s+is\s+(?:for|about|on|because))|\ba(?<!\bi'm\sa)(?<!\bam\sa)(?<!\bbe\sa)(?<!\bas\sa)\s+-1\b",
     # "-1" as a value ("returning -1 is the safe thing") is code talk, not a ballot.
     r"\b(?:returns?|returning|returned|exits?\s+with|equals?|set\s+to)\s+-1\b",
     # Settling one's own concern is not raising one.
@@ -674,6 +713,8 @@ SOLVED = _cue(
     r"|those|these|any|such)\s+(?:\w+\s+)?(?:problems?|issues?|risks?|pitfalls?|bugs?|regressions?"
     r"|blockers?|show-?stoppers?)\b",
     r"\bwithout\s+(?:needing|having)\s+to\s+(?:disrupt|break|change|lose)\b",
+    # "this looks like a sensible way out of it"
+    r"\b(?:a|the)\s+(?:\w+\s+)?way\s+out\s+of\s+(?:it|this|that|the\s+\w+)\b",
 )
 SELF_HEDGE = _cue(
     r"\bi(?:'m|\s+am|\s+might\s+be|\s+may\s+be|\s+could\s+be)\s+(?:probably\s+)?(?:missing|wrong"
@@ -803,7 +844,15 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
     if not is_question:
         found.discard("challenge_question")
     if found & {"denial", "no_problem"}:
-        found -= {"worry", "objection", "challenge_question"}
+        # Only the concern words denied or someone else's go: "Strong objection to the
+        # revert rule: ... only by a -1 veto" objects, whoever else's -1 it names.
+        found.discard("challenge_question")
+        for name in ("worry", "objection"):
+            if name in found and (
+                _only_within(CUES[name], DENIAL, probe)
+                or _only_within(CUES[name], NO_PROBLEM, probe)
+            ):
+                found.discard(name)
     if "no_problem" in found:
         found -= {"negative_judgement", "negated_belief"}
     if _PROCESS_MOVE.search(probe):

@@ -473,7 +473,7 @@ def findings_of(
     for sentence in reading.sentences:
         points.setdefault(sentence.unit.point, []).append(sentence)
     # Points the writer sets aside: nits, and the drawbacks of their own way out.
-    aside = _nits(reading.sentences) | _own_alternatives(points) | _offering_help(points)
+    aside = _nits(reading.sentences) | _own_alternatives(points) | _only_asking(points)
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
     candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
@@ -566,16 +566,22 @@ def _own_alternatives(
     return frozenset(marked)
 
 
-def _offering_help(
+def _only_asking(
     points: dict[tuple[int, int | None], list[UnitReading]],
 ) -> frozenset[tuple[int, int | None]]:
-    """The points that ask and offer to do the work ("Who's going to shepherd this RFC?
-    Happy to do it."), finding no fault: a question the writer answers themselves."""
+    """The points that ask and say beside it why, finding no fault: an offer to do the
+    work ("Who's going to shepherd this RFC? Happy to do it."), or the asker's own
+    account of the question ("Does this apply to the sub-projects? Just want to know
+    which files to update.")."""
     return frozenset(
         point
         for point, members in points.items()
         if any(r.unit.is_question for r in members)
-        and any(r.features.get("plan", 0.0) for r in members)
+        and any(
+            r.features.get("plan", 0.0)
+            or (not r.unit.is_question and r.features.get("information_question", 0.0))
+            for r in members
+        )
         and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_AN_OFFER)
     )
 

@@ -131,7 +131,14 @@ logger = logging.getLogger(__name__)
 #    raise nothing; refitted (2026-12-06).
 # 31: a point its writer says they made before ("In summary, ...", "As I said, ...") is
 #    a repeat of their latest concern, whatever its words (2026-12-06).
-VIEWS_VERSION = 31
+# 32: who a change leaves out ("nobody will be able to", "before I can say anything",
+#    "shuts out contributors", "people will stop following"), what it fails to do ("does
+#    none of that", "would take months", "only works if", "is blocked by"), rules it
+#    breaks ("policy is clear that", "even permitted", "bypasses"), "as written it
+#    could", "needs a vote, not a thread", "NAK", "Meh", "the -1 is for"; a denial takes
+#    only the concern words it covers; where/when/which questions and a question with
+#    the asker's reason beside it ask; "a way out of it" solves (2026-12-06).
+VIEWS_VERSION = 32
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
