@@ -24,7 +24,10 @@ change it measures and never fixed against afterwards (``data/replies/``):
   40, 8 of 30 neutral wrongly), then fixed against;
 - ``h``: the same, by another such helper, written to another proposal (decisions
   moved from the list to GitHub Discussions, with a revert rule), read unseen (19 of
-  40, 5 of 30 neutral wrongly), then fixed against.
+  40, 5 of 30 neutral wrongly), then fixed against;
+- ``i``: the same, by a third such helper, to a third proposal (deprecating a library's
+  synchronous client), read unseen after ``g`` and ``h`` were fixed (24 of 40, 6 of 30
+  neutral wrongly), then fixed against.
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -55,6 +58,7 @@ SETS = {
     "g": "written at stop 40 by a helper who saw no code, read 33/40 and 8/30 unseen,"
     " fixed against since",
     "h": "the same, to a governance proposal, read 19/40 and 5/30 unseen, fixed against since",
+    "i": "the same, to a deprecation, read 24/40 and 6/30 unseen, fixed against since",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")
@@ -62,6 +66,10 @@ _REVIEWER = Person("Bob Baker", "bob@example.org")
 _PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
 # Sets written to another proposal than the TOML one, so that no cue leans on its words.
 _PROPOSALS = {
+    "i": (
+        "Proposal: deprecate the synchronous client in 4.0 and remove it in 5.0, so that we"
+        " only maintain the async client. Feedback welcome."
+    ),
     "h": (
         "I propose that we move design decisions from the dev@ list to GitHub Discussions,"
         " and that any design change merged without 72 hours of lazy consensus there be"

@@ -426,6 +426,45 @@ def test_questions_about_where_and_when_and_a_problem_the_proposal_solves_raise_
 @pytest.mark.parametrize(
     "text",
     [
+        # bench/data/replies/objecting-i.txt's misses (a third proposal and helper; README,
+        # "Set i"), each written again in other words.
+        "Dropping it means we either pin 3.x forever or rewrite our plugin.",
+        "In notebooks the loop is already running, so 'just use async' isn't an answer.",
+        "Loading the new stack added ~200 ms to every cold start in our tests.",
+        "Removal strands us on the old release with no security fixes.",
+        "We'd have to switch libraries for the course.",
+        "That is a lot of extra work landing on distributions.",
+        "Half the reverse-dependencies won't port in time.",
+        "My team still can't use it because of gevent.",
+        "Not keen.",
+        "The last project I know that did this lost two big downstream users.",
+        "Notebook users will hit a RuntimeError on the first call.",
+        "I'd like to hear the case for why this is worth it.",
+    ],
+)
+def test_costs_measured_and_users_driven_away_are_objections(text: str):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which release would the warning land in?",
+        "Who's reviewing the PR? Happy to be a second pair of eyes.",
+        "Do we have a date for the release candidate yet?",
+        "Should this also go in the changelog?",
+        "I had the same worry about Django, but async views cover our case now.",
+        "Will there be a blog post? I can help with the copy.",
+        "I'll need help from the docs team to write the guide.",
+    ],
+)
+def test_questions_about_the_paperwork_and_worries_since_settled_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "The open question is whether plugins can read both formats.",
         "It is unclear to me whether the loader handles includes.",
         "I wonder whether TOML can express the profile inheritance at all.",

@@ -152,9 +152,18 @@ OBJECTION = _cue(
     r"|\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+sign\s+(?:\w+\s+)?off\b",
     # What the change would stop someone doing: "we can't ship a build that needs it",
     # "we couldn't adopt this" (not "we can't ship 2.0 without this": a need, agreed).
-    r"\b(?:we|i)\s+(?:simply\s+|just\s+)?(?:can't|cannot|could\s+not|couldn't|won't\s+be\s+able\s+to"
-    r"|would\s+not\s+be\s+able\s+to)\s+(?:\w+\s+)?(?:ship|release|accept|adopt|depend\s+on|package"
-    r"|distribute|deploy|upgrade|migrate)\b(?!.*\bwithout\b)",
+    r"\b(?:we|i|(?:my|our)\s+(?:team|users|customers|company))\s+(?:still\s+|simply\s+|just\s+)?(?:can't"
+    r"|cannot|could\s+not|couldn't|won't\s+be\s+able\s+to|would\s+not\s+be\s+able\s+to)\s+(?:\w+\s+)?"
+    r"(?:ship|release|accept|adopt|depend\s+on|package|distribute|deploy|upgrade|migrate|use|install"
+    r"|afford|add)\b(?!.*\bwithout\b)"
+    # What it would drive people to: "We'd have to switch libraries", "we either pin 4.x
+    # forever or rewrite our API" ("we'd have to update the docs" is a plan).
+    r"|\b(?:we|i|they|users|people)(?:'d|\s+would|'ll|\s+will)\s+(?:\w+\s+)?have\s+to\s+(?:switch|move\s+away"
+    r"|rewrite|fork|abandon|leave|pin|stay\s+on)\b|\bmeans\s+(?:we|i|they|users|everyone|people|you)\s+"
+    r"(?:either|have\s+to|must|can't|cannot|lose)\b",
+    # "Not keen.", "Not convinced, sorry."
+    r"^not\s+(?:too\s+|very\s+|really\s+|that\s+|terribly\s+)?(?:keen|thrilled|a\s+fan|happy\s+with|sold)\b"
+    r"|\bnot\s+happening\b",
     # "I really don't want to see yet another build flag" (not "I don't want to block this").
     r"\b(?:i|we)\s+(?:really\s+)?(?:don't|do\s+not)\s+want\s+(?:to\s+(?:see|have|add|introduce)\s+)?"
     r"(?:yet\s+)?(?:another|more|a\s+second|two)\b",
@@ -224,7 +233,7 @@ DOUBT = _cue(
     # "I'd like to understand why we need a second format".
     r"\b(?:my|our|one|another|the)\s+(?:\w+\s+)?question\s+(?:is|remains|here\s+is)\s+(?:how|why|what"
     r"|who|if)\b|\bthe\s+question\s+of\s+(?:who|how|whether|what|why)\b|\bremains\s+to\s+be\s+seen\b"
-    r"|\bi(?:'d|\s+would)\s+(?:\w+\s+)?like\s+to\s+(?:understand|know|hear)\s+why\b",
+    r"|\bi(?:'d|\s+would)\s+(?:\w+\s+)?like\s+to\s+(?:understand|know|hear)\s+(?:\w+\s+){0,3}?why\b",
 )
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
@@ -245,6 +254,7 @@ _FAULT_WORDS = (
     # "Hard" judges; a hard link, reset, limit or fork is a thing of its own.
     r"|hard(?![-\s]+(?:link|drive|disk|reset|limit|fork|cod|wir|cop|wrap|tab|stop|requirement))"
     r"|broken|wrong|bad|worse|worst|mess|messy|ugly|unfortunate|shame|mistake|premature|rush(?:ed)?"
+    r"|blows?\s+up|blew\s+up|strands?|stranded|stuck\s+(?:on|with)|churn|barely\s+maintained"
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|anti-?patterns?|deal-?breakers?|show-?stoppers?|non-?starters?|no-go|half-baked"
     r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope"
@@ -297,6 +307,18 @@ NEGATIVE_JUDGEMENT = _cue(
     # "is going to bite anyone who stores timestamps", "configs will behave differently".
     r"|\b(?:going\s+to|will|would|could|might)\s+(?:\w+\s+)?bite\b|\b(?:will|would|could|might)\s+"
     r"(?:\w+\s+)?behave\s+(?:differently|inconsistently|unpredictably)\b",
+    # A cost measured: "importing it added ~180 ms to cold start"; an error users will hit;
+    # "a lot of extra work landing on distros"; "reverse-dependencies won't port in time";
+    # "we lost two major downstream users".
+    r"\badd(?:s|ed|ing)\s+(?:~|about\s+|around\s+|roughly\s+|over\s+)?\d[\d.,]*\s*(?:ms|s|seconds|minutes|mb|kb"
+    r"|gb|%)(?!\w)"
+    r"|\b(?:will|would|could)\s+(?:\w+\s+)?(?:hit|get|run\s+into)\s+(?:an?\s+|the\s+)?[\"“']?\w*(?:error"
+    r"|exception|failure|crash)"
+    r"|\b(?:a\s+lot\s+of|lots\s+of|significant|considerable|substantial)\s+(?:extra|additional|more)\s+"
+    r"(?:work|effort|maintenance|burden)\b"
+    r"|\bwon't\s+(?:\w+\s+)?(?:port|make\s+it|be\s+ready|land|finish)\s+in\s+time\b"
+    r"|(?<!n't\s)(?<!not\s)(?<!never\s)\blost\s+(?:\w+\s+){0,3}?(?:users|contributors|downstream|customers"
+    r"|maintainers)\b",
     # Who it leaves out or loses: "nobody will be able to reconstruct why", "half of us
     # won't even have seen the thread", "before I can say anything", "would remove me from
     # design discussion", "shuts out contributors", "people will quietly stop following".
@@ -339,7 +361,7 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\b(?:not|isn't|is\s+not|aren't|wouldn't\s+be|won't\s+be)\s+(?:\w+\s+)?(?:ideal|great|good"
     r"|enough|sufficient|adequate|worth|feasible|possible|practical|realistic|available|stable"
     r"|trusted|mature|ready|needed|necessary|clear|foolproof|bulletproof|robust|intuitive|safe"
-    r"|reliable|scalable|secure|an\s+improvement)\b",
+    r"|reliable|scalable|secure|an\s+improvement|an\s+answer|an\s+option|a\s+solution|viable)\b",
     r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
     r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive|short|long"
     r"|few|little|tight|aggressive)\b",
@@ -532,7 +554,7 @@ INFORMATION_QUESTION = _cue(
     r"|\bdid\s+you\s+(?:mean|see)\b|\bjust\s+want(?:ed)?\s+to\s+(?:know|check|understand|confirm)\b"
     # "Which category would design threads go in?"
     r"|^(?:which|what)\s+(?:\w+\s+){1,3}?(?:would|will|should|does|do)\s+(?:\w+\s+){1,3}?(?:go\s+in(?:to)?"
-    r"|live|belong)\b"
+    r"|live|belong|land)\b"
     r"|\bhave\s+you\s+(?:seen|had\s+a\s+chance)\b"
     # "Any comments?", "do you have any concerns": asking for them (not "add any comments below").
     r"|(?:^|\b(?:have|are\s+there|is\s+there|there\s+are|welcome|appreciate|appreciated|know\s+of"
@@ -622,10 +644,11 @@ ACKNOWLEDGEMENT = _cue(
 PLAN = _cue(
     r"\b(?:i|we)(?:'ll|\s+will|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?:\w+\s+)?"
     r"(?:add|update|change|fix|remove|file|write|send|start|open|create|work|look|try|do|follow|amend"
-    r"|clarify|reword|push|merge|bring)\b",
-    # An offer: "Happy to do it if nobody else wants to", "glad to help with the docs".
+    r"|clarify|reword|push|merge|bring|help(?!\s+from))\b",
+    # An offer: "Happy to do it if nobody else wants to", "glad to help with the docs",
+    # "happy to be a second pair of eyes".
     r"\b(?:happy|glad|willing|keen)\s+to\s+(?:\w+\s+)?(?:do|help|take|shepherd|drive|write|review|lead"
-    r"|own|volunteer|work)\b",
+    r"|own|volunteer|work|be)\b",
     r"\b(?:i|we)(?:'ve|\s+have)\s+(?:just\s+|now\s+)?(?:updated|added|changed|fixed|removed|pushed"
     r"|addressed|amended|rewritten|reworded|incorporated|adjusted)\b",
     r"^(?:updated|done|fixed|addressed|added|changed|removed)\b",
@@ -963,9 +986,10 @@ _HEDGES_OWN_IDEA = re.compile(
 )
 _WHETHER_CLAUSE = re.compile(r"\b(?:the\s+)?(?:question\s+(?:is|remains)\s+)?whether\b[^.;?!]*")
 _OVERCOME = re.compile(
-    r"\b(?:i|we)\s+(?:was|were)\s+(?:a\s+(?:bit|little)\s+|initially\s+|originally\s+|also\s+)?"
-    r"(?:worried|concerned|skeptical|sceptical|nervous|unsure|hesitant|wary)\b[^.;?!]*?"
-    r"\b(?:but|until|though)\b"
+    r"\b(?:(?:i|we)\s+(?:was|were)\s+(?:a\s+(?:bit|little)\s+|initially\s+|originally\s+|also\s+)?"
+    r"(?:worried|concerned|skeptical|sceptical|nervous|unsure|hesitant|wary)"
+    r"|(?:i|we)\s+(?:had|shared)\s+(?:the\s+same\s+|a\s+|some\s+|similar\s+)?(?:worry|worries|concerns?"
+    r"|doubts?|reservations?))\b[^.;?!]*?\b(?:but|until|though)\b"
 )
 _JUST_ASKING = re.compile(
     r"^(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
@@ -1034,6 +1058,11 @@ _ASKS_LOGISTICS = re.compile(
     r"|\btrack\s+(?:this|it|these|them|progress|the\s+\w+)\s+(?:on|in|with|via|through)\b"
     # Asking the list: "Does anyone know if the Rust side has a mapping?".
     r"|^(?:does|do)\s+(?:anyone|anybody|someone|somebody)\s+(?:here\s+)?know\b"
+    # Its dates and paperwork: "Do we have a date for the release candidate yet?",
+    # "Should this also go in the CHANGELOG?".
+    r"|^(?:do|did)\s+we\s+have\s+(?:a|an|any)\s+(?:date|timeline|schedule|eta|release\s+date)\b"
+    r"|^should\s+(?:this|it|that)\s+(?:also\s+)?(?:go|be\s+(?:listed|mentioned|noted|added))\s+(?:in|into|to"
+    r"|under)\b"
 )
 # "Why should I use this over X?" asks for the merits, whatever else it asks.
 _ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b")

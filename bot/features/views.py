@@ -138,7 +138,12 @@ logger = logging.getLogger(__name__)
 #    could", "needs a vote, not a thread", "NAK", "Meh", "the -1 is for"; a denial takes
 #    only the concern words it covers; where/when/which questions and a question with
 #    the asker's reason beside it ask; "a way out of it" solves (2026-12-06).
-VIEWS_VERSION = 32
+# 33: costs measured ("added ~180 ms to cold start"), errors users will hit, "a lot of
+#    extra work", "won't port in time", users lost, "strands us", "isn't an answer",
+#    "we'd have to switch", "means we either ...", "Not keen", "not happening", "my team
+#    can't use it"; "had the same worry, but ..." settles; questions on dates and the
+#    changelog ask; more offers to help (2026-12-06).
+VIEWS_VERSION = 33
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
