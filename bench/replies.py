@@ -27,7 +27,10 @@ change it measures and never fixed against afterwards (``data/replies/``):
   40, 5 of 30 neutral wrongly), then fixed against;
 - ``i``: the same, by a third such helper, to a third proposal (deprecating a library's
   synchronous client), read unseen after ``g`` and ``h`` were fixed (24 of 40, 6 of 30
-  neutral wrongly), then fixed against.
+  neutral wrongly), then fixed against;
+- ``j``: the same, by a fourth such helper, to a fourth proposal (the CLA replaced by DCO
+  sign-off), read after ``g``, ``h`` and ``i`` were fixed and never fixed against: the
+  measure of phrasing and topics nobody tuned on (28 of 40, 7 of 30 neutral wrongly).
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -59,6 +62,7 @@ SETS = {
     " fixed against since",
     "h": "the same, to a governance proposal, read 19/40 and 5/30 unseen, fixed against since",
     "i": "the same, to a deprecation, read 24/40 and 6/30 unseen, fixed against since",
+    "j": "the same, to a CLA-to-DCO switch, written after every change, never fixed against",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")
@@ -66,6 +70,11 @@ _REVIEWER = Person("Bob Baker", "bob@example.org")
 _PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
 # Sets written to another proposal than the TOML one, so that no cue leans on its words.
 _PROPOSALS = {
+    "j": (
+        "Proposal: starting next month we replace the CLA with DCO sign-off (Signed-off-by"
+        " lines) for all contributions, and CI will reject unsigned commits. Comments"
+        " welcome until Friday."
+    ),
     "i": (
         "Proposal: deprecate the synchronous client in 4.0 and remove it in 5.0, so that we"
         " only maintain the async client. Feedback welcome."
