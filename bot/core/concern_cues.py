@@ -94,8 +94,7 @@ WORRY = _cue(
     r"\b(?:it|this|that|what)\s+(?:really\s+|slightly\s+)?(?:worries|concerns|bothers|scares)\s+me\b"
     # "The part about auto-converting worries me", "the timeline bothers me a little" (not
     # "nothing about it worries me", "that doesn't bother me").
-    r"|^(?!(?:nothing|none|no\s+\w+)\b)[^.;]*?(?<!n't\s)(?<!not\s)(?<!never\s)\b(?:worries|bothers"
-    r"|scares|troubles)\s+me\b"
+    r"|(?<!n't\s)(?<!not\s)(?<!never\s)\b(?:worries|bothers|scares|troubles)\s+me\b"
     # "Two things bother me here", "a few points worry me".
     r"|\b(?:things?|points?|aspects?|parts?|details?)\s+(?:here\s+)?(?:really\s+|still\s+)?(?:bother|worry"
     r"|concern|trouble)s?\s+me\b"
@@ -392,8 +391,8 @@ NEGATIVE_JUDGEMENT = _cue(
     # regressed by 30%" (not "no conflicts with", "resolve the conflict").
     # A conflict named as a thing ("resolved the conflicts with main", "merge conflicts
     # with", "to avoid clashes with") is no harm of the proposal's.
-    r"(?<!\bno\s)(?<!\bany\s)(?<!\bthe\s)(?<!avoid\s)(?<!prevent\s)(?<!merge\s)\b(?:invalidat(?:es|ing)"
-    r"|collid(?:es?|ing)\s+with|conflicts?\s+with|clash(?:es)?\s+with"
+    r"\b(?:invalidat(?:es|ing)|(?=c)(?<!\bno\s)(?<!\bany\s)(?<!\bthe\s)(?<!avoid\s)(?<!prevent\s)(?<!merge\s)"
+    r"(?:collid(?:es?|ing)\s+with|conflicts?\s+with|clash(?:es)?\s+with)"
     r"|regressed|(?:is|are|was|were|got)\s+(?:\w+\s+)?(?:slower|bigger|larger)\s+(?:than|by)\b)",
     # What the proposal leaves out: "The RFC doesn't address how deployments migrate", "is
     # silent on backwards compatibility", "nothing in the proposal about", "have not been
@@ -700,7 +699,7 @@ DENIAL = _cue(
     r"|other\s+)?(?:concerns?|objections?|worries|issues|problems?)\b",
     r"\bnot\s+(?:concerned|worried)\b|\b(?:don't|do\s+not|no\s+need\s+to)\s+worry\b|\bno\s+worries\b"
     # "Nothing about this worries me", "none of it bothers me".
-    r"|^(?:nothing|none)\b[^.;]*\b(?:worries|bothers|scares|troubles|concerns)\s+me\b",
+    r"|^(?:nothing|none|no\s+\w+)\b[^.;]*\b(?:worries|bothers|scares|troubles|concerns)\s+me\b",
     r"\b(?:your|his|her|their)\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?|objections?|-1|veto)\b",
     r"\bif\s+(?:you|anyone|someone|somebody|people)\s+(?:\w+\s+)?(?:has|have|are|is|see)\s+"
     r"(?:\w+\s+)?(?:concerns?|objections?|worried|concerned|issues?|problems?)\b",
