@@ -388,9 +388,8 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|impossible|unusable|obsolete|pointless|meaningless)\b",
     # Harm it does to what exists: "hashing a new format invalidates every cache entry", "the
     # key names collide with the overrides", "it conflicts with RFC 112", "performance
-    # regressed by 30%" (not "no conflicts with", "resolve the conflict").
-    # A conflict named as a thing ("resolved the conflicts with main", "merge conflicts
-    # with", "to avoid clashes with") is no harm of the proposal's.
+    # regressed by 30%". A conflict named as a thing ("resolved the conflicts with main",
+    # "merge conflicts with", "to avoid clashes with", "no conflicts with") is none.
     r"\b(?:invalidat(?:es|ing)|(?=c)(?<!\bno\s)(?<!\bany\s)(?<!\bthe\s)(?<!avoid\s)(?<!prevent\s)(?<!merge\s)"
     r"(?:collid(?:es?|ing)\s+with|conflicts?\s+with|clash(?:es)?\s+with)"
     r"|regressed|(?:is|are|was|were|got)\s+(?:\w+\s+)?(?:slower|bigger|larger)\s+(?:than|by)\b)",

@@ -472,7 +472,8 @@ def findings_of(
     points: dict[tuple[int, int | None], list[UnitReading]] = {}
     for sentence in reading.sentences:
         points.setdefault(sentence.unit.point, []).append(sentence)
-    # Points the writer sets aside: nits, and the drawbacks of their own way out.
+    # Points the writer sets aside: nits, the drawbacks of their own way out, questions
+    # they give their reason for; and, reviewing someone's idea, the proposer's ways out.
     aside = _nits(reading.sentences) | _own_alternatives(points) | _only_asking(points)
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
@@ -582,7 +583,7 @@ def _only_asking(
             or (not r.unit.is_question and r.features.get("information_question", 0.0))
             for r in members
         )
-        and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_AN_OFFER)
+        and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_A_REASON)
     )
 
 
@@ -665,9 +666,9 @@ _NAMES_A_FAULT = frozenset({"worry", "objection", "caution", "refusal"})
 
 # A further point must find fault; proposing otherwise in passing is not a point of its own.
 _FAULT_FORMS = frozenset(OBJECTION_FORMS) - {"counter_proposal"}
-# What a question with an offer beside it may still carry to be a concern: "Who's going
-# to shepherd this RFC? Happy to do it" asks who, and offers the answer.
-_FAULTS_BESIDE_AN_OFFER = _FAULT_FORMS - {"challenge_question"}
+# What a question with the asker's reason beside it must carry to be a concern anyway:
+# "Who's going to shepherd this RFC? Happy to do it" asks who, and offers the answer.
+_FAULTS_BESIDE_A_REASON = _FAULT_FORMS - {"challenge_question"}
 
 
 def _objects(members: list[UnitReading]) -> bool:
@@ -848,13 +849,13 @@ class ThreadReader:
             or self._reviews_a_suggestion(parent)
         )
 
-    def _reviews_a_suggestion(self, post: Post) -> bool:
-        """Whether ``post`` answers someone else's suggestion: then its objections and
+    def _reviews_a_suggestion(self, review: Post) -> bool:
+        """Whether ``review`` answers someone else's suggestion: then its objections and
         questions are aimed at that suggestion, and the proposer writing under them
         ("do you have demos of such packagings?" to a wish; "This feels like plugin
         level functionality") joins the review; there is no proposal of theirs to defend.
         """
-        suggestion = self.by_id.get(_parent_id(post) or "")
+        suggestion = self.by_id.get(_parent_id(review) or "")
         return (
             suggestion is not None
             and not self.is_proposer(suggestion.author)
