@@ -30,7 +30,13 @@ change it measures and never fixed against afterwards (``data/replies/``):
   neutral wrongly), then fixed against;
 - ``j``: the same, by a fourth such helper, to a fourth proposal (the CLA replaced by DCO
   sign-off), read after ``g``, ``h`` and ``i`` were fixed and never fixed against: the
-  measure of phrasing and topics nobody tuned on (28 of 40, 7 of 30 neutral wrongly).
+  measure of phrasing and topics nobody tuned on (28 of 40, 7 of 30 neutral wrongly);
+- ``k``: the same, by a fifth such helper, to a fifth proposal (the build moved from
+  Maven to Gradle), read unseen after ``j`` (27 of 40, 10 of 30 neutral wrongly), then
+  fixed against;
+- ``l``: the same, by a sixth such helper, to a sixth proposal (monthly releases with a
+  yearly LTS, on a forum), read after ``k`` was fixed and never fixed against (26 of 40,
+  7 of 30 neutral wrongly).
 
 ``objecting-*`` replies object to the proposal and should each raise a concern;
 ``neutral-*`` replies object to nothing (thanks, answers, plans, good effects on people)
@@ -63,6 +69,8 @@ SETS = {
     "h": "the same, to a governance proposal, read 19/40 and 5/30 unseen, fixed against since",
     "i": "the same, to a deprecation, read 24/40 and 6/30 unseen, fixed against since",
     "j": "the same, to a CLA-to-DCO switch, written after every change, never fixed against",
+    "k": "the same, to a build-tool switch, read 27/40 and 10/30 unseen, fixed against since",
+    "l": "the same, to monthly releases, written after every change, never fixed against",
 }
 _START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _PROPOSER = Person("Alice Archer", "alice@example.org")
@@ -70,6 +78,15 @@ _REVIEWER = Person("Bob Baker", "bob@example.org")
 _PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
 # Sets written to another proposal than the TOML one, so that no cue leans on its words.
 _PROPOSALS = {
+    "k": (
+        "[PROPOSAL] Switch our build from Maven to Gradle for the 5.0 line. I have a working"
+        " branch. Objections by the end of next week, otherwise I'll start a vote."
+    ),
+    "l": (
+        "Proposal: move from quarterly feature releases to monthly ones, with an LTS release"
+        " every 12 months that gets security fixes for two years. Discussion open for two"
+        " weeks."
+    ),
     "j": (
         "Proposal: starting next month we replace the CLA with DCO sign-off (Signed-off-by"
         " lines) for all contributions, and CI will reject unsigned commits. Comments"

@@ -12,7 +12,7 @@ import pytest
 from bench.replies import SETS, raises_concern, score_set
 
 # set: (objecting replies found at least, neutral replies wrongly found at most)
-SIZES = {"g": (40, 30), "h": (40, 30), "i": (40, 30), "j": (40, 30)}
+SIZES = {"g": (40, 30), "h": (40, 30), "i": (40, 30), "j": (40, 30), "k": (40, 30), "l": (40, 30)}
 FLOORS = {
     "a": (25, 2),
     "b": (27, 2),
@@ -24,6 +24,8 @@ FLOORS = {
     "h": (37, 2),
     "i": (35, 2),
     "j": (27, 8),
+    "k": (38, 2),
+    "l": (25, 8),
 }
 
 

@@ -465,6 +465,48 @@ def test_questions_about_the_paperwork_and_worries_since_settled_raise_nothing(t
 @pytest.mark.parametrize(
     "text",
     [
+        # bench/data/replies/objecting-k.txt's misses (a build-tool switch; README, "Set
+        # k"), each written again in other words.
+        "In practice this means we stop shipping updates for the old line.",
+        "Two weeks is a bit short for a change this size.",
+        "We moved to the new tool in 2020 and went back to the old one a year later.",
+        "Please don't start the vote just because nobody replied.",
+        "The build fails on Windows with a path error.",
+        "Calling the branch 'working' is a bit of a stretch.",
+        "The CI side is missing from the proposal.",
+        "Rewriting the checklist is weeks of work that nobody has scoped.",
+        "Without a remote cache the speed-up is marginal.",
+        "I'd rather you didn't call a vote yet.",
+        "Half the modules lack their test sources, so no, not yet.",
+        "We would be going backwards on supply-chain checks.",
+        "+1 in principle.\n\nBut not via a deadline in the middle of the holidays.",
+    ],
+)
+def test_plain_costs_and_not_yet_are_objections(text: str):
+    assert findings(text) == [text.split("\n\n")[-1]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where's the branch? Can you post a link?",
+        "Which JDK version does the build require?",
+        "What's the minimum JDK needed to run the build?",
+        "Is there a problem with me running the branch on our CI?",
+        "For those asking: a -1 on a procedural vote isn't a veto.",
+        "I think the branch URL got cut off in your mail?",
+        "My concern from last week is resolved after the call.",
+        "Will the vote be on dev@ or private@?",
+        "But not when using the mirror, as it turns out.",
+    ],
+)
+def test_questions_of_leave_and_where_and_answers_to_others_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "The open question is whether plugins can read both formats.",
         "It is unclear to me whether the loader handles includes.",
         "I wonder whether TOML can express the profile inheritance at all.",

@@ -140,7 +140,8 @@ OBJECTION = _cue(
     # Asking the proposal not to do something: "Please don't make TOML the only option".
     # Not the courtesies: "please don't hesitate to ask", "don't forget the docs".
     r"|\bplease\s+(?:don't|do\s+not)\s+(?:make|change|rename|remove|drop|deprecate|force|require"
-    r"|add|introduce|turn|switch|enable|disable|tie|couple|bundle|rewrite|replace|hard-?code)\b",
+    r"|add|introduce|turn|switch|enable|disable|tie|couple|bundle|rewrite|replace|hard-?code|start"
+    r"|call|rush)\b",
     # "Strong objection from me", "I can't vote for this while ...", "the bot should never push".
     r"\b(?:strong|serious|major|formal)\s+objection\b|\bobjection\s+from\s+me\b"
     # A point headed as one: "Objection: the RFC changes a public API", "Concern 2: ...".
@@ -159,8 +160,11 @@ OBJECTION = _cue(
     # forever or rewrite our API" ("we'd have to update the docs" is a plan).
     r"|\b(?:we|i|they|users|people)(?:'d|\s+would|'ll|\s+will)\s+(?:\w+\s+)?have\s+to\s+(?:switch|move\s+away"
     r"|rewrite|fork|abandon|leave|pin|stay\s+on)\b|\bmeans\s+(?:we|i|they|users|everyone|people|you)\s+"
-    r"(?:either|have\s+to|must|can't|cannot|lose)\b",
-    # "Not keen.", "Not convinced, sorry."
+    r"(?:either|have\s+to|must|can't|cannot|lose|stop|drop|can\s+no\s+longer)\b",
+    # "Not keen.", "Not convinced, sorry."; "so no, not yet"; "+1 in principle. But not via
+    # a deadline-driven lazy consensus."; "I'd rather you didn't call a vote yet".
+    r"\bno,?\s+not\s+yet\b|^but\s+not\s+(?:via|through|by|now|yet|like\s+this|this\s+way|in\s+this\s+form)\b|\bi(?:'d|\s+would)\s+rather\s+(?:you|we|they)\s+(?:didn't|did\s+not"
+    r"|don't|not|waited|held)\b",
     r"^not\s+(?:too\s+|very\s+|really\s+|that\s+|terribly\s+)?(?:keen|thrilled|a\s+fan|happy\s+with|sold)\b"
     r"|\bnot\s+happening\b",
     # "I really don't want to see yet another build flag" (not "I don't want to block this").
@@ -353,7 +357,8 @@ NEGATIVE_JUDGEMENT = _cue(
     # eighteen months answering tickets", "we tried it in 2019 and reverted it".
     r"\b(?:we|i)\s+(?:did|tried|attempted|had)\s+(?:exactly\s+|much\s+)?(?:this|that|the\s+same|something"
     r"\s+(?:like|similar))\b[^.;]*?\b(?:and|but|then|only\s+to)\s+(?:\w+\s+){0,2}?(?:reverted|regretted"
-    r"|rolled\s+(?:it\s+)?back|gave\s+up|abandoned|spent|backed\s+(?:it\s+)?out|had\s+to|ended\s+up)\b",
+    r"|rolled\s+(?:it\s+)?back|gave\s+up|abandoned|spent|backed\s+(?:it\s+)?out|had\s+to|ended\s+up)\b"
+    r"|\b(?:went|moved|switched|migrated)\s+back\s+to\b",
     # A doubt that it can be done at all: "There's no way a migration lands in that window"
     # ("there's no way to configure it" says what cannot be done today).
     r"\bthere(?:'s|\s+is)\s+no\s+way\s+(?!to\b|around\b|back\b)(?:that\s+)?\w+",
@@ -363,7 +368,17 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|reliable|scalable|secure|an\s+improvement|an\s+answer|an\s+option|a\s+solution|viable)\b",
     r"\b(?:too|very|highly|quite|rather)\s+(?:\w+\s+)?(?:much|many|slow|big|large|complex|risky"
     r"|early|late|soon|strict|loose|vague|broad|narrow|specific|problematic|costly|expensive|short|long"
-    r"|few|little|tight|aggressive)\b",
+    r"|few|little|tight|aggressive)\b"
+    # "is a bit short for a change this size", "a little ambitious".
+    r"|\ba\s+(?:bit|little|tad)\s+(?:short|early|soon|tight|much|rushed|aggressive|ambitious|optimistic)\b"
+    # "'working' is a bit of a stretch", "we'd be going backwards on supply-chain checks",
+    # "the speed-up on CI is marginal", "gradlew build fails on Windows".
+    r"|\b(?:a\s+(?:bit\s+of\s+a\s+)?stretch|going\s+backwards?|a\s+step\s+backwards?)\b"
+    r"|\b(?:is|are|be)\s+(?:\w+\s+)?marginal\b|\bfails?\s+(?:on|with|under)\b"
+    # Work nobody has taken on: "nobody has volunteered to rewrite them", "weeks of work
+    # that nobody has scoped"; "The CI side is missing from the proposal".
+    r"|\b(?:nobody|no\s+one)\s+has\s+(?:\w+\s+)?(?:volunteered|scoped|signed\s+up|offered|agreed|tested"
+    r"|checked)\b|\bmissing\s+from\s+(?:the|this|your)\s+(?:proposal|rfc|plan|draft|branch|write-?up)\b",
     # Excess of any kind: "too optimistic", "far too big a change" ("me too", "..., too.",
     # "too, since" and "Windows too and Linux" are "also").
     r"\btoo\s+(?!(?:and|or|but|as|in|on|for|with|to|so|which|that|the|a|an|if|when|since|because|is"
@@ -548,7 +563,7 @@ INFORMATION_QUESTION = _cue(
     r"|reason|benefit|use\s*case|demand|evidence|consensus|precedent)\b)",
     r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:updates?|news|progress)\b"
     r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
-    r"|\bwhere\s+(?:can|do|is|will|would|does|should)\b|\bwhen\s+(?:will|is|do|does|would)\b"
+    r"|\bwhere(?:'s|\s+(?:can|do|is|will|would|does|should))\b|\bwhen\s+(?:will|is|do|does|would)\b"
     r"|\bdid\s+you\s+(?:mean|see)\b|\bjust\s+want(?:ed)?\s+to\s+(?:know|check|understand|confirm)\b"
     # "Which category would design threads go in?"
     r"|^(?:which|what)\s+(?:\w+\s+){1,3}?(?:would|will|should|does|do)\s+(?:\w+\s+){1,3}?(?:go\s+in(?:to)?"
@@ -570,6 +585,10 @@ INFORMATION_QUESTION = _cue(
     r"|are\s+we\s+(?:targeting|using|aiming\s+(?:at|for)|planning\s+(?:on|for)))\b"
     r"|^(?:(?:so|and|also)\s+)?what(?:'s|\s+is|\s+are)\s+the\s+(?:exact\s+)?(?:names?|versions?|urls?"
     r"|links?|numbers?)\s+of\b"
+    # "Which Gradle version does the branch target?", "What's the minimum JDK needed?"
+    r"|^(?:which|what)\s+(?:\w+\s+){1,3}?(?:does|do|did|will|would)\s+(?:\w+\s+){1,3}?(?:target|require"
+    r"|support|run\s+on|build\s+with)\b|^what(?:'s|\s+is)\s+the\s+(?:minimum|maximum|required|target"
+    r"|expected|recommended)\b"
     # Asking which environment a failure comes from: "What JVM is this?", "Which OS are
     # you on?", "i see ubuntu. but which one?".
     r"|^(?:(?:so|and|but|also)\s+)?(?:which|what)\s+(?:jvm|jdk|java\s+version|os|version|platform|distro"
@@ -664,13 +683,18 @@ _POSTING_WENT_WRONG = (
     r"\b(?:sent|send|sending|posted|post|posting)\s+(?:\w+\s+)?(?:a|the)\s+wrong\s+(?:message|mail"
     r"|e-?mail|copy)\b|\b(?:to|on|in)\s+the\s+wrong\s+(?:thread|list)\b"
     r"|\bsent\s+(?:it\s+|this\s+)?twice\b|\bdouble[- ]?post"
+    # "I think the branch URL got cut off in your mail?"
+    r"|\b(?:link|url|attachment|image|patch)\s+(?:got|is|was|seems|looks)\s+(?:\w+\s+)?(?:cut\s+off"
+    r"|truncated|mangled)\b"
 )
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\b(?:start|call"
     r"|open|begin|kick\s+off)\s+(?:a|the)\s+(?:formal\s+|official\s+|final\s+)?(?:vote|\[vote\])\b|\bduplicate\b"
-    r"|\bresent\b|\bre-?send\b",
+    r"|\bresent\b|\bre-?send\b"
+    # Where and how the vote runs: "Will the vote be on dev@ or private@?"
+    r"|\bthe\s+vote\s+(?:be|run|happen|take\s+place)\s+(?:on|in|at|via)\b",
     _POSTING_WENT_WRONG,
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
     # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
@@ -713,7 +737,7 @@ DENIAL = _cue(
     # Settling one's own concern is not raising one.
     r"\b(?:addresses|answers|resolves|settles)\s+my\s+(?:\w+\s+)?(?:concerns?|objections?|worry"
     r"|worries|question|point)\b|\bi\s+withdraw\b|\bwithdraw(?:ing)?\s+my\b"
-    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:is|are|has|have|was|were)\s+"
+    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:\w+\s+){0,3}?(?:is|are|has|have|was|were)\s+"
     r"(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b|\bno\s+longer\s+(?:concerned|worried)\b",
 )
 # A fault named only to be weighed and accepted: "That's a shame, but it's good enough
@@ -901,6 +925,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # Whose point it is decides, not the words it is put in: seconding an objection
         # voices it again (see SECONDING), seconding the proposer raises nothing.
         found = (found - set(OBJECTION_FORMS)) | {"seconding"}
+    if _ASKS_PERMISSION.search(probe) or _ANSWERS_OTHERS.search(probe):
+        # "Any problem with me opening a JIRA epic?" asks leave, and "For those asking: a -1
+        # on a procedural vote isn't a veto" answers someone: neither finds fault.
+        found = (found - set(OBJECTION_FORMS)) | {"information_question"}
     if _ASKS_THEIR_PROBLEM.search(probe):
         # "Is your problem that you don't want those on Nexus?": the problem is theirs,
         # and the question asks what it is.
@@ -1019,6 +1047,11 @@ _ASKS_THEIR_PROBLEM = re.compile(
     r"^(?:so\s+)?(?:is|was|are)\s+(?:your|their|his|her)\s+(?:\w+\s+)?(?:problem|issue|concern"
     r"|worry)s?\b"
 )
+_ASKS_PERMISSION = re.compile(r"\b(?:problem|issue|objection)s?\s+with\s+(?:me|us)\s+\w+ing\b")
+_ANSWERS_OTHERS = re.compile(
+    r"^(?:for\s+(?:those|anyone|everyone|people)\s+(?:asking|wondering|curious)|to\s+answer\s+(?:\w+'s\s+"
+    r"|your\s+|the\s+)?question|in\s+answer\s+to)\b"
+)
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
     r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b|\b(?:is\s+there\s+)?anything\s+(?:else\s+)?i\s+can\s+do\s+to\s+help\b"
@@ -1065,7 +1098,7 @@ _ASKS_LOGISTICS = re.compile(
 # "Why should I use this over X?" asks for the merits, whatever else it asks.
 _ASKS_WHY = re.compile(r"\bwhy\b|\bhow\s+come\b")
 _ASKS_FOR_POINTERS = re.compile(
-    r"^(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"
+    r"(?:^|[,;]\s*)(?:can|could|would)\s+(?:you|someone|somebody|anyone)\s+(?:please\s+)?(?:summari[sz]e"
     r"|point\s+(?:me|us)|share|send|post|tell\s+(?:me|us)"
     # "Could you add a link to the branch in the RFC?": a pointer for readers.
     r"|(?:add|include|attach)\s+(?:a\s+|the\s+)?(?:links?|pointers?|references?|urls?)\b"

@@ -143,7 +143,14 @@ logger = logging.getLogger(__name__)
 #    "we'd have to switch", "means we either ...", "Not keen", "not happening", "my team
 #    can't use it"; "had the same worry, but ..." settles; questions on dates and the
 #    changelog ask; more offers to help (2026-12-06).
-VIEWS_VERSION = 33
+# 34: "means we stop", "a bit short", "went back to", "please don't start the vote",
+#    "fails on", "a stretch", "missing from the proposal", "nobody has scoped", "is
+#    marginal", "I'd rather you didn't", "no, not yet", "going backwards", "But not via
+#    ..."; asking leave ("any problem with me running ...?"), answering others ("For
+#    those asking: ..."), "where's", "which version does it require", a link cut off,
+#    "my concern from last week is resolved" and the vote's venue raise nothing
+#    (2026-12-06).
+VIEWS_VERSION = 34
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
