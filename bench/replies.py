@@ -78,6 +78,20 @@ _REVIEWER = Person("Bob Baker", "bob@example.org")
 _PROPOSAL = "Hi all,\n\nI propose that we replace the XML config with TOML in 2.0.\n\nThoughts?"
 # Sets written to another proposal than the TOML one, so that no cue leans on its words.
 _PROPOSALS = {
+    "h": (
+        "I propose that we move design decisions from the dev@ list to GitHub Discussions,"
+        " and that any design change merged without 72 hours of lazy consensus there be"
+        " reverted. Please comment."
+    ),
+    "i": (
+        "Proposal: deprecate the synchronous client in 4.0 and remove it in 5.0, so that we"
+        " only maintain the async client. Feedback welcome."
+    ),
+    "j": (
+        "Proposal: starting next month we replace the CLA with DCO sign-off (Signed-off-by"
+        " lines) for all contributions, and CI will reject unsigned commits. Comments"
+        " welcome until Friday."
+    ),
     "k": (
         "[PROPOSAL] Switch our build from Maven to Gradle for the 5.0 line. I have a working"
         " branch. Objections by the end of next week, otherwise I'll start a vote."
@@ -86,20 +100,6 @@ _PROPOSALS = {
         "Proposal: move from quarterly feature releases to monthly ones, with an LTS release"
         " every 12 months that gets security fixes for two years. Discussion open for two"
         " weeks."
-    ),
-    "j": (
-        "Proposal: starting next month we replace the CLA with DCO sign-off (Signed-off-by"
-        " lines) for all contributions, and CI will reject unsigned commits. Comments"
-        " welcome until Friday."
-    ),
-    "i": (
-        "Proposal: deprecate the synchronous client in 4.0 and remove it in 5.0, so that we"
-        " only maintain the async client. Feedback welcome."
-    ),
-    "h": (
-        "I propose that we move design decisions from the dev@ list to GitHub Discussions,"
-        " and that any design change merged without 72 hours of lazy consensus there be"
-        " reverted. Please comment."
     ),
 }
 
