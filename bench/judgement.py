@@ -49,6 +49,12 @@ LABELLED = ROOT.parent / "shared" / "corpus" / "labelled"
 CORPUS_MBOX = ROOT.parent / "shared" / "corpus" / "mbox"
 OWN_LABELS = ROOT / "tests" / "data" / "concerns_labels.json"
 OWN_SLICE = "own"
+# Whole threads written and labelled by helpers who never saw the code, each in a mail
+# format of its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review,
+# PGP, HTML-only, GitHub mirrors): scored apart and never fitted on.
+WRITTEN = ROOT / "bench" / "data" / "threads"
+# Vote threads written the same way, one per community and style of ballot.
+WRITTEN_VOTES = ROOT / "bench" / "data" / "votes"
 # A moment after every labelled thread: the ledgers are read as they stand now.
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -111,8 +117,20 @@ def discover(names: Sequence[str] = ()) -> list[Slice]:
     return found
 
 
-def shared_slice(labels_path: Path) -> Slice:
-    name = labels_path.parent.name
+def discover_written(names: Sequence[str] = ()) -> list[Slice]:
+    """The written threads' slices (``written-a``, ``votes-written``, ...), in the shared
+    labels' shape."""
+    found = []
+    for folder, prefix in ((WRITTEN, "written-"), (WRITTEN_VOTES, "votes-")):
+        for labels in sorted(folder.glob("*/labels.json")):
+            name = prefix + labels.parent.name
+            if not names or name in names:
+                found.append(shared_slice(labels, name))
+    return found
+
+
+def shared_slice(labels_path: Path, name: str = "") -> Slice:
+    name = name or labels_path.parent.name
     data = json.loads(labels_path.read_text())
     mbox_dir = labels_path.parent / "mbox"
     mboxes = tuple(sorted(mbox_dir.glob("*.mbox")))
@@ -802,7 +820,8 @@ def evaluate(stores: list[SliceStore], model: Any = None, config: Any = None) ->
 def table(evaluation: Evaluation) -> list[list[str]]:
     rows: list[list[str]] = []
     for name, scores in evaluation.scores.items():
-        rows.append([f"slice {name}", *totals(scores).cells()])
+        if scores:  # a slice of votes only has no concern row
+            rows.append([f"slice {name}", *totals(scores).cells()])
     rows.append(["all slices", *totals(evaluation.all_scores()).cells()])
     for community, scores in evaluation.by_community().items():
         rows.append([f"  {community}", *totals(scores).cells()])
@@ -921,6 +940,23 @@ def rows(quick: bool) -> list[tuple[str, str, str]]:
                         f"within 0.1 of in sample: {'met' if gap <= 0.1 else 'MISSED'}",
                     )
                 )
+            written = discover_written()
+            if written:
+                blind = evaluate_written(written, Path(scratch))
+                total = totals(blind.all_scores())
+                out.append(
+                    (
+                        "concerns, threads written blind (never fitted on): recall / precision",
+                        f"{total.recall:.2f} / {total.precision:.2f}",
+                        "informative",
+                    )
+                )
+                votes = [v for scores in blind.votes.values() for v in scores]
+                if votes:
+                    right = sum(v.right for v in votes)
+                    out.append(
+                        ("votes, written blind", f"{right}/{len(votes)} right", "informative")
+                    )
         finally:
             for opened in stores:
                 opened.close()
@@ -956,14 +992,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     slices = discover(args.slice)
-    if not slices:
-        print(f"no labelled slices found under {LABELLED}", file=sys.stderr)
+    written = discover_written(args.slice)
+    if not slices and not written:
+        print(f"no labelled slices found under {LABELLED} or {WRITTEN}", file=sys.stderr)
         return 2
     if args.extractor:
         return _score_extractor(slices, args.extractor_cache, args.misses)
     with tempfile.TemporaryDirectory(prefix="quorum-eval-") as scratch:
         stores = [SliceStore(s, Path(scratch)) for s in slices]
         try:
+            if not stores:
+                return _print_written(written, Path(scratch), None, args.misses)
             readings = {o.slice.name: collect(o) for o in stores}
             model = None
             if args.fit:
@@ -989,10 +1028,42 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print()
                 for line in misses(evaluation):
                     print(line)
+            _print_written(written, Path(scratch), model, args.misses)
         finally:
             for opened in stores:
                 opened.close()
     return 0
+
+
+def _print_written(written: list[Slice], scratch: Path, model: Any, show_misses: bool) -> int:
+    """The written threads, read with the model that ships (or was just fitted)."""
+    if not written:
+        return 0
+    evaluation = evaluate_written(written, scratch, model)
+    print(
+        f"\nThreads written by people who saw no code ({WRITTEN.relative_to(ROOT)};"
+        " never fitted on):\n"
+    )
+    if any(evaluation.scores.values()):
+        print(markdown(HEADER, table(evaluation)))
+    votes = vote_rows(evaluation)
+    if votes:
+        print("\nVotes written the same way:\n")
+        print(markdown(("vote", "verdict"), votes))
+    if show_misses:
+        print()
+        for line in misses(evaluation):
+            print(line)
+    return 0
+
+
+def evaluate_written(written: list[Slice], scratch: Path, model: Any = None) -> Evaluation:
+    stores = [SliceStore(s, scratch) for s in written]
+    try:
+        return evaluate(stores, model)
+    finally:
+        for opened in stores:
+            opened.close()
 
 
 def _score_extractor(slices: list[Slice], cache: Path | None, show_misses: bool) -> int:
