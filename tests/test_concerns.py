@@ -331,6 +331,11 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Please do not top-post on this list.",
         "To clarify, the converter runs offline.",
         "There are no conflicts with the other open RFCs.",
+        # Threads written blind (bench/data/threads/a and b), in other words.
+        "Quick question: will it report progress (database, relation, blocks done)?",
+        "Also a simple question: which TOML library version do you plan to use?",
+        "If the converter stays optional, my worry about old configs is mostly gone.",
+        "Could we put this on the agenda for the April maintainers' call?",
     ],
 )
 def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
@@ -354,6 +359,32 @@ def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: s
 )
 def test_experience_and_plain_consequences_are_objections(text: str):
     assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quick question: isn't this going to break every Windows build?",
+        "I'll be honest, I'm not sure how this plays with our plugin loader.",
+    ],
+)
+def test_a_pointed_question_called_quick_and_a_doubt_how_it_fares_are_concerns(text: str):
+    assert findings(text) == [text]
+
+
+def test_points_under_bold_headings_a_count_introduces_are_a_concern_each():
+    # A forum writer's list: "**Backports.**" and "**Plugin ABI.**" head its items.
+    text = (
+        "Mostly in favour, but there are two things I'd want answered first.\n\n"
+        "**Backports.** Who is actually going to do them for 24 months? Two people"
+        " backport fixes today, and both are tired.\n\n"
+        "**Plugin ABI.** If the ABI can change every four months, every plugin vendor"
+        " tests against three versions a year."
+    )
+    found = findings(text)
+    assert len(found) == 2
+    assert "Who is actually going to do them for 24 months?" in found[0]
+    assert "every plugin vendor tests against three versions a year" in found[1]
 
 
 @pytest.mark.parametrize(
@@ -1817,6 +1848,8 @@ def test_reporting_a_task_done_does_not_accept_an_answer():
     [
         "I updated the RFC to say that the loader reads both formats.",
         "I've just pushed a number of commits addressing the first round of reviews.",
+        # The "I" left out, as a reply answering several people does.
+        "Good catch, it didn't. Updated the RFC.",
     ],
 )
 def test_with_the_root_missing_whoever_speaks_of_the_rfc_as_theirs_is_its_proposer(claim: str):

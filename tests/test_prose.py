@@ -92,6 +92,27 @@ def test_paragraphs_counted_first_second_third_are_the_items_of_the_count():
     assert not last.introduced
 
 
+def test_paragraphs_headed_in_bold_under_a_count_are_its_items():
+    text = (
+        "There are two things I'd want answered.\n\n"
+        "**Backports.** Who does them?\n\n"
+        "**Plugin ABI:** Vendors test three versions a year.\n\n"
+        "Otherwise it looks fine."
+    )
+    intro, *items, last = units_of(text)
+    assert intro.introduces_list
+    assert [(u.text, u.item, u.introduced) for u in items] == [
+        ("**Backports.**", 0, True),
+        ("Who does them?", 0, True),
+        ("**Plugin ABI:** Vendors test three versions a year.", 0, True),
+    ]
+    assert items[0].paragraph != items[2].paragraph
+    assert not last.introduced
+    # Without the count above them, bold headings are only paragraphs.
+    alone = units_of("**Backports.** Who does them?\n\n**Docs.** Who writes them?")
+    assert all(u.item is None and not u.introduced for u in alone)
+
+
 def test_a_first_paragraph_without_a_count_above_it_is_no_list():
     units = units_of("First, thanks for the write-up.\n\nSecond, I like the API.")
     assert all(u.item is None and not u.introduced for u in units)

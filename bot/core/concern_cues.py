@@ -217,6 +217,11 @@ DOUBT = _cue(
     r"(?!\s+(?:(?:if|whether)\s+)?i(?:'ll|\s+can|\s+could|\s+will|\s+would)\s+(?:\w+\s+)?(?:make|attend|join"
     r"|be\s+(?:there|around|available|able)|have\s+(?:the\s+)?time)\b)",
     r"\bnot\s+(?:so\s+|really\s+|entirely\s+|quite\s+|yet\s+)?(?:convinced|clear|obvious)\b",
+    # "I'm not sure how this plays with console work": how the proposal would fare, not
+    # how to do something.
+    r"\bnot\s+(?:\w+\s+)?sure\s+how\s+(?:well\s+)?(?:this|it|that|the\s+(?:proposal|change|plan|rfc))\s+"
+    r"(?:would\s+|will\s+|is\s+going\s+to\s+)?(?:plays?|fits?|works?|interacts?|scales?|squares?"
+    r"|combines?|goes|holds?\s+up)\s+(?:with|in|on|for|under|alongside)\b",
     r"\b(?:think|ask\s+ourselves|question|consider)\s+(?:about\s+)?whether\b",
     r"\b(?:weird|strange|odd|surprising|curious)\s+(?:to\s+me|that)\b|\b(?:seems?|feels?|looks?)\s+"
     r"(?:a\s+(?:bit|little)\s+|rather\s+|pretty\s+|very\s+|quite\s+)?(?:odd|weird|strange)\s+to\b",
@@ -694,7 +699,10 @@ META = _cue(
     r"|open|begin|kick\s+off)\s+(?:a|the)\s+(?:formal\s+|official\s+|final\s+)?(?:vote|\[vote\])\b|\bduplicate\b"
     r"|\bresent\b|\bre-?send\b"
     # Where and how the vote runs: "Will the vote be on dev@ or private@?"
-    r"|\bthe\s+vote\s+(?:be|run|happen|take\s+place)\s+(?:on|in|at|via)\b",
+    r"|\bthe\s+vote\s+(?:be|run|happen|take\s+place)\s+(?:on|in|at|via)\b"
+    # Where to decide it: "Could we put this on the agenda for the April call?"
+    r"|\b(?:put|add|bring)\s+(?:this|it|that)\s+(?:up\s+)?(?:on|to)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
+    r"agenda\b",
     _POSTING_WENT_WRONG,
     # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
     # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
@@ -735,10 +743,12 @@ DENIAL = _cue(
     # "-1" as a value ("returning -1 is the safe thing") is code talk, not a ballot.
     r"\b(?:returns?|returning|returned|exits?\s+with|equals?|set\s+to)\s+-1\b",
     # Settling one's own concern is not raising one.
-    r"\b(?:addresses|answers|resolves|settles)\s+my\s+(?:\w+\s+)?(?:concerns?|objections?|worry"
-    r"|worries|question|point)\b|\bi\s+withdraw\b|\bwithdraw(?:ing)?\s+my\b"
-    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:\w+\s+){0,3}?(?:is|are|has|have|was|were)\s+"
-    r"(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b|\bno\s+longer\s+(?:concerned|worried)\b",
+    r"\b(?:addresses|answers|resolves|settles|covers|allays)\s+my\s+(?:\w+\s+)?(?:concerns?"
+    r"|objections?|worry|worries|question|point|doubts?|reservations?)\b|\bi\s+withdraw\b"
+    r"|\bwithdraw(?:ing)?\s+my\b"
+    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?|reservations?)\s+(?:\w+\s+){0,3}?"
+    r"(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b"
+    r"|\bno\s+longer\s+(?:concerned|worried)\b",
 )
 # A fault named only to be weighed and accepted: "That's a shame, but it's good enough
 # for alpha", "Aside from the slight hassle, this feature is great".
@@ -912,10 +922,13 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "I was worried about comments at first, but the converter keeps them": a worry
         # told as past, and answered in the same breath.
         found = (found - {"worry", "doubt"}) | {"solved"}
-    if is_question and _JUST_ASKING.search(probe):
+    if is_question and "negation" not in found and _JUST_ASKING.search(probe):
         # "Just checking: does this cover the settings file?", "Out of curiosity, ...": the
-        # writer says the question asks, not challenges.
-        found = (found - {"challenge_question", "doubt"}) | {"information_question"}
+        # writer says the question asks, not challenges. ("Quick question: isn't this going
+        # to break Windows?" still does.)
+        found = (found - {"challenge_question", "doubt", "negative_judgement"}) | {
+            "information_question"
+        }
     if "addition" in found:
         found -= {"counter_proposal"}  # adding to the proposal does not propose otherwise
     if _RESTATES.search(probe):
@@ -1005,6 +1018,9 @@ _PROCESS_MOVE = re.compile(
     r"\b(?:start|go\s+to|move\s+to|enter|kick\s+off|begin|call|open)\s+(?:the\s+|a\s+)?"
     r"(?:formal\s+|official\s+|final\s+|actual\s+)?(?:fcp|vote"
     r"|voting|final\s+comment\s+period|\[vote\])\b"
+    # "Could we put this on the agenda for the April call?": where to decide, not what.
+    r"|\b(?:put|add|bring)\s+(?:this|it|that)\s+(?:up\s+)?(?:on|to)\s+(?:the\s+)?(?:\w+\s+){0,3}?"
+    r"agenda\b"
 )
 _HEDGES_OWN_IDEA = re.compile(
     r"\bnot\s+(?:\w+\s+)?sure\s+(?:if|whether)\s+(?:it'?s\s+|it\s+is\s+|this\s+is\s+|that'?s\s+)?"
@@ -1019,8 +1035,12 @@ _OVERCOME = re.compile(
 )
 _JUST_ASKING = re.compile(
     r"^(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
-    r"|double-?check))|quick\s+question|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
-    r"|to\s+clarify|(?:a\s+)?clarifying\s+question)\b"
+    r"|double-?check))|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
+    r"|to\s+clarify|(?:a\s+)?clarifying\s+question"
+    # "Quick question: ...", "Also a simple question: which version ...?": the writer
+    # calls it small.
+    r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive"
+    r"|minor|short)\s+question)\b"
 )
 _RESTATES = re.compile(
     r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"

@@ -327,8 +327,12 @@ _AUTHOR_OF_PROPOSAL = re.compile(
     rf"{_PROPOSAL_DOCUMENT}\b"
     # "I've just pushed a number of commits addressing the first round of reviews."
     r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?pushed\s+(?:\w+\s+){0,4}?(?:commits?"
-    r"|changes|updates?|revisions?)\s+(?:that\s+)?(?:address(?:es|ing)?|to\s+address)\b",
-    re.IGNORECASE,
+    r"|changes|updates?|revisions?)\s+(?:that\s+)?(?:address(?:es|ing)?|to\s+address)\b"
+    # The same with the "I" left out, as replies often do: "Updated the RFC.", "Changed in
+    # the RFC."
+    r"|(?:^|(?<=[.!:]\s))(?:just\s+|now\s+)?(?:updated|revised|amended|changed\s+in)\s+the\s+"
+    rf"{_PROPOSAL_DOCUMENT}\b",
+    re.IGNORECASE | re.MULTILINE,
 )
 # Someone thanking the author for it: "@White-Oak Thanks for the RFC!", "Thanks @alice for
 # this proposal", "thanks for the write-up, @bob". The login named is the proposer.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import accumulate, pairwise, takewhile
+from itertools import accumulate, pairwise
 
 from bot.core.commands import DEFAULT_HANDLE, is_command_line
 from bot.core.text import code_lines, mask_inline_code
@@ -482,6 +482,8 @@ _ORDINAL = re.compile(
     r"^(?P<word>(?:first|second|third|fourth|fifth|sixth)(?:ly)?|finally|lastly)\b[,:]",
     re.IGNORECASE,
 )
+# A bold heading opening a paragraph: "**Native plugin ABI.** If the ...", "__Docs__: ...".
+_BOLD_HEADING = re.compile(r"^(?P<word>(\*\*|__)[^*_\n]{1,60}?\2[.:]?)(?=\s|$)")
 # The sentence over them that counts what follows: "I see three problems here."
 _COUNTS_POINTS = re.compile(
     r"\b(?:two|three|four|five|six|several|a\s+few|a\s+couple\s+of|some|\d)\s+"
@@ -495,17 +497,22 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
     """Paragraphs that open "First," then "Second," ..., under a paragraph that counts
     them ("I see three problems here."), are the items of a list that paragraph
     introduces; each keeps its ordinal word, which is part of its sentence. Without the
-    count, or alone ("First, thanks for the write-up."), they are paragraphs as before."""
+    count, or alone ("First, thanks for the write-up."), they are paragraphs as before.
+
+    Paragraphs that each open with a bold heading ("**Backports.** Who ...", as forum
+    and GitHub writers name their points) under such a count are a list the same way.
+    """
     ordinals = [_ordinal_of(block) for block in blocks]
     for index in range(1, len(blocks)):
         intro = blocks[index - 1]
+        lead = ordinals[index] or ""
         if (
-            not (ordinals[index] or "").casefold().startswith("first")
+            not (lead.casefold().startswith("first") or _is_bold(lead))
             or ordinals[index - 1] is not None
             or not _COUNTS_POINTS.search(intro.items[-1][1][-1][0])
         ):
             continue
-        run = list(takewhile(lambda i: ordinals[i] is not None, range(index, len(blocks))))
+        run = _run_of_leads(ordinals, index, bold=_is_bold(lead))
         if len(run) < 2:
             continue
         intro.introduces = True
@@ -515,11 +522,28 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
 
 
 def _ordinal_of(block: _Block) -> str | None:
-    """The ordinal word a paragraph (not a list) opens with, as written: "First"."""
+    """The ordinal word or bold heading a paragraph (not a list) opens with, as written:
+    "First", "**Backports.**"."""
     if len(block.items) != 1 or block.items[0][0] or not block.items[0][1]:
         return None
-    match = _ORDINAL.match(block.items[0][1][0][0])
+    first_line = block.items[0][1][0][0]
+    match = _ORDINAL.match(first_line) or _BOLD_HEADING.match(first_line)
     return match.group("word") if match else None
+
+
+def _run_of_leads(ordinals: list[str | None], start: int, *, bold: bool) -> list[int]:
+    """The blocks from ``start`` on that each open with a lead of the same kind."""
+    run: list[int] = []
+    for index in range(start, len(ordinals)):
+        lead = ordinals[index]
+        if lead is None or _is_bold(lead) != bold:
+            break
+        run.append(index)
+    return run
+
+
+def _is_bold(lead: str) -> bool:
+    return lead.startswith(("**", "__"))
 
 
 def _mark_introduced(blocks: list[_Block]) -> None:

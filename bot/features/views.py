@@ -150,7 +150,13 @@ logger = logging.getLogger(__name__)
 #    those asking: ..."), "where's", "which version does it require", a link cut off,
 #    "my concern from last week is resolved" and the vote's venue raise nothing
 #    (2026-12-06).
-VIEWS_VERSION = 34
+# 35: bold-headed paragraphs under a count are a list of concerns; "quick question:",
+#    "my worry ... is mostly gone", a meeting's agenda raise nothing; "not sure how this
+#    plays with"; "Updated the RFC." names the proposer. Votes: a caller withdrawing
+#    "..., so I'm withdrawing this vote", a call that voids late ballots, "In favour:" /
+#    "Against:" results and "the motion carries", a count wrapped over two lines, a +1
+#    under a quoted side question, a bare "Yes." (2026-12-06).
+VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
