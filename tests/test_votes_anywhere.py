@@ -4,6 +4,7 @@ and who a voter is (issue 12, section 6)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -534,3 +535,118 @@ def test_the_store_links_a_result_issue_to_the_vote_its_body_links(tmp_path: Pat
         assert result.closes == "<apache/tvm/issues/100@github.com>"
     finally:
         store.close()
+
+
+# -- vote threads written blind (bench/data/votes/written), in other words -----------------
+
+LIST_CALL_AT = datetime(2026, 2, 9, 6, tzinfo=UTC)
+
+
+def mail(text: str, who: str, hours: float, *, key: str, reply_to: str = "<call@ex>") -> Post:
+    return Post(
+        source=Source.MAIL,
+        key=key,
+        message_id=key,
+        thread_key="<call@ex>",
+        author=Person(who, f"{who.split()[0].lower()}@example.org"),
+        created_at=LIST_CALL_AT + timedelta(hours=hours),
+        subject="Re: [VOTE] Stop building i686 images",
+        text=text,
+        in_reply_to=reply_to if key != "<call@ex>" else None,
+        via="archive",
+    )
+
+
+def list_call(text: str) -> Post:
+    return replace(mail(text, "Thandi Dlamini", 0, key="<call@ex>"), subject="[VOTE] i686")
+
+
+def test_a_caller_withdrawing_the_vote_for_a_reason_cancels_it():
+    call = list_call("Lazy consensus: objections within 72 hours, please.")
+    plus = mail("+1", "Ulrich Brandt", 2, key="<a@ex>")
+    withdrawn = mail(
+        "Good question. I'd rather not break them at a week's notice, so I'm withdrawing this"
+        " vote. I'll start a [DISCUSS] thread first.",
+        "Thandi Dlamini",
+        20,
+        key="<b@ex>",
+    )
+    report = report_vote(call, [plus, withdrawn], now=LIST_CALL_AT + timedelta(days=5))
+    assert report.state is VoteState.CANCELLED
+    # A cancel states no tally to disagree with: the report that reads it agrees.
+    assert report.agrees_with_announced is True
+
+
+def test_a_call_that_voids_late_ballots_does_not_count_them():
+    call = list_call(
+        "Only TC members vote. Voting closes Friday 18:00 PST (13 February); ballots that"
+        " arrive later will not be counted.\n\nMy vote: +1"
+    )
+    terms = parse_call(call.text, call.created_at)
+    assert terms.closes_at == datetime(2026, 2, 14, 2, 0, tzinfo=UTC)
+    # 01:45 UTC is 17:45 PST, in time; 02:20 UTC is twenty minutes late.
+    in_time = mail("+1", "Kazuki Mori", 115.75, key="<a@ex>")
+    late = mail("+1, sorry I'm late", "Guillermo Reyes", 116.33, key="<b@ex>")
+    report = report_vote(call, [in_time, late], now=LIST_CALL_AT + timedelta(days=7))
+    assert {b.voter for b in report.ballots if b.counted} == {"Thandi Dlamini", "Kazuki Mori"}
+    # Without those words the stated close flags a late ballot; it does not void it.
+    plain = list_call("Voting closes Friday 18:00 PST (13 February).\n\nMy vote: +1")
+    counted = report_vote(plain, [in_time, late], now=LIST_CALL_AT + timedelta(days=7))
+    assert "Guillermo Reyes" in {b.voter for b in counted.ballots if b.counted}
+
+
+def test_a_committee_result_in_words_and_a_wrapped_count_are_read():
+    worded = parse_result(
+        "Voting closed on Friday at 18:00 PST.\n\nIn favour: Ann Lee, Bo Chen\n"
+        "Against: Carl Diaz\n\n2 votes to 1: the motion carries.\n"
+    )
+    assert worded.outcome is VoteState.PASSED
+    assert {e.value: e.names for e in worded.entries} == {
+        1.0: ("Ann Lee", "Bo Chen"),
+        -1.0: ("Carl Diaz",),
+    }
+    assert announces_result("Voting closed on Friday at 18:00 PST.") == (True, None)
+    wrapped = parse_result(
+        "The vote has passed with three binding\n+1 votes and one non-binding +1, and no -1.\n"
+    )
+    [plus] = [e for e in wrapped.entries if e.value == 1.0]
+    assert (plus.count, plus.binding_count) == (4, 3)
+
+
+def test_a_plus_one_under_a_quoted_side_question_is_no_ballot():
+    call = list_call("Please vote on the release. [ ] +1 [ ] -1")
+    voter = mail(
+        "+1 (binding)\n\nShould we move the docs build to the new CI runner?",
+        "Pavel Novak",
+        2,
+        key="<a@ex>",
+    )
+    agreeing = replace(
+        mail(
+            "+1, the old runner fails one build in three.",
+            "Kaveh Jafari",
+            3,
+            key="<b@ex>",
+            reply_to="<a@ex>",
+        ),
+        quoted=("Should we move the docs build to the new CI runner?",),
+        quote_at=(0,),
+    )
+    # Under a quote of the call a +1 is a ballot, reply to whom it may.
+    under_call = replace(
+        mail("+1", "Diego Marin", 4, key="<c@ex>", reply_to="<a@ex>"),
+        quoted=("Please vote on the release.",),
+        quote_at=(0,),
+    )
+    report = report_vote(call, [voter, agreeing, under_call], now=LIST_CALL_AT + timedelta(days=5))
+    ballots = {b.voter: b for b in report.ballots}
+    assert ballots["Kaveh Jafari"].ambiguous
+    assert not ballots["Kaveh Jafari"].counted
+    assert ballots["Pavel Novak"].counted
+    assert ballots["Diego Marin"].counted
+
+
+def test_a_bare_yes_is_shown_as_unsure_not_dropped():
+    reading = parse_ballot("Yes.\n\n(The SARIF output loads fine.)")
+    assert reading.ambiguous
+    assert reading.value is None

@@ -28,6 +28,9 @@ class CallTerms:
     stated_sentence: str
     # "open for at least 72 hours" is a minimum; ballots after it are normal.
     stated_is_minimum: bool = True
+    # "ballots that arrive later will not be counted": the call makes its stated close a
+    # cut-off, so a ballot after it is not counted (without such words it only flags it).
+    late_ballots_void: bool = False
 
 
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -80,10 +83,17 @@ _DAY_MONTH_RE = re.compile(
 # "closes at 10am CET on March 7": the time written before the day it is on.
 _TIME_BEFORE_RE = re.compile(
     r"\b(?:at\s+)?(?P<hour>\d{1,2})(?=:\d{2}|\s*[ap]m\b)(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm)?"
-    r"\s*(?:" + ZONE_PATTERN + r")?\s*,?\s*(?:on\s+)?(?:the\s+)?$",
+    r"\s*(?:" + ZONE_PATTERN + r")?\s*[,(]?\s*(?:on\s+)?(?:the\s+)?$",
     re.IGNORECASE,
 )
 _AT_LEAST_RE = re.compile(r"\bat least\b|\bminimum\b|\bor (?:more|longer)\b", re.I)
+_LATE_VOID_RE = re.compile(
+    r"\b(?:ballots?|votes?)\s+(?:that\s+(?:arrive|come\s+in|are\s+(?:cast|sent|received))\s+|received\s+|cast\s+)?"
+    r"(?:after\s+(?:that|this|then|the\s+deadline|the\s+close)|later|late)\s+(?:will|would|shall|are|do)?\s*"
+    r"(?:not|n't|never)\s+(?:be\s+)?counted?\b"
+    r"|\blate\s+(?:ballots?|votes?)\s+(?:will\s+not|won't|are\s+not|do\s+not|don't)\s+(?:be\s+)?count",
+    re.IGNORECASE,
+)
 _WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b" + _TIME_RE, re.IGNORECASE)
 
 
@@ -96,7 +106,8 @@ def parse_call(
     stated, sentence = _stated_close(text, opened_at)
     closes = minimum if stated is None else max(stated, minimum)
     at_least = stated is None or bool(_AT_LEAST_RE.search(sentence))
-    return CallTerms(opened_at, closes, minimum, stated, sentence, at_least)
+    void = stated is not None and bool(_LATE_VOID_RE.search(" ".join(new_lines(text))))
+    return CallTerms(opened_at, closes, minimum, stated, sentence, at_least, void)
 
 
 def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]:

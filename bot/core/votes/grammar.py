@@ -172,7 +172,9 @@ _VAGUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\bwork(?:s|ed)?\b(?:\s+\w+){0,2}\s+for\s+(?:me|us)\b|\blgtm\b|\blooks good to me\b"
-            r"|\bship it\b|:\+1:|👍|\bcount me in\b|\bI approve\b",
+            r"|\bship it\b|:\+1:|👍|\bcount me in\b|\bI approve\b"
+            # "Yes." alone, as a reply to the call.
+            r"|^(?:yes|aye|yea)[.!]*$",
             re.IGNORECASE,
         ),
         "approval wording without an explicit value",

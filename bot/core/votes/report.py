@@ -170,6 +170,8 @@ def report_vote(
     # Ballots count until someone closes the vote; ASF practice accepts late
     # ballots until the RESULT mail, so the period end is flagged, not a cut-off.
     until = min([now] + [p.created_at for p in (result, cancel) if p is not None])
+    if terms.late_ballots_void and terms.stated_closes_at is not None:
+        until = min(until, terms.stated_closes_at)
     skip = (in_thread.key,) if in_thread is not None else ()
     tally = collect_ballots(call, replies, until=until, roster=roster, identities=people, skip=skip)
     if policy.count_ambiguous_as_plus_one:
@@ -194,7 +196,9 @@ def report_vote(
         tally=tally,
         outcome=outcome,
         announced=announced,
-        agrees_with_announced=_agrees(state, announced, discrepancies),
+        agrees_with_announced=_agrees(
+            state, announced, discrepancies, cancelled=cancel is not None
+        ),
         discrepancies=discrepancies,
         flags=tuple(_flags(tally, outcome, terms, policy, result, joined_late=joined_late)),
         result_post=closer.key if closer is not None else None,
@@ -255,8 +259,16 @@ def _state(
 
 
 def _agrees(
-    state: VoteState, announced: AnnouncedResult | None, discrepancies: Sequence[Discrepancy]
+    state: VoteState,
+    announced: AnnouncedResult | None,
+    discrepancies: Sequence[Discrepancy],
+    *,
+    cancelled: bool = False,
 ) -> bool | None:
+    if cancelled and announced is None:
+        # A [CANCEL] (or "I'm cancelling this vote") announces that the vote ended without
+        # an outcome, and the report reads it so: it states no tally to disagree with.
+        return state is VoteState.CANCELLED
     if announced is None or (announced.outcome is None and not announced.entries):
         return None  # "closing the vote" alone announces nothing to agree with
     if announced.outcome is not None and announced.outcome is not state:

@@ -73,14 +73,21 @@ _RESULT_FROM_RE = re.compile(
 _QUORUM_RE = re.compile(r"^\s*(?:PMC\s+)?quorum\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
 # Within one sentence: a dot inside a version ("Apache Foo 1.2.0 RC1") does not end it.
 _SAME_SENTENCE = r"(?:[^.\n]|\.(?=\w)){0,60}?"
+# A policy or committee vote decides a motion: "4 votes to 1: the motion carries."
 _PASSED_RE = re.compile(
-    r"\b(?:vote|release)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
-    r"(?:passed|passes|succeeded|approved|carried)\b",
+    r"\b(?:vote|release|motion)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
+    r"(?:passed|passes|succeeded|approved|carried|carries)\b",
     re.IGNORECASE,
 )
 _FAILED_RE = re.compile(
-    r"\b(?:vote|release)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
+    r"\b(?:vote|release|motion)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
     r"(?:failed|fails|did not pass|not passed|rejected)\b",
+    re.IGNORECASE,
+)
+# A tally by words, as committees write it: "In favour: Ann, Bob", "Against: Carl".
+_WORD_VALUE_LINE_RE = re.compile(
+    r"^\s*(?:[*•]\s*|-\s+)?(?P<word>in\s+favou?r|against|abstain(?:ed|ing|s|ions?)?)\s*"
+    r"(?:\(\d+\))?\s*:\s*(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
 _CANCELLED_RE = re.compile(
@@ -164,8 +171,21 @@ def _result_lines(text: str) -> list[str]:
     for line in new_lines(text):
         if is_attribution(line):
             break  # what follows is the quoted call, template lines and all
+        if kept and _COUNT_CUT_RE.search(kept[-1]) and _SIGNED_START_RE.match(line):
+            # "passed with three binding" / "+1 votes and ...": a count the writer's
+            # client wrapped is read as one line.
+            kept[-1] = f"{kept[-1]} {line.strip()}"
+            continue
         kept.extend(part.rstrip() for part in _INLINE_ENTRY_RE.split(line))
     return kept
+
+
+# A line that ends inside a count ("... with three binding") and one that goes on with
+# its value ("+1 votes and one non-binding +1").
+_COUNT_CUT_RE = re.compile(
+    rf"\b(?:{_NUMBER})(?:\s+(?:non[- ]?binding|binding))?\s*$", re.IGNORECASE
+)
+_SIGNED_START_RE = re.compile(r"^\s*[+\-−–]\d(?!\d)")
 
 
 def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int]:
@@ -259,7 +279,14 @@ def parse_result(text: str) -> AnnouncedResult:
             or _RESULT_HEADING_RE.match(line)
             or _RESULT_FROM_RE.search(line)
         )
+        worded = None if value_line else _WORD_VALUE_LINE_RE.match(line)
         quorum_line = _QUORUM_RE.match(line)
+        if worded:
+            value = _worded_value(worded["word"])
+            rest, index = _continuation(lines, index + 1, worded["rest"])
+            _apply_rest(_draft_for(drafts, value), rest, section)
+            used.append(line.strip())
+            continue
         if value_line and not re.match(r"^\s*\[", line):
             value = signed_value(value_line["val"])
             flag = _binding_flag(
@@ -291,6 +318,12 @@ def parse_result(text: str) -> AnnouncedResult:
         quorum_reached=quorum,
         lines=tuple(used),
     )
+
+
+def _worded_value(word: str) -> float:
+    """+1 for "in favour", -1 for "against", 0 for "abstain"."""
+    folded = word.casefold()
+    return 1.0 if folded.startswith("in") else -1.0 if folded.startswith("against") else 0.0
 
 
 def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | None:
@@ -527,10 +560,12 @@ def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy
 # "the vote is closed", "I'm cancelling this vote": a statement that the vote is over.
 _ANNOUNCES_RE = re.compile(
     # A dot inside a version ("the vote for v0.17.0.rc0 is closed") does not end it.
-    r"\bvote\b(?:[^.?!;\n]|\.(?=\w)){0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
+    r"\b(?:vote|motion)\b(?:[^.?!;\n]|\.(?=\w)){0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
     r"(?:passe[sd]|carried|carries|succeeded|failed|fails|did\s+not\s+pass"
     r"|is\s+(?:now\s+)?(?:closed|over|cancell?ed|approved|withdrawn)"
     r"|has\s+been\s+(?:closed|cancell?ed|approved|withdrawn))\b"
+    # "Voting closed on Friday at 18:00 PST."
+    r"|^\s*voting\s+(?:has\s+|is\s+)?(?:now\s+)?closed\b"
     # Not "my vote": "I'm withdrawing my vote" takes back a ballot.
     r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this)\s+vote\b",
     re.IGNORECASE,
@@ -575,13 +610,26 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
         if match is None or sentence.rstrip().endswith("?"):
             continue
         statement = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
-        if _NOT_YET_RE.search(sentence[: match.start()]) or _NOT_YET_RE.search(statement):
+        if _NOT_YET_RE.search(_own_clause(sentence[: match.start()])) or _NOT_YET_RE.search(
+            statement
+        ):
             continue
         if _CONDITION_AFTER_RE.match(sentence[match.end() :]) or _ANOTHER_TIME_RE.search(sentence):
             continue
         following = sentences[index + 1 : index + 1 + OUTCOME_LOOKAHEAD]
         return True, _announced_outcome([sentence]) or _outcome_after(following)
     return False, None
+
+
+# "I'd rather not break them at a week's notice, so I'm withdrawing this vote": what comes
+# before "so" is the reason, not a condition on the statement.
+_CONSEQUENCE_RE = re.compile(r"\b(?:so|therefore|hence|thus|which\s+is\s+why)\b", re.IGNORECASE)
+
+
+def _own_clause(before: str) -> str:
+    """The words before a statement in its own clause: after the last "so", "therefore"."""
+    cuts = [m.end() for m in _CONSEQUENCE_RE.finditer(before)]
+    return before[cuts[-1] :] if cuts else before
 
 
 def _outcome_after(sentences: Sequence[str]) -> VoteState | None:

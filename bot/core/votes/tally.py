@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.core.people import Author, People, name_key
@@ -211,6 +211,16 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
     """The post's own text read as a ballot; failing that, the box it checked in the
     ballot template it quoted, unless the post it answers had that box checked already."""
     reading = parse_ballot(post.text)
+    if reading.is_vote and _answers_quoted_question(post, by_id):
+        # "> Should we move the docs build to the new CI runner?" then "+1, the old runner
+        # fails": agreement with the question it quotes, in a reply to someone else's
+        # mail. Shown to a person as unsure, never counted for the vote.
+        return replace(
+            reading,
+            kind=ReadingKind.VAGUE,
+            value=None,
+            reason="a +1 to the question it quotes, not to the vote",
+        )
     if reading.kind is not ReadingKind.NONE:
         return reading
     mark = marked_template(post.quoted)
@@ -222,6 +232,20 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
     value, line = mark
     prose = " ".join(line for line in prose_lines(post.text) if line)
     return BallotReading(ReadingKind.VOTE, value=value, sentence=line, justification=prose)
+
+
+def _answers_quoted_question(post: Post, by_id: Mapping[str, Post]) -> bool:
+    """A reply to a reply (not the call) that opens with a quoted question from neither the
+    call nor a ballot, so its value answers that question."""
+    call = next(iter(by_id.values()), None)
+    if not post.quoted or not post.in_reply_to or post.in_reply_to == (call and call.message_id):
+        return False
+    if post.quote_at and post.quote_at[0] != 0:
+        return False  # new text comes first: the value is the writer's own
+    quoted = " ".join(post.quoted[0].split())
+    if not quoted.endswith("?") or parse_ballot(post.quoted[0]).kind is not ReadingKind.NONE:
+        return False
+    return call is None or quoted not in " ".join(call.text.split())
 
 
 def _standing_ballot(
