@@ -1835,6 +1835,25 @@ def test_the_proposers_commitment_right_under_a_quote_of_a_concern_settles_it():
     assert states == {BOB: ConcernState.RESOLVED, CAROL: ConcernState.ANSWERED}
 
 
+@pytest.mark.parametrize(
+    "again",
+    [
+        "I'm still not convinced people will bother when it counts, but I won't hold this up.",
+        "So I'm not sure that really answers it, but I'll file the Windows case rather than"
+        " hold the RFC up.",
+    ],
+)
+def test_still_unconvinced_under_an_answer_is_the_same_concern_again(again: str):
+    raised = post(2, BOB, "I am worried that nobody will run the converter before upgrading.")
+    answer = post(3, ALICE, "The loader converts on first run, so nobody has to.", reply_to=2)
+    reply = post(4, BOB, again, reply_to=3)
+    [concern] = ledger(root(), raised, answer, reply).concerns
+    assert concern.post == raised.key
+    assert concern.repeated_in == (reply.key,)
+    # Before anyone answered, the same words raise a concern of their own.
+    assert findings("I'm still not convinced anyone will run the converter.") != []
+
+
 def test_reporting_a_task_done_does_not_accept_an_answer():
     raised = post(2, BOB, "I am worried that the Ant tasks end up on another git host.")
     answer = post(3, CAROL, "Can someone create the ant tasks repository on that host?", reply_to=2)

@@ -21,7 +21,7 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 
 # slice -> (labelled concerns found, wrong detections allowed), as measured, one off.
 FLOORS = {
-    "written-a": (16, 6),
+    "written-a": (16, 4),
     "written-b": (18, 7),
     "written-c": (16, 11),
 }

@@ -390,6 +390,15 @@ _SUMS_UP = re.compile(
     r"|mentioned|explained)|like\s+i\s+said|as\s+(?:already\s+)?(?:said|stated|mentioned)\s+(?:before"
     r"|earlier|above)|i\s+(?:already\s+)?answered\s+(?:on|in|there|above))\b"
 )
+# Not convinced by the answer, said so: "I'm still not convinced anyone will say it",
+# "So I'm not sure that really answers it". Written under an answer to the writer's own
+# concern, it is that concern again.
+_STILL_UNCONVINCED = re.compile(
+    r"\bstill\s+(?:not\s+|un)(?:convinced|sure|persuaded)\b|\bstill\s+(?:worried|concerned|skeptical"
+    r"|sceptical)\b|\b(?:not\s+sure|doubt)\s+(?:that|this|it)\s+(?:really\s+|fully\s+)?(?:answers"
+    r"|addresses|solves|covers|settles)\b|\b(?:doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+"
+    r"|quite\s+)?(?:answer|address|solve|settle)\s+(?:it|that|this|my)\b"
+)
 # The share of content words a later point by the same raiser must repeat to be the
 # same concern made again (``same_topic`` with this share); and of the longer text's,
 # since a short point's few words ("let Ant Tasks in a branch one day") recur in a long
@@ -1829,6 +1838,9 @@ class _Work:
         # writer says it is their point again, in whatever words; the latest one it is.
         if own and _SUMS_UP.search(finding.text.casefold()):
             return own[-1]
+        answered = [concern for concern in own if concern.answered_by]
+        if answered and _STILL_UNCONVINCED.search(finding.text.casefold()):
+            return answered[-1]
         return None
 
     def _note_repeat(self, concern: Concern, post: Post, finding: Finding) -> None:

@@ -152,7 +152,8 @@ logger = logging.getLogger(__name__)
 #    (2026-12-06).
 # 35: bold-headed paragraphs under a count are a list of concerns; "quick question:",
 #    "my worry ... is mostly gone", a meeting's agenda raise nothing; "not sure how this
-#    plays with"; "Updated the RFC." names the proposer. Votes: a caller withdrawing
+#    plays with"; "Updated the RFC." names the proposer; "still not convinced" under an
+#    answer is the raiser's concern again. Votes: a caller withdrawing
 #    "..., so I'm withdrawing this vote", a call that voids late ballots, "In favour:" /
 #    "Against:" results and "the motion carries", a count wrapped over two lines, a +1
 #    under a quoted side question, a bare "Yes." (2026-12-06).
