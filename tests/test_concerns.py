@@ -336,6 +336,9 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Also a simple question: which TOML library version do you plan to use?",
         "If the converter stays optional, my worry about old configs is mostly gone.",
         "Could we put this on the agenda for the April maintainers' call?",
+        "I withdraw the interoperability part of my objection.",
+        "I'll drop my -1 on Gerrit once the next patch set is up.",
+        "Which release are you aiming at, 3.4 or 3.5?",
     ],
 )
 def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
@@ -1841,6 +1844,8 @@ def test_the_proposers_commitment_right_under_a_quote_of_a_concern_settles_it():
         "I'm still not convinced people will bother when it counts, but I won't hold this up.",
         "So I'm not sure that really answers it, but I'll file the Windows case rather than"
         " hold the RFC up.",
+        "I'm not convinced it buys back what we give up, but I'll take it and not block this.",
+        "2% of sessions is still a lot of people. Still -1 for the web target.",
     ],
 )
 def test_still_unconvinced_under_an_answer_is_the_same_concern_again(again: str):
@@ -1852,6 +1857,18 @@ def test_still_unconvinced_under_an_answer_is_the_same_concern_again(again: str)
     assert concern.repeated_in == (reply.key,)
     # Before anyone answered, the same words raise a concern of their own.
     assert findings("I'm still not convinced anyone will run the converter.") != []
+
+
+def test_a_review_tools_name_for_the_proposer_is_the_proposer():
+    # Gerrit mails each reviewer's comments as "Name (Code Review)" from its own address.
+    gerrit = Person("Alice Archer (Code Review)", "")
+    raised = post(2, BOB, "I am worried that the loader doubles the startup time.")
+    answer = post(
+        3, gerrit, "It only runs once. I am worried the first run is slow on big files.", reply_to=2
+    )
+    concerns = ledger(root(), raised, answer).concerns
+    assert [c.raised_by for c in concerns] == [BOB]
+    assert concerns[0].answered
 
 
 def test_reporting_a_task_done_does_not_accept_an_answer():

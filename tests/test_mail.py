@@ -195,6 +195,22 @@ def test_outlook_style_quote_is_not_new_text():
     assert "+1 from Bob" in split.quoted[0]
 
 
+def test_supercite_initials_quote_as_a_marker_does():
+    # Emacs' supercite: "GL> " before each line of Gunnar's mail.
+    body = (
+        "GL> The catch is that nobody on the core team has a K&R compiler, so it\n"
+        "GL> would only get tested by somebody outside.\n\n"
+        "That is fine by me.\n\n"
+        "HTML> is no quote, and neither is x> this.\n"
+    )
+    split = split_body(body)
+    assert split.new == "That is fine by me.\n\nHTML> is no quote, and neither is x> this."
+    assert split.quoted == (
+        "The catch is that nobody on the core team has a K&R compiler, so it\n"
+        "would only get tested by somebody outside.",
+    )
+
+
 def test_the_tail_of_a_quoted_line_that_outlook_wrapped_stays_in_the_quote():
     # Randall Becker's reply in Git's Rust thread: Outlook adds ">" and re-wraps at 76
     # columns, so the end of each long quoted line falls on a line of its own, unmarked.

@@ -113,6 +113,20 @@ def test_paragraphs_headed_in_bold_under_a_count_are_its_items():
     assert all(u.item is None and not u.introduced for u in alone)
 
 
+def test_gerrits_preamble_and_the_code_line_a_comment_sits_on_are_not_prose():
+    text = (
+        "Hana Okafor has posted comments on this change. ( https://review.example.org/c/1 )\n\n"
+        "Change subject: net/conntab: lockless lookups\n"
+        "......................................................................\n\n"
+        "Patch Set 1: Code-Review-1\n\n(2 comments)\n\n"
+        "https://review.example.org/c/1/1/net/conntab.c\nFile net/conntab.c:\n\n"
+        "https://review.example.org/c/1/1/net/conntab.c@120\n"
+        "Line 120: \t\tif (e->state == CONN_ESTABLISHED)\n"
+        "This load can be satisfied before the acquire.\n"
+    )
+    assert texts(text) == ["This load can be satisfied before the acquire."]
+
+
 def test_a_first_paragraph_without_a_count_above_it_is_no_list():
     units = units_of("First, thanks for the write-up.\n\nSecond, I like the API.")
     assert all(u.item is None and not u.introduced for u in units)

@@ -587,7 +587,7 @@ INFORMATION_QUESTION = _cue(
     r"^(?:(?:so|and|also)\s+)?(?:which|what)\s+(?:\w+\s+){1,4}?(?:(?:do|does|did|would|will)\s+you\s+"
     r"(?:need|use|want|have|prefer|run|recommend)|(?:are|were)\s+you\s+(?:using|running|on)"
     # "Which TOML version are we targeting?"
-    r"|are\s+we\s+(?:targeting|using|aiming\s+(?:at|for)|planning\s+(?:on|for)))\b"
+    r"|(?:are\s+we|are\s+you)\s+(?:targeting|using|aiming\s+(?:at|for)|planning\s+(?:on|for)))\b"
     r"|^(?:(?:so|and|also)\s+)?what(?:'s|\s+is|\s+are)\s+the\s+(?:exact\s+)?(?:names?|versions?|urls?"
     r"|links?|numbers?)\s+of\b"
     # "Which Gradle version does the branch target?", "What's the minimum JDK needed?"
@@ -744,8 +744,12 @@ DENIAL = _cue(
     r"\b(?:returns?|returning|returned|exits?\s+with|equals?|set\s+to)\s+-1\b",
     # Settling one's own concern is not raising one.
     r"\b(?:addresses|answers|resolves|settles|covers|allays)\s+my\s+(?:\w+\s+)?(?:concerns?"
-    r"|objections?|worry|worries|question|point|doubts?|reservations?)\b|\bi\s+withdraw\b"
-    r"|\bwithdraw(?:ing)?\s+my\b"
+    r"|objections?|worry|worries|question|point|doubts?|reservations?)\b"
+    # "I withdraw the interoperability part of my objection", "I'll drop my -1 once PS4 is
+    # up": the whole span, so that the objection it names goes with it.
+    r"|\bi\s+withdraw\b(?:\s+(?:the\s+|that\s+)?(?:[\w-]+\s+){0,4}?(?:part\s+of\s+)?my\s+(?:\w+\s+)?"
+    r"(?:objections?|concerns?|-1|veto|block)\b)?|\b(?:withdraw|drop|lift|remove|retract)(?:ing|ping)?"
+    r"\s+my\s+(?:\w+\s+)?(?:objections?|concerns?|-1|veto|block)(?!\w)|\bwithdraw(?:ing)?\s+my\b"
     r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?|reservations?)\s+(?:\w+\s+){0,3}?"
     r"(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b",

@@ -395,7 +395,11 @@ _SUMS_UP = re.compile(
 # concern, it is that concern again.
 _STILL_UNCONVINCED = re.compile(
     r"\bstill\s+(?:not\s+|un)(?:convinced|sure|persuaded)\b|\bstill\s+(?:worried|concerned|skeptical"
-    r"|sceptical)\b|\b(?:not\s+sure|doubt)\s+(?:that|this|it)\s+(?:really\s+|fully\s+)?(?:answers"
+    r"|sceptical|(?:a\s+)?-1)(?!\w)"
+    # Doubt and a concession together: "I'm not convinced the assert buys back what we
+    # give up, but I'll take it for now and not block the series".
+    r"|\bnot\s+(?:\w+\s+)?convinced\b[^.;]*\bbut\b[^.;]*\b(?:(?:won't|will\s+not|not)\s+block|i'll\s+take\s+it"
+    r"|won't\s+hold\s+(?:it|this|that|the\s+\w+)\s+up)\b|\b(?:not\s+sure|doubt)\s+(?:that|this|it)\s+(?:really\s+|fully\s+)?(?:answers"
     r"|addresses|solves|covers|settles)\b|\b(?:doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+"
     r"|quite\s+)?(?:answer|address|solve|settle)\s+(?:it|that|this|my)\b"
 )
@@ -918,9 +922,10 @@ class ThreadReader:
 def names_for(person: Person) -> frozenset[str]:
     """What a post may call someone, casefolded: "Becket Qin", "Becket", the address's
     local part ("becket.qin", a GitHub login)."""
-    names = {person.name.casefold(), person.address.partition("@")[0].casefold()}
-    if person.name.split():
-        names.add(person.name.split()[0].casefold())
+    plain = _TOOL_TAG.sub("", person.name.strip().strip("'\"")).strip("'\" ")
+    names = {plain.casefold(), person.address.partition("@")[0].casefold()}
+    if plain.split():
+        names.add(plain.split()[0].casefold())
     return frozenset(name for name in names if len(name) > 1)
 
 
@@ -1904,10 +1909,27 @@ def _forum_id(topic: str, number: str) -> str:
 
 
 def _same_author(one: Person, other: Person) -> bool:
-    """Lenient on purpose: the same name from two addresses is one voice in a thread."""
+    """Lenient on purpose: the same name from two addresses is one voice in a thread, and
+    so is the name a review tool or a list relays ("Tomasz Wierzbicki (Code Review)",
+    "Bob Baker via dev") beside the one he writes under himself."""
     if is_same_person(one, other):
         return True
-    return bool(one.name) and _ascii(one.name).casefold() == _ascii(other.name).casefold()
+    return bool(one.name) and _plain_name(one.name) == _plain_name(other.name)
+
+
+# What a relaying tool adds to its author's name: Gerrit's and Phabricator's tag, and the
+# "via" of a list or forum that sends from its own address.
+_TOOL_TAG = re.compile(
+    r"\s+(?:\((?:code\s+review|gerrit(?:\s+code\s+review)?|phabricator|jira|bugzilla|gitlab)\)"
+    r"|via\s+\S.*)$",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _plain_name(name: str) -> str:
+    bare = name.strip().strip("'\"")
+    return _ascii(_TOOL_TAG.sub("", bare).strip().strip("'\"")).casefold()
 
 
 def quote_above(post: Post, unit: Unit) -> str | None:

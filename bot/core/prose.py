@@ -46,6 +46,15 @@ _GITHUB_PREAMBLE = re.compile(
     r"(?:Outdated|Resolved)\s*)$",
     re.IGNORECASE,
 )
+# Gerrit's review mail: who did what to which change, the patch set's vote, how many
+# comments, and where each comment sits ("File net/conntab.c:", "Line 120: <the code
+# line>"); the comments under them are the reviewer's words.
+_GERRIT_PREAMBLE = re.compile(
+    r"^(?:.+\s+has\s+(?:posted\s+comments\s+on|uploaded\s+a\s+new\s+patch\s+set\s+\(#\d+\)"
+    r"(?:\s+and\s+posted\s+comments\s+on)?|abandoned|restored|submitted|merged)\s+this\s+change\b.*"
+    r"|Change\s+subject:\s.*|\.{10,}|Patch\s+Set\s+\d+:.*|\(\d+\s+(?:inline\s+)?comments?\)"
+    r"|File\s+\S+:|(?:PS\d+,\s+)?Line\s+\d+:.*|https?://\S+)$"
+)
 # The template ASF GitBox mails with every pull request; nobody wrote it.
 _GITBOX_TEMPLATE = re.compile(
     r"^\s*(?:You can merge this pull request into a Git repository by running:"
@@ -239,6 +248,7 @@ def _not_prose(line: str, handle: str) -> bool:
         not stripped
         or _GITHUB_PREAMBLE.match(stripped) is not None
         or _GITBOX_TEMPLATE.match(stripped) is not None
+        or _GERRIT_PREAMBLE.match(stripped) is not None
         or (is_command_line(line, handle) or is_command_line(line, "rfcbot"))
         or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
         or _TRAILER.match(stripped) is not None

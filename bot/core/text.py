@@ -131,12 +131,20 @@ def new_lines(text: str) -> list[str]:
 _QUOTE_TAG = re.compile(r"\[quote(?:=[^\]\n]*)?\]|\[/quote\]", re.IGNORECASE)
 
 
+# Supercite's quotes, as Emacs mail readers write them: the quoted writer's initials
+# before the ">" ("GL> The catch is ..."). Capitals only: "foo>" is code or a prompt.
+_SUPERCITE = re.compile(r"^([ \t]*)[A-Z]{2,3}>(?=[ \t>]|$)", re.MULTILINE)
+
+
 def quote_tags_as_markers(text: str) -> str:
-    """BBCode ``[quote="alice, post:3, topic:95"]...[/quote]`` blocks as ``>`` quotes.
+    """BBCode ``[quote="alice, post:3, topic:95"]...[/quote]`` blocks as ``>`` quotes,
+    and supercite's "GL> " as "> ".
 
     Discourse's quote button writes them, and its mails (mailing-list mode, a list
     mirrored from a forum) carry the post's raw text, so mail has them too.
     """
+    if _SUPERCITE.search(text) is not None:
+        text = _SUPERCITE.sub(r"\g<1>>", text)
     if "[quote" not in text and "[QUOTE" not in text:
         return text
     out: list[str] = []

@@ -156,7 +156,11 @@ logger = logging.getLogger(__name__)
 #    answer is the raiser's concern again. Votes: a caller withdrawing
 #    "..., so I'm withdrawing this vote", a call that voids late ballots, "In favour:" /
 #    "Against:" results and "the motion carries", a count wrapped over two lines, a +1
-#    under a quoted side question, a bare "Yes." (2026-12-06).
+#    under a quoted side question, a bare "Yes." (2026-12-06). Then: supercite quotes
+#    ("GL> "), Gerrit's review mail, "I withdraw ... my objection", "drop my -1", "still
+#    -1"; "+1000", "(bindend)", "+1 to what Agnes said", a self-declared non-binding
+#    ballot binding nothing without a roster, "+1 binding:" result lines, names and
+#    counts wrapped in a RESULT.
 VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
