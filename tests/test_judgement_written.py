@@ -23,9 +23,12 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 FLOORS = {
     "written-a": (16, 4),
     "written-b": (18, 7),
-    "written-c": (16, 11),
+    "written-c": (16, 10),
+    "written-d": (13, 8),
 }
-VOTES_RIGHT = 9  # of 10: the tenth counts a bare "Yes." that Quorum shows as unsure
+# slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
+# as unsure, and one voter writing from two addresses, whom it does not merge by name.
+VOTES_RIGHT = {"votes-written": 9, "votes-written2": 10}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +46,10 @@ def test_the_written_threads_read_at_least_as_well_as_last_measured(evaluation: 
 
 
 def test_the_written_votes_are_read_right(evaluation: Evaluation):
-    [votes] = [scores for name, scores in evaluation.votes.items() if scores]
-    wrong = [(v.label.subject, v.problems) for v in votes if not v.right]
-    assert len(votes) - len(wrong) >= VOTES_RIGHT, wrong
+    for name, right in VOTES_RIGHT.items():
+        votes = evaluation.votes[name]
+        wrong = [(v.label.subject, v.problems) for v in votes if not v.right]
+        assert len(votes) - len(wrong) >= right, (name, wrong)
 
 
 def test_nothing_written_blind_is_fitted_on():

@@ -650,3 +650,49 @@ def test_a_bare_yes_is_shown_as_unsure_not_dropped():
     reading = parse_ballot("Yes.\n\n(The SARIF output loads fine.)")
     assert reading.ambiguous
     assert reading.value is None
+
+
+def test_ballots_said_loudly_or_in_the_voters_language_and_a_seconded_comment():
+    assert parse_ballot("+1000 -- been waiting for the streaming API!").value == 1.0
+    assert parse_ballot("+1000 lines of changes in this release.").value is None
+    assert parse_ballot("+1 (bindend)").self_declared_binding is True
+    assert parse_ballot("+1 (nicht bindend)").self_declared_binding is False
+    assert parse_ballot("+1 (no vinculante)").self_declared_binding is False
+    seconded = parse_ballot("+1 to what Agnes said, the README needs a pass.")
+    assert seconded.ambiguous
+    assert seconded.value is None
+    assert parse_ballot("+1 to the release, checked the signatures.").is_vote
+
+
+def test_without_a_roster_a_ballot_its_voter_calls_non_binding_binds_nothing():
+    call = list_call("Please vote. Three binding +1 votes are needed.")
+    replies = [
+        mail("+1 (binding)", "Sabine Kruger", 1, key="<a@ex>"),
+        mail("+1 (nicht bindend)", "Max Vogt", 2, key="<b@ex>"),
+        mail("+1 (vinculante)", "Lucia Fernandez", 3, key="<c@ex>"),
+        mail("+1 (non-binding)", "Fritz Haas", 4, key="<d@ex>"),
+    ]
+    report = report_vote(call, replies, now=LIST_CALL_AT + timedelta(days=5))
+    assert report.tally.plus == 4
+    assert report.state is VoteState.FAILED  # two potentially binding +1, three needed
+    # A ballot that says nothing of itself stays potentially binding.
+    silent = [replace(r, text="+1") for r in replies]
+    assert report_vote(call, silent, now=LIST_CALL_AT + timedelta(days=5)).state is (
+        VoteState.PASSED
+    )
+
+
+def test_a_result_with_binding_after_the_value_and_names_wrapped_with_remarks():
+    result = parse_result(
+        "The extended vote closed this morning:\n\n"
+        "+1 binding:      Lena Hart, Anneke Vries, Greg Wolski\n"
+        "+1 non-binding:  Yusuf Demir\n"
+        " 0 binding:      Keiko Tanabe\n\n"
+        "+1:    Agnes White (binding), Callum Reid, Devika Rao (binding),\n"
+        "       Emeka Obi (binding), Hiroshi Sato\n"
+    )
+    entries = {e.value: e for e in result.entries}
+    assert set(entries[1.0].binding_names) >= {"Lena Hart", "Greg Wolski", "Emeka Obi"}
+    assert "Yusuf Demir" in entries[1.0].names
+    assert "Hiroshi Sato" in entries[1.0].names
+    assert entries[0.0].binding_names == ("Keiko Tanabe",)

@@ -97,10 +97,20 @@ _ANNOTATION_RE = re.compile(_ANNOTATION, re.IGNORECASE)
 _MARKED_BALLOT_RE = re.compile(
     r"^\s*[(\[]\s*(?:non[- ]?binding|not binding|nb|binding)\s*[)\]]", re.IGNORECASE
 )
-_NON_BINDING_RE = re.compile(r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)", re.IGNORECASE)
+# "(nicht bindend)", "(no vinculante)": the same in the voter's own language.
+_NON_BINDING_RE = re.compile(
+    r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)|\bnicht[- ]?(?:bindend|verbindlich)\b"
+    r"|\bunverbindlich\b|\b(?:no|não|nao|non)[- ]?(?:vinculante|vincolante)\b"
+    r"|\bnon[- ]contraignant\b",
+    re.IGNORECASE,
+)
 # "(PMC)", "(IPMC member)": the committee whose votes bind, named instead of the word.
 _COMMITTEE_LABEL = r"\(\s*i?pmc(?:\s+member)?\s*\)"
-_BINDING_RE = re.compile(r"\bbinding\b|" + _COMMITTEE_LABEL, re.IGNORECASE)
+_BINDING_RE = re.compile(
+    r"\bbinding\b|\bbindend\b|\bverbindlich\b|\bvinculante\b|\bvincolante\b|\bcontraignant\b|"
+    + _COMMITTEE_LABEL,
+    re.IGNORECASE,
+)
 _BINDING_LABEL_RE = re.compile(
     r"\(\s*binding\s*\)|^\s*binding\s*$|" + _COMMITTEE_LABEL, re.IGNORECASE | re.MULTILINE
 )
@@ -157,6 +167,17 @@ _NEGATED_RE = re.compile(
 )
 # An interim count in a reply: "Votes so far: +1 Alice, +1 Bob".
 _TALLY_ENTRY_RE = re.compile(r"(?<![\w+\-])[+\-−–]\d(?:\.\d+)?\s+[A-ZÀ-Þ][\w'’.-]*")
+# "+1000 -- been waiting for this": a +1, said loudly (at the start of a line only: a diff
+# stat's "+1000" is no ballot, and prose_lines has kept no diff).
+_ENTHUSIASM_RE = re.compile(r"^(\s*)\+10{2,5}(?![\d.,])(?!\s*(?:lines?|loc|insertions?)\b)")
+# "+1 to what Agnes said", "+1 to Bob's suggestion": agreeing with a comment in the
+# thread, not voting on the release.
+_SECONDS_A_COMMENT_RE = re.compile(
+    r"^\s*\+1\s+(?:to\s+|on\s+)(?:what\s+[\w@.-]+\s+(?:said|wrote|suggested|says)|[\w@.-]+['’]s?\s+"
+    r"(?:point|comment|suggestion|idea|remark|note|nit|concern)|(?:that|this|the)\s+(?:point|comment"
+    r"|suggestion|idea|remark|nit))\b",
+    re.IGNORECASE,
+)
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
 _MY_VOTE_RE = re.compile(r"\bmy\s+(?:vote|ballot)\b", re.IGNORECASE)
@@ -228,7 +249,7 @@ def parse_ballot(text: str) -> BallotReading:
     "+1's", "one more +1") never count; several different values, a
     condition, or vote-like wording without a value make the reading ambiguous.
     """
-    lines = prose_lines(text)
+    lines = [_ENTHUSIASM_RE.sub(r"\g<1>+1", line) for line in prose_lines(text)]
     template = _template_lines(lines) | _listing_lines(lines)
     hits: list[_Hit] = []
     for index, line in enumerate(lines):
@@ -236,6 +257,13 @@ def parse_ballot(text: str) -> BallotReading:
             hits.extend(_hits_in_line(line))
     prose = " ".join(line for i, line in enumerate(lines) if line and i not in template)
     ballots = [h for h in hits if h.sort is _Sort.BALLOT]
+    if ballots and all(_SECONDS_A_COMMENT_RE.match(h.sentence) for h in ballots):
+        return _ambiguous(
+            ReadingKind.VAGUE,
+            [h.sentence for h in ballots],
+            prose,
+            "a +1 to a comment in the thread, not to the vote",
+        )
     if ballots:
         reading = _explicit_reading(ballots, prose)
         justification = _justification(lines, template, ballots)

@@ -86,9 +86,17 @@ def decide(tally: Tally, policy: VotePolicy) -> Outcome:
     """What the rule says if the vote closed now (the caller decides whether it has)."""
     unknown = not tally.binding_known
     # Without a roster every ballot is potentially binding (the outcome says so), except
-    # one whose author could not be verified: that is known not to bind.
+    # one whose author could not be verified: that is known not to bind; and one its
+    # voter calls non-binding: a claim that takes weight away needs no proof.
     binding = [
-        b for b in tally.ballots if b.counted and (unknown if b.binding is None else b.binding)
+        b
+        for b in tally.ballots
+        if b.counted
+        and (
+            unknown and b.cast.reading.self_declared_binding is not False
+            if b.binding is None
+            else b.binding
+        )
     ]
     plus = tuple(b for b in binding if b.bucket == 1)
     minus = tuple(b for b in binding if b.bucket == -1)

@@ -63,7 +63,7 @@ class Discrepancy:
 _RESULT_VALUE_LINE_RE = re.compile(
     r"^\s*(?:[*•]\s*|-\s+)?(?P<pre>(?:non[- ]?)?binding\s+)?"
     r"(?P<val>[+\-−–]?\d(?:\.\d+)?)\s*(?:'?s)?\s*(?:votes?)?"
-    r"\s*(?:\((?P<post>(?:non[- ]?)?binding)\))?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
+    r"\s*(?:\(?(?P<post>(?:non[- ]?)?binding)\)?)?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _RESULT_FROM_RE = re.compile(
@@ -171,9 +171,17 @@ def _result_lines(text: str) -> list[str]:
     for line in new_lines(text):
         if is_attribution(line):
             break  # what follows is the quoted call, template lines and all
-        if kept and _COUNT_CUT_RE.search(kept[-1]) and _SIGNED_START_RE.match(line):
-            # "passed with three binding" / "+1 votes and ...": a count the writer's
-            # client wrapped is read as one line.
+        if (
+            kept
+            and line.strip()
+            and (
+                (_COUNT_CUT_RE.search(kept[-1]) and _SIGNED_START_RE.match(line))
+                or kept[-1].count("(") > kept[-1].count(")")
+            )
+        ):
+            # "passed with three binding" / "+1 votes and ...", "four binding +1 (Ann,
+            # Bob," / "Carol)": a count or a list of names the writer's client wrapped
+            # is read as one line.
             kept[-1] = f"{kept[-1]} {line.strip()}"
             continue
         kept.extend(part.rstrip() for part in _INLINE_ENTRY_RE.split(line))
@@ -185,7 +193,7 @@ def _result_lines(text: str) -> list[str]:
 _COUNT_CUT_RE = re.compile(
     rf"\b(?:{_NUMBER})(?:\s+(?:non[- ]?binding|binding))?\s*$", re.IGNORECASE
 )
-_SIGNED_START_RE = re.compile(r"^\s*[+\-−–]\d(?!\d)")
+_SIGNED_START_RE = re.compile(r"^\s*(?:(?:non[- ]?)?binding\s+)?[+\-−–]\d(?!\d)", re.IGNORECASE)
 
 
 def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int]:
@@ -200,12 +208,13 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
                 index += 1
                 continue
             break
+        wrapped_names = bool(pieces) and pieces[-1].endswith(",") and _names_only(line)
         if (
             _RESULT_VALUE_LINE_RE.match(line)
             or _RESULT_HEADING_RE.match(line)
             or _QUORUM_RE.match(line)
             or _NAME_STOP_RE.search(line)
-            or len(line.split()) > 6
+            or (len(line.split()) > 6 and not wrapped_names)
         ):
             break
         if not one_per_line and pieces and (pieces[-1].endswith(",") or len(line.split()) == 1):
@@ -214,6 +223,13 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
             pieces.append(line)
         index += 1
     return ", ".join(p.rstrip(",") for p in pieces), index
+
+
+def _names_only(line: str) -> bool:
+    """A line of names ("Emeka Obi (binding), Hiroshi Sato"): each comma's part a few words
+    once its remark in parentheses is set aside."""
+    parts = [re.sub(r"\([^)]*\)", " ", part).split() for part in line.split(",")]
+    return all(1 <= len(words) <= 4 for words in parts if words) and any(parts)
 
 
 def _split_names(rest: str) -> tuple[list[str], list[str]]:
@@ -378,6 +394,10 @@ def _entry(draft: _EntryDraft) -> AnnouncedEntry:
     if binding is None and binding_names:
         binding = len(binding_names)
     count = draft.count
+    # Counts stated for both kinds add up ("four binding +1 (...), one non-binding +1
+    # (Jun)"), whatever the names read beside them.
+    if count is None and binding is not None and draft.non_binding_count is not None:
+        count = binding + draft.non_binding_count
     if count is None and names:
         count = len(names)
     if count is None and (binding is not None or draft.non_binding_count is not None):
