@@ -1318,6 +1318,16 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "Works for me.",
         "Ah, I missed that part of the proposal. All good.",
         "OK, I can live with that.",
+        # Threads written blind (bench/data/threads), in other words.
+        "Named owners cover my worry about the plugins.",
+        "With the converter, my worry about old plugins is mostly gone.",
+        "Thanks, both of my points are addressed.",
+        "The loader answer is fine by me.",
+        "The converter was the missing piece for us. Consider me on board.",
+        "That's what we needed.",
+        "That rule is what I was hoping for.",
+        "A converter, of course. That settles it for me, thanks.",
+        "With the converter, the plugin team has no objection to v2.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):

@@ -985,11 +985,13 @@ _YES_NO_QUESTION = re.compile(
 )
 
 _ACCEPTS_EXPLICITLY = re.compile(
-    r"\b(?:addresses|answers|resolves|settles)\s+my\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries"
-    r"|question|point)\b"
-    r"|\bi\s+withdraw\b|\bwithdraw(?:ing)?\s+my\s+(?:concerns?|objections?|-1|veto)\b"
-    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worries)\s+(?:is|are|has|have|was|were)\s+(?:\w+\s+)?"
-    r"(?:addressed|resolved|answered|gone)\b"
+    r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?)\s+my\s+(?:\w+\s+)?(?:concerns?"
+    r"|objections?"
+    r"|worry|worries|question|point|doubts?|reservations?)\b"
+    r"|\bi\s+withdraw\b|\b(?:withdraw|drop|lift)(?:ing|ping)?\s+my\s+(?:concerns?|objections?|-1|veto)\b"
+    # "my worry about maintenance is mostly gone", "both of my points are addressed".
+    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?|reservations?|points?)\s+"
+    r"(?:\w+\s+){0,3}?(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone)\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
     r"|\b(?:didn't|did\s+not|don't|do\s+not)\s+mean[t]?\s+to\s+(?:argue|object|block|oppose)\b"
 )
@@ -1010,6 +1012,13 @@ _ACCEPTS = re.compile(
     r"|\bi\s+(?:do\s+not|don't)\s+(?:really\s+)?object\b"
     r"|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
     r"|explaining)\b|\b(?:sounds|seems)\s+(?:reasonable|fine|good|ok|okay)\s+to\s+me\b"
+    # "the ABI answer is fine by me", "Consider me on board", "That's what we needed",
+    # "That rule is what I was hoping for", "That settles it for me", "has no objection to v2".
+    r"|\b(?:is|are|sounds|seems)\s+(?:\w+\s+)?fine\s+(?:by|with)\s+(?:me|us)\b"
+    r"|\b(?:consider\s+me|count\s+me|i'?m|i\s+am|we'?re|we\s+are)\s+(?:now\s+)?on\s+board\b"
+    r"|\bwhat\s+(?:i|we)\s+(?:wanted|needed|was\s+hoping\s+for|were\s+hoping\s+for|had\s+in\s+mind"
+    r"|asked\s+for)\b|\b(?:that|this)\s+settles\s+it\b|\b(?:has|have)\s+no\s+(?:further\s+)?objections?"
+    r"\s+to\b"
 )
 
 # "OK, done: <link>" reports a task the writer did; it accepts nothing about a concern.
@@ -1160,9 +1169,13 @@ _CUE_WORDS = _word_set(
 )
 
 
+_EMPHASIS = re.compile(r"\*\*")
+
+
 def make_title(sentence: str, max_words: int = TITLE_WORDS, *, cue: str = "") -> str:
     """A short label from a sentence: lead-in phrases dropped, first clause, ≤ max_words."""
-    text = re.sub(r"\s+", " ", sentence.replace("’", "'")).strip()
+    # Markdown's emphasis marks are markup, not words ("**Native plugin ABI.**").
+    text = re.sub(r"\s+", " ", _EMPHASIS.sub("", sentence.replace("’", "'"))).strip()
     original = text
     text = _complement(text, cue)
     changed = True

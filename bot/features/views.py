@@ -160,7 +160,8 @@ logger = logging.getLogger(__name__)
 #    ("GL> "), Gerrit's review mail, "I withdraw ... my objection", "drop my -1", "still
 #    -1"; "+1000", "(bindend)", "+1 to what Agnes said", a self-declared non-binding
 #    ballot binding nothing without a roster, "+1 binding:" result lines, names and
-#    counts wrapped in a RESULT.
+#    counts wrapped in a RESULT; "covers my worry", "fine by me", "on board", "what we
+#    needed", "that settles it" accept an answer; titles without "**".
 VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
