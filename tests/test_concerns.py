@@ -339,6 +339,10 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "I withdraw the interoperability part of my objection.",
         "I'll drop my -1 on Gerrit once the next patch set is up.",
         "Which release are you aiming at, 3.4 or 3.5?",
+        "A readable error instead of a black canvas addresses my concern.",
+        "That addresses most of what I was worried about.",
+        "That's a fair worry, but I'd gently push back on how big it is.",
+        "Separately, and only out of curiosity: would the loader also read YAML?",
     ],
 )
 def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
@@ -1879,6 +1883,52 @@ def test_a_review_tools_name_for_the_proposer_is_the_proposer():
     concerns = ledger(root(), raised, answer).concerns
     assert [c.raised_by for c in concerns] == [BOB]
     assert concerns[0].answered
+
+
+def test_a_summary_that_names_whose_points_they_are_raises_none_of_them():
+    # A chair sums the thread up: each point carries its raiser's name.
+    raised = post(2, BOB, "I am worried that the loader doubles the startup time.")
+    other = post(3, CAROL, "I am worried that the converter drops every comment.")
+    summary = post(
+        4,
+        Person("Dana Diaz", "dana@example.org"),
+        "Where we stand:\n\n"
+        "- Startup time (Bob): the loader doubles it, which is a real problem for CI.\n"
+        "- Comments (Carol): the converter drops every comment, which breaks configs.\n",
+        reply_to=1,
+    )
+    concerns = ledger(root(), raised, other, summary).concerns
+    assert [c.raised_by for c in concerns] == [BOB, CAROL]
+    # One point naming someone is the writer's own point, made with a nod to them.
+    own = post(
+        5,
+        Person("Dana Diaz", "dana@example.org"),
+        "I worry the converter (Carol's idea) is too slow for big files.",
+        reply_to=1,
+    )
+    assert Person("Dana Diaz", "dana@example.org") in [
+        c.raised_by for c in ledger(root(), raised, other, own).concerns
+    ]
+
+
+def test_the_proposer_answering_several_people_at_once_raises_nothing():
+    raised = post(2, BOB, "Most of us only know Python, and the loader would be in Rust.")
+    wish = post(3, CAROL, "Could we keep a pure Python loader for debugging?", reply_to=1)
+    answer = replace(
+        post(
+            4,
+            ALICE,
+            "Good points. We keep the Python loader as a reference. On speed: not in scope"
+            " for now, but nothing prevents a faster path later.",
+            reply_to=3,
+        ),
+        quoted=(
+            "Most of us only know Python, and the loader would be in Rust.",
+            "Could we keep a pure Python loader for debugging?",
+        ),
+    )
+    concerns = ledger(root(), raised, wish, answer).concerns
+    assert ALICE not in [c.raised_by for c in concerns]
 
 
 def test_reporting_a_task_done_does_not_accept_an_answer():

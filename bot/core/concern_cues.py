@@ -869,6 +869,9 @@ class PostContext:
     # The proposer weighing someone else's suggestion (``by_proposer`` is then false): a
     # way out they float there is the proposal growing, not an objection to it.
     proposer_reviewing: bool = False
+    # What the thread may call its other participants (as ``proposer_names``): a point
+    # put down to one of them ("Timing (Olu): cut-over after 3.3.0") is a summary of it.
+    others_names: frozenset[str] = frozenset()
 
 
 _YES_NO = re.compile(
@@ -922,6 +925,11 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "I am not sure if possible but .. could we get the provider out of core?": the
         # doubt is about the writer's own idea, which the sentence goes on to float.
         found = (found - {"doubt"}) | {"self_hedge"}
+    if _SETTLES_OWN.search(probe) and not _STILL_OPEN.search(probe):
+        # "A readable error instead of a black canvas addresses my concern.", "That
+        # addresses most of what I was worried about.": the writer's own concern, settled;
+        # the words that named it or its remedy object to nothing now.
+        found = (found - set(OBJECTION_FORMS)) | {"solved"}
     if found & {"worry", "doubt"} and _OVERCOME.search(probe):
         # "I was worried about comments at first, but the converter keeps them": a worry
         # told as past, and answered in the same breath.
@@ -942,9 +950,14 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # Whose point it is decides, not the words it is put in: seconding an objection
         # voices it again (see SECONDING), seconding the proposer raises nothing.
         found = (found - set(OBJECTION_FORMS)) | {"seconding"}
-    if _ASKS_PERMISSION.search(probe) or _ANSWERS_OTHERS.search(probe):
+    if (
+        _ASKS_PERMISSION.search(probe)
+        or _ANSWERS_OTHERS.search(probe)
+        or _GRANTS_ANOTHERS.match(probe)
+    ):
         # "Any problem with me opening a JIRA epic?" asks leave, and "For those asking: a -1
-        # on a procedural vote isn't a veto" answers someone: neither finds fault.
+        # on a procedural vote isn't a veto" or "That's a fair worry, but I'd push back on
+        # how big it is" answers someone: none of them finds fault with the proposal.
         found = (found - set(OBJECTION_FORMS)) | {"information_question"}
     if _ASKS_THEIR_PROBLEM.search(probe):
         # "Is your problem that you don't want those on Nexus?": the problem is theirs,
@@ -1037,8 +1050,22 @@ _OVERCOME = re.compile(
     r"|(?:i|we)\s+(?:had|shared)\s+(?:the\s+same\s+|a\s+|some\s+|similar\s+)?(?:worry|worries|concerns?"
     r"|doubts?|reservations?))\b[^.;?!]*?\b(?:but|until|though)\b"
 )
+_GRANTS_ANOTHERS = re.compile(
+    r"^(?:(?:yes|ok|okay|sure|well|true),?\s+)?(?:that(?:'s|\s+is)|it(?:'s|\s+is)|this\s+is)\s+a\s+"
+    r"(?:fair|valid|good|reasonable|legitimate|real)\s+(?:worry|concern|objection)\b"
+    r"[^.;]*\b(?:but|though|however)\b"
+)
+_SETTLES_OWN = re.compile(
+    r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?|takes?\s+care\s+of)\s+"
+    r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?"
+    r"|reservations?|points?)\b|what\s+i\s+was\s+(?:worried|concerned)\s+about\b)"
+)
+# "..., but not my worry about the plugins": something is still open beside it.
+_STILL_OPEN = re.compile(r"\bbut\s+not\b|\bexcept\b|\bstill\b|\bhowever\b")
 _JUST_ASKING = re.compile(
-    r"^(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
+    # "Separately, and only out of curiosity: ...": a lead-in of a few words first.
+    r"^(?:(?:separately|also|and|but|finally|lastly)[\s,]+(?:and\s+)?)?(?:only\s+|purely\s+)?"
+    r"(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
     r"|double-?check))|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
     r"|to\s+clarify|(?:a\s+)?clarifying\s+question"
     # "Quick question: ...", "Also a simple question: which version ...?": the writer

@@ -491,7 +491,12 @@ def findings_of(
         points.setdefault(sentence.unit.point, []).append(sentence)
     # Points the writer sets aside: nits, the drawbacks of their own way out, questions
     # they give their reason for; and, reviewing someone's idea, the proposer's ways out.
-    aside = _nits(reading.sentences) | _own_alternatives(points) | _only_asking(points)
+    aside = (
+        _nits(reading.sentences)
+        | _own_alternatives(points)
+        | _only_asking(points)
+        | _put_down_to_others(points, reading.context.others_names)
+    )
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
     candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
@@ -531,6 +536,32 @@ def findings_of(
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
     return tuple(pointed or findings)
+
+
+def _put_down_to_others(
+    points: Mapping[tuple[int, int | None], list[UnitReading]], others: frozenset[str]
+) -> frozenset[tuple[int, int | None]]:
+    """The points of a summary that name whose they are: "Timing (Olu): cut-over after
+    3.3.0 ships.", "Release notes depend on the JIRA API (Tomasz, with +1s from Olu)".
+    A chair or a shepherd sums up the thread's concerns; they are their raisers', not the
+    summariser's. Two such points are a summary; one alone may be the writer's own."""
+    named = frozenset(
+        point
+        for point, members in points.items()
+        if any(_names_someone(r.unit.text, others) for r in members)
+    )
+    return named if len(named) >= 2 else frozenset()
+
+
+_PARENTHESIS = re.compile(r"\(([^()]{1,80})\)")
+
+
+def _names_someone(text: str, others: frozenset[str]) -> bool:
+    for match in _PARENTHESIS.finditer(text):
+        first = match.group(1).split(",")[0].strip().casefold()
+        if first in others or first.split(" ")[0] in others:
+            return True
+    return False
 
 
 def _nits(sentences: tuple[UnitReading, ...]) -> frozenset[tuple[int, int | None]]:
@@ -798,6 +829,7 @@ class ThreadReader:
 
     def __init__(self, posts: Sequence[Post], settings: LedgerSettings) -> None:
         self.settings = settings
+        self.posts = posts
         self.proposers = [p.author for p in posts if opens_proposal(p)] or proposers_by_word(posts)
         self.in_vote = any(parse_subject(p.subject).kind is ThreadKind.VOTE for p in posts[:1])
         self.by_id = {_id_of(p): p for p in posts if _id_of(p)}
@@ -807,6 +839,9 @@ class ThreadReader:
         self._first_from_author = _first_posts_by_author(posts)
         self.proposer_names = frozenset(
             name for person in self.proposers for name in names_for(person)
+        )
+        self.participant_names = frozenset(
+            name for post in posts for name in names_for(post.author)
         )
         self._units: dict[str, tuple[Unit, ...]] = {}
         self._cues: dict[str, tuple[frozenset[str], ...]] = {}
@@ -844,6 +879,7 @@ class ThreadReader:
             first_from_author=post.key in self._first_from_author,
             parent_asks_yes_no="yes_no_question" in said,
             proposer_names=self.proposer_names,
+            others_names=self.participant_names - names_for(post.author),
         )
 
     def _reviews(self, post: Post, parent: Post | None, said: frozenset[str]) -> bool:
@@ -860,11 +896,29 @@ class ThreadReader:
         """
         if parent is None or self.is_proposer(parent.author) or self._takes_it_up(post):
             return False
+        if self._answers_several(post):
+            return False  # answering several people's points at once, not weighing one
         return (
             bool(said & _SUGGESTING)
             or (not said & _OBJECTING and "question" not in said and self._opens_objecting(post))
             or self._reviews_a_suggestion(parent)
         )
+
+    def _answers_several(self, post: Post) -> bool:
+        """Whether the post quotes earlier posts of two or more other people ("Let me
+        answer in one post": Yusuf's point, then Wen's, then Claire's)."""
+        earlier = [
+            (other.author, " ".join(other.text.split()))
+            for other in self.posts
+            if other.created_at <= post.created_at and other.key != post.key
+        ]
+        quoted: list[Person] = []
+        for block in post.quoted:
+            text = " ".join(_unnested(block).split())
+            if len(text) < 20:
+                continue
+            quoted.extend(author for author, said in earlier if text in said)
+        return len({author.display.casefold() for author in quoted}) >= 2
 
     def _reviews_a_suggestion(self, review: Post) -> bool:
         """Whether ``review`` answers someone else's suggestion: then its objections and
@@ -1015,6 +1069,8 @@ _ACCEPTS = re.compile(
     # "the ABI answer is fine by me", "Consider me on board", "That's what we needed",
     # "That rule is what I was hoping for", "That settles it for me", "has no objection to v2".
     r"|\b(?:is|are|sounds|seems)\s+(?:\w+\s+)?fine\s+(?:by|with)\s+(?:me|us)\b"
+    r"|\b(?:address(?:es)?|answers?|covers?)\s+(?:most|all|much)\s+of\s+what\s+i\s+was\s+(?:worried"
+    r"|concerned)\s+about\b"
     r"|\b(?:consider\s+me|count\s+me|i'?m|i\s+am|we'?re|we\s+are)\s+(?:now\s+)?on\s+board\b"
     r"|\bwhat\s+(?:i|we)\s+(?:wanted|needed|was\s+hoping\s+for|were\s+hoping\s+for|had\s+in\s+mind"
     r"|asked\s+for)\b|\b(?:that|this)\s+settles\s+it\b|\b(?:has|have)\s+no\s+(?:further\s+)?objections?"
