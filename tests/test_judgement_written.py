@@ -21,14 +21,15 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 
 # slice -> (labelled concerns found, wrong detections allowed), as measured, one off.
 FLOORS = {
-    "written-a": (16, 4),
+    "written-a": (16, 3),
     "written-b": (18, 7),
     "written-c": (16, 10),
-    "written-d": (13, 8),
+    "written-d": (13, 4),
+    "written-e": (16, 17),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.
-VOTES_RIGHT = {"votes-written": 9, "votes-written2": 10}
+VOTES_RIGHT = {"votes-written": 9, "votes-written2": 10, "votes-written3": 5}
 
 
 @pytest.fixture(scope="module")

@@ -696,3 +696,21 @@ def test_a_result_with_binding_after_the_value_and_names_wrapped_with_remarks():
     assert "Yusuf Demir" in entries[1.0].names
     assert "Hiroshi Sato" in entries[1.0].names
     assert entries[0.0].binding_names == ("Keiko Tanabe",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My own +1 (binding) as release manager.",
+        "I'd be glad to have him as a committer, so a very happy +1 from me.",
+    ],
+)
+def test_a_ballot_after_its_reason_or_called_ones_own_is_cast(text: str):
+    reading = parse_ballot(text)
+    assert reading.is_vote
+    assert reading.value == 1.0
+
+
+def test_their_own_plus_one_and_a_real_condition_are_not_cast():
+    assert not parse_ballot("Their own +1 does not count here.").is_vote
+    assert parse_ballot("If the NOTICE is fixed, so to speak, +1.").ambiguous

@@ -283,7 +283,6 @@ Objet : Re: [VOTE] Release Maven Indexer 6.0.0
         ("I assume I can translate this to a +1...", "vague", None),  # real
         ("I'll give the BADest +1 I can :)", "vague", None),  # real
         ("+1 from Olivier", "vague", None),
-        ("I withdraw my -1", "vague", None),
         # A value denied is none cast.
         ("Not a +1 from me yet, the tests fail on Windows.", "vague", None),
         ("I don't think I can vote +1 on this one.", "vague", None),
@@ -1308,3 +1307,35 @@ def test_a_ballot_a_forum_relays_counts_but_a_tools_does_not() -> None:
     )
     tally = collect_ballots(make_call(), [relayed, build], until=AFTER_CLOSE)
     assert voters(tally.ballots, 1) == {"Bob Baker via Example Forum"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I withdraw my -1",
+        "Confirmed on Java 17, it doesn't start. I withdraw my +1.",
+        "Retracting my vote.",
+    ],
+)
+def test_a_ballot_taken_back_is_withdrawn_not_guessed(text: str) -> None:
+    reading = parse_ballot(text)
+    assert reading.kind is ReadingKind.WITHDRAWN
+    assert reading.value is None
+    assert not reading.is_vote
+    assert "my" in reading.sentence
+
+
+def test_a_withdrawn_ballot_leaves_its_voter_in_no_column() -> None:
+    replies = [
+        make_post("+1 (binding)", "Olivier Lamy", hours=1),
+        make_post("The CLI dies on Java 17. I withdraw my +1.", "Olivier Lamy", hours=5),
+        make_post("I withdraw my -1, +1 now.", "Hervé Boutemy", hours=6),
+    ]
+    report = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC)
+    assert voters(report, 1) == set()
+    [olivier] = [b for b in report.ballots if b.voter == "Olivier Lamy"]
+    assert not olivier.counted
+    assert [c.reading.value for c in olivier.history] == [1.0]
+    # Taking one value back while casting another is for a person to read.
+    [herve] = [b for b in report.ballots if b.voter == "Hervé Boutemy"]
+    assert herve.ambiguous

@@ -161,7 +161,10 @@ logger = logging.getLogger(__name__)
 #    -1"; "+1000", "(bindend)", "+1 to what Agnes said", a self-declared non-binding
 #    ballot binding nothing without a roster, "+1 binding:" result lines, names and
 #    counts wrapped in a RESULT; "covers my worry", "fine by me", "on board", "what we
-#    needed", "that settles it" accept an answer; titles without "**".
+#    needed", "that settles it" accept an answer; titles without "**". A summary naming
+#    whose points they are, the proposer answering several people at once, "addresses my
+#    concern" beside a remedy, "that's a fair worry, but" raise nothing; "I withdraw my +1"
+#    takes a ballot back; "my own +1" and "..., so a happy +1" are cast.
 VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

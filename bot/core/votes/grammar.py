@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.core.votes.prose import prose_lines
-from bot.core.votes.values import format_value, value_of
+from bot.core.votes.values import format_value, signed_value, value_of
 
 
 class ReadingKind(StrEnum):
@@ -36,6 +36,7 @@ class ReadingKind(StrEnum):
     CONFLICT = "conflict"  # several different explicit values
     CONDITIONAL = "conditional"  # an explicit value hedged by a condition
     VAGUE = "vague"  # vote-like wording without an explicit value
+    WITHDRAWN = "withdrawn"  # the voter takes their ballot back ("I withdraw my +1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,18 @@ _SECONDS_A_COMMENT_RE = re.compile(
     re.IGNORECASE,
 )
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
+# "I withdraw my +1.", "retracting my vote": the voter's own ballot taken back, no other.
+_TAKES_BACK_RE = re.compile(
+    r"\b(?:withdraw(?:ing|n)?|retract(?:ing|ed)?|revok(?:e|ing|ed)|tak(?:e|ing)\s+back)\s+my\s+"
+    r"(?:(?:binding\s+|non[- ]?binding\s+)?(?P<value>[+\-−–]?[01](?:\.\d+)?)|vote|ballot)"
+    r"(?!\w|\.\d)",
+    re.IGNORECASE,
+)
+# "..., so a very happy +1 from me": what comes before "so" is the reason, not a condition.
+_CONSEQUENCE_RE = re.compile(
+    r"[,;]\s*(?:and\s+)?(?:so|therefore|hence|thus)\b(?!\s+(?:to\s+speak|far|long|much|that)\b)",
+    re.IGNORECASE,
+)
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
 _MY_VOTE_RE = re.compile(r"\bmy\s+(?:vote|ballot)\b", re.IGNORECASE)
 _PROMISE_RE = re.compile(r"\b(?:will|shall|going\s+to|'ll)\b", re.IGNORECASE)
@@ -257,6 +270,12 @@ def parse_ballot(text: str) -> BallotReading:
             hits.extend(_hits_in_line(line))
     prose = " ".join(line for i, line in enumerate(lines) if line and i not in template)
     ballots = [h for h in hits if h.sort is _Sort.BALLOT]
+    taken_back = _TAKES_BACK_RE.search(prose)
+    if taken_back is not None and not ballots and _only_the_value_taken_back(hits, taken_back):
+        sentence = next(
+            (t for t in _SENTENCE_SPLIT_RE.split(prose) if _TAKES_BACK_RE.search(t)), prose
+        )
+        return BallotReading(ReadingKind.WITHDRAWN, sentence=sentence.strip())
     if ballots and all(_SECONDS_A_COMMENT_RE.match(h.sentence) for h in ballots):
         return _ambiguous(
             ReadingKind.VAGUE,
@@ -468,6 +487,15 @@ def _change_sort(sentence: str, new: re.Match[str]) -> _Sort:
     return _Sort.BALLOT
 
 
+def _only_the_value_taken_back(hits: Sequence[_Hit], taken_back: re.Match[str]) -> bool:
+    """Whether every value in the post is the one "I withdraw my +1" takes back ("I
+    withdraw my -1, +1 now" casts another)."""
+    if taken_back["value"] is None:
+        return not hits
+    value = signed_value(taken_back["value"])
+    return all(h.value == value for h in hits)
+
+
 def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     before, after = sentence[: match.start()], sentence[match.end() :]
     sign, num = match.group("sign"), match.group("num")
@@ -503,8 +531,9 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     if _WITHDRAW_RE.search(sentence):
         return _Sort.UNSURE
     sort = _context_sort(before, after, previous, at_start)
+    own_clause = before[max((m.end() for m in _CONSEQUENCE_RE.finditer(before)), default=0) :]
     if sort is _Sort.BALLOT and (
-        _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after)
+        _CONDITION_BEFORE_RE.search(own_clause) or _CONDITION_AFTER_RE.match(after)
     ):
         return _Sort.CONDITIONAL
     return sort
@@ -513,6 +542,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
 def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _Sort:
     if _FROM_ME_RE.match(after):
         return _Sort.BALLOT
+    if previous == "own" and before.casefold().rstrip().endswith(("my own", "our own")):
+        return _Sort.BALLOT  # "My own +1 (binding) as release manager."
     if previous in _ARTICLE_WORDS or _FROM_OTHER_RE.match(after):
         # "translate this to a +1", "+1 from Olivier": talk about votes.
         return _Sort.UNSURE

@@ -643,7 +643,10 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
 
 # "I'd rather not break them at a week's notice, so I'm withdrawing this vote": what comes
 # before "so" is the reason, not a condition on the statement.
-_CONSEQUENCE_RE = re.compile(r"\b(?:so|therefore|hence|thus|which\s+is\s+why)\b", re.IGNORECASE)
+_CONSEQUENCE_RE = re.compile(
+    r"\b(?:so|therefore|hence|thus|which\s+is\s+why)\b(?!\s+(?:to\s+speak|far|long|much|that)\b)",
+    re.IGNORECASE,
+)
 
 
 def _own_clause(before: str) -> str:
