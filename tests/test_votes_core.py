@@ -1336,6 +1336,8 @@ def test_a_withdrawn_ballot_leaves_its_voter_in_no_column() -> None:
     [olivier] = [b for b in report.ballots if b.voter == "Olivier Lamy"]
     assert not olivier.counted
     assert [c.reading.value for c in olivier.history] == [1.0]
+    assert olivier.label == "withdrawn"
+    assert report.to_dict()["ballots"][0]["withdrawn"] is True
     # Taking one value back while casting another is for a person to read.
     [herve] = [b for b in report.ballots if b.voter == "Hervé Boutemy"]
     assert herve.ambiguous

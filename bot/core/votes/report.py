@@ -16,6 +16,7 @@ from bot.core.people import People
 from bot.core.rules import is_automated
 from bot.core.threads import parse_subject
 from bot.core.votes.call import CallTerms, parse_call
+from bot.core.votes.grammar import ReadingKind
 from bot.core.votes.policy import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.result import (
     AnnouncedResult,
@@ -360,6 +361,7 @@ def _ballot_dict(ballot: Ballot) -> dict[str, object]:
         "self_declared_binding": ballot.cast.reading.self_declared_binding,
         "counted": ballot.counted,
         "ambiguous": ballot.ambiguous,
+        "withdrawn": ballot.cast.reading.kind is ReadingKind.WITHDRAWN,
         "reason": ballot.cast.reading.reason,
         "post": ballot.cast.post,
         "url": ballot.cast.url,

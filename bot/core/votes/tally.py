@@ -101,6 +101,8 @@ class Ballot:
 
     @property
     def label(self) -> str:
+        if self.cast.reading.kind is ReadingKind.WITHDRAWN:
+            return "withdrawn"
         value = self.cast.reading.value
         return "?" if value is None else format_value(value)
 
