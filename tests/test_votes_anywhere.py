@@ -714,3 +714,42 @@ def test_a_ballot_after_its_reason_or_called_ones_own_is_cast(text: str):
 def test_their_own_plus_one_and_a_real_condition_are_not_cast():
     assert not parse_ballot("Their own +1 does not count here.").is_vote
     assert parse_ballot("If the NOTICE is fixed, so to speak, +1.").ambiguous
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0 - happy either way, as long as the plugin API keeps semver.", 0.0),
+        ("My main objection is gone. Moving to -0: I still think it isn't worth it.", -0.0),
+        ("+1. Camille can't post this week; she told me she is -1 on the wording.", 1.0),
+    ],
+)
+def test_a_zero_with_its_reason_a_change_of_value_and_someone_elses_told_ballot(
+    text: str, value: float
+):
+    reading = parse_ballot(text)
+    assert reading.is_vote
+    assert reading.value == value
+
+
+def test_a_ballot_passed_on_for_someone_else_is_nobodys():
+    assert parse_ballot("Devraj asked me to pass on his vote: +1 for Devraj.").kind.value == "none"
+    assert not parse_ballot("On behalf of Greta: +1").is_vote
+
+
+def test_my_own_vote_under_a_quoted_question_is_still_my_ballot():
+    call = list_call("Please vote on the release. [ ] +1 [ ] -1")
+    question = mail("Could we extend to 2 January?", "Ayesha Siddiqui", 1, key="<a@ex>")
+    answer = replace(
+        mail(
+            "Extending to 2 January.\n\nAnd I forgot my own vote: +1 (binding).",
+            "Nikolai Petrov",
+            2,
+            key="<b@ex>",
+            reply_to="<a@ex>",
+        ),
+        quoted=("Could we extend to 2 January?",),
+        quote_at=(0,),
+    )
+    report = report_vote(call, [question, answer], now=LIST_CALL_AT + timedelta(days=9))
+    assert [b.voter for b in report.ballots if b.counted] == ["Nikolai Petrov"]

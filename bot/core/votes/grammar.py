@@ -180,6 +180,19 @@ _SECONDS_A_COMMENT_RE = re.compile(
     re.IGNORECASE,
 )
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
+_DENIED_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
+# "0 - happy either way", "0 — I abstain": a reason after a dash, as ballots are written.
+_DASH_REASON_RE = re.compile(r"^\s*[-–—]\s+\S")
+# Another person's ballot, told or passed on: "she told me she is -1", "he votes +1",
+# "pass on his vote: +1", "on behalf of Greta: +1".
+_SOMEONE_ELSES_RE = re.compile(
+    r"\b(?:she|he|they)\s+(?:is|are|was|were|votes?|voted|would\s+be)\s*$", re.IGNORECASE
+)
+_RELAYED_RE = re.compile(
+    r"\b(?:pass(?:ing)?\s+on|relay(?:ing)?)\s+(?:his|her|their|\w+'s)\s+(?:vote|ballot)\b"
+    r"|\bon\s+behalf\s+of\b",
+    re.IGNORECASE,
+)
 # "I withdraw my +1.", "retracting my vote": the voter's own ballot taken back, no other.
 _TAKES_BACK_RE = re.compile(
     r"\b(?:withdraw(?:ing|n)?|retract(?:ing|ed)?|revok(?:e|ing|ed)|tak(?:e|ing)\s+back)\s+my\s+"
@@ -506,7 +519,11 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
         plain_zero = (
             num.startswith("0")
             and at_start
-            and bool(_TAIL_RE.match(after) or _MARKED_BALLOT_RE.match(after))
+            and bool(
+                _TAIL_RE.match(after)
+                or _MARKED_BALLOT_RE.match(after)
+                or _DASH_REASON_RE.match(after)
+            )
         )
         return _Sort.BALLOT if plain_zero else _Sort.IGNORE
     if (
@@ -528,6 +545,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
         return _Sort.IGNORE  # "looking for a +1", "waiting for another +1"
     if _NEGATED_RE.search(clause):
         return _Sort.UNSURE
+    if _SOMEONE_ELSES_RE.search(clause) or _RELAYED_RE.search(before):
+        return _Sort.IGNORE  # "she told me she is -1", "pass on his vote: +1 for Devraj"
     if _WITHDRAW_RE.search(sentence):
         return _Sort.UNSURE
     sort = _context_sort(before, after, previous, at_start)
@@ -542,6 +561,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
 def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _Sort:
     if _FROM_ME_RE.match(after):
         return _Sort.BALLOT
+    if previous == "to" and _CHANGE_RE.search(before) and not _DENIED_RE.search(before):
+        return _Sort.BALLOT  # "Moving to -0: I still think ...", "Switching to +1, then."
     if previous == "own" and before.casefold().rstrip().endswith(("my own", "our own")):
         return _Sort.BALLOT  # "My own +1 (binding) as release manager."
     if previous in _ARTICLE_WORDS or _FROM_OTHER_RE.match(after):

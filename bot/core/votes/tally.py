@@ -213,7 +213,12 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
     """The post's own text read as a ballot; failing that, the box it checked in the
     ballot template it quoted, unless the post it answers had that box checked already."""
     reading = parse_ballot(post.text)
-    if reading.is_vote and _answers_quoted_question(post, by_id):
+    if (
+        reading.is_vote
+        and reading.self_declared_binding is None
+        and not _MY_VOTE_RE.search(reading.sentence)
+        and _answers_quoted_question(post, by_id)
+    ):
         # "> Should we move the docs build to the new CI runner?" then "+1, the old runner
         # fails": agreement with the question it quotes, in a reply to someone else's
         # mail. Shown to a person as unsure, never counted for the vote.
@@ -234,6 +239,10 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
     value, line = mark
     prose = " ".join(line for line in prose_lines(post.text) if line)
     return BallotReading(ReadingKind.VOTE, value=value, sentence=line, justification=prose)
+
+
+# "And I forgot my own vote: +1 (binding)." is the writer's ballot, under any quote.
+_MY_VOTE_RE = re.compile(r"\bmy\s+(?:own\s+)?(?:vote|ballot)\b", re.IGNORECASE)
 
 
 def _answers_quoted_question(post: Post, by_id: Mapping[str, Post]) -> bool:
