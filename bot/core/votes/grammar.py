@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.core.votes.prose import prose_lines
+from bot.core.votes.prose import own_clause, prose_lines
 from bot.core.votes.values import format_value, signed_value, value_of
 
 
@@ -198,11 +198,6 @@ _TAKES_BACK_RE = re.compile(
     r"\b(?:withdraw(?:ing|n)?|retract(?:ing|ed)?|revok(?:e|ing|ed)|tak(?:e|ing)\s+back)\s+my\s+"
     r"(?:(?:binding\s+|non[- ]?binding\s+)?(?P<value>[+\-−–]?[01](?:\.\d+)?)|vote|ballot)"
     r"(?!\w|\.\d)",
-    re.IGNORECASE,
-)
-# "..., so a very happy +1 from me": what comes before "so" is the reason, not a condition.
-_CONSEQUENCE_RE = re.compile(
-    r"[,;]\s*(?:and\s+)?(?:so|therefore|hence|thus)\b(?!\s+(?:to\s+speak|far|long|much|that)\b)",
     re.IGNORECASE,
 )
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
@@ -550,9 +545,8 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     if _WITHDRAW_RE.search(sentence):
         return _Sort.UNSURE
     sort = _context_sort(before, after, previous, at_start)
-    own_clause = before[max((m.end() for m in _CONSEQUENCE_RE.finditer(before)), default=0) :]
     if sort is _Sort.BALLOT and (
-        _CONDITION_BEFORE_RE.search(own_clause) or _CONDITION_AFTER_RE.match(after)
+        _CONDITION_BEFORE_RE.search(own_clause(before)) or _CONDITION_AFTER_RE.match(after)
     ):
         return _Sort.CONDITIONAL
     return sort

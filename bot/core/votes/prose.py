@@ -68,3 +68,20 @@ def prose_lines(text: str) -> list[str]:
 def _is_machine_line(line: str) -> bool:
     """Code, a build log or a stack trace: where "+1" is a number, not a ballot."""
     return bool(_INDENTED_CODE_RE.match(line) or _LOG_RE.search(line) or _CODE_RE.search(line))
+
+
+# "I'd rather not break them, so I'm withdrawing this vote", "I'd be glad to have him, so
+# a very happy +1 from me": what comes before ", so" is the reason, not a condition on
+# what follows. ("If it is fixed, so to speak, +1" keeps its condition.)
+_CONSEQUENCE_RE = re.compile(
+    r"[,;]\s*(?:and\s+)?(?:so|therefore|hence|thus|which\s+is\s+why)\b"
+    r"(?!\s+(?:to\s+speak|far|long|much|that)\b)",
+    re.IGNORECASE,
+)
+
+
+def own_clause(before: str) -> str:
+    """The words before a statement or a value in its own clause: after the last
+    ", so", ", therefore", ", which is why"."""
+    cuts = [m.end() for m in _CONSEQUENCE_RE.finditer(before)]
+    return before[cuts[-1] :] if cuts else before

@@ -16,7 +16,7 @@ from bot.core.people import name_key
 from bot.core.text import is_attribution, new_lines
 from bot.core.votes.grammar import paragraph_sentences
 from bot.core.votes.policy import VoteState
-from bot.core.votes.prose import prose_lines
+from bot.core.votes.prose import own_clause, prose_lines
 from bot.core.votes.tally import Ballot, Tally
 from bot.core.votes.values import NUMBER_WORDS, bucket_of, format_value, number_of, signed_value
 
@@ -630,7 +630,7 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
         if match is None or sentence.rstrip().endswith("?"):
             continue
         statement = re.sub(r"did\s+not\s+pass", "failed", match[0], flags=re.IGNORECASE)
-        if _NOT_YET_RE.search(_own_clause(sentence[: match.start()])) or _NOT_YET_RE.search(
+        if _NOT_YET_RE.search(own_clause(sentence[: match.start()])) or _NOT_YET_RE.search(
             statement
         ):
             continue
@@ -639,20 +639,6 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
         following = sentences[index + 1 : index + 1 + OUTCOME_LOOKAHEAD]
         return True, _announced_outcome([sentence]) or _outcome_after(following)
     return False, None
-
-
-# "I'd rather not break them at a week's notice, so I'm withdrawing this vote": what comes
-# before "so" is the reason, not a condition on the statement.
-_CONSEQUENCE_RE = re.compile(
-    r"\b(?:so|therefore|hence|thus|which\s+is\s+why)\b(?!\s+(?:to\s+speak|far|long|much|that)\b)",
-    re.IGNORECASE,
-)
-
-
-def _own_clause(before: str) -> str:
-    """The words before a statement in its own clause: after the last "so", "therefore"."""
-    cuts = [m.end() for m in _CONSEQUENCE_RE.finditer(before)]
-    return before[cuts[-1] :] if cuts else before
 
 
 def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
