@@ -753,3 +753,39 @@ def test_my_own_vote_under_a_quoted_question_is_still_my_ballot():
     )
     report = report_vote(call, [question, answer], now=LIST_CALL_AT + timedelta(days=9))
     assert [b.voter for b in report.ballots if b.counted] == ["Nikolai Petrov"]
+
+
+def test_a_rule_the_mail_client_wrapped_before_its_value_is_no_ballot():
+    call = (
+        "The vote is open for 72 hours and passes if a majority of at least three\n"
+        "+1 PMC votes are cast.\n\n"
+        "As usual it needs three +1 votes and no\n"
+        "-1 (a -1 is a veto and should come with a reason).\n"
+    )
+    assert not parse_ballot(call).is_vote
+    assert parse_ballot(call + "\nHere's my +1.\n").value == 1.0
+    # After a line that may end a sentence, a value at the start of a line is a ballot.
+    assert parse_ballot("Hi all\n+1").is_vote
+    assert parse_ballot("* -1: none\n* +1: Jun Park, Saoirse Byrne").kind.value == "none"
+
+
+def test_results_in_the_approving_votes_template_and_in_clauses():
+    flink_style = parse_result(
+        "I'm happy to announce that we have unanimously approved this release.\n\n"
+        "There are 4 approving votes, 3 of which are binding:\n"
+        "* Camille Roux (binding)\n* Vikram Nair (binding)\n* Zofia Nowak (binding)\n"
+        "* Leilani Kahale (non-binding)\n\nThere are no disapproving votes.\n"
+    )
+    assert flink_style.outcome is VoteState.PASSED
+    [plus] = flink_style.entries
+    assert (plus.count, plus.binding_count) == (4, 3)
+    assert plus.binding_names == ("Camille Roux", "Vikram Nair", "Zofia Nowak")
+    clauses = parse_result(
+        "Binding votes: +1 from ada-w, rkovacs and noor-h; 0 from pbeaumont; no -1.\n\n"
+        "The proposal passes.\n"
+    )
+    assert clauses.outcome is VoteState.PASSED
+    assert {e.value: e.names for e in clauses.entries} == {
+        1.0: ("ada-w", "rkovacs", "noor-h"),
+        0.0: ("pbeaumont",),
+    }

@@ -164,7 +164,8 @@ logger = logging.getLogger(__name__)
 #    needed", "that settles it" accept an answer; titles without "**". A summary naming
 #    whose points they are, the proposer answering several people at once, "addresses my
 #    concern" beside a remedy, "that's a fair worry, but" raise nothing; "I withdraw my +1"
-#    takes a ballot back; "my own +1" and "..., so a happy +1" are cast.
+#    takes a ballot back; "my own +1" and "..., so a happy +1" are cast; a rule wrapped
+#    before its value, "* -1: none", "approving votes" and "0 from x; no -1" results.
 VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

@@ -181,6 +181,9 @@ _SECONDS_A_COMMENT_RE = re.compile(
 )
 _WITHDRAW_RE = re.compile(r"\b(?:withdraw|retract|revoke)\w*\b", re.IGNORECASE)
 _DENIED_RE = re.compile(r"\b(?:not|never)\b|n't\b", re.IGNORECASE)
+_VALUE_AT_START_RE = re.compile(r"^\s*[+\-−–]\d")
+# Words a wrapped sentence is cut after, which no sentence ends with.
+_CUT_WORDS = _COUNT_WORDS | _wordset("least and or a an the at than to")
 # "0 - happy either way", "0 — I abstain": a reason after a dash, as ballots are written.
 _DASH_REASON_RE = re.compile(r"^\s*[-–—]\s+\S")
 # Another person's ballot, told or passed on: "she told me she is -1", "he votes +1",
@@ -275,7 +278,7 @@ def parse_ballot(text: str) -> BallotReading:
     hits: list[_Hit] = []
     for index, line in enumerate(lines):
         if line and index not in template and not _is_result_like(line):
-            hits.extend(_hits_in_line(line))
+            hits.extend(_hits_in_line(line, _cut_before(lines, index)))
     prose = " ".join(line for i, line in enumerate(lines) if line and i not in template)
     ballots = [h for h in hits if h.sort is _Sort.BALLOT]
     taken_back = _TAKES_BACK_RE.search(prose)
@@ -433,8 +436,11 @@ def _is_result_like(line: str) -> bool:
     count, not voting."""
     if len(_TALLY_ENTRY_RE.findall(line)) >= 2:
         return True
+    # A bullet may lead it ("* -1: none"), as Markdown results write their lines.
     match = re.match(
-        r"^\s*[+\-−–]?\d(?:\.\d+)?\s*(?:'?s)?\s*(?:\((?:non[- ]?)?binding\))?\s*:\s*(.+)$", line
+        r"^\s*(?:[*•-]\s+)?[+\-−–]?\d(?:\.\d+)?\s*(?:'?s)?\s*(?:\((?:non[- ]?)?binding\))?"
+        r"\s*:\s*(.+)$",
+        line,
     )
     if not match:
         return False
@@ -451,10 +457,28 @@ def _is_result_like(line: str) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _hits_in_line(line: str) -> list[_Hit]:
+def _cut_before(lines: Sequence[str], index: int) -> str:
+    """The words a value at the start of ``lines[index]`` goes on from, when the writer's
+    client wrapped a sentence there: "passes if at least three" / "+1 PMC votes are cast",
+    "it needs three +1 votes and no" / "-1 (a -1 is a veto ...)". Only after a line that
+    ends in a word no sentence ends with, so "Hi all" over "+1" stays a ballot."""
+    if index == 0 or not _VALUE_AT_START_RE.match(lines[index]):
+        return ""
+    words = _WORD_RE.findall(lines[index - 1][-60:])
+    last = words[-1].casefold() if words else ""
+    if lines[index - 1].rstrip().endswith((".", "!", "?", ":", ",")) or last not in _CUT_WORDS:
+        return ""
+    return _SENTENCE_SPLIT_RE.split(lines[index - 1])[-1].strip()
+
+
+def _hits_in_line(line: str, cut: str = "") -> list[_Hit]:
+    """The values in one line; ``cut`` is the wrapped start of its first sentence."""
     hits: list[_Hit] = []
-    for sentence in (s.strip() for s in _SENTENCE_SPLIT_RE.split(_ballot_body(line))):
-        matches = list(_VALUE_RE.finditer(sentence))
+    body = _ballot_body(line)
+    for number, sentence in enumerate(s.strip() for s in _SENTENCE_SPLIT_RE.split(body)):
+        lead = f"{cut} " if cut and number == 0 else ""
+        sentence = lead + sentence
+        matches = [m for m in _VALUE_RE.finditer(sentence) if m.start() >= len(lead)]
         changed_to = _changed_to(sentence, matches)
         for match in matches:
             value = value_of(match.group("sign"), match.group("num"))

@@ -87,17 +87,10 @@ def decide(tally: Tally, policy: VotePolicy) -> Outcome:
     unknown = not tally.binding_known
     # Without a roster every ballot is potentially binding (the outcome says so), except
     # one whose author could not be verified: that is known not to bind; and one its
-    # voter calls non-binding: a claim that takes weight away needs no proof.
-    binding = [
-        b
-        for b in tally.ballots
-        if b.counted
-        and (
-            unknown and b.cast.reading.self_declared_binding is not False
-            if b.binding is None
-            else b.binding
-        )
-    ]
+    # voter calls non-binding: a claim that takes weight away needs no proof. (An
+    # unmarked ballot stays potentially binding even where others mark theirs: in the
+    # TVM votes PMC members vote unmarked beside marked ones.)
+    binding = [b for b in tally.ballots if b.counted and _binds(b, unknown=unknown)]
     plus = tuple(b for b in binding if b.bucket == 1)
     minus = tuple(b for b in binding if b.bucket == -1)
     by_binding = policy.majority_basis is MajorityBasis.BINDING
@@ -111,6 +104,12 @@ def decide(tally: Tally, policy: VotePolicy) -> Outcome:
         unknown=unknown,
     )
     return _RULES[policy.rule](counts, policy)
+
+
+def _binds(ballot: Ballot, *, unknown: bool) -> bool:
+    if ballot.binding is not None:
+        return ballot.binding  # the roster's word, or an unverified identity's "no"
+    return unknown and ballot.cast.reading.self_declared_binding is not False
 
 
 def _majority(c: _Counts) -> tuple[bool, str]:

@@ -66,8 +66,9 @@ _RESULT_VALUE_LINE_RE = re.compile(
     r"\s*(?:\(?(?P<post>(?:non[- ]?)?binding)\)?)?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
+# "+1 from ada-w, rkovacs and noor-h", "0 from pbeaumont" (a zero needs no sign).
 _RESULT_FROM_RE = re.compile(
-    r"(?<![\w+\-])(?P<val>[+\-−–]\d(?:\.\d+)?)(?:'?s)?\s+(?:votes?\s+)?from\s*:?\s*(?P<rest>.+)$",
+    r"(?<![\w+\-.])(?P<val>[+\-−–]\d(?:\.\d+)?|0)(?:'?s)?\s+(?:votes?\s+)?from\s*:?\s*(?P<rest>.+)$",
     re.IGNORECASE,
 )
 _QUORUM_RE = re.compile(r"^\s*(?:PMC\s+)?quorum\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
@@ -75,12 +76,14 @@ _QUORUM_RE = re.compile(r"^\s*(?:PMC\s+)?quorum\b\s*:?\s*(?P<rest>.*)$", re.IGNO
 _SAME_SENTENCE = r"(?:[^.\n]|\.(?=\w)){0,60}?"
 # A policy or committee vote decides a motion: "4 votes to 1: the motion carries."
 _PASSED_RE = re.compile(
-    r"\b(?:vote|release|motion)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
-    r"(?:passed|passes|succeeded|approved|carried|carries)\b",
+    r"\b(?:vote|release|motion|proposal)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
+    r"(?:passed|passes|succeeded|approved|carried|carries)\b"
+    # "we have unanimously approved this release"
+    r"|\b(?:have|has)\s+(?:\w+\s+)?approved\s+(?:this|the)\s+(?:release|proposal|motion)\b",
     re.IGNORECASE,
 )
 _FAILED_RE = re.compile(
-    r"\b(?:vote|release|motion)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
+    r"\b(?:vote|release|motion|proposal)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
     r"(?:failed|fails|did not pass|not passed|rejected)\b",
     re.IGNORECASE,
 )
@@ -103,11 +106,18 @@ _NAME_STOP_RE = re.compile(
 )
 _BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
 # "The vote has passed with the following result: +1 (binding): a, b" on one line.
-_INLINE_ENTRY_RE = re.compile(r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))")
+_INLINE_ENTRY_RE = re.compile(
+    r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))"
+    # "+1 from ada-w and noor-h; 0 from pbeaumont; no -1": one entry per clause.
+    r"|(?<=;)\s+(?=(?:[+\-−–]\d(?:\.\d+)?|0)\s+from\b|no\s+[+\-−–]\d)"
+)
 # A count of ballots: a number, or one of "one" to "ten" written out.
 _NUMBER = r"\d+|" + "|".join(word for word, n in NUMBER_WORDS.items() if 1 <= n <= 10)
+# "4 approving votes, 3 of which are binding" and "no disapproving votes" (the template
+# of Flink's and other projects' results) count +1 and -1 in words.
 _FREE_COUNT_RE = re.compile(
-    rf"\b(?P<n>{_NUMBER})\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1)"
+    rf"\b(?P<n>{_NUMBER})\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1"
+    r"|approving|affirmative|disapproving)"
     rf"(?:'?s)?(?:\s+votes?)?\b[\"”]?(?:\s*\(\s*(?P<binding>{_NUMBER})\s+binding\s*\))?",
     re.IGNORECASE,
 )
@@ -212,6 +222,7 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
         if (
             _RESULT_VALUE_LINE_RE.match(line)
             or _RESULT_HEADING_RE.match(line)
+            or _RESULT_FROM_RE.match(line)
             or _QUORUM_RE.match(line)
             or _NAME_STOP_RE.search(line)
             or (len(line.split()) > 6 and not wrapped_names)
@@ -336,6 +347,16 @@ def parse_result(text: str) -> AnnouncedResult:
     )
 
 
+def _count_value(token: str) -> float:
+    """The value a count counts: "+1", "-1", "approving" (+1), "disapproving" (-1)."""
+    folded = token.casefold()
+    if folded in ("approving", "affirmative"):
+        return 1.0
+    if folded == "disapproving":
+        return -1.0
+    return signed_value(token)
+
+
 def _worded_value(word: str) -> float:
     """+1 for "in favour", -1 for "against", 0 for "abstain"."""
     folded = word.casefold()
@@ -350,7 +371,7 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
     for match in _FREE_COUNT_RE.finditer(line):
         if _RULE_BEFORE_RE.search(line[: match.start()]):
             continue
-        value = signed_value(match["val"])
+        value = _count_value(match["val"])
         draft = _draft_for(drafts, value)
         amount = number_of(match["n"])
         kind = (match["kind"] or "").casefold()
