@@ -26,6 +26,7 @@ FLOORS = {
     "written-c": (16, 10),
     "written-d": (13, 4),
     "written-e": (16, 17),
+    "written-f": (12, 16),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.
