@@ -343,6 +343,9 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "That addresses most of what I was worried about.",
         "That's a fair worry, but I'd gently push back on how big it is.",
         "Separately, and only out of curiosity: would the loader also read YAML?",
+        "Rollout question: are you thinking of switching the default in 2.0 directly?",
+        "Question on the API surface: does the old reader survive in 2.0?",
+        "First, a process note: this changes section 3 of our bylaws.",
     ],
 )
 def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
@@ -1332,6 +1335,10 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "That rule is what I was hoping for.",
         "A converter, of course. That settles it for me, thanks.",
         "With the converter, the plugin team has no objection to v2.",
+        "Deprecation warnings in 2.9 is exactly what I was asking for, thanks.",
+        "The chaining semantics in the updated text look right to me, resolving my thread.",
+        "The new section answers both of my questions, thanks.",
+        "Thanks, that's all I wanted there.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1929,6 +1936,47 @@ def test_the_proposer_answering_several_people_at_once_raises_nothing():
     )
     concerns = ledger(root(), raised, wish, answer).concerns
     assert ALICE not in [c.raised_by for c in concerns]
+
+
+def test_the_proposer_answering_three_people_in_one_mail_answers_each():
+    # Inline, under a line of each one's mail that is not the concern's own sentence.
+    bob = post(2, BOB, "With this design a node cannot go back. That worries me a lot.")
+    carol = post(3, CAROL, "I am worried that startup after a crash gets slower.")
+    answer = replace(
+        post(4, ALICE, "Agreed, I added a setting for that.\n\nI'll post numbers.", reply_to=3),
+        quoted=("With this design a node cannot go back.", "startup after a crash gets slower"),
+        quote_at=(0, 1),
+    )
+    concerns = ledger(root(), bob, carol, answer).concerns
+    assert [c.raised_by for c in concerns] == [BOB, CAROL]
+    assert all(c.answered for c in concerns)
+
+
+def test_a_paragraph_put_to_the_raiser_that_changes_the_document_adopts_their_point():
+    raised = post(2, BOB, "I am worried about CI logs: the spinner floods them.", reply_to=1)
+    answer = post(
+        3,
+        ALICE,
+        "@carol: the flag is opt-in first.\n\n@bob: good point, the draft only talked about"
+        " terminals. It's spelled out in the doc now.",
+        reply_to=1,
+    )
+    [concern] = ledger(
+        root(), replace(raised, author=Person("bob", "bob@example.org")), answer
+    ).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "adopted"
+    # The raiser saying it again afterwards leaves it answered, not settled.
+    again = post(
+        4,
+        Person("bob", "bob@example.org"),
+        "Thanks. I still think CI logs will suffer.",
+        reply_to=3,
+    )
+    [reopened] = ledger(
+        root(), replace(raised, author=Person("bob", "bob@example.org")), answer, again
+    ).concerns
+    assert reopened.state is ConcernState.ANSWERED
 
 
 def test_reporting_a_task_done_does_not_accept_an_answer():

@@ -700,6 +700,7 @@ META = _cue(
     r"|\bresent\b|\bre-?send\b"
     # Where and how the vote runs: "Will the vote be on dev@ or private@?"
     r"|\bthe\s+vote\s+(?:be|run|happen|take\s+place)\s+(?:on|in|at|via)\b"
+    r"|^(?:first,?\s+)?(?:a\s+)?process\s+note\b"
     # Where to decide it: "Could we put this on the agenda for the April call?"
     r"|\b(?:put|add|bring)\s+(?:this|it|that)\s+(?:up\s+)?(?:on|to)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
     r"agenda\b",
@@ -1072,6 +1073,9 @@ _JUST_ASKING = re.compile(
     # calls it small.
     r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive"
     r"|minor|short)\s+question)\b"
+    # A question its writer files under a heading: "Rollout question: ...?", "Question on
+    # the API surface: does copy() survive?".
+    r"|^(?:[\w-]+\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
 )
 _RESTATES = re.compile(
     r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"

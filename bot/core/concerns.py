@@ -394,7 +394,8 @@ _SUMS_UP = re.compile(
 # "So I'm not sure that really answers it". Written under an answer to the writer's own
 # concern, it is that concern again.
 _STILL_UNCONVINCED = re.compile(
-    r"\bstill\s+(?:not\s+|un)(?:convinced|sure|persuaded)\b|\bstill\s+(?:worried|concerned|skeptical"
+    r"\bstill\s+(?:not\s+|un)(?:convinced|sure|persuaded|thrilled|happy|keen|comfortable)\b"
+    r"|\bi\s+still\s+(?:think|believe|feel)\b|\bstill\s+(?:worried|concerned|skeptical"
     r"|sceptical|(?:a\s+)?-1)(?!\w)"
     # Doubt and a concession together: "I'm not convinced the assert buys back what we
     # give up, but I'll take it for now and not block the series".
@@ -1039,9 +1040,10 @@ _YES_NO_QUESTION = re.compile(
 )
 
 _ACCEPTS_EXPLICITLY = re.compile(
-    r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?)\s+my\s+(?:\w+\s+)?(?:concerns?"
+    r"\b(?:address(?:es)?|answers?|resolves?|resolving|settles?|covers?|allays?)\s+(?:(?:both|all|each)\s+"
+    r"(?:of\s+)?)?my\s+(?:\w+\s+)?(?:concerns?|thread|comments?"
     r"|objections?"
-    r"|worry|worries|question|point|doubts?|reservations?)\b"
+    r"|worry|worries|questions?|points?|doubts?|reservations?)\b"
     r"|\bi\s+withdraw\b|\b(?:withdraw|drop|lift)(?:ing|ping)?\s+my\s+(?:concerns?|objections?|-1|veto)\b"
     # "my worry about maintenance is mostly gone", "both of my points are addressed".
     r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?|reservations?|points?)\s+"
@@ -1073,7 +1075,7 @@ _ACCEPTS = re.compile(
     r"|concerned)\s+about\b"
     r"|\b(?:consider\s+me|count\s+me|i'?m|i\s+am|we'?re|we\s+are)\s+(?:now\s+)?on\s+board\b"
     r"|\bwhat\s+(?:i|we)\s+(?:wanted|needed|was\s+hoping\s+for|were\s+hoping\s+for|had\s+in\s+mind"
-    r"|asked\s+for)\b|\b(?:that|this)\s+settles\s+it\b|\b(?:has|have)\s+no\s+(?:further\s+)?objections?"
+    r"|asked\s+for|(?:was|were)\s+asking\s+for)\b|\ball\s+(?:i|we)\s+(?:wanted|needed|asked\s+for)\b|\b(?:looks?|seems?)\s+right\s+to\s+me\b|\b(?:that|this)\s+settles\s+it\b|\b(?:has|have)\s+no\s+(?:further\s+)?objections?"
     r"\s+to\b"
 )
 
@@ -1128,7 +1130,10 @@ _COMMITS_TO_CHANGE = re.compile(_COMMITS)
 _CHANGED_DOCUMENT = re.compile(
     r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|amended|adjusted"
     r"|reworded|clarified|incorporated|rewritten|addressed)\s+(?:\w+\s+){0,3}?(?:the|that|this|it|your"
-    r"|a\s+section)\b"
+    r"|an?\s+(?:[\w\"'“”-]+\s+){0,3}?section)\b"
+    # "It's spelled out in the doc now", "That is covered in the RFC now".
+    r"|\b(?:it|this|that)(?:'s|\s+is)\s+(?:now\s+)?(?:spelled\s+out|described|covered|documented"
+    r"|written\s+(?:up|down))\s+in\s+the\s+(?:doc(?:ument)?|rfc|proposal|text|kep|flip|kip)\b"
     r"|^(?:updated|done|fixed)\b|\bi\s+will\s+add\s+(?:\w+\s+){0,4}to\s+the\b"
     r"|\bas\s+(?:you\s+)?suggested,?\s+(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+)?(?:added|changed|updated"
     r"|removed|renamed|moved)\b"
@@ -1463,6 +1468,7 @@ class _Work:
             if post.key in self.proposed and not opens_proposal(post):
                 findings = merge_proposed(post, findings, self.proposed[post.key])
             self._apply_acceptance(post, raises_new=bool(findings))
+            self._argues_on(post)
             self._record_findings(post, parent, findings)
         if _id_of(post):
             self.posts[_id_of(post) or ""] = post
@@ -1606,7 +1612,19 @@ class _Work:
                 addressed[concern.raised_by] = _addresses(post, concern.raised_by)
             # Written right under a quote of it, even one quoted from an older mail.
             under = not quotes and any(_holds(concern, (b,)) for b in answered_quotes)
-            if replies or quotes or under or turn or same_hunk or addressed[concern.raised_by]:
+            # The proposer answering several people in one mail quotes a line of each
+            # one's mail, not always the concern's own sentence: "> With this design, once
+            # a node has started on the new version ..." then the answer.
+            their_mail = by_proposer and self._quotes_mail_of(post, concern)
+            if (
+                replies
+                or quotes
+                or under
+                or turn
+                or same_hunk
+                or their_mail
+                or addressed[concern.raised_by]
+            ):
                 updated = replace(
                     concern,
                     state=ConcernState.ANSWERED,
@@ -1629,6 +1647,18 @@ class _Work:
             rest = [c for c in answered if c not in owned]
             if rest:
                 self._apply_adoption(post, rest, by_proposer=False)
+
+    def _quotes_mail_of(self, post: Post, concern: Concern) -> bool:
+        """Whether the post quotes, with its own words under it, a line of the mail that
+        raised the concern."""
+        raised = self.posts_by_key.get(concern.post)
+        if raised is None or not post.quoted:
+            return False
+        said = " ".join(raised.text.split())
+        return any(
+            len(text) >= MIN_QUOTED_CHARS and text in said
+            for text in (" ".join(_unnested(block).split()) for block in post.quoted)
+        )
 
     def _opens_seconding(self, post: Post) -> bool:
         """Whether the post agrees and no more: a short "+1, I agree with Bob", or an
@@ -1792,7 +1822,15 @@ class _Work:
 
         def takes_up(members: list[Unit]) -> bool:
             under = answers_quote_of(post, members[0], concern)
-            if (alone or under) and any(_COMMITS_TO_CHANGE.search(u.probe) for u in members[:2]):
+            # "@jmbx: good point, ... It's spelled out in the doc now.": a paragraph put
+            # to the raiser by name is about their point.
+            put_to_them = _opens_addressing(members[0].text, concern.raised_by)
+            if (alone or under or put_to_them) and any(
+                _COMMITS_TO_CHANGE.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe)
+                for u in members[:3]
+            ):
+                return True
+            if put_to_them and any(_ADOPTS.search(u.probe) for u in members[:1]):
                 return True
             if under and any(_ADOPTS.search(u.probe) for u in members[:2]):
                 return True
@@ -1925,6 +1963,29 @@ class _Work:
             self.concerns[concern.id] = replace(
                 concern, repeated_in=(*concern.repeated_in, post.key)
             )
+        if post.key != concern.post:
+            self._reopen_adopted(concern.id)
+
+    def _reopen_adopted(self, concern_id: str) -> None:
+        """The proposer changed the document, and the raiser says it again ("I still think
+        two cleanup mechanisms are a cost I'd rather not pay"): answered, not settled.
+        (What the raiser accepted, or a command settled, stays settled.)"""
+        current = self.concerns[concern_id]
+        if current.resolution == "adopted":
+            self.concerns[concern_id] = replace(
+                current, state=ConcernState.ANSWERED, resolved_by=None, resolution=""
+            )
+
+    def _argues_on(self, post: Post) -> None:
+        """The raiser's reply that says they are still not satisfied, whether or not the
+        reader finds a point in it ("Thanks for publishing the sample. ... I still think
+        two cleanup mechanisms are a long-term cost, but I won't block on it.")."""
+        text = _probe(prose(post.text))
+        if not _STILL_UNCONVINCED.search(text) or _ACCEPTS.search(text):
+            return  # accepting one point and arguing another: the points decide, one by one
+        for concern in list(self.concerns.values()):
+            if concern.post != post.key and self._speaks_as(post, concern.raised_by):
+                self._reopen_adopted(concern.id)
 
     def _add(
         self,
@@ -1975,6 +2036,15 @@ def _id_of(post: Post) -> str | None:
 
 def _forum_id(topic: str, number: str) -> str:
     return f"{topic}#{number}"
+
+
+def _opens_addressing(text: str, person: Person) -> bool:
+    """Whether a paragraph opens by naming ``person``: "@jmbx: ...", "Hannah, ..."."""
+    lead = text.lstrip().casefold()
+    return any(
+        lead.startswith((f"@{name}:", f"@{name},", f"@{name} ", f"{name}:", f"{name},"))
+        for name in names_for(person)
+    )
 
 
 def _same_author(one: Person, other: Person) -> bool:
@@ -2031,6 +2101,8 @@ def _unnested(block: str) -> str:
 
 
 _NESTED_MARKERS = re.compile(r"^(?:\s*>)+ ?", re.MULTILINE)
+# A quote this short ("> Agreed.") may come from anyone's mail.
+MIN_QUOTED_CHARS = 25
 
 
 def _quotes(post: Post, concern: Concern) -> bool:

@@ -165,7 +165,10 @@ logger = logging.getLogger(__name__)
 #    whose points they are, the proposer answering several people at once, "addresses my
 #    concern" beside a remedy, "that's a fair worry, but" raise nothing; "I withdraw my +1"
 #    takes a ballot back; "my own +1" and "..., so a happy +1" are cast; a rule wrapped
-#    before its value, "* -1: none", "approving votes" and "0 from x; no -1" results.
+#    before its value, "* -1: none", "approving votes" and "0 from x; no -1" results;
+#    the proposer quoting a line of the raiser's mail answers it, a paragraph put to the
+#    raiser ("@bob: good point, ...") that changes the document adopts their point, and
+#    the raiser's "I still think ..." after that leaves it answered.
 VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
