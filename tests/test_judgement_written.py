@@ -27,7 +27,7 @@ FLOORS = {
     "written-d": (13, 4),
     "written-e": (16, 17),
     "written-f": (12, 16),
-    "written-g": (12, 9),
+    "written-g": (14, 8),
     "written-h": (20, 9),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows

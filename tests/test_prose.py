@@ -127,6 +127,21 @@ def test_gerrits_preamble_and_the_code_line_a_comment_sits_on_are_not_prose():
     assert texts(text) == ["This load can be satisfied before the acquire."]
 
 
+def test_paragraphs_opening_with_a_short_label_under_a_count_are_its_items():
+    text = (
+        "Two things, one big and one small.\n\n"
+        "Big: a year between deprecation and removal is short.\n\n"
+        "Small: please log the warning once per connection.\n\n"
+        "Note: without the count above, this is only a paragraph."
+    )
+    intro, big, small, note = units_of(text)
+    assert intro.introduces_list
+    assert (big.item, big.introduced, small.item, small.introduced) == (0, True, 0, True)
+    assert big.paragraph != small.paragraph
+    assert note.item is None
+    assert not note.introduced
+
+
 def test_a_first_paragraph_without_a_count_above_it_is_no_list():
     units = units_of("First, thanks for the write-up.\n\nSecond, I like the API.")
     assert all(u.item is None and not u.introduced for u in units)

@@ -494,6 +494,12 @@ _ORDINAL = re.compile(
 )
 # A bold heading opening a paragraph: "**Native plugin ABI.** If the ...", "__Docs__: ...".
 _BOLD_HEADING = re.compile(r"^(?P<word>(\*\*|__)[^*_\n]{1,60}?\2[.:]?)(?=\s|$)")
+# A short label and a colon opening a paragraph: "Big: a year between ...", "Naming: ...".
+# (Not an aside's mark: "Note:", "Edit:", "Update:", "Thanks:" end a list, not extend it.)
+_LABEL_HEADING = re.compile(
+    r"^(?!(?:Note|NB|PS|Edit|Update|Thanks|Cheers|Regards|TL;?DR|Summary|Disclaimer|FYI)\b)"
+    r"(?P<word>[A-Z][\w'./-]*(?:\s[\w'./-]+){0,3}:)(?=\s)"
+)
 # The sentence over them that counts what follows: "I see three problems here."
 _COUNTS_POINTS = re.compile(
     r"\b(?:two|three|four|five|six|several|a\s+few|a\s+couple\s+of|some|\d)\s+"
@@ -516,13 +522,14 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
     for index in range(1, len(blocks)):
         intro = blocks[index - 1]
         lead = ordinals[index] or ""
+        kind = _lead_kind(lead)
         if (
-            not (lead.casefold().startswith("first") or _is_bold(lead))
+            not (lead.casefold().startswith("first") or kind != "ordinal")
             or ordinals[index - 1] is not None
             or not _COUNTS_POINTS.search(intro.items[-1][1][-1][0])
         ):
             continue
-        run = _run_of_leads(ordinals, index, bold=_is_bold(lead))
+        run = _run_of_leads(ordinals, index, kind)
         if len(run) < 2:
             continue
         intro.introduces = True
@@ -537,23 +544,30 @@ def _ordinal_of(block: _Block) -> str | None:
     if len(block.items) != 1 or block.items[0][0] or not block.items[0][1]:
         return None
     first_line = block.items[0][1][0][0]
-    match = _ORDINAL.match(first_line) or _BOLD_HEADING.match(first_line)
+    match = (
+        _ORDINAL.match(first_line)
+        or _BOLD_HEADING.match(first_line)
+        or _LABEL_HEADING.match(first_line)
+    )
     return match.group("word") if match else None
 
 
-def _run_of_leads(ordinals: list[str | None], start: int, *, bold: bool) -> list[int]:
+def _run_of_leads(ordinals: list[str | None], start: int, kind: str) -> list[int]:
     """The blocks from ``start`` on that each open with a lead of the same kind."""
     run: list[int] = []
     for index in range(start, len(ordinals)):
         lead = ordinals[index]
-        if lead is None or _is_bold(lead) != bold:
+        if lead is None or _lead_kind(lead) != kind:
             break
         run.append(index)
     return run
 
 
-def _is_bold(lead: str) -> bool:
-    return lead.startswith(("**", "__"))
+def _lead_kind(lead: str) -> str:
+    """ "ordinal" ("First,"), "bold" ("**Backports.**") or "label" ("Big:")."""
+    if lead.startswith(("**", "__")):
+        return "bold"
+    return "ordinal" if _ORDINAL.match(lead + ",") else "label"
 
 
 def _mark_introduced(blocks: list[_Block]) -> None:

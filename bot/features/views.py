@@ -168,7 +168,8 @@ logger = logging.getLogger(__name__)
 #    before its value, "* -1: none", "approving votes" and "0 from x; no -1" results;
 #    the proposer quoting a line of the raiser's mail answers it, a paragraph put to the
 #    raiser ("@bob: good point, ...") that changes the document adopts their point, and
-#    the raiser's "I still think ..." after that leaves it answered.
+#    the raiser's "I still think ..." after that leaves it answered; "Big: ..." /
+#    "Small: ..." paragraphs under a count are a list.
 VIEWS_VERSION = 35
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
