@@ -4,9 +4,9 @@ at the figures last measured.
 Helpers who never saw the code wrote and labelled them, each thread in a mail format of
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
-fitted on; set c was never read for its misses. The floors are the figures measured at
-stop 41 (README, "Threads written blind"), one detection off, so that a change that reads
-them worse fails here.
+fitted on; sets c and f were never read for their misses. The floors are the figures
+measured at stop 41 (README, "Whole threads and votes written blind"), one detection off,
+so that a change that reads them worse fails here.
 """
 
 from __future__ import annotations
