@@ -726,6 +726,9 @@ NO_PROBLEM = _cue(
     r"(?:be\s+)?(?:too|that|very|so|particularly)\s+(?:hard|difficult|complex|complicated|bad"
     r"|expensive|costly|risky|tricky)\b",
 )
+# What a writer calls their own concern when they settle it ("addresses my worry", "my
+# doubts are gone"): one list for the cues here and for the ledger's acceptances.
+MY_WORRY_NOUNS = r"concerns?|objections?|worry|worries|doubts?|reservations?"
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
     r"|other\s+)?(?:concerns?|objections?|worries|issues|problems?)\b",
@@ -744,14 +747,15 @@ DENIAL = _cue(
     # "-1" as a value ("returning -1 is the safe thing") is code talk, not a ballot.
     r"\b(?:returns?|returning|returned|exits?\s+with|equals?|set\s+to)\s+-1\b",
     # Settling one's own concern is not raising one.
-    r"\b(?:addresses|answers|resolves|settles|covers|allays)\s+my\s+(?:\w+\s+)?(?:concerns?"
-    r"|objections?|worry|worries|question|point|doubts?|reservations?)\b"
+    r"\b(?:addresses|answers|resolves|settles|covers|allays)\s+my\s+(?:\w+\s+)?(?:"
+    + MY_WORRY_NOUNS
+    + r"|question|point)\b"
     # "I withdraw the interoperability part of my objection", "I'll drop my -1 once PS4 is
     # up": the whole span, so that the objection it names goes with it.
     r"|\bi\s+withdraw\b(?:\s+(?:the\s+|that\s+)?(?:[\w-]+\s+){0,4}?(?:part\s+of\s+)?my\s+(?:\w+\s+)?"
     r"(?:objections?|concerns?|-1|veto|block)\b)?|\b(?:withdraw|drop|lift|remove|retract)(?:ing|ping)?"
     r"\s+my\s+(?:\w+\s+)?(?:objections?|concerns?|-1|veto|block)(?!\w)|\bwithdraw(?:ing)?\s+my\b"
-    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?|reservations?)\s+(?:\w+\s+){0,3}?"
+    r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:\w+\s+){0,3}?"
     r"(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone|moot)\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b",
 )
@@ -1058,8 +1062,8 @@ _GRANTS_ANOTHERS = re.compile(
 )
 _SETTLES_OWN = re.compile(
     r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?|takes?\s+care\s+of)\s+"
-    r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?"
-    r"|reservations?|points?)\b|what\s+i\s+was\s+(?:worried|concerned)\s+about\b)"
+    r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\b"
+    r"|what\s+i\s+was\s+(?:worried|concerned)\s+about\b)"
 )
 # "..., but not my worry about the plugins": something is still open beside it.
 _STILL_OPEN = re.compile(r"\bbut\s+not\b|\bexcept\b|\bstill\b|\bhowever\b")

@@ -50,6 +50,7 @@ from bot.core.commands import (
 )
 from bot.core.concern_cues import (
     CUES,
+    MY_WORRY_NOUNS,
     NIT,
     OBJECTION_FORMS,
     PostContext,
@@ -909,13 +910,13 @@ class ThreadReader:
         """Whether the post quotes earlier posts of two or more other people ("Let me
         answer in one post": Yusuf's point, then Wen's, then Claire's)."""
         earlier = [
-            (other.author, " ".join(other.text.split()))
+            (other.author, _collapsed(other.text))
             for other in self.posts
             if other.created_at <= post.created_at and other.key != post.key
         ]
         quoted: list[Person] = []
         for block in post.quoted:
-            text = " ".join(_unnested(block).split())
+            text = _collapsed(_unnested(block))
             if len(text) < 20:
                 continue
             quoted.extend(author for author, said in earlier if text in said)
@@ -1041,12 +1042,10 @@ _YES_NO_QUESTION = re.compile(
 
 _ACCEPTS_EXPLICITLY = re.compile(
     r"\b(?:address(?:es)?|answers?|resolves?|resolving|settles?|covers?|allays?)\s+(?:(?:both|all|each)\s+"
-    r"(?:of\s+)?)?my\s+(?:\w+\s+)?(?:concerns?|thread|comments?"
-    r"|objections?"
-    r"|worry|worries|questions?|points?|doubts?|reservations?)\b"
+    r"(?:of\s+)?)?my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|thread|comments?|questions?|points?)\b"
     r"|\bi\s+withdraw\b|\b(?:withdraw|drop|lift)(?:ing|ping)?\s+my\s+(?:concerns?|objections?|-1|veto)\b"
     # "my worry about maintenance is mostly gone", "both of my points are addressed".
-    r"|\bmy\s+(?:\w+\s+)?(?:concerns?|objections?|worry|worries|doubts?|reservations?|points?)\s+"
+    r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+"
     r"(?:\w+\s+){0,3}?(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone)\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
     r"|\b(?:didn't|did\s+not|don't|do\s+not)\s+mean[t]?\s+to\s+(?:argue|object|block|oppose)\b"
@@ -1654,10 +1653,10 @@ class _Work:
         raised = self.posts_by_key.get(concern.post)
         if raised is None or not post.quoted:
             return False
-        said = " ".join(raised.text.split())
+        said = _collapsed(raised.text)
         return any(
             len(text) >= MIN_QUOTED_CHARS and text in said
-            for text in (" ".join(_unnested(block).split()) for block in post.quoted)
+            for text in (_collapsed(_unnested(block)) for block in post.quoted)
         )
 
     def _opens_seconding(self, post: Post) -> bool:
@@ -2094,6 +2093,13 @@ def quotes_answered(post: Post, units: Sequence[Unit]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
+def _collapsed(text: str) -> str:
+    """The text with its whitespace run together, as quotes are compared: each post's text
+    is asked for once per quote that may come from it, so it is collapsed once."""
+    return " ".join(text.split())
+
+
 def _unnested(block: str) -> str:
     """A quoted block with older levels' markers removed: "> > the concern" / "> an
     answer to it" / then this answers both."""

@@ -188,9 +188,9 @@ def collect_ballots(
     posts = _ballot_posts(replies, call, until, frozenset(skip))
     by_id = {p.message_id: p for p in (call, *posts) if p.message_id}
     # The call's author votes by the call only with an explicit ballot in it.
-    call_reading = _reading(call, by_id)
+    call_reading = _reading(call, call, by_id)
     sources = [(call, call_reading)] if call_reading.is_vote else []
-    sources += [(post, _reading(post, by_id)) for post in posts]
+    sources += [(post, _reading(post, call, by_id)) for post in posts]
     for post, reading in sources:
         if reading.kind is ReadingKind.NONE:
             continue
@@ -209,7 +209,7 @@ def collect_ballots(
     )
 
 
-def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
+def _reading(post: Post, call: Post, by_id: Mapping[str, Post]) -> BallotReading:
     """The post's own text read as a ballot; failing that, the box it checked in the
     ballot template it quoted, unless the post it answers had that box checked already."""
     reading = parse_ballot(post.text)
@@ -217,7 +217,7 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
         reading.is_vote
         and reading.self_declared_binding is None
         and not _MY_VOTE_RE.search(reading.sentence)
-        and _answers_quoted_question(post, by_id)
+        and _answers_quoted_question(post, call)
     ):
         # "> Should we move the docs build to the new CI runner?" then "+1, the old runner
         # fails": agreement with the question it quotes, in a reply to someone else's
@@ -245,18 +245,19 @@ def _reading(post: Post, by_id: Mapping[str, Post]) -> BallotReading:
 _MY_VOTE_RE = re.compile(r"\bmy\s+(?:own\s+)?(?:vote|ballot)\b", re.IGNORECASE)
 
 
-def _answers_quoted_question(post: Post, by_id: Mapping[str, Post]) -> bool:
+def _answers_quoted_question(post: Post, call: Post) -> bool:
     """A reply to a reply (not the call) that opens with a quoted question from neither the
     call nor a ballot, so its value answers that question."""
-    call = next(iter(by_id.values()), None)
-    if not post.quoted or not post.in_reply_to or post.in_reply_to == (call and call.message_id):
+    if post is call or not post.quoted or not post.in_reply_to:
+        return False
+    if post.in_reply_to == call.message_id:
         return False
     if post.quote_at and post.quote_at[0] != 0:
         return False  # new text comes first: the value is the writer's own
     quoted = " ".join(post.quoted[0].split())
     if not quoted.endswith("?") or parse_ballot(post.quoted[0]).kind is not ReadingKind.NONE:
         return False
-    return call is None or quoted not in " ".join(call.text.split())
+    return quoted not in " ".join(call.text.split())
 
 
 def _standing_ballot(
