@@ -90,9 +90,11 @@ SIGNATURE_LINE_WORDS = 8
 _NAME_LINE = re.compile(r"^\s*(?:[-/~]+\s*)?(?:\(?[A-Z\u00c0-\u024f][\w.'-]*\)?\s*){1,4}$")
 # "-John" or "// Simon" ending the last paragraph itself.
 _DASHED_NAME = re.compile(r"^\s*(?:-{1,2}|//|~)\s*[\w.' ]{1,30}$")
-# "Hi all,", "Igniters,", "Hello!", "Hi Jim," opening the post.
+# "Hi all,", "Igniters,", "Hello!", "Hi Jim," opening the post; "Hello" alone on its line.
 _GREETING = re.compile(
-    r"^\s*(?:(?:hi|hello|hey|dear|hallo|greetings)\b[^.?]{0,30}|[\w.' -]{1,30})[,!]\s*$", re.I
+    r"^\s*(?:(?:(?:hi|hello|hey|dear|hallo|greetings)\b[^.?]{0,30}|[\w.' -]{1,30})[,!]"
+    r"|(?:hi|hello|hey|hallo|greetings)(?:\s+(?:all|everyone|folks|team|there))?)\s*$",
+    re.I,
 )
 _RULE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,})\s*$")
 # A listing: at least this many rules, each entry between two of them at most so long.
