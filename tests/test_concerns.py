@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Config
-from bot.core.concern_cues import PostContext, cues_of, features_of
+from bot.core.concern_cues import OBJECTION_FORMS, PostContext, cues_of, features_of
 from bot.core.concerns import (
     Concern,
     ConcernSource,
@@ -346,6 +346,10 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Rollout question: are you thinking of switching the default in 2.0 directly?",
         "Question on the API surface: does the old reader survive in 2.0?",
         "First, a process note: this changes section 3 of our bylaws.",
+        # A question that offers its answers to choose from asks which one holds.
+        "Does the two-year window cover the optional plugins too, or only the core ones?",
+        "Is the 3% figure from the download counter or from the update pings?",
+        "Section 4: will the converter keep comments, or are they dropped on the way?",
     ],
 )
 def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
@@ -913,9 +917,8 @@ def test_two_softeners_before_disagree_still_disagree():
         " to disagree with the idea of minimizing the scope of the block."
     )
     [concern] = ledger(root(), post(2, BOB, text, reply_to=1)).concerns
-    assert concern.text == (
-        "I also tend to disagree with the idea of minimizing the scope of the block."
-    )
+    assert concern.title == "I also tend to disagree with the idea"
+    assert concern.text == text  # shown with the reason its paragraph gives
     assert concern.cue == "worry"  # what the reader is shown as the why
 
 
@@ -1142,7 +1145,9 @@ def test_agreement_then_an_opinion_turned_against_the_practice_is_an_objection()
     # Said in answer to Carol's worry, and opening with agreement: a post that reads as
     # support, except for the one sentence a chair must not miss.
     worry = post(2, CAROL, "I am worried that nobody outside the board sees the proposals.")
-    assert findings(text, replying_to=worry) == [objection]
+    assert findings(text, replying_to=worry) == [
+        f"{objection} The board may decide, but the discussion needs to be visible."
+    ]
 
 
 def test_a_point_whose_shown_text_neither_objects_nor_asks_is_no_concern():
@@ -2305,3 +2310,104 @@ def test_people_a_review_tool_sends_for_from_its_one_address_stay_apart():
     more = post(3, Person("Bob", "bob@example.org"), "And the IDE plugins too.", reply_to=2)
     [mine] = ledger(root(), raised, more).concerns
     assert mine.answered_by == ()
+
+
+# --------------------------------------------------------------------------
+# Points a reader takes whole (stop 42: the written threads' misses, in other words)
+# --------------------------------------------------------------------------
+
+
+def test_a_worry_announced_then_told_after_a_quote_is_one_concern_with_its_substance():
+    # The quote ("> Nothing changes for configs that already exist.") sat between them.
+    text = (
+        "+1 in principle, but one thing bothers me.\n\n"
+        "Is that really so? A config written by 1.x without a format line is read by "
+        "whatever the default is when it is loaded, so upgrading silently switches it "
+        "to TOML parsing and every such file fails on the first restart."
+    )
+    assert findings(text) == [
+        "+1 in principle, but one thing bothers me. Is that really so? A config written"
+        " by 1.x without a format line is read by whatever the default is when it is"
+        " loaded, so upgrading silently switches it to TOML parsing and every such file"
+        " fails on the first restart."
+    ]
+
+
+def test_a_point_is_shown_with_the_reasons_its_paragraph_gives():
+    text = (
+        "Related: even with the cache, TOML means many more files per plugin than the "
+        "single XML did. We have had build agents hit the open file limit with far "
+        "fewer. If this becomes the default, the packaged limits need to go up too, or "
+        'we\'ll get a wave of "too many open files" reports on the user list.'
+    )
+    (found,) = findings(text)
+    assert found.startswith("Related: even with the cache, TOML means many more files")
+    assert found.endswith('a wave of "too many open files" reports on the user list.')
+
+
+def test_a_stated_cost_outranks_the_question_that_asks_for_its_evidence():
+    text = (
+        "Our largest build has about 9,000 modules. Today loading their XML takes 4 s. "
+        "Parsing 9,000 TOML files on every build is going to hurt, and people run "
+        "builds dozens of times a day.\n\n"
+        "Do you have numbers for anything big? The largest example in the RFC has 40."
+    )
+    report = post(2, CAROL, "I tried the converter on our repo and it worked.", reply_to=1)
+    found = findings(text, replying_to=report)
+    assert any("is going to hurt" in text for text in found), found
+
+
+def _raised_then(later: str) -> list[Concern]:
+    """Bob objects, Alice answers, Bob writes ``later``: the concerns in the ledger."""
+    objection = post(
+        2, BOB, "I am worried that TOML has no way to express the inherited profiles.", reply_to=1
+    )
+    answer = post(3, ALICE, "The converter flattens them; see the new section 4.", reply_to=2)
+    again = post(4, BOB, later, reply_to=3)
+    return list(ledger(root(), objection, answer, again).concerns)
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "Thanks for the section. That said, I won't block if the upgrade guide is loud about it.",
+        "I still think flattening is a mistake we'll pay for, but I've said my piece.",
+    ],
+)
+def test_a_raiser_weighing_their_point_raises_no_other(later: str):
+    (concern,) = _raised_then(later)
+    assert concern.raised_by == BOB
+    assert concern.repeated_in == ("<p4@example.org>",)
+
+
+def test_saying_ones_points_are_no_blockers_adds_no_point_of_its_own():
+    text = (
+        "Two things.\n\n"
+        "Deleting the XML reader in the same release breaks every plugin that writes "
+        "its own settings, and their authors aren't on this list.\n\n"
+        "I'm also worried that the TOML library needs Java 17, which some shops don't"
+        " allow on build hosts.\n\n"
+        "Neither is a blocker in principle, but I'd like to see both covered in the doc "
+        "before we commit."
+    )
+    found = findings(text)
+    assert len(found) == 2, found
+    assert not any("Neither is a blocker" in text for text in found)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Bob, you're right that the proposal was too glib there.",
+        "Good catch, and you're right that this must not be left implicit.",
+        "So you're right that for large builds XML is the slower default.",
+    ],
+)
+def test_granting_whom_one_answers_their_point_finds_no_fault(sentence: str):
+    [unit] = units_of(sentence)
+    assert not cues_of(unit) & set(OBJECTION_FORMS)
+
+
+def test_granting_a_point_with_a_but_still_finds_the_fault_after_it():
+    [unit] = units_of("You're right that it is simpler, but it breaks every plugin.")
+    assert cues_of(unit) & set(OBJECTION_FORMS)

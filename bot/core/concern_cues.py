@@ -939,7 +939,11 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "I was worried about comments at first, but the converter keeps them": a worry
         # told as past, and answered in the same breath.
         found = (found - {"worry", "doubt"}) | {"solved"}
-    if is_question and "negation" not in found and _JUST_ASKING.search(probe):
+    if (
+        is_question
+        and "negation" not in found
+        and (_JUST_ASKING.search(probe) or _ASKS_WHICH.match(probe))
+    ):
         # "Just checking: does this cover the settings file?", "Out of curiosity, ...": the
         # writer says the question asks, not challenges. ("Quick question: isn't this going
         # to break Windows?" still does.)
@@ -959,6 +963,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         _ASKS_PERMISSION.search(probe)
         or _ANSWERS_OTHERS.search(probe)
         or _GRANTS_ANOTHERS.match(probe)
+        or _GRANTS_YOU.match(probe)
     ):
         # "Any problem with me opening a JIRA epic?" asks leave, and "For those asking: a -1
         # on a procedural vote isn't a veto" or "That's a fair worry, but I'd push back on
@@ -1060,6 +1065,14 @@ _GRANTS_ANOTHERS = re.compile(
     r"(?:fair|valid|good|reasonable|legitimate|real)\s+(?:worry|concern|objection)\b"
     r"[^.;]*\b(?:but|though|however)\b"
 )
+# "Daniel, you're right that the proposal was too glib there.", "Good catch, and you're
+# right that this must not be left implicit": the writer grants the one they answer
+# their point, finding no fault of their own (unless a "but" goes on to one).
+_GRANTS_YOU = re.compile(
+    r"^(?:(?:so|and|yes|ok|okay|well|sure)\s*,?\s+|@?[\w.-]+\s*[,:]\s+|on\s+[^,;.]{1,40}?\s+)?"
+    r"(?:(?:good|fair)\s+(?:catch|point)\s*,?\s+(?:and\s+)?)?you(?:'re|\s+are)\s+(?:absolutely\s+|quite\s+"
+    r"|totally\s+|completely\s+)?right\b(?![^.;]*\b(?:but|however|though|although)\b)"
+)
 _SETTLES_OWN = re.compile(
     r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?|takes?\s+care\s+of)\s+"
     r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\b"
@@ -1080,6 +1093,14 @@ _JUST_ASKING = re.compile(
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
     r"|^(?:[\w-]+\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
+)
+# A question that offers its answers to choose from asks which one holds: "Does the window
+# apply to the optional dependencies too, or only the core ones?", "Is the 0.4% number
+# from the mirror manager or from the CDN logs?". ("Is this really worth it, or are we
+# just adding complexity?" argues, and a "why" challenges.)
+_ASKS_WHICH = re.compile(
+    r"^(?:[\w-]+(?:\s+[\w.-]+)?\s*:\s+)?(?:(?:also|and|so|then|separately)\s*,?\s+)?(?:is|are|does|do|did|will|was|were|has|have)\s+"
+    r"(?![^?]*\b(?:why|really|just|even|simply|actually)\b)[^?]*\s+or\s+[^?]+\?$"
 )
 _RESTATES = re.compile(
     r"^(?:or\s+|so\s+|and\s+)?(?:in\s+other\s+words|to\s+put\s+it\s+(?:another\s+way|differently"

@@ -105,10 +105,17 @@ class Finding:
     title: str
     cue: str
     source: ConcernSource = ConcernSource.DETECTED
+    # The sentences that state the point, when ``sentences`` shows more of its paragraph:
+    # what a restatement or a rebuttal is compared with.
+    stated: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         return " ".join(self.sentences)
+
+    @property
+    def said(self) -> str:
+        return " ".join(self.stated or self.sentences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,10 +387,26 @@ NO_FORM = "context"
 BARE_WORDS = 5
 # At most this many sentences of a point are kept as its text.
 POINT_SENTENCES = 4
+# At most this many sentences of a point's paragraph are shown with it.
+PARAGRAPH_SENTENCES = 5
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
 # A finding this short that only states a stance is no point beside another one.
 STANCE_WORDS = 6
+# A sentence that names a worry and leaves it for the next paragraph to say: "+1 in
+# principle, but one thing worries me.", "My own worry is a different one.", "I do
+# have a couple of concerns though."
+_ANNOUNCES = re.compile(
+    r"(?:\b(?:one|another|two|three|a\s+few|a\s+couple\s+of|some)\s+(?:\w+\s+)?(?:things?|points?"
+    r"|aspects?|details?)\s+(?:still\s+|really\s+)?(?:worr(?:y|ies)|bothers?|concerns?|troubles?)\s+me"
+    r"|\bmy\s+(?:own\s+|main\s+|real\s+|other\s+)?(?:concern|worry|objection|problem|issue)\s+is\s+"
+    r"(?:a\s+|an\s+)?(?:different|another|other|separate)(?:\s+one)?"
+    r"|\bi\s+(?:do\s+|also\s+|still\s+)?(?:have|see)\s+(?:one|a|two|three|a\s+few|a\s+couple\s+of|some)"
+    r"\s+(?:\w+\s+)?(?:concerns?|worr(?:y|ies)|reservations?|issues?|problems?)(?:\s+(?:though|however"
+    r"|here|with\s+(?:this|it|that)))?)\s*[.:!,]*$"
+)
+# The words a paragraph after such an announcement needs to be what it announced.
+ANNOUNCED_WORDS = 8
 # A point its writer says they made before: "In summary, ...", "As I said earlier", "I
 # answered on the 2 Jira issues".
 _SUMS_UP = re.compile(
@@ -403,7 +426,16 @@ _STILL_UNCONVINCED = re.compile(
     r"|\bnot\s+(?:\w+\s+)?convinced\b[^.;]*\bbut\b[^.;]*\b(?:(?:won't|will\s+not|not)\s+block|i'll\s+take\s+it"
     r"|won't\s+hold\s+(?:it|this|that|the\s+\w+)\s+up)\b|\b(?:not\s+sure|doubt)\s+(?:that|this|it)\s+(?:really\s+|fully\s+)?(?:answers"
     r"|addresses|solves|covers|settles)\b|\b(?:doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+"
-    r"|quite\s+)?(?:answer|address|solve|settle)\s+(?:it|that|this|my)\b"
+    r"|quite\s+)?(?:answer|address|solve|settle)\s+(?:it|that|this|my"
+    r"|what\s+i\s+(?:raised|asked|meant|pointed\s+out))\b"
+)
+# A writer saying how much their point weighs, not making another: "I won't block",
+# "I'm not going to hold the RFC up over it", "neither is a blocker", "I've said my piece".
+_WEIGHS_OWN = re.compile(
+    r"\b(?:(?:won't|will\s+not|wouldn't|would\s+not|not\s+going\s+to|don't\s+want\s+to|do\s+not\s+want"
+    r"\s+to)\s+(?:\w+\s+)?(?:block|veto|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up)"
+    r"|(?:is|are|it's|that's)\s+(?:not|no)\s+(?:a\s+)?(?:hard\s+)?blockers?|neither\s+(?:one\s+)?is\s+a\s+blocker"
+    r"|i've\s+said\s+my\s+piece)\b"
 )
 # The share of content words a later point by the same raiser must repeat to be the
 # same concern made again (``same_topic`` with this share); and of the longer text's,
@@ -506,8 +538,11 @@ def findings_of(
     if not candidates or (reading.probability < model.post_threshold and not explicit):
         return ()
     # Where a post both objects and proposes a way out, the objection is its point and
-    # the way out is the remedy: a likely fault outranks a likelier suggestion.
-    faulting = [r for r in candidates if _objects([r]) and r.probability >= model.post_threshold]
+    # the way out is the remedy: a likely fault outranks a likelier suggestion. A fault
+    # stated ("Parsing 1.8M blocks at every open is going to hurt") outranks the question
+    # that asks for its evidence ("Do you have numbers for anything big?").
+    likely = [r for r in candidates if r.probability >= model.post_threshold]
+    faulting = [r for r in likely if _states_a_fault(r)] or [r for r in likely if _objects([r])]
     best = max(faulting or candidates, key=lambda r: r.probability)
     listed = reading.features.get("lists_concerns", 0.0) > 0
     chosen = [
@@ -522,11 +557,14 @@ def findings_of(
         )
     ]
     findings: list[Finding] = []
+    groups: list[list[UnitReading]] = []
     # Items of a list of concerns: each is a point, however short ("it breaks the API").
     listed_items: set[int] = set()
     for members in chosen:
-        for group in _questions_apart(_kept(members)):
-            finding = _finding(post, group, reading.sentences)
+        apart = _questions_apart(_kept(members))
+        for group in apart:
+            # A paragraph that holds two points shows each alone.
+            finding = _finding(post, group, reading.sentences, widen=len(apart) == 1)
             if finding.cue == NO_FORM and group[0].unit.item is None:
                 # What would be shown neither objects nor asks (the sentence that did was
                 # too weak to keep): "(I think the naming is fine.)" is no concern. An
@@ -535,9 +573,71 @@ def findings_of(
             if any(r.features.get("introduced_as_concerns") for r in group):
                 listed_items.add(len(findings))
             findings.append(finding)
+            groups.append(group)
+    findings = _announcements_joined(post, findings, groups, reading.sentences)
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
     return tuple(pointed or findings)
+
+
+def _announcements_joined(
+    post: Post,
+    findings: list[Finding],
+    groups: list[list[UnitReading]],
+    sentences: tuple[UnitReading, ...],
+) -> list[Finding]:
+    """A sentence that only announces a worry ("+1 in principle, but one thing worries
+    me.") and the paragraph after it, where the worry is, are one point: a point of the
+    paragraph's own joins it, and otherwise the paragraph becomes its text."""
+    joined: list[Finding] = []
+    skip: set[int] = set()
+    for at, (finding, group) in enumerate(zip(findings, groups, strict=True)):
+        if at in skip:
+            continue
+        if len(group) != 1 or not _ANNOUNCES.search(group[0].unit.probe):
+            joined.append(finding)
+            continue
+        after = _next_point(group[0], sentences)
+        following = at + 1 < len(findings) and groups[at + 1][0].unit.point == after
+        if following:
+            nxt = findings[at + 1]
+            skip.add(at + 1)
+            joined.append(
+                replace(
+                    nxt,
+                    sentences=(*finding.sentences, *nxt.sentences),
+                    stated=(*(finding.stated or finding.sentences), *(nxt.stated or nxt.sentences)),
+                )
+            )
+            continue
+        members = [r for r in sentences if r.unit.point == after]
+        if after is None or sum(r.unit.words for r in members) < ANNOUNCED_WORDS:
+            joined.append(finding)
+            continue
+        told = members[: POINT_SENTENCES - 1]
+        joined.append(
+            replace(
+                finding,
+                sentences=(*finding.sentences, *(r.unit.text for r in told)),
+                stated=finding.stated or finding.sentences,
+                title=make_title(told[0].unit.text, cue=finding.cue),
+            )
+        )
+    return joined
+
+
+def _next_point(
+    reading: UnitReading, sentences: tuple[UnitReading, ...]
+) -> tuple[int, int | None] | None:
+    """The place in the post that comes right after this sentence's own."""
+    return next(
+        (
+            r.unit.point
+            for r in sentences[reading.unit.index + 1 :]
+            if r.unit.point != reading.unit.point
+        ),
+        None,
+    )
 
 
 def _put_down_to_others(
@@ -727,6 +827,10 @@ def _objects(members: list[UnitReading]) -> bool:
     )
 
 
+def _states_a_fault(reading: UnitReading) -> bool:
+    return any(reading.features.get(name, 0.0) > 0 for name in _FAULT_FORMS)
+
+
 def _pointed_question(reading: UnitReading) -> bool:
     """A question that asks something of the proposal, not one asking for information or
     the way forward ("So how to proceed?" before the writer's own answer)."""
@@ -781,7 +885,9 @@ _ANOTHER_POINT = re.compile(
 )
 
 
-def _finding(post: Post, group: list[UnitReading], sentences: tuple[UnitReading, ...]) -> Finding:
+def _finding(
+    post: Post, group: list[UnitReading], sentences: tuple[UnitReading, ...], *, widen: bool = True
+) -> Finding:
     units = [r.unit for r in group]
     if len(units) == 1 and units[0].words <= BARE_WORDS:
         after = units[0].index + 1
@@ -797,7 +903,50 @@ def _finding(post: Post, group: list[UnitReading], sentences: tuple[UnitReading,
         units = units[stated : stated + POINT_SENTENCES]
     cue = _strongest_form(group)
     titled = units[1] if len(units) > 1 and units[0].words <= 2 else units[0]
-    return Finding(post.key, tuple(u.text for u in units), make_title(titled.text, cue=cue), cue)
+    shown = _in_its_paragraph(units, sentences) if widen else units
+    return Finding(
+        post.key,
+        tuple(u.text for u in shown),
+        make_title(titled.text, cue=cue),
+        cue,
+        stated=tuple(u.text for u in units) if shown != units else (),
+    )
+
+
+def _in_its_paragraph(units: list[Unit], sentences: tuple[UnitReading, ...]) -> list[Unit]:
+    """The point's sentences with the rest of its paragraph around them, up to
+    PARAGRAPH_SENTENCES: "I'm not sure about this part." says little without "Flipping a
+    default in a minor release is exactly what our upgrade policy says we don't do.",
+    and a reader is shown the reasons the writer gave beside a point. Thanks and praise
+    at either end ("Thanks for the write-up.") are no part of it."""
+    if units[0].item is not None:
+        return units
+    around = [r for r in sentences if r.unit.point == units[0].point]
+    kept = {unit.index for unit in units}
+    while around and around[0].unit.index not in kept and _acknowledges(around[0]):
+        around.pop(0)
+    while around and around[-1].unit.index not in kept and _acknowledges(around[-1]):
+        around.pop()
+    paragraph = [r.unit for r in around]
+    if not all(unit in paragraph for unit in units):
+        return units
+    if len(paragraph) <= PARAGRAPH_SENTENCES:
+        return paragraph
+    first, last = paragraph.index(units[0]), paragraph.index(units[-1])
+    while last - first + 1 < PARAGRAPH_SENTENCES:
+        if last + 1 < len(paragraph):
+            last += 1
+        if first > 0 and last - first + 1 < PARAGRAPH_SENTENCES:
+            first -= 1
+    return paragraph[first : last + 1]
+
+
+def _acknowledges(reading: UnitReading) -> bool:
+    """Thanks or praise, finding no fault: "Thanks Marcus, that matches what I found."."""
+    features = reading.features
+    return bool(features.get("thanks") or features.get("approval")) and not (
+        features.get("contrast") or any(features.get(name) for name in OBJECTION_FORMS)
+    )
 
 
 def _states_fault(reading: UnitReading) -> bool:
@@ -1530,7 +1679,15 @@ class _Work:
             self.actions.append(refusal_reply(command, reason))
             return
         self._add(
-            post, name, make_title(command.text), (command.text,), "command", ConcernSource.COMMAND
+            post,
+            name,
+            Finding(
+                post.key,
+                (command.text,),
+                make_title(command.text),
+                "command",
+                ConcernSource.COMMAND,
+            ),
         )
         self.commands.append(command)
 
@@ -1888,14 +2045,7 @@ class _Work:
                 continue
             base = slugify(finding.title)
             concern_id = unique_id(base, self.concerns)
-            self._add(
-                post,
-                concern_id,
-                finding.title,
-                finding.sentences,
-                finding.cue,
-                finding.source,
-            )
+            self._add(post, concern_id, finding)
             if self._vouched(post) and self._accepted_at_once(post, finding):
                 self._settle(self.concerns[concern_id], post, "accepted")
 
@@ -1907,7 +2057,7 @@ class _Work:
         following = [
             units[at + 1]
             for at, unit in enumerate(units[:-1])
-            if unit.text == finding.sentences[-1]
+            if unit.text == (finding.stated or finding.sentences)[-1]
         ]
         return any(_ACCEPTS.search(unit.probe) for unit in following[:1])
 
@@ -1920,7 +2070,7 @@ class _Work:
         return any(
             parent_id in self.raised_in[c.id]
             and not _same_author(post.author, c.raised_by)
-            and same_topic(finding.text, c.text, self.subject_words)
+            and same_topic(finding.said, self.texts[c.id][0], self.subject_words)
             for c in self.concerns.values()
         )
 
@@ -1943,19 +2093,31 @@ class _Work:
             and _same_author(post.author, concern.raised_by)
         ]
         for concern in own:
-            if any(restates(finding.text, t) for t in self.texts[concern.id]):
+            if any(restates(finding.said, t) for t in self.texts[concern.id]):
                 return concern
+        # "That said, I won't block if the upgrade guide is loud about it.", "Neither is a
+        # blocker, but I'd like both in the doc": the writer weighs what they raised, in
+        # this post or before; it is that concern, not another.
+        if _WEIGHS_OWN.search(_probe(finding.said)):
+            here = [
+                concern
+                for concern in self.concerns.values()
+                if concern.post == post.key and _same_author(post.author, concern.raised_by)
+            ]
+            weighed = here or [c for c in own if c.answered_by] or own
+            if weighed:
+                return weighed[-1]
         # "In summary, +1 to merge demos, -1 to merge ant-tasks", "As I said, ...": the
         # writer says it is their point again, in whatever words; the latest one it is.
-        if own and _SUMS_UP.search(finding.text.casefold()):
+        if own and _SUMS_UP.search(finding.said.casefold()):
             return own[-1]
         answered = [concern for concern in own if concern.answered_by]
-        if answered and _STILL_UNCONVINCED.search(finding.text.casefold()):
+        if answered and _STILL_UNCONVINCED.search(finding.said.casefold()):
             return answered[-1]
         return None
 
     def _note_repeat(self, concern: Concern, post: Post, finding: Finding) -> None:
-        self.texts[concern.id].append(finding.text)
+        self.texts[concern.id].append(finding.said)
         if _id_of(post):
             self.raised_in[concern.id].add(_id_of(post) or "")
         if post.key != concern.post and post.key not in concern.repeated_in:
@@ -1986,32 +2148,25 @@ class _Work:
             if concern.post != post.key and self._speaks_as(post, concern.raised_by):
                 self._reopen_adopted(concern.id)
 
-    def _add(
-        self,
-        post: Post,
-        concern_id: str,
-        title: str,
-        sentences: tuple[str, ...],
-        cue: str,
-        source: ConcernSource,
-    ) -> None:
+    def _add(self, post: Post, concern_id: str, finding: Finding) -> None:
         self.concerns[concern_id] = Concern(
             thread=self.thread,
             id=concern_id,
-            title=title,
-            text=" ".join(sentences),
+            title=finding.title,
+            text=finding.text,
             raised_by=post.author,
             raised_at=post.created_at,
             post=post.key,
-            source=source,
-            sentences=sentences,
-            cue=cue,
+            source=finding.source,
+            sentences=finding.sentences,
+            cue=finding.cue,
             message_id=post.message_id,
             url=post.url,
         )
         self.raised_in[concern_id] = {_id_of(post) or ""} if _id_of(post) else set()
         self.answers_in[concern_id] = set()
-        self.texts[concern_id] = [" ".join(sentences)]
+        # What a restatement is compared with: the point as stated, not its paragraph.
+        self.texts[concern_id] = [finding.said]
 
 
 def _parent_id(post: Post) -> str | None:
