@@ -1344,6 +1344,11 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "The chaining semantics in the updated text look right to me, resolving my thread.",
         "The new section answers both of my questions, thanks.",
         "Thanks, that's all I wanted there.",
+        "The two-release window covers my use case. Thanks for taking it on.",
+        "Reading both formats for a while works for me, thanks.",
+        "With the two-release window, I'm +1.",
+        "Those numbers convince me.",
+        "I am very happy with that.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1363,6 +1368,28 @@ def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
 )
 def test_the_raiser_arguing_on_does_not_resolve(reply: str):
     assert _after_the_raisers_reply(reply).state is ConcernState.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "With the two-release window, I'm +1 on the idea but the plugins still break.",
+        "Reading both formats does not work for me.",
+    ],
+)
+def test_the_raiser_saying_it_still_fails_them_does_not_resolve(reply: str):
+    assert _after_the_raisers_reply(reply).state is ConcernState.ANSWERED
+
+
+def test_on_a_flat_thread_the_raisers_thanks_settle_what_was_answered_last():
+    # On a GitHub issue or a forum topic every comment answers the opening post: the
+    # replies do not say which answer an acceptance is about.
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    answer = post(3, ALICE, "The loader now reads both formats for two releases.", reply_to=1)
+    thanks = post(4, BOB, "Reading both formats is exactly what I was asking for.", reply_to=1)
+    [concern] = ledger(root(), raised, answer, thanks).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolved_by is not None and concern.resolved_by.post == thanks.key
 
 
 def test_answered_but_not_accepted_stays_answered():

@@ -1191,7 +1191,9 @@ _YES_NO_QUESTION = re.compile(
 
 _ACCEPTS_EXPLICITLY = re.compile(
     r"\b(?:address(?:es)?|answers?|resolves?|resolving|settles?|covers?|allays?)\s+(?:(?:both|all|each)\s+"
-    r"(?:of\s+)?)?my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|thread|comments?|questions?|points?)\b"
+    r"(?:of\s+)?)?my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|thread|comments?|questions?|points?"
+    # "The hibernation checkbox covers my use case."
+    r"|use\s+cases?|needs)\b"
     r"|\bi\s+withdraw\b|\b(?:withdraw|drop|lift)(?:ing|ping)?\s+my\s+(?:concerns?|objections?|-1|veto)\b"
     # "my worry about maintenance is mostly gone", "both of my points are addressed".
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+"
@@ -1203,14 +1205,18 @@ _ACCEPTS_EXPLICITLY = re.compile(
 _ACCEPTS = re.compile(
     r"\bfair\s+enough\b|\bmakes\s+sense\s+now\b|\b(?:that|this)\s+makes\s+sense\b"
     r"|\byou(?:'ve|\s+have)?\s+convinced\s+me\b"
-    r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b|\b(?:that|this|it)\s+works\s+for\s+me\b"
+    r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b"
+    # "Scoping it to desktop works for me", "with the cache that works for us".
+    r"|(?<!not\s)(?<!n't\s)\bworks\s+(?:fine\s+|well\s+)?for\s+(?:me|us)\b"
+    # "With opt-in, I'm +1", "those numbers convince me".
+    r"|\bi(?:'m|\s+am)\s+(?:now\s+)?\+1\b(?![^.]*\bbut\b)|\b(?:convinces?|convinced)\s+me\b"
     # A reply to the answer that begins "Works for me." or ends "All good.", "No
     # objection then."; and owning the misreading: "Ah, I missed that part".
     r"|(?:^|[.!]\s+)works\s+for\s+me\b|(?<!not\s)\ball\s+good\b"
     r"|\bno\s+(?:more\s+|further\s+)?objections?\s+(?:then|from\s+me|any\s*more)\b"
     r"|\bi\s+(?:must\s+have\s+|had\s+|somehow\s+)?(?:missed|overlooked|misread|misunderstood)\s+"
     r"(?:that|this|it)\b"
-    r"|\bi(?:'m|\s+am)\s+(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
+    r"|\bi(?:'m|\s+am)\s+(?:very\s+|quite\s+|perfectly\s+)?(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
     # Conceding: "good enough for alpha", "my bad", "thanks for the clarification".
     r"|\b(?:good|fine)\s+enough\s+for\b"
     r"|\bi\s+(?:do\s+not|don't)\s+(?:really\s+)?object\b"
@@ -1628,6 +1634,11 @@ class _Work:
     def _parent(self, post: Post) -> Post | None:
         return self.posts.get(_parent_id(post) or "")
 
+    def _replies_to_the_opening(self, post: Post) -> bool:
+        """Whether the post replies to nothing but the thread's opening post."""
+        parent = self._parent(post)
+        return parent is None or is_root(parent)
+
     def _ancestors(self, post: Post, hops: int = 2) -> set[str]:
         """Message-IDs up to ``hops`` replies above: "Yes, this" may follow a +1 in between."""
         found: set[str] = set()
@@ -2020,6 +2031,13 @@ class _Work:
             # A review thread is flat: the hunk it comments on says what it answers.
             or _same_review_hunk(post, self.posts_by_key.get(c.post))
         ]
+        if not related and self._replies_to_the_opening(post):
+            # A flat thread (an issue's or a topic's comments all answer the opening post)
+            # says nothing by its replies: "Deprecation warnings in 2.9 is exactly what I
+            # was asking for" takes the answer given last to a point of the writer's.
+            answered = [c for c in mine if c.answered_by]
+            if answered:
+                related = [max(answered, key=lambda c: c.answered_by[-1].at)]
         if explicit:
             chosen = related or mine
         elif _PLUS_ONE.search(prose(post.text)) and not _MINUS_ONE.search(text):
