@@ -350,6 +350,13 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Does the two-year window cover the optional plugins too, or only the core ones?",
         "Is the 3% figure from the download counter or from the update pings?",
         "Section 4: will the converter keep comments, or are they dropped on the way?",
+        # An endorsement with its reasons: the fault it names is the one the proposal fixes.
+        "+1, the XML merge conflicts have bitten us in every release we cut.",
+        "Generally +1 from me, the XML schema dance has cost us at least two contributors"
+        " that I know of personally.",
+        # What follows a question asked only to know is why it is asked.
+        "Out of curiosity, do we know which formats people use? I remember the survey asked,"
+        " but I don't think the results were ever posted.",
     ],
 )
 def test_look_alikes_of_harm_done_and_of_headed_objections_raise_nothing(text: str):
@@ -1381,6 +1388,15 @@ def test_the_raiser_saying_it_still_fails_them_does_not_resolve(reply: str):
     assert _after_the_raisers_reply(reply).state is ConcernState.ANSWERED
 
 
+def test_a_point_after_a_plus_one_paragraph_is_a_concern():
+    text = (
+        "+1 on the idea. We run a converter of our own across 400 repositories.\n\n"
+        "One lesson from that: keeping the old file only in memory is a mistake. Whatever"
+        " we end up with, the original has to survive a crash of the converter."
+    )
+    assert len(findings(text)) == 1
+
+
 def test_on_a_flat_thread_the_raisers_thanks_settle_what_was_answered_last():
     # On a GitHub issue or a forum topic every comment answers the opening post: the
     # replies do not say which answer an acceptance is about.
@@ -1389,7 +1405,8 @@ def test_on_a_flat_thread_the_raisers_thanks_settle_what_was_answered_last():
     thanks = post(4, BOB, "Reading both formats is exactly what I was asking for.", reply_to=1)
     [concern] = ledger(root(), raised, answer, thanks).concerns
     assert concern.state is ConcernState.RESOLVED
-    assert concern.resolved_by is not None and concern.resolved_by.post == thanks.key
+    assert concern.resolved_by is not None
+    assert concern.resolved_by.post == thanks.key
 
 
 def test_answered_but_not_accepted_stays_answered():

@@ -1117,6 +1117,15 @@ _SECONDS_ANOTHER = re.compile(
 )
 
 
+def says_it_only_asks(unit: Unit) -> bool:
+    """A question its writer marks as only asking ("Out of curiosity, ...", "Quick
+    question: ...") or that offers its answers to choose from ("..., or only the core
+    ones?")."""
+    return unit.is_question and bool(
+        _JUST_ASKING.search(unit.probe) or _ASKS_WHICH.match(unit.probe)
+    )
+
+
 def seconded_name(unit: Unit) -> str | None:
     """Whom "I agree with Becket that ..." agrees with, as written (casefolded)."""
     found = _SECONDS_ANOTHER.search(unit.probe)

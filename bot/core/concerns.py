@@ -59,6 +59,7 @@ from bot.core.concern_cues import (
     features_of,
     introduces_concerns,
     post_features,
+    says_it_only_asks,
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.discourse import HEADER_POST_NUMBER, HEADER_REPLY_TO
@@ -529,10 +530,13 @@ def findings_of(
         _nits(reading.sentences)
         | _own_alternatives(points)
         | _only_asking(points)
+        | _led_by_a_plain_question(points)
         | _put_down_to_others(points, reading.context.others_names)
     )
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
+    if _endorses(reading.sentences):
+        return ()
     candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
     explicit = [r for r in candidates if _explicit(r, reading.context)]
     if not candidates or (reading.probability < model.post_threshold and not explicit):
@@ -578,6 +582,30 @@ def findings_of(
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
     return tuple(pointed or findings)
+
+
+def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
+    """A paragraph that opens with its +1 and says nothing against anything, and is all
+    the post says: "+1, the fd exhaustion problem has bitten us on every large deployment
+    we run." The fault it names is the one the proposal fixes. (A paragraph after it is a
+    point of its own: "+1 on the idea." then "One lesson from that: ... is a mistake.")"""
+    if not sentences or not _OPENS_PLUS_ONE.match(sentences[0].unit.probe):
+        return False
+    return not any(
+        r.unit.point != sentences[0].unit.point
+        or r.unit.is_question
+        or _MINUS_ONE.search(r.unit.text)
+        or any(r.features.get(name) for name in _DISSENTING)
+        for r in sentences
+    )
+
+
+# "+1", "+1, long overdue.", "Generally +1 from me", "Big +1".
+_OPENS_PLUS_ONE = re.compile(r"^(?:\w+\s+)?\+1\b")
+# What an endorsement may not say: a "but", a worry, an objection, a doubt.
+_DISSENTING = frozenset(
+    {"contrast", "worry", "objection", "doubt", "refusal", "caution", "challenge_question"}
+)
 
 
 def _announcements_joined(
@@ -734,6 +762,22 @@ def _only_asking(
             for r in members
         )
         and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_A_REASON)
+    )
+
+
+def _led_by_a_plain_question(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """The points led by a question its writer says only asks ("Out of curiosity, do we
+    have any data on which JDKs people run? I remember the survey asked, but I don't
+    think the results were posted."): what follows is why they ask, unless it worries
+    or objects outright."""
+    return frozenset(
+        point
+        for point, members in points.items()
+        if says_it_only_asks(members[0].unit)
+        and members[0].features.get("information_question", 0.0)
+        and not any(r.features.get(n, 0.0) for r in members for n in _NAMES_A_FAULT)
     )
 
 
