@@ -1388,6 +1388,19 @@ def test_the_raiser_saying_it_still_fails_them_does_not_resolve(reply: str):
     assert _after_the_raisers_reply(reply).state is ConcernState.ANSWERED
 
 
+def test_numbered_points_under_a_count_are_a_concern_each():
+    text = (
+        "Two things from me.\n\n"
+        "1) Blast radius. We see a handful of checksum errors a month on old disks. With one"
+        " shared log, a torn header could take out the recent writes of every module.\n\n"
+        "2) The cache plugin that a lot of people use reads the XML directly to decide when"
+        " a module has gone cold. It's going to break on day one."
+    )
+    found = findings(text)
+    assert len(found) == 2, found
+    assert found[1].endswith("It's going to break on day one.")
+
+
 def test_a_point_after_a_plus_one_paragraph_is_a_concern():
     text = (
         "+1 on the idea. We run a converter of our own across 400 repositories.\n\n"

@@ -92,6 +92,20 @@ def test_paragraphs_counted_first_second_third_are_the_items_of_the_count():
     assert not last.introduced
 
 
+def test_numbered_paragraphs_under_a_count_ending_in_a_full_stop_are_its_items():
+    text = (
+        "Two things from me.\n\n"
+        "1) Blast radius. A bad segment header takes out every shard's writes.\n\n"
+        "2) The tiering plugin reads the WAL directly. It will break on day one."
+    )
+    intro, *items = units_of(text)
+    assert intro.introduces_list
+    assert all(u.introduced for u in items)
+    # "..., for two reasons." gives its own reasons: what follows argues it.
+    argued = units_of("I object, for two reasons.\n\n1. It splits the ecosystem.\n\n2. IPR.")
+    assert not argued[0].introduces_list
+
+
 def test_paragraphs_headed_in_bold_under_a_count_are_its_items():
     text = (
         "There are two things I'd want answered.\n\n"

@@ -584,12 +584,28 @@ def _mark_introduced(blocks: list[_Block]) -> None:
         continues = before.introduced and all(label for label, _ in after.items)
         if is_list and (_ends_with_colon(before) or continues):
             after.introduced = True
+        elif is_list and _counts_what_follows(before):
+            # "Two things from me." over "1) Blast radius. ..." and "2) The S3 plugin ...".
+            after.introduced = before.introduces = True
     for block in blocks:
         labels = [label for label, _ in block.items]
         if len(labels) > 1 and not labels[0] and any(labels[1:]):
             first_lines = block.items[0][1]
             if first_lines and first_lines[-1][0].rstrip().endswith(":"):
                 block.introduced = True
+
+
+def _counts_what_follows(block: _Block) -> bool:
+    """A short paragraph of its own that counts points: "Two things from me."."""
+    if len(block.items) != 1 or block.items[0][0]:
+        return False
+    lines = block.items[0][1]
+    text = " ".join(line for line, _ in lines)
+    # "..., for two reasons." gives the reasons of what it says itself: its items argue it.
+    return 0 < len(lines) <= 2 and bool(_COUNTS_POINTS.search(text)) and not _REASONS.search(text)
+
+
+_REASONS = re.compile(r"\breasons?\b", re.IGNORECASE)
 
 
 def _continues(previous: _Block | None, block: _Block) -> bool:
