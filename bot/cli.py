@@ -525,7 +525,8 @@ def concerns(
     for column in ("state", "id", "raised by", "raised", "answered by", "title"):
         table.add_column(column, overflow="ellipsis", max_width=50)
     for row in rows:
-        answered = ", ".join(ref["author"] for ref in row["answered_by"])
+        # Each person once, in the order they first answered (two answers, one name).
+        answered = ", ".join(dict.fromkeys(ref["author"] for ref in row["answered_by"]))
         table.add_row(
             row["state"], row["id"], row["raised_by"], row["raised_at"][:10], answered, row["title"]
         )

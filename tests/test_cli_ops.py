@@ -96,3 +96,55 @@ def _quorum(env: dict[str, str]) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def test_the_concerns_table_names_each_answerer_once(tmp_path: Path):
+    # Priya answers Tomasz's point twice: the "answered by" column names her once.
+    from tests.mailgen import raw_mail
+
+    mails = [
+        raw_mail(
+            "I propose to make TOML the default config format in 3.0.",
+            subject="[DISCUSS] TOML by default",
+            message_id="<root@x.example>",
+            sender="Priya Raghunathan <priya@example.org>",
+            date="Mon, 02 Nov 2026 10:00:00 +0000",
+        ),
+        raw_mail(
+            "I am worried that every plugin that writes its own XML settings breaks.",
+            subject="Re: [DISCUSS] TOML by default",
+            message_id="<worry@x.example>",
+            sender="Tomasz Wilk <tomasz@example.org>",
+            date="Mon, 02 Nov 2026 11:00:00 +0000",
+            extra="In-Reply-To: <root@x.example>\nReferences: <root@x.example>",
+        ),
+        raw_mail(
+            "> every plugin that writes its own XML settings breaks.\n\n"
+            "The loader keeps reading XML for two releases.",
+            subject="Re: [DISCUSS] TOML by default",
+            message_id="<answer1@x.example>",
+            sender="Priya Raghunathan <priya@example.org>",
+            date="Mon, 02 Nov 2026 12:00:00 +0000",
+            extra="In-Reply-To: <worry@x.example>\nReferences: <root@x.example> <worry@x.example>",
+        ),
+        raw_mail(
+            "> every plugin that writes its own XML settings breaks.\n\n"
+            "And the converter rewrites plugin settings too.",
+            subject="Re: [DISCUSS] TOML by default",
+            message_id="<answer2@x.example>",
+            sender="Priya Raghunathan <priya@example.org>",
+            date="Mon, 02 Nov 2026 13:00:00 +0000",
+            extra="In-Reply-To: <worry@x.example>\nReferences: <root@x.example> <worry@x.example>",
+        ),
+    ]
+    paths = []
+    for number, mail in enumerate(mails):
+        paths.append(tmp_path / f"{number}.eml")
+        paths[-1].write_bytes(mail)
+    db = tmp_path / "quorum.db"
+    _cli(db, "import", *map(str, paths))
+    [row] = json.loads(_cli(db, "concerns", "--json", "--now", NOW))
+    assert [ref["author"] for ref in row["answered_by"]] == ["Priya Raghunathan"] * 2
+    table = _cli(db, "concerns", "--now", NOW)
+    assert "Priya Raghunathan" in table
+    assert "Priya Raghunathan, Priya" not in table
