@@ -350,6 +350,7 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Does the two-year window cover the optional plugins too, or only the core ones?",
         "Is the 3% figure from the download counter or from the update pings?",
         "Section 4: will the converter keep comments, or are they dropped on the way?",
+        "Is the benchmark profile for those runs published somewhere? I'd like to rerun it.",
         # An endorsement with its reasons: the fault it names is the one the proposal fixes.
         "+1, the XML merge conflicts have bitten us in every release we cut.",
         "Generally +1 from me, the XML schema dance has cost us at least two contributors"

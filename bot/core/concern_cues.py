@@ -1195,6 +1195,9 @@ _ASKS_FOR_POINTERS = re.compile(
     r"|rebase|squash|sign|re-?run|retrigger|fix\s+the\s+(?:lint|formatting|conflicts?)|add\s+me)\b"
     r"|^(?:and\s+)?did\s+you\s+(?:also\s+|already\s+)?(?:try|configure|set|check|run|install"
     r"|enable|disable|clean|update)\b"
+    # Where to find it: "Is the benchmark profile published somewhere?"
+    r"|\b(?:published|available|posted|documented|online|uploaded|checked\s+in)\s+(?:somewhere|anywhere)"
+    r"\s*\?"
 )
 # Offering to explain: what might be unclear is the writer's own text, not the proposal.
 _INVITES_QUESTIONS = re.compile(
