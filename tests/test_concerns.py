@@ -1962,6 +1962,8 @@ def test_a_summary_that_names_whose_points_they_are_raises_none_of_them():
     summary = post(
         4,
         Person("Dana Diaz", "dana@example.org"),
+        "Support is broad. Alice and Carol are in favour; Bob won't block but worries about"
+        " the loader, which he thinks is a real problem for CI.\n\n"
         "Where we stand:\n\n"
         "- Startup time (Bob): the loader doubles it, which is a real problem for CI.\n"
         "- Comments (Carol): the converter drops every comment, which breaks configs.\n",

@@ -680,7 +680,26 @@ def _put_down_to_others(
         for point, members in points.items()
         if any(_names_someone(r.unit.text, others) for r in members)
     )
-    return named if len(named) >= 2 else frozenset()
+    if len(named) < 2:
+        return frozenset()
+    # In such a summary, "Priya, Kenji and Olu are in favour; Marguerite won't block but
+    # wants a triage rotation." reports where people stand: theirs too.
+    reporting = frozenset(
+        point
+        for point, members in points.items()
+        if any(len(_named_in(r.unit.text, others)) >= 2 for r in members)
+    )
+    return named | reporting
+
+
+_WORDS = re.compile(r"[\w.'-]+")
+
+
+def _named_in(text: str, others: frozenset[str]) -> set[str]:
+    """The other participants a sentence names as words of its own."""
+    return {
+        word for word in (w.casefold().strip(".'") for w in _WORDS.findall(text)) if word in others
+    }
 
 
 _PARENTHESIS = re.compile(r"\(([^()]{1,80})\)")
