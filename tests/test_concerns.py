@@ -1304,6 +1304,10 @@ def test_the_proposer_taking_a_point_up_resolves_it(answer: str):
     [
         "I agree that the migration matters. But I think the loader must rewrite files anyway.",
         "You are right that it is work, but I do not think we should keep the old loader.",
+        # Turning the ask down, whatever is offered instead.
+        "Bob, on the plugins: I did look at keeping the old loader. It costs about 20% at"
+        " startup, so I don't think we can keep it for everyone. What I can do is add a"
+        " section to the upgrade guide. I know that's not quite what you asked for.",
     ],
 )
 def test_the_proposer_agreeing_in_part_and_arguing_on_does_not_resolve(answer: str):
@@ -1409,6 +1413,36 @@ def test_a_point_after_a_plus_one_paragraph_is_a_concern():
         " we end up with, the original has to survive a crash of the converter."
     )
     assert len(findings(text)) == 1
+
+
+def test_a_change_promised_to_someone_else_by_name_settles_nothing_of_the_raisers():
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    tested = post(3, CAROL, "I tried the converter on 40 repositories: all fine.", reply_to=1)
+    answer = post(
+        4,
+        ALICE,
+        "Carol, thank you for testing, that's reassuring. I'll add your numbers to the doc.\n\n"
+        "Bob, on the plugins: I did look at keeping the old loader. It costs about 20% at"
+        " startup, so I don't think we can keep it for everyone. What I can offer is a"
+        " section on it in the upgrade guide.\n\nI'll leave this open until Friday.",
+        reply_to=2,
+    )
+    [concern] = ledger(root(), raised, tested, answer).concerns
+    assert concern.state is ConcernState.ANSWERED
+
+
+def test_the_raiser_saying_the_change_is_no_fix_for_them_reopens_it():
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    adopted = post(3, ALICE, "Good point, I've updated the doc with a plugin section.", reply_to=2)
+    assert ledger(root(), raised, adopted).concerns[0].state is ConcernState.RESOLVED
+    again = post(
+        4,
+        BOB,
+        "Documenting it is better than nothing, but it's not really a fix for us.",
+        reply_to=3,
+    )
+    [concern] = ledger(root(), raised, adopted, again).concerns
+    assert concern.state is ConcernState.ANSWERED
 
 
 def test_on_a_flat_thread_the_raisers_thanks_settle_what_was_answered_last():

@@ -429,6 +429,9 @@ _STILL_UNCONVINCED = re.compile(
     r"|addresses|solves|covers|settles)\b|\b(?:doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+"
     r"|quite\s+)?(?:answer|address|solve|settle)\s+(?:it|that|this|my"
     r"|what\s+i\s+(?:raised|asked|meant|pointed\s+out))\b"
+    # "Documenting it is better than nothing, but it's not really a fix for us".
+    r"|\b(?:it|that|this)(?:(?:'s|\s+is)\s+not|\s+isn't)\s+(?:really\s+|quite\s+)?(?:a\s+)?"
+    r"(?:fix|solution|answer|enough)\s+for\s+(?:me|us)\b"
 )
 # A writer saying how much their point weighs, not making another: "I won't block",
 # "I'm not going to hold the RFC up over it", "neither is a blocker", "I've said my piece".
@@ -2038,6 +2041,15 @@ class _Work:
         for concern in taken_up:
             self._settle(concern, post, "adopted")
 
+    def _put_to_another(self, lead: Unit, concern: Concern) -> bool:
+        """Whether a paragraph opens by naming someone in the thread other than the
+        concern's raiser ("Keiko, thank you for testing. ...")."""
+        return any(
+            _opens_addressing(lead.text, other.author)
+            for other in self.reader.posts
+            if not _same_author(other.author, concern.raised_by)
+        )
+
     def _takes_up_in_a_paragraph(
         self, post: Post, units: Sequence[Unit], concern: Concern, alone: bool = False
     ) -> bool:
@@ -2053,8 +2065,11 @@ class _Work:
         def takes_up(members: list[Unit]) -> bool:
             under = answers_quote_of(post, members[0], concern)
             # "@jmbx: good point, ... It's spelled out in the doc now.": a paragraph put
-            # to the raiser by name is about their point.
+            # to the raiser by name is about their point; one put to someone else ("Keiko,
+            # thanks for testing. I'll add your numbers to the doc.") is not.
             put_to_them = _opens_addressing(members[0].text, concern.raised_by)
+            if not put_to_them and not under and self._put_to_another(members[0], concern):
+                return False
             if (alone or under or put_to_them) and any(
                 _COMMITS_TO_CHANGE.search(u.probe) or _CHANGED_DOCUMENT.search(u.probe)
                 for u in members[:3]
