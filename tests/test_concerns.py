@@ -351,6 +351,16 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Is the 3% figure from the download counter or from the update pings?",
         "Section 4: will the converter keep comments, or are they dropped on the way?",
         "Is the benchmark profile for those runs published somewhere? I'd like to rerun it.",
+        "(just a question) Is the schema part of this, or is it plain TOML? The RFC doesn't say"
+        " either way.",
+        "Unrelated question for @alice: does the converter include plugins? We use them a lot.",
+        "When in the release cycle are formats dropped, at feature freeze or at release time?"
+        " (Purely so I know when to look.)",
+        "Alice, one question so I understand the scope: is this only about the main file, or"
+        " does it change the plugin settings too?",
+        # Ways out to choose from, not faults.
+        'We could do a couple of things:\nA) remove the phrasing "concurrent"\nB) state that'
+        " drafts need a thread on the list first.",
         # An endorsement with its reasons: the fault it names is the one the proposal fixes.
         "+1, the XML merge conflicts have bitten us in every release we cut.",
         "Generally +1 from me, the XML schema dance has cost us at least two contributors"
@@ -1361,6 +1371,7 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "With the two-release window, I'm +1.",
         "Those numbers convince me.",
         "I am very happy with that.",
+        "Ah, I was going off the 1.x behaviour. If it reads both now, no problem from my side.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1404,6 +1415,20 @@ def test_numbered_points_under_a_count_are_a_concern_each():
     found = findings(text)
     assert len(found) == 2, found
     assert found[1].endswith("It's going to break on day one.")
+
+
+def test_the_items_of_a_counted_list_are_points_however_mildly_the_post_reads():
+    text = (
+        "Mostly +1. I maintain a plugin that still supports 1.x. Two things:\n\n"
+        "1. Please announce each format change one release ahead. If 2.1 just shows up"
+        " reading TOML only, my 1.x CI starts silently installing 2.0 and I only notice when"
+        " a test fails.\n"
+        "2. When in the release cycle are formats dropped, at feature freeze or at release"
+        " time? (Purely so I know when to look.)"
+    )
+    found = findings(text)
+    assert len(found) == 1, found
+    assert found[0].startswith("Please announce each format change one release ahead.")
 
 
 def test_a_point_after_a_plus_one_paragraph_is_a_concern():

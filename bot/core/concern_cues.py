@@ -1081,15 +1081,17 @@ _SETTLES_OWN = re.compile(
 # "..., but not my worry about the plugins": something is still open beside it.
 _STILL_OPEN = re.compile(r"\bbut\s+not\b|\bexcept\b|\bstill\b|\bhowever\b")
 _JUST_ASKING = re.compile(
-    # "Separately, and only out of curiosity: ...": a lead-in of a few words first.
-    r"^(?:(?:separately|also|and|but|finally|lastly)[\s,]+(?:and\s+)?)?(?:only\s+|purely\s+)?"
+    # "Separately, and only out of curiosity: ...": a lead-in of a few words first; "Priya,
+    # one question so I understand the scope: ...": the one asked, named first.
+    r"^(?:@?[\w.-]+,\s+)?(?:(?:separately|also|and|but|finally|lastly)[\s,]+(?:and\s+)?)?(?:only\s+|purely\s+)?"
     r"(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
     r"|double-?check))|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
-    r"|to\s+clarify|(?:a\s+)?clarifying\s+question"
+    r"|to\s+clarify|(?:a\s+)?clarifying\s+question|\(just\s+(?:a\s+)?question(?=\))"
+    r"|one\s+question\s+so\s+(?:that\s+)?i\s+understand"
     # "Quick question: ...", "Also a simple question: which version ...?": the writer
     # calls it small.
     r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive"
-    r"|minor|short)\s+question)\b"
+    r"|minor|short|unrelated|separate)\s+question)\b"
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
     r"|^(?:[\w-]+\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
@@ -1099,6 +1101,8 @@ _JUST_ASKING = re.compile(
 # from the mirror manager or from the CDN logs?". ("Is this really worth it, or are we
 # just adding complexity?" argues, and a "why" challenges.)
 _ASKS_WHICH = re.compile(
+    # "When are drops decided, at feature freeze or at release time?"
+    r"^(?:when|which)\b[^?]*,\s*(?:at|in|on|by|from|for)?\s*[^?,]+\s+or\s+[^?]+\?$|"
     r"^(?:[\w-]+(?:\s+[\w.-]+)?\s*:\s+)?(?:(?:also|and|so|then|separately)\s*,?\s+)?(?:is|are|does|do|did|will|was|were|has|have)\s+"
     r"(?![^?]*\b(?:why|really|just|even|simply|actually)\b)[^?]*\s+or\s+[^?]+\?$"
 )
@@ -1219,6 +1223,8 @@ _FAULT_DENIED = re.compile(
     rf"|\b(?:{_FAULT_WORDS})\s+nothing\b"
     # "No rush, take your time": patience offered, not haste found.
     r"|\bno\s+(?:big\s+)?rush\b"
+    # "If it's under the output base now, no problem from my side."
+    r"|\bno\s+problem\s+(?:from|on|for)\s+(?:my|our)\s+(?:side|end|part)\b|\bno\s+problem\s+for\s+(?:me|us)\b"
 )
 # A concessive clause before the main one: "even if that syntax is ugly, ...". A trailing
 # "..., although it is complex" is a reservation and is not matched: a clause must follow.
@@ -1445,10 +1451,17 @@ def introduces_concerns(unit: Unit) -> bool:
     "Perhaps there is another idea that would avoid this issue:" introduces ways
     out: the issue it names is one its items remedy, not one they raise.
     """
+    if _OFFERS_OPTIONS.search(unit.probe):
+        return False  # "We could do a couple of things:" lists ways out, not faults
     return unit.introduces_list and (
         bool(CONCERN_NOUNS.search(_REMEDIED.sub(" ", unit.probe)))
         or _RESERVATION_INTRO.search(unit.probe) is not None
     )
+
+
+_OFFERS_OPTIONS = re.compile(
+    r"\b(?:we|you|one)\s+could\s+(?:do|try)\b|\b(?:options?|alternatives?)\b|\bways?\s+(?:to|out|forward)\b"
+)
 
 
 # "Overall I like it, but:" over a list: what follows are its reservations.

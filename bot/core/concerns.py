@@ -542,7 +542,14 @@ def findings_of(
         return ()
     candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
     explicit = [r for r in candidates if _explicit(r, reading.context)]
-    if not candidates or (reading.probability < model.post_threshold and not explicit):
+    # "Two things:" over a list, from someone who did not propose: its items are points
+    # however the post as a whole reads.
+    listed_points = not (reading.context.by_proposer or reading.context.is_proposal) and any(
+        r.features.get("introduced_as_concerns") for r in candidates
+    )
+    if not candidates or (
+        reading.probability < model.post_threshold and not explicit and not listed_points
+    ):
         return ()
     # Where a post both objects and proposes a way out, the objection is its point and
     # the way out is the remedy: a likely fault outranks a likelier suggestion. A fault
@@ -1272,6 +1279,8 @@ _ACCEPTS = re.compile(
     r"\bfair\s+enough\b|\bmakes\s+sense\s+now\b|\b(?:that|this)\s+makes\s+sense\b"
     r"|\byou(?:'ve|\s+have)?\s+convinced\s+me\b"
     r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b"
+    # "If it's under the output base now, no problem from my side."
+    r"|\bno\s+problem\s+(?:from|on)\s+(?:my|our)\s+(?:side|end|part)\b"
     # "Scoping it to desktop works for me", "with the cache that works for us".
     r"|(?<!not\s)(?<!n't\s)\bworks\s+(?:fine\s+|well\s+)?for\s+(?:me|us)\b"
     # "With opt-in, I'm +1", "those numbers convince me".
