@@ -4,9 +4,10 @@ at the figures last measured.
 Helpers who never saw the code wrote and labelled them, each thread in a mail format of
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
-fitted on; sets c and f were never read for their misses. The floors are the figures
-measured at stop 41 (README, "Whole threads and votes written blind"), one detection off,
-so that a change that reads them worse fails here.
+fitted on. Sets c, i, k, l and m, and vote set 5, were never read for their misses (j was
+read after its blind measure). The floors are the figures measured at stop 42 (README,
+"Whole threads and votes written blind"), one detection off, so that a change that reads
+them worse fails here.
 """
 
 from __future__ import annotations
@@ -21,18 +22,29 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 
 # slice -> (labelled concerns found, wrong detections allowed), as measured, one off.
 FLOORS = {
-    "written-a": (16, 3),
-    "written-b": (18, 7),
-    "written-c": (16, 10),
-    "written-d": (13, 4),
-    "written-e": (16, 17),
-    "written-f": (12, 16),
-    "written-g": (14, 8),
-    "written-h": (20, 9),
+    "written-a": (15, 2),
+    "written-b": (20, 5),
+    "written-c": (17, 8),
+    "written-d": (14, 3),
+    "written-e": (17, 9),
+    "written-f": (15, 8),
+    "written-g": (16, 4),
+    "written-h": (20, 7),
+    "written-i": (15, 6),
+    "written-j": (13, 4),
+    "written-k": (17, 10),
+    "written-l": (17, 7),
+    "written-m": (13, 8),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.
-VOTES_RIGHT = {"votes-written": 9, "votes-written2": 10, "votes-written3": 5, "votes-written4": 8}
+VOTES_RIGHT = {
+    "votes-written": 9,
+    "votes-written2": 10,
+    "votes-written3": 5,
+    "votes-written4": 8,
+    "votes-written5": 8,
+}
 
 
 @pytest.fixture(scope="module")
