@@ -556,7 +556,7 @@ def findings_of(
     # stated ("Parsing 1.8M blocks at every open is going to hurt") outranks the question
     # that asks for its evidence ("Do you have numbers for anything big?").
     likely = [r for r in candidates if r.probability >= model.post_threshold]
-    faulting = [r for r in likely if _states_a_fault(r)] or [r for r in likely if _objects([r])]
+    faulting = [r for r in likely if _finds_fault(r)] or [r for r in likely if _objects([r])]
     best = max(faulting or candidates, key=lambda r: r.probability)
     listed = reading.features.get("lists_concerns", 0.0) > 0
     chosen = [
@@ -702,13 +702,15 @@ def _put_down_to_others(
     return named | reporting
 
 
-_WORDS = re.compile(r"[\w.'-]+")
+_NAME_WORDS = re.compile(r"[\w.'-]+")
 
 
 def _named_in(text: str, others: frozenset[str]) -> set[str]:
     """The other participants a sentence names as words of its own."""
     return {
-        word for word in (w.casefold().strip(".'") for w in _WORDS.findall(text)) if word in others
+        word
+        for word in (w.casefold().strip(".'") for w in _NAME_WORDS.findall(text))
+        if word in others
     }
 
 
@@ -900,7 +902,9 @@ def _objects(members: list[UnitReading]) -> bool:
     )
 
 
-def _states_a_fault(reading: UnitReading) -> bool:
+def _finds_fault(reading: UnitReading) -> bool:
+    """Whether a sentence finds fault in a form other than a question (which may only
+    ask for the evidence: "Do you have numbers for anything big?")."""
     return any(reading.features.get(name, 0.0) > 0 for name in _FAULT_FORMS)
 
 
@@ -1005,13 +1009,14 @@ def _in_its_paragraph(units: list[Unit], sentences: tuple[UnitReading, ...]) -> 
         return units
     if len(paragraph) <= PARAGRAPH_SENTENCES:
         return paragraph
+    # A long paragraph: the point, and as many sentences on either side of it (one more
+    # after than before, where the reasons usually are) as fit.
     first, last = paragraph.index(units[0]), paragraph.index(units[-1])
-    while last - first + 1 < PARAGRAPH_SENTENCES:
-        if last + 1 < len(paragraph):
-            last += 1
-        if first > 0 and last - first + 1 < PARAGRAPH_SENTENCES:
-            first -= 1
-    return paragraph[first : last + 1]
+    spare = max(0, PARAGRAPH_SENTENCES - (last - first + 1))
+    after = min(len(paragraph) - 1 - last, (spare + 1) // 2)
+    before = min(first, spare - after)
+    after = min(len(paragraph) - 1 - last, spare - before)
+    return paragraph[first - before : last + after + 1]
 
 
 def _acknowledges(reading: UnitReading) -> bool:
