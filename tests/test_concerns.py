@@ -1404,6 +1404,15 @@ def test_the_raiser_saying_it_still_fails_them_does_not_resolve(reply: str):
     assert _after_the_raisers_reply(reply).state is ConcernState.ANSWERED
 
 
+def test_concerns_about_the_options_listed_are_still_concerns():
+    text = (
+        "My concerns with both options:\n\n"
+        "1. Keeping XML breaks the plugin API in 3.0 anyway.\n"
+        "2. Dropping XML leaves every plugin author with a migration."
+    )
+    assert len(findings(text)) == 2
+
+
 def test_numbered_points_under_a_count_are_a_concern_each():
     text = (
         "Two things from me.\n\n"

@@ -1459,8 +1459,11 @@ def introduces_concerns(unit: Unit) -> bool:
     )
 
 
+# An intro that offers ways out: "We could do a couple of things:", "Two options:". ("My
+# concerns with both options:" still introduces concerns.)
 _OFFERS_OPTIONS = re.compile(
-    r"\b(?:we|you|one)\s+could\s+(?:do|try)\b|\b(?:options?|alternatives?)\b|\bways?\s+(?:to|out|forward)\b"
+    r"\b(?:we|you|one)\s+could\s+(?:do|try)\b|\b(?:two|three|a\s+few|some|several|the)\s+(?:options|alternatives)"
+    r"\s*(?:are|would\s+be|i\s+see)?\s*:|\bways?\s+(?:out|forward)\b"
 )
 
 
