@@ -15,6 +15,7 @@ from bot.core.mail import (
     unflow,
 )
 from bot.core.people import is_same_person
+from bot.core.prose import units_of
 from bot.core.text import split_body
 from bot.model import Post
 from tests.mailgen import ARRIVAL, raw_mail
@@ -442,6 +443,48 @@ def test_a_message_quoted_below_a_separator_is_not_the_authors_text(separator: s
     split = split_body(body)
     assert split.new == "A module must behave like one."
     assert split.quoted[0].endswith("There are two sets of problems.")
+
+
+@pytest.mark.parametrize("header", ["From: Bob <bob@example.org>", "De : Bob <bob@example.org>"])
+def test_outlooks_line_of_underscores_over_the_old_mail_starts_the_quote(header: str):
+    rule = "_" * 32
+    body = f"Sounds good to me.\n\n{rule}\n{header}\nSent: Monday\n\n+1 from Bob\n"
+    split = split_body(body)
+    assert split.new == "Sounds good to me."
+    assert "+1 from Bob" in split.quoted[0]
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "devel mailing list\ndevel@lists.example.org\nhttps://lists.example.org/listinfo/devel",
+        "devel mailing list -- devel@lists.example.org\nTo unsubscribe write to x@example.org",
+    ],
+)
+def test_mailmans_footer_under_its_rule_is_not_the_authors_text(footer: str):
+    body = f"Agreed, done.\n\nAnneliese\n{'_' * 47}\n{footer}\n"
+    assert split_body(body).new == "Agreed, done.\n\nAnneliese"
+
+
+def test_a_github_review_with_several_line_comments_is_all_the_reviewers_text():
+    # GitHub puts a line of underscores between the comments of one review, each under
+    # the file it is on; no old mail follows.
+    rule = "_" * 32
+    body = (
+        "@bea commented on this pull request.\n\n"
+        "I have two problems with the migration story.\n\n"
+        f"{rule}\n\nIn text/0057.md<https://github.com/o/rfcs/pull/57#discussion_r1>:\n\n"
+        "> +The pipeline is removed in 4.0.\n\nOne release of overlap is not enough.\n\n"
+        f"{rule}\n\nIn text/0057.md<https://github.com/o/rfcs/pull/57#discussion_r2>:\n\n"
+        "> +Request.body becomes awaitable.\n\nThat will fail in confusing ways.\n"
+    )
+    split = split_body(body)
+    assert "One release of overlap is not enough." in split.new
+    assert "That will fail in confusing ways." in split.new
+    assert split.quoted == ("+The pipeline is removed in 4.0.", "+Request.body becomes awaitable.")
+    units = [u.text for u in units_of(split.new)]
+    assert "One release of overlap is not enough." in units
+    assert not any(set(text) == {"_"} for text in units)
 
 
 def test_an_old_message_below_an_attribution_without_quote_marks_is_quoted():

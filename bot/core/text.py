@@ -229,7 +229,7 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]], list[int
         index -= 1
         if _SIGNATURE.match(line) or _is_footer(lines, index):
             break
-        if _OUTLOOK_SEPARATOR.match(line) or _is_outlook_header_block(lines, index):
+        if _is_outlook_separator(lines, index) or _is_outlook_header_block(lines, index):
             quoted.append([_strip_quote(rest) for rest in lines[index:]])
             at.append(written)
             break
@@ -247,6 +247,27 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]], list[int
             written += bool(unindented)
         index += 1
     return new, quoted, at
+
+
+def _is_outlook_separator(lines: list[str], index: int) -> bool:
+    """ "-----Original Message-----" and its kin; a bare line of underscores only with the
+    old mail's "From:" right under it (GitHub's review mail puts one between the line
+    comments of one review: "____" then "In README.md<https://...>:")."""
+    match = _OUTLOOK_SEPARATOR.match(lines[index])
+    if match is None:
+        return False
+    if not lines[index].strip().startswith("_"):
+        return True
+    following = [line for line in lines[index + 1 : index + 4] if line.strip()]
+    return bool(following) and _OLD_MAIL_FROM.match(following[0]) is not None
+
+
+# The first header Outlook writes under its line of underscores, in its users' languages
+# ("From: ...", "Von: ...", "De : ...", "发件人: ...").
+_OLD_MAIL_FROM = re.compile(
+    r"^\s*(?:From|Von|De|Van|Da|Från|Fra|Od|Lähettäjä|От|发件人|寄件者|差出人)\s*[:：]",
+    re.IGNORECASE,
+)
 
 
 # Outlook re-wraps the quote it sends at 76 columns after adding its ">": the tail
@@ -289,7 +310,16 @@ def _is_footer(lines: list[str], index: int) -> bool:
     if not _RULE.match(lines[index]):
         return False
     following = [line for line in lines[index + 1 : index + 4] if line.strip()]
-    return bool(following) and bool(_FOOTER_START.match(following[0]))
+    return bool(following) and bool(
+        _FOOTER_START.match(following[0]) or _MAILMAN_FOOTER.match(following[0])
+    )
+
+
+# Mailman's footer under its rule: "devel mailing list" (then the address and the
+# listinfo link), or Mailman 3's "devel mailing list -- devel@lists.example.org".
+_MAILMAN_FOOTER = re.compile(
+    r"^\s*[\w.+-]+\s+mailing\s+list(?:\s+--\s+\S+@\S+)?\s*$", re.IGNORECASE
+)
 
 
 def _strip_quote(line: str) -> str:
