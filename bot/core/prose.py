@@ -96,7 +96,7 @@ _GREETING = re.compile(
     r"|(?:hi|hello|hey|hallo|greetings)(?:\s+(?:all|everyone|folks|team|there))?)\s*$",
     re.I,
 )
-_RULE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,})\s*$")
+_RULE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,}|_{3,})\s*$")
 # A listing: at least this many rules, each entry between two of them at most so long.
 LISTING_RULES = 4
 LISTING_ENTRY_LINES = 3
