@@ -358,6 +358,10 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         " (Purely so I know when to look.)",
         "Alice, one question so I understand the scope: is this only about the main file, or"
         " does it change the plugin settings too?",
+        "Quick clarification question: is the cut a fixed date, or ten weeks after the last"
+        " release?",
+        "First, a question: the distribution builds 32-bit packages as well. Is that ours to"
+        " decide, or is it up to its maintainers?",
         # Ways out to choose from, not faults.
         'We could do a couple of things:\nA) remove the phrasing "concurrent"\nB) state that'
         " drafts need a thread on the list first.",
@@ -1372,6 +1376,7 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "Those numbers convince me.",
         "I am very happy with that.",
         "Ah, I was going off the 1.x behaviour. If it reads both now, no problem from my side.",
+        "That covers the plugins I know of. OK from me.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1447,6 +1452,41 @@ def test_a_point_after_a_plus_one_paragraph_is_a_concern():
         " we end up with, the original has to survive a crash of the converter."
     )
     assert len(findings(text)) == 1
+
+
+def test_a_question_announced_as_one_in_a_count_is_asked_not_raised():
+    text = (
+        "Two things.\n\n"
+        "First, a question: the distribution builds 32-bit packages as well. Is that ours to"
+        " decide, or is it up to its maintainers? I honestly don't know how that works.\n\n"
+        "Second, about keeping the 32-bit code paths until 2.2: I'm not a fan. If nobody"
+        " tests them, those paths will rot quietly."
+    )
+    found = findings(text)
+    assert len(found) == 1, found
+    assert found[0].startswith("Second, about keeping the 32-bit code paths")
+
+
+def test_the_proposer_saying_yes_to_a_suggestion_takes_it_up_and_raises_nothing():
+    suggestion = post(
+        2,
+        CAROL,
+        "Could we:\n1. warn on import in 1.9,\n2. stop early with a clear message in 2.0?",
+        reply_to=1,
+    )
+    answer = post(
+        3,
+        ALICE,
+        "Yes to all three. I've added them to the draft.\n\n"
+        "Bob, on your points:\n\n"
+        "- Plugins: their maintainers decide what they build. I've told them, but it's not"
+        " ours to switch off.\n"
+        "- Old code paths: you've convinced me. Keeping untested code around is exactly how"
+        " we ended up with the shims nobody dared to delete.",
+        reply_to=2,
+    )
+    raised = ledger(root(), suggestion, answer).concerns
+    assert [c for c in raised if c.raised_by == ALICE] == []
 
 
 def test_a_change_promised_to_someone_else_by_name_settles_nothing_of_the_raisers():

@@ -1091,10 +1091,10 @@ _JUST_ASKING = re.compile(
     # "Quick question: ...", "Also a simple question: which version ...?": the writer
     # calls it small.
     r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive"
-    r"|minor|short|unrelated|separate)\s+question)\b"
+    r"|minor|short|unrelated|separate)\s+(?:clarification\s+|clarifying\s+|follow-up\s+)?question)\b"
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
-    r"|^(?:[\w-]+\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
+    r"|^(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
 )
 # A question that offers its answers to choose from asks which one holds: "Does the window
 # apply to the optional dependencies too, or only the core ones?", "Is the 0.4% number
@@ -1128,6 +1128,12 @@ def says_it_only_asks(unit: Unit) -> bool:
     return unit.is_question and bool(
         _JUST_ASKING.search(unit.probe) or _ASKS_WHICH.match(unit.probe)
     )
+
+
+def heads_a_question(unit: Unit) -> bool:
+    """A sentence that says a question follows: "First, a question: the feedstock builds
+    win-32 as well." (the question is the next sentence)."""
+    return not unit.is_question and _JUST_ASKING.search(unit.probe) is not None
 
 
 def seconded_name(unit: Unit) -> str | None:

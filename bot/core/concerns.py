@@ -57,6 +57,7 @@ from bot.core.concern_cues import (
     asks_yes_or_no,
     cues_of,
     features_of,
+    heads_a_question,
     introduces_concerns,
     post_features,
     says_it_only_asks,
@@ -709,7 +710,8 @@ def _named_in(text: str, others: frozenset[str]) -> set[str]:
     """The other participants a sentence names as words of its own."""
     return {
         word
-        for word in (w.casefold().strip(".'") for w in _NAME_WORDS.findall(text))
+        # "Hiroshi's point" names Hiroshi.
+        for word in (w.casefold().removesuffix("'s").strip(".'") for w in _NAME_WORDS.findall(text))
         if word in others
     }
 
@@ -806,10 +808,21 @@ def _led_by_a_plain_question(
     return frozenset(
         point
         for point, members in points.items()
-        if says_it_only_asks(members[0].unit)
-        and members[0].features.get("information_question", 0.0)
+        if _plainly_asked(members)
         and not any(r.features.get(n, 0.0) for r in members for n in _NAMES_A_FAULT)
     )
+
+
+def _plainly_asked(members: list[UnitReading]) -> bool:
+    """Whether a point opens with a question said to only ask, or with a sentence that
+    says a question follows ("First, a question: ...") and then a question that asks."""
+    lead = members[0]
+    if heads_a_question(lead.unit):
+        lead = next((r for r in members[1:] if r.unit.is_question), lead)
+        return lead.unit.is_question and (
+            says_it_only_asks(lead.unit) or bool(lead.features.get("information_question"))
+        )
+    return says_it_only_asks(lead.unit) and bool(lead.features.get("information_question"))
 
 
 def _ways_out(
@@ -1173,8 +1186,17 @@ class ThreadReader:
         return bool(self.opening(post) & _OBJECTING)
 
     def _takes_it_up(self, post: Post) -> bool:
-        """Whether the post opens approving what it answers ("I liked the idea")."""
-        return "approval" in self.opening(post)
+        """Whether the post opens approving what it answers ("I liked the idea"), saying
+        yes to it ("Yes to all three.") or putting it in the document ("I've added them
+        to the draft")."""
+        if "approval" in self.opening(post):
+            return True
+        units = self.units(post)
+        opening = " ".join(unit.probe for unit in units[:2])
+        return bool(units) and (
+            _ASSENT_OPENER.match(units[0].probe) is not None
+            or _CHANGED_DOCUMENT.search(opening) is not None
+        )
 
     def is_proposer(self, person: Person) -> bool:
         return any(_same_author(person, proposer) for proposer in self.proposers)
@@ -1285,7 +1307,7 @@ _ACCEPTS = re.compile(
     r"|\byou(?:'ve|\s+have)?\s+convinced\s+me\b"
     r"|\bi\s+can\s+live\s+with\s+(?:that|this|it)\b"
     # "If it's under the output base now, no problem from my side."
-    r"|\bno\s+problem\s+(?:from|on)\s+(?:my|our)\s+(?:side|end|part)\b"
+    r"|\bno\s+problem\s+(?:from|on)\s+(?:my|our)\s+(?:side|end|part)\b|\b(?:ok|okay|fine)\s+from\s+me\b"
     # "Scoping it to desktop works for me", "with the cache that works for us".
     r"|(?<!not\s)(?<!n't\s)\bworks\s+(?:fine\s+|well\s+)?for\s+(?:me|us)\b"
     # "With opt-in, I'm +1", "those numbers convince me".

@@ -170,7 +170,15 @@ logger = logging.getLogger(__name__)
 #    raiser ("@bob: good point, ...") that changes the document adopts their point, and
 #    the raiser's "I still think ..." after that leaves it answered; "Big: ..." /
 #    "Small: ..." paragraphs under a count are a list.
-VIEWS_VERSION = 35
+# 36: a point is shown with its paragraph; an announced worry joins the paragraph it
+#    announces; a stated fault outranks the question for its evidence; a raiser's "I
+#    won't block" is their concern again; granting a critic, alternative questions,
+#    "published somewhere?", one-paragraph endorsements, chair summaries naming people,
+#    "We could do a couple of things:" raise nothing; numbered paragraphs under "Two
+#    things from me." are its items; a flat thread's acceptance settles the point answered
+#    last; a paragraph put to someone else adopts nothing; "not really a fix for us"
+#    reopens; a bare "Hello" is a greeting and a line of underscores a rule (2026-12-06).
+VIEWS_VERSION = 36
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
