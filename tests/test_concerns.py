@@ -111,6 +111,7 @@ def ledger(*posts: Post, now: datetime | None = None) -> Ledger:
         "I've never seen code that accidentally did unsafe things in such a block.",
         "I've personally never seen code that needed the new lint.",
         "BTW, this breaks the build on every platform without a TOML parser.",
+        "I'd take that adoption number with a pinch of salt.",
         "You are overthinking the release workflow.",
         "It should be clearer which votes were cast and which are binding.",
         "The question is whether there is enough evidence of a practical problem.",

@@ -626,7 +626,9 @@ OPINION = _cue(
 CAUTION = _cue(
     r"\b(?:keep|bear)\s+in\s+mind\b|\bbeware\b|\bconsider\s+that\b|\b(?:don't|do\s+not)\s+forget\b"
     r"|\bbe\s+careful\b|\bcareful\s+(?:when|with|about|not)\b|\bi\s+hope\s+you(?:'re|\s+are)\s+aware\b"
-    r"|\bwatch\s+out\b|\bnote\s+that\b",
+    r"|\bwatch\s+out\b|\bnote\s+that\b"
+    # "I'd take that number with a pinch of salt."
+    r"|\bwith\s+a\s+(?:pinch|grain)\s+of\s+salt\b",
 )
 CONDITION = _cue(
     r"^(?:if|unless|as\s+long\s+as|provided)\b|\bunless\b|\bif\s+(?:we|you|it|this|that)\b",
