@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from bot.core.concerns import build_ledger
 from bot.core.mail import HEADER_RELAYED_BY
 from bot.core.people import People
+from bot.core.rfcs import RfcSettings, RfcState, rfc_state
 from bot.core.votes import (
     AnnouncedResult,
     Ballot,
@@ -1309,6 +1311,31 @@ def test_a_ballot_a_forum_relays_counts_but_a_tools_does_not() -> None:
     assert voters(tally.ballots, 1) == {"Bob Baker via Example Forum"}
 
 
+def _relayed(text: str, who: str) -> Post:
+    """A ballot a forum's mailing-list mode relayed: its author has no address of theirs."""
+    return replace(
+        make_post(text, f"{who} via Example Forum", address=""),
+        auto_submitted=True,
+        headers={HEADER_RELAYED_BY: "Example Forum <forum@example.org>; no address"},
+    )
+
+
+def test_a_vote_short_only_of_ballots_nothing_verifies_is_unverified_not_failed() -> None:
+    voters_ = ("Jun Park", "Saoirse Byrne", "Dawit Alemu")
+    replies = [_relayed("+1 (binding)", who) for who in voters_]
+    report = report_vote(make_call(), replies, now=AFTER_CLOSE)
+    assert report.state is VoteState.UNVERIFIED
+    assert report.agrees_with_announced is None
+    [flag] = [f for f in report.flags if f.kind == "outcome-unverified"]
+    assert set(flag.voters) == {f"{who} via Example Forum" for who in voters_}
+    assert report.to_dict()["state"] == "unverified"
+    # Against, it fails whoever the relayed voters are; and with a roster, a relayed name
+    # is never a member's: it failed.
+    against = [*replies, *(_relayed("-1", f"Critic {n}") for n in range(4))]
+    assert report_vote(make_call(), against, now=AFTER_CLOSE).state is VoteState.FAILED
+    assert report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC).state is VoteState.FAILED
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
@@ -1342,3 +1369,25 @@ def test_a_withdrawn_ballot_leaves_its_voter_in_no_column() -> None:
     # Taking one value back while casting another is for a person to read.
     [herve] = [b for b in report.ballots if b.voter == "Hervé Boutemy"]
     assert herve.ambiguous
+
+
+def test_an_rfc_whose_vote_nothing_verifies_is_neither_accepted_nor_rejected() -> None:
+    @dataclass(frozen=True)
+    class Standing:
+        thread: str
+        state: VoteState
+        opened_at: datetime
+        closes_at: datetime
+        would_pass_now: bool | None = None
+
+    ledger = build_ledger("<call@example.org>", [], AFTER_CLOSE)
+    closed = OPENED + timedelta(hours=72)
+    for ended, expected in (
+        (VoteState.PASSED, RfcState.ACCEPTED),
+        (VoteState.FAILED, RfcState.REJECTED),
+    ):
+        vote = Standing("<call@example.org>", ended, OPENED, closed)
+        assert rfc_state(ledger, [vote], closed, AFTER_CLOSE, RfcSettings())[0] is expected
+    unverified = Standing("<call@example.org>", VoteState.UNVERIFIED, OPENED, closed)
+    state, _, _ = rfc_state(ledger, [unverified], closed, AFTER_CLOSE, RfcSettings())
+    assert state not in (RfcState.ACCEPTED, RfcState.REJECTED)

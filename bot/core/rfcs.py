@@ -328,7 +328,8 @@ def rfc_state(
     thread is history, not a blocker. An open concern blocks while it is
     recent; an older one leaves the RFC waiting.
     """
-    decided = [r for r in votes if r.state is not VoteState.CANCELLED]
+    # A cancelled vote decided nothing, nor did one whose ballots nothing verifies.
+    decided = [r for r in votes if r.state not in (VoteState.CANCELLED, VoteState.UNVERIFIED)]
     if decided:
         latest = max(decided, key=lambda r: r.opened_at)
         if latest.state is VoteState.OPEN:

@@ -177,7 +177,8 @@ logger = logging.getLogger(__name__)
 #    "We could do a couple of things:" raise nothing; numbered paragraphs under "Two
 #    things from me." are its items; a flat thread's acceptance settles the point answered
 #    last; a paragraph put to someone else adopts nothing; "not really a fix for us"
-#    reopens; a bare "Hello" is a greeting and a line of underscores a rule (2026-12-06).
+#    reopens; a bare "Hello" is a greeting and a line of underscores a rule. A vote short
+#    only of ballots a relay carried is "unverified", not "failed" (2026-12-06).
 VIEWS_VERSION = 36
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

@@ -37,6 +37,10 @@ class VoteState(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Closed, short of binding votes only because ballots came through a relay that
+    # vouches for nobody (a forum's mailing-list mode): it would pass if they counted, so
+    # Quorum cannot say it failed (see Trust model).
+    UNVERIFIED = "unverified"
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,7 +182,8 @@ def report_vote(
     # What is stored is counted, whole or not: a RESULT counting ballots the store lacks
     # disagrees with it, and the call-missing flag says why it may (FORMAT.md's
     # labellers tally a partial mirror's ballots the same way).
-    state = _state(outcome, terms, now, result, cancel)
+    unverified_would_pass = not outcome.passes and _passes_if_relays_counted(tally, policy)
+    state = _state(outcome, terms, now, result, cancel, unverified_would_pass)
     discrepancies = tuple(compare(tally, announced)) if announced is not None else ()
     closer = result or cancel
     return VoteReport(
@@ -201,7 +202,17 @@ def report_vote(
             state, announced, discrepancies, cancelled=cancel is not None
         ),
         discrepancies=discrepancies,
-        flags=tuple(_flags(tally, outcome, terms, policy, result, joined_late=joined_late)),
+        flags=tuple(
+            _flags(
+                tally,
+                outcome,
+                terms,
+                policy,
+                result,
+                joined_late=joined_late,
+                unverified_would_pass=unverified_would_pass,
+            )
+        ),
         result_post=closer.key if closer is not None else None,
         result_in_thread=in_thread is not None,
         binding_claimed_by_result=(
@@ -250,13 +261,31 @@ def _accept_ambiguous(tally: Tally) -> Tally:
 
 
 def _state(
-    outcome: Outcome, terms: CallTerms, now: datetime, result: Post | None, cancel: Post | None
+    outcome: Outcome,
+    terms: CallTerms,
+    now: datetime,
+    result: Post | None,
+    cancel: Post | None,
+    unverified_would_pass: bool = False,
 ) -> VoteState:
     if cancel is not None:
         return VoteState.CANCELLED
     if result is None and now < terms.closes_at:
         return VoteState.OPEN
-    return VoteState.PASSED if outcome.passes else VoteState.FAILED
+    if outcome.passes:
+        return VoteState.PASSED
+    return VoteState.UNVERIFIED if unverified_would_pass else VoteState.FAILED
+
+
+def _passes_if_relays_counted(tally: Tally, policy: VotePolicy) -> bool:
+    """Whether the rule would pass the vote if the ballots whose authors nothing verifies
+    counted as any other voter's. Only without a roster: with one, a relayed name is
+    never a member's (Trust model)."""
+    if tally.binding_known or not any(b.unverified for b in tally.ballots):
+        return False
+    ballots = [replace(b, binding=None) if b.unverified else b for b in tally.ballots]
+    recount = count_ballots(ballots, binding_known=False, unmatched=tally.unmatched_identities)
+    return decide(recount, policy).passes
 
 
 def _agrees(
@@ -272,6 +301,8 @@ def _agrees(
         return state is VoteState.CANCELLED
     if announced is None or (announced.outcome is None and not announced.entries):
         return None  # "closing the vote" alone announces nothing to agree with
+    if state is VoteState.UNVERIFIED:
+        return None  # what the relayed ballots decided, Quorum cannot tell
     if announced.outcome is not None and announced.outcome is not state:
         return False
     return not any(not d.soft for d in discrepancies)
@@ -285,8 +316,20 @@ def _flags(
     result: Post | None,
     *,
     joined_late: bool = False,
+    unverified_would_pass: bool = False,
 ) -> list[Flag]:
     flags: list[Flag] = []
+    if unverified_would_pass:
+        relayed = tuple(b.voter for b in tally.ballots if b.unverified and b.counted)
+        flags.append(
+            Flag(
+                "outcome-unverified",
+                "short of binding votes only because these ballots came through a relay that"
+                " vouches for nobody; it would pass if they counted. Connect the forum's API"
+                " ([discourse]) or map the voters in [identities] to verify them",
+                relayed,
+            )
+        )
     if joined_late:
         flags.append(
             Flag(
