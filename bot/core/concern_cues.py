@@ -941,11 +941,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "I was worried about comments at first, but the converter keeps them": a worry
         # told as past, and answered in the same breath.
         found = (found - {"worry", "doubt"}) | {"solved"}
-    if (
-        is_question
-        and "negation" not in found
-        and (_JUST_ASKING.search(probe) or _ASKS_WHICH.match(probe))
-    ):
+    if is_question and "negation" not in found and _only_asks(probe):
         # "Just checking: does this cover the settings file?", "Out of curiosity, ...": the
         # writer says the question asks, not challenges. ("Quick question: isn't this going
         # to break Windows?" still does.)
@@ -1127,9 +1123,12 @@ def says_it_only_asks(unit: Unit) -> bool:
     """A question its writer marks as only asking ("Out of curiosity, ...", "Quick
     question: ...") or that offers its answers to choose from ("..., or only the core
     ones?")."""
-    return unit.is_question and bool(
-        _JUST_ASKING.search(unit.probe) or _ASKS_WHICH.match(unit.probe)
-    )
+    return unit.is_question and _only_asks(unit.probe)
+
+
+def _only_asks(probe: str) -> bool:
+    """The writer says the question only asks, or it offers its answers to choose from."""
+    return bool(_JUST_ASKING.search(probe) or _ASKS_WHICH.match(probe))
 
 
 def heads_a_question(unit: Unit) -> bool:

@@ -2080,10 +2080,8 @@ class _Work:
     def _put_to_another(self, lead: Unit, concern: Concern) -> bool:
         """Whether a paragraph opens by naming someone in the thread other than the
         concern's raiser ("Keiko, thank you for testing. ...")."""
-        return any(
-            _opens_addressing(lead.text, other.author)
-            for other in self.reader.posts
-            if not _same_author(other.author, concern.raised_by)
+        return _opens_naming(
+            lead.text, self.reader.participant_names - names_for(concern.raised_by)
         )
 
     def _takes_up_in_a_paragraph(
@@ -2326,10 +2324,15 @@ def _forum_id(topic: str, number: str) -> str:
 
 def _opens_addressing(text: str, person: Person) -> bool:
     """Whether a paragraph opens by naming ``person``: "@jmbx: ...", "Hannah, ..."."""
+    return _opens_naming(text, names_for(person))
+
+
+def _opens_naming(text: str, names: Iterable[str]) -> bool:
+    """Whether a paragraph opens by addressing one of ``names`` (casefolded)."""
     lead = text.lstrip().casefold()
     return any(
         lead.startswith((f"@{name}:", f"@{name},", f"@{name} ", f"{name}:", f"{name},"))
-        for name in names_for(person)
+        for name in names
     )
 
 
