@@ -2580,3 +2580,31 @@ def test_granting_whom_one_answers_their_point_finds_no_fault(sentence: str):
 def test_granting_a_point_with_a_but_still_finds_the_fault_after_it():
     [unit] = units_of("You're right that it is simpler, but it breaks every plugin.")
     assert cues_of(unit) & set(OBJECTION_FORMS)
+
+
+def test_a_remedy_asked_after_the_writers_own_fear_is_part_of_it():
+    text = (
+        "I like the idea of simplification.\n\n"
+        "I have only one fear: what happens when the API changes in an incompatible way,"
+        " then we must release the resolver, then the provider, then the ant tasks.\n\n"
+        'What about creating a "withProvider" module where we could put the ant tasks and'
+        " the demos? In case of such a breaking change, we would just have to skip this"
+        " module for the release that breaks the API."
+    )
+    [fear] = findings(text)
+    assert "only one fear" in fear
+    # Asked on its own, the same way out is a point: it proposes otherwise.
+    [alone] = findings(text.split("\n\n")[2])
+    assert "withProvider" in alone
+
+
+def test_a_reaction_told_as_held_back_finds_no_fault():
+    held_back = (
+        'On the second option, I was ready to just answer "not possible", but decided I could'
+        " try at high level before answering."
+    )
+    [unit] = units_of(held_back)
+    assert not cues_of(unit) & set(OBJECTION_FORMS)
+    # What follows the "but" still counts.
+    [unit] = units_of("I was going to say this is fine, but then I noticed it breaks Windows.")
+    assert "negative_judgement" in cues_of(unit)

@@ -1001,8 +1001,13 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
     if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, probe):
         found.discard("objection")  # "I would not oppose teaching git clean about it"
     for name in ("negative_judgement", "objection", "doubt"):
-        if name in found and _only_within(CUES[name], _DISCLAIMS, probe):
-            found.discard(name)  # "I am not saying it is better or worse, though."
+        if name in found and (
+            _only_within(CUES[name], _DISCLAIMS, probe)  # "I am not saying it is worse."
+            # "I was ready to just answer "not possible", but decided I could try ...": a
+            # reaction the writer tells as held back, for what follows the "but".
+            or _only_within(CUES[name], _HELD_BACK, probe)
+        ):
+            found.discard(name)
     if (
         "negative_judgement" in found
         and _STATUS_QUO.search(probe)
@@ -1245,6 +1250,10 @@ _NOT_OPPOSING = re.compile(
 _DISCLAIMS = re.compile(
     r"\b(?:i'?m|i\s+am|i\s+was)\s+(?:just\s+)?not\s+(?:saying|suggesting|claiming|implying"
     r"|arguing)\b[^,;]*|\bi\s+(?:did\s+not|didn't)\s+mean\b[^,;]*"
+)
+_HELD_BACK = re.compile(
+    r"\b(?:i|we)\s+(?:was|were)\s+(?:(?:just|almost|half)\s+)?(?:ready|going|about|tempted)\s+to\s+"
+    r"(?:just\s+)?(?:say|answer|reply|respond|write|object|argue|call\s+it)\b[^;.?!]*?(?=\bbut\b)"
 )
 # What is, as against what is proposed.
 _STATUS_QUO = re.compile(

@@ -393,6 +393,10 @@ POINT_SENTENCES = 4
 PARAGRAPH_SENTENCES = 5
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
 IN_POINT = 0.5
+# Below this, a sentence that worries or objects outright is still no point: all else
+# the model reads in it says answer (a defended wish's "I worry as much for X as for
+# Y" reads 0.03; outright concerns readers labelled read from 0.05 to 0.2 and up).
+EXPLICIT_FLOOR = 0.05
 # A finding this short that only states a stance is no point beside another one.
 STANCE_WORDS = 6
 # A sentence that names a worry and leaves it for the next paragraph to say: "+1 in
@@ -585,7 +589,10 @@ def findings_of(
                 # too weak to keep): "(I think the naming is fine.)" is no concern. An
                 # item of a list of concerns needs no form of its own.
                 continue
-            if any(r.features.get("introduced_as_concerns") for r in group):
+            listed_item = any(r.features.get("introduced_as_concerns") for r in group)
+            if not listed_item and _remedy(finding, group, findings):
+                continue
+            if listed_item:
                 listed_items.add(len(findings))
             findings.append(finding)
             groups.append(group)
@@ -593,6 +600,17 @@ def findings_of(
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
     return tuple(pointed or findings)
+
+
+def _remedy(finding: Finding, group: list[UnitReading], earlier: list[Finding]) -> bool:
+    """A way out asked as a question after the writer has found fault in the same post
+    ("I have only one fear: ... What about creating a module where ...?"): the remedy
+    the writer offers for their own point, not a point of its own."""
+    return (
+        finding.cue == "counter_proposal"
+        and any(r.unit.is_question and r.features.get("counter_proposal") for r in group)
+        and any(f.cue in _FAULT_FORMS for f in earlier)
+    )
 
 
 def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
@@ -879,13 +897,20 @@ def _has_words(text: str) -> bool:
 
 def _explicit(reading: UnitReading, context: PostContext) -> bool:
     """ "I am worried that", "-1 because", "my concern is": said outright, by someone who
-    did not propose the thing, it is a concern whatever else the post does."""
+    did not propose the thing, it is a concern whatever else the post does, unless all
+    else the sentence and its post say makes it next to certain that it is none ("I
+    worry as much for a plain java lib than for groovy so guess it is 1-1", an item of
+    a wish defended against the objection it answers)."""
     features = reading.features
     stated = any(
         features.get(name, 0.0) > 0
         for name in ("worry", "objection", "caution", "refusal", "challenge_question", "doubt")
     )
-    return (stated or _but_i_think(features)) and not (context.by_proposer or context.is_proposal)
+    return (
+        (stated or _but_i_think(features))
+        and not (context.by_proposer or context.is_proposal)
+        and reading.probability >= EXPLICIT_FLOOR
+    )
 
 
 def _but_i_think(features: Mapping[str, float]) -> bool:
