@@ -210,6 +210,24 @@ def test_prose_cues_raise_one_concern(text: str):
         "This seems to assume that every contributor works in UTC office hours.",
         "I think the deprecation should be announced at least one major version ahead.",
         "We already struggle to review the current volume; a second tree doubles the work.",
+        # A reviewer's condition, said as what they want before it goes in.
+        "I won't hold the +2 over it, but I want an SMP job before this ships in a release.",
+        "But at the very least I'd want numbers from our own archive, not the ones from other"
+        " distributions.",
+        "I'd still really prefer numbers before the merge, not after.",
+        # A cost stated plainly: what breaks, falls behind or is taken away.
+        "If there are no ppc64le wheels on PyPI, the library becomes uninstallable for our 300"
+        " users overnight.",
+        "If the sandbox still lives under /tmp by default, a lot of CI setups will fall over the"
+        " day they upgrade.",
+        "Our write-heavy clusters are already compaction-bound, so I'd expect compactions to fall"
+        " further behind.",
+        "One release of the legacy output is not a lot.",
+        "With the 32-bit code gone from 5.0 we can't even follow main with our own CI any more.",
+        "Please don't invent another YAML-ish dialect.",
+        # A point the writer says the thread has missed.
+        "One thing nobody has mentioned yet: emeritus or not, these accounts keep commit access"
+        " to the repos.",
     ],
 )
 def test_common_forms_of_objection_raise_one_concern(text: str):
@@ -2608,3 +2626,13 @@ def test_a_reaction_told_as_held_back_finds_no_fault():
     # What follows the "but" still counts.
     [unit] = units_of("I was going to say this is fine, but then I noticed it breaks Windows.")
     assert "negative_judgement" in cues_of(unit)
+
+
+def test_a_point_announced_as_missed_takes_the_paragraph_that_says_it():
+    announced = "Something nobody has brought up yet: documentation translations."
+    told = (
+        "The Japanese, Brazilian Portuguese and German manuals are already a full release"
+        " behind. With three releases a year the translated docs will basically never match"
+        " the version people are actually running."
+    )
+    assert findings(f"{announced}\n\n{told}") == [f"{announced} {told}"]

@@ -131,6 +131,11 @@ OBJECTION = _cue(
     r"\b(?:i|we)(?:'d|\s+would|\s+will|'ll|\s+have\s+to|\s+must)?\s+(?:\w+\s+)?(?:push(?:ing)?\s*back"
     r"|argue\s+against|hold\s+off)\b|\bplease\s+(?:don't|do\s+not)\s+(?:\w+\s+)?(?:merge|land|ship"
     r"|accept|approve|rush)\b|\bplease\s+reconsider\b|\bvote\s+against\b"
+    # "Please don't invent another YAML-ish dialect.", "Please don't." ("Please don't
+    # worry", "please do not hesitate to ask" reassure.)
+    r"|^(?:so\s+|but\s+)?please\s+(?:don't|do\s+not)\b(?!\s+(?:worry|hesitate|feel|be\s+(?:shy|afraid)"
+    r"|forget|take\s+(?:this|it)\s+(?:the\s+wrong\s+way|personally)|(?:top|bottom|cross)-?post|send|reply"
+    r"|use\s+html))"
     # "I'd hold the vote until the report is out", "postpone this until".
     r"|\b(?:i|we)(?:'d|\s+would|\s+should)\s+(?:\w+\s+)?(?:hold|postpone|delay|defer)\s+(?:\w+\s+){0,3}?"
     r"until\b"
@@ -275,7 +280,9 @@ _FAULT_WORDS = (
     r"|unrealistic|impractical|infeasible|unworkable|untenable|unsustainable|gloss(?:es|ed|ing)?\s+over"
     # ("unsafe" is a kind of Rust block, not a verdict.)
     r"|hand-?wav(?:y|es|ing)|moot|second-class|(?:turn|drive|scare)(?:s|ing)?\s+(?:\w+\s+){0,3}?away"
-    r"|unusable|unmaintainable|unreadable|untested|incomplete|insecure"
+    r"|unusable|unmaintainable|unreadable|untested|incomplete|insecure|uninstallable|unbuildable"
+    # "a lot of CI setups will fall over", "compactions fall further behind".
+    r"|fall(?:s|ing)?\s+over|fell\s+over|fall(?:s|ing)?\s+(?:further\s+|even\s+further\s+)?behind"
     r"|inefficient|unsound|unintuitive|unpredictable|unmaintained|undocumented|unproven|unjustified"
     r"|unacceptable|inappropriate|inadequate|half-finished|unfinished|immature|unconvincing|mismatch(?:es|ed)?"
     r"|ignores|overlooks|neglects|underestimat(?:es|ing)|leaky|leaks?"
@@ -291,6 +298,15 @@ _FAULT_WORDS = (
 NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
     r"\bonly\s+serves?\s+to\b",
+    # What the change takes away: "we can't even follow main with our own CI any more",
+    # "plugins will no longer load", "any component from an unmigrated plugin can't be saved".
+    r"\b(?:can't|cannot|can\s+not)\s+(?:even\s+)?\w+[^.;?!]*\b(?:any\s*more|any\s+longer)\b"
+    r"|\b(?:can|could|will|would)\s+no\s+longer\b|\bno\s+longer\s+(?:be\s+able\s+to|works?|builds?|runs?"
+    r"|installs?|compiles?|boots?|loads?)(?![\w-])"
+    r"|\b(?:can't|cannot|can\s+not|won't|will\s+not)\s+be\s+(?:saved|used|built|installed|loaded|opened"
+    r"|read|upgraded|migrated|compiled|run|deployed)\b",
+    # An amount judged short: "One release of SKIFF_OUTPUT=legacy is not a lot."
+    r"\b(?:(?:is|are|was)\s+not|isn't|aren't|wasn't)\s+(?:really\s+)?(?:a\s+lot|much|very\s+long)\s*[.;,!]",
     # What the proposal leaves out: "The RFC never says what happens to ...", "the
     # security section is missing", "the numbers don't support the claim".
     r"\b(?:rfc|proposal|document|design|draft|text|pr|kip|flip|pep|kep)\s+(?:never|doesn't|does\s+not)\s+"
@@ -513,19 +529,29 @@ _GOING_IN = (
     r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|agreeing|we\s+(?:decide"
     r"|vote|merge"
     r"|accept|land|ship|release|approve|adopt|move\s+forward|go\s+ahead)|(?:it|this|that)\s+(?:goes\s+in"
-    r"|lands|ships|is\s+(?:merged|accepted|approved|adopted)))\b"
+    r"|lands|ships|is\s+(?:merged|accepted|approved|adopted))|the\s+(?:merge|switch|flip|cutover|vote))\b"
+)
+# A reviewer's own condition, said as what they want: "I want an SMP job before this
+# ships", "I'd still prefer numbers before the merge". (Wanting the change itself in soon,
+# "I want to get this in before the freeze", is support.)
+_I_WANT = (
+    r"\b(?:i|we)(?:'d|\s+would)?\s+(?:(?:still|really|also|definitely)\s+)*(?:want|need|prefer|expect)"
+    r"\s+(?!(?:to\s+(?:get|have)\s+)?(?:this|it)\s+(?:in|merged|landed|done|shipped)\b)"
 )
 REQUIREMENT = _cue(
     r"\b(?:should|must|need\s+to|needs\s+to|has\s+to|have\s+to|ought\s+to|(?:i|we)(?:'d|\s+would)\s+"
     r"(?:want|like|need)\s+to\s+see|please\s+(?:add|include|provide|share|document|explain))\b[^.;]*"
     + _GOING_IN,
+    _I_WANT + r"[^.;]*" + _GOING_IN,
+    # "At the very least I'd want numbers from our own archive": the least it must meet.
+    r"\bat\s+(?:the\s+(?:very\s+)?least|a\s+minimum|minimum)\b[^.;]*" + _I_WANT,
     r"\b(?:must|should|need\s+to|needs\s+to|has\s+to|have\s+to)\s+(?:have|be|get)\s+(?:\w+\s+){0,4}?"
     r"in\s+place\b",
     # "This needs more discussion", "requires further thought": not ready as it stands.
     r"\b(?:needs?|requires?)\s+(?:a\s+lot\s+|much\s+|some\s+)?(?:more|further)\s+(?:discussion|thought"
     r"|work|design|consideration|testing|justification|motivation|bake\s+time)\b",
     r"\b(?:we|you|it|this)\s+(?:really\s+)?(?:needs?|should\s+have|must\s+have)\s+(?:\w+\s+){1,4}?first\b"
-    r"|\b(?:i|we)(?:'d|\s+would)\s+(?:like|want|need)\s+(?:to\s+see\s+)?(?:\w+\s+){1,6}?first\b",
+    r"|\b(?:i|we)(?:'d|\s+would)\s+(?:like|want|need)\s+(?:to\s+see\s+)?(?:[\w'-]+\s+){1,6}?first\b",
     # "The deprecation should be announced at least one major version ahead."
     r"\b(?:should|must|needs?\s+to)\s+be\s+(?:\w+\s+){1,3}?at\s+least\b",
 )
@@ -628,7 +654,11 @@ CAUTION = _cue(
     r"|\bbe\s+careful\b|\bcareful\s+(?:when|with|about|not)\b|\bi\s+hope\s+you(?:'re|\s+are)\s+aware\b"
     r"|\bwatch\s+out\b|\bnote\s+that\b"
     # "I'd take that number with a pinch of salt."
-    r"|\bwith\s+a\s+(?:pinch|grain)\s+of\s+salt\b",
+    r"|\bwith\s+a\s+(?:pinch|grain)\s+of\s+salt\b"
+    # A point the writer says the thread has missed: "One thing nobody has mentioned yet:",
+    # "Something nobody has brought up yet: documentation translations."
+    r"|\b(?:thing|point|issue|aspect|angle|something)\s+(?:that\s+)?(?:nobody|no\s+one|no-one)\s+"
+    r"(?:has\s+|have\s+)?(?:yet\s+)?(?:mentioned|brought\s+up|raised|considered|talked\s+about)\b",
 )
 CONDITION = _cue(
     r"^(?:if|unless|as\s+long\s+as|provided)\b|\bunless\b|\bif\s+(?:we|you|it|this|that)\b",

@@ -409,7 +409,11 @@ _ANNOUNCES = re.compile(
     r"(?:a\s+|an\s+)?(?:different|another|other|separate)(?:\s+one)?"
     r"|\bi\s+(?:do\s+|also\s+|still\s+)?(?:have|see)\s+(?:one|a|two|three|a\s+few|a\s+couple\s+of|some)"
     r"\s+(?:\w+\s+)?(?:concerns?|worr(?:y|ies)|reservations?|issues?|problems?)(?:\s+(?:though|however"
-    r"|here|with\s+(?:this|it|that)))?)\s*[.:!,]*$"
+    r"|here|with\s+(?:this|it|that)))?"
+    # "Something nobody has brought up yet: documentation translations."
+    r"|\b(?:thing|point|issue|aspect|angle|something)\s+(?:that\s+)?(?:nobody|no\s+one|no-one)\s+"
+    r"(?:has\s+|have\s+)?(?:yet\s+)?(?:mentioned|brought\s+up|raised)(?:\s+yet)?\s*:(?:\s+[\w'-]+){0,4})"
+    r"\s*[.:!,]*$"
 )
 # The words a paragraph after such an announcement needs to be what it announced.
 ANNOUNCED_WORDS = 8
