@@ -4,8 +4,8 @@ at the figures last measured.
 Helpers who never saw the code wrote and labelled them, each thread in a mail format of
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
-fitted on. Sets c, i, k, n and o, and vote set 5, were never read for their misses (j, l
-and m were read after their blind measure). The floors are the figures measured at stop 42 (README,
+fitted on. Sets c, i, k, n, o, p and q, and vote set 5, were never read for their misses
+(j, l and m were read after their blind measure). The floors are the figures measured at stop 42 (README,
 "Whole threads and votes written blind"), one detection off, so that a change that reads
 them worse fails here.
 """
@@ -37,6 +37,8 @@ FLOORS = {
     "written-m": (14, 4),
     "written-n": (13, 10),
     "written-o": (12, 8),
+    "written-p": (18, 7),
+    "written-q": (18, 13),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.
