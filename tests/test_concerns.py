@@ -228,6 +228,13 @@ def test_prose_cues_raise_one_concern(text: str):
         # A point the writer says the thread has missed.
         "One thing nobody has mentioned yet: emeritus or not, these accounts keep commit access"
         " to the repos.",
+        # Harm foreseen, in no word of judgement.
+        "If it fires for every dependency during an install, users will get a screen full of"
+        " warnings about packages they don't control.",
+        "That is going to land on plugin authors as angry reviews, not on the engine.",
+        "With a new minor every 10 weeks, a given minor would stop getting fixes after twenty"
+        " weeks.",
+        "So as it stands the shim doesn't help the cases it's meant for.",
     ],
 )
 def test_common_forms_of_objection_raise_one_concern(text: str):
@@ -772,6 +779,11 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "As of Maven 3.3.0 the model is no longer run-time mutable.",
         "We'll hold the vote open for a week because of the holidays.",
         "Please keep the object-store code under contrib/ so it can be switched off.",
+        # A +1 whose fault is with what the proposal replaces; harm the change prevents.
+        "+1 for the status enum, the errno thing is really confusing for us.",
+        "+1, this is what we've been doing informally anyway, and having it written down means"
+        " we stop relitigating it every release.",
+        "This will fix the crashes we see on ARM.",
     ],
 )
 def test_look_alikes_raise_nothing(text: str):
@@ -2611,6 +2623,15 @@ def test_a_remedy_asked_after_the_writers_own_fear_is_part_of_it():
     )
     [fear] = findings(text)
     assert "only one fear" in fear
+    # Asked as whether it is possible, the way out is the remedy too.
+    problem = (
+        "We use the library in two places where this is a problem.\n\n"
+        "On our embedded product there is no heap at all. With the new constructor only, we"
+        " cannot use 3.0 on this target, we have to stay on 2.x forever.\n\n"
+    )
+    asked = "Is it possible to keep the opaque type but let the caller provide memory?"
+    assert not [f for f in findings(problem + asked) if asked in f]
+    assert findings(asked) == [asked]
     # Asked on its own, the same way out is a point: it proposes otherwise.
     [alone] = findings(text.split("\n\n")[2])
     assert "withProvider" in alone

@@ -5,9 +5,9 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p and q, and vote set 5, were never read for their misses
-(j, l and m were read after their blind measure). The floors are the figures measured at stop 42 (README,
-"Whole threads and votes written blind"), one detection off, so that a change that reads
-them worse fails here.
+(j, l and m were read after their blind measure). The floors are the figures measured at
+stop 42 (README, "Whole threads and votes written blind"), one detection off, so that a
+change that reads them worse fails here.
 """
 
 from __future__ import annotations

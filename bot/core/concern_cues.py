@@ -165,7 +165,10 @@ OBJECTION = _cue(
     # forever or rewrite our API" ("we'd have to update the docs" is a plan).
     r"|\b(?:we|i|they|users|people)(?:'d|\s+would|'ll|\s+will)\s+(?:\w+\s+)?have\s+to\s+(?:switch|move\s+away"
     r"|rewrite|fork|abandon|leave|pin|stay\s+on)\b|\bmeans\s+(?:we|i|they|users|everyone|people|you)\s+"
-    r"(?:either|have\s+to|must|can't|cannot|lose|stop|drop|can\s+no\s+longer)\b",
+    r"(?:either|have\s+to|must|can't|cannot|lose|drop|can\s+no\s+longer)\b"
+    # ("means we stop relitigating it every release" is the gain.)
+    r"|\bmeans\s+(?:we|i|they|users|everyone|people|you)\s+stop\s+(?!(?:re)?litigating|arguing|debating"
+    r"|bikeshedding|having\s+to|worrying|wasting|guessing)",
     # "Not keen.", "Not convinced, sorry."; "so no, not yet"; "+1 in principle. But not via
     # a deadline-driven lazy consensus."; "I'd rather you didn't call a vote yet".
     r"\bno,?\s+not\s+yet\b|^but\s+not\s+(?:via|through|by|now|yet|like\s+this|this\s+way|in\s+this\s+form)\b|\bi(?:'d|\s+would)\s+rather\s+(?:you|we|they)\s+(?:didn't|did\s+not"
@@ -295,16 +298,37 @@ _FAULT_WORDS = (
     r"|(?<!building\s)(?<!code\s)(?<!unsafe\s)(?<!try\s)(?<!catch\s)(?<!text\s)(?<!\ba\s)"
     r"(?<!\bthe\s)(?<!each\s)(?<!such\s)blocks?"
 )
+# Harm a writer foresees, without a word of judgement: "users will get a screen full of
+# warnings", "that is going to land on plugin authors as angry reviews", "a given minor
+# would stop getting fixes", "we would be on an unsupported version". What the change is
+# said to fix or prevent ("it will fix the crashes") is no harm.
+_HARMS = (
+    r"errors|failures|crash(?:es)?|bugs|complaints|angry|confused|confusion|garbage|unsupported"
+    r"|outages?|downtime|data\s+loss|corrupt(?:ed|ion|s)?|flaky|timeouts|(?:go|goes|turn|turns)\s+red"
+    r"|(?:screen|page|wall|flood|lots|tons)\s+(?:full\s+)?of\s+warnings"
+    r"|stop\s+(?:getting|receiving|working|building|compiling)|never\s+(?:match|work|build|run|catch\s+up)"
+    r"|left\s+behind|out\s+of\s+date|stale"
+)
+_REMEDIES = (
+    r"fix|fixes|fixed|avoid|avoids|prevent|prevents|reduce|reduces|eliminate|remove|solve|solves"
+    r"|no\s+more|fewer|less|without"
+)
+FORESEEN_HARM = (
+    r"\b(?:will|would|'ll|'d|going\s+to|might|may|could)\b"
+    rf"(?:(?!\b(?:{_REMEDIES})\b)[^.;?!]){{0,80}}?\b(?:{_HARMS})\b"
+)
 NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
     r"\bonly\s+serves?\s+to\b",
+    FORESEEN_HARM,
     # What the change takes away: "we can't even follow main with our own CI any more",
     # "plugins will no longer load", "any component from an unmigrated plugin can't be saved".
     r"\b(?:can't|cannot|can\s+not)\s+(?:even\s+)?\w+[^.;?!]*\b(?:any\s*more|any\s+longer)\b"
-    r"|\b(?:can|could|will|would)\s+no\s+longer\b|\bno\s+longer\s+(?:be\s+able\s+to|works?|builds?|runs?"
-    r"|installs?|compiles?|boots?|loads?)(?![\w-])"
+    r"|\b(?:can|could|will|would)\s+no\s+longer\b"
     r"|\b(?:can't|cannot|can\s+not|won't|will\s+not)\s+be\s+(?:saved|used|built|installed|loaded|opened"
-    r"|read|upgraded|migrated|compiled|run|deployed)\b",
+    r"|read|upgraded|migrated|compiled|run|deployed)\b"
+    # "as it stands the shim doesn't help the cases it's meant for"
+    r"|\b(?:doesn't|does\s+not|won't|will\s+not|wouldn't|would\s+not)\s+(?:really\s+|actually\s+)?help\b",
     # An amount judged short: "One release of SKIFF_OUTPUT=legacy is not a lot."
     r"\b(?:(?:is|are|was)\s+not|isn't|aren't|wasn't)\s+(?:really\s+)?(?:a\s+lot|much|very\s+long)\s*[.;,!]",
     # What the proposal leaves out: "The RFC never says what happens to ...", "the
@@ -1014,6 +1038,11 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         found = (found - {"challenge_question"}) | {"information_question"}
         if "doubt" in found and _only_within(DOUBT, _WONDER, probe):
             found.discard("doubt")  # "I wonder whether anyone else wants to help"
+    if "contrast" not in found and _OPENS_PLUS_ONE.match(probe):
+        # "+1 for the status enum, the errno thing is really confusing for us", "Generally
+        # +1 from me, the JIRA account dance has cost us two contributors": the fault is
+        # with what the proposal replaces, and the reason for the +1.
+        found -= {"negative_judgement", "doubt"}
     if found & {"concession", "solved"}:
         found -= {"negative_judgement", "doubt"}
     if _INVITES_QUESTIONS.search(probe):
@@ -1087,6 +1116,7 @@ _HEDGES_OWN_IDEA = re.compile(
     r"(?:possible|feasible|doable|a\s+good\s+idea|workable)\s*(?:,\s*|\s*\.{2,}\s*|\s+)but\b"
 )
 _WHETHER_CLAUSE = re.compile(r"\b(?:the\s+)?(?:question\s+(?:is|remains)\s+)?whether\b[^.;?!]*")
+_OPENS_PLUS_ONE = re.compile(r"^(?:\w+\s+)?\+1\b")
 _OVERCOME = re.compile(
     r"\b(?:(?:i|we)\s+(?:was|were)\s+(?:a\s+(?:bit|little)\s+|initially\s+|originally\s+|also\s+)?"
     r"(?:worried|concerned|skeptical|sceptical|nervous|unsure|hesitant|wary)"

@@ -1,6 +1,6 @@
 """Fitted weights of the concern model: generated, do not edit by hand.
 
-Fitted by `python -m bench.judgement --fit` on 2026-12-06:
+Fitted by `python -m bench.judgement --fit` on 2026-12-07:
 283 posts (1506 sentences) of the labelled threads in slices git, github, lists, own,
 from 25 communities: apache-asterixdb, apache-cloudstack, apache-flink, apache-ignite, apache-
 incubator, apache-jakarta, apache-maven, apache-spark, apache-tvm, apache-xml, bytecodealliance,

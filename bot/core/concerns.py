@@ -611,10 +611,20 @@ def _remedy(finding: Finding, group: list[UnitReading], earlier: list[Finding]) 
     ("I have only one fear: ... What about creating a module where ...?"): the remedy
     the writer offers for their own point, not a point of its own."""
     return (
-        finding.cue == "counter_proposal"
-        and any(r.unit.is_question and r.features.get("counter_proposal") for r in group)
+        finding.cue in ("counter_proposal", "challenge_question")
+        and group[0].unit.is_question
+        and bool(
+            group[0].features.get("counter_proposal") or _ASKS_FOR_A_WAY.match(group[0].unit.probe)
+        )
         and any(f.cue in _FAULT_FORMS for f in earlier)
     )
+
+
+# "Is it possible to keep the opaque type but let the caller provide memory?"
+_ASKS_FOR_A_WAY = re.compile(
+    r"^(?:so\s+|and\s+)?(?:is\s+it\s+possible|would\s+it\s+be\s+possible|is\s+there\s+(?:any\s+)?(?:way"
+    r"|chance)|could\s+we|can\s+we|could\s+you|can\s+you|would\s+you\s+consider)\b"
+)
 
 
 def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
