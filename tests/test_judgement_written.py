@@ -39,6 +39,9 @@ FLOORS = {
     "written-o": (12, 8),
     "written-p": (18, 7),
     "written-q": (18, 13),
+    "written-r": (15, 12),
+    "written-s": (14, 8),
+    "written-t": (16, 6),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.
