@@ -2657,3 +2657,82 @@ def test_a_point_announced_as_missed_takes_the_paragraph_that_says_it():
         " the version people are actually running."
     )
     assert findings(f"{announced}\n\n{told}") == [f"{announced} {told}"]
+
+
+def test_a_list_introduced_as_the_reservations_of_the_sentence_before_is_one_point_each():
+    text = (
+        "I'm not against a formatter in principle, but I have reservations about this plan."
+        " In order of how much they would hurt:\n\n"
+        "1. Maintenance branches. Once main is reformatted, nearly every cherry-pick from main"
+        " to 3.4 will conflict.\n\n"
+        "2. The JDK. The formatter reaches into compiler internals, so every new JDK has a"
+        " window in which the build doesn't work."
+    )
+    assert findings(text) == [
+        "Maintenance branches. Once main is reformatted, nearly every cherry-pick from main to"
+        " 3.4 will conflict.",
+        "The JDK. The formatter reaches into compiler internals, so every new JDK has a window"
+        " in which the build doesn't work.",
+    ]
+
+
+def test_an_ask_is_shown_with_the_reason_told_in_the_paragraph_before_it():
+    reason = (
+        "If we change the electorate and the voting method this close to the election, people"
+        " who were planning to run will be working under rules that changed under them."
+    )
+    ask = "Can this apply from the 2025 election instead?"
+    assert findings(f"Timing question.\n\n{reason}\n\n{ask}") == [f"{reason} {ask}"]
+
+
+def test_a_heading_takes_the_paragraph_it_heads():
+    heading = "Question about permissions, because this one would hit us hard."
+    told = (
+        "Our most active triager isn't a committer. In JIRA he sets components and closes"
+        " duplicates; on GitHub someone without write access can't label, assign or close."
+    )
+    assert findings(f"{heading}\n\n{told}") == [f"{heading} {told}"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A +1 and the fault of what the proposal replaces.
+        "Strongly in favour. The double registration is also why our router benchmarks look"
+        " so bad next to everyone else's.",
+        "The current situation where a fix is in 3.4.7 but not in 3.5.2 has confused more than"
+        " one user.",
+        # The problem word, denied.
+        "Fedora is no problem, rawhide is on GCC 15 and every supported Fedora release is well"
+        " past 11.",
+        # An aside its writer marks as one.
+        'Tangent: if "frozen" is becoming a status, two other modules are in much the same'
+        " state. Should we write the freeze policy down once?",
+    ],
+)
+def test_support_denials_and_marked_asides_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("No selftest in the series.", "No selftest in the series."),
+        (
+            "I'm generally in favour, but the release process needs to be sorted out before we"
+            " flip the switch.",
+            "I'm generally in favour, but the release process needs to be sorted out before we"
+            " flip the switch.",
+        ),
+        # A +1 held back ("Mostly") with a condition after it is no endorsement.
+        (
+            "Mostly +1. Two-year terms are a long time for volunteers, and the charter has no"
+            " rule for filling a seat. The proposal should say what happens when someone steps"
+            " down.",
+            "Two-year terms are a long time for volunteers, and the charter has no rule for"
+            " filling a seat. The proposal should say what happens when someone steps down.",
+        ),
+    ],
+)
+def test_what_is_missing_or_must_come_first_is_a_concern(text: str, shown: str):
+    assert findings(text) == [shown]

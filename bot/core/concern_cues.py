@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.prose import Unit
@@ -329,6 +329,13 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|read|upgraded|migrated|compiled|run|deployed)\b"
     # "as it stands the shim doesn't help the cases it's meant for"
     r"|\b(?:doesn't|does\s+not|won't|will\s+not|wouldn't|would\s+not)\s+(?:really\s+|actually\s+)?help\b",
+    # What it leaves undone: "No selftest in the series.", "A warning in debug builds does
+    # nothing for people who ship release builds", "two-year terms are a long time for
+    # volunteers".
+    r"^no\s+(?:self-?tests?|tests?|test\s+coverage|documentation|docs|benchmarks?|numbers|changelog"
+    r"|migration\s+(?:guide|path|plan)|rationale)\b(?!\s+(?:needed|required|changes?))"
+    r"|\bdoes\s+(?:nothing|little|not\s+much)\s+(?:for|to\s+(?:help|fix|address|solve))\b"
+    r"|\b(?:is|are)\s+a\s+(?:very\s+)?long\s+(?:time|wait)\s+(?:for|to)\b",
     # An amount judged short: "One release of SKIFF_OUTPUT=legacy is not a lot."
     r"\b(?:(?:is|are|was)\s+not|isn't|aren't|wasn't)\s+(?:really\s+)?(?:a\s+lot|much|very\s+long)\s*[.;,!]",
     # What the proposal leaves out: "The RFC never says what happens to ...", "the
@@ -551,7 +558,7 @@ YES_BUT = _cue(
 # "before merging", "before we accept": the moment a proposal goes in.
 _GOING_IN = (
     r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|agreeing|we\s+(?:decide"
-    r"|vote|merge"
+    r"|vote|merge|switch|migrate|move|flip|cut\s+over|go\s+live"
     r"|accept|land|ship|release|approve|adopt|move\s+forward|go\s+ahead)|(?:it|this|that)\s+(?:goes\s+in"
     r"|lands|ships|is\s+(?:merged|accepted|approved|adopted))|the\s+(?:merge|switch|flip|cutover|vote))\b"
 )
@@ -576,6 +583,13 @@ REQUIREMENT = _cue(
     r"|work|design|consideration|testing|justification|motivation|bake\s+time)\b",
     r"\b(?:we|you|it|this)\s+(?:really\s+)?(?:needs?|should\s+have|must\s+have)\s+(?:\w+\s+){1,4}?first\b"
     r"|\b(?:i|we)(?:'d|\s+would)\s+(?:like|want|need)\s+(?:to\s+see\s+)?(?:[\w'-]+\s+){1,6}?first\b",
+    # What the document must still say: "The proposal should say what happens when someone
+    # steps down."
+    r"\b(?:the\s+|this\s+)?(?:proposal|rfc|document|doc|text|draft|design|kip|pep|policy)\s+(?:should"
+    r"|must|needs\s+to|ought\s+to)\s+(?:also\s+|really\s+)?(?:say|explain|cover|address|specify|mention"
+    r"|describe|spell\s+out|define|state|include|document)\b",
+    # "Security reports must never end up as public GitHub issues."
+    r"\b(?:must|should)\s+never\b",
     # "The deprecation should be announced at least one major version ahead."
     r"\b(?:should|must|needs?\s+to)\s+be\s+(?:\w+\s+){1,3}?at\s+least\b",
 )
@@ -748,6 +762,12 @@ _POSTING_WENT_WRONG = (
     r"|\b(?:link|url|attachment|image|patch)\s+(?:got|is|was|seems|looks)\s+(?:\w+\s+)?(?:cut\s+off"
     r"|truncated|mangled)\b"
 )
+# An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
+# ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
+_MARKED_ASIDE = (
+    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|off-?topic)\s*[:,.-]|^as\s+an\s+aside\b"
+)
+MARKED_ASIDE = re.compile(_MARKED_ASIDE)
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
@@ -761,9 +781,7 @@ META = _cue(
     r"|\b(?:put|add|bring)\s+(?:this|it|that)\s+(?:up\s+)?(?:on|to)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
     r"agenda\b",
     _POSTING_WENT_WRONG,
-    # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
-    # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
-    r"^(?:sidebar|side\s*note|tangent|aside|unrelated)\s*[:,.-]|^as\s+an\s+aside\b",
+    _MARKED_ASIDE,
     _NIT,
 )
 # Concern words that are not the speaker's: denied ("no concerns", "don't worry"), someone
@@ -970,7 +988,8 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # Only the concern words denied or someone else's go: "Strong objection to the
         # revert rule: ... only by a -1 veto" objects, whoever else's -1 it names.
         found.discard("challenge_question")
-        for name in ("worry", "objection"):
+        # ("Fedora is no problem, rawhide is on GCC 15": the problem word, denied.)
+        for name in ("worry", "objection", "negative_judgement"):
             if name in found and (
                 _only_within(CUES[name], DENIAL, probe)
                 or _only_within(CUES[name], NO_PROBLEM, probe)
@@ -1038,7 +1057,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         found = (found - {"challenge_question"}) | {"information_question"}
         if "doubt" in found and _only_within(DOUBT, _WONDER, probe):
             found.discard("doubt")  # "I wonder whether anyone else wants to help"
-    if "contrast" not in found and _OPENS_PLUS_ONE.match(probe):
+    if "contrast" not in found and OPENS_PLUS_ONE.match(probe):
         # "+1 for the status enum, the errno thing is really confusing for us", "Generally
         # +1 from me, the JIRA account dance has cost us two contributors": the fault is
         # with what the proposal replaces, and the reason for the +1.
@@ -1068,16 +1087,17 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         ):
             found.discard(name)
     if (
-        "negative_judgement" in found
+        found & {"negative_judgement", "doubt"}
         and _STATUS_QUO.search(probe)
         and not _POINTS_AT_PROPOSAL.search(probe)
         and not _HARM_DONE.search(probe)
     ):
         # "Currently it is not possible to ...", "the current rules are too hard to use",
-        # "unable to add servers into the profile section is a pain": fault found with what
-        # is, which is what a proposal sets out to fix ("currently this rule breaks X" is not,
-        # nor is "it would break anyone relying on the current ordering": the change's harm).
-        found.discard("negative_judgement")
+        # "unable to add servers into the profile section is a pain", "The current situation
+        # ... has confused more than one user": fault found with what is, which is what a
+        # proposal sets out to fix ("currently this rule breaks X" is not, nor is "it would
+        # break anyone relying on the current ordering": the change's harm).
+        found -= {"negative_judgement", "doubt"}
     if _INTERPRETS.search(probe):
         # "The way I read this proposal, it isn't saying we can't break APIs": what the
         # proposal says, read back, judges nothing.
@@ -1116,7 +1136,8 @@ _HEDGES_OWN_IDEA = re.compile(
     r"(?:possible|feasible|doable|a\s+good\s+idea|workable)\s*(?:,\s*|\s*\.{2,}\s*|\s+)but\b"
 )
 _WHETHER_CLAUSE = re.compile(r"\b(?:the\s+)?(?:question\s+(?:is|remains)\s+)?whether\b[^.;?!]*")
-_OPENS_PLUS_ONE = re.compile(r"^(?:\w+\s+)?\+1\b")
+# A sentence that opens with its +1: "+1 for ...", "Generally +1", "Strongly in favour."
+OPENS_PLUS_ONE = re.compile(r"^(?:\w+\s+)?(?:\+1\b|in\s+favou?r\b)")
 _OVERCOME = re.compile(
     r"\b(?:(?:i|we)\s+(?:was|were)\s+(?:a\s+(?:bit|little)\s+|initially\s+|originally\s+|also\s+)?"
     r"(?:worried|concerned|skeptical|sceptical|nervous|unsure|hesitant|wary)"
@@ -1512,7 +1533,13 @@ def post_features(
         "proposer_on_objection": float(context.by_proposer and context.parent_objects),
         "review_comment": float(context.review_comment),
         "in_vote": float(context.in_vote),
-        "lists_concerns": float(any(u.introduces_list and introduces_concerns(u) for u in units)),
+        "lists_concerns": float(
+            any(
+                u.introduces_list
+                and introduces_concerns(u, [b for b in units[:i] if b.point == u.point])
+                for i, u in enumerate(units)
+            )
+        ),
     }
 
 
@@ -1521,18 +1548,31 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def introduces_concerns(unit: Unit) -> bool:
+def introduces_concerns(unit: Unit, before: Sequence[Unit] = ()) -> bool:
     """A sentence that introduces a list as concerns, problems, issues or questions.
 
-    "Perhaps there is another idea that would avoid this issue:" introduces ways
-    out: the issue it names is one its items remedy, not one they raise.
+    ``before`` are the sentences ahead of it in its paragraph: "I have reservations
+    about this plan. In order of how much they would hurt:" introduces its list as the
+    reservations the sentence before names. "Perhaps there is another idea that would
+    avoid this issue:" introduces ways out: the issue it names is one its items remedy,
+    not one they raise.
     """
-    if _OFFERS_OPTIONS.search(unit.probe):
+    if not unit.introduces_list or _OFFERS_OPTIONS.search(unit.probe):
         return False  # "We could do a couple of things:" lists ways out, not faults
-    return unit.introduces_list and (
-        bool(CONCERN_NOUNS.search(_REMEDIED.sub(" ", unit.probe)))
+    return (
+        _names_concerns(unit)
         or _RESERVATION_INTRO.search(unit.probe) is not None
+        or (bool(_POINTS_BACK.search(unit.probe)) and any(_names_concerns(u) for u in before))
     )
+
+
+def _names_concerns(unit: Unit) -> bool:
+    return bool(CONCERN_NOUNS.search(_REMEDIED.sub(" ", unit.probe)))
+
+
+# An intro that speaks of what the sentence before it named: "In order of how much they
+# would hurt:", "Here they are:", "Briefly, these:".
+_POINTS_BACK = re.compile(r"\b(?:they|them|these|those|each|both)\b")
 
 
 # An intro that offers ways out: "We could do a couple of things:", "Two options:". ("My

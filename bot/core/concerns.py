@@ -50,9 +50,11 @@ from bot.core.commands import (
 )
 from bot.core.concern_cues import (
     CUES,
+    MARKED_ASIDE,
     MY_WORRY_NOUNS,
     NIT,
     OBJECTION_FORMS,
+    OPENS_PLUS_ONE,
     PostContext,
     asks_yes_or_no,
     cues_of,
@@ -412,7 +414,11 @@ _ANNOUNCES = re.compile(
     r"|here|with\s+(?:this|it|that)))?"
     # "Something nobody has brought up yet: documentation translations."
     r"|\b(?:thing|point|issue|aspect|angle|something)\s+(?:that\s+)?(?:nobody|no\s+one|no-one)\s+"
-    r"(?:has\s+|have\s+)?(?:yet\s+)?(?:mentioned|brought\s+up|raised)(?:\s+yet)?\s*:(?:\s+[\w'-]+){0,4})"
+    r"(?:has\s+|have\s+)?(?:yet\s+)?(?:mentioned|brought\s+up|raised)(?:\s+yet)?\s*:(?:\s+[\w'-]+){0,4}"
+    # A heading for what follows: "Question about permissions, because this one would hit
+    # us hard."
+    r"|^(?:one\s+|a\s+|another\s+|my\s+)?(?:question|point|concern|issue|worry|comment)\s+(?:about"
+    r"|on|regarding)\s+[\w\s/'-]{1,40}?(?:,\s+(?:because|since|as)\s+[^.;:!?]{1,60})?)"
     r"\s*[.:!,]*$"
 )
 # The words a paragraph after such an announcement needs to be what it announced.
@@ -500,7 +506,8 @@ def read_post(
     intro_is_concerns = False
     for index, unit in enumerate(units):
         if unit.introduces_list:
-            intro_is_concerns = introduces_concerns(unit)
+            paragraph = [u for u in units[:index] if u.point == unit.point]
+            intro_is_concerns = introduces_concerns(unit, paragraph)
         elif not unit.introduced:
             intro_is_concerns = False
         features = features_of(units, index, context, intro_is_concerns, cues)
@@ -600,6 +607,7 @@ def findings_of(
                 listed_items.add(len(findings))
             findings.append(finding)
             groups.append(group)
+    findings = _reasons_joined(findings, groups, points, aside, model.post_threshold)
     findings = _announcements_joined(post, findings, groups, reading.sentences)
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
@@ -632,7 +640,8 @@ def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
     the post says: "+1, the fd exhaustion problem has bitten us on every large deployment
     we run." The fault it names is the one the proposal fixes. (A paragraph after it is a
     point of its own: "+1 on the idea." then "One lesson from that: ... is a mistake.")"""
-    if not sentences or not _OPENS_PLUS_ONE.match(sentences[0].unit.probe):
+    opening = sentences[0].unit.probe if sentences else ""
+    if not OPENS_PLUS_ONE.match(opening) or _QUALIFIED.match(opening):
         return False
     return not any(
         r.unit.point != sentences[0].unit.point
@@ -644,10 +653,22 @@ def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
 
 
 # "+1", "+1, long overdue.", "Generally +1 from me", "Big +1".
-_OPENS_PLUS_ONE = re.compile(r"^(?:\w+\s+)?\+1\b")
-# What an endorsement may not say: a "but", a worry, an objection, a doubt.
+# What an endorsement may not say: a "but", a worry, an objection, a doubt, a condition.
 _DISSENTING = frozenset(
-    {"contrast", "worry", "objection", "doubt", "refusal", "caution", "challenge_question"}
+    {
+        "contrast",
+        "worry",
+        "objection",
+        "doubt",
+        "refusal",
+        "caution",
+        "challenge_question",
+        "requirement",
+    }
+)
+# A +1 held back in its first word: "Mostly +1.", "Tentatively +1".
+_QUALIFIED = re.compile(
+    r"^(?:mostly|partly|partially|conditionally|tentatively|weak|soft|qualified)\b"
 )
 
 
@@ -694,6 +715,46 @@ def _announcements_joined(
                 title=make_title(told[0].unit.text, cue=finding.cue),
             )
         )
+    return joined
+
+
+def _reasons_joined(
+    findings: list[Finding],
+    groups: list[list[UnitReading]],
+    points: Mapping[tuple[int, int | None], list[UnitReading]],
+    aside: frozenset[tuple[int, int | None]],
+    likely: float,
+) -> list[Finding]:
+    """A way out asked right after the paragraph that gives its reason, a reason told
+    without a word of judgement ("If we change the electorate this close to it, people
+    who planned to run will be working under rules that changed under them." then "Can
+    this apply from the 2025 election instead?"): the reason is the point, and the ask
+    its remedy, shown together."""
+    order = list(points)
+    taken = {r.unit.point for group in groups for r in group}
+    joined: list[Finding] = []
+    for finding, group in zip(findings, groups, strict=True):
+        lead = group[0]
+        at = order.index(lead.unit.point)
+        before = order[at - 1] if at > 0 else None
+        reason = points[before] if before is not None else []
+        if (
+            lead.unit.is_question
+            and lead.features.get("counter_proposal")
+            and before is not None
+            and before not in taken
+            and before not in aside
+            and before[1] is None
+            and any(r.probability >= likely and _has_words(r.unit.text) for r in reason)
+        ):
+            told = _kept(reason)[-POINT_SENTENCES:]
+            finding = replace(
+                finding,
+                sentences=(*(r.unit.text for r in told), *finding.sentences),
+                stated=(*(r.unit.text for r in told), *(finding.stated or finding.sentences)),
+                title=make_title(told[0].unit.text, cue=finding.cue),
+            )
+        joined.append(finding)
     return joined
 
 
@@ -760,9 +821,10 @@ def _names_someone(text: str, others: frozenset[str]) -> bool:
 
 
 def _nits(sentences: tuple[UnitReading, ...]) -> frozenset[tuple[int, int | None]]:
-    """The points their writer marks as nits ("Nit: ...", "Minor nit, but ..."), and the
-    items of a list introduced as nits ("Nits:"): remarks a reviewer asks nobody to
-    block on, which a careful reader does not count as concerns."""
+    """The points their writer marks as nits ("Nit: ...", "Minor nit, but ...") or as
+    asides ("Tangent: ...", "Side note: ..."), and the items of a list introduced as nits
+    ("Nits:"): remarks a reviewer asks nobody to block on, which a careful reader does
+    not count as concerns."""
     marked: set[tuple[int, int | None]] = set()
     under_nits = False
     for reading in sentences:
@@ -772,7 +834,8 @@ def _nits(sentences: tuple[UnitReading, ...]) -> frozenset[tuple[int, int | None
         elif not unit.introduced:
             under_nits = False
         opens_point = unit.first_in_paragraph or unit.item is not None
-        if (under_nits and unit.introduced) or (opens_point and NIT.match(unit.probe)):
+        marked_aside = NIT.match(unit.probe) or MARKED_ASIDE.match(unit.probe)
+        if (under_nits and unit.introduced) or (opens_point and marked_aside):
             marked.add(unit.point)
     return frozenset(marked)
 
