@@ -32,7 +32,7 @@ from bot.config import DEFAULT_DB, Config, load_config
 from bot.core.people import Via
 from bot.core.reminders import format_duration
 from bot.core.rfcs import human_duration
-from bot.core.votes import Ballot, VoteReport
+from bot.core.votes import Ballot, VoteReport, forecast
 from bot.core.votes.trust import VIA_WORDS, provenance
 from bot.errors import QuorumError, UserError
 from bot.features import views
@@ -407,7 +407,7 @@ def _print_votes(rows: list[dict[str, Any]]) -> None:
 def _row_state_text(row: dict[str, Any]) -> str:
     if row["state"] != "open":
         return str(row["state"])
-    verdict = "would pass" if row["would_pass_now"] else "would fail"
+    verdict = f"would {forecast(row['would_pass_now'])}"
     hours = int((row["time_left_seconds"] or 0) // 3600)
     return f"open, {verdict}, {hours} h left"
 
@@ -415,7 +415,7 @@ def _row_state_text(row: dict[str, Any]) -> str:
 def _state_text(report: VoteReport) -> str:
     if report.state.value != "open":
         return report.state.value
-    verdict = "would pass" if report.would_pass_now else "would fail"
+    verdict = f"would {forecast(report.would_pass_now)}"
     hours = int(report.time_left.total_seconds() // 3600) if report.time_left else 0
     return f"open, {verdict}, {hours} h left"
 

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from bot.core.rfcs import human_duration
+from bot.core.votes import forecast
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -40,6 +41,7 @@ def environment() -> Environment:
     env.filters["duration"] = human_duration
     env.filters["number"] = _number
     env.filters["clip"] = _clip
+    env.filters["forecast"] = forecast
     return env
 
 

@@ -35,6 +35,7 @@ from bot.core.votes import (
     collect_ballots,
     compare,
     decide,
+    forecast,
     format_value,
     match_voter,
     name_key,
@@ -1391,3 +1392,19 @@ def test_an_rfc_whose_vote_nothing_verifies_is_neither_accepted_nor_rejected() -
     unverified = Standing("<call@example.org>", VoteState.UNVERIFIED, OPENED, closed)
     state, _, _ = rfc_state(ledger, [unverified], closed, AFTER_CLOSE, RfcSettings())
     assert state not in (RfcState.ACCEPTED, RfcState.REJECTED)
+
+
+def test_an_open_vote_only_relayed_ballots_would_pass_forecasts_neither_pass_nor_fail() -> None:
+    replies = [
+        _relayed("+1 (binding)", who) for who in ("Jun Park", "Saoirse Byrne", "Dawit Alemu")
+    ]
+    report = report_vote(make_call(), replies, now=make_call().created_at + timedelta(hours=1))
+    assert report.state is VoteState.OPEN
+    assert report.would_pass_now is None
+    assert [f.kind for f in report.flags if f.kind == "outcome-unverified"] == [
+        "outcome-unverified"
+    ]
+    assert forecast(report.would_pass_now) == "pass only if its relayed ballots count"
+    # Short of ballots whoever cast them, it would fail.
+    one = report_vote(make_call(), replies[:1], now=make_call().created_at + timedelta(hours=1))
+    assert (one.would_pass_now, forecast(one.would_pass_now)) == (False, "fail")

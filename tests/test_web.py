@@ -646,6 +646,35 @@ async def test_a_vote_whose_call_is_before_the_archive_counts_what_is_stored(tmp
     assert "opened before 2017-12-01" in page.text
 
 
+async def test_an_open_vote_that_only_relayed_ballots_would_pass_is_not_shown_failing(
+    tmp_path: Path,
+):
+    # A forum in mailing-list mode relays three +1s from its own address; no roster says
+    # who binds. Counted, they would pass the vote; nothing verifies their authors.
+    opened = SAMPLE_NOW - timedelta(hours=20)
+    call, *ballots = _vote_mails(8, opened)
+    voters = ("Chen Lind", "Dara Kato", "Eli Jensen")
+    relayed = [
+        re.sub(
+            rb"(?m)^From: .*$",
+            f"From: {voter} via Example Forum <forum@forum.example.org>".encode(),
+            ballot,
+            count=1,
+        )
+        for ballot, voter in zip(ballots, voters, strict=True)
+    ]
+    db = _store_of(tmp_path / "quorum.db", [call, *relayed])
+    async with dashboard(db, _without_roster(), SAMPLE_NOW) as client:
+        [report] = await get_json(client, "/api/votes/" + quote("Feature 0008"))
+        page = Page(await get_html(client, "/votes/" + quote(report["thread"], safe="")))
+    assert report["state"] == "open"
+    assert report["would_pass_now"] is None
+    assert "outcome-unverified" in [flag["kind"] for flag in report["flags"]]
+    assert "open · would pass if verified" in page.text
+    assert "would pass only if its relayed ballots count" in page.text
+    assert "would fail" not in page.text
+
+
 # -- RFCs ---------------------------------------------------------------------------------
 
 

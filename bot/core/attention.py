@@ -36,7 +36,7 @@ from bot.core.reminders import (
     history_words,
 )
 from bot.core.rfcs import human_duration
-from bot.core.votes import VoteReport, VoteState
+from bot.core.votes import VoteReport, VoteState, forecast
 
 CLOSING_WITHIN = timedelta(hours=48)
 
@@ -349,7 +349,7 @@ def _vote_items(
             detail = f"{verdict} by the thread's count: {standing}"
             items.append(_vote_item(vote, words, AttentionKind.VOTE_CLOSING, when, detail))
         elif vote.state is VoteState.OPEN and vote.closes_at - words.now <= CLOSING_WITHIN:
-            verdict = "would pass" if vote.would_pass_now else "would fail"
+            verdict = f"would {forecast(vote.would_pass_now)}"
             when = f"closes in {human_duration(vote.closes_at - words.now)}"
             detail = f"{verdict} now: {standing}"
             items.append(_vote_item(vote, words, AttentionKind.VOTE_CLOSING, when, detail))

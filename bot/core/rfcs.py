@@ -38,7 +38,7 @@ from bot.core.concerns import (
     build_ledger,
 )
 from bot.core.threads import PROPOSAL_SERIES, parse_subject
-from bot.core.votes import VoteState
+from bot.core.votes import VoteState, forecast
 from bot.model import Post, Thread, ThreadKind
 
 # Announcements are not debates; a [VOTE] is a thread of its own kind, read by votes.
@@ -441,7 +441,8 @@ def vote_text(report: VoteStanding, now: datetime) -> str:
     """ "open, would pass now, closes in 2 days" and the like."""
     if report.state is not VoteState.OPEN:
         return f"{report.state.value} on {day(report.closes_at)}"
-    verdict = "would pass now" if report.would_pass_now else "would fail now"
+    verdict = f"would {forecast(report.would_pass_now)}"
+    verdict = verdict if report.would_pass_now is None else f"{verdict} now"
     if report.closes_at <= now:
         return f"open, {verdict}, past its end ({day(report.closes_at)}), no RESULT yet"
     return f"open, {verdict}, closes in {human_duration(report.closes_at - now)}"

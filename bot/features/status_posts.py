@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.rfcs import STATE_MEANINGS, RfcState, channel_of, day
+from bot.core.votes import forecast
 from bot.model import Action
 from bot.render import render
 from bot.store import Store, to_text
@@ -114,7 +115,7 @@ def _votes(store: Store, threads: list[str]) -> list[dict[str, str]]:
         payload = stored.vote_payload(store, thread) or {}
         closes = day(datetime.fromisoformat(closes_at)) if closes_at else "unknown"
         if state == "open":
-            verdict = "would pass" if would_pass else "would not pass"
+            verdict = "would not pass" if would_pass == 0 else f"would {forecast(would_pass)}"
             standing = f"open until {closes}; as counted now it {verdict}"
         else:
             standing = f"{state} ({closes})"

@@ -179,7 +179,12 @@ logger = logging.getLogger(__name__)
 #    last; a paragraph put to someone else adopts nothing; "not really a fix for us"
 #    reopens; a bare "Hello" is a greeting and a line of underscores a rule. A vote short
 #    only of ballots a relay carried is "unverified", not "failed" (2026-12-06).
-VIEWS_VERSION = 36
+# 37: a way out asked after the writer's own fault is its remedy, and is shown with a
+#    form-less reason before it; plain statements of cost, foreseen harm, reviewers'
+#    conditions, headings and two-sentence list intros read as concerns; a +1 that faults
+#    what the proposal replaces, a denied problem word and a marked aside raise nothing;
+#    an open vote that only its relayed ballots would pass forecasts nothing (2026-12-07).
+VIEWS_VERSION = 37
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

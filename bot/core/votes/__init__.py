@@ -26,7 +26,15 @@ from __future__ import annotations
 from bot.core.people import name_key
 from bot.core.votes.call import CallTerms, parse_call
 from bot.core.votes.grammar import BallotReading, ReadingKind, parse_ballot
-from bot.core.votes.policy import MajorityBasis, Outcome, Rule, VotePolicy, VoteState, decide
+from bot.core.votes.policy import (
+    MajorityBasis,
+    Outcome,
+    Rule,
+    VotePolicy,
+    VoteState,
+    decide,
+    forecast,
+)
 from bot.core.votes.report import Flag, VoteReport, report_vote
 from bot.core.votes.result import (
     AnnouncedEntry,
@@ -72,6 +80,7 @@ __all__ = [
     "compare",
     "count_ballots",
     "decide",
+    "forecast",
     "format_value",
     "match_voter",
     "name_key",

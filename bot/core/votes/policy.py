@@ -43,6 +43,15 @@ class VoteState(StrEnum):
     UNVERIFIED = "unverified"
 
 
+def forecast(would_pass_now: bool | None) -> str:
+    """What an open vote would do if it closed now, after "would": a report's
+    ``would_pass_now`` is None while its outcome hangs on ballots that came through a
+    relay that vouches for nobody (the open counterpart of UNVERIFIED)."""
+    if would_pass_now is None:
+        return "pass only if its relayed ballots count"
+    return "pass" if would_pass_now else "fail"
+
+
 @dataclass(frozen=True, slots=True)
 class VotePolicy:
     """The rule a vote is decided by, and the numbers that rule uses."""

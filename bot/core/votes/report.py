@@ -57,6 +57,8 @@ class VoteReport:
     opened_at: datetime
     closes_at: datetime
     time_left: timedelta | None
+    # Open: whether it would pass if it closed now, None if only its relayed ballots
+    # would make it pass (see forecast). Closed: None.
     would_pass_now: bool | None
     tally: Tally
     outcome: Outcome
@@ -194,7 +196,7 @@ def report_vote(
         opened_at=terms.opened_at,
         closes_at=terms.closes_at,
         time_left=terms.closes_at - now if state is VoteState.OPEN else None,
-        would_pass_now=outcome.passes if state is VoteState.OPEN else None,
+        would_pass_now=_forecast(state, outcome, unverified_would_pass),
         tally=tally,
         outcome=outcome,
         announced=announced,
@@ -275,6 +277,14 @@ def _state(
     if outcome.passes:
         return VoteState.PASSED
     return VoteState.UNVERIFIED if unverified_would_pass else VoteState.FAILED
+
+
+def _forecast(state: VoteState, outcome: Outcome, unverified_would_pass: bool) -> bool | None:
+    """Whether an open vote would pass if it closed now; None if it is not open, or if
+    it would pass only by ballots nothing verifies (it would close unverified)."""
+    if state is not VoteState.OPEN or unverified_would_pass:
+        return None
+    return outcome.passes
 
 
 def _passes_if_relays_counted(tally: Tally, policy: VotePolicy) -> bool:
