@@ -5,9 +5,9 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p and q, and vote set 5, were never read for their misses
-(j, l and m were read after their blind measure). The floors are the figures measured at
-stop 42 (README, "Whole threads and votes written blind"), one detection off, so that a
-change that reads them worse fails here.
+(j, l, m, r, s and t were read after their blind measure). The floors are the figures
+measured at stop 43 (README, "Whole threads and votes written blind"), one detection off,
+so that a change that reads them worse fails here.
 """
 
 from __future__ import annotations
@@ -22,26 +22,26 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 
 # slice -> (labelled concerns found, wrong detections allowed), as measured, one off.
 FLOORS = {
-    "written-a": (15, 2),
+    "written-a": (16, 2),
     "written-b": (20, 5),
-    "written-c": (17, 8),
-    "written-d": (14, 3),
-    "written-e": (17, 9),
-    "written-f": (15, 8),
-    "written-g": (16, 4),
-    "written-h": (20, 7),
+    "written-c": (18, 7),
+    "written-d": (15, 3),
+    "written-e": (18, 8),
+    "written-f": (18, 7),
+    "written-g": (17, 4),
+    "written-h": (20, 6),
     "written-i": (15, 6),
-    "written-j": (13, 4),
-    "written-k": (17, 10),
-    "written-l": (19, 7),
-    "written-m": (14, 4),
+    "written-j": (16, 3),
+    "written-k": (17, 9),
+    "written-l": (20, 5),
+    "written-m": (16, 4),
     "written-n": (13, 10),
     "written-o": (12, 8),
     "written-p": (18, 7),
     "written-q": (18, 13),
-    "written-r": (15, 12),
-    "written-s": (14, 8),
-    "written-t": (16, 6),
+    "written-r": (18, 8),
+    "written-s": (17, 6),
+    "written-t": (17, 4),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.
