@@ -1408,6 +1408,17 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "I am very happy with that.",
         "Ah, I was going off the 1.x behaviour. If it reads both now, no problem from my side.",
         "That covers the plugins I know of. OK from me.",
+        # Stop 43's sets (r, s, t and the ones read before them).
+        "The loader covers what our harness was catching, so no objection from us any more.",
+        "One year is OK for us.",
+        "Fine then, the old plugins were never supported anyway.",
+        "LGTM now.",
+        "I accept there's no way around that.",
+        "You're right, that was fixed in 2022. Ignore me.",
+        "I'm happy on that one.",
+        "I can live with the break.",
+        "The double-read takes care of what I was worried about.",
+        "Reading both formats is exactly what I was after.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1434,6 +1445,8 @@ def test_the_raiser_arguing_on_does_not_resolve(reply: str):
     [
         "With the two-release window, I'm +1 on the idea but the plugins still break.",
         "Reading both formats does not work for me.",
+        "LGTM, but the plugins still break.",
+        "Two releases is not OK for us.",
     ],
 )
 def test_the_raiser_saying_it_still_fails_them_does_not_resolve(reply: str):

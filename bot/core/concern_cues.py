@@ -1323,6 +1323,8 @@ _FAULT_DENIED = re.compile(
 # "..., although it is complex" is a reservation and is not matched: a clause must follow.
 _GRANTED = re.compile(
     r"\b(?:even\s+if|even\s+though|although|albeit|granted)\b[^,;:.?!]*,(?=\s*\w)"
+    # A cost the writer accepts: "I can live with the break."
+    r"|\b(?:i|we)\s+(?:can|could)\s+live\s+with\b[^,;:.?!]*"
 )
 _NOT_OPPOSING = re.compile(
     r"\bi(?:'d|\s+would)\s+not\s+(?:oppose|object|mind|disagree|block|be\s+(?:against|opposed))\b"

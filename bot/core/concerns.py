@@ -1417,7 +1417,14 @@ _ACCEPTS = re.compile(
     # A reply to the answer that begins "Works for me." or ends "All good.", "No
     # objection then."; and owning the misreading: "Ah, I missed that part".
     r"|(?:^|[.!]\s+)works\s+for\s+me\b|(?<!not\s)\ball\s+good\b"
-    r"|\bno\s+(?:more\s+|further\s+)?objections?\s+(?:then|from\s+me|any\s*more)\b"
+    r"|\bno\s+(?:more\s+|further\s+)?objections?\s+(?:then|from\s+(?:me|us)|any\s*more)\b"
+    # "one year is OK for us", "Fine then.", "LGTM now.", "I accept there's no way around
+    # that", "Ignore me.", "I'm happy on that one", "I can live with the break."
+    r"|\b(?:is|are|seems|sounds)\s+(?:also\s+|perfectly\s+|totally\s+|still\s+)?(?:ok|okay|fine"
+    r"|acceptable)\s+for\s+(?:me|us)\b"
+    r"|(?:^|[.!]\s+)(?:fine|ok|okay)\s+then\b|\blgtm\b(?![^.]*\bbut\b)"
+    r"|\bi\s+accept\s+(?:that|there|the|it|this)\b|(?:^|[.!]\s+)ignore\s+me\b"
+    r"|\bi(?:'m|\s+am)\s+happy\s+(?:on|with)\s+that\s+one\b|\bi\s+can\s+live\s+with\s+the\s+\w+"
     r"|\bi\s+(?:must\s+have\s+|had\s+|somehow\s+)?(?:missed|overlooked|misread|misunderstood)\s+"
     r"(?:that|this|it)\b"
     r"|\bi(?:'m|\s+am)\s+(?:very\s+|quite\s+|perfectly\s+)?(?:fine|ok|okay|happy)\s+with\s+(?:that|this|it)\b"
@@ -1429,10 +1436,10 @@ _ACCEPTS = re.compile(
     # "the ABI answer is fine by me", "Consider me on board", "That's what we needed",
     # "That rule is what I was hoping for", "That settles it for me", "has no objection to v2".
     r"|\b(?:is|are|sounds|seems)\s+(?:\w+\s+)?fine\s+(?:by|with)\s+(?:me|us)\b"
-    r"|\b(?:address(?:es)?|answers?|covers?)\s+(?:most|all|much)\s+of\s+what\s+i\s+was\s+(?:worried"
-    r"|concerned)\s+about\b"
+    r"|\b(?:address(?:es)?|answers?|covers?|takes?\s+care\s+of|handles?)\s+(?:(?:most|all|much)\s+of\s+)?"
+    r"what\s+(?:i|we)\s+(?:was|were)\s+(?:worried|concerned)\s+about\b"
     r"|\b(?:consider\s+me|count\s+me|i'?m|i\s+am|we'?re|we\s+are)\s+(?:now\s+)?on\s+board\b"
-    r"|\bwhat\s+(?:i|we)\s+(?:wanted|needed|was\s+hoping\s+for|were\s+hoping\s+for|had\s+in\s+mind"
+    r"|\bwhat\s+(?:i|we)\s+(?:wanted|needed|need|was\s+after|were\s+after|was\s+hoping\s+for|were\s+hoping\s+for|had\s+in\s+mind"
     r"|asked\s+for|(?:was|were)\s+asking\s+for)\b|\ball\s+(?:i|we)\s+(?:wanted|needed|asked\s+for)\b|\b(?:looks?|seems?)\s+right\s+to\s+me\b|\b(?:that|this)\s+settles\s+it\b|\b(?:has|have)\s+no\s+(?:further\s+)?objections?"
     r"\s+to\b"
 )
@@ -1466,7 +1473,7 @@ _COMMITS = (
 # The proposer taking a point up, in the first sentences of their answer: agreeing with
 # it, or committing to a change.
 _ADOPTS = re.compile(
-    r"\b(?:good|fair|valid|great)\s+(?:point|catch|idea|suggestion)\b|\bfair\s+enough\b"
+    r"\b(?:good|fair|valid|great)\s+(?:point|catch|idea|suggestion|criticism)\b|\bfair\s+enough\b"
     r"|\byou(?:'re|\s+are)\s+(?:right|correct)\b|\bmakes?\s+sense\b|\bagreed\b"
     r"|\bi\s+(?:completely\s+|fully\s+|totally\s+|absolutely\s+|also\s+|do\s+)?agree\b"
     r"|(?:^|\n)\s*\+1\s+(?:on|for|to)\b"
