@@ -183,7 +183,9 @@ logger = logging.getLogger(__name__)
 #    form-less reason before it; plain statements of cost, foreseen harm, reviewers'
 #    conditions, headings and two-sentence list intros read as concerns; a +1 that faults
 #    what the proposal replaces, a denied problem word and a marked aside raise nothing;
-#    an open vote that only its relayed ballots would pass forecasts nothing (2026-12-07).
+#    an open vote that only its relayed ballots would pass forecasts nothing; "no
+#    objection from us any more", "LGTM now", "I can live with the break" accept
+#    (2026-12-07).
 VIEWS_VERSION = 37
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
