@@ -27,6 +27,7 @@ from bot.core.mail import Envelope, parse_mail
 from bot.core.people import People
 from bot.core.prose import units_of
 from bot.core.summary import proposal_of, summarize
+from bot.core.text import extract_mentions
 from bot.features.concerns import render_summary
 from bot.model import Person, Post, Source
 from tests.mailgen import ARRIVAL, raw_mail
@@ -2749,3 +2750,42 @@ def test_support_denials_and_marked_asides_raise_nothing(text: str):
 )
 def test_what_is_missing_or_must_come_first_is_a_concern(text: str, shown: str):
     assert findings(text) == [shown]
+
+
+def test_a_list_of_changes_settles_each_point_put_to_its_raiser_by_first_name():
+    jisoo = Person("Jisoo Park", "jisoo.park@example.kr")
+    raised = post(
+        2, jisoo, "I am worried there is no way to roll back after the switch.", reply_to=1
+    )
+    carol = post(3, CAROL, "I am concerned that old clients lose the node list.", reply_to=1)
+    text = (
+        "Thanks all. I updated the RFC with the following changes:\n\n"
+        '1. @Jisoo added section "Rollback". Switching back is a config change and a rolling'
+        " restart.\n\n"
+        "2. @Carol old clients keep working through 3.1, and the release notes say so.\n"
+    )
+    changes = replace(post(4, ALICE, text, reply_to=3), mentions=extract_mentions(text))
+    found = {c.raised_by: c for c in ledger(root(), raised, carol, changes).concerns}
+    # The reply answers Carol's mail, and names Jisoo by the first name her From shows.
+    assert found[jisoo].state is ConcernState.RESOLVED
+    assert found[jisoo].resolution == "adopted"
+    assert found[jisoo].resolved_by is not None
+    assert found[CAROL].state is ConcernState.RESOLVED
+
+
+def test_an_item_put_to_the_raiser_saying_what_was_added_adopts_only_their_point():
+    jisoo = Person("Jisoo Park", "jisoo.park@example.kr")
+    raised = post(
+        2, jisoo, "I am worried there is no way to roll back after the switch.", reply_to=1
+    )
+    carol = post(3, CAROL, "I am concerned that old clients lose the node list.", reply_to=1)
+    text = (
+        "Thanks all, answers below.\n\n"
+        '1. @Jisoo added section "Rollback". Switching back is a config change and a rolling'
+        " restart.\n\n"
+        "2. @Carol I disagree: old clients are a small minority, and they can stay on 2.x.\n"
+    )
+    answers = replace(post(4, ALICE, text, reply_to=3), mentions=extract_mentions(text))
+    found = {c.raised_by: c for c in ledger(root(), raised, carol, answers).concerns}
+    assert (found[jisoo].state, found[jisoo].resolution) == (ConcernState.RESOLVED, "adopted")
+    assert found[CAROL].state is ConcernState.ANSWERED
