@@ -625,6 +625,16 @@ async def test_a_vote_page_shows_every_ballot_with_its_sentence(corpus_db: Path)
     assert "Tested this in two applications" in page.row_with("Andreas Sewe")
 
 
+async def _vote_and_its_page(
+    db: Path, config: Config, now: datetime, name: str
+) -> tuple[dict[str, Any], Page]:
+    """The one vote ``name`` names, as /api/votes/NAME gives it, and its page."""
+    async with dashboard(db, config, now) as client:
+        [report] = await get_json(client, "/api/votes/" + quote(name))
+        page = Page(await get_html(client, "/votes/" + quote(report["thread"], safe="")))
+    return report, page
+
+
 @pytest.mark.corpus
 async def test_a_vote_whose_call_is_before_the_archive_counts_what_is_stored(tmp_path: Path):
     # December's archive holds the Indexer vote's last replies and its RESULT; the call
@@ -633,9 +643,9 @@ async def test_a_vote_whose_call_is_before_the_archive_counts_what_is_stored(tmp
     store = Store.open(db)
     assert import_paths(store, [corpus_path("mbox", "maven-dev-2017-12.mbox")]).errors == []
     store.close()
-    async with dashboard(db, _without_roster(), CORPUS_NOW) as client:
-        [report] = await get_json(client, "/api/votes/" + quote("Maven Indexer 6.0.0"))
-        page = Page(await get_html(client, "/votes/" + quote(report["thread"], safe="")))
+    report, page = await _vote_and_its_page(
+        db, _without_roster(), CORPUS_NOW, "Maven Indexer 6.0.0"
+    )
     # The stored replies are counted as they are, and the RESULT that counts November's
     # ballots disagrees with them; the flag says the call (and what came with it) is
     # not stored, and the page does not pretend to know when the vote opened.
@@ -664,9 +674,7 @@ async def test_an_open_vote_that_only_relayed_ballots_would_pass_is_not_shown_fa
         for ballot, voter in zip(ballots, voters, strict=True)
     ]
     db = _store_of(tmp_path / "quorum.db", [call, *relayed])
-    async with dashboard(db, _without_roster(), SAMPLE_NOW) as client:
-        [report] = await get_json(client, "/api/votes/" + quote("Feature 0008"))
-        page = Page(await get_html(client, "/votes/" + quote(report["thread"], safe="")))
+    report, page = await _vote_and_its_page(db, _without_roster(), SAMPLE_NOW, "Feature 0008")
     assert report["state"] == "open"
     assert report["would_pass_now"] is None
     assert "outcome-unverified" in [flag["kind"] for flag in report["flags"]]
