@@ -1504,7 +1504,7 @@ _CHANGED_DOCUMENT = re.compile(
     r"|removed|renamed|moved)\b"
     r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:reconsidered|revised|reworked)\s+(?:the|my|our)\s+(?:\w+\s+)?"
     r"(?:design|proposal|approach|rfc|plan)\b"
-    # An item of a list of changes put to the raiser, its subject left out: "@João added
+    # An item of a list of changes put to the raiser, its subject left out: "@Jisoo added
     # section "Rollback".", "Priya: moved the check to the nightly job."
     r"|^@?[\w.-]+(?:\s+[\w.-]+)?[,:]?\s+(?:added|updated|changed|dropped|removed|moved|rewrote"
     r"|reworded|clarified|documented|extended|renamed)\s+(?:the\s+|a\s+|an\s+)?(?:new\s+)?(?:section"
@@ -2604,7 +2604,7 @@ def _addresses(post: Post, person: Person) -> bool:
     logins = {person.address.split("@")[0].casefold()} if person.address else set()
     if person.name:
         logins.add(re.sub(r"\s+", "", person.name).casefold())
-        # "@João added section "Rollback"": a list writes its @mentions by first name.
+        # "@Jisoo added section "Rollback"": a list writes its @mentions by first name.
         first = _ascii(person.name.split(" ")[0]).casefold()
         if len(first) >= 3:
             logins.add(first)
