@@ -785,6 +785,10 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "+1, this is what we've been doing informally anyway, and having it written down means"
         " we stop relitigating it every release.",
         "This will fix the crashes we see on ARM.",
+        # The writer's own trouble with what exists, and what should be done about it: a
+        # wish weighed, not the proposal challenged.
+        "Another problem I struggle with is flaky tests and their retries. Should a test"
+        " runner retry failures by itself? Should we introduce a quarantine list?",
         # An "in favour" and the fault of what the proposal replaces.
         "Strongly in favour. The double registration is also why our router benchmarks look"
         " so bad next to everyone else's.",
@@ -2723,6 +2727,13 @@ def test_a_heading_takes_the_paragraph_it_heads():
     ("text", "shown"),
     [
         ("No selftest in the series.", "No selftest in the series."),
+        # The same trouble, with the question put to the proposal.
+        (
+            "Currently it is not possible to pin a plugin version. Should the RFC not fix"
+            " that too?",
+            "Currently it is not possible to pin a plugin version. Should the RFC not fix"
+            " that too?",
+        ),
         (
             "I'm generally in favour, but the release process needs to be sorted out before we"
             " flip the switch.",

@@ -42,12 +42,12 @@ pytestmark = pytest.mark.corpus
 TARGET = 0.8
 # (recall, precision) measured on 2026-12-05 (recall counted one to one), minus 0.05,
 # and never below the target where it is met; lists recall as measured on 2026-12-06
-# (stop 39), the own slice as measured at stop 43 (0.88, 0.82).
+# (stop 39), the own slice as measured at stop 43 (0.88, 0.85).
 FLOORS = {
     "git": (0.83, TARGET),
     "github": (0.84, 0.87),
     "lists": (0.89, TARGET),
-    OWN_SLICE: (TARGET, 0.77),
+    OWN_SLICE: (TARGET, TARGET),
 }
 GENERIC_FLOOR = (0.45, 0.4)
 # Of the labelled concerns found, the share whose answered / not answered the ledger

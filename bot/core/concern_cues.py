@@ -1097,7 +1097,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # ... has confused more than one user": fault found with what is, which is what a
         # proposal sets out to fix ("currently this rule breaks X" is not, nor is "it would
         # break anyone relying on the current ordering": the change's harm).
-        found -= {"negative_judgement", "doubt"}
+        found = (found - {"negative_judgement", "doubt"}) | {"status_quo"}
     if _INTERPRETS.search(probe):
         # "The way I read this proposal, it isn't saying we can't break APIs": what the
         # proposal says, read back, judges nothing.

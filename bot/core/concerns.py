@@ -551,6 +551,7 @@ def findings_of(
         | _only_asking(points)
         | _led_by_a_plain_question(points)
         | _put_down_to_others(points, reading.context.others_names)
+        | _deliberates_own_problem(points)
     )
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
@@ -871,6 +872,29 @@ def _own_alternatives(
         if offering and not names_proposal:
             marked.add(point)
     return frozenset(marked)
+
+
+def _deliberates_own_problem(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """A paragraph that opens on the writer's own trouble with what exists and goes on
+    to ask what should be done ("Another problem I struggle with is transitive
+    dependencies. Should a framework expose them? Should we introduce a new scope?"):
+    the writer weighing a wish of their own, not challenging the proposal."""
+    return frozenset(
+        point
+        for point, members in points.items()
+        if len(members) > 1
+        and members[0].features.get("status_quo")
+        and all(_SHOULD_QUESTION.match(r.unit.probe) for r in members[1:] if r.unit.is_question)
+        and any(r.unit.is_question for r in members[1:])
+        # ("Should the RFC not fix that too?" asks it of the proposal.)
+        and not any(r.features.get("refers_to_proposal") for r in members[1:])
+    )
+
+
+# What should be done, asked: "Should a framework expose ...?", "Should we introduce ...?"
+_SHOULD_QUESTION = re.compile(r"^(?:so\s+|and\s+)?should\b")
 
 
 def _only_asking(
