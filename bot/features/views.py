@@ -181,7 +181,8 @@ logger = logging.getLogger(__name__)
 #    only of ballots a relay carried is "unverified", not "failed" (2026-12-06).
 # 37: a way out asked after the writer's own fault is its remedy, and is shown with a
 #    form-less reason before it; plain statements of cost, foreseen harm, reviewers'
-#    conditions, headings and two-sentence list intros read as concerns; a +1 that faults
+#    conditions, headings and two-sentence list intros read as concerns; a writer's own
+#    trouble followed by "Should ...?" weighs a wish; a +1 that faults
 #    what the proposal replaces, a denied problem word and a marked aside raise nothing;
 #    an open vote that only its relayed ballots would pass forecasts nothing; "no
 #    objection from us any more", "LGTM now", "I can live with the break" accept
