@@ -2789,3 +2789,34 @@ def test_a_list_of_changes_settles_the_point_put_to_its_raiser_by_first_name(
     found = {c.raised_by: c for c in ledger(root(), raised, raised_too, reply).concerns}
     assert (found[jisoo].state, found[jisoo].resolution) == (ConcernState.RESOLVED, "adopted")
     assert found[CAROL].state is carol
+
+
+def test_the_proposers_summary_settles_the_points_its_items_adopt_by_name():
+    kasper = Person("Kasper Lund", "kasper@example.org")
+    raised = [
+        post(
+            2, kasper, "I am worried that removing it before the 8.2 tag breaks errata.", reply_to=1
+        ),
+        post(3, CAROL, "I am concerned that nobody has looked at the ports tree yet.", reply_to=1),
+        post(4, BOB, "I am worried the MAC driver is shared with the armv7 boards.", reply_to=1),
+    ]
+    summary = post(
+        5,
+        ALICE,
+        "Thanks all. Where this ended up:\n\n"
+        " - Nothing gets committed until 8.2 is tagged, per Kasper.\n"
+        " - Carol's point about the ports tree is still open; I'll ask on ports@.\n"
+        " - The MAC driver moves to a shared directory first.\n",
+        reply_to=1,
+    )
+    found = {c.raised_by: c for c in ledger(root(), *raised, summary).concerns}
+    assert (found[kasper].state, found[kasper].resolution) == (ConcernState.RESOLVED, "adopted")
+    assert found[kasper].resolved_by is not None
+    # An item that keeps a point open settles nothing; an item naming nobody is left to
+    # the raiser.
+    assert found[CAROL].state is not ConcernState.RESOLVED
+    assert found[BOB].state is not ConcernState.RESOLVED
+    # Only the proposer's summary speaks for the proposal.
+    dan = replace(summary, author=Person("Dan Dorn", "dan@example.org"))
+    found = {c.raised_by: c for c in ledger(root(), *raised, dan).concerns}
+    assert found[kasper].state is not ConcernState.RESOLVED

@@ -1854,6 +1854,7 @@ class _Work:
             parent = self._parent(post)
             self._apply_commands(post)
             self._mark_answers(post, parent)
+            self._apply_summary(post)
             findings = (
                 ()
                 if opens_proposal(post)
@@ -2098,6 +2099,44 @@ class _Work:
             or _ADOPTS.search(opening)
         )
         return bool(gives_up) and not _REBUTS.search(opening)
+
+    def _apply_summary(self, post: Post) -> None:
+        """The proposer's summary of where the thread ended up settles the points its
+        items adopt by their raiser's name ("Where this ended up: ... - Nothing gets
+        committed until 8.2 is tagged, per Kasper."): the raiser's point on the item's
+        topic, or their one point left. An item that keeps a point open, declines or
+        defers it ("Kasper's worry stays open", "not for 3.0") settles nothing."""
+        if not self._vouched(post) or not any(
+            self._speaks_as(post, person) for person in self.reader.proposers
+        ):
+            return
+        units = self.reader.units(post)
+        intro = next((u.index for u in units if _SUMS_UP_THE_THREAD.search(u.probe)), None)
+        if intro is None:
+            return
+        items: dict[tuple[int, int | None], list[Unit]] = {}
+        for unit in units[intro + 1 :]:
+            if unit.item is not None:
+                items.setdefault(unit.point, []).append(unit)
+        unsettled = [
+            c
+            for c in self.concerns.values()
+            if c.state in UNSETTLED
+            and c.post != post.key
+            and not self._speaks_as(post, c.raised_by)
+        ]
+        for members in items.values():
+            probe = " ".join(u.probe for u in members)
+            if _KEPT_OPEN.search(probe):
+                continue
+            text = " ".join(u.text for u in members)
+            named = {c.raised_by for c in unsettled if _names_person(probe, c.raised_by)}
+            if len(named) != 1:
+                continue
+            theirs = [c for c in unsettled if c.raised_by in named]
+            on_topic = [c for c in theirs if same_topic(text, c.text, self.subject_words)]
+            for concern in on_topic or (theirs if len(theirs) == 1 else []):
+                self._settle(concern, post, "adopted")
 
     def _settle(self, concern: Concern, post: Post, resolution: str) -> None:
         self.concerns[concern.id] = replace(
@@ -2621,6 +2660,28 @@ def _direct_blocks(quoted: tuple[str, ...]) -> tuple[str, ...]:
 def _direct_quote(block: str) -> str:
     """The lines quoted from the parent itself; deeper '>' levels are older context."""
     return "\n".join(line for line in block.splitlines() if not line.lstrip().startswith(">"))
+
+
+# A proposer's summary of the thread: "Where this ended up:", "To sum up:", "In summary".
+_SUMS_UP_THE_THREAD = re.compile(
+    r"\b(?:where\s+(?:this|we|things)\s+(?:ended\s+up|landed|stand)|to\s+sum\s+(?:it\s+)?up"
+    r"|to\s+summari[sz]e|in\s+summary|summary\s+of\s+(?:the\s+)?(?:discussion|thread|feedback)"
+    r"|here(?:'s|\s+is)\s+(?:the\s+)?(?:summary|outcome))\b"
+)
+# An item that keeps a point open, declines or defers it.
+_KEPT_OPEN = re.compile(
+    r"\b(?:not|won't|will\s+not|declined?|rejected?|open|still|unresolved|disagreed?|later"
+    r"|deferred|out\s+of\s+scope)\b|n't\b"
+)
+
+
+def _names_person(probe: str, person: Person) -> bool:
+    """Whether a (lower-cased) text names the person by a name they go by."""
+    return any(
+        re.search(rf"(?<![\w@.-])@?{re.escape(name)}\b", probe)
+        for name in names_for(person)
+        if len(name) >= 3
+    )
 
 
 def _addresses(post: Post, person: Person) -> bool:
