@@ -185,8 +185,8 @@ logger = logging.getLogger(__name__)
 #    trouble followed by "Should ...?" weighs a wish; a +1 that faults
 #    what the proposal replaces, a denied problem word and a marked aside raise nothing;
 #    an open vote that only its relayed ballots would pass forecasts nothing; "no
-#    objection from us any more", "LGTM now", "I can live with the break" accept
-#    (2026-12-07).
+#    objection from us any more", "LGTM now", "I can live with the break" accept, and
+#    the proposer's summary settles the points it adopts by name (2026-12-07).
 VIEWS_VERSION = 37
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
