@@ -613,6 +613,11 @@ def test_a_committee_result_in_words_and_a_wrapped_count_are_read():
     assert (plus.count, plus.binding_count) == (4, 3)
 
 
+def _under_quote(post: Post, quoted: str) -> Post:
+    """The post written under one quoted line, at the top of its text."""
+    return replace(post, quoted=(quoted,), quote_at=(0,))
+
+
 def test_a_plus_one_under_a_quoted_side_question_is_no_ballot():
     call = list_call("Please vote on the release. [ ] +1 [ ] -1")
     voter = mail(
@@ -621,7 +626,7 @@ def test_a_plus_one_under_a_quoted_side_question_is_no_ballot():
         2,
         key="<a@ex>",
     )
-    agreeing = replace(
+    agreeing = _under_quote(
         mail(
             "+1, the old runner fails one build in three.",
             "Kaveh Jafari",
@@ -629,14 +634,12 @@ def test_a_plus_one_under_a_quoted_side_question_is_no_ballot():
             key="<b@ex>",
             reply_to="<a@ex>",
         ),
-        quoted=("Should we move the docs build to the new CI runner?",),
-        quote_at=(0,),
+        "Should we move the docs build to the new CI runner?",
     )
     # Under a quote of the call a +1 is a ballot, reply to whom it may.
-    under_call = replace(
+    under_call = _under_quote(
         mail("+1", "Diego Marin", 4, key="<c@ex>", reply_to="<a@ex>"),
-        quoted=("Please vote on the release.",),
-        quote_at=(0,),
+        "Please vote on the release.",
     )
     report = report_vote(call, [voter, agreeing, under_call], now=LIST_CALL_AT + timedelta(days=5))
     ballots = {b.voter: b for b in report.ballots}
@@ -740,7 +743,7 @@ def test_a_ballot_passed_on_for_someone_else_is_nobodys():
 def test_my_own_vote_under_a_quoted_question_is_still_my_ballot():
     call = list_call("Please vote on the release. [ ] +1 [ ] -1")
     question = mail("Could we extend to 2 January?", "Ayesha Siddiqui", 1, key="<a@ex>")
-    answer = replace(
+    answer = _under_quote(
         mail(
             "Extending to 2 January.\n\nAnd I forgot my own vote: +1 (binding).",
             "Nikolai Petrov",
@@ -748,8 +751,7 @@ def test_my_own_vote_under_a_quoted_question_is_still_my_ballot():
             key="<b@ex>",
             reply_to="<a@ex>",
         ),
-        quoted=("Could we extend to 2 January?",),
-        quote_at=(0,),
+        "Could we extend to 2 January?",
     )
     report = report_vote(call, [question, answer], now=LIST_CALL_AT + timedelta(days=9))
     assert [b.voter for b in report.ballots if b.counted] == ["Nikolai Petrov"]

@@ -1536,11 +1536,7 @@ def post_features(
         "review_comment": float(context.review_comment),
         "in_vote": float(context.in_vote),
         "lists_concerns": float(
-            any(
-                u.introduces_list
-                and introduces_concerns(u, [b for b in units[:i] if b.point == u.point])
-                for i, u in enumerate(units)
-            )
+            any(u.introduces_list and introduces_concerns_at(units, i) for i, u in enumerate(units))
         ),
     }
 
@@ -1566,6 +1562,13 @@ def introduces_concerns(unit: Unit, before: Sequence[Unit] = ()) -> bool:
         or _RESERVATION_INTRO.search(unit.probe) is not None
         or (bool(_POINTS_BACK.search(unit.probe)) and any(_names_concerns(u) for u in before))
     )
+
+
+def introduces_concerns_at(units: Sequence[Unit], index: int) -> bool:
+    """:func:`introduces_concerns` for ``units[index]``, with the sentences ahead of it in
+    its paragraph."""
+    unit = units[index]
+    return introduces_concerns(unit, [u for u in units[:index] if u.point == unit.point])
 
 
 def _names_concerns(unit: Unit) -> bool:

@@ -60,7 +60,7 @@ from bot.core.concern_cues import (
     cues_of,
     features_of,
     heads_a_question,
-    introduces_concerns,
+    introduces_concerns_at,
     post_features,
     says_it_only_asks,
 )
@@ -506,8 +506,7 @@ def read_post(
     intro_is_concerns = False
     for index, unit in enumerate(units):
         if unit.introduces_list:
-            paragraph = [u for u in units[:index] if u.point == unit.point]
-            intro_is_concerns = introduces_concerns(unit, paragraph)
+            intro_is_concerns = introduces_concerns_at(units, index)
         elif not unit.introduced:
             intro_is_concerns = False
         features = features_of(units, index, context, intro_is_concerns, cues)
@@ -2676,12 +2675,8 @@ _KEPT_OPEN = re.compile(
 
 
 def _names_person(probe: str, person: Person) -> bool:
-    """Whether a (lower-cased) text names the person by a name they go by."""
-    return any(
-        re.search(rf"(?<![\w@.-])@?{re.escape(name)}\b", probe)
-        for name in names_for(person)
-        if len(name) >= 3
-    )
+    """Whether a text names the person by a name of three letters or more they go by."""
+    return bool(_named_in(probe, frozenset(n for n in names_for(person) if len(n) >= 3)))
 
 
 def _addresses(post: Post, person: Person) -> bool:
