@@ -2820,3 +2820,66 @@ def test_the_proposers_summary_settles_the_points_its_items_adopt_by_name():
     dan = replace(summary, author=Person("Dan Dorn", "dan@example.org"))
     found = {c.raised_by: c for c in ledger(root(), *raised, dan).concerns}
     assert found[kasper].state is not ConcernState.RESOLVED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd want to see at least one non-x86 target before we change the default for everyone.",
+        "I'm not against a baseline bump, but 15.4 looks like it was picked to fit the numbers.",
+        "So the average is fine but the tail isn't.",
+        "This one is a real bug, I think.",
+        "Plain accesses for both is a data race; please use READ_ONCE() at least.",
+        "Patch 3 drops nmi_watchdog=panic and nmi_watchdog=nopanic with no deprecation period.",
+    ],
+)
+def test_a_reviewers_condition_a_defect_named_and_a_removal_without_notice_are_objections(
+    text: str,
+):
+    assert findings(text) == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not against the idea for desktop and server targets, to be clear.",
+        "My only worry going in was boot ordering, but that turned out to be a non-issue.",
+        "If it's on the blocker list and you're doing the abstraction, fine by me.",
+        "Question before I form an opinion: does this touch the server output, or the client?",
+    ],
+)
+def test_a_grant_a_worry_since_settled_a_tracker_word_and_a_question_before_judging_raise_nothing(
+    text: str,
+):
+    assert findings(text) == []
+
+
+def test_a_list_of_what_a_reviewer_asks_for_is_a_point_each():
+    text = (
+        "Speaking as the person who triages the miscompiles downstream.\n\n"
+        "I'm asking for:\n\n"
+        "1. a mass rebuild of a distribution with the series applied\n"
+        "2. the flip to land early in a cycle, so there is time to find what breaks\n"
+    )
+    assert findings(text) == [
+        "a mass rebuild of a distribution with the series applied",
+        "the flip to land early in a cycle, so there is time to find what breaks",
+    ]
+
+
+def _review(event: str, text: str) -> str:
+    return f"@bob {event} this pull request.\n\nIn docs/design.md:\n\n{text}"
+
+
+def test_a_review_that_requests_changes_objects_whatever_words_its_comment_uses():
+    comment = (
+        "We spent most of last year getting secrets out of the config file. This puts a "
+        "long-lived key back in it, in plain text. Please read it from the environment."
+    )
+    hunk = '+[storage]\n+secret_key = "..."'
+    requested = post(2, BOB, _review("requested changes on", comment), reply_to=1, quoted=(hunk,))
+    commented = post(2, BOB, _review("commented on", comment), reply_to=1, quoted=(hunk,))
+    [concern] = [c for c in ledger(root(), requested).concerns if c.post == requested.key]
+    assert "long-lived key back in it" in concern.text
+    # The same words in a review that only comments are read as any reply is.
+    assert [c for c in ledger(root(), commented).concerns if c.post == commented.key] == []

@@ -118,7 +118,8 @@ OBJECTION = _cue(
     r":-1:|👎",
     # The kernel's refusal: "NAK.", "Nacked-by:"; a shrug: "Meh."
     r"^nak\b|\bnack(?:ed)?\b|\bnak(?:ed)?-by\b|^meh\b",
-    r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:\w+\s+)?(?:opposed\s+to|against)\b",
+    # "I'm strongly against ..." ("I'm not against the idea for servers" grants it).
+    r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?!not\s|never\s)(?:\w+\s+)?(?:opposed\s+to|against)\b",
     r"^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly\s+|firmly\s+|very\s+much\s+)?opposed\b"
     # "Strongly against making this the default" ("Against all odds, ..." is not).
     r"|^(?:(?:i'm|i\s+am|we're|we\s+are)\s+)?(?:strongly|firmly|very\s+much|totally)\s+against\b",
@@ -264,7 +265,8 @@ NEGATED_BELIEF = _cue(
 # What finds fault in a thing: "confusing", "a drawback", "too hard".
 _FAULT_WORDS = (
     r"problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
-    r"|blockers?|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
+    # ("the release blocker list", "blocker bugs" are a tracker's, not a judgement.)
+    r"|blockers?(?!\s+(?:list|bugs?|issues?|labels?|tags?|milestones?|tickets?))|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
     r"|unreliable|awkward|clunky|cumbersome|confusing|misleading|surprising|inconsistent|ambiguous"
     r"|expensive|costly|overkill|overly|complex(?:ity)?|complicated|difficult|tricky|noisy"
     # "Hard" judges; a hard link, reset, limit or fork is a thing of its own.
@@ -336,6 +338,16 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|migration\s+(?:guide|path|plan)|rationale)\b(?!\s+(?:needed|required|changes?))"
     r"|\bdoes\s+(?:nothing|little|not\s+much)\s+(?:for|to\s+(?:help|fix|address|solve))\b"
     r"|\b(?:is|are)\s+a\s+(?:very\s+)?long\s+(?:time|wait)\s+(?:for|to)\b",
+    # A reviewer naming a defect: "This one is a real bug, I think.", "Plain accesses for
+    # both is a data race", "that's racy". ("a bug fix", "the bug tracker" name things.)
+    r"\b(?:is|are|'s|looks\s+like|sounds\s+like)\s+(?:a\s+|still\s+a\s+)?(?:real\s+|genuine\s+|serious\s+"
+    r"|nasty\s+|subtle\s+|latent\s+)?(?:bug|data\s+race|race(?:\s+condition)?|deadlock|use-after-free"
+    r"|regression|memory\s+leak)s?\b(?!\s+(?:fix|fixes|tracker|report|reports|number|id)\b)"
+    r"|\b(?:is|are|looks|'s)\s+racy\b"
+    # A removal made without notice: "patch 3 drops nmi_watchdog=panic with no deprecation
+    # period".
+    r"|\b(?:with\s+no|without\s+(?:a|any))\s+(?:deprecation|transition|grace|migration)\s+"
+    r"(?:period|notice|warning|window|path)\b",
     # An amount judged short: "One release of SKIFF_OUTPUT=legacy is not a lot."
     r"\b(?:(?:is|are|was)\s+not|isn't|aren't|wasn't)\s+(?:really\s+)?(?:a\s+lot|much|very\s+long)\s*[.;,!]",
     # What the proposal leaves out: "The RFC never says what happens to ...", "the
@@ -548,18 +560,22 @@ YES_BUT = _cue(
     r"\bi\s+(?:like|see|understand|get|appreciate)\s+[^.;?!]*?,\s*but\s+(?:i|we|it|this|that)\b",
     r"\b(?:makes\s+sense|sounds\s+good|looks\s+good|sounds\s+nice)[^.;?!]*?,?\s*but\s+(?:i|we|it"
     r"|this|that)\b",
+    # "I'm not against a baseline bump, but 15.4 looks like it was picked because ...".
+    r"\b(?:i'm|i\s+am|we're|we\s+are)\s+not\s+(?:\w+\s+)?(?:against|opposed\s+to)\b[^.;?!]*?,?\s*but\b",
     # "Requiring 2FA is fine, but doing it with two weeks' notice is not."
     r"\b(?:is|are|seems?|sounds?)\s+(?:perfectly\s+)?(?:fine|ok|okay|reasonable)\s*,?\s*but\b[^.;?!]*"
-    r"\b(?:is|are)\s+not\b",
+    r"(?:\b(?:is|are)\s+not\b|\b(?:isn't|aren't)\b)",
 )
 # What must be true before the proposal goes in: a condition of support, which is a
 # concern until it is met ("there should be consensus on the names before merging",
 # "we must have tooling in place to implement this").
 # "before merging", "before we accept": the moment a proposal goes in.
 _GOING_IN = (
-    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|agreeing|we\s+(?:decide"
-    r"|vote|merge|switch|migrate|move|flip|cut\s+over|go\s+live"
-    r"|accept|land|ship|release|approve|adopt|move\s+forward|go\s+ahead)|(?:it|this|that)\s+(?:goes\s+in"
+    r"\bbefore\s+(?:merging|accepting|landing|shipping|releasing|approving|adopting|agreeing"
+    r"|changing|enabling|switching|flipping|turning|making|dropping|removing|deprecating"
+    # "before we change the default": whatever the group is about to do, it does after.
+    r"|we\s+(?:(?:actually|really|finally|all)\s+)?(?!know\b|had\b|have\b|get\s+there\b)[a-z]+"
+    r"|(?:it|this|that)\s+(?:goes\s+in"
     r"|lands|ships|is\s+(?:merged|accepted|approved|adopted))|the\s+(?:merge|switch|flip|cutover|vote))\b"
 )
 # A reviewer's own condition, said as what they want: "I want an SMP job before this
@@ -951,6 +967,9 @@ class PostContext:
     # What the thread may call its other participants (as ``proposer_names``): a point
     # put down to one of them ("Timing (Olu): cut-over after 3.3.0") is a summary of it.
     others_names: frozenset[str] = frozenset()
+    # A pull request review submitted as "Request changes": its writer says outright that
+    # the proposal may not go in as it is, whatever words the comments use.
+    requests_changes: bool = False
 
 
 _YES_NO = re.compile(
@@ -1142,7 +1161,10 @@ _OVERCOME = re.compile(
     r"\b(?:(?:i|we)\s+(?:was|were)\s+(?:a\s+(?:bit|little)\s+|initially\s+|originally\s+|also\s+)?"
     r"(?:worried|concerned|skeptical|sceptical|nervous|unsure|hesitant|wary)"
     r"|(?:i|we)\s+(?:had|shared)\s+(?:the\s+same\s+|a\s+|some\s+|similar\s+)?(?:worry|worries|concerns?"
-    r"|doubts?|reservations?))\b[^.;?!]*?\b(?:but|until|though)\b"
+    r"|doubts?|reservations?)"
+    # "My only worry going in was boot ordering, but that turned out to be a non-issue".
+    r"|\bmy\s+(?:only\s+|main\s+|one\s+|biggest\s+|first\s+)?(?:worry|concern|fear|doubt)\s+"
+    r"(?:going\s+in|at\s+first|initially|originally)\s+was)\b[^.;?!]*?\b(?:but|until|though)\b"
 )
 _GRANTS_ANOTHERS = re.compile(
     r"^(?:(?:yes|ok|okay|sure|well|true),?\s+)?(?:that(?:'s|\s+is)|it(?:'s|\s+is)|this\s+is)\s+a\s+"
@@ -1179,6 +1201,9 @@ _JUST_ASKING = re.compile(
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
     r"|^(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
+    # "Question before I form an opinion: ...": the writer has not judged yet.
+    r"|\bbefore\s+i\s+(?:form\s+(?:an|my)\s+opinion|weigh\s+in|make\s+up\s+my\s+mind|take\s+a\s+side"
+    r"|decide|vote)\b"
 )
 # A question that offers its answers to choose from asks which one holds: "Does the window
 # apply to the optional dependencies too, or only the core ones?", "Is the 0.4% number
@@ -1589,7 +1614,14 @@ _OFFERS_OPTIONS = re.compile(
 
 
 # "Overall I like it, but:" over a list: what follows are its reservations.
-_RESERVATION_INTRO = re.compile(r"\b(?:but|however|though|except(?:\s+that)?)\s*:\s*$")
+_RESERVATION_INTRO = re.compile(
+    r"\b(?:but|however|though|except(?:\s+that)?)\s*:\s*$"
+    # What a reviewer asks of the proposal before it goes in: "I'm asking for:", "What
+    # I'd want before the flip:", "My conditions:".
+    r"|(?:\b(?:i'm|i\s+am|we're|we\s+are)\s+(?:only\s+|just\s+)?asking\s+for"
+    r"|\bi(?:'d|\s+would)\s+(?:(?:still|really)\s+)?(?:ask\s+for|want|need|require)"
+    r"|\b(?:my|our)\s+(?:asks|requests|conditions|requirements))\b[^.?!]*:\s*$"
+)
 
 
 _REMEDIED = re.compile(

@@ -556,7 +556,14 @@ def findings_of(
         aside |= _ways_out(points)
     if _endorses(reading.sentences):
         return ()
-    candidates = [r for r in reading.sentences if _says_something(r) and r.unit.point not in aside]
+    # A review that requests changes objects, whatever words its comments use.
+    demands = reading.context.requests_changes
+    candidates = [
+        r
+        for r in reading.sentences
+        if (_says_something(r) or (demands and _has_words(r.unit.text)))
+        and r.unit.point not in aside
+    ]
     explicit = [r for r in candidates if _explicit(r, reading.context)]
     # "Two things:" over a list, from someone who did not propose: its items are points
     # however the post as a whole reads.
@@ -564,7 +571,9 @@ def findings_of(
         r.features.get("introduced_as_concerns") for r in candidates
     )
     if not candidates or (
-        reading.probability < model.post_threshold and not explicit and not listed_points
+        reading.probability < model.post_threshold
+        and not explicit
+        and not (listed_points or demands)
     ):
         return ()
     # Where a post both objects and proposes a way out, the objection is its point and
@@ -595,10 +604,11 @@ def findings_of(
         for group in apart:
             # A paragraph that holds two points shows each alone.
             finding = _finding(post, group, reading.sentences, widen=len(apart) == 1)
-            if finding.cue == NO_FORM and group[0].unit.item is None:
+            if finding.cue == NO_FORM and group[0].unit.item is None and not demands:
                 # What would be shown neither objects nor asks (the sentence that did was
                 # too weak to keep): "(I think the naming is fine.)" is no concern. An
-                # item of a list of concerns needs no form of its own.
+                # item of a list of concerns needs no form of its own, nor does the
+                # comment of a review that requests changes.
                 continue
             listed_item = any(r.features.get("introduced_as_concerns") for r in group)
             if not listed_item and _remedy(finding, group, findings):
@@ -1236,6 +1246,7 @@ class ThreadReader:
             replies_to_proposer=parent is not None and self.is_proposer(parent.author),
             parent_asks="question" in said,
             review_comment=bool(_REVIEW_COMMENT.search(post.text)),
+            requests_changes=bool(_CHANGES_REQUESTED.search(post.text)),
             in_vote=self.in_vote,
             units=len(self.units(post)),
             parent_proposes=parent is not None
@@ -1375,7 +1386,10 @@ _SECONDING = frozenset({"approval", "seconding"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
 
 
-_REVIEW_COMMENT = re.compile(r"^@[\w-]+ commented on this pull request\.", re.MULTILINE)
+_REVIEW_COMMENT = re.compile(
+    r"^@[\w-]+ (?:commented on|requested changes on) this pull request\.", re.MULTILINE
+)
+_CHANGES_REQUESTED = re.compile(r"^@[\w-]+ requested changes on this pull request\.", re.MULTILINE)
 
 
 def thread_readings(
