@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Config
 from bot.core.concern_cues import OBJECTION_FORMS, PostContext, cues_of, features_of
+from bot.core.concern_model import ConcernModel
 from bot.core.concerns import (
     Concern,
     ConcernSource,
@@ -2883,3 +2884,36 @@ def test_a_review_that_requests_changes_objects_whatever_words_its_comment_uses(
     assert "long-lived key back in it" in concern.text
     # The same words in a review that only comments are read as any reply is.
     assert [c for c in ledger(root(), commented).concerns if c.post == commented.key] == []
+
+
+def test_a_patch_review_makes_a_remark_under_each_hunk_it_quotes():
+    # A point threshold no second point of a post clears: only the rule that a remark
+    # under each quoted hunk is a point of its own can show the second one.
+    strict = LedgerSettings(model=ConcernModel(point_threshold=0.9999))
+    race = "Plain accesses for both is a data race; please use READ_ONCE() at least."
+    bug = "This one is a real bug, I think. The CPU joins the mask before its timer has fired."
+    first = "+\tnow = per_cpu(hrtimer_interrupts, next_cpu);\n+\tsaved = per_cpu(saved, next_cpu);"
+    second = "+\tif (cpumask_test_cpu(cpu, &watchdog_cpumask))\n+\t\tcpumask_set_cpu(cpu, &cpus);"
+
+    def remarks(quoted: tuple[str, ...], quote_at: tuple[int, ...]) -> list[str]:
+        review = replace(
+            post(2, BOB, f"{race}\n\n{bug}", reply_to=1, quoted=quoted), quote_at=quote_at
+        )
+        found = build_ledger("<p1@example.org>", [root(), review], T0 + timedelta(days=30), strict)
+        return [c.text for c in found.concerns if c.post == review.key]
+
+    assert remarks((first, second), (0, 1)) == [race, bug]
+    # One hunk, or two quoted paragraphs of prose: one argument, shown once.
+    assert remarks((f"{first}\n{second}",), (0,)) == [race]
+    assert remarks(("We drop the perf detector.", "It is old."), (0, 1)) == [race]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just to confirm I'm reading it right: names are compared as octets, with no case folding?",
+        "Not stale, this is meant for the 5.0 milestone. Please don't let the bot close it.",
+    ],
+)
+def test_checking_a_reading_and_keeping_an_issue_open_raise_nothing(text: str):
+    assert findings(text) == []

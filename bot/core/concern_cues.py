@@ -136,6 +136,8 @@ OBJECTION = _cue(
     # worry", "please do not hesitate to ask" reassure.)
     r"|^(?:so\s+|but\s+)?please\s+(?:don't|do\s+not)\b(?!\s+(?:worry|hesitate|feel|be\s+(?:shy|afraid)"
     r"|forget|take\s+(?:this|it)\s+(?:the\s+wrong\s+way|personally)|(?:top|bottom|cross)-?post|send|reply"
+    # "Please don't let the bot close it": keeping the issue open is housekeeping.
+    r"|let\s+(?:the\s+)?(?:stale\s*)?bot\b|close\s+(?:this|it)\b"
     r"|use\s+html))"
     # "I'd hold the vote until the report is out", "postpone this until".
     r"|\b(?:i|we)(?:'d|\s+would|\s+should)\s+(?:\w+\s+)?(?:hold|postpone|delay|defer)\s+(?:\w+\s+){0,3}?"
@@ -1033,7 +1035,7 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "I was worried about comments at first, but the converter keeps them": a worry
         # told as past, and answered in the same breath.
         found = (found - {"worry", "doubt"}) | {"solved"}
-    if is_question and "negation" not in found and _only_asks(probe):
+    if is_question and not _ASKS_NEGATIVELY.search(probe) and _only_asks(probe):
         # "Just checking: does this cover the settings file?", "Out of curiosity, ...": the
         # writer says the question asks, not challenges. ("Quick question: isn't this going
         # to break Windows?" still does.)
@@ -1186,6 +1188,12 @@ _SETTLES_OWN = re.compile(
 )
 # "..., but not my worry about the plugins": something is still open beside it.
 _STILL_OPEN = re.compile(r"\bbut\s+not\b|\bexcept\b|\bstill\b|\bhowever\b")
+# A question put in the negative leads its answer: "Quick question: isn't this going to
+# break Windows?" ("..., with no case folding?" only checks a reading).
+_ASKS_NEGATIVELY = re.compile(
+    r"\b(?:isn't|aren't|wasn't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't"
+    r"|hasn't|haven't)\s+(?:this|that|it|there|we|you|they|the|these|those)\b"
+)
 _JUST_ASKING = re.compile(
     # "Separately, and only out of curiosity: ...": a lead-in of a few words first; "Priya,
     # one question so I understand the scope: ...": the one asked, named first.

@@ -584,12 +584,14 @@ def findings_of(
     faulting = [r for r in likely if _finds_fault(r)] or [r for r in likely if _objects([r])]
     best = max(faulting or candidates, key=lambda r: r.probability)
     listed = reading.features.get("lists_concerns", 0.0) > 0
+    on_hunks = _remarks_on_hunks(post, points, aside, model.post_threshold)
     chosen = [
         members
         for point, members in points.items()
         if point not in aside
         and (
             point == best.unit.point
+            or point in on_hunks
             or (_strength(members) >= model.point_threshold and _objects(members))
             or any(r in explicit for r in members)
             or (listed and any(r.features.get("introduced_as_concerns") for r in members))
@@ -1064,6 +1066,42 @@ def _pointed_question(reading: UnitReading) -> bool:
         and _says_something(reading)
         and not reading.features.get("information_question", 0.0)
     )
+
+
+def _remarks_on_hunks(
+    post: Post,
+    points: dict[tuple[int, int | None], list[UnitReading]],
+    aside: frozenset[tuple[int, int | None]] | set[tuple[int, int | None]],
+    threshold: float,
+) -> set[tuple[int, int | None]]:
+    """In a review of a patch, the likeliest objecting point under each quoted hunk.
+
+    A reviewer who quotes a hunk of the patch, remarks on it, then quotes the next makes
+    a remark of its own on each (as a pull request's review comments are, each on its
+    lines): the bar that keeps one argument from splitting into several findings is not
+    theirs to clear, only the post's own.
+    """
+    if len(post.quote_at) != len(post.quoted) or _top_posted(post):
+        return set()
+    best: dict[str, tuple[float, tuple[int, int | None]]] = {}
+    for point, members in points.items():
+        block = quote_above(post, members[0].unit)
+        if block is None or point in aside or not _is_hunk(block) or not _objects(members):
+            continue
+        strength = _strength(members)
+        if strength >= threshold and (block not in best or strength > best[block][0]):
+            best[block] = (strength, point)
+    return {point for _, point in best.values()} if len(best) > 1 else set()
+
+
+# A line of a patch as a reviewer quotes it: added, removed, or a hunk header.
+_PATCH_LINE = re.compile(r"^(?:[+-](?![+-]{2}\s)|@@ )")
+
+
+def _is_hunk(block: str) -> bool:
+    """Whether a quoted block is (mostly) lines of a patch."""
+    lines = [line for line in _unnested(block).splitlines() if line.strip()]
+    return bool(lines) and 2 * sum(bool(_PATCH_LINE.match(line)) for line in lines) > len(lines)
 
 
 def _strength(members: list[UnitReading]) -> float:
