@@ -2832,6 +2832,8 @@ def test_the_proposers_summary_settles_the_points_its_items_adopt_by_name():
         "This one is a real bug, I think.",
         "Plain accesses for both is a data race; please use READ_ONCE() at least.",
         "Patch 3 drops nmi_watchdog=panic and nmi_watchdog=nopanic with no deprecation period.",
+        'A redirect map never sees the anchor, so "every old URL keeps working" isn\'t true here.',
+        "The Grafana plugin is good for metrics, but it has not the job topology view.",
     ],
 )
 def test_a_reviewers_condition_a_defect_named_and_a_removal_without_notice_are_objections(
@@ -2913,7 +2915,38 @@ def test_a_patch_review_makes_a_remark_under_each_hunk_it_quotes():
     [
         "Just to confirm I'm reading it right: names are compared as octets, with no case folding?",
         "Not stale, this is meant for the 5.0 milestone. Please don't let the bot close it.",
+        "Maybe my team can help to maintain Studio?",
     ],
 )
 def test_checking_a_reading_and_keeping_an_issue_open_raise_nothing(text: str):
     assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "point"),
+    [
+        (
+            "+1.\n\nSeparately, patch 3 drops nmi_watchdog=panic with no deprecation period. "
+            "Those are in plenty of people's bootloader configs.",
+            "Separately, patch 3 drops nmi_watchdog=panic with no deprecation period.",
+        ),
+        (
+            "OK, thank you. If the panel is the condition, I have no objection.\n\n"
+            "But one more thing. If it is like normal, 6 months or so, this is too short for us.",
+            "this is too short for us.",
+        ),
+    ],
+)
+def test_an_acknowledgement_does_not_speak_for_the_matter_its_writer_turns_to(
+    text: str, point: str
+):
+    # A post threshold no post clears: only the matter turned to can be shown.
+    strict = LedgerSettings(model=ConcernModel(post_threshold=0.9999))
+    reply = post(2, BOB, text, reply_to=1)
+    found = build_ledger("<p1@example.org>", [root(), reply], T0 + timedelta(days=30), strict)
+    [concern] = [c for c in found.concerns if c.post == reply.key]
+    assert point in concern.text
+    # Without the turn, the acknowledgement speaks for the post.
+    plain = post(2, BOB, text.replace("Separately, p", "P").replace("But one more thing. ", ""))
+    found = build_ledger("<p1@example.org>", [root(), plain], T0 + timedelta(days=30), strict)
+    assert [c for c in found.concerns if c.post == plain.key] == []

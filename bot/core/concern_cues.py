@@ -340,6 +340,11 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|migration\s+(?:guide|path|plan)|rationale)\b(?!\s+(?:needed|required|changes?))"
     r"|\bdoes\s+(?:nothing|little|not\s+much)\s+(?:for|to\s+(?:help|fix|address|solve))\b"
     r"|\b(?:is|are)\s+a\s+(?:very\s+)?long\s+(?:time|wait)\s+(?:for|to)\b",
+    # The proposal's own claim, quoted and denied: '"every existing URL keeps working"
+    # isn't true for those'.
+    r"[\"\u201d]\s+(?:(?:isn't|is\s+not|won't\s+be|will\s+not\s+be|wouldn't\s+be)"
+    r"(?:\s+(?:quite|entirely|strictly|actually|really))?\s+(?:true|correct|accurate|the\s+case)"
+    r"|(?:doesn't|does\s+not|won't|will\s+not)\s+hold)\b",
     # A reviewer naming a defect: "This one is a real bug, I think.", "Plain accesses for
     # both is a data race", "that's racy". ("a bug fix", "the bug tracker" name things.)
     r"\b(?:is|are|'s|looks\s+like|sounds\s+like)\s+(?:a\s+|still\s+a\s+)?(?:real\s+|genuine\s+|serious\s+"
@@ -564,6 +569,9 @@ YES_BUT = _cue(
     r"|this|that)\b",
     # "I'm not against a baseline bump, but 15.4 looks like it was picked because ...".
     r"\b(?:i'm|i\s+am|we're|we\s+are)\s+not\s+(?:\w+\s+)?(?:against|opposed\s+to)\b[^.;?!]*?,?\s*but\b",
+    # "The Grafana plugin is good for metrics, but it has not the job topology view."
+    r"\b(?:is|are|'s)\s+(?:\w+\s+)?(?:good|fine|great|nice|ok|okay)\s+(?:for|at|as)\s+[^.;?!]*?,?\s*but\s+"
+    r"(?:it|this|that|they|there|the)\b",
     # "Requiring 2FA is fine, but doing it with two weeks' notice is not."
     r"\b(?:is|are|seems?|sounds?)\s+(?:perfectly\s+)?(?:fine|ok|okay|reasonable)\s*,?\s*but\b[^.;?!]*"
     r"(?:\b(?:is|are)\s+not\b|\b(?:isn't|aren't)\b)",
@@ -1250,6 +1258,20 @@ def _only_asks(probe: str) -> bool:
     return bool(_JUST_ASKING.search(probe) or _ASKS_WHICH.match(probe))
 
 
+# A paragraph that leaves what came before for another matter: "But one more thing.",
+# "Separately, patch 3 drops nmi_watchdog=panic with no deprecation period."
+_TURNS_ELSEWHERE = re.compile(
+    r"^(?:(?:but|and|also)\s*,?\s+)?(?:separately|unrelated(?:ly)?|on\s+(?:a|an)\s+(?:different|other"
+    r"|unrelated|separate)\s+note|on\s+another\s+note|one\s+(?:more|other|last)\s+thing"
+    r"|another\s+thing|a\s+(?:separate|different)\s+(?:point|issue|matter|thing))\b"
+)
+
+
+def turns_elsewhere(unit: Unit) -> bool:
+    """Whether a sentence opens another matter than the one before it."""
+    return _TURNS_ELSEWHERE.match(unit.probe) is not None
+
+
 def heads_a_question(unit: Unit) -> bool:
     """A sentence that says a question follows: "First, a question: the feedstock builds
     win-32 as well." (the question is the next sentence)."""
@@ -1274,6 +1296,9 @@ _ANSWERS_OTHERS = re.compile(
 _OFFERS_HELP = re.compile(
     r"\b(?:how|where)\s+(?:can|could|may)\s+(?:i|we)\s+help\b|\b(?:can|could|may)\s+i\s+help\b"
     r"|\bwhat\s+can\s+i\s+do\s+to\s+help\b|\b(?:is\s+there\s+)?anything\s+(?:else\s+)?i\s+can\s+do\s+to\s+help\b"
+    # An offer put as a question: "Maybe my team can help to maintain Studio?"
+    r"|^(?:(?:maybe|perhaps)\s+)?(?:i|we|my\s+(?:team|company|colleagues)|our\s+(?:team|company))"
+    r"\s+(?:can|could)\s+help\b"
 )
 # Asking the way forward ("So how to proceed?", "How do you want to proceed?", "What
 # are the next steps?"): a signpost to what comes next, not a question put to the proposal.

@@ -63,6 +63,7 @@ from bot.core.concern_cues import (
     introduces_concerns_at,
     post_features,
     says_it_only_asks,
+    turns_elsewhere,
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.discourse import HEADER_POST_NUMBER, HEADER_REPLY_TO
@@ -570,12 +571,15 @@ def findings_of(
     listed_points = not (reading.context.by_proposer or reading.context.is_proposal) and any(
         r.features.get("introduced_as_concerns") for r in candidates
     )
-    if not candidates or (
-        reading.probability < model.post_threshold
-        and not explicit
-        and not (listed_points or demands)
-    ):
+    # "OK, thank you. ... / But one more thing. ...": an acknowledgement does not speak
+    # for the matter its writer turns to next.
+    turned = _turned_to(points, aside, reading.context)
+    gated = reading.probability >= model.post_threshold or bool(explicit) or listed_points
+    if not candidates or not (gated or demands or turned):
         return ()
+    if not (gated or demands):
+        candidates = [r for r in candidates if r.unit.point in turned]
+        points = {point: members for point, members in points.items() if point in turned}
     # Where a post both objects and proposes a way out, the objection is its point and
     # the way out is the remedy: a likely fault outranks a likelier suggestion. A fault
     # stated ("Parsing 1.8M blocks at every open is going to hurt") outranks the question
@@ -1066,6 +1070,21 @@ def _pointed_question(reading: UnitReading) -> bool:
         and _says_something(reading)
         and not reading.features.get("information_question", 0.0)
     )
+
+
+def _turned_to(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+    aside: frozenset[tuple[int, int | None]] | set[tuple[int, int | None]],
+    context: PostContext,
+) -> set[tuple[int, int | None]]:
+    """The objecting points a writer opens as another matter ("But one more thing.")."""
+    if context.by_proposer or context.is_proposal:
+        return set()
+    return {
+        point
+        for point, members in points.items()
+        if point not in aside and turns_elsewhere(members[0].unit) and _objects(members)
+    }
 
 
 def _remarks_on_hunks(
