@@ -2916,6 +2916,10 @@ def test_a_patch_review_makes_a_remark_under_each_hunk_it_quotes():
         "Just to confirm I'm reading it right: names are compared as octets, with no case folding?",
         "Not stale, this is meant for the 5.0 milestone. Please don't let the bot close it.",
         "Maybe my team can help to maintain Studio?",
+        "Let's bikeshed the metric names in the implementation PR rather than here.",
+        "Also, is there a tracking issue with the full list of old and new names?",
+        "What's the plan for the C# bindings?",
+        "Lin's point about naming the LTS owner early is a good one, but it can wait a release.",
     ],
 )
 def test_checking_a_reading_and_keeping_an_issue_open_raise_nothing(text: str):

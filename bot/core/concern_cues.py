@@ -654,10 +654,11 @@ CHALLENGE_QUESTION = _cue(
 )
 INFORMATION_QUESTION = _cue(
     # "Is there a compiler that ...?", "Are there any benchmarks?": asking what exists.
-    r"^(?:(?:so|and|also)\s+)?(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?!(?:real\s+)?(?:value|point|need"
+    r"^(?:(?:so|and|also),?\s+)?(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?!(?:real\s+)?(?:value|point|need"
     r"|reason|benefit|use\s*case|demand|evidence|consensus|precedent)\b)",
     r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:updates?|news|progress)\b"
-    r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:link|doc|document|issue|ticket|example)\b"
+    r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:tracking\s+|github\s+|jira\s+)?(?:link|doc"
+    r"|document|issue|ticket|example)\b"
     r"|\bwhere(?:'s|\s+(?:can|do|is|will|would|does|should))\b|\bwhen\s+(?:will|is|do|does|would)\b"
     r"|\bdid\s+you\s+(?:mean|see)\b|\bjust\s+want(?:ed)?\s+to\s+(?:know|check|understand|confirm)\b"
     # "Which category would design threads go in?"
@@ -794,6 +795,11 @@ _MARKED_ASIDE = (
     r"^(?:sidebar|side\s*note|tangent|aside|unrelated|off-?topic)\s*[:,.-]|^as\s+an\s+aside\b"
 )
 MARKED_ASIDE = re.compile(_MARKED_ASIDE)
+# Where to settle a detail: "Let's bikeshed the metric names in the implementation PR
+# rather than here." It moves the matter; it sets nothing against the proposal.
+_DEFERS_ELSEWHERE = re.compile(
+    r"\b(?:rather\s+than|instead\s+of)\s+(?:here|in\s+this\s+(?:thread|rfc|pr|issue|discussion))\b"
+)
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
@@ -806,6 +812,7 @@ META = _cue(
     # Where to decide it: "Could we put this on the agenda for the April call?"
     r"|\b(?:put|add|bring)\s+(?:this|it|that)\s+(?:up\s+)?(?:on|to)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
     r"agenda\b",
+    _DEFERS_ELSEWHERE.pattern,
     _POSTING_WENT_WRONG,
     _MARKED_ASIDE,
     _NIT,
@@ -1052,6 +1059,8 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         }
     if "addition" in found:
         found -= {"counter_proposal"}  # adding to the proposal does not propose otherwise
+    if _DEFERS_ELSEWHERE.search(probe):
+        found -= set(OBJECTION_FORMS)
     if _RESTATES.search(probe):
         # "Or to put it another way, ...": the point before, again, not a point of its own.
         found -= set(OBJECTION_FORMS)
@@ -1180,6 +1189,9 @@ _GRANTS_ANOTHERS = re.compile(
     r"^(?:(?:yes|ok|okay|sure|well|true),?\s+)?(?:that(?:'s|\s+is)|it(?:'s|\s+is)|this\s+is)\s+a\s+"
     r"(?:fair|valid|good|reasonable|legitimate|real)\s+(?:worry|concern|objection)\b"
     r"[^.;]*\b(?:but|though|however)\b"
+    # "Lin's point about naming the LTS owner early is a good one, but it can wait".
+    r"|^(?:[\w.-]+'s|your|their|his|her)\s+(?:point|concern|worry|objection)\s+(?:about\s+[^,;.]+\s+)?"
+    r"is\s+a\s+(?:fair|valid|good|reasonable)\s+one\b[^.;]*\b(?:but|though|however)\b"
 )
 # "Daniel, you're right that the proposal was too glib there.", "Good catch, and you're
 # right that this must not be left implicit": the writer grants the one they answer
@@ -1316,6 +1328,8 @@ _ASKS_LOGISTICS = re.compile(
     r"|send|ping|review|build|pick)\b"
     r"|^(?:which|what)\s+(?:branch|commit|tag|fork|repo(?:sitory)?)\s+(?:has|holds|contains|is|are|should"
     r"|do|does)\b"
+    # "What's the plan for the C# bindings?": asking what is planned, not doubting it.
+    r"|^(?:(?:so|and|also),?\s+)?what(?:'s|\s+is)\s+the\s+plan\s+(?:for|with)\b"
     r"|^(?:what(?:'s|\s+is)|which\s+is)\s+the\s+(?:jira|issue|ticket|bug|pr|pull\s+request)"
     r"(?:\s+(?:number|id|link|url))?\b"
     r"|^(?:is|are)\s+(?:this|it|these|they)\s+(?:\w+\s+)?ready\s+(?:for|to)\s+(?:review|merge|be\s+merged"
