@@ -2813,10 +2813,18 @@ def test_the_proposers_summary_settles_the_points_its_items_adopt_by_name():
     found = {c.raised_by: c for c in ledger(root(), *raised, summary).concerns}
     assert (found[kasper].state, found[kasper].resolution) == (ConcernState.RESOLVED, "adopted")
     assert found[kasper].resolved_by is not None
-    # An item that keeps a point open settles nothing; an item naming nobody is left to
-    # the raiser.
+    # An item that keeps a point open settles nothing; an item naming nobody adopts the
+    # one open point it is about.
     assert found[CAROL].state is not ConcernState.RESOLVED
+    assert (found[BOB].state, found[BOB].resolution) == (ConcernState.RESOLVED, "adopted")
+    # ... and settles nothing when two open points are about it.
+    dan_dorn = Person("Dan Dorn", "dan@example.org")
+    worry = "I am worried a shared directory for the MAC driver breaks armv7."
+    also = post(6, dan_dorn, worry, reply_to=1)
+    summary_after = post(7, ALICE, summary.text, reply_to=1)
+    found = {c.raised_by: c for c in ledger(root(), *raised, also, summary_after).concerns}
     assert found[BOB].state is not ConcernState.RESOLVED
+    assert found[dan_dorn].state is not ConcernState.RESOLVED
     # Only the proposer's summary speaks for the proposal.
     dan = replace(summary, author=Person("Dan Dorn", "dan@example.org"))
     found = {c.raised_by: c for c in ledger(root(), *raised, dan).concerns}
@@ -2954,3 +2962,25 @@ def test_an_acknowledgement_does_not_speak_for_the_matter_its_writer_turns_to(
     plain = post(2, BOB, text.replace("Separately, p", "P").replace("But one more thing. ", ""))
     found = build_ledger("<p1@example.org>", [root(), plain], T0 + timedelta(days=30), strict)
     assert [c for c in found.concerns if c.post == plain.key] == []
+
+
+def test_the_proposer_conceding_under_a_quote_of_the_point_adopts_it():
+    raised = post(
+        2,
+        BOB,
+        "This is the part I don't like. The single-core boards silently lose hard-lockup"
+        " detection altogether.",
+        reply_to=1,
+    )
+    quote = raised.text
+    answer = post(
+        3,
+        ALICE,
+        "Fair. I was too eager with patch 3. For v2 the perf detector stays a Kconfig"
+        " choice, and UP configs keep exactly what they have today.",
+        reply_to=2,
+        quoted=(quote,),
+    )
+    answer = replace(answer, quote_at=(0,))
+    [concern] = ledger(root(), raised, answer).concerns
+    assert (concern.state, concern.resolution) == (ConcernState.RESOLVED, "adopted")

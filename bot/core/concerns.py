@@ -1579,6 +1579,8 @@ _ADOPTS = re.compile(
     # The proposal says so already: "Yes as mentioned [here](...)".
     r"|^(?:yes|yeah|yep|right)\b[,.]?\s+(?:as\s+(?:already\s+)?(?:mentioned|stated|described|noted)"
     r"|(?:it|this|that)\s+is\s+already\s+(?:mentioned|stated|described|covered|there))\b"
+    # Conceding it outright: "Fair. I was too eager with patch 3.", "Point taken."
+    r"|^point\s+taken\b|\bi\s+was\s+(?:a\s+bit\s+)?too\s+(?:eager|hasty|quick|aggressive)\b"
     # Conceding the fault: "Yeah, that does seem fuzzy in retrospect."
     r"|^(?:yes|yeah|yep|true|indeed)\b[,.]?\s+(?:that|it|this)\s+(?:does\s+)?(?:seems?|looks?|is)\s+"
     r"(?:\w+\s+){0,2}?(?:fuzzy|unclear|confusing|vague|wrong|ambiguous|awkward|a\s+problem"
@@ -2201,6 +2203,13 @@ class _Work:
                 continue
             text = " ".join(u.text for u in members)
             named = {c.raised_by for c in unsettled if _names_person(probe, c.raised_by)}
+            if not named:
+                # An item that names nobody ("/docs/studio/* gets a redirect instead of
+                # being deleted") adopts the one open point it is about, if only one.
+                about = [c for c in unsettled if same_topic(text, c.text, self.subject_words)]
+                if len(about) == 1:
+                    self._settle(about[0], post, "adopted")
+                continue
             if len(named) != 1:
                 continue
             theirs = [c for c in unsettled if c.raised_by in named]
