@@ -2099,6 +2099,8 @@ def test_the_proposers_commitment_right_under_a_quote_of_a_concern_settles_it():
         " hold the RFC up.",
         "I'm not convinced it buys back what we give up, but I'll take it and not block this.",
         "2% of sessions is still a lot of people. Still -1 for the web target.",
+        "A warning is better than nothing. I'd still prefer a hard error, a warning is too"
+        " easy to miss.",
     ],
 )
 def test_still_unconvinced_under_an_answer_is_the_same_concern_again(again: str):

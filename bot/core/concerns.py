@@ -436,6 +436,8 @@ _SUMS_UP = re.compile(
 # concern, it is that concern again.
 _STILL_UNCONVINCED = re.compile(
     r"\bstill\s+(?:not\s+|un)(?:convinced|sure|persuaded|thrilled|happy|keen|comfortable)\b"
+    # "A warning at startup is better than nothing. I'd still prefer that we refuse ...".
+    r"|\bi(?:'d|\s+would)?\s+still\s+(?:prefer|rather|want|like)\b"
     r"|\bi\s+still\s+(?:think|believe|feel)\b|\bstill\s+(?:worried|concerned|skeptical"
     r"|sceptical|(?:a\s+)?-1)(?!\w)"
     # Doubt and a concession together: "I'm not convinced the assert buys back what we
