@@ -2715,6 +2715,14 @@ def test_an_ask_is_shown_with_the_reason_told_in_the_paragraph_before_it():
     )
     ask = "Can this apply from the 2025 election instead?"
     assert findings(f"Timing question.\n\n{reason}\n\n{ask}") == [f"{reason} {ask}"]
+    # The whole of a paragraph told plainly, its weaker sentences too.
+    told = (
+        "These kiosks are installed in customers' buildings with 5 to 8 year service"
+        " contracts. We can't swap the hardware."
+    )
+    keep = "Is there any chance of keeping GLES2 as a community module, instead of deleting it?"
+    [shown] = findings(f"Different corner of the world: we build kiosks.\n\n{told}\n\n{keep}")
+    assert shown == f"{told} {keep}"
 
 
 def test_a_heading_takes_the_paragraph_it_heads():

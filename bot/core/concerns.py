@@ -392,6 +392,10 @@ NO_FORM = "context"
 BARE_WORDS = 5
 # At most this many sentences of a point are kept as its text.
 POINT_SENTENCES = 4
+# A paragraph is an ask's reason when the model gives a sentence of it some weight:
+# thanks and greetings read under 0.2, a situation told plainly ("We can't swap the
+# hardware") from about 0.3.
+REASON_FLOOR = 0.3
 # At most this many sentences of a point's paragraph are shown with it.
 PARAGRAPH_SENTENCES = 5
 # Within a point, a sentence this likely (by the sentence model) belongs to its text.
@@ -625,7 +629,7 @@ def findings_of(
                 listed_items.add(len(findings))
             findings.append(finding)
             groups.append(group)
-    findings = _reasons_joined(findings, groups, points, aside, model.post_threshold)
+    findings = _reasons_joined(findings, groups, points, aside)
     findings = _announcements_joined(post, findings, groups, reading.sentences)
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
@@ -741,13 +745,13 @@ def _reasons_joined(
     groups: list[list[UnitReading]],
     points: Mapping[tuple[int, int | None], list[UnitReading]],
     aside: frozenset[tuple[int, int | None]],
-    likely: float,
 ) -> list[Finding]:
     """A way out asked right after the paragraph that gives its reason, a reason told
     without a word of judgement ("If we change the electorate this close to it, people
     who planned to run will be working under rules that changed under them." then "Can
     this apply from the 2025 election instead?"): the reason is the point, and the ask
-    its remedy, shown together."""
+    its remedy, shown together, the whole paragraph of it ("These are installed with 5
+    to 8 year service contracts. We can't swap the hardware, ...")."""
     order = list(points)
     taken = {r.unit.point for group in groups for r in group}
     joined: list[Finding] = []
@@ -763,9 +767,9 @@ def _reasons_joined(
             and before not in taken
             and before not in aside
             and before[1] is None
-            and any(r.probability >= likely and _has_words(r.unit.text) for r in reason)
+            and any(r.probability >= REASON_FLOOR and _has_words(r.unit.text) for r in reason)
         ):
-            told = _kept(reason)[-POINT_SENTENCES:]
+            told = [r for r in reason if _has_words(r.unit.text)][-POINT_SENTENCES:]
             finding = replace(
                 finding,
                 sentences=(*(r.unit.text for r in told), *finding.sentences),
