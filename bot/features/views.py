@@ -187,7 +187,15 @@ logger = logging.getLogger(__name__)
 #    an open vote that only its relayed ballots would pass forecasts nothing; "no
 #    objection from us any more", "LGTM now", "I can live with the break" accept, and
 #    the proposer's summary settles the points it adopts by name (2026-12-07).
-VIEWS_VERSION = 37
+# 38: a review requesting changes objects; a remark under each quoted hunk of a patch is
+#    a point; a paragraph opened as another matter ("But one more thing.") is read past
+#    the acknowledgement before it; a reviewer's "I'm asking for:" list, a defect named,
+#    a claim quoted and denied read as concerns; checking a reading, "Please don't let the
+#    bot close it", deferring a detail elsewhere and "What's the plan for ...?" raise
+#    nothing; "I'd still prefer" repeats the raiser's point; a summary item naming nobody
+#    adopts the one open point it is about; an ask takes its whole reason paragraph
+#    (2026-12-07, stop 44).
+VIEWS_VERSION = 38
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
