@@ -2852,6 +2852,7 @@ def test_the_proposers_summary_settles_the_points_its_items_adopt_by_name():
         "Patch 3 drops nmi_watchdog=panic and nmi_watchdog=nopanic with no deprecation period.",
         'A redirect map never sees the anchor, so "every old URL keeps working" isn\'t true here.',
         "The Grafana plugin is good for metrics, but it has not the job topology view.",
+        "Honest question: what does Gradle give us that Maven doesn't?",
     ],
 )
 def test_a_reviewers_condition_a_defect_named_and_a_removal_without_notice_are_objections(

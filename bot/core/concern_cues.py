@@ -1228,7 +1228,9 @@ _JUST_ASKING = re.compile(
     r"|minor|short|unrelated|separate)\s+(?:clarification\s+|clarifying\s+|follow-up\s+)?question)\b"
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
-    r"|^(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
+    # ("Honest question: what does Gradle give us?" is put pointedly.)
+    r"|^(?!(?:an?\s+)?(?:honest|serious|genuine|real|fair|hard|obvious|big|important|key)\b)"
+    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
     # "Question before I form an opinion: ...": the writer has not judged yet.
     r"|\bbefore\s+i\s+(?:form\s+(?:an|my)\s+opinion|weigh\s+in|make\s+up\s+my\s+mind|take\s+a\s+side"
     r"|decide|vote)\b"
