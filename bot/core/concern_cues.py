@@ -268,7 +268,8 @@ NEGATED_BELIEF = _cue(
 _FAULT_WORDS = (
     r"problem(?:s|atic)?|risk(?:s|y)?|danger(?:s|ous)?|drawbacks?|downsides?|pitfalls?"
     # ("the release blocker list", "blocker bugs" are a tracker's, not a judgement.)
-    r"|blockers?(?!\s+(?:list|bugs?|issues?|labels?|tags?|milestones?|tickets?))|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
+    r"|blockers?(?!\s+(?:list|bugs?|issues?|labels?|tags?|milestones?|tickets?))"
+    r"|disaster|burden(?:some)?|overhead|hassle|pain(?:ful)?|fragile|brittle|unstable"
     r"|unreliable|awkward|clunky|cumbersome|confusing|misleading|surprising|inconsistent|ambiguous"
     r"|expensive|costly|overkill|overly|complex(?:ity)?|complicated|difficult|tricky|noisy"
     # "Hard" judges; a hard link, reset, limit or fork is a thing of its own.

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -1080,7 +1080,7 @@ def _pointed_question(reading: UnitReading) -> bool:
 
 def _turned_to(
     points: dict[tuple[int, int | None], list[UnitReading]],
-    aside: frozenset[tuple[int, int | None]] | set[tuple[int, int | None]],
+    aside: Collection[tuple[int, int | None]],
     context: PostContext,
 ) -> set[tuple[int, int | None]]:
     """The objecting points a writer opens as another matter ("But one more thing.")."""
@@ -1096,7 +1096,7 @@ def _turned_to(
 def _remarks_on_hunks(
     post: Post,
     points: dict[tuple[int, int | None], list[UnitReading]],
-    aside: frozenset[tuple[int, int | None]] | set[tuple[int, int | None]],
+    aside: Collection[tuple[int, int | None]],
     threshold: float,
 ) -> set[tuple[int, int | None]]:
     """In a review of a patch, the likeliest objecting point under each quoted hunk.
