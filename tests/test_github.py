@@ -25,7 +25,15 @@ from bot.adapters.github import GitHubClient, api_headers
 from bot.adapters.http_fetch import HttpFetcher, RequestBudget
 from bot.app import App
 from bot.config import Config, GitHubConfig, GitHubWebhookConfig, SmtpConfig, WebConfig
-from bot.core.github import Issue, comment_item, mirror_mail
+from bot.core.concerns import build_ledger
+from bot.core.github import (
+    Issue,
+    comment_item,
+    issue_of,
+    mirror_mail,
+    review_item,
+    root_item,
+)
 from bot.core.mail import Envelope, parse_mail
 from bot.store import Store
 from bot.store import sources as source_store
@@ -249,6 +257,30 @@ async def test_review_and_line_comment_webhooks_join_the_pull_request(running: R
     assert [p.author.name for p in posts] == ["areusch", "jroesch", "masahi"]
     assert posts[1].text.strip() == "Looks good to me."
     assert posts[2].text.startswith("In src/a.py:3:")
+
+
+def test_a_review_requesting_changes_reads_as_an_objection_however_it_arrived():
+    fake = FakeGitHub()
+    _seed(fake)
+    comment = (
+        "We spent last year getting secrets out of the config file. This puts a long-lived"
+        " key back in it, in plain text. Please read it from the environment."
+    )
+    issue = issue_of(REPO, fake.repo(REPO).issues[95])
+    root = parse_mail(mirror_mail(root_item(issue, fake.repo(REPO).issues[95])), Envelope(NOW))
+
+    def concerns(state: str) -> list[str]:
+        review = fake.add_review(REPO, 95, "jroesch", comment, "2024-07-25T08:00:00Z", state)
+        item = review_item(issue, review)
+        assert item is not None
+        post = parse_mail(mirror_mail(item), Envelope(NOW))
+        ledger = build_ledger(issue.root_id, [root, post], NOW)
+        return [c.text for c in ledger.concerns if c.post == post.key]
+
+    [concern] = concerns("CHANGES_REQUESTED")
+    assert "long-lived key back in it" in concern
+    # The same words in a review that only comments are read as any reply is.
+    assert concerns("COMMENTED") == []
 
 
 # -- polling the REST API -------------------------------------------------------------------

@@ -134,6 +134,10 @@ def review_item(issue: Issue, data: JsonObject) -> Item | None:
     body = str(data.get("body") or "")
     if not body.strip():
         body = _REVIEW_STATES.get(state, "")
+    elif state == "changes_requested":
+        # Opened as GitHub's own mirror mail opens it: the review's verdict is read from
+        # that line (bot.core.concerns), whichever way the review arrived.
+        body = f"@{_login(data)} requested changes on this pull request.\n\n{body}"
     if not body or state == "pending":
         return None
     submitted = _time(data.get("submitted_at"))
