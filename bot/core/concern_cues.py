@@ -1273,18 +1273,32 @@ def _only_asks(probe: str) -> bool:
     return bool(_JUST_ASKING.search(probe) or _ASKS_WHICH.match(probe))
 
 
-# A paragraph that leaves what came before for another matter: "But one more thing.",
-# "Separately, patch 3 drops nmi_watchdog=panic with no deprecation period."
-_TURNS_ELSEWHERE = re.compile(
-    r"^(?:(?:but|and|also)\s*,?\s+)?(?:separately|unrelated(?:ly)?|on\s+(?:a|an)\s+(?:different|other"
-    r"|unrelated|separate)\s+note|on\s+another\s+note|one\s+(?:more|other|last)\s+thing"
-    r"|another\s+thing|a\s+(?:separate|different)\s+(?:point|issue|matter|thing))\b"
+# What a sentence says to bring another matter than the one before it: "But one more
+# thing.", "Separately, patch 3 drops ...", "Another problem: ...".
+_TURN = (
+    r"separately|unrelated(?:ly)?|on\s+(?:a|an)\s+(?:different|other|unrelated|separate)\s+note"
+    r"|on\s+another\s+note|one\s+(?:more|other|last)\s+(?:thing|point|question|concern)"
+    r"|another\s+(?:thing|point|question|concern|issue|problem|matter)"
+    r"|a\s+(?:separate|different)\s+(?:point|issue|matter|thing)"
+)
+_OPENING = r"^(?:(?:but|and|also)\s*,?\s+)?"
+_TURNS_ELSEWHERE = re.compile(_OPENING + rf"(?:{_TURN})\b")
+# ... or the next of several: "Also, don't we want ...?", "Secondly, ...".
+_ANOTHER_POINT = re.compile(
+    _OPENING + rf"(?:also|additionally|secondly|thirdly|lastly|finally|{_TURN})\b"
 )
 
 
 def turns_elsewhere(unit: Unit) -> bool:
-    """Whether a sentence opens another matter than the one before it."""
+    """Whether a sentence opens another matter than the one before it: read past the
+    acknowledgement before it ("OK, thank you. ... / But one more thing. ...")."""
     return _TURNS_ELSEWHERE.match(unit.probe) is not None
+
+
+def adds_another_point(unit: Unit) -> bool:
+    """Whether a sentence says it brings a point of its own, another matter or the next
+    of several: it starts a point, not the one before it."""
+    return _ANOTHER_POINT.match(unit.probe) is not None
 
 
 def heads_a_question(unit: Unit) -> bool:

@@ -56,6 +56,7 @@ from bot.core.concern_cues import (
     OBJECTION_FORMS,
     OPENS_PLUS_ONE,
     PostContext,
+    adds_another_point,
     asks_yes_or_no,
     cues_of,
     features_of,
@@ -1106,12 +1107,13 @@ def _remarks_on_hunks(
     lines): the bar that keeps one argument from splitting into several findings is not
     theirs to clear, only the post's own.
     """
-    if len(post.quote_at) != len(post.quoted) or _top_posted(post):
+    hunks = {block for block in post.quoted if _is_hunk(block)}
+    if len(hunks) < 2 or _top_posted(post):
         return set()
     best: dict[str, tuple[float, tuple[int, int | None]]] = {}
     for point, members in points.items():
         block = quote_above(post, members[0].unit)
-        if block is None or point in aside or not _is_hunk(block) or not _objects(members):
+        if block not in hunks or point in aside or not _objects(members):
             continue
         strength = _strength(members)
         if strength >= threshold and (block not in best or strength > best[block][0]):
@@ -1162,15 +1164,9 @@ def _questions_apart(members: list[UnitReading]) -> list[list[UnitReading]]:
 def _new_question(previous: UnitReading, reading: UnitReading) -> bool:
     """A question on a line of its own after a question, or a sentence that says it adds
     another point ("Also, don't we want to keep a record of ...?")."""
-    if _ANOTHER_POINT.match(reading.unit.probe) and _says_something(reading):
+    if adds_another_point(reading.unit) and _says_something(reading):
         return True
     return previous.unit.is_question and reading.unit.is_question and reading.unit.starts_line
-
-
-_ANOTHER_POINT = re.compile(
-    r"^(?:also|additionally|secondly|thirdly|lastly|finally|(?:and\s+)?one\s+more\s+(?:thing|point"
-    r"|question|concern)|another\s+(?:thing|point|question|concern|issue|problem))\b"
-)
 
 
 def _finding(
@@ -1302,14 +1298,15 @@ class ThreadReader:
         said = self._said(parent) if parent is not None else frozenset()
         proposer = self.is_proposer(post.author)
         reviewing = proposer and self._reviews(post, parent, said)
+        review = _REVIEW_COMMENT.search(post.text)
         return PostContext(
             by_proposer=proposer and not reviewing,
             proposer_reviewing=reviewing,
             is_proposal=opens_proposal(post),
             replies_to_proposer=parent is not None and self.is_proposer(parent.author),
             parent_asks="question" in said,
-            review_comment=bool(_REVIEW_COMMENT.search(post.text)),
-            requests_changes=bool(_CHANGES_REQUESTED.search(post.text)),
+            review_comment=review is not None,
+            requests_changes=review is not None and review["verdict"] == "requested changes on",
             in_vote=self.in_vote,
             units=len(self.units(post)),
             parent_proposes=parent is not None
@@ -1449,10 +1446,10 @@ _SECONDING = frozenset({"approval", "seconding"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
 
 
+# GitHub's line for a review (or a comment on its lines), and the review's verdict.
 _REVIEW_COMMENT = re.compile(
-    r"^@[\w-]+ (?:commented on|requested changes on) this pull request\.", re.MULTILINE
+    r"^@[\w-]+ (?P<verdict>commented on|requested changes on) this pull request\.", re.MULTILINE
 )
-_CHANGES_REQUESTED = re.compile(r"^@[\w-]+ requested changes on this pull request\.", re.MULTILINE)
 
 
 def thread_readings(
