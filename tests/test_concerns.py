@@ -2611,6 +2611,42 @@ def test_a_raiser_weighing_their_point_raises_no_other(later: str):
     assert concern.repeated_in == ("<p4@example.org>",)
 
 
+GIVING_WAY = [
+    "I still think a two-year window is too short, and I'd have preferred three. But I won't"
+    " block it.",
+    "Two releases of warnings is still tight for us. Not thrilled, but I understand why you"
+    " don't want 3.0 carrying the old reader.",
+    "If the old reader moves to a plugin rather than the core, I can live with that.",
+]
+
+
+@pytest.mark.parametrize("later", GIVING_WAY)
+def test_giving_way_on_a_return_to_the_thread_raises_nothing(later: str):
+    """Carol spoke before (+1); back after the answers, she names what still bothers her
+    and gives way in the same breath: her part closes, no point opens."""
+    first = post(2, CAROL, "+1 from me, the XML reader is a pain.", reply_to=1)
+    answer = post(3, ALICE, "Plugins get two releases of warnings first.", reply_to=1)
+    back = post(4, CAROL, later, reply_to=3)
+    assert [c.text for c in ledger(root(), first, answer, back).concerns] == []
+
+
+@pytest.mark.parametrize("first_word", GIVING_WAY[:2])
+def test_giving_way_in_a_first_post_still_names_the_point(first_word: str):
+    assert len(findings(first_word, author=CAROL)) == 1
+
+
+def test_a_point_kept_after_giving_way_is_raised():
+    first = post(2, CAROL, "+1 from me, the XML reader is a pain.", reply_to=1)
+    back = post(
+        3,
+        CAROL,
+        "I won't hold the release over it, but the converter is untested on the configs we"
+        " ship, and I want that fixed before the XML reader goes.",
+        reply_to=1,
+    )
+    assert len(ledger(root(), first, back).concerns) == 1
+
+
 def test_saying_ones_points_are_no_blockers_adds_no_point_of_its_own():
     text = (
         "Two things.\n\n"

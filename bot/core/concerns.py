@@ -464,6 +464,20 @@ _WEIGHS_OWN = re.compile(
     r"|(?:is|are|it's|that's)\s+(?:not|no)\s+(?:a\s+)?(?:hard\s+)?blockers?|neither\s+(?:one\s+)?is\s+a\s+blocker"
     r"|i've\s+said\s+my\s+piece)\b"
 )
+# Giving way on a point in the words that make it: "I can live with that", "But I won't
+# block it.", "I've made my point", "Not thrilled, but I understand why", "OK from me",
+# "Fine with going to a vote".
+_GIVES_WAY = re.compile(
+    r"\b(?:i|we)\s+(?:can|could)\s+(?:\w+\s+){0,6}?live\s+with\b"
+    r"|\b(?:won't|will\s+not|wouldn't|would\s+not|not\s+going\s+to)\s+(?:\w+\s+)?(?:block|veto|object"
+    r"|argue\s+against|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up)\b"
+    r"|\bi've\s+(?:said\s+my\s+piece|made\s+my\s+point)\b"
+    r"|\bnot\s+(?:thrilled|happy|ideal)\b[^.;]*\bbut\s+(?:i|we)\s+(?:understand|get|see)\b"
+    r"|\b(?:ok|okay|fine)\s+from\s+me\b|\bfine\s+with\s+(?:going\s+to\s+)?(?:a\s+)?vote\b"
+)
+# What keeps a point open after giving way: "I won't hold the +2 over it, but I want an
+# SMP job", "Recusal I could live with. A cap of 3 is still a cap".
+_YET = re.compile(r"\b(?:but|however|though|unless|except|still)\b")
 # The share of content words a later point by the same raiser must repeat to be the
 # same concern made again (``same_topic`` with this share); and of the longer text's,
 # since a short point's few words ("let Ant Tasks in a branch one day") recur in a long
@@ -2432,11 +2446,26 @@ class _Work:
             if repeated is not None:
                 self._note_repeat(repeated, post, finding)
                 continue
+            if self._gives_way(post, finding):
+                continue
             base = slugify(finding.title)
             concern_id = unique_id(base, self.concerns)
             self._add(post, concern_id, finding)
             if self._vouched(post) and self._accepted_at_once(post, finding):
                 self._settle(self.concerns[concern_id], post, "accepted")
+
+    def _gives_way(self, post: Post, finding: Finding) -> bool:
+        """Back in the thread, the writer names what still bothers them and gives way in
+        the same breath ("I still think 18 months is too early. But I won't block it.",
+        "Not thrilled, but I understand why"): their part in the discussion closes, no
+        point opens. In a first post the same words name a concern, and accept it."""
+        if post.author.voice not in self.last_spoke:
+            return False
+        text = _probe(finding.text)
+        last = None
+        for last in _GIVES_WAY.finditer(text):
+            pass
+        return last is not None and not _YET.search(text, last.end())
 
     def _accepted_at_once(self, post: Post, finding: Finding) -> bool:
         """Named and accepted in one breath ("For me the main drawback is that the key
