@@ -801,6 +801,13 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         # An aside its writer marks as one.
         'Tangent: if "frozen" is becoming a status, two other modules are in much the same'
         " state. Should we write the freeze policy down once?",
+        # A remark on how the matter is run, marked as one.
+        "Procedural: I'm travelling that week with very patchy connectivity. Could the vote"
+        " stay open until the 21st? I'd rather not vote on something this big from a phone.",
+        "Chair hat on. We have a standing formal objection that the objector says further"
+        " discussion won't resolve, so under the charter this goes to a vote.",
+        "Process note from the steering group: this is still a pitch, so nothing here is a"
+        " decision either way; the revised draft is the thing to object to.",
     ],
 )
 def test_look_alikes_raise_nothing(text: str):

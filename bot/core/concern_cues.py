@@ -794,6 +794,12 @@ _POSTING_WENT_WRONG = (
 # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
 _MARKED_ASIDE = (
     r"^(?:sidebar|side\s*note|tangent|aside|unrelated|off-?topic)\s*[:,.-]|^as\s+an\s+aside\b"
+    # A remark on how the matter is run, not on the proposal: "Procedural: could the vote
+    # stay open until the 21st?", "Process note from the steering group: ...", "Quick
+    # process note since X came up: ...", "Chair hat on."
+    r"|^(?:(?:first|one|also|and|finally),?\s+)?(?:(?:a|one|quick|short)\s+)*(?:process(?:\s+|-)?"
+    r"(?:notes?|points?|remarks?|questions?)?|procedural(?:ly)?|procedure|administrivia|housekeeping)"
+    r"(?:\s+(?:for|from|since)\s+[^:]{1,60})?\s*:|^(?:with\s+(?:my|the)\s+)?chair(?:'s)?\s+hat\s+on\b"
 )
 MARKED_ASIDE = re.compile(_MARKED_ASIDE)
 # Where to settle a detail: "Let's bikeshed the metric names in the implementation PR
