@@ -3038,3 +3038,56 @@ def test_the_proposer_conceding_under_a_quote_of_the_point_adopts_it():
     answer = replace(answer, quote_at=(0,))
     [concern] = ledger(root(), raised, answer).concerns
     assert (concern.state, concern.resolution) == (ConcernState.RESOLVED, "adopted")
+
+
+def _after_bobs_worry(text: str) -> list[Concern]:
+    """Bob worries; Carol (not the proposer) writes ``text`` under Bob's post."""
+    worry = post(2, BOB, "I'm worried the TOML reader needs 60 MB of memory on our hosts.", reply_to=1)
+    reply = post(3, CAROL, text, reply_to=2)
+    return [c for c in ledger(root(), worry, reply).concerns if c.post == reply.key]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bob, the reader takes its buffer size from a setting, so you can drop it to 8 MB in"
+        " one line. Wouldn't that solve it for your hosts?",
+        "@bob I don't think the 60 MB is a real problem: it's a worst case nobody hits, and I"
+        " doubt the old XML reader was any better.",
+    ],
+)
+def test_turning_to_another_participant_answers_them_and_raises_nothing(text: str):
+    assert _after_bobs_worry(text) == []
+
+
+def test_the_paragraph_after_turning_to_someone_speaks_for_itself():
+    text = (
+        "Bob, the reader takes its buffer size from a setting, so you can drop it to 8 MB.\n\n"
+        "My own issue is the converter: it silently drops every comment in the XML file,"
+        " and our configs are mostly comments."
+    )
+    (concern,) = _after_bobs_worry(text)
+    assert "silently drops every comment" in concern.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The reasons for an objection just made, listed under "To recap:".
+        "I don't think we should add this at all. We've turned it down three times before,"
+        " and I don't see what has changed since. To recap:\n\n"
+        "* It isn't in the standard, and once we ship it we can never take it back.\n\n"
+        "* Without an ORDER BY the rows it touches are whatever the scan finds first.\n",
+        # Why a reviewer requests changes, listed.
+        "Thanks, the revision is a real improvement. I'm requesting changes because the"
+        " proposal isn't yet in a state I can recommend to the committee:\n\n"
+        "1. There is no specification of the typing rules. Section 4 describes the feature"
+        " by example only.\n\n"
+        '2. The Implementation Plan section just says "TBD". Too many accepted proposals'
+        " sat unimplemented for years.\n",
+    ],
+)
+def test_the_reasons_listed_under_an_objection_are_a_point_each(text: str):
+    found = findings(text)
+    assert len([f for f in found if "standard" in f or "typing rules" in f]) == 1, found
+    assert len([f for f in found if "ORDER BY" in f or "TBD" in f]) == 1, found

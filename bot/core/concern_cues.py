@@ -1656,6 +1656,10 @@ def introduces_concerns(unit: Unit, before: Sequence[Unit] = ()) -> bool:
         _names_concerns(unit)
         or _RESERVATION_INTRO.search(unit.probe) is not None
         or (bool(_POINTS_BACK.search(unit.probe)) and any(_names_concerns(u) for u in before))
+        or (
+            bool(_GIVES_REASONS.search(unit.probe))
+            and any(cues_of(u) & _FAULTS for u in before)
+        )
     )
 
 
@@ -1675,6 +1679,14 @@ def _names_concerns(unit: Unit) -> bool:
 _POINTS_BACK = re.compile(r"\b(?:they|them|these|those|each|both)\b")
 
 
+# An intro to the reasons for an objection made just before it: "I don't think we should
+# add this at all. ... To recap:", "-1 from me. Reasons:".
+_GIVES_REASONS = re.compile(
+    r"^(?:to\s+recap|to\s+summari[sz]e|in\s+short|in\s+brief|briefly|in\s+a\s+nutshell|(?:my|the)\s+reasons?"
+    r"(?:\s+(?:are|is|being))?|reasons?|why|because|here(?:'s|\s+is)\s+why)\s*:\s*$"
+)
+
+
 # An intro that offers ways out: "We could do a couple of things:", "Two options:". ("My
 # concerns with both options:" still introduces concerns.)
 _OFFERS_OPTIONS = re.compile(
@@ -1691,6 +1703,10 @@ _RESERVATION_INTRO = re.compile(
     r"|(?:\b(?:i'm|i\s+am|we're|we\s+are)\s+(?:only\s+|just\s+)?asking\s+for"
     r"|\bi(?:'d|\s+would)\s+(?:(?:still|really)\s+)?(?:ask\s+for|want|need|require)"
     r"|\b(?:my|our)\s+(?:asks|requests|conditions|requirements))\b[^.?!]*:\s*$"
+    # Why a reviewer holds the proposal back: "I'm requesting changes because the proposal
+    # isn't yet in a state I can recommend to the committee:", "I can't support it as is:".
+    r"|\b(?:request(?:ing|ed)?\s+changes|(?:can't|cannot|can\s+not|couldn't|could\s+not)\s+(?:yet\s+)?"
+    r"(?:support|recommend|approve|accept|second|endorse))\b[^.?!]*:\s*$"
 )
 
 

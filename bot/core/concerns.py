@@ -573,6 +573,7 @@ def findings_of(
         | _led_by_a_plain_question(points)
         | _put_down_to_others(points, reading.context.others_names)
         | _deliberates_own_problem(points)
+        | _answers_by_name(points, reading.context)
     )
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
@@ -831,6 +832,31 @@ def _put_down_to_others(
         if any(len(_named_in(r.unit.text, others)) >= 2 for r in members)
     )
     return named | reporting
+
+
+def _answers_by_name(
+    points: Mapping[tuple[int, int | None], list[UnitReading]], context: PostContext
+) -> frozenset[tuple[int, int | None]]:
+    """The points of a paragraph that opens by turning to another participant, not the
+    proposer ("Kwame, Argon2PasswordHasher reads memory_cost from a class attribute, ...
+    Wouldn't that solve it for your hosts?", "Tomasz, the backlog in 2021 was bad, ...
+    It is not 2021 any more"): it answers that person's point, it raises none against
+    the proposal. The writer's next paragraph speaks for itself ("My own issue is ...")."""
+    answering: set[int] = set()
+    for members in points.values():
+        unit = members[0].unit
+        found = _VOCATIVE.match(unit.text) if unit.first_in_paragraph else None
+        if found is None:
+            continue
+        name = (found["login"] or found["first"]).casefold()
+        if name in context.others_names and name not in context.proposer_names:
+            answering.add(unit.point[0])
+    return frozenset(point for point in points if point[0] in answering)
+
+
+# A paragraph's opening that turns to someone: "Kwame, ...", "@mhr-oss, ...", "@tfenwick
+# the cache ...". (A name and "and": "Anders, all," greets; "Anders and Bo think" reports.)
+_VOCATIVE = re.compile(r"^(?:@(?P<login>[\w-]+)(?:,|\s)|(?P<first>[A-Z][\w'-]+),\s)(?!\s*(?:all|and)\b)")
 
 
 _NAME_WORDS = re.compile(r"[\w.'-]+")
