@@ -801,6 +801,14 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         # An aside its writer marks as one.
         'Tangent: if "frozen" is becoming a status, two other modules are in much the same'
         " state. Should we write the freeze policy down once?",
+        # The chair speaking as chair, for the whole post.
+        "Chair hat on. We have a standing formal objection that the objector says further"
+        " discussion won't resolve.\n\nA simple majority decides, and I'll open the vote on"
+        " Monday. If you think the question is worded unfairly, it is a real problem, say so"
+        " before then.",
+        # A question its writer says is not an objection.
+        "Question for clarification, not an objection: what happens to packages that need"
+        " the old reader but aren't plugins themselves? Won't they break?",
         # A remark on how the matter is run, marked as one.
         "Procedural: I'm travelling that week with very patchy connectivity. Could the vote"
         " stay open until the 21st? I'd rather not vote on something this big from a phone.",
@@ -2610,6 +2618,8 @@ def _raised_then(later: str) -> list[Concern]:
     [
         "Thanks for the section. That said, I won't block if the upgrade guide is loud about it.",
         "I still think flattening is a mistake we'll pay for, but I've said my piece.",
+        "I'm keeping the objection: flattening the profiles is still wrong for us.",
+        "Flattening is still wrong, for the reasons I gave.",
     ],
 )
 def test_a_raiser_weighing_their_point_raises_no_other(later: str):
@@ -2624,6 +2634,8 @@ GIVING_WAY = [
     "Two releases of warnings is still tight for us. Not thrilled, but I understand why you"
     " don't want 3.0 carrying the old reader.",
     "If the old reader moves to a plugin rather than the core, I can live with that.",
+    "My view hasn't changed, and I'd vote against it on a show of hands. But with the"
+    " converter tests Alice describes, I won't keep fighting it if others want it.",
 ]
 
 
@@ -3042,7 +3054,9 @@ def test_the_proposer_conceding_under_a_quote_of_the_point_adopts_it():
 
 def _after_bobs_worry(text: str) -> list[Concern]:
     """Bob worries; Carol (not the proposer) writes ``text`` under Bob's post."""
-    worry = post(2, BOB, "I'm worried the TOML reader needs 60 MB of memory on our hosts.", reply_to=1)
+    worry = post(
+        2, BOB, "I'm worried the TOML reader needs 60 MB of memory on our hosts.", reply_to=1
+    )
     reply = post(3, CAROL, text, reply_to=2)
     return [c for c in ledger(root(), worry, reply).concerns if c.post == reply.key]
 

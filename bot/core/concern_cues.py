@@ -790,6 +790,9 @@ _POSTING_WENT_WRONG = (
     r"|\b(?:link|url|attachment|image|patch)\s+(?:got|is|was|seems|looks)\s+(?:\w+\s+)?(?:cut\s+off"
     r"|truncated|mangled)\b"
 )
+# Speaking as the one who runs the process, for the whole post: "Chair hat on."
+_CHAIR_HAT = r"^(?:with\s+(?:my|the)\s+)?chair(?:'s)?\s+hat\s+on\b"
+CHAIR_HAT = re.compile(_CHAIR_HAT)
 # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
 # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
 _MARKED_ASIDE = (
@@ -799,7 +802,7 @@ _MARKED_ASIDE = (
     # process note since X came up: ...", "Chair hat on."
     r"|^(?:(?:first|one|also|and|finally),?\s+)?(?:(?:a|one|quick|short)\s+)*(?:process(?:\s+|-)?"
     r"(?:notes?|points?|remarks?|questions?)?|procedural(?:ly)?|procedure|administrivia|housekeeping)"
-    r"(?:\s+(?:for|from|since)\s+[^:]{1,60})?\s*:|^(?:with\s+(?:my|the)\s+)?chair(?:'s)?\s+hat\s+on\b"
+    r"(?:\s+(?:for|from|since)\s+[^:]{1,60})?\s*:|" + _CHAIR_HAT
 )
 MARKED_ASIDE = re.compile(_MARKED_ASIDE)
 # Where to settle a detail: "Let's bikeshed the metric names in the implementation PR
@@ -991,6 +994,9 @@ class PostContext:
     # What the thread may call its other participants (as ``proposer_names``): a point
     # put down to one of them ("Timing (Olu): cut-over after 3.3.0") is a summary of it.
     others_names: frozenset[str] = frozenset()
+    # Of those, the ones who wrote before this post: turning to one of them by name
+    # answers them; turning to someone yet to speak puts a point to them.
+    earlier_names: frozenset[str] = frozenset()
     # A pull request review submitted as "Request changes": its writer says outright that
     # the proposal may not go in as it is, whatever words the comments use.
     requests_changes: bool = False
@@ -1237,7 +1243,7 @@ _JUST_ASKING = re.compile(
     # the API surface: does copy() survive?".
     # ("Honest question: what does Gradle give us?" is put pointedly.)
     r"|^(?!(?:an?\s+)?(?:honest|serious|genuine|real|fair|hard|obvious|big|important|key)\b)"
-    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding)\s+[^:?]{1,40})?\s*:"
+    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for)\s+[^:?]{1,40})?\s*:"
     # "Question before I form an opinion: ...": the writer has not judged yet.
     r"|\bbefore\s+i\s+(?:form\s+(?:an|my)\s+opinion|weigh\s+in|make\s+up\s+my\s+mind|take\s+a\s+side"
     r"|decide|vote)\b"
@@ -1656,10 +1662,7 @@ def introduces_concerns(unit: Unit, before: Sequence[Unit] = ()) -> bool:
         _names_concerns(unit)
         or _RESERVATION_INTRO.search(unit.probe) is not None
         or (bool(_POINTS_BACK.search(unit.probe)) and any(_names_concerns(u) for u in before))
-        or (
-            bool(_GIVES_REASONS.search(unit.probe))
-            and any(cues_of(u) & _FAULTS for u in before)
-        )
+        or (bool(_GIVES_REASONS.search(unit.probe)) and any(cues_of(u) & _FAULTS for u in before))
     )
 
 

@@ -49,6 +49,7 @@ from bot.core.commands import (
     refusal_reply,
 )
 from bot.core.concern_cues import (
+    CHAIR_HAT,
     CUES,
     MARKED_ASIDE,
     MY_WORRY_NOUNS,
@@ -433,7 +434,8 @@ ANNOUNCED_WORDS = 8
 # answered on the 2 Jira issues".
 _SUMS_UP = re.compile(
     r"\b(?:in\s+summary|to\s+summari[sz]e|to\s+sum\s+(?:it\s+)?up|as\s+i\s+(?:already\s+)?(?:said|wrote"
-    r"|mentioned|explained)|like\s+i\s+said|as\s+(?:already\s+)?(?:said|stated|mentioned)\s+(?:before"
+    r"|mentioned|explained)|like\s+i\s+said|for\s+the\s+reasons?\s+i\s+(?:gave|stated|mentioned|explained)"
+    r"|as\s+(?:already\s+)?(?:said|stated|mentioned)\s+(?:before"
     r"|earlier|above)|i\s+(?:already\s+)?answered\s+(?:on|in|there|above))\b"
 )
 # Not convinced by the answer, said so: "I'm still not convinced anyone will say it",
@@ -444,7 +446,10 @@ _STILL_UNCONVINCED = re.compile(
     # "A warning at startup is better than nothing. I'd still prefer that we refuse ...".
     r"|\bi(?:'d|\s+would)?\s+still\s+(?:prefer|rather|want|like)\b"
     r"|\bi\s+still\s+(?:think|believe|feel)\b|\bstill\s+(?:worried|concerned|skeptical"
-    r"|sceptical|(?:a\s+)?-1)(?!\w)"
+    r"|sceptical|wrong|(?:a\s+)?-1)(?!\w)"
+    # "I'm keeping the objection on (1).", "My objection stands."
+    r"|\bkeep(?:ing)?\s+(?:my|the|our)\s+(?:objection|-1|veto)\b|\b(?:my|the|our)\s+(?:objection|-1|veto)"
+    r"\s+stands\b"
     # Doubt and a concession together: "I'm not convinced the assert buys back what we
     # give up, but I'll take it for now and not block the series".
     r"|\bnot\s+(?:\w+\s+)?convinced\b[^.;]*\bbut\b[^.;]*\b(?:(?:won't|will\s+not|not)\s+block|i'll\s+take\s+it"
@@ -470,7 +475,8 @@ _WEIGHS_OWN = re.compile(
 _GIVES_WAY = re.compile(
     r"\b(?:i|we)\s+(?:can|could)\s+(?:\w+\s+){0,6}?live\s+with\b"
     r"|\b(?:won't|will\s+not|wouldn't|would\s+not|not\s+going\s+to)\s+(?:\w+\s+)?(?:block|veto|object"
-    r"|argue\s+against|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up)\b"
+    r"|argue\s+against|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up|(?:keep\s+)?fight(?:ing)?\s+(?:it|this|that|on)"
+    r"|(?:keep\s+)?argu(?:e|ing)\s+(?:\w+\s+){0,3}?any\s+(?:further|more|longer))\b"
     r"|\bi've\s+(?:said\s+my\s+piece|made\s+my\s+point)\b"
     r"|\bnot\s+(?:thrilled|happy|ideal)\b[^.;]*\bbut\s+(?:i|we)\s+(?:understand|get|see)\b"
     r"|\b(?:ok|okay|fine)\s+from\s+me\b|\bfine\s+with\s+(?:going\s+to\s+)?(?:a\s+)?vote\b"
@@ -837,8 +843,8 @@ def _put_down_to_others(
 def _answers_by_name(
     points: Mapping[tuple[int, int | None], list[UnitReading]], context: PostContext
 ) -> frozenset[tuple[int, int | None]]:
-    """The points of a paragraph that opens by turning to another participant, not the
-    proposer ("Kwame, Argon2PasswordHasher reads memory_cost from a class attribute, ...
+    """The points of a paragraph that opens by turning to someone who spoke before, not
+    the proposer ("Kwame, Argon2PasswordHasher reads memory_cost from a class attribute, ...
     Wouldn't that solve it for your hosts?", "Tomasz, the backlog in 2021 was bad, ...
     It is not 2021 any more"): it answers that person's point, it raises none against
     the proposal. The writer's next paragraph speaks for itself ("My own issue is ...")."""
@@ -849,14 +855,16 @@ def _answers_by_name(
         if found is None:
             continue
         name = (found["login"] or found["first"]).casefold()
-        if name in context.others_names and name not in context.proposer_names:
+        if name in context.earlier_names and name not in context.proposer_names:
             answering.add(unit.point[0])
     return frozenset(point for point in points if point[0] in answering)
 
 
 # A paragraph's opening that turns to someone: "Kwame, ...", "@mhr-oss, ...", "@tfenwick
 # the cache ...". (A name and "and": "Anders, all," greets; "Anders and Bo think" reports.)
-_VOCATIVE = re.compile(r"^(?:@(?P<login>[\w-]+)(?:,|\s)|(?P<first>[A-Z][\w'-]+),\s)(?!\s*(?:all|and)\b)")
+_VOCATIVE = re.compile(
+    r"^(?:@(?P<login>[\w-]+)(?:,|\s)|(?P<first>[A-Z][\w'-]+),\s)(?!\s*(?:all|and)\b)"
+)
 
 
 _NAME_WORDS = re.compile(r"[\w.'-]+")
@@ -885,13 +893,18 @@ def _names_someone(text: str, others: frozenset[str]) -> bool:
 
 def _nits(sentences: tuple[UnitReading, ...]) -> frozenset[tuple[int, int | None]]:
     """The points their writer marks as nits ("Nit: ...", "Minor nit, but ...") or as
-    asides ("Tangent: ...", "Side note: ..."), and the items of a list introduced as nits
-    ("Nits:"): remarks a reviewer asks nobody to block on, which a careful reader does
-    not count as concerns."""
+    asides ("Tangent: ...", "Side note: ..."), the items of a list introduced as nits
+    ("Nits:"), and all of a post opened "Chair hat on.": remarks a reviewer asks nobody
+    to block on, which a careful reader does not count as concerns."""
     marked: set[tuple[int, int | None]] = set()
     under_nits = False
+    # "Chair hat on." opening a post: all of it runs the process.
+    chairing = bool(sentences) and CHAIR_HAT.match(sentences[0].unit.probe) is not None
     for reading in sentences:
         unit = reading.unit
+        if chairing:
+            marked.add(unit.point)
+            continue
         if unit.introduces_list:
             under_nits = bool(NIT.match(unit.probe))
         elif not unit.introduced:
@@ -1313,6 +1326,12 @@ class ThreadReader:
             (p.created_at, p.key) for p in posts if self.is_proposer(p.author)
         )
         self._first_from_author = _first_posts_by_author(posts)
+        # When each name a post may call a participant by was first signed.
+        self._first_named: dict[str, tuple[datetime, str]] = {}
+        for post in posts:
+            for name in names_for(post.author):
+                at = (post.created_at, post.key)
+                self._first_named[name] = min(self._first_named.get(name, at), at)
         self.proposer_names = frozenset(
             name for person in self.proposers for name in names_for(person)
         )
@@ -1358,7 +1377,12 @@ class ThreadReader:
             parent_asks_yes_no="yes_no_question" in said,
             proposer_names=self.proposer_names,
             others_names=self.participant_names - names_for(post.author),
+            earlier_names=self._names_before(post) - names_for(post.author),
         )
+
+    def _names_before(self, post: Post) -> frozenset[str]:
+        at = (post.created_at, post.key)
+        return frozenset(name for name, first in self._first_named.items() if first < at)
 
     def _reviews(self, post: Post, parent: Post | None, said: frozenset[str]) -> bool:
         """The proposer answering someone else's suggestion is its reviewer: on a wish
@@ -2488,10 +2512,8 @@ class _Work:
         if post.author.voice not in self.last_spoke:
             return False
         text = _probe(finding.text)
-        last = None
-        for last in _GIVES_WAY.finditer(text):
-            pass
-        return last is not None and not _YET.search(text, last.end())
+        given = list(_GIVES_WAY.finditer(text))
+        return bool(given) and not _YET.search(text, given[-1].end())
 
     def _accepted_at_once(self, post: Post, finding: Finding) -> bool:
         """Named and accepted in one breath ("For me the main drawback is that the key
