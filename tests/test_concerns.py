@@ -3105,3 +3105,26 @@ def test_the_reasons_listed_under_an_objection_are_a_point_each(text: str):
     found = findings(text)
     assert len([f for f in found if "standard" in f or "typing rules" in f]) == 1, found
     assert len([f for f in found if "ORDER BY" in f or "TBD" in f]) == 1, found
+
+
+FORMAL_OBJECTION = (
+    "I'm registering a formal objection to this proposal under section 5.3 of the charter.\n\n"
+    "1. **Breakage.** Countless tutorials and CI configs assume the tool is on disk right"
+    " after install. The shim turns a local binary into a network fetch.\n\n"
+    "2. **Supply chain.** We'd be moving the trust boundary from our release process to a"
+    " runtime download, and I haven't seen a threat model for that.\n\n"
+    "3. **Process.** A change that touches every single user should go through a"
+    " deprecation cycle with a warning, not land in one major release.\n\n"
+    "I'm willing to withdraw the objection if (2) gets a verification design and (3) gets"
+    " a deprecation period. I don't see a fix for (1) short of not doing this.\n"
+)
+
+
+def test_the_grounds_listed_under_a_declared_objection_are_a_point_each():
+    found = findings(FORMAL_OBJECTION)
+    for ground in ("network fetch", "threat model", "deprecation cycle"):
+        assert len([f for f in found if ground in f]) == 1, (ground, found)
+
+
+def test_a_paragraph_weighing_the_listed_points_by_number_makes_none():
+    assert not [f for f in findings(FORMAL_OBJECTION) if "withdraw the objection" in f]

@@ -447,9 +447,6 @@ _STILL_UNCONVINCED = re.compile(
     r"|\bi(?:'d|\s+would)?\s+still\s+(?:prefer|rather|want|like)\b"
     r"|\bi\s+still\s+(?:think|believe|feel)\b|\bstill\s+(?:worried|concerned|skeptical"
     r"|sceptical|wrong|(?:a\s+)?-1)(?!\w)"
-    # "I'm keeping the objection on (1).", "My objection stands."
-    r"|\bkeep(?:ing)?\s+(?:my|the|our)\s+(?:objection|-1|veto)\b|\b(?:my|the|our)\s+(?:objection|-1|veto)"
-    r"\s+stands\b"
     # Doubt and a concession together: "I'm not convinced the assert buys back what we
     # give up, but I'll take it for now and not block the series".
     r"|\bnot\s+(?:\w+\s+)?convinced\b[^.;]*\bbut\b[^.;]*\b(?:(?:won't|will\s+not|not)\s+block|i'll\s+take\s+it"
@@ -460,6 +457,12 @@ _STILL_UNCONVINCED = re.compile(
     # "Documenting it is better than nothing, but it's not really a fix for us".
     r"|\b(?:it|that|this)(?:(?:'s|\s+is)\s+not|\s+isn't)\s+(?:really\s+|quite\s+)?(?:a\s+)?"
     r"(?:fix|solution|answer|enough)\s+for\s+(?:me|us)\b"
+)
+# The objection kept, said anywhere in the paragraph: "I'm keeping the objection on (1).
+# A first-time user ... gets a different experience", "My objection stands."
+_KEEPS_OBJECTION = re.compile(
+    r"\bkeep(?:ing)?\s+(?:my|the|our)\s+(?:objection|-1|veto)\b"
+    r"|\b(?:my|the|our)\s+(?:objection|-1|veto)\s+stands\b"
 )
 # A writer saying how much their point weighs, not making another: "I won't block",
 # "I'm not going to hold the RFC up over it", "neither is a blocker", "I've said my piece".
@@ -580,6 +583,7 @@ def findings_of(
         | _put_down_to_others(points, reading.context.others_names)
         | _deliberates_own_problem(points)
         | _answers_by_name(points, reading.context)
+        | _weighs_own_items(points)
     )
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points)
@@ -858,6 +862,36 @@ def _answers_by_name(
         if name in context.earlier_names and name not in context.proposer_names:
             answering.add(unit.point[0])
     return frozenset(point for point in points if point[0] in answering)
+
+
+def _weighs_own_items(
+    points: Mapping[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """A paragraph after a numbered list that weighs its items by number ("I'm willing to
+    withdraw the objection if (2) gets a verification design and (3) a deprecation period.
+    I don't see a fix for (1)."): the points were made in the items; it makes none."""
+    numbers = {
+        found.group()
+        for point, members in points.items()
+        if point[1] is not None and (found := _DIGITS.search(members[0].unit.label))
+    }
+    if len(numbers) < 2:
+        return frozenset()
+    return frozenset(
+        point
+        for point, members in points.items()
+        if point[1] is None
+        and any(
+            "".join(found.groups("")) in numbers
+            for r in members
+            for found in _ITEM_REFERENCE.finditer(r.unit.text)
+        )
+    )
+
+
+_DIGITS = re.compile(r"\d+")
+# "(2)", "point 2", "item 3", "#1" referring back to a numbered item of the same post.
+_ITEM_REFERENCE = re.compile(r"\((\d)\)|\b(?:points?|items?)\s+(\d)\b|#(\d)\b")
 
 
 # A paragraph's opening that turns to someone: "Kwame, ...", "@mhr-oss, ...", "@tfenwick
@@ -2578,7 +2612,10 @@ class _Work:
         if own and _SUMS_UP.search(finding.said.casefold()):
             return own[-1]
         answered = [concern for concern in own if concern.answered_by]
-        if answered and _STILL_UNCONVINCED.search(finding.said.casefold()):
+        if answered and (
+            _STILL_UNCONVINCED.search(finding.said.casefold())
+            or _KEEPS_OBJECTION.search(finding.text.casefold())
+        ):
             return answered[-1]
         return None
 

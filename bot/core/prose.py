@@ -584,8 +584,9 @@ def _mark_introduced(blocks: list[_Block]) -> None:
         continues = before.introduced and all(label for label, _ in after.items)
         if is_list and (_ends_with_colon(before) or continues):
             after.introduced = True
-        elif is_list and _counts_what_follows(before):
-            # "Two things from me." over "1) Blast radius. ..." and "2) The S3 plugin ...".
+        elif is_list and (_counts_what_follows(before) or _declares_objection(before)):
+            # "Two things from me." over "1) Blast radius. ..." and "2) The S3 plugin ...";
+            # "I'm registering a formal objection to this proposal." over its grounds.
             after.introduced = before.introduces = True
     for block in blocks:
         labels = [label for label, _ in block.items]
@@ -606,6 +607,24 @@ def _counts_what_follows(block: _Block) -> bool:
 
 
 _REASONS = re.compile(r"\breasons?\b", re.IGNORECASE)
+
+
+def _declares_objection(block: _Block) -> bool:
+    """A short paragraph of its own that declares an objection to the proposal: the list
+    right after it gives its grounds."""
+    if len(block.items) != 1 or block.items[0][0]:
+        return False
+    lines = block.items[0][1]
+    text = " ".join(line for line, _ in lines)
+    return 0 < len(lines) <= 2 and bool(_DECLARES_OBJECTION.search(text))
+
+
+_DECLARES_OBJECTION = re.compile(
+    r"(?<!\bno\s)(?<!\bany\s)\b(?:(?:formal\s+)?objection\s+to\s+(?:this|the)\b|i\s+(?:must\s+|have\s+to\s+)?object\s+to\b"
+    r"|i(?:'m|\s+am)\s+(?:a\s+)?-1\s+(?:on|to)\s+(?:this|the)\b|i(?:'m|\s+am)\s+(?:strongly\s+)?(?:opposed|against)"
+    r"\s+(?:to\s+)?(?:this|the)\b)",
+    re.IGNORECASE,
+)
 
 
 def _continues(previous: _Block | None, block: _Block) -> bool:
