@@ -455,6 +455,28 @@ def test_outlooks_line_of_underscores_over_the_old_mail_starts_the_quote(header:
 
 
 @pytest.mark.parametrize(
+    "headers",
+    [
+        "From: Bob <bob@example.org>\nSent: Monday, 3 March 2025 10:00",
+        "Von: Bob <bob@example.org>\nGesendet: Montag, 3. März 2025 10:00",
+        "От: Bob <bob@example.org>\nОтправлено: 3 марта 2025 г. 10:00",
+        "发件人: Bob <bob@example.org>\n发送时间: 2025年3月3日 10:00",
+        "差出人: Bob <bob@example.org>\n送信日時: 2025年3月3日 10:00",
+        "De: Bob <bob@example.org>\nEnviado: segunda-feira, 3 de março de 2025 10:00",
+        "Da: Bob <bob@example.org>\nInviato: lunedì 3 marzo 2025 10:00",
+        "Van: Bob <bob@example.org>\nVerzonden: maandag 3 maart 2025 10:00",
+    ],
+)
+def test_outlooks_header_block_in_its_users_languages_starts_the_quote(headers: str):
+    # Outlook top-posts over the old mail without ">": its header block, in the language
+    # of the writer's Outlook, is all that says where the old mail starts.
+    body = f"Agreed.\n\n{headers}\nTo: dev@example.org\n\nI am worried about the LTS load.\n"
+    split = split_body(body)
+    assert split.new == "Agreed."
+    assert "I am worried about the LTS load." in split.quoted[0]
+
+
+@pytest.mark.parametrize(
     "footer",
     [
         "devel mailing list\ndevel@lists.example.org\nhttps://lists.example.org/listinfo/devel",

@@ -684,12 +684,15 @@ _ASKS_FOR_A_WAY = re.compile(
 
 
 def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
-    """A paragraph that opens with its +1 and says nothing against anything, and is all
-    the post says: "+1, the fd exhaustion problem has bitten us on every large deployment
+    """A paragraph that opens with its +1 (or credits the proposal with a fix) and says
+    nothing against anything, and is all the post says: "+1, the fd exhaustion problem has bitten us on every large deployment
     we run." The fault it names is the one the proposal fixes. (A paragraph after it is a
     point of its own: "+1 on the idea." then "One lesson from that: ... is a mistake.")"""
     opening = sentences[0].unit.probe if sentences else ""
-    if not OPENS_PLUS_ONE.match(opening) or _QUALIFIED.match(opening):
+    plus_one = OPENS_PLUS_ONE.match(opening) is not None and not _QUALIFIED.match(opening)
+    # Or the paragraph credits the proposal with the fix: "We hit this in production last
+    # year: ... Would have been a one-line fix with this."
+    if not (plus_one or any(_CREDITS_PROPOSAL.search(r.unit.probe) for r in sentences)):
         return False
     return not any(
         r.unit.point != sentences[0].unit.point
@@ -700,6 +703,12 @@ def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
     )
 
 
+_CREDITS_PROPOSAL = re.compile(
+    r"\b(?:would|will)\s+(?:easily\s+|more\s+than\s+|already\s+)?justify\s+(?:this|it|the\s+(?:change"
+    r"|proposal|rfc|pep|kip|flip))\b"
+    r"|\bwould\s+have\s+been\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:fix|change)\s+with\s+(?:this|it)\b"
+    r"|\b(?:this|it)\s+would\s+have\s+(?:saved|spared|prevented|caught)\b"
+)
 # "+1", "+1, long overdue.", "Generally +1 from me", "Big +1".
 # What an endorsement may not say: a "but", a worry, an objection, a doubt, a condition.
 _DISSENTING = frozenset(

@@ -46,8 +46,20 @@ _OUTLOOK_SEPARATOR = re.compile(
     r"|Weitergeleitete Nachricht|Message transféré)\s*-{2,}.*|_{10,}\s*)$",
     re.IGNORECASE,
 )
-_OUTLOOK_HEADER = re.compile(r"^\s*(From|Von|De):\s.+$", re.IGNORECASE)
-_OUTLOOK_SENT = re.compile(r"^\s*(Sent|Date|Gesendet|Envoyé)\s*:\s.+$", re.IGNORECASE)
+# Outlook's quoted header block in its users' languages: the sender's line, then within
+# three lines the date's ("From:/Sent:", "Von:/Gesendet:", "От:/Отправлено:",
+# "发件人:/发送时间:", "差出人:/送信日時:"); CJK clients write a full-width colon.
+_OUTLOOK_HEADER = re.compile(
+    r"^\s*(From|Von|De|Da|Van|Från|Fra|Od|Lähettäjä|Kimden|Feladó|От|Від|发件人|寄件者|差出人"
+    r"|보낸\s*사람)\s*[:：]\s*\S.*$",
+    re.IGNORECASE,
+)
+_OUTLOOK_SENT = re.compile(
+    r"^\s*(Sent|Date|Gesendet|Datum|Envoyé|Enviado(?:\s+el)?|Enviada\s+em|Data|Inviato|Verzonden"
+    r"|Skickat|Sendt|Lähetetty|Wysłano|Odesláno|Gönderildi|Tarih|Elküldve|Отправлено|Дата"
+    r"|Надіслано|发送时间|日期|寄件日期|傳送時間|送信日時|日付|보낸\s*날짜)\s*[:：]\s*\S.*$",
+    re.IGNORECASE,
+)
 _SIGNATURE = re.compile(r"^-- ?$")
 # ezmlm, Mailman and GitHub append these; none of it is the author's.
 _FOOTER_START = re.compile(
@@ -72,7 +84,7 @@ _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 # (signature, rule, separator, footer, Outlook header, attribution) ...
 _MARKER_START = re.compile(
     r"\s*(-|_|To unsubscribe|You are receiving|Reply to this email|This is an automated"
-    r"|\[?Visit Topic|From:|Von:|De:|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
+    r"|\[?Visit Topic|(?:From|Von|De|Da|Van|Fra|Od|Kimden)\s*:|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
     re.IGNORECASE,
 )
 # ... or, for _ATTRIBUTION, if it ends in one of its verbs (and maybe a colon). These
@@ -84,7 +96,7 @@ _LONGEST_VERB = max(map(len, _ATTRIBUTION_VERBS))
 _OTHER_CASES = (("\u0131", b"i"), ("\u0130", b"i"), ("\u017f", b"s"), ("\u212a", b"k"))
 # The characters an (ASCII) line that _MARKER_START matches starts with, after its
 # blanks: the first of each alternative, in either case.
-_MARKER_FIRST = frozenset("-_[TtYyRrVvFfDdOoAaLlEeIiPp")
+_MARKER_FIRST = frozenset("-_[TtYyRrVvFfDdOoAaLlEeIiPpKk")
 
 
 @dataclass(frozen=True, slots=True)
