@@ -801,6 +801,10 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         # An aside its writer marks as one.
         'Tangent: if "frozen" is becoming a status, two other modules are in much the same'
         " state. Should we write the freeze policy down once?",
+        # A failure told, and the proposal credited with the fix.
+        "We hit this in production last year: a broken upstream returned a 3 GB body to a"
+        " health checker and the pod was OOM-killed every few minutes until someone noticed."
+        " Would have been a one-line fix with this.",
         # The chair speaking as chair, for the whole post.
         "Chair hat on. We have a standing formal objection that the objector says further"
         " discussion won't resolve.\n\nA simple majority decides, and I'll open the vote on"

@@ -685,8 +685,9 @@ _ASKS_FOR_A_WAY = re.compile(
 
 def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
     """A paragraph that opens with its +1 (or credits the proposal with a fix) and says
-    nothing against anything, and is all the post says: "+1, the fd exhaustion problem has bitten us on every large deployment
-    we run." The fault it names is the one the proposal fixes. (A paragraph after it is a
+    nothing against anything, and is all the post says: "+1, the fd exhaustion problem
+    has bitten us on every large deployment we run." The fault it names is the one the
+    proposal fixes. (A paragraph after it is a
     point of its own: "+1 on the idea." then "One lesson from that: ... is a mistake.")"""
     opening = sentences[0].unit.probe if sentences else ""
     plus_one = OPENS_PLUS_ONE.match(opening) is not None and not _QUALIFIED.match(opening)
