@@ -237,6 +237,15 @@ def test_prose_cues_raise_one_concern(text: str):
         "With a new minor every 10 weeks, a given minor would stop getting fixes after twenty"
         " weeks.",
         "So as it stands the shim doesn't help the cases it's meant for.",
+        # What it fails to do, and an argument that does not hold.
+        "Point 1 does nothing at all about the attack you cite as the motivation.",
+        "This is exactly where I think the coherence argument in section 5 falls apart.",
+        # Harm foreseen in idioms, and a +1 on a condition.
+        "This is going to produce a wave of drive-by adoptions.",
+        "Without an activity requirement the flag just gets reset and we're back where we"
+        " started a year later.",
+        "LIMIT without ORDER BY in a cron job is asking for an incident at 3am.",
+        "So: +1 to the feature if ORDER BY is mandatory, -0 without it.",
     ],
 )
 def test_common_forms_of_objection_raise_one_concern(text: str):
@@ -805,6 +814,9 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "We hit this in production last year: a broken upstream returned a 3 GB body to a"
         " health checker and the pod was OOM-killed every few minutes until someone noticed."
         " Would have been a one-line fix with this.",
+        # A -0 withdrawn for a +1 on the answer's terms.
+        "So I'm changing my position: I withdraw my -0 and I'm +1, as long as the label"
+        " scheme in the sandbox is the one we actually adopt.",
         # The chair speaking as chair, for the whole post.
         "Chair hat on. We have a standing formal objection that the objector says further"
         " discussion won't resolve.\n\nA simple majority decides, and I'll open the vote on"

@@ -278,7 +278,12 @@ _FAULT_WORDS = (
     r"|blows?\s+up|blew\s+up|strands?|stranded|stuck\s+(?:on|with)|churn|barely\s+maintained"
     r"|a\s+bit\s+much|rabbit\s+hole|rough\s+edges?|trap(?:ped)?|footgun|regression|breaks?|breaking|harm(?:ful)?"
     r"|anti-?patterns?|deal-?breakers?|show-?stoppers?|non-?starters?|no-go|half-baked"
-    r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope"
+    r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope|security\s+theat(?:er|re)"
+    # "This is exactly where the coherence argument in section 5 falls apart."
+    r"|falls?\s+apart|fell\s+apart|falling\s+apart"
+    # "we're back where we started a year later", "is asking for an incident at 3am".
+    r"|back\s+(?:where\s+we\s+started|to\s+square\s+one)|asking\s+for\s+(?:trouble|an?\s+(?:incident|outage"
+    r"|disaster|accident))"
     r"|dreadful|awful|horrible|abysmal|barriers?|weapon(?:s|i[sz]ed)?|bypasses|circumvents|sidesteps"
     # Where it leads, in the idioms for a bad end: "the path to the dark side of imperative
     # builds", "a recipe for disaster", "opens a can of worms".
@@ -313,6 +318,8 @@ _HARMS = (
     r"|(?:screen|page|wall|flood|lots|tons)\s+(?:full\s+)?of\s+warnings"
     r"|stop\s+(?:getting|receiving|working|building|compiling)|never\s+(?:match|work|build|run|catch\s+up)"
     r"|left\s+behind|out\s+of\s+date|stale"
+    # "This is going to produce a wave of drive-by adoptions."
+    r"|(?:wave|flood|flurry|deluge|avalanche)\s+of"
 )
 _REMEDIES = (
     r"fix|fixes|fixed|avoid|avoids|prevent|prevents|reduce|reduces|eliminate|remove|solve|solves"
@@ -339,7 +346,8 @@ NEGATIVE_JUDGEMENT = _cue(
     # volunteers".
     r"^no\s+(?:self-?tests?|tests?|test\s+coverage|documentation|docs|benchmarks?|numbers|changelog"
     r"|migration\s+(?:guide|path|plan)|rationale)\b(?!\s+(?:needed|required|changes?))"
-    r"|\bdoes\s+(?:nothing|little|not\s+much)\s+(?:for|to\s+(?:help|fix|address|solve))\b"
+    r"|\bdoes\s+(?:nothing|little|not\s+much)\s+(?:at\s+all\s+)?(?:for|about|against|to\s+(?:help|fix"
+    r"|address|solve|stop|prevent))\b"
     r"|\b(?:is|are)\s+a\s+(?:very\s+)?long\s+(?:time|wait)\s+(?:for|to)\b",
     # The proposal's own claim, quoted and denied: '"every existing URL keeps working"
     # isn't true for those'.
@@ -619,6 +627,12 @@ REQUIREMENT = _cue(
     r"\b(?:must|should)\s+never\b",
     # "The deprecation should be announced at least one major version ahead."
     r"\b(?:should|must|needs?\s+to)\s+be\s+(?:\w+\s+){1,3}?at\s+least\b",
+    # A +1 on a condition: "+1 to the feature if ORDER BY is mandatory, -0 without it",
+    # "+1 only if the old reader stays for a release". (Not a -0 withdrawn for a +1 "as
+    # long as" the answer holds: that settles a point.)
+    r"^(?![^.;?!]*\b(?:withdraw|chang(?:e|ing)\s+my))[^.;?!]*?(?:^|\s)\+1\b[^.;?!]{0,80}?\b(?:only\s+if"
+    r"|as\s+long\s+as|provided\s+(?:that\s+)?|on\s+condition\s+that)\s"
+    r"|(?:^|\s)\+1\b[^.;?!]{0,80}?\bif\b[^.;?!]*[,;]\s*-\s*[01]\b",
 )
 # Asking for something more, which in a call for ideas is a proposal of its own.
 WISH = _cue(
