@@ -814,6 +814,8 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "We hit this in production last year: a broken upstream returned a 3 GB body to a"
         " health checker and the pod was OOM-killed every few minutes until someone noticed."
         " Would have been a one-line fix with this.",
+        # Asking where the concerns stand.
+        "Have all remaining concerns about this proposal been addressed?",
         # A -0 withdrawn for a +1 on the answer's terms.
         "So I'm changing my position: I withdraw my -0 and I'm +1, as long as the label"
         " scheme in the sandbox is the one we actually adopt.",
@@ -2652,6 +2654,8 @@ GIVING_WAY = [
     "If the old reader moves to a plugin rather than the core, I can live with that.",
     "My view hasn't changed, and I'd vote against it on a show of hands. But with the"
     " converter tests Alice describes, I won't keep fighting it if others want it.",
+    "The converter plus the plugin shim covers us, as long as it's documented on day one"
+    " rather than discovered by users in a broken build.",
 ]
 
 

@@ -871,6 +871,10 @@ DENIAL = _cue(
     r"(?:\w+\s+)?(?:concerns?|objections?|worried|concerned|issues?|problems?)\b",
     r"\b(?:any|other|further|more)\s+(?:concerns|objections|thoughts|comments|feedback|questions)\b"
     r"[^.]*\?",
+    # Asking where the concerns stand: "Have all remaining concerns about this proposal been
+    # addressed?"
+    r"\b(?:have|are|were|has|is)\s+(?:all\s+)?(?:the\s+)?(?:remaining\s+|outstanding\s+|open\s+|raised\s+)?"
+    r"(?:concerns?|objections?)\s+(?:\w+\s+){0,4}?(?:been\s+)?(?:addressed|resolved|answered|settled)\b[^.]*\?",
     r"\b(?:should|do|would|need)\s+(?:i|we)\s+(?:\w+\s+)?(?:worry|be\s+(?:worried|concerned))\b",
     # ("I'm a -1 on this", "count me as a -1" are the writer's own.)
     # ("The -1 is for the revert clause" explains the writer's own.)

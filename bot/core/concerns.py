@@ -483,6 +483,8 @@ _GIVES_WAY = re.compile(
     r"|\bi've\s+(?:said\s+my\s+piece|made\s+my\s+point)\b"
     r"|\bnot\s+(?:thrilled|happy|ideal)\b[^.;]*\bbut\s+(?:i|we)\s+(?:understand|get|see)\b"
     r"|\b(?:ok|okay|fine)\s+from\s+me\b|\bfine\s+with\s+(?:going\s+to\s+)?(?:a\s+)?vote\b"
+    # "`pm pack` plus the mirror variable covers us, as long as it's documented".
+    r"|\b(?:covers|works\s+for)\s+(?:us|me)\b"
 )
 # What keeps a point open after giving way: "I won't hold the +2 over it, but I want an
 # SMP job", "Recusal I could live with. A cap of 3 is still a cap".
