@@ -3148,3 +3148,17 @@ def test_the_grounds_listed_under_a_declared_objection_are_a_point_each():
 
 def test_a_paragraph_weighing_the_listed_points_by_number_makes_none():
     assert not [f for f in findings(FORMAL_OBJECTION) if "withdraw the objection" in f]
+
+
+def test_an_item_beside_a_listed_concern_is_a_point_of_its_own():
+    text = (
+        "Speaking as the maintainer of the three biggest plugins:\n\n"
+        "1. Our vendor directory is 180 MB, and upstream bumps dependencies in nearly every"
+        " release, so that's a new 35 MB tarball in the cache every month, for one plugin."
+        " Has anyone asked infra whether the cache can take that?\n\n"
+        "2. The converter failed on our replace directives when I tried it in April, and I"
+        " worry that we'll be stuck on the opt-out forever.\n"
+    )
+    found = findings(text)
+    assert len([f for f in found if "35 MB tarball" in f]) == 1, found
+    assert len([f for f in found if "opt-out forever" in f]) == 1, found

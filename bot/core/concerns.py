@@ -635,6 +635,8 @@ def findings_of(
             or (listed and any(r.features.get("introduced_as_concerns") for r in members))
         )
     ]
+    chosen += _siblings_of(chosen, points, aside)
+    chosen.sort(key=lambda members: members[0].unit.index)
     findings: list[Finding] = []
     groups: list[list[UnitReading]] = []
     # Items of a list of concerns: each is a point, however short ("it breaks the API").
@@ -662,6 +664,42 @@ def findings_of(
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
     return tuple(pointed or findings)
+
+
+# How likely an item of a list must read to stand beside a sibling that is a concern.
+SIBLING_FLOOR = 0.25
+
+
+def _siblings_of(
+    chosen: list[list[UnitReading]],
+    points: Mapping[tuple[int, int | None], list[UnitReading]],
+    aside: frozenset[tuple[int, int | None]],
+) -> list[list[UnitReading]]:
+    """The other items of a numbered or bulleted list one of whose items is a concern:
+    a writer lists like with like ("1. restic's vendor tarball lands in the lookaside
+    every month ... Has anyone asked infra?" beside "2. rclone can't use the default"),
+    so an item that reads at all like a point is one."""
+    taken = {members[0].unit.point for members in chosen}
+    runs: list[list[tuple[int, int | None]]] = []
+    for point in sorted(points, key=lambda p: (p[0], -1 if p[1] is None else p[1])):
+        if point[1] is None:
+            continue
+        if runs and runs[-1][-1][0] in (point[0], point[0] - 1):
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    extra: list[list[UnitReading]] = []
+    for run in runs:
+        if len(run) < 2 or not taken & set(run):
+            continue
+        extra += [
+            points[point]
+            for point in run
+            if point not in taken
+            and point not in aside
+            and _strength(points[point]) >= SIBLING_FLOOR
+        ]
+    return extra
 
 
 def _remedy(finding: Finding, group: list[UnitReading], earlier: list[Finding]) -> bool:
