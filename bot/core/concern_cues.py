@@ -79,7 +79,9 @@ WORRY = _cue(
     # "As far as I am concerned" gives an opinion; it voices no worry.
     rf"(?<!as\sfar\sas\s){_I}\s+(?:\w+\s+){{0,2}}?(?:concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical"
     r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|lukewarm"
-    r"|not\s+(?:too\s+|very\s+|entirely\s+|really\s+)?(?:happy|keen|thrilled|comfortable))\b",
+    r"|not\s+(?:too\s+|very\s+|entirely\s+|really\s+)?(?:happy|keen|thrilled|comfortable)"
+    # "I'm much less comfortable with -Os."
+    r"|(?:much\s+|a\s+(?:lot|bit)\s+|far\s+|even\s+)?less\s+(?:comfortable|happy|keen|convinced|sure))\b",
     r"\b(?:my|our|one|the\s+(?:main|only|biggest|real))\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?"
     r"|objections?|reservations?|hesitations?|doubts?)\b",
     # "My main issue is the reliance on one maintainer", "my problem with this is".

@@ -837,8 +837,7 @@ def _reasons_joined(
         before = order[at - 1] if at > 0 else None
         reason = points[before] if before is not None else []
         if (
-            lead.unit.is_question
-            and lead.features.get("counter_proposal")
+            lead.features.get("counter_proposal")
             and before is not None
             and before not in taken
             and before not in aside
