@@ -814,6 +814,8 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "We hit this in production last year: a broken upstream returned a 3 GB body to a"
         " health checker and the pod was OOM-killed every few minutes until someone noticed."
         " Would have been a one-line fix with this.",
+        # An information question asked on with the answers to choose from.
+        "What's the plan for the C# bindings? Same renames in the same release, or later?",
         # Asking where the concerns stand.
         "Have all remaining concerns about this proposal been addressed?",
         # A -0 withdrawn for a +1 on the answer's terms.

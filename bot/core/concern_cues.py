@@ -1485,6 +1485,16 @@ _TELLS_A_SCENARIO = re.compile(
 )
 # "Or does it do both well?" after a question: the same question, asked on.
 _GOES_ON_ASKING = re.compile(r"^(?:or|and)\b")
+# A question that offers the answers to the one before it: "..., or later?"
+_OFFERS_ANSWERS = re.compile(r",\s*or\b[^?]*\?$")
+
+
+def _asks_on(unit: Unit) -> bool:
+    """Whether a question goes on asking the one before it: it opens with "or"/"and", or
+    offers that question's answers to choose from."""
+    return bool(_GOES_ON_ASKING.match(unit.probe) or _OFFERS_ANSWERS.search(unit.probe))
+
+
 _POINTS_OUT = re.compile(r"\b(?:you\s+(?:will|may|might|can)\s+)?note\s+that\b")
 _WONDER = re.compile(r"\bi\s+(?:do\s+)?wonder\b")
 _WONDER_SUGGESTS = re.compile(
@@ -1520,8 +1530,10 @@ def features_of(
     if "seconding" in own and context.parent_objects:
         own = own | {"worry"}  # "I share the exact thought" after an objection: the same worry
     before = cues[index - 1] if index > 0 else frozenset()
-    if _GOES_ON_ASKING.match(unit.probe) and unit.is_question and "information_question" in before:
-        # "Is it used more as A or B? Or does it do both well?": the same question, asked on.
+    if unit.is_question and "information_question" in before and _asks_on(unit):
+        # "Is it used more as A or B? Or does it do both well?", "What's the plan for the
+        # C# bindings? Same renames in the same release, or later?": the same question,
+        # asked on.
         own = (own - set(OBJECTION_FORMS)) | {"information_question"}
     after = cues[index + 1] if index + 1 < len(units) else frozenset()
     same_point_before = index > 0 and units[index - 1].point == unit.point
