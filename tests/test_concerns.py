@@ -3164,3 +3164,13 @@ def test_an_item_beside_a_listed_concern_is_a_point_of_its_own():
     found = findings(text)
     assert len([f for f in found if "35 MB tarball" in f]) == 1, found
     assert len([f for f in found if "opt-out forever" in f]) == 1, found
+
+
+def test_questions_listed_as_not_objections_raise_nothing():
+    text = (
+        "Two questions, not objections:\n\n"
+        "- Does the migration tool also touch the scene files? A lot of our signal"
+        " connections live in scenes, not in scripts.\n"
+        "- What's the plan for the C# bindings? Same renames in the same release, or later?\n"
+    )
+    assert findings(text) == []

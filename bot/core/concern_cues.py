@@ -1690,6 +1690,8 @@ def introduces_concerns(unit: Unit, before: Sequence[Unit] = ()) -> bool:
     """
     if not unit.introduces_list or _OFFERS_OPTIONS.search(unit.probe):
         return False  # "We could do a couple of things:" lists ways out, not faults
+    if _ONLY_QUESTIONS.search(unit.probe):
+        return False  # "Two questions, not objections:" lists what the writer asks
     return (
         _names_concerns(unit)
         or _RESERVATION_INTRO.search(unit.probe) is not None
@@ -1712,6 +1714,15 @@ def _names_concerns(unit: Unit) -> bool:
 # An intro that speaks of what the sentence before it named: "In order of how much they
 # would hurt:", "Here they are:", "Briefly, these:".
 _POINTS_BACK = re.compile(r"\b(?:they|them|these|those|each|both)\b")
+
+
+# An intro that says its items only ask: "Two questions, not objections:", "Just a couple
+# of clarifying questions:".
+_ONLY_QUESTIONS = re.compile(
+    r"\bnot\s+(?:an?\s+)?(?:objections?|concerns?|complaints?|criticisms?)\b"
+    r"|\b(?:just|only|purely)\s+(?:a\s+(?:few|couple\s+of)\s+|some\s+|two\s+|three\s+)?(?:clarifying\s+)?questions\b"
+    r"|\bclarifying\s+questions\b|\bquestions?\s+for\s+clarification\b"
+)
 
 
 # An intro to the reasons for an objection made just before it: "I don't think we should
