@@ -4,10 +4,10 @@ at the figures last measured.
 Helpers who never saw the code wrote and labelled them, each thread in a mail format of
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
-fitted on. Sets c, i, k, n, o, p, q, x, y and z, and vote set 5, were never read for their
-misses (j, l, m, r, s, t, u, v and w were read after their blind measure). The floors are
-the figures measured at stop 44 (README, "Whole threads and votes written blind"), one
-detection off, so that a change that reads them worse fails here.
+fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae and af, and vote set 5, were never
+read for their misses (j, l, m, r, s, t, u, v, w, aa, ab and ac were read after their blind
+measure). The floors are the figures measured at stop 45 (README, "Whole threads and votes
+written blind"), one detection off, so that a change that reads them worse fails here.
 """
 
 from __future__ import annotations
@@ -22,32 +22,38 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 
 # slice -> (labelled concerns found, wrong detections allowed), as measured, one off.
 FLOORS = {
-    "written-a": (16, 2),
-    "written-b": (20, 5),
+    "written-a": (16, 1),
+    "written-b": (20, 3),
     "written-c": (18, 7),
     "written-d": (15, 3),
     "written-e": (19, 7),
-    "written-f": (18, 7),
-    "written-g": (17, 4),
+    "written-f": (19, 6),
+    "written-g": (17, 2),
     "written-h": (20, 6),
-    "written-i": (15, 5),
-    "written-j": (16, 2),
+    "written-i": (15, 4),
+    "written-j": (17, 2),
     "written-k": (18, 9),
     "written-l": (21, 5),
-    "written-m": (17, 4),
+    "written-m": (17, 3),
     "written-n": (13, 10),
     "written-o": (12, 8),
     "written-p": (19, 7),
-    "written-q": (18, 13),
-    "written-r": (18, 8),
-    "written-s": (17, 6),
+    "written-q": (20, 11),
+    "written-r": (18, 9),
+    "written-s": (17, 7),
     "written-t": (17, 4),
-    "written-u": (18, 6),
-    "written-v": (15, 11),
-    "written-w": (18, 9),
-    "written-x": (18, 9),
-    "written-y": (16, 9),
+    "written-u": (19, 4),
+    "written-v": (15, 9),
+    "written-w": (18, 7),
+    "written-x": (18, 10),
+    "written-y": (17, 7),
     "written-z": (15, 9),
+    "written-aa": (21, 5),
+    "written-ab": (16, 5),
+    "written-ac": (21, 7),
+    "written-ad": (14, 9),
+    "written-ae": (18, 14),
+    "written-af": (15, 10),
 }
 # slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
 # as unsure, and one voter writing from two addresses, whom it does not merge by name.

@@ -195,7 +195,13 @@ logger = logging.getLogger(__name__)
 #    nothing; "I'd still prefer" repeats the raiser's point; a summary item naming nobody
 #    adopts the one open point it is about; an ask takes its whole reason paragraph
 #    (2026-12-07, stop 44).
-VIEWS_VERSION = 38
+# 39: giving way on a return to the thread, a remark on how the matter is run, a
+#    paragraph turning to someone who spoke before, questions listed as not objections
+#    and asking where the concerns stand raise nothing; the reasons listed under an
+#    objection, the grounds of a declared objection and a list item beside a listed
+#    concern are points; "I'm keeping the objection" repeats the raiser's; Outlook's
+#    quoted header block is recognised in its users' languages (2026-12-07, stop 45).
+VIEWS_VERSION = 39
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
