@@ -3174,3 +3174,18 @@ def test_questions_listed_as_not_objections_raise_nothing():
         "- What's the plan for the C# bindings? Same renames in the same release, or later?\n"
     )
     assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Happy to add a --keep-xml flag for one release, and a note in the upgrade guide.",
+        "Fair. I've switched the default back to the XML reader for 2.0; TOML is opt-in.",
+    ],
+)
+def test_the_proposer_committing_to_a_change_in_other_words_adopts_the_point(answer: str):
+    worry = post(2, BOB, "I am worried that plugins parse the XML config themselves.", reply_to=1)
+    reply = post(3, ALICE, answer, reply_to=2)
+    (concern,) = ledger(root(), worry, reply).concerns
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "adopted"

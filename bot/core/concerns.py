@@ -1710,7 +1710,10 @@ _COMMITS = (
     r"|\bre-?roll\b|^(?:yes|yeah|yep|right)\b[,.!]?\s+(?:we|i)\s+(?:should|will|can|'ll)\s+(?:\w+\s+)?"
     r"(?:add|change|update|fix|drop|remove|follow|do)\b"
     r"|\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+|now\s+)?(?:updated|changed|added|removed|fixed|amended"
-    r"|adjusted|incorporated|reworded|clarified|addressed)\b|^(?:updated|done|fixed|addressed)\b"
+    r"|adjusted|incorporated|reworded|clarified|addressed|switched|lowered|raised|renamed)\b"
+    r"|^(?:updated|done|fixed|addressed)\b"
+    # "Happy to add PASSWORD_UPGRADE_ON_LOGIN and a release note."
+    r"|^(?:happy|glad)\s+to\s+(?:add|change|update|drop|remove|switch|do|document|clarify)\b"
     r"|\b(?:i|we)(?:'ll|\s+will)\s+(?:\w+\s+)?(?:add|update|change|fix|remove|amend|clarify|reword"
     r"|incorporate|adjust|work)\b|\bwill\s+do\b"
 )
