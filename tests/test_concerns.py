@@ -814,6 +814,10 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         "We hit this in production last year: a broken upstream returned a 3 GB body to a"
         " health checker and the pod was OOM-killed every few minutes until someone noticed."
         " Would have been a one-line fix with this.",
+        # Asking a reviewer for a look, and an obstacle denied.
+        "@carol when you have time, do you think the new example in the guide is sufficient?",
+        "But the point is, I don't think there's a real reason that the loader can't wrap the"
+        " existing XML reader.",
         # An information question asked on with the answers to choose from.
         "What's the plan for the C# bindings? Same renames in the same release, or later?",
         # Asking where the concerns stand.

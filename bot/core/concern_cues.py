@@ -829,6 +829,8 @@ _DEFERS_ELSEWHERE = re.compile(
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
+    # Asking someone for a look: "@BurntSushi when you have time, do you think ...?"
+    r"|\bwhen\s+you\s+(?:have|get|find)\s+(?:the\s+|some\s+|a\s+)?(?:time|chance|moment|minute)\b"
     r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\b(?:start|call"
     r"|open|begin|kick\s+off)\s+(?:a|the)\s+(?:formal\s+|official\s+|final\s+)?(?:vote|\[vote\])\b|\bduplicate\b"
     r"|\bresent\b|\bre-?send\b"
@@ -854,6 +856,11 @@ NO_PROBLEM = _cue(
     # "I don't think it's a problem": the belief denied is the problem's.
     r"\b(?:i|we)\s+(?:don't|do\s+not)\s+think\s+(?:it's|it\s+is|that's|that\s+is|this\s+is|there's"
     r"|there\s+is)\s+(?:a\s+|an\s+|any\s+)?(?:real\s+|big\s+)?(?:problem|issue|concern|big\s+deal)\b",
+    # An obstacle denied: "I don't think there's a real reason that the UI can't wrap the
+    # existing mechanism" says it can.
+    r"\b(?:i|we)\s+(?:don't|do\s+not)\s+(?:think|see|believe)\s+(?:that\s+)?there(?:'s|\s+is)\s+(?:a|any)\s+"
+    r"(?:real\s+|good\s+|technical\s+)?reason\s+(?:that|why)\b[^.;]*\b(?:can't|cannot|couldn't|shouldn't"
+    r"|won't|wouldn't)\b",
     # A difficulty denied: "I suspect it wouldn't be too hard to get it working with Clang."
     r"\b(?:wouldn't|would\s+not|won't|will\s+not|isn't|is\s+not|shouldn't|should\s+not|not)\s+"
     r"(?:be\s+)?(?:too|that|very|so|particularly)\s+(?:hard|difficult|complex|complicated|bad"
