@@ -727,8 +727,8 @@ def _endorses(sentences: tuple[UnitReading, ...]) -> bool:
     """A paragraph that opens with its +1 (or credits the proposal with a fix) and says
     nothing against anything, and is all the post says: "+1, the fd exhaustion problem
     has bitten us on every large deployment we run." The fault it names is the one the
-    proposal fixes. (A paragraph after it is a
-    point of its own: "+1 on the idea." then "One lesson from that: ... is a mistake.")"""
+    proposal fixes. (A paragraph after it is a point of its own: "+1 on the idea." then
+    "One lesson from that: ... is a mistake.")"""
     opening = sentences[0].unit.probe if sentences else ""
     plus_one = OPENS_PLUS_ONE.match(opening) is not None and not _QUALIFIED.match(opening)
     # Or the paragraph credits the proposal with the fix: "We hit this in production last
@@ -822,10 +822,11 @@ def _reasons_joined(
     points: Mapping[tuple[int, int | None], list[UnitReading]],
     aside: frozenset[tuple[int, int | None]],
 ) -> list[Finding]:
-    """A way out asked right after the paragraph that gives its reason, a reason told
-    without a word of judgement ("If we change the electorate this close to it, people
-    who planned to run will be working under rules that changed under them." then "Can
-    this apply from the 2025 election instead?"): the reason is the point, and the ask
+    """A way out asked or stated right after the paragraph that gives its reason, a
+    reason told without a word of judgement ("If we change the electorate this close to
+    it, people who planned to run will be working under rules that changed under them."
+    then "Can this apply from the 2025 election instead?", or "Without some hotness
+    awareness I'd rather keep -Os out of this."): the reason is the point, and the ask
     its remedy, shown together, the whole paragraph of it ("These are installed with 5
     to 8 year service contracts. We can't swap the hardware, ...")."""
     order = list(points)
