@@ -240,6 +240,11 @@ def test_prose_cues_raise_one_concern(text: str):
         # What it fails to do, and an argument that does not hold.
         "Point 1 does nothing at all about the attack you cite as the motivation.",
         "This is exactly where I think the coherence argument in section 5 falls apart.",
+        # What the proposal must say or do first, whom it does not fit, what nobody ran.
+        "I'd like the RFC to say who does the tooling work.",
+        "Fix them first, then deprecate.",
+        "One group this doesn't fit: translators.",
+        "We will be shipping big-endian builds nobody has run.",
         # Harm foreseen in idioms, and a +1 on a condition.
         "This is going to produce a wave of drive-by adoptions.",
         "Without an activity requirement the flag just gets reset and we're back where we"
@@ -820,6 +825,13 @@ def test_a_sentence_going_on_after_dots_is_read_from_its_first_word():
         " existing XML reader.",
         # An information question asked on with the answers to choose from.
         "What's the plan for the C# bindings? Same renames in the same release, or later?",
+        # A housekeeping note, and questions that say they only ask.
+        "Small housekeeping note: please use reactions on the issue instead of +1 comments"
+        " so the thread stays readable.",
+        "One question before we get to a vote: do we have any numbers on what JVMs people"
+        " actually run?",
+        "Also, just so I understand: does any of this affect const evaluation, or is that"
+        " already always checked?",
         # Asking where the concerns stand.
         "Have all remaining concerns about this proposal been addressed?",
         # A -0 withdrawn for a +1 on the answer's terms.
@@ -3193,3 +3205,9 @@ def test_the_proposer_committing_to_a_change_in_other_words_adopts_the_point(ans
     (concern,) = ledger(root(), worry, reply).concerns
     assert concern.state is ConcernState.RESOLVED
     assert concern.resolution == "adopted"
+
+
+def test_a_worry_that_goes_away_settles_the_raisers_point():
+    (concern,) = _raised_then("Thanks, with that section my main worry goes away.")
+    assert concern.state is ConcernState.RESOLVED
+    assert concern.resolution == "accepted"

@@ -283,6 +283,9 @@ _FAULT_WORDS = (
     r"|under-?specified|error-?prone|confuses?|nightmare|slippery\s+slope|security\s+theat(?:er|re)"
     # "This is exactly where the coherence argument in section 5 falls apart."
     r"|falls?\s+apart|fell\s+apart|falling\s+apart"
+    # "One group this doesn't fit: translators.", "builds nobody has run".
+    r"|(?:doesn't|does\s+not|won't|will\s+not)\s+fit|nobody\s+(?:has|had|will\s+have)\s+(?:ever\s+)?(?:run|tested"
+    r"|built|tried)"
     # "we're back where we started a year later", "is asking for an incident at 3am".
     r"|back\s+(?:where\s+we\s+started|to\s+square\s+one)|asking\s+for\s+(?:trouble|an?\s+(?:incident|outage"
     r"|disaster|accident))"
@@ -625,6 +628,11 @@ REQUIREMENT = _cue(
     r"\b(?:the\s+|this\s+)?(?:proposal|rfc|document|doc|text|draft|design|kip|pep|policy)\s+(?:should"
     r"|must|needs\s+to|ought\s+to)\s+(?:also\s+|really\s+)?(?:say|explain|cover|address|specify|mention"
     r"|describe|spell\s+out|define|state|include|document)\b",
+    # "I'd like the RFC to say who does the tooling work."
+    r"\bi(?:'d|\s+would)\s+(?:like|want)\s+the\s+(?:rfc|proposal|document|doc|text|draft|design|kep|pep)\s+to\s+"
+    r"(?:say|explain|cover|address|specify|mention|describe|spell\s+out|define|state|include|document)\b",
+    # "Fix them first, then deprecate."
+    r"^(?:\w+\s+){1,4}?first\s*[,;]\s*(?:and\s+)?then\s+\w+",
     # "Security reports must never end up as public GitHub issues."
     r"\b(?:must|should)\s+never\b",
     # "The deprecation should be announced at least one major version ahead."
@@ -816,8 +824,8 @@ _MARKED_ASIDE = (
     # A remark on how the matter is run, not on the proposal: "Procedural: could the vote
     # stay open until the 21st?", "Process note from the steering group: ...", "Quick
     # process note since X came up: ...", "Chair hat on."
-    r"|^(?:(?:first|one|also|and|finally),?\s+)?(?:(?:a|one|quick|short)\s+)*(?:process(?:\s+|-)?"
-    r"(?:notes?|points?|remarks?|questions?)?|procedural(?:ly)?|procedure|administrivia|housekeeping)"
+    r"|^(?:(?:first|one|also|and|finally),?\s+)?(?:(?:a|one|quick|short|small)\s+)*(?:(?:process"
+    r"|housekeeping)(?:\s+|-)?(?:notes?|points?|remarks?|questions?)?|procedural(?:ly)?|procedure|administrivia)"
     r"(?:\s+(?:for|from|since)\s+[^:]{1,60})?\s*:|" + _CHAIR_HAT
 )
 MARKED_ASIDE = re.compile(_MARKED_ASIDE)
@@ -1245,6 +1253,11 @@ _SETTLES_OWN = re.compile(
     r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?|takes?\s+care\s+of)\s+"
     r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\b"
     r"|what\s+i\s+was\s+(?:worried|concerned)\s+about\b)"
+    # "Thanks, with that patch my main worry goes away."
+    r"|\bmy\s+(?:\w+\s+)?(?:"
+    + MY_WORRY_NOUNS
+    + r")\s+(?:\w+\s+){0,2}?(?:goes|go|went|has\s+gone|have\s+gone)"
+    r"\s+away\b"
 )
 # "..., but not my worry about the plugins": something is still open beside it.
 _STILL_OPEN = re.compile(r"\bbut\s+not\b|\bexcept\b|\bstill\b|\bhowever\b")
@@ -1261,7 +1274,7 @@ _JUST_ASKING = re.compile(
     r"(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
     r"|double-?check))|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
     r"|to\s+clarify|(?:a\s+)?clarifying\s+question|\(just\s+(?:a\s+)?question(?=\))"
-    r"|one\s+question\s+so\s+(?:that\s+)?i\s+understand"
+    r"|one\s+question\s+so\s+(?:that\s+)?i\s+understand|just\s+so\s+(?:that\s+)?i\s+understand"
     # "Quick question: ...", "Also a simple question: which version ...?": the writer
     # calls it small.
     r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive"
@@ -1270,7 +1283,7 @@ _JUST_ASKING = re.compile(
     # the API surface: does copy() survive?".
     # ("Honest question: what does Gradle give us?" is put pointedly.)
     r"|^(?!(?:an?\s+)?(?:honest|serious|genuine|real|fair|hard|obvious|big|important|key)\b)"
-    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for)\s+[^:?]{1,40})?\s*:"
+    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for|before)\s+[^:?]{1,40})?\s*:"
     # "Question before I form an opinion: ...": the writer has not judged yet.
     r"|\bbefore\s+i\s+(?:form\s+(?:an|my)\s+opinion|weigh\s+in|make\s+up\s+my\s+mind|take\s+a\s+side"
     r"|decide|vote)\b"

@@ -1645,6 +1645,11 @@ _ACCEPTS_EXPLICITLY = re.compile(
     # "my worry about maintenance is mostly gone", "both of my points are addressed".
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+"
     r"(?:\w+\s+){0,3}?(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone)\b"
+    # "Thanks, with that patch my main worry goes away."
+    r"|\bmy\s+(?:\w+\s+)?(?:"
+    + MY_WORRY_NOUNS
+    + r"|points?)\s+(?:\w+\s+){0,2}?(?:goes|go|went|has\s+gone"
+    r"|have\s+gone)\s+away\b"
     r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
     r"|\b(?:didn't|did\s+not|don't|do\s+not)\s+mean[t]?\s+to\s+(?:argue|object|block|oppose)\b"
 )
