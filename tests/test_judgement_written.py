@@ -4,9 +4,9 @@ at the figures last measured.
 Helpers who never saw the code wrote and labelled them, each thread in a mail format of
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
-fitted on. Sets c, i, k, n, o, p, q, x, y, z and ad to aj, and vote set 5, were never
-read for their misses (j, l, m, r, s, t, u, v, w, aa, ab and ac were read after their blind
-measure). The floors are the figures measured at stop 45 (README, "Whole threads and votes
+fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai and aj, and vote set 5, were
+never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag and ah were read
+after their blind measure). The floors are the figures measured at stop 45 (README, "Whole threads and votes
 written blind"), one detection off, so that a change that reads them worse fails here.
 """
 
@@ -47,15 +47,15 @@ FLOORS = {
     "written-w": (18, 7),
     "written-x": (18, 10),
     "written-y": (17, 7),
-    "written-z": (15, 9),
+    "written-z": (16, 9),
     "written-aa": (21, 5),
     "written-ab": (16, 5),
     "written-ac": (21, 7),
     "written-ad": (14, 9),
     "written-ae": (18, 14),
     "written-af": (15, 10),
-    "written-ag": (14, 9),
-    "written-ah": (14, 7),
+    "written-ag": (14, 5),
+    "written-ah": (18, 7),
     "written-ai": (15, 4),
     "written-aj": (19, 7),
 }
