@@ -6,8 +6,9 @@ its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PG
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai and aj, and vote set 5, were
 never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag and ah were read
-after their blind measure). The floors are the figures measured at stop 45 (README, "Whole threads and votes
-written blind"), one detection off, so that a change that reads them worse fails here.
+after their blind measure). The floors are the figures measured at stop 45 (README, "Whole
+threads and votes written blind"), one detection off, so that a change that reads them
+worse fails here.
 """
 
 from __future__ import annotations
