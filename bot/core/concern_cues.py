@@ -877,6 +877,12 @@ NO_PROBLEM = _cue(
 # What a writer calls their own concern when they settle it ("addresses my worry", "my
 # doubts are gone"): one list for the cues here and for the ledger's acceptances.
 MY_WORRY_NOUNS = r"concerns?|objections?|worry|worries|doubts?|reservations?"
+# A worry its writer says is over: "with that patch my main worry goes away" (a cue that
+# settles, and the ledger's acceptance).
+WORRY_GOES_AWAY = (
+    r"\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+(?:\w+\s+){0,2}?(?:goes|go|went"
+    r"|has\s+gone|have\s+gone)\s+away\b"
+)
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
     r"|other\s+)?(?:concerns?|objections?|worries|issues|problems?)\b",
@@ -1254,10 +1260,7 @@ _SETTLES_OWN = re.compile(
     r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\b"
     r"|what\s+i\s+was\s+(?:worried|concerned)\s+about\b)"
     # "Thanks, with that patch my main worry goes away."
-    r"|\bmy\s+(?:\w+\s+)?(?:"
-    + MY_WORRY_NOUNS
-    + r")\s+(?:\w+\s+){0,2}?(?:goes|go|went|has\s+gone|have\s+gone)"
-    r"\s+away\b"
+    r"|" + WORRY_GOES_AWAY
 )
 # "..., but not my worry about the plugins": something is still open beside it.
 _STILL_OPEN = re.compile(r"\bbut\s+not\b|\bexcept\b|\bstill\b|\bhowever\b")

@@ -56,6 +56,7 @@ from bot.core.concern_cues import (
     NIT,
     OBJECTION_FORMS,
     OPENS_PLUS_ONE,
+    WORRY_GOES_AWAY,
     PostContext,
     adds_another_point,
     asks_yes_or_no,
@@ -466,9 +467,11 @@ _KEEPS_OBJECTION = re.compile(
 )
 # A writer saying how much their point weighs, not making another: "I won't block",
 # "I'm not going to hold the RFC up over it", "neither is a blocker", "I've said my piece".
+# Standing aside, in the words both of these use: "won't block", "not going to hold it up".
+_WONT = r"(?:won't|will\s+not|wouldn't|would\s+not|not\s+going\s+to)"
+_STAND_IN_THE_WAY = r"(?:block|veto|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up)"
 _WEIGHS_OWN = re.compile(
-    r"\b(?:(?:won't|will\s+not|wouldn't|would\s+not|not\s+going\s+to|don't\s+want\s+to|do\s+not\s+want"
-    r"\s+to)\s+(?:\w+\s+)?(?:block|veto|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up)"
+    rf"\b(?:(?:{_WONT}|don't\s+want\s+to|do\s+not\s+want\s+to)\s+(?:\w+\s+)?{_STAND_IN_THE_WAY}"
     r"|(?:is|are|it's|that's)\s+(?:not|no)\s+(?:a\s+)?(?:hard\s+)?blockers?|neither\s+(?:one\s+)?is\s+a\s+blocker"
     r"|i've\s+said\s+my\s+piece)\b"
 )
@@ -477,8 +480,8 @@ _WEIGHS_OWN = re.compile(
 # "Fine with going to a vote".
 _GIVES_WAY = re.compile(
     r"\b(?:i|we)\s+(?:can|could)\s+(?:\w+\s+){0,6}?live\s+with\b"
-    r"|\b(?:won't|will\s+not|wouldn't|would\s+not|not\s+going\s+to)\s+(?:\w+\s+)?(?:block|veto|object"
-    r"|argue\s+against|stand\s+in\s+the\s+way|hold\s+(?:\w+\s+){0,3}?up|(?:keep\s+)?fight(?:ing)?\s+(?:it|this|that|on)"
+    rf"|\b{_WONT}\s+(?:\w+\s+)?(?:{_STAND_IN_THE_WAY}|object|argue\s+against"
+    r"|(?:keep\s+)?fight(?:ing)?\s+(?:it|this|that|on)"
     r"|(?:keep\s+)?argu(?:e|ing)\s+(?:\w+\s+){0,3}?any\s+(?:further|more|longer))\b"
     r"|\bi've\s+(?:said\s+my\s+piece|made\s+my\s+point)\b"
     r"|\bnot\s+(?:thrilled|happy|ideal)\b[^.;]*\bbut\s+(?:i|we)\s+(?:understand|get|see)\b"
@@ -1646,11 +1649,9 @@ _ACCEPTS_EXPLICITLY = re.compile(
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+"
     r"(?:\w+\s+){0,3}?(?:is|are|has|have|was|were)\s+(?:\w+\s+)?(?:addressed|resolved|answered|gone)\b"
     # "Thanks, with that patch my main worry goes away."
-    r"|\bmy\s+(?:\w+\s+)?(?:"
-    + MY_WORRY_NOUNS
-    + r"|points?)\s+(?:\w+\s+){0,2}?(?:goes|go|went|has\s+gone"
-    r"|have\s+gone)\s+away\b"
-    r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
+    r"|"
+    + WORRY_GOES_AWAY
+    + r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
     r"|\b(?:didn't|did\s+not|don't|do\s+not)\s+mean[t]?\s+to\s+(?:argue|object|block|oppose)\b"
 )
 

@@ -49,9 +49,12 @@ _OUTLOOK_SEPARATOR = re.compile(
 # Outlook's quoted header block in its users' languages: the sender's line, then within
 # three lines the date's ("From:/Sent:", "Von:/Gesendet:", "От:/Отправлено:",
 # "发件人:/发送时间:", "差出人:/送信日時:"); CJK clients write a full-width colon.
+_FROM_WORDS = (
+    "From", "Von", "De", "Da", "Van", "Från", "Fra", "Od", "Lähettäjä", "Kimden", "Feladó",
+    "От", "Від", "发件人", "寄件者", "差出人", r"보낸\s*사람",
+)  # fmt: skip
 _OUTLOOK_HEADER = re.compile(
-    r"^\s*(From|Von|De|Da|Van|Från|Fra|Od|Lähettäjä|Kimden|Feladó|От|Від|发件人|寄件者|差出人"
-    r"|보낸\s*사람)\s*[:：]\s*\S.*$",
+    rf"^\s*({'|'.join(_FROM_WORDS)})\s*[:：]\s*\S.*$",
     re.IGNORECASE,
 )
 _OUTLOOK_SENT = re.compile(
@@ -84,7 +87,8 @@ _QUOTE_MARKER = re.compile(r"^\s*>\s?")
 # (signature, rule, separator, footer, Outlook header, attribution) ...
 _MARKER_START = re.compile(
     r"\s*(-|_|To unsubscribe|You are receiving|Reply to this email|This is an automated"
-    r"|\[?Visit Topic|(?:From|Von|De|Da|Van|Fra|Od|Kimden)\s*:|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
+    rf"|\[?Visit Topic|(?:{'|'.join(w for w in _FROM_WORDS if w.isascii() and w.isalpha())})\s*:"
+    r"|(On|Am|Le|El|Il|Op|Em|Den|På)\b)",
     re.IGNORECASE,
 )
 # ... or, for _ATTRIBUTION, if it ends in one of its verbs (and maybe a colon). These
@@ -276,10 +280,7 @@ def _is_outlook_separator(lines: list[str], index: int) -> bool:
 
 # The first header Outlook writes under its line of underscores, in its users' languages
 # ("From: ...", "Von: ...", "De : ...", "发件人: ...").
-_OLD_MAIL_FROM = re.compile(
-    r"^\s*(?:From|Von|De|Van|Da|Från|Fra|Od|Lähettäjä|От|发件人|寄件者|差出人)\s*[:：]",
-    re.IGNORECASE,
-)
+_OLD_MAIL_FROM = re.compile(rf"^\s*(?:{'|'.join(_FROM_WORDS)})\s*[:：]", re.IGNORECASE)
 
 
 # Outlook re-wraps the quote it sends at 76 columns after adding its ">": the tail
