@@ -1082,7 +1082,9 @@ def test_a_point_put_another_way_is_the_same_point():
         "I am worried that the vote needs too many rounds.\n\n"
         "Or to put it another way, I'd like to optimize for the happy path."
     )
-    assert findings(text) == ["I am worried that the vote needs too many rounds."]
+    # One point, shown with the paragraph that says it again.
+    [found] = findings(text)
+    assert found.startswith("I am worried that the vote needs too many rounds.")
 
 
 def test_asking_the_way_forward_before_ones_own_answer_is_no_point():
@@ -3211,3 +3213,70 @@ def test_a_worry_that_goes_away_settles_the_raisers_point():
     (concern,) = _raised_then("Thanks, with that section my main worry goes away.")
     assert concern.state is ConcernState.RESOLVED
     assert concern.resolution == "accepted"
+
+
+# --------------------------------------------------------------------------
+# A point and what it leads into (stop 46: sets ak and am, read after their blind measure)
+# --------------------------------------------------------------------------
+
+
+def test_a_stance_of_one_sentence_is_shown_with_the_paragraph_that_gives_its_reasons():
+    stance = "I'm skeptical, mostly because of the first-argument rule."
+    reasons = (
+        "Half of our loader functions take the file second. Piping a path into them"
+        " passes it as the other argument, and the error mentions neither."
+    )
+    [found] = findings(f"{stance}\n\n{reasons}")
+    assert found == f"{stance} {reasons}"
+    # A paragraph that ends on a colon leads into what follows it, too.
+    lead = "Problem: short trip counts. We have a lot of code shaped like this:"
+    shape = "A loop over eight to twenty items, where the new check costs more than the loop."
+    assert [f for f in findings(f"{lead}\n\n{shape}") if lead in f] == [f"{lead} {shape}"]
+    # Under a quote of another mail, the next paragraph answers that, not the stance.
+    other = "The rest of the plan, the two releases of warnings, reads fine to me."
+    reply = replace(
+        post(2, BOB, f"{stance}\n\n{other}", reply_to=1, quoted=("We warn for two releases.",)),
+        quote_at=(1,),
+    )
+    [concern] = [c for c in ledger(root(), reply).concerns if c.post == reply.key]
+    assert concern.text == stance
+
+
+def test_a_question_of_its_own_paragraph_shows_the_problem_it_asks_about():
+    problem = (
+        "Right now every person who understands the importer works for one company. If"
+        " they change priorities, the PMC is left holding code nobody else can maintain."
+    )
+    asked = "What would it take to get two or three people from elsewhere reviewing it?"
+    [found] = findings(f"{problem}\n\n{asked}")
+    assert "left holding code nobody else can maintain" in found
+    assert found.endswith(asked)
+
+
+def test_in_a_review_that_requests_changes_each_hunks_remark_is_a_point():
+    first = "+on:\n+  pull_request_target:\n+    types: [opened]"
+    second = "+      matrix:\n+        os: [ubuntu-latest]"
+    footgun = (
+        "This combination is the classic foot-gun. The workflow runs with a write token,"
+        " and then we check out and execute the author's code."
+    )
+    lost = "We lose the big-endian jobs completely with this, and they caught two bugs."
+    text = (
+        f"@bob requested changes on this pull request.\n\nIn .github/workflows/test.yml:"
+        f"\n\n{footgun}\n\nIn .github/workflows/test.yml:\n\n{lost}"
+    )
+    review = replace(post(2, BOB, text, reply_to=1, quoted=(first, second)), quote_at=(2, 4))
+    found = [c.text for c in ledger(root(), review).concerns if c.post == review.key]
+    assert any("classic foot-gun" in f for f in found), found
+    assert any("lose the big-endian jobs" in f for f in found), found
+
+
+def test_a_way_out_asked_after_the_fault_it_mends_is_part_of_that_point():
+    fault = (
+        "On riscv, and on arm64 without pseudo-NMI, that is what the perf detector does:"
+        " removing it leaves those machines with no hard-lockup detection at all."
+    )
+    asked = "Could the perf detector stay, at least on those architectures, until then?"
+    [found] = findings(f"{fault}\n\n{asked}")
+    assert "no hard-lockup detection" in found
+    assert findings(asked) == [asked]

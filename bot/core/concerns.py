@@ -431,6 +431,8 @@ _ANNOUNCES = re.compile(
 )
 # The words a paragraph after such an announcement needs to be what it announced.
 ANNOUNCED_WORDS = 8
+# At most this many words make a paragraph that leads into the next one's reasons.
+LEAD_WORDS = 30
 # A point its writer says they made before: "In summary, ...", "As I said earlier", "I
 # answered on the 2 Jira issues".
 _SUMS_UP = re.compile(
@@ -625,7 +627,7 @@ def findings_of(
     faulting = [r for r in likely if _finds_fault(r)] or [r for r in likely if _objects([r])]
     best = max(faulting or candidates, key=lambda r: r.probability)
     listed = reading.features.get("lists_concerns", 0.0) > 0
-    on_hunks = _remarks_on_hunks(post, points, aside, model.post_threshold)
+    on_hunks = _remarks_on_hunks(post, points, aside, model.post_threshold, demands=demands)
     chosen = [
         members
         for point, members in points.items()
@@ -710,7 +712,7 @@ def _remedy(finding: Finding, group: list[UnitReading], earlier: list[Finding]) 
     ("I have only one fear: ... What about creating a module where ...?"): the remedy
     the writer offers for their own point, not a point of its own."""
     return (
-        finding.cue in ("counter_proposal", "challenge_question")
+        finding.cue in ("counter_proposal", "challenge_question", "question")
         and group[0].unit.is_question
         and bool(
             group[0].features.get("counter_proposal") or _ASKS_FOR_A_WAY.match(group[0].unit.probe)
@@ -722,7 +724,11 @@ def _remedy(finding: Finding, group: list[UnitReading], earlier: list[Finding]) 
 # "Is it possible to keep the opaque type but let the caller provide memory?"
 _ASKS_FOR_A_WAY = re.compile(
     r"^(?:so\s+|and\s+)?(?:is\s+it\s+possible|would\s+it\s+be\s+possible|is\s+there\s+(?:any\s+)?(?:way"
-    r"|chance)|could\s+we|can\s+we|could\s+you|can\s+you|would\s+you\s+consider)\b"
+    r"|chance)|could\s+we|can\s+we|could\s+you|can\s+you|would\s+you\s+consider"
+    # "Could the perf detector stay, at least on those architectures, ...?"
+    r"|(?:could|can)\s+(?:the|this|it|each|any|that)\b[^?]*?\b(?:stay|remain|keep|be\s+kept|wait"
+    r"|be\s+(?:moved|pushed|deferred|postponed|split|delayed|made|dropped|limited|scoped)|say|list|carry"
+    r"|require|include|add|go\s+into|also))\b"
 )
 
 
@@ -787,11 +793,16 @@ def _announcements_joined(
     for at, (finding, group) in enumerate(zip(findings, groups, strict=True)):
         if at in skip:
             continue
-        if len(group) != 1 or not _ANNOUNCES.search(group[0].unit.probe):
+        named = len(group) == 1 and bool(_ANNOUNCES.search(group[0].unit.probe))
+        if not (named or _leads_into_next(post, group, sentences)):
             joined.append(finding)
             continue
         after = _next_point(group[0], sentences)
         following = at + 1 < len(findings) and groups[at + 1][0].unit.point == after
+        if following and not named:
+            # A stance of its own paragraph beside a point of the next one: two points.
+            joined.append(finding)
+            continue
         if following:
             nxt = findings[at + 1]
             skip.add(at + 1)
@@ -813,10 +824,47 @@ def _announcements_joined(
                 finding,
                 sentences=(*finding.sentences, *(r.unit.text for r in told)),
                 stated=finding.stated or finding.sentences,
-                title=make_title(told[0].unit.text, cue=finding.cue),
+                title=make_title(told[0].unit.text, cue=finding.cue) if named else finding.title,
             )
         )
     return joined
+
+
+def _leads_into_next(
+    post: Post, group: list[UnitReading], sentences: tuple[UnitReading, ...]
+) -> bool:
+    """A point that is a paragraph of one sentence, a stance whose reasons the next
+    paragraph gives ("I'm skeptical, mostly because of the first-argument rule." over
+    "Our own standard library is not consistent about where the subject goes. ..."), or
+    a paragraph that ends on a colon ("We have a lot of code shaped like this:"): a
+    reader is shown what it leads into, when no quote of another mail comes between."""
+    lead = group[0].unit
+    paragraph = [r.unit for r in sentences if r.unit.point == lead.point]
+    opens = len(paragraph) == 1 or paragraph[-1].text.rstrip().endswith(":")
+    if lead.item is not None or not opens or paragraph[-1].is_question:
+        return False
+    if sum(unit.words for unit in paragraph) > LEAD_WORDS:
+        return False
+    after = _next_point(group[-1], sentences)
+    members = [r for r in sentences if r.unit.point == after]
+    if after is None or after[1] is not None or not members or not _tells(members):
+        return False
+    return not any(lead.line < at <= members[0].unit.line for at in post.quote_at)
+
+
+def _tells(members: list[UnitReading]) -> bool:
+    """A paragraph that tells how things are, as reasons do: it opens on no objection of
+    its own, and neither asks, nor proposes, nor leads into a list ("So how to proceed?",
+    "I would suggest that we ship it separately instead." are moves of their own)."""
+    opening = members[0].features
+    if members[-1].unit.text.rstrip().endswith(":"):
+        return False
+    if sum(r.unit.words for r in members) < ANNOUNCED_WORDS:
+        return False
+    return not any(opening.get(name) for name in OBJECTION_FORMS) and not any(
+        r.unit.is_question or r.features.get("counter_proposal") or r.features.get("wish")
+        for r in members
+    )
 
 
 def _reasons_joined(
@@ -841,7 +889,7 @@ def _reasons_joined(
         before = order[at - 1] if at > 0 else None
         reason = points[before] if before is not None else []
         if (
-            lead.features.get("counter_proposal")
+            (lead.features.get("counter_proposal") or _asks_alone(lead, points))
             and before is not None
             and before not in taken
             and before not in aside
@@ -857,6 +905,18 @@ def _reasons_joined(
             )
         joined.append(finding)
     return joined
+
+
+def _asks_alone(
+    lead: UnitReading, points: Mapping[tuple[int, int | None], list[UnitReading]]
+) -> bool:
+    """A paragraph that is one pointed question, put after the paragraph it asks about
+    ("What would it take to get people outside the company reviewing it?")."""
+    return (
+        lead.unit.is_question
+        and bool(lead.features.get("challenge_question"))
+        and len(points[lead.unit.point]) == 1
+    )
 
 
 def _next_point(
@@ -1239,8 +1299,11 @@ def _remarks_on_hunks(
     points: dict[tuple[int, int | None], list[UnitReading]],
     aside: Collection[tuple[int, int | None]],
     threshold: float,
+    *,
+    demands: bool = False,
 ) -> set[tuple[int, int | None]]:
-    """In a review of a patch, the likeliest objecting point under each quoted hunk.
+    """In a review of a patch, the likeliest objecting point under each quoted hunk
+    (any point, in a review that requests changes: its verdict objects for them).
 
     A reviewer who quotes a hunk of the patch, remarks on it, then quotes the next makes
     a remark of its own on each (as a pull request's review comments are, each on its
@@ -1253,9 +1316,11 @@ def _remarks_on_hunks(
     best: dict[str, tuple[float, tuple[int, int | None]]] = {}
     for point, members in points.items():
         block = quote_above(post, members[0].unit)
-        if block not in hunks or point in aside or not _objects(members):
+        if block not in hunks or point in aside or not (demands or _objects(members)):
             continue
-        strength = _strength(members)
+        strength = (
+            max(r.probability for r in members if _has_words(r.unit.text)) if demands else 0.0
+        ) or _strength(members)
         if strength >= threshold and (block not in best or strength > best[block][0]):
             best[block] = (strength, point)
     return {point for _, point in best.values()} if len(best) > 1 else set()
