@@ -3280,3 +3280,17 @@ def test_a_way_out_asked_after_the_fault_it_mends_is_part_of_that_point():
     [found] = findings(f"{fault}\n\n{asked}")
     assert "no hard-lockup detection" in found
     assert findings(asked) == [asked]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is the bit I'd push on. Configs written by 1.x have no format line at all.",
+        "This is where I get off the train: the loader must not guess a file's format.",
+        "I'd just like the migration plan written down somewhere before this gets merged.",
+    ],
+)
+def test_pushing_on_the_quoted_part_and_a_condition_before_it_is_merged_are_objections(
+    text: str,
+):
+    assert len(findings(text)) == 1

@@ -134,6 +134,11 @@ OBJECTION = _cue(
     r"\b(?:i|we)(?:'d|\s+would|\s+will|'ll|\s+have\s+to|\s+must)?\s+(?:\w+\s+)?(?:push(?:ing)?\s*back"
     r"|argue\s+against|hold\s+off)\b|\bplease\s+(?:don't|do\s+not)\s+(?:\w+\s+)?(?:merge|land|ship"
     r"|accept|approve|rush)\b|\bplease\s+reconsider\b|\bvote\s+against\b"
+    # Said of the quoted part a reply sits under: "This is the bit I'd push on.", "This is
+    # where I get off the train."
+    r"|\b(?:this|that|here)\s+is\s+(?:the\s+(?:bit|part|piece|one|step|point|place)\s+(?:that\s+)?"
+    r"|where\s+)(?:i|we)(?:'d|\s+would|\s+have\s+to|\s+must)?\s+(?:\w+\s+)?(?:push|object|disagree"
+    r"|balk|stumble|struggle|get\s+off|part\s+ways|draw\s+the\s+line)"
     # "Please don't invent another YAML-ish dialect.", "Please don't." ("Please don't
     # worry", "please do not hesitate to ask" reassure.)
     r"|^(?:so\s+|but\s+)?please\s+(?:don't|do\s+not)\b(?!\s+(?:worry|hesitate|feel|be\s+(?:shy|afraid)"
@@ -599,14 +604,15 @@ _GOING_IN = (
     r"|changing|enabling|switching|flipping|turning|making|dropping|removing|deprecating"
     # "before we change the default": whatever the group is about to do, it does after.
     r"|we\s+(?:(?:actually|really|finally|all)\s+)?(?!know\b|had\b|have\b|get\s+there\b)[a-z]+"
-    r"|(?:it|this|that)\s+(?:goes\s+in"
-    r"|lands|ships|is\s+(?:merged|accepted|approved|adopted))|the\s+(?:merge|switch|flip|cutover|vote))\b"
+    r"|(?:it|this|that)\s+(?:goes\s+in|lands|ships|(?:is|gets)\s+(?:merged|accepted|approved|adopted"
+    r"|released|shipped))|the\s+(?:merge|switch|flip|cutover|vote))\b"
 )
 # A reviewer's own condition, said as what they want: "I want an SMP job before this
 # ships", "I'd still prefer numbers before the merge". (Wanting the change itself in soon,
 # "I want to get this in before the freeze", is support.)
 _I_WANT = (
-    r"\b(?:i|we)(?:'d|\s+would)?\s+(?:(?:still|really|also|definitely)\s+)*(?:want|need|prefer|expect)"
+    r"\b(?:i|we)(?:(?:'d|\s+would)\s+(?:(?:still|really|also|definitely|just)\s+)*(?:want|need|prefer"
+    r"|expect|like)|\s+(?:(?:still|really|also|definitely|just)\s+)*(?:want|need|prefer|expect))"
     r"\s+(?!(?:to\s+(?:get|have)\s+)?(?:this|it)\s+(?:in|merged|landed|done|shipped)\b)"
 )
 REQUIREMENT = _cue(
