@@ -3294,3 +3294,24 @@ def test_pushing_on_the_quoted_part_and_a_condition_before_it_is_merged_are_obje
     text: str,
 ):
     assert len(findings(text)) == 1
+
+
+def test_in_a_flat_thread_a_reply_under_a_quote_of_someones_point_answers_it():
+    complaint = "So my three-line fix for the loader will now sit for a month instead of two weeks."
+    raised = post(2, BOB, complaint, reply_to=1)
+    rebuttal = (
+        "I get the frustration, but I don't think that follows. Most of the wait is for the"
+        " first review; a second look at a small fix is quick."
+    )
+
+    def reply(quoted: str) -> Post:
+        # Like every comment on an issue, it replies to the opening post.
+        return replace(post(3, CAROL, rebuttal, reply_to=1, quoted=(quoted,)), quote_at=(0,))
+
+    answer = reply(complaint)
+    found = ledger(root(), raised, answer).concerns
+    assert [c.raised_by for c in found] == [BOB]
+    assert found[0].answered_by[0].post == answer.key
+    # Under a quote of the proposal itself, the same words are Carol's own point.
+    own = reply("I propose that we replace the XML config with TOML in 2.0.")
+    assert CAROL in [c.raised_by for c in ledger(root(), raised, own).concerns]

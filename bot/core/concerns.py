@@ -2691,12 +2691,31 @@ class _Work:
         parent_id = _id_of(parent)
         if not parent_id or finding.cue in _NAMES_A_FAULT:
             return False
+        lead = next((u for u in self.reader.units(post) if u.text == finding.sentences[0]), None)
+        others = [c for c in self.concerns.values() if not _same_author(post.author, c.raised_by)]
+        # Written right under a quote of someone's point in a flat thread, where the quote
+        # is all that says whom it answers ("> my three-line fix will now sit for a month"
+        # / "I get the frustration, but I don't think that follows.").
+        block = quote_above(post, lead) if lead is not None else None
+        if (
+            block is not None
+            and is_root(parent)
+            and self.reader.is_proposer(parent.author)
+            and not self._quotes_the_opening(block)
+            and any(answers_quote_of(post, lead, c) for c in others if lead is not None)
+        ):
+            return True
         return any(
             parent_id in self.raised_in[c.id]
-            and not _same_author(post.author, c.raised_by)
             and same_topic(finding.said, self.texts[c.id][0], self.subject_words)
-            for c in self.concerns.values()
+            for c in others
         )
+
+    def _quotes_the_opening(self, block: str) -> bool:
+        """Whether a quoted block is the opening post's text (the proposal quoted, not a
+        point someone raised about it)."""
+        start = _probe(_unnested(block))[:NEEDLE]
+        return any(is_root(p) and start in _probe(p.text) for p in self.posts_by_key.values())
 
     def _repeat_of(self, post: Post, finding: Finding) -> Concern | None:
         """An earlier concern this finding makes again; within one post, points stay apart.
