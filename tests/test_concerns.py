@@ -3315,3 +3315,12 @@ def test_in_a_flat_thread_a_reply_under_a_quote_of_someones_point_answers_it():
     # Under a quote of the proposal itself, the same words are Carol's own point.
     own = reply("I propose that we replace the XML config with TOML in 2.0.")
     assert CAROL in [c.raised_by for c in ledger(root(), raised, own).concerns]
+
+
+def test_problems_announced_with_what_they_are_with_join_the_paragraph_that_says_them():
+    announced = "Overall I like the direction, but I have two problems with the migration story."
+    told = (
+        "If 3.0 is the release after 2.4, one release of warnings is far too short: users who"
+        " skip a release will never see them before the old format stops loading."
+    )
+    assert findings(f"{announced}\n\n{told}") == [f"{announced} {told}"]
