@@ -201,7 +201,11 @@ logger = logging.getLogger(__name__)
 #    objection, the grounds of a declared objection and a list item beside a listed
 #    concern are points; "I'm keeping the objection" repeats the raiser's; Outlook's
 #    quoted header block is recognised in its users' languages (2026-12-07, stop 45).
-VIEWS_VERSION = 39
+# 40: a one-sentence stance shows the paragraph of reasons after it; a pointed question
+#    shows the problem above it; each hunk's remark in a review requesting changes is a
+#    point; a way out asked after a fault is its remedy; in a flat thread a reply under
+#    a quote of someone's point answers it (2026-12-07, stop 46).
+VIEWS_VERSION = 40
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
