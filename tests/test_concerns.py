@@ -3324,3 +3324,17 @@ def test_problems_announced_with_what_they_are_with_join_the_paragraph_that_says
         " skip a release will never see them before the old format stops loading."
     )
     assert findings(f"{announced}\n\n{told}") == [f"{announced} {told}"]
+
+
+def test_a_hunk_quoted_from_its_header_is_a_hunk_whatever_its_unchanged_lines():
+    strict = LedgerSettings(model=ConcernModel(point_threshold=0.9999))
+    first = "+    async def run(self) -> None:\n+        for func in self._deferred:"
+    second = '@@ -41,6 +41,7 @@ __all__ = [\n     "Response",\n     "JSONResponse",\n+    "defer",'
+    raises = "Plain accesses for both is a data race; please use READ_ONCE() at least."
+    public = "This one is a real bug, I think. The name is exported before it is reserved."
+    review = replace(
+        post(2, BOB, f"{raises}\n\n{public}", reply_to=1, quoted=(first, second)),
+        quote_at=(0, 1),
+    )
+    found = build_ledger("<p1@example.org>", [root(), review], T0 + timedelta(days=30), strict)
+    assert [c.text for c in found.concerns if c.post == review.key] == [raises, public]

@@ -509,6 +509,33 @@ def test_a_github_review_with_several_line_comments_is_all_the_reviewers_text():
     assert not any(set(text) == {"_"} for text in units)
 
 
+def test_a_review_hunk_marked_on_its_first_line_only_is_quoted_whole():
+    # GitHub's review mail puts ">" before the hunk's first line only.
+    body = (
+        "@mbe requested changes on this pull request.\n\nIn peridot/responses.py:\n\n"
+        "> +    async def _run_deferred(self) -> None:\n"
+        "+        for func in self._deferred:\n"
+        "+            await func()\n\n"
+        "If the first callback raises, the rest never run.\n\n"
+        "In peridot/__init__.py:\n\n"
+        '> @@ -41,6 +41,7 @@ __all__ = [\n     "Response",\n+    "defer",\n'
+        "Exporting a top-level name makes it public for good.\n"
+    )
+    split = split_body(body)
+    assert split.quoted == (
+        "+    async def _run_deferred(self) -> None:\n"
+        "+        for func in self._deferred:\n"
+        "+            await func()",
+        '@@ -41,6 +41,7 @@ __all__ = [\n     "Response",\n+    "defer",',
+    )
+    assert "self._deferred" not in split.new
+    assert "If the first callback raises, the rest never run." in split.new
+    assert split.new.endswith("Exporting a top-level name makes it public for good.")
+    # A quoted line of prose is not a hunk: the reply under it stays the writer's.
+    prose = "> We drop the old loader.\n+1, and about time.\n"
+    assert split_body(prose).new == "+1, and about time."
+
+
 def test_an_old_message_below_an_attribution_without_quote_marks_is_quoted():
     # Yahoo's top-posting: the attribution, then the old mail with no ">".
     body = (

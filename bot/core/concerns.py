@@ -1334,6 +1334,8 @@ _PATCH_LINE = re.compile(r"^(?:[+-](?![+-]{2}\s)|@@ )")
 def _is_hunk(block: str) -> bool:
     """Whether a quoted block is (mostly) lines of a patch."""
     lines = [line for line in _unnested(block).splitlines() if line.strip()]
+    if lines and lines[0].startswith("@@ "):
+        return True  # a hunk's header, over lines added, removed and unchanged alike
     return bool(lines) and 2 * sum(bool(_PATCH_LINE.match(line)) for line in lines) > len(lines)
 
 

@@ -216,14 +216,18 @@ def _split_lines(lines: list[str]) -> tuple[list[str], list[list[str]], list[int
                 # What answers one quote and what answers the next are apart, as the
                 # writer put them, even with no blank line around the quote.
                 new.append("")
+            unmarked = False
             while True:
                 # _strip_quote(line), knowing where the ">" is.
-                block.append(unindented[2:] if unindented[1:2].isspace() else unindented[1:])
+                marked = unindented[2:] if unindented[1:2].isspace() else unindented[1:]
+                block.append(lines[index] if unmarked else marked)
                 index += 1
                 if index == count:
                     break
                 unindented = lines[index].lstrip()
-                if not unindented.startswith(">"):
+                # GitHub's review mail marks only a hunk's first line with ">".
+                unmarked = not unindented.startswith(">") and _hunk_goes_on(block, lines[index])
+                if not (unindented.startswith(">") or unmarked):
                     if not _spilled_quote(lines, index):
                         break
                     # The tail of the quoted line above, wrapped onto a line of its own.
@@ -289,6 +293,24 @@ _OLD_MAIL_FROM = re.compile(rf"^\s*(?:{'|'.join(_FROM_WORDS)})\s*[:：]", re.IGN
 _WRAP_COLUMNS = 76
 _SPILL_WORDS = 3
 _STANDALONE = re.compile(r"^(?:[+-]\d|[A-Z][^.?!]*[.?!]$)")
+
+
+# A line of a patch: added, removed, unchanged (one space in), or a hunk's header.
+_DIFF_LINE = re.compile(r"^(?:[+-](?![+-]{2}\s)|@@ | \S|  )")
+
+
+def _hunk_goes_on(block: list[str], line: str) -> bool:
+    """Whether an unmarked line goes on with the quoted hunk of a patch above it: the
+    block so far is lines of a patch, and so is this one (GitHub's review mail quotes a
+    hunk with ">" on its first line only: "> +    async def run(self):" then
+    "+        for func in self._deferred:")."""
+    return (
+        bool(line.strip())
+        and _DIFF_LINE.match(line) is not None
+        and block[0][:1] in "+-@"
+        and _DIFF_LINE.match(block[0]) is not None
+        and _DIFF_LINE.match(block[-1]) is not None
+    )
 
 
 def _spilled_quote(lines: list[str], index: int) -> bool:
