@@ -3338,3 +3338,19 @@ def test_a_hunk_quoted_from_its_header_is_a_hunk_whatever_its_unchanged_lines():
     )
     found = build_ledger("<p1@example.org>", [root(), review], T0 + timedelta(days=30), strict)
     assert [c.text for c in found.concerns if c.post == review.key] == [raises, public]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+1 on the Python SDK. I'm -0 on moving the connectors out though; nobody will build them.",
+        "I'd keep the reference docs with the code. Split apart, they drift behind it.",
+    ],
+)
+def test_a_minus_zero_and_keeping_things_as_they_are_are_objections(text: str):
+    assert len(findings(text)) == 1
+
+
+def test_asking_what_is_gained_challenges_the_proposal():
+    [unit] = units_of("What do we actually gain here?")
+    assert "challenge_question" in cues_of(unit)

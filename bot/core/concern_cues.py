@@ -117,6 +117,10 @@ WORRY = _cue(
 )
 OBJECTION = _cue(
     r"(?:^|[\s(\[])-1(?![\d.])",
+    # The mild ballot said in discussion: "I'm -0 on moving the connectors out",
+    # "-0.5 from me", "Still -0."
+    r"\b(?:i'm|i\s+am|i'd\s+be|i\s+would\s+be|count\s+me\s+(?:as|in\s+as)|still)\s+(?:a\s+)?-0(?:\.\d)?(?!\d)"
+    r"|(?:^|[\s(\[])-0(?:\.\d)?\s+(?:on|to|for|from\s+me)\b|^-0(?:\.\d)?\s*(?:[.,:;!]|$)",
     r":-1:|👎",
     # The kernel's refusal: "NAK.", "Nacked-by:"; a shrug: "Meh."
     r"^nak\b|\bnack(?:ed)?\b|\bnak(?:ed)?-by\b|^meh\b",
@@ -561,6 +565,9 @@ COUNTER_PROPOSAL = _cue(
     r"\s+(?:more\s+)?towards?\b",
     r"\b(?:i(?:'d|\s+would)|we(?:'d|\s+would))\s+(?:like|want|need)\s+to\s+(?:remove|drop|change"
     r"|avoid|replace|rename|swap|move|split|merge|keep)\b",
+    # "I'd keep the reference docs with the code.", "I'd leave the CLI alone."
+    r"^(?:so\s+|personally,?\s+|honestly,?\s+)?i(?:'d|\s+would)\s+(?:still\s+|just\s+)?(?:keep|leave|stick\s+with"
+    r"|stay\s+with)\b",
     r"\b(?:how|what)\s+about\b|\bwhy\s+not\b|\binstead\b|\brather\s+than\b|\balternatively\b"
     # ("another way to describe the issue" restates it.)
     r"|\banother\s+(?:option|approach|idea|way(?!\s+(?:to|of)\s+(?:describe|say|saying|put|putting|phrase"
@@ -676,6 +683,9 @@ CHALLENGE_QUESTION = _cue(
     r"|what(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the|your)\s+(?:\w+\s+)?(?:point|benefit|value|goal"
     r"|objective|purpose|reason|plan|rationale|motivation|use\s*case|gain|advantage|need)"
     r"|who(?:'s|\s+will|\s+would|\s+is\s+going)"
+    # "What do we actually gain here?"
+    r"|what\s+(?:do|does|would|will)\s+(?:we|users|anyone|this|it)\s+(?:actually\s+|really\s+)?(?:gain"
+    r"|win|buy)"
     r"|is\s+(?:this|it|that)|is\s+there\s+(?:really\s+)?(?:any\s+|a\s+|enough\s+)?(?:real\s+)?(?:value"
     r"|point|need|reason|benefit|use\s*case|demand|evidence|consensus|precedent)|are\s+(?:we|you|these)|should|shall|do\s+we|does\s+(?:this|it)"
     r"|can(?:'t)?\s+(?:we|you|they|it|this)|could\s+(?:we|you|this)|would\s+(?:it|this|that|we)|isn't"
