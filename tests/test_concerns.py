@@ -3354,3 +3354,11 @@ def test_a_minus_zero_and_keeping_things_as_they_are_are_objections(text: str):
 def test_asking_what_is_gained_challenges_the_proposal():
     [unit] = units_of("What do we actually gain here?")
     assert "challenge_question" in cues_of(unit)
+
+
+def test_a_closing_paragraph_weighing_both_points_makes_none_of_its_own():
+    first = "The sandbox is a problem: our CI runners cannot run it without root."
+    second = "The cache is a problem too: it breaks reproducible builds on every platform."
+    weighing = "Neither of these comes up often, but when they do it's a real problem for us."
+    found = findings(f"{first}\n\n{second}\n\n{weighing}")
+    assert found == [first, second]

@@ -669,7 +669,27 @@ def findings_of(
     findings = _announcements_joined(post, findings, groups, reading.sentences)
     # "For now, I'm not so sure." beside the point it sums up is a stance, not a point.
     pointed = [f for i, f in enumerate(findings) if i in listed_items or not _bare_stance(f)]
-    return tuple(pointed or findings)
+    return tuple(_without_weighing(pointed or findings))
+
+
+def _without_weighing(findings: list[Finding]) -> list[Finding]:
+    """A closing paragraph that weighs the points before it together ("Neither of these
+    comes up often, but when they do ...", "I realise both of these are niche ...") makes
+    none of its own, once there are two points before it to weigh."""
+    return [
+        f
+        for at, f in enumerate(findings)
+        if not (at >= WEIGHED_POINTS and _WEIGHS_THE_POINTS.match(_probe(f.sentences[0])))
+    ]
+
+
+# How many points a paragraph that weighs "both of these" comes after.
+WEIGHED_POINTS = 2
+_WEIGHS_THE_POINTS = re.compile(
+    r"^(?:but\s+|and\s+|so\s+|still,?\s+|i\s+reali[sz]e\s+(?:that\s+)?)?(?:neither|both|none|all|each)"
+    r"\s+of\s+(?:these|those|them|this|the\s+above)\b|^(?:these|those)\s+(?:two|three|points|issues"
+    r"|concerns)\b"
+)
 
 
 # How likely an item of a list must read to stand beside a sibling that is a concern.
