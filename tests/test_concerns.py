@@ -3232,6 +3232,10 @@ def test_a_stance_of_one_sentence_is_shown_with_the_paragraph_that_gives_its_rea
     lead = "Problem: short trip counts. We have a lot of code shaped like this:"
     shape = "A loop over eight to twenty items, where the new check costs more than the loop."
     assert [f for f in findings(f"{lead}\n\n{shape}") if lead in f] == [f"{lead} {shape}"]
+    # A paragraph saying something new of the proposal is no reason of the one before.
+    worry = "I am worried that this doubles the memory footprint."
+    claim = "This creates a second source of truth for the version number."
+    assert findings(f"{worry}\n\n{claim}") == [worry]
     # Under a quote of another mail, the next paragraph answers that, not the stance.
     other = "The rest of the plan, the two releases of warnings, reads fine to me."
     reply = replace(

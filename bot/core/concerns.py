@@ -434,6 +434,9 @@ _ANNOUNCES = re.compile(
 ANNOUNCED_WORDS = 8
 # At most this many words make a paragraph that leads into the next one's reasons.
 LEAD_WORDS = 30
+# A paragraph that says something new of the proposal ("This creates a second source of
+# truth.") is a point of its own, not the reasons of the one before.
+_CLAIMS_AFRESH = re.compile(r"^(?:also,?\s+|and\s+)?(?:this|that|it)\s+(?!is\s+because\b)")
 # A point its writer says they made before: "In summary, ...", "As I said earlier", "I
 # answered on the 2 Jira issues".
 _SUMS_UP = re.compile(
@@ -878,7 +881,7 @@ def _tells(members: list[UnitReading]) -> bool:
     its own, and neither asks, nor proposes, nor leads into a list ("So how to proceed?",
     "I would suggest that we ship it separately instead." are moves of their own)."""
     opening = members[0].features
-    if members[-1].unit.text.rstrip().endswith(":"):
+    if members[-1].unit.text.rstrip().endswith(":") or _CLAIMS_AFRESH.match(members[0].unit.probe):
         return False
     if sum(r.unit.words for r in members) < ANNOUNCED_WORDS:
         return False
