@@ -62,6 +62,7 @@ from bench.smtp_load import (
     SmtpRefused,
     corpus_messages,
     kill_group,
+    load_apart,
     on_the_wire,
     percentile,
     quorum_command,
@@ -377,12 +378,13 @@ def dated_now(mail: bytes) -> bytes:
     return b"Date: " + stamp + b"\n" + _DATE.sub(b"", head + b"\n").rstrip(b"\n") + blank + body
 
 
-def measure_run(built: Built, folder: Path, cap: float) -> RunResult:
-    """`quorum run` on the store: load through two ticks, pages, memory, stop."""
+def measure_run(built: Built, folder: Path, cap: float, *, apart: bool = False) -> RunResult:
+    """`quorum run` on the store: load through two ticks, pages, memory, stop.
+    ``apart``: the load on a CPU of its own, the server on the others (load_apart)."""
     config = write_config(folder)
     env = {"QUORUM_BENCH_FEATURES_EVERY_SECONDS": str(TICK_EVERY_S)}
     result = RunResult()
-    with start_quorum(config, built.db, env=env) as quorum:
+    with load_apart(apart) as cpus, start_quorum(config, built.db, env=env, cpus=cpus) as quorum:
         try:
             base = _dashboard(quorum.output, cap)
             with TickWatch(base) as watch:
@@ -562,14 +564,14 @@ def memory_limit(limit: int) -> Iterator[None]:
 
 
 def measure(
-    sizes: tuple[int, ...], cap: float, announce: Callable[[str], None]
+    sizes: tuple[int, ...], cap: float, announce: Callable[[str], None], *, apart: bool = False
 ) -> list[SizeResult]:
     with memory_limit(MEMORY_LIMIT_BYTES):
-        return _measure(sizes, cap, announce)
+        return _measure(sizes, cap, announce, apart)
 
 
 def _measure(
-    sizes: tuple[int, ...], cap: float, announce: Callable[[str], None]
+    sizes: tuple[int, ...], cap: float, announce: Callable[[str], None], apart: bool
 ) -> list[SizeResult]:
     results = []
     for size in sizes:
@@ -585,7 +587,7 @@ def _measure(
             problems: list[str] = []
             commands = measure_commands(built, folder, cap, problems)
             announce(f"{size:,} messages: quorum run under load")
-            run = measure_run(built, folder, cap)
+            run = measure_run(built, folder, cap, apart=apart)
             run.problems[:0] = problems
             results.append(SizeResult(built, run, commands))
     return results
@@ -746,9 +748,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 and 100,000 messages")
     parser.add_argument("--sizes", type=int, nargs="+", help="store sizes, in messages")
     parser.add_argument("--cap", type=float, default=DEFAULT_CAP_S, help="longest wait, seconds")
+    parser.add_argument(
+        "--load-apart",
+        action="store_true",
+        help="run the SMTP load on a CPU of its own and quorum run on the others",
+    )
     args = parser.parse_args()
     sizes = tuple(args.sizes or (QUICK_SIZES if args.quick else SIZES))
-    table = rows_of(measure(sizes, args.cap, _announce), args.cap)
+    table = rows_of(measure(sizes, args.cap, _announce, apart=args.load_apart), args.cap)
     width = max(len(metric) for metric, _, _ in table)
     for metric, value, verdict in table:
         print(f"{metric:<{width}}  {value}  | {verdict}")
