@@ -1342,9 +1342,11 @@ def _remarks_on_hunks(
         block = quote_above(post, members[0].unit)
         if block not in hunks or point in aside or not (demands or _objects(members)):
             continue
-        strength = (
-            max(r.probability for r in members if _has_words(r.unit.text)) if demands else 0.0
-        ) or _strength(members)
+        strength = _strength(members)
+        if demands:
+            # The verdict objects for every remark: its likeliest sentence with words.
+            worded = (r.probability for r in members if _has_words(r.unit.text))
+            strength = max(strength, max(worded, default=0.0))
         if strength >= threshold and (block not in best or strength > best[block][0]):
             best[block] = (strength, point)
     return {point for _, point in best.values()} if len(best) > 1 else set()
@@ -2717,20 +2719,22 @@ class _Work:
         parent_id = _id_of(parent)
         if not parent_id or finding.cue in _NAMES_A_FAULT:
             return False
-        lead = next((u for u in self.reader.units(post) if u.text == finding.sentences[0]), None)
         others = [c for c in self.concerns.values() if not _same_author(post.author, c.raised_by)]
         # Written right under a quote of someone's point in a flat thread, where the quote
         # is all that says whom it answers ("> my three-line fix will now sit for a month"
         # / "I get the frustration, but I don't think that follows.").
-        block = quote_above(post, lead) if lead is not None else None
-        if (
-            block is not None
-            and is_root(parent)
-            and self.reader.is_proposer(parent.author)
-            and not self._quotes_the_opening(block)
-            and any(answers_quote_of(post, lead, c) for c in others if lead is not None)
-        ):
-            return True
+        if is_root(parent) and self.reader.is_proposer(parent.author):
+            lead = next(
+                (u for u in self.reader.units(post) if u.text == finding.sentences[0]), None
+            )
+            block = quote_above(post, lead) if lead is not None else None
+            if (
+                lead is not None
+                and block is not None
+                and not self._quotes_the_opening(block)
+                and any(answers_quote_of(post, lead, c) for c in others)
+            ):
+                return True
         return any(
             parent_id in self.raised_in[c.id]
             and same_topic(finding.said, self.texts[c.id][0], self.subject_words)

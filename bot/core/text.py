@@ -307,7 +307,7 @@ def _hunk_goes_on(block: list[str], line: str) -> bool:
     return (
         bool(line.strip())
         and _DIFF_LINE.match(line) is not None
-        and block[0][:1] in "+-@"
+        and block[0].startswith(("+", "-", "@@ "))
         and _DIFF_LINE.match(block[0]) is not None
         and _DIFF_LINE.match(block[-1]) is not None
     )

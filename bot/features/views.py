@@ -203,8 +203,9 @@ logger = logging.getLogger(__name__)
 #    quoted header block is recognised in its users' languages (2026-12-07, stop 45).
 # 40: a one-sentence stance shows the paragraph of reasons after it; a pointed question
 #    shows the problem above it; each hunk's remark in a review requesting changes is a
-#    point; a way out asked after a fault is its remedy; in a flat thread a reply under
-#    a quote of someone's point answers it (2026-12-07, stop 46).
+#    point, and a hunk quoted on its first line only is quoted whole; a way out asked
+#    after a fault is its remedy; in a flat thread a reply under a quote of someone's
+#    point answers it; a -0 in discussion objects (2026-12-07, stop 46).
 VIEWS_VERSION = 40
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
