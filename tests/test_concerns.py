@@ -3030,6 +3030,9 @@ def test_a_patch_review_makes_a_remark_under_each_hunk_it_quotes():
         return [c.text for c in found.concerns if c.post == review.key]
 
     assert remarks((first, second), (0, 1)) == [race, bug]
+    # A hunk quoted from its header is a hunk, however many unchanged lines it shows.
+    header = '@@ -41,6 +41,7 @@ __all__ = [\n     "Response",\n     "JSONResponse",\n+    "defer",'
+    assert remarks((first, header), (0, 1)) == [race, bug]
     # One hunk, or two quoted paragraphs of prose: one argument, shown once.
     assert remarks((f"{first}\n{second}",), (0,)) == [race]
     assert remarks(("We drop the perf detector.", "It is old."), (0, 1)) == [race]
@@ -3330,20 +3333,6 @@ def test_in_a_flat_thread_a_reply_under_a_quote_of_someones_point_answers_it():
     # Under a quote of the proposal itself, the same words are Carol's own point.
     own = reply("I propose that we replace the XML config with TOML in 2.0.")
     assert CAROL in [c.raised_by for c in ledger(root(), raised, own).concerns]
-
-
-def test_a_hunk_quoted_from_its_header_is_a_hunk_whatever_its_unchanged_lines():
-    strict = LedgerSettings(model=ConcernModel(point_threshold=0.9999))
-    first = "+    async def run(self) -> None:\n+        for func in self._deferred:"
-    second = '@@ -41,6 +41,7 @@ __all__ = [\n     "Response",\n     "JSONResponse",\n+    "defer",'
-    raises = "Plain accesses for both is a data race; please use READ_ONCE() at least."
-    public = "This one is a real bug, I think. The name is exported before it is reserved."
-    review = replace(
-        post(2, BOB, f"{raises}\n\n{public}", reply_to=1, quoted=(first, second)),
-        quote_at=(0, 1),
-    )
-    found = build_ledger("<p1@example.org>", [root(), review], T0 + timedelta(days=30), strict)
-    assert [c.text for c in found.concerns if c.post == review.key] == [raises, public]
 
 
 @pytest.mark.parametrize(
