@@ -138,7 +138,7 @@ def start_quorum(
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         start_new_session=True,
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        preexec_fn=pinned_to(cpus) if cpus else None,
     )
     assert process.stdout is not None
     output: list[str] = []
@@ -155,6 +155,11 @@ def start_quorum(
             break
     kill_group(process)
     raise SystemExit("quorum run did not start:\n" + "".join(output))
+
+
+def pinned_to(cpus: frozenset[int]) -> Callable[[], None]:
+    """What a child runs before it starts: keep itself (and all it starts) to ``cpus``."""
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 @contextlib.contextmanager

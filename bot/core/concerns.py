@@ -2731,7 +2731,7 @@ class _Work:
             if (
                 lead is not None
                 and block is not None
-                and not self._quotes_the_opening(block)
+                and not _quotes_from(block, parent)
                 and any(answers_quote_of(post, lead, c) for c in others)
             ):
                 return True
@@ -2740,12 +2740,6 @@ class _Work:
             and same_topic(finding.said, self.texts[c.id][0], self.subject_words)
             for c in others
         )
-
-    def _quotes_the_opening(self, block: str) -> bool:
-        """Whether a quoted block is the opening post's text (the proposal quoted, not a
-        point someone raised about it)."""
-        start = _probe(_unnested(block))[:NEEDLE]
-        return any(is_root(p) and start in _probe(p.text) for p in self.posts_by_key.values())
 
     def _repeat_of(self, post: Post, finding: Finding) -> Concern | None:
         """An earlier concern this finding makes again; within one post, points stay apart.
@@ -2954,6 +2948,12 @@ def _quotes(post: Post, concern: Concern) -> bool:
 
 # How much of a sentence's start a quote must hold, in characters.
 NEEDLE = 60
+
+
+def _quotes_from(block: str, post: Post) -> bool:
+    """Whether a quoted block is ``post``'s own text (the proposal quoted, not a point
+    someone raised about it)."""
+    return _probe(_unnested(block))[:NEEDLE] in _probe(post.text)
 
 
 def _holds(concern: Concern, blocks: tuple[str, ...]) -> bool:
