@@ -3198,9 +3198,12 @@ def test_an_item_beside_a_listed_concern_is_a_point_of_its_own():
     assert len([f for f in found if "opt-out forever" in f]) == 1, found
 
 
-def test_questions_listed_as_not_objections_raise_nothing():
+@pytest.mark.parametrize(
+    "intro", ["Two questions, not objections:", "Two questions, mostly so I understand the scope:"]
+)
+def test_questions_listed_as_not_objections_raise_nothing(intro: str):
     text = (
-        "Two questions, not objections:\n\n"
+        f"{intro}\n\n"
         "- Does the migration tool also touch the scene files? A lot of our signal"
         " connections live in scenes, not in scripts.\n"
         "- What's the plan for the C# bindings? Same renames in the same release, or later?\n"
@@ -3357,3 +3360,126 @@ def test_a_closing_paragraph_weighing_both_points_makes_none_of_its_own():
     weighing = "Neither of these comes up often, but when they do it's a real problem for us."
     found = findings(f"{first}\n\n{second}\n\n{weighing}")
     assert found == [first, second]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The asker says what the answer is for, after the question.
+        "Would this also cover the settings file and the CLI flags? Just trying to understand"
+        " the scope.",
+        "What's the plan for 1.x once 2.0 is out? Will 1.x keep getting bug fixes, and for how"
+        " long? That would help me plan the timing on our side.",
+        "Does any of this change how the wheels are built? We pin the package in a couple of"
+        " teaching environments and I'd like to know what to tell students.",
+    ],
+)
+def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text: str):
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The loader is world-readable. This needs a permission check at the very least.",
+        "We can't just yank it in a minor release.",
+        "It needs a deprecation notice in a release first and the actual removal in 3.0.",
+        "Please make sure the installed file names match the old ones exactly.",
+        "With this change there is literally no way to set a value from a plugin.",
+        "The TOML parser runs the large-config benchmarks 30-35% slower than the XML one.",
+        "Once the docs live in another repository they will drift behind the code.",
+        "That is not a reason to grow the configuration format.",
+    ],
+)
+def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):
+    assert len(findings(text)) == 1
+
+
+def test_asking_who_is_maintaining_it_challenges_the_proposal():
+    [unit] = units_of("Who is maintaining the TOML parser in the long term?")
+    assert "challenge_question" in cues_of(unit)
+
+
+def test_that_is_no_reason_to_block_answers_rather_than_objects():
+    [unit] = units_of("That is no reason to block this.")
+    assert "objection" not in cues_of(unit)
+    assert len(findings("That is not a reason to grow the configuration format.")) == 1
+
+
+def test_a_sentence_opening_on_fixed_as_an_adjective_is_not_a_change_reported_done():
+    text = (
+        "Fixed release trains create a rush to merge right before the branch cut. People who"
+        " would let a big PR sit another week will push to get it in."
+    )
+    [unit] = units_of(text.split(". ")[0] + ".")
+    assert not cues_of(unit) & {"plan", "acknowledgement"}
+    assert len(findings(text)) == 1
+    for done in ("Fixed.", "Done, thanks.", "Updated the doc.", "Fixed in v3."):
+        [unit] = units_of(done)
+        assert {"plan", "acknowledgement"} <= cues_of(unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("We can't ship it in a source release at all.", "approval"),
+        ("I am actually not very happy with such an interface.", "approval"),
+        ("The cap I'm less happy with.", "approval"),
+        ("Can we agree up front that the interpreters keep their flags?", "approval"),
+        ("The bundled cc on those machines is K&R only.", "meta"),
+        ("With auto-close we'd get a new duplicate topic every time.", "meta"),
+        ("The RFC has no section on diagnostics, and it needs one before FCP.", "meta"),
+        (
+            "Since any progress at all resets the retries, the task never ends.",
+            "information_question",
+        ),
+        (
+            'Today it is a parse error with a nice "did you mean a closure?" hint.',
+            "information_question",
+        ),
+        ("That is the same thing we can already do with branches.", "plan"),
+        ("Right now user questions go to the users list.", "acknowledgement"),
+    ],
+)
+def test_words_that_only_look_like_a_cue_do_not_carry_it(text: str, cue: str):
+    [unit] = units_of(text)
+    assert cue not in cues_of(unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("LGTM, ship it!", "approval"),
+        ("I'm happy with this.", "approval"),
+        ("cc @jdoe", "meta"),
+        ("Closing as duplicate of #12.", "meta"),
+        ("Any updates on this?", "information_question"),
+        ("We can do that in a follow-up.", "plan"),
+        ("Right, that makes sense.", "acknowledgement"),
+    ],
+)
+def test_the_cues_those_words_resemble_still_read_as_before(text: str, cue: str):
+    [unit] = units_of(text)
+    assert cue in cues_of(unit)
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        "Thanks for the ignore-revs file. My view is the same.\n\nStill -0.",
+        "It doesn't touch the actual problem though: the web view ignores that file.",
+    ],
+)
+def test_a_later_bare_ballot_or_a_complaint_that_the_answer_misses_the_problem_is_the_same_point(
+    again: str,
+):
+    raised = post(
+        2, BOB, "I am worried that a whole-tree reformat buries git blame history.", reply_to=1
+    )
+    answer = post(
+        3, ALICE, "The ignore-revs file hides the reformat commit from blame.", reply_to=2
+    )
+    later = post(4, BOB, again, reply_to=3)
+    found = ledger(root(), raised, answer, later).concerns
+    assert [c.post for c in found] == [raised.key]
+    assert later.key in found[0].repeated_in

@@ -196,7 +196,9 @@ OBJECTION = _cue(
     r"\bi\s+(?:really\s+|still\s+|just\s+|kind\s+of\s+)?(?:hate|dislike)\b",
     r"\b(?:should|must)\s+not\s+be\s+(?:accepted|merged|approved)\b|\bshouldn't\s+be\s+(?:accepted"
     r"|merged)\b",
-    r"\b(?:bad|poor|terrible|dangerous)\s+idea\b|\bnot\s+a\s+good\s+idea\b|\blet's\s+not\b"
+    # "We can't just yank it in a minor release."
+    r"\b(?:we|you)\s+(?:can't|cannot|can\s+not)\s+(?:just|simply)\s+(?!say\b|tell\b|assume\b)[a-z]+"
+    r"|\b(?:bad|poor|terrible|dangerous)\s+idea\b|\bnot\s+a\s+good\s+idea\b|\blet's\s+not\b"
     r"|\bi(?:'d|\s+would)\s+(?:rather\s+not|avoid|not)\b|\bwe\s+(?:should\s+not|shouldn't)\b",
     # Not now: "we probably should wait until the API is stable", "not the right time",
     # "revisit this for 3.0", "Not for 2.0 please", "it could be for Maven 5 or 6",
@@ -332,6 +334,8 @@ _HARMS = (
     r"|(?:screen|page|wall|flood|lots|tons)\s+(?:full\s+)?of\s+warnings"
     r"|stop\s+(?:getting|receiving|working|building|compiling)|never\s+(?:match|work|build|run|catch\s+up)"
     r"|left\s+behind|out\s+of\s+date|stale"
+    # "the docs will drift behind the code", "the two copies will drift apart".
+    r"|drift(?:s|ing)?\s+(?:apart|behind|out\s+of\s+sync)|out\s+of\s+sync|bit-?rot"
     # "This is going to produce a wave of drive-by adoptions."
     r"|(?:wave|flood|flurry|deluge|avalanche)\s+of"
 )
@@ -354,7 +358,17 @@ NEGATIVE_JUDGEMENT = _cue(
     r"|\b(?:can't|cannot|can\s+not|won't|will\s+not)\s+be\s+(?:saved|used|built|installed|loaded|opened"
     r"|read|upgraded|migrated|compiled|run|deployed)\b"
     # "as it stands the shim doesn't help the cases it's meant for"
-    r"|\b(?:doesn't|does\s+not|won't|will\s+not|wouldn't|would\s+not)\s+(?:really\s+|actually\s+)?help\b",
+    r"|\b(?:doesn't|does\s+not|won't|will\s+not|wouldn't|would\s+not)\s+(?:really\s+|actually\s+)?help\b"
+    # "there is literally no way to get at the AudioServer from a plugin"
+    r"|\bthere(?:'s|\s+is|\s+will\s+be|'ll\s+be|\s+would\s+be)\s+(?:literally\s+|simply\s+|just\s+|then\s+)?no\s+way"
+    r"\s+(?:for\s+(?:\w+\s+){1,3}?)?to\b",
+    # A cost measured against what is: "runs the dense LU benchmarks 30-35% slower".
+    r"\b\d[\d.,]*(?:\s*[-\u2013]\s*\d[\d.,]*)?\s*(?:%|x|\u00d7|\s+times)\s+(?:slower|larger|bigger|worse)\b",
+    # "That is not a reason to grow the API." ("... is no reason to block this" answers.)
+    r"\b(?:is|'s|are)\s+(?:not|no)\s+(?:a\s+)?(?:good\s+|sufficient\s+|valid\s+)?reason\s+to\s+"
+    r"(?!(?:block|reject|hold|delay|stop|not|wait|veto|object)\b)"
+    r"|\b(?:isn't|aren't)\s+(?:a\s+)?(?:good\s+|sufficient\s+|valid\s+)?reason\s+to\s+"
+    r"(?!(?:block|reject|hold|delay|stop|not|wait|veto|object)\b)",
     # What it leaves undone: "No selftest in the series.", "A warning in debug builds does
     # nothing for people who ship release builds", "two-year terms are a long time for
     # volunteers".
@@ -629,12 +643,17 @@ REQUIREMENT = _cue(
     _I_WANT + r"[^.;]*" + _GOING_IN,
     # "At the very least I'd want numbers from our own archive": the least it must meet.
     r"\bat\s+(?:the\s+(?:very\s+)?least|a\s+minimum|minimum)\b[^.;]*" + _I_WANT,
+    # "This needs PTRACE_MODE_READ_FSCREDS at the very least.", "At a minimum it needs a
+    # deprecation notice."
+    r"\b(?:it|this|that|the\s+\w+)\s+(?:needs|requires)\b[^.;]*\bat\s+(?:the\s+(?:very\s+)?least|a\s+minimum)\b"
+    r"|\bat\s+(?:the\s+(?:very\s+)?least|a\s+minimum)\b,?\s+(?:it|this|that|the\s+\w+)\s+(?:needs|requires"
+    r"|should|must)\b",
     r"\b(?:must|should|need\s+to|needs\s+to|has\s+to|have\s+to)\s+(?:have|be|get)\s+(?:\w+\s+){0,4}?"
     r"in\s+place\b",
     # "This needs more discussion", "requires further thought": not ready as it stands.
     r"\b(?:needs?|requires?)\s+(?:a\s+lot\s+|much\s+|some\s+)?(?:more|further)\s+(?:discussion|thought"
     r"|work|design|consideration|testing|justification|motivation|bake\s+time)\b",
-    r"\b(?:we|you|it|this)\s+(?:really\s+)?(?:needs?|should\s+have|must\s+have)\s+(?:\w+\s+){1,4}?first\b"
+    r"\b(?:we|you|it|this)\s+(?:really\s+)?(?:needs?|should\s+have|must\s+have)\s+(?:\w+\s+){1,7}?first\b"
     r"|\b(?:i|we)(?:'d|\s+would)\s+(?:like|want|need)\s+(?:to\s+see\s+)?(?:[\w'-]+\s+){1,6}?first\b",
     # What the document must still say: "The proposal should say what happens when someone
     # steps down."
@@ -646,6 +665,11 @@ REQUIREMENT = _cue(
     r"(?:say|explain|cover|address|specify|mention|describe|spell\s+out|define|state|include|document)\b",
     # "Fix them first, then deprecate."
     r"^(?:\w+\s+){1,4}?first\s*[,;]\s*(?:and\s+)?then\s+\w+",
+    # Asked of the proposal in so many words: "Please make sure the SONAME matches
+    # libtool", "Please make it effective after the mass rebuild". ("Please note ..."
+    # informs; "please make sure you ..." instructs.)
+    r"(?:^|[,;:]\s*)(?:so\s+|and\s+|but\s+|then\s+)?please\s+make\s+(?:sure\s+(?!you\b|to\b)|it\b|this\b"
+    r"|that\b)",
     # "Security reports must never end up as public GitHub issues."
     r"\b(?:must|should)\s+never\b",
     # "The deprecation should be announced at least one major version ahead."
@@ -682,7 +706,8 @@ CHALLENGE_QUESTION = _cue(
     r"|will|do|does|can|could|should|is|are|come|long|many|much)|what\s+(?:if|about|happens|would)"
     r"|what(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the|your)\s+(?:\w+\s+)?(?:point|benefit|value|goal"
     r"|objective|purpose|reason|plan|rationale|motivation|use\s*case|gain|advantage|need)"
-    r"|who(?:'s|\s+will|\s+would|\s+is\s+going)"
+    r"|who(?:'s|\s+will|\s+would|\s+is\s+going|\s+(?:is|are)\s+(?:maintaining|supporting|owning|reviewing"
+    r"|testing|paying))"
     # "What do we actually gain here?"
     r"|what\s+(?:do|does|would|will)\s+(?:we|users|anyone|this|it)\s+(?:actually\s+|really\s+)?(?:gain"
     r"|win|buy)"
@@ -697,11 +722,19 @@ INFORMATION_QUESTION = _cue(
     # "Is there a compiler that ...?", "Are there any benchmarks?": asking what exists.
     r"^(?:(?:so|and|also),?\s+)?(?:is|are)\s+there\s+(?:a|an|any|some)\s+(?!(?:real\s+)?(?:value|point|need"
     r"|reason|benefit|use\s*case|demand|evidence|consensus|precedent)\b)",
-    r"\bcurious\b|\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b|\bany\s+(?:updates?|news|progress)\b"
+    # (Not inside a quote: 'a nice "did you mean a closure?" suggestion'.)
+    r"\bcurious\b|(?<![\"\u201c'])\bdo\s+you\s+mean\b|\bwhat\s+do\s+you\s+mean\b"
+    r"|\bany\s+(?:updates?|news|progress)\s*(?:on|with|regarding|about|here|yet|\?|$)"
     r"|\bwhat\s+is\s+the\s+status\b|\bis\s+there\s+(?:a|any)\s+(?:tracking\s+|github\s+|jira\s+)?(?:link|doc"
     r"|document|issue|ticket|example)\b"
-    r"|\bwhere(?:'s|\s+(?:can|do|is|will|would|does|should))\b|\bwhen\s+(?:will|is|do|does|would)\b"
-    r"|\bdid\s+you\s+(?:mean|see)\b|\bjust\s+want(?:ed)?\s+to\s+(?:know|check|understand|confirm)\b"
+    r"|(?<![\"\u201c'])\bwhere(?:'s|\s+(?:can|do|is|will|would|does|should))\b|\bwhen\s+(?:will|is|do|does"
+    r"|would)\b|(?<![\"\u201c'])\bdid\s+you\s+(?:mean|see)\b|\bjust\s+want(?:ed)?\s+to\s+(?:know|check|understand|confirm)\b"
+    # What the answer is for, said after the question: "Just trying to understand the
+    # scope.", "That would help me plan the timing on our side.", "I'd like to know what
+    # to tell students.", "If someone has the raw data it would be interesting to see."
+    r"|\b(?:just\s+)?trying\s+to\s+understand\b|\b(?:that|this|it|an\s+answer)\s+would\s+help\s+(?:me|us)\s+"
+    r"(?:to\s+)?(?:plan|decide|prepare|understand)\b|\bknow\s+what\s+to\s+tell\b"
+    r"|\bwould\s+be\s+interesting\s+to\s+(?:see|know|hear)\b"
     # "Which category would design threads go in?"
     r"|^(?:which|what)\s+(?:\w+\s+){1,3}?(?:would|will|should|does|do)\s+(?:\w+\s+){1,3}?(?:go\s+in(?:to)?"
     r"|live|belong|land)\b"
@@ -775,24 +808,36 @@ CONDITION = _cue(
 # -- forms of agreement, answers and talk about the talk ------------------------
 
 APPROVAL = _cue(
-    r"(?:^|\s)\+1\b|\blgtm\b|\bsgtm\b|👍|:\+1:|\bship\s+it\b",
+    # "Ship it!", "LGTM, ship it." (not "we can't ship it without ...").
+    r"(?:^|\s)\+1\b|\blgtm\b|\bsgtm\b|👍|:\+1:|(?:^|[,;:]\s*)(?:let's\s+)?ship\s+it\s*[!.]*\s*$",
     r"\b(?:sounds|looks|seems)\s+(?:\w+\s+)?(?:good|great|reasonable|fine|ok|okay|right|sensible)\b",
-    r"\bmakes?\s+(?:a\s+lot\s+of\s+)?sense\b|\b(?:i|we)\s+(?:fully\s+|totally\s+|completely\s+"
-    r"|also\s+|strongly\s+)?(?:agree|support|liked?|loved?|endorse|prefer\s+a)\b|\bagreed\b",
+    # ("Can we agree up front that ...?" asks.)
+    r"\bmakes?\s+(?:a\s+lot\s+of\s+)?sense\b|(?<!can\s)(?<!could\s)(?<!should\s)"
+    r"\b(?:i|we)\s+(?:fully\s+|totally\s+|completely\s+|also\s+|strongly\s+)?(?:agree|support|liked?"
+    r"|loved?|endorse|prefer\s+a)\b|\bagreed\b",
     r"\b(?:great|good|nice|excellent|awesome|solid|interesting)\s+(?:proposal|idea|work|point|job"
     r"|writeup|write-up|rfc|suggestion|question|catch)\b|\bi'?m\s+(?:in|fine|ok|okay|happy)\b",
-    r"\bhappy\s+(?:with|to)\b|\bfine\s+(?:with|by)\s+me\b|\b(?:totally|fully|completely)\s+agree\b",
+    # ("I am not very happy with such an interface", "The cap I'm less happy with".)
+    r"(?<!not\s)(?<!less\s)(?<!n't\s)(?<!not\svery\s)(?<!not\sreally\s)(?<!not\stoo\s)\bhappy\s+(?:with|to)\b"
+    r"|\bfine\s+(?:with|by)\s+me\b|\b(?:totally|fully|completely)\s+agree\b",
     r"\b(?:this|that|it)(?:'s|\s+is|\s+looks|\s+sounds)\s+(?:really\s+|very\s+|pretty\s+|so\s+)?(?:cool"
     r"|great|awesome|nice|neat|excellent)\b",
 )
 THANKS = _cue(r"\bthanks?\b|\bthank\s+you\b|\bappreciate\b|\bkudos\b|\bcheers\b")
+# "Done.", "Fixed in the next revision.", "Updated the doc": said of a change made, not
+# an adjective ("Fixed trains create a rush to merge", "Updated images break ...").
+_MADE = (
+    r"(?=\s*(?:[.,!;:)]|$)|\s+(?:in|on|by|the|a|an|some|it|that|this|them|both|all|now|as|per|with|and"
+    r"|accordingly|above|below|too|here|there|already|upstream|locally)\b)"
+)
 ACKNOWLEDGEMENT = _cue(
-    r"^(?:ok|okay|yes|yeah|yep|yup|sure|right|indeed|true|correct|exactly|fair(?:\s+enough)?"
+    # ("Right now ..." and "Right after ..." say when.)
+    r"^(?:ok|okay|yes|yeah|yep|yup|sure|right(?!\s+(?:now|away|after|before|when|at|from|on|in)\b)"
+    r"|indeed|true|correct|exactly|fair(?:\s+enough)?"
     r"|good\s+(?:point|catch|question)|got\s+it|understood|noted|i\s+see(?=\s*(?:[.,!;:]|$))|ah|oh"
     # ("Sorry to be the grumpy one, but ..." and "Sorry, but ..." open an objection.)
     r"|sorry(?![,\s]+(?:to\s+(?:be|rain|say|push|sound|nitpick)|but|for\s+being|if\s+this\s+sounds))"
-    r"|my\s+bad|done"
-    r"|fixed|updated)\b",
+    r"|my\s+bad|(?:done|fixed|updated)" + _MADE + r")\b",
     # Owning a slip: "That was my mistake, my bad."
     r"\bmy\s+(?:bad|mistake|fault)\b",
     # Taking in someone else's point before answering it: "I fully understand the concern of
@@ -802,7 +847,8 @@ ACKNOWLEDGEMENT = _cue(
     r"|worries|point|objections?|reservations?)\b",
 )
 PLAN = _cue(
-    r"\b(?:i|we)(?:'ll|\s+will|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?:\w+\s+)?"
+    # ("the exact same thing that we can already do with branches" is what exists.)
+    r"\b(?:i|we)(?:'ll|\s+will|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|\s+can)\s+(?!already\b)(?:\w+\s+)?"
     r"(?:add|update|change|fix|remove|file|write|send|start|open|create|work|look|try|do|follow|amend"
     r"|clarify|reword|push|merge|bring|help(?!\s+from))\b",
     # An offer: "Happy to do it if nobody else wants to", "glad to help with the docs",
@@ -811,7 +857,7 @@ PLAN = _cue(
     r"|own|volunteer|work|be)\b",
     r"\b(?:i|we)(?:'ve|\s+have)\s+(?:just\s+|now\s+)?(?:updated|added|changed|fixed|removed|pushed"
     r"|addressed|amended|rewritten|reworded|incorporated|adjusted)\b",
-    r"^(?:updated|done|fixed|addressed|added|changed|removed)\b",
+    r"^(?:updated|done|fixed|addressed|added|changed|removed)\b" + _MADE,
 )
 # A review remark its writer ranks below a concern: "Nit:", "(nit)", "Minor nit, but",
 # "Nitpick:", "Nits:". Reviewers everywhere mark them so that nobody blocks on them.
@@ -855,8 +901,13 @@ META = _cue(
     r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
     # Asking someone for a look: "@BurntSushi when you have time, do you think ...?"
     r"|\bwhen\s+you\s+(?:have|get|find)\s+(?:the\s+|some\s+|a\s+)?(?:time|chance|moment|minute)\b"
-    r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|\bcc\b|\bfcp\b|\bvote\s+thread\b|\b(?:start|call"
-    r"|open|begin|kick\s+off)\s+(?:a|the)\s+(?:formal\s+|official\s+|final\s+)?(?:vote|\[vote\])\b|\bduplicate\b"
+    # Copying someone in ("cc @jdoe", "Cc: Tom", "CCing the PMC"), not the compiler ("the
+    # bundled cc"); a duplicate marked, not one foreseen ("a new duplicate topic every time").
+    r"|\bready\s+for\s+(?:review|merge|final\s+review)\b|(?:^|\s)cc\s*[:@]|^cc\s+\w|\bcc(?:'?ing|'d)\b"
+    r"|(?<!before\s)\bfcp\b|\bvote\s+thread\b|\b(?:start|call"
+    r"|open|begin|kick\s+off)\s+(?:a|the)\s+(?:formal\s+|official\s+|final\s+)?(?:vote|\[vote\])\b"
+    r"|\bduplicate\s+of\b|\b(?:is|as)\s+a\s+duplicate\s*(?:[.,;:!)]|$)|\b(?:mark(?:ed|ing)?|clos(?:e|ed|ing))\s+"
+    r"(?:\w+\s+)?as\s+(?:a\s+)?duplicate\b"
     r"|\bresent\b|\bre-?send\b"
     # Where and how the vote runs: "Will the vote be on dev@ or private@?"
     r"|\bthe\s+vote\s+(?:be|run|happen|take\s+place)\s+(?:on|in|at|via)\b"
@@ -1761,6 +1812,9 @@ _ONLY_QUESTIONS = re.compile(
     r"\bnot\s+(?:an?\s+)?(?:objections?|concerns?|complaints?|criticisms?)\b"
     r"|\b(?:just|only|purely)\s+(?:a\s+(?:few|couple\s+of)\s+|some\s+|two\s+|three\s+)?(?:clarifying\s+)?questions\b"
     r"|\bclarifying\s+questions\b|\bquestions?\s+for\s+clarification\b"
+    # "Two questions, mostly so I understand the scope:": what they are for, said.
+    r"|\bso\s+(?:that\s+)?i\s+(?:can\s+)?understand\b|\bfor\s+my\s+(?:own\s+)?understanding\b"
+    r"|\bout\s+of\s+curiosity\b"
 )
 
 

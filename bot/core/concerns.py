@@ -464,6 +464,9 @@ _STILL_UNCONVINCED = re.compile(
     # "Documenting it is better than nothing, but it's not really a fix for us".
     r"|\b(?:it|that|this)(?:(?:'s|\s+is)\s+not|\s+isn't)\s+(?:really\s+|quite\s+)?(?:a\s+)?"
     r"(?:fix|solution|answer|enough)\s+for\s+(?:me|us)\b"
+    # "It doesn't touch the actual problem though: we need more reviewers".
+    r"|\b(?:doesn't|does\s+not|didn't|did\s+not)\s+(?:really\s+)?(?:touch|fix|address|solve|change)\s+the\s+"
+    r"(?:actual|real|underlying|core)\s+problem\b"
 )
 # The objection kept, said anywhere in the paragraph: "I'm keeping the objection on (1).
 # A first-time user ... gets a different experience", "My objection stands."
@@ -1213,6 +1216,25 @@ def _bare_stance(finding: Finding) -> bool:
         and "?" not in finding.text
         and not _MINUS_ONE.search(finding.text)
     )
+
+
+def _bare_stance_said(finding: Finding) -> bool:
+    """Whether what a finding states outright is a ballot against, said to stand, in a
+    few words ("Still -0.", "-1 still."), whatever paragraph is shown around it."""
+    said = finding.stated or finding.sentences
+    return (
+        len(said) == 1
+        and len(said[0].split()) <= STANCE_WORDS
+        and bool(_BALLOT_AGAINST.search(said[0]))
+        and bool(_STILL.search(said[0].casefold()))
+        and "?" not in said[0]
+    )
+
+
+# A ballot against, in discussion: "-1", "-0", "-0.5".
+_BALLOT_AGAINST = re.compile(r"(?:^|[\s(\[])-[01](?:\.\d)?(?![\d.]\d)")
+# A ballot said to be the one cast before ("Without that I'm -0" puts a new condition).
+_STILL = re.compile(r"\b(?:still|remain(?:s|ing)?|stay(?:s|ing)?)\b")
 
 
 def _says_something(reading: UnitReading) -> bool:
@@ -2776,7 +2798,9 @@ class _Work:
                 return weighed[-1]
         # "In summary, +1 to merge demos, -1 to merge ant-tasks", "As I said, ...": the
         # writer says it is their point again, in whatever words; the latest one it is.
-        if own and _SUMS_UP.search(finding.said.casefold()):
+        # So is a bare ballot from someone who gave their reasons before ("Still -0."):
+        # it names nothing new.
+        if own and (_SUMS_UP.search(finding.said.casefold()) or _bare_stance_said(finding)):
             return own[-1]
         answered = [concern for concern in own if concern.answered_by]
         if answered and (

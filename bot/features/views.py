@@ -206,7 +206,13 @@ logger = logging.getLogger(__name__)
 #    point, and a hunk quoted on its first line only is quoted whole; a way out asked
 #    after a fault is its remedy; in a flat thread a reply under a quote of someone's
 #    point answers it; a -0 in discussion objects (2026-12-07, stop 46).
-VIEWS_VERSION = 40
+# 41: a question whose asker says what the answer is for raises nothing; "this needs X at
+#    the very least", "we can't just ...", "please make sure ...", "there is no way to
+#    ...", "N% slower", "will drift behind" and "not a reason to" are concerns; a later
+#    "Still -0." or "it doesn't touch the actual problem" is the writer's point again;
+#    "Fixed trains ...", "we can't ship it", "not happy with", "the bundled cc" no longer
+#    read as done, approval or process (2026-12-07, stop 47).
+VIEWS_VERSION = 41
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
