@@ -3483,3 +3483,19 @@ def test_a_later_bare_ballot_or_a_complaint_that_the_answer_misses_the_problem_i
     found = ledger(root(), raised, answer, later).concerns
     assert [c.post for c in found] == [raised.key]
     assert later.key in found[0].repeated_in
+
+
+@pytest.mark.parametrize(
+    "stance",
+    [
+        "-0 from me for now, and I want to explain why, because I suspect I'm the odd one out.",
+        "-0 for now, mostly because of something I've seen happen elsewhere.",
+        "I'm in favour of moving to TOML, but I want us to be careful about how.",
+    ],
+)
+def test_a_stance_that_says_its_reasons_come_next_is_one_point_with_them(stance: str):
+    reasons = (
+        "Fixed release trains create a rush to merge right before the branch cut. Big changes"
+        " land two days before the cut and fill the first patch release with fixes."
+    )
+    assert findings(f"{stance}\n\n{reasons}") == [f"{stance} {reasons}"]

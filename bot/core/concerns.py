@@ -427,7 +427,15 @@ _ANNOUNCES = re.compile(
     # A heading for what follows: "Question about permissions, because this one would hit
     # us hard."
     r"|^(?:one\s+|a\s+|another\s+|my\s+)?(?:question|point|concern|issue|worry|comment)\s+(?:about"
-    r"|on|regarding)\s+[\w\s/'-]{1,40}?(?:,\s+(?:because|since|as)\s+[^.;:!?]{1,60})?)"
+    r"|on|regarding)\s+[\w\s/'-]{1,40}?(?:,\s+(?:because|since|as)\s+[^.;:!?]{1,60})?"
+    # A stance that says its reasons come next: "-0 from me for now, and I want to explain
+    # why, because I suspect I'm the odd one out here.", "-1, for a couple of reasons.",
+    # "-0 for now, mostly because of something I've seen happen elsewhere.", "I'm in favour
+    # of retiring it, but I want us to be careful about how."
+    r"|\b(?:want\s+to|let\s+me|i'll|i\s+will|i'd\s+like\s+to)\s+(?:briefly\s+)?explain\s+why\b[^.;:!?]{0,80}"
+    r"|\bhere(?:'s|\s+is)\s+why|\bfor\s+(?:a\s+few|a\s+couple\s+of|two|three|several)\s+reasons"
+    r"|\bbecause\s+of\s+something\s+(?:i|we)(?:'ve|\s+have)\s+seen\b[^.;:!?]{0,40}"
+    r"|\bcareful\s+about\s+how(?:\s+we\s+do\s+(?:it|this|that))?)"
     r"\s*[.:!,]*$"
 )
 # The words a paragraph after such an announcement needs to be what it announced.
