@@ -3499,3 +3499,12 @@ def test_a_stance_that_says_its_reasons_come_next_is_one_point_with_them(stance:
         " land two days before the cut and fill the first patch release with fixes."
     )
     assert findings(f"{stance}\n\n{reasons}") == [f"{stance} {reasons}"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["This is the part I have trouble with.", "I still have a hard time with the timing."],
+)
+def test_having_trouble_with_a_part_of_the_proposal_objects_to_it(text: str):
+    [unit] = units_of(text)
+    assert "objection" in cues_of(unit)

@@ -196,6 +196,9 @@ OBJECTION = _cue(
     r"\bi\s+(?:really\s+|still\s+|just\s+|kind\s+of\s+)?(?:hate|dislike)\b",
     r"\b(?:should|must)\s+not\s+be\s+(?:accepted|merged|approved)\b|\bshouldn't\s+be\s+(?:accepted"
     r"|merged)\b",
+    # "This is the part I have trouble with.", "I still have a hard time with the timing."
+    r"\b(?:i|we)\s+(?:still\s+|really\s+|do\s+)?(?:have|had)\s+(?:some\s+|real\s+|a\s+lot\s+of\s+)?(?:trouble"
+    r"|difficulty|a\s+hard\s+time)\s+(?:with|accepting|seeing)\b",
     # "We can't just yank it in a minor release."
     r"\b(?:we|you)\s+(?:can't|cannot|can\s+not)\s+(?:just|simply)\s+(?!say\b|tell\b|assume\b)[a-z]+"
     r"|\b(?:bad|poor|terrible|dangerous)\s+idea\b|\bnot\s+a\s+good\s+idea\b|\blet's\s+not\b"
