@@ -313,6 +313,30 @@ def test_ambiguous_ballots_are_reported_with_their_sentence(
     assert reading.sentence  # the sentence the report will show
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "binding"),
+    [
+        (
+            "+1 (non-binding) for the source release.\nBinaries: +0, I only looked at the"
+            " source tarball.",
+            1.0,
+            False,
+        ),
+        ("Source: -0 (binding)\n\nBinaries: +1, the tarball runs fine on Debian 12.", -0.0, True),
+    ],
+)
+def test_a_ballot_split_by_artifact_counts_what_it_says_of_the_source_release(
+    text: str, value: float, binding: bool
+) -> None:
+    # The source package is the release; the binaries are a convenience built from it.
+    reading = parse_ballot(text)
+    assert reading.kind is ReadingKind.VOTE
+    assert format_value(reading.value) == format_value(value)
+    assert reading.self_declared_binding is binding
+    # Split over anything else, the values still conflict.
+    assert parse_ballot("+1 for the jar, -1 for the docker image").kind is ReadingKind.CONFLICT
+
+
 def test_vague_reading_records_self_declared_binding() -> None:
     reading = parse_ballot("Non binding but it works well for me on Latest 3.5.2 and Java 9.0.1")
     assert reading.self_declared_binding is False

@@ -321,6 +321,14 @@ def _explicit_reading(ballots: Sequence[_Hit], prose: str) -> BallotReading:
     values = {format_value(h.value): h.value for h in ballots}
     sentences = [h.sentence for h in ballots]
     if len(values) > 1:
+        source = _source_ballot(ballots)
+        if source is not None:
+            return BallotReading(
+                ReadingKind.VOTE,
+                value=source.value,
+                sentence=source.sentence,
+                self_declared_binding=_self_declared(sentences, prose),
+            )
         reason = "conflicting values: " + ", ".join(values)
         return _ambiguous(ReadingKind.CONFLICT, sentences, prose, reason)
     return BallotReading(
@@ -329,6 +337,32 @@ def _explicit_reading(ballots: Sequence[_Hit], prose: str) -> BallotReading:
         sentence=ballots[0].sentence,
         self_declared_binding=_self_declared(sentences, prose),
     )
+
+
+# What a release vote's ballot may be split over: the source release, which is what an
+# ASF release is, and the convenience binaries built from it.
+_SOURCE_RE = re.compile(r"\bsources?\b|\bsrc\b", re.IGNORECASE)
+_CONVENIENCE_RE = re.compile(
+    r"\bbinar(?:y|ies)\b|\bconvenience\b|\bdocker\b|\bcontainer\s+images?\b|\bjars?\b"
+    r"|\bwheels?\b|\b(?:maven|nuget|npm|pypi)\s+(?:artifacts?|packages?)\b",
+    re.IGNORECASE,
+)
+
+
+def _source_ballot(ballots: Sequence[_Hit]) -> _Hit | None:
+    """The ballot on the source release, where a voter splits theirs by artifact ("+1 for
+    the source release. Binaries: +0, I only looked at the tarball."): the source
+    package is the release (the binaries are a convenience built from it), so its value
+    is the vote. None unless every other value is said of the binaries."""
+    source = [
+        h
+        for h in ballots
+        if _SOURCE_RE.search(h.sentence) and not _CONVENIENCE_RE.search(h.sentence)
+    ]
+    rest = [h for h in ballots if h not in source]
+    if not source or not rest or len({format_value(h.value) for h in source}) != 1:
+        return None
+    return source[0] if all(_CONVENIENCE_RE.search(h.sentence) for h in rest) else None
 
 
 def _ambiguous(
