@@ -309,6 +309,12 @@ def test_a_lazy_consensus_call_passes_unless_someone_objects(
         ("The vote is now closed. Sadly the release failed.", VoteState.FAILED),
         ("The vote is closed. I think it passes, counting now.", None),
         ("This vote is withdrawn; the tarball is missing the NOTICE.", VoteState.CANCELLED),
+        # Discourse's bold, and the subject named: the proposal, the motion.
+        (
+            "The vote is closed. Thanks, everyone!\n\n**Result: the proposal passes.**",
+            VoteState.PASSED,
+        ),
+        ("The vote is closed. The motion failed, 2 to 3.", VoteState.FAILED),
     ],
 )
 def test_a_statement_that_the_vote_is_over_is_an_announcement(text: str, outcome: VoteState):

@@ -632,9 +632,11 @@ _ANOTHER_TIME_RE = re.compile(
 
 
 # The outcome in the sentences right after "the vote is closed": "It passes with ...".
+# "**Result: the proposal passes.**" (Discourse's bold, the word "Result" before it).
 _OUTCOME_AFTER_RE = re.compile(
-    r"^(?P<lead>(?:\w+,?\s+){0,3}?)(?:it|the\s+(?:vote|release)|this\s+(?:vote|release))\s+"
-    r"(?:has\s+)?(?:passe[sd]|carried|succeeded|failed|fails|did\s+not\s+pass)\b",
+    r"^(?P<lead>[*_\s]*(?:result\s*:\s*)?(?:\w+,?\s+){0,3}?)(?:it|(?:the|this)\s+(?:vote|release"
+    r"|proposal|motion|resolution))\s+(?:has\s+)?(?:passe[sd]|carried|succeeded|failed|fails"
+    r"|did\s+not\s+pass)\b",
     re.IGNORECASE,
 )
 OUTCOME_LOOKAHEAD = 2
