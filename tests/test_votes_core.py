@@ -1266,6 +1266,26 @@ def test_report_agreement_with_the_announcement() -> None:
     assert report_vote(make_call(), [], now=AFTER_CLOSE).agrees_with_announced is None
 
 
+def test_a_result_that_counts_more_than_it_names_agrees_when_its_names_and_outcome_do() -> None:
+    # "6 +1 votes" over a list of the binding four: the unnamed +1 are in its count, and
+    # a total miscounted (one voter's two mails counted twice) is reported, not a dispute.
+    replies = votes(*THREE_BINDING, ("Martijn Verburg", "+1 (non-binding)"), ("Eric Barboni", "+1"))
+    text = (
+        "The vote is now closed. It passes with 6 +1 votes, 4 of them binding, and no 0 or -1"
+        " votes.\n\nBinding +1:\n- Robert Scholte\n- Hervé Boutemy\n- Olivier Lamy\n"
+        "- Eric Barboni\n"
+    )
+    report = report_vote(make_call(), replies, now=AFTER_CLOSE, result=_result(74, text))
+    assert "not-in-announcement" not in [d.kind for d in report.discrepancies]
+    assert "count-differs" in [d.kind for d in report.discrepancies]
+    assert report.agrees_with_announced is True
+    # A voter the RESULT names with another value still makes it disagree.
+    named_wrong = text.replace("- Eric Barboni\n", "").replace("no 0 or -1 votes", "one -1")
+    named_wrong += "\n-1: Eric Barboni\n"
+    disputed = report_vote(make_call(), replies, now=AFTER_CLOSE, result=_result(74, named_wrong))
+    assert disputed.agrees_with_announced is False
+
+
 # --------------------------------------------------------------------------
 # The report as JSON
 # --------------------------------------------------------------------------

@@ -55,9 +55,18 @@ class Discrepancy:
 
     @property
     def soft(self) -> bool:
-        # The release manager interpreting an ambiguous ballot, or naming a
-        # voter by a first name two voters share, is reported but is no error.
-        return self.kind in ("ambiguous-counted", "name-unresolved")
+        # The release manager interpreting an ambiguous ballot, or naming a voter by a
+        # first name two voters share, is reported but is no error. Nor is a total
+        # miscounted ("It passes with 6 +1 votes" where one voter's two mails are five
+        # ballots): it is reported, but the RESULT agrees with the thread when its outcome
+        # and every ballot it names do (a careful reader says the same of a RESULT that
+        # writes "(4 binding)" over the three it marks).
+        return self.kind in (
+            "ambiguous-counted",
+            "name-unresolved",
+            "count-differs",
+            "binding-count-differs",
+        )
 
 
 _RESULT_VALUE_LINE_RE = re.compile(
@@ -500,7 +509,7 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
         bucket = bucket_of(entry.value)
         for name in entry.names:
             found.extend(_check_announced_name(name, entry.value, tally, matched[bucket]))
-        if not entry.names and entry.count is not None:
+        if entry.count is not None and (not entry.names or _names_some(entry)):
             found.extend(_check_count(entry, tally))
     found.extend(_unannounced(tally, announced, matched))
     found.extend(_check_binding(tally, announced))
@@ -541,6 +550,13 @@ def _check_count(entry: AnnouncedEntry, tally: Tally) -> list[Discrepancy]:
     return [Discrepancy("count-differs", (), detail)]
 
 
+def _names_some(entry: AnnouncedEntry) -> bool:
+    """Whether the RESULT counts more ballots of this value than it names: "It passes with
+    6 +1 votes, 4 of them binding" over a list of the four binding ones. The ballots it
+    does not name are in its count, not missing from it."""
+    return entry.count is not None and 0 < len(entry.names) < entry.count
+
+
 def _unannounced(
     tally: Tally, announced: AnnouncedResult, matched: dict[int, set[str]]
 ) -> list[Discrepancy]:
@@ -551,8 +567,8 @@ def _unannounced(
         if not ballot.counted or ballot.value is None:
             continue
         entry = announced.entry(ballot.value)
-        if entry is not None and not entry.names:
-            continue  # a count-only line was checked as a count
+        if entry is not None and (not entry.names or _names_some(entry)):
+            continue  # a count (or a count naming only some) was checked as a count
         if any(ballot.voter in voters for voters in matched.values()):
             continue  # named under another value: reported as value-differs
         detail = f"voted {ballot.label} in the thread; not in the announcement"
