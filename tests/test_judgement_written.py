@@ -4,11 +4,11 @@ at the figures last measured.
 Helpers who never saw the code wrote and labelled them, each thread in a mail format of
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
-fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq and ar, and
-vote set 5, were never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag, ah,
-ak, am, ao and ap were read after their blind measure). The floors are the figures
-measured at stop 46 (README, "Whole threads and votes written blind"), one detection off,
-so that a change that reads them worse fails here.
+fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq, ar and as to
+az, and vote sets 5 and 7, were never read for their misses (j, l, m, r, s, t, u, v, w, aa,
+ab, ac, ag, ah, ak, am, ao and ap, and vote set 6, were read after their blind measure).
+The floors are the figures measured at stop 47 (README, "Whole threads and votes written
+blind"), one detection off, so that a change that reads them worse fails here.
 """
 
 from __future__ import annotations
@@ -23,35 +23,35 @@ from bench.judgement import Evaluation, discover, discover_written, evaluate_wri
 
 # slice -> (labelled concerns found, wrong detections allowed), as measured, one off.
 FLOORS = {
-    "written-a": (16, 1),
+    "written-a": (17, 1),
     "written-b": (20, 3),
     "written-c": (18, 7),
     "written-d": (15, 3),
-    "written-e": (19, 8),
+    "written-e": (19, 7),
     "written-f": (19, 5),
     "written-g": (17, 2),
-    "written-h": (21, 4),
+    "written-h": (20, 4),
     "written-i": (16, 4),
     "written-j": (17, 2),
     "written-k": (18, 9),
     "written-l": (22, 3),
-    "written-m": (17, 4),
+    "written-m": (19, 3),
     "written-n": (14, 9),
     "written-o": (12, 8),
     "written-p": (19, 7),
     "written-q": (20, 11),
     "written-r": (18, 8),
-    "written-s": (18, 8),
-    "written-t": (17, 4),
+    "written-s": (19, 7),
+    "written-t": (18, 3),
     "written-u": (19, 3),
     "written-v": (15, 11),
-    "written-w": (18, 6),
+    "written-w": (20, 5),
     "written-x": (18, 10),
     "written-y": (17, 7),
-    "written-z": (16, 10),
+    "written-z": (15, 10),
     "written-aa": (21, 5),
-    "written-ab": (16, 5),
-    "written-ac": (21, 6),
+    "written-ab": (16, 4),
+    "written-ac": (22, 6),
     "written-ad": (14, 8),
     "written-ae": (18, 13),
     "written-af": (15, 9),
@@ -59,23 +59,34 @@ FLOORS = {
     "written-ah": (18, 7),
     "written-ai": (16, 3),
     "written-aj": (19, 7),
-    "written-ak": (18, 7),
+    "written-ak": (18, 6),
     "written-al": (15, 8),
-    "written-am": (19, 3),
+    "written-am": (19, 2),
     "written-an": (16, 6),
     "written-ao": (18, 5),
-    "written-ap": (18, 7),
+    "written-ap": (18, 6),
     "written-aq": (15, 6),
     "written-ar": (15, 4),
+    "written-as": (15, 6),
+    "written-at": (19, 11),
+    "written-au": (16, 8),
+    "written-av": (20, 10),
+    "written-aw": (16, 8),
+    "written-ax": (18, 7),
+    "written-ay": (19, 7),
+    "written-az": (16, 3),
 }
-# slice -> votes read right, as measured. The ones left: a bare "Yes." that Quorum shows
-# as unsure, and one voter writing from two addresses, whom it does not merge by name.
+# slice -> votes read right, as measured. Among the ones left: a bare "Yes." that Quorum
+# shows as unsure, a ballot in a signature, a late ballot Quorum counts until the RESULT,
+# a checked box quoted from the post answered, and a forum relay that vouches for nobody.
 VOTES_RIGHT = {
     "votes-written": 9,
-    "votes-written2": 10,
-    "votes-written3": 5,
+    "votes-written2": 11,
+    "votes-written3": 6,
     "votes-written4": 8,
     "votes-written5": 8,
+    "votes-written6": 4,
+    "votes-written7": 3,
 }
 
 
