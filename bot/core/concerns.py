@@ -1226,6 +1226,12 @@ def _bare_stance(finding: Finding) -> bool:
     )
 
 
+# A ballot against, in discussion: "-1", "-0", "-0.5".
+_BALLOT_AGAINST = re.compile(r"(?:^|[\s(\[])-[01](?:\.\d)?(?![\d.]\d)")
+# A ballot said to be the one cast before ("Without that I'm -0" puts a new condition).
+_STILL = re.compile(r"\b(?:still|remain(?:s|ing)?|stay(?:s|ing)?)\b")
+
+
 def _bare_stance_said(finding: Finding) -> bool:
     """Whether what a finding states outright is a ballot against, said to stand, in a
     few words ("Still -0.", "-1 still."), whatever paragraph is shown around it."""
@@ -1237,12 +1243,6 @@ def _bare_stance_said(finding: Finding) -> bool:
         and bool(_STILL.search(said[0].casefold()))
         and "?" not in said[0]
     )
-
-
-# A ballot against, in discussion: "-1", "-0", "-0.5".
-_BALLOT_AGAINST = re.compile(r"(?:^|[\s(\[])-[01](?:\.\d)?(?![\d.]\d)")
-# A ballot said to be the one cast before ("Without that I'm -0" puts a new condition).
-_STILL = re.compile(r"\b(?:still|remain(?:s|ing)?|stay(?:s|ing)?)\b")
 
 
 def _says_something(reading: UnitReading) -> bool:
