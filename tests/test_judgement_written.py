@@ -82,7 +82,7 @@ FLOORS = {
 VOTES_RIGHT = {
     "votes-written": 9,
     "votes-written2": 11,
-    "votes-written3": 6,
+    "votes-written3": 8,
     "votes-written4": 8,
     "votes-written5": 8,
     "votes-written6": 4,

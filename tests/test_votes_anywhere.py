@@ -777,6 +777,43 @@ def test_a_rule_the_mail_client_wrapped_before_its_value_is_no_ballot():
     assert parse_ballot("* -1: none\n* +1: Jun Park, Saoirse Byrne").kind.value == "none"
 
 
+def test_a_result_in_words_with_the_value_beside_them():
+    result = parse_result(
+        "The TSC vote closed on Friday 16 May 2025 at 23:59 AoE.\n\n"
+        "In favour (+1): Amara Okonkwo, Bjørn Halvorsen, Camille Dubois,\n"
+        "                Devraj Menon, Farid Rahimi\n"
+        "Abstained (0):  Elena Kovács\n"
+        "Did not vote:   Greta Lindholm\n\n"
+        "Five of the seven TSC members voted in favour, so the motion carries.\n"
+    )
+    assert {e.value: e.names for e in result.entries} == {
+        1.0: ("Amara Okonkwo", "Bjørn Halvorsen", "Camille Dubois", "Devraj Menon", "Farid Rahimi"),
+        0.0: ("Elena Kovács",),
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Not on the TSC, but +1 from someone who gave up on a pull request because of the CLA.",
+        "+1 from a long-time user who has hit this bug twice.",
+    ],
+)
+def test_a_ballot_whose_voter_says_who_they_are_is_cast(text: str):
+    reading = parse_ballot(text)
+    assert (reading.is_vote, reading.value) == (True, 1.0)
+    # Someone else's ballot reported is still none: "I saw a +1 from someone who ...".
+    assert not parse_ballot("I saw a +1 from someone who reviewed it.").is_vote
+
+
+def test_a_voter_outside_the_body_whose_votes_bind_says_so():
+    assert parse_ballot("Not on the TSC, but +1 from me.").self_declared_binding is False
+    docs_team = parse_ballot("Speaking for the docs team (not the TSC): +1.")
+    assert docs_team.self_declared_binding is False
+    assert parse_ballot("+1, and I'm not a PMC member.").self_declared_binding is False
+    assert parse_ballot("+1 (binding)").self_declared_binding is True
+
+
 def test_results_in_the_approving_votes_template_and_in_clauses():
     flink_style = parse_result(
         "I'm happy to announce that we have unanimously approved this release.\n\n"

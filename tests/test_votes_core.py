@@ -901,6 +901,34 @@ def test_late_ballot_flagged_only_after_a_firm_close() -> None:
     assert "late-ballot" not in {f.kind for f in at_least.flags}
 
 
+def test_a_late_ballot_the_result_leaves_out_is_not_counted() -> None:
+    firm = make_call("The vote will be open for 72 hours.\n[ ] +1\n[ ] -1")
+    replies = [*votes(*THREE_BINDING), make_post("+1 (non-binding)", "Keanu Kahale", hours=75)]
+    report = report_vote(firm, replies, now=AFTER_CLOSE, roster=PMC, result=_result(79))
+    assert report.tally.plus == 3
+    late = [f.voters for f in report.flags if f.kind == "late-ballot-not-counted"]
+    assert late == [("Keanu Kahale",)]
+    assert report.agrees_with_announced is True
+    # A RESULT that counts the late ballot accepted it: the vote closed later.
+    counted = RESULT_TEXT.replace("Olivier Lamy", "Olivier Lamy, Keanu Kahale")
+    accepted = report_vote(firm, replies, now=AFTER_CLOSE, roster=PMC, result=_result(79, counted))
+    assert accepted.tally.plus == 4
+    assert "late-ballot-not-counted" not in {f.kind for f in accepted.flags}
+
+
+def test_a_result_saying_when_the_vote_closed_sets_the_close() -> None:
+    # The call gave a minimum ("at least 72 hours"); the RESULT says when it closed.
+    replies = [*votes(*THREE_BINDING), make_post("+1", "Keanu Kahale", hours=76)]
+    said = RESULT_TEXT.replace(
+        "The vote has passed", "The vote closed on 7 December 2017 at 00:00 UTC and has passed"
+    )
+    closed = _result(79, said)
+    report = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC, result=closed)
+    assert "Keanu Kahale" not in voters(report, 1)
+    unsaid = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC, result=_result(79))
+    assert "Keanu Kahale" in voters(unsaid, 1)  # a minimum period: ballots count until RESULT
+
+
 # --------------------------------------------------------------------------
 # RESULT mails
 # --------------------------------------------------------------------------
@@ -1213,6 +1241,19 @@ def test_compare_an_omitted_minus_one_is_reported() -> None:
     tally = _tally(("Robert Scholte", "+1"), ("Mark Raynsford", "-1 (non-binding) it fails"))
     found = compare(tally, parse_result("+1: Robert Scholte\n"))
     assert [(d.kind, d.voters) for d in found] == [("not-in-announcement", ("Mark Raynsford",))]
+
+
+def test_compare_a_result_may_leave_out_support_that_does_not_bind() -> None:
+    tally = _tally(
+        ("Robert Scholte", "+1"),
+        ("Yusuf Demir", "Not on the TSC, but +1 from someone who gave up on a pull request."),
+    )
+    (found,) = compare(tally, parse_result("+1: Robert Scholte\n"))
+    assert (found.kind, found.voters, found.soft) == (
+        "non-binding-not-announced",
+        ("Yusuf Demir",),
+        True,
+    )
 
 
 def test_compare_counts_when_no_names_are_given() -> None:

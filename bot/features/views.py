@@ -212,7 +212,14 @@ logger = logging.getLogger(__name__)
 #    "Still -0." or "it doesn't touch the actual problem" is the writer's point again;
 #    "Fixed trains ...", "we can't ship it", "not happy with", "the bundled cc" no longer
 #    read as done, approval or process (2026-12-07, stop 47).
-VIEWS_VERSION = 41
+# 42: votes: a ballot split by artifact counts its source-release value; "**Result: the
+#    proposal passes.**" announces; a RESULT counting more ballots than it names is
+#    checked as a count; a RESULT may leave out a +1 or 0 that does not bind ("Not on the
+#    TSC, but +1 from someone who ..." is cast, and says so); "In favour (+1):" lists; a
+#    late ballot that a RESULT naming its ballots leaves out is not counted, the close
+#    the RESULT states ("The vote closed ... at 17:00 UTC") deciding what is late
+#    (2026-12-07, stop 47).
+VIEWS_VERSION = 42
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

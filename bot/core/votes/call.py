@@ -126,6 +126,22 @@ def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]
     return None, ""
 
 
+# "The vote closed yesterday, Friday 2 January 2026 at 17:00 UTC": a RESULT telling when.
+_CLOSED_RE = re.compile(r"\b(?:closed|ended|ran\s+until|was\s+open\s+until)\b", re.IGNORECASE)
+
+
+def announced_close(text: str, opened_at: datetime) -> datetime | None:
+    """When a RESULT says the vote it announces closed, given as a date ("closed on
+    Friday 16 May 2025 at 23:59 AoE"); a weekday alone ("closed on Friday") or "closed
+    yesterday" names no moment this reading trusts."""
+    for sentence in paragraph_sentences([line.strip() for line in new_lines(text)]):
+        closed = _CLOSED_RE.search(sentence) if _ABOUT_VOTE_RE.search(sentence) else None
+        found = _close_date(sentence[closed.end() :], opened_at, weekday=False) if closed else None
+        if found is not None:
+            return found
+    return None
+
+
 def _duration(match: re.Match[str]) -> timedelta:
     raw = match.group("n").casefold()
     amount = 1 if raw in ("a", "an") else number_of(raw)
@@ -137,7 +153,7 @@ def _duration(match: re.Match[str]) -> timedelta:
     return timedelta(days=amount)
 
 
-def _close_date(text: str, opened_at: datetime) -> datetime | None:
+def _close_date(text: str, opened_at: datetime, *, weekday: bool = True) -> datetime | None:
     tz = opened_at.tzinfo
     iso = _ISO_DATE_RE.search(text)
     if iso:
@@ -152,12 +168,12 @@ def _close_date(text: str, opened_at: datetime) -> datetime | None:
             if not match["year"] and day < opened_at.date() - timedelta(days=1):
                 day = day.replace(year=year + 1)
             return _at_time(day, *_clock(text, match), tz)
-    weekday = _WEEKDAY_RE.search(text)
-    if weekday:
-        target = _WEEKDAYS.index(weekday["weekday"].casefold())
+    named = _WEEKDAY_RE.search(text) if weekday else None
+    if named:
+        target = _WEEKDAYS.index(named["weekday"].casefold())
         ahead = (target - opened_at.weekday() - 1) % 7 + 1
         day = opened_at.date() + timedelta(days=ahead)
-        return _at_time(day, *_clock(text, weekday), tz)
+        return _at_time(day, *_clock(text, named), tz)
     return None
 
 

@@ -102,7 +102,12 @@ _MARKED_BALLOT_RE = re.compile(
 _NON_BINDING_RE = re.compile(
     r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)|\bnicht[- ]?(?:bindend|verbindlich)\b"
     r"|\bunverbindlich\b|\b(?:no|não|nao|non)[- ]?(?:vinculante|vincolante)\b"
-    r"|\bnon[- ]contraignant\b",
+    r"|\bnon[- ]contraignant\b"
+    # Outside the body whose votes bind: "Not on the TSC, but +1", "(not the TSC)",
+    # "not a PMC member", "I'm not a committer".
+    r"|\bnot\s+(?:on|in|part\s+of|a\s+member\s+of)?\s*(?:the|a|an)\s+(?:pmc|ipmc|tsc|ppmc|steering"
+    r"\s+(?:committee|council)|technical\s+steering\s+committee|committers?|maintainers?|core\s+team"
+    r"|(?:pmc|tsc|ipmc)\s+member)\b",
     re.IGNORECASE,
 )
 # "(PMC)", "(IPMC member)": the committee whose votes bind, named instead of the word.
@@ -119,6 +124,11 @@ _FROM_ME_RE = re.compile(
     r"^\s*(?:[(\[]?\s*(?:non[- ]?)?binding\s*[)\]]?\s*)?from\s+(?:me|my|us|our)\b", re.I
 )
 _FROM_OTHER_RE = re.compile(r"^\s*from\s+\w", re.IGNORECASE)
+# "+1 from someone who gave up on a pull request because of the CLA": the voter says who
+# they are ("+1 from Olivier" reports another's ballot).
+_FROM_SELF_DESCRIBED_RE = re.compile(
+    r"^\s*from\s+(?:someone\s+|somebody\s+|(?:a|an)\s+(?:[\w'-]+\s+){1,3}?)who\b", re.IGNORECASE
+)
 _VOTES_NOUN_RE = re.compile(r"^\s*(?:votes?|ballots?)\b", re.IGNORECASE)
 _TAIL_RE = re.compile(
     # What may follow a ballot at the end of a sentence: annotations, "from me",
@@ -617,6 +627,8 @@ def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _So
         return _Sort.BALLOT  # "Moving to -0: I still think ...", "Switching to +1, then."
     if previous == "own" and before.casefold().rstrip().endswith(("my own", "our own")):
         return _Sort.BALLOT  # "My own +1 (binding) as release manager."
+    if previous not in _ARTICLE_WORDS and _FROM_SELF_DESCRIBED_RE.match(after):
+        return _Sort.BALLOT
     if previous in _ARTICLE_WORDS or _FROM_OTHER_RE.match(after):
         # "translate this to a +1", "+1 from Olivier": talk about votes.
         return _Sort.UNSURE

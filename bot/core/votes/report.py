@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.core.people import People
 from bot.core.rules import is_automated
 from bot.core.threads import parse_subject
-from bot.core.votes.call import CallTerms, parse_call
+from bot.core.votes.call import CallTerms, announced_close, parse_call
 from bot.core.votes.grammar import ReadingKind
 from bot.core.votes.policy import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.result import (
@@ -23,6 +23,7 @@ from bot.core.votes.result import (
     Discrepancy,
     announces_result,
     compare,
+    match_voter,
     parse_result,
 )
 from bot.core.votes.tally import (
@@ -177,10 +178,20 @@ def report_vote(
         until = min(until, terms.stated_closes_at)
     skip = (in_thread.key,) if in_thread is not None else ()
     tally = collect_ballots(call, replies, until=until, roster=roster, identities=people, skip=skip)
+    announced = parse_result(result.text) if result is not None else None
+    closed_at = _close_known(terms, result)
+    left_out = _late_ballots_left_out(tally, closed_at, announced)
+    if left_out and closed_at is not None:
+        # Whether a ballot after the close is accepted is the caller's call, and the
+        # RESULT is where they make it: one that names the ballots it counts and none of
+        # the late ones closed the vote when it said.
+        until = min(until, closed_at)
+        tally = collect_ballots(
+            call, replies, until=until, roster=roster, identities=people, skip=skip
+        )
     if policy.count_ambiguous_as_plus_one:
         tally = _accept_ambiguous(tally)
     outcome = decide(tally, policy)
-    announced = parse_result(result.text) if result is not None else None
     # What is stored is counted, whole or not: a RESULT counting ballots the store lacks
     # disagrees with it, and the call-missing flag says why it may (FORMAT.md's
     # labellers tally a partial mirror's ballots the same way).
@@ -214,13 +225,44 @@ def report_vote(
                 joined_late=joined_late,
                 unverified_would_pass=unverified_would_pass,
             )
-        ),
+        )
+        + left_out,
         result_post=closer.key if closer is not None else None,
         result_in_thread=in_thread is not None,
         binding_claimed_by_result=(
             binding_claimed(tally, announced, result.key) if result is not None else None
         ),
     )
+
+
+def _close_known(terms: CallTerms, result: Post | None) -> datetime | None:
+    """When the vote closed, as its RESULT says ("The vote closed yesterday, Friday 2
+    January 2026 at 17:00 UTC") or else as its call fixed it; None for a period the call
+    gave as a minimum ("at least three business days"), which a vote may outrun."""
+    said = announced_close(result.text, terms.opened_at) if result is not None else None
+    if said is not None and said >= terms.opened_at:
+        return said
+    return None if terms.stated_is_minimum else terms.closes_at
+
+
+def _late_ballots_left_out(
+    tally: Tally, closed_at: datetime | None, announced: AnnouncedResult | None
+) -> tuple[Flag, ...]:
+    """A flag naming the ballots cast after the close that a RESULT naming the ballots it
+    counts leaves out, every one of them; none when it counts any of them (then the vote
+    closed later, and whoever it leaves out is a discrepancy)."""
+    if announced is None or closed_at is None:
+        return ()
+    late = [b for b in tally.ballots if b.counted and b.cast.at > closed_at]
+    names = [name for entry in announced.entries for name in entry.names]
+    names.extend(announced.binding_names)
+    if not late or not names:
+        return ()
+    named = {b.voter for name in names if (b := match_voter(name, tally.ballots)) is not None}
+    if any(ballot.voter in named for ballot in late):
+        return ()
+    detail = "cast after the stated close; the RESULT does not count it"
+    return (Flag("late-ballot-not-counted", detail, tuple(b.voter for b in late)),)
 
 
 def in_thread_announcement(

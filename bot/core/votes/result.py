@@ -61,9 +61,12 @@ class Discrepancy:
         # ballots): it is reported, but the RESULT agrees with the thread when its outcome
         # and every ballot it names do (a careful reader says the same of a RESULT that
         # writes "(4 binding)" over the three it marks).
+        # A RESULT that lists the binding ballots only ("In favour: <the TSC members>")
+        # may leave out a +1 or a 0 that does not bind, and its outcome stands.
         return self.kind in (
             "ambiguous-counted",
             "name-unresolved",
+            "non-binding-not-announced",
             "count-differs",
             "binding-count-differs",
         )
@@ -99,7 +102,8 @@ _FAILED_RE = re.compile(
 # A tally by words, as committees write it: "In favour: Ann, Bob", "Against: Carl".
 _WORD_VALUE_LINE_RE = re.compile(
     r"^\s*(?:[*•]\s*|-\s+)?(?P<word>in\s+favou?r|against|abstain(?:ed|ing|s|ions?)?)\s*"
-    r"(?:\(\d+\))?\s*:\s*(?P<rest>\S.*)$",
+    # "In favour (5): ...", "In favour (+1): ...": a count, or the value the word means.
+    r"(?:\([+\-−–]?\d+\))?\s*:\s*(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
 _CANCELLED_RE = re.compile(
@@ -571,9 +575,23 @@ def _unannounced(
             continue  # a count (or a count naming only some) was checked as a count
         if any(ballot.voter in voters for voters in matched.values()):
             continue  # named under another value: reported as value-differs
+        if _not_binding(ballot) and bucket_of(ballot.value) >= 0:
+            detail = f"voted {ballot.label} in the thread, not binding; not in the announcement"
+            found.append(Discrepancy("non-binding-not-announced", (ballot.voter,), detail))
+            continue
         detail = f"voted {ballot.label} in the thread; not in the announcement"
         found.append(Discrepancy("not-in-announcement", (ballot.voter,), detail))
     return found
+
+
+def _not_binding(ballot: Ballot) -> bool:
+    """Whether a ballot does not bind: off the roster, or, with no roster, said by its
+    voter not to ("+1 (non-binding)", "Not on the TSC, but +1"). A RESULT may leave out
+    support that does not bind; an objection left out is dissent hidden, and stays a
+    discrepancy however little it weighs."""
+    if ballot.binding is not None:
+        return not ballot.binding
+    return ballot.cast.reading.self_declared_binding is False
 
 
 def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
