@@ -484,6 +484,11 @@ def test_a_roster_known_by_name_only_binds_by_name_and_says_so():
         ("The deadline is July 25 at 23:59 AoE.", datetime(2024, 7, 26, 11, 59, tzinfo=UTC)),
         ("Please vote by Jul 25, 2024 17:00 PST.", datetime(2024, 7, 26, 1, tzinfo=UTC)),
         ("Please cast your votes by Friday 18:00 UTC.", datetime(2024, 7, 26, 18, tzinfo=UTC)),
+        # The day written before its month, the hour after it (not "July 18" then "25").
+        (
+            "The vote is open until Thursday 25 July 18:00 UTC.",
+            datetime(2024, 7, 25, 18, tzinfo=UTC),
+        ),
     ],
 )
 def test_a_deadline_in_a_named_zone_is_read_in_that_zone(sentence: str, closes: datetime):

@@ -69,8 +69,11 @@ _ISO_DATE_RE = re.compile(
     r"(?::\d{2})?\s*(?:" + ZONE_PATTERN + r")?)?",
     re.IGNORECASE,
 )
+# (The hour after a day written first is no day: "Monday 18 December 13:00 UTC".)
 _MONTH_DAY_RE = re.compile(
-    _MONTH_RE + r"\s+(?P<day>\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:,?\s*(?P<year>\d{4}))?" + _TIME_RE,
+    _MONTH_RE
+    + r"\s+(?P<day>\d{1,2})(?!\d|:\d|\s*[ap]m\b)(?:st|nd|rd|th)?(?:,?\s*(?P<year>\d{4}))?"
+    + _TIME_RE,
     re.IGNORECASE,
 )
 _DAY_MONTH_RE = re.compile(
