@@ -3395,8 +3395,52 @@ def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):
     assert len(findings(text)) == 1
 
 
-def test_asking_who_is_maintaining_it_challenges_the_proposal():
-    [unit] = units_of("Who is maintaining the TOML parser in the long term?")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd honestly prefer all five seats filled by nomination, with no public campaign at all.",
+        "Every one of those candidate lists is a screenshot waiting to happen.",
+        "It also takes away tooling: memcheck has nothing left to report.",
+        "Carrying that patch is one more thing to rebase every release.",
+        "If we flip first and fix the tooling later, the next release manager is the one who pays"
+        " for it.",
+        "The eligibility rule leaves out most of the people who moderate the forum.",
+        "A handle is not much protection once someone decides to dig.",
+        "I'd really think twice before making committee membership this visible.",
+        "If this goes in, I'd at least want a documented way to build without it.",
+        "I have mixed feelings about this one.",
+    ],
+)
+def test_idioms_for_a_cost_or_a_reservation_are_concerns(text: str):
+    assert len(findings(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This takes away the need for a wrapper script.",
+        "I'd much rather have this than the status quo.",  # prefers the proposal
+        "It is not much work, I can do it.",
+    ],
+)
+def test_the_same_words_taking_away_a_chore_or_preferring_the_proposal_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+def test_support_with_a_but_announced_is_one_point_with_the_paragraph_it_announces():
+    reason = (
+        "The current parser is lenient in ways nobody wrote down, and people's filters depend on"
+        " that, so a stricter rewrite breaks them."
+    )
+    [found] = findings(f'+1 from me, with one big "but".\n\n{reason}')
+    assert reason in found
+
+
+@pytest.mark.parametrize(
+    "text", ["Who is maintaining the TOML parser in the long term?", "Who reviews this?"]
+)
+def test_asking_who_is_maintaining_it_challenges_the_proposal(text: str):
+    [unit] = units_of(text)
     assert "challenge_question" in cues_of(unit)
 
 

@@ -117,6 +117,8 @@ WORRY = _cue(
 )
 OBJECTION = _cue(
     r"(?:^|[\s(\[])-1(?![\d.])",
+    # "I'd really think twice before making committee membership this visible."
+    r"\bthink\s+twice\b",
     # The mild ballot said in discussion: "I'm -0 on moving the connectors out",
     # "-0.5 from me", "Still -0."
     r"\b(?:i'm|i\s+am|i'd\s+be|i\s+would\s+be|count\s+me\s+(?:as|in\s+as)|still)\s+(?:a\s+)?-0(?:\.\d)?(?!\d)"
@@ -259,7 +261,7 @@ DOUBT = _cue(
     r"(?:\bi\s+(?:do\s+)?wonder\b|\bwondering\s+(?:if|whether|why|how)\b)"
     r"(?!(?:\s+[\w'-]+){1,6}?\s+(?:could|can|might)\s+(?:help|be\s+(?:used|useful|reused)|serve)\b)",
     r"\bi'?m\s+not\s+following\b|\bi\s+(?:don't|do\s+not)\s+follow\b",
-    r"\bdoubt(?:ful)?\b",
+    r"\bdoubt(?:ful)?\b|\bmixed\s+feelings\b",
     # "the question is whether ...", "whether there is enough evidence", "whether we need it".
     r"\bquestion\s+(?:is|remains)\s+whether\b|\bwhether\s+(?:there\s+is|there\s+are|we\s+(?:really\s+)?"
     r"(?:need|want|should))\b",
@@ -342,6 +344,23 @@ _HARMS = (
     # "This is going to produce a wave of drive-by adoptions."
     r"|(?:wave|flood|flurry|deluge|avalanche)\s+of"
 )
+# A cost stated as it stands, in the idioms people use for one: "every one of those is a
+# screenshot waiting to happen", "It also takes away tooling.", "one more thing to rebase
+# every release", "the next RM is the one who pays for it", "leaves out most of the people
+# who ...", "A handle is not much protection".
+_COST_IDIOMS = (
+    r"\bwaiting\s+to\s+happen\b"
+    r"|\btakes?\s+away\s+(?:\w+\s+){0,2}?(?:tooling|tools?|abilit(?:y|ies)|control|choices?|options?"
+    r"|flexibility|freedom|visibility)\b"
+    r"|\b(?:one|yet\s+another|another)\s+(?:more\s+)?thing\s+to\s+(?:rebase|maintain|carry|track|test"
+    r"|review|update|support|keep\s+in\s+sync|worry\s+about|remember|forget)\b"
+    r"|\b(?:is|are)\s+the\s+ones?\s+who\s+(?:pays?|suffers?|loses?)\b|\bpays?\s+the\s+price\b"
+    r"|\b(?:leaves?|locks?|shuts?)\s+out\s+(?:most|many|all|a\s+lot|lots|half|the\s+(?:very\s+)?people"
+    r"|people|users|anyone|everyone)\b"
+    r"|\b(?:is|are|'s)\s+not\s+(?:very\s+)?much\s+(?:of\s+an?\s+)?(?:protection|help|use|comfort"
+    r"|improvement|fix|solution|safeguard|guarantee)\b|\b(?:isn't|aren't)\s+(?:very\s+)?much\s+"
+    r"(?:of\s+an?\s+)?(?:protection|help|use|comfort|improvement|fix|solution|safeguard|guarantee)\b"
+)
 _REMEDIES = (
     r"fix|fixes|fixed|avoid|avoids|prevent|prevents|reduce|reduces|eliminate|remove|solve|solves"
     r"|no\s+more|fewer|less|without"
@@ -354,6 +373,7 @@ NEGATIVE_JUDGEMENT = _cue(
     # "this only serves to delay a decision that needs to be made"
     r"\bonly\s+serves?\s+to\b",
     FORESEEN_HARM,
+    _COST_IDIOMS,
     # What the change takes away: "we can't even follow main with our own CI any more",
     # "plugins will no longer load", "any component from an unmigrated plugin can't be saved".
     r"\b(?:can't|cannot|can\s+not)\s+(?:even\s+)?\w+[^.;?!]*\b(?:any\s*more|any\s+longer)\b"
@@ -577,6 +597,9 @@ NEGATIVE_JUDGEMENT = _cue(
 )
 COUNTER_PROPOSAL = _cue(
     r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
+    # "I'd honestly prefer all five seats filled by nomination". (Not "I'd much rather have
+    # this than ...", which as often prefers the proposal to what is.)
+    r"\bi(?:'d|\s+would)\s+(?:honestly|really|personally|actually|frankly)\s+(?:prefer|rather)\b",
     # "I am actually leaning toward suggesting to extend the ignore mechanism".
     r"\b(?:i(?:'m|\s+am|'d|\s+would)|we(?:'re|\s+are|'d|\s+would))\s+(?:\w+\s+)?(?:be\s+)?lean(?:ing)?"
     r"\s+(?:more\s+)?towards?\b",
@@ -600,6 +623,12 @@ COUNTER_PROPOSAL = _cue(
     r"|\bshould\s+be\s+(?:a\s+separate|its\s+own|a\s+different)\s+(?:rfc|proposal|pr|issue|discussion"
     r"|thread|change|kep|pep|flip)\b",
 )
+# Support that says a reservation follows: "+1 from me, with one big "but".", "In
+# principle yes, with one caveat:".
+WITH_A_BUT = (
+    r"\bwith\s+(?:one|a|two|some|an)\s+(?:big\s+|small\s+|major\s+|minor\s+|important\s+|serious\s+)?"
+    r"(?:[\"\u201c']but[\"\u201d']|caveats?|reservations?)"
+)
 # Granting something, then turning against it: "Merging it into one project is an
 # interesting option, but I think the resolver deserves its own project", "I see the
 # appeal, but we would be stuck with it".
@@ -618,6 +647,8 @@ YES_BUT = _cue(
     # "Requiring 2FA is fine, but doing it with two weeks' notice is not."
     r"\b(?:is|are|seems?|sounds?)\s+(?:perfectly\s+)?(?:fine|ok|okay|reasonable)\s*,?\s*but\b[^.;?!]*"
     r"(?:\b(?:is|are)\s+not\b|\b(?:isn't|aren't)\b)",
+    # "+1 from me, with one big "but".", "In principle yes, with one caveat:".
+    WITH_A_BUT,
 )
 # What must be true before the proposal goes in: a condition of support, which is a
 # concern until it is met ("there should be consensus on the names before merging",
@@ -644,6 +675,8 @@ REQUIREMENT = _cue(
     r"(?:want|like|need)\s+to\s+see|please\s+(?:add|include|provide|share|document|explain))\b[^.;]*"
     + _GOING_IN,
     _I_WANT + r"[^.;]*" + _GOING_IN,
+    # "If this goes in, I'd at least want a documented way to build without it."
+    r"\b(?:i|we)(?:'d|\s+would)\s+at\s+(?:the\s+(?:very\s+)?)?least\s+(?:want|need|like|expect|ask\s+for)\b",
     # "At the very least I'd want numbers from our own archive": the least it must meet.
     r"\bat\s+(?:the\s+(?:very\s+)?least|a\s+minimum|minimum)\b[^.;]*" + _I_WANT,
     # "This needs PTRACE_MODE_READ_FSCREDS at the very least.", "At a minimum it needs a
@@ -710,7 +743,8 @@ CHALLENGE_QUESTION = _cue(
     r"|what(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the|your)\s+(?:\w+\s+)?(?:point|benefit|value|goal"
     r"|objective|purpose|reason|plan|rationale|motivation|use\s*case|gain|advantage|need)"
     r"|who(?:'s|\s+will|\s+would|\s+is\s+going|\s+(?:is|are)\s+(?:maintaining|supporting|owning|reviewing"
-    r"|testing|paying))"
+    r"|testing|paying)|\s+(?:reviews|maintains|owns|supports|tests|pays\s+for)\s+(?:this|it|that|these"
+    r"|them|the)\b)"
     # "What do we actually gain here?"
     r"|what\s+(?:do|does|would|will)\s+(?:we|users|anyone|this|it)\s+(?:actually\s+|really\s+)?(?:gain"
     r"|win|buy)"

@@ -56,6 +56,7 @@ from bot.core.concern_cues import (
     NIT,
     OBJECTION_FORMS,
     OPENS_PLUS_ONE,
+    WITH_A_BUT,
     WORRY_GOES_AWAY,
     PostContext,
     adds_another_point,
@@ -428,6 +429,8 @@ _ANNOUNCES = re.compile(
     # us hard."
     r"|^(?:one\s+|a\s+|another\s+|my\s+)?(?:question|point|concern|issue|worry|comment)\s+(?:about"
     r"|on|regarding)\s+[\w\s/'-]{1,40}?(?:,\s+(?:because|since|as)\s+[^.;:!?]{1,60})?"
+    # "+1 from me, with one big "but".", "In principle yes, with one caveat:"
+    r"|" + WITH_A_BUT +
     # A stance that says its reasons come next: "-0 from me for now, and I want to explain
     # why, because I suspect I'm the odd one out here.", "-1, for a couple of reasons.",
     # "-0 for now, mostly because of something I've seen happen elsewhere.", "I'm in favour
