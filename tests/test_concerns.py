@@ -3389,15 +3389,7 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "The TOML parser runs the large-config benchmarks 30-35% slower than the XML one.",
         "Once the docs live in another repository they will drift behind the code.",
         "That is not a reason to grow the configuration format.",
-    ],
-)
-def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):
-    assert len(findings(text)) == 1
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # Idioms for a cost or a reservation.
         "I'd honestly prefer all five seats filled by nomination, with no public campaign at all.",
         "Every one of those candidate lists is a screenshot waiting to happen.",
         "It also takes away tooling: memcheck has nothing left to report.",
@@ -3411,7 +3403,7 @@ def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):
         "I have mixed feelings about this one.",
     ],
 )
-def test_idioms_for_a_cost_or_a_reservation_are_concerns(text: str):
+def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):
     assert len(findings(text)) == 1
 
 
