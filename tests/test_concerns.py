@@ -3419,12 +3419,26 @@ def test_the_same_words_taking_away_a_chore_or_preferring_the_proposal_raise_not
     assert findings(text) == []
 
 
-def test_support_with_a_but_announced_is_one_point_with_the_paragraph_it_announces():
-    reason = (
-        "The current parser is lenient in ways nobody wrote down, and people's filters depend on"
-        " that, so a stricter rewrite breaks them."
-    )
-    [found] = findings(f'+1 from me, with one big "but".\n\n{reason}')
+@pytest.mark.parametrize(
+    ("lead", "reason"),
+    [
+        (
+            '+1 from me, with one big "but".',
+            "The current parser is lenient in ways nobody wrote down, and people's filters"
+            " depend on that, so a stricter rewrite breaks them.",
+        ),
+        (
+            "I have mixed feelings about this one.",
+            "The security argument is real, but zero is a legitimate value for most variables,"
+            " so the same bug quietly becomes wrong output instead of a crash.",
+        ),
+    ],
+)
+def test_a_reservation_announced_is_one_point_with_the_paragraph_it_announces(
+    lead: str, reason: str
+):
+    [found] = findings(f"{lead}\n\n{reason}")
+    assert found.startswith(lead)
     assert reason in found
 
 

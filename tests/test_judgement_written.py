@@ -76,7 +76,7 @@ FLOORS = {
     "written-ax": (18, 7),
     "written-ay": (19, 7),
     "written-az": (17, 3),
-    "written-ba": (19, 5),
+    "written-ba": (19, 4),
     "written-bb": (17, 8),
     "written-bc": (16, 7),
     "written-bd": (17, 4),

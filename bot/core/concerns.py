@@ -431,6 +431,9 @@ _ANNOUNCES = re.compile(
     r"|on|regarding)\s+[\w\s/'-]{1,40}?(?:,\s+(?:because|since|as)\s+[^.;:!?]{1,60})?"
     # "+1 from me, with one big "but".", "In principle yes, with one caveat:"
     r"|" + WITH_A_BUT +
+    # "I have mixed feelings about this one." over the paragraphs that say why.
+    r"|\b(?:i\s+have|i've\s+got|i\s+still\s+have)\s+(?:very\s+|some\s+|rather\s+)?mixed\s+feelings"
+    r"(?:\s+(?:about|on)\s+(?:this|it|that)(?:\s+(?:one|proposal|change))?)?"
     # A stance that says its reasons come next: "-0 from me for now, and I want to explain
     # why, because I suspect I'm the odd one out here.", "-1, for a couple of reasons.",
     # "-0 for now, mostly because of something I've seen happen elsewhere.", "I'm in favour

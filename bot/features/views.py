@@ -222,8 +222,8 @@ logger = logging.getLogger(__name__)
 # 43: "I'd honestly prefer", "waiting to happen", "takes away tooling", "one more thing to
 #    rebase", "the one who pays for it", "leaves out most of the people", "not much
 #    protection", "think twice", "I'd at least want", "mixed feelings" and "Who reviews
-#    this?" are concerns; "+1, with one big "but"." leads into its paragraph (2026-12-07,
-#    stop 47).
+#    this?" are concerns; "+1, with one big "but"." and "I have mixed feelings about this
+#    one." lead into their paragraph (2026-12-07, stop 47).
 VIEWS_VERSION = 43
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
