@@ -901,6 +901,25 @@ def test_late_ballot_flagged_only_after_a_firm_close() -> None:
     assert "late-ballot" not in {f.kind for f in at_least.flags}
 
 
+def test_the_caller_extending_the_vote_in_the_thread_moves_its_close() -> None:
+    # Opened on a Sunday evening; on Thursday the caller keeps it open until Saturday.
+    keep_open = "Only two binding votes so far. I'll keep the vote open until Saturday."
+    replies = [*votes(*THREE_BINDING[:2]), make_post(keep_open, "Robert Scholte", hours=75)]
+    report = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC)
+    assert report.state is VoteState.OPEN
+    assert report.closes_at == datetime(2017, 12, 9, 23, 59, 59, tzinfo=UTC)
+    assert [f.kind for f in report.flags if f.kind == "extended"] == ["extended"]
+    # Anyone else's wish, or the caller's "if", moves nothing: the vote has closed.
+    for who, text in (
+        ("Olivier Lamy", "Let's keep the vote open until Saturday."),
+        ("Robert Scholte", "If nobody else votes, I'll extend the vote until Saturday."),
+    ):
+        said = [*votes(*THREE_BINDING[:2]), make_post(text, who, hours=75)]
+        assert report_vote(make_call(), said, now=AFTER_CLOSE, roster=PMC).state is not (
+            VoteState.OPEN
+        )
+
+
 def test_a_late_ballot_the_result_leaves_out_is_not_counted() -> None:
     firm = make_call("The vote will be open for 72 hours.\n[ ] +1\n[ ] -1")
     replies = [*votes(*THREE_BINDING), make_post("+1 (non-binding)", "Keanu Kahale", hours=75)]

@@ -224,7 +224,8 @@ logger = logging.getLogger(__name__)
 #    protection", "think twice", "I'd at least want", "mixed feelings" and "Who reviews
 #    this?" are concerns; "+1, with one big "but"." and "I have mixed feelings about this
 #    one." lead into their paragraph (2026-12-07, stop 47).
-VIEWS_VERSION = 43
+# 44: the caller extending a vote in its thread moves its close (2026-12-07, stop 47).
+VIEWS_VERSION = 44
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

@@ -145,6 +145,34 @@ def announced_close(text: str, opened_at: datetime) -> datetime | None:
     return None
 
 
+# The caller moving the close: "Extending: the vote now closes on Friday 2 January 2026,
+# 17:00 UTC.", "I'll keep the vote open until Friday to give PMC members a chance".
+_EXTENDS_RE = re.compile(
+    r"\bextend(?:s|ed|ing)?\b|\bkeep\s+(?:the|this)\s+vote\s+open\b|\bleave\s+(?:the|this)\s+vote"
+    r"\s+open\b|\bvote\s+now\s+(?:closes|ends|runs)\b",
+    re.IGNORECASE,
+)
+# Said as a possibility, not done: "If we don't reach three binding votes I'll extend ...".
+_MAYBE_RE = re.compile(
+    r"^\s*(?:if|unless|should)\b|\b(?:if|unless)\s+(?:we|it|there|nobody)\b|\?", re.I
+)
+
+
+def extended_close(text: str, posted_at: datetime) -> tuple[datetime | None, str]:
+    """The new close a caller's reply gives the vote, and the sentence that gives it: a
+    date or a weekday (the next one after the reply) after words that extend the vote.
+    None for an extension only thought of ("If we don't get three binding votes, I'll
+    extend it") or one that names no day."""
+    for sentence in paragraph_sentences([line.strip() for line in new_lines(text)]):
+        extends = _EXTENDS_RE.search(sentence)
+        if extends is None or _MAYBE_RE.search(sentence) or not _ABOUT_VOTE_RE.search(sentence):
+            continue
+        found = _close_date(sentence[extends.end() :], posted_at)
+        if found is not None:
+            return found, sentence
+    return None, ""
+
+
 def _duration(match: re.Match[str]) -> timedelta:
     raw = match.group("n").casefold()
     amount = 1 if raw in ("a", "an") else number_of(raw)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.core.people import People
 from bot.core.rules import is_automated
 from bot.core.threads import parse_subject
-from bot.core.votes.call import CallTerms, announced_close, parse_call
+from bot.core.votes.call import CallTerms, announced_close, extended_close, parse_call
 from bot.core.votes.grammar import ReadingKind
 from bot.core.votes.policy import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.result import (
@@ -162,6 +162,7 @@ def report_vote(
     replies = list(replies)
     joined_late = call_is_missing(call)
     terms = parse_call(call.text, call.created_at, min_duration=policy.min_duration)
+    terms, extension = _extended(terms, call, replies, people, now)
     result = result if result is not None and result.created_at <= now else None
     cancel = cancel if cancel is not None and cancel.created_at <= now else None
     in_thread = None
@@ -226,13 +227,48 @@ def report_vote(
                 unverified_would_pass=unverified_would_pass,
             )
         )
-        + left_out,
+        + left_out
+        + extension,
         result_post=closer.key if closer is not None else None,
         result_in_thread=in_thread is not None,
         binding_claimed_by_result=(
             binding_claimed(tally, announced, result.key) if result is not None else None
         ),
     )
+
+
+def _extended(
+    terms: CallTerms, call: Post, replies: Sequence[Post], people: People, now: datetime
+) -> tuple[CallTerms, tuple[Flag, ...]]:
+    """The vote's terms with the latest close its caller moved it to in the thread ("I'll
+    keep the vote open until Friday", "Extending: the vote now closes on ..."), and a
+    flag saying so; as called when nobody did. Only the caller's own verified mail moves
+    the close: anyone else's "let's extend to Friday" is a suggestion."""
+    if call_is_missing(call):
+        return terms, ()
+    latest: tuple[datetime, str] | None = None
+    for post in sorted(replies, key=lambda p: (p.created_at, p.key)):
+        if post.key == call.key or post.created_at > now or is_automated(post):
+            continue
+        if not people.is_same_person(post.author, call.author):
+            continue
+        if not people.author_of(post).verified:
+            continue
+        moved, sentence = extended_close(post.text, post.created_at)
+        if moved is not None and moved > terms.closes_at:
+            latest = (moved, sentence)
+    if latest is None:
+        return terms, ()
+    moved, sentence = latest
+    extended = replace(
+        terms,
+        closes_at=moved,
+        stated_closes_at=moved,
+        stated_sentence=sentence,
+        stated_is_minimum=False,
+    )
+    detail = f"the caller moved the close to {moved.isoformat()}: {sentence!r}"
+    return extended, (Flag("extended", detail),)
 
 
 def _close_known(terms: CallTerms, result: Post | None) -> datetime | None:
