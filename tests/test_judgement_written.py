@@ -5,7 +5,7 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq, ar, as to az,
-bc and bd, and vote sets 5, 7 and 8, were never read for their misses (j, l, m, r, s, t, u,
+bc to bf, and vote sets 5, 7 and 8, were never read for their misses (j, l, m, r, s, t, u,
 v, w, aa, ab, ac, ag, ah, ak, am, ao, ap, ba and bb, and vote sets 3 and 6, were read after
 their blind measure). The floors are the figures measured at stop 47 (README, "Whole
 threads and votes written blind"), one detection off, so that a change that reads them
@@ -80,6 +80,8 @@ FLOORS = {
     "written-bb": (17, 8),
     "written-bc": (16, 7),
     "written-bd": (17, 4),
+    "written-be": (16, 9),
+    "written-bf": (19, 9),
 }
 # slice -> votes read right, as measured. Among the ones left: a bare "Yes." that Quorum
 # shows as unsure, a ballot in a signature, a late ballot Quorum counts until the RESULT,
