@@ -357,9 +357,8 @@ _COST_IDIOMS = (
     r"|\b(?:is|are)\s+the\s+ones?\s+who\s+(?:pays?|suffers?|loses?)\b|\bpays?\s+the\s+price\b"
     r"|\b(?:leaves?|locks?|shuts?)\s+out\s+(?:most|many|all|a\s+lot|lots|half|the\s+(?:very\s+)?people"
     r"|people|users|anyone|everyone)\b"
-    r"|\b(?:is|are|'s)\s+not\s+(?:very\s+)?much\s+(?:of\s+an?\s+)?(?:protection|help|use|comfort"
-    r"|improvement|fix|solution|safeguard|guarantee)\b|\b(?:isn't|aren't)\s+(?:very\s+)?much\s+"
-    r"(?:of\s+an?\s+)?(?:protection|help|use|comfort|improvement|fix|solution|safeguard|guarantee)\b"
+    r"|\b(?:(?:is|are|'s)\s+not|isn't|aren't)\s+(?:very\s+)?much\s+(?:of\s+an?\s+)?(?:protection|help"
+    r"|use|comfort|improvement|fix|solution|safeguard|guarantee)\b"
 )
 _REMEDIES = (
     r"fix|fixes|fixed|avoid|avoids|prevent|prevents|reduce|reduces|eliminate|remove|solve|solves"

@@ -114,14 +114,10 @@ def parse_call(
 
 
 def _stated_close(text: str, opened_at: datetime) -> tuple[datetime | None, str]:
-    sentences = paragraph_sentences([line.strip() for line in new_lines(text)])
-    for sentence in sentences:
-        # "issues closed on Nov 3" is not the vote's close date.
-        close_word = _CLOSE_WORD_RE.search(sentence) if _ABOUT_VOTE_RE.search(sentence) else None
-        found = _close_date(sentence[close_word.end() :], opened_at) if close_word else None
-        if found is not None:
-            return found, sentence
-    for sentence in sentences:
+    found, sentence = _date_after(text, _CLOSE_WORD_RE, opened_at)
+    if found is not None:
+        return found, sentence
+    for sentence in paragraph_sentences([line.strip() for line in new_lines(text)]):
         if _PERIOD_CONTEXT_RE.search(sentence):
             match = _DURATION_RE.search(sentence)
             if match:
@@ -137,12 +133,7 @@ def announced_close(text: str, opened_at: datetime) -> datetime | None:
     """When a RESULT says the vote it announces closed, given as a date ("closed on
     Friday 16 May 2025 at 23:59 AoE"); a weekday alone ("closed on Friday") or "closed
     yesterday" names no moment this reading trusts."""
-    for sentence in paragraph_sentences([line.strip() for line in new_lines(text)]):
-        closed = _CLOSED_RE.search(sentence) if _ABOUT_VOTE_RE.search(sentence) else None
-        found = _close_date(sentence[closed.end() :], opened_at, weekday=False) if closed else None
-        if found is not None:
-            return found
-    return None
+    return _date_after(text, _CLOSED_RE, opened_at, weekday=False)[0]
 
 
 # The caller moving the close: "Extending: the vote now closes on Friday 2 January 2026,
@@ -163,13 +154,27 @@ def extended_close(text: str, posted_at: datetime) -> tuple[datetime | None, str
     date or a weekday (the next one after the reply) after words that extend the vote.
     None for an extension only thought of ("If we don't get three binding votes, I'll
     extend it") or one that names no day."""
+    return _date_after(text, _EXTENDS_RE, posted_at, unless=_MAYBE_RE)
+
+
+def _date_after(
+    text: str,
+    words: re.Pattern[str],
+    at: datetime,
+    *,
+    weekday: bool = True,
+    unless: re.Pattern[str] | None = None,
+) -> tuple[datetime | None, str]:
+    """The first date written after ``words`` in a sentence about the vote ("issues
+    closed on Nov 3" is not the vote's), read from ``at``, and its sentence; sentences
+    ``unless`` matches are passed over."""
     for sentence in paragraph_sentences([line.strip() for line in new_lines(text)]):
-        extends = _EXTENDS_RE.search(sentence)
-        if extends is None or _MAYBE_RE.search(sentence) or not _ABOUT_VOTE_RE.search(sentence):
+        if not _ABOUT_VOTE_RE.search(sentence) or (unless is not None and unless.search(sentence)):
             continue
-        found = _close_date(sentence[extends.end() :], posted_at)
-        if found is not None:
-            return found, sentence
+        found = words.search(sentence)
+        when = _close_date(sentence[found.end() :], at, weekday=weekday) if found else None
+        if when is not None:
+            return when, sentence
     return None, ""
 
 

@@ -8,7 +8,7 @@ shape of a report (:meth:`VoteReport.to_dict`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -247,13 +247,7 @@ def _extended(
     if call_is_missing(call):
         return terms, ()
     latest: tuple[datetime, str] | None = None
-    for post in sorted(replies, key=lambda p: (p.created_at, p.key)):
-        if post.key == call.key or post.created_at > now or is_automated(post):
-            continue
-        if not people.is_same_person(post.author, call.author):
-            continue
-        if not people.author_of(post).verified:
-            continue
+    for post in _callers_posts(call, replies, people, now):
         moved, sentence = extended_close(post.text, post.created_at)
         if moved is not None and moved > terms.closes_at:
             latest = (moved, sentence)
@@ -309,15 +303,25 @@ def in_thread_announcement(
     When the call is missing (a bot that joined late holds only replies), anyone's
     announcement counts: the caller cannot be told apart.
     """
+    for post in _callers_posts(call, replies, people, now):
+        if announces_result(post.text)[0]:
+            return post
+    return None
+
+
+def _callers_posts(
+    call: Post, replies: Iterable[Post], people: People, now: datetime
+) -> Iterator[Post]:
+    """The replies by whoever called the vote, verified, oldest first, up to ``now``:
+    only they speak for the vote (anyone, when the call itself is not stored)."""
     root_missing = call_is_missing(call)
     for post in sorted(replies, key=lambda p: (p.created_at, p.key)):
         if post.key == call.key or post.created_at > now or is_automated(post):
             continue
         if not root_missing and not people.is_same_person(post.author, call.author):
             continue
-        if people.author_of(post).verified and announces_result(post.text)[0]:
-            return post
-    return None
+        if people.author_of(post).verified:
+            yield post
 
 
 def call_is_missing(call: Post) -> bool:
