@@ -481,11 +481,7 @@ def score_vote(label: LabelledVote, reports: list[dict[str, Any]]) -> VoteScore:
     problems: list[str] = []
     columns = {"+1": label.plus_one, "0": label.zero, "-1": label.minus_one}
     for column, wanted in columns.items():
-        got = {
-            b["voter"]
-            for b in report["ballots"]
-            if not b.get("ambiguous") and _column(b.get("value")) == column
-        }
+        got = {b["voter"] for b in report["ballots"] if _counted_column(b) == column}
         if {_fold(n) for n in got} != {_fold(n) for n in wanted}:
             extra, missing = sorted(got - wanted), sorted(wanted - got)
             problems.append(f"{column}: extra {extra}, missing {missing}")
@@ -498,6 +494,14 @@ def score_vote(label: LabelledVote, reports: list[dict[str, Any]]) -> VoteScore:
             f" labelled {label.announced_agrees}"
         )
     return VoteScore(label, report, problems)
+
+
+def _counted_column(ballot: dict[str, Any]) -> str:
+    """The column a ballot is counted in: an ambiguous one only as what it is counted as."""
+    if ballot.get("ambiguous"):
+        counted_as = ballot.get("counted_as")
+        return "?" if counted_as is None else _column(counted_as)
+    return _column(ballot.get("value"))
 
 
 def _column(value: Any) -> str:

@@ -440,6 +440,8 @@ def _print_vote_detail(report: VoteReport) -> None:
         binding = {True: "binding", False: "non-binding", None: "binding unknown"}[ballot.binding]
         marker = "AMBIGUOUS" if ballot.ambiguous else ballot.label
         out.print(f"  {marker:>9}  {ballot.voter} ({binding}): {ballot.cast.reading.sentence!r}")
+        if ballot.counted_as is not None:
+            out.print(f"             counted as {ballot.counted_as}", markup=False)
         out.print(f"             {_identity_text(ballot)}", markup=False)
     _print_vote_trust(report)
     for flag in report.flags:

@@ -340,18 +340,19 @@ def test_from_the_vote_list_to_a_vote_and_its_ballots(reader: Reader, tmp_path: 
     reader.follow("Votes")
     row = reader.row_with("table.votes", "[VOTE] Release Maven Indexer 6.0.0")
     assert "passed" in row
-    assert "+1 5 (3 binding)" in row
+    assert "+1 6 (3 binding)" in row  # Andreas Sewe's "Tested ..." as the RESULT counts it
     assert "agrees" in row
     reader.screenshot(tmp_path / "votes.png")
     reader.follow("[VOTE] Release Maven Indexer 6.0.0")
     assert reader.heading() == "[VOTE] Release Maven Indexer 6.0.0"
     tally = " ".join(reader.page.locator(".tally-box").inner_text().split())
-    assert tally.startswith("5 +1 3 binding 0 0 0 binding 0 −1 0 binding 1 ambiguous")
+    assert tally.startswith("6 +1 3 binding 0 0 0 binding 0 −1 0 binding 1 ambiguous")
     ballots = reader.rows("table.ballots")
     assert len(ballots) == 6
     assert reader.row_with("table.ballots", "Olivier Lamy").startswith("Olivier Lamy +1 binding")
     sewe = reader.row_with("table.ballots", "Andreas Sewe")
     assert "ambiguous" in sewe
+    assert "counted as +1" in sewe
     assert "Tested this in two applications" in sewe
     reader.screenshot(tmp_path / "vote.png")
 

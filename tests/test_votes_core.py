@@ -169,6 +169,9 @@ VOTE = ReadingKind.VOTE
         ("Thanks for testing, but -1: the NOTICE file is wrong", -1.0, None),
         ("There's no reason for a -1 here, so +1.", 1.0, None),
         ("I change my -1 to +1", 1.0, None),
+        # A change announced with "I'll" and nothing it waits for is made now.
+        ("Still not enthusiastic, so I'll move from -1 to 0 rather than +1.", 0.0, None),
+        ("I'll change my vote to +1.", 1.0, None),
         ("Changing my vote to +1 now that the NOTICE is fixed.", 1.0, None),
         ("I am changing my vote to -1 because the build fails.", -1.0, None),
         ("+1 (PMC)", 1.0, True),
@@ -300,6 +303,7 @@ Objet : Re: [VOTE] Release Maven Indexer 6.0.0
         ("I'd change my -1 to +1 if the NOTICE were fixed.", "conditional", 1.0),
         ("I will change my -1 to +1 once the NOTICE is fixed.", "conditional", 1.0),
         ("I'll change my vote to +1 after I test on Windows.", "conditional", 1.0),
+        ("I'll switch to +1 for RC2.", "conditional", 1.0),
     ],
 )
 def test_ambiguous_ballots_are_reported_with_their_sentence(
@@ -1326,6 +1330,50 @@ def test_report_agreement_with_the_announcement() -> None:
     assert report_vote(make_call(), [], now=AFTER_CLOSE).agrees_with_announced is None
 
 
+def test_a_result_naming_its_sender_as_myself_names_the_sender() -> None:
+    # Robert sends the RESULT: "and myself" is his own +1, not a voter missing from the
+    # thread, and his +1 is in the announcement.
+    text = "The vote has passed with 3 binding +1 votes (Hervé, Olivier and myself)."
+    report = report_vote(
+        make_call(), votes(*THREE_BINDING), now=AFTER_CLOSE, roster=PMC, result=_result(74, text)
+    )
+    assert report.discrepancies == ()
+    assert report.agrees_with_announced is True
+
+
+def test_an_ambiguous_ballot_counts_as_the_result_names_it_and_stays_marked() -> None:
+    # Olivier's "Yes." is his own approving mail with no value in it: the RESULT says
+    # how the caller read it, as a chair would, and the vote reaches its three.
+    replies = votes(("Robert Scholte", "+1"), ("Hervé Boutemy", "+1"), ("Olivier Lamy", "Yes."))
+    unannounced = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC)
+    assert voters(unannounced, 1) == {"Robert Scholte", "Hervé Boutemy"}
+    assert unannounced.state is VoteState.FAILED
+    text = "The vote has passed.\n\n+1: Robert Scholte, Hervé Boutemy, Olivier Lamy"
+    report = report_vote(
+        make_call(), replies, now=AFTER_CLOSE, roster=PMC, result=_result(74, text)
+    )
+    assert voters(report, 1) == {"Robert Scholte", "Hervé Boutemy", "Olivier Lamy"}
+    assert report.state is VoteState.PASSED
+    assert report.agrees_with_announced is True
+    (olivier,) = [b for b in report.ballots if b.voter == "Olivier Lamy"]
+    assert olivier.ambiguous
+    assert olivier.counted_as == "+1"
+    (as_json,) = [b for b in report.to_dict()["ballots"] if b["voter"] == "Olivier Lamy"]
+    assert (as_json["ambiguous"], as_json["counted"], as_json["counted_as"]) == (True, True, "+1")
+    assert [d.kind for d in report.discrepancies] == ["ambiguous-counted"]
+    # A RESULT never makes an approving mail a -1, nor adds a ballot the thread lacks.
+    against = "The vote has failed.\n\n+1: Robert Scholte, Hervé Boutemy\n-1: Olivier Lamy"
+    other = report_vote(
+        make_call(), replies, now=AFTER_CLOSE, roster=PMC, result=_result(74, against)
+    )
+    assert voters(other, -1) == set()
+    assert voters(other, 1) == {"Robert Scholte", "Hervé Boutemy"}
+    # A project whose policy counts such ballots counts them with no RESULT at all.
+    policy = VotePolicy(count_ambiguous_as_plus_one=True)
+    counted = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC, policy=policy)
+    assert counted.state is VoteState.PASSED
+
+
 def test_a_result_that_counts_more_than_it_names_agrees_when_its_names_and_outcome_do() -> None:
     # "6 +1 votes" over a list of the binding four: the unnamed +1 are in its count, and
     # a total miscounted (one voter's two mails counted twice) is reported, not a dispute.
@@ -1383,6 +1431,7 @@ def test_report_to_dict_is_json_ready() -> None:
     assert andreas["ambiguous"] is True
     assert andreas["binding"] is False
     assert andreas["value"] is None
+    assert andreas["counted_as"] is None  # the RESULT does not name him
     assert andreas["sentence"] == "tested, no trouble"
     robert = next(b for b in data["ballots"] if b["voter"] == "Robert Scholte")
     assert (robert["vote"], robert["binding"], robert["post"]) == ("+1", True, replies[0].key)

@@ -216,6 +216,13 @@ _TAKES_BACK_RE = re.compile(
 _CHANGE_RE = re.compile(r"\b(?:chang|switch|revis|turn|updat|mov)\w*\b", re.IGNORECASE)
 _MY_VOTE_RE = re.compile(r"\bmy\s+(?:vote|ballot)\b", re.IGNORECASE)
 _PROMISE_RE = re.compile(r"\b(?:will|shall|going\s+to|'ll)\b", re.IGNORECASE)
+# What makes a promised change wait: a time or event after the new value ("... to +1
+# after I test", "... for RC2", "... tomorrow").
+_LATER_RE = re.compile(
+    r"^\s*(?:\([^)]*\)\s*)?,?\s*(?:after|when|once|if|unless|as\s+soon\s+as|in|for|on|with"
+    r"|by|before|next|tomorrow|tonight|later|soon|pending|depending)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;])\s+|(?<=[!?])(?=[+\-−–]\d)")
 _WORD_RE = re.compile(r"[\w'’]+")
 
@@ -558,8 +565,10 @@ def _change_sort(sentence: str, new: re.Match[str]) -> _Sort:
     before, after = sentence[: new.start()], sentence[new.end() :]
     if _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after):
         return _Sort.CONDITIONAL
-    if _PROMISE_RE.search(before):
-        return _Sort.CONDITIONAL  # a promise of a change, not the change
+    if _PROMISE_RE.search(before) and _LATER_RE.match(after):
+        # "I'll change my vote to +1 after I test on Windows": a promise of a change,
+        # not the change; "so I'll move from -1 to 0 rather than +1." makes it now.
+        return _Sort.CONDITIONAL
     return _Sort.BALLOT
 
 
@@ -624,7 +633,11 @@ def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _So
     if _FROM_ME_RE.match(after):
         return _Sort.BALLOT
     if previous == "to" and _CHANGE_RE.search(before) and not _DENIED_RE.search(before):
-        return _Sort.BALLOT  # "Moving to -0: I still think ...", "Switching to +1, then."
+        # "Moving to -0: I still think ...", "Switching to +1, then."; but "I'll switch
+        # to +1 for RC2" waits.
+        if _PROMISE_RE.search(before) and _LATER_RE.match(after):
+            return _Sort.CONDITIONAL
+        return _Sort.BALLOT
     if previous == "own" and before.casefold().rstrip().endswith(("my own", "our own")):
         return _Sort.BALLOT  # "My own +1 (binding) as release manager."
     if previous not in _ARTICLE_WORDS and _FROM_SELF_DESCRIBED_RE.match(after):

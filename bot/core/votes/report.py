@@ -24,6 +24,7 @@ from bot.core.votes.result import (
     announces_result,
     compare,
     match_voter,
+    naming_author,
     parse_result,
 )
 from bot.core.votes.tally import (
@@ -35,7 +36,7 @@ from bot.core.votes.tally import (
     directory,
 )
 from bot.core.votes.trust import BindingClaim, binding_claimed, identity_flags, provenance
-from bot.core.votes.values import format_value
+from bot.core.votes.values import bucket_of, format_value
 from bot.model import Post
 
 # The flag of a vote whose call is not stored (see call_is_missing).
@@ -179,7 +180,9 @@ def report_vote(
         until = min(until, terms.stated_closes_at)
     skip = (in_thread.key,) if in_thread is not None else ()
     tally = collect_ballots(call, replies, until=until, roster=roster, identities=people, skip=skip)
-    announced = parse_result(result.text) if result is not None else None
+    announced = (
+        naming_author(parse_result(result.text), result.author.name) if result is not None else None
+    )
     closed_at = _close_known(terms, result)
     left_out = _late_ballots_left_out(tally, closed_at, announced)
     if left_out and closed_at is not None:
@@ -192,6 +195,8 @@ def report_vote(
         )
     if policy.count_ambiguous_as_plus_one:
         tally = _accept_ambiguous(tally)
+    elif announced is not None:
+        tally = _accept_as_announced(tally, announced)
     outcome = decide(tally, policy)
     # What is stored is counted, whole or not: a RESULT counting ballots the store lacks
     # disagrees with it, and the call-missing flag says why it may (FORMAT.md's
@@ -334,14 +339,38 @@ def call_is_missing(call: Post) -> bool:
     )
 
 
-def _accept_ambiguous(tally: Tally) -> Tally:
-    """Count ambiguous ballots as +1, keeping them marked ambiguous in the report."""
+def _accept_ambiguous(tally: Tally, voters: Iterable[str] | None = None) -> Tally:
+    """Count ambiguous ballots as +1 (only those of ``voters`` when given), keeping them
+    marked ambiguous in the report."""
+    chosen = None if voters is None else set(voters)
     ballots = [
-        replace(ballot, accepted_as=1.0) if ballot.ambiguous else ballot for ballot in tally.ballots
+        replace(ballot, accepted_as=1.0)
+        if ballot.ambiguous and (chosen is None or ballot.voter in chosen)
+        else ballot
+        for ballot in tally.ballots
     ]
     return count_ballots(
         ballots, binding_known=tally.binding_known, unmatched=tally.unmatched_identities
     )
+
+
+def _accept_as_announced(tally: Tally, announced: AnnouncedResult) -> Tally:
+    """Count as +1 the ambiguous ballots the RESULT names as +1, keeping them marked
+    ambiguous (the report still says the RESULT counted them).
+
+    An ambiguous ballot is the voter's own approving mail with no value in it ("Yes.",
+    "Checked signatures, built from source, no problems."): the RESULT only says how the
+    caller read it, as a chair would. It never adds a ballot the thread lacks, nor turns
+    anything into a -1 or a 0.
+    """
+    named = {
+        ballot.voter
+        for entry in announced.entries
+        if bucket_of(entry.value) == 1
+        for name in entry.names
+        if (ballot := match_voter(name, tally.ballots)) is not None and ballot.ambiguous
+    }
+    return _accept_ambiguous(tally, named) if named else tally
 
 
 def _state(
@@ -496,6 +525,9 @@ def _ballot_dict(ballot: Ballot) -> dict[str, object]:
         "self_declared_binding": ballot.cast.reading.self_declared_binding,
         "counted": ballot.counted,
         "ambiguous": ballot.ambiguous,
+        # What an ambiguous ballot is counted as (the project's policy, or the RESULT's
+        # reading of it); null when it is not counted.
+        "counted_as": ballot.counted_as,
         "withdrawn": ballot.cast.reading.kind is ReadingKind.WITHDRAWN,
         "reason": ballot.cast.reading.reason,
         "post": ballot.cast.post,

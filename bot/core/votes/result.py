@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core.people import name_key
 from bot.core.text import is_attribution, new_lines
@@ -296,6 +296,26 @@ def _binding_flag(*labels: str | None) -> bool | None:
         if label:
             return not label.casefold().startswith("non")
     return None
+
+
+# What a RESULT's author calls themself in its lists: "Beatrix, Dmitri and myself".
+_SELF_NAMES = frozenset({"myself", "me", "i", "mine", "self"})
+
+
+def naming_author(announced: AnnouncedResult, author: str) -> AnnouncedResult:
+    """The RESULT with ``author`` (its sender's name) where it names its sender as
+    "myself" or "me"; unchanged when it does not (or the sender has no name)."""
+    if not author.strip():
+        return announced
+
+    def named(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(author if n.strip().casefold() in _SELF_NAMES else n for n in names)
+
+    entries = tuple(
+        replace(e, names=named(e.names), binding_names=named(e.binding_names))
+        for e in announced.entries
+    )
+    return replace(announced, entries=entries, binding_names=named(announced.binding_names))
 
 
 def parse_result(text: str) -> AnnouncedResult:

@@ -87,7 +87,8 @@ class Ballot:
 
     @property
     def counted(self) -> bool:
-        return self.cast.reading.is_vote
+        """A ballot with a value, or an ambiguous one counted as something (accepted_as)."""
+        return self.cast.reading.is_vote or (self.ambiguous and self.accepted_as is not None)
 
     @property
     def bucket(self) -> int | None:
@@ -98,6 +99,11 @@ class Ballot:
         if self.ambiguous and self.accepted_as is not None:
             return bucket_of(self.accepted_as)
         return None
+
+    @property
+    def counted_as(self) -> str | None:
+        """What an ambiguous ballot is counted as ("+1"); None when it is not counted."""
+        return None if self.accepted_as is None else format_value(self.accepted_as)
 
     @property
     def label(self) -> str:
