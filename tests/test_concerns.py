@@ -404,6 +404,11 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         " release?",
         "First, a question: the distribution builds 32-bit packages as well. Is that ours to"
         " decide, or is it up to its maintainers?",
+        "Separately, just so we know what to plan for: will 3.0 still build on the old"
+        " compiler, or will it need the new one?",
+        "Maybe a silly question: what happens to the old mailing list archives?",
+        # Where to talk, from a moderator or anyone: not a counter-proposal.
+        "Please keep the discussion in this thread rather than starting new ones on the tracker.",
         # Ways out to choose from, not faults.
         'We could do a couple of things:\nA) remove the phrasing "concurrent"\nB) state that'
         " drafts need a thread on the list first.",

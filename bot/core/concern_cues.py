@@ -1325,6 +1325,9 @@ _PROCESS_MOVE = re.compile(
     # "Could we put this on the agenda for the April call?": where to decide, not what.
     r"|\b(?:put|add|bring)\s+(?:this|it|that)\s+(?:up\s+)?(?:on|to)\s+(?:the\s+)?(?:\w+\s+){0,3}?"
     r"agenda\b"
+    # "Please keep replies in this topic rather than opening new ones": where to talk.
+    r"|\b(?:keep|post|put|continue|move)\s+(?:\w+\s+){0,2}?(?:replies|discussion|comments|posts"
+    r"|feedback|questions)\s+(?:here|in\s+(?:this|the|one)\s+(?:topic|thread|issue))\b"
 )
 _HEDGES_OWN_IDEA = re.compile(
     r"\bnot\s+(?:\w+\s+)?sure\s+(?:if|whether)\s+(?:it'?s\s+|it\s+is\s+|this\s+is\s+|that'?s\s+)?"
@@ -1380,11 +1383,14 @@ _JUST_ASKING = re.compile(
     r"(?:just\s+(?:checking|curious|to\s+(?:check|confirm|clarify|be\s+sure|make\s+sure"
     r"|double-?check))|out\s+of\s+curiosity|for\s+my\s+(?:own\s+)?understanding"
     r"|to\s+clarify|(?:a\s+)?clarifying\s+question|\(just\s+(?:a\s+)?question(?=\))"
-    r"|one\s+question\s+so\s+(?:that\s+)?i\s+understand|just\s+so\s+(?:that\s+)?i\s+understand"
+    r"|one\s+question\s+so\s+(?:that\s+)?i\s+understand"
+    r"|just\s+so\s+(?:that\s+)?(?:i|we)\s+(?:understand|know)"
     # "Quick question: ...", "Also a simple question: which version ...?": the writer
     # calls it small.
-    r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive"
-    r"|minor|short|unrelated|separate)\s+(?:clarification\s+|clarifying\s+|follow-up\s+)?question)\b"
+    # ("Possibly a silly question: what happens to the repo?")
+    r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:(?:possibly|maybe|probably|perhaps)\s+)?"
+    r"(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive|minor|short|unrelated|separate|silly|dumb"
+    r"|stupid|basic)\s+(?:clarification\s+|clarifying\s+|follow-up\s+)?question)\b"
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
     # ("Honest question: what does Gradle give us?" is put pointedly.)
