@@ -225,7 +225,8 @@ logger = logging.getLogger(__name__)
 #    this?" are concerns; "+1, with one big "but"." and "I have mixed feelings about this
 #    one." lead into their paragraph (2026-12-07, stop 47).
 # 44: the caller extending a vote in its thread moves its close (2026-12-07, stop 47).
-# 45: an ambiguous ballot the RESULT names as +1 counts as +1, still marked (stop 48).
+# 45: an ambiguous ballot the RESULT names as +1 counts as +1, still marked; a RESULT's
+#    "myself" is its sender; "so I'll move from -1 to 0" is cast now (2026-12-07, stop 48).
 VIEWS_VERSION = 45
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
