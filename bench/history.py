@@ -97,6 +97,9 @@ WARM_REPEATS = 3
 PAGES = ("/", "/rfcs", "/modules")
 # The issue's targets.
 TARGET_P99_MS, TARGET_MAX_MS = 20.0, 100.0
+# A writer job held longer than this is one a delivery may have waited behind (a bucket
+# bound of quorum_writer_job_duration_seconds).
+LONG_JOB_S = 0.01
 FLAT = 1.5  # largest / smallest, at most
 PAGE_TARGET_MS = 100.0
 RSS_FLAT = 1.25
@@ -247,6 +250,9 @@ class RunResult:
     rss_kib: int = 0
     stop_s: float | None = None
     problems: list[str] = field(default_factory=list)
+    # Writer jobs that held the writer longer than LONG_JOB_S, by what they did (from
+    # /metrics, the run's whole life): what a delivery's 250 waited behind.
+    long_jobs: dict[str, int] = field(default_factory=dict)
 
 
 def write_config(folder: Path) -> Path:
@@ -396,6 +402,7 @@ def measure_run(built: Built, folder: Path, cap: float, *, apart: bool = False) 
             if len(result.ticks_s) < 2:
                 result.tick_running_s = cap  # the load's cap passed first
             _wait_processed(base, cap)
+            result.long_jobs = long_writer_jobs(_get(base + "metrics", timeout=cap)[1].decode())
             for page in PAGES:
                 result.pages_first_ms[page], result.pages_warm_ms[page] = _page_times(
                     base + page.lstrip("/"), cap, result.problems
@@ -434,6 +441,28 @@ def _wait_processed(base: str, cap: float) -> None:
             if _metric(text, "quorum_inbox_backlog_messages") == 0:
                 return
         time.sleep(0.2)
+
+
+def long_writer_jobs(text: str, over: float = LONG_JOB_S) -> dict[str, int]:
+    """From a /metrics scrape: per writer job kind, how many runs took longer than
+    ``over`` seconds (``over`` must be one of the histogram's bucket bounds)."""
+    counts: dict[str, float] = {}
+    under: dict[str, float] = {}
+    for line in text.splitlines():
+        found = re.match(
+            r'quorum_writer_job_duration_seconds_(count|bucket)\{job="([^"]+)"(?:,le="([^"]+)")?\}'
+            r" ([0-9.e+]+)$",
+            line,
+        )
+        if found is None:
+            continue
+        kind, job, bound, value = found.groups()
+        if kind == "count":
+            counts[job] = float(value)
+        elif bound is not None and bound != "+Inf" and float(bound) == over:
+            under[job] = float(value)
+    longer = {job: int(total - under.get(job, 0.0)) for job, total in counts.items()}
+    return dict(sorted(((job, n) for job, n in longer.items() if n), key=lambda kv: -kv[1]))
 
 
 def _get(url: str, timeout: float) -> tuple[int, bytes]:
@@ -673,6 +702,11 @@ def rows_of(results: list[SizeResult], cap: float) -> list[Row]:
         ],
         f"p99 ≤ {TARGET_P99_MS:.0f} ms, max ≤ {TARGET_MAX_MS:.0f} ms at every size:"
         f" {'met' if max(p99) <= TARGET_P99_MS and max(most) <= TARGET_MAX_MS else 'MISSED'}",
+    )
+    row(
+        f"writer jobs over {LONG_JOB_S * 1000:.0f} ms in the run, by job (what a 250 waited for)",
+        [", ".join(f"{job} {n}" for job, n in r.run.long_jobs.items()) or "none" for r in results],
+        "informative",
     )
     values = [r.commands["first_build"] for r in results]
     row(

@@ -170,14 +170,18 @@ class App:
         """Run ``call(store)`` on the single writer thread; with ``first`` (a delivery's
         commit, which a sender waits for) ahead of the other jobs waiting."""
         submit = self._writer.submit_first if first else self._writer.submit
-        return await asyncio.wrap_future(submit(self._write_now, call))
+        return await asyncio.wrap_future(submit(self._write_now, call, time.monotonic(), first))
 
-    def _write_now(self, call: Callable[[Store], T]) -> T:
-        self._writer_busy_since = time.monotonic()
+    def _write_now(self, call: Callable[[Store], T], submitted: float, first: bool) -> T:
+        started = self._writer_busy_since = time.monotonic()
         try:
             return call(self._require_store())
         finally:
             self._writer_busy_since = None
+            ended = time.monotonic()
+            self.metrics.writer_job(
+                job_name(call), started - submitted, ended - started, first=first
+            )
 
     async def read(self, call: Callable[[Store], T]) -> T:
         """Run ``call(store)`` on the reader thread, over a read-only connection of its own,
@@ -767,6 +771,16 @@ class App:
             self._computing = None
         if self._run_lock is not None:
             self._run_lock.release()
+
+
+def job_name(call: Callable[..., object]) -> str:
+    """What a writer job does, for its metric: the function a ``partial`` wraps, or the
+    method a lambda was written in ("_persist_deliveries" for its lambda)."""
+    while isinstance(call, partial):
+        call = call.func
+    name = getattr(call, "__qualname__", "") or type(call).__name__
+    parts = [part for part in name.split(".") if part not in ("<locals>", "<lambda>")]
+    return parts[-1] if parts else "job"
 
 
 def _store_slice(store: Store, left: list[tuple[InboundMail, PreparedPost]]) -> IngestCounts:

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # A features tick takes milliseconds on a small list and seconds on a big one.
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+# A writer job is milliseconds; a delivery's 250 waits for the one under way.
+WRITER_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0)
 SMTP_SOURCE = "smtp"
 GITHUB_SOURCE = "github"
 # Reported at 0 before the first one: increase() needs a series before its first failure.
@@ -110,6 +112,22 @@ class Metrics:
             buckets=JOB_BUCKETS,
             registry=registry,
         )
+        self.writer_job_seconds = Histogram(
+            "quorum_writer_job_duration_seconds",
+            "How long each job on the store's one writer thread held it, by what it did"
+            " (a delivery's commit waits for the job under way: see writer_wait).",
+            ["job"],
+            buckets=WRITER_BUCKETS,
+            registry=registry,
+        )
+        self.writer_wait_seconds = Histogram(
+            "quorum_writer_wait_seconds",
+            "How long jobs waited for the writer thread, by queue (first: deliveries'"
+            " commits, which go ahead of the rest).",
+            ["queue"],
+            buckets=WRITER_BUCKETS,
+            registry=registry,
+        )
         self.job_failures = Counter(
             "quorum_job_failures", "Scheduled job runs that failed.", ["job"], registry=registry
         )
@@ -161,6 +179,11 @@ class Metrics:
         registry.register(self._github)
 
     # -- events ---------------------------------------------------------------------------
+
+    def writer_job(self, job: str, waited: float, held: float, *, first: bool) -> None:
+        """One job on the writer thread: how long it waited for it, and held it."""
+        self.writer_wait_seconds.labels(queue="first" if first else "rest").observe(waited)
+        self.writer_job_seconds.labels(job=job).observe(held)
 
     def smtp_answer(self, code: str) -> None:
         """The SMTP endpoint's ``on_answer``: one final answer with this reply code."""

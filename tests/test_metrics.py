@@ -12,13 +12,16 @@ import smtplib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import App
+from bench.history import long_writer_jobs
+from bot.app import App, job_name
 from bot.config import (
     CategoryConfig,
     Config,
@@ -165,6 +168,12 @@ async def test_a_scrape_after_a_delivery_counts_it_and_shows_every_source(runnin
     assert _value(samples, "quorum_outbox_actions", status="uncertain", channel="mail") == 0
     assert _value(samples, "quorum_job_duration_seconds_count", job="features") >= 1
     assert _value(samples, "quorum_job_last_success_timestamp_seconds", job="dispatch") > 0
+    # Every writer job is timed by what it did: the delivery's commit waited in the first
+    # queue, and its job is named after the method that stored it.
+    jobs = "quorum_writer_job_duration_seconds_count"
+    assert _value(samples, jobs, job="_persist_deliveries") == 1
+    assert _value(samples, "quorum_writer_wait_seconds_count", queue="first") >= 1
+    assert _value(samples, "quorum_writer_wait_seconds_count", queue="rest") >= 1
     last = "quorum_source_last_success_timestamp_seconds"
     assert _value(samples, last, source="smtp") > 0
     assert _value(samples, last, source="discourse:main") > 0
@@ -385,3 +394,20 @@ async def test_github_followed_by_webhooks_alone_has_no_github_series(
     assert status == 200
     assert "quorum_inbox_backlog_messages" in text
     assert "quorum_github" not in text
+
+
+def test_writer_jobs_are_named_by_what_they_do_and_the_long_ones_counted():
+    class Jobs:
+        def deliver(self) -> object:
+            return lambda store: store
+
+    assert job_name(Jobs().deliver()) == "deliver"
+    assert job_name(partial(partial(Store.stats), 1)) == "stats"
+    metrics = Metrics(lambda: datetime(2026, 12, 7, tzinfo=UTC))
+    for held in (0.001, 0.004, 0.03, 0.2):
+        metrics.writer_job("apply", waited=0.0, held=held, first=False)
+    metrics.writer_job("_persist_deliveries", waited=0.002, held=0.001, first=True)
+    text = generate_latest(metrics.registry).decode()
+    # What the growth benchmark reports: the jobs that held the writer over 10 ms.
+    assert long_writer_jobs(text, over=0.01) == {"apply": 2}
+    assert long_writer_jobs(text, over=0.1) == {"apply": 1}
