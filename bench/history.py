@@ -54,6 +54,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bench.ingest import build_archive, copy_template, fill, messages_per_copy
 from bench.smtp_load import (
     LIST,
@@ -448,19 +450,15 @@ def long_writer_jobs(text: str, over: float = LONG_JOB_S) -> dict[str, int]:
     ``over`` seconds (``over`` must be one of the histogram's bucket bounds)."""
     counts: dict[str, float] = {}
     under: dict[str, float] = {}
-    for line in text.splitlines():
-        found = re.match(
-            r'quorum_writer_job_duration_seconds_(count|bucket)\{job="([^"]+)"(?:,le="([^"]+)")?\}'
-            r" ([0-9.e+]+)$",
-            line,
-        )
-        if found is None:
+    for family in text_string_to_metric_families(text):
+        if family.name != "quorum_writer_job_duration_seconds":
             continue
-        kind, job, bound, value = found.groups()
-        if kind == "count":
-            counts[job] = float(value)
-        elif bound is not None and bound != "+Inf" and float(bound) == over:
-            under[job] = float(value)
+        for sample in family.samples:
+            job = sample.labels["job"]
+            if sample.name.endswith("_count"):
+                counts[job] = sample.value
+            elif sample.name.endswith("_bucket") and sample.labels["le"] == str(over):
+                under[job] = sample.value
     longer = {job: int(total - under.get(job, 0.0)) for job, total in counts.items()}
     return dict(sorted(((job, n) for job, n in longer.items() if n), key=lambda kv: -kv[1]))
 
