@@ -2358,6 +2358,38 @@ def test_a_pull_request_opened_through_gitbox_is_the_proposal_not_a_concern():
     assert concerns == ()
 
 
+def test_a_pull_request_gitbox_relays_since_2023_is_the_proposal_and_comments_object():
+    def mail(login: str, subject: str, body: str, number: int) -> Post:
+        raw = raw_mail(
+            body,
+            subject=subject,
+            message_id=f"<PR-482-{number}@gitbox.apache.org>",
+            sender=f'"{login} (via GitHub)" <git@apache.org>',
+        )
+        return parse_mail(raw, Envelope(ARRIVAL + timedelta(hours=number)))
+
+    opening = mail(
+        "alice-k",
+        "[PR] Change the default read timeout to 60 seconds (widget)",
+        "alice-k opened a new pull request, #482:\n"
+        "URL: https://github.com/apache/widget/pull/482\n\n"
+        "   This is a problem today: a hung server blocks every client forever.\n",
+        0,
+    )
+    comment = mail(
+        "bob-w",
+        "Re: [PR] Change the default read timeout to 60 seconds (widget)",
+        "bob-w commented on PR #482:\n"
+        "URL: https://github.com/apache/widget/pull/482#issuecomment-1\n\n"
+        "   I'm worried this silently breaks long-running analytical queries.\n",
+        1,
+    )
+    assert opens_proposal(opening)
+    concerns = build_ledger(opening.thread_key, [opening, comment], ARRIVAL).concerns
+    # Both came from git@apache.org; the login tells the proposer from the objector.
+    assert [c.raised_by.name for c in concerns] == ["bob-w"]
+
+
 def _thread_starter(key: str, author: Person, subject: str, text: str) -> Post:
     """A mail that replies to nothing, so it keys its own thread."""
     return Post(

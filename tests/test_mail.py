@@ -339,6 +339,41 @@ def test_gitbox_relay_names_the_login_from_the_subject():
     assert post.author.name == "hboutemy"
 
 
+def test_gitbox_since_2023_names_the_login_as_the_sender_and_threads_by_the_item():
+    # "[GitHub] [repo] login verb ..." until 2023, then the item's title as the subject and
+    # the login as the display name: every comment still comes from git@apache.org.
+    def comment(login: str, subject: str, number: str) -> Post:
+        return parse(
+            raw_mail(
+                f"{login} commented on PR #482:\n"
+                f"URL: https://github.com/apache/widget/pull/482#issuecomment-{number}\n\n"
+                "   Looks fine to me.\n",
+                message_id=f"<PR-482-{number}@gitbox.apache.org>",
+                sender=f'"{login} (via GitHub)" <git@apache.org>',
+                subject=subject,
+            )
+        )
+
+    current = comment("bob-w", "Re: [PR] Change the default read timeout (widget)", "1")
+    legacy = comment("carol-m", "[GitHub] [widget] carol-m commented on pull request #482", "2")
+    assert current.thread_key == legacy.thread_key == "<apache/widget/pull/482@github.com>"
+    assert (current.author.name, current.author.address) == (
+        "bob-w",
+        "bob-w@users.noreply.github.com",
+    )
+    assert legacy.author.name == "carol-m"
+    # Only GitBox's own address makes a display name a login: anyone can write one.
+    forged = parse(
+        raw_mail(
+            "bob-w commented on PR #482:\nURL: https://github.com/apache/widget/pull/482\n",
+            sender='"bob-w (via GitHub)" <mallory@example.org>',
+            subject="Re: [PR] Change the default read timeout (widget)",
+        )
+    )
+    assert forged.author.address == "mallory@example.org"
+    assert forged.thread_key == ""
+
+
 def test_auto_submitted_is_detected_but_no_means_human():
     assert parse(raw_mail(extra="Auto-Submitted: auto-generated")).auto_submitted
     assert not parse(raw_mail(extra="Auto-Submitted: no")).auto_submitted

@@ -320,6 +320,30 @@ def test_the_gitbox_event_line_link_and_fork_note_are_not_prose():
     assert texts(closed) == []
 
 
+def test_gitbox_review_comments_keep_the_reviewers_words_not_the_hunk_they_quote():
+    # Since 2023 GitBox quotes the code a review comment is on between rules of "#"; the
+    # hunk's "@@" starts no patch, and what follows "Review Comment:" is the reviewer's.
+    comment = (
+        "carol-m commented on code in PR #482:\n"
+        "URL: https://github.com/apache/widget/pull/482#discussion_r1977000002\n\n\n"
+        "##########\nsrc/widget/client.py:\n##########\n"
+        "@@ -40,7 +40,7 @@ class Client:\n-    read_timeout = None\n+    read_timeout = 60\n\n"
+        "Review Comment:\n   This should be configurable per query.\n\n\n\n"
+        "##########\nsrc/widget/pool.py:\n##########\n@@ -9,3 +9,3 @@\n-    size = 4\n\n"
+        "Review Comment:\n   The pool size is unrelated, please split it out.\n"
+    )
+    assert texts(comment) == [
+        "This should be configurable per query.",
+        "The pool size is unrelated, please split it out.",
+    ]
+    opened = (
+        "alice-k opened a new pull request, #482:\n"
+        "URL: https://github.com/apache/widget/pull/482\n\n"
+        "   This changes the default read timeout to 60 seconds.\n"
+    )
+    assert texts(opened) == ["This changes the default read timeout to 60 seconds."]
+
+
 def test_pasted_build_output_is_not_prose():
     text = (
         "The build fails for me:\n\n"

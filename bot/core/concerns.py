@@ -296,13 +296,20 @@ def is_root(post: Post) -> bool:
 # upgrade to ASM 6.0" is that item's first post, and its author the proposer.
 _GITBOX_OPENED = re.compile(
     r"^\s*\[GitHub\]\s+(?:\[[\w.-]+\]\s+)?[\w-]+\s+opened\s+(?:a\s+new\s+)?(?:pull\s+request|issue)"
-    r"\s+#\d+",
+    r",?\s+#\d+",
     re.IGNORECASE,
+)
+# Since 2023 the subject is the item's title ("[PR] Change the default timeout (widget)"),
+# and the event line opens the body: "jdoe opened a new pull request, #482:".
+_GITBOX_OPENED_LINE = re.compile(
+    r"^[\w-]+(?:\[bot\])?\s+opened\s+a\s+new\s+(?:pull\s+request|issue|discussion),?\s+#\d+:"
 )
 
 
 def _opens_on_github(post: Post) -> bool:
-    return bool(_GITBOX_OPENED.match(post.subject)) and post.thread_key.endswith("@github.com>")
+    return post.thread_key.endswith("@github.com>") and bool(
+        _GITBOX_OPENED.match(post.subject) or _GITBOX_OPENED_LINE.match(post.text)
+    )
 
 
 def opens_proposal(post: Post) -> bool:

@@ -67,8 +67,15 @@ _GITHUB_ID = re.compile(
 _GITHUB_URL = re.compile(
     r"https://github\.com/(?P<repo>[\w.-]+/[\w.-]+)/(?P<kind>issues|pull)/(?P<number>\d+)"
 )
-# ASF's GitBox relays GitHub activity as "[GitHub] login verb ..." from a shared address.
-_GITBOX_SUBJECT = re.compile(r"^\s*\[GitHub\]\s+(?P<login>[\w-]+)\s", re.IGNORECASE)
+# ASF's GitBox relays GitHub activity from a shared address (GITBOX_RELAYS), as "[GitHub]
+# login verb ..." or "[GitHub] [repo] login verb ..." (its default subjects until 2023), and
+# since then as "[PR] title (repo)", "Re: [I] title (repo)" with the login as the display
+# name: "login (via GitHub)" <git@apache.org>.
+GITBOX_RELAYS = frozenset({"git@git.apache.org", "git@apache.org", "gitbox@apache.org"})
+_GITBOX_SUBJECT = re.compile(
+    r"^\s*\[GitHub\]\s+(?:\[[\w.-]+\]\s+)?(?P<login>[\w-]+(?:\[bot\])?)\s", re.IGNORECASE
+)
+_VIA_GITHUB = re.compile(r"^\s*(?P<login>[\w-]+(?:\[bot\])?)\s+\(via GitHub\)\s*$", re.IGNORECASE)
 _RELAY_NAMES = frozenset({"gitbox", "github", "asf github bot", "git", ""})
 _MBOX_FROM_DATE = re.compile(
     r"(?P<date>(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}\s+\d{4})"
@@ -395,7 +402,10 @@ def _build_post(
     split = split_body(body_text)
     in_reply_to = _first_id(_header(headers, "In-Reply-To", defects))
     references = _references(_header(headers, "References"), defects)
-    github_root, github_url = _github(message_id, subject, body_text, split.github_url)
+    gitbox_login = _gitbox_login(author)
+    github_root, github_url = _github(
+        message_id, subject, body_text, split.github_url, gitbox=gitbox_login is not None
+    )
     if github_root is not None:
         author = _github_author(author, subject, headers.get("X-GitHub-Sender"))
     return Post(
@@ -962,22 +972,37 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 
 
 def _github(
-    message_id: str | None, subject: str, body: str, footer_url: str | None
+    message_id: str | None,
+    subject: str,
+    body: str,
+    footer_url: str | None,
+    *,
+    gitbox: bool = False,
 ) -> tuple[str | None, str | None]:
     """The thread root and URL of mail mirrored from a GitHub issue, pull request or
-    discussion (``<owner/repo/repo-discussions/369/comments/4567@github.com>``)."""
+    discussion (``<owner/repo/repo-discussions/369/comments/4567@github.com>``); with
+    ``gitbox``, mail GitBox relayed for a login, whose body links what it is about."""
     if message_id:
         match = _GITHUB_ID.match(message_id)
         if match:
             root = f"<{match['repo']}/{match['kind']}/{match['number']}@github.com>"
             url = footer_url or _github_url_from(match["repo"], match["kind"], match["number"])
             return root, url
-    if _GITBOX_SUBJECT.match(subject) or (message_id or "").endswith("@git.apache.org>"):
+    if gitbox or _GITBOX_SUBJECT.match(subject) or (message_id or "").endswith("@git.apache.org>"):
         url_match = _GITHUB_URL.search(body)
         if url_match:
             root = f"<{url_match['repo']}/{url_match['kind']}/{url_match['number']}@github.com>"
             return root, footer_url or url_match.group(0)
     return None, None
+
+
+def _gitbox_login(author: Person) -> str | None:
+    """The login GitBox names as the sender ("jdoe (via GitHub)" <git@apache.org>): only
+    from GitBox's own addresses, so that nobody else's display name becomes a login."""
+    if author.address.casefold() not in GITBOX_RELAYS:
+        return None
+    named = _VIA_GITHUB.match(author.name)
+    return named["login"] if named else None
 
 
 def _github_url_from(repo: str, kind: str, number: str) -> str:
@@ -998,6 +1023,9 @@ def _github_author(author: Person, subject: str, sender: str | None = None) -> P
         elif login.casefold() not in name.casefold():
             name = f"{name} ({login})"
         return Person(name=name, address=f"{login}@users.noreply.github.com")
+    via_gitbox = _gitbox_login(author)
+    if via_gitbox:
+        return Person(name=via_gitbox, address=f"{via_gitbox}@users.noreply.github.com")
     if author.name.lower() not in _RELAY_NAMES:
         return Person(name=author.name, address=f"{author.name}@users.noreply.github.com")
     gitbox = _GITBOX_SUBJECT.match(subject)

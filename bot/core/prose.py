@@ -64,9 +64,12 @@ _GITBOX_TEMPLATE = re.compile(
     r"|commit [0-9a-f]{7,40}$|Author: .+<.+@.+>$|Date: +\w{3} \w{3} "
     # The event line and link it opens with ("hboutemy commented on issue #27: <title>"),
     # and the note it puts above a merged fork's diff.
-    r"|[\w.-]+ (?:commented on(?: a change in)?|opened(?: a new)?|closed|merged|reopened|edited"
-    r"|submitted a review on|approved|dismissed a review on|requested changes on) (?:pull request"
-    r"|issue) #\d+:|URL: https://github\.com/\S+$|This is a PR merged from a forked repository"
+    # Since 2023: "jdoe commented on code in PR #482:", "jdoe opened a new issue, #41:".
+    r"|[\w.-]+(?:\[bot\])? (?:commented on(?: a change in| code in)?|opened(?: a new)?|closed"
+    r"|merged|reopened|edited|submitted a review on|approved|dismissed a review on"
+    r"|requested changes on)"
+    r" (?:pull request|PR|issue|discussion),? #\d+:|URL: https://github\.com/\S+$"
+    r"|This is a PR merged from a forked repository"
     r"|As GitHub hides the original diff on merge|the sake of provenance:"
     r"|As this is a foreign pull request|below \(as it won't show otherwise due to GitHub magic\))",
     re.IGNORECASE,
@@ -100,6 +103,9 @@ _RULE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,}|_{3,})\s*$")
 # A listing: at least this many rules, each entry between two of them at most so long.
 LISTING_RULES = 4
 LISTING_ENTRY_LINES = 3
+# GitBox's review comment mail: the code it is on between rules of ten "#", then this.
+_REVIEW_HUNK_RULE = re.compile(r"^#{10,}$")
+_REVIEW_COMMENT = re.compile(r"^Review Comment:$")
 _PATCH_START = re.compile(r"^(?:diff --git |index [0-9a-f]+\.\.|--- a/|\+\+\+ b/|@@ )")
 _DIFFSTAT = re.compile(r"^\s*\S+\s+\|\s+\d+\s*[+-]*\s*$|^\s*\d+ files? changed\b")
 _TRAILER = re.compile(r"^\s*(?:Signed-off-by|Acked-by|Reviewed-by|Cc|Helped-by|Reported-by):\s")
@@ -226,9 +232,11 @@ def units_of(text: str, handle: str = DEFAULT_HANDLE) -> tuple[Unit, ...]:
 def _prose_lines(text: str, handle: str) -> list[tuple[str, str] | None]:
     """Each line as (text, code-masked text), or None where a reader sees no prose."""
     raw = text.splitlines()
+    reviewed = _review_hunk_lines(raw)
     code = (
         code_lines(raw)
-        | _patch_lines(raw)
+        | reviewed
+        | _patch_lines(raw, reviewed)
         | _example_lines(raw)
         | _listing_lines(raw)
         | _traceback_lines(raw)
@@ -284,11 +292,30 @@ def _signature_armour(lines: list[str]) -> frozenset[int]:
     return frozenset(found)
 
 
-def _patch_lines(lines: list[str]) -> frozenset[int]:
-    """A patch mail's diffstat and diff, from the first diff header to the end."""
+def _review_hunk_lines(lines: list[str]) -> frozenset[int]:
+    """The code GitBox quotes above each review comment, between "##########" rules (the
+    file's path between them, then the hunk) and down to "Review Comment:"; what follows
+    that line is the reviewer's own words."""
+    found: set[int] = set()
+    start: int | None = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if start is None and _REVIEW_HUNK_RULE.match(stripped):
+            start = index
+        elif start is not None and _REVIEW_COMMENT.match(stripped):
+            found.update(range(start, index + 1))
+            start = None
+    return frozenset(found)
+
+
+def _patch_lines(lines: list[str], quoted: frozenset[int] = frozenset()) -> frozenset[int]:
+    """A patch mail's diffstat and diff, from the first diff header to the end; a hunk a
+    review comment quotes (``quoted``) starts none."""
     found: set[int] = set()
     in_patch = False
     for index, line in enumerate(lines):
+        if index in quoted:
+            continue
         if _PATCH_START.match(line):
             in_patch = True
         if in_patch or _DIFFSTAT.match(line):

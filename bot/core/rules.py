@@ -29,7 +29,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.core.mail import HEADER_RELAYED_BY
+from bot.core.mail import GITBOX_RELAYS, HEADER_RELAYED_BY
 from bot.core.threads import parse_subject
 from bot.model import Post
 
@@ -71,8 +71,6 @@ _GITHUB_ROOT = re.compile(
 )
 _GITHUB_SENDERS = frozenset({"notifications@github.com", "noreply@github.com"})
 _GITHUB_NOREPLY_DOMAIN = "@users.noreply.github.com"
-# ASF GitBox relays GitHub activity from these, with a "[GitHub]" subject tag.
-_GITBOX_RELAYS = frozenset({"git@git.apache.org", "git@apache.org", "gitbox@apache.org"})
 _GITHUB_TAG = re.compile(r"^\s*\[GitHub\]", re.IGNORECASE)
 
 # Subject cues that only a CI system writes; each names the tool it comes from.
@@ -223,7 +221,7 @@ def is_github_notification(post: Post) -> bool:
         return True
     if _GITHUB_ROOT.match(post.thread_key):
         return True
-    return address in _GITBOX_RELAYS and bool(_GITHUB_TAG.match(post.subject))
+    return address in GITBOX_RELAYS and bool(_GITHUB_TAG.match(post.subject))
 
 
 def _is_reply_subject(post: Post) -> bool:

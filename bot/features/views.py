@@ -227,7 +227,9 @@ logger = logging.getLogger(__name__)
 # 44: the caller extending a vote in its thread moves its close (2026-12-07, stop 47).
 # 45: an ambiguous ballot the RESULT names as +1 counts as +1, still marked; a RESULT's
 #    "myself" is its sender; "so I'll move from -1 to 0" is cast now (2026-12-07, stop 48).
-VIEWS_VERSION = 45
+# 46: GitBox's mail since 2023 ("[PR] title (repo)", "jdoe opened a new pull request, #N:")
+#    opens its pull request; a review comment's quoted hunk is not prose (stop 48).
+VIEWS_VERSION = 46
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
