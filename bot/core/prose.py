@@ -296,16 +296,7 @@ def _review_hunk_lines(lines: list[str]) -> frozenset[int]:
     """The code GitBox quotes above each review comment, between "##########" rules (the
     file's path between them, then the hunk) and down to "Review Comment:"; what follows
     that line is the reviewer's own words."""
-    found: set[int] = set()
-    start: int | None = None
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if start is None and _REVIEW_HUNK_RULE.match(stripped):
-            start = index
-        elif start is not None and _REVIEW_COMMENT.match(stripped):
-            found.update(range(start, index + 1))
-            start = None
-    return frozenset(found)
+    return _spans(lines, _REVIEW_HUNK_RULE, _REVIEW_COMMENT)
 
 
 def _patch_lines(lines: list[str], quoted: frozenset[int] = frozenset()) -> frozenset[int]:
@@ -326,12 +317,19 @@ def _patch_lines(lines: list[str], quoted: frozenset[int] = frozenset()) -> froz
 def _poll_lines(lines: list[str]) -> frozenset[int]:
     """A Discourse poll ("[poll ...]" to "[/poll]"): its options are choices offered to
     the reader ("I am worried about both"), not what the writer says."""
+    return _spans(lines, _POLL_OPENS, _POLL_CLOSES)
+
+
+def _spans(lines: list[str], opens: re.Pattern[str], closes: re.Pattern[str]) -> frozenset[int]:
+    """Every line from one ``opens`` matches to the next one ``closes`` matches, both
+    included (each line stripped); an opening that nothing closes marks nothing."""
     found: set[int] = set()
     opened: int | None = None
     for index, line in enumerate(lines):
-        if opened is None and _POLL_OPENS.match(line):
+        stripped = line.strip()
+        if opened is None and opens.match(stripped):
             opened = index
-        elif opened is not None and _POLL_CLOSES.match(line):
+        elif opened is not None and closes.match(stripped):
             found.update(range(opened, index + 1))
             opened = None
     return frozenset(found)
