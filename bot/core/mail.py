@@ -407,7 +407,7 @@ def _build_post(
         message_id, subject, body_text, split.github_url, gitbox=gitbox_login is not None
     )
     if github_root is not None:
-        author = _github_author(author, subject, headers.get("X-GitHub-Sender"))
+        author = _github_author(author, subject, headers.get("X-GitHub-Sender"), gitbox_login)
     return Post(
         source=Source.MAIL,
         key=message_id or content_key(raw),
@@ -1010,11 +1010,14 @@ def _github_url_from(repo: str, kind: str, number: str) -> str:
     return f"https://github.com/{repo}/{path}/{number}"
 
 
-def _github_author(author: Person, subject: str, sender: str | None = None) -> Person:
+def _github_author(
+    author: Person, subject: str, sender: str | None = None, gitbox_login: str | None = None
+) -> Person:
     """GitHub mirrors send from a relay address; the person is the login GitHub names in
-    ``X-GitHub-Sender`` (else the display name), kept as their noreply address. A profile
-    name that is not the login is shown with it, "Josh Triplett (joshtriplett)": on
-    GitHub people are known, mentioned and labelled by login."""
+    ``X-GitHub-Sender`` (else the login GitBox gives as the sender, else the display name),
+    kept as their noreply address. A profile name that is not the login is shown with it,
+    "Josh Triplett (joshtriplett)": on GitHub people are known, mentioned and labelled by
+    login."""
     login = (sender or "").strip()
     if re.fullmatch(r"[\w-]+(?:\[bot\])?", login):
         name = author.name
@@ -1023,9 +1026,8 @@ def _github_author(author: Person, subject: str, sender: str | None = None) -> P
         elif login.casefold() not in name.casefold():
             name = f"{name} ({login})"
         return Person(name=name, address=f"{login}@users.noreply.github.com")
-    via_gitbox = _gitbox_login(author)
-    if via_gitbox:
-        return Person(name=via_gitbox, address=f"{via_gitbox}@users.noreply.github.com")
+    if gitbox_login:
+        return Person(name=gitbox_login, address=f"{gitbox_login}@users.noreply.github.com")
     if author.name.lower() not in _RELAY_NAMES:
         return Person(name=author.name, address=f"{author.name}@users.noreply.github.com")
     gitbox = _GITBOX_SUBJECT.match(subject)

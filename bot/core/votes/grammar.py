@@ -565,11 +565,16 @@ def _change_sort(sentence: str, new: re.Match[str]) -> _Sort:
     before, after = sentence[: new.start()], sentence[new.end() :]
     if _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after):
         return _Sort.CONDITIONAL
-    if _PROMISE_RE.search(before) and _LATER_RE.match(after):
-        # "I'll change my vote to +1 after I test on Windows": a promise of a change,
-        # not the change; "so I'll move from -1 to 0 rather than +1." makes it now.
+    if _promised_for_later(before, after):
         return _Sort.CONDITIONAL
     return _Sort.BALLOT
+
+
+def _promised_for_later(before: str, after: str) -> bool:
+    """A change of vote promised for a time or event ("I'll change my vote to +1 after I
+    test on Windows"): not the change yet. "so I'll move from -1 to 0 rather than +1."
+    makes it now."""
+    return bool(_PROMISE_RE.search(before) and _LATER_RE.match(after))
 
 
 def _only_the_value_taken_back(hits: Sequence[_Hit], taken_back: re.Match[str]) -> bool:
@@ -635,9 +640,7 @@ def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _So
     if previous == "to" and _CHANGE_RE.search(before) and not _DENIED_RE.search(before):
         # "Moving to -0: I still think ...", "Switching to +1, then."; but "I'll switch
         # to +1 for RC2" waits.
-        if _PROMISE_RE.search(before) and _LATER_RE.match(after):
-            return _Sort.CONDITIONAL
-        return _Sort.BALLOT
+        return _Sort.CONDITIONAL if _promised_for_later(before, after) else _Sort.BALLOT
     if previous == "own" and before.casefold().rstrip().endswith(("my own", "our own")):
         return _Sort.BALLOT  # "My own +1 (binding) as release manager."
     if previous not in _ARTICLE_WORDS and _FROM_SELF_DESCRIBED_RE.match(after):

@@ -103,7 +103,7 @@ def decide(tally: Tally, policy: VotePolicy) -> Outcome:
     # voter calls non-binding: a claim that takes weight away needs no proof. (An
     # unmarked ballot stays potentially binding even where others mark theirs: in the
     # TVM votes PMC members vote unmarked beside marked ones.)
-    binding = [b for b in tally.ballots if b.counted and _binds(b, unknown=unknown)]
+    binding = [b for b in tally.ballots if b.counted and binds(b, unknown=unknown)]
     plus = tuple(b for b in binding if b.bucket == 1)
     minus = tuple(b for b in binding if b.bucket == -1)
     by_binding = policy.majority_basis is MajorityBasis.BINDING
@@ -119,7 +119,10 @@ def decide(tally: Tally, policy: VotePolicy) -> Outcome:
     return _RULES[policy.rule](counts, policy)
 
 
-def _binds(ballot: Ballot, *, unknown: bool) -> bool:
+def binds(ballot: Ballot, *, unknown: bool) -> bool:
+    """Whether a ballot binds (or, with ``unknown``, no roster, may bind): the roster's
+    word, an unverified identity's "no", else anything its voter does not call
+    non-binding."""
     if ballot.binding is not None:
         return ballot.binding  # the roster's word, or an unverified identity's "no"
     return unknown and ballot.cast.reading.self_declared_binding is not False

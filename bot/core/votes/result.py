@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from bot.core.people import name_key
 from bot.core.text import is_attribution, new_lines
 from bot.core.votes.grammar import paragraph_sentences
-from bot.core.votes.policy import VoteState
+from bot.core.votes.policy import VoteState, binds
 from bot.core.votes.prose import own_clause, prose_lines
 from bot.core.votes.tally import Ballot, Tally
 from bot.core.votes.values import NUMBER_WORDS, bucket_of, format_value, number_of, signed_value
@@ -595,23 +595,16 @@ def _unannounced(
             continue  # a count (or a count naming only some) was checked as a count
         if any(ballot.voter in voters for voters in matched.values()):
             continue  # named under another value: reported as value-differs
-        if _not_binding(ballot) and bucket_of(ballot.value) >= 0:
+        # A RESULT may leave out support that does not bind ("+1 (non-binding)", "Not on
+        # the TSC, but +1"); an objection left out is dissent hidden, however little it
+        # weighs, and stays a discrepancy.
+        if not binds(ballot, unknown=True) and bucket_of(ballot.value) >= 0:
             detail = f"voted {ballot.label} in the thread, not binding; not in the announcement"
             found.append(Discrepancy("non-binding-not-announced", (ballot.voter,), detail))
             continue
         detail = f"voted {ballot.label} in the thread; not in the announcement"
         found.append(Discrepancy("not-in-announcement", (ballot.voter,), detail))
     return found
-
-
-def _not_binding(ballot: Ballot) -> bool:
-    """Whether a ballot does not bind: off the roster, or, with no roster, said by its
-    voter not to ("+1 (non-binding)", "Not on the TSC, but +1"). A RESULT may leave out
-    support that does not bind; an objection left out is dissent hidden, and stays a
-    discrepancy however little it weighs."""
-    if ballot.binding is not None:
-        return not ballot.binding
-    return ballot.cast.reading.self_declared_binding is False
 
 
 def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
