@@ -27,6 +27,7 @@ from bot.core.concerns import (
 from bot.core.mail import Envelope, parse_mail
 from bot.core.people import People
 from bot.core.prose import units_of
+from bot.core.rules import BotIdentity, refusal_reason
 from bot.core.summary import proposal_of, summarize
 from bot.core.text import extract_mentions
 from bot.features.concerns import render_summary
@@ -1494,6 +1495,16 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "I can live with the break.",
         "The double-read takes care of what I was worried about.",
         "Reading both formats is exactly what I was after.",
+        # Stop 49's sets (bm, bn and the read ones' resolved labels).
+        "Thanks, that answers the plugin question.",
+        "That solves my problem, thanks!",
+        "Good to know, so please ignore my point 2.",
+        "With both formats read I have no objection.",
+        "Huh, didn't know about that. Withdrawn.",
+        "Looks good. I can write the converter's docs if you like.",
+        "Two releases would work for us.",
+        "I'm fine on that point.",
+        "With the loader, two releases is OK for our plugins.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1522,6 +1533,8 @@ def test_the_raiser_arguing_on_does_not_resolve(reply: str):
         "Reading both formats does not work for me.",
         "LGTM, but the plugins still break.",
         "Two releases is not OK for us.",
+        "Looks good on paper, but the plugins still break.",
+        "I have no objection to the loader, but the plugins that parse XML still break.",
     ],
 )
 def test_the_raiser_saying_it_still_fails_them_does_not_resolve(reply: str):
@@ -1648,6 +1661,46 @@ def test_on_a_flat_thread_the_raisers_thanks_settle_what_was_answered_last():
     assert concern.state is ConcernState.RESOLVED
     assert concern.resolved_by is not None
     assert concern.resolved_by.post == thanks.key
+
+
+def test_an_opening_that_accepts_settles_the_point_before_a_new_one_is_raised():
+    concern = _after_the_raisers_reply(
+        "Thanks, that works for me. What I'm less sure about is the IDE plugins: they"
+        " parse the XML themselves, and I worry they will break."
+    )
+    assert concern.state is ConcernState.RESOLVED
+
+
+def test_the_raiser_accepting_the_proposers_revision_settles_their_point():
+    # The revision answers the round in reply to whichever mail came last (Carol's);
+    # Bob accepts it under the revision, not under anything that answered him.
+    raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    other = post(3, CAROL, "I worry that the release notes will not name the release.", reply_to=1)
+    revision = post(
+        4,
+        ALICE,
+        "Thanks both. I've put up v2: the release notes name the release that drops it.",
+        reply_to=3,
+    )
+    accepted = post(5, BOB, "Old plugins working for two releases works for me.", reply_to=4)
+    found = ledger(root(), raised, other, revision, accepted).concerns
+    [bobs] = [c for c in found if c.post == raised.key]
+    assert bobs.state is ConcernState.RESOLVED
+    assert bobs.resolved_by is not None
+    assert bobs.resolved_by.post == accepted.key
+
+
+def test_a_review_approving_the_pull_request_settles_its_writers_points():
+    bob = Person("bob-baker", "bob@example.org")  # a GitHub mirror names its login
+    raised = post(2, bob, "I am concerned that the migration breaks old plugins.", reply_to=1)
+    later = post(3, bob, "I also worry that the docs still describe the old format.", reply_to=1)
+    answer = post(4, ALICE, "The loader reads both formats, and the docs say so now.", reply_to=1)
+    review = "@bob-baker approved this pull request.\n\nThanks."
+    found = ledger(root(), raised, later, answer, post(5, bob, review, reply_to=1)).concerns
+    assert [c.state for c in found] == [ConcernState.RESOLVED] * 2
+    # Someone else writing the line approves nothing of Bob's.
+    found = ledger(root(), raised, later, answer, post(5, CAROL, review, reply_to=1)).concerns
+    assert ConcernState.RESOLVED not in {c.state for c in found}
 
 
 def test_answered_but_not_accepted_stays_answered():
@@ -2388,6 +2441,40 @@ def test_a_pull_request_gitbox_relays_since_2023_is_the_proposal_and_comments_ob
     concerns = build_ledger(opening.thread_key, [opening, comment], ARRIVAL).concerns
     # Both came from git@apache.org; the login tells the proposer from the objector.
     assert [c.raised_by.name for c in concerns] == ["bob-w"]
+
+
+def test_a_gitbox_comment_marked_auto_submitted_is_still_read_and_never_answered():
+    # GitBox may mark what it relays Auto-Submitted, as a forum's mailing-list mode does:
+    # the mark keeps the bot from answering a person's comment, not from reading it.
+    def mail(login: str, subject: str, body: str, number: int) -> Post:
+        raw = raw_mail(
+            body,
+            subject=subject,
+            message_id=f"<PR-2187-{number}@gitbox.apache.org>",
+            sender=f'"{login} (via GitHub)" <git@apache.org>',
+            extra="Auto-Submitted: auto-generated",
+        )
+        return parse_mail(raw, Envelope(ARRIVAL + timedelta(hours=number)))
+
+    opening = mail(
+        "hkarlsson",
+        "[PR] Replace Dropwizard Metrics with Micrometer (usnea)",
+        "hkarlsson opened a new pull request, #2187:\n\n"
+        "   This replaces Dropwizard Metrics with Micrometer.\n\n"
+        "URL: https://github.com/apache/usnea/pull/2187\n",
+        0,
+    )
+    comment = mail(
+        "mbrandt-dev",
+        "Re: [PR] Replace Dropwizard Metrics with Micrometer (usnea)",
+        "mbrandt-dev commented on PR #2187:\n\n"
+        "   My main worry is the renames: alerts on the old names just go quiet.\n\n"
+        "URL: https://github.com/apache/usnea/pull/2187#issuecomment-1\n",
+        1,
+    )
+    concerns = build_ledger(opening.thread_key, [opening, comment], ARRIVAL).concerns
+    assert [c.raised_by.name for c in concerns] == ["mbrandt-dev"]
+    assert refusal_reason(comment, BotIdentity(frozenset({"quorum@example.org"}))) is not None
 
 
 def _thread_starter(key: str, author: Person, subject: str, text: str) -> Post:

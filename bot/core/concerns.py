@@ -1733,6 +1733,11 @@ _SECONDING = frozenset({"approval", "seconding"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
 
 
+# GitHub's line for a review that approves: "@jdoe approved this pull request." in its
+# notification mail ("approved these changes" on the page).
+_APPROVAL = re.compile(
+    r"\A\s*@(?P<login>[\w-]+) approved (?:this pull request|these changes)\.", re.IGNORECASE
+)
 # GitHub's line for a review (or a comment on its lines), and the review's verdict.
 _REVIEW_COMMENT = re.compile(
     r"^@[\w-]+ (?P<verdict>commented on|requested changes on) this pull request\.", re.MULTILINE
@@ -1789,6 +1794,10 @@ _ACCEPTS_EXPLICITLY = re.compile(
     + WORRY_GOES_AWAY
     + r"|\bno\s+longer\s+(?:concerned|worried)\b|\bchange\s+my\s+vote\s+to\s+\+1\b"
     r"|\b(?:didn't|did\s+not|don't|do\s+not)\s+mean[t]?\s+to\s+(?:argue|object|block|oppose)\b"
+    # "Thanks, that answers the security question.", "That solves my problem, thanks!",
+    # "So please ignore my point 2."
+    r"|\b(?:that|this|it)\s+(?:answers|solves|settles)\s+(?:the|my)\s+(?:\w+\s+)?(?:question|problem"
+    r"|concern|worry|point)\b|\bignore\s+my\s+(?:\w+\s+)?points?\b"
 )
 
 _ACCEPTS = re.compile(
@@ -1829,6 +1838,12 @@ _ACCEPTS = re.compile(
     r"|\bwhat\s+(?:i|we)\s+(?:wanted|needed|need|was\s+after|were\s+after|was\s+hoping\s+for|were\s+hoping\s+for|had\s+in\s+mind"
     r"|asked\s+for|(?:was|were)\s+asking\s+for)\b|\ball\s+(?:i|we)\s+(?:wanted|needed|asked\s+for)\b|\b(?:looks?|seems?)\s+right\s+to\s+me\b|\b(?:that|this)\s+settles\s+it\b|\b(?:has|have)\s+no\s+(?:further\s+)?objections?"
     r"\s+to\b"
+    # "With speed out of the motivation I have no objection.", "Withdrawn.", "Looks good.",
+    # "18 would work for us", "I'm fine on that point", "it is OK for our plugin".
+    r"|\bi\s+have\s+no\s+(?:further\s+|more\s+)?objections?\s*(?:[.!]|$)|(?:^|[.!]\s+)withdrawn\b"
+    r"|(?:^|[.!]\s+)looks?\s+good\b(?![^.]*\bbut\b)|\bwould\s+work\s+for\s+(?:me|us)\b"
+    r"|\bi(?:'m|\s+am)\s+fine\s+on\s+(?:that|this)\s+(?:point|one|part)\b"
+    r"|\b(?:is|are)\s+(?:ok|okay|fine)\s+for\s+our\s+\w+"
 )
 
 # "OK, done: <link>" reports a task the writer did; it accepts nothing about a concern.
@@ -1845,6 +1860,8 @@ _CONCEDES = re.compile(
 )
 
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
+# What keeps an accepting sentence from settling anything: "Fine, but ...", "I still ...".
+_HOLDS_BACK = re.compile(r"\b(?:but|however|still|although|though|except|unless)\b")
 # The proposer committing to a change in answer to a point: "Will change.", "I'll add it".
 _COMMITS = (
     r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:ok|okay|fine|happy)\s+to\s+(?:add|change|update|drop"
@@ -2247,6 +2264,37 @@ class _Work:
         """Whether the post replies to nothing but the thread's opening post."""
         parent = self._parent(post)
         return parent is None or is_root(parent)
+
+    def _approves_pull_request(self, post: Post) -> bool:
+        """Whether the post is its author's GitHub review approving the pull request
+        ("@jdoe approved this pull request."), as GitHub mails it."""
+        approval = _APPROVAL.search(post.text)
+        return approval is not None and approval["login"].casefold() == (
+            post.author.name.casefold()
+        )
+
+    def _opens_accepting(self, post: Post) -> bool:
+        """Whether the post's first sentence accepts, with no "but" or "still" in it."""
+        units = self.reader.units(post)
+        if not units:
+            return False
+        first = units[0].probe
+        return bool(_ACCEPTS.search(first)) and not _HOLDS_BACK.search(first)
+
+    def _replies_to_proposer(self, post: Post) -> bool:
+        """Whether the post replies to a later post (not the opening) of a proposer."""
+        parent = self._parent(post)
+        return (
+            parent is not None
+            and not is_root(parent)
+            and any(self._speaks_as(parent, person) for person in self.reader.proposers)
+        )
+
+    def _on_topic(self, post: Post, concerns: list[Concern]) -> list[Concern]:
+        """The concerns the post's own words are about, or the one concern there is."""
+        said = prose(post.text)
+        about = [c for c in concerns if same_topic(said, c.text, self.subject_words)]
+        return about or (concerns if len(concerns) == 1 else [])
 
     def _ancestors(self, post: Post, hops: int = 2) -> set[str]:
         """Message-IDs up to ``hops`` replies above: "Yes, this" may follow a +1 in between."""
@@ -2685,8 +2733,13 @@ class _Work:
         text = _probe(prose(post.text))
         explicit = bool(_ACCEPTS_EXPLICITLY.search(text))
         concedes = bool(_CONCEDES.search(text))
-        if raises_new and not (explicit or concedes):
-            return  # "ok, but I still worry that ..." accepts nothing
+        # "Thanks, that works for me. What I'm less sure about is 3.12, ...": the opening
+        # settles the point it answers and the rest raises a new one. ("OK, but I still
+        # worry that ..." accepts nothing.)
+        opens_accepting = self._opens_accepting(post)
+        approves = self._approves_pull_request(post)
+        if raises_new and not (explicit or concedes or opens_accepting or approves):
+            return
         ancestors = self._ancestors(post)
         related = [
             c
@@ -2702,8 +2755,20 @@ class _Work:
             answered = [c for c in mine if c.answered_by]
             if answered:
                 related = [max(answered, key=lambda c: c.answered_by[-1].at)]
-        if explicit:
+        if not related and self._replies_to_proposer(post):
+            # The proposer's revision answers every point of the round at once, in reply to
+            # whichever mail came last ("I've put up v2: - Transparency report (Thomas,
+            # Sunita): numbers only ..."). "Numbers-only with the three-report floor works
+            # for me" under it speaks of the writer's point on its topic, or of their one
+            # open point.
+            related = self._on_topic(post, mine)
+        if approves:
+            chosen = mine  # a review that approves settles every point its writer made
+        elif explicit:
             chosen = related or mine
+        elif raises_new:
+            # Only the opening accepts; which point it settles is plain only if one.
+            chosen = related if len(related) == 1 else []
         elif _PLUS_ONE.search(prose(post.text)) and not _MINUS_ONE.search(text):
             chosen = mine  # a +1 from the person who objected withdraws every objection
         elif concedes or _ACCEPTS.search(text) or _ASSENT_OPENER.match(text):

@@ -229,7 +229,11 @@ logger = logging.getLogger(__name__)
 #    "myself" is its sender; "so I'll move from -1 to 0" is cast now (2026-12-07, stop 48).
 # 46: GitBox's mail since 2023 ("[PR] title (repo)", "jdoe opened a new pull request, #N:")
 #    opens its pull request; a review comment's quoted hunk is not prose (stop 48).
-VIEWS_VERSION = 46
+# 47: a raiser settles a point by accepting the proposer's revision wherever it replied,
+#    by an opening that accepts before a new point, or by approving the pull request;
+#    more ways to say so ("that answers the X question", "Withdrawn.", "Looks good.")
+#    (2026-12-07, stop 49).
+VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the
