@@ -282,3 +282,20 @@ def test_a_relayed_post_marked_auto_submitted_is_read_but_never_answered():
     # A relayed out-of-office is still an automatic reply.
     away = parse_mail(raw.replace(b"Subject: Hello", b"Subject: Out of office"), Envelope(ARRIVAL))
     assert rules.is_automated(away)
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ['"Bob Baker" <notifications@github.com>', '"bob-baker (via GitHub)" <git@apache.org>'],
+)
+def test_a_github_comment_marked_auto_submitted_is_read_but_never_answered(sender: str):
+    raw = raw_mail(
+        "bob-baker commented on PR #7:\n\nI am worried that plugins parse the XML themselves.\n\n"
+        "URL: https://github.com/apache/widget/pull/7#issuecomment-1\n",
+        subject="Re: [PR] Read both formats (widget)",
+        sender=sender,
+        extra="Auto-Submitted: auto-generated",
+    )
+    post = parse_mail(raw, Envelope(ARRIVAL))
+    assert not rules.is_automated(post)  # a person speaking, through GitHub
+    assert refusal_reason(post, BotIdentity()) is not None

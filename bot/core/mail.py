@@ -403,10 +403,6 @@ def _build_post(
     in_reply_to = _first_id(_header(headers, "In-Reply-To", defects))
     references = _references(_header(headers, "References"), defects)
     gitbox_login = _gitbox_login(author)
-    if gitbox_login is not None and not relayed_by:
-        # A person's comment that GitBox sends from its own address, marked Auto-Submitted
-        # or not: read as theirs (bot.core.rules.is_relayed), never answered.
-        relayed_by = f"GitBox <{author.address}>; login from its From"
     github_root, github_url = _github(
         message_id, subject, body_text, split.github_url, gitbox=gitbox_login is not None
     )

@@ -297,13 +297,13 @@ def is_automated(post: Post) -> bool:
     """Not a person speaking: auto-submitted, an auto-reply, a bounce or machine-generated.
 
     A person's post that a forum or list relays from its own address ("Bob via Example
-    Forum") is a person speaking, though the relay marks its mail ``Auto-Submitted`` (a
-    forum's mailing-list mode does): that mark keeps the bot from answering it
-    (:func:`refusal_reason`), not from reading it.
+    Forum"), or GitHub or GitBox mails on their behalf, is a person speaking, though the
+    relay marks its mail ``Auto-Submitted`` (a forum's mailing-list mode does): that mark
+    keeps the bot from answering it (:func:`refusal_reason`), not from reading it.
     """
     if is_bounce(post) or is_machine_generated(post):
         return True
-    if is_relayed(post):
+    if is_relayed(post) or is_github_notification(post):
         return _named_auto_reply(post)
     return is_auto_reply(post)
 
