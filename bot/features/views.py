@@ -231,8 +231,8 @@ logger = logging.getLogger(__name__)
 #    opens its pull request; a review comment's quoted hunk is not prose (stop 48).
 # 47: a raiser settles a point by accepting the proposer's revision wherever it replied,
 #    by an opening that accepts before a new point, or by approving the pull request;
-#    more ways to say so ("that answers the X question", "Withdrawn.", "Looks good.")
-#    (2026-12-07, stop 49).
+#    more ways to say so ("that answers the X question", "Withdrawn.", "Looks good.");
+#    GitHub's and GitBox's mail marked Auto-Submitted is read (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
