@@ -1035,6 +1035,31 @@ def test_a_version_number_does_not_end_the_sentence_that_announces(text: str, ou
     assert parse_result(text).outcome is VoteState(outcome)
 
 
+def test_a_tally_laid_out_in_columns_under_binding_and_non_binding() -> None:
+    # A policy vote's RESULT (vote set 10, written blind): no colons, the sides in a
+    # column, a zero without its sign, and a late ballot named only to be left out.
+    announced = parse_result(
+        "The results:\n\n"
+        "Binding:\n"
+        "  +1  Ingrid Halvorsen, Marcus Webb, Femi Adebayo\n"
+        "   0  Clara Jensen\n"
+        "  -1  Bartosz Zielinski\n\n"
+        "Non-binding:\n"
+        "  +1  Yuki Tanaka\n\n"
+        "Sanjay's +1 arrived after the vote had closed, so it is not counted.\n\n"
+        "With 3 binding +1 against 1 binding -1, the proposal is adopted.\n"
+    )
+    assert announced.outcome is VoteState.PASSED
+    plus, zero, minus = announced.entry(1.0), announced.entry(0.0), announced.entry(-1.0)
+    assert plus is not None
+    assert zero is not None
+    assert minus is not None
+    assert plus.names == ("Ingrid Halvorsen", "Marcus Webb", "Femi Adebayo", "Yuki Tanaka")
+    assert plus.binding_names == ("Ingrid Halvorsen", "Marcus Webb", "Femi Adebayo")
+    assert (zero.names, minus.names) == (("Clara Jensen",), ("Bartosz Zielinski",))
+    assert parse_result("The proposal is not adopted.").outcome is VoteState.FAILED
+
+
 def test_counts_written_in_words_are_counts() -> None:
     failed = parse_result("The vote fails with three +1 votes and one -1 (Carol).")
     plus, minus = failed.entry(1.0), failed.entry(-1.0)

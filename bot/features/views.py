@@ -232,7 +232,9 @@ logger = logging.getLogger(__name__)
 # 47: a raiser settles a point by accepting the proposer's revision wherever it replied,
 #    by an opening that accepts before a new point, or by approving the pull request;
 #    more ways to say so ("that answers the X question", "Withdrawn.", "Looks good.");
-#    GitHub's and GitBox's mail marked Auto-Submitted is read (2026-12-07, stop 49).
+#    GitHub's and GitBox's mail marked Auto-Submitted is read; a RESULT's tally laid
+#    out in columns ("  +1  Ann, Bob", "   0  Carl") and "the proposal is adopted" are
+#    read (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

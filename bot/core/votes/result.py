@@ -78,6 +78,13 @@ _RESULT_VALUE_LINE_RE = re.compile(
     r"\s*(?:\(?(?P<post>(?:non[- ]?)?binding)\)?)?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
+# A tally laid out in columns, under "Binding:" or not: "  +1  Ann Lee, Bob Roe",
+# "   0  Clara Jensen" (a zero needs no sign; two spaces or a tab stand for the colon).
+_RESULT_COLUMN_LINE_RE = re.compile(
+    r"^\s*(?P<val>[+\-−–]\d(?:\.\d+)?|0)(?:\s*\((?P<post>(?:non[- ]?)?binding)\))?"
+    r"(?:\t|\s{2,})\s*(?P<rest>[^\W\d].*)$",
+    re.IGNORECASE,
+)
 # "+1 from ada-w, rkovacs and noor-h", "0 from pbeaumont" (a zero needs no sign).
 _RESULT_FROM_RE = re.compile(
     r"(?<![\w+\-.])(?P<val>[+\-−–]\d(?:\.\d+)?|0)(?:'?s)?\s+(?:votes?\s+)?from\s*:?\s*(?P<rest>.+)$",
@@ -89,14 +96,14 @@ _SAME_SENTENCE = r"(?:[^.\n]|\.(?=\w)){0,60}?"
 # A policy or committee vote decides a motion: "4 votes to 1: the motion carries."
 _PASSED_RE = re.compile(
     r"\b(?:vote|release|motion|proposal)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
-    r"(?:passed|passes|succeeded|approved|carried|carries)\b"
+    r"(?:passed|passes|succeeded|approved|carried|carries|adopted|accepted)\b"
     # "we have unanimously approved this release"
     r"|\b(?:have|has)\s+(?:\w+\s+)?approved\s+(?:this|the)\s+(?:release|proposal|motion)\b",
     re.IGNORECASE,
 )
 _FAILED_RE = re.compile(
     r"\b(?:vote|release|motion|proposal)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
-    r"(?:failed|fails|did not pass|not passed|rejected)\b",
+    r"(?:failed|fails|did not pass|not passed|rejected|not (?:been )?(?:adopted|accepted))\b",
     re.IGNORECASE,
 )
 # A tally by words, as committees write it: "In favour: Ann, Bob", "Against: Carl".
@@ -234,6 +241,7 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
         wrapped_names = bool(pieces) and pieces[-1].endswith(",") and _names_only(line)
         if (
             _RESULT_VALUE_LINE_RE.match(line)
+            or _RESULT_COLUMN_LINE_RE.match(line)
             or _RESULT_HEADING_RE.match(line)
             or _RESULT_FROM_RE.match(line)
             or _QUORUM_RE.match(line)
@@ -336,6 +344,7 @@ def parse_result(text: str) -> AnnouncedResult:
             continue
         value_line = (
             _RESULT_VALUE_LINE_RE.match(line)
+            or _RESULT_COLUMN_LINE_RE.match(line)
             or _RESULT_HEADING_RE.match(line)
             or _RESULT_FROM_RE.search(line)
         )
