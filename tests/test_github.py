@@ -255,7 +255,8 @@ async def test_review_and_line_comment_webhooks_join_the_pull_request(running: R
     await _settled(running.app)
     posts = await running.app.db(lambda s: s.posts_in_thread("<apache/tvm/pull/95@github.com>"))
     assert [p.author.name for p in posts] == ["areusch", "jroesch", "masahi"]
-    assert posts[1].text.strip() == "Looks good to me."
+    # An approving review opens as GitHub's own mail of it opens, whichever way it came.
+    assert posts[1].text.strip() == "@jroesch approved this pull request.\n\nLooks good to me."
     assert posts[2].text.startswith("In src/a.py:3:")
 
 

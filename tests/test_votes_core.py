@@ -1586,3 +1586,77 @@ def test_an_open_vote_only_relayed_ballots_would_pass_forecasts_neither_pass_nor
     # Short of ballots whoever cast them, it would fail.
     one = report_vote(make_call(), replies[:1], now=make_call().created_at + timedelta(hours=1))
     assert (one.would_pass_now, forecast(one.would_pass_now)) == (False, "fail")
+
+
+COUNCIL_CALL = (
+    "Motion: new stage3 tarballs ship merged-usr only.\n\n"
+    "Please reply with yes, no or abstain. Voting is open for 7 days."
+)
+
+
+def test_a_call_asking_for_yes_no_or_abstain_takes_those_words_as_ballots() -> None:
+    replies = votes(
+        ("Robert Scholte", "I vote yes."),
+        ("Hervé Boutemy", "No.\n\nWe still have users with /usr on its own partition."),
+        ("Olivier Lamy", "Abstain\n\nI maintain the migration tool."),
+        ("Arnaud Héritier", "Sorry for the delay, I was travelling. Yes."),
+        ("Karl Heinz Marbaise", "yes"),
+    )
+    report = report_vote(make_call(COUNCIL_CALL), replies, now=AFTER_CLOSE, roster=PMC)
+    assert voters(report, 1) == {"Robert Scholte", "Arnaud Héritier", "Karl Heinz Marbaise"}
+    assert voters(report, 0) == {"Olivier Lamy"}
+    assert voters(report, -1) == {"Hervé Boutemy"}
+    # A +1 / 0 / -1 call leaves a bare "Yes." for a person to judge, as before.
+    usual = report_vote(make_call(), votes(("Robert Scholte", "Yes.")), now=AFTER_CLOSE)
+    assert [b.ambiguous for b in usual.ballots] == [True]
+
+
+def test_a_motions_result_in_words_names_its_ballots() -> None:
+    announced = parse_result(
+        "Result:\n\n"
+        "  yes:     Ann Lee, Bob Roe\n"
+        "  no:      Carl Tan\n"
+        "  abstain: Dee Ray\n\n"
+        "- in favour (core team): @erin, @frank\n\n"
+        "With 4 yes, 1 no and 1 abstention, the motion carries.\n"
+    )
+    assert announced.outcome is VoteState.PASSED
+    plus, zero, minus = announced.entry(1.0), announced.entry(0.0), announced.entry(-1.0)
+    assert plus is not None
+    assert zero is not None
+    assert minus is not None
+    assert [n.lstrip("@") for n in plus.names] == ["Ann Lee", "Bob Roe", "erin", "frank"]
+    assert (zero.names, minus.names) == (("Dee Ray",), ("Carl Tan",))
+
+
+def test_on_a_pull_request_vote_an_approving_review_is_its_reviewers_plus_one() -> None:
+    approval = make_post("@olamy approved this pull request.\n\nHappy with this.", "olamy")
+    forged = make_post("@olamy approved this pull request.", "Hervé Boutemy", hours=2)
+    report = report_vote(make_call(), [approval, forged], now=AFTER_CLOSE)
+    assert voters(report, 1) == {"olamy"}
+    assert [b.voter for b in report.ballots if b.ambiguous] == []
+
+
+def test_a_plus_one_from_a_voter_describing_themselves_is_theirs() -> None:
+    said = "+1 from a downstream packager (not core team, so non-binding)."
+    [ballot] = report_vote(make_call(), votes(("Olivier Lamy", said)), now=AFTER_CLOSE).ballots
+    assert (ballot.bucket, ballot.ambiguous) == (1, False)
+    relayed = votes(("Olivier Lamy", "+1 from Hervé."))
+    assert [b.ambiguous for b in report_vote(make_call(), relayed, now=AFTER_CLOSE).ballots] == [
+        True
+    ]
+
+
+def test_a_result_listing_non_binding_support_by_name_misses_the_one_it_leaves_out() -> None:
+    replies = votes(*THREE_BINDING, ("Keanu Kahale", "+1 (non-binding)"), ("Ada Lind", "+1"))
+    text = (
+        "The vote has passed with 4 +1 votes:\n\n"
+        "+1 (binding): Robert Scholte, Hervé Boutemy, Olivier Lamy\n"
+        "+1 (non-binding): Ada Lind\n"
+    )
+    report = report_vote(
+        make_call(), replies, now=AFTER_CLOSE, roster=PMC, result=_result(79, text)
+    )
+    missed = [d.voters for d in report.discrepancies if d.kind == "not-in-announcement"]
+    assert missed == [("Keanu Kahale",)]
+    assert report.agrees_with_announced is False

@@ -71,7 +71,8 @@ from bot.core.concern_cues import (
 )
 from bot.core.concern_model import DEFAULT_MODEL, ConcernModel
 from bot.core.discourse import HEADER_POST_NUMBER, HEADER_REPLY_TO
-from bot.core.people import People, is_same_person, without_shared_senders
+from bot.core.github import approves_pull_request
+from bot.core.people import People, is_same_person, mirror_login, without_shared_senders
 from bot.core.prose import Unit, units_of
 from bot.core.prose import probe as _probe
 from bot.core.rules import is_automated
@@ -1733,11 +1734,6 @@ _SECONDING = frozenset({"approval", "seconding"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
 
 
-# GitHub's line for a review that approves: "@jdoe approved this pull request." in its
-# notification mail ("approved these changes" on the page).
-_APPROVAL = re.compile(
-    r"\A\s*@(?P<login>[\w-]+) approved (?:this pull request|these changes)\.", re.IGNORECASE
-)
 # GitHub's line for a review (or a comment on its lines), and the review's verdict.
 _REVIEW_COMMENT = re.compile(
     r"^@[\w-]+ (?P<verdict>commented on|requested changes on) this pull request\.", re.MULTILINE
@@ -2265,14 +2261,6 @@ class _Work:
         parent = self._parent(post)
         return parent is None or is_root(parent)
 
-    def _approves_pull_request(self, post: Post) -> bool:
-        """Whether the post is its author's GitHub review approving the pull request
-        ("@jdoe approved this pull request."), as GitHub mails it."""
-        approval = _APPROVAL.search(post.text)
-        return approval is not None and approval["login"].casefold() == (
-            post.author.name.casefold()
-        )
-
     def _opens_accepting(self, post: Post) -> bool:
         """Whether the post's first sentence accepts, with no "but" or "still" in it."""
         units = self.reader.units(post)
@@ -2737,7 +2725,7 @@ class _Work:
         # settles the point it answers and the rest raises a new one. ("OK, but I still
         # worry that ..." accepts nothing.)
         opens_accepting = self._opens_accepting(post)
-        approves = self._approves_pull_request(post)
+        approves = approves_pull_request(post.text, mirror_login(post))
         if raises_new and not (explicit or concedes or opens_accepting or approves):
             return
         ancestors = self._ancestors(post)

@@ -37,7 +37,8 @@ EVENTS = frozenset(
     }
 )
 _NUMBER_IN_URL = re.compile(r"/(?:issues|pulls?)/(?P<number>\d+)(?:$|[/#?])")
-_REVIEW_STATES = {"approved": "Approved.", "changes_requested": "Changes requested."}
+# A review's verdict, in the line GitHub's own mail opens the review with.
+_REVIEW_VERDICTS = {"approved": "approved", "changes_requested": "requested changes on"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,20 @@ class Item:
         return self.message_id == self.issue.root_id
 
 
+# The line a review that approves opens with, in GitHub's mail and in ours (review_item):
+# "@jdoe approved this pull request." ("approved these changes" on the page).
+_APPROVAL = re.compile(
+    r"\A\s*@(?P<login>[\w-]+) approved (?:this pull request|these changes)\.", re.IGNORECASE
+)
+
+
+def approves_pull_request(text: str, author: str) -> bool:
+    """Whether ``text`` is a review by ``author`` (a GitHub login) approving the pull
+    request; the same line written by anyone else approves nothing."""
+    approval = _APPROVAL.match(text)
+    return approval is not None and approval["login"].casefold() == author.casefold()
+
+
 def issue_of(repo: str, data: JsonObject) -> Issue:
     """An issue or pull request from its JSON (either listing; pulls carry ``pull_request``)."""
     is_pull = "pull_request" in data or "/pull/" in str(data.get("html_url", ""))
@@ -132,13 +147,13 @@ def review_item(issue: Issue, data: JsonObject) -> Item | None:
     """A submitted review; None for an empty "commented" review (its line comments count)."""
     state = str(data.get("state") or "").lower()
     body = str(data.get("body") or "")
-    if not body.strip():
-        body = _REVIEW_STATES.get(state, "")
-    elif state == "changes_requested":
+    verdict = _REVIEW_VERDICTS.get(state)
+    if verdict is not None:
         # Opened as GitHub's own mirror mail opens it: the review's verdict is read from
-        # that line (bot.core.concerns), whichever way the review arrived.
-        body = f"@{_login(data)} requested changes on this pull request.\n\n{body}"
-    if not body or state == "pending":
+        # that line (bot.core.concerns, bot.core.votes), whichever way the review arrived.
+        line = f"@{_login(data)} {verdict} this pull request."
+        body = f"{line}\n\n{body}" if body.strip() else line
+    if not body.strip() or state == "pending":
         return None
     submitted = _time(data.get("submitted_at"))
     return Item(

@@ -234,7 +234,9 @@ logger = logging.getLogger(__name__)
 #    more ways to say so ("that answers the X question", "Withdrawn.", "Looks good.");
 #    GitHub's and GitBox's mail marked Auto-Submitted is read; a RESULT's tally laid
 #    out in columns ("  +1  Ann, Bob", "   0  Carl") and "the proposal is adopted" are
-#    read (2026-12-07, stop 49).
+#    read; a motion's "yes" / "no" / "abstain" ballots and result lines, a pull
+#    request's approving review as a +1, "+1 from a downstream packager" as the
+#    writer's (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

@@ -100,6 +100,20 @@ _LATE_VOID_RE = re.compile(
 _WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b" + _TIME_RE, re.IGNORECASE)
 
 
+# A call that asks for ballots in words: "Please reply with yes, no or abstain", "Vote:
+# Yes / No / Abstain", "[ ] yes [ ] no".
+_WORDED_CALL_RE = re.compile(
+    r"\b(?:yes|aye)\b\s*(?:,|/|\||\bor\b)\s*(?:\[\s*\]\s*)?\b(?:no|nay)\b", re.IGNORECASE
+)
+_SIGNED_VALUE_RE = re.compile(r"(?<![\w.])[+\-−–]1\b")
+
+
+def asks_for_words(text: str) -> bool:
+    """Whether a call asks for yes / no (/ abstain) rather than +1 / 0 / -1."""
+    own = "\n".join(new_lines(text))
+    return bool(_WORDED_CALL_RE.search(own)) and not _SIGNED_VALUE_RE.search(own)
+
+
 def parse_call(
     text: str, opened_at: datetime, *, min_duration: timedelta = timedelta(hours=72)
 ) -> CallTerms:

@@ -124,10 +124,11 @@ _FROM_ME_RE = re.compile(
     r"^\s*(?:[(\[]?\s*(?:non[- ]?)?binding\s*[)\]]?\s*)?from\s+(?:me|my|us|our)\b", re.I
 )
 _FROM_OTHER_RE = re.compile(r"^\s*from\s+\w", re.IGNORECASE)
-# "+1 from someone who gave up on a pull request because of the CLA": the voter says who
-# they are ("+1 from Olivier" reports another's ballot).
+# "+1 from someone who gave up on a pull request because of the CLA", "+1 from a
+# downstream packager": the voter says what they are ("+1 from Olivier" reports another's
+# ballot; a name takes no article).
 _FROM_SELF_DESCRIBED_RE = re.compile(
-    r"^\s*from\s+(?:someone\s+|somebody\s+|(?:a|an)\s+(?:[\w'-]+\s+){1,3}?)who\b", re.IGNORECASE
+    r"^\s*from\s+(?:(?:someone|somebody)\s+who\b|(?:a|an)\s+[\w'-]+)", re.IGNORECASE
 )
 _VOTES_NOUN_RE = re.compile(r"^\s*(?:votes?|ballots?)\b", re.IGNORECASE)
 _TAIL_RE = re.compile(
@@ -331,6 +332,31 @@ def parse_ballot(text: str) -> BallotReading:
             ReadingKind.VAGUE, unsure, prose, "a value is mentioned but not clearly cast"
         )
     return _vague_reading(lines, prose) or BallotReading(ReadingKind.NONE)
+
+
+# A committee's ballot in words, where the call asks for them ("Please reply with yes, no
+# or abstain"): "I vote yes.", "yes", "No." before its reasons, "Abstain".
+_WORDED_BALLOT_RE = re.compile(
+    r"^(?:i\s+(?:vote|say)\s+)?(?P<word>yes|aye|yea|no|nay|abstain)\b(?:\s+from\s+me)?[.!]*$"
+    r"|^i\s+(?P<abstain>abstain)\b[.!]*$",
+    re.IGNORECASE,
+)
+_WORD_VALUES = {"yes": 1.0, "aye": 1.0, "yea": 1.0, "no": -1.0, "nay": -1.0, "abstain": 0.0}
+
+
+def parse_worded_ballot(text: str) -> BallotReading:
+    """Read a post's new text as a ballot in words: a sentence that is nothing but the
+    word ("Yes.", "I vote no.", "Abstain"), the first one or on its own anywhere ("Sorry
+    for the delay, I was travelling. Yes."). Two different words are a conflict."""
+    sentences = paragraph_sentences(prose_lines(text))
+    hits = [(m, sentence) for sentence in sentences if (m := _WORDED_BALLOT_RE.match(sentence))]
+    values = {_WORD_VALUES[(m["word"] or m["abstain"]).casefold()] for m, _ in hits}
+    if not hits:
+        return BallotReading(ReadingKind.NONE)
+    if len(values) > 1:
+        reason = "conflicting answers: " + ", ".join(sentence for _, sentence in hits)
+        return _ambiguous(ReadingKind.CONFLICT, [s for _, s in hits], " ".join(sentences), reason)
+    return BallotReading(ReadingKind.VOTE, value=values.pop(), sentence=hits[0][1])
 
 
 def _explicit_reading(ballots: Sequence[_Hit], prose: str) -> BallotReading:

@@ -108,9 +108,12 @@ _FAILED_RE = re.compile(
 )
 # A tally by words, as committees write it: "In favour: Ann, Bob", "Against: Carl".
 _WORD_VALUE_LINE_RE = re.compile(
-    r"^\s*(?:[*•]\s*|-\s+)?(?P<word>in\s+favou?r|against|abstain(?:ed|ing|s|ions?)?)\s*"
-    # "In favour (5): ...", "In favour (+1): ...": a count, or the value the word means.
-    r"(?:\([+\-−–]?\d+\))?\s*:\s*(?P<rest>\S.*)$",
+    r"^\s*(?:[*•]\s*|-\s+)?(?P<word>in\s+favou?r|against|abstain(?:ed|ing|s|ions?)?"
+    # A motion's "yes: Ann, Bob" / "no: Carl" / "aye:" / "nay:".
+    r"|yes|ayes?|no|nays?)\s*"
+    # "In favour (5): ...", "In favour (+1): ...", "in favour (core team): ...": a count,
+    # the value the word means, or whose ballots these are.
+    r"(?:\([^()]{1,40}\))?\s*:\s*(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
 _CANCELLED_RE = re.compile(
@@ -400,9 +403,11 @@ def _count_value(token: str) -> float:
 
 
 def _worded_value(word: str) -> float:
-    """+1 for "in favour", -1 for "against", 0 for "abstain"."""
+    """+1 for "in favour" or "yes", -1 for "against" or "no", 0 for "abstain"."""
     folded = word.casefold()
-    return 1.0 if folded.startswith("in") else -1.0 if folded.startswith("against") else 0.0
+    if folded.startswith(("in", "yes", "aye")):
+        return 1.0
+    return -1.0 if folded.startswith(("against", "no", "nay")) else 0.0
 
 
 def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | None:
@@ -605,15 +610,26 @@ def _unannounced(
         if any(ballot.voter in voters for voters in matched.values()):
             continue  # named under another value: reported as value-differs
         # A RESULT may leave out support that does not bind ("+1 (non-binding)", "Not on
-        # the TSC, but +1"); an objection left out is dissent hidden, however little it
-        # weighs, and stays a discrepancy.
-        if not binds(ballot, unknown=True) and bucket_of(ballot.value) >= 0:
+        # the TSC, but +1"), unless it lists such support by name and misses one; an
+        # objection left out is dissent hidden, however little it weighs, and stays a
+        # discrepancy.
+        if (
+            not binds(ballot, unknown=True)
+            and bucket_of(ballot.value) >= 0
+            and not _lists_non_binding(entry)
+        ):
             detail = f"voted {ballot.label} in the thread, not binding; not in the announcement"
             found.append(Discrepancy("non-binding-not-announced", (ballot.voter,), detail))
             continue
         detail = f"voted {ballot.label} in the thread; not in the announcement"
         found.append(Discrepancy("not-in-announcement", (ballot.voter,), detail))
     return found
+
+
+def _lists_non_binding(entry: AnnouncedEntry | None) -> bool:
+    """Whether a RESULT's entry names voters it does not mark binding beside ones it does
+    ("+1 (binding): Ann, Bob" and "+1 (non-binding): Carl"): it lists both kinds."""
+    return entry is not None and 0 < len(entry.binding_names) < len(entry.names)
 
 
 def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:

@@ -15,9 +15,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.core.people import Author, People, name_key
+from bot.core.github import approves_pull_request
+from bot.core.people import Author, People, mirror_login, name_key
 from bot.core.rules import is_automated
-from bot.core.votes.grammar import BallotReading, ReadingKind, marked_template, parse_ballot
+from bot.core.votes.call import asks_for_words
+from bot.core.votes.grammar import (
+    BallotReading,
+    ReadingKind,
+    marked_template,
+    parse_ballot,
+    parse_worded_ballot,
+)
 from bot.core.votes.prose import prose_lines
 from bot.core.votes.values import bucket_of, format_value
 from bot.model import Person, Post
@@ -196,7 +204,8 @@ def collect_ballots(
     # The call's author votes by the call only with an explicit ballot in it.
     call_reading = _reading(call, call, by_id)
     sources = [(call, call_reading)] if call_reading.is_vote else []
-    sources += [(post, _reading(post, call, by_id)) for post in posts]
+    worded = asks_for_words(call.text)
+    sources += [(post, _reading(post, call, by_id, worded=worded)) for post in posts]
     for post, reading in sources:
         if reading.kind is ReadingKind.NONE:
             continue
@@ -215,10 +224,21 @@ def collect_ballots(
     )
 
 
-def _reading(post: Post, call: Post, by_id: Mapping[str, Post]) -> BallotReading:
+def _reading(
+    post: Post, call: Post, by_id: Mapping[str, Post], *, worded: bool = False
+) -> BallotReading:
     """The post's own text read as a ballot; failing that, the box it checked in the
-    ballot template it quoted, unless the post it answers had that box checked already."""
+    ballot template it quoted, unless the post it answers had that box checked already.
+    ``worded``: the call asks for yes / no / abstain, and a reply answering in those words
+    without a value of its own casts them."""
     reading = parse_ballot(post.text)
+    if worded and reading.value is None and not reading.is_vote:
+        in_words = parse_worded_ballot(post.text)
+        if in_words.kind is not ReadingKind.NONE:
+            return in_words
+    if reading.value is None and approves_pull_request(post.text, mirror_login(post)):
+        # A vote held on a pull request: its reviewer's approval is their +1.
+        return BallotReading(ReadingKind.VOTE, value=1.0, sentence=post.text.splitlines()[0])
     if (
         reading.is_vote
         and reading.self_declared_binding is None
