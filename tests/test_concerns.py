@@ -1520,6 +1520,9 @@ def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
         "OK, but that doesn't address the plugins that parse XML themselves.",
         "Fair point, however the old plugins will still break.",
         "I understand, yet I remain worried about the plugins.",
+        # An opening that accepts settles nothing when the rest argues on.
+        "Thanks for the explanation. I still worry that the plugins parse the XML.",
+        "Works for me. The plugins that parse the XML themselves still break, I fear.",
     ],
 )
 def test_the_raiser_arguing_on_does_not_resolve(reply: str):
@@ -1701,6 +1704,35 @@ def test_a_review_approving_the_pull_request_settles_its_writers_points():
     # Someone else writing the line approves nothing of Bob's.
     found = ledger(root(), raised, later, answer, post(5, CAROL, review, reply_to=1)).concerns
     assert ConcernState.RESOLVED not in {c.state for c in found}
+
+
+def test_the_proposer_granting_a_point_answers_it_even_when_it_came_with_a_way_out():
+    # Bob objects and asks for a remedy; the proposer's "Fair, ..." under it answers his
+    # concerns, it does not review an idea of his (which could raise concerns of hers).
+    raised = post(
+        2,
+        BOB,
+        "Broadly in favour, but two things.\n\n"
+        "JDK 8 only got TLS 1.3 in 8u261, and many users pin older builds. Those clients"
+        " would fail to connect to a 4.0 server, and I'd rather we didn't find that out"
+        " from a flood of issues after 4.0 ships.\n\n"
+        "If we flip this, the error has to say what happened.",
+        reply_to=1,
+    )
+    answer = post(
+        3,
+        ALICE,
+        "Fair, I was thinking of JDK 11+. Two things I can do about it:\n\n"
+        "- The 3.9 warning already fires on the server side for exactly those clients, so"
+        " operators get a full minor release of notice in their own logs.\n"
+        '- I\'ll add a "before you upgrade" section to the 4.0 guide with the cutoff'
+        " spelled out.\n\n"
+        "Good point on the error, and honestly that one is a bug whether or not this RFC"
+        " goes in. I've added it to the doc as a prerequisite.",
+        reply_to=2,
+    )
+    found = ledger(root(), raised, answer).concerns
+    assert {c.raised_by for c in found} == {BOB}
 
 
 def test_answered_but_not_accepted_stays_answered():

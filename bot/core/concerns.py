@@ -1679,6 +1679,7 @@ class ThreadReader:
         opening = " ".join(unit.probe for unit in units[:2])
         return bool(units) and (
             _ASSENT_OPENER.match(units[0].probe) is not None
+            or _CONCEDES_AT_ONCE.match(units[0].probe) is not None
             or _CHANGED_DOCUMENT.search(opening) is not None
         )
 
@@ -1848,6 +1849,13 @@ _ASSENT_OPENER = re.compile(
     r"|(?:ah|oh)\s+(?:i\s+see|ok|okay|right))\b(?![^.]*\bbut\b)(?![\s,!]*(?:done|did\s+it)\b)"
 )
 
+# An answer that opens by granting the point: "Fair, I was thinking of JDK 11+.", "Good
+# catch.", "You're right that ...".
+_CONCEDES_AT_ONCE = re.compile(
+    r"^(?:fair(?:\s+(?:point|enough|criticism))?|good\s+(?:catch|point)|valid\s+point"
+    r"|you(?:'re|\s+are)\s+right)\b(?![^.]*\bbut\b)"
+)
+
 # Owning the mistake: "ah sorry, my bad. having a number here makes sense." settles the
 # point it answers even when the post goes on to ask something new.
 _CONCEDES = re.compile(
@@ -1858,6 +1866,11 @@ _CONCEDES = re.compile(
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
 # What keeps an accepting sentence from settling anything: "Fine, but ...", "I still ...".
 _HOLDS_BACK = re.compile(r"\b(?:but|however|still|although|though|except|unless)\b")
+_STILL = re.compile(r"\bstill\b")
+_THANKS_FOR_EXPLAINING = re.compile(
+    r"\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
+    r"|explaining)\b"
+)
 # The proposer committing to a change in answer to a point: "Will change.", "I'll add it".
 _COMMITS = (
     r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:ok|okay|fine|happy)\s+to\s+(?:add|change|update|drop"
@@ -2262,12 +2275,19 @@ class _Work:
         return parent is None or is_root(parent)
 
     def _opens_accepting(self, post: Post) -> bool:
-        """Whether the post's first sentence accepts, with no "but" or "still" in it."""
+        """Whether the post's first sentence accepts ("Thanks, that works for me."), with
+        no "but" in it and no "still" after it. Thanks for an explanation accept nothing
+        here: "Thanks for the explanation. I still don't see why ..." goes on arguing."""
         units = self.reader.units(post)
         if not units:
             return False
-        first = units[0].probe
-        return bool(_ACCEPTS.search(first)) and not _HOLDS_BACK.search(first)
+        first, rest = units[0].probe, " ".join(unit.probe for unit in units[1:])
+        return (
+            bool(_ACCEPTS.search(first))
+            and not _THANKS_FOR_EXPLAINING.search(first)
+            and not _HOLDS_BACK.search(first)
+            and not _STILL.search(rest)
+        )
 
     def _replies_to_proposer(self, post: Post) -> bool:
         """Whether the post replies to a later post (not the opening) of a proposer."""

@@ -236,7 +236,8 @@ logger = logging.getLogger(__name__)
 #    out in columns ("  +1  Ann, Bob", "   0  Carl") and "the proposal is adopted" are
 #    read; a motion's "yes" / "no" / "abstain" ballots and result lines, a pull
 #    request's approving review as a +1, "+1 from a downstream packager" as the
-#    writer's (2026-12-07, stop 49).
+#    writer's; the proposer opening "Fair, ..." under an objection with a way out answers
+#    it (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
