@@ -285,7 +285,7 @@ Objet : Re: [VOTE] Release Maven Indexer 6.0.0
         ("LGTM", "vague", None),
         ("Looks good to me.", "vague", None),
         ("ship it", "vague", None),
-        (":+1:", "vague", None),
+        ("Nice :+1: from me, looks good", "vague", None),
         ("I assume I can translate this to a +1...", "vague", None),  # real
         ("I'll give the BADest +1 I can :)", "vague", None),  # real
         ("+1 from Olivier", "vague", None),
@@ -1539,15 +1539,16 @@ def test_a_withdrawn_ballot_leaves_its_voter_in_no_column() -> None:
         make_post("I withdraw my -1, +1 now.", "Hervé Boutemy", hours=6),
     ]
     report = report_vote(make_call(), replies, now=AFTER_CLOSE, roster=PMC)
-    assert voters(report, 1) == set()
+    assert voters(report, 1) == {"Hervé Boutemy"}
     [olivier] = [b for b in report.ballots if b.voter == "Olivier Lamy"]
     assert not olivier.counted
     assert [c.reading.value for c in olivier.history] == [1.0]
     assert olivier.label == "withdrawn"
     assert report.to_dict()["ballots"][0]["withdrawn"] is True
-    # Taking one value back while casting another is for a person to read.
+    # Taking one value back and casting another in one breath casts the other (vote set
+    # 12: "I withdraw my -1, +1 now (binding).").
     [herve] = [b for b in report.ballots if b.voter == "Hervé Boutemy"]
-    assert herve.ambiguous
+    assert (herve.bucket, herve.ambiguous) == (1, False)
 
 
 def test_an_rfc_whose_vote_nothing_verifies_is_neither_accepted_nor_rejected() -> None:
@@ -1660,3 +1661,55 @@ def test_a_result_listing_non_binding_support_by_name_misses_the_one_it_leaves_o
     missed = [d.voters for d in report.discrepancies if d.kind == "not-in-announcement"]
     assert missed == [("Keanu Kahale",)]
     assert report.agrees_with_announced is False
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # GitHub's thumbs-up opening a comment is its +1 (vote set 12, written blind).
+        (":+1:", 1.0),
+        (":+1: from a downstream packager, a predictable schedule helps us.", 1.0),
+        ("👍", 1.0),
+        # An abstention in words is a 0 in any vote.
+        ("I'm going to abstain on this one. Not against it, but no time to test.", 0.0),
+        ("I abstain.", 0.0),
+    ],
+)
+def test_a_thumbs_up_or_an_abstention_in_words_is_a_ballot(text: str, value: float) -> None:
+    reading = parse_ballot(text)
+    assert (reading.kind, reading.value) == (ReadingKind.VOTE, value)
+
+
+@pytest.mark.parametrize(
+    "text", ["I would abstain if it were not for the NOTICE.", "I abstain unless it is fixed."]
+)
+def test_an_abstention_with_a_condition_is_none_cast(text: str) -> None:
+    assert not parse_ballot(text).is_vote
+
+
+def test_a_member_ticking_their_own_box_in_a_team_checklist_approves() -> None:
+    checklist = "Please tick your box:\n\n- [ ] @olamy\n- [ ] @hboutemy\n"
+    own = make_post("On mobile:\n\n- [x] @olamy\n", "olamy")
+    other = make_post("- [x] @olamy\n", "hboutemy", hours=2)  # not their own box
+    report = report_vote(make_call(checklist), [own, other], now=AFTER_CLOSE)
+    assert voters(report, 1) == {"olamy"}
+    assert [b.voter for b in report.ballots] == ["olamy"]
+
+
+def test_a_result_in_counts_and_nouns() -> None:
+    zero = parse_result("The vote has passed with 4 +1 (3 binding), 1 -0, no -1.").entry(0.0)
+    assert zero is not None
+    assert zero.count == 1
+    council = parse_result(
+        "The proposal is approved with 5 of 7 council approvals (@ann, @bob, @cy, @di, @ed),"
+        " one abstention (@fay) and no objections."
+    )
+    plus, abstained = council.entry(1.0), council.entry(0.0)
+    assert plus is not None
+    assert abstained is not None
+    assert (plus.count, len(plus.names), abstained.names) == (5, 5, ("@fay",))
+
+
+def test_approve_alone_is_an_approval_the_result_may_count() -> None:
+    reading = parse_ballot("Approve. Thanks for writing down the backport rules.")
+    assert (reading.kind, reading.value) == (ReadingKind.VAGUE, None)

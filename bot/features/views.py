@@ -237,7 +237,8 @@ logger = logging.getLogger(__name__)
 #    read; a motion's "yes" / "no" / "abstain" ballots and result lines, a pull
 #    request's approving review as a +1, "+1 from a downstream packager" as the
 #    writer's; the proposer opening "Fair, ..." under an objection with a way out answers
-#    it (2026-12-07, stop 49).
+#    it; ":+1:", "I abstain", one's own ticked checklist box, "I withdraw my -1, +1 now"
+#    and a RESULT's "1 -0" or "5 council approvals (...)" are read (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

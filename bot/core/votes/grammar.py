@@ -182,6 +182,14 @@ _TALLY_ENTRY_RE = re.compile(r"(?<![\w+\-])[+\-−–]\d(?:\.\d+)?\s+[A-ZÀ-Þ][
 # "+1000 -- been waiting for this": a +1, said loudly (at the start of a line only: a diff
 # stat's "+1000" is no ballot, and prose_lines has kept no diff).
 _ENTHUSIASM_RE = re.compile(r"^(\s*)\+10{2,5}(?![\d.,])(?!\s*(?:lines?|loc|insertions?)\b)")
+# GitHub's thumbs-up opening a comment (":+1:", as typed; "👍", as shown) is its +1.
+_THUMBS_UP_RE = re.compile(r"^(\s*)(?::\+1:|👍)(?=\s|$|[,.!])")
+# "I abstain.", "I'm going to abstain on this one.": a 0 in words, in any vote.
+_ABSTAINS_RE = re.compile(
+    r"^(?:i\s+(?:will\s+|'ll\s+|must\s+|have\s+to\s+)?|i(?:'m|\s+am)\s+(?:going\s+to\s+)?)"
+    r"abstain\b(?![^.]*\b(?:if|unless|until)\b)",
+    re.IGNORECASE,
+)
 # "+1 to what Agnes said", "+1 to Bob's suggestion": agreeing with a comment in the
 # thread, not voting on the release.
 _SECONDS_A_COMMENT_RE = re.compile(
@@ -236,8 +244,8 @@ _VAGUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\bwork(?:s|ed)?\b(?:\s+\w+){0,2}\s+for\s+(?:me|us)\b|\blgtm\b|\blooks good to me\b"
             r"|\bship it\b|:\+1:|👍|\bcount me in\b|\bI approve\b"
-            # "Yes." alone, as a reply to the call.
-            r"|^(?:yes|aye|yea)[.!]*$",
+            # "Yes." or "Approve." alone, as a reply to the call.
+            r"|^(?:yes|aye|yea|approved?)[.!]*$",
             re.IGNORECASE,
         ),
         "approval wording without an explicit value",
@@ -291,7 +299,10 @@ def parse_ballot(text: str) -> BallotReading:
     "+1's", "one more +1") never count; several different values, a
     condition, or vote-like wording without a value make the reading ambiguous.
     """
-    lines = [_ENTHUSIASM_RE.sub(r"\g<1>+1", line) for line in prose_lines(text)]
+    lines = [
+        _THUMBS_UP_RE.sub(r"\g<1>+1", _ENTHUSIASM_RE.sub(r"\g<1>+1", line))
+        for line in prose_lines(text)
+    ]
     template = _template_lines(lines) | _listing_lines(lines)
     hits: list[_Hit] = []
     for index, line in enumerate(lines):
@@ -331,6 +342,9 @@ def parse_ballot(text: str) -> BallotReading:
         return _ambiguous(
             ReadingKind.VAGUE, unsure, prose, "a value is mentioned but not clearly cast"
         )
+    abstains = next((t for t in paragraph_sentences(lines) if _ABSTAINS_RE.match(t)), None)
+    if abstains is not None:
+        return BallotReading(ReadingKind.VOTE, value=0.0, sentence=abstains)
     return _vague_reading(lines, prose) or BallotReading(ReadingKind.NONE)
 
 
@@ -572,9 +586,21 @@ def _ballot_body(line: str) -> str:
     return _LEAD_RE.sub("", _CHECKED_BOX_RE.sub("", line, count=1), count=1)
 
 
+# What may stand between a value taken back and the one cast instead: ", ", "; and I'm now ".
+_THEN_CAST_RE = re.compile(
+    r"\s*(?:[,;]|[,;]?\s*\band\b)\s*(?:(?:i'?m|i\s+am)\s+)?(?:now\s+)?", re.IGNORECASE
+)
+
+
 def _changed_to(sentence: str, matches: Sequence[re.Match[str]]) -> re.Match[str] | None:
     """In "I change my -1 to +1" only the new value is a ballot; "Changing my vote to
-    -1 because ..." names the old one only as "my vote"."""
+    -1 because ..." names the old one only as "my vote"; "I withdraw my -1, +1 now" takes
+    one back and casts the other."""
+    if len(matches) == 2 and _WITHDRAW_RE.search(sentence[: matches[0].start()]):
+        # "I withdraw my -1, +1 now (binding).": the value taken back, then the new one.
+        between = sentence[matches[0].end() : matches[1].start()]
+        if _THEN_CAST_RE.fullmatch(between):
+            return matches[1]
     if not matches or not _CHANGE_RE.search(sentence):
         return None
     if len(matches) == 1 and not _MY_VOTE_RE.search(sentence[: matches[0].start()]):

@@ -137,10 +137,12 @@ _INLINE_ENTRY_RE = re.compile(
 # A count of ballots: a number, or one of "one" to "ten" written out.
 _NUMBER = r"\d+|" + "|".join(word for word, n in NUMBER_WORDS.items() if 1 <= n <= 10)
 # "4 approving votes, 3 of which are binding" and "no disapproving votes" (the template
-# of Flink's and other projects' results) count +1 and -1 in words.
+# of Flink's and other projects' results) count +1 and -1 in words; "1 -0" counts a 0.
+# A council's "5 of 7 council approvals (@a, ...), one abstention (@f)" counts in nouns.
 _FREE_COUNT_RE = re.compile(
-    rf"\b(?P<n>{_NUMBER})\s+[\"“]?(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–]1"
-    r"|approving|affirmative|disapproving)"
+    rf"\b(?P<n>{_NUMBER})\s+(?:of\s+(?:the\s+)?\d+\s+)?(?:(?:council|team|committee)\s+)?[\"“]?"
+    r"(?:(?P<kind>non[- ]?binding|binding)\s+)?(?P<val>[+\-−–][10]"
+    r"|approving|affirmative|disapproving|approvals?|abstentions?)"
     rf"(?:'?s)?(?:\s+votes?)?\b[\"”]?(?:\s*\(\s*(?P<binding>{_NUMBER})\s+binding\s*\))?",
     re.IGNORECASE,
 )
@@ -393,12 +395,15 @@ def parse_result(text: str) -> AnnouncedResult:
 
 
 def _count_value(token: str) -> float:
-    """The value a count counts: "+1", "-1", "approving" (+1), "disapproving" (-1)."""
+    """The value a count counts: "+1", "-1", "approving" or "approvals" (+1),
+    "disapproving" (-1), "abstentions" (0)."""
     folded = token.casefold()
-    if folded in ("approving", "affirmative"):
+    if folded in ("approving", "affirmative") or folded.startswith("approval"):
         return 1.0
     if folded == "disapproving":
         return -1.0
+    if folded.startswith("abstention"):
+        return 0.0
     return signed_value(token)
 
 

@@ -239,6 +239,9 @@ def _reading(
     if reading.value is None and approves_pull_request(post.text, mirror_login(post)):
         # A vote held on a pull request: its reviewer's approval is their +1.
         return BallotReading(ReadingKind.VOTE, value=1.0, sentence=post.text.splitlines()[0])
+    own_box = _own_box_ticked(post)
+    if reading.value is None and own_box is not None:
+        return BallotReading(ReadingKind.VOTE, value=1.0, sentence=own_box)
     if (
         reading.is_vote
         and reading.self_declared_binding is None
@@ -265,6 +268,21 @@ def _reading(
     value, line = mark
     prose = " ".join(line for line in prose_lines(post.text) if line)
     return BallotReading(ReadingKind.VOTE, value=value, sentence=line, justification=prose)
+
+
+# A team's checklist, one box per member ("- [x] @alice" / "- [ ] @bob"), as a call on
+# GitHub or rfcbot lists them: a member ticking their own box in their own comment (or
+# in the call they wrote) approves.
+_TICKED_LOGIN_RE = re.compile(r"^\s*[-*]\s+\[[xX✓✔]\]\s+@(?P<login>[\w-]+)\s*$", re.MULTILINE)
+
+
+def _own_box_ticked(post: Post) -> str | None:
+    """The line where the post's author ticks the checklist box of their own login."""
+    login = mirror_login(post).casefold()
+    for match in _TICKED_LOGIN_RE.finditer(post.text):
+        if match["login"].casefold() == login:
+            return match.group(0).strip()
+    return None
 
 
 # "And I forgot my own vote: +1 (binding)." is the writer's ballot, under any quote.
