@@ -20,6 +20,7 @@ from bot.core.mail import HEADER_RELAYED_BY
 from bot.core.people import People
 from bot.core.rfcs import RfcSettings, RfcState, rfc_state
 from bot.core.votes import (
+    AnnouncedEntry,
     AnnouncedResult,
     Ballot,
     BallotReading,
@@ -1035,6 +1036,16 @@ def test_a_version_number_does_not_end_the_sentence_that_announces(text: str, ou
     assert parse_result(text).outcome is VoteState(outcome)
 
 
+def _three_sides(
+    announced: AnnouncedResult,
+) -> tuple[AnnouncedEntry, AnnouncedEntry, AnnouncedEntry]:
+    """The RESULT's +1, 0 and -1 entries, each of which it must have."""
+    sides = [announced.entry(value) for value in (1.0, 0.0, -1.0)]
+    assert all(side is not None for side in sides), sides
+    plus, zero, minus = (side for side in sides if side is not None)
+    return plus, zero, minus
+
+
 def test_a_tally_laid_out_in_columns_under_binding_and_non_binding() -> None:
     # A policy vote's RESULT (vote set 10, written blind): no colons, the sides in a
     # column, a zero without its sign, and a late ballot named only to be left out.
@@ -1050,10 +1061,7 @@ def test_a_tally_laid_out_in_columns_under_binding_and_non_binding() -> None:
         "With 3 binding +1 against 1 binding -1, the proposal is adopted.\n"
     )
     assert announced.outcome is VoteState.PASSED
-    plus, zero, minus = announced.entry(1.0), announced.entry(0.0), announced.entry(-1.0)
-    assert plus is not None
-    assert zero is not None
-    assert minus is not None
+    plus, zero, minus = _three_sides(announced)
     assert plus.names == ("Ingrid Halvorsen", "Marcus Webb", "Femi Adebayo", "Yuki Tanaka")
     assert plus.binding_names == ("Ingrid Halvorsen", "Marcus Webb", "Femi Adebayo")
     assert (zero.names, minus.names) == (("Clara Jensen",), ("Bartosz Zielinski",))
@@ -1622,10 +1630,7 @@ def test_a_motions_result_in_words_names_its_ballots() -> None:
         "With 4 yes, 1 no and 1 abstention, the motion carries.\n"
     )
     assert announced.outcome is VoteState.PASSED
-    plus, zero, minus = announced.entry(1.0), announced.entry(0.0), announced.entry(-1.0)
-    assert plus is not None
-    assert zero is not None
-    assert minus is not None
+    plus, zero, minus = _three_sides(announced)
     assert [n.lstrip("@") for n in plus.names] == ["Ann Lee", "Bob Roe", "erin", "frank"]
     assert (zero.names, minus.names) == (("Dee Ray",), ("Carl Tan",))
 
