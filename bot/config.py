@@ -119,7 +119,9 @@ class VoteKindConfig(Section):
     """How one kind of vote is decided, and which subjects are of that kind."""
 
     rule: RuleName
-    # Case-insensitive words in the vote subject that select this kind.
+    # Case-insensitive words in the vote subject that select this kind, each as a word of
+    # its own or inflected ("commit": "commits", "committer"; the stem "deprecat":
+    # "deprecation"), never inside another word ("commit" is not in "committee").
     match: list[str] = Field(default_factory=list)
     min_binding_plus: int = Field(default=3, ge=0)
     min_duration_hours: float = Field(default=72, gt=0)

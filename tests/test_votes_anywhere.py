@@ -28,7 +28,7 @@ from bot.core.votes import (
 )
 from bot.core.votes.policy import Rule, VotePolicy
 from bot.core.votes.result import announces_result, voter_candidates
-from bot.features.votes import vote_reports
+from bot.features.votes import policy_for, vote_reports
 from bot.model import Person, Post, Source, ThreadKind
 from bot.store import Store
 from tests.mailgen import raw_mail
@@ -832,3 +832,18 @@ def test_results_in_the_approving_votes_template_and_in_clauses():
         1.0: ("ada-w", "rkovacs", "noor-h"),
         0.0: ("pbeaumont",),
     }
+
+
+@pytest.mark.parametrize(
+    ("subject", "rule"),
+    [
+        # "commit" selects the code kind in "committer" and "commits", not in "committee".
+        ("[VOTE] Adopt GOVERNANCE.md v2: steering committee elections", Rule.MAJORITY_APPROVAL),
+        ("[VOTE] Commit the lockfile patch to trunk", Rule.CONSENSUS_APPROVAL),
+        ("[VOTE] New committer: Jane Doe", Rule.CONSENSUS_APPROVAL),
+        ("[VOTE] Deprecation of the old client module", Rule.LAZY_TWO_THIRDS),
+        ("[VOTE] Release Apache Foo 1.2.0 RC1", Rule.MAJORITY_APPROVAL),
+    ],
+)
+def test_a_kind_is_chosen_by_its_words_not_by_words_that_start_alike(subject: str, rule: Rule):
+    assert policy_for(Config(), subject).rule is rule

@@ -45,6 +45,8 @@ from bot.core.votes import (
     parse_result,
     report_vote,
 )
+from bot.core.votes.grammar import parse_worded_ballot
+from bot.core.votes.result import voter_candidates
 from bot.model import Person, Post, Source
 
 OPENED = datetime(2017, 12, 3, 21, 50, tzinfo=UTC)
@@ -1718,3 +1720,14 @@ def test_a_result_in_counts_and_nouns() -> None:
 def test_approve_alone_is_an_approval_the_result_may_count() -> None:
     reading = parse_ballot("Approve. Thanks for writing down the backport rules.")
     assert (reading.kind, reading.value) == (ReadingKind.VAGUE, None)
+
+
+def test_a_committees_nay_from_me_at_the_end_of_a_sentence_is_a_ballot() -> None:
+    said = "I know I'm not on the TC, so this is only for the record, but Nay from me."
+    assert parse_worded_ballot(said).value == -1.0
+
+
+def test_a_result_may_misspell_a_first_name_but_not_swap_a_person() -> None:
+    john = report_vote(make_call(), votes(("John Abernathy", "+1")), now=AFTER_CLOSE).ballots
+    assert [b.voter for b in voter_candidates("Jon Abernathy", john)] == ["John Abernathy"]
+    assert voter_candidates("Jane Abernathy", john) == []

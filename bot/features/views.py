@@ -238,7 +238,9 @@ logger = logging.getLogger(__name__)
 #    request's approving review as a +1, "+1 from a downstream packager" as the
 #    writer's; the proposer opening "Fair, ..." under an objection with a way out answers
 #    it; ":+1:", "I abstain", one's own ticked checklist box, "I withdraw my -1, +1 now"
-#    and a RESULT's "1 -0" or "5 council approvals (...)" are read (2026-12-07, stop 49).
+#    and a RESULT's "1 -0" or "5 council approvals (...)" are read; "..., but Nay from
+#    me.", a RESULT's "Jon" for "John", and a vote kind's match words only as words
+#    ("commit" not in "committee") (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

@@ -41,9 +41,22 @@ def _matched_kind(config: Config, subject: str) -> str | None:
     """The first configured kind whose match words appear in the subject."""
     lowered = subject.casefold()
     for name, kind in config.votes.kinds.items():
-        if any(word.casefold() in lowered for word in kind.match):
+        if any(_names(word.casefold(), lowered) for word in kind.match):
             return name
     return None
+
+
+# What may follow a match word in a subject: its inflections ("commit" in "commits",
+# "committer", "committed"; the stem "deprecat" in "deprecate", "deprecation"), never
+# another word that starts alike ("commit" is not in "steering committee").
+_INFLECTION = r"(?:s|es|e|d|ed|ing|er|ers|ter|ters|ted|ting|ment|ments|ion|ions|ation|ations)?"
+
+
+def _names(word: str, subject: str) -> bool:
+    """Whether ``subject`` holds ``word`` as a word of its own or inflected."""
+    stem = word[:-1] if word.endswith("e") else word  # "merge" in "merging"
+    pattern = rf"(?<!\w)(?:{re.escape(word)}|{re.escape(stem)}){_INFLECTION}\d*(?!\w)"
+    return re.search(pattern, subject) is not None
 
 
 # A call that says it is lazy ("[LAZY VOTE]", "[LAZY CONSENSUS]") states its own rule:

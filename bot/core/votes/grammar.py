@@ -352,7 +352,9 @@ def parse_ballot(text: str) -> BallotReading:
 # or abstain"): "I vote yes.", "yes", "No." before its reasons, "Abstain".
 _WORDED_BALLOT_RE = re.compile(
     r"^(?:i\s+(?:vote|say)\s+)?(?P<word>yes|aye|yea|no|nay|abstain)\b(?:\s+from\s+me)?[.!]*$"
-    r"|^i\s+(?P<abstain>abstain)\b[.!]*$",
+    r"|^i\s+(?P<abstain>abstain)\b[.!]*$"
+    # "I know I'm not on the TC, so this is only for the record, but Nay from me."
+    r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$",
     re.IGNORECASE,
 )
 _WORD_VALUES = {"yes": 1.0, "aye": 1.0, "yea": 1.0, "no": -1.0, "nay": -1.0, "abstain": 0.0}
@@ -363,8 +365,8 @@ def parse_worded_ballot(text: str) -> BallotReading:
     word ("Yes.", "I vote no.", "Abstain"), the first one or on its own anywhere ("Sorry
     for the delay, I was travelling. Yes."). Two different words are a conflict."""
     sentences = paragraph_sentences(prose_lines(text))
-    hits = [(m, sentence) for sentence in sentences if (m := _WORDED_BALLOT_RE.match(sentence))]
-    values = {_WORD_VALUES[(m["word"] or m["abstain"]).casefold()] for m, _ in hits}
+    hits = [(m, sentence) for sentence in sentences if (m := _WORDED_BALLOT_RE.search(sentence))]
+    values = {_WORD_VALUES[(m["word"] or m["abstain"] or m["from_me"]).casefold()] for m, _ in hits}
     if not hits:
         return BallotReading(ReadingKind.NONE)
     if len(values) > 1:

@@ -510,7 +510,28 @@ def _match_score(announced: str, known: str) -> int:
         return 2  # "Olivier" for "Olivier Lamy"
     if k_tokens <= a_tokens:
         return 1
+    if _misspelled(a.split(), k.split()):
+        return 1  # "Jon Abernathy" for "John Abernathy"
     return 0
+
+
+def _misspelled(announced: list[str], known: list[str]) -> bool:
+    """The same name but for a letter in one word that is not the last: a RESULT's
+    typo in a first name, never two people who only share a surname."""
+    if len(announced) != len(known) or len(known) < 2 or announced[-1] != known[-1]:
+        return False
+    differing = [(a, k) for a, k in zip(announced, known, strict=True) if a != k]
+    return len(differing) == 1 and _one_edit(*differing[0]) and len(differing[0][0]) > 2
+
+
+def _one_edit(one: str, other: str) -> bool:
+    """Whether one letter added, dropped or changed turns ``one`` into ``other``."""
+    if abs(len(one) - len(other)) > 1:
+        return False
+    if len(one) == len(other):
+        return sum(a != b for a, b in zip(one, other, strict=True)) == 1
+    shorter, longer = sorted((one, other), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
