@@ -1505,6 +1505,7 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "Two releases would work for us.",
         "I'm fine on that point.",
         "With the loader, two releases is OK for our plugins.",
+        "My earlier worry about old plugins is handled by the loader.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1733,6 +1734,13 @@ def test_the_proposer_granting_a_point_answers_it_even_when_it_came_with_a_way_o
     )
     found = ledger(root(), raised, answer).concerns
     assert {c.raised_by for c in found} == {BOB}
+
+
+def test_a_worry_its_writer_says_is_handled_raises_nothing():
+    said = post(
+        2, BOB, "My earlier worry about repacking mirrors is handled by the digest.", reply_to=1
+    )
+    assert ledger(root(), said).concerns == ()
 
 
 def test_answered_but_not_accepted_stays_answered():

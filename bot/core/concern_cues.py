@@ -985,6 +985,10 @@ MY_WORRY_NOUNS = r"concerns?|objections?|worry|worries|doubts?|reservations?"
 WORRY_GOES_AWAY = (
     r"\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+(?:\w+\s+){0,2}?(?:goes|go|went"
     r"|has\s+gone|have\s+gone)\s+away\b"
+    # "My earlier worry about repacking mirrors is handled by the content digest."
+    r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:about\s+(?:\w+\s+){1,4}?)?"
+    r"(?:is|are|was|were|has\s+been|have\s+been)\s+(?:now\s+|fully\s+|mostly\s+)?"
+    r"(?:handled|addressed|resolved|covered|answered|settled|taken\s+care\s+of)\b"
 )
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"
