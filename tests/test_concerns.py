@@ -3565,6 +3565,10 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "I'd really think twice before making committee membership this visible.",
         "If this goes in, I'd at least want a documented way to build without it.",
         "I have mixed feelings about this one.",
+        # Stop 49's set bs.
+        "Honestly zulip is one more app nobody has installed.",
+        "I'd bet activity in the help channel drops by half and doesn't come back.",
+        "Six weeks later they'll find a read-only workspace and think the project died.",
     ],
 )
 def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):

@@ -95,7 +95,7 @@ FLOORS = {
     "written-bp": (14, 5),
     "written-bq": (16, 12),
     "written-br": (16, 7),
-    "written-bs": (17, 10),
+    "written-bs": (19, 10),
 }
 # slice -> votes read right, as measured. Among the ones left: a ballot in a signature, a
 # late ballot Quorum counts until the RESULT, a checked box quoted from the post answered,

@@ -343,6 +343,9 @@ _HARMS = (
     r"|drift(?:s|ing)?\s+(?:apart|behind|out\s+of\s+sync)|out\s+of\s+sync|bit-?rot"
     # "This is going to produce a wave of drive-by adoptions."
     r"|(?:wave|flood|flurry|deluge|avalanche)\s+of"
+    # "... and think the project died", "activity drops by half".
+    r"|think\s+(?:the\s+|this\s+|that\s+)?(?:project|community)\s+(?:is\s+|has\s+)?(?:died|dead"
+    r"|abandoned|over)|drops?\s+by\s+(?:half|a\s+third|\d+\s*%)"
 )
 # A cost stated as it stands, in the idioms people use for one: "every one of those is a
 # screenshot waiting to happen", "It also takes away tooling.", "one more thing to rebase
@@ -354,6 +357,10 @@ _COST_IDIOMS = (
     r"|flexibility|freedom|visibility)\b"
     r"|\b(?:one|yet\s+another|another)\s+(?:more\s+)?thing\s+to\s+(?:rebase|maintain|carry|track|test"
     r"|review|update|support|keep\s+in\s+sync|worry\s+about|remember|forget)\b"
+    # "Zulip is one more app nobody has installed", "yet another account to manage".
+    r"|\b(?:one\s+more|yet\s+another)\s+(?:app|tool|account|login|password|service|client"
+    r"|channel|place)\s+(?:(?:that\s+)?(?:nobody|no\s+one|few\s+people)\b|to\s+(?:manage|install"
+    r"|check|watch|maintain))"
     r"|\b(?:is|are)\s+the\s+ones?\s+who\s+(?:pays?|suffers?|loses?)\b|\bpays?\s+the\s+price\b"
     r"|\b(?:leaves?|locks?|shuts?)\s+out\s+(?:most|many|all|a\s+lot|lots|half|the\s+(?:very\s+)?people"
     r"|people|users|anyone|everyone)\b"
