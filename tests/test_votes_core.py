@@ -46,7 +46,7 @@ from bot.core.votes import (
     report_vote,
 )
 from bot.core.votes.grammar import parse_worded_ballot
-from bot.core.votes.result import voter_candidates
+from bot.core.votes.result import announces_result, voter_candidates
 from bot.model import Person, Post, Source
 
 OPENED = datetime(2017, 12, 3, 21, 50, tzinfo=UTC)
@@ -1731,3 +1731,19 @@ def test_a_result_may_misspell_a_first_name_but_not_swap_a_person() -> None:
     john = report_vote(make_call(), votes(("John Abernathy", "+1")), now=AFTER_CLOSE).ballots
     assert [b.voter for b in voter_candidates("Jon Abernathy", john)] == ["John Abernathy"]
     assert voter_candidates("Jane Abernathy", john) == []
+
+
+def test_a_pull_request_vote_closed_by_its_caller_in_bullets() -> None:
+    closing = (
+        "The vote has been open for 7 days, so I'm closing it.\n\n**Result: passed.**\n\n"
+        "* Binding +1 (maintainers): @ann, @bob, @cy (3 of 5)\n"
+        "* Non-binding: +1 from Dee, -1 from Ed\n"
+    )
+    assert announces_result(closing) == (True, VoteState.PASSED)
+    announced = parse_result(closing)
+    plus, minus = announced.entry(1.0), announced.entry(-1.0)
+    assert plus is not None
+    assert minus is not None
+    # "@cy (3 of 5)" keeps its remark, which matching a voter sets aside.
+    assert [n.split(" (")[0].lstrip("@") for n in plus.names] == ["ann", "bob", "cy", "Dee"]
+    assert minus.names == ("Ed",)

@@ -241,8 +241,9 @@ logger = logging.getLogger(__name__)
 #    and a RESULT's "1 -0" or "5 council approvals (...)" are read; "..., but Nay from
 #    me.", a RESULT's "Jon" for "John", and a vote kind's match words only as words
 #    ("commit" not in "committee"); "my earlier worry about X is handled" settles;
-#    "one more app nobody has installed", "drops by half", "think the project died"
-#    (2026-12-07, stop 49).
+#    "one more app nobody has installed", "drops by half", "think the project died";
+#    "..., so I'm closing it." / "Result: passed.", "+1 from A, -1 from B" and "Binding
+#    +1 (maintainers): ..." in a RESULT (2026-12-07, stop 49).
 VIEWS_VERSION = 47
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

@@ -75,7 +75,9 @@ class Discrepancy:
 _RESULT_VALUE_LINE_RE = re.compile(
     r"^\s*(?:[*•]\s*|-\s+)?(?P<pre>(?:non[- ]?)?binding\s+)?"
     r"(?P<val>[+\-−–]?\d(?:\.\d+)?)\s*(?:'?s)?\s*(?:votes?)?"
-    r"\s*(?:\(?(?P<post>(?:non[- ]?)?binding)\)?)?\s*(?:votes?)?\s*[:=]\s*(?P<rest>.*)$",
+    r"\s*(?:\(?(?P<post>(?:non[- ]?)?binding)\)?)?\s*(?:votes?)?"
+    # "Binding +1 (maintainers): ...": whose ballots these are.
+    r"(?:\s*\([^()]{1,40}\))?\s*[:=]\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 # A tally laid out in columns, under "Binding:" or not: "  +1  Ann Lee, Bob Roe",
@@ -132,7 +134,7 @@ _BINDING_MARK_RE = re.compile(r"\(\s*binding\s*\)|\*+$", re.IGNORECASE)
 _INLINE_ENTRY_RE = re.compile(
     r"(?<=:)\s+(?=[+\-−–]\d(?:\.\d+)?\s*(?:\(|'?s\b|:|votes?\b))"
     # "+1 from ada-w and noor-h; 0 from pbeaumont; no -1": one entry per clause.
-    r"|(?<=;)\s+(?=(?:[+\-−–]\d(?:\.\d+)?|0)\s+from\b|no\s+[+\-−–]\d)"
+    r"|(?<=[;,])\s+(?=(?:[+\-−–]\d(?:\.\d+)?|0)\s+from\b|no\s+[+\-−–]\d)"
 )
 # A count of ballots: a number, or one of "one" to "ten" written out.
 _NUMBER = r"\d+|" + "|".join(word for word, n in NUMBER_WORDS.items() if 1 <= n <= 10)
@@ -706,7 +708,9 @@ _ANNOUNCES_RE = re.compile(
     # "Voting closed on Friday at 18:00 PST."
     r"|^\s*voting\s+(?:has\s+|is\s+)?(?:now\s+)?closed\b"
     # Not "my vote": "I'm withdrawing my vote" takes back a ballot.
-    r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this)\s+vote\b",
+    r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this)\s+vote\b"
+    # "The vote has been open for 7 days, so I'm closing it."
+    r"|\bvote\b[^.?!;\n]{0,60}\b(?:i'?m|i\s+am)\s+(?:now\s+)?closing\s+it\b",
     re.IGNORECASE,
 )
 # Before the statement, any of these make it a condition, a plan or a question.
@@ -737,6 +741,11 @@ _OUTCOME_AFTER_RE = re.compile(
     r"|did\s+not\s+pass)\b",
     re.IGNORECASE,
 )
+# "**Result: passed.**": the outcome alone after "Result:".
+_BARE_OUTCOME_RE = re.compile(
+    r"^[*_\s]*result\s*:\s*[*_]*(?P<outcome>passed|carried|approved|failed|rejected)\b",
+    re.IGNORECASE,
+)
 OUTCOME_LOOKAHEAD = 2
 
 
@@ -765,6 +774,10 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
 def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
     """ "The vote is closed. It passes with 4 binding +1." states its outcome next."""
     for sentence in sentences:
+        bare = _BARE_OUTCOME_RE.match(sentence)
+        if bare is not None:
+            failed = bare["outcome"].casefold() in ("failed", "rejected")
+            return VoteState.FAILED if failed else VoteState.PASSED
         match = _OUTCOME_AFTER_RE.search(sentence)
         if match and not (sentence.rstrip().endswith("?") or _NOT_YET_RE.search(match["lead"])):
             failed = re.search(r"fail|did\s+not\s+pass", match[0], re.IGNORECASE)
