@@ -776,8 +776,8 @@ def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
     for sentence in sentences:
         bare = _BARE_OUTCOME_RE.match(sentence)
         if bare is not None:
-            failed = bare["outcome"].casefold() in ("failed", "rejected")
-            return VoteState.FAILED if failed else VoteState.PASSED
+            rejected = bare["outcome"].casefold() in ("failed", "rejected")
+            return VoteState.FAILED if rejected else VoteState.PASSED
         match = _OUTCOME_AFTER_RE.search(sentence)
         if match and not (sentence.rstrip().endswith("?") or _NOT_YET_RE.search(match["lead"])):
             failed = re.search(r"fail|did\s+not\s+pass", match[0], re.IGNORECASE)
