@@ -1797,6 +1797,12 @@ _ACCEPTS_EXPLICITLY = re.compile(
     r"|concern|worry|point)\b|\bignore\s+my\s+(?:\w+\s+)?points?\b"
 )
 
+# "Thanks for the clarification": accepts in a reply that says no more; opening a reply
+# that argues on, it accepts nothing (_opens_accepting).
+_THANKS_FOR_EXPLAINING = (
+    r"\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
+    r"|explaining)\b"
+)
 _ACCEPTS = re.compile(
     r"\bfair\s+enough\b|\bmakes\s+sense\s+now\b|\b(?:that|this)\s+makes\s+sense\b"
     r"|\byou(?:'ve|\s+have)?\s+convinced\s+me\b"
@@ -1824,8 +1830,9 @@ _ACCEPTS = re.compile(
     # Conceding: "good enough for alpha", "my bad", "thanks for the clarification".
     r"|\b(?:good|fine)\s+enough\s+for\b"
     r"|\bi\s+(?:do\s+not|don't)\s+(?:really\s+)?object\b"
-    r"|\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
-    r"|explaining)\b|\b(?:sounds|seems)\s+(?:reasonable|fine|good|ok|okay)\s+to\s+me\b"
+    r"|"
+    + _THANKS_FOR_EXPLAINING
+    + r"|\b(?:sounds|seems)\s+(?:reasonable|fine|good|ok|okay)\s+to\s+me\b"
     # "the ABI answer is fine by me", "Consider me on board", "That's what we needed",
     # "That rule is what I was hoping for", "That settles it for me", "has no objection to v2".
     r"|\b(?:is|are|sounds|seems)\s+(?:\w+\s+)?fine\s+(?:by|with)\s+(?:me|us)\b"
@@ -1867,10 +1874,7 @@ _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
 # What keeps an accepting sentence from settling anything: "Fine, but ...", "I still ...".
 _HOLDS_BACK = re.compile(r"\b(?:but|however|still|although|though|except|unless)\b")
 _STILL = re.compile(r"\bstill\b")
-_THANKS_FOR_EXPLAINING = re.compile(
-    r"\bthanks?\s+(?:\w+\s+)?for\s+(?:the|your|this)\s+(?:clarification|explanation|clarifying"
-    r"|explaining)\b"
-)
+_THANKS_FOR_EXPLAINING_RE = re.compile(_THANKS_FOR_EXPLAINING)
 # The proposer committing to a change in answer to a point: "Will change.", "I'll add it".
 _COMMITS = (
     r"\b(?:i|we)(?:'m|\s+am|\s+are)\s+(?:ok|okay|fine|happy)\s+to\s+(?:add|change|update|drop"
@@ -2284,7 +2288,7 @@ class _Work:
         first, rest = units[0].probe, " ".join(unit.probe for unit in units[1:])
         return (
             bool(_ACCEPTS.search(first))
-            and not _THANKS_FOR_EXPLAINING.search(first)
+            and not _THANKS_FOR_EXPLAINING_RE.search(first)
             and not _HOLDS_BACK.search(first)
             and not _STILL.search(rest)
         )

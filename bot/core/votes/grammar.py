@@ -351,8 +351,8 @@ def parse_ballot(text: str) -> BallotReading:
 # A committee's ballot in words, where the call asks for them ("Please reply with yes, no
 # or abstain"): "I vote yes.", "yes", "No." before its reasons, "Abstain".
 _WORDED_BALLOT_RE = re.compile(
+    # ("I abstain." is read before this, by parse_ballot, in any vote.)
     r"^(?:i\s+(?:vote|say)\s+)?(?P<word>yes|aye|yea|no|nay|abstain)\b(?:\s+from\s+me)?[.!]*$"
-    r"|^i\s+(?P<abstain>abstain)\b[.!]*$"
     # "I know I'm not on the TC, so this is only for the record, but Nay from me."
     r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$",
     re.IGNORECASE,
@@ -366,7 +366,7 @@ def parse_worded_ballot(text: str) -> BallotReading:
     for the delay, I was travelling. Yes."). Two different words are a conflict."""
     sentences = paragraph_sentences(prose_lines(text))
     hits = [(m, sentence) for sentence in sentences if (m := _WORDED_BALLOT_RE.search(sentence))]
-    values = {_WORD_VALUES[(m["word"] or m["abstain"] or m["from_me"]).casefold()] for m, _ in hits}
+    values = {_WORD_VALUES[(m["word"] or m["from_me"]).casefold()] for m, _ in hits}
     if not hits:
         return BallotReading(ReadingKind.NONE)
     if len(values) > 1:
