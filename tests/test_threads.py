@@ -52,6 +52,10 @@ T0 = datetime(2017, 11, 1, tzinfo=UTC)
         ("[1/2] incubator-ponymail git commit: regen", ThreadKind.OTHER),
         ("Time to deprecate AQL?", ThreadKind.OTHER),
         ("Vote on the logo?", ThreadKind.OTHER),
+        # A forum topic's title carries no tags: its category's name and a lead word.
+        ("[Tegu Forum] [Governance] Vote: move to a six-week cadence", ThreadKind.VOTE),
+        ("Re: VOTE: adopt the new bylaws", ThreadKind.VOTE),
+        ("Voting on the new logo", ThreadKind.OTHER),
     ],
 )
 def test_subject_tags_classify_in_any_order_and_spacing(subject, kind):

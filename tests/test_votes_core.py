@@ -1747,3 +1747,117 @@ def test_a_pull_request_vote_closed_by_its_caller_in_bullets() -> None:
     # "@cy (3 of 5)" keeps its remark, which matching a voter sets aside.
     assert [n.split(" (")[0].lstrip("@") for n in plus.names] == ["ann", "bob", "cy", "Dee"]
     assert minus.names == ("Ed",)
+
+
+# Stop 50: what blind vote sets 16 and 17 wrote that was misread.
+
+
+def test_a_ballot_beside_inline_code_is_prose() -> None:
+    # A line with `Config.load()` or `tzdata==2025a` in it was taken for a line of code.
+    for text in (
+        "+1 (non-binding), tested with our service, all loading through `Config.load()`.",
+        "Thanks, with `tzdata==2025a` pinned everything passes. +1 (non-binding)",
+    ):
+        assert (parse_ballot(text).kind, parse_ballot(text).value) == (VOTE, 1.0)
+    assert parse_ballot("x = foo(1) + 1;").kind is ReadingKind.NONE
+
+
+def test_a_bare_zero_with_its_reason_after_a_comma_is_a_ballot() -> None:
+    said = "0, I don't know their work well enough to have an opinion either\nway."
+    assert (parse_ballot(said).kind, parse_ballot(said).value) == (VOTE, 0.0)
+    assert parse_ballot("0, 1 and 2 failed on my machine").kind is ReadingKind.NONE
+
+
+def test_a_kept_minus_one_stands_and_a_promise_after_its_condition_waits() -> None:
+    kept = (
+        "I'm keeping my -1. A version with the notice going to the address\n"
+        "people use on dev@ and an explicit reply-to-stay option would\n"
+        "get my +1."
+    )
+    assert (parse_ballot(kept).kind, parse_ballot(kept).value) == (VOTE, -1.0)
+    later = "On (2) I'm keeping the -1. With either of those I'll be +1."
+    assert (parse_ballot(later).kind, parse_ballot(later).value) == (VOTE, -1.0)
+    assert parse_ballot("With either of those I'll be +1.").kind is ReadingKind.CONDITIONAL
+    assert parse_ballot("With that fixed I'm +1.").value == 1.0
+    # A short line over a ballot is no wrapped sentence: "Hi all" stays a greeting.
+    assert parse_ballot("Hi all\nI'm +1").value == 1.0
+
+
+def test_a_plus_one_from_the_writers_side_of_the_project_is_theirs() -> None:
+    said = "+1 from the packaging side (not core, I know)."
+    assert (parse_ballot(said).kind, parse_ballot(said).value) == (VOTE, 1.0)
+
+
+FORUM_CALL = (
+    "**How to vote**\n\nCore team members: please reply **yes** or **no** in this topic.\n\n"
+    "I'm voting yes myself."
+)
+
+
+def test_a_forum_call_asking_for_yes_or_no_in_bold_takes_words_and_its_callers_own() -> None:
+    call = make_call(FORUM_CALL)
+    replies = votes(
+        ("Hervé Boutemy", "Yes, and thanks for writing this up so clearly."),
+        ("Olivier Lamy", "In favour.\n\nSlipped releases can be a follow-up."),
+        ("Karl Heinz Marbaise", "Thanks, that was my only worry. Then yes from me."),
+        ("Arnaud Héritier", "Against."),
+    )
+    replies = [replace(reply, in_reply_to=call.message_id) for reply in replies]
+    # The caller answering a question in the thread answers it, not the call.
+    answer = replace(
+        make_post("@karl no, only the compiler and the CLI.", "Robert Scholte", hours=9),
+        in_reply_to="<question@example.org>",
+    )
+    report = report_vote(call, [*replies, answer], now=AFTER_CLOSE, roster=PMC)
+    assert voters(report, 1) == {
+        "Robert Scholte",
+        "Hervé Boutemy",
+        "Olivier Lamy",
+        "Karl Heinz Marbaise",
+    }
+    assert voters(report, -1) == {"Arnaud Héritier"}
+
+
+def test_a_call_answering_its_own_faq_casts_nothing() -> None:
+    call = make_call("Please reply yes or no.\n\nAre abstentions counted? No.")
+    assert report_vote(call, [], now=AFTER_CLOSE, roster=PMC).ballots == ()
+
+
+def test_a_result_counting_a_side_over_a_bulleted_list_names_it() -> None:
+    announced = parse_result(
+        "+1 (binding): 3\n  - Tomasz Wierzbicki\n  - Mariko Tanabe\n  - Imogen Castellanos\n\n"
+        "+1 (non-binding): 2\n  - Priya Raghunathan\n  - Felix Brandt\n\n"
+        "-1: 1\n  - Oskar Lindgren (woodstox missing from LICENSE-binary, tracked in\n"
+        "    ANT-2231 for 4.2.2)\n"
+    )
+    plus, minus = announced.entry(1.0), announced.entry(-1.0)
+    assert plus is not None
+    assert minus is not None
+    assert (
+        plus.names[:3]
+        == plus.binding_names
+        == (
+            "Tomasz Wierzbicki",
+            "Mariko Tanabe",
+            "Imogen Castellanos",
+        )
+    )
+    assert plus.names[3:] == ("Priya Raghunathan", "Felix Brandt")
+    assert [n.split(" (")[0] for n in minus.names] == ["Oskar Lindgren"]
+    # A count over a line of prose names nobody.
+    counted = parse_result("+1: 5\nMore tests welcome\n").entry(1.0)
+    assert counted is not None
+    assert counted.names == ()
+
+
+def test_a_results_remarks_are_not_names() -> None:
+    announced = parse_result(
+        "It passed with 7 +1 votes (4 binding) and 1 -1 vote (non-binding).\n\n"
+        "Binding (PMC):\n"
+        "  -1: Sofia Ferreira, Declan Farrelly (2)\n"
+        "      (Declan changed his +1 to -1 during the vote)\n"
+    )
+    minus = announced.entry(-1.0)
+    assert minus is not None
+    # "Declan Farrelly (2)" keeps its remark, which matching a voter sets aside.
+    assert [n.split(" (")[0] for n in minus.names] == ["Sofia Ferreira", "Declan Farrelly"]

@@ -17,6 +17,8 @@ from bot.model import Post, ThreadKind
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|fwd?|wg|sv|antw|vs|odp|r)\s*(\[\d+\])?\s*:\s*", re.I)
 _TAG = re.compile(r"^\s*\[([^\]]{1,60})\]\s*")
+# A forum topic has no bracket tags of its own: "Vote: move to a six-week cadence".
+_VOTE_LEAD = re.compile(r"^\s*vote\s*:\s*", re.I)
 _TAG_KINDS: dict[str, ThreadKind] = {
     "rfc": ThreadKind.RFC,
     "process rfc": ThreadKind.RFC,
@@ -111,6 +113,11 @@ def parse_subject(subject: str) -> SubjectParts:
             if kind is not None:
                 kinds.add(kind)
             rest = rest[tag.end() :]
+            continue
+        lead = _VOTE_LEAD.match(rest)
+        if lead:
+            kinds.add(ThreadKind.VOTE)
+            rest = rest[lead.end() :]
             continue
         break
     return SubjectParts(kinds=frozenset(kinds), is_reply=is_reply, topic=rest)

@@ -244,7 +244,12 @@ logger = logging.getLogger(__name__)
 #    "one more app nobody has installed", "drops by half", "think the project died";
 #    "..., so I'm closing it." / "Result: passed.", "+1 from A, -1 from B" and "Binding
 #    +1 (maintainers): ..." in a RESULT (2026-12-07, stop 49).
-VIEWS_VERSION = 47
+# 48: a ballot beside inline code, "0, <reason>", "I'm keeping the -1", "With X I'll be
+#    +1" (waits), a wrapped "would / get my +1", "+1 from the packaging side", a forum
+#    topic's "Vote: ..." title, a call's "**yes** or **no**", "In favour.", "Then yes
+#    from me.", the caller's "I'm voting yes myself", a RESULT's count over bulleted names
+#    and its remarks not read as names (2026-12-07, stop 50).
+VIEWS_VERSION = 48
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

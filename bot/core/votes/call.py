@@ -105,12 +105,14 @@ _WEEKDAY_RE = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b" + _TIM
 _WORDED_CALL_RE = re.compile(
     r"\b(?:yes|aye)\b\s*(?:,|/|\||\bor\b)\s*(?:\[\s*\]\s*)?\b(?:no|nay)\b", re.IGNORECASE
 )
+# Markdown's emphasis around the words: "please reply **yes** or **no**".
+_EMPHASIS_RE = re.compile(r"(\*{1,2}|_{1,2})(?=\w)([^*_\n]{1,20}?)(?<=\w)\1")
 _SIGNED_VALUE_RE = re.compile(r"(?<![\w.])[+\-−–]1\b")
 
 
 def asks_for_words(text: str) -> bool:
     """Whether a call asks for yes / no (/ abstain) rather than +1 / 0 / -1."""
-    own = "\n".join(new_lines(text))
+    own = _EMPHASIS_RE.sub(r"\2", "\n".join(new_lines(text)))
     return bool(_WORDED_CALL_RE.search(own)) and not _SIGNED_VALUE_RE.search(own)
 
 

@@ -126,9 +126,12 @@ _FROM_ME_RE = re.compile(
 _FROM_OTHER_RE = re.compile(r"^\s*from\s+\w", re.IGNORECASE)
 # "+1 from someone who gave up on a pull request because of the CLA", "+1 from a
 # downstream packager": the voter says what they are ("+1 from Olivier" reports another's
-# ballot; a name takes no article).
+# ballot; a name takes no article); "+1 from the packaging side" speaks for a part of the
+# project the writer is in.
 _FROM_SELF_DESCRIBED_RE = re.compile(
-    r"^\s*from\s+(?:(?:someone|somebody)\s+who\b|(?:a|an)\s+[\w'-]+)", re.IGNORECASE
+    r"^\s*from\s+(?:(?:someone|somebody)\s+who\b|(?:a|an)\s+[\w'-]+"
+    r"|the\s+[\w'-]+(?:\s+[\w'-]+)?\s+(?:side|perspective|point\s+of\s+view)\b)",
+    re.IGNORECASE,
 )
 _VOTES_NOUN_RE = re.compile(r"^\s*(?:votes?|ballots?)\b", re.IGNORECASE)
 _TAIL_RE = re.compile(
@@ -152,6 +155,15 @@ _REQUEST_WORDS = _wordset("for need needs want wants wait waiting ask asking get
 _ARTICLE_WORDS = _wordset("a an the your his her their its our another this that such these those")
 _CONDITION_BEFORE_RE = re.compile(
     r"\b(?:if|unless|would|could|provided|assuming)\b|\w'd\b", re.IGNORECASE
+)
+# "With either of those I'll be +1", "Once the NOTICE is fixed I will be +1": a promise
+# after its condition.
+_CONDITION_LEAD_RE = re.compile(r"^\W*(?:with|once|when|as\s+soon\s+as)\b", re.IGNORECASE)
+# A ballot cast before, kept: "I'm keeping the -1", "I stand by my -1".
+_KEEPS_RE = re.compile(
+    r"\b(?:keep(?:ing)?|stick(?:ing)?\s+(?:with|to)|stand(?:ing)?\s+by|maintain(?:ing)?)"
+    r"\s+(?:the|my|our)\s*$",
+    re.IGNORECASE,
 )
 _CONDITION_AFTER_RE = re.compile(
     r"^\s*(?:\([^)]*\)\s*)?,?\s*(?:if|unless|once|provided|assuming|as soon as)\b", re.I
@@ -205,6 +217,9 @@ _VALUE_AT_START_RE = re.compile(r"^\s*[+\-−–]\d")
 _CUT_WORDS = _COUNT_WORDS | _wordset("least and or a an the at than to")
 # "0 - happy either way", "0 — I abstain": a reason after a dash, as ballots are written.
 _DASH_REASON_RE = re.compile(r"^\s*[-–—]\s+\S")
+# "0, I don't know their work well enough": a reason in words after a comma ("0, 1, 2"
+# and "0,5" are numbers).
+_COMMA_REASON_RE = re.compile(r"^\s*,\s+[^\W\d_]")
 # Another person's ballot, told or passed on: "she told me she is -1", "he votes +1",
 # "pass on his vote: +1", "on behalf of Greta: +1".
 _SOMEONE_ELSES_RE = re.compile(
@@ -351,22 +366,39 @@ def parse_ballot(text: str) -> BallotReading:
 # A committee's ballot in words, where the call asks for them ("Please reply with yes, no
 # or abstain"): "I vote yes.", "yes", "No." before its reasons, "Abstain".
 _WORDED_BALLOT_RE = re.compile(
-    # ("I abstain." is read before this, by parse_ballot, in any vote.)
-    r"^(?:i\s+(?:vote|say)\s+)?(?P<word>yes|aye|yea|no|nay|abstain)\b(?:\s+from\s+me)?[.!]*$"
+    # ("I abstain." is read before this, by parse_ballot, in any vote.) "Then yes from
+    # me.", "I'm voting yes myself.", "In favour."
+    r"^(?:(?:then|so|ok(?:ay)?)[,!]?\s+)?(?:i\s+(?:vote|say)\s+|i'?m\s+voting\s+|i\s+am\s+voting\s+)?"
+    r"(?P<word>yes|aye|yea|no|nay|abstain|in\s+favou?r|against)\b"
+    r"(?:\s+(?:from\s+me|myself|too|as\s+well))?[.!]*$"
     # "I know I'm not on the TC, so this is only for the record, but Nay from me."
     r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$",
     re.IGNORECASE,
 )
 _WORD_VALUES = {"yes": 1.0, "aye": 1.0, "yea": 1.0, "no": -1.0, "nay": -1.0, "abstain": 0.0}
+# A reply to the call itself may open with its answer: "Yes, and thanks for writing this
+# up." (In a reply to someone else "No, only the compiler" answers them, not the call.)
+_OPENING_ANSWER_RE = re.compile(r"^(?P<word>yes|aye|yea|no|nay)\s*[,;:—–]", re.IGNORECASE)
 
 
-def parse_worded_ballot(text: str) -> BallotReading:
+def _word_value(word: str) -> float:
+    folded = " ".join(word.casefold().split())
+    if folded.startswith("in favo"):
+        return 1.0
+    return -1.0 if folded == "against" else _WORD_VALUES[folded]
+
+
+def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReading:
     """Read a post's new text as a ballot in words: a sentence that is nothing but the
     word ("Yes.", "I vote no.", "Abstain"), the first one or on its own anywhere ("Sorry
-    for the delay, I was travelling. Yes."). Two different words are a conflict."""
+    for the delay, I was travelling. Yes."). Two different words are a conflict.
+    ``answers_call``: the post replies to the call, so its opening "Yes, ..." answers it."""
     sentences = paragraph_sentences(prose_lines(text))
     hits = [(m, sentence) for sentence in sentences if (m := _WORDED_BALLOT_RE.search(sentence))]
-    values = {_WORD_VALUES[(m["word"] or m["from_me"]).casefold()] for m, _ in hits}
+    if answers_call and not hits and sentences:
+        opening = _OPENING_ANSWER_RE.match(sentences[0])
+        hits = [(opening, sentences[0])] if opening else []
+    values = {_word_value(m["word"] or m["from_me"]) for m, _ in hits}
     if not hits:
         return BallotReading(ReadingKind.NONE)
     if len(values) > 1:
@@ -554,14 +586,34 @@ def _cut_before(lines: Sequence[str], index: int) -> str:
     """The words a value at the start of ``lines[index]`` goes on from, when the writer's
     client wrapped a sentence there: "passes if at least three" / "+1 PMC votes are cast",
     "it needs three +1 votes and no" / "-1 (a -1 is a veto ...)". Only after a line that
-    ends in a word no sentence ends with, so "Hi all" over "+1" stays a ballot."""
-    if index == 0 or not _VALUE_AT_START_RE.match(lines[index]):
+    ends in a word no sentence ends with, so "Hi all" over "+1" stays a ballot.
+
+    A value further into its line ("... and an explicit opt-out would" / "get my +1.")
+    goes on from a line the client wrapped: one as long as wrapped lines are, that ends
+    in no stop, when nothing before the value in its own line ends a sentence."""
+    if index == 0:
         return ""
-    words = _WORD_RE.findall(lines[index - 1][-60:])
-    last = words[-1].casefold() if words else ""
-    if lines[index - 1].rstrip().endswith((".", "!", "?", ":", ",")) or last not in _CUT_WORDS:
+    previous = lines[index - 1].rstrip()
+    if not previous or previous.endswith((".", "!", "?", ":", ",")):
         return ""
-    return _SENTENCE_SPLIT_RE.split(lines[index - 1])[-1].strip()
+    if _VALUE_AT_START_RE.match(lines[index]):
+        words = _WORD_RE.findall(previous[-60:])
+        if not words or words[-1].casefold() not in _CUT_WORDS:
+            return ""
+    else:
+        value = _VALUE_RE.search(lines[index])
+        if (
+            len(previous) < _WRAPPED_WIDTH
+            or value is None
+            or _SENTENCE_SPLIT_RE.search(lines[index][: value.start()])
+        ):
+            return ""
+    return _SENTENCE_SPLIT_RE.split(previous)[-1].strip()
+
+
+# A line at least this long, that ends in no stop, was wrapped by the writer's client
+# (they wrap at 72 to 80 columns; a checklist's "- built from source" is shorter).
+_WRAPPED_WIDTH = 55
 
 
 def _hits_in_line(line: str, cut: str = "") -> list[_Hit]:
@@ -646,7 +698,7 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
     at_start = not before.strip(" \t*_([\"'")
     if sign is None:
         # A bare "0" is a ballot only on its own, or marked as one ("0 (binding): no time
-        # to test"); "0 failures" and "0 binding votes" are not.
+        # to test", "0, no opinion"); "0 failures" and "0 binding votes" are not.
         plain_zero = (
             num.startswith("0")
             and at_start
@@ -654,6 +706,7 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
                 _TAIL_RE.match(after)
                 or _MARKED_BALLOT_RE.match(after)
                 or _DASH_REASON_RE.match(after)
+                or _COMMA_REASON_RE.match(after)
             )
         )
         return _Sort.BALLOT if plain_zero else _Sort.IGNORE
@@ -682,7 +735,9 @@ def _classify(sentence: str, match: re.Match[str]) -> _Sort:
         return _Sort.UNSURE
     sort = _context_sort(before, after, previous, at_start)
     if sort is _Sort.BALLOT and (
-        _CONDITION_BEFORE_RE.search(own_clause(before)) or _CONDITION_AFTER_RE.match(after)
+        _CONDITION_BEFORE_RE.search(own_clause(before))
+        or _CONDITION_AFTER_RE.match(after)
+        or (_CONDITION_LEAD_RE.match(before) and _PROMISE_RE.search(before))
     ):
         return _Sort.CONDITIONAL
     return sort
@@ -699,6 +754,8 @@ def _context_sort(before: str, after: str, previous: str, at_start: bool) -> _So
         return _Sort.BALLOT  # "My own +1 (binding) as release manager."
     if previous not in _ARTICLE_WORDS and _FROM_SELF_DESCRIBED_RE.match(after):
         return _Sort.BALLOT
+    if _KEEPS_RE.search(before):
+        return _Sort.BALLOT  # "On (2) I'm keeping the -1.", "I stand by the -1."
     if previous in _ARTICLE_WORDS or _FROM_OTHER_RE.match(after):
         # "translate this to a +1", "+1 from Olivier": talk about votes.
         return _Sort.UNSURE

@@ -59,9 +59,12 @@ def prose_lines(text: str) -> list[str]:
         if not line.strip():
             kept.append("")
             continue
-        if is_attribution(line) or _is_machine_line(line):
+        # Inline code is set aside first: "tested with `Config.load()`, +1" is prose
+        # with a bit of code in it, not a line of code.
+        bare = _INLINE_CODE_RE.sub(" ", line)
+        if is_attribution(line) or not bare.strip() or _is_machine_line(bare):
             continue
-        kept.append(_INLINE_CODE_RE.sub(" ", line).strip())
+        kept.append(bare.strip())
     return kept
 
 

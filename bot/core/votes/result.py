@@ -126,6 +126,7 @@ _CANCELLED_RE = re.compile(
 _COUNT_REST_RE = re.compile(
     r"^(?P<count>\d+)\b(?:\s*\(\s*(?P<binding>\d+)\s+binding\b[^)]*\))?", re.IGNORECASE
 )
+_BULLET_RE = re.compile(r"^\s*[-*•]\s+\S")
 _NAME_STOP_RE = re.compile(
     r":|^(?:i|we|the|this|thanks?|regards|cheers|best|vote|pmc)\b", re.IGNORECASE
 )
@@ -253,7 +254,10 @@ def _continuation(lines: Sequence[str], start: int, rest: str) -> tuple[str, int
             or _RESULT_FROM_RE.match(line)
             or _QUORUM_RE.match(line)
             or _NAME_STOP_RE.search(line)
-            or (len(line.split()) > 6 and not wrapped_names)
+            # A name's remark does not make it prose: "- Oskar Lindgren (woodstox
+            # missing from LICENSE-binary, tracked in ANT-2231)".
+            or (len(_PARENTHESISED.sub(" ", line).split()) > 6 and not wrapped_names)
+            or (line.startswith("(") and line.endswith(")"))  # a remark on the names
         ):
             break
         if not one_per_line and pieces and (pieces[-1].endswith(",") or len(line.split()) == 1):
@@ -283,8 +287,8 @@ def _split_names(rest: str) -> tuple[list[str], list[str]]:
             raw = raw[: remark.start()] + (" (binding)" if remark["binding"] else "")
         is_binding = bool(_BINDING_MARK_RE.search(raw))
         clean = _NON_BINDING_MARK_RE.sub("", _BINDING_MARK_RE.sub("", raw)).strip(" *-")
-        if not clean or _NOBODY_RE.match(clean):
-            continue
+        if not clean or _NOBODY_RE.match(clean) or _BINDING_WORD_RE.fullmatch(clean):
+            continue  # "1 -1 vote (non-binding)" says whose, not who
         names.append(clean)
         if is_binding:
             binding.append(clean)
@@ -292,7 +296,8 @@ def _split_names(rest: str) -> tuple[list[str], list[str]]:
 
 
 def _apply_rest(draft: _EntryDraft, rest: str, binding_flag: bool | None) -> None:
-    counted = _COUNT_REST_RE.match(rest.strip())
+    rest = rest.strip()
+    counted = _COUNT_REST_RE.match(rest)
     if counted:
         count = int(counted["count"])
         draft.count = (draft.count or 0) + count
@@ -300,7 +305,12 @@ def _apply_rest(draft: _EntryDraft, rest: str, binding_flag: bool | None) -> Non
             draft.binding_count = (draft.binding_count or 0) + int(counted["binding"])
         elif binding_flag:
             draft.binding_count = (draft.binding_count or 0) + count
-        return
+        # "+1 (binding): 3" over "  - Ann" lines: the count, then whom it counts. Only
+        # bulleted lines are names there; a short line of prose after a count is not.
+        bullets = [part for part in rest[counted.end() :].split(", ") if _BULLET_RE.match(part)]
+        rest = ", ".join(bullets)
+        if not rest:
+            return
     names, binding = _split_names(rest)
     draft.names.extend(names)
     draft.binding_names.extend(names if binding_flag else binding)

@@ -201,10 +201,12 @@ def collect_ballots(
     unmatched: set[str] = set()
     posts = _ballot_posts(replies, call, until, frozenset(skip))
     by_id = {p.message_id: p for p in (call, *posts) if p.message_id}
+    worded = asks_for_words(call.text)
     # The call's author votes by the call only with an explicit ballot in it.
     call_reading = _reading(call, call, by_id)
+    if worded and not call_reading.is_vote:
+        call_reading = _callers_own_words(call.text)
     sources = [(call, call_reading)] if call_reading.is_vote else []
-    worded = asks_for_words(call.text)
     sources += [(post, _reading(post, call, by_id, worded=worded)) for post in posts]
     for post, reading in sources:
         if reading.kind is ReadingKind.NONE:
@@ -224,6 +226,14 @@ def collect_ballots(
     )
 
 
+def _callers_own_words(text: str) -> BallotReading:
+    """The caller's answer in their own call, said of themselves ("I'm voting yes
+    myself."): a call's other sentences ("Are abstentions counted? No.") answer no vote."""
+    reading = parse_worded_ballot(text)
+    first_person = reading.is_vote and re.match(r"(?i)\W*i\b|\W*i'm\b", reading.sentence)
+    return reading if first_person else BallotReading(ReadingKind.NONE)
+
+
 def _reading(
     post: Post, call: Post, by_id: Mapping[str, Post], *, worded: bool = False
 ) -> BallotReading:
@@ -233,7 +243,8 @@ def _reading(
     without a value of its own casts them."""
     reading = parse_ballot(post.text)
     if worded and reading.value is None and not reading.is_vote:
-        in_words = parse_worded_ballot(post.text)
+        answers_call = post.in_reply_to is not None and post.in_reply_to == call.message_id
+        in_words = parse_worded_ballot(post.text, answers_call=answers_call)
         if in_words.kind is not ReadingKind.NONE:
             return in_words
     if reading.value is None and approves_pull_request(post.text, mirror_login(post)):
