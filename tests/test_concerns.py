@@ -1506,6 +1506,8 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "I'm fine on that point.",
         "With the loader, two releases is OK for our plugins.",
         "My earlier worry about old plugins is handled by the loader.",
+        # Stop 50's set by.
+        "OK, I did not know the loader reads both, then my concern is much smaller.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1741,6 +1743,15 @@ def test_a_worry_its_writer_says_is_handled_raises_nothing():
         2, BOB, "My earlier worry about repacking mirrors is handled by the digest.", reply_to=1
     )
     assert ledger(root(), said).concerns == ()
+
+
+def test_the_part_a_reviewer_is_least_comfortable_with_is_their_concern():
+    text = (
+        "This is the part I'm least comfortable with. Local compaction is code we've"
+        " debugged for years, and a second one fails silently."
+    )
+    [found] = findings(text)
+    assert "least comfortable" in found
 
 
 def test_answered_but_not_accepted_stays_answered():
@@ -3454,6 +3465,36 @@ def test_in_a_review_that_requests_changes_each_hunks_remark_is_a_point():
     found = [c.text for c in ledger(root(), review).concerns if c.post == review.key]
     assert any("classic foot-gun" in f for f in found), found
     assert any("lose the big-endian jobs" in f for f in found), found
+
+
+def test_a_review_that_requests_changes_keeps_each_remark_whole_and_not_its_summary():
+    hunks = (
+        '-SESSION_SERIALIZER = "PickleSerializer"\n+SESSION_SERIALIZER = "JSONSerializer"',
+        "+class JSONSerializer:\n+    def dumps(self, obj):",
+        "+class PickleSerializer:\n+    def __init__(self):\n+        warnings.warn(...)",
+    )
+    summary = (
+        "I'm in favour of the direction, but I don't think it can go in as it stands."
+        " Three things; the first one is a blocker for me."
+    )
+    logged_out = "Every existing session fails to decode after deploy: everyone is logged out."
+    typed = "Apps that put a datetime in the session now get a TypeError at response time."
+    warned = (
+        "This runs on every request, since the backend builds the serializer per request."
+        " Anyone who keeps pickle on purpose gets a warning per request in their logs."
+        " Warn once at startup instead?"
+    )
+    text = (
+        f"@bob requested changes on this pull request.\n\n{summary}\n\nIn settings.py:\n\n"
+        f"{logged_out}\n\nIn signing.py:\n\n{typed}\n\nIn signing.py:\n\n{warned}"
+    )
+    review = replace(post(2, BOB, text, reply_to=1, quoted=hunks), quote_at=(3, 5, 7))
+    found = [c.text for c in ledger(root(), review).concerns if c.post == review.key]
+    assert len(found) == 3, found
+    assert "logged out" in found[0]
+    assert "TypeError" in found[1]
+    # The fault stated plainly is the remark; the way out asked after it is part of it.
+    assert "warning per request in their logs" in found[2]
 
 
 def test_a_way_out_asked_after_the_fault_it_mends_is_part_of_that_point():

@@ -81,7 +81,9 @@ WORRY = _cue(
     r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|lukewarm"
     r"|not\s+(?:too\s+|very\s+|entirely\s+|really\s+)?(?:happy|keen|thrilled|comfortable)"
     # "I'm much less comfortable with -Os."
-    r"|(?:much\s+|a\s+(?:lot|bit)\s+|far\s+|even\s+)?less\s+(?:comfortable|happy|keen|convinced|sure))\b",
+    r"|(?:much\s+|a\s+(?:lot|bit)\s+|far\s+|even\s+)?less\s+(?:comfortable|happy|keen|convinced|sure)"
+    # "This is the part I'm least comfortable with."
+    r"|least\s+(?:comfortable|happy|keen|convinced|sure))\b",
     r"\b(?:my|our|one|the\s+(?:main|only|biggest|real))\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?"
     r"|objections?|reservations?|hesitations?|doubts?)\b",
     # "My main issue is the reliance on one maintainer", "my problem with this is".
@@ -996,6 +998,9 @@ WORRY_GOES_AWAY = (
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:about\s+(?:\w+\s+){1,4}?)?"
     r"(?:is|are|was|were|has\s+been|have\s+been)\s+(?:now\s+|fully\s+|mostly\s+)?"
     r"(?:handled|addressed|resolved|covered|answered|settled|taken\s+care\s+of)\b"
+    # "then my concern is much smaller", "my worry is a lot less now".
+    r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:is|are)\s+(?:now\s+)?"
+    r"(?:much|a\s+lot|far|way|a\s+bit|somewhat)\s+(?:smaller|less|lower|reduced|weaker)\b"
 )
 DENIAL = _cue(
     r"\b(?:no|not\s+any|without\s+any|without)\s+(?:real\s+|major\s+|big\s+|further\s+|more\s+"

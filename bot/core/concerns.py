@@ -657,6 +657,7 @@ def findings_of(
     best = max(faulting or candidates, key=lambda r: r.probability)
     listed = reading.features.get("lists_concerns", 0.0) > 0
     on_hunks = _remarks_on_hunks(post, points, aside, model.post_threshold, demands=demands)
+    aside = aside | _review_summary(post, points, on_hunks)
     chosen = [
         members
         for point, members in points.items()
@@ -676,7 +677,12 @@ def findings_of(
     # Items of a list of concerns: each is a point, however short ("it breaks the API").
     listed_items: set[int] = set()
     for members in chosen:
-        apart = _questions_apart(_kept(members))
+        # A remark on a hunk of a review that requests changes is all the reviewer said
+        # there, the fault stated plainly and the way out asked after it ("This runs on
+        # every request ... Warn once at startup instead?"): one point, never a remedy.
+        on_hunk = demands and members[0].unit.point in on_hunks
+        kept = [r for r in members if _has_words(r.unit.text)] if on_hunk else _kept(members)
+        apart = _questions_apart(kept)
         for group in apart:
             # A paragraph that holds two points shows each alone.
             finding = _finding(post, group, reading.sentences, widen=len(apart) == 1)
@@ -687,7 +693,7 @@ def findings_of(
                 # comment of a review that requests changes.
                 continue
             listed_item = any(r.features.get("introduced_as_concerns") for r in group)
-            if not listed_item and _remedy(finding, group, findings):
+            if not listed_item and not on_hunk and _remedy(finding, group, findings):
                 continue
             if listed_item:
                 listed_items.add(len(findings))
@@ -1360,6 +1366,34 @@ def _turned_to(
         for point, members in points.items()
         if point not in aside and turns_elsewhere(members[0].unit) and _objects(members)
     }
+
+
+def _review_summary(
+    post: Post,
+    points: dict[tuple[int, int | None], list[UnitReading]],
+    on_hunks: Collection[tuple[int, int | None]],
+) -> set[tuple[int, int | None]]:
+    """The paragraphs above a review's remarks on two or more hunks that count them
+    ("Three things; the first one is a blocker for me.", "see inline"): they say where
+    the points are, and each remark is one."""
+    if len(on_hunks) < 2:
+        return set()
+    first = min(points[point][0].unit.index for point in on_hunks)
+    return {
+        point
+        for point, members in points.items()
+        if point not in on_hunks
+        and members[0].unit.index < first
+        and quote_above(post, members[0].unit) is None
+        and any(_COUNTS_REMARKS.search(r.unit.probe) for r in members)
+    }
+
+
+_COUNTS_REMARKS = re.compile(
+    r"\b(?:one|two|three|four|five|a\s+few|a\s+couple\s+of|several|some)\s+(?:\w+\s+)?"
+    r"(?:things?|points?|comments?|remarks?|issues?|problems?|nits?)\b(?!\s+(?:about|with|in|on)\b)"
+    r"|\bsee\s+(?:inline|below)\b|\bcomments?\s+inline\b|\binline\s+comments?\b"
+)
 
 
 def _remarks_on_hunks(

@@ -248,7 +248,9 @@ logger = logging.getLogger(__name__)
 #    +1" (waits), a wrapped "would / get my +1", "+1 from the packaging side", a forum
 #    topic's "Vote: ..." title, a call's "**yes** or **no**", "In favour.", "Then yes
 #    from me.", the caller's "I'm voting yes myself", a RESULT's count over bulleted names
-#    and its remarks not read as names (2026-12-07, stop 50).
+#    and its remarks not read as names; a review requesting changes keeps each hunk's
+#    remark whole and drops the summary that counts them; "the part I'm least
+#    comfortable with" worries, "my concern is much smaller" settles (2026-12-07, stop 50).
 VIEWS_VERSION = 48
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
