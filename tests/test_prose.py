@@ -92,6 +92,18 @@ def test_paragraphs_counted_first_second_third_are_the_items_of_the_count():
     assert not last.introduced
 
 
+def test_a_count_its_writers_client_wrapped_still_counts_the_paragraphs_after_it():
+    text = (
+        "Two related points on the Designated Experts, whom the draft relies on\n"
+        "quite heavily.\n\n"
+        "First, availability. Expert Review queues have sat for months.\n\n"
+        "Second, conflicts of interest. The experts work for implementers."
+    )
+    intro, *items = units_of(text)
+    assert intro.introduces_list
+    assert [u.label for u in items if u.introduced] == ["First", "First", "Second", "Second"]
+
+
 def test_numbered_paragraphs_under_a_count_ending_in_a_full_stop_are_its_items():
     text = (
         "Two things from me.\n\n"

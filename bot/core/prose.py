@@ -553,7 +553,7 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
         if (
             not (lead.casefold().startswith("first") or kind != "ordinal")
             or ordinals[index - 1] is not None
-            or not _COUNTS_POINTS.search(intro.items[-1][1][-1][0])
+            or not _COUNTS_POINTS.search(_last_sentence(intro))
         ):
             continue
         run = _run_of_leads(ordinals, index, kind)
@@ -563,6 +563,14 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
         for i in run:
             blocks[i].items[0] = (ordinals[i] or "", blocks[i].items[0][1])
             blocks[i].introduced = True
+
+
+def _last_sentence(block: _Block) -> str:
+    """The last sentence of a block's last item, however its writer's client wrapped it:
+    "Two related points on the Designated Experts, whom the draft relies on" / "quite
+    heavily." counts its points on the first of its lines."""
+    text = " ".join(line for line, _ in block.items[-1][1])
+    return re.split(r"(?<=[.!?])\s+", text.strip())[-1]
 
 
 def _ordinal_of(block: _Block) -> str | None:
