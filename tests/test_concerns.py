@@ -1508,6 +1508,8 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "My earlier worry about old plugins is handled by the loader.",
         # Stop 50's set by.
         "OK, I did not know the loader reads both, then my concern is much smaller.",
+        "Support for two releases is more than I expected, thank you.",
+        "Your numbers reassured me more than I expected.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -1752,6 +1754,16 @@ def test_the_part_a_reviewer_is_least_comfortable_with_is_their_concern():
     )
     [found] = findings(text)
     assert "least comfortable" in found
+
+
+def test_counting_more_than_expected_accepts_nothing():
+    raised = post(2, BOB, "I worry that plugins parse the XML themselves.", reply_to=1)
+    answer = post(3, ALICE, "Here is the list of plugins that do.", reply_to=2)
+    counted = post(
+        4, BOB, "About 25 of the 41 parse it, which is more than I expected.", reply_to=3
+    )
+    [concern] = ledger(root(), raised, answer, counted).concerns
+    assert concern.state is ConcernState.ANSWERED
 
 
 def test_answered_but_not_accepted_stays_answered():

@@ -1882,6 +1882,11 @@ _ACCEPTS = re.compile(
     r"|(?:^|[.!]\s+)looks?\s+good\b(?![^.]*\bbut\b)|\bwould\s+work\s+for\s+(?:me|us)\b"
     r"|\bi(?:'m|\s+am)\s+fine\s+on\s+(?:that|this)\s+(?:point|one|part)\b"
     r"|\b(?:is|are)\s+(?:ok|okay|fine)\s+for\s+our\s+\w+"
+    # "12 months of 0.24 security fixes is more than I expected", "the numbers reassured
+    # me more than I expected". ("About 25 of the 41 are awkward, which is more than I
+    # expected" counts something.)
+    r"|(?<!which\s)\b(?:is|are|was|were|reassured\s+(?:me|us))\s+(?:far\s+|much\s+)?(?:more|better)"
+    r"\s+than\s+(?:i|we)\s+(?:expected|hoped\s+for|asked\s+for|was\s+hoping\s+for)\b"
 )
 
 # "OK, done: <link>" reports a task the writer did; it accepts nothing about a concern.

@@ -251,7 +251,8 @@ logger = logging.getLogger(__name__)
 #    and its remarks not read as names; a review requesting changes keeps each hunk's
 #    remark whole and drops the summary that counts them; "the part I'm least
 #    comfortable with" worries, "my concern is much smaller" settles; a count over
-#    "First, ..." paragraphs that the client wrapped still counts them (2026-12-07, stop 50).
+#    "First, ..." paragraphs that the client wrapped still counts them; "is more than I
+#    expected" settles (2026-12-07, stop 50).
 VIEWS_VERSION = 48
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
