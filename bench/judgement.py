@@ -516,7 +516,12 @@ def _column(value: Any) -> str:
 
 
 def _fold(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """A voter's name as compared: spaces and case folded, and a forum's relay suffix
+    ("Dana Whitfield via Siamang Community") set aside, which labellers write either way."""
+    return " ".join(_RELAY_SUFFIX.sub("", name).split()).casefold()
+
+
+_RELAY_SUFFIX = re.compile(r"\s+via\s+.+$", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------

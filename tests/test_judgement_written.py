@@ -5,9 +5,9 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq, ar, as to az,
-bc to bf, bi to bm, bo, bq, br, bt, bu, bv and bw, and vote sets 5, 7, 8 and 14, were never
-read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag, ah, ak, am, ao, ap, ba, bb,
-bg, bh, bn, bp, bs, bx and by, and vote sets 3, 6, 9, 10, 11, 12, 13, 15, 16 and 17, were read
+bc to bf, bi to bm, bo, bq, br, bt, bu, bv, bw, cb and cc, and vote sets 5, 7, 8 and 14, were
+never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag, ah, ak, am, ao, ap, ba,
+bb, bg, bh, bn, bp, bs, bx, by, bz and ca, and vote sets 3, 6, 9 to 13 and 15 to 19, were read
 after their blind measure). The floors are the figures measured at stops 48 to 50 (README,
 "Whole threads and votes written blind"), one detection off, so that a change that reads
 them worse fails here.
@@ -102,6 +102,10 @@ FLOORS = {
     "written-bw": (18, 8),
     "written-bx": (17, 7),
     "written-by": (18, 7),
+    "written-bz": (14, 8),
+    "written-ca": (12, 8),
+    "written-cb": (15, 8),
+    "written-cc": (16, 15),
 }
 # slice -> votes read right, as measured. Among the ones left: a ballot in a signature, a
 # late ballot Quorum counts until the RESULT, a checked box quoted from the post answered,
@@ -124,6 +128,8 @@ VOTES_RIGHT = {
     "votes-written15": 4,
     "votes-written16": 4,
     "votes-written17": 5,
+    "votes-written18": 3,
+    "votes-written19": 5,
 }
 
 

@@ -1861,3 +1861,43 @@ def test_a_results_remarks_are_not_names() -> None:
     assert minus is not None
     # "Declan Farrelly (2)" keeps its remark, which matching a voter sets aside.
     assert [n.split(" (")[0] for n in minus.names] == ["Sofia Ferreira", "Declan Farrelly"]
+
+
+# Stop 50: blind vote sets 18 and 19.
+
+
+def test_a_change_of_vote_after_its_reason_is_cast_now() -> None:
+    changed = (
+        "Fair enough. If it's tracked for 0.9.3 I don't want to hold up the bug\n"
+        "fixes, so I'm changing my vote to +0."
+    )
+    assert (parse_ballot(changed).kind, parse_ballot(changed).value) == (VOTE, 0.0)
+    waits = "If the NOTICE gets fixed I'll change my vote to +1."
+    assert parse_ballot(waits).kind is ReadingKind.CONDITIONAL
+
+
+def test_a_plus_one_denied_across_a_wrapped_line_is_not_cast() -> None:
+    said = (
+        "+0\n\nI only managed a source build and the unit tests this week (both fine),\n"
+        "not the signatures or the licence review, so I don't want to give a full\n"
+        "+1. No objection to the release."
+    )
+    assert (parse_ballot(said).kind, parse_ballot(said).value) == (VOTE, 0.0)
+    checked = (
+        "I checked the signatures, the checksums and built it from the source tarball\n+1 (binding)"
+    )
+    assert parse_ballot(checked).value == 1.0
+
+
+def test_a_lazy_consensus_that_holds_and_a_vote_summary_announce_a_pass() -> None:
+    held = (
+        "The 72 hours have passed without objections, so the lazy consensus\n"
+        "holds: Trellis 5.0 will require Python 3.9+."
+    )
+    assert announces_result(held) == (True, VoteState.PASSED)
+    assert parse_result(held).outcome is VoteState.PASSED
+    summary = (
+        "Vote summary: approved by @frieda-lind and @okwuosa (reviews), and no maintainer"
+        " objected in the 72 hours after that, so this passes under GOVERNANCE.md."
+    )
+    assert announces_result(summary) == (True, VoteState.PASSED)

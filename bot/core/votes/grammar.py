@@ -186,7 +186,8 @@ _CLAUSE_BREAK_RE = re.compile(r"[,;:(—–]|\s-\s")
 _NEGATED_RE = re.compile(
     r"(?:\b(?:not|no|never)\s+(?:(?:yet|quite|really)\s+)?(?:an?\s+|my\s+)?"
     r"|(?:n't|\bnot|\bcannot|\bnever)\s+(?:[\w']+\s+){0,4}?(?:vote|give|cast|be|say)\s+"
-    r"(?:an?\s+|my\s+)?)$",
+    # "I don't want to give a full +1", "not a clear +1".
+    r"(?:an?\s+|my\s+)?(?:full|clear|proper|real|firm|binding|wholehearted)?\s*)$",
     re.IGNORECASE,
 )
 # An interim count in a reply: "Votes so far: +1 Alice, +1 Bob".
@@ -598,7 +599,8 @@ def _cut_before(lines: Sequence[str], index: int) -> str:
         return ""
     if _VALUE_AT_START_RE.match(lines[index]):
         words = _WORD_RE.findall(previous[-60:])
-        if not words or words[-1].casefold() not in _CUT_WORDS:
+        wrapped = len(previous) >= _WRAPPED_WIDTH  # "... so I don't want to give a full" / "+1."
+        if not words or (words[-1].casefold() not in _CUT_WORDS and not wrapped):
             return ""
     else:
         value = _VALUE_RE.search(lines[index])
@@ -669,7 +671,9 @@ def _change_sort(sentence: str, new: re.Match[str]) -> _Sort:
     """The new value of a change is cast now, unless the change waits on something: "I'd
     change my -1 to +1 if the NOTICE were fixed", "... once it is" keep the -1 standing."""
     before, after = sentence[: new.start()], sentence[new.end() :]
-    if _CONDITION_BEFORE_RE.search(before) or _CONDITION_AFTER_RE.match(after):
+    # "If it's tracked for 0.9.3 I don't want to hold up the fixes, so I'm changing my
+    # vote to +0": what comes before ", so" is the reason for the change.
+    if _CONDITION_BEFORE_RE.search(own_clause(before)) or _CONDITION_AFTER_RE.match(after):
         return _Sort.CONDITIONAL
     if _promised_for_later(before, after):
         return _Sort.CONDITIONAL

@@ -100,7 +100,9 @@ _PASSED_RE = re.compile(
     r"\b(?:vote|release|motion|proposal)\b" + _SAME_SENTENCE + r"\b(?:has\s+)?"
     r"(?:passed|passes|succeeded|approved|carried|carries|adopted|accepted)\b"
     # "we have unanimously approved this release"
-    r"|\b(?:have|has)\s+(?:\w+\s+)?approved\s+(?:this|the)\s+(?:release|proposal|motion)\b",
+    r"|\b(?:have|has)\s+(?:\w+\s+)?approved\s+(?:this|the)\s+(?:release|proposal|motion)\b"
+    # "The 72 hours have passed without objections, so the lazy consensus holds."
+    r"|\blazy\s+consensus\s+(?:holds|stands|passe[sd]|(?:is|has\s+been)\s+reached)\b",
     re.IGNORECASE,
 )
 _FAILED_RE = re.compile(
@@ -720,7 +722,10 @@ _ANNOUNCES_RE = re.compile(
     # Not "my vote": "I'm withdrawing my vote" takes back a ballot.
     r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this)\s+vote\b"
     # "The vote has been open for 7 days, so I'm closing it."
-    r"|\bvote\b[^.?!;\n]{0,60}\b(?:i'?m|i\s+am)\s+(?:now\s+)?closing\s+it\b",
+    r"|\bvote\b[^.?!;\n]{0,60}\b(?:i'?m|i\s+am)\s+(?:now\s+)?closing\s+it\b"
+    # A closing comment's heading: "Vote summary: approved by @ann and @bob ...".
+    r"|^\W*(?:vote|voting)\s+(?:summary|result|results|outcome)\s*:"
+    r"|\blazy\s+consensus\s+(?:holds|stands|passe[sd]|(?:is|has\s+been)\s+reached)\b",
     re.IGNORECASE,
 )
 # Before the statement, any of these make it a condition, a plan or a question.
