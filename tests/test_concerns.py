@@ -3622,6 +3622,10 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "Honestly zulip is one more app nobody has installed.",
         "I'd bet activity in the help channel drops by half and doesn't come back.",
         "Six weeks later they'll find a read-only workspace and think the project died.",
+        # Stop 50's set ca.
+        "This would mean pulling Meson from pip into the build root, which our release"
+        " process doesn't allow.",
+        "We had exactly this bug in the panel last year and it took two point releases to fix.",
     ],
 )
 def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):

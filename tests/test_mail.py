@@ -16,6 +16,7 @@ from bot.core.mail import (
 )
 from bot.core.people import is_same_person
 from bot.core.prose import units_of
+from bot.core.rules import BotIdentity, is_automated, may_answer
 from bot.core.text import split_body
 from bot.model import Post
 from tests.mailgen import ARRIVAL, raw_mail
@@ -438,6 +439,39 @@ def test_a_relayed_sender_is_the_person_it_names_not_the_relay(
     post = parse(raw_mail(sender=sender, extra=extra))
     assert (post.author.name, post.author.address) == author
     assert post.headers[HEADER_RELAYED_BY].startswith(sender.split(" via ")[1].split(" <")[0])
+
+
+@pytest.mark.parametrize(
+    ("sender", "extra", "author"),
+    [
+        # Gerrit sends every reviewer's comments from its own address, naming them.
+        (
+            '"Lukas Brandt (Code Review)" <gerrit@review.example.org>',
+            "X-Gerrit-MessageType: comment\nReply-To: Lukas Brandt <lukas@example.org>",
+            ("Lukas Brandt (Code Review)", "lukas@example.org"),
+        ),
+        # GitLab names the login; its Reply-To is the merge request's, not the author's.
+        (
+            '"Wen Zhao (@wzhao)" <gitlab@gitlab.example.org>',
+            "X-GitLab-Project: compositor\nReply-To: GitLab <incoming+mr-412@gitlab.example.org>",
+            ("Wen Zhao (@wzhao)", ""),
+        ),
+    ],
+)
+def test_a_code_review_forge_relays_each_reviewer_as_the_person_it_names(
+    sender: str, extra: str, author: tuple[str, str]
+):
+    post = parse(raw_mail(sender=sender, extra=f"{extra}\nAuto-Submitted: auto-generated"))
+    assert (post.author.name, post.author.address) == author
+    assert post.headers[HEADER_RELAYED_BY].startswith("a code-review forge")
+    # Read as a person speaking, never answered.
+    assert not is_automated(post)
+    assert not may_answer(post, BotIdentity(frozenset({"quorum@example.org"})))
+
+
+def test_a_name_with_a_login_in_parentheses_is_no_relay_without_a_forges_headers():
+    post = parse(raw_mail(sender='"Wen Zhao (@wzhao)" <wen@example.org>'))
+    assert (post.author.address, HEADER_RELAYED_BY in post.headers) == ("wen@example.org", False)
 
 
 def test_two_people_relayed_by_one_list_stay_two_people():

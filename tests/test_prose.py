@@ -405,3 +405,14 @@ def test_a_paragraph_going_on_in_lower_case_after_an_example_is_the_same_point()
     )
     units = units_of(text)
     assert units[0].point == units[-1].point
+
+
+def test_gitlabs_notice_of_who_commented_where_is_not_prose():
+    text = (
+        "Wen Zhao started a new discussion on meson.build: https://gitlab.example.org/mr/412#note_7\n\n"
+        "1.3 is newer than what any current LTS distro ships.\n"
+    )
+    assert [u.text for u in units_of(text)] == [
+        "1.3 is newer than what any current LTS distro ships."
+    ]
+    assert units_of("Merge request !412 was reviewed by Oskar Lindqvist\n") == ()

@@ -368,6 +368,14 @@ _COST_IDIOMS = (
     r"|people|users|anyone|everyone)\b"
     r"|\b(?:(?:is|are|'s)\s+not|isn't|aren't)\s+(?:very\s+)?much\s+(?:of\s+an?\s+)?(?:protection|help"
     r"|use|comfort|improvement|fix|solution|safeguard|guarantee)\b"
+    # What the change runs into where the writer works: "pulling Meson from pip, which our
+    # release process doesn't allow".
+    r"|\b(?:our|their|the\s+distro'?s?)\s+(?:\w+\s+){0,2}?(?:process|policy|policies|rules"
+    r"|guidelines|setup|pipeline)\s+(?:doesn't|does\s+not|won't|will\s+not|wouldn't|would\s+not"
+    r"|can't|cannot)\s+(?:allow|permit|accept)\b"
+    # The harm seen before: "We had exactly this bug in crinoid-panel last year".
+    r"|\bwe\s+(?:had|hit|ran\s+into)\s+(?:exactly\s+|precisely\s+)?(?:this|the\s+same|that)"
+    r"\s+(?:bug|problem|issue|failure|breakage|regression)\b"
 )
 _REMEDIES = (
     r"fix|fixes|fixed|avoid|avoids|prevent|prevents|reduce|reduces|eliminate|remove|solve|solves"

@@ -116,6 +116,13 @@ _TRACE_MAX_CHARS = 500
 _RELAYED_NAME = re.compile(
     r"^\s*['\"]?(?P<name>.+?)['\"]?\s+via\s+(?P<relay>\S.*?)\s*$", re.IGNORECASE
 )
+# A code-review forge sends every comment from its own address, naming the reviewer:
+# Gerrit as "Lukas Brandt (Code Review)" <gerrit@...>, GitLab as "Oskar Lindqvist
+# (@olindqvist)" <gitlab@...>. Read so only where the forge's own headers say it sent it.
+_FORGE_NAME = re.compile(
+    r"^\s*['\"]?(?P<name>.+?)['\"]?\s+\((?:code\s+review|@[\w.-]+)\)\s*$", re.IGNORECASE
+)
+_FORGE_HEADERS = ("X-Gerrit-MessageType", "X-GitLab-Project")
 # groups.io writes the author's address into its own: "bob=example.com@groups.io".
 _ENCODED_SENDER = re.compile(r"^(?P<user>[^=@\s]+)=(?P<domain>[\w-]+(?:\.[\w-]+)+)@[^@\s]+$")
 # A reply-by-email address of a forum is the topic's, never the author's.
@@ -812,12 +819,17 @@ def _relayed_author(sender: Person, headers: _Headers) -> tuple[Person, str]:
     for him (``X-Original-From``; else a ``Reply-To`` or ``Cc`` under his name, where
     Mailman's DMARC rewrite puts him; else the one groups.io encodes in its own), else
     no address. The second value says so for ``HEADER_RELAYED_BY`` ("" when the From
-    address is his).
+    address is his). A code-review forge's "Bob Baker (Code Review)" (Gerrit) and "Bob
+    Baker (@bbaker)" (GitLab), with the forge's headers, are read the same way.
     """
     match = _RELAYED_NAME.match(sender.name)
-    if match is None or not sender.address:
+    forge = _FORGE_NAME.match(sender.name) if match is None else None
+    if forge is not None and any(headers.get(h) for h in _FORGE_HEADERS):
+        name, relay = forge["name"].strip(), f"a code-review forge <{sender.address}>"
+    elif match is None or not sender.address:
         return sender, ""
-    name, relay = match["name"].strip(), f"{match['relay']} <{sender.address}>"
+    else:
+        name, relay = match["name"].strip(), f"{match['relay']} <{sender.address}>"
     for header in ("X-Original-From", "Reply-To", "Cc"):
         address = _passed_on(headers.get(header), header, name, sender.address)
         if address:

@@ -55,6 +55,14 @@ _GERRIT_PREAMBLE = re.compile(
     r"|Change\s+subject:\s.*|\.{10,}|Patch\s+Set\s+\d+:.*|\(\d+\s+(?:inline\s+)?comments?\)"
     r"|File\s+\S+:|(?:PS\d+,\s+)?Line\s+\d+:.*|https?://\S+)$"
 )
+# GitLab's notification mail: who did what where, with the link ("Wen Zhao started a new
+# discussion on meson.build: https://...", "Merge request !412 was reviewed by Oskar").
+_GITLAB_PREAMBLE = re.compile(
+    r"^(?:.+\s+(?:started\s+a\s+new\s+discussion|commented\s+on\s+a\s+discussion|commented"
+    r"|created\s+a\s+merge\s+request|submitted\s+a\s+review)(?:\s+on\s+\S+)?:\s*https?://\S+"
+    r"|Merge\s+request\s+!\d+\s+was\s+(?:reviewed|approved|merged)\s+by\s+.+)$",
+    re.IGNORECASE,
+)
 # The template ASF GitBox mails with every pull request; nobody wrote it.
 _GITBOX_TEMPLATE = re.compile(
     r"^\s*(?:You can merge this pull request into a Git repository by running:"
@@ -259,6 +267,7 @@ def _not_prose(line: str, handle: str) -> bool:
         or _GITHUB_PREAMBLE.match(stripped) is not None
         or _GITBOX_TEMPLATE.match(stripped) is not None
         or _GERRIT_PREAMBLE.match(stripped) is not None
+        or _GITLAB_PREAMBLE.match(stripped) is not None
         or (is_command_line(line, handle) or is_command_line(line, "rfcbot"))
         or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
         or _TRAILER.match(stripped) is not None
