@@ -408,6 +408,9 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Separately, just so we know what to plan for: will 3.0 still build on the old"
         " compiler, or will it need the new one?",
         "Maybe a silly question: what happens to the old mailing list archives?",
+        # Stop 50's sets bz and ca: the writer says it is no objection.
+        "Question, not an objection: would the migrate command still be available after this?",
+        "Question, just to understand the scope: do ACLs move into the log as well, or not?",
         # Where to talk, from a moderator or anyone: not a counter-proposal.
         "Please keep the discussion in this thread rather than starting new ones on the tracker.",
         # Ways out to choose from, not faults.

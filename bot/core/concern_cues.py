@@ -1419,7 +1419,11 @@ _JUST_ASKING = re.compile(
     # the API surface: does copy() survive?".
     # ("Honest question: what does Gradle give us?" is put pointedly.)
     r"|^(?!(?:an?\s+)?(?:honest|serious|genuine|real|fair|hard|obvious|big|important|key)\b)"
-    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for|before)\s+[^:?]{1,40})?\s*:"
+    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for|before)\s+[^:?]{1,40}"
+    # "Question, not an objection: ...", "Question, just to understand the scope: ...".
+    r"|,\s+(?:not\s+an?\s+(?:objection|concern|complaint)|just\s+to\s+[^:?]{1,40}"
+    r"|for\s+my\s+(?:own\s+)?understanding))?\s*:"
+    r"|^(?:this\s+is\s+)?not\s+an?\s+(?:objection|concern|complaint),?\s+(?:just\s+)?(?:a\s+)?question\b"
     # "Question before I form an opinion: ...": the writer has not judged yet.
     r"|\bbefore\s+i\s+(?:form\s+(?:an|my)\s+opinion|weigh\s+in|make\s+up\s+my\s+mind|take\s+a\s+side"
     r"|decide|vote)\b"

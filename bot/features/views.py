@@ -255,7 +255,8 @@ logger = logging.getLogger(__name__)
 #    expected" settles; "..., so I'm changing my vote to +0" after its reason, "I don't
 #    want to give a full / +1", "the lazy consensus holds", "Vote summary: ..."; GitLab's
 #    "X started a new discussion on F: <url>" is no prose; "which our release process
-#    doesn't allow", "we had exactly this bug" (2026-12-07, stop 50).
+#    doesn't allow", "we had exactly this bug"; "Question, not an objection: ..." only
+#    asks (2026-12-07, stop 50).
 VIEWS_VERSION = 48
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
