@@ -18,8 +18,10 @@ from bot.core.concerns import (
     Ledger,
     LedgerSettings,
     build_ledger,
+    findings_of,
     make_title,
     opens_proposal,
+    read_post,
     same_topic,
     slugify,
     unique_id,
@@ -1741,6 +1743,22 @@ def test_the_proposer_granting_a_point_answers_it_even_when_it_came_with_a_way_o
     )
     found = ledger(root(), raised, answer).concerns
     assert {c.raised_by for c in found} == {BOB}
+
+
+def test_the_proposer_reviewing_a_suggestion_raises_nothing_in_a_paragraph_granting_a_point():
+    # Weighing someone's suggestion, the proposer finds fault as any reviewer would; a
+    # paragraph of theirs that opens by granting a point takes it up instead.
+    text = (
+        "Confirming: the build target stays for multilib, and checks keep running in it.\n\n"
+        "On the timing, you're both right that seven weeks is too short. I've changed the"
+        " target to Misumena 15, and I'll get a note into the 14 release notes."
+    )
+    reply = post(3, ALICE, text, reply_to=2)
+    reviewing = PostContext(proposer_reviewing=True, units=2)
+    assert findings_of(reply, read_post(reply, reviewing)) == ()
+    faulting = text.replace("On the timing, you're both right that", "On the timing,")
+    reply = post(3, ALICE, faulting, reply_to=2)
+    assert len(findings_of(reply, read_post(reply, reviewing))) == 1
 
 
 def test_a_worry_its_writer_says_is_handled_raises_nothing():

@@ -622,7 +622,7 @@ def findings_of(
         | _weighs_own_items(points)
     )
     if reading.context.proposer_reviewing:
-        aside |= _ways_out(points)
+        aside |= _ways_out(points) | _granted(points)
     if _endorses(reading.sentences):
         return ()
     # A review that requests changes objects, whatever words its comments use.
@@ -1233,6 +1233,24 @@ def _ways_out(
         if any(r.features.get("counter_proposal", 0.0) and r.unit.is_question for r in members)
         and not any(r.features.get(name, 0.0) for r in members for name in _FAULT_FORMS)
     )
+
+
+def _granted(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """The proposer's paragraphs that open granting a point ("On the timing, you're both
+    right that seven weeks is too short. I've changed the target to 15."): they take up
+    what was raised, whatever else the reply reviews."""
+    return frozenset(
+        point for point, members in points.items() if _GRANTS_POINT.match(members[0].unit.probe)
+    )
+
+
+# "On the timing, you're both right that ...", "Segun, point taken, ...", "Fair point: ...".
+_GRANTS_POINT = re.compile(
+    r"^(?:[^.?!]{0,40}?[,:]\s*)?(?:you(?:'re|\s+are)\s+(?:both\s+|all\s+)?right|fair\s+(?:point|enough)"
+    r"|good\s+(?:point|catch)|point\s+taken|agreed)\b(?![^.]*\bbut\b)"
+)
 
 
 def _bare_stance(finding: Finding) -> bool:
