@@ -3530,6 +3530,20 @@ def test_a_review_that_requests_changes_keeps_each_remark_whole_and_not_its_summ
     assert "warning per request in their logs" in found[2]
 
 
+def test_a_gerrit_review_voting_minus_one_requests_changes_as_githubs_does():
+    def review(vote: str) -> str:
+        return (
+            f"Patch Set 1: {vote}\n\n(1 comment)\n\nFile docs/design/0042-shared-wal.md:\n\n"
+            "PS1, Line 104: A segment is recycled once all tables have checkpointed past it.\n"
+            "So a single idle table that never checkpoints pins every segment after its last"
+            " checkpoint, forever.\n"
+        )
+
+    [found] = findings(review("Code-Review-1"))
+    assert found.startswith("So a single idle table")
+    assert findings(review("Code-Review+1")) == []
+
+
 def test_a_way_out_asked_after_the_fault_it_mends_is_part_of_that_point():
     fault = (
         "On riscv, and on arm64 without pseudo-NMI, that is what the perf detector does:"

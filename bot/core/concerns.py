@@ -1641,7 +1641,11 @@ class ThreadReader:
             replies_to_proposer=parent is not None and self.is_proposer(parent.author),
             parent_asks="question" in said,
             review_comment=review is not None,
-            requests_changes=review is not None and review["verdict"] == "requested changes on",
+            requests_changes=review is not None
+            and (
+                review["verdict"] == "requested changes on"
+                or bool(_GERRIT_REJECTS.search(review["gerrit"] or ""))
+            ),
             in_vote=self.in_vote,
             units=len(self.units(post)),
             parent_proposes=parent is not None
@@ -1789,8 +1793,13 @@ _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negati
 
 # GitHub's line for a review (or a comment on its lines), and the review's verdict.
 _REVIEW_COMMENT = re.compile(
-    r"^@[\w-]+ (?P<verdict>commented on|requested changes on) this pull request\.", re.MULTILINE
+    r"^@[\w-]+ (?P<verdict>commented on|requested changes on) this pull request\."
+    # Gerrit's review mail names the patch set and the reviewer's vote on it.
+    r"|^Patch Set \d+:(?P<gerrit>.*)$",
+    re.MULTILINE,
 )
+# A Gerrit vote that asks for changes: "Code-Review-1", "Code-Review-2".
+_GERRIT_REJECTS = re.compile(r"\bCode-Review-[12]\b")
 
 
 def thread_readings(
