@@ -2032,6 +2032,26 @@ def _ledger_with_directory(*posts: Post) -> Ledger:
     return build_ledger("<p1@example.org>", posts, T0 + timedelta(days=30), settings)
 
 
+def test_a_revision_summary_answers_each_person_it_names_in_an_item():
+    # Each raised under a part of the series; the summary answers the cover letter.
+    part = post(2, ALICE, "[PATCH 2/4] Use MSI-X as the only delivery path.", reply_to=1)
+    bob_raised = post(3, BOB, "I worry that plugins parse the XML themselves.", reply_to=2)
+    carol_raised = post(
+        4, CAROL, "The doc is wrong: PCIe requires MSI or MSI-X, not MSI-X alone.", reply_to=2
+    )
+    summary = post(
+        5,
+        ALICE,
+        "Thanks everyone. Here is what I plan for v2:\n\n"
+        "- Bob: the loader will read both formats for two releases.\n"
+        "- Carol is right that the doc text is wrong; v2 says what PCIe requires.\n",
+        reply_to=1,
+    )
+    found = ledger(root(), part, bob_raised, carol_raised, summary).concerns
+    assert {c.raised_by for c in found} == {BOB, CAROL}
+    assert all(c.answered_by and c.answered_by[0].post == summary.key for c in found)
+
+
 def test_only_the_raiser_by_address_can_accept_an_answer():
     raised = post(2, BOB, "I am concerned that the migration breaks old plugins.", reply_to=1)
     answer = post(3, ALICE, "The loader reads both formats for two releases.", reply_to=2)

@@ -3254,8 +3254,15 @@ def _addresses(post: Post, person: Person) -> bool:
     text = _ascii(post.text).casefold()
     for name in names:
         folded = re.escape(_ascii(name).casefold())
-        greeting = rf"(?:^|\n)\s*(?:(?:hi|hello|hey|dear|thanks|thank\s+you)\s+)?{folded}\s*[,:!]"
+        # A revision's summary answers each person in an item of their own: "- Sun-Hee: I
+        # don't have a full answer yet", "1. Marco: RELEASES.md now says ...".
+        greeting = (
+            rf"(?:^|\n)\s*(?:(?:[-*•]|\d+[.)])\s*)?(?:(?:hi|hello|hey|dear|thanks|thank\s+you)\s+)?"
+            rf"{folded}\s*[,:!]"
+        )
         thanks = rf"\bthanks?\b[^.\n]{{0,60}}\b{folded}\b"
-        if re.search(greeting, text) or re.search(thanks, text):
+        # "Anselm is right that the doc text is wrong", "... flips in 4.22 (Rhodri)."
+        credited = rf"\b{folded}\s+is\s+right\b|\(\s*{folded}\s*\)"
+        if re.search(greeting, text) or re.search(thanks, text) or re.search(credited, text):
             return True
     return False

@@ -257,8 +257,9 @@ logger = logging.getLogger(__name__)
 #    "X started a new discussion on F: <url>" is no prose; "which our release process
 #    doesn't allow", "we had exactly this bug"; "Question, not an objection: ..." only
 #    asks; the proposer reviewing a suggestion grants a point in a paragraph opening
-#    "you're both right that ..."; a Gerrit "Code-Review-1" requests changes
-#    (2026-12-07, stop 50).
+#    "you're both right that ..."; a Gerrit "Code-Review-1" requests changes; a summary's
+#    "- Sun-Hee: ...", "1. Marco: ...", "Anselm is right that", "(Rhodri)" answer
+#    them (2026-12-07, stop 50).
 VIEWS_VERSION = 48
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
