@@ -3681,6 +3681,7 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "This would mean pulling Meson from pip into the build root, which our release"
         " process doesn't allow.",
         "We had exactly this bug in the panel last year and it took two point releases to fix.",
+        "+1 on the direction.\n\nBut I'd really like to see a deprecation step first.",
     ],
 )
 def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):

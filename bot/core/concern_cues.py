@@ -692,7 +692,10 @@ REQUIREMENT = _cue(
     + _GOING_IN,
     _I_WANT + r"[^.;]*" + _GOING_IN,
     # "If this goes in, I'd at least want a documented way to build without it."
-    r"\b(?:i|we)(?:'d|\s+would)\s+at\s+(?:the\s+(?:very\s+)?)?least\s+(?:want|need|like|expect|ask\s+for)\b",
+    r"\b(?:i|we)(?:'d|\s+would)\s+at\s+(?:the\s+(?:very\s+)?)?least\s+(?:want|need|like|expect|ask\s+for)\b"
+    # "But I'd really like to see a deprecation step first.": what must come before it.
+    r"|\b(?:i|we)(?:'d|\s+would)\s+(?:really\s+|much\s+)?(?:like|want|need|prefer)\s+to\s+see\s+"
+    r"[^.;?]{1,60}?\s+first\b",
     # "At the very least I'd want numbers from our own archive": the least it must meet.
     r"\bat\s+(?:the\s+(?:very\s+)?least|a\s+minimum|minimum)\b[^.;]*" + _I_WANT,
     # "This needs PTRACE_MODE_READ_FSCREDS at the very least.", "At a minimum it needs a
