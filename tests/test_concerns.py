@@ -413,6 +413,11 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         # Stop 50's sets bz and ca: the writer says it is no objection.
         "Question, not an objection: would the migrate command still be available after this?",
         "Question, just to understand the scope: do ACLs move into the log as well, or not?",
+        "Does the sponsored plan have any size limit? Just checking, I don't know.",
+        # A moderator's note runs the topic; it sets nothing against the proposal.
+        "Quick housekeeping note, moderator hat on: the enforcement half of this is really a"
+        " policy for the index, so I'd rather it went to its own topic.",
+        "Mod note: I've split the 12 replies about the old API into their own topic.",
         # Where to talk, from a moderator or anyone: not a counter-proposal.
         "Please keep the discussion in this thread rather than starting new ones on the tracker.",
         # Ways out to choose from, not faults.

@@ -791,6 +791,8 @@ INFORMATION_QUESTION = _cue(
     r"|\b(?:just\s+)?trying\s+to\s+understand\b|\b(?:that|this|it|an\s+answer)\s+would\s+help\s+(?:me|us)\s+"
     r"(?:to\s+)?(?:plan|decide|prepare|understand)\b|\bknow\s+what\s+to\s+tell\b"
     r"|\bwould\s+be\s+interesting\s+to\s+(?:see|know|hear)\b"
+    # "Just checking, I don't know.", "Purely out of curiosity.", "Just asking."
+    r"|^(?:(?:only|purely)\s+)?(?:just\s+(?:checking|asking|wondering)|out\s+of\s+curiosity)\b"
     # "Which category would design threads go in?"
     r"|^(?:which|what)\s+(?:\w+\s+){1,3}?(?:would|will|should|does|do)\s+(?:\w+\s+){1,3}?(?:go\s+in(?:to)?"
     r"|live|belong|land)\b"
@@ -933,7 +935,7 @@ _POSTING_WENT_WRONG = (
     r"|truncated|mangled)\b"
 )
 # Speaking as the one who runs the process, for the whole post: "Chair hat on."
-_CHAIR_HAT = r"^(?:with\s+(?:my|the)\s+)?chair(?:'s)?\s+hat\s+on\b"
+_CHAIR_HAT = r"^(?:with\s+(?:my|the)\s+)?(?:chair|moderator|mod|admin)(?:'s)?\s+hat\s+on\b"
 CHAIR_HAT = re.compile(_CHAIR_HAT)
 # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
 # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
@@ -943,8 +945,12 @@ _MARKED_ASIDE = (
     # stay open until the 21st?", "Process note from the steering group: ...", "Quick
     # process note since X came up: ...", "Chair hat on."
     r"|^(?:(?:first|one|also|and|finally),?\s+)?(?:(?:a|one|quick|short|small)\s+)*(?:(?:process"
-    r"|housekeeping)(?:\s+|-)?(?:notes?|points?|remarks?|questions?)?|procedural(?:ly)?|procedure|administrivia)"
-    r"(?:\s+(?:for|from|since)\s+[^:]{1,60})?\s*:|" + _CHAIR_HAT
+    r"|housekeeping)(?:\s+|-)?(?:notes?|points?|remarks?|questions?)?|procedural(?:ly)?|procedure|administrivia"
+    # A moderator's note on the topic itself: "Mod note: I've split the 12 replies ...".
+    r"|(?:mod|moderator|admin)\s+note)"
+    r"(?:\s+(?:for|from|since)\s+[^:]{1,60})?"
+    # "Quick housekeeping note, moderator hat on: ..."
+    r"(?:,\s*(?:chair|moderator|mod|admin)(?:'s)?\s+hat\s+on)?\s*:|" + _CHAIR_HAT
 )
 MARKED_ASIDE = re.compile(_MARKED_ASIDE)
 # Where to settle a detail: "Let's bikeshed the metric names in the implementation PR
