@@ -822,14 +822,14 @@ def _relayed_author(sender: Person, headers: _Headers) -> tuple[Person, str]:
     address is his). A code-review forge's "Bob Baker (Code Review)" (Gerrit) and "Bob
     Baker (@bbaker)" (GitLab), with the forge's headers, are read the same way.
     """
-    match = _RELAYED_NAME.match(sender.name)
-    forge = _FORGE_NAME.match(sender.name) if match is None else None
-    if forge is not None and any(headers.get(h) for h in _FORGE_HEADERS):
+    relayed = _RELAYED_NAME.match(sender.name)
+    forge = _FORGE_NAME.match(sender.name) if relayed is None else None
+    if relayed is not None and sender.address:
+        name, relay = relayed["name"].strip(), f"{relayed['relay']} <{sender.address}>"
+    elif forge is not None and any(headers.get(h) for h in _FORGE_HEADERS):
         name, relay = forge["name"].strip(), f"a code-review forge <{sender.address}>"
-    elif match is None or not sender.address:
-        return sender, ""
     else:
-        name, relay = match["name"].strip(), f"{match['relay']} <{sender.address}>"
+        return sender, ""
     for header in ("X-Original-From", "Reply-To", "Cc"):
         address = _passed_on(headers.get(header), header, name, sender.address)
         if address:

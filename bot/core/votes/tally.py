@@ -230,8 +230,13 @@ def _callers_own_words(text: str) -> BallotReading:
     """The caller's answer in their own call, said of themselves ("I'm voting yes
     myself."): a call's other sentences ("Are abstentions counted? No.") answer no vote."""
     reading = parse_worded_ballot(text)
-    first_person = reading.is_vote and re.match(r"(?i)\W*i\b|\W*i'm\b", reading.sentence)
-    return reading if first_person else BallotReading(ReadingKind.NONE)
+    if reading.is_vote and _FIRST_PERSON_RE.match(reading.sentence):
+        return reading
+    return BallotReading(ReadingKind.NONE)
+
+
+# "I vote yes", "I'm voting yes myself": the writer speaking of their own ballot.
+_FIRST_PERSON_RE = re.compile(r"^\W*i\b", re.IGNORECASE)
 
 
 def _reading(
