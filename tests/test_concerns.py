@@ -414,6 +414,7 @@ def test_harm_to_what_exists_and_points_headed_as_objections_are_objections(text
         "Question, not an objection: would the migrate command still be available after this?",
         "Question, just to understand the scope: do ACLs move into the log as well, or not?",
         "Does the sponsored plan have any size limit? Just checking, I don't know.",
+        "Not a concern, just curious: would plugin windows take focus, or are they display-only?",
         # A moderator's note runs the topic; it sets nothing against the proposal.
         "Quick housekeeping note, moderator hat on: the enforcement half of this is really a"
         " policy for the index, so I'd rather it went to its own topic.",

@@ -1432,7 +1432,8 @@ _JUST_ASKING = re.compile(
     # "Question, not an objection: ...", "Question, just to understand the scope: ...".
     r"|,\s+(?:not\s+an?\s+(?:objection|concern|complaint)|just\s+to\s+[^:?]{1,40}"
     r"|for\s+my\s+(?:own\s+)?understanding))?\s*:"
-    r"|^(?:this\s+is\s+)?not\s+an?\s+(?:objection|concern|complaint),?\s+(?:just\s+)?(?:a\s+)?question\b"
+    r"|^(?:this\s+is\s+)?not\s+an?\s+(?:objection|concern|complaint)[,:;]?\s+(?:just\s+)?"
+    r"(?:a\s+question|curious|asking|wondering)\b"
     # "Question before I form an opinion: ...": the writer has not judged yet.
     r"|\bbefore\s+i\s+(?:form\s+(?:an|my)\s+opinion|weigh\s+in|make\s+up\s+my\s+mind|take\s+a\s+side"
     r"|decide|vote)\b"
