@@ -1521,6 +1521,10 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "OK, I did not know the loader reads both, then my concern is much smaller.",
         "Support for two releases is more than I expected, thank you.",
         "Your numbers reassured me more than I expected.",
+        "Separate loader covers it, thanks.",
+        "Ah, TIL about the trailers. That covers it for me, thanks.",
+        "Reading both formats, and the warning: that's what I had in mind.",
+        "And if infra is happy with the storage, so am I.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):

@@ -1909,6 +1909,11 @@ _ACCEPTS = re.compile(
     r"|(?:^|[.!]\s+)looks?\s+good\b(?![^.]*\bbut\b)|\bwould\s+work\s+for\s+(?:me|us)\b"
     r"|\bi(?:'m|\s+am)\s+fine\s+on\s+(?:that|this)\s+(?:point|one|part)\b"
     r"|\b(?:is|are)\s+(?:ok|okay|fine)\s+for\s+our\s+\w+"
+    # "Separate limiter covers it, thanks", "That covers it for me", "that's what I had in
+    # mind", "if infra is happy with the storage, so am I".
+    r"|\b(?:that|this|it|which)\s+covers\s+it\b|(?:^|[.!]\s+)\w+(?:\s+\w+)?\s+covers\s+it\b"
+    r"|\bthat'?s\s+(?:exactly\s+)?what\s+i\s+had\s+in\s+mind\b"
+    r"|\bhappy\s+with\s+[^.;]{1,40},\s+so\s+am\s+i\b"
     # "12 months of 0.24 security fixes is more than I expected", "the numbers reassured
     # me more than I expected". ("About 25 of the 41 are awkward, which is more than I
     # expected" counts something.)

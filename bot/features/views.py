@@ -260,8 +260,8 @@ logger = logging.getLogger(__name__)
 #    "you're both right that ..."; a Gerrit "Code-Review-1" requests changes; a summary's
 #    "- Sun-Hee: ...", "1. Marco: ...", "Anselm is right that", "(Rhodri)" answer
 #    them; "I'd really like to see a deprecation step first"; "Just checking, I don't
-#    know." after a question, a moderator's "Mod note:" / "moderator hat on" (2026-12-07,
-#    stop 50).
+#    know." after a question, a moderator's "Mod note:" / "moderator hat on"; "X covers
+#    it", "that's what I had in mind", "..., so am I" settle (2026-12-07, stop 50).
 VIEWS_VERSION = 48
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
