@@ -5,8 +5,8 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq, ar, as to
-az, bc to bf, bi to bm, bo, bq, br, bt, bu, bv, bw and cb to cg, and vote sets 5, 7, 8, 14,
-20 and 21, were never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag, ah,
+az, bc to bf, bi to bm, bo, bq, br, bt, bu, bv, bw and cb to ck, and vote sets 5, 7, 8, 14
+and 20 to 23, were never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag, ah,
 ak, am, ao, ap, ba, bb, bg, bh, bn, bp, bs, bx, by, bz and ca, and vote sets 3, 6, 9 to 13
 and 15 to 19, were read after their blind measure). The floors are the figures measured
 at stops 48 to 50 (README, "How well Quorum reads a discussion"), one detection off, so
@@ -110,6 +110,10 @@ FLOORS = {
     "written-ce": (15, 8),
     "written-cf": (15, 8),
     "written-cg": (12, 9),
+    "written-ch": (16, 4),
+    "written-ci": (14, 4),
+    "written-cj": (15, 11),
+    "written-ck": (13, 6),
 }
 # slice -> votes read right, as measured. Among the ones left: a ballot in a signature, a
 # late ballot Quorum counts until the RESULT, a checked box quoted from the post answered,
@@ -136,6 +140,8 @@ VOTES_RIGHT = {
     "votes-written19": 5,
     "votes-written20": 4,
     "votes-written21": 4,
+    "votes-written22": 4,
+    "votes-written23": 4,
 }
 
 
