@@ -5,12 +5,13 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 its own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP,
 HTML-only mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never
 fitted on. Sets c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq, ar, as to
-az, bc to bf, bi to bm, bo, bq, br, bt, bu, bv, bw and cb to ck, and vote sets 5, 7, 8, 14
+az, bc to bf, bi to bm, bo, bq, br, bt, bu, bv, bw and cb to cg, and vote sets 5, 7, 8, 14
 and 20 to 23, were never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab, ac, ag, ah,
 ak, am, ao, ap, ba, bb, bg, bh, bn, bp, bs, bx, by, bz and ca, and vote sets 3, 6, 9 to 13
-and 15 to 19, were read after their blind measure). The floors are the figures measured
-at stops 48 to 50 (README, "How well Quorum reads a discussion"), one detection off, so
-that a change that reads them worse fails here.
+and 15 to 19, were read after their blind measure; the missed phrases of ch to ck were seen
+once after their last measure, and nothing was changed after that). The floors are the
+figures measured at stops 48 to 50 (README, "How well Quorum reads a discussion"), one
+detection off, so that a change that reads them worse fails here.
 """
 
 from __future__ import annotations
