@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.core.votes.prose import own_clause, prose_lines
-from bot.core.votes.values import format_value, signed_value, value_of
+from bot.core.votes.values import format_value, signed_value, value_of, worded_value
 
 
 class ReadingKind(StrEnum):
@@ -376,17 +376,9 @@ _WORDED_BALLOT_RE = re.compile(
     r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$",
     re.IGNORECASE,
 )
-_WORD_VALUES = {"yes": 1.0, "aye": 1.0, "yea": 1.0, "no": -1.0, "nay": -1.0, "abstain": 0.0}
 # A reply to the call itself may open with its answer: "Yes, and thanks for writing this
 # up." (In a reply to someone else "No, only the compiler" answers them, not the call.)
 _OPENING_ANSWER_RE = re.compile(r"^(?P<word>yes|aye|yea|no|nay)\s*[,;:—–]", re.IGNORECASE)
-
-
-def _word_value(word: str) -> float:
-    folded = " ".join(word.casefold().split())
-    if folded.startswith("in favo"):
-        return 1.0
-    return -1.0 if folded == "against" else _WORD_VALUES[folded]
 
 
 def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReading:
@@ -399,7 +391,7 @@ def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReadi
     if answers_call and not hits and sentences:
         opening = _OPENING_ANSWER_RE.match(sentences[0])
         hits = [(opening, sentences[0])] if opening else []
-    values = {_word_value(m["word"] or m["from_me"]) for m, _ in hits}
+    values = {worded_value(m["word"] or m["from_me"]) for m, _ in hits}
     if not hits:
         return BallotReading(ReadingKind.NONE)
     if len(values) > 1:

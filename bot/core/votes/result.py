@@ -18,7 +18,14 @@ from bot.core.votes.grammar import paragraph_sentences
 from bot.core.votes.policy import VoteState, binds
 from bot.core.votes.prose import own_clause, prose_lines
 from bot.core.votes.tally import Ballot, Tally
-from bot.core.votes.values import NUMBER_WORDS, bucket_of, format_value, number_of, signed_value
+from bot.core.votes.values import (
+    NUMBER_WORDS,
+    bucket_of,
+    format_value,
+    number_of,
+    signed_value,
+    worded_value,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +377,7 @@ def parse_result(text: str) -> AnnouncedResult:
         worded = None if value_line else _WORD_VALUE_LINE_RE.match(line)
         quorum_line = _QUORUM_RE.match(line)
         if worded:
-            value = _worded_value(worded["word"])
+            value = worded_value(worded["word"])
             rest, index = _continuation(lines, index + 1, worded["rest"])
             _apply_rest(_draft_for(drafts, value), rest, section)
             used.append(line.strip())
@@ -419,14 +426,6 @@ def _count_value(token: str) -> float:
     if folded.startswith("abstention"):
         return 0.0
     return signed_value(token)
-
-
-def _worded_value(word: str) -> float:
-    """+1 for "in favour" or "yes", -1 for "against" or "no", 0 for "abstain"."""
-    folded = word.casefold()
-    if folded.startswith(("in", "yes", "aye")):
-        return 1.0
-    return -1.0 if folded.startswith(("against", "no", "nay")) else 0.0
 
 
 def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | None:
