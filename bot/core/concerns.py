@@ -1944,7 +1944,8 @@ _CONCEDES = re.compile(
 _PLUS_ONE = re.compile(r"(?:^|\n)\s*\+1\b")
 # What keeps an accepting sentence from settling anything: "Fine, but ...", "I still ...".
 _HOLDS_BACK = re.compile(r"\b(?:but|however|still|although|though|except|unless)\b")
-_STILL = re.compile(r"\bstill\b")
+# (Not _STILL: that one, above, also reads "remains" and "stays" in a ballot said again.)
+_STILL_AFTER = re.compile(r"\bstill\b")
 _THANKS_FOR_EXPLAINING_RE = re.compile(_THANKS_FOR_EXPLAINING)
 # The proposer committing to a change in answer to a point: "Will change.", "I'll add it".
 _COMMITS = (
@@ -2361,7 +2362,7 @@ class _Work:
             bool(_ACCEPTS.search(first))
             and not _THANKS_FOR_EXPLAINING_RE.search(first)
             and not _HOLDS_BACK.search(first)
-            and not _STILL.search(rest)
+            and not _STILL_AFTER.search(rest)
         )
 
     def _replies_to_proposer(self, post: Post) -> bool:
