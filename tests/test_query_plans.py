@@ -342,3 +342,31 @@ def test_the_front_pages_newest_rfcs_and_votes_are_read_in_an_index_order(tmp_pa
         assert not any(step.startswith("SCAN") for step in plan), plan
     # The state is a term of the index searched, not a filter on rows read in time order.
     assert any("state=?" in step for step in plans[2]), plans[2]
+
+
+def _plain_indexes(conn: sqlite3.Connection, table: str) -> dict[str, tuple[str, ...]]:
+    """The table's full (not partial) indexes, each by name with its columns in order."""
+    indexes = {}
+    for _seq, name, _unique, _origin, partial in conn.execute(f"PRAGMA index_list({table})"):
+        if not partial:
+            columns = conn.execute(f"PRAGMA index_info({name})").fetchall()
+            indexes[name] = tuple(column[2] for column in columns)
+    return indexes
+
+
+def test_no_index_of_a_growing_table_repeats_the_start_of_another(tmp_path: Path):
+    # Every index costs a write per row imported; one whose columns begin another's
+    # answers nothing the longer one does not.
+    conn = Store.open(tmp_path / "q.db").db.conn
+    redundant = []
+    for table in sorted(GROWING):
+        indexes = _plain_indexes(conn, table)
+        for name, columns in indexes.items():
+            redundant += [
+                f"{name} {columns} begins {other}"
+                for other, longer in indexes.items()
+                if other != name
+                and len(longer) > len(columns)
+                and longer[: len(columns)] == columns
+            ]
+    assert redundant == []

@@ -470,3 +470,10 @@ def m016_post_links_identity(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_post_links_identity ON post_links (token)"
         " WHERE role = 'identity'"
     )
+
+
+@migrations()
+def m017_drop_threads_kind_index(db: Database) -> None:
+    # idx_threads_kind_first_at (m009) begins with kind, so it answers every read
+    # idx_threads_kind did; the narrower one only cost a write per new thread.
+    db.execute("DROP INDEX IF EXISTS idx_threads_kind")
