@@ -1901,3 +1901,63 @@ def test_a_lazy_consensus_that_holds_and_a_vote_summary_announce_a_pass() -> Non
         " objected in the 72 hours after that, so this passes under GOVERNANCE.md."
     )
     assert announces_result(summary) == (True, VoteState.PASSED)
+
+
+def test_abstain_alone_is_a_zero_and_a_legend_word_first_is_no_ballot() -> None:
+    assert (parse_ballot("Abstain. I have not used the old loader in years.").value) == 0.0
+    assert parse_ballot("Abstain if the docs are not ready.").kind is not VOTE
+    call = (
+        "Please vote with your review:\n\n"
+        "- **Approve** = +1\n"
+        "- **Request changes** = -1 (say what would change your mind)\n"
+        "- a comment saying **abstain** = 0\n\n"
+        "As the author: +1 from me."
+    )
+    reading = parse_ballot(call)
+    assert (reading.kind, reading.value) == (VOTE, 1.0)
+    assert reading.sentence == "As the author: +1 from me."
+
+
+def test_a_tally_in_the_thread_after_the_voting_period_announces_its_outcome() -> None:
+    tally_post = (
+        "The voting period is over. Tally among maintainers:\n\n"
+        "- Approve (+1): @ann-k, @bo-li and me, so 3 of 4\n"
+        "- Abstain: @cyd\n\n"
+        "That meets the threshold, so RFC 12 is accepted. Merging."
+    )
+    assert announces_result(tally_post) == (True, VoteState.PASSED)
+    announced = parse_result(tally_post)
+    plus = announced.entry(1.0)
+    assert plus is not None
+    assert plus.names == ("@ann-k", "@bo-li", "me")  # "so 3 of 4" is the count, no name
+    assert plus.binding_names == plus.names  # "among maintainers": the binding ones
+    rejected = "The voting window has ended. Two approvals of five, so the proposal is rejected."
+    assert announces_result(rejected) == (True, VoteState.FAILED)
+    assert announces_result("The voting period has passed the halfway mark.")[0] is False
+
+
+def test_a_result_of_binding_voters_only_may_leave_out_a_plus_one_claiming_nothing() -> None:
+    tally = _tally(("Ann Keller", "+1"), ("Bo Lindqvist", "+1"), ("Dee User", "+1 from a user"))
+    binding_only = "Tally among maintainers:\n+1: Ann Keller, Bo Lindqvist\n"
+    found = compare(tally, parse_result(binding_only))
+    assert [(d.kind, d.voters, d.soft) for d in found] == [
+        ("non-binding-not-announced", ("Dee User",), True)
+    ]
+    # Without that claim the same omission is an error.
+    plain = compare(tally, parse_result("+1: Ann Keller, Bo Lindqvist\n"))
+    assert [(d.kind, d.soft) for d in plain] == [("not-in-announcement", False)]
+
+
+def test_a_ballot_the_result_says_it_took_elsewhere_is_reported_but_no_error() -> None:
+    tally = _tally(("Ann Keller", "+1"), ("Bo Lindqvist", "+1"))
+    text = "+1: Ann Keller, Bo Lindqvist, Mira Novak (sent to me directly, she is travelling)\n"
+    announced = parse_result(text)
+    plus = announced.entry(1.0)
+    assert plus is not None
+    assert plus.names[-1] == "Mira Novak"
+    found = compare(tally, announced)
+    assert [(d.kind, d.voters, d.soft) for d in found] == [
+        ("cast-elsewhere", ("Mira Novak",), True)
+    ]
+    ghost = compare(tally, parse_result("+1: Ann Keller, Bo Lindqvist, Mira Novak\n"))
+    assert [(d.kind, d.soft) for d in ghost] == [("not-in-thread", False)]

@@ -262,7 +262,14 @@ logger = logging.getLogger(__name__)
 #    them; "I'd really like to see a deprecation step first"; "Just checking, I don't
 #    know." after a question, a moderator's "Mod note:" / "moderator hat on"; "X covers
 #    it", "that's what I had in mind", "..., so am I" settle (2026-12-07, stop 50).
-VIEWS_VERSION = 48
+# 49: "Abstain." alone is a 0; a call's legend "- **Approve** = +1" is no ballot (so the
+#    caller's own "+1 from me" under it counts); "The voting period is over." announces,
+#    its outcome read past the tally it lists ("..., so RFC 12 is accepted"); a
+#    RESULT's "Approve (+1): ..." line, its count after the names ("so 6 of 8") not a
+#    name, "Tally among maintainers:" marking what it lists binding (a +1 it leaves
+#    out, claiming nothing, is then no error), and a ballot it says it took elsewhere
+#    ("(sent to me directly)") reported but no error (2026-12-07, stop 51).
+VIEWS_VERSION = 49
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

@@ -197,10 +197,12 @@ _TALLY_ENTRY_RE = re.compile(r"(?<![\w+\-])[+\-−–]\d(?:\.\d+)?\s+[A-ZÀ-Þ][
 _ENTHUSIASM_RE = re.compile(r"^(\s*)\+10{2,5}(?![\d.,])(?!\s*(?:lines?|loc|insertions?)\b)")
 # GitHub's thumbs-up opening a comment (":+1:", as typed; "👍", as shown) is its +1.
 _THUMBS_UP_RE = re.compile(r"^(\s*)(?::\+1:|👍)(?=\s|$|[,.!])")
-# "I abstain.", "I'm going to abstain on this one.": a 0 in words, in any vote.
+# "I abstain.", "I'm going to abstain on this one.", "Abstain.": a 0 in words, in any vote.
 _ABSTAINS_RE = re.compile(
     r"^(?:i\s+(?:will\s+|'ll\s+|must\s+|have\s+to\s+)?|i(?:'m|\s+am)\s+(?:going\s+to\s+)?)"
-    r"abstain\b(?![^.]*\b(?:if|unless|until)\b)",
+    r"abstain\b(?![^.]*\b(?:if|unless|until)\b)"
+    # "Abstain.", "Abstaining from me.": the word alone is the whole sentence.
+    r"|^abstain(?:ing)?(?:\s+from\s+me)?[.!]*$",
     re.IGNORECASE,
 )
 # "+1 to what Agnes said", "+1 to Bob's suggestion": agreeing with a comment in the
@@ -478,7 +480,9 @@ def _template_lines(lines: Sequence[str]) -> set[int]:
     block: list[tuple[int, str]] = []
     for index, line in enumerate([*lines, ""]):  # the sentinel closes the last block
         start = _value_start(line)
-        if start and _EMPTY_BOX_RE.match(line):
+        if _WORD_MEANS_VALUE_RE.match(line):
+            template.add(index)  # "- **Approve** = +1"
+        elif start and _EMPTY_BOX_RE.match(line):
             template.add(index)
         elif start and not _CHECKED_BOX_RE.match(line):
             if re.match(r"^\s*\S+\s*=", line):
@@ -489,6 +493,13 @@ def _template_lines(lines: Sequence[str]) -> set[int]:
                 template.update(i for i, _ in block)
             block = []
     return template
+
+
+# A legend written the other way round, the word before the value it counts as: "-
+# **Approve** = +1", "Request changes = -1 (please say why)", "a comment saying abstain = 0".
+_WORD_MEANS_VALUE_RE = re.compile(
+    r"^\s*(?:[-*•]\s+)?[\w*_\"'“”\s]{1,60}?[*_\"”]*\s*=\s*(?:[+\-−–]\d|0)(?![\d.])\s*(?:\(.*\))?\s*$"
+)
 
 
 # A name in a column of names: one to four words, each starting with a capital (or a

@@ -37,6 +37,8 @@ class AnnouncedEntry:
     binding_count: int | None = None
     names: tuple[str, ...] = ()
     binding_names: tuple[str, ...] = ()
+    # Names the RESULT says voted outside the thread: "Mirela Novak (sent to me directly)".
+    elsewhere: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,10 @@ class Discrepancy:
         # writes "(4 binding)" over the three it marks).
         # A RESULT that lists the binding ballots only ("In favour: <the TSC members>")
         # may leave out a +1 or a 0 that does not bind, and its outcome stands.
+        # Nor is a ballot the RESULT says it took outside the thread ("(sent to me
+        # directly)"): what it counts is shown, and a reader can ask the voter.
         return self.kind in (
+            "cast-elsewhere",
             "ambiguous-counted",
             "name-unresolved",
             "non-binding-not-announced",
@@ -120,6 +125,8 @@ _FAILED_RE = re.compile(
 # A tally by words, as committees write it: "In favour: Ann, Bob", "Against: Carl".
 _WORD_VALUE_LINE_RE = re.compile(
     r"^\s*(?:[*•]\s*|-\s+)?(?P<word>in\s+favou?r|against|abstain(?:ed|ing|s|ions?)?"
+    # A pull request's vote by reviews: "Approve (+1): @ann, @bob", "Request changes: ...".
+    r"|approved?|approvals?"
     # A motion's "yes: Ann, Bob" / "no: Carl" / "aye:" / "nay:".
     r"|yes|ayes?|no|nays?)\s*"
     # "In favour (5): ...", "In favour (+1): ...", "in favour (core team): ...": a count,
@@ -177,6 +184,14 @@ _SECTION_RE = re.compile(
     r"\s*:?\s*(?:\*\*|__)?\s*$",
     re.IGNORECASE,
 )
+# "Tally among maintainers:", "Votes from the PMC:": the lines under it count those
+# whose votes bind (a sentence may come before it on its line).
+_BINDING_VOTERS_HEADING_RE = re.compile(
+    r"(?:^|[.!]\s+)(?:#{1,6}\s+)?(?:\*\*|__)?(?:tally|count|votes?|ballots?)\s+(?:among|from|of|by)"
+    r"\s+(?:the\s+)?(?:maintainers|pmc(?:\s+members)?|committers|core\s+team|tsc|steering\s+council"
+    r"|binding\s+voters)\s*:?\s*(?:\*\*|__)?\s*:?\s*$",
+    re.IGNORECASE,
+)
 # "5 +1 votes, 3 of which are binding"
 _OF_WHICH_BINDING_RE = re.compile(
     r"\b(?P<n>\d+)\s+(?:of\s+(?:which|them|those)\s+(?:are|were|is|was)\s+binding)\b",
@@ -190,6 +205,20 @@ _NOBODY_RE = re.compile(r"no\b(?!\.)|none\b|nobody$|n/a$", re.IGNORECASE)
 _NON_BINDING_MARK_RE = re.compile(r"\(\s*non[- ]?binding\s*\)", re.IGNORECASE)
 # Names are separated by commas, "and", ";" or "&", but not inside a parenthesis.
 _NAME_SEPARATOR_RE = re.compile(r"(?:,|;|&|\band\b)(?![^(]*\))")
+# A list's own count after its names: "so 6 of 8", "that's 5", "6 of 8", "5 total".
+_COUNTS_THEM_RE = re.compile(
+    r"(?:(?:so|i\.?e\.?|that'?s|which\s+makes)\s+)?\d+(?:\s+(?:of|out\s+of)\s+\d+|\s+total|\s+in\s+all)?$",
+    re.IGNORECASE,
+)
+# A parenthesis of several words after a name is a remark on the ballot ("Tianqi Chen
+# (tqchen)" names a login and stays) ...
+_ASIDE_RE = re.compile(r"\((?=[^()]*\s\S[^()]*\s)[^()]*\)\s*$")
+# ... and some say the ballot was cast elsewhere, as a RESULT may count it.
+_ELSEWHERE_RE = re.compile(
+    r"\b(?:sent\s+(?:it\s+)?to\s+me|directly|off[- ]?list|privately|in\s+private"
+    r"|by\s+(?:private\s+)?(?:e-?mail|mail|phone)|on\s+(?:slack|irc|jira|zoom|the\s+call)|in\s+person|out\s+of\s+band)\b",
+    re.IGNORECASE,
+)
 # A remark on the ballot after a name: "(binding, via JIRA)", "(PMC)", "(non-binding, ...)".
 _REMARK_RE = re.compile(
     r"\(\s*(?:(?P<binding>binding|i?pmc)|non[- ]?binding|not binding|nb)\b[^)]*\)\s*$",
@@ -205,6 +234,7 @@ class _EntryDraft:
     non_binding_count: int | None = None
     names: list[str] = field(default_factory=list)
     binding_names: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
 
 
 def _draft_for(drafts: dict[int, _EntryDraft], value: float) -> _EntryDraft:
@@ -284,11 +314,19 @@ def _names_only(line: str) -> bool:
     return all(1 <= len(words) <= 4 for words in parts if words) and any(parts)
 
 
-def _split_names(rest: str) -> tuple[list[str], list[str]]:
+def _split_names(rest: str) -> tuple[list[str], list[str], list[str]]:
+    """The names a RESULT lists, those of them it marks binding, and those it says voted
+    outside the thread."""
     names: list[str] = []
     binding: list[str] = []
+    elsewhere: list[str] = []
     for part in _NAME_SEPARATOR_RE.split(rest):
         raw = part.strip().rstrip(".")
+        # "Mirela Novak (sent to me directly, she's travelling)": a remark, not a login.
+        aside = _ASIDE_RE.search(raw)
+        cast_elsewhere = aside is not None and bool(_ELSEWHERE_RE.search(aside[0]))
+        if aside is not None and not _REMARK_RE.search(raw):  # "(binding, ...)" is read below
+            raw = raw[: aside.start()].rstrip()
         # "Carol (binding, see the LICENSE issue)": the remark says binding, and goes.
         # Any other parenthesis stays: "Tianqi Chen (tqchen)" names the login.
         remark = _REMARK_RE.search(raw)
@@ -298,10 +336,14 @@ def _split_names(rest: str) -> tuple[list[str], list[str]]:
         clean = _NON_BINDING_MARK_RE.sub("", _BINDING_MARK_RE.sub("", raw)).strip(" *-")
         if not clean or _NOBODY_RE.match(clean) or _BINDING_WORD_RE.fullmatch(clean):
             continue  # "1 -1 vote (non-binding)" says whose, not who
+        if _COUNTS_THEM_RE.match(clean):
+            continue  # "@ann, @bob and me, so 6 of 8": the count, after the names
         names.append(clean)
         if is_binding:
             binding.append(clean)
-    return names, binding
+        if cast_elsewhere:
+            elsewhere.append(clean)
+    return names, binding, elsewhere
 
 
 def _apply_rest(draft: _EntryDraft, rest: str, binding_flag: bool | None) -> None:
@@ -320,9 +362,10 @@ def _apply_rest(draft: _EntryDraft, rest: str, binding_flag: bool | None) -> Non
         rest = ", ".join(bullets)
         if not rest:
             return
-    names, binding = _split_names(rest)
+    names, binding, elsewhere = _split_names(rest)
     draft.names.extend(names)
     draft.binding_names.extend(names if binding_flag else binding)
+    draft.elsewhere.extend(elsewhere)
 
 
 def _binding_flag(*labels: str | None) -> bool | None:
@@ -366,6 +409,10 @@ def parse_result(text: str) -> AnnouncedResult:
         heading = _SECTION_RE.match(line)
         if heading:
             section = _binding_flag(heading["kind"])
+            index += 1
+            continue
+        if _BINDING_VOTERS_HEADING_RE.search(line):
+            section = True
             index += 1
             continue
         value_line = (
@@ -450,7 +497,7 @@ def _free_counts(line: str, drafts: dict[int, _EntryDraft]) -> _EntryDraft | Non
             draft.count = amount
         named = _NAMES_AFTER_RE.match(line[match.end() :])
         if named and not re.search(r"\d", named["names"]):
-            names, marked = _split_names(named["names"])
+            names, marked, _ = _split_names(named["names"])
             draft.names.extend(names)
             # "(Alice*, Bob*, Carol)": a star marks the binding ones, as in a list.
             draft.binding_names.extend(names if kind == "binding" else marked)
@@ -469,7 +516,7 @@ def _quorum(rest: str) -> tuple[bool | None, list[str]]:
         return False, []
     if re.fullmatch(r"(?:is\s+|was\s+|has\s+been\s+)?reached|met|ok|yes", text, re.IGNORECASE):
         return True, []
-    names, _ = _split_names(text)
+    names, _, _ = _split_names(text)
     return True, names
 
 
@@ -488,7 +535,8 @@ def _entry(draft: _EntryDraft) -> AnnouncedEntry:
         count = len(names)
     if count is None and (binding is not None or draft.non_binding_count is not None):
         count = (binding or 0) + (draft.non_binding_count or 0)
-    return AnnouncedEntry(draft.value, count, binding, names, binding_names)
+    elsewhere = tuple(dict.fromkeys(draft.elsewhere))
+    return AnnouncedEntry(draft.value, count, binding, names, binding_names, elsewhere)
 
 
 def _announced_outcome(lines: Sequence[str]) -> VoteState | None:
@@ -585,7 +633,11 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
     for entry in announced.entries:
         bucket = bucket_of(entry.value)
         for name in entry.names:
-            found.extend(_check_announced_name(name, entry.value, tally, matched[bucket]))
+            found.extend(
+                _check_announced_name(
+                    name, entry.value, tally, matched[bucket], elsewhere=name in entry.elsewhere
+                )
+            )
         if entry.count is not None and (not entry.names or _names_some(entry)):
             found.extend(_check_count(entry, tally))
     found.extend(_unannounced(tally, announced, matched))
@@ -594,10 +646,13 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
 
 
 def _check_announced_name(
-    name: str, value: float, tally: Tally, matched: set[str]
+    name: str, value: float, tally: Tally, matched: set[str], *, elsewhere: bool = False
 ) -> list[Discrepancy]:
     candidates = voter_candidates(name, tally.ballots)
     label = format_value(value)
+    if not candidates and elsewhere:
+        detail = f"announced as {label}, cast outside the thread as the announcement says"
+        return [Discrepancy("cast-elsewhere", (name,), detail)]
     if not candidates:
         detail = f"announced as {label}; no ballot found in the thread"
         return [Discrepancy("not-in-thread", (name,), detail)]
@@ -653,7 +708,7 @@ def _unannounced(
         # objection left out is dissent hidden, however little it weighs, and stays a
         # discrepancy.
         if (
-            not binds(ballot, unknown=True)
+            (not binds(ballot, unknown=True) or _left_out_of_binding_list(ballot, entry))
             and bucket_of(ballot.value) >= 0
             and not _lists_non_binding(entry)
         ):
@@ -663,6 +718,18 @@ def _unannounced(
         detail = f"voted {ballot.label} in the thread; not in the announcement"
         found.append(Discrepancy("not-in-announcement", (ballot.voter,), detail))
     return found
+
+
+def _left_out_of_binding_list(ballot: Ballot, entry: AnnouncedEntry | None) -> bool:
+    """Whether a RESULT that marks every name it lists binding ("Tally among maintainers:
+    - Approve (+1): ...") leaves this voter out, who did not claim to bind: with no roster,
+    the RESULT's own claim says the ballot does not bind."""
+    return (
+        entry is not None
+        and bool(entry.names)
+        and len(entry.binding_names) == len(entry.names)
+        and not ballot.cast.reading.self_declared_binding
+    )
 
 
 def _lists_non_binding(entry: AnnouncedEntry | None) -> bool:
@@ -718,6 +785,10 @@ _ANNOUNCES_RE = re.compile(
     r"|has\s+been\s+(?:closed|cancell?ed|approved|withdrawn))\b"
     # "Voting closed on Friday at 18:00 PST."
     r"|^\s*voting\s+(?:has\s+|is\s+)?(?:now\s+)?closed\b"
+    # "The voting period is over.", "The voting window has ended." (Not "has passed":
+    # said of time, it would read as the outcome.)
+    r"|\bvoting\s+(?:period|window)\s+(?:is\s+(?:now\s+)?over|has\s+(?:now\s+)?(?:ended|closed"
+    r"|elapsed)|(?:ended|closed|elapsed))\b"
     # Not "my vote": "I'm withdrawing my vote" takes back a ballot.
     r"|\b(?:closing|cancell?ing|withdrawing)\s+(?:the|this)\s+vote\b"
     # "The vote has been open for 7 days, so I'm closing it."
@@ -752,7 +823,10 @@ _ANOTHER_TIME_RE = re.compile(
 _OUTCOME_AFTER_RE = re.compile(
     r"^(?P<lead>[*_\s]*(?:result\s*:\s*)?(?:\w+,?\s+){0,3}?)(?:it|(?:the|this)\s+(?:vote|release"
     r"|proposal|motion|resolution))\s+(?:has\s+)?(?:passe[sd]|carried|succeeded|failed|fails"
-    r"|did\s+not\s+pass)\b",
+    r"|did\s+not\s+pass)\b"
+    # "That meets the two-thirds threshold, so RFC 0031 is accepted."
+    r"|^(?P<tail>(?:[^,;.]*[,;]\s*)?(?:so|and|therefore|thus)\s+)(?:the\s+)?(?:rfc|proposal|motion"
+    r"|resolution)\b[^,;.]{0,20}?\s+is\s+(?:accepted|approved|adopted|rejected|not\s+accepted)\b",
     re.IGNORECASE,
 )
 # "**Result: passed.**": the outcome alone after "Result:".
@@ -780,9 +854,15 @@ def announces_result(text: str) -> tuple[bool, VoteState | None]:
             continue
         if _CONDITION_AFTER_RE.match(sentence[match.end() :]) or _ANOTHER_TIME_RE.search(sentence):
             continue
-        following = sentences[index + 1 : index + 1 + OUTCOME_LOOKAHEAD]
+        following = _told_after(sentences[index + 1 :])[:OUTCOME_LOOKAHEAD]
         return True, _announced_outcome([sentence]) or _outcome_after(following)
     return False, None
+
+
+def _told_after(sentences: Sequence[str]) -> list[str]:
+    """The sentences after an announcement without the tally it may list first ("Tally
+    among maintainers:" over "- Approve (+1): ..."): the outcome comes after the count."""
+    return [s for s in sentences if not (s.rstrip().endswith(":") or _BULLET_RE.match(s))]
 
 
 def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
@@ -793,7 +873,8 @@ def _outcome_after(sentences: Sequence[str]) -> VoteState | None:
             rejected = bare["outcome"].casefold() in ("failed", "rejected")
             return VoteState.FAILED if rejected else VoteState.PASSED
         match = _OUTCOME_AFTER_RE.search(sentence)
-        if match and not (sentence.rstrip().endswith("?") or _NOT_YET_RE.search(match["lead"])):
-            failed = re.search(r"fail|did\s+not\s+pass", match[0], re.IGNORECASE)
+        lead = match and (match["lead"] or match["tail"])
+        if match and not (sentence.rstrip().endswith("?") or _NOT_YET_RE.search(lead or "")):
+            failed = re.search(r"fail|did\s+not\s+pass|reject|not\s+accepted", match[0], re.I)
             return VoteState.FAILED if failed else VoteState.PASSED
     return None

@@ -59,8 +59,11 @@ def bucket_of(value: float) -> int:
 
 def worded_value(word: str) -> float:
     """The value a ballot or a RESULT line says in words: +1 for "yes", "aye", "yea" or
-    "in favour", -1 for "no", "nay" or "against", 0 for "abstain" (and its forms)."""
+    "in favour" or "approve", -1 for "no", "nay", "against", "disapprove" or "reject", 0 for
+    "abstain" (and its forms)."""
     folded = word.casefold()
-    if folded.startswith(("in", "yes", "aye", "yea")):
+    if folded.startswith(("disapprove", "reject")):
+        return -1.0
+    if folded.startswith(("in", "yes", "aye", "yea", "approve")):
         return 1.0
     return -1.0 if folded.startswith(("against", "no", "nay")) else 0.0
