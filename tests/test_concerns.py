@@ -1525,6 +1525,8 @@ def _after_the_raisers_reply(reply: str) -> Concern:
         "Ah, TIL about the trailers. That covers it for me, thanks.",
         "Reading both formats, and the warning: that's what I had in mind.",
         "And if infra is happy with the storage, so am I.",
+        # Stop 51's set cl.
+        "Re-ran the plugin tests on the branch. Happy with that. Consider my concern addressed.",
     ],
 )
 def test_the_raiser_accepting_the_answer_resolves_it(acceptance: str):
@@ -3849,3 +3851,53 @@ def test_a_stance_that_says_its_reasons_come_next_is_one_point_with_them(stance:
 def test_having_trouble_with_a_part_of_the_proposal_objects_to_it(text: str):
     [unit] = units_of(text)
     assert "objection" in cues_of(unit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The questions, then a closing paragraph that says they object to nothing.
+        "How does this fit with what the moderators already do? Do we keep handling"
+        " spam ourselves? Or is the intention that everything goes to the new team?\n\n"
+        "Not an objection, I just want to know what to tell the other mods.",
+        # An intro that says its items object to nothing.
+        "Two questions from release engineering, neither of them an objection:\n\n"
+        "1. Would the converted files be uploaded like any other artifact, or is something"
+        " new planned? I just need to know whether we have to do anything.\n\n"
+        "2. The first minutes link gives me a 404.",
+        # The writer calls the question small.
+        "Quick one before I forget: what's the TOML spelling of the XML `include` element?",
+        # Pointing the way to an old discussion, without a stance.
+        "For what it's worth, this was argued at length in #590. I don't feel strongly"
+        " about it, just pointing out that it was a deliberate choice.",
+    ],
+)
+def test_questions_and_remarks_their_writer_says_object_to_nothing_raise_nothing(text: str):
+    assert findings(text) == []
+
+
+def test_a_closing_disclaimer_does_not_cover_a_fault_found_beside_the_questions():
+    # A guard: the fault stays a point whatever the closing paragraph says.
+    text = (
+        "How do the old plugins load? The loader breaks every plugin that parses XML.\n\n"
+        "Not an objection, I just want to know what to tell the plugin authors."
+    )
+    assert len(findings(text)) == 1
+
+
+def test_sections_under_markdown_headings_after_a_count_are_one_point_each():
+    text = (
+        "Thanks for writing this up.\n"
+        "I'm not against the direction, but there are a few things I'd like answered before"
+        " this merges. Sorry, it got long.\n\n"
+        "### 1. Upgrade semantics\n\n"
+        "Almost nobody sets the format explicitly, because XML is the default. So in practice"
+        " every upgraded install silently switches to TOML on its first start under 2.0.\n\n"
+        "### 2. Plugins\n\n"
+        "Plugins parse the XML themselves. Under TOML they fail at start-up.\n\n"
+        "### 3. Tooling\n\n"
+        "No IDE validates TOML against our schema, so typos go unnoticed until run time."
+    )
+    found = findings(text)
+    assert len(found) == 3
+    assert [f.split()[0] for f in found] == ["Almost", "Plugins", "No"]

@@ -276,7 +276,9 @@ DOUBT = _cue(
 )
 NEGATED_BELIEF = _cue(
     rf"\b(?:i|we)\s+(?:still\s+|really\s+|just\s+|personally\s+)?{_NEG}\s+(?:really\s+|necessarily\s+"
-    r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b",
+    r"|fully\s+|quite\s+|yet\s+)?(?:think|believe|see|feel|understand|buy|get|agree)\b"
+    # ("I don't feel strongly about it" disclaims a stance; it denies no belief.)
+    r"(?!\s+(?:very\s+|that\s+|too\s+)?strongly\b)",
     r"\bi\s+fail\s+to\s+see\b|\bi(?:'m|\s+am)\s+(?:still\s+|just\s+)?not\s+seeing\b",
     # "I struggle to see the benefit", "I have a hard time understanding why".
     r"\bi\s+(?:still\s+)?(?:struggle|have\s+(?:a\s+)?(?:hard|difficult)\s+time)\s+(?:to\s+)?(?:see"
@@ -1015,6 +1017,9 @@ WORRY_GOES_AWAY = (
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:about\s+(?:\w+\s+){1,4}?)?"
     r"(?:is|are|was|were|has\s+been|have\s+been)\s+(?:now\s+|fully\s+|mostly\s+)?"
     r"(?:handled|addressed|resolved|covered|answered|settled|taken\s+care\s+of)\b"
+    # "Consider my concern addressed.", "you can count my objection as resolved".
+    r"|\b(?:consider|count|mark|treat)\s+my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+"
+    r"(?:as\s+)?(?:handled|addressed|resolved|covered|answered|settled|withdrawn)\b"
     # "then my concern is much smaller", "my worry is a lot less now".
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:is|are)\s+(?:now\s+)?"
     r"(?:much|a\s+lot|far|way|a\s+bit|somewhat)\s+(?:smaller|less|lower|reduced|weaker)\b"
@@ -1424,6 +1429,8 @@ _JUST_ASKING = re.compile(
     r"|(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:(?:possibly|maybe|probably|perhaps)\s+)?"
     r"(?:an?\s+|one\s+)?(?:quick|simple|small|side|naive|minor|short|unrelated|separate|silly|dumb"
     r"|stupid|basic)\s+(?:clarification\s+|clarifying\s+|follow-up\s+)?question)\b"
+    # "Quick one before I forget: what's the equivalent of ...?"
+    r"|^(?:(?:also|and|one\s+more|another)\s*,?\s+)?(?:a\s+)?(?:quick|small|short)\s+one\b(?=[^?]*:)"
     # A question its writer files under a heading: "Rollout question: ...?", "Question on
     # the API surface: does copy() survive?".
     # ("Honest question: what does Gradle give us?" is put pointedly.)
@@ -1890,6 +1897,9 @@ _POINTS_BACK = re.compile(r"\b(?:they|them|these|those|each|both)\b")
 # of clarifying questions:".
 _ONLY_QUESTIONS = re.compile(
     r"\bnot\s+(?:an?\s+)?(?:objections?|concerns?|complaints?|criticisms?)\b"
+    # "Two questions from release engineering, neither of them an objection:"
+    r"|\b(?:neither|none)\s+(?:of\s+(?:them|these|those|which)\s+)?(?:is\s+|are\s+)?(?:an?\s+)?"
+    r"(?:objections?|concerns?|complaints?|criticisms?|blockers?)\b"
     r"|\b(?:just|only|purely)\s+(?:a\s+(?:few|couple\s+of)\s+|some\s+|two\s+|three\s+)?(?:clarifying\s+)?questions\b"
     r"|\bclarifying\s+questions\b|\bquestions?\s+for\s+clarification\b"
     # "Two questions, mostly so I understand the scope:": what they are for, said.

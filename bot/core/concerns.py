@@ -573,13 +573,24 @@ def read_post(
     intro_is_concerns = False
     for index, unit in enumerate(units):
         if unit.introduces_list:
-            intro_is_concerns = introduces_concerns_at(units, index)
+            # A sentence ending on a colon introduces what follows it ("Revised proposal:");
+            # a paragraph that counts the list under it without one speaks for it in any
+            # sentence ("... a few things I'd like answered. Sorry, it got long.").
+            said = introduces_concerns_at(units, index)
+            same_intro = index > 0 and units[index - 1].introduces_list
+            if same_intro and units[index - 1].point == unit.point and not _ends_on_colon(unit):
+                said = said or intro_is_concerns
+            intro_is_concerns = said
         elif not unit.introduced:
             intro_is_concerns = False
         features = features_of(units, index, context, intro_is_concerns, cues)
         sentences.append(UnitReading(unit, features, model.sentence_probability(features)))
     whole = post_features(units, tuple(r.probability for r in sentences), context, cues)
     return PostReading(tuple(sentences), whole, model.post_probability(whole), context)
+
+
+def _ends_on_colon(unit: Unit) -> bool:
+    return unit.text.rstrip().endswith(":")
 
 
 def reread(reading: PostReading, model: ConcernModel) -> PostReading:
@@ -620,6 +631,7 @@ def findings_of(
         | _deliberates_own_problem(points)
         | _answers_by_name(points, reading.context)
         | _weighs_own_items(points)
+        | _asked_without_objecting(points)
     )
     if reading.context.proposer_reviewing:
         aside |= _ways_out(points) | _granted(points)
@@ -1192,6 +1204,38 @@ def _only_asking(
         )
         and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_A_REASON)
     )
+
+
+def _asked_without_objecting(
+    points: dict[tuple[int, int | None], list[UnitReading]],
+) -> frozenset[tuple[int, int | None]]:
+    """Every question of a post that closes by saying it objects to nothing ("Not an
+    objection, I just want to know what to tell the other mods."): the questions above
+    ask, unless a sentence beside them finds fault outright. (Not "Not a -1, but ...":
+    that turns to an objection of its own.)"""
+    if not points:
+        return frozenset()
+    last, closing = list(points.items())[-1]
+    if not any(
+        _DISCLAIMS_OBJECTING.match(r.unit.probe) and r.features.get("information_question")
+        for r in closing
+    ) or any(r.unit.is_question for r in closing):
+        return frozenset()
+    return frozenset(
+        point
+        for point, members in points.items()
+        if point == last
+        or (
+            any(r.unit.is_question for r in members)
+            and not any(r.features.get(n, 0.0) for r in members for n in _FAULTS_BESIDE_A_REASON)
+        )
+    )
+
+
+_DISCLAIMS_OBJECTING = re.compile(
+    r"^(?:(?:this\s+is|it'?s)\s+)?(?:not\s+an?\s+(?:objection|concern|complaint|criticism)"
+    r"|(?:i'?m|i\s+am)\s+not\s+objecting)\b(?!.*\bbut\b)"
+)
 
 
 def _led_by_a_plain_question(

@@ -519,6 +519,7 @@ def _blocks(lines: list[tuple[str, str] | None]) -> list[_Block]:
         current.items[-1][1].append((line.strip(), masked.strip()))
         current.end = index
     _mark_ordinal_items(blocks)
+    blocks = _mark_headed_sections(blocks)
     _mark_introduced(blocks)
     return blocks
 
@@ -572,6 +573,60 @@ def _mark_ordinal_items(blocks: list[_Block]) -> None:
         for i in run:
             blocks[i].items[0] = (ordinals[i] or "", blocks[i].items[0][1])
             blocks[i].introduced = True
+
+
+# A Markdown heading on a line of its own: "### 1. Upgrade semantics", "## Drawbacks".
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(?P<title>\S.{0,80})$")
+# How many sentences a paragraph that counts the sections under it may have.
+SECTIONS_INTRO_SENTENCES = 4
+
+
+def _mark_headed_sections(blocks: list[_Block]) -> list[_Block]:
+    """Sections under Markdown headings ("### 1. Upgrade semantics" over a paragraph),
+    right under a paragraph that counts them ("I'm not against the direction, but there
+    are a few things I'd like answered before this merges. Sorry, it got long."), are the
+    items of a list that paragraph introduces, as GitHub's long reviews lay them out:
+    each section's first paragraph is an item, labelled by its heading, and the heading
+    is no paragraph of its own any more."""
+    headings = [_heading_of(block) for block in blocks]
+    labels: set[int] = set()
+    for index, intro in enumerate(blocks[:-1]):
+        if headings[index] is not None or not _counts_sections(intro):
+            continue
+        sections: list[int] = []
+        at = index + 1
+        while at + 1 < len(blocks) and headings[at] is not None and headings[at + 1] is None:
+            if blocks[at + 1].items[0][0]:
+                break  # a list of its own under the heading
+            sections.append(at + 1)
+            at += 2
+            while at < len(blocks) and headings[at] is None:
+                at += 1  # the section's further paragraphs
+        if len(sections) < 2:
+            continue
+        intro.introduces = True
+        for section in sections:
+            blocks[section].items[0] = (headings[section - 1] or "", blocks[section].items[0][1])
+            blocks[section].introduced = True
+            labels.add(section - 1)
+    return [block for index, block in enumerate(blocks) if index not in labels]
+
+
+def _heading_of(block: _Block) -> str | None:
+    """The title of a paragraph that is a Markdown heading alone."""
+    if len(block.items) != 1 or block.items[0][0] or len(block.items[0][1]) != 1:
+        return None
+    match = _MARKDOWN_HEADING.match(block.items[0][1][0][0])
+    return match["title"] if match else None
+
+
+def _counts_sections(block: _Block) -> bool:
+    """A short paragraph, not a list, with a sentence that counts points."""
+    if len(block.items) != 1 or block.items[0][0]:
+        return False
+    text = " ".join(line for line, _ in block.items[0][1])
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return len(sentences) <= SECTIONS_INTRO_SENTENCES and bool(_COUNTS_POINTS.search(text))
 
 
 def _last_sentence(block: _Block) -> str:
