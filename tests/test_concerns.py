@@ -3901,3 +3901,28 @@ def test_sections_under_markdown_headings_after_a_count_are_one_point_each():
     found = findings(text)
     assert len(found) == 3
     assert [f.split()[0] for f in found] == ["Almost", "Plugins", "No"]
+
+
+def test_a_lead_that_says_it_will_describe_the_situation_is_one_point_with_what_follows():
+    text = (
+        "I look after the Windows builds, so I'll try to describe the situation there, which"
+        " I suspect is somewhat different from what the proposal assumes, though I may well be"
+        " wrong about how many people it affects.\n\n"
+        "On Linux a TOML library is easy to come by. On Windows it is not, and several"
+        " downstream users build our C core with MSVC alone, without any package manager.\n\n"
+        "So removing the XML reader would in effect end support for those builds. I think"
+        " that should be decided explicitly, and I would be rather uneasy about it happening"
+        " as a side effect."
+    )
+    [found] = findings(text)
+    assert found.startswith("I look after the Windows builds")
+    assert "end support for those builds" in found
+
+
+def test_telling_back_what_the_revised_proposal_already_says_raises_nothing():
+    text = (
+        "Thank you, this is helpful. I see that the new section already describes the"
+        " converter as the supported way to migrate, rather than as something that merely"
+        " happens to work. With that I am content with the proposal."
+    )
+    assert findings(text) == []

@@ -1338,6 +1338,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
     if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, probe):
         # "I prefer A as well": choosing among the options a proposal offers answers it.
         found.discard("counter_proposal")
+    if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _ALREADY_SAYS, probe):
+        # "the new section already describes it as the supported way, rather than as
+        # something that happens to work": what the proposal does now, told back.
+        found.discard("counter_proposal")
     if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _TELLS_A_SCENARIO, probe):
         # "Instead of checkout, you decide to merge the branch": what someone does in a
         # scenario the writer walks through, not what the writer proposes.
@@ -1659,6 +1663,11 @@ _PICKS_AN_OPTION = re.compile(
 _TELLS_A_SCENARIO = re.compile(
     r"^instead\s+of\s+[^,]{1,60},\s+(?:you|they|he|she|the\s+user|someone)\s+"
     r"(?!(?:should|could|can|might|may|would|need|must|ought)\b)\w+"
+)
+# What the proposal (as revised) does already, told back, to the end of the sentence.
+_ALREADY_SAYS = re.compile(
+    r"\b(?:already|now)\s+(?:describes|says|treats|presents|lists|documents|calls|uses|does|spells\s+out"
+    r"|recommends)\b[^.;?!]*"
 )
 # "Or does it do both well?" after a question: the same question, asked on.
 _GOES_ON_ASKING = re.compile(r"^(?:or|and)\b")

@@ -439,6 +439,10 @@ _ANNOUNCES = re.compile(
     r"|on|regarding)\s+[\w\s/'-]{1,40}?(?:,\s+(?:because|since|as)\s+[^.;:!?]{1,60})?"
     # "+1 from me, with one big "but".", "In principle yes, with one caveat:"
     r"|" + WITH_A_BUT +
+    # "I look after the Windows builds, so I'll try to describe the situation there, ...":
+    # the writer says the paragraphs after it tell what they see.
+    r"|\b(?:i'?ll|i\s+will|let\s+me)\s+(?:try\s+to\s+)?(?:describe|explain|lay\s+out|outline|sketch)"
+    r"\s+(?:the\s+situation|what|why|how|where)\b[^.;:!?]{0,160}"
     # "I have mixed feelings about this one." over the paragraphs that say why.
     r"|\b(?:i\s+have|i've\s+got|i\s+still\s+have)\s+(?:very\s+|some\s+|rather\s+)?mixed\s+feelings"
     r"(?:\s+(?:about|on)\s+(?:this|it|that)(?:\s+(?:one|proposal|change))?)?"
@@ -865,7 +869,11 @@ def _announcements_joined(
             joined.append(finding)
             continue
         after = _next_point(group[0], sentences)
-        following = at + 1 < len(findings) and groups[at + 1][0].unit.point == after
+        following = at + 1 < len(findings) and (
+            groups[at + 1][0].unit.point == after
+            # The next point shows that paragraph as its reason (_reasons_joined).
+            or (named and _opens_with_point(findings[at + 1], after, sentences))
+        )
         if following and not named:
             # A stance of its own paragraph beside a point of the next one: two points.
             joined.append(finding)
@@ -895,6 +903,14 @@ def _announcements_joined(
             )
         )
     return joined
+
+
+def _opens_with_point(
+    finding: Finding, point: tuple[int, int | None] | None, sentences: tuple[UnitReading, ...]
+) -> bool:
+    """Whether a finding's text opens with the first sentence of ``point``."""
+    first = next((r.unit.text for r in sentences if r.unit.point == point), None)
+    return first is not None and finding.sentences[:1] == (first,)
 
 
 def _leads_into_next(
