@@ -3694,6 +3694,8 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         " process doesn't allow.",
         "We had exactly this bug in the panel last year and it took two point releases to fix.",
         "+1 on the direction.\n\nBut I'd really like to see a deprecation step first.",
+        # Stop 51's set cl: a "-1" that ends its sentence.
+        "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )
 def test_common_ways_of_stating_a_cost_or_a_condition_are_concerns(text: str):

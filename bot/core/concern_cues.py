@@ -118,7 +118,8 @@ WORRY = _cue(
     r"(?:\w+\s+){0,2}?(?:risks?|problems?|issues?|concerns?|drawbacks?|downsides?|pitfalls?)\b",
 )
 OBJECTION = _cue(
-    r"(?:^|[\s(\[])-1(?![\d.])",
+    # ("I'm -1." ends its sentence; "-1.5" is a number.)
+    r"(?:^|[\s(\[])-1(?!\d|\.\d)",
     # "I'd really think twice before making committee membership this visible."
     r"\bthink\s+twice\b",
     # The mild ballot said in discussion: "I'm -0 on moving the connectors out",

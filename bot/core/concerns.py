@@ -1886,7 +1886,7 @@ def _may_raise(post: Post, settings: LedgerSettings) -> bool:
 # --------------------------------------------------------------------------
 
 # A -1 of one's own: at the start of a sentence or after a space, never "1-1" or "-1.5".
-_MINUS_ONE = re.compile(r"(?:^|[\s(\[])-1(?![\d.])")
+_MINUS_ONE = re.compile(r"(?:^|[\s(\[])-1(?!\d|\.\d)")
 _MINUS_ONE_AS_NOUN = re.compile(r"\b(?:a|an|the|any|your|his|her|their|why|give|cast|no)\s+-1\b")
 # "No." opening a reply refuses what it replies to, unless that asked a yes/no question
 # ("..., right?", "Is it ...?", "Any objections?"): then "no" just answers it.
