@@ -3307,6 +3307,12 @@ def test_checking_a_reading_and_keeping_an_issue_open_raise_nothing(text: str):
             "But one more thing. If it is like normal, 6 months or so, this is too short for us.",
             "this is too short for us.",
         ),
+        (
+            "+1 on the direction, the XML path really is a bug farm.\n\n"
+            "One thing though, and I know naming is a bikeshed. `load_toml` reads as if it"
+            " loaded any TOML file, and users will pass it the wrong ones.",
+            "users will pass it the wrong ones.",
+        ),
     ],
 )
 def test_an_acknowledgement_does_not_speak_for_the_matter_its_writer_turns_to(
@@ -3319,7 +3325,8 @@ def test_an_acknowledgement_does_not_speak_for_the_matter_its_writer_turns_to(
     [concern] = [c for c in found.concerns if c.post == reply.key]
     assert point in concern.text
     # Without the turn, the acknowledgement speaks for the post.
-    plain = post(2, BOB, text.replace("Separately, p", "P").replace("But one more thing. ", ""))
+    plain_text = text.replace("Separately, p", "P").replace("But one more thing. ", "")
+    plain = post(2, BOB, plain_text.replace("One thing though, and I", "I"))
     found = build_ledger("<p1@example.org>", [root(), plain], T0 + timedelta(days=30), strict)
     assert [c for c in found.concerns if c.post == plain.key] == []
 

@@ -1494,6 +1494,8 @@ _TURN = (
     r"|on\s+another\s+note|one\s+(?:more|other|last)\s+(?:thing|point|question|concern)"
     r"|another\s+(?:thing|point|question|concern|issue|problem|matter)"
     r"|a\s+(?:separate|different)\s+(?:point|issue|matter|thing)"
+    # "+1 on the direction. ... One thing though, and I know naming is a bikeshed."
+    r"|one\s+(?:small\s+|minor\s+|big\s+)?(?:thing|point|question),?\s+though\b"
 )
 _OPENING = r"^(?:(?:but|and|also)\s*,?\s+)?"
 _TURNS_ELSEWHERE = re.compile(_OPENING + rf"(?:{_TURN})\b")
