@@ -3935,3 +3935,20 @@ def test_telling_back_what_the_revised_proposal_already_says_raises_nothing():
         " happens to work. With that I am content with the proposal."
     )
     assert findings(text) == []
+
+
+def test_the_paragraph_before_one_that_brings_another_point_is_a_point_too():
+    first = (
+        "Converting configs is draining in a way editing them is not, and on a small team"
+        " one ugly migration can take two people out for a month."
+    )
+    second = (
+        "Separately, and smaller: the two-release window is very easy to miss. I'm not"
+        " saying anyone would, but I wouldn't design it so that it's easy."
+    )
+    found = findings(f"{first}\n\n{second}")
+    assert len(found) == 2
+    assert found[0].startswith("Converting configs is draining")
+    # A question there may only ask: it is no point for coming before "Also".
+    asked = findings(f"Currently we only discuss the format here, isn't it?\n\n{second}")
+    assert len(asked) == 1

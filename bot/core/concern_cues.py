@@ -172,6 +172,9 @@ OBJECTION = _cue(
     r"|^(?:my\s+)?(?:objections?|concerns?|blockers?|worry|worries|reservations?)(?:\s+\d+)?\s*:\s*\w"
     r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not|wouldn't|would\s+not)\s+"
     r"(?:\w+\s+)?(?:vote\s+for|approve|endorse|get\s+behind)\b|\bshould\s+(?:never|not\s+ever)\b"
+    # "I wouldn't design it so that it's easy.", "I would not do it this way."
+    r"|\bi\s+(?:wouldn't|would\s+not)\s+(?:design|do|build|structure|set\s+up|write|word|ship|merge"
+    r"|run)\s+(?:it|this|that)\s+(?:this\s+way|that\s+way|like\s+(?:this|that)|so\s+that|so\b)"
     # "our security team won't sign that off", "legal would not sign off on it".
     r"|\b(?:won't|will\s+not|wouldn't|would\s+not|can't|cannot)\s+sign\s+(?:\w+\s+)?off\b",
     # What the change would stop someone doing: "we can't ship a build that needs it",

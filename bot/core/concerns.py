@@ -687,6 +687,7 @@ def findings_of(
         )
     ]
     chosen += _siblings_of(chosen, points, aside)
+    chosen += _before_the_next_point(chosen, points, aside)
     chosen.sort(key=lambda members: members[0].unit.index)
     findings: list[Finding] = []
     groups: list[list[UnitReading]] = []
@@ -775,6 +776,35 @@ def _siblings_of(
             and point not in aside
             and _strength(points[point]) >= SIBLING_FLOOR
         ]
+    return extra
+
+
+def _before_the_next_point(
+    chosen: list[list[UnitReading]],
+    points: Mapping[tuple[int, int | None], list[UnitReading]],
+    aside: frozenset[tuple[int, int | None]],
+) -> list[list[UnitReading]]:
+    """The paragraph before one that says it brings another point ("Separately, and
+    smaller: ...", "Also, ..."): the writer counts it as a point too, when it finds
+    fault in so many words ("Conduct cases are draining in a way code review is not,
+    ..."; a question there may only ask)."""
+    taken = {members[0].unit.point for members in chosen}
+    order = list(points)
+    extra: list[list[UnitReading]] = []
+    for members in chosen:
+        at = order.index(members[0].unit.point)
+        if at == 0 or not adds_another_point(members[0].unit):
+            continue
+        before = order[at - 1]
+        if (
+            before not in taken
+            and before not in aside
+            and before[1] is None
+            and any(_finds_fault(r) for r in points[before])
+            and _strength(points[before]) >= SIBLING_FLOOR
+        ):
+            extra.append(points[before])
+            taken.add(before)
     return extra
 
 
