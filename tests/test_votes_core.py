@@ -46,7 +46,7 @@ from bot.core.votes import (
     report_vote,
 )
 from bot.core.votes.grammar import parse_worded_ballot
-from bot.core.votes.result import announces_result, voter_candidates
+from bot.core.votes.result import announces_result, naming_author, voter_candidates
 from bot.model import Person, Post, Source
 
 OPENED = datetime(2017, 12, 3, 21, 50, tzinfo=UTC)
@@ -1961,3 +1961,33 @@ def test_a_ballot_the_result_says_it_took_elsewhere_is_reported_but_no_error() -
     ]
     ghost = compare(tally, parse_result("+1: Ann Keller, Bo Lindqvist, Mira Novak\n"))
     assert [(d.kind, d.soft) for d in ghost] == [("not-in-thread", False)]
+
+
+def test_words_cast_after_a_colon_in_a_sentence_or_as_a_change_are_ballots() -> None:
+    replies = votes(
+        ("Robert Scholte", "For the record, my vote is yes."),
+        ("Hervé Boutemy", "Not on the PMC, so non-binding, but: NO.\n\nIt is unenforceable."),
+        ("Olivier Lamy", "No, for now.\n\nPoint 3 worries me."),
+        ("Olivier Lamy", "OK, with the follow-up I'm fine. I'm changing my vote to YES."),
+        ("Arnaud Héritier", "That's fair.\n\nI should also cast my own vote: yes."),
+    )
+    report = report_vote(make_call(COUNCIL_CALL), replies, now=AFTER_CLOSE, roster=PMC)
+    assert voters(report, 1) == {"Robert Scholte", "Olivier Lamy", "Arnaud Héritier"}
+    assert voters(report, -1) == {"Hervé Boutemy"}
+
+
+def test_the_vote_closed_on_a_day_and_the_policy_is_adopted_announce_a_pass() -> None:
+    text = "The vote closed on Friday at 23:59 UTC. The policy is adopted.\n\nThanks all."
+    assert announces_result(text) == (True, VoteState.PASSED)
+
+
+def test_a_result_whose_sender_counts_their_own_plus_one_still_agrees() -> None:
+    tally = _tally(("Ann Keller", "+1"), ("Bo Lindqvist", "+1"))
+    announced = parse_result("+1: Mira Novak, Ann Keller, Bo Lindqvist\n")
+    own = compare(tally, naming_author(announced, "Mira Novak"))
+    assert [(d.kind, d.voters, d.soft) for d in own] == [
+        ("senders-own-ballot", ("Mira Novak",), True)
+    ]
+    # Someone else's name with no ballot stays an error.
+    other = compare(tally, naming_author(announced, "Carl Tan"))
+    assert [(d.kind, d.soft) for d in other] == [("not-in-thread", False)]

@@ -268,7 +268,10 @@ logger = logging.getLogger(__name__)
 #    RESULT's "Approve (+1): ..." line, its count after the names ("so 6 of 8") not a
 #    name, "Tally among maintainers:" marking what it lists binding (a +1 it leaves
 #    out, claiming nothing, is then no error), and a ballot it says it took elsewhere
-#    ("(sent to me directly)") reported but no error (2026-12-07, stop 51).
+#    ("(sent to me directly)") reported but no error; a RESULT's sender counting their
+#    own +1 is no error either; "..., but: NO.", "my vote is yes", "cast my own vote:
+#    yes", "I'm changing my vote to YES" in a vote in words; "The vote closed on
+#    Friday." and "The policy is adopted." announce (2026-12-07, stop 51).
 VIEWS_VERSION = 49
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

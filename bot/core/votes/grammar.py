@@ -375,7 +375,11 @@ _WORDED_BALLOT_RE = re.compile(
     r"(?P<word>yes|aye|yea|no|nay|abstain|in\s+favou?r|against)\b"
     r"(?:\s+(?:from\s+me|myself|too|as\s+well))?[.!]*$"
     # "I know I'm not on the TC, so this is only for the record, but Nay from me."
-    r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$",
+    r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$"
+    # "Not on the TSC, so non-binding, but: NO.", "For the record, my vote is yes.", "I
+    # should also cast my own vote: yes.", "I'm changing my vote to YES."
+    r"|(?:[,;]\s*but\s*:\s*|\bmy\s+(?:own\s+)?vote(?:\s+is)?\s*:?\s+|\bmy\s+(?:own\s+)?vote\s*:\s*"
+    r"|\bchang(?:e|ing)\s+my\s+vote\s+to\s+)(?P<said>yes|aye|yea|no|nay|abstain)[.!]*$",
     re.IGNORECASE,
 )
 # A reply to the call itself may open with its answer: "Yes, and thanks for writing this
@@ -393,7 +397,7 @@ def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReadi
     if answers_call and not hits and sentences:
         opening = _OPENING_ANSWER_RE.match(sentences[0])
         hits = [(opening, sentences[0])] if opening else []
-    values = {worded_value(m["word"] or m["from_me"]) for m, _ in hits}
+    values = {worded_value(m["word"] or m["from_me"] or m["said"]) for m, _ in hits}
     if not hits:
         return BallotReading(ReadingKind.NONE)
     if len(values) > 1:

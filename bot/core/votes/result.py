@@ -48,6 +48,8 @@ class AnnouncedResult:
     binding_names: tuple[str, ...] = ()
     quorum_reached: bool | None = None
     lines: tuple[str, ...] = ()
+    # Who sent it, when known (naming_author): a release manager counts their own +1.
+    sender: str = ""
 
     def entry(self, value: float) -> AnnouncedEntry | None:
         bucket = bucket_of(value)
@@ -74,8 +76,11 @@ class Discrepancy:
         # may leave out a +1 or a 0 that does not bind, and its outcome stands.
         # Nor is a ballot the RESULT says it took outside the thread ("(sent to me
         # directly)"): what it counts is shown, and a reader can ask the voter.
+        # Nor the sender counting their own +1 without a ballot of their own in the
+        # thread, as release managers do: the RESULT says it, from the sender's address.
         return self.kind in (
             "cast-elsewhere",
+            "senders-own-ballot",
             "ambiguous-counted",
             "name-unresolved",
             "non-binding-not-announced",
@@ -392,7 +397,9 @@ def naming_author(announced: AnnouncedResult, author: str) -> AnnouncedResult:
         replace(e, names=named(e.names), binding_names=named(e.binding_names))
         for e in announced.entries
     )
-    return replace(announced, entries=entries, binding_names=named(announced.binding_names))
+    return replace(
+        announced, entries=entries, binding_names=named(announced.binding_names), sender=author
+    )
 
 
 def parse_result(text: str) -> AnnouncedResult:
@@ -635,7 +642,12 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
         for name in entry.names:
             found.extend(
                 _check_announced_name(
-                    name, entry.value, tally, matched[bucket], elsewhere=name in entry.elsewhere
+                    name,
+                    entry.value,
+                    tally,
+                    matched[bucket],
+                    elsewhere=name in entry.elsewhere,
+                    sender=bool(announced.sender) and name_key(name) == name_key(announced.sender),
                 )
             )
         if entry.count is not None and (not entry.names or _names_some(entry)):
@@ -646,13 +658,22 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
 
 
 def _check_announced_name(
-    name: str, value: float, tally: Tally, matched: set[str], *, elsewhere: bool = False
+    name: str,
+    value: float,
+    tally: Tally,
+    matched: set[str],
+    *,
+    elsewhere: bool = False,
+    sender: bool = False,
 ) -> list[Discrepancy]:
     candidates = voter_candidates(name, tally.ballots)
     label = format_value(value)
     if not candidates and elsewhere:
         detail = f"announced as {label}, cast outside the thread as the announcement says"
         return [Discrepancy("cast-elsewhere", (name,), detail)]
+    if not candidates and sender:
+        detail = f"announced as {label} by the announcement's own sender; no ballot in the thread"
+        return [Discrepancy("senders-own-ballot", (name,), detail)]
     if not candidates:
         detail = f"announced as {label}; no ballot found in the thread"
         return [Discrepancy("not-in-thread", (name,), detail)]
@@ -780,7 +801,7 @@ def _check_binding(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy
 _ANNOUNCES_RE = re.compile(
     # A dot inside a version ("the vote for v0.17.0.rc0 is closed") does not end it.
     r"\b(?:vote|motion)\b(?:[^.?!;\n]|\.(?=\w)){0,40}?\b(?:has\s+|have\s+)?(?:now\s+)?"
-    r"(?:passe[sd]|carried|carries|succeeded|failed|fails|did\s+not\s+pass"
+    r"(?:passe[sd]|carried|carries|succeeded|failed|fails|did\s+not\s+pass|closed\s+on\b"
     r"|is\s+(?:now\s+)?(?:closed|over|cancell?ed|approved|withdrawn)"
     r"|has\s+been\s+(?:closed|cancell?ed|approved|withdrawn))\b"
     # "Voting closed on Friday at 18:00 PST."
@@ -822,8 +843,8 @@ _ANOTHER_TIME_RE = re.compile(
 # "**Result: the proposal passes.**" (Discourse's bold, the word "Result" before it).
 _OUTCOME_AFTER_RE = re.compile(
     r"^(?P<lead>[*_\s]*(?:result\s*:\s*)?(?:\w+,?\s+){0,3}?)(?:it|(?:the|this)\s+(?:vote|release"
-    r"|proposal|motion|resolution))\s+(?:has\s+)?(?:passe[sd]|carried|succeeded|failed|fails"
-    r"|did\s+not\s+pass)\b"
+    r"|proposal|motion|resolution|policy))\s+(?:has\s+)?(?:passe[sd]|carried|succeeded|failed|fails"
+    r"|did\s+not\s+pass|is\s+(?:adopted|accepted|approved|rejected))\b"
     # "That meets the two-thirds threshold, so RFC 0031 is accepted."
     r"|^(?P<tail>(?:[^,;.]*[,;]\s*)?(?:so|and|therefore|thus)\s+)(?:the\s+)?(?:rfc|proposal|motion"
     r"|resolution)\b[^,;.]{0,20}?\s+is\s+(?:accepted|approved|adopted|rejected|not\s+accepted)\b",
