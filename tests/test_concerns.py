@@ -3701,7 +3701,9 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         " process doesn't allow.",
         "We had exactly this bug in the panel last year and it took two point releases to fix.",
         "+1 on the direction.\n\nBut I'd really like to see a deprecation step first.",
-        # Stop 51's set cl: a "-1" that ends its sentence.
+        # Stop 51's sets cl and cs: a "-1" that ends its sentence, a plea, sarcasm.
+        "Reading both formats, fine. The loader rewriting files in step 2 -- please don't do that.",
+        'Nothing says "thank you for testing" like a format change with a 30-day deadline.',
         "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )
@@ -3952,3 +3954,16 @@ def test_the_paragraph_before_one_that_brings_another_point_is_a_point_too():
     # A question there may only ask: it is no point for coming before "Also".
     asked = findings(f"Currently we only discuss the format here, isn't it?\n\n{second}")
     assert len(asked) == 1
+
+
+def test_a_problem_with_a_numbered_point_announced_last_in_its_paragraph_joins_the_next():
+    lead = "I have a problem with point 1 though."
+    reason = (
+        "The loader is picked by the steering group. The steering group is four people,"
+        " three of whom work for one vendor, so one vendor decides what every plugin reads."
+    )
+    [found] = findings(
+        f"Thanks for drafting this. I'm in favour of a written process. {lead}\n\n{reason}"
+    )
+    assert found.startswith(lead)
+    assert "three of whom work for one vendor" in found

@@ -165,7 +165,7 @@ OBJECTION = _cue(
     # Not the courtesies: "please don't hesitate to ask", "don't forget the docs".
     r"|\bplease\s+(?:don't|do\s+not)\s+(?:make|change|rename|remove|drop|deprecate|force|require"
     r"|add|introduce|turn|switch|enable|disable|tie|couple|bundle|rewrite|replace|hard-?code|start"
-    r"|call|rush)\b",
+    r"|call|rush|do\s+(?:that|this|it)(?:\s+this\s+way)?(?=\s*[.!]|$))\b",
     # "Strong objection from me", "I can't vote for this while ...", "the bot should never push".
     r"\b(?:strong|serious|major|formal)\s+objection\b|\bobjection\s+from\s+me\b"
     # A point headed as one: "Objection: the RFC changes a public API", "Concern 2: ...".
@@ -614,8 +614,11 @@ NEGATIVE_JUDGEMENT = _cue(
     # "The RFC should explain what happens when the cache is full."
     rf"\b{_PROPOSAL}\s+(?:should|needs\s+to|must|has\s+to|ought\s+to)\s+(?:also\s+|really\s+)?(?:explain"
     r"|say|specify|describe|document|address|clarify|justify|define|cover|mention|discuss)\b",
-    # "As if unofficial RFCs get merged": the sarcasm of a doubt.
-    r"^as\s+if\b",
+    # "As if unofficial RFCs get merged": the sarcasm of a doubt. So is "Nothing says
+    # "thank you for your service" like a form letter" and "But sure, I'm certain the QA
+    # team will do a better job with it".
+    r"^as\s+if\b|^nothing\s+says\s+[^.]{1,80}?\s+like\b"
+    r"|^(?:but\s+|oh\s+)?sure,\s+(?:i'?m|i\s+am)\s+(?:certain|sure)\b",
 )
 COUNTER_PROPOSAL = _cue(
     r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
