@@ -3704,6 +3704,8 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         # Stop 51's sets cl and cs: a "-1" that ends its sentence, a plea, sarcasm.
         "Reading both formats, fine. The loader rewriting files in step 2 -- please don't do that.",
         'Nothing says "thank you for testing" like a format change with a 30-day deadline.',
+        "I'm not going to sign something that lets a vendor decide later what my code is.",
+        "Starting the freeze two weeks before the holidays. Bold move.",
         "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )
@@ -3967,3 +3969,16 @@ def test_a_problem_with_a_numbered_point_announced_last_in_its_paragraph_joins_t
     )
     assert found.startswith(lead)
     assert "three of whom work for one vendor" in found
+
+
+def test_a_post_opened_with_the_project_leaders_hat_on_runs_the_process():
+    text = (
+        "Speaking with my project leader hat on for a moment.\n\n"
+        "Priya: no. Voting rights are tied to membership, and nothing here touches it.\n\n"
+        "Process-wise, this is a team policy, so I don't think it needs a general resolution."
+        " I'd suggest Alice posts a v2 that collects the changes so far."
+    )
+    assert findings(text) == []
+    # A packager's hat is no chair's: a packager raises a packager's concerns.
+    packager = "With my packager hat on: the new loader breaks every distribution build."
+    assert len(findings(packager)) == 1

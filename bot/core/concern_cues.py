@@ -172,6 +172,10 @@ OBJECTION = _cue(
     r"|^(?:my\s+)?(?:objections?|concerns?|blockers?|worry|worries|reservations?)(?:\s+\d+)?\s*:\s*\w"
     r"|\b(?:i|we)\s+(?:can't|cannot|could\s+not|couldn't|won't|will\s+not|wouldn't|would\s+not)\s+"
     r"(?:\w+\s+)?(?:vote\s+for|approve|endorse|get\s+behind)\b|\bshould\s+(?:never|not\s+ever)\b"
+    # "I'm not going to sign something that lets a funder decide later ...", "I won't sign
+    # that."
+    r"|\b(?:i|we)(?:'m|\s+am|'re|\s+are)\s+not\s+going\s+to\s+(?:sign|approve|vote\s+for|accept)\b"
+    r"|\b(?:i|we)\s+(?:won't|will\s+not|refuse\s+to)\s+sign\b"
     # "I wouldn't design it so that it's easy.", "I would not do it this way."
     r"|\bi\s+(?:wouldn't|would\s+not)\s+(?:design|do|build|structure|set\s+up|write|word|ship|merge"
     r"|run)\s+(?:it|this|that)\s+(?:this\s+way|that\s+way|like\s+(?:this|that)|so\s+that|so\b)"
@@ -618,7 +622,9 @@ NEGATIVE_JUDGEMENT = _cue(
     # "thank you for your service" like a form letter" and "But sure, I'm certain the QA
     # team will do a better job with it".
     r"^as\s+if\b|^nothing\s+says\s+[^.]{1,80}?\s+like\b"
-    r"|^(?:but\s+|oh\s+)?sure,\s+(?:i'?m|i\s+am)\s+(?:certain|sure)\b",
+    r"|^(?:but\s+|oh\s+)?sure,\s+(?:i'?m|i\s+am)\s+(?:certain|sure)\b"
+    # "Starting a two-week FCP on December 16th. Bold move."
+    r"|^bold\s+(?:move|choice)[.!]*$",
 )
 COUNTER_PROPOSAL = _cue(
     r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
@@ -944,7 +950,12 @@ _POSTING_WENT_WRONG = (
     r"|truncated|mangled)\b"
 )
 # Speaking as the one who runs the process, for the whole post: "Chair hat on."
-_CHAIR_HAT = r"^(?:with\s+(?:my|the)\s+)?(?:chair|moderator|mod|admin)(?:'s)?\s+hat\s+on\b"
+# "Chair hat on.", "Speaking with my project leader hat on for a moment." (Not "with my
+# packager hat on": a packager raises a packager's concerns.)
+_CHAIR_HAT = (
+    r"^(?:speaking\s+)?(?:with\s+(?:my|the)\s+)?(?:chair|moderator|mod|admin|project\s+lead(?:er)?)"
+    r"(?:'s)?\s+hat\s+on\b"
+)
 CHAIR_HAT = re.compile(_CHAIR_HAT)
 # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
 # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
