@@ -3706,6 +3706,7 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         'Nothing says "thank you for testing" like a format change with a 30-day deadline.',
         "I'm not going to sign something that lets a vendor decide later what my code is.",
         "Starting the freeze two weeks before the holidays. Bold move.",
+        "Tripling the branches to backport to isn't something I'd sign off on without more hands.",
         "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )

@@ -416,3 +416,16 @@ def test_gitlabs_notice_of_who_commented_where_is_not_prose():
         "1.3 is newer than what any current LTS distro ships."
     ]
     assert units_of("Merge request !412 was reviewed by Oskar Lindqvist\n") == ()
+
+
+def test_a_forums_byline_and_its_date_over_a_mailed_post_are_not_prose():
+    text = (
+        "[kwatanabe](https://forum.example.org/u/kwatanabe) Kenji Watanabe\n"
+        "September 10\n\n"
+        "Tripling the branches isn't something I'd sign off on.\n"
+    )
+    assert [u.text for u in units_of(text)] == [
+        "Tripling the branches isn't something I'd sign off on."
+    ]
+    # A sentence that names a month is prose.
+    assert [u.text for u in units_of("May I ask why?")] == ["May I ask why?"]

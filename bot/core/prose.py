@@ -63,6 +63,22 @@ _GITLAB_PREAMBLE = re.compile(
     r"|Merge\s+request\s+!\d+\s+was\s+(?:reviewed|approved|merged)\s+by\s+.+)$",
     re.IGNORECASE,
 )
+# A forum's byline over a post mailed in mailing-list mode: the poster's profile link,
+# their name and the date ("[kwatanabe](https://forum.example.org/u/kwatanabe) Kenji
+# Watanabe September 10"). Who wrote it is in the headers; it is no sentence of theirs.
+_FORUM_BYLINE = re.compile(r"^\[[\w.-]+\]\(https?://\S+/u/[\w.-]+/?\)(?:\s+\S+){0,8}$")
+# A date alone on its line (the byline's, wrapped): "September 10", "10 Sep 2024".
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# (A month alone is no date: "Mark", "May" and "June" sign mail.)
+_DATE_LINE = re.compile(
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+    rf"(?:\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH}\s+\d{{4}})|\d{{4}}-\d{{2}}-\d{{2}}",
+    re.IGNORECASE,
+)
 # The template ASF GitBox mails with every pull request; nobody wrote it.
 _GITBOX_TEMPLATE = re.compile(
     r"^\s*(?:You can merge this pull request into a Git repository by running:"
@@ -268,6 +284,8 @@ def _not_prose(line: str, handle: str) -> bool:
         or _GITBOX_TEMPLATE.match(stripped) is not None
         or _GERRIT_PREAMBLE.match(stripped) is not None
         or _GITLAB_PREAMBLE.match(stripped) is not None
+        or _FORUM_BYLINE.match(stripped) is not None
+        or _DATE_LINE.fullmatch(stripped) is not None
         or (is_command_line(line, handle) or is_command_line(line, "rfcbot"))
         or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
         or _TRAILER.match(stripped) is not None
