@@ -3058,6 +3058,14 @@ def test_an_ask_is_shown_with_the_reason_told_in_the_paragraph_before_it():
     keep = "Is there any chance of keeping GLES2 as a community module, instead of deleting it?"
     [shown] = findings(f"Different corner of the world: we build kiosks.\n\n{told}\n\n{keep}")
     assert shown == f"{told} {keep}"
+    # A paragraph that only says what must be done is such an ask too (stop 51's set cq).
+    packaging = (
+        "Debian runs the test suite against the installed package. If the tests stop"
+        " shipping in the package we need them from the sdist, and right now the sdist"
+        " doesn't include the fixtures, so the package tests would just stop working."
+    )
+    must = "Please make sure `tests/` and the fixtures end up in the sdist."
+    assert findings(f"{packaging}\n\n{must}") == [f"{packaging} {must}"]
 
 
 @pytest.mark.parametrize(

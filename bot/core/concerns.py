@@ -1004,7 +1004,11 @@ def _reasons_joined(
         before = order[at - 1] if at > 0 else None
         reason = points[before] if before is not None else []
         if (
-            (lead.features.get("counter_proposal") or _asks_alone(lead, points))
+            (
+                lead.features.get("counter_proposal")
+                or _demands_alone(lead, points)
+                or _asks_alone(lead, points)
+            )
             and before is not None
             and before not in taken
             and before not in aside
@@ -1020,6 +1024,16 @@ def _reasons_joined(
             )
         joined.append(finding)
     return joined
+
+
+def _demands_alone(
+    lead: UnitReading, points: Mapping[tuple[int, int | None], list[UnitReading]]
+) -> bool:
+    """A paragraph that only states what must be done ("Please make sure `tests/` and
+    the fixtures end up in the sdist."): a way out, whose reason the paragraph before
+    gives."""
+    members = points[lead.unit.point]
+    return len(members) == 1 and bool(lead.features.get("requirement")) and lead.unit.item is None
 
 
 def _asks_alone(
