@@ -3991,3 +3991,18 @@ def test_a_post_opened_with_the_project_leaders_hat_on_runs_the_process():
     # A packager's hat is no chair's: a packager raises a packager's concerns.
     packager = "With my packager hat on: the new loader breaks every distribution build."
     assert len(findings(packager)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A remark on how the discussion is run, marked so.
+        "Meta: can we keep this on the list this time, rather than half on the list and half"
+        " in PR comments?",
+        # Taking the work on, and bounding the harm if it goes badly.
+        "Mine, for the rest of the 1.x series. If it bitrots after that, at least it bitrots"
+        " outside core and doesn't block anyone's CI.",
+    ],
+)
+def test_a_meta_remark_and_a_consolation_raise_nothing(text: str):
+    assert findings(text) == []

@@ -963,7 +963,7 @@ CHAIR_HAT = re.compile(_CHAIR_HAT)
 # An aside the writer marks as one: "Sidebar: what ... ?", "Side note:", "Tangent:".
 # ("BTW, this breaks the build" is no aside: "btw" and "fwiw" introduce anything.)
 _MARKED_ASIDE = (
-    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|off-?topic)\s*[:,.-]|^as\s+an\s+aside\b"
+    r"^(?:sidebar|side\s*note|tangent|aside|unrelated|off-?topic|meta)\s*[:,.-]|^as\s+an\s+aside\b"
     # A remark on how the matter is run, not on the proposal: "Procedural: could the vote
     # stay open until the 21st?", "Process note from the steering group: ...", "Quick
     # process note since X came up: ...", "Chair hat on."
@@ -1328,6 +1328,9 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
         # "Even if that syntax is ugly, it would be perfectly OK": a fault granted on the
         # way to a verdict is not the verdict.
         found.discard("negative_judgement")
+    if "negative_judgement" in found and _only_within(NEGATIVE_JUDGEMENT, _CONSOLES, probe):
+        # "If it bitrots after that, at least it bitrots outside core": the harm, bounded.
+        found.discard("negative_judgement")
     if "negative_judgement" in found and _only_within(NEGATIVE_JUDGEMENT, _POSTED_WRONG, probe):
         found.discard("negative_judgement")  # the "wrong" of "sent a wrong message"
     if "objection" in found and _only_within(OBJECTION, _NOT_OPPOSING, probe):
@@ -1687,6 +1690,8 @@ _TELLS_A_SCENARIO = re.compile(
     r"^instead\s+of\s+[^,]{1,60},\s+(?:you|they|he|she|the\s+user|someone)\s+"
     r"(?!(?:should|could|can|might|may|would|need|must|ought)\b)\w+"
 )
+# A consolation: "..., at least it bitrots outside core and doesn't block anyone's CI".
+_CONSOLES = re.compile(r",\s*at\s+least\s+(?:it|that|this|they|we|you)\b[^.;]*")
 # What the proposal (as revised) does already, told back, to the end of the sentence.
 _ALREADY_SAYS = re.compile(
     r"\b(?:already|now)\s+(?:describes|says|treats|presents|lists|documents|calls|uses|does|spells\s+out"
