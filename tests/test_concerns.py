@@ -4006,3 +4006,30 @@ def test_a_post_opened_with_the_project_leaders_hat_on_runs_the_process():
 )
 def test_a_meta_remark_and_a_consolation_raise_nothing(text: str):
     assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "Carol: no, the decision has not been made.",
+        "Carol – no, the decision has not been made.",
+    ],
+)
+def test_a_paragraph_opening_on_someones_name_or_question_answers_them(opening: str):
+    raised = post(2, CAROL, "So the decision has already been made and we're consulted on wording?")
+    answer = (
+        f"{opening} The loader change is real, but the council will not adopt a format that"
+        " half the plugin authors refuse. That would cost us more than any single plugin"
+        " could give us."
+    )
+    reply = post(3, BOB, answer, reply_to=2)
+    found = ledger(root(), raised, reply).concerns
+    assert [c for c in found if c.post == reply.key] == []
+
+
+def test_how_the_writer_speaks_rather_than_another_way_proposes_nothing():
+    text = (
+        "Bob here, writing for the steering council rather than for myself. The council"
+        " has not decided anything yet."
+    )
+    assert findings(text) == []

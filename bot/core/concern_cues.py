@@ -1362,6 +1362,10 @@ def _sentence_cues(probe: str, text: str, is_question: bool) -> frozenset[str]:
     if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _PICKS_AN_OPTION, probe):
         # "I prefer A as well": choosing among the options a proposal offers answers it.
         found.discard("counter_proposal")
+    if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _SPEAKS_AS, probe):
+        # "Wen-Hsiu here, writing for the Steering Council rather than for myself.": how
+        # the writer speaks, not what they propose.
+        found.discard("counter_proposal")
     if "counter_proposal" in found and _only_within(COUNTER_PROPOSAL, _ALREADY_SAYS, probe):
         # "the new section already describes it as the supported way, rather than as
         # something that happens to work": what the proposal does now, told back.
@@ -1692,6 +1696,12 @@ _TELLS_A_SCENARIO = re.compile(
 )
 # A consolation: "..., at least it bitrots outside core and doesn't block anyone's CI".
 _CONSOLES = re.compile(r",\s*at\s+least\s+(?:it|that|this|they|we|you)\b[^.;]*")
+# How the writer speaks, set against how else they might: "writing for the Council rather
+# than for myself", "asked me to answer the legal questions directly rather than relay them".
+_SPEAKS_AS = re.compile(
+    r"\b(?:writ(?:e|ing)|speak(?:ing)?|answer(?:ing)?|repl(?:y|ying)|post(?:ing)?)\b[^.;?!]*?"
+    r"\brather\s+than\b[^.;?!]*"
+)
 # What the proposal (as revised) does already, told back, to the end of the sentence.
 _ALREADY_SAYS = re.compile(
     r"\b(?:already|now)\s+(?:describes|says|treats|presents|lists|documents|calls|uses|does|spells\s+out"

@@ -1100,7 +1100,7 @@ def _answers_by_name(
         found = _VOCATIVE.match(unit.text) if unit.first_in_paragraph else None
         if found is None:
             continue
-        name = (found["login"] or found["first"]).casefold()
+        name = (found["login"] or found["first"] or found["labelled"]).casefold()
         if name in context.earlier_names and name not in context.proposer_names:
             answering.add(unit.point[0])
     return frozenset(point for point in points if point[0] in answering)
@@ -1140,6 +1140,8 @@ _ITEM_REFERENCE = re.compile(r"\((\d)\)|\b(?:points?|items?)\s+(\d)\b|#(\d)\b")
 # the cache ...". (A name and "and": "Anders, all," greets; "Anders and Bo think" reports.)
 _VOCATIVE = re.compile(
     r"^(?:@(?P<login>[\w-]+)(?:,|\s)|(?P<first>[A-Z][\w'-]+),\s)(?!\s*(?:all|and)\b)"
+    # "Kasia – the sublicensing language is standard ...", "Priya: no. Voting rights ..."
+    r"|^(?P<labelled>[A-Z][\w'-]+)\s*[:–—]\s"
 )
 
 
