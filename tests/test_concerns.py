@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import Config
-from bot.core.concern_cues import OBJECTION_FORMS, PostContext, cues_of, features_of
+from bot.core.concern_cues import CUES, OBJECTION_FORMS, PostContext, cues_of, features_of
 from bot.core.concern_model import ConcernModel
 from bot.core.concerns import (
     Concern,
@@ -3715,6 +3715,8 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "I'm not going to sign something that lets a vendor decide later what my code is.",
         "Starting the freeze two weeks before the holidays. Bold move.",
         "Tripling the branches to backport to isn't something I'd sign off on without more hands.",
+        "Approving from the docs side. One request before the branch cut: the migration guide"
+        " needs a worked example of a retry loop.",
         "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )
@@ -4033,3 +4035,10 @@ def test_how_the_writer_speaks_rather_than_another_way_proposes_nothing():
         " has not decided anything yet."
     )
     assert findings(text) == []
+
+
+def test_no_cue_matches_words_that_say_nothing():
+    # A pattern with an empty alternative ("...|" + "...") matches every sentence, and
+    # every post then raises concerns; none may match sentences that say nothing.
+    for said in ("", "zzz qqq.", "The build runs on Tuesdays."):
+        assert [name for name, cue in CUES.items() if cue.search(said.casefold())] == [], said

@@ -733,6 +733,13 @@ REQUIREMENT = _cue(
     r"\b(?:the\s+|this\s+)?(?:proposal|rfc|document|doc|text|draft|design|kip|pep|policy)\s+(?:should"
     r"|must|needs\s+to|ought\s+to)\s+(?:also\s+|really\s+)?(?:say|explain|cover|address|specify|mention"
     r"|describe|spell\s+out|define|state|include|document)\b",
+    # "the migration guide needs a worked example of a retry loop", "the release notes need
+    # a warning".
+    r"\b(?:guide|docs|documentation|release\s+notes|changelog|upgrade\s+notes|readme)\s+needs?\s+"
+    r"(?:a|an)\s+(?:\w+\s+){0,2}?(?:example|section|note|warning|paragraph|explanation|entry)\b",
+    # "Would want to understand this before 7.0 ships." (the subject left out, as terse
+    # reviewers do)
+    r"^(?:i\s+)?would\s+(?:want|like|need)\s+to\s+(?:understand|see|know)\b[^.;]*\bbefore\b",
     # "I'd like the RFC to say who does the tooling work."
     r"\bi(?:'d|\s+would)\s+(?:like|want)\s+the\s+(?:rfc|proposal|document|doc|text|draft|design|kep|pep)\s+to\s+"
     r"(?:say|explain|cover|address|specify|mention|describe|spell\s+out|define|state|include|document)\b",
