@@ -271,7 +271,19 @@ logger = logging.getLogger(__name__)
 #    ("(sent to me directly)") reported but no error; a RESULT's sender counting their
 #    own +1 is no error either; "..., but: NO.", "my vote is yes", "cast my own vote:
 #    yes", "I'm changing my vote to YES" in a vote in words; "The vote closed on
-#    Friday." and "The policy is adopted." announce (2026-12-07, stop 51).
+#    Friday." and "The policy is adopted." announce; concerns: sections under Markdown
+#    headings after a paragraph that counts them are one point each; questions closed by
+#    "Not an objection, I just want to know ...", "neither of them an objection:", "Quick
+#    one: ...?", "I don't feel strongly", "Meta: ..." and a "project leader hat" raise
+#    nothing; "Consider my concern addressed." settles; "I'm -1." ends its sentence and
+#    objects; "One thing though, ..." turns; the paragraph before "Separately, ..." is a
+#    point when it finds fault; "I'll try to describe the situation" leads; "please don't
+#    do that", "I wouldn't design it so", "I'm not going to sign", "isn't something I'd
+#    sign off on", "Nothing says X like Y", "Bold move." object or judge; "already
+#    describes it as X rather than Y", "writing for the Council rather than for myself"
+#    and "..., at least it bitrots outside core" do not; "Kasia – ..." answers Kasia; a
+#    lone "Please make sure ..." is shown with its reason; a forum's byline and a date
+#    line are not prose (2026-12-07, stop 51).
 VIEWS_VERSION = 49
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
