@@ -4042,3 +4042,15 @@ def test_no_cue_matches_words_that_say_nothing():
     # every post then raises concerns; none may match sentences that say nothing.
     for said in ("", "zzz qqq.", "The build runs on Tuesdays."):
         assert [name for name, cue in CUES.items() if cue.search(said.casefold())] == [], said
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So in practice every upgraded install silently switches to TOML on its first start.",
+        "Every security fix becomes a hand-port.",
+        "On 2.0 every one of those plugins turns into a start-up error with no migration path.",
+    ],
+)
+def test_a_consequence_for_every_one_of_a_kind_is_a_concern(text: str):
+    assert len(findings(text)) == 1

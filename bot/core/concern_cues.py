@@ -621,6 +621,14 @@ NEGATIVE_JUDGEMENT = _cue(
     # "The RFC should explain what happens when the cache is full."
     rf"\b{_PROPOSAL}\s+(?:should|needs\s+to|must|has\s+to|ought\s+to)\s+(?:also\s+|really\s+)?(?:explain"
     r"|say|specify|describe|document|address|clarify|justify|define|cover|mention|discuss)\b",
+    # A consequence for every one of a kind: "every distro gets an accidental ABI-looking
+    # change", "every Helm install starts logging a deprecation warning on every run",
+    # "Every security fix becomes a hand-port.", "every mobile beginner pays that".
+    r"(?:^|[,;:]\s*|\b(?:so|then|means|that)\s+)(?:(?:in\s+practice|basically|effectively|suddenly)"
+    r",?\s+)?every\s+(?!(?:day|week|month|year|time|now|other|single\s+day)\b)(?:[\w'.-]+\s+){1,6}?"
+    r"(?:(?:will|would|then|now|silently|suddenly)\s+)?(?:gets?|becomes?|turns?\s+into|starts?"
+    r"|pays?|loses?|breaks?|fails?|has\s+to|needs?\s+to|switch(?:es)?|opens?\s+with"
+    r"|(?:have|has)\s+the\s+same)\b",
     # "As if unofficial RFCs get merged": the sarcasm of a doubt. So is "Nothing says
     # "thank you for your service" like a form letter" and "But sure, I'm certain the QA
     # team will do a better job with it".
