@@ -3717,6 +3717,7 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "Tripling the branches to backport to isn't something I'd sign off on without more hands.",
         "Approving from the docs side. One request before the branch cut: the migration guide"
         " needs a worked example of a retry loop.",
+        "The signing key lives on the old build host. If this lands as-is, we cannot cut 2.0.1.",
         "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )

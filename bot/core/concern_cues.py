@@ -189,7 +189,7 @@ OBJECTION = _cue(
     r"\b(?:we|i|(?:my|our)\s+(?:team|users|customers|company))\s+(?:still\s+|simply\s+|just\s+)?(?:can't"
     r"|cannot|could\s+not|couldn't|won't\s+be\s+able\s+to|would\s+not\s+be\s+able\s+to)\s+(?:\w+\s+)?"
     r"(?:ship|release|accept|adopt|depend\s+on|package|distribute|deploy|upgrade|migrate|use|install"
-    r"|afford|add)\b(?!.*\bwithout\b)"
+    r"|afford|add|cut|tag|publish|sign\b(?!\s+up))\b(?!.*\bwithout\b)"
     # What it would drive people to: "We'd have to switch libraries", "we either pin 4.x
     # forever or rewrite our API" ("we'd have to update the docs" is a plan).
     r"|\b(?:we|i|they|users|people)(?:'d|\s+would|'ll|\s+will)\s+(?:\w+\s+)?have\s+to\s+(?:switch|move\s+away"
