@@ -3718,6 +3718,9 @@ def test_a_question_its_asker_says_is_for_their_own_planning_raises_nothing(text
         "Approving from the docs side. One request before the branch cut: the migration guide"
         " needs a worked example of a retry loop.",
         "The signing key lives on the old build host. If this lands as-is, we cannot cut 2.0.1.",
+        "The new default is off for / and on for /home, which is going to be fun to debug.",
+        "Appeals going to the same council that wrote the rule is marking your own homework.",
+        "A MUST that any value satisfies is a SHOULD with extra steps.",
         "If the loader kept reading XML for a release, I'd be happier. Without that I'm -1.",
     ],
 )

@@ -635,7 +635,18 @@ NEGATIVE_JUDGEMENT = _cue(
     r"^as\s+if\b|^nothing\s+says\s+[^.]{1,80}?\s+like\b"
     r"|^(?:but\s+|oh\s+)?sure,\s+(?:i'?m|i\s+am)\s+(?:certain|sure)\b"
     # "Starting a two-week FCP on December 16th. Bold move."
-    r"|^bold\s+(?:move|choice)[.!]*$",
+    r"|^bold\s+(?:move|choice)[.!]*$"
+    # "..., which is going to be fun to debug.", "It's marking your own homework, a bit.",
+    # "I'm sure that will feel very fair to whoever just got suspended.", "a SHOULD with
+    # extra steps", "our log aggregation bill thanks you", "let's be honest about what
+    # this costs".
+    r"|\b(?:(?:is|'s|are|'re)\s+going\s+to|will)\s+be\s+(?:fun|a\s+joy|a\s+treat|great\s+fun)\s+to\s+"
+    r"(?:debug|explain|support|maintain|review|untangle|diagnose|document)\b"
+    r"|\bmarking\s+(?:your|their|its|our|his|her)\s+own\s+homework\b"
+    r"|^i'?m\s+sure\s+(?:that|this|it)\s+will\s+(?:feel|look|sound)\s+(?:very\s+|really\s+|totally\s+)?"
+    r"(?:fair|reassuring|welcoming)\s+to\b|\bwith\s+extra\s+steps\b"
+    r"|\b(?:bill|budget|pager|on-?call\s+rotation)\s+thanks\s+you\b"
+    r"|^(?:but\s+|so\s+)?let'?s\s+be\s+honest\s+about\b",
 )
 COUNTER_PROPOSAL = _cue(
     r"\bi(?:'d|\s+would)?\s+(?:strongly\s+)?(?:suggest|propose|recommend|prefer|rather|favou?r)\b",
