@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
 from bot.core.commands import DEFAULT_HANDLE, is_command_line
-from bot.core.text import code_lines, mask_inline_code
+from bot.core.text import MONTH_NAME, code_lines, mask_inline_code
 
 # Labels that open a list item. "D0." and "B1:" are how some RFCs name their points.
 _ITEM_LABEL = re.compile(
@@ -68,10 +68,7 @@ _GITLAB_PREAMBLE = re.compile(
 # Watanabe September 10"). Who wrote it is in the headers; it is no sentence of theirs.
 _FORUM_BYLINE = re.compile(r"^\[[\w.-]+\]\(https?://\S+/u/[\w.-]+/?\)(?:\s+\S+){0,8}$")
 # A date alone on its line (the byline's, wrapped): "September 10", "10 Sep 2024".
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_MONTH = MONTH_NAME + r"\.?"
 # (A month alone is no date: "Mark", "May" and "June" sign mail.)
 _DATE_LINE = re.compile(
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"

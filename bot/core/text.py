@@ -64,6 +64,12 @@ _OUTLOOK_SENT = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE = re.compile(r"^-- ?$")
+# A month's name, written out or cut short ("Sep", "Sept", "September"): dates in mail
+# text, read by votes' deadlines and by what is not prose.
+MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 # ezmlm, Mailman and GitHub append these; none of it is the author's.
 _FOOTER_START = re.compile(
     r"^\s*(To unsubscribe, e-mail:|To unsubscribe from this (group|list)|"

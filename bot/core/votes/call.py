@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bot.core.text import new_lines
+from bot.core.text import MONTH_NAME, new_lines
 from bot.core.votes.grammar import paragraph_sentences
 from bot.core.votes.values import number_of
 from bot.core.votes.zones import ZONE_PATTERN, zone_at
@@ -55,10 +55,7 @@ _CLOSE_WORD_RE = re.compile(
 # The sentence must be about the vote ("issues closed on Nov 3" is not); a deadline in
 # the call is the vote's.
 _ABOUT_VOTE_RE = re.compile(r"\b(?:votes?|voting|polls?|ballots?|deadline)\b", re.IGNORECASE)
-_MONTH_RE = (
-    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_MONTH_RE = rf"(?P<month>{MONTH_NAME})\.?"
 # A time needs ":mm" or am/pm, so the year in "Dec 2017" is never read as 20:17.
 _TIME_RE = (
     r"(?:,?\s*(?:at\s+)?(?P<hour>\d{1,2})(?=:\d{2}|\s*[ap]m\b)(?::(?P<minute>\d{2}))?"

@@ -378,7 +378,7 @@ _WORDED_BALLOT_RE = re.compile(
     r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$"
     # "Not on the TSC, so non-binding, but: NO.", "For the record, my vote is yes.", "I
     # should also cast my own vote: yes.", "I'm changing my vote to YES."
-    r"|(?:[,;]\s*but\s*:\s*|\bmy\s+(?:own\s+)?vote(?:\s+is)?\s*:?\s+|\bmy\s+(?:own\s+)?vote\s*:\s*"
+    r"|(?:[,;]\s*but\s*:\s*|\bmy\s+(?:own\s+)?vote(?:(?:\s+is)?\s*:?\s+|\s*:\s*)"
     r"|\bchang(?:e|ing)\s+my\s+vote\s+to\s+)(?P<said>yes|aye|yea|no|nay|abstain)[.!]*$",
     re.IGNORECASE,
 )

@@ -637,6 +637,7 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
     """Where the RESULT mail and our reading of the thread differ, voter by voter."""
     found: list[Discrepancy] = []
     matched: dict[int, set[str]] = {1: set(), 0: set(), -1: set()}
+    sender = name_key(announced.sender) if announced.sender else None
     for entry in announced.entries:
         bucket = bucket_of(entry.value)
         for name in entry.names:
@@ -647,7 +648,7 @@ def compare(tally: Tally, announced: AnnouncedResult) -> list[Discrepancy]:
                     tally,
                     matched[bucket],
                     elsewhere=name in entry.elsewhere,
-                    sender=bool(announced.sender) and name_key(name) == name_key(announced.sender),
+                    sender=name_key(name) == sender,
                 )
             )
         if entry.count is not None and (not entry.names or _names_some(entry)):
