@@ -462,10 +462,14 @@ class VoteScore:
 
 
 def find_vote_report(label: LabelledVote, reports: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """FORMAT.md: the subject with tags and Re: stripped, exact first, else shortest containing."""
+    """FORMAT.md: the subject with tags and Re: stripped, exact first, else shortest containing.
+
+    The label's subject is stripped the same way: a writer who copies "Vote: drop Python
+    3.8" from a forum or GitHub title names the vote its subject's "Vote:" lead marks.
+    """
     from bot.core.threads import parse_subject
 
-    wanted = label.subject.casefold()
+    wanted = parse_subject(label.subject).topic.casefold()
     topics = [(parse_subject(r["subject"]).topic.casefold(), r) for r in reports]
     exact = [r for topic, r in topics if topic == wanted]
     if exact:

@@ -4058,3 +4058,47 @@ def test_no_cue_matches_words_that_say_nothing():
 )
 def test_a_consequence_for_every_one_of_a_kind_is_a_concern(text: str):
     assert len(findings(text)) == 1
+
+
+# Stop 52: what blind set cu showed once its blind measure was taken.
+
+
+def test_a_plus_one_to_the_revision_after_an_objection_seconds_nothing():
+    raised = post(2, BOB, "I am worried that the loader turns itself off after an upgrade.")
+    revised = post(3, ALICE, "v2 keeps the loader on and warns instead.", reply_to=2)
+    for said in ("Thanks for checking with them.\n\n+1 to v2.", "+1 to option B."):
+        # (In reply to the objection: naming the revision, it takes the proposer's side.)
+        agreed = post(4, CAROL, said, reply_to=2)
+        assert [c.raised_by for c in ledger(root(), raised, revised, agreed).concerns] == [BOB]
+
+
+@pytest.mark.parametrize(
+    "acceptance",
+    [
+        "Point 2 of v2 (every September release gets 5 years) resolves our objection.",
+        "Please consider our earlier -1 withdrawn.",
+    ],
+)
+def test_a_team_settling_its_own_objection_raises_nothing(acceptance: str):
+    assert findings(acceptance) == []
+
+
+def test_a_minus_one_alone_in_its_paragraph_is_one_point_with_the_reasons_after_it():
+    text = (
+        "-1 as written.\n\n"
+        "Removing the hooks breaks the geo extension outright. It prunes at page level, and"
+        " there is no equivalent on the new engine.\n"
+    )
+    [found] = findings(text)
+    assert found.startswith("-1 as written. Removing the hooks breaks the geo extension")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm fine with Apache-2.0. I am not fine with the CLA.",
+        "The fifty-line exemption, though. This part I think is simply not valid.",
+    ],
+)
+def test_not_fine_with_a_part_or_calling_it_not_valid_is_a_concern(text: str):
+    assert len(findings(text)) == 1

@@ -429,3 +429,13 @@ def test_a_forums_byline_and_its_date_over_a_mailed_post_are_not_prose():
     ]
     # A sentence that names a month is prose.
     assert [u.text for u in units_of("May I ask why?")] == ["May I ask why?"]
+
+
+def test_a_forums_byline_of_name_handle_title_and_date_is_not_prose():
+    text = (
+        "Priya Raman (@priya.raman) · Core Developer · February 23\n\n"
+        "I'm not sure the contractor side works for half of our core team.\n"
+    )
+    assert [u.text for u in units_of(text)] == [
+        "I'm not sure the contractor side works for half of our core team."
+    ]

@@ -45,6 +45,7 @@ from bot.core.votes import (
     parse_result,
     report_vote,
 )
+from bot.core.votes.call import stated_minimum_plus
 from bot.core.votes.grammar import parse_worded_ballot
 from bot.core.votes.result import announces_result, naming_author, voter_candidates
 from bot.model import Person, Post, Source
@@ -1991,3 +1992,52 @@ def test_a_result_whose_sender_counts_their_own_plus_one_still_agrees() -> None:
     # Someone else's name with no ballot stays an error.
     other = compare(tally, naming_author(announced, "Carl Tan"))
     assert [(d.kind, d.soft) for d in other] == [("not-in-thread", False)]
+
+
+# Stop 52: what blind vote set 27 wrote that was misread, and what reading it showed.
+
+
+def test_a_committee_votes_in_words_with_reasons_or_as_another_did() -> None:
+    replies = votes(
+        ("Robert Scholte", "> Yes.\n\nYes from me as well.\n\n--\nRobert"),
+        ("Hervé Boutemy", "Thanks. Then I vote yes: a long embargo beats no policy."),
+        ("Olivier Lamy", "No, for the same reasons as Karl. I'd support 45 days."),
+    )
+    report = report_vote(make_call(COUNCIL_CALL), replies, now=AFTER_CLOSE, roster=PMC)
+    assert voters(report, 1) == {"Robert Scholte", "Hervé Boutemy"}
+    assert voters(report, -1) == {"Olivier Lamy"}
+
+
+def test_a_call_that_asks_for_more_approvals_than_the_policy_is_decided_by_them() -> None:
+    call = (
+        "Policy changes need the approval of two thirds of all voting TSC members, i.e.\n"
+        "five of the seven of us, no matter how many take part. Please reply with Yes,\n"
+        "No or Abstain.\n"
+    )
+    four = votes(*((name, "Yes.") for name in ("Ann Keller", "Bo Lindqvist", "Cy Ode", "Di Re")))
+    report = report_vote(make_call(call), four, now=AFTER_CLOSE)
+    assert report.state is VoteState.FAILED
+    assert "4 potentially binding +1 (need 5)" in report.outcome.reasons
+    # The release template's "at least three binding +1" is the policy's own number,
+    # and a call asking for fewer never lowers it.
+    assert stated_minimum_plus("It passes with at least three binding +1 votes.") == 3
+    fewer = report_vote(make_call("A release needs 2 binding +1 votes."), four[:2], now=AFTER_CLOSE)
+    assert fewer.state is VoteState.FAILED
+    assert stated_minimum_plus("The vote is open for at least 72 hours.") is None
+
+
+def test_a_callers_own_vote_is_not_made_non_binding_by_the_rule_for_others() -> None:
+    call = (
+        "Please comment with +1 / 0 / -1. Everyone else is very welcome to vote too;\n"
+        "those votes are non-binding but help us see what users think.\n\nMy vote: +1\n"
+    )
+    assert parse_ballot(call).self_declared_binding is None
+    legend = "Non-binding votes will be reported in the result.\n\nMy own vote: +1\n"
+    assert parse_ballot(legend).self_declared_binding is None
+    assert parse_ballot("+1 (non-binding)").self_declared_binding is False
+
+
+def test_a_results_bullet_with_one_name_is_a_listing_not_a_ballot() -> None:
+    closing = "Binding:\n* +1: Mara Lindqvist, Beatriz Souza\n\nNon-binding:\n* +1: Jonas Weber\n"
+    assert parse_ballot(closing).value is None  # no ballot of the sender's
+    assert parse_ballot("* +1: LGTM").value == 1.0

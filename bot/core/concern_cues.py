@@ -80,6 +80,8 @@ WORRY = _cue(
     rf"(?<!as\sfar\sas\s){_I}\s+(?:\w+\s+){{0,2}}?(?:concerned|worried|nervous|uneasy|wary|uncomfortable|skeptical"
     r"|sceptical|hesitant|troubled|afraid|leery|reluctant|dubious|lukewarm"
     r"|not\s+(?:too\s+|very\s+|entirely\s+|really\s+)?(?:happy|keen|thrilled|comfortable)"
+    # "I'm fine with Apache-2.0. I am not fine with the CLA."
+    r"|not\s+(?:fine|ok|okay)\s+with"
     # "I'm much less comfortable with -Os."
     r"|(?:much\s+|a\s+(?:lot|bit)\s+|far\s+|even\s+)?less\s+(?:comfortable|happy|keen|convinced|sure)"
     # "This is the part I'm least comfortable with."
@@ -416,6 +418,9 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\s+(?:for\s+(?:\w+\s+){1,3}?)?to\b",
     # A cost measured against what is: "runs the dense LU benchmarks 30-35% slower".
     r"\b\d[\d.,]*(?:\s*[-\u2013]\s*\d[\d.,]*)?\s*(?:%|x|\u00d7|\s+times)\s+(?:slower|larger|bigger|worse)\b",
+    # "This part I think is simply not valid." (of an argument or a rule of the proposal)
+    r"\b(?:is|'s|are)\s+(?:simply\s+|just\s+|clearly\s+)?not\s+valid\b"
+    r"|\b(?:isn't|aren't)\s+(?:simply\s+|just\s+|clearly\s+)?valid\b",
     # "That is not a reason to grow the API." ("... is no reason to block this" answers.)
     r"\b(?:is|'s|are)\s+(?:not|no)\s+(?:a\s+)?(?:good\s+|sufficient\s+|valid\s+)?reason\s+to\s+"
     r"(?!(?:block|reject|hold|delay|stop|not|wait|veto|object)\b)"
@@ -1065,7 +1070,10 @@ WORRY_GOES_AWAY = (
     r"(?:is|are|was|were|has\s+been|have\s+been)\s+(?:now\s+|fully\s+|mostly\s+)?"
     r"(?:handled|addressed|resolved|covered|answered|settled|taken\s+care\s+of)\b"
     # "Consider my concern addressed.", "you can count my objection as resolved".
-    r"|\b(?:consider|count|mark|treat)\s+my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\s+"
+    # ("Please consider our earlier -1 withdrawn.": a company's or a team's, as theirs.)
+    r"|\b(?:consider|count|mark|treat)\s+(?:my|our)\s+(?:\w+\s+)?(?:"
+    + MY_WORRY_NOUNS
+    + r"|points?|-1(?!\d))\s+"
     r"(?:as\s+)?(?:handled|addressed|resolved|covered|answered|settled|withdrawn)\b"
     # "then my concern is much smaller", "my worry is a lot less now".
     r"|\bmy\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r")\s+(?:is|are)\s+(?:now\s+)?"
@@ -1459,7 +1467,9 @@ _GRANTS_YOU = re.compile(
 )
 _SETTLES_OWN = re.compile(
     r"\b(?:address(?:es)?|answers?|resolves?|settles?|covers?|allays?|takes?\s+care\s+of)\s+"
-    r"(?:(?:most|all|much|some)\s+of\s+)?(?:my\s+(?:\w+\s+)?(?:" + MY_WORRY_NOUNS + r"|points?)\b"
+    r"(?:(?:most|all|much|some)\s+of\s+)?(?:(?:my|our)\s+(?:\w+\s+)?(?:"
+    + MY_WORRY_NOUNS
+    + r"|points?)\b"
     r"|what\s+i\s+was\s+(?:worried|concerned)\s+about\b)"
     # "Thanks, with that patch my main worry goes away."
     r"|" + WORRY_GOES_AWAY
@@ -1523,6 +1533,8 @@ _RESTATES = re.compile(
 _SECONDS_ANOTHER = re.compile(
     r"^(?:and\s+|so\s+)?(?:i\s+(?:also\s+|fully\s+|totally\s+|completely\s+|strongly\s+|do\s+)?"
     r"agree\s+with|\+1\s+(?:to|on))\s+(?!(?:the|this|that|it|all|everything|most|you|your|him|her|them)\b)"
+    # ("+1 to v2.", "+1 to option B": the proposal's revision or option, not a person.)
+    r"(?!(?:v\d+|rev(?:ision)?\s*\d+|version\s*\d+|proposal|draft|plan|rfc|option|idea|approach)\b)"
     r"@?(?P<name>[\w-]+(?:\.[\w-]+)*)(?:'s)?(?:\s+(?:point|comment|concern|suggestion|view|remark))?"
     r"\s*(?:(?:that|on|about|here|regarding)\b|[,:;.]|$)(?!.*\b(?:but|however|though|although)\b)"
 )

@@ -882,6 +882,19 @@ _QUALIFIED = re.compile(
 )
 
 
+def _ballot_alone(reading: UnitReading, sentences: tuple[UnitReading, ...]) -> bool:
+    """A "-1 as written." that is a paragraph of its own: the ballot, whose reasons the
+    next paragraph gives ("Removing the hooks breaks firkin-geo outright. ..."), and one
+    point with them, as the announcement of a worry is."""
+    text = reading.unit.text
+    return (
+        len(text.split()) <= STANCE_WORDS
+        and "?" not in text
+        and _MINUS_ONE.search(text) is not None
+        and [r for r in sentences if r.unit.point == reading.unit.point] == [reading]
+    )
+
+
 def _announcements_joined(
     post: Post,
     findings: list[Finding],
@@ -896,7 +909,9 @@ def _announcements_joined(
     for at, (finding, group) in enumerate(zip(findings, groups, strict=True)):
         if at in skip:
             continue
-        named = len(group) == 1 and bool(_ANNOUNCES.search(group[0].unit.probe))
+        named = len(group) == 1 and (
+            bool(_ANNOUNCES.search(group[0].unit.probe)) or _ballot_alone(group[0], sentences)
+        )
         if not (named or _leads_into_next(post, group, sentences)):
             joined.append(finding)
             continue

@@ -66,7 +66,11 @@ _GITLAB_PREAMBLE = re.compile(
 # A forum's byline over a post mailed in mailing-list mode: the poster's profile link,
 # their name and the date ("[kwatanabe](https://forum.example.org/u/kwatanabe) Kenji
 # Watanabe September 10"). Who wrote it is in the headers; it is no sentence of theirs.
-_FORUM_BYLINE = re.compile(r"^\[[\w.-]+\]\(https?://\S+/u/[\w.-]+/?\)(?:\s+\S+){0,8}$")
+_FORUM_BYLINE = re.compile(
+    r"^\[[\w.-]+\]\(https?://\S+/u/[\w.-]+/?\)(?:\s+\S+){0,8}$"
+    # "Priya Raman (@priya.raman) · Core Developer · February 23": name, handle, title, date.
+    r"|^[^·()\n]{1,60}\(@[\w.-]+\)(?:\s*·\s*[^·\n]{1,40}){1,3}$"
+)
 # A date alone on its line (the byline's, wrapped): "September 10", "10 Sep 2024".
 _MONTH = MONTH_NAME + r"\.?"
 # (A month alone is no date: "Mark", "May" and "June" sign mail.)

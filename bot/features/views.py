@@ -284,7 +284,18 @@ logger = logging.getLogger(__name__)
 #    and "..., at least it bitrots outside core" do not; "Kasia – ..." answers Kasia; a
 #    lone "Please make sure ..." is shown with its reason; a forum's byline and a date
 #    line are not prose (2026-12-07, stop 51).
-VIEWS_VERSION = 49
+# 50: votes: a call's own minimum of approving ballots where it asks for more than the
+#    policy ("needs five of the seven of us"); "Yes from me as well.", "Then I vote yes:
+#    <reason>" and "No, for the same reasons as Yuki." are ballots; a caller's ballot is
+#    not made non-binding by the call's rule for everyone else's ("those votes are
+#    non-binding"); a result's bullet naming one person ("* +1: Jonas Weber") is a
+#    listing, not its sender's ballot; concerns: "+1 to v2." takes the revision's side and
+#    seconds no objection; "resolves our objection" and "consider our earlier -1
+#    withdrawn" settle; a forum byline "Name (@handle) · Title · February 23" is not
+#    prose; a "-1 as written." alone in its paragraph is one point with the reasons the
+#    next paragraph gives; "I am not fine with the CLA." worries; "simply not valid"
+#    judges (2026-12-07, stop 52).
+VIEWS_VERSION = 50
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
 # Changes taken in that one short transaction deletes: 5,000 held the writer (and the

@@ -113,6 +113,40 @@ def asks_for_words(text: str) -> bool:
     return bool(_WORDED_CALL_RE.search(own)) and not _SIGNED_VALUE_RE.search(own)
 
 
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+# "passes with at least three +1 from maintainers", "requires 3 binding +1 votes", "needs
+# the approval of two thirds of all voting TSC members, i.e. five of the seven of us": how
+# many approving ballots the call says the vote needs. ("at least 72 hours" is a period.)
+_STATED_MINIMUM_RE = re.compile(
+    r"\b(?:at\s+least|requires?|needs?|minimum\s+of|a\s+minimum\s+of)\s+"
+    + _COUNT
+    + r"\s+(?:\w+\s+){0,2}?(?:[+]1|yes|approv\w*|votes?\s+in\s+favou?r|\w+\s+votes?\s+in\s+favou?r)"
+    r"|\b(?:i\.?e\.?,?|that\s+is,?|so|meaning)\s+" + _COUNT + r"\s+of\s+(?:the\s+|all\s+)?"
+    r"(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
+    re.IGNORECASE,
+)
+# How far before the number the words saying it is needed may be (characters).
+_RULE_WINDOW = 120
+_NEEDS_APPROVAL_RE = re.compile(r"\b(?:pass\w*|approv\w*|need\w*|requir\w*|majority)\b", re.I)
+
+
+def stated_minimum_plus(text: str) -> int | None:
+    """How many approving ballots the call itself says the vote needs, if it says.
+
+    A project's rules are its configuration; a call may ask for more for the matter at
+    hand ("policy changes need five of the seven of us"), and a report that ignored it
+    would pass what the caller announces as failed. (Read only in the call's own text:
+    a quoted rule or a reply's opinion of it sets nothing.)
+    """
+    # The call's own words as one line: "i.e." must not end the sentence it explains.
+    own = " ".join(" ".join(new_lines(text)).split())
+    for found in _STATED_MINIMUM_RE.finditer(own):
+        before = own[max(0, found.start() - _RULE_WINDOW) : found.end()]
+        if _NEEDS_APPROVAL_RE.search(before):
+            return number_of(found[1] or found[2])
+    return None
+
+
 def parse_call(
     text: str, opened_at: datetime, *, min_duration: timedelta = timedelta(hours=72)
 ) -> CallTerms:

@@ -367,13 +367,21 @@ def parse_ballot(text: str) -> BallotReading:
 
 
 # A committee's ballot in words, where the call asks for them ("Please reply with yes, no
-# or abstain"): "I vote yes.", "yes", "No." before its reasons, "Abstain".
+# or abstain"): "I vote yes.", "yes", "No." before its reasons, "Abstain", "Yes from me
+# as well.".
 _WORDED_BALLOT_RE = re.compile(
     # ("I abstain." is read before this, by parse_ballot, in any vote.) "Then yes from
     # me.", "I'm voting yes myself.", "In favour."
     r"^(?:(?:then|so|ok(?:ay)?)[,!]?\s+)?(?:i\s+(?:vote|say)\s+|i'?m\s+voting\s+|i\s+am\s+voting\s+)?"
     r"(?P<word>yes|aye|yea|no|nay|abstain|in\s+favou?r|against)\b"
-    r"(?:\s+(?:from\s+me|myself|too|as\s+well))?[.!]*$"
+    r"(?:\s+(?:from\s+me|myself|too|as\s+well))*[.!]*$"
+    # "Then I vote yes: a policy with a long embargo is better than none.": the vote said
+    # in so many words, then its reason.
+    r"|^(?:(?:then|so|ok(?:ay)?)[,!]?\s+)?(?:i\s+vote|i'?m\s+voting|i\s+am\s+voting)\s+"
+    r"(?P<voted>yes|aye|yea|no|nay|abstain|in\s+favou?r|against)"
+    r"\s*(?:[:;—–]|,\s*(?:because|since|as)\b)"
+    # "No, for the same reasons as Yuki.": another voter's ballot, cast again.
+    r"|^(?P<same>yes|aye|yea|no|nay)\s*,?\s+for\s+the\s+same\s+reasons?\b"
     # "I know I'm not on the TC, so this is only for the record, but Nay from me."
     r"|[,;]\s*(?:(?:but|so|and)\s+)?(?P<from_me>yes|aye|yea|no|nay|abstain)\s+from\s+me[.!]*$"
     # "Not on the TSC, so non-binding, but: NO.", "For the record, my vote is yes.", "I
@@ -397,7 +405,10 @@ def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReadi
     if answers_call and not hits and sentences:
         opening = _OPENING_ANSWER_RE.match(sentences[0])
         hits = [(opening, sentences[0])] if opening else []
-    values = {worded_value(m["word"] or m["from_me"] or m["said"]) for m, _ in hits}
+    values = {
+        worded_value(m["word"] or m["from_me"] or m["said"] or m["voted"] or m["same"])
+        for m, _ in hits
+    }
     if not hits:
         return BallotReading(ReadingKind.NONE)
     if len(values) > 1:
@@ -582,7 +593,15 @@ def _is_result_like(line: str) -> bool:
         return True
     parts = [p.strip() for p in re.split(r",|;|\band\b", rest) if p.strip()]
     capitalised = r"[A-ZÀ-Þ][\w'’.-]*(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3}"
-    return len(parts) >= 2 and all(re.fullmatch(capitalised, p) for p in parts)
+    if len(parts) >= 2:
+        return all(re.fullmatch(capitalised, p) for p in parts)
+    # One person's name under a bullet of a result's list ("* +1: Jonas Weber"), as a
+    # first and a last name: a ballot's reason is not written so ("* +1: LGTM").
+    return bool(_BULLET_RE.match(line)) and _ONE_NAME_RE.fullmatch(rest) is not None
+
+
+_BULLET_RE = re.compile(r"^\s*[*•-]\s+")
+_ONE_NAME_RE = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ'’.-]+(?:\s+[A-ZÀ-Þ][a-zß-ÿ'’.-]+){1,3}")
 
 
 # --------------------------------------------------------------------------
@@ -796,10 +815,24 @@ def _self_declared(sentences: Iterable[str], prose: str) -> bool | None:
         if _BINDING_RE.search(sentence):
             return True
     # Elsewhere in the post only explicit labels count: "binding" alone is too
-    # common in talk about votes ("still waiting for binding votes").
-    if _NON_BINDING_RE.search(prose):
+    # common in talk about votes ("still waiting for binding votes"). Nor does a rule
+    # for other people's ballots: a call's "Everyone else is welcome to vote too; those
+    # votes are non-binding" says nothing of the caller's own "My vote: +1".
+    if any(
+        _NON_BINDING_RE.search(sentence) and not _OTHERS_BALLOTS_RE.search(sentence)
+        for sentence in _SENTENCE_SPLIT_RE.split(prose)
+    ):
         return False
     return True if _BINDING_LABEL_RE.search(prose) else None
+
+
+_OTHERS_BALLOTS_RE = re.compile(
+    r"\b(?:everyone|everybody|anyone|anybody)\s+else\b|\b(?:those|their|other|others')\s+"
+    r"(?:votes?|ballots?)\b|\bvotes?\s+(?:of|from|by)\s+(?:everyone|others|non-)"
+    # The kind in the plural: "non-binding votes will be reported in the result".
+    r"|\bnon[- ]?binding\s+(?:votes|ballots)\b",
+    re.IGNORECASE,
+)
 
 
 def _justification(lines: Sequence[str], skip: set[int], ballots: Sequence[_Hit]) -> str:

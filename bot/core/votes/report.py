@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from bot.core.people import People
 from bot.core.rules import is_automated
 from bot.core.threads import parse_subject
-from bot.core.votes.call import CallTerms, announced_close, extended_close, parse_call
+from bot.core.votes.call import (
+    CallTerms,
+    announced_close,
+    extended_close,
+    parse_call,
+    stated_minimum_plus,
+)
 from bot.core.votes.grammar import ReadingKind
 from bot.core.votes.policy import Outcome, Rule, VotePolicy, VoteState, decide
 from bot.core.votes.result import (
@@ -158,7 +164,7 @@ def report_vote(
     Without a RESULT or CANCEL thread, a reply in the vote thread by whoever
     called it that says the vote is over ("This vote passes.") closes it.
     """
-    policy = policy or VotePolicy()
+    policy = _as_the_call_asks(policy or VotePolicy(), call)
     people = directory(identities, roster)
     replies = list(replies)
     joined_late = call_is_missing(call)
@@ -240,6 +246,20 @@ def report_vote(
             binding_claimed(tally, announced, result.key) if result is not None else None
         ),
     )
+
+
+# The rules that count approving ballots against a minimum (the others ignore it).
+_COUNTS_APPROVALS = frozenset({Rule.MAJORITY_APPROVAL, Rule.CONSENSUS_APPROVAL})
+
+
+def _as_the_call_asks(policy: VotePolicy, call: Post) -> VotePolicy:
+    """The policy, with the call's own minimum of approving ballots where it asks for
+    more ("needs five of the seven of us"). Only more: a call cannot lower the bar the
+    project's rules set, so a careless template never passes a vote on too few."""
+    stated = stated_minimum_plus(call.text)
+    if stated is None or stated <= policy.min_binding_plus or policy.rule not in _COUNTS_APPROVALS:
+        return policy
+    return replace(policy, min_binding_plus=stated)
 
 
 def _extended(
