@@ -4102,3 +4102,21 @@ def test_a_minus_one_alone_in_its_paragraph_is_one_point_with_the_reasons_after_
 )
 def test_not_fine_with_a_part_or_calling_it_not_valid_is_a_concern(text: str):
     assert len(findings(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I still think six months is too short, ping or no ping.",
+        "The part I'd worry about is the asset library.",
+        "The loader is nice, but it's not really a fix for us.",
+        "'Help wanted' isn't a plan. We need a name before the removal.",
+    ],
+)
+def test_a_worry_a_non_fix_and_a_non_plan_are_concerns(text: str):
+    assert len(findings(text)) == 1
+
+
+def test_a_nudge_is_meta_but_the_word_ping_in_a_rule_is_not():
+    assert "meta" in cues_of(units_of("Ping @ann, any news on this?")[0])
+    assert "meta" not in cues_of(units_of("Six months is too short, ping or no ping.")[0])

@@ -86,6 +86,8 @@ WORRY = _cue(
     r"|(?:much\s+|a\s+(?:lot|bit)\s+|far\s+|even\s+)?less\s+(?:comfortable|happy|keen|convinced|sure)"
     # "This is the part I'm least comfortable with."
     r"|least\s+(?:comfortable|happy|keen|convinced|sure))\b",
+    # "The part I'd worry about is the asset library."
+    r"\bi'?d\s+(?:also\s+|still\s+)?worry\s+about\b|\bi\s+would\s+(?:also\s+|still\s+)?worry\s+about\b",
     r"\b(?:my|our|one|the\s+(?:main|only|biggest|real))\s+(?:\w+\s+)?(?:concerns?|worry|worries|fears?"
     r"|objections?|reservations?|hesitations?|doubts?)\b",
     # "My main issue is the reliance on one maintainer", "my problem with this is".
@@ -418,6 +420,10 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\s+(?:for\s+(?:\w+\s+){1,3}?)?to\b",
     # A cost measured against what is: "runs the dense LU benchmarks 30-35% slower".
     r"\b\d[\d.,]*(?:\s*[-\u2013]\s*\d[\d.,]*)?\s*(?:%|x|\u00d7|\s+times)\s+(?:slower|larger|bigger|worse)\b",
+    # "it's not really a fix for us", "Hiring isn't a plan until someone is hired", "That
+    # is a plan, not a fact."
+    r"\b(?:is|'s)\s+not\s+(?:really\s+)?a\s+(?:fix|solution)\s+for\b|\bisn't\s+(?:really\s+)?a\s+(?:fix|solution)\s+for\b"
+    r"|\b(?:isn't|is\s+not)\s+a\s+plan\b|\ba\s+plan,?\s+not\s+a\s+fact\b",
     # "This part I think is simply not valid." (of an argument or a rule of the proposal)
     r"\b(?:is|'s|are)\s+(?:simply\s+|just\s+|clearly\s+)?not\s+valid\b"
     r"|\b(?:isn't|aren't)\s+(?:simply\s+|just\s+|clearly\s+)?valid\b",
@@ -1014,7 +1020,10 @@ _DEFERS_ELSEWHERE = re.compile(
 )
 META = _cue(
     r"\btop-?post|\bbottom-?post|\boff-?topic\b|\bthis\s+thread\b|\bthe\s+(?:previous|other|long)"
-    r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b|\bping\b"
+    r"\s+(?:thread|discussion)\b|\bsorry\s+(?:for|if|about)\b|\bptal\b|\bfriendly\s+ping\b"
+    # A nudge ("Ping.", "ping @ann", "Ping: any news?"), not the word in a rule: "I still
+    # think six months is too short, ping or no ping."
+    r"|^ping\b|\bping\s*[@:,]|\bping\s+(?:on\s+this|again)\b"
     # Asking someone for a look: "@BurntSushi when you have time, do you think ...?"
     r"|\bwhen\s+you\s+(?:have|get|find)\s+(?:the\s+|some\s+|a\s+)?(?:time|chance|moment|minute)\b"
     # Copying someone in ("cc @jdoe", "Cc: Tom", "CCing the PMC"), not the compiler ("the

@@ -293,8 +293,9 @@ logger = logging.getLogger(__name__)
 #    seconds no objection; "resolves our objection" and "consider our earlier -1
 #    withdrawn" settle; a forum byline "Name (@handle) · Title · February 23" is not
 #    prose; a "-1 as written." alone in its paragraph is one point with the reasons the
-#    next paragraph gives; "I am not fine with the CLA." worries; "simply not valid"
-#    judges (2026-12-07, stop 52).
+#    next paragraph gives; "I am not fine with the CLA." and "the part I'd worry about"
+#    worry; "simply not valid", "not really a fix for us" and "isn't a plan" judge; the
+#    word "ping" in a rule ("ping or no ping") is no nudge (2026-12-07, stop 52).
 VIEWS_VERSION = 50
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
