@@ -1938,7 +1938,8 @@ def test_a_tally_in_the_thread_after_the_voting_period_announces_its_outcome() -
 
 
 def test_a_result_of_binding_voters_only_may_leave_out_a_plus_one_claiming_nothing() -> None:
-    tally = _tally(("Ann Keller", "+1"), ("Bo Lindqvist", "+1"), ("Dee User", "+1 from a user"))
+    # (Dee claims nothing: "+1 from a user" would say non-binding, stop 52.)
+    tally = _tally(("Ann Keller", "+1"), ("Bo Lindqvist", "+1"), ("Dee User", "+1, works for us"))
     binding_only = "Tally among maintainers:\n+1: Ann Keller, Bo Lindqvist\n"
     found = compare(tally, parse_result(binding_only))
     assert [(d.kind, d.voters, d.soft) for d in found] == [
@@ -2041,3 +2042,53 @@ def test_a_results_bullet_with_one_name_is_a_listing_not_a_ballot() -> None:
     closing = "Binding:\n* +1: Mara Lindqvist, Beatriz Souza\n\nNon-binding:\n* +1: Jonas Weber\n"
     assert parse_ballot(closing).value is None  # no ballot of the sender's
     assert parse_ballot("* +1: LGTM").value == 1.0
+
+
+def test_a_committee_ballot_said_with_weight_changed_or_closing_a_reply() -> None:
+    replies = votes(
+        ("Robert Scholte", "No.\n\nTwo years of backports is not realistic."),
+        ("Hervé Boutemy", "I'm not on the TSC, but: a big yes from the packaging side."),
+        ("Robert Scholte", "Fair point.\n\nI'm changing my vote from No to Abstain."),
+    )
+    # Under Robert's "No." (which asks nothing), a closing "Yes, ..." answers the call.
+    closing = make_post(
+        "Robert, the cap covers most of this: we maintain two lines today.\n\n"
+        "Yes, with the understanding that we review it at the mid-point.\n\nOlivier",
+        "Olivier Lamy",
+        hours=5,
+    )
+    closing = replace(closing, in_reply_to=replies[0].key)
+    replies[0] = replace(replies[0], message_id=replies[0].key)
+    report = report_vote(make_call(COUNCIL_CALL), [*replies, closing], now=AFTER_CLOSE)
+    assert voters(report, 1) == {"Hervé Boutemy", "Olivier Lamy"}
+    assert voters(report, 0) == {"Robert Scholte"}
+    [herve] = [b for b in report.ballots if b.voter == "Hervé Boutemy"]
+    assert herve.cast.reading.self_declared_binding is False
+
+
+def test_a_calls_own_count_under_a_two_thirds_rule_and_its_how_to_vote_line() -> None:
+    call = (
+        "This needs a two-thirds majority of the maintainers. There are 7 of us, so the\n"
+        "proposal needs **5** votes in favour.\n\n"
+        "**How to vote:** reply to this topic with **+1**, **0** or **-1**.\n\n"
+        "I'll start: +1 (core).\n"
+    )
+    assert parse_ballot(call).value == 1.0  # the how-to line is no ballot of the caller's
+    three = votes(("Ann Keller", "+1"), ("Bo Lindqvist", "+1"), ("Cy Ode", "+1 from a user!"))
+    report = report_vote(make_call(call), three, now=AFTER_CLOSE, policy=TWO_THIRDS)
+    assert report.state is VoteState.FAILED
+    assert "3 potentially binding +1 (the call asks for 5)" in report.outcome.reasons
+    [user] = [b for b in report.ballots if b.voter == "Cy Ode"]
+    assert user.cast.reading.self_declared_binding is False
+
+
+def test_a_results_bold_entries_are_read_and_a_plus_one_from_a_side_names_nobody() -> None:
+    announced = parse_result(
+        "The vote is closed. Tally of binding votes:\n\n"
+        "- **+1 (2):** @ann, @bob\n- **-1 (1):** @cy\n\n"
+        "Thanks also to @dee for the +1 from the user side (non-binding).\n"
+    )
+    plus, minus = announced.entry(1.0), announced.entry(-1.0)
+    assert plus is not None
+    assert minus is not None
+    assert (plus.names, minus.names) == (("@ann", "@bob"), ("@cy",))

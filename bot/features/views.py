@@ -295,7 +295,13 @@ logger = logging.getLogger(__name__)
 #    prose; a "-1 as written." alone in its paragraph is one point with the reasons the
 #    next paragraph gives; "I am not fine with the CLA." and "the part I'd worry about"
 #    worry; "simply not valid", "not really a fix for us" and "isn't a plan" judge; the
-#    word "ping" in a rule ("ping or no ping") is no nudge (2026-12-07, stop 52).
+#    word "ping" in a rule ("ping or no ping") is no nudge; votes: a call's count under
+#    any rule but lazy consensus ("a two-thirds majority ... so it needs **5** votes in
+#    favour"); "a big yes from the packaging side", "changing my vote from No to
+#    Abstain", a closing "Yes, with the understanding that ..." under a ballot that asks
+#    nothing; "How to vote: reply with +1, 0 or -1" is no ballot; "+1 from a user" is
+#    non-binding; a result's bold "**+1 (4):**" entries are read, and "the +1 from the
+#    user side" names nobody (2026-12-07, stop 52).
 VIEWS_VERSION = 50
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50

@@ -138,8 +138,9 @@ def stated_minimum_plus(text: str) -> int | None:
     would pass what the caller announces as failed. (Read only in the call's own text:
     a quoted rule or a reply's opinion of it sets nothing.)
     """
-    # The call's own words as one line: "i.e." must not end the sentence it explains.
-    own = " ".join(" ".join(new_lines(text)).split())
+    # The call's own words as one line ("i.e." must not end the sentence it explains), and
+    # without Markdown's emphasis ("needs **5** votes in favour").
+    own = _EMPHASIS_RE.sub(r"\2", " ".join(" ".join(new_lines(text)).split()))
     for found in _STATED_MINIMUM_RE.finditer(own):
         before = own[max(0, found.start() - _RULE_WINDOW) : found.end()]
         if _NEEDS_APPROVAL_RE.search(before):

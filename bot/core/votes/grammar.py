@@ -103,6 +103,8 @@ _NON_BINDING_RE = re.compile(
     r"\bnon[- ]?binding\b|\b(?:not|n't) binding\b|\(nb\)|\bnicht[- ]?(?:bindend|verbindlich)\b"
     r"|\bunverbindlich\b|\b(?:no|não|nao|non)[- ]?(?:vinculante|vincolante)\b"
     r"|\bnon[- ]contraignant\b"
+    # "+1 from a user!", "(just a user)": the voter says they are outside the body.
+    r"|\bfrom\s+a\s+(?:mere\s+|humble\s+|happy\s+|plain\s+)?user\b|\bjust\s+a\s+user\b"
     # Outside the body whose votes bind: "Not on the TSC, but +1", "(not the TSC)",
     # "not a PMC member", "I'm not a committer".
     r"|\bnot\s+(?:on|in|part\s+of|a\s+member\s+of)?\s*(?:the|a|an)\s+(?:pmc|ipmc|tsc|ppmc|steering"
@@ -172,7 +174,14 @@ _RESULT_STATEMENT_RE = re.compile(
     r"\bvote\b[^.]*\b(?:passed|failed|succeeded|carried|closed)\b|\b(?:passed|failed) with\b",
     re.IGNORECASE,
 )
-_PLEASE_RE = re.compile(r"\bplease\b|\bcast your\b", re.IGNORECASE)
+# How to vote, told before the values: "Please vote", "cast your vote", "How to vote:
+# reply to this topic with +1, 0 or -1", "vote by commenting +1".
+_PLEASE_RE = re.compile(
+    r"\bplease\b|\bcast your\b|\bhow\s+to\s+vote\b"
+    r"|\b(?:reply|respond|comment|answer)(?:ing)?\s+(?:(?:to|in|on)\s+(?:this|the)\s+\w+\s+)?with\b"
+    r"|\bvote\s+by\s+(?:replying|commenting|responding)\b",
+    re.IGNORECASE,
+)
 # The vote's rule, not a ballot: "requires 2/3 vote +1 of the PMC members", "silence is +1".
 # Only the clause the value is in counts: "Given that we need this, +1" is a ballot.
 _RULE_RE = re.compile(
@@ -387,7 +396,9 @@ _WORDED_BALLOT_RE = re.compile(
     # "Not on the TSC, so non-binding, but: NO.", "For the record, my vote is yes.", "I
     # should also cast my own vote: yes.", "I'm changing my vote to YES."
     r"|(?:[,;]\s*but\s*:\s*|\bmy\s+(?:own\s+)?vote(?:(?:\s+is)?\s*:?\s+|\s*:\s*)"
-    r"|\bchang(?:e|ing)\s+my\s+vote\s+to\s+)(?P<said>yes|aye|yea|no|nay|abstain)[.!]*$",
+    r"|\bchang(?:e|ing)\s+my\s+vote\s+(?:from\s+\w+\s+)?to\s+)(?P<said>yes|aye|yea|no|nay|abstain)[.!]*$"
+    # "a big yes from the packaging side": the answer, said with weight.
+    r"|\ba\s+(?:big|strong|clear|firm|definite|resounding|wholehearted)\s+(?P<weighty>yes|no)\b",
     re.IGNORECASE,
 )
 # A reply to the call itself may open with its answer: "Yes, and thanks for writing this
@@ -399,14 +410,25 @@ def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReadi
     """Read a post's new text as a ballot in words: a sentence that is nothing but the
     word ("Yes.", "I vote no.", "Abstain"), the first one or on its own anywhere ("Sorry
     for the delay, I was travelling. Yes."). Two different words are a conflict.
-    ``answers_call``: the post replies to the call, so its opening "Yes, ..." answers it."""
-    sentences = paragraph_sentences(prose_lines(text))
+    ``answers_call``: the post replies to the call (or to a post that asks nothing), so a
+    "Yes, ..." opening it or its closing paragraph answers the call."""
+    lines = prose_lines(text)
+    sentences = paragraph_sentences(lines)
     hits = [(m, sentence) for sentence in sentences if (m := _WORDED_BALLOT_RE.search(sentence))]
     if answers_call and not hits and sentences:
-        opening = _OPENING_ANSWER_RE.match(sentences[0])
-        hits = [(opening, sentences[0])] if opening else []
+        # The post's first sentence, or the first of its closing paragraph: "Aarav, I
+        # think the cap covers most of this: ... \n\n Yes, with the understanding that
+        # we review it at the mid-point."
+        closing = paragraph_sentences(_last_paragraph(lines))
+        for sentence in dict.fromkeys([sentences[0], *closing[:1]]):
+            opening = _OPENING_ANSWER_RE.match(sentence)
+            if opening is not None:
+                hits = [(opening, sentence)]
+                break
     values = {
-        worded_value(m["word"] or m["from_me"] or m["said"] or m["voted"] or m["same"])
+        worded_value(
+            m["word"] or m["from_me"] or m["said"] or m["voted"] or m["same"] or m["weighty"]
+        )
         for m, _ in hits
     }
     if not hits:
@@ -414,7 +436,29 @@ def parse_worded_ballot(text: str, *, answers_call: bool = False) -> BallotReadi
     if len(values) > 1:
         reason = "conflicting answers: " + ", ".join(sentence for _, sentence in hits)
         return _ambiguous(ReadingKind.CONFLICT, [s for _, s in hits], " ".join(sentences), reason)
-    return BallotReading(ReadingKind.VOTE, value=values.pop(), sentence=hits[0][1])
+    # "I'm not on the TSC, but ...: a big yes from the packaging side." says whose it is.
+    return BallotReading(
+        ReadingKind.VOTE,
+        value=values.pop(),
+        sentence=hits[0][1],
+        self_declared_binding=_self_declared([hits[0][1]], " ".join(sentences)),
+    )
+
+
+def _last_paragraph(lines: Sequence[str]) -> list[str]:
+    """The lines of the last paragraph that says something: a name signing off does not."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    said = (p for p in reversed(paragraphs) if word_count(" ".join(p)) > SIGNATURE_WORDS)
+    return next(said, [])
+
+
+# A closing line of this many words or fewer is a signature ("Thabo", "Best, Ana").
+SIGNATURE_WORDS = 3
 
 
 def _explicit_reading(ballots: Sequence[_Hit], prose: str) -> BallotReading:

@@ -7,7 +7,7 @@ roster every ballot is treated as potentially binding, and the outcome says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 
@@ -65,6 +65,10 @@ class VotePolicy:
     # Count ballots with no explicit value ("works for me") as +1, as many release
     # managers do. They are still reported as ambiguous either way.
     count_ambiguous_as_plus_one: bool = False
+    # The approving ballots the call itself asks for, under a rule that counts none of
+    # its own ("a two-thirds majority ... so the proposal needs 5 votes in favour"); 0:
+    # the call asks for none beyond the rule.
+    call_min_plus: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +120,12 @@ def decide(tally: Tally, policy: VotePolicy) -> Outcome:
         word="potentially binding" if unknown else "binding",
         unknown=unknown,
     )
-    return _RULES[policy.rule](counts, policy)
+    outcome = _RULES[policy.rule](counts, policy)
+    if not policy.call_min_plus:
+        return outcome
+    enough = len(plus) >= policy.call_min_plus
+    asked = f"{len(plus)} {counts.word} +1 (the call asks for {policy.call_min_plus})"
+    return replace(outcome, passes=outcome.passes and enough, reasons=(*outcome.reasons, asked))
 
 
 def binds(ballot: Ballot, *, unknown: bool) -> bool:

@@ -248,18 +248,23 @@ def report_vote(
     )
 
 
-# The rules that count approving ballots against a minimum (the others ignore it).
+# The rules that count approving ballots against a minimum of their own.
 _COUNTS_APPROVALS = frozenset({Rule.MAJORITY_APPROVAL, Rule.CONSENSUS_APPROVAL})
 
 
 def _as_the_call_asks(policy: VotePolicy, call: Post) -> VotePolicy:
     """The policy, with the call's own minimum of approving ballots where it asks for
     more ("needs five of the seven of us"). Only more: a call cannot lower the bar the
-    project's rules set, so a careless template never passes a vote on too few."""
+    project's rules set, so a careless template never passes a vote on too few. (A lazy
+    consensus passes on silence: a minimum of approvals is no part of it.)"""
     stated = stated_minimum_plus(call.text)
-    if stated is None or stated <= policy.min_binding_plus or policy.rule not in _COUNTS_APPROVALS:
+    if stated is None or policy.rule is Rule.LAZY_CONSENSUS:
         return policy
-    return replace(policy, min_binding_plus=stated)
+    if policy.rule in _COUNTS_APPROVALS:
+        return (
+            replace(policy, min_binding_plus=stated) if stated > policy.min_binding_plus else policy
+        )
+    return replace(policy, call_min_plus=stated)
 
 
 def _extended(

@@ -106,7 +106,9 @@ _RESULT_COLUMN_LINE_RE = re.compile(
 )
 # "+1 from ada-w, rkovacs and noor-h", "0 from pbeaumont" (a zero needs no sign).
 _RESULT_FROM_RE = re.compile(
-    r"(?<![\w+\-.])(?P<val>[+\-−–]\d(?:\.\d+)?|0)(?:'?s)?\s+(?:votes?\s+)?from\s*:?\s*(?P<rest>.+)$",
+    r"(?<![\w+\-.])(?P<val>[+\-−–]\d(?:\.\d+)?|0)(?:'?s)?\s+(?:votes?\s+)?from\s*:?\s*"
+    # ("the +1 from the user side" names no one.)
+    r"(?!\s|(?:the|a|an|our|their|my|your|his|her)\s)(?P<rest>.+)$",
     re.IGNORECASE,
 )
 _QUORUM_RE = re.compile(r"^\s*(?:PMC\s+)?quorum\b\s*:?\s*(?P<rest>.*)$", re.IGNORECASE)
@@ -250,7 +252,9 @@ def _draft_for(drafts: dict[int, _EntryDraft], value: float) -> _EntryDraft:
 def _result_lines(text: str) -> list[str]:
     """The announcement's own lines (never the quoted call and its template), entries split."""
     kept: list[str] = []
-    for line in new_lines(text):
+    for raw in new_lines(text):
+        # Markdown's bold around a value or a heading: "- **+1 (4):** @ann, @bob".
+        line = raw.replace("**", "")
         if is_attribution(line):
             break  # what follows is the quoted call, template lines and all
         if (

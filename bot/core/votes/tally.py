@@ -248,7 +248,13 @@ def _reading(
     without a value of its own casts them."""
     reading = parse_ballot(post.text)
     if worded and reading.value is None and not reading.is_vote:
-        answers_call = post.in_reply_to is not None and post.in_reply_to == call.message_id
+        parent = by_id.get(post.in_reply_to or "")
+        # A reply to the call answers it; so does one to another voter's mail that asked
+        # nothing ("Yes, with the understanding that ..." under Aarav's "No."), where
+        # "Yes, ..." has no question of theirs to answer.
+        answers_call = post.in_reply_to is not None and (
+            post.in_reply_to == call.message_id or (parent is not None and "?" not in parent.text)
+        )
         in_words = parse_worded_ballot(post.text, answers_call=answers_call)
         if in_words.kind is not ReadingKind.NONE:
             return in_words
