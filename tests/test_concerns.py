@@ -4120,3 +4120,29 @@ def test_a_worry_a_non_fix_and_a_non_plan_are_concerns(text: str):
 def test_a_nudge_is_meta_but_the_word_ping_in_a_rule_is_not():
     assert "meta" in cues_of(units_of("Ping @ann, any news on this?")[0])
     assert "meta" not in cues_of(units_of("Six months is too short, ping or no ping.")[0])
+
+
+def test_the_proposer_granting_a_point_after_answering_a_question_beside_it():
+    # Bob worries, suggests, and asks; Alice answers the question in a line, then grants
+    # the point and offers remedies: no concern of hers against an idea of his.
+    raised = post(
+        2,
+        BOB,
+        "Does the beta stay at beta1?\n\n"
+        "What worries me more is that the internal APIs would change twice as often. Could"
+        " we keep hook signatures stable across the March releases?",
+        reply_to=1,
+    )
+    answer = post(
+        3,
+        ALICE,
+        "Stays at beta1.\n\n"
+        "Fair, and I don't have a complete answer. Two things I can offer:\n\n"
+        "1. we commit to not changing existing hook signatures in the March releases, so"
+        " you never have to chase a broken hook twice a year;\n"
+        "2. the release team publishes a CI matrix template.\n\n"
+        "Would that be enough?",
+        reply_to=2,
+    )
+    found = ledger(root(), raised, answer).concerns
+    assert {c.raised_by for c in found} == {BOB}

@@ -1856,9 +1856,18 @@ class ThreadReader:
             return True
         units = self.units(post)
         opening = " ".join(unit.probe for unit in units[:2])
+        # The first sentence, or the one opening the second paragraph after a first that
+        # only answers a question ("Stays at beta1." / "Fair, and I don't have a complete
+        # answer. Two things I can offer: ...").
+        openers = [units[0]] if units else []
+        if len(units) > 1 and units[1].point != units[0].point and units[0].words <= ANSWER_WORDS:
+            openers.append(units[1])
         return bool(units) and (
-            _ASSENT_OPENER.match(units[0].probe) is not None
-            or _CONCEDES_AT_ONCE.match(units[0].probe) is not None
+            any(
+                _ASSENT_OPENER.match(unit.probe) is not None
+                or _CONCEDES_AT_ONCE.match(unit.probe) is not None
+                for unit in openers
+            )
             or _CHANGED_DOCUMENT.search(opening) is not None
         )
 
@@ -1909,6 +1918,9 @@ def _first_posts_by_author(posts: Sequence[Post]) -> frozenset[str]:
     return frozenset(first)
 
 
+# A paragraph of at most this many words before the proposer's reply turns to the point
+# answers a question asked beside it ("Stays at beta1.").
+ANSWER_WORDS = 6
 _SUGGESTING = frozenset({"wish", "counter_proposal"})
 _SECONDING = frozenset({"approval", "seconding"})
 _OBJECTING = frozenset({"worry", "objection", "doubt", "negated_belief", "negative_judgement"})
