@@ -4146,3 +4146,15 @@ def test_the_proposer_granting_a_point_after_answering_a_question_beside_it():
     )
     found = ledger(root(), raised, answer).concerns
     assert {c.raised_by for c in found} == {BOB}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Also, small request: could you send plain text to the list if your client allows it?",
+        "Timeline question from the release side, since it affects the 4.8 plan: is the"
+        " deprecation warning meant to land in 4.8.0?",
+    ],
+)
+def test_a_request_about_the_mail_and_a_question_filed_under_a_heading_raise_nothing(text: str):
+    assert findings(text) == []

@@ -1034,6 +1034,10 @@ META = _cue(
     r"|\bduplicate\s+of\b|\b(?:is|as)\s+a\s+duplicate\s*(?:[.,;:!)]|$)|\b(?:mark(?:ed|ing)?|clos(?:e|ed|ing))\s+"
     r"(?:\w+\s+)?as\s+(?:a\s+)?duplicate\b"
     r"|\bresent\b|\bre-?send\b"
+    # How the mail itself is sent: "could you send plain text to the list? HTML-only mails
+    # come out garbled in the archive".
+    r"|\b(?:send|post|write|reply)(?:s|ing)?\s+(?:in\s+)?plain[- ]text\b"
+    r"|\bhtml(?:-only)?\s+e?-?mails?\b|\byour\s+(?:mail|e-?mail)\s+client\b"
     # Where and how the vote runs: "Will the vote be on dev@ or private@?"
     r"|\bthe\s+vote\s+(?:be|run|happen|take\s+place)\s+(?:on|in|at|via)\b"
     r"|^(?:first,?\s+)?(?:a\s+)?process\s+note\b"
@@ -1512,7 +1516,7 @@ _JUST_ASKING = re.compile(
     # the API surface: does copy() survive?".
     # ("Honest question: what does Gradle give us?" is put pointedly.)
     r"|^(?!(?:an?\s+)?(?:honest|serious|genuine|real|fair|hard|obvious|big|important|key)\b)"
-    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for|before)\s+[^:?]{1,40}"
+    r"(?:[\w-]+,?\s+)?(?:a\s+)?questions?(?:\s+(?:on|about|re|regarding|for|before|from)\s+[^:?]{1,60}"
     # "Question, not an objection: ...", "Question, just to understand the scope: ...".
     r"|,\s+(?:not\s+an?\s+(?:objection|concern|complaint)|just\s+to\s+[^:?]{1,40}"
     r"|for\s+my\s+(?:own\s+)?understanding))?\s*:"

@@ -302,8 +302,9 @@ logger = logging.getLogger(__name__)
 #    nothing; "How to vote: reply with +1, 0 or -1" is no ballot; "+1 from a user" is
 #    non-binding; a result's bold "**+1 (4):**" entries are read, and "the +1 from the
 #    user side" names nobody; the proposer granting a point in the paragraph after a
-#    one-line answer ("Stays at beta1." / "Fair, ...") takes it up, reviewing no idea
-#    (2026-12-07, stop 52).
+#    one-line answer ("Stays at beta1." / "Fair, ...") takes it up, reviewing no idea;
+#    "could you send plain text to the list" is about the mail, and "Timeline question
+#    from the release side, ...: ...?" only asks (2026-12-07, stop 52).
 VIEWS_VERSION = 50
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
