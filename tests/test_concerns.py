@@ -4158,3 +4158,18 @@ def test_the_proposer_granting_a_point_after_answering_a_question_beside_it():
 )
 def test_a_request_about_the_mail_and_a_question_filed_under_a_heading_raise_nothing(text: str):
     assert findings(text) == []
+
+
+def test_a_projects_own_triagebot_concern_is_read_with_the_paragraph_under_it():
+    text = (
+        "@balestra-triagebot concern runner-cost\n\n"
+        "The donation is 12 months. After that, who pays for aarch64?\n"
+    )
+    [concern] = ledger(root(), post(2, BOB, text, reply_to=1)).concerns
+    assert (concern.id, concern.source) == ("runner-cost", ConcernSource.COMMAND)
+    assert "who pays for aarch64?" in concern.text
+    # A handle of ours that ends in "bot" is ours, not another bot's: read once.
+    settings = LedgerSettings(handle="quorumbot")
+    ours = post(2, BOB, "@quorumbot concern perf: the index doubles write latency", reply_to=1)
+    found = build_ledger("<p1@example.org>", [root(), ours], T0 + timedelta(days=1), settings)
+    assert [c.id for c in found.concerns] == ["perf"]

@@ -183,22 +183,30 @@ def parse_commands(post: Post, handle: str = DEFAULT_HANDLE) -> tuple[ParsedComm
 # rust-lang's rfcbot (and triagebot) grammar: "@rfcbot concern NAME" opens a concern named
 # NAME, whatever follows on the line (or the next lines) is its text; "@rfcbot resolve
 # NAME" and "@rfcbot resolved NAME" settle it. Other rfcbot verbs (fcp, reviewed) are not ours.
+# Projects run the same grammar under bots of their own name ("@rustbot concern ...",
+# "@balestra-triagebot concern runner-cost"): a handle ending in "bot" is read alike.
 FOREIGN_HANDLE = "rfcbot"
 _FOREIGN = re.compile(
-    rf"^\s{{0,3}}@{FOREIGN_HANDLE}:?\s+(?P<verb>concern|resolved?)\s+(?P<name>{NAME_PATTERN})"
-    r"(?P<rest>.*)$",
+    rf"^\s{{0,3}}@(?P<handle>{FOREIGN_HANDLE}|[\w-]*bot):?\s+(?P<verb>concern|resolved?)\s+"
+    rf"(?P<name>{NAME_PATTERN})(?P<rest>.*)$",
     re.IGNORECASE,
 )
 
 
-def parse_foreign_commands(post: Post) -> tuple[Command, ...]:
-    """Concern commands of another bot, read like ours; never answered, never an error."""
+def is_foreign_command_line(line: str) -> bool:
+    """Whether a (code-masked) line is another bot's concern command."""
+    return _FOREIGN.match(line) is not None
+
+
+def parse_foreign_commands(post: Post, own: str = DEFAULT_HANDLE) -> tuple[Command, ...]:
+    """Concern commands of another bot, read like ours; never answered, never an error.
+    (A handle of ours that ends in "bot" is ours: parse_commands reads it.)"""
     original = post.text.splitlines()
     masked = prose_lines(post.text)
     found: list[Command] = []
     for index, line in enumerate(masked):
         match = _FOREIGN.match(line)
-        if match is None:
+        if match is None or match["handle"].casefold() == normalise_handle(own):
             continue
         raw = _FOREIGN.match(original[index]) or match
         verb = Verb.CONCERN if raw["verb"].casefold() == "concern" else Verb.RESOLVE
@@ -210,7 +218,7 @@ def parse_foreign_commands(post: Post) -> tuple[Command, ...]:
                 _continuation(original, masked, index, FOREIGN_HANDLE),
             )
             if part
-        )
+        ) or _paragraph_after(original, masked, index)
         found.append(
             Command(
                 verb,
@@ -224,6 +232,17 @@ def parse_foreign_commands(post: Post) -> tuple[Command, ...]:
             )
         )
     return tuple(found)
+
+
+def _paragraph_after(original: list[str], masked: list[str], index: int) -> str:
+    """A command alone on its line is explained by the paragraph under it ("@rfcbot
+    concern runner-cost" / "" / "The donation is 12 months. After that, who pays?")."""
+    start = index + 1
+    while start < len(masked) and not masked[start].strip():
+        start += 1
+    if start >= len(masked) or is_foreign_command_line(masked[start]):
+        return ""
+    return _continuation(original, masked, start - 1, FOREIGN_HANDLE)
 
 
 def _continuation(original: list[str], masked: list[str], index: int, handle: str) -> str:

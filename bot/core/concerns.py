@@ -2546,7 +2546,7 @@ class _Work:
                 self._raise_by_command(post, parsed)
             else:
                 self._run_command(post, parsed)
-        for foreign in parse_foreign_commands(post):
+        for foreign in parse_foreign_commands(post, handle):
             if foreign.verb is Verb.CONCERN:
                 self._raise_by_command(post, foreign, answer=False)
             else:
@@ -3009,13 +3009,25 @@ class _Work:
             if repeated is not None:
                 self._note_repeat(repeated, post, finding)
                 continue
-            if self._gives_way(post, finding):
+            if self._gives_way(post, finding) or self._said_by_command(post, finding):
                 continue
             base = slugify(finding.title)
             concern_id = unique_id(base, self.concerns)
             self._add(post, concern_id, finding)
             if self._vouched(post) and self._accepted_at_once(post, finding):
                 self._settle(self.concerns[concern_id], post, "accepted")
+
+    def _said_by_command(self, post: Post, finding: Finding) -> bool:
+        """Whether a concern command of the same post already holds the finding's words:
+        "@rfcbot concern runner-cost" explained by the paragraph under it is one concern,
+        named by its writer, not that one and another found in its paragraph."""
+        said = _collapsed(finding.text)
+        return any(
+            concern.post == post.key
+            and concern.source is ConcernSource.COMMAND
+            and said in _collapsed(concern.text)
+            for concern in self.concerns.values()
+        )
 
     def _gives_way(self, post: Post, finding: Finding) -> bool:
         """Back in the thread, the writer names what still bothers them and gives way in

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
-from bot.core.commands import DEFAULT_HANDLE, is_command_line
+from bot.core.commands import DEFAULT_HANDLE, is_command_line, is_foreign_command_line
 from bot.core.text import MONTH_NAME, code_lines, mask_inline_code
 
 # Labels that open a list item. "D0." and "B1:" are how some RFCs name their points.
@@ -287,7 +287,8 @@ def _not_prose(line: str, handle: str) -> bool:
         or _GITLAB_PREAMBLE.match(stripped) is not None
         or _FORUM_BYLINE.match(stripped) is not None
         or _DATE_LINE.fullmatch(stripped) is not None
-        or (is_command_line(line, handle) or is_command_line(line, "rfcbot"))
+        or is_command_line(line, handle)
+        or is_foreign_command_line(line)
         or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
         or _TRAILER.match(stripped) is not None
         or _PGP.match(stripped) is not None

@@ -304,7 +304,9 @@ logger = logging.getLogger(__name__)
 #    user side" names nobody; the proposer granting a point in the paragraph after a
 #    one-line answer ("Stays at beta1." / "Fair, ...") takes it up, reviewing no idea;
 #    "could you send plain text to the list" is about the mail, and "Timeline question
-#    from the release side, ...: ...?" only asks (2026-12-07, stop 52).
+#    from the release side, ...: ...?" only asks; a project's own triagebot's "@x-bot
+#    concern NAME" is read as rfcbot's, explained by the paragraph under it, and is the
+#    one concern its words make (2026-12-07, stop 52).
 VIEWS_VERSION = 50
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
