@@ -439,3 +439,8 @@ def test_a_forums_byline_of_name_handle_title_and_date_is_not_prose():
     assert [u.text for u in units_of(text)] == [
         "I'm not sure the contractor side works for half of our core team."
     ]
+
+
+def test_any_rfcbot_command_and_a_triagebots_concern_are_not_prose():
+    text = "@rfcbot fcp merge\n@balestra-triagebot concern runner-cost\nFine by me.\n"
+    assert [u.text for u in units_of(text)] == ["Fine by me."]

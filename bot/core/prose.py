@@ -288,6 +288,7 @@ def _not_prose(line: str, handle: str) -> bool:
         or _FORUM_BYLINE.match(stripped) is not None
         or _DATE_LINE.fullmatch(stripped) is not None
         or is_command_line(line, handle)
+        or is_command_line(line, "rfcbot")  # any verb of rfcbot's: "@rfcbot fcp merge"
         or is_foreign_command_line(line)
         or (len(stripped.split()) <= 20 and _ATTRIBUTION.search(stripped) is not None)
         or _TRAILER.match(stripped) is not None
