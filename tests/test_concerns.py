@@ -4173,3 +4173,7 @@ def test_a_projects_own_triagebot_concern_is_read_with_the_paragraph_under_it():
     ours = post(2, BOB, "@quorumbot concern perf: the index doubles write latency", reply_to=1)
     found = build_ledger("<p1@example.org>", [root(), ours], T0 + timedelta(days=1), settings)
     assert [c.id for c in found.concerns] == ["perf"]
+
+
+def test_who_the_change_leaves_out_is_a_concern():
+    assert len(findings("This excludes 1.20, which is what Debian 12 ships.")) == 1

@@ -420,6 +420,10 @@ NEGATIVE_JUDGEMENT = _cue(
     r"\s+(?:for\s+(?:\w+\s+){1,3}?)?to\b",
     # A cost measured against what is: "runs the dense LU benchmarks 30-35% slower".
     r"\b\d[\d.,]*(?:\s*[-\u2013]\s*\d[\d.,]*)?\s*(?:%|x|\u00d7|\s+times)\s+(?:slower|larger|bigger|worse)\b",
+    # Who the change leaves out: "This excludes 1.20, which is what Debian 12 ships.", "it
+    # would lock out every user on a managed laptop".
+    r"^(?:but\s+|and\s+|so\s+)?(?:this|that|it)\s+(?:would\s+|will\s+)?(?:effectively\s+)?"
+    r"(?:exclude[sd]?|shuts?\s+out|locks?\s+out)\b",
     # "it's not really a fix for us", "Hiring isn't a plan until someone is hired", "That
     # is a plan, not a fact."
     r"\b(?:is|'s)\s+not\s+(?:really\s+)?a\s+(?:fix|solution)\s+for\b|\bisn't\s+(?:really\s+)?a\s+(?:fix|solution)\s+for\b"
