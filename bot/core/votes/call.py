@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.core.text import MONTH_NAME, new_lines
 from bot.core.votes.grammar import paragraph_sentences
-from bot.core.votes.values import number_of
+from bot.core.votes.values import NUMBER_WORDS, number_of
 from bot.core.votes.zones import ZONE_PATTERN, zone_at
 
 
@@ -113,16 +113,19 @@ def asks_for_words(text: str) -> bool:
     return bool(_WORDED_CALL_RE.search(own)) and not _SIGNED_VALUE_RE.search(own)
 
 
-_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)"
+_COUNT = r"(\d{1,2}|" + "|".join(word for word in NUMBER_WORDS if " " not in word) + ")"
 # "passes with at least three +1 from maintainers", "requires 3 binding +1 votes", "needs
 # the approval of two thirds of all voting TSC members, i.e. five of the seven of us": how
 # many approving ballots the call says the vote needs. ("at least 72 hours" is a period.)
 _STATED_MINIMUM_RE = re.compile(
-    r"\b(?:at\s+least|requires?|needs?|minimum\s+of|a\s+minimum\s+of)\s+"
+    r"\b(?:at\s+least|requires?|needs?|minimum\s+of)\s+"
     + _COUNT
-    + r"\s+(?:\w+\s+){0,2}?(?:[+]1|yes|approv\w*|votes?\s+in\s+favou?r|\w+\s+votes?\s+in\s+favou?r)"
-    r"|\b(?:i\.?e\.?,?|that\s+is,?|so|meaning)\s+" + _COUNT + r"\s+of\s+(?:the\s+|all\s+)?"
-    r"(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b",
+    + r"\s+(?:\w+\s+){0,2}?(?:[+]1|yes|approv\w*|votes?\s+in\s+favou?r)"
+    r"|\b(?:i\.?e\.?,?|that\s+is,?|so|meaning)\s+"
+    + _COUNT
+    + r"\s+of\s+(?:the\s+|all\s+)?"
+    + _COUNT
+    + r"\b",
     re.IGNORECASE,
 )
 # How far before the number the words saying it is needed may be (characters).
