@@ -4177,3 +4177,19 @@ def test_a_projects_own_triagebot_concern_is_read_with_the_paragraph_under_it():
 
 def test_who_the_change_leaves_out_is_a_concern():
     assert len(findings("This excludes 1.20, which is what Debian 12 ships.")) == 1
+
+
+def test_the_raisers_own_review_trailer_on_the_revision_settles_their_points():
+    raised = post(2, BOB, "I am concerned that three of the four members work for one employer.")
+    revised = post(3, ALICE, "v2 adds a rule: at most half from one employer.", reply_to=2)
+    carried = post(4, ALICE, f"Reviewed-by: {BOB.name} <{BOB.address}>\n", reply_to=3)
+    [concern] = [c for c in ledger(root(), raised, revised, carried).concerns]
+    assert concern.state is not ConcernState.RESOLVED  # the author carrying Bob's trailer
+    acked = post(
+        5,
+        BOB,
+        f"For the series:\n\nReviewed-by: {BOB.name} <{BOB.address}>\n",
+        reply_to=3,
+    )
+    [concern] = [c for c in ledger(root(), raised, revised, carried, acked).concerns]
+    assert concern.state is ConcernState.RESOLVED

@@ -1918,6 +1918,30 @@ def _first_posts_by_author(posts: Sequence[Post]) -> frozenset[str]:
     return frozenset(first)
 
 
+# A patch review's approval: "Reviewed-by: Fergus MacLeod <fergus@...>", "Acked-by: ...".
+_REVIEW_TRAILER = re.compile(
+    r"^\s*(?:Reviewed|Acked)-by:\s*(?P<name>[^<\n]*?)\s*(?:<(?P<address>[^>\s]+)>)?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def gives_own_trailer(post: Post) -> bool:
+    """Whether the post gives its writer's own Reviewed-by or Acked-by: on a list that
+    reviews patches, the raiser's trailer on the revised series is their approval, and
+    settles what they raised, as an approving review does on GitHub. Only the writer's
+    own (by address, else by name): a series carrying someone else's trailer forward
+    ("Reviewed-by: Liwei Zhang" in the author's v2) approves nothing of the sender's."""
+    author = post.author
+    for trailer in _REVIEW_TRAILER.finditer(post.text):
+        address = (trailer["address"] or "").casefold()
+        if address and author.address:
+            if address == author.address.casefold():
+                return True
+        elif trailer["name"] and _plain_name(trailer["name"]) == _plain_name(author.name):
+            return True
+    return False
+
+
 # A paragraph of at most this many words before the proposer's reply turns to the point
 # answers a question asked beside it ("Stays at beta1.").
 ANSWER_WORDS = 6
@@ -2956,7 +2980,7 @@ class _Work:
         # settles the point it answers and the rest raises a new one. ("OK, but I still
         # worry that ..." accepts nothing.)
         opens_accepting = self._opens_accepting(post)
-        approves = approves_pull_request(post.text, mirror_login(post))
+        approves = approves_pull_request(post.text, mirror_login(post)) or gives_own_trailer(post)
         if raises_new and not (explicit or concedes or opens_accepting or approves):
             return
         ancestors = self._ancestors(post)

@@ -306,7 +306,9 @@ logger = logging.getLogger(__name__)
 #    "could you send plain text to the list" is about the mail, and "Timeline question
 #    from the release side, ...: ...?" only asks; a project's own triagebot's "@x-bot
 #    concern NAME" is read as rfcbot's, explained by the paragraph under it, and is the
-#    one concern its words make; "This excludes 1.20" judges (2026-12-07, stop 52).
+#    one concern its words make; "This excludes 1.20" judges; the raiser's own
+#    "Reviewed-by:" / "Acked-by:" trailer (by their address) settles their points as an
+#    approving review does (2026-12-07, stop 52).
 VIEWS_VERSION = 50
 # Views `quorum run` recomputes per refresh; the rest stay dirty for the next one.
 BATCH = 50
