@@ -431,6 +431,10 @@ def _agreement_text(agrees: bool | None, result_post: str | None) -> str:
 def _print_vote_detail(report: VoteReport) -> None:
     out.print(f"{report.subject}\n  thread {report.thread}")
     out.print(f"  state: {_state_text(report)}; rule: {report.rule.value}")
+    # Why, as the dashboard's vote page says it: "fails: 4 potentially binding +1 (the
+    # call asks for 5)".
+    verdict = "passes" if report.outcome.passes else "fails"
+    out.print(f"  counted: {verdict}: {'; '.join(report.outcome.reasons)}", markup=False)
     if report.call_missing:
         out.print(f"  opened before {report.opened_at:%Y-%m-%d %H:%M} UTC (its call is not stored)")
     else:

@@ -220,6 +220,8 @@ async def test_the_flag_is_visible_in_votes_json_votes_thread_and_the_dashboard(
     assert "unverified-identity" in {f["kind"] for f in vote["flags"]}
     detail = _quorum("votes", "2.1.0", db=db, config=config_path)
     assert detail.count("UNVERIFIED IDENTITY") == 2
+    # Why it is counted so, as the dashboard says: Carol's +1 alone binds.
+    assert "counted: fails: 1 binding +1 (need 3)" in detail
     assert f"<{MALLORY}>" in detail
     assert f"<{EVE}>" in detail
     assert app._web is not None
