@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from bot.core.people import (
     People,
     TrustSettings,
     Via,
+    address_key,
     came_through_list,
     parse_authentication_results,
     received_from_hosts,
@@ -267,3 +269,17 @@ def test_an_address_a_relay_passes_on_is_no_proof_over_smtp():
     # Named only in the display name: nobody's address, nobody's weight.
     forum = PEOPLE.author_of(post("Bob Bauer via Forum <forum@example.org>", via="archive"))
     assert not forum.verified
+
+
+def test_addresses_compare_ignoring_case_spaces_and_folded_accents():
+    # ASCII takes a shorter way than the rest; both must agree on what is one address.
+    assert address_key("  Bob@Example.ORG ") == "bob@example.org"
+    assert address_key("José@Exämple.org") == address_key("jose@example.org")
+    assert address_key("bob@example.org") != address_key("bob@example.com")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_an_ascii_address_keys_as_the_unicode_fold_would(address: str):
+    folded = unicodedata.normalize("NFKD", address.strip())
+    slow = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+    assert address_key(address) == slow
