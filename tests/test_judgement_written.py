@@ -5,7 +5,7 @@ Helpers who never saw the code wrote and labelled them, each thread in a mail fo
 own (Google Groups, Discourse's mailing-list mode, Outlook, patch review, PGP, HTML-only
 mail, a GitHub mirror ...). They are scored apart by ``make eval`` and never fitted on. Sets
 c, i, k, n, o, p, q, x, y, z, ad, ae, af, ai, aj, al, an, aq, ar, as to az, bc to bf, bi to
-bm, bo, bq, br, bt, bu, bv, bw, cb to cg, cn, co, cp, cr, ct and cx to da, and vote sets 5,
+bm, bo, bq, br, bt, bu, bv, bw, cb to cg, cn, co, cp, cr, ct and cx to dc, and vote sets 5,
 8, 14, 20 to 23 and 25, were never read for their misses (j, l, m, r, s, t, u, v, w, aa, ab,
 ac, ag, ah, ak, am, ao, ap, ba, bb, bg, bh, bn, bp, bs, bx, by, bz, ca, cl, cm, cq, cs and
 cu to cw, and vote sets 3, 6, 7, 9 to 13, 15 to 19, 24 and 26 to 28, were read after their
@@ -132,6 +132,8 @@ FLOORS = {
     "written-cy": (20, 6),
     "written-cz": (20, 8),
     "written-da": (21, 7),
+    "written-db": (20, 8),
+    "written-dc": (19, 9),
 }
 # slice -> votes read right, as measured. Among the ones left: a ballot in a signature, a
 # late ballot Quorum counts until the RESULT, a checked box quoted from the post answered,
