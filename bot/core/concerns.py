@@ -888,8 +888,7 @@ def _ballot_alone(reading: UnitReading, sentences: tuple[UnitReading, ...]) -> b
     point with them, as the announcement of a worry is."""
     text = reading.unit.text
     return (
-        len(text.split()) <= STANCE_WORDS
-        and "?" not in text
+        _terse(text)
         and _MINUS_ONE.search(text) is not None
         and [r for r in sentences if r.unit.point == reading.unit.point] == [reading]
     )
@@ -1379,12 +1378,12 @@ _GRANTS_POINT = re.compile(
 def _bare_stance(finding: Finding) -> bool:
     """A few words of stance with nothing they are about: "I'm not so sure.", "Not sold."
     A question ("Why?") asks something, and a "-1" is a ballot."""
-    return (
-        len(finding.text.split()) <= STANCE_WORDS
-        and finding.cue != NO_FORM
-        and "?" not in finding.text
-        and not _MINUS_ONE.search(finding.text)
-    )
+    return _terse(finding.text) and finding.cue != NO_FORM and not _MINUS_ONE.search(finding.text)
+
+
+def _terse(text: str) -> bool:
+    """A few words of stance that ask nothing: what a bare stance and a lone ballot share."""
+    return len(text.split()) <= STANCE_WORDS and "?" not in text
 
 
 # A ballot against, in discussion: "-1", "-0", "-0.5".
@@ -1399,10 +1398,9 @@ def _bare_stance_said(finding: Finding) -> bool:
     said = finding.stated or finding.sentences
     return (
         len(said) == 1
-        and len(said[0].split()) <= STANCE_WORDS
+        and _terse(said[0])
         and bool(_BALLOT_AGAINST.search(said[0]))
         and bool(_STILL.search(said[0].casefold()))
-        and "?" not in said[0]
     )
 
 
